@@ -1,0 +1,159 @@
+"""Namespace resolution, framework detection and the adapter registry."""
+from __future__ import annotations
+
+import importlib
+import importlib.util
+from functools import partial
+from typing import Any
+
+from . import _generic
+
+#: Every framework the library knows, in the order the conformance matrix shows them.
+BACKEND_NAMES = ("numpy", "torch", "jax", "array_api_strict", "dask", "cupy")
+
+# top-level module of an array's type -> framework name
+_ROOT_TO_FRAMEWORK = {
+    "numpy": "numpy",
+    "torch": "torch",
+    "jax": "jax",
+    "jaxlib": "jax",
+    "dask": "dask",
+    "array_api_strict": "array_api_strict",
+    "cupy": "cupy",
+    "cupyx": "cupy",
+}
+_TYPE_CACHE: dict[type, str | None] = {}
+_NS_CACHE: dict[tuple[str, bool], "Namespace"] = {}
+_ADAPTERS: dict[str, Any] = {}
+_SCALARS = (bool, int, float, complex)
+
+
+def framework_of(x: Any) -> str | None:
+    """The framework an array belongs to (``"torch"``, ``"jax"``, ...), or ``None``.
+
+    ``None`` and Python scalars have no framework. Subclasses (``torch.nn.Parameter``, JAX
+    tracers, functorch wrappers) map to their framework.
+    """
+    if x is None or isinstance(x, _SCALARS):
+        return None
+    t = type(x)
+    try:
+        return _TYPE_CACHE[t]
+    except KeyError:
+        pass
+    found = None
+    for klass in t.__mro__:
+        root = (klass.__module__ or "").partition(".")[0]
+        if root in _ROOT_TO_FRAMEWORK:
+            found = _ROOT_TO_FRAMEWORK[root]
+            break
+    _TYPE_CACHE[t] = found
+    return found
+
+
+def adapter(name: str):
+    """The adapter object of a framework (imports the framework on first use)."""
+    try:
+        return _ADAPTERS[name]
+    except KeyError:
+        pass
+    if name not in BACKEND_NAMES:
+        raise ValueError(f"unknown backend {name!r}; expected one of {BACKEND_NAMES}")
+    module = importlib.import_module(f"backends.{name}")
+    _ADAPTERS[name] = module.Adapter()
+    return _ADAPTERS[name]
+
+
+def available_backends() -> list[str]:
+    """Names of the frameworks that are installed and usable on this machine."""
+    out = []
+    for name in BACKEND_NAMES:
+        spec_name = "dask" if name == "dask" else name
+        if importlib.util.find_spec(spec_name) is None:
+            continue
+        if adapter(name).available():
+            out.append(name)
+    return out
+
+
+class Namespace:
+    """An array-API namespace plus the library's primitives.
+
+    Attribute access falls through to the wrapped namespace, so ``ns.sum``, ``ns.where`` and
+    friends are the standard's functions; ``ns.logsumexp``, ``ns.take_class`` and the other
+    primitives are bound methods (native fast path or generic implementation).
+    """
+
+    def __init__(self, xp: Any, framework: str, primitives: dict):
+        self.xp = xp
+        self.framework = framework
+        for name, fn in primitives.items():
+            setattr(self, name, partial(fn, self))
+
+    def __getattr__(self, name: str):
+        return getattr(self.xp, name)
+
+    def __repr__(self) -> str:
+        return f"<losses namespace for {self.framework}>"
+
+
+def _build(framework: str, native: bool) -> Namespace:
+    ad = adapter(framework)
+    prims = dict(_generic.PRIMITIVES)
+    if native:
+        prims.update(ad.primitives())
+    return Namespace(ad.xp(), framework, prims)
+
+
+def namespace(*arrays: Any) -> Namespace:
+    """The namespace of ``arrays``: array-API functions and the library's primitives.
+
+    ``None`` and Python scalars are skipped. Arrays of two different frameworks raise a
+    ``TypeError`` naming both. At least one array is required.
+    """
+    framework = None
+    first = None
+    for a in arrays:
+        fw = framework_of(a)
+        if fw is None:
+            if a is None or isinstance(a, _SCALARS):
+                continue
+            raise TypeError(
+                f"expected arrays of a supported framework {BACKEND_NAMES}, got {type(a).__module__}.{type(a).__qualname__}"
+            )
+        if framework is None:
+            framework, first = fw, a
+        elif fw != framework:
+            raise TypeError(
+                "all array arguments must come from one framework; got "
+                f"{type(first).__module__}.{type(first).__qualname__} ({framework}) and "
+                f"{type(a).__module__}.{type(a).__qualname__} ({fw})"
+            )
+    if framework is None:
+        raise TypeError("expected at least one array argument, got only None/Python scalars")
+    try:
+        return _NS_CACHE[(framework, True)]
+    except KeyError:
+        ns = _NS_CACHE[(framework, True)] = _build(framework, True)
+        return ns
+
+
+def generic_namespace(framework: str) -> Namespace:
+    """The namespace of ``framework`` with only the generic primitives (no fast paths)."""
+    key = (framework, False)
+    if key not in _NS_CACHE:
+        _NS_CACHE[key] = _build(framework, False)
+    return _NS_CACHE[key]
+
+
+def is_lazy(x: Any) -> bool:
+    """True when ``x``'s values cannot be read now without tracing problems or computing.
+
+    JAX tracers, arrays inside ``torch.compile`` / ``torch.func`` transforms and Dask arrays
+    are lazy. Value checks (class indices in range, probabilities in [0, 1]) run only on
+    arrays that are not lazy.
+    """
+    fw = framework_of(x)
+    if fw is None:
+        return False
+    return adapter(fw).is_lazy(x)

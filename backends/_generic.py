@@ -1,0 +1,146 @@
+"""Generic array-API implementations of the library's primitives.
+
+Every function takes the :class:`~backends.Namespace` as its first argument, so a generic
+primitive that needs another primitive (``log_softmax`` needs ``logsumexp``) uses that
+namespace's version (native fast path when there is one). The conformance suite checks each
+native fast path against these.
+"""
+from __future__ import annotations
+
+from array_api_compat import device as _device
+
+
+def stop_gradient(ns, x):
+    """Identity whose gradient is zero (frameworks without autodiff: identity)."""
+    return x
+
+
+def logsumexp(ns, x, axis=-1, keepdims=False):
+    """``log(sum(exp(x), axis))`` shifted by the (gradient-free) maximum; -inf rows stay -inf."""
+    m = ns.max(x, axis=axis, keepdims=True)
+    m = ns.stop_gradient(ns.where(ns.isfinite(m), m, ns.zeros_like(m)))
+    out = ns.log(ns.sum(ns.exp(x - m), axis=axis, keepdims=True)) + m
+    return out if keepdims else ns.squeeze(out, axis=axis)
+
+
+def log_softmax(ns, x, axis=-1):
+    return x - ns.logsumexp(x, axis=axis, keepdims=True)
+
+
+def softmax(ns, x, axis=-1):
+    m = ns.stop_gradient(ns.max(x, axis=axis, keepdims=True))
+    m = ns.where(ns.isfinite(m), m, ns.zeros_like(m))
+    e = ns.exp(x - m)
+    return e / ns.sum(e, axis=axis, keepdims=True)
+
+
+def softplus(ns, x):
+    """``log(1 + exp(x))`` as ``logaddexp(x, 0)``: exact, finite value and gradient for any x."""
+    return ns.logaddexp(x, ns.zeros_like(x))
+
+
+def log_sigmoid(ns, x):
+    return -ns.softplus(-x)
+
+
+def sigmoid(ns, x):
+    """``exp(log_sigmoid(x))``: no overflow in value or gradient at any logit."""
+    return ns.exp(ns.log_sigmoid(x))
+
+
+def xlogy(ns, x, y):
+    """``x * log(y)``, 0 where ``x == 0`` (also when y == 0), with a finite gradient there."""
+    zero = x == 0
+    safe_y = ns.where(zero, ns.ones_like(y), y)
+    return ns.where(zero, ns.zeros_like(x * safe_y), x * ns.log(safe_y))
+
+
+def _class_grid(ns, x, axis):
+    """``arange(C)`` shaped to broadcast against ``x`` along ``axis``."""
+    axis = axis % x.ndim
+    n = x.shape[axis]
+    shape = [1] * x.ndim
+    shape[axis] = n
+    return ns.reshape(ns.arange(n, device=_device(x)), tuple(shape))
+
+
+def take_class(ns, x, index, axis=-1):
+    """``x[..., index, ...]`` along ``axis``: one element per position, index shape = x without axis.
+
+    Uses ``take_along_axis`` where the namespace has it, otherwise a ``where``-based select.
+    ``index`` must hold valid class indices (callers replace ignored positions first).
+    """
+    axis = axis % x.ndim
+    idx = ns.expand_dims(index, axis=axis)
+    if hasattr(ns.xp, "take_along_axis"):
+        return ns.squeeze(ns.take_along_axis(x, idx, axis=axis), axis=axis)
+    hit = _class_grid(ns, x, axis) == ns.astype(idx, ns.int64)
+    return ns.sum(ns.where(hit, x, ns.zeros_like(x)), axis=axis)
+
+
+def one_hot(ns, index, num_classes, *, axis=-1, dtype=None):
+    """One-hot encoding of integer ``index`` with the class axis inserted at ``axis``."""
+    dtype = ns.float64 if dtype is None else dtype
+    grid = ns.arange(num_classes, device=_device(index))
+    out = ns.astype(ns.expand_dims(index, axis=-1) == ns.astype(grid, index.dtype), dtype)
+    if axis not in (-1, out.ndim - 1):
+        out = ns.moveaxis(out, -1, axis)
+    return out
+
+
+def _index(tree, t):
+    if isinstance(tree, (tuple, list)):
+        return type(tree)(_index(v, t) for v in tree)
+    return tree[t]
+
+
+def _stack(ns, items):
+    first = items[0]
+    if first is None:
+        return None
+    if isinstance(first, (tuple, list)):
+        return type(first)(_stack(ns, [it[k] for it in items]) for k in range(len(first)))
+    return ns.stack(items, axis=0)
+
+
+def scan(ns, f, init, xs=None, *, length=None, reverse=False):
+    """``jax.lax.scan`` semantics: ``carry, y = f(carry, x_t)`` over the leading axis of xs.
+
+    xs may be an array, a tuple/list of arrays or None (then ``length`` steps). Returns
+    ``(final_carry, stacked_ys)``. Generic version: a Python loop (unrolled under tracing).
+    """
+    if xs is None:
+        if length is None:
+            raise ValueError("scan: give xs or length")
+        n = length
+    else:
+        leaf = xs
+        while isinstance(leaf, (tuple, list)):
+            leaf = leaf[0]
+        n = leaf.shape[0]
+    steps = range(n - 1, -1, -1) if reverse else range(n)
+    carry, ys = init, []
+    for t in steps:
+        carry, y = f(carry, None if xs is None else _index(xs, t))
+        ys.append(y)
+    if reverse:
+        ys.reverse()
+    return carry, (_stack(ns, ys) if ys else None)
+
+
+PRIMITIVES = {
+    name: globals()[name]
+    for name in (
+        "stop_gradient",
+        "logsumexp",
+        "log_softmax",
+        "softmax",
+        "softplus",
+        "log_sigmoid",
+        "sigmoid",
+        "xlogy",
+        "take_class",
+        "one_hot",
+        "scan",
+    )
+}

@@ -1,0 +1,30 @@
+"""array-api-strict adapter: the standard and nothing else (catches non-portable code)."""
+from __future__ import annotations
+
+import numpy as np
+import array_api_strict as _xp
+
+from ._adapter import BaseAdapter
+
+
+class Adapter(BaseAdapter):
+    name = "array_api_strict"
+
+    def xp(self):
+        return _xp
+
+    def devices(self):
+        return list(_xp.__array_namespace_info__().devices())
+
+    def device_name(self, device):
+        return "default" if device is None else str(device).replace("array_api_strict.Device", "").strip("()'")
+
+    def asarray(self, a, dtype=None, device=None):
+        a = np.asarray(a)
+        if dtype is not None:
+            a = a.astype(dtype)
+        return _xp.asarray(a, device=device)
+
+    def to_numpy(self, x):
+        dev = _xp.__array_namespace_info__().default_device()
+        return np.asarray(_xp.to_device(x, dev) if x.device != dev else x)

@@ -1,0 +1,52 @@
+"""Small helpers shared by the losses: dtype handling, kink-defined math, class axes."""
+from __future__ import annotations
+
+from . import _validate as check
+
+
+def cast(xp, x, dtype):
+    return x if dtype is None or x.dtype == dtype else xp.astype(x, dtype)
+
+
+def float_args(xp, first, *others, names=("input",)):
+    """Cast float arguments to a common compute dtype.
+
+    ``first`` must be real floating (``TypeError`` naming it otherwise). Each of ``others``
+    (None allowed) that is floating takes part in dtype promotion; integer/bool ones are cast
+    to the compute dtype. float16/bfloat16 are computed in float32 (DESIGN rule 7).
+
+    Returns ``(compute_dtype, out_dtype, [first, *others] cast to compute_dtype)``.
+    """
+    check.floating(xp, first, names[0])
+    float_dtypes = [first.dtype] + [
+        o.dtype for o in others if o is not None and check.is_floating(xp, o)
+    ]
+    out_dtype = xp.result_type(*float_dtypes) if len(float_dtypes) > 1 else first.dtype
+    compute = xp.float32 if xp.finfo(out_dtype).bits < 32 else out_dtype
+    arrays = [None if a is None else cast(xp, a, compute) for a in (first, *others)]
+    return compute, out_dtype, arrays
+
+
+def relu(xp, x):
+    """``max(x, 0)`` with gradient 0 at 0 on every backend."""
+    return xp.where(x > 0, x, xp.zeros_like(x))
+
+
+def abs0(xp, x):
+    """``|x|`` with gradient 0 at 0 on every backend (``jnp.abs`` and ``torch.abs`` differ)."""
+    return x * xp.sign(x)
+
+
+def class_axis(x, axis, name="input"):
+    """The class axis: torch's rule (1, or 0 for a 1-D input) when ``axis`` is None."""
+    if axis is None:
+        return 1 if x.ndim >= 2 else 0
+    if not isinstance(axis, int) or not -x.ndim <= axis < x.ndim:
+        raise ValueError(f"axis must be an int in [{-x.ndim}, {x.ndim - 1}] for {name} of shape {tuple(x.shape)}, got {axis!r}")
+    return axis % x.ndim
+
+
+def log_clamped(xp, p, floor=-100.0):
+    """``max(log(p), floor)`` (torch's BCE clamp) with a finite gradient at p == 0."""
+    pos = p > 0
+    return xp.where(pos, xp.maximum(xp.log(xp.where(pos, p, xp.ones_like(p))), floor), xp.full_like(p, floor))

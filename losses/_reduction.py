@@ -1,0 +1,57 @@
+"""The one reduction rule of the library (DESIGN rule 10).
+
+* ``"none"``: the element-wise loss (times its weight when weights are given);
+* ``"sum"``: ``sum(w * l)``;
+* ``"mean"``: ``sum(w * l) / sum(w)`` (plain mean without weights); the mean of nothing is
+  NaN, as in torch, with a finite (zero) gradient;
+* ``"batchmean"`` (``kl_div`` only): ``sum(l) / input.shape[0]``.
+
+Elements with weight 0 (ignored targets, masked positions) contribute exactly 0 even when
+their loss is not finite.
+"""
+from __future__ import annotations
+
+import math
+
+from . import _validate as check
+from ._common import cast
+
+
+def safe_divide(xp, num, den, fill=float("nan")):
+    """``num / den`` where ``den != 0``, ``fill`` elsewhere; finite gradient in both cases."""
+    ok = den != 0
+    out = num / xp.where(ok, den, xp.ones_like(den))
+    return xp.where(ok, out, xp.full_like(out, fill))
+
+
+def reduce(xp, loss, reduction, *, weight=None, norm=None, out_dtype=None, batch_size=None):
+    """Reduce the element-wise ``loss`` with optional broadcastable ``weight``.
+
+    ``norm``: the loss is already weighted and ``norm`` (same shape) holds the weights the
+    ``"mean"`` divides by (cross-entropy with class weights and label smoothing needs this).
+    ``out_dtype`` casts the result (float16/bfloat16 results are computed in float32);
+    ``batch_size`` is the divisor of ``"batchmean"``.
+    """
+    w = None
+    if weight is not None:
+        w = xp.broadcast_to(cast(xp, weight, loss.dtype), loss.shape)
+        loss = xp.where(w != 0, w * loss, xp.zeros_like(loss))
+    elif norm is not None:
+        w = norm
+    if reduction == "none":
+        out = loss
+    elif reduction == "sum":
+        out = xp.sum(loss)
+    elif reduction == "batchmean":
+        out = xp.sum(loss) / (batch_size if batch_size else 1)
+    elif reduction == "mean":
+        if w is not None:
+            out = safe_divide(xp, xp.sum(loss), xp.sum(w))
+        elif math.prod(loss.shape) == 0:
+            out = xp.sum(loss) * float("nan")
+        else:
+            out = xp.mean(loss)
+    else:  # pragma: no cover - every public loss validates first
+        check.reduction(reduction)
+    return cast(xp, out, out_dtype)
+

@@ -1,0 +1,136 @@
+"""Argument checks shared by every loss.
+
+Shape, dtype and argument checks use only static information and always run. Checks on
+array *values* (class index in range, probabilities in [0, 1], non-negative variances) run
+only when the arrays are concrete (``backends.is_lazy`` is false): under ``jax.jit``,
+``torch.compile``, ``vmap`` or on Dask they are skipped, never forced. Every failure raises a
+``ValueError``/``TypeError`` that names the argument, what was expected and what was received.
+"""
+from __future__ import annotations
+
+import math
+from numbers import Real
+
+from backends import is_lazy
+
+REDUCTIONS = ("mean", "sum", "none")
+
+
+def reduction(value, allowed=REDUCTIONS):
+    if not isinstance(value, str) or value not in allowed:
+        raise ValueError(f"reduction must be one of {allowed}, got {value!r}")
+
+
+def choice(value, name, allowed):
+    if value not in allowed:
+        raise ValueError(f"{name} must be one of {tuple(allowed)}, got {value!r}")
+
+
+def shape_of(x):
+    return tuple(x.shape)
+
+
+def same_shape(a, b, name_a, name_b):
+    if a is None or b is None:
+        return
+    if shape_of(a) != shape_of(b):
+        raise ValueError(
+            f"{name_a} and {name_b} must have the same shape, got {name_a} {shape_of(a)} "
+            f"and {name_b} {shape_of(b)}"
+        )
+
+
+def broadcastable(x, name, shape, shape_name):
+    """``x`` must broadcast to ``shape`` (the shape of ``shape_name``) without changing it."""
+    if x is None:
+        return
+    xs = shape_of(x)
+    ok = len(xs) <= len(shape) and all(
+        a == b or a == 1 for a, b in zip(reversed(xs), reversed(shape))
+    )
+    if not ok:
+        raise ValueError(
+            f"{name} of shape {xs} does not broadcast to the shape {tuple(shape)} of {shape_name}"
+        )
+
+
+def ndim_at_least(x, n, name):
+    if x.ndim < n:
+        raise ValueError(f"{name} must have at least {n} dimension(s), got shape {shape_of(x)}")
+
+
+def is_floating(xp, x) -> bool:
+    return xp.isdtype(x.dtype, "real floating")
+
+
+def is_integer(xp, x) -> bool:
+    return xp.isdtype(x.dtype, "integral")
+
+
+def floating(xp, x, name):
+    if x is not None and not is_floating(xp, x):
+        raise TypeError(f"{name} must have a real floating dtype, got {x.dtype}")
+
+
+def integer(xp, x, name):
+    if not is_integer(xp, x):
+        raise TypeError(
+            f"{name} must hold integer class indices (any integer dtype), got dtype {x.dtype}"
+        )
+
+
+def real_number(value, name, *, low=None, high=None, low_open=False, high_open=False):
+    """A Python (or 0-d NumPy) real number hyper-parameter within [low, high]."""
+    if isinstance(value, bool) or not isinstance(value, Real) or math.isnan(value):
+        raise TypeError(f"{name} must be a real number, got {value!r}")
+    if low is not None and (value < low or (low_open and value == low)):
+        raise ValueError(f"{name} must be {'>' if low_open else '>='} {low}, got {value!r}")
+    if high is not None and (value > high or (high_open and value == high)):
+        raise ValueError(f"{name} must be {'<' if high_open else '<='} {high}, got {value!r}")
+
+
+def _concrete(*arrays):
+    return all(a is not None and not is_lazy(a) for a in arrays)
+
+
+def values_in(xp, x, name, low, high, *, what=None):
+    """Eager-only: every value of ``x`` lies in [low, high]."""
+    if x is None or not _concrete(x) or math.prod(x.shape) == 0:
+        return
+    lo, hi = xp.min(x), xp.max(x)
+    bad_nan = bool(xp.any(xp.isnan(x))) if is_floating(xp, x) else False
+    if bad_nan or bool(lo < low) or bool(hi > high):
+        raise ValueError(
+            f"{name} must hold {what or 'values'} in [{low}, {high}], got values in "
+            f"[{float(lo)}, {float(hi)}]" + (" and NaN" if bad_nan else "")
+        )
+
+
+def nonnegative(xp, x, name):
+    """Eager-only: every value of ``x`` is >= 0."""
+    if x is None or not _concrete(x) or math.prod(x.shape) == 0:
+        return
+    lo = xp.min(x)
+    if bool(lo < 0):
+        raise ValueError(f"{name} must be non-negative, got a minimum of {float(lo)}")
+
+
+def class_indices(xp, target, num_classes, name="target", ignore_index=None):
+    """Eager-only: integer targets lie in [0, num_classes) except positions == ignore_index."""
+    if not _concrete(target) or math.prod(target.shape) == 0:
+        return
+    t = target
+    if ignore_index is not None:
+        keep = t != ignore_index
+        t = xp.where(keep, t, xp.zeros_like(t))
+        bad = xp.logical_and(keep, xp.logical_or(target < 0, target >= num_classes))
+    else:
+        bad = xp.logical_or(t < 0, t >= num_classes)
+    if bool(xp.any(bad)):
+        lo = int(xp.min(xp.where(bad, target, xp.full_like(target, num_classes))))
+        hi = int(xp.max(xp.where(bad, target, xp.full_like(target, -1))))
+        extra = f" (or ignore_index={ignore_index})" if ignore_index is not None else ""
+        raise ValueError(
+            f"{name} must hold class indices in [0, {num_classes - 1}]{extra}, "
+            f"got out-of-range values between {min(lo, hi)} and {max(lo, hi)}"
+        )

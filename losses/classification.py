@@ -1,0 +1,350 @@
+"""Classification losses: binary/multi-class cross-entropy, NLL, KL divergence, focal losses."""
+from __future__ import annotations
+
+import math
+
+from backends import namespace
+
+from . import _validate as check
+from ._common import cast, class_axis, float_args, log_clamped
+from ._reduction import reduce
+
+__all__ = [
+    "binary_cross_entropy",
+    "binary_cross_entropy_with_logits",
+    "cross_entropy",
+    "nll_loss",
+    "kl_div",
+    "sigmoid_focal_loss",
+    "softmax_focal_loss",
+]
+
+
+def binary_cross_entropy(input, target, *, weight=None, reduction="mean"):
+    r"""Binary cross-entropy on probabilities.
+
+    .. math:: \ell_i = -w_i\,\big(y_i \log p_i + (1 - y_i)\log(1 - p_i)\big)
+
+    Each log is clamped at -100 as in torch, so ``p`` exactly 0 or 1 gives a finite value;
+    the gradient there is that of the clamped function (0 where the clamp is active; torch
+    returns ``(p - y) / 1e-12``). Prefer :func:`binary_cross_entropy_with_logits`.
+
+    Args:
+        input: probabilities ``p`` in [0, 1], any shape, floating.
+        target: same shape, values in [0, 1] (soft labels allowed; integer/bool accepted).
+        weight: optional element weights broadcastable to ``input``; ``"mean"`` is
+            ``sum(w*l)/sum(w)`` (torch: ``mean(w*l)``; see docs/differences.md).
+        reduction: ``"mean"`` | ``"sum"`` | ``"none"``.
+
+    Raises:
+        ValueError: shapes differ; eagerly, ``input`` or ``target`` outside [0, 1].
+
+    Peer twins: ``torch.nn.functional.binary_cross_entropy``,
+    ``keras.losses.binary_crossentropy`` (which clips p to [1e-7, 1 - 1e-7] instead).
+    """
+    xp = namespace(input, target, weight)
+    check.reduction(reduction)
+    check.same_shape(input, target, "input", "target")
+    check.broadcastable(weight, "weight", input.shape, "input")
+    check.values_in(xp, input, "input", 0, 1, what="probabilities")
+    check.values_in(xp, target, "target", 0, 1, what="probabilities")
+    _, out_dtype, (p, y, w) = float_args(xp, input, target, weight)
+    loss = -(y * log_clamped(xp, p) + (1 - y) * log_clamped(xp, 1 - p))
+    return reduce(xp, loss, reduction, weight=w, out_dtype=out_dtype)
+
+
+def binary_cross_entropy_with_logits(input, target, *, weight=None, pos_weight=None,
+                                     reduction="mean"):
+    r"""Binary cross-entropy on logits, numerically stable for any logit.
+
+    .. math:: \ell_i = w_i\,\big[(1 - y_i)\,z_i + (1 + (w_p - 1)\,y_i)\,\operatorname{softplus}(-z_i)\big]
+
+    Args:
+        input: logits ``z``, any shape, floating.
+        target: same shape, values in [0, 1] (soft labels allowed; integer/bool accepted).
+        weight: optional element weights broadcastable to ``input``; ``"mean"`` is
+            ``sum(w*l)/sum(w)`` (torch: ``mean(w*l)``).
+        pos_weight: optional weight of positive examples, broadcastable to ``input`` (usually
+            shape ``(C,)`` for the last axis), e.g. ``n_neg / n_pos`` per label.
+        reduction: ``"mean"`` | ``"sum"`` | ``"none"``.
+
+    Finite values and gradients for logits of any magnitude (±1e4 included).
+
+    Peer twins: ``torch.nn.functional.binary_cross_entropy_with_logits``,
+    ``optax.sigmoid_binary_cross_entropy`` (element-wise).
+    """
+    xp = namespace(input, target, weight, pos_weight)
+    check.reduction(reduction)
+    check.same_shape(input, target, "input", "target")
+    check.broadcastable(weight, "weight", input.shape, "input")
+    check.broadcastable(pos_weight, "pos_weight", input.shape, "input")
+    _, out_dtype, (z, y, w, pw) = float_args(xp, input, target, weight, pos_weight)
+    sp = xp.softplus(-z)
+    if pw is None:
+        loss = (1 - y) * z + sp
+    else:
+        loss = (1 - y) * z + (1 + (pw - 1) * y) * sp
+    return reduce(xp, loss, reduction, weight=w, out_dtype=out_dtype)
+
+
+def _class_setup(xp, input, target, weight, axis, what):
+    """Shared checks of the integer-target class losses; returns (axis, C, safe target, keep)."""
+    check.ndim_at_least(input, 1, "input")
+    ax = class_axis(input, axis)
+    n_classes = input.shape[ax]
+    expected = tuple(s for i, s in enumerate(input.shape) if i != ax)
+    if tuple(target.shape) != expected:
+        raise ValueError(
+            f"{what}: target of class indices must have shape {expected} (input {tuple(input.shape)} "
+            f"without the class axis {ax}), got {tuple(target.shape)}"
+        )
+    check.integer(xp, target, "target")
+    if weight is not None and tuple(weight.shape) != (n_classes,):
+        raise ValueError(
+            f"weight must be a 1-D array of one weight per class, shape ({n_classes},), "
+            f"got {tuple(weight.shape)}"
+        )
+    return ax, n_classes
+
+
+def _target_weights(xp, target, ignore_index, weight, dtype):
+    """Per-position weight ``weight[t]`` (1 without class weights), 0 at ignored positions."""
+    keep = target != ignore_index
+    safe_t = xp.where(keep, target, xp.zeros_like(target))
+    if weight is None:
+        w_t = cast(xp, keep, dtype)
+    else:
+        w_t = xp.reshape(xp.take(weight, xp.reshape(safe_t, (-1,)), axis=0), safe_t.shape)
+        w_t = xp.where(keep, w_t, xp.zeros_like(w_t))
+    return safe_t, w_t
+
+
+def _weight_along(xp, weight, ndim, axis):
+    shape = [1] * ndim
+    shape[axis] = weight.shape[0]
+    return xp.reshape(weight, tuple(shape))
+
+
+def cross_entropy(input, target, *, weight=None, ignore_index=-100, reduction="mean",
+                  label_smoothing=0.0, axis=None):
+    r"""Softmax cross-entropy between logits and class indices or class probabilities.
+
+    Integer targets (any integer dtype):
+
+    .. math:: \ell_i = w_{y_i}\big[(1-\varepsilon)(\operatorname{lse}(z_i) - z_{i,y_i})\big]
+              + \tfrac{\varepsilon}{C}\sum_c w_c\,(\operatorname{lse}(z_i) - z_{i,c})
+
+    computed as ``logsumexp(z) - z[target]`` with a gather: no one-hot and no full
+    log-softmax is ever materialised. Positions equal to ``ignore_index`` get weight 0;
+    ``"mean"`` divides by the summed target weights ``sum_i w_{y_i}`` (torch's rule), and is
+    NaN (with a zero gradient) when every position is ignored.
+
+    Probability targets (floating, same shape as ``input``): ``l_i = -sum_c w_c y'_ic
+    log p_ic`` with ``y' = (1-ε) y + ε/C``; ``"mean"`` averages over positions (torch).
+
+    Args:
+        input: logits, shape ``(N, C)``, ``(N, C, d1, ...)`` or ``(C,)``.
+        target: class indices of ``input``'s shape without the class axis, or probabilities
+            of ``input``'s shape.
+        weight: optional per-class weights, shape ``(C,)``.
+        ignore_index: target value that is skipped (integer targets only).
+        reduction: ``"mean"`` | ``"sum"`` | ``"none"``.
+        label_smoothing: ε in [0, 1], torch's ε/C convention.
+        axis: the class axis. Default: 1 (0 for a 1-D input), as torch. Use ``axis=-1`` for
+            ``(B, L, V)`` sequence logits with ``(B, L)`` targets (no reshape needed).
+
+    Raises:
+        ValueError: wrong target shape, weight shape, ``label_smoothing`` outside [0, 1];
+            eagerly, class indices outside ``[0, C)`` (other than ``ignore_index``) — torch
+            may silently read out of range and JAX returns NaN there.
+        TypeError: floating target of the index shape (probability targets need ``input``'s
+            shape), non-floating ``input``.
+
+    Peer twins: ``torch.nn.functional.cross_entropy``,
+    ``optax.softmax_cross_entropy_with_integer_labels`` / ``optax.softmax_cross_entropy``.
+    """
+    xp = namespace(input, target, weight)
+    check.reduction(reduction)
+    check.real_number(label_smoothing, "label_smoothing", low=0, high=1)
+    check.floating(xp, input, "input")
+    if check.is_floating(xp, target):
+        return _cross_entropy_probs(xp, input, target, weight, reduction, label_smoothing, axis)
+    ax, n_classes = _class_setup(xp, input, target, weight, axis, "cross_entropy")
+    check.class_indices(xp, target, n_classes, "target", ignore_index)
+    _, out_dtype, (z, w) = float_args(xp, input, weight)
+    safe_t, w_t = _target_weights(xp, target, ignore_index, w, z.dtype)
+    lse = xp.logsumexp(z, axis=ax)
+    nll = lse - xp.take_class(z, safe_t, axis=ax)
+    if label_smoothing == 0:
+        return reduce(xp, nll, reduction, weight=w_t, out_dtype=out_dtype)
+    eps = float(label_smoothing)
+    if w is None:
+        smooth = lse - xp.mean(z, axis=ax)
+        loss = (1 - eps) * nll + eps * smooth
+        return reduce(xp, loss, reduction, weight=w_t, out_dtype=out_dtype)
+    wb = _weight_along(xp, w, z.ndim, ax)
+    smooth = (lse * xp.sum(w) - xp.sum(wb * z, axis=ax)) / n_classes
+    keep = w_t != 0
+    loss = xp.where(keep, (1 - eps) * w_t * nll, xp.zeros_like(nll))
+    loss = loss + xp.where(target != ignore_index, eps * smooth, xp.zeros_like(smooth))
+    return reduce(xp, loss, reduction, norm=w_t, out_dtype=out_dtype)
+
+
+def _cross_entropy_probs(xp, input, target, weight, reduction, eps, axis):
+    if tuple(target.shape) != tuple(input.shape):
+        raise TypeError(
+            f"cross_entropy: a floating target is read as class probabilities and must have "
+            f"input's shape {tuple(input.shape)}, got {tuple(target.shape)}; class indices must "
+            f"have an integer dtype, got {target.dtype}"
+        )
+    ax = class_axis(input, axis)
+    n_classes = input.shape[ax]
+    if weight is not None and tuple(weight.shape) != (n_classes,):
+        raise ValueError(f"weight must have shape ({n_classes},), got {tuple(weight.shape)}")
+    _, out_dtype, (z, y, w) = float_args(xp, input, target, weight)
+    if eps:
+        y = (1 - eps) * y + eps / n_classes
+    if w is not None:
+        y = y * _weight_along(xp, w, z.ndim, ax)
+    lse = xp.logsumexp(z, axis=ax)
+    loss = lse * xp.sum(y, axis=ax) - xp.sum(y * z, axis=ax)
+    return reduce(xp, loss, reduction, out_dtype=out_dtype)
+
+
+def nll_loss(input, target, *, weight=None, ignore_index=-100, reduction="mean", axis=None):
+    r"""Negative log-likelihood of class indices given log-probabilities.
+
+    .. math:: \ell_i = -w_{y_i}\, x_{i, y_i}
+
+    ``"mean"`` divides by ``sum_i w_{y_i}`` over non-ignored positions (NaN when all are
+    ignored), as torch. Shapes, ``weight``, ``ignore_index`` and ``axis`` as
+    :func:`cross_entropy` with integer targets.
+
+    Peer twins: ``torch.nn.functional.nll_loss``.
+    """
+    xp = namespace(input, target, weight)
+    check.reduction(reduction)
+    check.floating(xp, input, "input")
+    ax, n_classes = _class_setup(xp, input, target, weight, axis, "nll_loss")
+    check.class_indices(xp, target, n_classes, "target", ignore_index)
+    _, out_dtype, (x, w) = float_args(xp, input, weight)
+    safe_t, w_t = _target_weights(xp, target, ignore_index, w, x.dtype)
+    loss = -xp.take_class(x, safe_t, axis=ax)
+    return reduce(xp, loss, reduction, weight=w_t, out_dtype=out_dtype)
+
+
+def kl_div(input, target, *, reduction="mean", log_target=False):
+    r"""Kullback-Leibler divergence ``KL(target || exp(input))`` with torch's argument order.
+
+    .. math:: \ell_i = y_i\,(\log y_i - x_i)\ \ (\text{0 where } y_i = 0), \qquad
+              \ell_i = e^{y_i}(y_i - x_i)\ \text{ if log\_target}
+
+    Args:
+        input: log-probabilities ``x`` (e.g. ``log_softmax`` output).
+        target: probabilities (or log-probabilities with ``log_target=True``), same shape.
+        reduction: ``"mean"`` (mean over *all elements*, as torch — not the true KL),
+            ``"batchmean"`` (sum / ``input.shape[0]``, the mathematically correct KL per
+            sample), ``"sum"`` or ``"none"``.
+        log_target: whether ``target`` is given in log space.
+
+    Peer twins: ``torch.nn.functional.kl_div``; ``optax.kl_divergence(log_predictions,
+    targets)`` equals ``kl_div(..., reduction="none").sum(-1)``.
+    """
+    xp = namespace(input, target)
+    check.reduction(reduction, ("mean", "batchmean", "sum", "none"))
+    check.same_shape(input, target, "input", "target")
+    _, out_dtype, (x, y) = float_args(xp, input, target)
+    if log_target:
+        loss = xp.exp(y) * (y - x)
+    else:
+        loss = xp.xlogy(y, y) - y * x
+    batch = input.shape[0] if input.ndim else 1
+    return reduce(xp, loss, reduction, out_dtype=out_dtype, batch_size=batch)
+
+
+def _log_prob_pair(xp, z, y):
+    """``log p_t`` and ``log(1 - p_t)`` for binary logits and (soft) labels, without overflow.
+
+    ``p_t = y p + (1-y)(1-p)``; each is a ``logaddexp`` of log-sigmoids so ``(1 - p_t)**gamma``
+    keeps a finite gradient for gamma < 1 and confident logits.
+    """
+    ls_pos, ls_neg = xp.log_sigmoid(z), xp.log_sigmoid(-z)
+    pos, neg = y > 0, y < 1
+    log_y = xp.where(pos, xp.log(xp.where(pos, y, xp.ones_like(y))), xp.full_like(y, -math.inf))
+    log_1my = xp.where(neg, xp.log(xp.where(neg, 1 - y, xp.ones_like(y))), xp.full_like(y, -math.inf))
+    log_1m_pt = xp.logaddexp(log_y + ls_neg, log_1my + ls_pos)
+    return log_1m_pt
+
+
+def sigmoid_focal_loss(input, target, *, alpha=0.25, gamma=2.0, weight=None, reduction="mean"):
+    r"""Sigmoid focal loss (Lin et al. 2017, RetinaNet), torchvision.ops semantics.
+
+    .. math:: \ell_i = \alpha_t\,(1 - p_t)^{\gamma}\ \mathrm{BCE}(z_i, y_i),\qquad
+              p_t = y p + (1-y)(1-p),\ \ \alpha_t = y\alpha + (1-y)(1-\alpha)
+
+    ``alpha < 0`` disables the α weighting (torchvision). ``(1 - p_t)**gamma`` is computed as
+    ``exp(gamma * log(1 - p_t))`` from log-sigmoids, so gamma < 1 with confident logits gives
+    finite gradients (torchvision returns NaN there).
+
+    Args:
+        input: logits, any shape. target: same shape, labels in [0, 1].
+        alpha: weight of positives in [0, 1], or negative to disable. gamma: >= 0.
+        weight: optional element weights, ``"mean"`` = ``sum(w*l)/sum(w)``.
+        reduction: ``"mean"`` (torchvision's default is ``"none"``; docs/differences.md).
+
+    Peer twins: ``torchvision.ops.sigmoid_focal_loss``, ``optax.sigmoid_focal_loss``.
+    """
+    xp = namespace(input, target, weight)
+    check.reduction(reduction)
+    check.real_number(alpha, "alpha", high=1)
+    check.real_number(gamma, "gamma", low=0)
+    check.same_shape(input, target, "input", "target")
+    check.broadcastable(weight, "weight", input.shape, "input")
+    _, out_dtype, (z, y, w) = float_args(xp, input, target, weight)
+    ce = (1 - y) * z + xp.softplus(-z)
+    loss = ce if gamma == 0 else ce * xp.exp(gamma * _log_prob_pair(xp, z, y))
+    if alpha >= 0:
+        loss = (alpha * y + (1 - alpha) * (1 - y)) * loss
+    return reduce(xp, loss, reduction, weight=w, out_dtype=out_dtype)
+
+
+def softmax_focal_loss(input, target, *, alpha=None, gamma=2.0, weight=None, ignore_index=-100,
+                       reduction="mean", axis=None):
+    r"""Multi-class (softmax) focal loss (Lin et al. 2017) on logits and class indices.
+
+    .. math:: \ell_i = -\alpha\, w_{y_i}\,(1 - p_{i,y_i})^{\gamma}\,\log p_{i,y_i}
+
+    ``log p_t = z_t - logsumexp(z)`` and ``log(1 - p_t) = logsumexp(z_{c \ne t}) -
+    logsumexp(z)``, so confident logits keep finite values and gradients for any gamma >= 0.
+    With ``gamma=0`` and ``alpha=None`` it equals :func:`cross_entropy`. Shapes, ``weight``
+    (per class), ``ignore_index``, ``axis`` and the ``"mean"`` rule (``sum w_t l / sum w_t``)
+    as :func:`cross_entropy`.
+
+    Args:
+        alpha: optional scalar balance factor α (None: 1).
+        gamma: focusing parameter >= 0.
+
+    Peer twins: none in torch/optax; matches the paper's multi-class form (as in
+    ``kornia.losses.focal_loss`` without its one-hot ε).
+    """
+    xp = namespace(input, target, weight)
+    check.reduction(reduction)
+    check.real_number(gamma, "gamma", low=0)
+    if alpha is not None:
+        check.real_number(alpha, "alpha", low=0)
+    check.floating(xp, input, "input")
+    ax, n_classes = _class_setup(xp, input, target, weight, axis, "softmax_focal_loss")
+    check.class_indices(xp, target, n_classes, "target", ignore_index)
+    _, out_dtype, (z, w) = float_args(xp, input, weight)
+    safe_t, w_t = _target_weights(xp, target, ignore_index, w, z.dtype)
+    lse = xp.logsumexp(z, axis=ax)
+    log_pt = xp.take_class(z, safe_t, axis=ax) - lse
+    loss = -log_pt
+    if gamma != 0:
+        grid = xp.reshape(xp.arange(n_classes), tuple(n_classes if i == ax else 1 for i in range(z.ndim)))
+        others = xp.where(xp.expand_dims(safe_t, axis=ax) == cast(xp, grid, safe_t.dtype), xp.full_like(z, -math.inf), z)
+        log_1m_pt = xp.logsumexp(others, axis=ax) - lse
+        loss = xp.exp(gamma * log_1m_pt) * loss
+    if alpha is not None:
+        loss = alpha * loss
+    return reduce(xp, loss, reduction, weight=w_t, out_dtype=out_dtype)
