@@ -5,16 +5,34 @@ an array of the same framework, dtype and device. No array framework is imported
 """
 from __future__ import annotations
 
-from . import classification, regression
-from .classification import *  # noqa: F401,F403
-from .regression import *  # noqa: F401,F403
+import importlib
 
 __version__ = "0.1.0"
 
-#: family name -> public loss names, in documentation order
-FAMILIES = {
-    "regression": list(regression.__all__),
-    "classification": list(classification.__all__),
-}
+#: family modules in documentation order
+_FAMILY_MODULES = (
+    "regression",
+    "classification",
+    "classification_extras",
+    "probabilistic",
+    "margin",
+    "helpers",
+    "metric",
+    "segmentation",
+    "detection",
+    "sequence",
+    "generative",
+    "rl",
+    "multitask",
+)
 
-__all__ = [name for names in FAMILIES.values() for name in names]
+#: family name -> public names, in documentation order
+FAMILIES: dict[str, list[str]] = {}
+__all__: list[str] = []
+for _family in _FAMILY_MODULES:
+    _module = importlib.import_module(f"{__name__}.{_family}")
+    FAMILIES[_family] = list(_module.__all__)
+    for _name in _module.__all__:
+        globals()[_name] = getattr(_module, _name)
+        __all__.append(_name)
+del _family, _module, _name

@@ -1,0 +1,4 @@
+"""(family module: losses are added here)"""
+from __future__ import annotations
+
+__all__: list[str] = []
