@@ -1,4 +1,557 @@
-"""(family module: losses are added here)"""
+"""Margin and ranking losses (``torch.nn.functional`` semantics) and SVM hinge losses."""
 from __future__ import annotations
 
-__all__: list[str] = []
+from array_api_compat import device as _device
+
+from backends import namespace
+
+from . import _checks
+from . import _validate as check
+from ._common import cast, class_axis, float_args, relu
+from ._reduction import reduce
+
+__all__ = [
+    "hinge_embedding_loss",
+    "soft_margin_loss",
+    "multilabel_soft_margin_loss",
+    "multi_margin_loss",
+    "multilabel_margin_loss",
+    "margin_ranking_loss",
+    "cosine_embedding_loss",
+    "cosine_similarity_loss",
+    "hinge_loss",
+    "squared_hinge_loss",
+    "multiclass_hinge_loss",
+]
+
+#: the constant torch adds to each squared norm in ``cosine_embedding_loss``
+_TORCH_COSINE_EPS = 1e-12
+
+
+def _clamp_min0(xp, d):
+    """``max(d, 0)`` with torch's ``clamp_min`` subgradient: 1 at ``d == 0``."""
+    return xp.where(d >= 0, d, xp.zeros_like(d))
+
+
+def _zeros_where_not(xp, cond, x):
+    return xp.where(cond, x, xp.zeros_like(x))
+
+
+def _pm1_target(xp, target, name="target"):
+    _checks.values_among(xp, target, name, (-1, 1))
+
+
+def hinge_embedding_loss(input, target, *, margin=1.0, reduction="mean"):
+    r"""Hinge embedding loss (``torch.nn.functional.hinge_embedding_loss``).
+
+    .. math::
+        \ell_i = \begin{cases} x_i & y_i = 1 \\ \max(0,\ \Delta - x_i) & y_i = -1 \end{cases}
+
+    Usually ``x`` is a distance (e.g. L1 distance between two embeddings) and ``y`` says
+    whether the pair is similar (1) or dissimilar (-1). The subgradient at ``x == Δ`` is
+    torch's (``-1`` for ``y = -1``: ``clamp_min`` lets the gradient through at the kink).
+
+    Args:
+        input: ``x``, any shape, real floating dtype.
+        target: labels in {-1, 1}, same shape as ``input`` (integer or floating dtype).
+        margin: Δ, a real number (default 1).
+        reduction: ``"mean"`` | ``"sum"`` | ``"none"``.
+
+    Returns:
+        A scalar, or the element-wise loss (``input``'s shape) for ``reduction="none"``,
+        with the promoted floating dtype of the inputs.
+
+    Raises:
+        ValueError: shapes differ, bad ``reduction``/``margin``; eagerly, ``target`` values
+            other than -1 and 1 (torch silently adds both branches for other values).
+        TypeError: non-floating ``input``.
+
+    Reference: PyTorch ``HingeEmbeddingLoss`` (after Mobahi et al. 2009, "Deep learning
+    from temporal coherence in video").
+
+    Peer twins: ``torch.nn.functional.hinge_embedding_loss(input, target, margin=Δ)``
+    (identical for every setting).
+    """
+    xp = namespace(input, target)
+    check.reduction(reduction)
+    check.real_number(margin, "margin")
+    check.same_shape(input, target, "input", "target")
+    _pm1_target(xp, target)
+    _, out_dtype, (x, y) = float_args(xp, input, target)
+    loss = _zeros_where_not(xp, y == 1, x) + _zeros_where_not(xp, y == -1, _clamp_min0(xp, margin - x))
+    return reduce(xp, loss, reduction, out_dtype=out_dtype)
+
+
+def soft_margin_loss(input, target, *, reduction="mean"):
+    r"""Two-class logistic loss on ±1 labels (``torch.nn.functional.soft_margin_loss``).
+
+    .. math:: \ell_i = \log\big(1 + e^{-y_i x_i}\big) = \operatorname{softplus}(-y_i x_i)
+
+    computed with the stable ``softplus`` primitive (finite value and gradient for scores of
+    any magnitude, ±1e4 included).
+
+    Args:
+        input: scores ``x``, any shape, real floating dtype.
+        target: labels ``y`` (normally -1 or 1; any real value is accepted, as torch), same
+            shape as ``input``.
+        reduction: ``"mean"`` (over all elements) | ``"sum"`` | ``"none"``.
+
+    Returns:
+        A scalar, or the element-wise loss for ``reduction="none"``.
+
+    Raises:
+        ValueError: shapes differ, bad ``reduction``. TypeError: non-floating ``input``.
+
+    Reference: PyTorch ``SoftMarginLoss``. With ``y = 2t - 1`` it equals
+    :func:`~losses.binary_cross_entropy_with_logits` on 0/1 labels ``t``.
+
+    Peer twins: ``torch.nn.functional.soft_margin_loss`` (identical).
+    """
+    xp = namespace(input, target)
+    check.reduction(reduction)
+    check.same_shape(input, target, "input", "target")
+    _, out_dtype, (x, y) = float_args(xp, input, target)
+    return reduce(xp, xp.softplus(-(y * x)), reduction, out_dtype=out_dtype)
+
+
+def multilabel_soft_margin_loss(input, target, *, weight=None, reduction="mean"):
+    r"""Multi-label one-versus-all logistic loss (``torch.nn.functional.multilabel_soft_margin_loss``).
+
+    .. math:: \ell_n = -\frac{1}{C}\sum_{c=1}^{C} w_c\big[y_{nc}\log\sigma(x_{nc})
+              + (1 - y_{nc})\log\sigma(-x_{nc})\big]
+
+    The classes are the last axis. ``weight`` scales each class term *inside* the per-sample
+    mean over classes (torch's rule); ``"mean"`` then averages the samples without dividing
+    by the weights.
+
+    Args:
+        input: logits, shape ``(..., C)`` (usually ``(N, C)``), real floating dtype.
+        target: multi-hot labels in [0, 1] of the same shape.
+        weight: optional class weights broadcastable to ``input`` (usually ``(C,)``).
+        reduction: ``"mean"`` | ``"sum"`` | ``"none"`` (``"none"`` gives shape ``(...)``).
+
+    Returns:
+        A scalar, or the per-sample loss (``input.shape[:-1]``) for ``reduction="none"``.
+
+    Raises:
+        ValueError: shapes differ, ``weight`` does not broadcast, bad ``reduction``; eagerly,
+            ``target`` outside [0, 1].
+        TypeError: non-floating ``input``.
+
+    Reference: PyTorch ``MultiLabelSoftMarginLoss``.
+
+    Peer twins: ``torch.nn.functional.multilabel_soft_margin_loss(input, target, weight=w)``
+    (identical).
+    """
+    xp = namespace(input, target, weight)
+    check.reduction(reduction)
+    check.ndim_at_least(input, 1, "input")
+    check.same_shape(input, target, "input", "target")
+    check.broadcastable(weight, "weight", input.shape, "input")
+    check.values_in(xp, target, "target", 0, 1, what="labels")
+    _, out_dtype, (x, y, w) = float_args(xp, input, target, weight)
+    loss = (1 - y) * x + xp.softplus(-x)
+    if w is not None:
+        loss = loss * w
+    loss = xp.sum(loss, axis=-1) / x.shape[-1]
+    return reduce(xp, loss, reduction, out_dtype=out_dtype)
+
+
+def _index_target(xp, input, target, name):
+    """Shared checks of (…, C) scores with integer class targets of shape ``input.shape[:-1]``."""
+    check.ndim_at_least(input, 1, "input")
+    expected = tuple(input.shape[:-1])
+    if tuple(target.shape) != expected:
+        raise ValueError(
+            f"{name}: target must hold one class index per row of input, shape {expected} "
+            f"(input {tuple(input.shape)} without its last, class axis), got {tuple(target.shape)}"
+        )
+    check.integer(xp, target, "target")
+    check.class_indices(xp, target, input.shape[-1], "target")
+
+
+def multi_margin_loss(input, target, *, p=1, margin=1.0, weight=None, reduction="mean"):
+    r"""Multi-class hinge loss of Weston & Watkins (``torch.nn.functional.multi_margin_loss``).
+
+    .. math:: \ell_n = \frac{1}{C}\sum_{i \ne y_n} w_{y_n}\,\max(0,\ \Delta - x_{n,y_n} + x_{n,i})^p
+
+    The weight of the target class multiplies each term *after* the power (what torch
+    computes; its documentation puts ``w`` inside the max). The subgradient at a kink is 0
+    (torch only counts terms with a strictly positive margin violation). ``"mean"`` averages
+    the samples (torch does not divide by the weights).
+
+    Args:
+        input: scores, shape ``(N, C)`` or ``(C,)``, real floating dtype.
+        target: class indices, shape ``(N,)`` or ``()``, any integer dtype.
+        p: 1 or 2.
+        margin: Δ, a real number (default 1).
+        weight: optional class weights, shape ``(C,)``.
+        reduction: ``"mean"`` | ``"sum"`` | ``"none"``.
+
+    Returns:
+        A scalar, or the per-sample loss (``input.shape[:-1]``) for ``reduction="none"``.
+
+    Raises:
+        ValueError: wrong target/weight shape, ``p`` not 1 or 2, bad ``reduction``; eagerly,
+            class indices outside ``[0, C)``.
+        TypeError: non-integer ``target``, non-floating ``input``.
+
+    Reference: Weston & Watkins 1999, "Support vector machines for multi-class pattern
+    recognition"; PyTorch ``MultiMarginLoss``. Crammer–Singer's max-form is
+    :func:`multiclass_hinge_loss`.
+
+    Peer twins: ``torch.nn.functional.multi_margin_loss(input, target, p, margin, weight)``
+    (identical).
+    """
+    xp = namespace(input, target, weight)
+    check.reduction(reduction)
+    if p not in (1, 2) or isinstance(p, bool):
+        raise ValueError(f"p must be 1 or 2, got {p!r}")
+    check.real_number(margin, "margin")
+    check.floating(xp, input, "input")
+    _index_target(xp, input, target, "multi_margin_loss")
+    n_classes = input.shape[-1]
+    if weight is not None and tuple(weight.shape) != (n_classes,):
+        raise ValueError(f"weight must have one weight per class, shape ({n_classes},), got {tuple(weight.shape)}")
+    _, out_dtype, (x, w) = float_args(xp, input, weight)
+    x_t = xp.take_class(x, target, axis=-1)
+    h = relu(xp, margin - xp.expand_dims(x_t, axis=-1) + x)
+    if p == 2:
+        h = h * h
+    grid = xp.arange(n_classes, device=_device(x))
+    others = xp.expand_dims(target, axis=-1) != cast(xp, grid, target.dtype)
+    loss = xp.sum(_zeros_where_not(xp, others, h), axis=-1) / n_classes
+    if w is not None:
+        w_t = xp.reshape(xp.take(w, xp.reshape(xp.astype(target, xp.int64), (-1,)), axis=0), target.shape)
+        loss = w_t * loss
+    return reduce(xp, loss, reduction, out_dtype=out_dtype)
+
+
+def multilabel_margin_loss(input, target, *, reduction="mean"):
+    r"""Multi-label hinge loss (``torch.nn.functional.multilabel_margin_loss``).
+
+    .. math:: \ell_n = \frac{1}{C}\sum_{j \in T_n}\ \sum_{i \notin T_n} \max\big(0,\ 1 - (x_{n,j} - x_{n,i})\big)
+
+    ``T_n`` is given torch's way: ``target[n]`` lists class indices and ends at the first
+    ``-1`` (the remaining entries are ignored), e.g. ``[3, 0, -1, 1]`` means {3, 0}. A class
+    listed twice counts twice (as torch). The subgradient at a kink is 0 (as torch). Computed
+    with ``C x C`` masks (no data-dependent shapes): memory ``O(N C^2)``.
+
+    Args:
+        input: scores, shape ``(N, C)`` or ``(C,)``, real floating dtype.
+        target: integer class lists padded with -1, same shape as ``input``.
+        reduction: ``"mean"`` | ``"sum"`` | ``"none"``.
+
+    Returns:
+        A scalar, or the per-sample loss (``input.shape[:-1]``) for ``reduction="none"``.
+
+    Raises:
+        ValueError: shapes differ, bad ``reduction``; eagerly, target values outside
+            ``[-1, C)``.
+        TypeError: non-integer ``target``, non-floating ``input``.
+
+    Reference: PyTorch ``MultiLabelMarginLoss`` (after Zhang & Zhou 2006, BP-MLL's pairwise
+    ranking).
+
+    Peer twins: ``torch.nn.functional.multilabel_margin_loss`` (identical).
+    """
+    xp = namespace(input, target)
+    check.reduction(reduction)
+    check.floating(xp, input, "input")
+    check.ndim_at_least(input, 1, "input")
+    check.same_shape(input, target, "input", "target")
+    check.integer(xp, target, "target")
+    n_classes = input.shape[-1]
+    check.values_in(xp, target, "target", -1, n_classes - 1, what="class indices (or -1 padding)")
+    _, out_dtype, (x,) = float_args(xp, input)
+    dev = _device(x)
+    k = xp.arange(n_classes, device=dev)
+    # valid[.., k]: no negative entry at positions <= k
+    before = xp.reshape(k, (n_classes, 1)) >= xp.reshape(k, (1, n_classes))  # [k, j]: j <= k
+    neg = xp.expand_dims(target < 0, axis=-2)  # [.., 1, j]
+    valid = xp.logical_not(xp.any(xp.logical_and(before, neg), axis=-1))  # [.., k]
+    hit = xp.expand_dims(target, axis=-1) == cast(xp, k, target.dtype)  # [.., k, c]
+    is_target = xp.any(xp.logical_and(hit, xp.expand_dims(valid, axis=-1)), axis=-2)  # [.., c]
+    x_k = xp.sum(_zeros_where_not(xp, hit, xp.broadcast_to(xp.expand_dims(x, axis=-2), hit.shape)), axis=-1)
+    z = 1 - xp.expand_dims(x_k, axis=-1) + xp.expand_dims(x, axis=-2)  # [.., k, i]
+    mask = xp.logical_and(xp.expand_dims(valid, axis=-1), xp.logical_not(xp.expand_dims(is_target, axis=-2)))
+    loss = xp.sum(xp.sum(_zeros_where_not(xp, mask, relu(xp, z)), axis=-1), axis=-1) / n_classes
+    return reduce(xp, loss, reduction, out_dtype=out_dtype)
+
+
+def margin_ranking_loss(input1, input2, target, *, margin=0.0, reduction="mean"):
+    r"""Pairwise ranking hinge (``torch.nn.functional.margin_ranking_loss``).
+
+    .. math:: \ell_i = \max\big(0,\ -y_i\,(x^{(1)}_i - x^{(2)}_i) + \Delta\big)
+
+    ``y = 1`` means ``input1`` should rank higher, ``y = -1`` lower. The subgradient at the
+    kink is torch's (the linear piece's: ``clamp_min`` passes the gradient at 0).
+
+    Args:
+        input1, input2: scores of the same shape, real floating dtype.
+        target: labels in {-1, 1}, broadcastable to the inputs' shape.
+        margin: Δ, a real number (default 0).
+        reduction: ``"mean"`` | ``"sum"`` | ``"none"``.
+
+    Returns:
+        A scalar, or the element-wise loss (the inputs' shape) for ``reduction="none"``.
+
+    Raises:
+        ValueError: ``input1``/``input2`` shapes differ, ``target`` does not broadcast, bad
+            ``reduction``/``margin``; eagerly, ``target`` values other than -1 and 1.
+        TypeError: non-floating ``input1``.
+
+    Reference: PyTorch ``MarginRankingLoss`` (the RankSVM pairwise hinge, Herbrich et al. 2000).
+
+    Peer twins: ``torch.nn.functional.margin_ranking_loss(input1, input2, target, margin=Δ)``
+    (identical for every setting).
+    """
+    xp = namespace(input1, input2, target)
+    check.reduction(reduction)
+    check.real_number(margin, "margin")
+    check.same_shape(input1, input2, "input1", "input2")
+    check.broadcastable(target, "target", input1.shape, "input1")
+    _pm1_target(xp, target)
+    _, out_dtype, (a, b, y) = float_args(xp, input1, input2, target, names=("input1",))
+    loss = _clamp_min0(xp, -y * (a - b) + margin)
+    return reduce(xp, loss, reduction, out_dtype=out_dtype)
+
+
+def _pair_rows(xp, input1, input2, target, name):
+    check.same_shape(input1, input2, "input1", "input2")
+    if input1.ndim not in (1, 2):
+        raise ValueError(f"{name}: input1 must have shape (N, D) or (D,), got {tuple(input1.shape)}")
+    if tuple(target.shape) != tuple(input1.shape[:-1]):
+        raise ValueError(
+            f"{name}: target must have shape {tuple(input1.shape[:-1])} (one label per row of "
+            f"input1 {tuple(input1.shape)}), got {tuple(target.shape)}"
+        )
+
+
+def cosine_embedding_loss(input1, input2, target, *, margin=0.0, reduction="mean"):
+    r"""Cosine embedding loss (``torch.nn.functional.cosine_embedding_loss``).
+
+    .. math::
+        \ell_n = \begin{cases} 1 - \cos(a_n, b_n) & y_n = 1 \\
+                 \max(0,\ \cos(a_n, b_n) - \Delta) & y_n = -1 \end{cases},\qquad
+        \cos(a, b) = \frac{a\cdot b}{\sqrt{(\lVert a\rVert^2 + 10^{-12})(\lVert b\rVert^2 + 10^{-12})}}
+
+    The ``1e-12`` inside the norms is torch's: a zero vector has cosine 0 with everything,
+    and both the value and the gradient stay finite there. The subgradient at
+    ``cos == Δ`` is torch's (gradient passes, ``clamp_min``).
+
+    Args:
+        input1, input2: embeddings of shape ``(N, D)`` or ``(D,)``, real floating dtype.
+        target: labels in {-1, 1}, shape ``(N,)`` (or ``()`` for 1-D inputs).
+        margin: Δ in [-1, 1] (default 0; 0 to 0.5 is the usual range).
+        reduction: ``"mean"`` | ``"sum"`` | ``"none"``.
+
+    Returns:
+        A scalar, or the per-pair loss ``(N,)`` for ``reduction="none"``.
+
+    Raises:
+        ValueError: shape mismatches, ``margin`` outside [-1, 1], bad ``reduction``;
+            eagerly, ``target`` values other than -1 and 1 (torch returns 0 for them).
+        TypeError: non-floating ``input1``.
+
+    Reference: PyTorch ``CosineEmbeddingLoss``.
+
+    Peer twins: ``torch.nn.functional.cosine_embedding_loss(input1, input2, target,
+    margin=Δ)`` (identical, zero vectors included).
+    """
+    xp = namespace(input1, input2, target)
+    check.reduction(reduction)
+    check.real_number(margin, "margin", low=-1, high=1)
+    _pair_rows(xp, input1, input2, target, "cosine_embedding_loss")
+    _pm1_target(xp, target)
+    _, out_dtype, (a, b, y) = float_args(xp, input1, input2, target, names=("input1",))
+    dot = xp.sum(a * b, axis=-1)
+    m1 = xp.sum(a * a, axis=-1) + _TORCH_COSINE_EPS
+    m2 = xp.sum(b * b, axis=-1) + _TORCH_COSINE_EPS
+    cos = dot / xp.sqrt(m1 * m2)
+    loss = _zeros_where_not(xp, y == 1, 1 - cos) + _zeros_where_not(xp, y == -1, _clamp_min0(xp, cos - margin))
+    return reduce(xp, loss, reduction, out_dtype=out_dtype)
+
+
+def _clamped_norm(xp, x, axis, eps):
+    """``max(||x||, eps)`` with a finite gradient at ``x = 0`` (no gradient through the clamp)."""
+    s = xp.sum(x * x, axis=axis, keepdims=True)
+    ok = s > eps * eps
+    return xp.where(ok, xp.sqrt(xp.where(ok, s, xp.ones_like(s))), xp.full_like(s, eps))
+
+
+def cosine_similarity_loss(input, target, *, axis=-1, eps=1e-8, weight=None, reduction="mean"):
+    r"""Cosine distance ``1 - cos(x, y)`` with a floor ``eps`` on each norm.
+
+    .. math:: \ell = 1 - \frac{x\cdot y}{\max(\lVert x\rVert, \varepsilon)\,\max(\lVert y\rVert, \varepsilon)}
+
+    computed along ``axis``. A zero vector has cosine 0 (loss 1) with a finite gradient; optax
+    (``epsilon=0`` by default) returns NaN there. The clamp passes no gradient through the
+    norm (gradient at ``||x|| == eps`` is that of the constant branch).
+
+    Args:
+        input, target: vectors of the same shape, the vector axis being ``axis``.
+        axis: the vector axis (default -1, as optax).
+        eps: the norm floor ε > 0 (default 1e-8, as ``torch.nn.functional.cosine_similarity``).
+        weight: optional per-vector weights broadcastable to the per-vector loss (the shape
+            without ``axis``); ``"mean"`` is ``sum(w*l)/sum(w)``.
+        reduction: ``"mean"`` | ``"sum"`` | ``"none"``.
+
+    Returns:
+        A scalar, or the per-vector loss (the shape without ``axis``) for ``reduction="none"``.
+
+    Raises:
+        ValueError: shapes differ, ``eps`` <= 0, bad ``axis``/``weight``/``reduction``.
+        TypeError: non-floating ``input``.
+
+    Peer twins: ``optax.cosine_distance(input, target, epsilon=eps)`` with
+    ``reduction="none"`` (equal whenever both norms exceed ε; optax's default ``epsilon=0``
+    agrees on every non-zero vector); ``1 - torch.nn.functional.cosine_similarity(input,
+    target, dim=axis, eps=eps)``.
+    """
+    xp = namespace(input, target, weight)
+    check.reduction(reduction)
+    check.real_number(eps, "eps", low=0, low_open=True)
+    check.same_shape(input, target, "input", "target")
+    check.ndim_at_least(input, 1, "input")
+    ax = class_axis(input, axis)
+    reduced_shape = tuple(s for i, s in enumerate(input.shape) if i != ax)
+    check.broadcastable(weight, "weight", reduced_shape, "the per-vector loss")
+    _, out_dtype, (x, y, w) = float_args(xp, input, target, weight)
+    nx = _clamped_norm(xp, x, ax, eps)
+    ny = _clamped_norm(xp, y, ax, eps)
+    cos = xp.sum((x / nx) * (y / ny), axis=ax)
+    return reduce(xp, 1 - cos, reduction, weight=w, out_dtype=out_dtype)
+
+
+_LABELS = ("pm1", "01")
+
+
+def _binary_margin(xp, input, target, weight, labels, reduction):
+    check.reduction(reduction)
+    check.choice(labels, "labels", _LABELS)
+    check.same_shape(input, target, "input", "target")
+    check.broadcastable(weight, "weight", input.shape, "input")
+    _checks.values_among(xp, target, "target", (-1, 1) if labels == "pm1" else (0, 1))
+    _, out_dtype, (x, t, w) = float_args(xp, input, target, weight)
+    y = t if labels == "pm1" else 2 * t - 1
+    return relu(xp, 1 - y * x), w, out_dtype
+
+
+def hinge_loss(input, target, *, labels="pm1", weight=None, reduction="mean"):
+    r"""Binary SVM hinge loss.
+
+    .. math:: \ell_i = \max(0,\ 1 - y_i x_i),\qquad y_i = t_i \ (\texttt{labels="pm1"})
+              \ \text{or}\ y_i = 2t_i - 1\ (\texttt{labels="01"})
+
+    The label convention is explicit because peers disagree silently: optax assumes ±1
+    labels, Keras converts 0/1 labels to ±1 only when *every* label is 0 or 1. The
+    subgradient at ``y x == 1`` is 0 (no torch twin; optax's ``jnp.maximum`` gives -y/2).
+
+    Args:
+        input: real-valued scores (not probabilities), any shape, real floating dtype.
+        target: labels of the same shape: in {-1, 1} for ``labels="pm1"`` (default), in
+            {0, 1} for ``labels="01"``.
+        labels: ``"pm1"`` | ``"01"``.
+        weight: optional element weights broadcastable to ``input``; ``"mean"`` is
+            ``sum(w*l)/sum(w)``.
+        reduction: ``"mean"`` | ``"sum"`` | ``"none"``.
+
+    Returns:
+        A scalar, or the element-wise loss for ``reduction="none"``.
+
+    Raises:
+        ValueError: shapes differ, bad ``labels``/``reduction``; eagerly, target values
+            outside the chosen label set.
+        TypeError: non-floating ``input``.
+
+    Reference: Cortes & Vapnik 1995, "Support-vector networks".
+
+    Peer twins: ``optax.hinge_loss(input, target)`` = ``labels="pm1", reduction="none"``;
+    ``keras.losses.hinge(target, input)`` = ``labels="01"`` (0/1 labels) or ``"pm1"``
+    (±1 labels), with ``reduction="none"`` then a mean over the last axis.
+    """
+    xp = namespace(input, target, weight)
+    loss, w, out_dtype = _binary_margin(xp, input, target, weight, labels, reduction)
+    return reduce(xp, loss, reduction, weight=w, out_dtype=out_dtype)
+
+
+def squared_hinge_loss(input, target, *, labels="pm1", weight=None, reduction="mean"):
+    r"""Squared (L2-SVM) hinge loss: ``max(0, 1 - y x)^2``.
+
+    .. math:: \ell_i = \max(0,\ 1 - y_i x_i)^2
+
+    Label conventions, arguments, returns and errors as :func:`hinge_loss`; the loss is
+    differentiable everywhere (gradient 0 at the margin).
+
+    Reference: Lee & Mangasarian 2001 (SSVM); Rosasco et al. 2004.
+
+    Peer twins: ``keras.losses.squared_hinge(target, input)`` = ``labels="01"`` (0/1
+    labels) or ``"pm1"`` (±1 labels), ``reduction="none"`` then a mean over the last axis;
+    ``optax.hinge_loss(input, target) ** 2`` with ``labels="pm1"``.
+    """
+    xp = namespace(input, target, weight)
+    loss, w, out_dtype = _binary_margin(xp, input, target, weight, labels, reduction)
+    return reduce(xp, loss * loss, reduction, weight=w, out_dtype=out_dtype)
+
+
+def multiclass_hinge_loss(input, target, *, margin=1.0, weight=None, reduction="mean", axis=None):
+    r"""Crammer–Singer multi-class hinge loss.
+
+    .. math:: \ell_n = \max\Big(0,\ \Delta + \max_{j \ne y_n} x_{n,j} - x_{n,y_n}\Big)
+
+    The maximum runs over the *non-target* classes only, so the loss is correct when every
+    non-target score is negative (``keras.losses.categorical_hinge`` takes the max of
+    ``(1 - y) * x``, whose zeros beat negative scores, and returns ``max(0, 1 - x_y)``
+    there instead). The gradient of the inner max goes to the first maximal class (as
+    ``argmax``), and the hinge's subgradient at 0 is 0.
+
+    Args:
+        input: scores, shape ``(N, C)``, ``(N, C, d1, ...)`` or ``(C,)``; C >= 2.
+        target: class indices (any integer dtype), ``input``'s shape without the class axis.
+        margin: Δ, a real number (default 1).
+        weight: optional per-sample weights broadcastable to the per-sample loss;
+            ``"mean"`` is ``sum(w*l)/sum(w)``.
+        reduction: ``"mean"`` | ``"sum"`` | ``"none"``.
+        axis: the class axis (default 1, or 0 for a 1-D input, as torch).
+
+    Returns:
+        A scalar, or the per-sample loss (shape of ``target``) for ``reduction="none"``.
+
+    Raises:
+        ValueError: wrong target shape, fewer than 2 classes, bad ``reduction``/``axis``;
+            eagerly, class indices outside ``[0, C)``.
+        TypeError: non-integer ``target``, non-floating ``input``.
+
+    Reference: Crammer & Singer 2001, "On the algorithmic implementation of multiclass
+    kernel-based vector machines". The Weston–Watkins sum-form is :func:`multi_margin_loss`.
+
+    Peer twins: ``keras.losses.categorical_hinge(one_hot(target), input)`` wherever some
+    non-target score is >= 0 (see docs/differences.md for the rest).
+    """
+    xp = namespace(input, target, weight)
+    check.reduction(reduction)
+    check.real_number(margin, "margin")
+    check.floating(xp, input, "input")
+    check.ndim_at_least(input, 1, "input")
+    ax = class_axis(input, axis)
+    n_classes = input.shape[ax]
+    if n_classes < 2:
+        raise ValueError(f"multiclass_hinge_loss needs at least 2 classes along axis {ax}, got input {tuple(input.shape)}")
+    expected = tuple(s for i, s in enumerate(input.shape) if i != ax)
+    if tuple(target.shape) != expected:
+        raise ValueError(
+            f"multiclass_hinge_loss: target must have shape {expected} (input {tuple(input.shape)} "
+            f"without the class axis {ax}), got {tuple(target.shape)}"
+        )
+    check.integer(xp, target, "target")
+    check.class_indices(xp, target, n_classes, "target")
+    check.broadcastable(weight, "weight", expected, "the per-sample loss")
+    _, out_dtype, (x, w) = float_args(xp, input, weight)
+    shape = tuple(n_classes if i == ax else 1 for i in range(x.ndim))
+    grid = xp.reshape(xp.arange(n_classes, device=_device(x)), shape)
+    is_t = xp.expand_dims(target, axis=ax) == cast(xp, grid, target.dtype)
+    others = xp.where(is_t, xp.full_like(x, -float("inf")), x)
+    best = xp.take_class(others, xp.argmax(others, axis=ax), axis=ax)
+    loss = relu(xp, margin + best - xp.take_class(x, target, axis=ax))
+    return reduce(xp, loss, reduction, weight=w, out_dtype=out_dtype)
