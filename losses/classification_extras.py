@@ -1,4 +1,459 @@
-"""(family module: losses are added here)"""
+"""Classification and regression extras: Poly-1, distillation, generalized CE, soft F1,
+asymmetric MSE, mean squared log error and mean absolute percentage error."""
 from __future__ import annotations
 
-__all__: list[str] = []
+import math
+
+from backends import namespace
+
+from . import _checks
+from . import _validate as check
+from ._common import abs0, cast, class_axis, float_args
+from ._reduction import reduce
+
+__all__ = [
+    "poly1_cross_entropy",
+    "distillation_loss",
+    "generalized_cross_entropy",
+    "soft_f1_loss",
+    "asymmetric_mse_loss",
+    "mean_squared_log_error",
+    "mean_absolute_percentage_error",
+]
+
+
+# -- shared pieces of the softmax losses ---------------------------------------------------------
+def _index_setup(xp, input, target, weight, axis, ignore_index, what):
+    """Checks for integer class targets; returns (axis, C)."""
+    check.floating(xp, input, "input")
+    check.ndim_at_least(input, 1, "input")
+    ax = class_axis(input, axis)
+    n_classes = input.shape[ax]
+    expected = tuple(s for i, s in enumerate(input.shape) if i != ax)
+    if tuple(target.shape) != expected:
+        raise ValueError(
+            f"{what}: target of class indices must have shape {expected} (input "
+            f"{tuple(input.shape)} without the class axis {ax}), got {tuple(target.shape)}"
+        )
+    check.integer(xp, target, "target")
+    _class_weight_shape(weight, n_classes)
+    check.class_indices(xp, target, n_classes, "target", ignore_index)
+    return ax, n_classes
+
+
+def _prob_setup(xp, input, target, weight, axis, what):
+    """Checks for probability targets (input's shape); returns (axis, C)."""
+    if tuple(target.shape) != tuple(input.shape):
+        raise TypeError(
+            f"{what}: a floating target is read as class probabilities and must have input's "
+            f"shape {tuple(input.shape)}, got {tuple(target.shape)}; class indices need an "
+            f"integer dtype, got {target.dtype}"
+        )
+    check.ndim_at_least(input, 1, "input")
+    ax = class_axis(input, axis)
+    _class_weight_shape(weight, input.shape[ax])
+    check.values_in(xp, target, "target", 0, 1, what="class probabilities")
+    return ax, input.shape[ax]
+
+
+def _class_weight_shape(weight, n_classes):
+    if weight is not None and tuple(weight.shape) != (n_classes,):
+        raise ValueError(
+            f"weight must be a 1-D array of one weight per class, shape ({n_classes},), "
+            f"got {tuple(weight.shape)}"
+        )
+
+
+def _target_weights(xp, target, ignore_index, w, dtype):
+    """(safe target, per-position weight w[t] or 1, 0 where target == ignore_index)."""
+    keep = target != ignore_index
+    safe_t = xp.where(keep, target, xp.zeros_like(target))
+    if w is None:
+        return safe_t, cast(xp, keep, dtype)
+    w_t = xp.reshape(xp.take(w, xp.reshape(xp.astype(safe_t, xp.int64), (-1,)), axis=0), safe_t.shape)
+    return safe_t, xp.where(keep, w_t, xp.zeros_like(w_t))
+
+
+def _along(xp, w, ndim, axis):
+    shape = [1] * ndim
+    shape[axis] = w.shape[0]
+    return xp.reshape(w, tuple(shape))
+
+
+def _log_pt(xp, z, target, ax, ignore_index, w):
+    """``log p_t = z_t - logsumexp(z)`` and the per-position target weights."""
+    safe_t, w_t = _target_weights(xp, target, ignore_index, w, z.dtype)
+    return xp.take_class(z, safe_t, axis=ax) - xp.logsumexp(z, axis=ax), w_t
+
+
+# -- Poly-1 ----------------------------------------------------------------------------------------
+def poly1_cross_entropy(input, target, *, epsilon=2.0, weight=None, ignore_index=-100,
+                        reduction="mean", axis=None):
+    r"""Poly-1 cross-entropy (Leng et al. 2022, PolyLoss).
+
+    .. math:: \ell_i = -\log p_{i,t} + \epsilon\,(1 - p_{i,t}), \qquad p = \operatorname{softmax}(z)
+
+    Integer targets: ``log p_t = z_t - logsumexp(z)`` with a gather (no one-hot), ``p_t =
+    exp(log p_t)``; class weights multiply the whole term, ignored positions get weight 0 and
+    ``"mean"`` divides by the summed target weights (as :func:`~losses.cross_entropy`).
+    Probability targets (floating, ``input``'s shape): ``l_i = sum_c y_ic (-log p_ic +
+    ε (1 - p_ic))`` (optax's form; class weights scale ``y``), ``"mean"`` over positions.
+    ``epsilon=0`` is exactly cross-entropy.
+
+    Args:
+        input: logits, shape ``(N, C)``, ``(N, C, d1, ...)`` or ``(C,)``.
+        target: class indices (``input``'s shape without the class axis) or class
+            probabilities (``input``'s shape).
+        epsilon: the Poly-1 coefficient ε >= -1 (default 2, the paper's ImageNet setting and
+            optax's default).
+        weight: optional per-class weights, shape ``(C,)``.
+        ignore_index: target value that is skipped (integer targets).
+        reduction: ``"mean"`` | ``"sum"`` | ``"none"``.
+        axis: class axis (default 1, or 0 for 1-D input, as torch; optax uses -1).
+
+    Returns:
+        A scalar, or the per-position loss for ``reduction="none"``.
+
+    Raises:
+        ValueError: wrong target/weight shape, ``epsilon`` < -1, bad ``reduction``; eagerly,
+            class indices outside ``[0, C)`` or probabilities outside [0, 1].
+        TypeError: non-floating ``input``; floating target that is not ``input``'s shape.
+
+    Reference: Leng et al. 2022, "PolyLoss: A Polynomial Expansion Perspective of
+    Classification Loss Functions" (ICLR).
+
+    Peer twins: ``optax.poly_loss_cross_entropy(logits, labels, epsilon)`` = probability (or
+    one-hot) targets with ``axis=-1, reduction="none"``.
+    """
+    xp = namespace(input, target, weight)
+    check.reduction(reduction)
+    check.real_number(epsilon, "epsilon", low=-1)
+    check.floating(xp, input, "input")
+    if check.is_floating(xp, target):
+        ax, _ = _prob_setup(xp, input, target, weight, axis, "poly1_cross_entropy")
+        _, out_dtype, (z, y, w) = float_args(xp, input, target, weight)
+        if w is not None:
+            y = y * _along(xp, w, z.ndim, ax)
+        log_p = xp.log_softmax(z, axis=ax)
+        loss = -xp.sum(y * log_p, axis=ax) + epsilon * xp.sum(y * (1 - xp.exp(log_p)), axis=ax)
+        return reduce(xp, loss, reduction, out_dtype=out_dtype)
+    ax, _ = _index_setup(xp, input, target, weight, axis, ignore_index, "poly1_cross_entropy")
+    _, out_dtype, (z, w) = float_args(xp, input, weight)
+    log_pt, w_t = _log_pt(xp, z, target, ax, ignore_index, w)
+    loss = -log_pt - epsilon * xp.expm1(log_pt)
+    return reduce(xp, loss, reduction, weight=w_t, out_dtype=out_dtype)
+
+
+# -- knowledge distillation ------------------------------------------------------------------------
+def distillation_loss(student_logits, teacher_logits, *, temperature=1.0, target=None, alpha=None,
+                      reduction="mean", axis=None):
+    r"""Knowledge-distillation loss (Hinton et al. 2015).
+
+    .. math::
+        \ell_n = \alpha\,T^2\,\mathrm{KL}\big(\operatorname{softmax}(t_n/T)\ \Vert\
+                 \operatorname{softmax}(s_n/T)\big) + (1 - \alpha)\,\mathrm{CE}(s_n, y_n)
+
+    The soft term is computed from two ``log_softmax`` (stable for logits of any size); the
+    ``T^2`` factor keeps its gradient scale independent of ``T``. The hard term (plain
+    cross-entropy at temperature 1) is present only when ``target`` is given. Gradients flow
+    into both logits; pass a detached/``stop_gradient`` teacher to freeze it.
+
+    Args:
+        student_logits: ``s``, shape ``(N, C)``, ``(N, C, d1, ...)`` or ``(C,)``.
+        teacher_logits: ``t``, same shape.
+        temperature: ``T > 0`` (default 1).
+        target: optional hard labels (class indices, the logits' shape without the class axis).
+        alpha: weight α in [0, 1] of the soft term. Default: 1 without ``target`` (soft term
+            only), 0.5 with it. Without ``target`` only ``alpha=None`` or 1 is accepted.
+        reduction: ``"mean"`` (over samples: ``"batchmean"`` KL) | ``"sum"`` | ``"none"``.
+        axis: class axis (default 1, or 0 for 1-D input, as torch).
+
+    Returns:
+        A scalar, or the per-sample loss (shape without the class axis) for ``"none"``.
+
+    Raises:
+        ValueError: shapes differ, ``temperature`` <= 0, ``alpha`` outside [0, 1] or given
+            without ``target``, bad ``reduction``; eagerly, class indices out of range.
+        TypeError: non-floating logits, non-integer ``target``.
+
+    Reference: Hinton, Vinyals & Dean 2015, "Distilling the knowledge in a neural network".
+
+    Peer twins: ``T**2 * torch.nn.functional.kl_div(log_softmax(s / T, 1), log_softmax(t /
+    T, 1), reduction="batchmean", log_target=True)`` for ``(N, C)`` logits without target;
+    with target add ``(1 - α) * F.cross_entropy(s, y)`` and scale the first term by α.
+    """
+    xp = namespace(student_logits, teacher_logits, target)
+    check.reduction(reduction)
+    check.real_number(temperature, "temperature", low=0, low_open=True)
+    check.same_shape(student_logits, teacher_logits, "student_logits", "teacher_logits")
+    check.floating(xp, student_logits, "student_logits")
+    check.ndim_at_least(student_logits, 1, "student_logits")
+    if target is None:
+        if alpha not in (None, 1, 1.0):
+            raise ValueError(f"alpha weighs the soft term against the hard-label term and needs target; got alpha={alpha!r} without target")
+        a = 1.0
+    else:
+        a = 0.5 if alpha is None else alpha
+        check.real_number(a, "alpha", low=0, high=1)
+    ax = class_axis(student_logits, axis, "student_logits")
+    if target is not None:
+        _index_setup(xp, student_logits, target, None, ax, None, "distillation_loss")
+    _, out_dtype, (s, t) = float_args(xp, student_logits, teacher_logits, names=("student_logits",))
+    inv_t = 1.0 / temperature
+    log_ps = xp.log_softmax(s * inv_t, axis=ax)
+    log_pt = xp.log_softmax(t * inv_t, axis=ax)
+    soft = (temperature * temperature) * xp.sum(xp.exp(log_pt) * (log_pt - log_ps), axis=ax)
+    loss = soft if a == 1 else a * soft
+    if target is not None and a != 1:
+        ce = xp.logsumexp(s, axis=ax) - xp.take_class(s, target, axis=ax)
+        loss = loss + (1 - a) * ce
+    return reduce(xp, loss, reduction, out_dtype=out_dtype)
+
+
+# -- generalized cross-entropy ---------------------------------------------------------------------
+def generalized_cross_entropy(input, target, *, q=0.7, weight=None, ignore_index=-100,
+                              reduction="mean", axis=None):
+    r"""Generalized cross-entropy, the noise-robust ``L_q`` loss (Zhang & Sabuncu 2018).
+
+    .. math:: \ell_i = \frac{1 - p_{i,t}^{\,q}}{q}, \qquad p = \operatorname{softmax}(z)
+
+    computed as ``-expm1(q log p_t) / q`` with ``log p_t = z_t - logsumexp(z)`` (finite
+    value and gradient for logits of any size). ``q -> 0`` is cross-entropy (``q=0`` gives it
+    exactly); ``q = 1`` is the MAE loss ``1 - p_t``. Probability / one-hot targets use
+    ``p_t = sum_c y_c p_c`` (computed in log space). Class weights, ``ignore_index`` and the
+    ``"mean"`` rule (integer targets) as :func:`~losses.cross_entropy`; probability targets
+    accept no ``weight``.
+
+    Args:
+        input: logits, shape ``(N, C)``, ``(N, C, d1, ...)`` or ``(C,)``.
+        target: class indices, or class probabilities of ``input``'s shape.
+        q: in [0, 1] (default 0.7, the paper's setting).
+        weight: optional per-class weights ``(C,)`` (integer targets).
+        ignore_index: skipped target value (integer targets).
+        reduction: ``"mean"`` | ``"sum"`` | ``"none"``.
+        axis: class axis (default 1, or 0 for 1-D input).
+
+    Returns:
+        A scalar, or the per-position loss for ``reduction="none"``.
+
+    Raises:
+        ValueError: wrong shapes, ``q`` outside [0, 1], ``weight`` with probability targets,
+            bad ``reduction``; eagerly, class indices out of range or probabilities outside [0, 1].
+        TypeError: non-floating ``input``.
+
+    Reference: Zhang & Sabuncu 2018, "Generalized cross entropy loss for training deep
+    neural networks with noisy labels" (NeurIPS).
+
+    Peer twins: the Keras-style implementations on one-hot labels and probabilities,
+    ``(1 - sum(y_true * y_pred, -1) ** q) / q`` with ``y_pred = softmax(input)``: one-hot
+    ``target``, ``axis=-1``, ``reduction="none"``. No torch/optax twin.
+    """
+    xp = namespace(input, target, weight)
+    check.reduction(reduction)
+    check.real_number(q, "q", low=0, high=1)
+    check.floating(xp, input, "input")
+    if check.is_floating(xp, target):
+        if weight is not None:
+            raise ValueError("generalized_cross_entropy: weight is only supported with integer class targets")
+        ax, _ = _prob_setup(xp, input, target, None, axis, "generalized_cross_entropy")
+        _, out_dtype, (z, y) = float_args(xp, input, target)
+        pos = y > 0
+        log_y = xp.where(pos, xp.log(xp.where(pos, y, xp.ones_like(y))), xp.full_like(y, -math.inf))
+        log_pt = xp.logsumexp(log_y + xp.log_softmax(z, axis=ax), axis=ax)
+        w_t = None
+    else:
+        ax, _ = _index_setup(xp, input, target, weight, axis, ignore_index, "generalized_cross_entropy")
+        _, out_dtype, (z, w) = float_args(xp, input, weight)
+        log_pt, w_t = _log_pt(xp, z, target, ax, ignore_index, w)
+    loss = -log_pt if q == 0 else -xp.expm1(q * log_pt) / q
+    return reduce(xp, loss, reduction, weight=w_t, out_dtype=out_dtype)
+
+
+# -- soft F1 ---------------------------------------------------------------------------------------
+def soft_f1_loss(input, target, *, average="binary", from_logits=False, eps=1e-16, axis=-1,
+                 reduction="mean"):
+    r"""Differentiable F1 loss on probabilities: ``1 - soft F1``.
+
+    .. math::
+        \mathrm{TP} = \sum p\,y,\quad \mathrm{FP} = \sum p\,(1 - y),\quad \mathrm{FN} = \sum (1-p)\,y,
+        \qquad \ell = 1 - \frac{2\,\mathrm{TP}}{2\,\mathrm{TP} + \mathrm{FP} + \mathrm{FN} + \varepsilon}
+
+    ``average="binary"``: the sums run over every element (one F1). ``average="macro"``:
+    the sums run over every axis but ``axis`` (the labels), giving one loss per label, then
+    ``reduction`` combines them (``"mean"`` = macro soft-F1 loss). With no positive and no
+    predicted mass (an empty class) the F1 is 0 and the loss 1, with zero gradient.
+
+    Args:
+        input: probabilities in [0, 1] (or logits with ``from_logits=True``), any shape.
+        target: labels in [0, 1] (soft labels allowed; integer/bool accepted), same shape.
+        average: ``"binary"`` | ``"macro"``.
+        from_logits: apply a sigmoid to ``input`` first.
+        eps: ε >= 0 added to the denominator (default 1e-16).
+        axis: the label axis for ``average="macro"`` (default -1).
+        reduction: ``"mean"`` | ``"sum"`` | ``"none"`` over labels (``"macro"``); the
+            ``"binary"`` loss is a scalar for every reduction.
+
+    Returns:
+        A scalar, or the per-label losses for ``average="macro", reduction="none"``.
+
+    Raises:
+        ValueError: shapes differ, bad ``average``/``axis``/``eps``/``reduction``; eagerly,
+            ``target`` (and ``input`` unless ``from_logits``) outside [0, 1].
+        TypeError: non-floating ``input``.
+
+    Reference: the "macro soft-F1" loss (Maiza 2019, "The unknown benefits of using a soft-F1
+    loss in classification systems"); van Rijsbergen 1979 for F1.
+
+    Peer twins: the TensorFlow ``macro_soft_f1(y, y_hat)`` of that reference =
+    ``average="macro", axis=-1, eps=1e-16`` on ``(N, C)`` probabilities. No torch/optax twin.
+    """
+    xp = namespace(input, target)
+    check.reduction(reduction)
+    check.choice(average, "average", ("binary", "macro"))
+    check.real_number(eps, "eps", low=0)
+    check.same_shape(input, target, "input", "target")
+    check.values_in(xp, target, "target", 0, 1, what="labels")
+    if not from_logits:
+        check.values_in(xp, input, "input", 0, 1, what="probabilities (or from_logits=True)")
+    _, out_dtype, (x, y) = float_args(xp, input, target)
+    p = xp.sigmoid(x) if from_logits else x
+    if average == "binary":
+        dims = None
+    else:
+        check.ndim_at_least(x, 1, "input")
+        ax = class_axis(x, axis)
+        dims = tuple(i for i in range(x.ndim) if i != ax)
+    tp = xp.sum(p * y, axis=dims)
+    fp = xp.sum(p * (1 - y), axis=dims)
+    fn = xp.sum((1 - p) * y, axis=dims)
+    den = 2 * tp + fp + fn + eps
+    ok = den > 0
+    f1 = xp.where(ok, (2 * tp) / xp.where(ok, den, xp.ones_like(den)), xp.zeros_like(den))
+    return reduce(xp, 1 - f1, reduction, out_dtype=out_dtype)
+
+
+# -- regression extras -----------------------------------------------------------------------------
+def _pair(input, target, weight, reduction):
+    xp = namespace(input, target, weight)
+    check.reduction(reduction)
+    check.same_shape(input, target, "input", "target")
+    check.broadcastable(weight, "weight", input.shape, "input")
+    return xp
+
+
+def asymmetric_mse_loss(input, target, *, over_penalty=2.0, weight=None, reduction="mean"):
+    r"""Squared error that weighs over-prediction by ``over_penalty``.
+
+    .. math:: \ell_i = \begin{cases} \kappa\,(x_i - y_i)^2 & x_i > y_i \\ (x_i - y_i)^2 & \text{otherwise}\end{cases}
+
+    ``κ = over_penalty`` > 1 penalises over-estimates more (e.g. demand or latency
+    forecasting where over-provisioning costs more), κ < 1 under-estimates more; ``κ = 1``
+    is :func:`~losses.mse_loss`. Continuous and differentiable (gradient 0 at ``x == y``).
+
+    Args:
+        input: predictions, any shape. target: same shape.
+        over_penalty: κ >= 0 (default 2).
+        weight: optional element weights broadcastable to ``input``; ``"mean"`` is
+            ``sum(w*l)/sum(w)``.
+        reduction: ``"mean"`` | ``"sum"`` | ``"none"``.
+
+    Returns:
+        A scalar, or the element-wise loss for ``reduction="none"``.
+
+    Raises:
+        ValueError: shapes differ, ``over_penalty`` < 0, bad ``reduction``.
+        TypeError: non-floating ``input``.
+
+    Reference: Varian 1975 / Zellner 1986 (asymmetric, LINEX-type losses); the
+    quadratic-quadratic form of Christoffersen & Diebold 1997.
+
+    Peer twins: none in torch/optax/Keras; ``over_penalty=1`` equals
+    ``torch.nn.functional.mse_loss``.
+    """
+    xp = _pair(input, target, weight, reduction)
+    check.real_number(over_penalty, "over_penalty", low=0)
+    _, out_dtype, (x, y, w) = float_args(xp, input, target, weight)
+    d = x - y
+    sq = d * d
+    loss = xp.where(d > 0, over_penalty * sq, sq)
+    return reduce(xp, loss, reduction, weight=w, out_dtype=out_dtype)
+
+
+def mean_squared_log_error(input, target, *, clip_min=None, weight=None, reduction="mean"):
+    r"""Mean squared logarithmic error.
+
+    .. math:: \ell_i = \big(\log(1 + \tilde x_i) - \log(1 + \tilde y_i)\big)^2,\qquad
+              \tilde v = v \ \text{or}\ \max(v, \texttt{clip\_min})
+
+    computed with ``log1p``. ``clip_min=None`` (default, scikit-learn's behaviour up to the
+    error type): values must be > -1 (checked eagerly). ``clip_min=1e-7`` reproduces Keras,
+    which clips both arguments at its epsilon; the clip's subgradient is 0.
+
+    Args:
+        input: predictions, any shape. target: same shape.
+        clip_min: optional floor applied to both before ``log1p`` (> -1).
+        weight: optional element weights broadcastable to ``input``.
+        reduction: ``"mean"`` | ``"sum"`` | ``"none"``.
+
+    Returns:
+        A scalar, or the element-wise loss for ``reduction="none"``.
+
+    Raises:
+        ValueError: shapes differ, ``clip_min`` <= -1, bad ``reduction``; eagerly (without
+            ``clip_min``), values <= -1.
+        TypeError: non-floating ``input``.
+
+    Peer twins: ``keras.losses.mean_squared_logarithmic_error(target, input)`` =
+    ``clip_min=1e-7`` (mean over the last axis, i.e. ``reduction="none"`` then ``.mean(-1)``);
+    ``sklearn.metrics.mean_squared_log_error`` = default (non-negative data).
+    """
+    xp = _pair(input, target, weight, reduction)
+    if clip_min is not None:
+        _checks.finite_number(clip_min, "clip_min", low=-1, low_open=True)
+    else:
+        _checks.greater_than(xp, input, "input", -1)
+        _checks.greater_than(xp, target, "target", -1)
+    _, out_dtype, (x, y, w) = float_args(xp, input, target, weight)
+    if clip_min is not None:
+        x = xp.where(x > clip_min, x, xp.full_like(x, clip_min))
+        y = xp.where(y > clip_min, y, xp.full_like(y, clip_min))
+    d = xp.log1p(x) - xp.log1p(y)
+    return reduce(xp, d * d, reduction, weight=w, out_dtype=out_dtype)
+
+
+def mean_absolute_percentage_error(input, target, *, eps=1e-7, percent=True, weight=None,
+                                   reduction="mean"):
+    r"""Mean absolute percentage error.
+
+    .. math:: \ell_i = c\,\frac{|x_i - y_i|}{\max(|y_i|, \varepsilon)},\qquad c = 100 \text{ if percent else } 1
+
+    The subgradients of ``|x - y|`` at ``x == y`` and of ``|y|`` at 0 are 0, and the floor's
+    too (no torch twin).
+
+    Args:
+        input: predictions, any shape. target: same shape.
+        eps: floor ε > 0 of ``|y|`` (default 1e-7, Keras's epsilon).
+        percent: multiply by 100 (Keras) or not (scikit-learn).
+        weight: optional element weights broadcastable to ``input``.
+        reduction: ``"mean"`` | ``"sum"`` | ``"none"``.
+
+    Returns:
+        A scalar, or the element-wise loss for ``reduction="none"``.
+
+    Raises:
+        ValueError: shapes differ, ``eps`` <= 0, bad ``reduction``.
+        TypeError: non-floating ``input``.
+
+    Peer twins: ``keras.losses.mean_absolute_percentage_error(target, input)`` = defaults
+    (mean over the last axis); ``sklearn.metrics.mean_absolute_percentage_error`` =
+    ``eps=numpy.finfo(numpy.float64).eps, percent=False``.
+    """
+    xp = _pair(input, target, weight, reduction)
+    check.real_number(eps, "eps", low=0, low_open=True)
+    _, out_dtype, (x, y, w) = float_args(xp, input, target, weight)
+    ay = abs0(xp, y)
+    den = xp.where(ay > eps, ay, xp.full_like(ay, eps))
+    loss = abs0(xp, x - y) / den
+    if percent:
+        loss = 100.0 * loss
+    return reduce(xp, loss, reduction, weight=w, out_dtype=out_dtype)

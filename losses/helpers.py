@@ -1,4 +1,203 @@
-"""(family module: losses are added here)"""
+"""Helpers that build loss arguments: class weights, positive weights, smoothed labels."""
 from __future__ import annotations
 
-__all__: list[str] = []
+import math
+
+from backends import namespace
+
+from . import _validate as check
+from ._common import cast, class_axis
+
+__all__ = ["class_weights", "pos_weight_from_counts", "smooth_labels"]
+
+_METHODS = ("inverse", "inverse_sqrt", "effective_number")
+
+
+def _float_dtype(xp, x, dtype):
+    """``dtype``, else ``x``'s floating dtype, else the namespace's default floating dtype."""
+    if dtype is not None:
+        return dtype
+    if check.is_floating(xp, x):
+        return x.dtype
+    try:
+        return xp.__array_namespace_info__().default_dtypes()["real floating"]
+    except (AttributeError, KeyError, TypeError):  # pragma: no cover - very old namespaces
+        return xp.float64
+
+
+def class_weights(counts, *, method="inverse", beta=0.999, normalize=True, dtype=None):
+    r"""Per-class weights from class frequencies, for ``weight=`` of the classification losses.
+
+    .. math::
+        w_c \propto \frac{1}{n_c}\ (\texttt{"inverse"}),\qquad
+        \frac{1}{\sqrt{n_c}}\ (\texttt{"inverse\_sqrt"}),\qquad
+        \frac{1 - \beta}{1 - \beta^{n_c}}\ (\texttt{"effective\_number"})
+
+    ``"effective_number"`` is the class-balanced weighting of Cui et al. 2019 (``1 - β^n`` over
+    ``1 - β`` is the effective number of samples; β -> 0 gives equal weights, β -> 1 the
+    inverse frequency). With ``normalize=True`` the weights are rescaled to sum to the number
+    of classes ``C`` (Cui et al.), so the loss keeps its scale. Classes with a count of 0 get
+    weight 0 (they have no samples to weigh) instead of an infinity; the other classes are
+    normalised among themselves.
+
+    Args:
+        counts: number of samples per class ``n_c >= 0``, shape ``(..., C)`` (integer or
+            floating); normalisation runs over the last axis.
+        method: ``"inverse"`` | ``"inverse_sqrt"`` | ``"effective_number"``.
+        beta: β in [0, 1) for ``"effective_number"`` (default 0.999; Cui et al. use
+            0.9 ... 0.9999).
+        normalize: rescale to sum ``C`` along the last axis.
+        dtype: result dtype. Default: ``counts``' dtype if floating, else the framework's
+            default floating dtype (float32 in torch and JAX without x64, float64 in NumPy).
+
+    Returns:
+        The weights, shape of ``counts``, floating, on ``counts``' device.
+
+    Raises:
+        ValueError: bad ``method``, ``beta`` outside [0, 1), ``counts`` of dimension 0;
+            eagerly, negative counts.
+        TypeError: ``counts`` neither integer nor floating.
+
+    Reference: Cui, Jia, Lin, Song & Belongie 2019, "Class-balanced loss based on effective
+    number of samples" (CVPR).
+
+    Peer twins: ``sklearn.utils.class_weight.compute_class_weight("balanced", ...)`` =
+    ``method="inverse", normalize=True`` (equal up to a constant factor, see docs/helpers.md).
+    """
+    xp = namespace(counts)
+    check.choice(method, "method", _METHODS)
+    check.real_number(beta, "beta", low=0, high=1, high_open=True)
+    check.ndim_at_least(counts, 1, "counts")
+    if not (check.is_floating(xp, counts) or check.is_integer(xp, counts)):
+        raise TypeError(f"counts must have an integer or real floating dtype, got {counts.dtype}")
+    check.nonnegative(xp, counts, "counts")
+    n = cast(xp, counts, _float_dtype(xp, counts, dtype))
+    has = n > 0
+    safe = xp.where(has, n, xp.ones_like(n))
+    if method == "inverse":
+        w = 1 / safe
+    elif method == "inverse_sqrt":
+        w = 1 / xp.sqrt(safe)
+    elif beta == 0:
+        w = xp.ones_like(safe)
+    else:
+        # (1 - beta) / (1 - beta**n), with beta**n = exp(n log beta)
+        w = -(1 - beta) / xp.expm1(safe * math.log(beta))
+    w = xp.where(has, w, xp.zeros_like(w))
+    if normalize:
+        total = xp.sum(w, axis=-1, keepdims=True)
+        ok = total > 0
+        w = xp.where(ok, w * counts.shape[-1] / xp.where(ok, total, xp.ones_like(total)), w)
+    return w
+
+
+def pos_weight_from_counts(n_pos, n_neg, *, dtype=None):
+    r"""``pos_weight`` for :func:`~losses.binary_cross_entropy_with_logits`: ``n_neg / n_pos``.
+
+    .. math:: w^{+}_c = \frac{n^{-}_c}{n^{+}_c}
+
+    per label (the weighting torch recommends: it makes positives and negatives count
+    equally). A label with no positive example gets 1 (its positive term never occurs, so any
+    value is harmless; 1 avoids an infinity).
+
+    Args:
+        n_pos: number of positive examples per label, shape ``(C,)`` (or any shape).
+        n_neg: number of negative examples per label, broadcastable with ``n_pos``; a Python
+            number is accepted for either (not both).
+        dtype: result dtype (default as :func:`class_weights`).
+
+    Returns:
+        ``n_neg / n_pos``, the broadcast shape of both, floating.
+
+    Raises:
+        ValueError: eagerly, negative counts.
+        TypeError: no array argument, non-numeric dtype.
+
+    Peer twins: the ``pos_weight`` recipe of ``torch.nn.BCEWithLogitsLoss`` ("if a dataset
+    contains 100 positive and 300 negative examples ... pos_weight should be 3").
+    """
+    xp = namespace(n_pos, n_neg)
+    ref = n_pos if not isinstance(n_pos, (int, float)) else n_neg
+    for v, name in ((n_pos, "n_pos"), (n_neg, "n_neg")):
+        if isinstance(v, (int, float)):
+            check.real_number(v, name, low=0)
+        else:
+            check.nonnegative(xp, v, name)
+    dt = _float_dtype(xp, ref, dtype)
+    p = n_pos if isinstance(n_pos, (int, float)) else cast(xp, n_pos, dt)
+    q = n_neg if isinstance(n_neg, (int, float)) else cast(xp, n_neg, dt)
+    if isinstance(p, (int, float)):
+        p = xp.full_like(q, float(p))
+    if isinstance(q, (int, float)):
+        q = xp.full_like(p, float(q))
+    ok = p > 0
+    ratio = q / xp.where(ok, p, xp.ones_like(p))
+    return xp.where(ok, ratio, xp.ones_like(ratio))
+
+
+def smooth_labels(targets, num_classes=None, *, epsilon=0.1, axis=-1, dtype=None):
+    r"""Label smoothing with torch's ε/K convention.
+
+    .. math:: y'_c = (1 - \varepsilon)\,y_c + \frac{\varepsilon}{K}
+
+    ``targets`` are either class indices (integer; ``num_classes`` = K is then required and a
+    one-hot axis is inserted at ``axis``) or class probabilities (floating; K is
+    ``targets.shape[axis]``). This is the target that ``cross_entropy(...,
+    label_smoothing=ε)`` uses internally, so ``cross_entropy(z, smooth_labels(t, C,
+    epsilon=ε), axis=...)`` equals ``cross_entropy(z, t, label_smoothing=ε)``.
+
+    The ε/(K-1) variant (target class ``1 - ε``, every other class ``ε/(K-1)``, as in
+    Szegedy et al.'s description and some Keras/TF code) is the same formula with
+    ``epsilon = ε K / (K - 1)``: ``smooth_labels(t, K, epsilon=eps * K / (K - 1))``.
+
+    Args:
+        targets: class indices (any integer dtype) or probabilities in [0, 1].
+        num_classes: K, required for integer targets; for probabilities None or equal to
+            ``targets.shape[axis]``.
+        epsilon: ε in [0, 1] (default 0.1).
+        axis: the class axis of the result (default -1, the one-hot convention; use 1 for
+            torch's ``(N, C, ...)`` layout).
+        dtype: result dtype for integer targets (default: the framework's default floating
+            dtype); probabilities keep theirs.
+
+    Returns:
+        The smoothed distribution, floating, on ``targets``' device.
+
+    Raises:
+        ValueError: ``num_classes`` missing/invalid or inconsistent, ``epsilon`` outside
+            [0, 1], bad ``axis``; eagerly, indices outside ``[0, K)`` or probabilities
+            outside [0, 1].
+        TypeError: targets neither integer nor floating.
+
+    Reference: Szegedy et al. 2016, "Rethinking the Inception architecture" (label-smoothing
+    regularisation); Müller, Kornblith & Hinton 2019, "When does label smoothing help?".
+
+    Peer twins: ``optax.smooth_labels(one_hot, alpha=ε)`` (same ε/K convention, probability
+    input, last axis); torch's ``label_smoothing=`` target.
+    """
+    xp = namespace(targets)
+    check.real_number(epsilon, "epsilon", low=0, high=1)
+    eps = float(epsilon)
+    if check.is_integer(xp, targets):
+        if isinstance(num_classes, bool) or not isinstance(num_classes, int) or num_classes < 1:
+            raise ValueError(f"num_classes must be a positive int for integer class targets, got {num_classes!r}")
+        check.class_indices(xp, targets, num_classes, "targets")
+        ndim = targets.ndim + 1
+        if not isinstance(axis, int) or not -ndim <= axis < ndim:
+            raise ValueError(f"axis must be an int in [{-ndim}, {ndim - 1}] for the result of {ndim} dimension(s), got {axis!r}")
+        dt = _float_dtype(xp, targets, dtype)
+        y = xp.one_hot(targets, num_classes, axis=axis % ndim, dtype=dt)
+        k = num_classes
+    elif check.is_floating(xp, targets):
+        check.ndim_at_least(targets, 1, "targets")
+        ax = class_axis(targets, axis, "targets")
+        k = targets.shape[ax]
+        if num_classes is not None and num_classes != k:
+            raise ValueError(f"num_classes={num_classes!r} does not match targets.shape[{axis}] = {k}")
+        check.values_in(xp, targets, "targets", 0, 1, what="class probabilities")
+        y = targets if dtype is None else cast(xp, targets, dtype)
+    else:
+        raise TypeError(f"targets must hold integer class indices or floating probabilities, got dtype {targets.dtype}")
+    if eps == 0:
+        return y
+    return (1 - eps) * y + eps / k

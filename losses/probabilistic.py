@@ -1,4 +1,152 @@
-"""(family module: losses are added here)"""
+"""Negative log-likelihood losses of parametric distributions (``torch.nn.functional`` semantics).
+
+A Bernoulli NLL is not a separate function: ``-log p(y | p) = -[y log p + (1-y) log(1-p)]``
+is exactly :func:`~losses.binary_cross_entropy` (probabilities) and
+:func:`~losses.binary_cross_entropy_with_logits` (logits); a categorical NLL is
+:func:`~losses.nll_loss` / :func:`~losses.cross_entropy`.
+"""
 from __future__ import annotations
 
-__all__: list[str] = []
+import math
+from numbers import Real
+
+from backends import namespace
+
+from . import _validate as check
+from ._common import float_args
+from ._reduction import reduce
+
+__all__ = ["gaussian_nll_loss", "poisson_nll_loss"]
+
+_HALF_LOG_2PI = 0.5 * math.log(2 * math.pi)
+
+
+def _var_shape(input, var):
+    """torch's rules for the shape of ``var`` relative to ``input`` (returns the axis to add)."""
+    ishape, vshape = tuple(input.shape), tuple(var.shape)
+    if vshape == ishape:
+        return None
+    if ishape[:-1] == vshape:
+        return -1  # homoscedastic over the last axis: var gets a trailing axis of size 1
+    if len(vshape) == len(ishape) and sum(v for i, v in zip(ishape, vshape) if i != v) == 1:
+        return None  # exactly one mismatched axis, of size 1 in var: broadcasts
+    raise ValueError(
+        f"var of shape {vshape} does not fit input {ishape}: expected input's shape, input's "
+        f"shape without its last axis {ishape[:-1]}, or input's shape with exactly one axis of size 1"
+    )
+
+
+def gaussian_nll_loss(input, target, var, *, full=False, eps=1e-6, reduction="mean"):
+    r"""Gaussian negative log-likelihood with predicted variance (``torch.nn.functional.gaussian_nll_loss``).
+
+    .. math:: \ell_i = \tfrac12\Big(\log \max(\sigma^2_i, \varepsilon)
+              + \frac{(x_i - y_i)^2}{\max(\sigma^2_i, \varepsilon)}\Big)
+              \ \big(+\ \tfrac12\log 2\pi \text{ if full}\big)
+
+    The clamp at ``eps`` is torch's: it changes the value but not the gradient path (the
+    gradient with respect to ``var`` below ``eps`` is that of the loss at ``eps``, passed
+    straight through), so the result and gradient match torch everywhere.
+
+    Args:
+        input: predicted means ``x``, any shape, real floating dtype.
+        target: observations ``y``, same shape as ``input``.
+        var: predicted variances σ² >= 0: same shape as ``input`` (heteroscedastic),
+            ``input``'s shape without its last axis or with exactly one axis of size 1
+            (homoscedastic along that axis), or a non-negative Python float.
+        full: add the constant ``0.5 log 2π``.
+        eps: clamp floor of the variance, > 0 (default 1e-6).
+        reduction: ``"mean"`` | ``"sum"`` | ``"none"``.
+
+    Returns:
+        A scalar, or the element-wise loss (``input``'s shape) for ``reduction="none"``.
+
+    Raises:
+        ValueError: ``input``/``target`` shapes differ, ``var`` has an incompatible shape,
+            ``eps`` <= 0, bad ``reduction``; negative ``var`` (eagerly for arrays, always for
+            a Python float), as torch.
+        TypeError: non-floating ``input``.
+
+    Reference: Nix & Weigend 1994, "Estimating the mean and variance of the target
+    probability distribution"; PyTorch ``GaussianNLLLoss``.
+
+    Peer twins: ``torch.nn.functional.gaussian_nll_loss(input, target, var, full=full,
+    eps=eps)`` (identical, values and gradients; torch broadcasts ``input``/``target`` of
+    different shapes, we raise).
+    """
+    check.reduction(reduction)
+    check.real_number(eps, "eps", low=0, low_open=True)
+    if isinstance(var, Real) and not isinstance(var, bool):
+        check.real_number(var, "var", low=0)
+        xp = namespace(input, target)
+    else:
+        xp = namespace(input, target, var)
+    check.same_shape(input, target, "input", "target")
+    if isinstance(var, Real):
+        _, out_dtype, (x, y) = float_args(xp, input, target)
+        v = xp.full_like(x, float(var))
+    else:
+        add_axis = _var_shape(input, var)
+        check.nonnegative(xp, var, "var")
+        _, out_dtype, (x, y, v) = float_args(xp, input, target, var)
+        if add_axis is not None:
+            v = xp.expand_dims(v, axis=-1)
+    # torch clamps in place under no_grad: value max(var, eps), gradient straight through
+    v = xp.where(v < eps, (v - xp.stop_gradient(v)) + eps, v)
+    d = x - y
+    loss = 0.5 * (xp.log(v) + d * d / v)
+    if full:
+        loss = loss + _HALF_LOG_2PI
+    return reduce(xp, loss, reduction, out_dtype=out_dtype)
+
+
+def poisson_nll_loss(input, target, *, log_input=True, full=False, eps=1e-8, reduction="mean"):
+    r"""Poisson negative log-likelihood (``torch.nn.functional.poisson_nll_loss``).
+
+    .. math::
+        \ell_i = \begin{cases} e^{x_i} - y_i x_i & \text{log\_input (x is } \log\lambda) \\
+                 x_i - y_i \log(x_i + \varepsilon) & \text{otherwise (x is } \lambda)\end{cases}
+        \ \ +\ \big[y_i \log y_i - y_i + \tfrac12\log(2\pi y_i)\big]_{y_i > 1}\ \text{if full}
+
+    The Stirling term approximates ``log(y!)`` and is added only where ``y > 1`` (as torch);
+    it is computed with a double ``where``, so its gradient with respect to ``target`` is
+    finite (0) at ``y`` in [0, 1] (torch gives NaN at ``y = 0``).
+
+    Args:
+        input: ``log λ`` (``log_input=True``, default) or the rate ``λ >= 0``, any shape.
+        target: counts ``y >= 0`` (any real value >= 0), same shape as ``input``.
+        log_input: whether ``input`` is the log-rate.
+        full: add the Stirling approximation of ``log(y!)``.
+        eps: added to λ inside the log when ``log_input=False``, >= 0 (default 1e-8).
+        reduction: ``"mean"`` | ``"sum"`` | ``"none"``.
+
+    Returns:
+        A scalar, or the element-wise loss for ``reduction="none"``.
+
+    Raises:
+        ValueError: shapes differ, ``eps`` < 0, bad ``reduction``; eagerly, negative
+            ``target``, or negative ``input`` when ``log_input=False`` (torch returns NaN).
+        TypeError: non-floating ``input``.
+
+    Reference: PyTorch ``PoissonNLLLoss``; Stirling's formula for ``log(y!)``.
+
+    Peer twins: ``torch.nn.functional.poisson_nll_loss(input, target, log_input=...,
+    full=..., eps=...)`` (identical values and input gradients).
+    """
+    xp = namespace(input, target)
+    check.reduction(reduction)
+    check.real_number(eps, "eps", low=0)
+    check.same_shape(input, target, "input", "target")
+    check.nonnegative(xp, target, "target")
+    if not log_input:
+        check.nonnegative(xp, input, "input (a rate, log_input=False)")
+    _, out_dtype, (x, y) = float_args(xp, input, target)
+    if log_input:
+        loss = xp.exp(x) - y * x
+    else:
+        loss = x - y * xp.log(x + eps)
+    if full:
+        big = y > 1
+        ys = xp.where(big, y, xp.full_like(y, 2.0))
+        stirling = ys * xp.log(ys) - ys + 0.5 * xp.log((2 * math.pi) * ys)
+        loss = loss + xp.where(big, stirling, xp.zeros_like(stirling))
+    return reduce(xp, loss, reduction, out_dtype=out_dtype)
