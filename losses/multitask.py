@@ -1,4 +1,431 @@
-"""(family module: losses are added here)"""
+"""Multi-task loss weighting and curriculum / self-paced sample weighting.
+
+Task axis: the last axis of ``losses`` / ``log_vars`` / ``grad_norms`` holds the tasks.
+Weights that the methods treat as constants (dynamic weight average, curriculum and
+self-paced weights, GradNorm's target, SuperLoss's confidence) are returned or used under the
+``stop_gradient`` primitive.
+"""
 from __future__ import annotations
 
-__all__: list[str] = []
+import math
+from numbers import Real
+
+from backends import namespace
+
+from . import _validate as check
+from ._common import abs0, cast, float_args
+from ._reduction import reduce, safe_divide
+
+__all__ = [
+    "uncertainty_weighted_loss",
+    "dynamic_weight_average",
+    "gradnorm_loss",
+    "renormalize_task_weights",
+    "curriculum_weights",
+    "self_paced_weights",
+    "super_loss",
+]
+
+
+def _is_number(x):
+    return isinstance(x, Real) and not isinstance(x, bool)
+
+
+def _numel(x):
+    n = 1
+    for s in x.shape:
+        n *= s
+    return n
+
+
+def _task_scale(xp, value, like, name):
+    """A Python number, or a sequence of one number per task, as something to multiply ``like``."""
+    if _is_number(value):
+        check.real_number(value, name, low=0)
+        return float(value)
+    if isinstance(value, (tuple, list)):
+        n_tasks = like.shape[-1]
+        if len(value) != n_tasks:
+            raise ValueError(f"{name} must have one value per task ({n_tasks}), got {len(value)}")
+        cols = []
+        for k, v in enumerate(value):
+            check.real_number(v, f"{name}[{k}]", low=0)
+            cols.append(xp.full_like(like[..., k], float(v)))
+        return xp.stack(cols, axis=-1)
+    raise TypeError(f"{name} must be a non-negative number or a sequence of them, got {type(value).__name__}")
+
+
+def uncertainty_weighted_loss(losses, log_vars, *, precision_scale=0.5, log_var_scale=0.5,
+                              reduction="sum"):
+    r"""Homoscedastic-uncertainty task weighting (Kendall, Gal & Cipolla 2018).
+
+    .. math:: \ell_k = a_k\, e^{-s_k}\, L_k + b\, s_k, \qquad s_k = \log\sigma_k^2
+
+    ``log_vars`` are the caller's trainable parameters ``s_k`` (one per task, usually
+    initialised to 0). The paper's Gaussian (regression) likelihood gives ``a = ½`` and
+    ``b = ½`` (``1/(2σ²) L + log σ``, the defaults); its softmax/Boltzmann (classification)
+    likelihood gives ``a = 1, b = ½`` (pass ``precision_scale=1.0``, or one value per task
+    such as ``(0.5, 1.0)`` for a regression and a classification task). The widely copied
+    form ``exp(-s) L + s`` is ``precision_scale=1, log_var_scale=1`` (twice the paper's
+    regression objective: same optimum ``s* = log L``, gradients twice as large).
+
+    Args:
+        losses: per-task losses, shape ``(..., K)`` (usually ``(K,)``), floating.
+        log_vars: ``s``, broadcastable to ``losses`` (usually ``(K,)``), floating.
+        precision_scale: ``a`` >= 0, a number or a sequence of K numbers.
+        log_var_scale: ``b`` >= 0.
+        reduction: ``"sum"`` (default: the paper's total objective) | ``"mean"`` | ``"none"``.
+
+    Returns:
+        The weighted total (or per-task terms with ``reduction="none"``).
+
+    Raises:
+        ValueError: shapes that do not broadcast, negative scales, wrong number of scales.
+        TypeError: non-floating inputs.
+
+    References: Kendall, Gal & Cipolla, "Multi-Task Learning Using Uncertainty to Weigh
+    Losses for Scene Geometry and Semantics", CVPR 2018 (eqs. 7 and 10).
+
+    Peer twins: none in torch/optax; the common PyTorch snippet
+    ``sum(exp(-s) * L + s)`` is ``precision_scale=1.0, log_var_scale=1.0``.
+    """
+    xp = namespace(losses, log_vars)
+    check.reduction(reduction)
+    check.floating(xp, losses, "losses")
+    check.floating(xp, log_vars, "log_vars")
+    check.ndim_at_least(losses, 1, "losses")
+    check.broadcastable(log_vars, "log_vars", losses.shape, "losses")
+    check.real_number(log_var_scale, "log_var_scale", low=0)
+    _, out_dtype, (L, s) = float_args(xp, losses, log_vars, names=("losses",))
+    s = xp.broadcast_to(s, L.shape)
+    a = _task_scale(xp, precision_scale, L, "precision_scale")
+    per = a * xp.exp(-s) * L + log_var_scale * s
+    return reduce(xp, per, reduction, out_dtype=out_dtype)
+
+
+def dynamic_weight_average(loss_history, *, temperature=2.0):
+    r"""Dynamic Weight Average task weights (Liu, Johns & Davison 2019, MTAN).
+
+    .. math::
+        r_k = \frac{L_k(t-1)}{L_k(t-2)}, \qquad
+        w_k = \frac{K\, \exp(r_k / T)}{\sum_j \exp(r_j / T)}
+
+    computed from the last two rows of ``loss_history`` (one row per epoch, the paper
+    averages each task's loss over the epoch). With fewer than two rows every weight is 1
+    (the paper's initialisation). A task whose previous loss is 0 gets ``r_k = 1``. The
+    weights sum to K and are returned under stop-gradient (the method treats them as
+    constants).
+
+    Args:
+        loss_history: shape ``(H, ..., K)``: H epochs (axis 0), K tasks (last axis).
+        temperature: T > 0 (paper: 2). Large T gives uniform weights.
+
+    Returns:
+        Weights of shape ``(..., K)`` (``loss_history`` without its first axis).
+
+    Raises:
+        ValueError: fewer than 2 dimensions, ``temperature`` <= 0.
+        TypeError: non-floating ``loss_history``.
+
+    References: Liu, Johns & Davison, "End-to-End Multi-Task Learning with Attention",
+    CVPR 2019, eq. 7.
+
+    Peer twins: none in torch/optax (the authors' reference code computes the same from
+    Python floats).
+    """
+    xp = namespace(loss_history)
+    check.floating(xp, loss_history, "loss_history")
+    check.ndim_at_least(loss_history, 2, "loss_history")
+    check.real_number(temperature, "temperature", low=0, low_open=True)
+    _, out_dtype, (h,) = float_args(xp, loss_history, names=("loss_history",))
+    h = xp.stop_gradient(h)
+    n_tasks = h.shape[-1]
+    if h.shape[0] < 2:
+        return cast(xp, xp.ones_like(h[0]), out_dtype) if h.shape[0] else cast(
+            xp, xp.ones(h.shape[1:], dtype=h.dtype), out_dtype)
+    prev, last = h[-2], h[-1]
+    ok = prev != 0
+    ratio = xp.where(ok, last / xp.where(ok, prev, xp.ones_like(prev)), xp.ones_like(prev))
+    w = n_tasks * xp.softmax(ratio / temperature, axis=-1)
+    return cast(xp, w, out_dtype)
+
+
+def gradnorm_loss(grad_norms, loss_ratios, *, alpha=1.5, reduction="sum"):
+    r"""GradNorm's gradient-balancing loss (Chen et al. 2018), to train the task weights.
+
+    .. math::
+        \bar G = \tfrac1K \sum_k G_k,\quad
+        r_k = \frac{\tilde L_k}{\tfrac1K\sum_j \tilde L_j},\quad
+        \ell_k = \Big| G_k - \operatorname{sg}\big(\bar G\, r_k^{\alpha}\big) \Big|
+
+    ``G_k = ‖∇_W\, w_k L_k‖₂`` is the norm of the gradient of task k's *weighted* loss with
+    respect to the shared layer ``W`` (differentiable in the task weights ``w_k``: compute it
+    with ``torch.autograd.grad(..., create_graph=True)`` or a nested ``jax.grad``; see
+    docs/multitask.md), ``L̃_k = L_k(t) / L_k(0)`` the loss ratio (inverse training rate).
+    The target is held constant (stop-gradient), as in the paper. The gradient of this loss
+    with respect to the task weights updates them; afterwards renormalise them with
+    :func:`renormalize_task_weights` so they sum to K. The kink at ``G_k`` = target has
+    subgradient 0 (``torch.abs``'s).
+
+    Args:
+        grad_norms: ``G``, shape ``(..., K)``, floating.
+        loss_ratios: ``L̃``, same shape (held constant).
+        alpha: asymmetry α >= 0 (paper: 1.5 for NYUv2; 0 equalises the gradient norms).
+        reduction: ``"sum"`` (default, the paper's sum over tasks) | ``"mean"`` | ``"none"``.
+
+    Returns:
+        The GradNorm loss (per task with ``reduction="none"``).
+
+    Raises:
+        ValueError: shapes differ, negative ``alpha``; eagerly, negative loss ratios.
+        TypeError: non-floating ``grad_norms``.
+
+    References: Chen, Badrinarayanan, Lee & Rabinovich, "GradNorm: Gradient Normalization
+    for Adaptive Loss Balancing in Deep Multitask Networks", ICML 2018, eqs. 1-2.
+
+    Peer twins: none in torch/optax.
+    """
+    xp = namespace(grad_norms, loss_ratios)
+    check.reduction(reduction)
+    check.floating(xp, grad_norms, "grad_norms")
+    check.ndim_at_least(grad_norms, 1, "grad_norms")
+    check.same_shape(grad_norms, loss_ratios, "grad_norms", "loss_ratios")
+    check.real_number(alpha, "alpha", low=0)
+    check.nonnegative(xp, loss_ratios, "loss_ratios")
+    _, out_dtype, (g, lr) = float_args(xp, grad_norms, loss_ratios, names=("grad_norms",))
+    g_bar = xp.mean(g, axis=-1, keepdims=True)
+    lr = xp.stop_gradient(lr)
+    mean_lr = xp.mean(lr, axis=-1, keepdims=True)
+    rel = safe_divide(xp, lr, mean_lr, fill=1.0)
+    if alpha == 0:
+        power = xp.ones_like(rel)
+    else:
+        pos = rel > 0
+        power = xp.where(pos, xp.exp(alpha * xp.log(xp.where(pos, rel, xp.ones_like(rel)))), xp.zeros_like(rel))
+    target = xp.stop_gradient(g_bar * power)
+    per = abs0(xp, g - target)
+    return reduce(xp, per, reduction, out_dtype=out_dtype)
+
+
+def renormalize_task_weights(weights, *, total=None):
+    r"""Rescale task weights so that they sum to ``total`` (default: the number of tasks K).
+
+    .. math:: w_k \leftarrow \text{total}\cdot \frac{w_k}{\sum_j w_j}
+
+    The renormalisation step of GradNorm (after each update of the weights) and a general
+    helper for any learnt task weighting. Sums over the last axis; a zero sum gives NaN.
+
+    Args:
+        weights: shape ``(..., K)``, floating.
+        total: the target sum (a positive number), default K.
+
+    Returns:
+        The rescaled weights, same shape and dtype.
+
+    Raises:
+        ValueError: 0-d ``weights``, ``total`` <= 0. TypeError: non-floating ``weights``.
+
+    References: Chen et al. 2018 (GradNorm), Algorithm 1.
+    """
+    xp = namespace(weights)
+    check.floating(xp, weights, "weights")
+    check.ndim_at_least(weights, 1, "weights")
+    if total is None:
+        total = weights.shape[-1]
+    check.real_number(total, "total", low=0, low_open=True)
+    _, out_dtype, (w,) = float_args(xp, weights, names=("weights",))
+    out = float(total) * safe_divide(xp, w, xp.sum(w, axis=-1, keepdims=True))
+    return cast(xp, out, out_dtype)
+
+
+def _threshold(xp, value, name, *, positive=False):
+    if _is_number(value):
+        if positive:
+            check.real_number(value, name, low=0, low_open=True)
+        else:
+            check.real_number(value, name)
+        return float(value)
+    if not hasattr(value, "dtype"):
+        raise TypeError(f"{name} must be a real number or an array, got {type(value).__name__}")
+    check.floating(xp, value, name)
+    return value
+
+
+def curriculum_weights(difficulty, progress, *, normalize=True):
+    r"""Threshold curriculum: samples no harder than ``progress`` are in, renormalised.
+
+    .. math::
+        m_i = [\,d_i \le p\,], \qquad
+        w_i = \frac{N\, m_i}{\sum_j m_j}\ \ (\texttt{normalize=True}), \qquad w_i = m_i \text{ otherwise}
+
+    With ``normalize=True`` the weights average to 1, so ``mean(w * loss)`` is the mean loss
+    of the admitted samples (the loss scale does not change as the curriculum grows). When no
+    sample is admitted every weight is 0 (not NaN). The weights are step functions of the
+    difficulty: no gradient flows through them.
+
+    Args:
+        difficulty: per-sample difficulty scores, any shape (N = number of elements),
+            floating.
+        progress: the curriculum's current threshold ``p`` (a number, or a 0-d/broadcastable
+            array so a compiled step does not recompile as it grows).
+        normalize: renormalise the admitted samples' weights to mean 1 over all N.
+
+    Returns:
+        Weights of ``difficulty``'s shape and dtype.
+
+    Raises:
+        TypeError: non-floating ``difficulty`` or ``progress`` array.
+        ValueError: ``progress`` array that does not broadcast.
+
+    References: Bengio, Louradour, Collobert & Weston, "Curriculum Learning", ICML 2009;
+    the "baby steps" threshold schedule (Spitkovsky et al. 2010).
+    """
+    xp = namespace(difficulty, progress)
+    check.floating(xp, difficulty, "difficulty")
+    p = _threshold(xp, progress, "progress")
+    if not _is_number(p):
+        check.broadcastable(p, "progress", difficulty.shape, "difficulty")
+    _, out_dtype, (d, pa) = float_args(xp, difficulty, None if _is_number(p) else p, names=("difficulty",))
+    p = p if pa is None else pa
+    d = xp.stop_gradient(d)
+    m = xp.where(d <= p, xp.ones_like(d), xp.zeros_like(d))
+    if normalize:
+        count = xp.sum(m)
+        ok = count > 0
+        m = xp.where(ok, m * (_numel(d) / xp.where(ok, count, xp.ones_like(count))), xp.zeros_like(m))
+    return cast(xp, m, out_dtype)
+
+
+def self_paced_weights(losses, threshold, *, regime="hard"):
+    r"""Self-paced learning sample weights (the closed-form weight step of SPL).
+
+    .. math::
+        v_i = [\,\ell_i < \lambda\,] \ (\texttt{"hard"}), \qquad
+        v_i = \max(0,\ 1 - \ell_i / \lambda) \ (\texttt{"linear"})
+
+    Samples whose loss is below the threshold λ are "easy" and are trained on; λ grows over
+    training so harder samples join. The weights are held constant (stop-gradient): use them
+    as ``sum(v * losses)`` in the model step.
+
+    Args:
+        losses: per-sample losses, any shape, floating.
+        threshold: λ (``"hard"``: any number; ``"linear"``: > 0), a number or a
+            broadcastable array.
+        regime: ``"hard"`` (Kumar et al. 2010, binary, strict ``<``) or ``"linear"`` (Jiang et
+            al. 2014, soft weights).
+
+    Returns:
+        Weights of ``losses``' shape and dtype.
+
+    Raises:
+        ValueError: bad ``regime``, non-positive ``threshold`` for ``"linear"``, shapes.
+        TypeError: non-floating ``losses``.
+
+    References: Kumar, Packer & Koller, "Self-Paced Learning for Latent Variable Models",
+    NeurIPS 2010; Jiang, Meng, Yu, Lan, Shan & Hauptmann, "Self-Paced Learning with
+    Diversity", NeurIPS 2014.
+    """
+    xp = namespace(losses, threshold)
+    check.choice(regime, "regime", ("hard", "linear"))
+    check.floating(xp, losses, "losses")
+    lam = _threshold(xp, threshold, "threshold", positive=regime == "linear")
+    if not _is_number(lam):
+        check.broadcastable(lam, "threshold", losses.shape, "losses")
+    _, out_dtype, (l, la) = float_args(xp, losses, None if _is_number(lam) else lam, names=("losses",))
+    lam = lam if la is None else xp.stop_gradient(la)
+    l = xp.stop_gradient(l)
+    easy = l < lam
+    if regime == "hard":
+        v = xp.where(easy, xp.ones_like(l), xp.zeros_like(l))
+    else:
+        if _is_number(lam):
+            v = 1 - l / lam
+        else:
+            pos = lam > 0
+            v = xp.where(pos, 1 - l / xp.where(pos, lam, xp.ones_like(lam)), xp.zeros_like(l))
+        v = xp.where(easy, v, xp.zeros_like(l))
+    return cast(xp, v, out_dtype)
+
+
+_INV_E = math.exp(-1.0)
+
+
+def _lambertw0(xp, y, iterations=5):
+    """Principal branch W0(y), y >= -1/e, by a fixed number of Halley steps (no data-dependent loop).
+
+    Start: the branch-point series near -1/e, Winitzki's approximation elsewhere. Each Halley
+    step is written with ``y e^{-w}`` so no ``e^w`` overflows for large y. Values below -1/e
+    are read as -1/e.
+    """
+    y = xp.where(y > -_INV_E, y, xp.full_like(y, -_INV_E))
+    is_far = y > -0.3
+    q = 2.0 * (math.e * xp.where(is_far, xp.full_like(y, -0.3), y) + 1.0)
+    qpos = q > 0
+    p = xp.where(qpos, xp.sqrt(xp.where(qpos, q, xp.ones_like(q))), xp.zeros_like(q))
+    near = -1.0 + p * (1.0 + p * (-1.0 / 3.0 + p * (11.0 / 72.0)))
+    lg = xp.log1p(xp.where(is_far, y, xp.zeros_like(y)))
+    far = lg * (1.0 - xp.log1p(lg) / (2.0 + lg))
+    w = xp.where(is_far, far, near)
+    one = xp.ones_like(w)
+    for _ in range(iterations):
+        f = w - y * xp.exp(-w)
+        wp1 = w + 1.0
+        ok = wp1 != 0
+        den = wp1 - (w + 2.0) * f / (2.0 * xp.where(ok, wp1, one))
+        ok = xp.logical_and(ok, den != 0)
+        w = w - xp.where(ok, f / xp.where(ok, den, one), xp.zeros_like(w))
+    return w
+
+
+def super_loss(losses, *, tau, lam=1.0, reduction="mean"):
+    r"""SuperLoss (Castells, Weinzaepfel & Revaud 2020): confidence-aware per-sample loss.
+
+    .. math::
+        \beta_i = \frac{\ell_i - \tau}{\lambda},\quad
+        \sigma_i^* = \exp\!\Big(-W_0\big(\tfrac12 \max(-\tfrac2e, \beta_i)\big)\Big),\quad
+        \mathcal L_i = (\ell_i - \tau)\,\sigma_i^* + \lambda\,(\log\sigma_i^*)^2
+
+    ``σ*`` is the closed-form optimal confidence (``W_0`` the principal Lambert W, computed
+    by five Halley iterations from a series/asymptotic start: no data-dependent loop, error
+    at the float64 rounding level). It is held constant (stop-gradient), as in the paper's
+    implementation; by the envelope theorem this is also the exact derivative,
+    ``dL/dℓ = σ*``, and it stays finite at the branch point ``β ≤ -2/e`` (there σ* = e).
+    Easy samples (ℓ < τ) are up-weighted, hard ones down-weighted.
+
+    Args:
+        losses: per-sample task losses ℓ (e.g. ``cross_entropy(..., reduction="none")``),
+            any shape, floating.
+        tau: threshold τ: ``log(C)`` for C-class classification, or a running (exponential
+            moving) average of the loss — a number or a broadcastable array (held constant).
+        lam: regularisation λ > 0 (paper: 1 or 0.25 for noisy labels).
+        reduction: ``"mean"`` | ``"sum"`` | ``"none"``.
+
+    Returns:
+        The SuperLoss (per sample with ``reduction="none"``).
+
+    Raises:
+        ValueError: ``lam`` <= 0, bad ``reduction``, ``tau`` that does not broadcast.
+        TypeError: non-floating ``losses``.
+
+    References: Castells, Weinzaepfel & Revaud, "SuperLoss: A Generic Loss for Robust
+    Curriculum Learning", NeurIPS 2020, eqs. 1-4.
+
+    Peer twins: none in torch/optax; the authors' code computes σ* with
+    ``scipy.special.lambertw`` on detached CPU values (same value and gradient).
+    """
+    xp = namespace(losses, tau)
+    check.reduction(reduction)
+    check.floating(xp, losses, "losses")
+    check.real_number(lam, "lam", low=0, low_open=True)
+    t = _threshold(xp, tau, "tau")
+    if not _is_number(t):
+        check.broadcastable(t, "tau", losses.shape, "losses")
+    _, out_dtype, (l, ta) = float_args(xp, losses, None if _is_number(t) else t, names=("losses",))
+    t = t if ta is None else xp.stop_gradient(ta)
+    centred = l - t
+    beta = xp.stop_gradient(centred) / lam
+    y = 0.5 * xp.where(beta > -2.0 * _INV_E, beta, xp.full_like(beta, -2.0 * _INV_E))
+    w = xp.stop_gradient(_lambertw0(xp, y))
+    sigma = xp.exp(-w)
+    per = centred * sigma + lam * (w * w)
+    return reduce(xp, per, reduction, out_dtype=out_dtype)
