@@ -1,4 +1,948 @@
-"""(family module: losses are added here)"""
+r"""Metric-learning and self-supervised losses.
+
+Pair and triplet losses (contrastive, triplet margin), online triplet mining from
+``(embeddings, labels)`` (batch-hard, batch-all, semi-hard), and the contrastive
+self-supervised objectives (InfoNCE, NT-Xent, SupCon, CLIP, Barlow Twins), plus the small
+distance helpers :func:`pairwise_distance` and :func:`cosine_similarity`.
+
+Everything is vectorised over the batch: mining builds ``N x N`` (and ``N x N x N``)
+distance/mask tensors and selects with ``where``/``argmax``; there is no Python loop over
+samples and no boolean indexing, so every loss runs under ``jax.jit``/``torch.compile``.
+Distances use a *safe* square root (``sqrt(where(s > 0, s, 1))`` then ``where``): the value
+and the gradient are finite, and the gradient is 0, at zero distance.
+"""
 from __future__ import annotations
 
-__all__: list[str] = []
+import math
+
+from backends import namespace
+from backends.index_grids import eye_mask
+
+from . import _validate as check
+from ._common import abs0, cast, float_args, relu
+from ._reduction import reduce, safe_divide
+
+__all__ = [
+    "pairwise_distance",
+    "cosine_similarity",
+    "contrastive_loss",
+    "triplet_margin_loss",
+    "triplet_margin_with_distance_loss",
+    "batch_hard_triplet_loss",
+    "batch_all_triplet_loss",
+    "semi_hard_triplet_loss",
+    "info_nce_loss",
+    "nt_xent_loss",
+    "supervised_contrastive_loss",
+    "clip_loss",
+    "barlow_twins_loss",
+]
+
+_DISTANCES = ("euclidean", "squared", "cosine")
+_AVERAGES = ("valid", "nonzero")
+#: norm floor of the L2 normalisation inside the losses (``torch.nn.functional.normalize``)
+_NORMALIZE_EPS = 1e-12
+
+
+# ------------------------------------------------------------------------ private math ----
+def _safe_sqrt(xp, s):
+    """``sqrt(s)`` for ``s >= 0`` with value 0 and gradient 0 at ``s == 0`` (double where)."""
+    ok = s > 0
+    return xp.where(ok, xp.sqrt(xp.where(ok, s, xp.ones_like(s))), xp.zeros_like(s))
+
+
+def _safe_pow(xp, a, e):
+    """``a ** e`` for ``a >= 0`` with value 0 and gradient 0 at ``a == 0``."""
+    ok = a > 0
+    return xp.where(ok, xp.where(ok, a, xp.ones_like(a)) ** e, xp.zeros_like(a))
+
+
+def _l2norm(xp, x, axis=-1, keepdims=False):
+    return _safe_sqrt(xp, xp.sum(x * x, axis=axis, keepdims=keepdims))
+
+
+def _pnorm(xp, v, p, axis=-1, keepdims=False):
+    """``||v||_p`` along ``axis`` with a finite gradient (0) at the zero vector."""
+    if p == 2:
+        return _l2norm(xp, v, axis, keepdims)
+    a = abs0(xp, v)
+    if p == 1:
+        return xp.sum(a, axis=axis, keepdims=keepdims)
+    s = xp.sum(_safe_pow(xp, a, float(p)), axis=axis, keepdims=keepdims)
+    return _safe_pow(xp, s, 1.0 / p)
+
+
+def _clamp_norm(xp, n, eps):
+    """``max(n, eps)`` with torch's ``clamp_min`` subgradient (1 where ``n >= eps``)."""
+    return xp.where(n >= eps, n, xp.full_like(n, eps))
+
+
+def _normalize(xp, x, eps=_NORMALIZE_EPS, axis=-1):
+    """``x / max(||x||_2, eps)`` (``torch.nn.functional.normalize``); a zero vector stays 0."""
+    return x / _clamp_norm(xp, _l2norm(xp, x, axis, keepdims=True), eps)
+
+
+def _relu_torch(xp, x):
+    """``clamp_min(x, 0)`` with torch's subgradient: 1 at ``x == 0``."""
+    return xp.where(x >= 0, x, xp.zeros_like(x))
+
+
+def _min_torch(xp, a, b):
+    """Element-wise ``minimum`` with torch's subgradient: split 1/2 and 1/2 at ties."""
+    return xp.where(a < b, a, xp.where(a > b, b, 0.5 * (a + b)))
+
+
+def _matmul_t(xp, a, b):
+    """``a @ b.T`` for 2-D ``a`` and ``b``."""
+    return xp.matmul(a, xp.matrix_transpose(b))
+
+
+def _distance_matrix(xp, e, distance):
+    """``(N, N)`` distances between the rows of ``e``.
+
+    Euclidean and squared distances come from explicit differences (``O(N^2 D)`` memory): the
+    diagonal and the distance between identical rows are exactly 0 on every backend, which the
+    Gram-matrix shortcut ``|a|^2 + |b|^2 - 2 a.b`` does not guarantee.
+    """
+    if distance == "cosine":
+        en = _normalize(xp, e)
+        return 1.0 - _matmul_t(xp, en, en)
+    diff = xp.expand_dims(e, axis=1) - xp.expand_dims(e, axis=0)
+    s = xp.sum(diff * diff, axis=-1)
+    return s if distance == "squared" else _safe_sqrt(xp, s)
+
+
+# ------------------------------------------------------------------------ private checks ----
+def _broadcast_shape(a, b, name_a, name_b):
+    sa, sb = tuple(a.shape), tuple(b.shape)
+    out = []
+    for i in range(max(len(sa), len(sb))):
+        x = sa[len(sa) - 1 - i] if i < len(sa) else 1
+        y = sb[len(sb) - 1 - i] if i < len(sb) else 1
+        if x != y and 1 not in (x, y):
+            raise ValueError(f"{name_a} of shape {sa} and {name_b} of shape {sb} do not broadcast together")
+        out.append(max(x, y) if 1 in (x, y) else x)
+    return tuple(reversed(out))
+
+
+def _ndim(x, n, name, what):
+    if x.ndim != n:
+        raise ValueError(f"{name} must be {n}-D ({what}), got shape {tuple(x.shape)}")
+
+
+def _positive(value, name):
+    check.real_number(value, name, low=0, low_open=True)
+    if math.isinf(value):
+        raise ValueError(f"{name} must be finite, got {value!r}")
+
+
+def _embeddings_labels(xp, embeddings, labels):
+    _ndim(embeddings, 2, "embeddings", "N samples x D features")
+    check.floating(xp, embeddings, "embeddings")
+    if labels.ndim != 1 or labels.shape[0] != embeddings.shape[0]:
+        raise ValueError(
+            f"labels must have shape ({embeddings.shape[0]},) (one label per row of embeddings "
+            f"{tuple(embeddings.shape)}), got {tuple(labels.shape)}"
+        )
+    if not check.is_integer(xp, labels):
+        raise TypeError(f"labels must have an integer dtype (class ids), got dtype {labels.dtype}")
+
+
+def _mining_options(margin, distance, normalize, average, reduction):
+    check.reduction(reduction)
+    check.real_number(margin, "margin")
+    check.choice(distance, "distance", _DISTANCES)
+    check.choice(average, "average", _AVERAGES)
+    if not isinstance(normalize, bool):
+        raise TypeError(f"normalize must be a bool, got {normalize!r}")
+
+
+def _label_masks(xp, e, labels):
+    """``(pos, neg)``: same label and not the same row / different label, both ``(N, N)``."""
+    n = labels.shape[0]
+    same = xp.expand_dims(labels, axis=1) == xp.expand_dims(labels, axis=0)
+    pos = xp.logical_and(same, xp.logical_not(eye_mask(xp, e, n)))
+    return pos, xp.logical_not(same)
+
+
+def _mining_reduce(xp, loss, valid, reduction, average, out_dtype):
+    """Reduce per-triplet (or per-anchor) losses over the ``valid`` ones.
+
+    ``"mean"`` averages over the valid entries (``average="valid"``) or over the valid entries
+    with a loss > 0 (``average="nonzero"``); with nothing to average the result is 0 (finite,
+    zero gradient), as in pytorch-metric-learning and TF-Addons.
+    """
+    loss = xp.where(valid, loss, xp.zeros_like(loss))
+    if reduction == "none":
+        return cast(xp, loss, out_dtype)
+    if reduction == "sum":
+        return reduce(xp, loss, "sum", out_dtype=out_dtype)
+    count = valid if average == "valid" else xp.logical_and(valid, loss > 0)
+    total = xp.sum(xp.where(count, loss, xp.zeros_like(loss)))
+    out = safe_divide(xp, total, xp.sum(cast(xp, count, loss.dtype)), fill=0.0)
+    return cast(xp, out, out_dtype)
+
+
+def _prepare_embeddings(xp, embeddings, normalize):
+    _, out_dtype, (e,) = float_args(xp, embeddings, names=("embeddings",))
+    if normalize:
+        e = _normalize(xp, e)
+    return e, out_dtype
+
+
+_MINING_ARGS = """
+    Args:
+        embeddings: ``(N, D)`` floating embeddings.
+        labels: ``(N,)`` integer class ids (any integer dtype). Samples with the same id form
+            positive pairs; a sample never pairs with itself.
+        margin: the margin ``m`` (any real number; default 1.0).
+        distance: ``"euclidean"`` (default), ``"squared"`` (squared Euclidean) or
+            ``"cosine"`` (``1 - cos``). Euclidean distances have a finite value and a zero
+            gradient at zero distance; no ``eps`` is added to the differences.
+        normalize: L2-normalise the embeddings first (``x / max(||x||, 1e-12)``, as
+            ``torch.nn.functional.normalize``). Default False.
+        average: what ``reduction="mean"`` divides by: ``"valid"`` (default, the paper's
+            mean over every valid term) or ``"nonzero"`` (only the terms with a loss > 0:
+            pytorch-metric-learning's ``AvgNonZeroReducer``).
+        reduction: ``"mean"`` | ``"sum"`` | ``"none"``. The mean of no valid term is 0 (not
+            NaN) with a zero gradient: a batch without positives does not poison training.
+
+    Raises:
+        ValueError: embeddings not 2-D, labels not of shape ``(N,)``, bad ``distance``,
+            ``average`` or ``reduction``.
+        TypeError: non-floating embeddings, non-integer labels, non-bool ``normalize``.
+"""
+
+
+def _mining_doc(f):
+    f.__doc__ = f.__doc__.replace("    {mining}\n", _MINING_ARGS)
+    return f
+
+
+# ----------------------------------------------------------------------------- helpers ----
+def pairwise_distance(x1, x2, *, p=2.0, eps=1e-6, keepdim=False):
+    r"""p-norm distance between corresponding rows (``torch.nn.functional.pairwise_distance``).
+
+    .. math:: d_i = \Big(\sum_k |x_{1,ik} - x_{2,ik} + \varepsilon|^p\Big)^{1/p}
+
+    The norm is taken over the last axis; ``x1`` and ``x2`` broadcast against each other.
+    With ``eps=0`` the distance of identical rows is exactly 0 with a zero gradient (torch
+    returns a NaN gradient there); the default ``eps=1e-6`` is torch's bias.
+
+    Args:
+        x1, x2: floating arrays ``(..., D)`` broadcastable against each other.
+        p: the norm degree, a finite real > 0 (default 2).
+        eps: added to the difference before the norm (default 1e-6, as torch).
+        keepdim: keep the reduced last axis with size 1.
+
+    Returns:
+        Distances of the broadcast shape without the last axis (with it when ``keepdim``),
+        in the promoted floating dtype of the inputs.
+
+    Raises:
+        ValueError: shapes that do not broadcast, a 0-d input, ``p`` not a finite real > 0.
+        TypeError: non-floating inputs.
+
+    Peer twins: ``torch.nn.functional.pairwise_distance(x1, x2, p, eps, keepdim)`` (value
+    and gradient); ``scipy.spatial.distance.minkowski`` row by row with ``eps=0``.
+    """
+    xp = namespace(x1, x2)
+    _positive(p, "p")
+    check.real_number(eps, "eps")
+    check.ndim_at_least(x1, 1, "x1")
+    check.ndim_at_least(x2, 1, "x2")
+    _broadcast_shape(x1, x2, "x1", "x2")
+    check.floating(xp, x2, "x2")
+    _, out_dtype, (a, b) = float_args(xp, x1, x2, names=("x1",))
+    d = _pnorm(xp, a - b + eps, p, axis=-1, keepdims=keepdim)
+    return cast(xp, d, out_dtype)
+
+
+def cosine_similarity(x1, x2, *, axis=-1, eps=1e-8):
+    r"""Cosine similarity along ``axis``, finite (value and gradient) at zero vectors.
+
+    .. math:: s = \frac{x_1}{\max(\lVert x_1\rVert_2, \varepsilon)} \cdot
+                  \frac{x_2}{\max(\lVert x_2\rVert_2, \varepsilon)}
+
+    A zero vector has similarity 0 with everything; its gradient is
+    ``x_2 / (eps * max(||x_2||, eps))`` (torch's value there). The clamped norm is a
+    constant for the gradient, as in ``torch.nn.functional.normalize``.
+
+    Args:
+        x1, x2: floating arrays broadcastable against each other.
+        axis: the feature axis (default -1; torch's default is ``dim=1``, the same axis for
+            2-D inputs).
+        eps: norm floor > 0 (default 1e-8, as torch).
+
+    Returns:
+        The similarity, of the broadcast shape without ``axis``, in [-1, 1].
+
+    Raises:
+        ValueError: shapes that do not broadcast, ``axis`` out of range, ``eps <= 0``.
+        TypeError: non-floating inputs.
+
+    Peer twins: ``torch.nn.functional.cosine_similarity(x1, x2, dim=axis, eps=eps)``
+    (value; gradient equal wherever no norm is below ``eps`` and at exactly zero vectors —
+    see docs/differences.md); ``optax.cosine_similarity(x1, x2, epsilon=eps**2)`` (value).
+    """
+    xp = namespace(x1, x2)
+    _positive(eps, "eps")
+    check.ndim_at_least(x1, 1, "x1")
+    check.ndim_at_least(x2, 1, "x2")
+    shape = _broadcast_shape(x1, x2, "x1", "x2")
+    if not isinstance(axis, int) or not -len(shape) <= axis < len(shape):
+        raise ValueError(f"axis must be an int in [{-len(shape)}, {len(shape) - 1}] for the broadcast shape {shape}, got {axis!r}")
+    check.floating(xp, x2, "x2")
+    _, out_dtype, (a, b) = float_args(xp, x1, x2, names=("x1",))
+    a, b = xp.broadcast_arrays(a, b)
+    ax = axis
+    na = _clamp_norm(xp, _l2norm(xp, a, ax, keepdims=True), eps)
+    nb = _clamp_norm(xp, _l2norm(xp, b, ax, keepdims=True), eps)
+    return cast(xp, xp.sum((a / na) * (b / nb), axis=ax), out_dtype)
+
+
+# -------------------------------------------------------------------------- pair losses ----
+def contrastive_loss(x1, x2, target, *, margin=1.0, squared=True, reduction="mean"):
+    r"""Contrastive loss on pairs (Hadsell, Chopra & LeCun 2006), ``target=1`` = similar.
+
+    With the Euclidean distance ``D = ||x_1 - x_2||_2``:
+
+    .. math::
+        \ell = \tfrac12\big[y\,D^2 + (1 - y)\,\max(0, m - D)^2\big]
+        \quad(\texttt{squared=True}),\qquad
+        \ell = \tfrac12\big[y\,D + (1 - y)\,\max(0, m - D)\big]
+        \quad(\texttt{squared=False})
+
+    The paper's label convention is inverted (its ``Y=0`` is "similar"); here ``y=1``
+    marks a similar pair, as in TF-Addons. ``D`` has no ``eps`` bias: at ``x1 == x2`` the
+    value is ``(1-y) m^2 / 2`` with a zero gradient (the subgradient of ``D`` at 0 is 0).
+
+    Args:
+        x1, x2: ``(..., D)`` floating embeddings of the two members of each pair (same shape).
+        target: ``x1.shape[:-1]`` labels in [0, 1] (1 = similar, 0 = dissimilar; bool,
+            integer or floating; soft labels interpolate).
+        margin: ``m`` (default 1.0).
+        squared: square the distance and the hinge (the paper, default) or not.
+        reduction: ``"mean"`` | ``"sum"`` | ``"none"``.
+
+    Returns:
+        The pair losses (shape ``x1.shape[:-1]``) for ``"none"``, else a scalar.
+
+    Raises:
+        ValueError: shapes differ, bad ``reduction``; eagerly, targets outside [0, 1].
+        TypeError: non-floating embeddings.
+
+    Peer settings:
+        * TF-Addons ``tfa.losses.contrastive_loss(y, D, margin)`` (squared terms without the
+          1/2) = ``2 * contrastive_loss(x1, x2, y, margin=m)``.
+        * ``torch.nn.functional.hinge_embedding_loss(D, 2y - 1, margin=m)`` =
+          ``2 * contrastive_loss(x1, x2, y, margin=m, squared=False)``.
+        * pytorch-metric-learning ``ContrastiveLoss(pos_margin=0, neg_margin=m)`` on explicit
+          pairs with ``LpDistance(normalize_embeddings=False)`` and ``MeanReducer`` =
+          ``2 * contrastive_loss(..., squared=False)``.
+    """
+    xp = namespace(x1, x2, target)
+    check.reduction(reduction)
+    check.real_number(margin, "margin")
+    if not isinstance(squared, bool):
+        raise TypeError(f"squared must be a bool, got {squared!r}")
+    check.ndim_at_least(x1, 1, "x1")
+    check.same_shape(x1, x2, "x1", "x2")
+    if tuple(target.shape) != tuple(x1.shape[:-1]):
+        raise ValueError(
+            f"target must have shape {tuple(x1.shape[:-1])} (x1 {tuple(x1.shape)} without its "
+            f"last, feature axis), got {tuple(target.shape)}"
+        )
+    check.floating(xp, x2, "x2")
+    check.values_in(xp, target, "target", 0, 1, what="pair labels")
+    _, out_dtype, (a, b, y) = float_args(xp, x1, x2, target, names=("x1",))
+    diff = a - b
+    s = xp.sum(diff * diff, axis=-1)
+    d = _safe_sqrt(xp, s)
+    hinge = relu(xp, margin - d)
+    if squared:
+        loss = 0.5 * (y * s + (1 - y) * hinge * hinge)
+    else:
+        loss = 0.5 * (y * d + (1 - y) * hinge)
+    return reduce(xp, loss, reduction, out_dtype=out_dtype)
+
+
+# ----------------------------------------------------------------------- triplet losses ----
+def _triplet_shapes(xp, anchor, positive, negative):
+    if not (anchor.ndim == positive.ndim == negative.ndim) or anchor.ndim not in (1, 2):
+        raise ValueError(
+            "anchor, positive and negative must all be 1-D (D,) or all 2-D (N, D), got "
+            f"anchor {tuple(anchor.shape)}, positive {tuple(positive.shape)}, negative {tuple(negative.shape)}"
+        )
+    check.same_shape(anchor, positive, "anchor", "positive")
+    check.same_shape(anchor, negative, "anchor", "negative")
+    check.floating(xp, positive, "positive")
+    check.floating(xp, negative, "negative")
+
+
+def _triplet_combine(xp, d_ap, d_an, d_pn, margin, reduction, out_dtype):
+    if d_pn is not None:
+        d_an = _min_torch(xp, d_an, d_pn)
+    loss = _relu_torch(xp, margin + d_ap - d_an)
+    return reduce(xp, loss, reduction, out_dtype=out_dtype)
+
+
+def triplet_margin_loss(anchor, positive, negative, *, margin=1.0, p=2.0, eps=1e-6, swap=False,
+                        reduction="mean"):
+    r"""Triplet margin loss (Balntas et al. 2016), ``torch.nn.functional`` semantics.
+
+    .. math:: \ell_i = \max\big(0,\ m + d(a_i, p_i) - d(a_i, n_i)\big),\qquad
+              d(x, y) = \lVert x - y + \varepsilon\rVert_p
+
+    With ``swap=True`` (the distance swap of Balntas et al.) the negative distance is
+    ``min(d(a, n), d(p, n))``. Subgradients are torch's: 1 at the hinge's kink
+    (``clamp_min``), 1/2 to each side of a tie in the swap's minimum.
+
+    Args:
+        anchor, positive, negative: floating ``(N, D)`` or ``(D,)``, all the same shape.
+        margin: ``m`` (default 1.0).
+        p: norm degree, a finite real > 0 (default 2). ``p=1`` is the L1 distance
+            ``sum |x - y + eps|`` (optax's ``norm_degree=1`` omits the absolute value).
+        eps: added to the differences, as torch (default 1e-6); 0 is allowed and safe.
+        swap: use the distance swap.
+        reduction: ``"mean"`` | ``"sum"`` | ``"none"``.
+
+    Returns:
+        ``(N,)`` (or ``()``) losses for ``"none"``, else a scalar.
+
+    Raises:
+        ValueError: shapes differ or are not 1-/2-D, ``p`` not a finite real > 0, bad
+            ``reduction``.
+        TypeError: non-floating inputs.
+
+    Peer twins: ``torch.nn.functional.triplet_margin_loss`` (same arguments: value and
+    gradient). ``optax.losses.triplet_margin_loss(a, p, n, norm_degree=2, margin=m, eps=0)``
+    = ``triplet_margin_loss(a, p, n, margin=m, eps=0, reduction="none")`` (optax puts
+    ``eps`` inside the root instead: ``(sum d^p + eps)^(1/p)``).
+    """
+    xp = namespace(anchor, positive, negative)
+    check.reduction(reduction)
+    check.real_number(margin, "margin")
+    _positive(p, "p")
+    check.real_number(eps, "eps")
+    _triplet_shapes(xp, anchor, positive, negative)
+    _, out_dtype, (a, pos, neg) = float_args(xp, anchor, positive, negative, names=("anchor",))
+    d_ap = _pnorm(xp, a - pos + eps, p)
+    d_an = _pnorm(xp, a - neg + eps, p)
+    d_pn = _pnorm(xp, pos - neg + eps, p) if swap else None
+    return _triplet_combine(xp, d_ap, d_an, d_pn, margin, reduction, out_dtype)
+
+
+def triplet_margin_with_distance_loss(anchor, positive, negative, *, distance_function=None,
+                                      margin=1.0, swap=False, reduction="mean"):
+    r"""Triplet margin loss with a custom distance (``torch.nn.functional`` semantics).
+
+    .. math:: \ell_i = \max\big(0,\ m + d(a_i, p_i) - d(a_i, n_i)\big)
+
+    Args:
+        anchor, positive, negative: floating ``(N, D)`` or ``(D,)``, all the same shape.
+        distance_function: ``f(x, y) -> (N,)`` distances written with array-API operations
+            (it receives the arrays in the compute dtype). Default: :func:`pairwise_distance`
+            (Euclidean with torch's ``eps=1e-6``). E.g. ``lambda x, y: 1 -
+            cosine_similarity(x, y)``.
+        margin: ``m`` > 0 (torch's requirement; default 1.0).
+        swap: negative distance ``min(d(a, n), d(p, n))``.
+        reduction: ``"mean"`` | ``"sum"`` | ``"none"``.
+
+    Returns:
+        ``(N,)`` losses for ``"none"``, else a scalar.
+
+    Raises:
+        ValueError: ``margin <= 0``, shapes differ, bad ``reduction``.
+        TypeError: ``distance_function`` not callable, non-floating inputs.
+
+    Peer twins: ``torch.nn.functional.triplet_margin_with_distance_loss`` (the same
+    ``distance_function`` written for torch tensors; value and gradient).
+    """
+    xp = namespace(anchor, positive, negative)
+    check.reduction(reduction)
+    check.real_number(margin, "margin", low=0, low_open=True)
+    if distance_function is not None and not callable(distance_function):
+        raise TypeError(f"distance_function must be callable or None, got {distance_function!r}")
+    _triplet_shapes(xp, anchor, positive, negative)
+    _, out_dtype, (a, pos, neg) = float_args(xp, anchor, positive, negative, names=("anchor",))
+    dist = pairwise_distance if distance_function is None else distance_function
+    d_ap, d_an = dist(a, pos), dist(a, neg)
+    d_pn = dist(pos, neg) if swap else None
+    return _triplet_combine(xp, d_ap, d_an, d_pn, margin, reduction, out_dtype)
+
+
+# ------------------------------------------------------------------------ online mining ----
+@_mining_doc
+def batch_hard_triplet_loss(embeddings, labels, *, margin=1.0, distance="euclidean",
+                            normalize=False, soft_margin=False, average="valid",
+                            reduction="mean"):
+    r"""Batch-hard triplet loss (Hermans, Beyer & Leibe 2017, "In Defense of the Triplet Loss").
+
+    For every anchor ``a``: the farthest positive and the closest negative in the batch,
+
+    .. math:: \ell_a = \max\big(0,\ m + \max_{p:\,y_p = y_a,\,p \ne a} d_{ap}
+              - \min_{n:\,y_n \ne y_a} d_{an}\big)
+
+    (``soft_margin=True``: ``softplus(d_ap - d_an)``, the paper's soft margin, no ``m``).
+    Anchors without a positive or without a negative are not valid and contribute nothing.
+    The hardest samples are picked with ``argmax``/``argmin`` (the first one on ties), and the
+    gradient flows through the picked distances only. The hinge's subgradient at 0 is 0.
+    {mining}
+    Returns:
+        ``(N,)`` per-anchor losses (0 for invalid anchors) for ``"none"``, else a scalar.
+
+    Peer settings:
+        * TF-Addons ``triplet_hard_loss(y, x, margin=m, soft=s, distance_metric="L2")`` =
+          ``batch_hard_triplet_loss(x, y, margin=m, soft_margin=s)`` when every anchor has a
+          positive and a negative (TF-Addons averages over all anchors and uses a hardest
+          positive distance of 0 for anchors without positives; ``"squared-L2"``:
+          ``distance="squared"``; ``"angular"``: ``distance="cosine"``).
+        * pytorch-metric-learning ``TripletMarginLoss(margin=m)`` with
+          ``BatchHardMiner()`` (defaults: ``LpDistance(normalize_embeddings=True)``,
+          ``AvgNonZeroReducer``) = ``batch_hard_triplet_loss(x, y, margin=m,
+          normalize=True, average="nonzero")``.
+    """
+    xp = namespace(embeddings, labels)
+    _mining_options(margin, distance, normalize, average, reduction)
+    if not isinstance(soft_margin, bool):
+        raise TypeError(f"soft_margin must be a bool, got {soft_margin!r}")
+    _embeddings_labels(xp, embeddings, labels)
+    e, out_dtype = _prepare_embeddings(xp, embeddings, normalize)
+    d = _distance_matrix(xp, e, distance)
+    pos, neg = _label_masks(xp, e, labels)
+    inf = xp.full_like(d, math.inf)
+    idx_p = xp.argmax(xp.where(pos, d, -inf), axis=1)
+    idx_n = xp.argmin(xp.where(neg, d, inf), axis=1)
+    d_ap = xp.take_class(d, idx_p, axis=1)
+    d_an = xp.take_class(d, idx_n, axis=1)
+    valid = xp.logical_and(xp.any(pos, axis=1), xp.any(neg, axis=1))
+    loss = xp.softplus(d_ap - d_an) if soft_margin else relu(xp, margin + d_ap - d_an)
+    return _mining_reduce(xp, loss, valid, reduction, average, out_dtype)
+
+
+@_mining_doc
+def batch_all_triplet_loss(embeddings, labels, *, margin=1.0, distance="euclidean",
+                           normalize=False, average="valid", reduction="mean"):
+    r"""Batch-all triplet loss (Hermans et al. 2017): every valid triplet of the batch.
+
+    .. math:: \ell_{apn} = \max(0,\ m + d_{ap} - d_{an}),\qquad
+              y_p = y_a,\ p \ne a,\ y_n \ne y_a
+
+    ``average="valid"`` is the paper's "BA" (mean over all valid triplets);
+    ``average="nonzero"`` is "BA≠0" (mean over the triplets with a positive loss), the
+    reducer of pytorch-metric-learning and of the widely used TensorFlow implementation
+    (``num_positive_triplets``). Memory: ``N^3`` losses.
+    {mining}
+    Returns:
+        ``(N, N, N)`` losses indexed ``[a, p, n]`` (0 for invalid triplets) for
+        ``"none"``, else a scalar.
+
+    Peer settings:
+        * pytorch-metric-learning ``TripletMarginLoss(margin=m)`` with no miner (all
+          triplets; ``LpDistance(normalize_embeddings=True)``, ``AvgNonZeroReducer``) =
+          ``batch_all_triplet_loss(x, y, margin=m, normalize=True, average="nonzero")``.
+        * Hermans et al. "BA" = the default; "BA≠0" = ``average="nonzero"``.
+    """
+    xp = namespace(embeddings, labels)
+    _mining_options(margin, distance, normalize, average, reduction)
+    _embeddings_labels(xp, embeddings, labels)
+    e, out_dtype = _prepare_embeddings(xp, embeddings, normalize)
+    d = _distance_matrix(xp, e, distance)
+    pos, neg = _label_masks(xp, e, labels)
+    d_ap = xp.expand_dims(d, axis=2)
+    d_an = xp.expand_dims(d, axis=1)
+    loss = relu(xp, margin + d_ap - d_an)
+    valid = xp.logical_and(xp.expand_dims(pos, axis=2), xp.expand_dims(neg, axis=1))
+    return _mining_reduce(xp, loss, valid, reduction, average, out_dtype)
+
+
+@_mining_doc
+def semi_hard_triplet_loss(embeddings, labels, *, margin=1.0, distance="euclidean",
+                           normalize=False, negatives="closest", average="valid",
+                           reduction="mean"):
+    r"""Semi-hard triplet loss (Schroff, Kalenichenko & Philbin 2015, FaceNet).
+
+    ``negatives="closest"`` (default; FaceNet / TF-Addons ``triplet_semihard_loss``): for
+    every positive pair ``(a, p)`` the negative is the closest one *farther than the
+    positive*, ``n* = argmin {d_an : y_n != y_a, d_an > d_ap}``; when there is none, the
+    farthest negative of ``a``. One loss per positive pair:
+
+    .. math:: \ell_{ap} = \max(0,\ m + d_{ap} - d_{a n^*})
+
+    ``negatives="all"`` (pytorch-metric-learning's ``TripletMarginMiner(type_of_triplets=
+    "semihard")``): every triplet with ``0 < d_an - d_ap <= m``, no fallback.
+
+    Pairs whose anchor has no negative are not valid. The selection uses ``argmin``/``argmax``
+    (first index on ties); gradients flow through the selected distances. The hinge's
+    subgradient at 0 is 0.
+    {mining}
+        negatives: ``"closest"`` or ``"all"`` (see above).
+
+    Returns:
+        For ``"none"``: ``(N, N)`` losses indexed ``[a, p]`` (``"closest"``) or ``(N, N, N)``
+        indexed ``[a, p, n]`` (``"all"``), 0 where not valid; else a scalar.
+
+    Peer settings:
+        * TF-Addons ``triplet_semihard_loss(y, x, margin=m, distance_metric="L2")`` =
+          ``semi_hard_triplet_loss(x, y, margin=m)`` when every anchor has a negative
+          (``"squared-L2"``: ``distance="squared"``, ``"angular"``: ``distance="cosine"``).
+        * pytorch-metric-learning ``TripletMarginLoss(margin=m)`` with
+          ``TripletMarginMiner(margin=m, type_of_triplets="semihard")`` (default distance and
+          reducer) = ``semi_hard_triplet_loss(x, y, margin=m, normalize=True,
+          negatives="all", average="nonzero")``.
+    """
+    xp = namespace(embeddings, labels)
+    _mining_options(margin, distance, normalize, average, reduction)
+    check.choice(negatives, "negatives", ("closest", "all"))
+    _embeddings_labels(xp, embeddings, labels)
+    e, out_dtype = _prepare_embeddings(xp, embeddings, normalize)
+    d = _distance_matrix(xp, e, distance)
+    pos, neg = _label_masks(xp, e, labels)
+    n = d.shape[0]
+    d_ap = xp.expand_dims(d, axis=2)  # [a, p, 1]
+    d_an = xp.broadcast_to(xp.expand_dims(d, axis=1), (n, n, n))  # [a, ., n]
+    neg_b = xp.expand_dims(neg, axis=1)  # [a, 1, n]
+    if negatives == "all":
+        gap = d_an - d_ap
+        band = xp.logical_and(gap > 0, gap <= margin)
+        valid = xp.logical_and(xp.logical_and(xp.expand_dims(pos, axis=2), neg_b), band)
+        loss = relu(xp, margin - gap)
+        return _mining_reduce(xp, loss, valid, reduction, average, out_dtype)
+    farther = xp.logical_and(neg_b, d_an > d_ap)  # [a, p, n]
+    inf = xp.full_like(d_an, math.inf)
+    idx_far = xp.argmin(xp.where(farther, d_an, inf), axis=2)  # [a, p]
+    idx_max = xp.argmax(xp.where(neg, d, -xp.full_like(d, math.inf)), axis=1)  # [a]
+    has_far = xp.any(farther, axis=2)
+    idx = xp.where(has_far, idx_far, xp.broadcast_to(xp.expand_dims(idx_max, axis=1), (n, n)))
+    d_sn = xp.take_class(d_an, idx, axis=2)
+    loss = relu(xp, margin + d - d_sn)
+    valid = xp.logical_and(pos, xp.expand_dims(xp.any(neg, axis=1), axis=1))
+    return _mining_reduce(xp, loss, valid, reduction, average, out_dtype)
+
+
+# ------------------------------------------------------------ self-supervised / InfoNCE ----
+def _temperature(value, name="temperature"):
+    _positive(value, name)
+    return float(value)
+
+
+def info_nce_loss(query, positive_key, negative_keys=None, *, temperature=0.1,
+                  negative_mode="unpaired", normalize=True, reduction="mean"):
+    r"""InfoNCE (van den Oord et al. 2018, CPC; He et al. 2020, MoCo).
+
+    With ``s(u, v) = u^\top v / \tau`` on L2-normalised vectors (``normalize=True``):
+
+    .. math:: \ell_i = -\log\frac{e^{s(q_i, k_i^+)}}{e^{s(q_i, k_i^+)} + \sum_j e^{s(q_i, k_j^-)}}
+
+    Negatives: ``negative_keys`` of shape ``(M, D)`` shared by every query
+    (``negative_mode="unpaired"``, a MoCo queue) or ``(N, M, D)`` per query
+    (``"paired"``). Without ``negative_keys`` the other positive keys of the batch are the
+    negatives (in-batch negatives: a cross-entropy over ``q k^T / tau`` with the diagonal as
+    target). Computed with ``logsumexp``: finite at any temperature.
+
+    Args:
+        query: ``(N, D)`` floating.
+        positive_key: ``(N, D)``.
+        negative_keys: optional ``(M, D)`` or ``(N, M, D)`` (see ``negative_mode``).
+        temperature: ``tau`` > 0 (default 0.1).
+        negative_mode: ``"unpaired"`` (default) or ``"paired"``.
+        normalize: L2-normalise query and keys (default True, as MoCo/CPC implementations
+            with cosine scores); False uses raw dot products.
+        reduction: ``"mean"`` | ``"sum"`` | ``"none"``.
+
+    Returns:
+        ``(N,)`` per-query losses for ``"none"``, else a scalar.
+
+    Raises:
+        ValueError: shapes, ``temperature <= 0``, bad ``negative_mode``/``reduction``.
+        TypeError: non-floating inputs.
+
+    Peer twins: the ``info-nce-pytorch`` package's ``info_nce(query, positive_key,
+    negative_keys, temperature, reduction, negative_mode)`` (same arguments, same value);
+    MoCo's loss = ``info_nce_loss(q, k, queue, temperature=0.07)`` (normalised q, k, queue).
+    """
+    xp = namespace(query, positive_key, negative_keys)
+    check.reduction(reduction)
+    t = _temperature(temperature)
+    check.choice(negative_mode, "negative_mode", ("unpaired", "paired"))
+    _ndim(query, 2, "query", "N queries x D features")
+    check.same_shape(query, positive_key, "query", "positive_key")
+    check.floating(xp, positive_key, "positive_key")
+    if negative_keys is not None:
+        check.floating(xp, negative_keys, "negative_keys")
+        n, dim = query.shape
+        if negative_mode == "unpaired":
+            ok = negative_keys.ndim == 2 and negative_keys.shape[1] == dim
+            want = f"(M, {dim})"
+        else:
+            ok = negative_keys.ndim == 3 and tuple(negative_keys.shape[::2]) == (n, dim)
+            want = f"({n}, M, {dim})"
+        if not ok:
+            raise ValueError(
+                f"negative_keys must have shape {want} for negative_mode={negative_mode!r} and "
+                f"query {tuple(query.shape)}, got {tuple(negative_keys.shape)}"
+            )
+    _, out_dtype, (q, k, nk) = float_args(xp, query, positive_key, negative_keys, names=("query",))
+    if normalize:
+        q, k = _normalize(xp, q), _normalize(xp, k)
+        nk = None if nk is None else _normalize(xp, nk)
+    pos = xp.sum(q * k, axis=-1) / t
+    if nk is None:
+        logits = _matmul_t(xp, q, k) / t
+    else:
+        if negative_mode == "unpaired":
+            neg = _matmul_t(xp, q, nk) / t
+        else:
+            neg = xp.sum(xp.expand_dims(q, axis=1) * nk, axis=-1) / t
+        logits = xp.concat([xp.expand_dims(pos, axis=1), neg], axis=1)
+    loss = xp.logsumexp(logits, axis=1) - pos
+    return reduce(xp, loss, reduction, out_dtype=out_dtype)
+
+
+def nt_xent_loss(z1, z2, *, temperature=0.5, directions="mean", reduction="mean"):
+    r"""NT-Xent, the normalised temperature-scaled cross-entropy of SimCLR (Chen et al. 2020).
+
+    The ``2N`` views ``z = [z_1; z_2]`` are L2-normalised, ``s_{ij} = z_i^\top z_j / \tau``,
+    and for each view ``i`` with its partner ``j(i)`` (the other view of the same sample):
+
+    .. math:: \ell_i = -s_{i, j(i)} + \log\sum_{k \ne i} e^{s_{ik}}
+
+    The self-similarity is excluded with a ``where`` to ``-inf`` and the ``logsumexp`` is
+    max-shifted: no overflow at ``tau=0.01`` in float32. Per pair ``k``:
+    ``directions="mean"`` gives ``(l_k + l_{k+N}) / 2`` (the paper's
+    ``L = 1/(2N) sum_k [l(2k-1, 2k) + l(2k, 2k-1)]`` for ``"mean"``);
+    ``directions="sum"`` gives ``l_k + l_{k+N}`` (the SimCLR reference code, which adds the
+    batch means of both directions, ``loss_a + loss_b``).
+
+    Args:
+        z1, z2: ``(N, D)`` floating projections of the two augmented views (row k of each is
+            the same sample).
+        temperature: ``tau`` > 0 (default 0.5).
+        directions: ``"mean"`` (default) or ``"sum"`` of the two directions.
+        reduction: ``"mean"`` | ``"sum"`` | ``"none"`` over the N pairs.
+
+    Returns:
+        ``(N,)`` per-pair losses for ``"none"``, else a scalar.
+
+    Raises:
+        ValueError: ``z1``/``z2`` not 2-D of the same shape, ``temperature <= 0``, bad
+            ``directions``/``reduction``.
+        TypeError: non-floating inputs.
+
+    Peer settings:
+        * ``optax.losses.ntxent(concat([z1, z2]), concat([arange(N), arange(N)]), tau)``,
+          pytorch-metric-learning ``NTXentLoss(temperature=tau)`` with the same labels, and
+          lightly ``NTXentLoss(temperature=tau)`` = ``nt_xent_loss(z1, z2,
+          temperature=tau)`` (``directions="mean"``).
+        * SimCLR reference (``add_contrastive_loss``, ``tf.losses.softmax_cross_entropy`` of
+          both directions summed) = ``nt_xent_loss(z1, z2, temperature=tau,
+          directions="sum")``.
+    """
+    xp = namespace(z1, z2)
+    check.reduction(reduction)
+    t = _temperature(temperature)
+    check.choice(directions, "directions", ("mean", "sum"))
+    _ndim(z1, 2, "z1", "N samples x D features")
+    check.same_shape(z1, z2, "z1", "z2")
+    check.floating(xp, z2, "z2")
+    _, out_dtype, (a, b) = float_args(xp, z1, z2, names=("z1",))
+    n = a.shape[0]
+    z = _normalize(xp, xp.concat([a, b], axis=0))
+    sim = _matmul_t(xp, z, z) / t
+    sim = xp.where(eye_mask(xp, z, 2 * n), xp.full_like(sim, -math.inf), sim)
+    lse = xp.logsumexp(sim, axis=1)
+    pos = xp.sum(z[:n, ...] * z[n:, ...], axis=-1) / t
+    loss = (lse[:n] - pos) + (lse[n:] - pos)
+    if directions == "mean":
+        loss = 0.5 * loss
+    return reduce(xp, loss, reduction, out_dtype=out_dtype)
+
+
+def supervised_contrastive_loss(embeddings, labels, *, temperature=0.1, base_temperature=None,
+                                normalize=True, reduction="mean"):
+    r"""Supervised contrastive loss, SupCon ``L_out`` (Khosla et al. 2020), multi-positive.
+
+    With ``s_{ij} = z_i^\top z_j / \tau`` (L2-normalised ``z``), the positives
+    ``P(i) = \{p \ne i : y_p = y_i\}`` and ``A(i) = \{a \ne i\}``:
+
+    .. math:: \ell_i = -\frac{\tau}{\tau_b}\,\frac{1}{|P(i)|}\sum_{p \in P(i)}
+              \Big(s_{ip} - \log\sum_{a \in A(i)} e^{s_{ia}}\Big)
+
+    (``tau / tau_b = 1`` unless ``base_temperature`` is given). Anchors without positives
+    have no loss: ``"mean"`` averages over the anchors with at least one positive and is 0
+    (zero gradient) when there are none. Multi-view batches ``(B, V, D)``: pass
+    ``features.reshape(B * V, D)`` with the labels repeated ``V`` times.
+
+    Args:
+        embeddings: ``(N, D)`` floating.
+        labels: ``(N,)`` integer class ids.
+        temperature: ``tau`` > 0 (default 0.1, the paper's best; the reference code uses 0.07).
+        base_temperature: ``tau_b`` > 0 of the reference code's ``tau / tau_b`` scaling, or
+            None (no scaling, the paper).
+        normalize: L2-normalise the embeddings (default True, as the paper's projection
+            head; the reference code expects normalised features).
+        reduction: ``"mean"`` | ``"sum"`` | ``"none"``.
+
+    Returns:
+        ``(N,)`` per-anchor losses (0 for anchors without positives) for ``"none"``, else a
+        scalar.
+
+    Raises:
+        ValueError: shapes, ``temperature``/``base_temperature <= 0``, bad ``reduction``.
+        TypeError: non-floating embeddings, non-integer labels.
+
+    Peer settings:
+        * Reference ``SupConLoss(temperature=t, base_temperature=b, contrast_mode="all")``
+          on normalised features (every anchor has a positive) =
+          ``supervised_contrastive_loss(x, y, temperature=t, base_temperature=b)``; when
+          some anchors have no positive, the reference counts them as 0 in its mean:
+          ``supervised_contrastive_loss(..., reduction="none").mean()``.
+        * pytorch-metric-learning ``SupConLoss(temperature=t)`` (AvgNonZeroReducer over
+          anchors) = ``supervised_contrastive_loss(x, y, temperature=t)``.
+    """
+    xp = namespace(embeddings, labels)
+    check.reduction(reduction)
+    t = _temperature(temperature)
+    scale = 1.0 if base_temperature is None else t / _temperature(base_temperature, "base_temperature")
+    if not isinstance(normalize, bool):
+        raise TypeError(f"normalize must be a bool, got {normalize!r}")
+    _embeddings_labels(xp, embeddings, labels)
+    e, out_dtype = _prepare_embeddings(xp, embeddings, normalize)
+    n = e.shape[0]
+    eye = eye_mask(xp, e, n)
+    sim = _matmul_t(xp, e, e) / t
+    sim = xp.where(eye, xp.full_like(sim, -math.inf), sim)
+    log_prob = sim - xp.logsumexp(sim, axis=1, keepdims=True)
+    pos, _ = _label_masks(xp, e, labels)
+    n_pos = xp.sum(cast(xp, pos, e.dtype), axis=1)
+    total = xp.sum(xp.where(pos, log_prob, xp.zeros_like(log_prob)), axis=1)
+    loss = -scale * safe_divide(xp, total, n_pos, fill=0.0)
+    valid = n_pos > 0
+    return _mining_reduce(xp, loss, valid, reduction, "valid", out_dtype)
+
+
+def clip_loss(image_embeddings, text_embeddings, logit_scale=1 / 0.07, *, normalize=True,
+              reduction="mean"):
+    r"""CLIP's symmetric contrastive loss (Radford et al. 2021).
+
+    With L2-normalised embeddings and ``L = s\, I T^\top`` (``s = logit_scale``):
+
+    .. math:: \ell_k = \tfrac12\Big[\big(\operatorname{lse}_j L_{kj} - L_{kk}\big)
+              + \big(\operatorname{lse}_i L_{ik} - L_{kk}\big)\Big]
+
+    the mean of the image-to-text and text-to-image cross-entropies with the matching pair
+    (the diagonal) as target.
+
+    Args:
+        image_embeddings, text_embeddings: ``(N, D)`` floating, row k of each is a pair.
+        logit_scale: the multiplier ``s`` of the logits: a Python number > 0 or a 0-d
+            floating array (differentiable; CLIP learns ``t`` and passes ``s = exp(t)``).
+            Default ``1/0.07`` (CLIP's initialisation).
+        normalize: L2-normalise the embeddings (default True, as CLIP); False uses the
+            embeddings as given (e.g. already normalised).
+        reduction: ``"mean"`` | ``"sum"`` | ``"none"`` over the N pairs.
+
+    Returns:
+        ``(N,)`` per-pair losses for ``"none"``, else a scalar.
+
+    Raises:
+        ValueError: shapes, non-positive ``logit_scale`` (eagerly for arrays), bad
+            ``reduction``.
+        TypeError: non-floating inputs.
+
+    Peer settings: open_clip ``ClipLoss()(image_features, text_features, logit_scale)`` on
+    normalised features = ``clip_loss(i, t, logit_scale, normalize=False)`` (or
+    ``normalize=True`` on raw features); Hugging Face ``CLIPModel`` loss likewise.
+    """
+    xp = namespace(image_embeddings, text_embeddings, logit_scale)
+    check.reduction(reduction)
+    if not isinstance(normalize, bool):
+        raise TypeError(f"normalize must be a bool, got {normalize!r}")
+    _ndim(image_embeddings, 2, "image_embeddings", "N pairs x D features")
+    check.same_shape(image_embeddings, text_embeddings, "image_embeddings", "text_embeddings")
+    check.floating(xp, text_embeddings, "text_embeddings")
+    scale_arr = None
+    if isinstance(logit_scale, (int, float)) and not isinstance(logit_scale, bool):
+        _positive(logit_scale, "logit_scale")
+    elif hasattr(logit_scale, "shape") and hasattr(logit_scale, "dtype"):
+        if logit_scale.ndim != 0:
+            raise ValueError(f"logit_scale must be a scalar (0-d array), got shape {tuple(logit_scale.shape)}")
+        check.floating(xp, logit_scale, "logit_scale")
+        check.values_in(xp, logit_scale, "logit_scale", 0, math.inf, what="positive scales")
+        scale_arr = logit_scale
+    else:
+        raise TypeError(f"logit_scale must be a positive number or a 0-d floating array, got {logit_scale!r}")
+    _, out_dtype, (a, b, s) = float_args(xp, image_embeddings, text_embeddings, scale_arr,
+                                         names=("image_embeddings",))
+    if s is None:
+        s = float(logit_scale)
+    if normalize:
+        a, b = _normalize(xp, a), _normalize(xp, b)
+    logits = s * _matmul_t(xp, a, b)
+    diag = s * xp.sum(a * b, axis=-1)
+    loss = 0.5 * ((xp.logsumexp(logits, axis=1) - diag) + (xp.logsumexp(logits, axis=0) - diag))
+    return reduce(xp, loss, reduction, out_dtype=out_dtype)
+
+
+def barlow_twins_loss(z1, z2, *, lambda_=0.0051, eps=1e-5, correction=0, reduction="sum"):
+    r"""Barlow Twins redundancy-reduction loss (Zbontar et al. 2021).
+
+    Each feature is standardised over the batch, ``\hat z = (z - \mu) / \sqrt{\sigma^2 +
+    \varepsilon}``, the cross-correlation is ``C = \hat z_1^\top \hat z_2 / N`` and
+
+    .. math:: \mathcal L = \sum_i (1 - C_{ii})^2 + \lambda \sum_{i \ne j} C_{ij}^2
+
+    The default (biased variance, ``eps=1e-5``) is the reference code's
+    ``BatchNorm1d(affine=False)`` in training mode. A constant feature (zero variance, with
+    ``eps=0``) is standardised to 0 with a finite gradient (double ``where``).
+
+    Args:
+        z1, z2: ``(N, D)`` floating projections of the two views, ``N > correction``.
+        lambda_: weight of the off-diagonal (redundancy) terms, >= 0 (default 0.0051).
+        eps: added to the variance (default 1e-5, BatchNorm's), >= 0.
+        correction: degrees-of-freedom correction of the variance: 0 (biased, default, the
+            reference) or 1 (unbiased, ``torch.std``'s default).
+        reduction: ``"sum"`` (default, the loss above), ``"mean"`` (over the ``D^2`` terms) or
+            ``"none"`` (the ``(D, D)`` matrix of weighted terms).
+
+    Returns:
+        A scalar, or the ``(D, D)`` terms for ``"none"``.
+
+    Raises:
+        ValueError: shapes, ``N <= correction``, negative ``lambda_``/``eps``, bad
+            ``correction``/``reduction``.
+        TypeError: non-floating inputs.
+
+    Peer settings:
+        * Reference ``BarlowTwins`` (facebookresearch/barlowtwins) = the defaults.
+        * MONAI ``BarlowTwinsLoss(lambd=l)`` and lightly ``BarlowTwinsLoss(lambda_param=l)``
+          standardise with the unbiased std and no eps: ``barlow_twins_loss(z1, z2,
+          lambda_=l, eps=0, correction=1)`` (a different value from the reference's: the
+          standardised features are scaled by ``sqrt((N-1)/N)``).
+    """
+    xp = namespace(z1, z2)
+    check.reduction(reduction)
+    check.real_number(lambda_, "lambda_", low=0)
+    check.real_number(eps, "eps", low=0)
+    check.choice(correction, "correction", (0, 1))
+    _ndim(z1, 2, "z1", "N samples x D features")
+    check.same_shape(z1, z2, "z1", "z2")
+    check.floating(xp, z2, "z2")
+    n = z1.shape[0]
+    if n <= correction:
+        raise ValueError(f"barlow_twins_loss needs a batch of more than {correction} sample(s) (correction={correction}), got N={n}")
+    _, out_dtype, (a, b) = float_args(xp, z1, z2, names=("z1",))
+
+    def standardise(z):
+        c = z - xp.mean(z, axis=0, keepdims=True)
+        var = xp.sum(c * c, axis=0, keepdims=True) / (n - correction)
+        std = _safe_sqrt(xp, var + eps)
+        ok = std > 0
+        return xp.where(ok, c / xp.where(ok, std, xp.ones_like(std)), xp.zeros_like(c))
+
+    corr = xp.matmul(xp.matrix_transpose(standardise(a)), standardise(b)) / n
+    dim = corr.shape[0]
+    eye = eye_mask(xp, corr, dim)
+    terms = xp.where(eye, (1.0 - corr) ** 2, lambda_ * corr * corr)
+    return reduce(xp, terms, reduction, out_dtype=out_dtype)
