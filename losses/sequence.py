@@ -1,4 +1,272 @@
-"""(family module: losses are added here)"""
+"""Sequence losses: connectionist temporal classification (CTC)."""
 from __future__ import annotations
 
-__all__: list[str] = []
+import math
+
+from backends import is_lazy, namespace
+
+from . import _validate as check
+from ._common import cast, float_args
+from ._reduction import reduce
+
+__all__ = ["ctc_loss"]
+
+#: log-probability of an impossible state. A finite stand-in for -inf keeps every
+#: ``logaddexp`` gradient finite (``logaddexp(-inf, -inf)`` has a NaN gradient in torch and
+#: JAX); real path log-probabilities are many orders of magnitude above it.
+_NEG = -1e30
+#: a sequence whose best final state is below this has no feasible alignment
+_FEASIBLE = -1e29
+
+
+def _concrete(*arrays):
+    return all(not is_lazy(a) for a in arrays)
+
+
+def _int_array(xp, x, name, shape_text):
+    if x is None or not hasattr(x, "dtype") or not hasattr(x, "shape"):
+        raise TypeError(f"{name} must be an integer array of shape {shape_text}, got {type(x).__name__}")
+    check.integer(xp, x, name)
+
+
+def _check_lengths(xp, lengths, name, high, high_text):
+    """Eager-only: ``0 <= lengths <= high`` (``high`` a Python int or an array)."""
+    if math.prod(lengths.shape) == 0 or not _concrete(lengths):
+        return
+    lo = int(xp.min(lengths))
+    bad_hi = xp.any(lengths > high)
+    if lo < 0 or bool(bad_hi):
+        hi = int(xp.max(lengths))
+        raise ValueError(
+            f"{name} must hold lengths in [0, {high_text}], got values in [{lo}, {hi}]"
+        )
+
+
+def _check_targets(xp, padded, valid, blank, n_classes):
+    """Eager-only: every target label (padding excluded) is in [0, C) and is not ``blank``."""
+    if math.prod(padded.shape) == 0 or not _concrete(padded, valid):
+        return
+    bad = xp.logical_and(valid, xp.logical_or(xp.logical_or(padded < 0, padded >= n_classes), padded == blank))
+    if bool(xp.any(bad)):
+        vals = xp.where(bad, padded, xp.full_like(padded, blank))
+        lo, hi = int(xp.min(vals)), int(xp.max(vals))
+        raise ValueError(
+            f"targets must hold labels in [0, {n_classes - 1}] other than blank={blank} "
+            f"(within target_lengths), got bad labels between {min(lo, hi)} and {max(lo, hi)}"
+        )
+
+
+def _grid(xp, like, axis):
+    """``0, 1, ..., n-1`` along ``axis`` with ``like``'s shape, dtype and device."""
+    return xp.cumulative_sum(xp.ones_like(like), axis=axis) - 1
+
+
+def ctc_loss(log_probs, targets, input_lengths, target_lengths, *, blank=0, reduction="mean",
+             zero_infinity=False, batch_first=False):
+    r"""Connectionist temporal classification loss (Graves et al., 2006).
+
+    For each sequence :math:`n` with emissions :math:`\log p_t(c)` over :math:`T_n` frames
+    and a label sequence :math:`y` of length :math:`S_n`,
+
+    .. math::
+        \ell_n = -\log \sum_{\pi \in \mathcal{B}^{-1}(y)} \prod_{t=1}^{T_n} p_t(\pi_t)
+
+    where :math:`\mathcal{B}` removes repeated labels and then blanks. It is computed by the
+    forward (alpha) recursion in log space over the extended label sequence
+    :math:`y' = (\varnothing, y_1, \varnothing, \dots, y_{S_n}, \varnothing)`:
+
+    .. math::
+        \alpha_t(s) = \log p_t(y'_s) + \operatorname{lse}\big(\alpha_{t-1}(s),
+        \alpha_{t-1}(s-1), [y'_s \ne \varnothing \wedge y'_s \ne y'_{s-2}]\,\alpha_{t-1}(s-2)\big),
+        \qquad \ell_n = -\operatorname{lse}\big(\alpha_{T_n}(2S_n), \alpha_{T_n}(2S_n - 1)\big).
+
+    The time recursion runs through the backend's ``scan`` primitive (``jax.lax.scan`` on
+    JAX, a Python loop elsewhere), so the function is traceable under ``jax.jit``,
+    ``jax.vmap`` and ``torch.compile``.
+
+    Args:
+        log_probs: log-probabilities (e.g. ``log_softmax`` outputs), shape ``(T, N, C)``
+            (``(N, T, C)`` with ``batch_first=True``) or ``(T, C)`` for one unbatched
+            sequence. Real floating dtype. They are not renormalised.
+        targets: integer labels, either padded ``(N, S)`` (values past ``target_lengths``
+            are ignored) or the concatenation of all label sequences, shape
+            ``(sum(target_lengths),)``; ``(S,)`` for an unbatched sequence. Labels must be in
+            ``[0, C)`` and differ from ``blank``.
+        input_lengths: integer array ``(N,)`` (``()`` or ``(1,)`` unbatched), each in
+            ``[0, T]``.
+        target_lengths: integer array ``(N,)`` (``()`` or ``(1,)`` unbatched), each in
+            ``[0, S]``.
+        blank: index of the blank class, in ``[0, C)``.
+        reduction: ``"mean"`` (batch mean of ``loss_n / max(target_length_n, 1)``, torch's
+            rule), ``"sum"`` or ``"none"`` (shape ``(N,)``, ``()`` unbatched).
+        zero_infinity: replace the infinite loss of infeasible sequences (no alignment fits
+            in ``T_n`` frames) by 0, with a zero gradient.
+        batch_first: ``log_probs`` is ``(N, T, C)`` (optax's layout) instead of torch's
+            ``(T, N, C)``.
+
+    Returns:
+        The loss with the floating dtype of ``log_probs`` (float16/bfloat16 computed in
+        float32) on its device. Infeasible sequences give ``inf`` (0 with
+        ``zero_infinity``); their gradient is 0 and never NaN, so they do not spoil the
+        gradients of the other sequences of the batch.
+
+    Raises:
+        ValueError: wrong ranks or shapes, ``blank`` outside ``[0, C)``, bad ``reduction``;
+            eagerly (concrete arrays only): lengths out of range, labels out of range or
+            equal to ``blank``, concatenated targets whose length is not
+            ``sum(target_lengths)``.
+        TypeError: non-floating ``log_probs``, non-integer targets or lengths, non-bool
+            ``zero_infinity``/``batch_first``.
+
+    Concatenated 1-D targets are unpacked to ``(N, S)`` with ``S = max(target_lengths)``
+    read eagerly; under tracing (jit, compile, vmap, Dask) the static bound
+    ``S = len(targets)`` is used instead (same values, more work) — pass padded targets for
+    the fastest compiled code.
+
+    Peer twins: ``torch.nn.functional.ctc_loss`` (same arguments; values equal; its
+    gradient wrt ``log_probs`` assumes they come from ``log_softmax`` and adds
+    ``exp(log_probs)``, so gradients agree after a ``log_softmax``; infeasible sequences get
+    NaN gradients there), ``optax.ctc_loss(logits, logit_paddings, labels, label_paddings,
+    blank_id)`` (per sequence, batch-first, applies ``log_softmax`` itself; equal to
+    ``reduction="none", batch_first=True`` on feasible sequences; it returns a large finite
+    value instead of ``inf`` for infeasible ones).
+    """
+    xp = namespace(log_probs, targets, input_lengths, target_lengths)
+    check.reduction(reduction)
+    if not isinstance(zero_infinity, bool):
+        raise TypeError(f"zero_infinity must be a bool, got {zero_infinity!r}")
+    if not isinstance(batch_first, bool):
+        raise TypeError(f"batch_first must be a bool, got {batch_first!r}")
+    check.floating(xp, log_probs, "log_probs")
+    _int_array(xp, targets, "targets", "(N, S) or (sum(target_lengths),)")
+    _int_array(xp, input_lengths, "input_lengths", "(N,)")
+    _int_array(xp, target_lengths, "target_lengths", "(N,)")
+    if log_probs.ndim not in (2, 3):
+        raise ValueError(
+            f"log_probs must have shape (T, N, C), (N, T, C) with batch_first=True, or (T, C) "
+            f"unbatched, got shape {tuple(log_probs.shape)}"
+        )
+    unbatched = log_probs.ndim == 2
+    if unbatched:
+        if targets.ndim != 1:
+            raise ValueError(f"unbatched log_probs (T, C) need 1-D targets (S,), got shape {tuple(targets.shape)}")
+        for a, name in ((input_lengths, "input_lengths"), (target_lengths, "target_lengths")):
+            if tuple(a.shape) not in ((), (1,)):
+                raise ValueError(f"unbatched {name} must have shape () or (1,), got {tuple(a.shape)}")
+        log_probs = xp.expand_dims(log_probs, axis=1)
+        targets = xp.expand_dims(targets, axis=0)
+        input_lengths = xp.reshape(input_lengths, (1,))
+        target_lengths = xp.reshape(target_lengths, (1,))
+    elif batch_first:
+        log_probs = xp.permute_dims(log_probs, (1, 0, 2))
+    n_time, n_batch, n_classes = log_probs.shape
+    if isinstance(blank, bool) or not isinstance(blank, int) or not 0 <= blank < n_classes:
+        raise ValueError(f"blank must be an int in [0, {n_classes - 1}] (C = {n_classes}), got {blank!r}")
+    for a, name in ((input_lengths, "input_lengths"), (target_lengths, "target_lengths")):
+        if tuple(a.shape) != (n_batch,):
+            raise ValueError(f"{name} must have shape (N,) = ({n_batch},), got {tuple(a.shape)}")
+    if targets.ndim == 2:
+        if targets.shape[0] != n_batch:
+            raise ValueError(
+                f"padded targets must have shape (N, S) with N = {n_batch}, got {tuple(targets.shape)}"
+            )
+        n_labels = targets.shape[1]
+        _check_lengths(xp, input_lengths, "input_lengths", n_time, f"T={n_time}")
+        _check_lengths(xp, target_lengths, "target_lengths", n_labels, f"S={n_labels}")
+        padded = targets
+    elif targets.ndim == 1:
+        _check_lengths(xp, input_lengths, "input_lengths", n_time, f"T={n_time}")
+        total = targets.shape[0]
+        _check_lengths(xp, target_lengths, "target_lengths", total, f"len(targets)={total}")
+        padded = _unpack(xp, targets, target_lengths)
+        n_labels = padded.shape[1]
+    else:
+        raise ValueError(
+            f"targets must have shape (N, S) or (sum(target_lengths),), got {tuple(targets.shape)}"
+        )
+    _, out_dtype, (lp,) = float_args(xp, log_probs, names=("log_probs",))
+    idt = xp.result_type(padded.dtype, target_lengths.dtype)
+    padded, tl = cast(xp, padded, idt), cast(xp, target_lengths, idt)
+
+    # positions of the padded labels and the extended label sequence y' (N, L = 2S + 1)
+    valid = _grid(xp, padded[:1, :], axis=1) < xp.expand_dims(tl, axis=1)
+    _check_targets(xp, padded, valid, blank, n_classes)
+    labels = xp.where(valid, padded, xp.full_like(padded, blank))
+    last = xp.full_like(xp.reshape(tl, (n_batch, 1)), blank)
+    if n_labels:
+        pairs = xp.reshape(xp.stack([xp.full_like(labels, blank), labels], axis=-1), (n_batch, 2 * n_labels))
+        ext = xp.concat([pairs, last], axis=1)
+        # y'_{s-2} (blank before the start): the skip s-2 -> s needs y'_s != blank, y'_{s-2}
+        prev2 = xp.concat([xp.full_like(pairs[:, :2], blank), ext[:, :-2]], axis=1)
+    else:
+        ext = prev2 = last
+    n_ext = 2 * n_labels + 1
+
+    # emissions of y' at every frame, one gather: (T, N, L)
+    rows = xp.expand_dims(_grid(xp, tl, axis=0), axis=1) * n_classes
+    flat = xp.reshape(rows + ext, (n_batch * n_ext,))
+    emit = xp.take(xp.reshape(lp, (n_time, n_batch * n_classes)), flat, axis=1)
+    emit = xp.reshape(emit, (n_time, n_batch, n_ext))
+    emit = xp.where(emit > _NEG, emit, xp.full_like(emit, _NEG))  # log 0 -> finite "impossible"
+
+    skip = xp.logical_and(ext != blank, ext != prev2)
+    zero = xp.zeros_like(emit[0, ...])
+    neg = xp.full_like(zero, _NEG)
+    skip_add = xp.where(skip, zero, neg)
+
+    # carry: (N, L + 2), two impossible columns on the left so the shifts are slices;
+    # the virtual start state sits at s = 0 with log-probability 0 before the first frame
+    pad2 = xp.concat([neg[:, :1], neg[:, :1]], axis=1)
+    carry0 = xp.concat([pad2, zero[:, :1], neg[:, 1:]], axis=1)
+    t_grid = _grid(xp, lp[:, :1, 0], axis=0)  # (T, 1)
+    active = t_grid < xp.expand_dims(cast(xp, input_lengths, lp.dtype), axis=0)
+    active = xp.expand_dims(active, axis=2)  # (T, N, 1)
+
+    def step(carry, x):
+        e, act = x
+        stay = carry[:, 2:]
+        new = xp.logaddexp(xp.logaddexp(stay, carry[:, 1:-1]), carry[:, :-2] + skip_add) + e
+        new = xp.where(act, new, stay)
+        return xp.concat([pad2, new], axis=1), None
+
+    final, _ = xp.scan(step, carry0, (emit, active))
+    alpha = final[:, 2:]
+
+    # log-likelihood: the last label or the trailing blank, at s = 2 S_n and 2 S_n - 1
+    s_grid = _grid(xp, alpha[:1, :], axis=1)
+    two_tl = xp.expand_dims(2 * cast(xp, tl, lp.dtype), axis=1)
+    ends = xp.logical_or(s_grid == two_tl, s_grid == two_tl - 1)
+    loglik = xp.logsumexp(xp.where(ends, alpha, neg), axis=1)
+    feasible = loglik > _FEASIBLE
+    fill = 0.0 if zero_infinity else math.inf
+    nll = xp.where(feasible, -loglik, xp.full_like(loglik, fill))
+    if reduction == "mean":
+        tlf = cast(xp, tl, lp.dtype)
+        nll = nll / xp.where(tlf > 1, tlf, xp.ones_like(tlf))
+    if unbatched and reduction == "none":
+        nll = xp.reshape(nll, ())
+    return reduce(xp, nll, reduction, out_dtype=out_dtype)
+
+
+def _unpack(xp, targets, target_lengths):
+    """Concatenated labels ``(sum(lengths),)`` -> padded ``(N, S)`` (padding: label 0)."""
+    total = targets.shape[0]
+    n_batch = target_lengths.shape[0]
+    tl = target_lengths
+    if _concrete(targets, tl):
+        if n_batch and int(xp.sum(tl)) != total:
+            raise ValueError(
+                f"concatenated targets must have length sum(target_lengths) = {int(xp.sum(tl))}, "
+                f"got {total}"
+            )
+        n_labels = int(xp.max(tl)) if n_batch else 0
+    else:
+        n_labels = total
+    if n_labels == 0 or total == 0:
+        return xp.reshape(tl, (n_batch, 1))[:, :0]
+    offsets = xp.cumulative_sum(tl) - tl
+    pos = _grid(xp, targets[:n_labels], axis=0)
+    idx = xp.expand_dims(offsets, axis=1) + xp.expand_dims(cast(xp, pos, tl.dtype), axis=0)
+    idx = xp.where(idx < total, idx, xp.zeros_like(idx))
+    out = xp.take(targets, xp.reshape(idx, (n_batch * n_labels,)), axis=0)
+    return xp.reshape(out, (n_batch, n_labels))
