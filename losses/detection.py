@@ -1,4 +1,241 @@
-"""(family module: losses are added here)"""
+r"""Bounding-box regression losses: IoU, generalised IoU, distance IoU, complete IoU.
+
+Boxes are ``(..., 4)`` arrays in ``(x1, y1, x2, y2)`` format with ``x1 <= x2`` and
+``y1 <= y2`` (torchvision.ops conventions). The formulas are torchvision.ops' (including its
+``eps=1e-7``), with two changes: the default ``reduction`` is ``"mean"`` like every loss of
+this library (torchvision: ``"none"``), and degenerate boxes (zero width and/or height,
+identical boxes) give finite values and gradients where torchvision gives NaN.
+
+Coordinate maxima/minima split the gradient equally between tied coordinates (as
+``torch.maximum``/``torch.minimum`` do), so identical boxes have the same subgradient on every
+backend. The classification head of a detector is :func:`losses.sigmoid_focal_loss`; the
+box-delta regression of Fast/Faster R-CNN is :func:`losses.smooth_l1_loss` on the encoded
+deltas (``beta=1/9`` in torchvision's detection references), so no separate function exists.
+"""
 from __future__ import annotations
 
-__all__: list[str] = []
+import math
+
+from backends import is_lazy, namespace
+
+from . import _validate as check
+from ._common import float_args
+from ._reduction import reduce
+
+__all__ = [
+    "box_iou_loss",
+    "generalized_box_iou_loss",
+    "distance_box_iou_loss",
+    "complete_box_iou_loss",
+]
+
+
+def _valid_boxes(xp, boxes, name):
+    """Eager-only: ``x2 >= x1`` and ``y2 >= y1`` (and no NaN) for every box."""
+    if is_lazy(boxes) or math.prod(boxes.shape) == 0:
+        return
+    w = boxes[..., 2] - boxes[..., 0]
+    h = boxes[..., 3] - boxes[..., 1]
+    bad = xp.logical_not(xp.logical_and(w >= 0, h >= 0))
+    if bool(xp.any(bad)):
+        n_bad = int(xp.sum(xp.astype(bad, xp.int32)))
+        raise ValueError(
+            f"{name} must hold valid (x1, y1, x2, y2) boxes with x2 >= x1 and y2 >= y1; got "
+            f"{n_bad} invalid box(es), smallest width {float(xp.min(w))} and height {float(xp.min(h))}"
+        )
+
+
+def _prepare(boxes1, boxes2, weight, reduction, eps):
+    xp = namespace(boxes1, boxes2, weight)
+    check.reduction(reduction)
+    check.real_number(eps, "eps", low=0)
+    check.floating(xp, boxes1, "boxes1")
+    check.floating(xp, boxes2, "boxes2")
+    for b, name in ((boxes1, "boxes1"), (boxes2, "boxes2")):
+        if b.ndim < 1 or b.shape[-1] != 4:
+            raise ValueError(f"{name} must have shape (..., 4) of (x1, y1, x2, y2) boxes, got {tuple(b.shape)}")
+    check.same_shape(boxes1, boxes2, "boxes1", "boxes2")
+    check.broadcastable(weight, "weight", tuple(boxes1.shape[:-1]), "boxes1 without the last axis")
+    _valid_boxes(xp, boxes1, "boxes1")
+    _valid_boxes(xp, boxes2, "boxes2")
+    _, out_dtype, (b1, b2, w) = float_args(xp, boxes1, boxes2, weight, names=("boxes1",))
+    return xp, b1, b2, w, out_dtype, float(eps)
+
+
+def _max2(xp, a, b):
+    """``max(a, b)``; at a tie the gradient is split 1/2 - 1/2 (torch.maximum's rule)."""
+    return xp.where(a > b, a, xp.where(a < b, b, 0.5 * (a + b)))
+
+
+def _min2(xp, a, b):
+    return xp.where(a < b, a, xp.where(a > b, b, 0.5 * (a + b)))
+
+
+def _div(xp, num, den):
+    """``num / den``, 0 where ``den == 0``, with a finite gradient there."""
+    ok = den != 0
+    return xp.where(ok, num / xp.where(ok, den, xp.ones_like(den)), xp.zeros_like(num))
+
+
+class _Geometry:
+    """Shared terms of the IoU family for boxes ``b1`` (prediction) and ``b2`` (target)."""
+
+    def __init__(self, xp, b1, b2, eps):
+        self.xp = xp
+        x1, y1, x2, y2 = (b1[..., k] for k in range(4))
+        x1g, y1g, x2g, y2g = (b2[..., k] for k in range(4))
+        self.coords = (x1, y1, x2, y2, x1g, y1g, x2g, y2g)
+        iw = _min2(xp, x2, x2g) - _max2(xp, x1, x1g)
+        ih = _min2(xp, y2, y2g) - _max2(xp, y1, y1g)
+        overlap = xp.logical_and(iw > 0, ih > 0)
+        inter = xp.where(overlap, iw * ih, xp.zeros_like(iw))
+        self.union = (x2 - x1) * (y2 - y1) + (x2g - x1g) * (y2g - y1g) - inter
+        self.iou = _div(xp, inter, self.union + eps)
+        self.eps = eps
+
+    def enclosing(self):
+        xp = self.xp
+        x1, y1, x2, y2, x1g, y1g, x2g, y2g = self.coords
+        cw = _max2(xp, x2, x2g) - _min2(xp, x1, x1g)
+        ch = _max2(xp, y2, y2g) - _min2(xp, y1, y1g)
+        return cw, ch
+
+    def diou(self):
+        """``1 - IoU + rho^2 / c^2`` (torchvision's ``_diou_iou_loss``)."""
+        x1, y1, x2, y2, x1g, y1g, x2g, y2g = self.coords
+        cw, ch = self.enclosing()
+        diag = cw * cw + ch * ch + self.eps
+        dx = (x2 + x1) / 2 - (x2g + x1g) / 2
+        dy = (y2 + y1) / 2 - (y2g + y1g) / 2
+        return 1 - self.iou + _div(self.xp, dx * dx + dy * dy, diag)
+
+
+def _aspect_angle(xp, w, h):
+    """``atan(w / h)`` as ``atan2(w, h)``: pi/2 for zero height, pi/4 for a point box (w = h = 0)."""
+    ok = xp.logical_or(w > 0, h > 0)
+    one = xp.ones_like(w)
+    ang = xp.atan2(xp.where(ok, w, one), xp.where(ok, h, one))
+    return xp.where(ok, ang, xp.full_like(w, math.pi / 4))
+
+
+_ARGS = """
+    Args:
+        boxes1: predicted boxes ``(..., 4)`` as ``(x1, y1, x2, y2)``, floating.
+        boxes2: target boxes, same shape.
+        weight: optional per-box weights broadcastable to ``boxes1.shape[:-1]``; ``"mean"``
+            is ``sum(w * l) / sum(w)``.
+        reduction: ``"mean"`` (default; torchvision's default is ``"none"``) | ``"sum"`` |
+            ``"none"`` (shape ``boxes1.shape[:-1]``).
+        eps: small number >= 0 added to denominators, as torchvision (default 1e-7).
+
+    Returns:
+        A scalar, or the per-box losses for ``reduction="none"``, in the promoted floating
+        dtype of the inputs.
+
+    Raises:
+        ValueError: last axis not 4, shapes differ, bad ``reduction``/``eps``; eagerly, an
+            invalid box (``x2 < x1`` or ``y2 < y1``, or NaN) in either argument.
+        TypeError: non-floating boxes.
+"""
+
+
+def _doc(f):
+    f.__doc__ = f.__doc__.replace("    {args}\n", _ARGS)
+    return f
+
+
+@_doc
+def box_iou_loss(boxes1, boxes2, *, weight=None, reduction="mean", eps=1e-7):
+    r"""IoU loss: one minus the intersection over union of paired boxes.
+
+    .. math:: \ell = 1 - \frac{|B \cap B^{gt}|}{|B \cup B^{gt}| + \varepsilon}
+
+    Zero-area boxes give IoU 0 (loss 1) with a finite gradient. The gradient is 0 for
+    disjoint boxes: prefer :func:`generalized_box_iou_loss` or the distance variants.
+
+    {args}
+    Peer twins: torchvision has no IoU *loss*; ``1 - torchvision.ops.box_iou(b1, b2).diag()``
+    (``box_iou`` has no ``eps``) equals ``box_iou_loss(b1, b2, eps=0, reduction="none")``
+    for boxes of non-zero union.
+
+    Reference: Yu et al., "UnitBox: an advanced object detection network", ACM MM 2016.
+    """
+    xp, b1, b2, w, out_dtype, eps = _prepare(boxes1, boxes2, weight, reduction, eps)
+    loss = 1 - _Geometry(xp, b1, b2, eps).iou
+    return reduce(xp, loss, reduction, weight=w, out_dtype=out_dtype)
+
+
+@_doc
+def generalized_box_iou_loss(boxes1, boxes2, *, weight=None, reduction="mean", eps=1e-7):
+    r"""Generalised IoU loss (Rezatofighi et al. 2019).
+
+    .. math::
+        \ell = 1 - \mathrm{IoU} + \frac{|C| - |B \cup B^{gt}|}{|C| + \varepsilon}
+
+    with ``C`` the smallest box enclosing both. Values in [0, 2]; informative gradients for
+    disjoint boxes. Finite value and gradient for zero-area and identical boxes.
+
+    {args}
+    Peer twins: ``torchvision.ops.generalized_box_iou_loss(b1, b2, reduction, eps)``
+    (``reduction="none"`` there by default).
+
+    Reference: Rezatofighi et al., "Generalized intersection over union: a metric and a loss
+    for bounding box regression", CVPR 2019.
+    """
+    xp, b1, b2, w, out_dtype, eps = _prepare(boxes1, boxes2, weight, reduction, eps)
+    geo = _Geometry(xp, b1, b2, eps)
+    cw, ch = geo.enclosing()
+    area_c = cw * ch
+    loss = 1 - geo.iou + _div(xp, area_c - geo.union, area_c + eps)
+    return reduce(xp, loss, reduction, weight=w, out_dtype=out_dtype)
+
+
+@_doc
+def distance_box_iou_loss(boxes1, boxes2, *, weight=None, reduction="mean", eps=1e-7):
+    r"""Distance IoU loss (Zheng et al. 2020).
+
+    .. math:: \ell = 1 - \mathrm{IoU} + \frac{\rho^2(b, b^{gt})}{c^2 + \varepsilon}
+
+    with ``rho`` the distance between the box centres and ``c`` the diagonal of the enclosing
+    box. Finite value and gradient for zero-area and identical boxes.
+
+    {args}
+    Peer twins: ``torchvision.ops.distance_box_iou_loss(b1, b2, reduction, eps)``.
+
+    Reference: Zheng et al., "Distance-IoU loss: faster and better learning for bounding box
+    regression", AAAI 2020.
+    """
+    xp, b1, b2, w, out_dtype, eps = _prepare(boxes1, boxes2, weight, reduction, eps)
+    loss = _Geometry(xp, b1, b2, eps).diou()
+    return reduce(xp, loss, reduction, weight=w, out_dtype=out_dtype)
+
+
+@_doc
+def complete_box_iou_loss(boxes1, boxes2, *, weight=None, reduction="mean", eps=1e-7):
+    r"""Complete IoU loss (Zheng et al. 2020): DIoU plus an aspect-ratio consistency term.
+
+    .. math::
+        \ell = \ell_{DIoU} + \alpha v,\quad
+        v = \frac{4}{\pi^2}\Big(\arctan\frac{w^{gt}}{h^{gt}} - \arctan\frac{w}{h}\Big)^2,\quad
+        \alpha = \frac{v}{1 - \mathrm{IoU} + v + \varepsilon}
+
+    ``alpha`` is a constant for the gradient (stop-gradient), as in the paper and torchvision.
+    ``arctan(w/h)`` is computed as ``atan2(w, h)``, so a zero-height box has angle pi/2 with a
+    finite gradient (torchvision divides by ``h`` and returns NaN gradients), and a point box
+    (``w = h = 0``) has angle pi/4 with a zero gradient.
+
+    {args}
+    Peer twins: ``torchvision.ops.complete_box_iou_loss(b1, b2, reduction, eps)`` (equal for
+    boxes of positive height).
+
+    Reference: Zheng et al., "Distance-IoU loss: faster and better learning for bounding box
+    regression", AAAI 2020.
+    """
+    xp, b1, b2, w, out_dtype, eps = _prepare(boxes1, boxes2, weight, reduction, eps)
+    geo = _Geometry(xp, b1, b2, eps)
+    x1, y1, x2, y2, x1g, y1g, x2g, y2g = geo.coords
+    dang = _aspect_angle(xp, x2g - x1g, y2g - y1g) - _aspect_angle(xp, x2 - x1, y2 - y1)
+    v = (4 / math.pi**2) * dang * dang
+    alpha = xp.stop_gradient(_div(xp, v, 1 - geo.iou + v + eps))
+    loss = geo.diou() + alpha * v
+    return reduce(xp, loss, reduction, weight=w, out_dtype=out_dtype)

@@ -1,4 +1,831 @@
-"""(family module: losses are added here)"""
+r"""Segmentation losses: Dice family, Tversky, Lovasz, boundary, and CE + Dice combinations.
+
+Shared conventions (every loss of this module unless its docstring says otherwise):
+
+* ``input``: logits (``from_logits=True``) or probabilities, shape ``(N, C, *spatial)``
+  (channels first, class axis 1; use ``moveaxis`` for channels-last data).
+* ``mode``: ``"multiclass"`` (softmax over the ``C`` channels, one class per pixel),
+  ``"multilabel"`` (independent sigmoid per channel) or ``"binary"`` (one channel,
+  ``C == 1``, sigmoid; the channel is the foreground class).
+* ``target``: class indices of shape ``(N, *spatial)`` (any integer dtype; ``"multiclass"``
+  and ``"binary"``), or a dense one-hot / probability target of ``input``'s shape (any dtype,
+  values in [0, 1]).
+* ``ignore_index``: target value whose pixels are removed (prediction and target both set
+  to 0 there, as segmentation_models_pytorch does); ``None`` (default) ignores nothing.
+* Overlap statistics per class are sums over the spatial axes of one sample
+  (``batch=False``, "per-sample") or over the batch and the spatial axes (``batch=True``).
+
+Empty classes: a class absent from both the target and the prediction (all sums exactly 0)
+has a score of 1 and a loss of 0, with a zero (finite) gradient, whatever the smoothing.
+"""
 from __future__ import annotations
 
-__all__: list[str] = []
+from backends import namespace
+
+from . import _validate as check
+from ._common import abs0, cast, float_args, relu
+from ._reduction import reduce, safe_divide
+from .classification import binary_cross_entropy_with_logits, cross_entropy
+
+__all__ = [
+    "dice_loss",
+    "jaccard_loss",
+    "tversky_loss",
+    "focal_tversky_loss",
+    "generalized_dice_loss",
+    "lovasz_softmax_loss",
+    "lovasz_hinge_loss",
+    "boundary_loss",
+    "dice_ce_loss",
+    "combo_loss",
+    "signed_distance_map",
+]
+
+_MODES = ("multiclass", "multilabel", "binary")
+
+
+# ------------------------------------------------------------------------------ helpers ----
+def _check_flag(value, name):
+    if not isinstance(value, bool):
+        raise TypeError(f"{name} must be a bool, got {value!r}")
+
+
+def _check_ignore(ignore_index):
+    if ignore_index is not None and (isinstance(ignore_index, bool) or not isinstance(ignore_index, int)):
+        raise TypeError(f"ignore_index must be an int or None, got {ignore_index!r}")
+
+
+def _smooths(smooth, smooth_dr):
+    check.real_number(smooth, "smooth", low=0)
+    if smooth_dr is None:
+        return float(smooth), float(smooth)
+    check.real_number(smooth_dr, "smooth_dr", low=0)
+    return float(smooth), float(smooth_dr)
+
+
+def _probabilities(xp, z, mode, from_logits, fn):
+    if not from_logits:
+        check.values_in(xp, z, "input", 0, 1, what=f"probabilities ({fn} with from_logits=False)")
+        return z
+    if mode == "multiclass":
+        return xp.softmax(z, axis=1)
+    return xp.sigmoid(z)
+
+
+def _seg_prepare(xp, input, target, weight, *, mode, from_logits, include_background,
+                 ignore_index, fn, dense_only=False):
+    """Checks + ``(p, g, w, out_dtype)``: probabilities and targets as ``(N, C', S)``.
+
+    ``C'`` drops the background channel 0 when ``include_background`` is False (not in
+    ``"binary"`` mode). ``w`` is the per-class weight of shape ``(C',)`` or None.
+    """
+    check.choice(mode, "mode", _MODES)
+    _check_flag(from_logits, "from_logits")
+    _check_flag(include_background, "include_background")
+    _check_ignore(ignore_index)
+    check.floating(xp, input, "input")
+    if input.ndim < 2:
+        raise ValueError(f"{fn}: input must have shape (N, C, *spatial), got {tuple(input.shape)}")
+    n, c = input.shape[0], input.shape[1]
+    spatial = tuple(input.shape[2:])
+    if mode == "binary" and c != 1:
+        raise ValueError(f"{fn}: mode='binary' expects input of shape (N, 1, *spatial), got {tuple(input.shape)} (C={c})")
+    if mode == "multiclass" and c < 2:
+        raise ValueError(f"{fn}: mode='multiclass' needs at least 2 channels, got input of shape {tuple(input.shape)}; use mode='binary'")
+    dense = tuple(target.shape) == tuple(input.shape)
+    index_shape = (n,) + spatial
+    if not dense:
+        if tuple(target.shape) != index_shape:
+            raise ValueError(
+                f"{fn}: target must have input's shape {tuple(input.shape)} (one-hot/probabilities) or "
+                f"shape {index_shape} (class indices), got {tuple(target.shape)}"
+            )
+        if mode == "multilabel" or dense_only:
+            raise ValueError(
+                f"{fn}: {'mode=multilabel' if mode == 'multilabel' else 'this loss'} needs a dense target of "
+                f"input's shape {tuple(input.shape)}, got {tuple(target.shape)}"
+            )
+        check.integer(xp, target, "target")
+        check.class_indices(xp, target, 2 if mode == "binary" else c, "target", ignore_index)
+    keep_c = include_background or mode == "binary"
+    c_out = c if keep_c else c - 1
+    if weight is not None:
+        if weight.ndim != 1 or weight.shape[0] not in (c, c_out):
+            allowed = f"({c},)" + ("" if c == c_out else f" or ({c_out},) (without background)")
+            raise ValueError(f"{fn}: weight must hold one weight per class, shape {allowed}, got {tuple(weight.shape)}")
+        check.nonnegative(xp, weight, "weight")
+    _, out_dtype, (z, w) = float_args(xp, input, weight)
+    p = _probabilities(xp, z, mode, from_logits, fn)
+    keep = None
+    if dense:
+        if ignore_index is not None:
+            keep = target != ignore_index
+            tt = xp.where(keep, target, xp.zeros_like(target))
+        else:
+            tt = target
+        if tt.dtype != xp.bool:
+            check.values_in(xp, tt, "target", 0, 1, what="one-hot labels or probabilities")
+        g = cast(xp, tt, p.dtype)
+    else:
+        tt = target
+        if ignore_index is not None:
+            keep = xp.expand_dims(target != ignore_index, axis=1)
+            tt = xp.where(target != ignore_index, target, xp.zeros_like(target))
+        if mode == "multiclass":
+            g = xp.one_hot(tt, c, axis=1, dtype=p.dtype)
+        else:
+            g = cast(xp, xp.expand_dims(tt, axis=1), p.dtype)
+    if keep is not None:
+        keepf = cast(xp, keep, p.dtype)
+        p = p * keepf
+        g = g * keepf
+    if not keep_c:
+        p, g = p[:, 1:, ...], g[:, 1:, ...]
+        if w is not None and w.shape[0] == c:
+            w = w[1:]
+    p = xp.reshape(p, (n, c_out, -1))
+    g = xp.reshape(g, (n, c_out, -1))
+    return p, g, w, out_dtype
+
+
+def _sums(xp, x, batch):
+    return xp.sum(x, axis=(0, 2)) if batch else xp.sum(x, axis=2)
+
+
+def _score(xp, num, den):
+    """``num / den``, 1 where ``den == 0`` (empty class), finite gradient both ways."""
+    ok = den != 0
+    return xp.where(ok, num / xp.where(ok, den, xp.ones_like(den)), xp.ones_like(num))
+
+
+def _stats(xp, p, g, batch, squared=False):
+    """``(TP, sum p, sum g)`` per class (``sum p**2``, ``sum g**2`` when ``squared``)."""
+    tp = _sums(xp, p * g, batch)
+    if squared:
+        return tp, _sums(xp, p * p, batch), _sums(xp, g * g, batch)
+    return tp, _sums(xp, p, batch), _sums(xp, g, batch)
+
+
+def _finish(xp, loss, g, w, batch, mask_absent, reduction, out_dtype):
+    if mask_absent:
+        present = _sums(xp, g, batch) > 0
+        loss = xp.where(present, loss, xp.zeros_like(loss))
+    return reduce(xp, loss, reduction, weight=w, out_dtype=out_dtype)
+
+
+_SHARED_ARGS = """
+    Args:
+        input: logits (``from_logits=True``) or probabilities, shape ``(N, C, *spatial)``.
+        target: class indices ``(N, *spatial)`` (integer dtype) or a one-hot/probability
+            target of ``input``'s shape.
+        mode: ``"multiclass"`` (softmax) | ``"multilabel"`` (sigmoid per channel) |
+            ``"binary"`` (``C == 1``, sigmoid).
+        from_logits: apply softmax/sigmoid to ``input`` (else ``input`` holds probabilities,
+            checked eagerly to lie in [0, 1]).
+        batch: pool the statistics over the batch (``(C',)`` per-class losses) instead of per
+            sample (``(N, C')``).
+        include_background: keep channel 0 (ignored in ``"binary"`` mode).
+        weight: optional non-negative class weights, shape ``(C,)`` (or ``(C-1,)`` without
+            background); ``"mean"`` is ``sum(w * l) / sum(w)`` over the loss matrix.
+        ignore_index: target value whose pixels are removed from both prediction and target.
+        mask_absent: classes with no target pixel in the pooled region get loss 0 (still
+            counted by the ``"mean"``), as segmentation_models_pytorch.
+        reduction: ``"mean"`` | ``"sum"`` | ``"none"`` (the ``(N, C')`` or ``(C',)`` matrix of
+            per-class losses, weighted when ``weight`` is given).
+
+    Returns:
+        A scalar, or the per-class loss matrix for ``reduction="none"``, in the promoted
+        floating dtype of the inputs.
+
+    Raises:
+        ValueError: bad shapes (target neither ``(N, *spatial)`` nor ``input``'s shape,
+            ``mode="binary"`` with ``C != 1``, bad ``weight`` shape), bad keyword values;
+            eagerly, class indices out of range, probabilities outside [0, 1], negative
+            weights.
+        TypeError: non-floating ``input``, floating target of the index shape, non-bool flags.
+"""
+
+
+def _doc(f):
+    f.__doc__ = f.__doc__.replace("    {shared}\n", _SHARED_ARGS)
+    return f
+
+
+# ---------------------------------------------------------------------------- Dice family ----
+@_doc
+def dice_loss(input, target, *, mode="multiclass", from_logits=True, batch=False,
+              include_background=True, smooth=0.0, smooth_dr=None, squared_denominator=False,
+              weight=None, ignore_index=None, mask_absent=False, reduction="mean"):
+    r"""Soft Dice loss (Milletari et al. 2016; Sudre et al. 2017).
+
+    Per class ``c`` (and per sample unless ``batch=True``), with ``p`` the probabilities and
+    ``g`` the one-hot target summed over the pixels:
+
+    .. math::
+        \ell_c = 1 - \frac{2\sum p_c g_c + s_{nr}}{\sum p_c^{k} + \sum g_c^{k} + s_{dr}},
+        \qquad k = 2 \text{ if squared\_denominator else } 1
+
+    ``s_nr = smooth`` and ``s_dr = smooth_dr`` (default: ``smooth``). When the denominator is
+    exactly 0 (class absent from target and prediction, no smoothing) the score is 1 and the
+    loss 0. Defaults follow the paper's soft Dice without smoothing, per sample, all classes.
+
+    {shared}
+        smooth: numerator smoothing ``s_nr >= 0``. smooth_dr: denominator smoothing
+            (None: ``smooth``).
+        squared_denominator: V-Net's ``sum p^2 + sum g^2`` denominator.
+
+    Peer settings (each covered by a test):
+
+    * MONAI ``DiceLoss(softmax=True, to_onehot_y=True)`` (``smooth_nr=smooth_dr=1e-5``,
+      ``batch=False``, background included): ``smooth=1e-5``; MONAI's ``squared_pred``,
+      ``batch``, ``include_background`` map to the keywords of the same meaning. MONAI's
+      ``weight=w`` averages ``w * l`` over all entries: ``mean(dice_loss(..., weight=w,
+      reduction="none"))``.
+    * segmentation_models_pytorch ``DiceLoss(mode, smooth=0)``: ``batch=True,
+      mask_absent=True`` (and ``ignore_index``); smp clamps the denominator at ``eps=1e-7``.
+    * optax ``dice_loss(predictions, targets, smooth=s)`` (channels last, softmax/sigmoid):
+      ``dice_loss(moveaxis(z, -1, 1), moveaxis(t, -1, 1), smooth=2*s)`` on a one-hot target
+      (optax's numerator is ``TP + s`` and its denominator ``(sum p + sum g) / 2 + s``).
+
+    Empty masks: MONAI's ``1e-5`` smoothing gives a loss close to 1 for a class that is absent
+    from the target but predicted with tiny probabilities; with ``smooth=0`` the loss is 1 there
+    too, and exactly 0 only when the prediction is exactly empty. ``mask_absent=True`` zeroes it.
+
+    References: Milletari, Navab & Ahmadi, "V-Net", 3DV 2016; Sudre et al., "Generalised Dice
+    overlap as a deep learning loss function for highly unbalanced segmentations", DLMIA 2017.
+    """
+    check.reduction(reduction)
+    _check_flag(batch, "batch")
+    _check_flag(squared_denominator, "squared_denominator")
+    _check_flag(mask_absent, "mask_absent")
+    s_nr, s_dr = _smooths(smooth, smooth_dr)
+    xp = namespace(input, target, weight)
+    p, g, w, out_dtype = _seg_prepare(xp, input, target, weight, mode=mode, from_logits=from_logits,
+                                      include_background=include_background, ignore_index=ignore_index,
+                                      fn="dice_loss")
+    tp, sp, sg = _stats(xp, p, g, batch, squared_denominator)
+    loss = 1 - _score(xp, 2 * tp + s_nr, sp + sg + s_dr)
+    return _finish(xp, loss, g, w, batch, mask_absent, reduction, out_dtype)
+
+
+@_doc
+def jaccard_loss(input, target, *, mode="multiclass", from_logits=True, batch=False,
+                 include_background=True, smooth=0.0, smooth_dr=None, weight=None,
+                 ignore_index=None, mask_absent=False, reduction="mean"):
+    r"""Soft Jaccard (IoU) loss.
+
+    .. math::
+        \ell_c = 1 - \frac{\sum p_c g_c + s_{nr}}{\sum p_c + \sum g_c - \sum p_c g_c + s_{dr}}
+
+    Score 1 (loss 0) where the denominator is exactly 0 (empty class).
+
+    {shared}
+        smooth, smooth_dr: numerator / denominator smoothing (``smooth_dr=None``: ``smooth``).
+
+    Peer settings (each covered by a test):
+
+    * segmentation_models_pytorch ``JaccardLoss(mode, smooth=0)``: ``batch=True,
+      mask_absent=True``.
+    * MONAI ``DiceLoss(jaccard=True, smooth_nr=s, smooth_dr=s)``: ``smooth=s/2``
+      (MONAI computes ``(2 TP + s) / (2 (sum p + sum g - TP) + s)``).
+
+    Reference: Rahman & Wang, "Optimizing intersection-over-union in deep neural networks for
+    image segmentation", ISVC 2016.
+    """
+    check.reduction(reduction)
+    _check_flag(batch, "batch")
+    _check_flag(mask_absent, "mask_absent")
+    s_nr, s_dr = _smooths(smooth, smooth_dr)
+    xp = namespace(input, target, weight)
+    p, g, w, out_dtype = _seg_prepare(xp, input, target, weight, mode=mode, from_logits=from_logits,
+                                      include_background=include_background, ignore_index=ignore_index,
+                                      fn="jaccard_loss")
+    tp, sp, sg = _stats(xp, p, g, batch)
+    loss = 1 - _score(xp, tp + s_nr, sp + sg - tp + s_dr)
+    return _finish(xp, loss, g, w, batch, mask_absent, reduction, out_dtype)
+
+
+def _tversky_index(xp, p, g, batch, alpha_fp, beta_fn, smooth):
+    tp, sp, sg = _stats(xp, p, g, batch)
+    fp, fn = sp - tp, sg - tp
+    return _score(xp, tp + smooth, tp + alpha_fp * fp + beta_fn * fn + smooth)
+
+
+def _tversky_args(alpha_fp, beta_fn, smooth):
+    check.real_number(alpha_fp, "alpha_fp", low=0)
+    check.real_number(beta_fn, "beta_fn", low=0)
+    check.real_number(smooth, "smooth", low=0)
+
+
+@_doc
+def tversky_loss(input, target, *, alpha_fp=0.3, beta_fn=0.7, mode="multiclass", from_logits=True,
+                 batch=False, include_background=True, smooth=0.0, weight=None, ignore_index=None,
+                 mask_absent=False, reduction="mean"):
+    r"""Tversky loss (Salehi, Erdogmus & Gholipour 2017).
+
+    .. math::
+        \ell_c = 1 - \frac{TP_c + s}{TP_c + \alpha_{fp}\,FP_c + \beta_{fn}\,FN_c + s},\quad
+        TP_c = \textstyle\sum p_c g_c,\ FP_c = \sum p_c (1 - g_c),\ FN_c = \sum (1 - p_c) g_c
+
+    The weights are named by what they weigh: ``alpha_fp`` multiplies the false positives,
+    ``beta_fn`` the false negatives. ``alpha_fp = beta_fn = 0.5`` is the Dice loss and
+    ``alpha_fp = beta_fn = 1`` the Jaccard loss (with the smoothing of this formula). Defaults
+    are the paper's best setting (0.3, 0.7). Score 1 where the denominator is exactly 0.
+
+    {shared}
+        alpha_fp: weight of false positives (>= 0). beta_fn: weight of false negatives (>= 0).
+        smooth: ``s >= 0`` added to numerator and denominator.
+
+    Peer settings (each covered by a test):
+
+    * optax ``dice_loss(predictions, targets, alpha=a, beta=b, smooth=s)`` (channels last,
+      per sample, mean over classes): ``alpha_fp=a, beta_fn=b, smooth=s`` on
+      ``moveaxis(..., -1, 1)`` inputs and a one-hot target.
+    * segmentation_models_pytorch ``TverskyLoss(alpha=a, beta=b)`` (alpha on false
+      positives there too): ``alpha_fp=a, beta_fn=b, batch=True, mask_absent=True``.
+    * Keras 3 ``Tversky(alpha, beta)`` weighs false positives with ``alpha``; some earlier
+      implementations attached ``alpha`` to the false negatives: map by what each weighs.
+
+    Reference: Salehi et al., "Tversky loss function for image segmentation using 3D fully
+    convolutional deep networks", MLMI 2017.
+    """
+    check.reduction(reduction)
+    _check_flag(batch, "batch")
+    _check_flag(mask_absent, "mask_absent")
+    _tversky_args(alpha_fp, beta_fn, smooth)
+    xp = namespace(input, target, weight)
+    p, g, w, out_dtype = _seg_prepare(xp, input, target, weight, mode=mode, from_logits=from_logits,
+                                      include_background=include_background, ignore_index=ignore_index,
+                                      fn="tversky_loss")
+    loss = 1 - _tversky_index(xp, p, g, batch, float(alpha_fp), float(beta_fn), float(smooth))
+    return _finish(xp, loss, g, w, batch, mask_absent, reduction, out_dtype)
+
+
+def _power(xp, d, gamma):
+    """``d ** gamma`` for ``d >= 0``: 0 (with zero gradient) at ``d == 0`` for any gamma > 0."""
+    pos = d > 0
+    safe = xp.where(pos, d, xp.ones_like(d))
+    return xp.where(pos, xp.exp(gamma * xp.log(safe)), xp.zeros_like(d))
+
+
+@_doc
+def focal_tversky_loss(input, target, *, gamma=0.75, alpha_fp=0.3, beta_fn=0.7, mode="multiclass",
+                       from_logits=True, batch=False, include_background=True, smooth=0.0,
+                       weight=None, ignore_index=None, mask_absent=False, reduction="mean"):
+    r"""Focal Tversky loss (Abraham & Khan 2019): the Tversky loss of each class to a power.
+
+    .. math:: \ell_c = (1 - TI_c)^{\gamma}
+
+    with :math:`TI_c` the Tversky index of :func:`tversky_loss`. The paper writes the exponent
+    as :math:`1/\gamma'` with :math:`\gamma' = 4/3`: our ``gamma`` is that reciprocal, default
+    0.75. The paper weighs false negatives with 0.7 and false positives with 0.3 (the
+    defaults). At a perfect match (``TI = 1``) the loss is 0 with a zero gradient (the power's
+    derivative is infinite there for ``gamma < 1``); the paper sums over classes, the
+    ``"mean"`` here averages (``reduction="sum"`` with ``batch=True`` gives the paper's sum).
+
+    {shared}
+        gamma: exponent > 0 (``gamma=1`` is the Tversky loss).
+        alpha_fp, beta_fn, smooth: as :func:`tversky_loss`.
+
+    Peer settings: none in torch/optax/MONAI; smp has no focal Tversky. Keras-style code that
+    computes ``(1 - TI) ** (1 / gamma_paper)``: ``gamma = 1 / gamma_paper``.
+
+    Reference: Abraham & Khan, "A novel focal Tversky loss function with improved attention
+    U-Net for lesion segmentation", ISBI 2019.
+    """
+    check.reduction(reduction)
+    check.real_number(gamma, "gamma", low=0, low_open=True)
+    _check_flag(batch, "batch")
+    _check_flag(mask_absent, "mask_absent")
+    _tversky_args(alpha_fp, beta_fn, smooth)
+    xp = namespace(input, target, weight)
+    p, g, w, out_dtype = _seg_prepare(xp, input, target, weight, mode=mode, from_logits=from_logits,
+                                      include_background=include_background, ignore_index=ignore_index,
+                                      fn="focal_tversky_loss")
+    d = relu(xp, 1 - _tversky_index(xp, p, g, batch, float(alpha_fp), float(beta_fn), float(smooth)))
+    loss = d if gamma == 1 else _power(xp, d, float(gamma))
+    return _finish(xp, loss, g, w, batch, mask_absent, reduction, out_dtype)
+
+
+_WEIGHT_TYPES = ("square", "simple", "uniform")
+
+
+def generalized_dice_loss(input, target, *, mode="multiclass", from_logits=True, batch=False,
+                          include_background=True, weight_type="square", smooth=0.0, smooth_dr=None,
+                          ignore_index=None, reduction="mean"):
+    r"""Generalised Dice loss (Sudre et al. 2017), class weights from the target volumes.
+
+    .. math::
+        \ell = 1 - \frac{2\sum_c w_c \sum_i p_{ic} g_{ic} + s_{nr}}
+                        {\sum_c w_c \sum_i (p_{ic} + g_{ic}) + s_{dr}},\qquad
+        w_c = 1 / \big(\textstyle\sum_i g_{ic}\big)^2
+
+    per sample (``batch=False``, shape ``(N,)`` before the reduction) or over the batch
+    (``batch=True``, a scalar). ``weight_type``: ``"square"`` (Sudre, ``1/V^2``), ``"simple"``
+    (``1/V``), ``"uniform"`` (1). A class absent from the target (``V = 0``) would get an
+    infinite weight: it gets the largest weight of the present classes instead (as MONAI and
+    NiftyNet), and all weights are 0 when no class is present (then the loss is 0 with
+    ``smooth=0``: score 1 for an empty denominator). Values and gradients stay finite.
+
+    Args:
+        input, target, mode, from_logits, batch, include_background, ignore_index: as
+            :func:`dice_loss`.
+        weight_type: ``"square"`` | ``"simple"`` | ``"uniform"``.
+        smooth, smooth_dr: numerator / denominator smoothing (``smooth_dr=None``: ``smooth``).
+        reduction: ``"mean"`` | ``"sum"`` | ``"none"`` over the per-sample losses.
+
+    Returns:
+        A scalar, or ``(N,)`` per-sample losses for ``reduction="none"`` (``batch=False``).
+
+    Raises:
+        ValueError / TypeError: as :func:`dice_loss`, and a bad ``weight_type``.
+
+    Peer settings (covered by a test): MONAI ``GeneralizedDiceLoss(softmax=True,
+    to_onehot_y=True)`` = ``smooth=1e-5`` (MONAI's ``w_type``, ``batch``,
+    ``include_background`` map to the keywords of the same meaning). optax's
+    ``multiclass_generalized_dice_loss`` is a different formula (normalised weights
+    ``1/(V^2 + 1e-7)`` applied to per-class Dice losses): not reproduced, see
+    docs/differences.md.
+
+    Reference: Sudre et al., "Generalised Dice overlap as a deep learning loss function for
+    highly unbalanced segmentations", DLMIA 2017.
+    """
+    check.reduction(reduction)
+    _check_flag(batch, "batch")
+    check.choice(weight_type, "weight_type", _WEIGHT_TYPES)
+    s_nr, s_dr = _smooths(smooth, smooth_dr)
+    xp = namespace(input, target)
+    p, g, _, out_dtype = _seg_prepare(xp, input, target, None, mode=mode, from_logits=from_logits,
+                                      include_background=include_background, ignore_index=ignore_index,
+                                      fn="generalized_dice_loss")
+    tp, sp, sg = _stats(xp, p, g, batch)
+    present = sg > 0
+    if weight_type == "uniform":
+        w = xp.ones_like(sg)
+    else:
+        safe = xp.where(present, sg, xp.ones_like(sg))
+        w = 1 / (safe * safe) if weight_type == "square" else 1 / safe
+        w = xp.where(present, w, xp.zeros_like(w))
+        w_max = xp.max(w, axis=-1, keepdims=True)
+        w = xp.where(present, w, w_max * xp.ones_like(w))
+    num = 2 * xp.sum(w * tp, axis=-1) + s_nr
+    den = xp.sum(w * (sp + sg), axis=-1) + s_dr
+    loss = 1 - _score(xp, num, den)
+    return reduce(xp, loss, reduction, out_dtype=out_dtype)
+
+
+# -------------------------------------------------------------------------------- Lovasz ----
+def _take_last(xp, x, idx):
+    """``take_along_axis(x, idx, axis=-1)``; a where-based gather where the namespace lacks it
+    (Dask; quadratic memory in the last axis there)."""
+    if hasattr(xp, "take_along_axis"):
+        return xp.take_along_axis(x, idx, axis=-1)
+    m = x.shape[-1]
+    grid = xp.reshape(xp.arange(m, dtype=idx.dtype), (1,) * x.ndim + (m,))
+    hit = xp.expand_dims(idx, axis=-1) == grid
+    return xp.sum(xp.where(hit, xp.expand_dims(x, axis=-2), xp.zeros_like(xp.expand_dims(x, axis=-2))), axis=-1)
+
+
+def _lovasz_dot(xp, errors, fg):
+    """``sum_k errors_sorted[k] * grad_k`` along the last axis (Berman et al. 2018, Alg. 1).
+
+    ``errors`` is sorted in decreasing order (stable, so ties keep their input order on every
+    backend); the gradient flows through the sorted errors, ``fg`` (0/1) is a constant.
+    """
+    order = xp.argsort(-errors, axis=-1, stable=True)
+    e = _take_last(xp, errors, order)
+    f = _take_last(xp, fg, order)
+    gts = xp.sum(f, axis=-1, keepdims=True)
+    inter = gts - xp.cumulative_sum(f, axis=-1)
+    union = gts + xp.cumulative_sum(1 - f, axis=-1)  # >= 1 at every position
+    jac = 1 - inter / union
+    grad = xp.concat([jac[..., :1], jac[..., 1:] - jac[..., :-1]], axis=-1)
+    return xp.sum(e * xp.stop_gradient(grad), axis=-1)
+
+
+def _check_classes(classes, c):
+    if isinstance(classes, str):
+        check.choice(classes, "classes", ("present", "all"))
+        return classes
+    try:
+        items = list(classes)
+    except TypeError:
+        raise TypeError(f"classes must be 'present', 'all' or a sequence of class indices, got {classes!r}") from None
+    if not items or any(isinstance(k, bool) or not isinstance(k, int) or not 0 <= k < c for k in items):
+        raise ValueError(f"classes must be 'present', 'all' or a non-empty sequence of class indices in [0, {c - 1}], got {classes!r}")
+    return sorted(set(items))
+
+
+def lovasz_softmax_loss(input, target, *, from_logits=True, classes="present", per_image=False,
+                        ignore_index=None, reduction="mean"):
+    r"""Lovasz-softmax loss (Berman, Rannen Triki & Blaschko 2018).
+
+    For each class ``c`` the pixel errors ``e_i = |[y_i = c] - p_{ic}|`` are sorted in
+    decreasing order and dotted with the gradient of the Lovasz extension of the Jaccard loss
+    at the sorted ground truth:
+
+    .. math::
+        \ell_c = \sum_k e_{(k)}\,\big(J_k - J_{k-1}\big),\qquad
+        J_k = 1 - \frac{G - \sum_{j\le k} g_{(j)}}{G + \sum_{j\le k} (1 - g_{(j)})}
+
+    The loss of an image (or of the whole batch with ``per_image=False``) is the mean of
+    ``\ell_c`` over the selected classes: ``classes="present"`` (classes present in the target,
+    a mask-weighted mean; 0 when none is), ``"all"`` or a list of class indices. Sorting uses
+    ``argsort`` + ``take_along_axis``; the gradient flows through the sorted errors (ties are
+    ordered stably, so every backend picks the same subgradient).
+
+    Args:
+        input: logits (``from_logits=True``) or probabilities, ``(N, C, *spatial)``, softmax
+            over axis 1.
+        target: class indices ``(N, *spatial)`` (integer dtype).
+        from_logits: apply the softmax (the reference code takes probabilities:
+            ``from_logits=False``).
+        classes: ``"present"`` | ``"all"`` | sequence of class indices.
+        per_image: compute the loss per image and reduce over images (else one loss over all
+            pixels of the batch, as the paper's default).
+        ignore_index: target value whose pixels are removed.
+        reduction: ``"mean"`` | ``"sum"`` | ``"none"`` over the ``(N,)`` per-image losses
+            (``per_image=True``); with ``per_image=False`` the result is the single 0-d loss.
+
+    Raises:
+        ValueError: shapes, class indices out of range (eager), bad ``classes``.
+        TypeError: non-integer target, non-floating ``input``.
+
+    Peer settings (covered by a test): the reference implementation
+    ``lovasz_softmax(probas, labels, classes, per_image, ignore)`` = ``from_logits=False``
+    with the same ``classes``/``per_image``/``ignore_index``.
+
+    Reference: Berman et al., "The Lovasz-Softmax loss: a tractable surrogate for the
+    optimization of the intersection-over-union measure in neural networks", CVPR 2018.
+    """
+    check.reduction(reduction)
+    _check_flag(per_image, "per_image")
+    xp = namespace(input, target)
+    if input.ndim < 2:
+        raise ValueError(f"lovasz_softmax_loss: input must have shape (N, C, *spatial), got {tuple(input.shape)}")
+    c = input.shape[1]
+    sel = _check_classes(classes, c)
+    p, g, _, out_dtype = _seg_prepare(xp, input, target, None, mode="multiclass", from_logits=from_logits,
+                                      include_background=True, ignore_index=ignore_index,
+                                      fn="lovasz_softmax_loss")
+    n = p.shape[0]
+    if not per_image:
+        p = xp.reshape(xp.permute_dims(p, (1, 0, 2)), (1, c, -1))
+        g = xp.reshape(xp.permute_dims(g, (1, 0, 2)), (1, c, -1))
+    # removed (ignored) pixels have p = g = 0: error 0, background, sorted last, no contribution
+    e = abs0(xp, g - p)
+    per_class = _lovasz_dot(xp, e, g)  # (G, C)
+    if sel == "present":
+        cw = cast(xp, xp.sum(g, axis=-1) > 0, per_class.dtype)
+        loss = safe_divide(xp, xp.sum(cw * per_class, axis=-1), xp.sum(cw, axis=-1), fill=0.0)
+    elif sel == "all":
+        loss = xp.mean(per_class, axis=-1)
+    else:
+        loss = per_class[:, sel[0]]
+        for k in sel[1:]:
+            loss = loss + per_class[:, k]
+        loss = loss / len(sel)
+    if not per_image:
+        loss = xp.reshape(loss, ())
+    return reduce(xp, loss, reduction, out_dtype=out_dtype)
+
+
+def lovasz_hinge_loss(input, target, *, per_image=True, ignore_index=None, reduction="mean"):
+    r"""Binary Lovasz hinge loss (Berman, Rannen Triki & Blaschko 2018).
+
+    With signs ``s_i = 2 y_i - 1`` and hinge errors ``e_i = 1 - z_i s_i`` sorted in decreasing
+    order:
+
+    .. math:: \ell = \sum_k \operatorname{relu}(e_{(k)})\,\big(J_k - J_{k-1}\big)
+
+    (``J`` as in :func:`lovasz_softmax_loss` for the foreground class). ``relu`` has gradient
+    0 at 0 (as ``torch.nn.functional.relu`` in the reference code).
+
+    Args:
+        input: logits of shape ``(N, *spatial)`` (one foreground score per pixel).
+        target: binary labels of the same shape (integer, bool or floating 0/1).
+        per_image: loss per image, reduced over images (the reference's default), else one
+            loss over all pixels of the batch (a 0-d result).
+        ignore_index: label value whose pixels are removed.
+        reduction: ``"mean"`` | ``"sum"`` | ``"none"`` over the ``(N,)`` per-image losses.
+
+    Raises:
+        ValueError: shapes differ, input with fewer than 1 dimension; eagerly, labels other
+            than 0/1 (or ``ignore_index``).
+
+    Peer settings (covered by a test): the reference ``lovasz_hinge(logits, labels,
+    per_image, ignore)`` with the same keywords.
+
+    Reference: Berman et al., CVPR 2018.
+    """
+    check.reduction(reduction)
+    _check_flag(per_image, "per_image")
+    _check_ignore(ignore_index)
+    xp = namespace(input, target)
+    check.floating(xp, input, "input")
+    check.ndim_at_least(input, 1, "input")
+    check.same_shape(input, target, "input", "target")
+    keep = None
+    tt = target
+    if ignore_index is not None:
+        keep = target != ignore_index
+        tt = xp.where(keep, target, xp.zeros_like(target))
+    check.values_in(xp, tt, "target", 0, 1, what="binary labels")
+    _, out_dtype, (z, y) = float_args(xp, input, tt)
+    n = z.shape[0]
+    shape = (n, -1) if per_image else (1, -1)
+    z = xp.reshape(z, shape)
+    y = xp.reshape(y, shape)
+    e = 1 - z * (2 * y - 1)
+    if keep is not None:
+        k = xp.reshape(keep, shape)
+        e = xp.where(k, e, xp.full_like(e, -1.0))  # after every positive error; relu -> 0
+    loss = _lovasz_dot(xp, relu(xp, e), y)
+    if not per_image:
+        loss = xp.reshape(loss, ())
+    return reduce(xp, loss, reduction, out_dtype=out_dtype)
+
+
+# ------------------------------------------------------------------------------ boundary ----
+def boundary_loss(input, distance_maps, *, from_logits=False, mode="multiclass",
+                  include_background=False, reduction="mean"):
+    r"""Boundary loss (Kervadec et al. 2019): probabilities weighted by signed distances.
+
+    .. math:: \ell = \frac{1}{|\Omega|\,C'} \sum_{c}\sum_{q \in \Omega} \phi_c(q)\, p_c(q)
+
+    with ``phi_c`` the signed distance map of class ``c``'s ground truth (negative inside,
+    positive outside; see :func:`signed_distance_map`, computed outside the differentiable
+    path). The loss is linear in the probabilities; it is usually combined with a regional
+    loss (``dice_loss``) whose weight decreases during training.
+
+    Args:
+        input: probabilities (default, as the reference) or logits with ``from_logits=True``,
+            shape ``(N, C, *spatial)``.
+        distance_maps: signed distance maps of the same shape (floating).
+        from_logits: apply softmax (``mode="multiclass"``) or sigmoid first.
+        mode: ``"multiclass"`` | ``"multilabel"`` | ``"binary"`` (which activation).
+        include_background: include channel 0 (default False: the reference applies the loss
+            to the foreground classes, ``idc=[1]`` for a two-class problem).
+        reduction: ``"mean"`` (the reference's mean over pixels and classes) | ``"sum"`` |
+            ``"none"`` (the element-wise products, shape ``(N, C', *spatial)``).
+
+    Raises:
+        ValueError: shapes differ, ``mode="binary"`` with ``C != 1``; eagerly, probabilities
+            outside [0, 1].
+        TypeError: non-floating inputs.
+
+    Peer settings (covered by a test): the reference ``SurfaceLoss(idc=[1, ..., C-1])`` =
+    ``include_background=False`` on softmax probabilities; ``idc=[0, ..., C-1]`` =
+    ``include_background=True``.
+
+    Reference: Kervadec et al., "Boundary loss for highly unbalanced segmentation", MIDL 2019.
+    """
+    check.reduction(reduction)
+    check.choice(mode, "mode", _MODES)
+    _check_flag(from_logits, "from_logits")
+    _check_flag(include_background, "include_background")
+    xp = namespace(input, distance_maps)
+    check.floating(xp, input, "input")
+    check.floating(xp, distance_maps, "distance_maps")
+    check.ndim_at_least(input, 2, "input")
+    check.same_shape(input, distance_maps, "input", "distance_maps")
+    c = input.shape[1]
+    if mode == "binary" and c != 1:
+        raise ValueError(f"boundary_loss: mode='binary' expects input of shape (N, 1, *spatial), got {tuple(input.shape)}")
+    _, out_dtype, (z, phi) = float_args(xp, input, distance_maps, names=("input",))
+    p = _probabilities(xp, z, mode, from_logits, "boundary_loss")
+    if not include_background and mode != "binary":
+        if c < 2:
+            raise ValueError("boundary_loss: include_background=False needs at least 2 channels")
+        p, phi = p[:, 1:, ...], phi[:, 1:, ...]
+    return reduce(xp, p * phi, reduction, out_dtype=out_dtype)
+
+
+def signed_distance_map(target, *, num_classes=None, spacing=None, dtype="float64"):
+    """Signed distance maps for :func:`boundary_loss` (NumPy/SciPy, not differentiable).
+
+    See :func:`backends.distance_maps.signed_distance_map` for the definition: positive
+    distance outside each class mask, ``-(d - 1)`` inside (0 on the inner boundary), zeros for
+    an absent class. ``target``: class indices ``(N, *spatial)`` with ``num_classes``, or masks
+    ``(N, C, *spatial)``. Returns a NumPy array ``(N, C, *spatial)``. Raises ``ValueError`` for
+    bad shapes, out-of-range indices or a bad ``spacing``. Needs SciPy.
+    """
+    from backends.distance_maps import signed_distance_map as _sdm
+
+    return _sdm(target, num_classes=num_classes, spacing=spacing, dtype=dtype)
+
+
+
+# ------------------------------------------------------------------------- combinations ----
+def dice_ce_loss(input, target, *, mode="multiclass", lambda_dice=1.0, lambda_ce=1.0, ce_weight=None,
+                 batch=False, include_background=True, smooth=0.0, smooth_dr=None,
+                 squared_denominator=False, weight=None, ignore_index=None, reduction="mean"):
+    r"""Cross-entropy (softmax) or binary cross-entropy (sigmoid) plus the Dice loss, on logits.
+
+    .. math:: \ell = \lambda_{dice}\,\mathrm{Dice}(z, y) + \lambda_{ce}\,\mathrm{CE}(z, y)
+
+    ``"multiclass"``: :func:`losses.cross_entropy` (class indices or probabilities, class
+    weights ``ce_weight``, ``ignore_index``); ``"binary"``/``"multilabel"``:
+    :func:`losses.binary_cross_entropy_with_logits` (mean over all elements; ignored pixels
+    get weight 0). The Dice term is :func:`dice_loss` with the Dice keywords.
+
+    Args:
+        input: logits ``(N, C, *spatial)``. target: as :func:`dice_loss`.
+        lambda_dice, lambda_ce: non-negative weights of the two terms.
+        ce_weight: optional per-class weights of the cross-entropy, shape ``(C,)``
+            (``"multiclass"`` only).
+        batch, include_background, smooth, smooth_dr, squared_denominator, weight,
+        ignore_index: Dice keywords (``ignore_index`` also applies to the CE).
+        reduction: ``"mean"`` | ``"sum"``: how each term is reduced before the weighted sum.
+
+    Raises:
+        ValueError / TypeError: as :func:`dice_loss` and :func:`losses.cross_entropy`.
+
+    Peer settings (covered by a test): MONAI ``DiceCELoss(softmax=True, to_onehot_y=True,
+    lambda_dice=a, lambda_ce=b)`` = ``smooth=1e-5, lambda_dice=a, lambda_ce=b``.
+
+    Reference: Isensee et al., "nnU-Net", Nature Methods 2021 (Dice + CE).
+    """
+    check.reduction(reduction, ("mean", "sum"))
+    check.choice(mode, "mode", _MODES)
+    check.real_number(lambda_dice, "lambda_dice", low=0)
+    check.real_number(lambda_ce, "lambda_ce", low=0)
+    _check_ignore(ignore_index)
+    xp = namespace(input, target, ce_weight, weight)
+    d = dice_loss(input, target, mode=mode, from_logits=True, batch=batch,
+                  include_background=include_background, smooth=smooth, smooth_dr=smooth_dr,
+                  squared_denominator=squared_denominator, weight=weight, ignore_index=ignore_index,
+                  reduction=reduction)
+    if mode == "multiclass":
+        ii = -100 if ignore_index is None else ignore_index
+        ce = cross_entropy(input, target, weight=ce_weight, ignore_index=ii, reduction=reduction)
+    else:
+        if ce_weight is not None:
+            raise ValueError(f"dice_ce_loss: ce_weight applies to mode='multiclass' only, got mode={mode!r}")
+        ce = _bce_term(xp, input, target, ignore_index, 0.5, reduction, weighted=False)
+    return lambda_dice * d + lambda_ce * ce
+
+
+def _bce_term(xp, input, target, ignore_index, beta, reduction, *, weighted):
+    """(Weighted) BCE on logits against a binary/multilabel target (indices or dense)."""
+    if tuple(target.shape) == tuple(input.shape):
+        y = target
+    else:
+        y = xp.expand_dims(target, axis=1)
+    w = None
+    if ignore_index is not None:
+        keep = y != ignore_index
+        w = keep
+        y = xp.where(keep, y, xp.zeros_like(y))
+    yf = cast(xp, y, input.dtype) if not check.is_floating(xp, y) else y
+    if not weighted:
+        wf = None if w is None else cast(xp, w, input.dtype)
+        return binary_cross_entropy_with_logits(input, yf, weight=wf, reduction=reduction)
+    _, out_dtype, (z, yy) = float_args(xp, input, yf)
+    loss = beta * yy * xp.softplus(-z) + (1 - beta) * (1 - yy) * xp.softplus(z)
+    wf = None if w is None else cast(xp, w, z.dtype)
+    return reduce(xp, loss, reduction, weight=wf, out_dtype=out_dtype)
+
+
+def combo_loss(input, target, *, alpha=0.5, beta=0.5, mode="binary", smooth=1.0, batch=False,
+               include_background=True, ignore_index=None, reduction="mean"):
+    r"""Combo loss (Taghanaki et al. 2019): weighted binary cross-entropy plus Dice loss.
+
+    .. math::
+        \ell = \alpha\,\Big(-\frac1M\sum_i \beta\,y_i\log p_i + (1-\beta)(1-y_i)\log(1-p_i)\Big)
+             + (1 - \alpha)\,\mathrm{DiceLoss}_{s}(p, y)
+
+    on sigmoid probabilities (``"binary"``/``"multilabel"``), computed from the logits with
+    ``softplus`` (finite for any logit). ``beta < 0.5`` penalises false positives more, ``> 0.5``
+    false negatives. The paper subtracts the Dice *coefficient* instead of adding the Dice loss:
+    its value is ours minus ``1 - alpha`` (same gradient). The Dice term is :func:`dice_loss`
+    with ``smooth`` (the paper's ``S = 1``) and the Dice keywords.
+
+    Args:
+        input: logits ``(N, C, *spatial)`` (``C == 1`` for ``"binary"``).
+        target: binary labels ``(N, *spatial)`` (``"binary"``) or a dense 0/1 target of
+            ``input``'s shape.
+        alpha: weight of the cross-entropy term in [0, 1]. beta: weight of positives in the
+            cross-entropy, in [0, 1] (``beta=0.5`` is half the usual BCE).
+        mode: ``"binary"`` | ``"multilabel"``.
+        smooth, batch, include_background, ignore_index: Dice keywords.
+        reduction: ``"mean"`` | ``"sum"`` (each term reduced this way, then combined).
+
+    Raises:
+        ValueError: ``mode="multiclass"``, bad ``alpha``/``beta``, shapes as :func:`dice_loss`.
+
+    Peer settings: no torch/optax/MONAI twin; tested against an independent formula.
+
+    Reference: Taghanaki et al., "Combo loss: handling input and output imbalance in
+    multi-organ segmentation", Computerized Medical Imaging and Graphics 2019.
+    """
+    check.reduction(reduction, ("mean", "sum"))
+    check.choice(mode, "mode", ("binary", "multilabel"))
+    check.real_number(alpha, "alpha", low=0, high=1)
+    check.real_number(beta, "beta", low=0, high=1)
+    xp = namespace(input, target)
+    d = dice_loss(input, target, mode=mode, from_logits=True, batch=batch,
+                  include_background=include_background, smooth=smooth, ignore_index=ignore_index,
+                  reduction=reduction)
+    ce = _bce_term(xp, input, target, ignore_index, float(beta), reduction, weighted=True)
+    return float(alpha) * ce + (1 - float(alpha)) * d
