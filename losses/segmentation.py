@@ -476,14 +476,18 @@ def generalized_dice_loss(input, target, *, mode="multiclass", from_logits=True,
 
 # -------------------------------------------------------------------------------- Lovasz ----
 def _take_last(xp, x, idx):
-    """``take_along_axis(x, idx, axis=-1)``; a where-based gather where the namespace lacks it
-    (Dask; quadratic memory in the last axis there)."""
-    if hasattr(xp, "take_along_axis"):
-        return xp.take_along_axis(x, idx, axis=-1)
+    """``take_along_axis(x, idx, axis=-1)`` through the standard ``take`` on the flattened array.
+
+    (``take_along_axis`` is missing on Dask, and torch's version recompiles for every size
+    under ``torch.compile(dynamic=True)``.) Row offsets are derived from ``x`` itself, so they
+    live on its device.
+    """
     m = x.shape[-1]
-    grid = xp.reshape(xp.arange(m, dtype=idx.dtype), (1,) * x.ndim + (m,))
-    hit = xp.expand_dims(idx, axis=-1) == grid
-    return xp.sum(xp.where(hit, xp.expand_dims(x, axis=-2), xp.zeros_like(xp.expand_dims(x, axis=-2))), axis=-1)
+    ones = xp.ones_like(xp.reshape(x[..., :1], (-1,)))
+    rows = xp.astype(xp.cumulative_sum(ones) - 1, idx.dtype)
+    base = xp.reshape(rows * m, tuple(x.shape[:-1]) + (1,))
+    flat = xp.take(xp.reshape(x, (-1,)), xp.reshape(idx + base, (-1,)), axis=0)
+    return xp.reshape(flat, tuple(x.shape))
 
 
 def _lovasz_dot(xp, errors, fg):

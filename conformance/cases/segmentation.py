@@ -1,0 +1,220 @@
+import numpy as np
+
+# (generators return C-contiguous arrays: the engine's finite differences write through reshape)
+
+import losses as L
+from conformance.case import Case, Peer
+
+from . import _peers as P
+
+C, H, W = 3, 3, 4
+_c = np.ascontiguousarray
+
+
+def _mc(rng, n):
+    return {"input": rng.normal(size=(n, C, H, W)) * 2, "target": rng.integers(0, C, size=(n, H, W))}
+
+
+def _mc_dense(rng, n):
+    t = rng.integers(0, C, size=(n, H, W))
+    return {"input": rng.normal(size=(n, C, H, W)) * 2, "target": _c(np.moveaxis(np.eye(C)[t], -1, 1))}
+
+
+def _mc_soft(rng, n):
+    t = rng.dirichlet(np.full(C, 4.0), size=(n, H, W))
+    return {"input": rng.normal(size=(n, C, H, W)) * 2, "target": _c(np.moveaxis(t, -1, 1))}
+
+
+def _mc_ignore(rng, n):
+    d = _mc(rng, n)
+    d["target"] = np.where(rng.uniform(size=(n, H, W)) < 0.25, 255, d["target"])
+    return d
+
+
+def _mc_empty(rng, n):
+    """Class 2 absent from the target and (exactly) from the prediction."""
+    z = rng.normal(size=(n, C, H, W)) * 2
+    z[:, 2] = -1e4
+    return {"input": z, "target": rng.integers(0, 2, size=(n, H, W))}
+
+
+def _mc_extreme(rng, n):
+    z = rng.choice([-1e4, 1e4], size=(n, C, H, W)) * rng.uniform(0.5, 1.0, size=(n, C, H, W))
+    return {"input": z, "target": rng.integers(0, C, size=(n, H, W))}
+
+
+def _mc_probs(rng, n):
+    p = rng.dirichlet(np.ones(C), size=(n, H, W))
+    return {"input": _c(np.moveaxis(p, -1, 1)), "target": rng.integers(0, C, size=(n, H, W))}
+
+
+def _bin(rng, n):
+    return {"input": rng.normal(size=(n, 1, H, W)) * 2, "target": rng.integers(0, 2, size=(n, H, W))}
+
+
+def _ml(rng, n):
+    return {"input": rng.normal(size=(n, C, H, W)) * 2,
+            "target": rng.integers(0, 2, size=(n, C, H, W)).astype(np.float64)}
+
+
+def _weights(rng, n):
+    d = _mc(rng, n)
+    d["weight"] = np.array([0.5, 1.0, 2.0])
+    return d
+
+
+def _cl(x):
+    return P.jnp().moveaxis(x, 1, -1)
+
+
+def _onehot_cl(target):
+    import jax
+
+    return jax.nn.one_hot(target, C, dtype=P.jnp().float64)
+
+
+def _optax_dice(smooth, alpha=0.5, beta=0.5):
+    def peer(input, target):
+        return P.optax().losses.dice_loss(_cl(input), _onehot_cl(target), smooth=smooth, alpha=alpha,
+                                           beta=beta).mean()
+    return peer
+
+
+CASES = []
+for loss in (L.dice_loss, L.jaccard_loss, L.tversky_loss, L.focal_tversky_loss):
+    CASES += [
+        Case(loss, _mc, {}, dynamic=True),
+        Case(loss, _mc_dense, {"batch": True, "include_background": False, "smooth": 0.5, "mask_absent": True,
+                               "reduction": "none"}, name="dense_batch_nobg"),
+        Case(loss, _mc_ignore, {"ignore_index": 255, "reduction": "sum"}, name="ignore_index"),
+        Case(loss, _bin, {"mode": "binary"}, name="binary"),
+        Case(loss, _ml, {"mode": "multilabel", "reduction": "none"}, name="multilabel"),
+        Case(loss, _weights, {}, name="weighted", diff=("input", "weight")),
+        Case(loss, _mc_empty, {"reduction": "none"}, name="empty_class"),
+        Case(loss, _mc_extreme, {"smooth": 1.0}, name="logits_1e4", fd=False),
+    ]
+
+CASES += [
+    Case(L.dice_loss, _mc, {"squared_denominator": True, "smooth": 1e-5}, name="squared_monai"),
+    Case(L.dice_loss, _mc_soft, {}, name="soft_target", diff=("input", "target")),
+    Case(L.dice_loss, _mc, {"smooth": 2.0}, name="optax",
+         peers=(Peer("optax.losses.dice_loss(smooth=1)", "jax", _optax_dice(1.0), requires="optax"),)),
+    Case(L.tversky_loss, _mc, {"alpha_fp": 0.3, "beta_fn": 0.7, "smooth": 1.0}, name="optax",
+         peers=(Peer("optax.losses.dice_loss(alpha=0.3, beta=0.7)", "jax", _optax_dice(1.0, 0.3, 0.7),
+                     requires="optax"),)),
+    Case(L.focal_tversky_loss, _mc_probs, {"gamma": 1.5, "from_logits": False}, name="probabilities_gamma"),
+]
+
+CASES += [
+    Case(L.generalized_dice_loss, _mc, {}, dynamic=True),
+    Case(L.generalized_dice_loss, _mc, {"batch": True, "weight_type": "simple", "smooth": 1e-5},
+         name="batch_simple"),
+    Case(L.generalized_dice_loss, _mc_empty, {"reduction": "none"}, name="empty_class"),
+    Case(L.generalized_dice_loss, _mc_ignore, {"ignore_index": 255, "include_background": False,
+                                               "weight_type": "uniform"}, name="ignore_nobg"),
+    Case(L.generalized_dice_loss, _mc_extreme, {"smooth": 1e-5}, name="logits_1e4", fd=False),
+    Case(L.generalized_dice_loss, _ml, {"mode": "multilabel"}, name="multilabel"),
+]
+
+
+def _lovasz_small(rng, n):
+    return {"input": rng.normal(size=(n, C, 2, 3)) * 2, "target": rng.integers(0, C, size=(n, 2, 3))}
+
+
+def _lovasz_ignore(rng, n):
+    d = _lovasz_small(rng, n)
+    d["target"] = np.where(rng.uniform(size=(n, 2, 3)) < 0.3, -1, d["target"])
+    return d
+
+
+def _lovasz_ties(rng, n):
+    """Saturated logits: many errors exactly 0 or 1 (ties and the |.| kink)."""
+    z = rng.choice([-1e4, 0.0, 1e4], size=(n, C, 2, 3))
+    return {"input": z, "target": rng.integers(0, C, size=(n, 2, 3))}
+
+
+CASES += [
+    Case(L.lovasz_softmax_loss, _lovasz_small, {}, dynamic=True),
+    Case(L.lovasz_softmax_loss, _lovasz_small, {"per_image": True, "classes": "all", "reduction": "none"},
+         name="per_image_all"),
+    Case(L.lovasz_softmax_loss, _lovasz_small, {"per_image": True, "classes": [0, 2]}, name="class_list"),
+    Case(L.lovasz_softmax_loss, _lovasz_ignore, {"ignore_index": -1, "per_image": True}, name="ignore_index"),
+    Case(L.lovasz_softmax_loss, _mc_empty, {"per_image": True, "reduction": "sum"}, name="empty_class", fd=False),
+    Case(L.lovasz_softmax_loss, _lovasz_ties, {"per_image": True}, name="ties_1e4", fd=False),
+]
+
+
+def _hinge(rng, n):
+    return {"input": rng.normal(size=(n, 2, 3)) * 2, "target": rng.integers(0, 2, size=(n, 2, 3))}
+
+
+def _hinge_ignore(rng, n):
+    d = _hinge(rng, n)
+    d["target"] = np.where(rng.uniform(size=(n, 2, 3)) < 0.3, 255, d["target"])
+    return d
+
+
+def _hinge_kinks(rng, n):
+    """Logits exactly on the hinge (z * s == 1) and on ties."""
+    t = rng.integers(0, 2, size=(n, 2, 3))
+    z = np.where(rng.uniform(size=(n, 2, 3)) < 0.5, 2.0 * t - 1, rng.choice([-3.0, 0.5, 3.0], size=(n, 2, 3)))
+    return {"input": z, "target": t}
+
+
+def _hinge_empty(rng, n):
+    return {"input": rng.normal(size=(n, 2, 3)) * 2, "target": np.zeros((n, 2, 3), dtype=np.int64)}
+
+
+CASES += [
+    Case(L.lovasz_hinge_loss, _hinge, {}, vmap=("input", "target"), dynamic=True),
+    Case(L.lovasz_hinge_loss, _hinge, {"per_image": False}, name="batch"),
+    Case(L.lovasz_hinge_loss, _hinge, {"reduction": "none"}, name="none", vmap=("input", "target")),
+    Case(L.lovasz_hinge_loss, _hinge_ignore, {"ignore_index": 255}, name="ignore_index"),
+    Case(L.lovasz_hinge_loss, _hinge_kinks, {"reduction": "sum"}, name="kinks", fd=False),
+    Case(L.lovasz_hinge_loss, _hinge_empty, {}, name="no_foreground"),
+    Case(L.lovasz_hinge_loss, lambda rng, n: {"input": rng.choice([-1e4, 1e4], size=(n, 2, 3)),
+                                              "target": rng.integers(0, 2, size=(n, 2, 3))},
+         {}, name="logits_1e4", fd=False),
+]
+
+
+def _boundary(rng, n):
+    t = rng.integers(0, C, size=(n, H, W))
+    return {"input": rng.normal(size=(n, C, H, W)) * 2,
+            "distance_maps": L.signed_distance_map(t, num_classes=C)}
+
+
+def _boundary_probs(rng, n):
+    d = _boundary(rng, n)
+    d["input"] = _c(np.moveaxis(rng.dirichlet(np.ones(C), size=(n, H, W)), -1, 1))
+    return d
+
+
+CASES += [
+    Case(L.boundary_loss, _boundary, {"from_logits": True}, dynamic=True),
+    Case(L.boundary_loss, _boundary_probs, {}, name="probabilities", diff=("input", "distance_maps")),
+    Case(L.boundary_loss, _boundary, {"from_logits": True, "include_background": True,
+                                      "reduction": "none"}, name="none_bg"),
+    Case(L.boundary_loss, lambda rng, n: {"input": rng.normal(size=(n, 1, H, W)),
+                                          "distance_maps": rng.normal(size=(n, 1, H, W))},
+         {"from_logits": True, "mode": "binary", "reduction": "sum"}, name="binary"),
+]
+
+CASES += [
+    Case(L.dice_ce_loss, _mc, {}, dynamic=True),
+    Case(L.dice_ce_loss, _mc_ignore, {"ignore_index": 255, "lambda_dice": 0.3, "lambda_ce": 2.0,
+                                      "smooth": 1e-5}, name="ignore_index"),
+    Case(L.dice_ce_loss, lambda rng, n: dict(_mc(rng, n), ce_weight=np.array([0.2, 1.0, 3.0])),
+         {"reduction": "sum"}, name="ce_weight", diff=("input", "ce_weight")),
+    Case(L.dice_ce_loss, _bin, {"mode": "binary", "batch": True}, name="binary"),
+    Case(L.dice_ce_loss, _mc_extreme, {"smooth": 1.0}, name="logits_1e4", fd=False),
+    Case(L.combo_loss, _bin, {}, dynamic=True),
+    Case(L.combo_loss, _ml, {"mode": "multilabel", "alpha": 0.7, "beta": 0.3, "reduction": "sum"},
+         name="multilabel"),
+    Case(L.combo_loss, lambda rng, n: dict(_bin(rng, n), target=np.where(rng.uniform(size=(n, H, W)) < 0.3, 9,
+                                                                       rng.integers(0, 2, size=(n, H, W)))),
+         {"ignore_index": 9, "beta": 0.8}, name="ignore_index"),
+    Case(L.combo_loss, lambda rng, n: {"input": rng.choice([-1e4, 1e4], size=(n, 1, H, W)),
+                                       "target": rng.integers(0, 2, size=(n, H, W))},
+         {}, name="logits_1e4", fd=False),
+]
