@@ -179,7 +179,9 @@ CASES += [
          peers=(_tf("cosine_embedding_loss", reduction="none", margin=-0.3),)),
     Case(L.cosine_embedding_loss, _ce_zero, {"reduction": "sum"}, name="zero_vectors", fd=False,
          diff=("input1", "input2"), dtypes=("float64", "float32"),
-         peers=(_tf("cosine_embedding_loss", reduction="sum"),)),
+         # the ~1e6 gradients at a zero vector agree with torch to rounding only
+         peers=(Peer("torch.nn.functional.cosine_embedding_loss", "torch",
+                     lambda **a: P.F().cosine_embedding_loss(**a, reduction="sum"), rtol=1e-8),)),
     Case(L.cosine_embedding_loss, _ce_kinks, {"reduction": "sum"}, name="kinks", fd=False,
          diff=("input1", "input2"), peers=(_tf("cosine_embedding_loss", reduction="sum"),)),
 ]

@@ -1,0 +1,407 @@
+"""Margin, ranking and hinge losses: torch/optax parity, Keras semantics, kinks, errors."""
+import numpy as np
+import pytest
+
+import losses as L
+
+torch = pytest.importorskip("torch")
+F = torch.nn.functional
+
+RNG = np.random.default_rng(1234)
+
+
+def _t(a, grad=True):
+    return torch.tensor(np.asarray(a, dtype=np.float64), requires_grad=grad)
+
+
+def _pm1(shape, rng=RNG):
+    return np.where(rng.uniform(size=shape) < 0.5, -1.0, 1.0)
+
+
+def _assert_same(ours, theirs, wrt, rtol=1e-12, atol=1e-12):
+    """Values and gradients of sum(out * v) agree (v makes 'none' reductions checkable)."""
+    assert ours.shape == theirs.shape
+    np.testing.assert_allclose(ours.detach().numpy(), theirs.detach().numpy(), rtol=rtol, atol=atol)
+    v = torch.tensor(np.random.default_rng(0).uniform(0.5, 1.5, size=tuple(ours.shape)))
+    g1 = torch.autograd.grad((ours * v).sum(), wrt[0])
+    g2 = torch.autograd.grad((theirs * v).sum(), wrt[1])
+    for a, b in zip(g1, g2):
+        np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=rtol, atol=atol)
+
+
+# ------------------------------------------------------------------ torch twins, value + grad
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+@pytest.mark.parametrize("margin", [1.0, 0.3, -0.5])
+def test_hinge_embedding_matches_torch(reduction, margin):
+    x, y = RNG.uniform(-1, 2, size=(6, 4)), _pm1((6, 4))
+    a, b = _t(x), _t(x)
+    _assert_same(L.hinge_embedding_loss(a, _t(y, False), margin=margin, reduction=reduction),
+                 F.hinge_embedding_loss(b, _t(y, False), margin=margin, reduction=reduction), ([a], [b]))
+
+
+def test_hinge_embedding_kink_subgradient_is_torchs():
+    x = np.array([1.0, 0.5, 1.0, 2.0])
+    y = np.array([-1.0, -1.0, 1.0, -1.0])
+    a, b = _t(x), _t(x)
+    _assert_same(L.hinge_embedding_loss(a, _t(y, False), reduction="sum"),
+                 F.hinge_embedding_loss(b, _t(y, False), reduction="sum"), ([a], [b]))
+    g = torch.autograd.grad(L.hinge_embedding_loss(a, _t(y, False), reduction="sum"), a)[0]
+    assert g[0].item() == -1.0  # clamp_min lets the gradient through at margin - x == 0
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+def test_soft_margin_matches_torch(reduction):
+    x, y = RNG.normal(size=(5, 3)) * 3, _pm1((5, 3))
+    a, b = _t(x), _t(x)
+    _assert_same(L.soft_margin_loss(a, _t(y, False), reduction=reduction),
+                 F.soft_margin_loss(b, _t(y, False), reduction=reduction), ([a], [b]))
+
+
+def test_soft_margin_literature_value_and_large_scores():
+    # log(1 + e^0) = log 2; for y x = -1e4 the loss is 1e4 (torch overflows to inf)
+    x = np.array([0.0, -1e4, 1e4])
+    y = np.array([1.0, 1.0, 1.0])
+    out = L.soft_margin_loss(x, y, reduction="none")
+    np.testing.assert_allclose(out, [np.log(2.0), 1e4, 0.0], rtol=1e-15, atol=0)
+    a = _t(x)
+    g = torch.autograd.grad(L.soft_margin_loss(a, _t(y, False), reduction="sum"), a)[0]
+    np.testing.assert_allclose(g.numpy(), [-0.5, -1.0, 0.0], atol=1e-300)
+    assert torch.isinf(F.soft_margin_loss(_t(x, False), _t(y, False), reduction="none")[1])
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_multilabel_soft_margin_matches_torch(reduction, weighted):
+    x = RNG.normal(size=(6, 4)) * 2
+    y = (RNG.uniform(size=(6, 4)) < 0.5).astype(float)
+    w = _t(RNG.uniform(0.1, 2, size=(4,)), False) if weighted else None
+    a, b = _t(x), _t(x)
+    _assert_same(L.multilabel_soft_margin_loss(a, _t(y, False), weight=w, reduction=reduction),
+                 F.multilabel_soft_margin_loss(b, _t(y, False), weight=w, reduction=reduction), ([a], [b]))
+
+
+@pytest.mark.parametrize("p", [1, 2])
+@pytest.mark.parametrize("margin", [1.0, 0.4])
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_multi_margin_matches_torch(p, margin, reduction, weighted):
+    x = RNG.normal(size=(7, 5))
+    t = torch.tensor(RNG.integers(0, 5, size=(7,)))
+    w = _t(RNG.uniform(0.1, 2, size=(5,)), False) if weighted else None
+    a, b = _t(x), _t(x)
+    _assert_same(L.multi_margin_loss(a, t, p=p, margin=margin, weight=w, reduction=reduction),
+                 F.multi_margin_loss(b, t, p=p, margin=margin, weight=w, reduction=reduction), ([a], [b]))
+
+
+def test_multi_margin_kinks_and_1d():
+    x = np.array([[1.0, 0.0, 2.0, 1.0], [0.0, 1.0, -1.0, 0.0]])  # margin - x_y + x_i == 0 at several i
+    t = torch.tensor([0, 1])
+    a, b = _t(x), _t(x)
+    _assert_same(L.multi_margin_loss(a, t, reduction="sum"), F.multi_margin_loss(b, t, reduction="sum"), ([a], [b]))
+    a, b = _t(x[0]), _t(x[0])
+    _assert_same(L.multi_margin_loss(a, torch.tensor(2)), F.multi_margin_loss(b, torch.tensor([2])), ([a], [b]))
+
+
+def test_multi_margin_weight_multiplies_after_the_power():
+    # torch computes w_y * max(0, ...)^p (its docs write the weight inside the max)
+    x = np.array([[0.0, 1.0, 0.5]])
+    out = L.multi_margin_loss(x, np.array([0]), p=2, weight=np.array([3.0, 1.0, 1.0]))
+    np.testing.assert_allclose(out, 3.0 * (2.0**2 + 1.5**2) / 3, rtol=1e-15)
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+def test_multilabel_margin_matches_torch(reduction):
+    x = RNG.normal(size=(6, 5))
+    t = torch.tensor([[3, 0, -1, 1, 2], [1, -1, 2, 2, 2], [0, 1, 2, 3, 4], [-1, 0, 0, 0, 0],
+                      [2, 2, -1, 0, 0], [4, 1, 1, 4, -1]])
+    a, b = _t(x), _t(x)
+    _assert_same(L.multilabel_margin_loss(a, t, reduction=reduction),
+                 F.multilabel_margin_loss(b, t, reduction=reduction), ([a], [b]))
+
+
+def test_multilabel_margin_numpy_formula_and_kinks():
+    x = np.array([[1.0, 0.0, 2.0, 1.0]])  # integer scores: 1 - (x_j - x_i) hits 0
+    t = np.array([[0, 2, -1, 3]])
+    targets, others = [0, 2], [1, 3]
+    want = sum(max(0.0, 1 - (x[0, j] - x[0, i])) for j in targets for i in others) / 4
+    np.testing.assert_allclose(L.multilabel_margin_loss(x, t), want, rtol=1e-15)
+    a, b = _t(x), _t(x)
+    _assert_same(L.multilabel_margin_loss(a, torch.tensor(t)), F.multilabel_margin_loss(b, torch.tensor(t)), ([a], [b]))
+    a, b = _t(x[0]), _t(x[0])
+    _assert_same(L.multilabel_margin_loss(a, torch.tensor(t[0])), F.multilabel_margin_loss(b, torch.tensor(t[0])),
+                 ([a], [b]))
+
+
+@pytest.mark.parametrize("margin", [0.0, 0.5])
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+def test_margin_ranking_matches_torch(margin, reduction):
+    x1, x2 = RNG.normal(size=(8,)), RNG.normal(size=(8,))
+    x2[:3] = x1[:3] + np.where(_pm1((3,)) > 0, margin, margin)  # some exact kinks
+    y = _pm1((8,))
+    y[:3] = 1.0
+    a1, a2, b1, b2 = _t(x1), _t(x2), _t(x1), _t(x2)
+    _assert_same(L.margin_ranking_loss(a1, a2, _t(y, False), margin=margin, reduction=reduction),
+                 F.margin_ranking_loss(b1, b2, _t(y, False), margin=margin, reduction=reduction),
+                 ([a1, a2], [b1, b2]))
+
+
+@pytest.mark.parametrize("margin", [0.0, 0.3, -0.4])
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+def test_cosine_embedding_matches_torch(margin, reduction):
+    x1, x2 = RNG.normal(size=(6, 3)), RNG.normal(size=(6, 3))
+    x1[3], x2[3] = [1.0, 0.0, 0.0], [0.0, 2.0, 0.0]  # cos == 0: a kink for margin 0
+    y = _pm1((6,))
+    y[3] = -1.0
+    a1, a2, b1, b2 = _t(x1), _t(x2), _t(x1), _t(x2)
+    _assert_same(L.cosine_embedding_loss(a1, a2, _t(y, False), margin=margin, reduction=reduction),
+                 F.cosine_embedding_loss(b1, b2, _t(y, False), margin=margin, reduction=reduction),
+                 ([a1, a2], [b1, b2]))
+
+
+def test_cosine_embedding_zero_vectors_finite_and_torchs():
+    # zero vectors: cosine 0, finite value and gradient (~1e6 in size: 1/sqrt(1e-12)); the
+    # gradient agrees with torch to rounding of that ill-conditioned expression (rtol 1e-8)
+    x1, x2 = RNG.normal(size=(4, 3)), RNG.normal(size=(4, 3))
+    x1[0] = 0.0
+    x2[1] = 0.0
+    x1[2] = x2[2] = 0.0
+    y = np.array([1.0, -1.0, 1.0, -1.0])
+    a1, a2, b1, b2 = _t(x1), _t(x2), _t(x1), _t(x2)
+    ours = L.cosine_embedding_loss(a1, a2, _t(y, False), reduction="none")
+    np.testing.assert_allclose(ours.detach().numpy()[:3], [1.0, 0.0, 1.0], rtol=0, atol=1e-15)
+    _assert_same(ours, F.cosine_embedding_loss(b1, b2, _t(y, False), reduction="none"), ([a1, a2], [b1, b2]),
+                 rtol=1e-8, atol=1e-12)
+    g = torch.autograd.grad(L.cosine_embedding_loss(a1, a2, _t(y, False), reduction="sum"), [a1, a2])
+    assert all(torch.isfinite(gi).all() for gi in g)
+
+
+def test_cosine_embedding_1d():
+    x1, x2 = RNG.normal(size=(4,)), RNG.normal(size=(4,))
+    a1, a2, b1, b2 = _t(x1), _t(x2), _t(x1), _t(x2)
+    y = torch.tensor(-1.0, dtype=torch.float64)
+    _assert_same(L.cosine_embedding_loss(a1, a2, y), F.cosine_embedding_loss(b1[None], b2[None], y[None]),
+                 ([a1, a2], [b1, b2]))
+
+
+def test_cosine_similarity_loss_matches_torch_and_is_finite_at_zero():
+    x, y = RNG.normal(size=(5, 3)), RNG.normal(size=(5, 3))
+    x[0] = 0.0
+    a, b = _t(x), _t(x)
+    ours = L.cosine_similarity_loss(a, _t(y, False), reduction="none")
+    np.testing.assert_allclose(ours.detach().numpy(),
+                               (1 - F.cosine_similarity(b, _t(y, False), dim=-1, eps=1e-8)).detach().numpy(),
+                               rtol=1e-12, atol=1e-12)
+    assert ours[0].item() == 1.0
+    g = torch.autograd.grad(L.cosine_similarity_loss(a, _t(y, False), reduction="sum"), a)[0]
+    assert torch.isfinite(g).all()
+    # away from zero vectors the gradient is torch's too
+    a, b = _t(x[1:]), _t(x[1:])
+    _assert_same(L.cosine_similarity_loss(a, _t(y[1:], False), reduction="none"),
+                 1 - F.cosine_similarity(b, _t(y[1:], False), dim=-1), ([a], [b]))
+
+
+def test_cosine_similarity_loss_numpy_formula_axis_and_weight():
+    x, y = RNG.normal(size=(3, 6)), RNG.normal(size=(3, 6))
+    w = RNG.uniform(0.1, 1, size=(6,))
+    cos = (x * y).sum(0) / np.linalg.norm(x, axis=0) / np.linalg.norm(y, axis=0)
+    np.testing.assert_allclose(L.cosine_similarity_loss(x, y, axis=0, weight=w), (w * (1 - cos)).sum() / w.sum(),
+                               rtol=1e-13)
+
+
+def test_cosine_similarity_loss_optax_twin_and_nan_difference():
+    optax = pytest.importorskip("optax")
+    jax = pytest.importorskip("jax")
+    jnp = jax.numpy
+    x, y = RNG.normal(size=(5, 3)), RNG.normal(size=(5, 3))
+    for eps in (0.0, 1e-8):
+        theirs = optax.cosine_distance(jnp.asarray(x), jnp.asarray(y), epsilon=eps)
+        np.testing.assert_allclose(L.cosine_similarity_loss(jnp.asarray(x), jnp.asarray(y), reduction="none"),
+                                   theirs, rtol=1e-12, atol=1e-12)
+    g1 = jax.grad(lambda a: L.cosine_similarity_loss(a, jnp.asarray(y), reduction="sum"))(jnp.asarray(x))
+    g2 = jax.grad(lambda a: optax.cosine_distance(a, jnp.asarray(y)).sum())(jnp.asarray(x))
+    np.testing.assert_allclose(g1, g2, rtol=1e-12, atol=1e-12)
+    # docs/differences.md: optax (epsilon=0) is NaN at a zero vector, ours is finite
+    z = np.zeros_like(x)
+    assert np.isnan(np.asarray(optax.cosine_distance(jnp.asarray(z), jnp.asarray(y)))).all()
+    ours = L.cosine_similarity_loss(jnp.asarray(z), jnp.asarray(y), reduction="none")
+    np.testing.assert_array_equal(ours, np.ones(5))
+    g = jax.grad(lambda a: L.cosine_similarity_loss(a, jnp.asarray(y), reduction="sum"))(jnp.asarray(z))
+    assert np.isfinite(np.asarray(g)).all()
+
+
+# ------------------------------------------------------------------ SVM hinge
+def _keras_hinge(y_true, y_pred, squared=False):
+    # keras.losses.hinge: converts labels to +-1 only when every label is 0 or 1
+    y_true = np.asarray(y_true, dtype=np.float64)
+    if np.all((y_true == 0) | (y_true == 1)):
+        y_true = 2 * y_true - 1
+    h = np.maximum(1 - y_true * y_pred, 0)
+    return np.mean(h**2 if squared else h, axis=-1)
+
+
+@pytest.mark.parametrize("squared", [False, True])
+def test_hinge_keras_settings(squared):
+    fn = L.squared_hinge_loss if squared else L.hinge_loss
+    x = RNG.normal(size=(6, 4)) * 2
+    y01 = (RNG.uniform(size=(6, 4)) < 0.5).astype(float)
+    np.testing.assert_allclose(fn(x, y01, labels="01", reduction="none").mean(-1), _keras_hinge(y01, x, squared),
+                               rtol=1e-14)
+    ypm = 2 * y01 - 1
+    np.testing.assert_allclose(fn(x, ypm, reduction="none").mean(-1), _keras_hinge(ypm, x, squared), rtol=1e-14)
+
+
+def test_hinge_optax_twin():
+    optax = pytest.importorskip("optax")
+    jax = pytest.importorskip("jax")
+    jnp = jax.numpy
+    x, y = RNG.normal(size=(6, 4)) * 2, _pm1((6, 4))
+    np.testing.assert_allclose(L.hinge_loss(jnp.asarray(x), jnp.asarray(y), reduction="none"),
+                               optax.hinge_loss(jnp.asarray(x), jnp.asarray(y)), rtol=1e-15)
+    np.testing.assert_allclose(L.squared_hinge_loss(jnp.asarray(x), jnp.asarray(y), reduction="none"),
+                               optax.hinge_loss(jnp.asarray(x), jnp.asarray(y)) ** 2, rtol=1e-15)
+    g1 = jax.grad(lambda a: L.hinge_loss(a, jnp.asarray(y), reduction="sum"))(jnp.asarray(x))
+    g2 = jax.grad(lambda a: optax.hinge_loss(a, jnp.asarray(y)).sum())(jnp.asarray(x))
+    np.testing.assert_allclose(g1, g2, rtol=1e-15)
+
+
+def test_hinge_kink_subgradient_is_zero_optax_splits():
+    # docs/differences.md: at y x == 1 our subgradient is 0; optax's jnp.maximum gives -y/2
+    optax = pytest.importorskip("optax")
+    jax = pytest.importorskip("jax")
+    jnp = jax.numpy
+    x, y = jnp.asarray([1.0, -1.0]), jnp.asarray([1.0, -1.0])
+    ours = jax.grad(lambda a: L.hinge_loss(a, y, reduction="sum"))(x)
+    theirs = jax.grad(lambda a: optax.hinge_loss(a, y).sum())(x)
+    np.testing.assert_array_equal(ours, [0.0, 0.0])
+    np.testing.assert_array_equal(theirs, [-0.5, 0.5])
+    a = _t([1.0, -1.0])
+    g = torch.autograd.grad(L.hinge_loss(a, _t([1.0, -1.0], False), reduction="sum"), a)[0]
+    np.testing.assert_array_equal(g.numpy(), [0.0, 0.0])
+
+
+def test_hinge_weighted_mean():
+    x, y, w = RNG.normal(size=(5,)), _pm1((5,)), RNG.uniform(0.1, 2, size=(5,))
+    h = np.maximum(0, 1 - y * x)
+    np.testing.assert_allclose(L.hinge_loss(x, y, weight=w), (w * h).sum() / w.sum(), rtol=1e-14)
+    np.testing.assert_allclose(L.squared_hinge_loss(x, y, weight=w, reduction="sum"), (w * h * h).sum(), rtol=1e-14)
+
+
+def _keras_categorical_hinge(y_true, y_pred):
+    pos = np.sum(y_true * y_pred, axis=-1)
+    neg = np.max((1.0 - y_true) * y_pred, axis=-1)
+    return np.maximum(0.0, neg - pos + 1.0)
+
+
+def test_multiclass_hinge_numpy_formula_and_keras():
+    x = RNG.normal(size=(8, 5))
+    t = RNG.integers(0, 5, size=(8,))
+    x[np.arange(8), (t + 1) % 5] = np.abs(x[np.arange(8), (t + 1) % 5])  # some non-target score >= 0
+    others = np.where(np.eye(5, dtype=bool)[t], -np.inf, x)
+    want = np.maximum(0, 1 + others.max(1) - x[np.arange(8), t])
+    np.testing.assert_allclose(L.multiclass_hinge_loss(x, t, reduction="none"), want, rtol=1e-15)
+    np.testing.assert_allclose(L.multiclass_hinge_loss(x, t, reduction="none"),
+                               _keras_categorical_hinge(np.eye(5)[t], x), rtol=1e-15)
+
+
+def test_multiclass_hinge_all_negative_non_targets_differs_from_keras():
+    # docs/differences.md: Keras takes max((1 - y) * x), whose zeros beat negative scores
+    x = np.array([[0.5, -2.0, -3.0], [-1.5, -0.4, -2.0]])
+    t = np.array([0, 2])
+    ours = L.multiclass_hinge_loss(x, t, reduction="none")
+    np.testing.assert_allclose(ours, [0.0, max(0.0, 1 + (-0.4) - (-2.0))], rtol=1e-15)
+    keras = _keras_categorical_hinge(np.eye(3)[t], x)
+    np.testing.assert_allclose(keras, [0.5, 3.0])  # Keras' (wrong) values
+    assert not np.allclose(ours, keras)
+
+
+def test_multiclass_hinge_gradient_goes_to_first_max():
+    x = _t([[0.0, 2.0, 2.0, -1.0]])
+    g = torch.autograd.grad(L.multiclass_hinge_loss(x, torch.tensor([0])), x)[0]
+    np.testing.assert_array_equal(g.numpy(), [[-1.0, 1.0, 0.0, 0.0]])
+
+
+def test_multiclass_hinge_axis_and_weight():
+    x = RNG.normal(size=(4, 3, 2))
+    t = RNG.integers(0, 3, size=(4, 2))
+    w = RNG.uniform(0.1, 2, size=(4, 2))
+    per = L.multiclass_hinge_loss(x, t, reduction="none")
+    last = L.multiclass_hinge_loss(np.moveaxis(x, 1, -1), t, axis=-1, reduction="none")
+    np.testing.assert_allclose(per, last, rtol=1e-15)
+    np.testing.assert_allclose(L.multiclass_hinge_loss(x, t, weight=w, margin=0.5),
+                               (w * L.multiclass_hinge_loss(x, t, margin=0.5, reduction="none")).sum() / w.sum(),
+                               rtol=1e-14)
+
+
+# ------------------------------------------------------------------ errors
+def test_errors():
+    x = np.zeros((3, 4))
+    with pytest.raises(ValueError, match=r"target must hold only the values \(-1, 1\), got 0.0"):
+        L.hinge_embedding_loss(x, np.zeros((3, 4)))
+    with pytest.raises(ValueError, match="input and target must have the same shape"):
+        L.soft_margin_loss(x, np.zeros((3, 3)))
+    with pytest.raises(ValueError, match=r"target must hold labels in \[0, 1\]"):
+        L.multilabel_soft_margin_loss(x, np.full((3, 4), 2.0))
+    with pytest.raises(ValueError, match="weight of shape"):
+        L.multilabel_soft_margin_loss(x, x, weight=np.ones(3))
+    with pytest.raises(ValueError, match="p must be 1 or 2, got 3"):
+        L.multi_margin_loss(x, np.zeros(3, dtype=int), p=3)
+    with pytest.raises(ValueError, match=r"target must hold one class index per row.*\(3,\).*got \(3, 1\)"):
+        L.multi_margin_loss(x, np.zeros((3, 1), dtype=int))
+    with pytest.raises(ValueError, match=r"class indices in \[0, 3\].*between 4 and 4"):
+        L.multi_margin_loss(x, np.array([0, 4, 1]))
+    with pytest.raises(TypeError, match="target must hold integer class indices"):
+        L.multi_margin_loss(x, np.zeros(3))
+    with pytest.raises(ValueError, match=r"weight must have one weight per class, shape \(4,\)"):
+        L.multi_margin_loss(x, np.zeros(3, dtype=int), weight=np.ones(3))
+    with pytest.raises(ValueError, match=r"target must hold class indices \(or -1 padding\) in \[-1, 3\]"):
+        L.multilabel_margin_loss(x, np.full((3, 4), -2))
+    with pytest.raises(TypeError, match="input must have a real floating dtype"):
+        L.multilabel_margin_loss(np.zeros((3, 4), dtype=int), np.zeros((3, 4), dtype=int))
+    with pytest.raises(ValueError, match="input1 and input2 must have the same shape"):
+        L.margin_ranking_loss(np.zeros(3), np.zeros(4), np.ones(3))
+    with pytest.raises(ValueError, match="target of shape"):
+        L.margin_ranking_loss(np.zeros(3), np.zeros(3), np.ones(4))
+    with pytest.raises(ValueError, match=r"margin must be <= 1"):
+        L.cosine_embedding_loss(x, x, np.ones(3), margin=2.0)
+    with pytest.raises(ValueError, match=r"target must have shape \(3,\)"):
+        L.cosine_embedding_loss(x, x, np.ones(4))
+    with pytest.raises(ValueError, match=r"input1 must have shape \(N, D\) or \(D,\)"):
+        L.cosine_embedding_loss(np.zeros((2, 3, 4)), np.zeros((2, 3, 4)), np.ones((2, 3)))
+    with pytest.raises(ValueError, match="eps must be > 0"):
+        L.cosine_similarity_loss(x, x, eps=0.0)
+    with pytest.raises(ValueError, match=r"labels must be one of \('pm1', '01'\), got 'bool'"):
+        L.hinge_loss(x, np.ones((3, 4)), labels="bool")
+    with pytest.raises(ValueError, match=r"target must hold only the values \(0, 1\), got -1.0"):
+        L.hinge_loss(x, -np.ones((3, 4)), labels="01")
+    with pytest.raises(ValueError, match=r"target must hold only the values \(-1, 1\)"):
+        L.squared_hinge_loss(x, np.zeros((3, 4)))
+    with pytest.raises(ValueError, match="at least 2 classes"):
+        L.multiclass_hinge_loss(np.zeros((3, 1)), np.zeros(3, dtype=int))
+    with pytest.raises(ValueError, match="reduction must be one of"):
+        L.multiclass_hinge_loss(x, np.zeros(3, dtype=int), reduction="avg")
+    with pytest.raises(TypeError, match="margin must be a real number"):
+        L.hinge_embedding_loss(x, np.ones((3, 4)), margin="1")
+
+
+def test_torch_accepts_other_target_values_we_raise():
+    # docs/differences.md: torch silently computes with labels other than -1/1
+    x, y = torch.ones(3, dtype=torch.float64), torch.tensor([1.0, 0.0, -1.0], dtype=torch.float64)
+    assert torch.isfinite(F.hinge_embedding_loss(x, y))
+    assert torch.isfinite(F.cosine_embedding_loss(x[None].repeat(3, 1), x[None].repeat(3, 1), y))
+    with pytest.raises(ValueError, match="target must hold only the values"):
+        L.hinge_embedding_loss(x, y)
+    with pytest.raises(ValueError, match="target must hold only the values"):
+        L.cosine_embedding_loss(x[None].repeat(3, 1), x[None].repeat(3, 1), y)
+    with pytest.raises(ValueError, match="target must hold only the values"):
+        L.margin_ranking_loss(x, x, y)
+
+
+def test_jit_skips_value_checks_and_matches():
+    jax = pytest.importorskip("jax")
+    jnp = jax.numpy
+    x, y = jnp.asarray(RNG.normal(size=(4, 3))), jnp.asarray(_pm1((4, 3)))
+    f = jax.jit(lambda a, b: L.hinge_embedding_loss(a, b, margin=0.5))
+    np.testing.assert_allclose(f(x, y), L.hinge_embedding_loss(np.asarray(x), np.asarray(y), margin=0.5), rtol=1e-14)
+    t = jnp.asarray(RNG.integers(0, 3, size=(4,)))
+    g = jax.jit(jax.grad(lambda a, tt: L.multiclass_hinge_loss(a, tt)))(x, t)
+    assert np.isfinite(np.asarray(g)).all()
