@@ -130,7 +130,6 @@ def _returns_setup(xp, r_t, discount_t, v_t, lambda_, fname):
         raise ValueError(f"{fname}: the time axis (axis 0) of r_t must not be empty, got shape {tuple(r_t.shape)}")
     if not _is_number(discount_t):
         check.same_shape(r_t, discount_t, "r_t", "discount_t")
-        check.values_in(xp, discount_t, "discount_t", 0, 1, what="discounts")
     else:
         check.real_number(discount_t, "discount_t", low=0, high=1)
     if _is_number(lambda_):
@@ -187,7 +186,7 @@ def n_step_returns(r_t, discount_t, v_t, *, n, lambda_=1.0, stop_target_gradient
         raise ValueError(f"n must be >= 1, got {n}")
     out_dtype, r, g, v, lam = _returns_setup(xp, r_t, discount_t, v_t, lambda_, "n_step_returns")
     T = r.shape[0]
-    last = v[T - 1:T]
+    last = v[T - 1:T, ...]
     pad = n - 1
     if pad:
         zeros, ones = xp.zeros_like(last), xp.ones_like(last)
@@ -197,10 +196,11 @@ def n_step_returns(r_t, discount_t, v_t, *, n, lambda_=1.0, stop_target_gradient
         l_p = xp.concat([lam] + [ones] * pad, axis=0)
     else:
         v_p, r_p, g_p, l_p = v, r, g, lam
-    out = v_p[pad:pad + T]
+    out = v_p[pad:pad + T, ...]
     for i in range(n - 1, -1, -1):
-        lam_i = l_p[i:i + T]
-        out = r_p[i:i + T] + g_p[i:i + T] * ((1 - lam_i) * v_p[i:i + T] + lam_i * out)
+        window = (slice(i, i + T), ...)
+        lam_i = l_p[window]
+        out = r_p[window] + g_p[window] * ((1 - lam_i) * v_p[window] + lam_i * out)
     if stop_target_gradients:
         out = xp.stop_gradient(out)
     return cast(xp, out, out_dtype)
@@ -250,7 +250,7 @@ def lambda_returns(r_t, discount_t, v_t, *, lambda_=1.0, stop_target_gradients=F
         acc = r_i + g_i * ((1 - l_i) * v_i + l_i * acc)
         return acc, acc
 
-    _, out = xp.scan(step, v[-1], (r, g, v, lam), reverse=True)
+    _, out = xp.scan(step, v[-1, ...], (r, g, v, lam), reverse=True)
     if stop_target_gradients:
         out = xp.stop_gradient(out)
     return cast(xp, out, out_dtype)
@@ -277,8 +277,14 @@ def _log_prob(xp, z, actions, ax):
 
 
 def _neg_entropy(xp, z, ax):
-    """``sum p log p`` along ``ax``; 0·log 0 = 0 with a finite gradient (-inf logits allowed)."""
-    logp = xp.log_softmax(z, axis=ax)
+    """``sum p log p`` along ``ax``; 0·log 0 = 0 with a finite gradient (-inf logits allowed).
+
+    The logits are shifted by their (gradient-free) maximum first: ``z - max`` is exact for
+    the large entries, so logits of 1e4 keep full relative precision in the entropy.
+    """
+    m = xp.max(z, axis=ax, keepdims=True)
+    m = xp.stop_gradient(xp.where(xp.isfinite(m), m, xp.zeros_like(m)))
+    logp = xp.log_softmax(z - m, axis=ax)
     p = xp.exp(logp)
     safe = xp.where(p > 0, logp, xp.zeros_like(logp))
     return xp.sum(p * safe, axis=ax)

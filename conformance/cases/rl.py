@@ -1,0 +1,279 @@
+import math
+
+import numpy as np
+
+import losses as L
+from conformance.case import Case, Peer
+
+from . import _peers as P
+
+A = 4  # actions
+T = 6  # time steps of the return estimators (the batch axis is the second one)
+
+
+# ------------------------------------------------------------------------------ TD loss ----
+def _td(rng, n):
+    return {"v_tm1": rng.normal(size=(n,)), "r_t": rng.normal(size=(n,)),
+            "discount_t": np.where(rng.uniform(size=(n,)) < 0.2, 0.0, 0.99), "v_t": rng.normal(size=(n,))}
+
+
+def _td_weighted(rng, n):
+    d = _td(rng, n)
+    d["weights"] = rng.uniform(0.0, 2.0, size=(n,))
+    d["weights"][0] = 0.0
+    return d
+
+
+def _td_kinks(rng, n):
+    # TD error exactly 0, +-delta(=1) and away from them: integer-valued values and rewards
+    v = rng.integers(-3, 4, size=(n,)).astype(np.float64)
+    r = rng.integers(-2, 3, size=(n,)).astype(np.float64)
+    offs = np.resize(np.array([0.0, 1.0, -1.0, 0.5]), n)
+    return {"v_tm1": r + v - offs, "r_t": r, "discount_t": np.ones(n), "v_t": v}
+
+
+def _td_target(r_t, discount_t, v_t):
+    return (r_t + discount_t * v_t).detach()
+
+
+def _torch_td(kind, reduction="mean", **kw):
+    def peer(v_tm1, r_t, discount_t, v_t, weights=None):
+        F = P.F()
+        target = _td_target(r_t, discount_t, v_t)
+        if weights is None:
+            return getattr(F, kind)(v_tm1, target, reduction=reduction, **kw)
+        per = getattr(F, kind)(v_tm1, target, reduction="none", **kw)
+        return (per * weights).sum() / weights.sum()
+
+    return peer
+
+
+# ------------------------------------------------------------------------ return estimators ----
+def _traj(rng, n):
+    done = rng.uniform(size=(T, n)) < 0.15
+    return {"r_t": rng.normal(size=(T, n)), "discount_t": np.where(done, 0.0, 0.97), "v_t": rng.normal(size=(T, n))}
+
+
+def _traj_lambda_array(rng, n):
+    d = _traj(rng, n)
+    d["lambda_"] = rng.uniform(0.3, 1.0, size=(T, n))
+    return d
+
+
+def _jax_n_step(n_steps):
+    """Truncated n-step return as an explicit sum (lambda = 1), written in JAX."""
+
+    def peer(r_t, discount_t, v_t):
+        jnp = P.jnp()
+        rows = []
+        for t in range(T):
+            m = min(n_steps, T - t)
+            acc, disc = jnp.zeros_like(r_t[0]), jnp.ones_like(r_t[0])
+            for k in range(m):
+                acc = acc + disc * r_t[t + k]
+                disc = disc * discount_t[t + k]
+            rows.append(acc + disc * v_t[t + m - 1])
+        return jnp.stack(rows)
+
+    return peer
+
+
+def _torch_sb3_gae(gae_lambda):
+    """stable-baselines3's RolloutBuffer.compute_returns_and_advantage loop, in torch.
+
+    SB3's buffer holds values V(s_t) and 'dones'; with discount_t = gamma * (1 - done) and
+    v_t = V(s_{t+1}) its returns (advantages + values) are lambda-returns.
+    """
+
+    def peer(r_t, discount_t, v_t):
+        torch = P.torch()
+        # V(s_{t+1}) = v_t[t]; V(s_0) is arbitrary (returns = advantages + values cancels it)
+        values = torch.cat([torch.zeros_like(v_t[:1]), v_t[:-1]])
+        last_gae = torch.zeros_like(r_t[0])
+        adv = [None] * T
+        for step in reversed(range(T)):
+            delta = r_t[step] + discount_t[step] * v_t[step] - values[step]
+            last_gae = delta + discount_t[step] * gae_lambda * last_gae
+            adv[step] = last_gae
+        return torch.stack(adv) + values
+
+    return peer
+
+
+# ---------------------------------------------------------------------------- policies ----
+def _pg(rng, n):
+    return {"logits": rng.normal(size=(n, A)) * 2, "actions": rng.integers(0, A, size=(n,)),
+            "advantages": rng.normal(size=(n,))}
+
+
+def _pg_weighted(rng, n):
+    d = _pg(rng, n)
+    d["weights"] = (rng.uniform(size=(n,)) < 0.7).astype(np.float64)
+    d["weights"][0] = 1.0
+    return d
+
+
+def _pg_extreme(rng, n):
+    d = _pg(rng, n)
+    d["logits"][:, 0] = 1e4
+    d["logits"][1::2, 1] = -1e4
+    return d
+
+
+def _pg_time_major(rng, n):
+    return {"logits": rng.normal(size=(3, n, A)), "actions": rng.integers(0, A, size=(3, n)).astype(np.int32),
+            "advantages": rng.normal(size=(3, n))}
+
+
+def _torch_pg(reduction="mean"):
+    def peer(logits, actions, advantages, weights=None):
+        torch = P.torch()
+        logp = torch.distributions.Categorical(logits=logits).log_prob(actions)
+        per = -(logp * advantages.detach())
+        if weights is not None:
+            return (per * weights).sum() / weights.sum()
+        return per.mean() if reduction == "mean" else per.sum() if reduction == "sum" else per
+
+    return peer
+
+
+def _ent(rng, n):
+    return {"logits": rng.normal(size=(n, A)) * 2}
+
+
+def _ent_extreme(rng, n):
+    z = rng.normal(size=(n, A))
+    z[:, 0] = 1e4
+    z[1::2, 1] = -1e4
+    z[2, :] = 1e4  # uniform, saturated
+    return {"logits": z}
+
+
+def _ent_masked(rng, n):
+    z = rng.normal(size=(n, A))
+    z[::2, 1] = -np.inf  # invalid actions
+    z[1, 2:] = -np.inf
+    return {"logits": z}
+
+
+def _torch_entropy(logits):
+    return -P.torch().distributions.Categorical(logits=logits).entropy().mean()
+
+
+def _ac(rng, n, with_adv=True):
+    d = _pg(rng, n)
+    d["values"] = rng.normal(size=(n,))
+    d["returns"] = rng.normal(size=(n,))
+    if not with_adv:
+        del d["advantages"]
+    return d
+
+
+def _torch_sb3_a2c(vf_coef, ent_coef):
+    def peer(logits, actions, values, returns, advantages=None):
+        torch, F = P.torch(), P.F()
+        dist = torch.distributions.Categorical(logits=logits)
+        if advantages is None:
+            advantages = (returns - values).detach()
+        policy_loss = -(advantages * dist.log_prob(actions)).mean()
+        value_loss = F.mse_loss(returns, values)
+        entropy_loss = -torch.mean(dist.entropy())
+        return policy_loss + ent_coef * entropy_loss + vf_coef * value_loss
+
+    return peer
+
+
+def _ppo(rng, n):
+    old = np.log(rng.uniform(0.05, 1.0, size=(n,)))
+    return {"log_prob": old + rng.normal(size=(n,)) * 0.3, "old_log_prob": old, "advantages": rng.normal(size=(n,))}
+
+
+def _ppo_first_epoch(rng, n):
+    d = _ppo(rng, n)
+    d["log_prob"] = d["old_log_prob"].copy()  # ratio exactly 1
+    return d
+
+
+def _ppo_kinks(rng, n):
+    # log-ratios whose exp is exactly 1 +- eps (eps = 0.25 is exact in binary), both signs of A
+    hi, lo = math.log(1.25), math.log(0.75)
+    assert math.exp(hi) == 1.25 and math.exp(lo) == 0.75
+    lr = np.resize(np.array([hi, lo, 0.0, 0.5, -0.5]), n)
+    adv = np.resize(np.array([1.0, -1.0, 0.7, -0.3, 2.0, 0.0, 1.5]), n)
+    return {"log_prob": lr, "advantages": adv}
+
+
+def _torch_sb3_ppo(clip_range, normalize=False):
+    def peer(log_prob, advantages, old_log_prob=None, weights=None):
+        torch = P.torch()
+        ratio = torch.exp(log_prob - (0.0 if old_log_prob is None else old_log_prob.detach()))
+        advantages = advantages.detach()
+        if normalize:
+            advantages = (advantages - advantages.mean()) / (advantages.std() + 1e-8)
+        policy_loss_1 = advantages * ratio
+        policy_loss_2 = advantages * torch.clamp(ratio, 1 - clip_range, 1 + clip_range)
+        return -torch.min(policy_loss_1, policy_loss_2).mean()
+
+    return peer
+
+
+_V = ("v_tm1", "r_t", "discount_t", "v_t")
+
+CASES = [
+    # td_loss: the target is under stop-gradient, so only v_tm1 is checked against finite differences
+    Case(L.td_loss, _td, {}, diff=("v_tm1",), vmap=_V, dynamic=True,
+         peers=(Peer("F.mse_loss(v_tm1, target.detach())", "torch", _torch_td("mse_loss")),)),
+    Case(L.td_loss, _td, {"loss": "huber", "delta": 0.5}, name="huber", diff=("v_tm1",), vmap=_V,
+         peers=(Peer("F.huber_loss(v_tm1, target.detach())", "torch", _torch_td("huber_loss", delta=0.5)),)),
+    Case(L.td_loss, _td_kinks, {"loss": "huber", "reduction": "none"}, name="huber_kinks", fd=False,
+         diff=("v_tm1",), peers=(Peer("F.huber_loss", "torch", _torch_td("huber_loss", reduction="none")),
+                                 Peer("F.smooth_l1_loss (SB3 DQN)", "torch", _torch_td("smooth_l1_loss", reduction="none")))),
+    Case(L.td_loss, _td_weighted, {"reduction": "mean"}, name="weighted", diff=("v_tm1",),
+         peers=(Peer("sum(w mse) / sum(w)", "torch", _torch_td("mse_loss")),)),
+    Case(L.td_loss, _td, {"stop_target_gradient": False, "reduction": "sum"}, name="residual_gradient",
+         diff=_V),
+    # return estimators: time-major (T, n), full gradients (no stop-gradient by default)
+    Case(L.n_step_returns, _traj, {"n": 3}, diff=("r_t", "discount_t", "v_t"), dynamic=True,
+         peers=(Peer("truncated n-step sum (JAX)", "jax", _jax_n_step(3)),)),
+    Case(L.n_step_returns, _traj, {"n": 1}, name="n1", diff=("r_t", "discount_t", "v_t"),
+         peers=(Peer("r + discount * v", "torch", lambda r_t, discount_t, v_t: r_t + discount_t * v_t),)),
+    Case(L.n_step_returns, _traj, {"n": 10}, name="n_longer_than_T", diff=("r_t", "v_t"),
+         peers=(Peer("truncated n-step sum (JAX)", "jax", _jax_n_step(10)),)),
+    Case(L.n_step_returns, _traj_lambda_array, {"n": 4}, name="lambda_array", diff=("r_t", "v_t", "lambda_")),
+    Case(L.lambda_returns, _traj, {"lambda_": 0.95}, diff=("r_t", "discount_t", "v_t"), dynamic=True,
+         peers=(Peer("stable-baselines3 GAE returns (torch loop)", "torch", _torch_sb3_gae(0.95)),)),
+    Case(L.lambda_returns, _traj, {"lambda_": 1.0}, name="monte_carlo", diff=("r_t", "v_t"),
+         peers=(Peer("n-step with n >= T (JAX)", "jax", _jax_n_step(T)),)),
+    Case(L.lambda_returns, _traj_lambda_array, {}, name="lambda_array", diff=("r_t", "v_t", "lambda_")),
+    # policy gradient: advantages under stop-gradient
+    Case(L.policy_gradient_loss, _pg, {}, diff=("logits",), vmap=("logits", "actions", "advantages"), dynamic=True,
+         peers=(Peer("SB3 A2C policy loss (Categorical.log_prob)", "torch", _torch_pg()),)),
+    Case(L.policy_gradient_loss, _pg_weighted, {}, name="weighted", diff=("logits",),
+         peers=(Peer("sum(w l) / sum(w)", "torch", _torch_pg()),)),
+    Case(L.policy_gradient_loss, _pg_extreme, {"reduction": "sum"}, name="logits_1e4", diff=("logits",),
+         dtypes=("float64", "float32"), peers=(Peer("Categorical.log_prob", "torch", _torch_pg("sum")),)),
+    Case(L.policy_gradient_loss, _pg_time_major, {"reduction": "none"}, name="time_major", diff=("logits",),
+         peers=(Peer("Categorical.log_prob", "torch", _torch_pg("none")),)),
+    Case(L.entropy_loss, _ent, {}, diff=("logits",), vmap=("logits",), dynamic=True,
+         peers=(Peer("-Categorical.entropy().mean()", "torch", _torch_entropy),)),
+    Case(L.entropy_loss, _ent_extreme, {}, name="logits_1e4", diff=("logits",), dtypes=("float64", "float32"),
+         peers=(Peer("-Categorical.entropy().mean()", "torch", _torch_entropy),)),
+    Case(L.entropy_loss, _ent_masked, {}, name="masked_actions", diff=("logits",), fd=False,
+         peers=(Peer("-Categorical.entropy().mean()", "torch", _torch_entropy),)),
+    Case(L.actor_critic_loss, _ac, {"value_coef": 0.5, "entropy_coef": 0.01}, diff=("logits", "values"),
+         vmap=("logits", "actions", "values", "returns", "advantages"), dynamic=True,
+         peers=(Peer("SB3 A2C loss", "torch", _torch_sb3_a2c(0.5, 0.01)),)),
+    # advantages = returns - values under stop-gradient: NumPy finite differences see through it
+    Case(L.actor_critic_loss, lambda rng, n: _ac(rng, n, with_adv=False), {"value_coef": 0.25, "entropy_coef": 0.0},
+         name="implicit_advantages", diff=("logits", "values"), fd=False,
+         peers=(Peer("SB3 A2C loss", "torch", _torch_sb3_a2c(0.25, 0.0)),)),
+    Case(L.ppo_clip_loss, _ppo, {}, diff=("log_prob",), vmap=("log_prob", "old_log_prob", "advantages"), dynamic=True,
+         peers=(Peer("SB3 PPO policy loss", "torch", _torch_sb3_ppo(0.2)),)),
+    Case(L.ppo_clip_loss, _ppo_first_epoch, {"clip_eps": 0.1}, name="ratio_one", diff=("log_prob",),
+         peers=(Peer("SB3 PPO policy loss", "torch", _torch_sb3_ppo(0.1)),)),
+    Case(L.ppo_clip_loss, _ppo_kinks, {"clip_eps": 0.25}, name="clip_kinks", diff=("log_prob",), fd=False,
+         dtypes=("float64",),
+         peers=(Peer("SB3 PPO policy loss (torch.clamp subgradient)", "torch", _torch_sb3_ppo(0.25)),)),
+    Case(L.ppo_clip_loss, _ppo, {"normalize_advantages": True, "clip_eps": 0.15}, name="normalized",
+         diff=("log_prob",), peers=(Peer("SB3 PPO normalize_advantage=True", "torch", _torch_sb3_ppo(0.15, True)),)),
+]
