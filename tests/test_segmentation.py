@@ -1,0 +1,553 @@
+"""Segmentation losses against independent float64 formulas of the papers and of the peers
+(MONAI, segmentation_models_pytorch, optax, the Lovasz and boundary-loss reference code),
+transcribed here from their documented semantics."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import losses as L
+
+RNG = np.random.default_rng(1234)
+
+
+# ------------------------------------------------------------------------ NumPy helpers ----
+def softmax(z, axis=1):
+    e = np.exp(z - z.max(axis=axis, keepdims=True))
+    return e / e.sum(axis=axis, keepdims=True)
+
+
+def sigmoid(z):
+    return 1 / (1 + np.exp(-z))
+
+
+def onehot(t, c):
+    return np.moveaxis(np.eye(c)[t], -1, 1)
+
+
+def data(n=4, c=3, spatial=(5, 6), seed=0):
+    rng = np.random.default_rng(seed)
+    return rng.normal(size=(n, c, *spatial)) * 2, rng.integers(0, c, size=(n, *spatial))
+
+
+def monai_dice(p, g, *, include_background=True, squared_pred=False, jaccard=False, smooth_nr=1e-5,
+               smooth_dr=1e-5, batch=False, weight=None):
+    """MONAI DiceLoss (reduction='mean') on probabilities p and one-hot g, (N, C, ...)."""
+    if not include_background:
+        p, g = p[:, 1:], g[:, 1:]
+    axes = tuple(range(2, p.ndim))
+    if batch:
+        axes = (0,) + axes
+    inter = (p * g).sum(axes)
+    den = (g * g).sum(axes) + (p * p).sum(axes) if squared_pred else g.sum(axes) + p.sum(axes)
+    if jaccard:
+        den = 2.0 * (den - inter)
+    f = 1.0 - (2.0 * inter + smooth_nr) / (den + smooth_dr)
+    if weight is not None:
+        f = f * weight
+    return f.mean()
+
+
+def smp_score(p, g, kind, smooth=0.0, eps=1e-7, alpha=0.5, beta=0.5):
+    """segmentation_models_pytorch soft scores over dims (0, 2) of (N, C, S) arrays."""
+    dims = (0, 2)
+    inter = (p * g).sum(dims)
+    if kind == "dice":
+        return (2 * inter + smooth) / np.maximum((p + g).sum(dims) + smooth, eps)
+    if kind == "jaccard":
+        return (inter + smooth) / np.maximum((p + g).sum(dims) - inter + smooth, eps)
+    fp, fn = (p * (1 - g)).sum(dims), ((1 - p) * g).sum(dims)
+    return (inter + smooth) / np.maximum(inter + alpha * fp + beta * fn + smooth, eps)
+
+
+def smp_loss(z, t, kind, mode="multiclass", ignore_index=None, **kw):
+    """smp DiceLoss / JaccardLoss / TverskyLoss (from_logits=True, gamma=1)."""
+    n, c = z.shape[:2]
+    p = softmax(z) if mode == "multiclass" else sigmoid(z)
+    p = p.reshape(n, c, -1)
+    if mode == "multiclass":
+        tt = t.reshape(n, -1)
+        if ignore_index is not None:
+            m = tt != ignore_index
+            p = p * m[:, None]
+            g = np.moveaxis(np.eye(c)[np.where(m, tt, 0)], -1, 1) * m[:, None]
+        else:
+            g = np.moveaxis(np.eye(c)[tt], -1, 1)
+    else:
+        g = t.reshape(n, c, -1).astype(float)
+    loss = 1 - smp_score(p, g, kind, **kw)
+    loss = loss * (g.sum((0, 2)) > 0)
+    return loss.mean()
+
+
+# ------------------------------------------------------------------------------ values ----
+@pytest.mark.parametrize("kw, monai_kw", [
+    ({}, {}),
+    ({"squared_denominator": True}, {"squared_pred": True}),
+    ({"batch": True}, {"batch": True}),
+    ({"include_background": False}, {"include_background": False}),
+])
+def test_dice_reproduces_monai(kw, monai_kw):
+    z, t = data()
+    got = L.dice_loss(z, t, smooth=1e-5, **kw)
+    want = monai_dice(softmax(z), onehot(t, 3), **monai_kw)
+    np.testing.assert_allclose(got, want, rtol=1e-12)
+
+
+def test_dice_monai_weight_is_mean_of_weighted_matrix():
+    z, t = data()
+    w = np.array([0.2, 1.0, 3.0])
+    want = monai_dice(softmax(z), onehot(t, 3), weight=w)
+    got_matrix = L.dice_loss(z, t, smooth=1e-5, weight=w, reduction="none")
+    np.testing.assert_allclose(got_matrix.mean(), want, rtol=1e-12)
+    # ours: sum(w l) / sum(w) over the matrix (docs/differences.md)
+    l = L.dice_loss(z, t, smooth=1e-5, reduction="none")
+    np.testing.assert_allclose(L.dice_loss(z, t, smooth=1e-5, weight=w), (l * w).sum() / (w.sum() * 4), rtol=1e-12)
+    assert not np.isclose(L.dice_loss(z, t, smooth=1e-5, weight=w), want)
+
+
+def test_jaccard_reproduces_monai_jaccard_with_half_smoothing():
+    z, t = data()
+    want = monai_dice(softmax(z), onehot(t, 3), jaccard=True, smooth_nr=1e-3, smooth_dr=1e-3)
+    np.testing.assert_allclose(L.jaccard_loss(z, t, smooth=0.5e-3), want, rtol=1e-12)
+
+
+@pytest.mark.parametrize("loss, kind, extra", [
+    (L.dice_loss, "dice", {}),
+    (L.jaccard_loss, "jaccard", {}),
+    (L.tversky_loss, "tversky", {"alpha_fp": 0.3, "beta_fn": 0.7}),
+])
+def test_reproduces_smp_with_absent_class(loss, kind, extra):
+    z, t = data(c=4)
+    t = np.where(t == 3, 0, t)  # class 3 absent from the target
+    smp_kw = {"alpha": extra["alpha_fp"], "beta": extra["beta_fn"]} if extra else {}
+    want = smp_loss(z, t, kind, **smp_kw)
+    got = loss(z, t, batch=True, mask_absent=True, **extra)
+    np.testing.assert_allclose(got, want, rtol=1e-12)
+    # without mask_absent the absent (but predicted) class counts with loss ~1
+    assert loss(z, t, batch=True, **extra) > got
+
+
+def test_dice_reproduces_smp_ignore_index_and_binary_multilabel():
+    z, t = data()
+    t = np.where(RNG.uniform(size=t.shape) < 0.2, 255, t)
+    np.testing.assert_allclose(L.dice_loss(z, t, batch=True, mask_absent=True, ignore_index=255),
+                               smp_loss(z, t, "dice", ignore_index=255), rtol=1e-12)
+    zb = RNG.normal(size=(4, 1, 5, 6))
+    tb = RNG.integers(0, 2, size=(4, 5, 6))
+    np.testing.assert_allclose(L.dice_loss(zb, tb, mode="binary", batch=True, mask_absent=True),
+                               smp_loss(zb, tb[:, None], "dice", mode="binary"), rtol=1e-12)
+    tm = RNG.integers(0, 2, size=z.shape)
+    np.testing.assert_allclose(L.dice_loss(z, tm, mode="multilabel", batch=True, mask_absent=True),
+                               smp_loss(z, tm, "dice", mode="multilabel"), rtol=1e-12)
+
+
+def test_dice_and_tversky_reproduce_optax():
+    optax = pytest.importorskip("optax")
+    jnp = pytest.importorskip("jax.numpy")
+    z, t = data()
+    zc, gc = jnp.asarray(np.moveaxis(z, 1, -1)), jnp.asarray(np.moveaxis(onehot(t, 3), 1, -1))
+    want = float(optax.losses.dice_loss(zc, gc, smooth=1.0).mean())
+    np.testing.assert_allclose(L.dice_loss(z, onehot(t, 3), smooth=2.0), want, rtol=1e-12)
+    want = float(optax.losses.dice_loss(zc, gc, smooth=1.0, alpha=0.3, beta=0.7).mean())
+    np.testing.assert_allclose(L.tversky_loss(z, t, alpha_fp=0.3, beta_fn=0.7, smooth=1.0), want, rtol=1e-12)
+
+
+def test_tversky_special_cases_and_weight_names():
+    z, t = data()
+    np.testing.assert_allclose(L.tversky_loss(z, t, alpha_fp=0.5, beta_fn=0.5), L.dice_loss(z, t), rtol=1e-12)
+    np.testing.assert_allclose(L.tversky_loss(z, t, alpha_fp=1, beta_fn=1), L.jaccard_loss(z, t), rtol=1e-12)
+    # alpha_fp weighs false positives: a prediction that covers everything (many FP)
+    zb = np.full((1, 1, 4, 4), 5.0)
+    tb = np.zeros((1, 4, 4), dtype=int)
+    tb[0, 0, 0] = 1
+    assert L.tversky_loss(zb, tb, mode="binary", alpha_fp=0.9, beta_fn=0.1) > \
+        L.tversky_loss(zb, tb, mode="binary", alpha_fp=0.1, beta_fn=0.9)
+
+
+def test_focal_tversky_formula():
+    z, t = data()
+    p, g = softmax(z).reshape(4, 3, -1), onehot(t, 3).reshape(4, 3, -1)
+    tp = (p * g).sum(-1)
+    ti = tp / (tp + 0.3 * (p * (1 - g)).sum(-1) + 0.7 * ((1 - p) * g).sum(-1))
+    np.testing.assert_allclose(L.focal_tversky_loss(z, t), ((1 - ti) ** 0.75).mean(), rtol=1e-12)
+    np.testing.assert_allclose(L.focal_tversky_loss(z, t, gamma=1.0), L.tversky_loss(z, t), rtol=1e-12)
+
+
+def test_focal_tversky_perfect_match_finite_gradient():
+    torch = pytest.importorskip("torch")
+    t = np.array([[[0, 1], [1, 0]]])
+    z = torch.tensor(np.where(onehot(t, 2) == 1, 1e4, -1e4), requires_grad=True)
+    out = L.focal_tversky_loss(z, torch.tensor(t))
+    out.backward()
+    assert out.item() == 0.0 and torch.isfinite(z.grad).all()
+
+
+def monai_gdl(p, g, smooth=1e-5, batch=False, w_type="square"):
+    axes = tuple(range(2, p.ndim)) if not batch else (0,) + tuple(range(2, p.ndim))
+    inter = (p * g).sum(axes)
+    go, po = g.sum(axes), p.sum(axes)
+    with np.errstate(divide="ignore"):
+        w = 1 / go ** 2 if w_type == "square" else (1 / go if w_type == "simple" else np.ones_like(go))
+    infs = np.isinf(w)
+    w[infs] = 0
+    w = w + infs * (w.max() if batch else w.max(axis=1, keepdims=True))
+    d = 0 if batch else 1
+    f = 1 - (2 * (inter * w).sum(d) + smooth) / (((go + po) * w).sum(d) + smooth)
+    return f.mean()
+
+
+@pytest.mark.parametrize("kw", [{}, {"batch": True}, {"weight_type": "simple"}])
+def test_generalized_dice_reproduces_monai_with_absent_class(kw):
+    z, t = data(c=4)
+    t = np.where(t == 2, 0, t)
+    want = monai_gdl(softmax(z), onehot(t, 4), batch=kw.get("batch", False), w_type=kw.get("weight_type", "square"))
+    got = L.generalized_dice_loss(z, t, smooth=1e-5, **kw)
+    assert np.isfinite(got)
+    np.testing.assert_allclose(got, want, rtol=1e-12)
+
+
+def test_generalized_dice_sudre_formula_and_finite_gradient():
+    torch = pytest.importorskip("torch")
+    z, t = data()
+    p, g = softmax(z).reshape(4, 3, -1), onehot(t, 3).reshape(4, 3, -1)
+    w = 1 / g.sum(-1) ** 2
+    want = (1 - 2 * (w * (p * g).sum(-1)).sum(-1) / (w * (p + g).sum(-1)).sum(-1)).mean()
+    np.testing.assert_allclose(L.generalized_dice_loss(z, t), want, rtol=1e-12)
+    zt = torch.tensor(z, requires_grad=True)
+    L.generalized_dice_loss(zt, torch.tensor(np.zeros_like(t)), include_background=False).backward()
+    assert torch.isfinite(zt.grad).all()
+
+
+def test_empty_class_gives_zero_with_finite_gradients():
+    torch = pytest.importorskip("torch")
+    z, t = data()
+    z[:, 2] = -1e4
+    t = np.where(t == 2, 1, t)
+    for loss in (L.dice_loss, L.jaccard_loss, L.tversky_loss, L.focal_tversky_loss):
+        zt = torch.tensor(z, requires_grad=True)
+        out = loss(zt, torch.tensor(t), reduction="none")
+        assert torch.all(out[:, 2] == 0), loss.__name__
+        out.sum().backward()
+        assert torch.isfinite(zt.grad).all(), loss.__name__
+    # MONAI's 1e-5 smoothing: a class absent from the target but predicted with a little mass
+    # has a loss close to 1 (ours with smooth=1e-5 agrees; mask_absent=True gives 0)
+    z2 = z.copy()
+    z2[:, 2] = -8.0
+    monai = monai_dice(softmax(z2), onehot(t, 3), weight=np.array([0, 0, 1.0])) * 3
+    assert monai > 0.9
+    l = L.dice_loss(z2, t, smooth=1e-5, reduction="none")
+    np.testing.assert_allclose(l[:, 2].mean(), monai, rtol=1e-12)
+    assert np.all(L.dice_loss(z2, t, mask_absent=True, reduction="none")[:, 2] == 0)
+
+
+def test_extreme_logits_finite():
+    torch = pytest.importorskip("torch")
+    z, t = data()
+    z = np.sign(z) * 1e4
+    for loss in (L.dice_loss, L.jaccard_loss, L.tversky_loss, L.focal_tversky_loss, L.generalized_dice_loss,
+                 L.lovasz_softmax_loss, L.dice_ce_loss):
+        zt = torch.tensor(z, requires_grad=True)
+        out = loss(zt, torch.tensor(t))
+        out.backward()
+        assert torch.isfinite(out) and torch.isfinite(zt.grad).all(), loss.__name__
+
+
+def test_dice_gradient_matches_torch_formula():
+    torch = pytest.importorskip("torch")
+    z, t = data()
+    z1 = torch.tensor(z, requires_grad=True)
+    L.dice_loss(z1, torch.tensor(t), smooth=0.5, squared_denominator=True).backward()
+    z2 = torch.tensor(z, requires_grad=True)
+    p = torch.softmax(z2, 1)
+    g = torch.nn.functional.one_hot(torch.tensor(t), 3).permute(0, 3, 1, 2).double()
+    inter = (p * g).sum((2, 3))
+    ref = (1 - (2 * inter + 0.5) / ((p * p).sum((2, 3)) + (g * g).sum((2, 3)) + 0.5)).mean()
+    ref.backward()
+    torch.testing.assert_close(z1.grad, z2.grad, rtol=1e-12, atol=1e-12)
+
+
+# ---------------------------------------------------------------------------- Lovasz ----
+def lovasz_grad(gt_sorted):
+    gts = gt_sorted.sum()
+    inter = gts - np.cumsum(gt_sorted)
+    union = gts + np.cumsum(1 - gt_sorted)
+    jac = 1 - inter / union
+    jac[1:] = jac[1:] - jac[:-1]
+    return jac
+
+
+def ref_lovasz_softmax_flat(p, y, classes="present"):
+    """Berman et al.'s lovasz_softmax_flat: p (P, C), y (P,)."""
+    if p.size == 0:
+        return 0.0
+    c = p.shape[1]
+    losses = []
+    for k in (range(c) if classes in ("all", "present") else classes):
+        fg = (y == k).astype(float)
+        if classes == "present" and fg.sum() == 0:
+            continue
+        err = np.abs(fg - p[:, k])
+        order = np.argsort(-err, kind="stable")
+        losses.append(np.dot(err[order], lovasz_grad(fg[order])))
+    return np.mean(losses) if losses else 0.0
+
+
+def ref_lovasz_softmax(probas, labels, classes="present", per_image=False, ignore=None):
+    def flat(pr, lb):
+        c = pr.shape[1]
+        pr = np.moveaxis(pr, 1, -1).reshape(-1, c)
+        lb = lb.reshape(-1)
+        if ignore is not None:
+            keep = lb != ignore
+            pr, lb = pr[keep], lb[keep]
+        return pr, lb
+    if per_image:
+        return np.mean([ref_lovasz_softmax_flat(*flat(p[None], l[None]), classes) for p, l in zip(probas, labels)])
+    return ref_lovasz_softmax_flat(*flat(probas, labels), classes)
+
+
+@pytest.mark.parametrize("kw", [
+    {}, {"per_image": True}, {"classes": "all"}, {"classes": [0, 2], "per_image": True},
+    {"ignore_index": 255}, {"ignore_index": 255, "per_image": True},
+])
+def test_lovasz_softmax_reproduces_reference(kw):
+    z, t = data()
+    t = t.copy()
+    t[0] = np.where(t[0] == 1, 0, t[0])  # class 1 absent from image 0
+    if "ignore_index" in kw:
+        t = np.where(RNG.uniform(size=t.shape) < 0.3, 255, t)
+    p = softmax(z)
+    want = ref_lovasz_softmax(p, t, kw.get("classes", "present"), kw.get("per_image", False), kw.get("ignore_index"))
+    np.testing.assert_allclose(L.lovasz_softmax_loss(z, t, **kw), want, rtol=1e-12)
+    np.testing.assert_allclose(L.lovasz_softmax_loss(p, t, from_logits=False, **kw), want, rtol=1e-12)
+
+
+def test_lovasz_softmax_gradient_matches_torch_reference():
+    torch = pytest.importorskip("torch")
+    z, t = data()
+    z1 = torch.tensor(z, requires_grad=True)
+    L.lovasz_softmax_loss(z1, torch.tensor(t), per_image=True).backward()
+    z2 = torch.tensor(z, requires_grad=True)
+    p = torch.softmax(z2, 1)
+    total = 0
+    for i in range(4):
+        pi, ti = p[i].reshape(3, -1), torch.tensor(t[i].reshape(-1))
+        ls = []
+        for k in range(3):
+            fg = (ti == k).double()
+            if fg.sum() == 0:
+                continue
+            err = (fg - pi[k]).abs()
+            es, perm = torch.sort(err, descending=True, stable=True)
+            ls.append(torch.dot(es, torch.tensor(lovasz_grad(fg[perm].numpy()))))
+        total = total + sum(ls) / len(ls)
+    (total / 4).backward()
+    torch.testing.assert_close(z1.grad, z2.grad, rtol=1e-12, atol=1e-12)
+
+
+def ref_lovasz_hinge(logits, labels, per_image=True, ignore=None):
+    def flat(lg, lb):
+        lg, lb = lg.reshape(-1), lb.reshape(-1)
+        if ignore is not None:
+            keep = lb != ignore
+            lg, lb = lg[keep], lb[keep]
+        if lg.size == 0:
+            return 0.0
+        err = 1 - lg * (2 * lb - 1)
+        order = np.argsort(-err, kind="stable")
+        return np.dot(np.maximum(err[order], 0), lovasz_grad(lb[order].astype(float)))
+    if per_image:
+        return np.mean([flat(a, b) for a, b in zip(logits, labels)])
+    return flat(logits, labels)
+
+
+@pytest.mark.parametrize("kw", [{}, {"per_image": False}, {"ignore_index": 255}, {"ignore_index": 255, "per_image": False}])
+def test_lovasz_hinge_reproduces_reference(kw):
+    z = RNG.normal(size=(4, 5, 6)) * 2
+    t = RNG.integers(0, 2, size=(4, 5, 6))
+    if "ignore_index" in kw:
+        t = np.where(RNG.uniform(size=t.shape) < 0.3, 255, t)
+    want = ref_lovasz_hinge(z, t, kw.get("per_image", True), kw.get("ignore_index"))
+    np.testing.assert_allclose(L.lovasz_hinge_loss(z, t, **kw), want, rtol=1e-12)
+    assert L.lovasz_hinge_loss(z, t, reduction="none", **kw).shape == ((4,) if kw.get("per_image", True) else ())
+
+
+def test_lovasz_hinge_gradient_matches_torch_reference():
+    torch = pytest.importorskip("torch")
+    z = RNG.normal(size=(3, 4, 4))
+    t = RNG.integers(0, 2, size=(3, 4, 4))
+    z1 = torch.tensor(z, requires_grad=True)
+    L.lovasz_hinge_loss(z1, torch.tensor(t)).backward()
+    z2 = torch.tensor(z, requires_grad=True)
+    total = 0
+    for i in range(3):
+        lb = torch.tensor(t[i].reshape(-1)).double()
+        err = 1 - z2[i].reshape(-1) * (2 * lb - 1)
+        es, perm = torch.sort(err, descending=True, stable=True)
+        total = total + torch.dot(torch.nn.functional.relu(es), torch.tensor(lovasz_grad(lb[perm].numpy())))
+    (total / 3).backward()
+    torch.testing.assert_close(z1.grad, z2.grad, rtol=1e-12, atol=1e-12)
+
+
+# -------------------------------------------------------------------------- boundary ----
+def test_signed_distance_map_pinned_values():
+    t = np.zeros((1, 1, 5), dtype=int)
+    t[0, 0, 2] = 1
+    d = L.signed_distance_map(t, num_classes=2)
+    np.testing.assert_array_equal(d[0, 1, 0], [2, 1, 0, 1, 2])
+    np.testing.assert_array_equal(d[0, 0, 0], [-1, 0, 1, 0, -1])
+    t = np.zeros((1, 1, 7), dtype=int)
+    t[0, 0, 1:6] = 1
+    np.testing.assert_array_equal(L.signed_distance_map(t, num_classes=2)[0, 1, 0], [1, 0, -1, -2, -1, 0, 1])
+    # absent class and full mask -> zeros
+    assert np.all(L.signed_distance_map(np.zeros((2, 3, 3), dtype=int), num_classes=2) == 0)
+
+
+def test_signed_distance_map_brute_force_2d_and_spacing():
+    m = np.zeros((6, 7), dtype=bool)
+    m[1:4, 2:6] = True
+    ii, jj = np.indices(m.shape)
+    pts_in, pts_out = np.argwhere(m), np.argwhere(~m)
+    want = np.zeros(m.shape)
+    for i, j in np.ndindex(m.shape):
+        if m[i, j]:
+            want[i, j] = -(np.sqrt(((pts_out - [i, j]) ** 2).sum(1)).min() - 1)
+        else:
+            want[i, j] = np.sqrt(((pts_in - [i, j]) ** 2).sum(1)).min()
+    got = L.signed_distance_map(m[None, None])
+    np.testing.assert_allclose(got[0, 0], want, rtol=1e-12)
+    sp = L.signed_distance_map(m[None, None], spacing=(2.0, 1.0))
+    assert sp[0, 0, 5, 3] == 2 * got[0, 0, 5, 3]  # purely vertical distance doubles
+
+
+def test_boundary_loss_reference_and_settings():
+    z, t = data()
+    dist = L.signed_distance_map(t, num_classes=3)
+    p = softmax(z)
+    np.testing.assert_allclose(L.boundary_loss(p, dist), (p[:, 1:] * dist[:, 1:]).mean(), rtol=1e-12)
+    np.testing.assert_allclose(L.boundary_loss(p, dist, include_background=True), (p * dist).mean(), rtol=1e-12)
+    np.testing.assert_allclose(L.boundary_loss(z, dist, from_logits=True), L.boundary_loss(p, dist), rtol=1e-12)
+    # perfect prediction gives the minimum (negative) value
+    perfect = L.boundary_loss(onehot(t, 3).astype(float), dist)
+    assert perfect <= L.boundary_loss(p, dist)
+
+
+# ---------------------------------------------------------------------- combinations ----
+def test_dice_ce_reproduces_monai_dicece():
+    torch = pytest.importorskip("torch")
+    z, t = data()
+    ce = torch.nn.functional.cross_entropy(torch.tensor(z), torch.tensor(t)).item()
+    want = 0.4 * monai_dice(softmax(z), onehot(t, 3)) + 1.5 * ce
+    np.testing.assert_allclose(L.dice_ce_loss(z, t, smooth=1e-5, lambda_dice=0.4, lambda_ce=1.5), want, rtol=1e-12)
+    # binary: BCE with logits
+    zb, tb = RNG.normal(size=(4, 1, 5, 6)), RNG.integers(0, 2, size=(4, 5, 6))
+    bce = torch.nn.functional.binary_cross_entropy_with_logits(torch.tensor(zb), torch.tensor(tb[:, None]).double()).item()
+    want = monai_dice(sigmoid(zb), tb[:, None].astype(float)) + bce
+    np.testing.assert_allclose(L.dice_ce_loss(zb, tb, mode="binary", smooth=1e-5), want, rtol=1e-12)
+
+
+def test_dice_ce_gradient_matches_torch():
+    torch = pytest.importorskip("torch")
+    z, t = data()
+    z1 = torch.tensor(z, requires_grad=True)
+    L.dice_ce_loss(z1, torch.tensor(t), ce_weight=torch.tensor([0.3, 1.0, 2.0], dtype=torch.float64)).backward()
+    z2 = torch.tensor(z, requires_grad=True)
+    p = torch.softmax(z2, 1)
+    g = torch.nn.functional.one_hot(torch.tensor(t), 3).permute(0, 3, 1, 2).double()
+    dice = (1 - 2 * (p * g).sum((2, 3)) / (p.sum((2, 3)) + g.sum((2, 3)))).mean()
+    ce = torch.nn.functional.cross_entropy(z2, torch.tensor(t), weight=torch.tensor([0.3, 1.0, 2.0], dtype=torch.float64))
+    (dice + ce).backward()
+    torch.testing.assert_close(z1.grad, z2.grad, rtol=1e-12, atol=1e-12)
+
+
+def test_combo_loss_formula():
+    z, t = RNG.normal(size=(4, 1, 5, 6)) * 3, RNG.integers(0, 2, size=(4, 5, 6))
+    p, y = sigmoid(z), t[:, None].astype(float)
+    alpha, beta = 0.7, 0.3
+    wce = -(beta * y * np.log(p) + (1 - beta) * (1 - y) * np.log(1 - p)).mean()
+    ax = (2, 3)
+    dice = (1 - (2 * (p * y).sum(ax) + 1) / (p.sum(ax) + y.sum(ax) + 1)).mean()
+    np.testing.assert_allclose(L.combo_loss(z, t, alpha=alpha, beta=beta), alpha * wce + (1 - alpha) * dice, rtol=1e-12)
+    # the paper subtracts the Dice coefficient: ours minus (1 - alpha)
+    paper = alpha * wce - (1 - alpha) * (1 - dice)
+    np.testing.assert_allclose(L.combo_loss(z, t, alpha=alpha, beta=beta) - (1 - alpha), paper, rtol=1e-12)
+
+
+# -------------------------------------------------------------------- dtypes/backends ----
+@pytest.mark.parametrize("loss", [L.dice_loss, L.generalized_dice_loss, L.lovasz_softmax_loss, L.dice_ce_loss])
+def test_dtype_preserved(loss):
+    torch = pytest.importorskip("torch")
+    z, t = data()
+    for dt in (torch.float32, torch.float16, torch.bfloat16):
+        out = loss(torch.tensor(z, dtype=dt), torch.tensor(t))
+        assert out.dtype == dt
+        np.testing.assert_allclose(out.double().item(), float(loss(z, t)), rtol=2e-2)
+
+
+def test_jax_jit_matches_numpy():
+    jax = pytest.importorskip("jax")
+    z, t = data()
+    for loss in (L.dice_loss, L.lovasz_softmax_loss, L.lovasz_hinge_loss):
+        args = (z, t) if loss is not L.lovasz_hinge_loss else (z[:, 0], t % 2)
+        got = jax.jit(loss)(*map(jax.numpy.asarray, args))
+        np.testing.assert_allclose(float(got), float(loss(*args)), rtol=1e-12)
+
+
+# ----------------------------------------------------------------------------- errors ----
+def test_errors():
+    z, t = data()
+    with pytest.raises(ValueError, match="mode must be one of"):
+        L.dice_loss(z, t, mode="softmax")
+    with pytest.raises(ValueError, match=r"mode='binary' expects input of shape \(N, 1"):
+        L.dice_loss(z, t, mode="binary")
+    with pytest.raises(ValueError, match="needs a dense target"):
+        L.dice_loss(z, t, mode="multilabel")
+    with pytest.raises(ValueError, match=r"target must have input's shape .* or shape \(4, 5, 6\)"):
+        L.dice_loss(z, t[:, :4])
+    with pytest.raises(TypeError, match="target must hold integer class indices"):
+        L.dice_loss(z, t.astype(float))
+    with pytest.raises(ValueError, match=r"target must hold class indices in \[0, 2\]"):
+        L.dice_loss(z, t + 1)
+    with pytest.raises(ValueError, match=r"input must hold probabilities"):
+        L.dice_loss(z, t, from_logits=False)
+    with pytest.raises(ValueError, match=r"target must hold one-hot labels or probabilities in \[0, 1\]"):
+        L.dice_loss(z, 2 * onehot(t, 3))
+    with pytest.raises(ValueError, match=r"weight must hold one weight per class, shape \(3,\)"):
+        L.dice_loss(z, t, weight=np.ones(4))
+    with pytest.raises(ValueError, match="weight must be non-negative"):
+        L.dice_loss(z, t, weight=np.array([1.0, -1.0, 1.0]))
+    with pytest.raises(ValueError, match="smooth must be >= 0"):
+        L.dice_loss(z, t, smooth=-1)
+    with pytest.raises(ValueError, match="reduction must be one of"):
+        L.jaccard_loss(z, t, reduction="batchmean")
+    with pytest.raises(TypeError, match="batch must be a bool"):
+        L.dice_loss(z, t, batch=1)
+    with pytest.raises(ValueError, match="alpha_fp must be >= 0"):
+        L.tversky_loss(z, t, alpha_fp=-0.1)
+    with pytest.raises(ValueError, match="gamma must be > 0"):
+        L.focal_tversky_loss(z, t, gamma=0)
+    with pytest.raises(ValueError, match="weight_type must be one of"):
+        L.generalized_dice_loss(z, t, weight_type="log")
+    with pytest.raises(ValueError, match="classes must be 'present', 'all' or a non-empty sequence"):
+        L.lovasz_softmax_loss(z, t, classes=[5])
+    with pytest.raises(ValueError, match="classes must be one of"):
+        L.lovasz_softmax_loss(z, t, classes="some")
+    with pytest.raises(ValueError, match=r"target must hold binary labels in \[0, 1\]"):
+        L.lovasz_hinge_loss(z[:, 0], t)
+    with pytest.raises(ValueError, match="input and target must have the same shape"):
+        L.lovasz_hinge_loss(z[:, 0], t[:, :3])
+    with pytest.raises(ValueError, match="input and distance_maps must have the same shape"):
+        L.boundary_loss(z, z[:, :2])
+    with pytest.raises(ValueError, match="reduction must be one of"):
+        L.dice_ce_loss(z, t, reduction="none")
+    with pytest.raises(ValueError, match="ce_weight applies to mode='multiclass' only"):
+        L.dice_ce_loss(z[:, :1], t % 2, mode="binary", ce_weight=np.ones(1))
+    with pytest.raises(ValueError, match="mode must be one of"):
+        L.combo_loss(z, t, mode="multiclass")
+    with pytest.raises(ValueError, match="alpha must be <= 1"):
+        L.combo_loss(z[:, :1], t % 2, alpha=2)
+    with pytest.raises(ValueError, match=r"target must hold class indices in \[0, 1\]"):
+        L.signed_distance_map(t, num_classes=2)
+    with pytest.raises(ValueError, match="spacing must be a positive number"):
+        L.signed_distance_map(t, num_classes=3, spacing=(1.0, -1.0))
