@@ -4,6 +4,7 @@ Losses never use adapters; the conformance suite, tests and benchmarks do.
 """
 from __future__ import annotations
 
+from contextlib import nullcontext
 from typing import Any, Callable, Sequence
 
 
@@ -55,6 +56,10 @@ class BaseAdapter:
     def compile(self, fn: Callable, *, dynamic: bool = False, backend: str | None = None):
         """The framework's compiled version of ``fn`` (all arguments arrays), or None."""
         return None
+
+    def guard(self):
+        """Context in which a loss call must not compute anything (Dask: no graph execution)."""
+        return nullcontext()
 
     def vmap(self, fn: Callable, in_axes: Sequence[int | None]):
         """``fn`` mapped over axis ``in_axes[i]`` of argument i, or None if unsupported."""

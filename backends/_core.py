@@ -1,7 +1,6 @@
 """Namespace resolution, framework detection and the adapter registry."""
 from __future__ import annotations
 
-import importlib
 import importlib.util
 from functools import partial
 from typing import Any
@@ -34,9 +33,9 @@ def framework_of(x: Any) -> str | None:
     ``None`` and Python scalars have no framework. Subclasses (``torch.nn.Parameter``, JAX
     tracers, functorch wrappers) map to their framework.
     """
-    if x is None or isinstance(x, _SCALARS):
-        return None
     t = type(x)
+    if x is None or t in _SCALARS:
+        return None
     try:
         return _TYPE_CACHE[t]
     except KeyError:
@@ -59,7 +58,19 @@ def adapter(name: str):
         pass
     if name not in BACKEND_NAMES:
         raise ValueError(f"unknown backend {name!r}; expected one of {BACKEND_NAMES}")
-    module = importlib.import_module(f"backends.{name}")
+    # plain import statements (not importlib): a first call traced by torch.compile can run them
+    if name == "numpy":
+        from . import numpy as module
+    elif name == "torch":
+        from . import torch as module
+    elif name == "jax":
+        from . import jax as module
+    elif name == "array_api_strict":
+        from . import array_api_strict as module
+    elif name == "dask":
+        from . import dask as module
+    else:
+        from . import cupy as module
     _ADAPTERS[name] = module.Adapter()
     return _ADAPTERS[name]
 
@@ -116,7 +127,7 @@ def namespace(*arrays: Any) -> Namespace:
     for a in arrays:
         fw = framework_of(a)
         if fw is None:
-            if a is None or isinstance(a, _SCALARS):
+            if a is None or type(a) in _SCALARS:
                 continue
             raise TypeError(
                 f"expected arrays of a supported framework {BACKEND_NAMES}, got {type(a).__module__}.{type(a).__qualname__}"

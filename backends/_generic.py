@@ -10,6 +10,11 @@ from __future__ import annotations
 from array_api_compat import device as _device
 
 
+def device(ns, x):
+    """The device of ``x`` (None inside ``jax.jit``: never rely on it for correctness)."""
+    return _device(x)
+
+
 def stop_gradient(ns, x):
     """Identity whose gradient is zero (frameworks without autodiff: identity)."""
     return x
@@ -131,6 +136,7 @@ def scan(ns, f, init, xs=None, *, length=None, reverse=False):
 PRIMITIVES = {
     name: globals()[name]
     for name in (
+        "device",
         "stop_gradient",
         "logsumexp",
         "log_softmax",

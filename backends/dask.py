@@ -1,6 +1,9 @@
 """Dask adapter. Dask arrays are lazy: value checks are skipped and nothing is computed."""
 from __future__ import annotations
 
+from contextlib import contextmanager
+
+import dask
 import numpy as np
 import dask.array as da
 import array_api_compat.dask.array as _xp
@@ -15,6 +18,14 @@ class Adapter(BaseAdapter):
 
     def is_lazy(self, x):
         return True
+
+    @contextmanager
+    def guard(self):
+        def _refuse(*args, **kwargs):
+            raise AssertionError("a Dask graph was computed while the loss was being built")
+
+        with dask.config.set(scheduler=_refuse):
+            yield
 
     def devices(self):
         return ["cpu"]

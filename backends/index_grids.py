@@ -1,12 +1,20 @@
 """Index grids on an array's device (used by the metric-learning losses).
 
 ``arange`` and the identity mask of size ``n`` created on the device of a given array, with
-only array-API calls. Inside ``jax.jit`` the device is ``None`` (JAX places the constant on
-the default device, which is where traced arrays live).
+only array-API calls. The device is the standard's ``x.device`` attribute, read with
+``getattr`` so that arrays without one (Dask) and JAX tracers inside ``jax.jit`` (which raise
+``AttributeError``) give ``None``: the framework's default device, where traced arrays live.
+(``array_api_compat.device`` is avoided here: its cached type checks make ``torch.compile``
+warn on every trace.)
 """
 from __future__ import annotations
 
-from array_api_compat import device as _device
+
+def _device(x):
+    try:
+        return getattr(x, "device", None)
+    except Exception:  # noqa: BLE001 - some tracers raise other errors for .device
+        return None
 
 
 def arange_like(ns, x, n):

@@ -19,6 +19,8 @@ class Peer:
     and returns the peer's value (already mapped to our parameters/reduction). Its value and,
     if ``grad``, its gradient wrt the case's ``diff`` arguments must match ours to ``rtol``.
     ``requires`` names a module that must be importable (e.g. ``"optax"``), else skipped.
+    ``diff`` restricts the gradient comparison to these arguments (None: the case's ``diff``),
+    e.g. when the peer is not differentiable wrt a class-weight argument.
     """
 
     name: str
@@ -28,6 +30,7 @@ class Peer:
     rtol: float = 1e-12
     atol: float = 1e-12
     requires: str | None = None
+    diff: tuple | None = None
 
 
 @dataclass(frozen=True)

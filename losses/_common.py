@@ -34,7 +34,8 @@ def relu(xp, x):
 
 def abs0(xp, x):
     """``|x|`` with gradient 0 at 0 on every backend (``jnp.abs`` and ``torch.abs`` differ)."""
-    return x * xp.sign(x)
+    zero = xp.zeros_like(x)
+    return xp.where(x > 0, x, xp.where(x < 0, -x, zero))
 
 
 def class_axis(x, axis, name="input"):
@@ -48,5 +49,7 @@ def class_axis(x, axis, name="input"):
 
 def log_clamped(xp, p, floor=-100.0):
     """``max(log(p), floor)`` (torch's BCE clamp) with a finite gradient at p == 0."""
+    fill = xp.full_like(p, floor)
     pos = p > 0
-    return xp.where(pos, xp.maximum(xp.log(xp.where(pos, p, xp.ones_like(p))), floor), xp.full_like(p, floor))
+    log_p = xp.log(xp.where(pos, p, xp.ones_like(p)))
+    return xp.where(pos & (log_p > floor), log_p, fill)

@@ -81,7 +81,7 @@ def integer(xp, x, name):
 
 def real_number(value, name, *, low=None, high=None, low_open=False, high_open=False):
     """A Python (or 0-d NumPy) real number hyper-parameter within [low, high]."""
-    if isinstance(value, bool) or not isinstance(value, Real) or math.isnan(value):
+    if isinstance(value, bool) or not isinstance(value, Real) or value != value:
         raise TypeError(f"{name} must be a real number, got {value!r}")
     if low is not None and (value < low or (low_open and value == low)):
         raise ValueError(f"{name} must be {'>' if low_open else '>='} {low}, got {value!r}")

@@ -341,7 +341,8 @@ def softmax_focal_loss(input, target, *, alpha=None, gamma=2.0, weight=None, ign
     log_pt = xp.take_class(z, safe_t, axis=ax) - lse
     loss = -log_pt
     if gamma != 0:
-        grid = xp.reshape(xp.arange(n_classes), tuple(n_classes if i == ax else 1 for i in range(z.ndim)))
+        grid = xp.reshape(xp.arange(n_classes, device=xp.device(z)),
+                          tuple(n_classes if i == ax else 1 for i in range(z.ndim)))
         others = xp.where(xp.expand_dims(safe_t, axis=ax) == cast(xp, grid, safe_t.dtype), xp.full_like(z, -math.inf), z)
         log_1m_pt = xp.logsumexp(others, axis=ax) - lse
         loss = xp.exp(gamma * log_1m_pt) * loss

@@ -54,7 +54,7 @@ for loss, tname, hyper, kink_at in [
         Case(loss, _pair, dict(hyper, reduction="sum"), name="sum"),
         Case(loss, _weighted, dict(hyper), name="weighted", diff=("input", "weight"),
              peers=(Peer(f"{tname} weighted (sum w l / sum w)", "torch",
-                         _torch_weighted(lambda i, t, **k: getattr(P.F(), tname)(i, t, **hyper, **k))),)),
+                         _torch_weighted(lambda i, t, tname=tname, hyper=hyper, **k: getattr(P.F(), tname)(i, t, **hyper, **k))),)),
     ]
     if kink_at is not None:
         CASES.append(Case(loss, _kinks(kink_at), dict(hyper, reduction="sum"), name="kinks", fd=False,

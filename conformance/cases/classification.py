@@ -1,0 +1,279 @@
+import numpy as np
+
+import losses as L
+from conformance.case import Case, Peer
+
+from . import _peers as P
+
+C = 5
+
+
+def _logits(rng, n, scale=2.0):
+    return rng.normal(size=(n, C)) * scale
+
+
+def _ce(rng, n):
+    return {"input": _logits(rng, n), "target": rng.integers(0, C, size=(n,))}
+
+
+def _ce_ignore(rng, n):
+    d = _ce(rng, n)
+    d["target"][::3] = -100
+    d["weight"] = rng.uniform(0.2, 2.0, size=(C,))
+    return d
+
+
+def _ce_all_ignored(rng, n):
+    return {"input": _logits(rng, n), "target": np.full((n,), -100, dtype=np.int64)}
+
+
+def _ce_spatial(rng, n):
+    return {"input": rng.normal(size=(n, C, 3, 2)), "target": rng.integers(0, C, size=(n, 3, 2)).astype(np.int32)}
+
+
+def _ce_extreme(rng, n):
+    z = _logits(rng, n)
+    z[:, 0] = 1e4
+    z[1::2, 1] = -1e4
+    t = rng.integers(0, C, size=(n,))
+    return {"input": z, "target": t}
+
+
+def _ce_probs(rng, n):
+    y = rng.uniform(size=(n, C))
+    return {"input": _logits(rng, n), "target": y / y.sum(1, keepdims=True), "weight": rng.uniform(0.5, 2, size=(C,))}
+
+
+def _ce_seq(rng, n):
+    t = rng.integers(0, 7, size=(2, n))
+    t[:, -2:] = -100  # padding
+    return {"input": rng.normal(size=(2, n, 7)), "target": t}
+
+
+def _t(name, **kw):
+    return lambda **a: getattr(P.F(), name)(**{k: v for k, v in a.items()}, **kw)
+
+
+def _pw(kwargs):
+    return dict(kwargs)
+
+
+def _optax_int(input, target):
+    return P.optax().softmax_cross_entropy_with_integer_labels(input, target).mean()
+
+
+CASES = [
+    Case(L.cross_entropy, _ce, {}, vmap=("input", "target"), dynamic=True,
+         peers=(Peer("torch.nn.functional.cross_entropy", "torch", _t("cross_entropy")),
+                Peer("optax.softmax_cross_entropy_with_integer_labels", "jax", _optax_int, requires="optax"))),
+    Case(L.cross_entropy, _ce_ignore, {"label_smoothing": 0.1}, name="weight_ignore_smoothing", diff=("input", "weight"),
+         peers=(Peer("torch.nn.functional.cross_entropy", "torch", _t("cross_entropy", label_smoothing=0.1),
+                     diff=("input",)),)),
+    Case(L.cross_entropy, _ce_ignore, {"reduction": "none"}, name="none_ignore",
+         peers=(Peer("torch.nn.functional.cross_entropy", "torch", _t("cross_entropy", reduction="none")),)),
+    Case(L.cross_entropy, _ce_all_ignored, {}, name="all_ignored", finite=False, fd=False,
+         peers=(Peer("torch.nn.functional.cross_entropy", "torch", _t("cross_entropy"), grad=False),)),
+    Case(L.cross_entropy, _ce_all_ignored, {"reduction": "sum"}, name="all_ignored_sum"),
+    Case(L.cross_entropy, _ce_spatial, {"label_smoothing": 0.2, "reduction": "sum"}, name="spatial",
+         peers=(Peer("torch.nn.functional.cross_entropy", "torch",
+                     lambda input, target: P.F().cross_entropy(input, target.long(), label_smoothing=0.2, reduction="sum")),)),
+    Case(L.cross_entropy, _ce_extreme, {}, name="logits_1e4", dtypes=("float64", "float32", "bfloat16"),
+         peers=(Peer("torch.nn.functional.cross_entropy", "torch", _t("cross_entropy")),)),
+    Case(L.cross_entropy, _ce_probs, {"label_smoothing": 0.05}, name="prob_targets", diff=("input", "target", "weight"),
+         peers=(Peer("torch.nn.functional.cross_entropy", "torch", _t("cross_entropy", label_smoothing=0.05)),)),
+    Case(L.cross_entropy, _ce_seq, {"axis": -1}, name="sequence_axis_last",
+         peers=(Peer("torch F.cross_entropy on (B, V, L)", "torch",
+                     lambda input, target: P.F().cross_entropy(input.permute(0, 2, 1), target)),)),
+]
+
+
+def _nll(rng, n):
+    z = _logits(rng, n)
+    return {"input": z - np.log(np.exp(z).sum(1, keepdims=True)), "target": rng.integers(0, C, size=(n,)).astype(np.int16)}
+
+
+def _nll_w(rng, n):
+    d = _nll(rng, n)
+    d["target"] = d["target"].astype(np.int64)
+    d["target"][1] = -1
+    d["weight"] = rng.uniform(0.2, 2.0, size=(C,))
+    return d
+
+
+CASES += [
+    Case(L.nll_loss, _nll, {}, vmap=("input", "target"), dynamic=True,
+         peers=(Peer("torch.nn.functional.nll_loss", "torch",
+                     lambda input, target: P.F().nll_loss(input, target.long())),)),
+    Case(L.nll_loss, _nll_w, {"ignore_index": -1}, name="weight_ignore", diff=("input", "weight"),
+         peers=(Peer("torch.nn.functional.nll_loss", "torch", _t("nll_loss", ignore_index=-1), diff=("input",)),)),
+    Case(L.nll_loss, _nll_w, {"ignore_index": -1, "reduction": "none"}, name="none",
+         peers=(Peer("torch.nn.functional.nll_loss", "torch", _t("nll_loss", ignore_index=-1, reduction="none")),)),
+]
+
+
+def _probs(rng, n):
+    return {"input": rng.uniform(0.02, 0.98, size=(n, 3)), "target": rng.uniform(size=(n, 3))}
+
+
+def _probs_edge(rng, n):
+    p = rng.uniform(0.1, 0.9, size=(n, 4))
+    p[:, 0], p[:, 1] = 0.0, 1.0
+    y = rng.integers(0, 2, size=(n, 4)).astype(np.float64)
+    y[:, 0], y[:, 1] = 0.0, 1.0  # p exactly at the target: loss 0
+    y[0, 2] = 1.0
+    return {"input": p, "target": y}
+
+
+def _probs_w(rng, n):
+    d = _probs(rng, n)
+    d["weight"] = rng.uniform(0.1, 2, size=(3,))
+    return d
+
+
+def _torch_w_mean(name, **kw):
+    def peer(input, target, weight):
+        l = getattr(P.F(), name)(input, target, reduction="none", **kw)
+        return (l * weight).sum() / weight.expand_as(l).sum()
+
+    return peer
+
+
+CASES += [
+    Case(L.binary_cross_entropy, _probs, {}, diff=("input", "target"), vmap=("input", "target"), dynamic=True,
+         peers=(Peer("torch.nn.functional.binary_cross_entropy", "torch", _t("binary_cross_entropy")),)),
+    Case(L.binary_cross_entropy, _probs_edge, {"reduction": "sum"}, name="p_0_and_1", fd=False, diff=(),
+         peers=(Peer("torch.nn.functional.binary_cross_entropy", "torch", _t("binary_cross_entropy", reduction="sum"),
+                     grad=False),)),
+    Case(L.binary_cross_entropy, _probs_w, {}, name="weighted", diff=("input", "weight"),
+         peers=(Peer("binary_cross_entropy weighted (sum w l / sum w)", "torch", _torch_w_mean("binary_cross_entropy")),)),
+]
+
+
+def _bl(rng, n):
+    return {"input": rng.normal(size=(n, 3)) * 3, "target": rng.uniform(size=(n, 3))}
+
+
+def _bl_pw(rng, n):
+    d = _bl(rng, n)
+    d["pos_weight"] = rng.uniform(0.5, 3, size=(3,))
+    d["weight"] = rng.uniform(0.5, 2, size=(n, 3))
+    return d
+
+
+def _bl_extreme(rng, n):
+    z = rng.normal(size=(n, 4))
+    z[:, 0], z[:, 1] = 1e4, -1e4
+    y = rng.integers(0, 2, size=(n, 4)).astype(np.float64)
+    return {"input": z, "target": y}
+
+
+CASES += [
+    Case(L.binary_cross_entropy_with_logits, _bl, {}, diff=("input", "target"), vmap=("input", "target"), dynamic=True,
+         peers=(Peer("torch.nn.functional.binary_cross_entropy_with_logits", "torch", _t("binary_cross_entropy_with_logits")),
+                Peer("optax.sigmoid_binary_cross_entropy", "jax",
+                     lambda input, target: P.optax().sigmoid_binary_cross_entropy(input, target).mean(), requires="optax"))),
+    Case(L.binary_cross_entropy_with_logits, _bl_pw, {"reduction": "sum"}, name="pos_weight",
+         diff=("input", "pos_weight", "weight"),
+         peers=(Peer("torch.nn.functional.binary_cross_entropy_with_logits", "torch",
+                     _t("binary_cross_entropy_with_logits", reduction="sum"), diff=("input",)),)),
+    Case(L.binary_cross_entropy_with_logits, _bl_extreme, {"reduction": "none"}, name="logits_1e4",
+         dtypes=("float64", "float32", "bfloat16"),
+         peers=(Peer("torch.nn.functional.binary_cross_entropy_with_logits", "torch",
+                     _t("binary_cross_entropy_with_logits", reduction="none")),)),
+]
+
+
+def _kl(rng, n):
+    a, b = rng.normal(size=(n, C)), rng.uniform(size=(n, C))
+    b[0, 0] = 0.0  # xlogy(0, 0) = 0
+    return {"input": a - np.log(np.exp(a).sum(1, keepdims=True)), "target": b / b.sum(1, keepdims=True)}
+
+
+def _kl_log(rng, n):
+    a, b = rng.normal(size=(n, C)), rng.normal(size=(n, C))
+    lsm = lambda z: z - np.log(np.exp(z).sum(1, keepdims=True))  # noqa: E731
+    return {"input": lsm(a), "target": lsm(b)}
+
+
+CASES += [
+    Case(L.kl_div, _kl, {"reduction": "batchmean"}, diff=("input", "target"), fd=False, vmap=("input", "target"),
+         dynamic=True, peers=(Peer("torch.nn.functional.kl_div", "torch", _t("kl_div", reduction="batchmean"),
+                                   diff=("input",)),)),  # torch's d/dtarget is NaN at target == 0
+    Case(L.kl_div, _kl, {}, name="mean", peers=(Peer("torch.nn.functional.kl_div", "torch", _t("kl_div")),)),
+    Case(L.kl_div, _kl_log, {"log_target": True, "reduction": "sum"}, name="log_target", diff=("input", "target"),
+         peers=(Peer("torch.nn.functional.kl_div", "torch", _t("kl_div", log_target=True, reduction="sum")),)),
+]
+
+
+def _tv_focal(alpha, gamma, reduction="mean"):
+    """torchvision.ops.sigmoid_focal_loss, written out (torchvision has no CPU build here)."""
+
+    def peer(input, target):
+        F, torch = P.F(), P.torch()
+        p = torch.sigmoid(input)
+        ce = F.binary_cross_entropy_with_logits(input, target, reduction="none")
+        p_t = p * target + (1 - p) * (1 - target)
+        loss = ce * ((1 - p_t) ** gamma)
+        if alpha >= 0:
+            loss = (alpha * target + (1 - alpha) * (1 - target)) * loss
+        return {"mean": loss.mean(), "sum": loss.sum(), "none": loss}[reduction]
+
+    return peer
+
+
+def _focal(rng, n):
+    return {"input": rng.normal(size=(n, 4)) * 2, "target": rng.integers(0, 2, size=(n, 4)).astype(np.float64)}
+
+
+def _focal_extreme(rng, n):
+    d = _focal(rng, n)
+    d["input"][:, 0] = 1e4
+    d["input"][:, 1] = -1e4
+    d["target"][:, 0], d["target"][:, 1] = 1.0, 0.0  # confidently right: (1 - p_t) == 0
+    d["target"][0, 0] = 0.0  # confidently wrong
+    return d
+
+
+CASES += [
+    Case(L.sigmoid_focal_loss, _focal, {}, vmap=("input", "target"), dynamic=True,
+         peers=(Peer("torchvision.ops.sigmoid_focal_loss formula", "torch", _tv_focal(0.25, 2.0)),
+                Peer("optax.sigmoid_focal_loss", "jax",
+                     lambda input, target: P.optax().sigmoid_focal_loss(input, target, alpha=0.25, gamma=2.0).mean(),
+                     requires="optax"))),
+    Case(L.sigmoid_focal_loss, _focal, {"alpha": -1, "gamma": 0.5, "reduction": "sum"}, name="no_alpha_gamma_half",
+         peers=(Peer("torchvision.ops.sigmoid_focal_loss formula", "torch", _tv_focal(-1, 0.5, "sum")),)),
+    Case(L.sigmoid_focal_loss, _focal_extreme, {"gamma": 0.5, "reduction": "sum"}, name="logits_1e4_gamma_half",
+         dtypes=("float64", "float32", "bfloat16")),
+    Case(L.sigmoid_focal_loss, _bl, {"gamma": 1.5}, name="soft_labels", diff=("input", "target"),
+         peers=(Peer("torchvision.ops.sigmoid_focal_loss formula", "torch", _tv_focal(0.25, 1.5)),)),
+]
+
+
+def _sfocal_ref(gamma, alpha=None, ignore_index=-100):
+    """Lin et al. multi-class focal loss written out with log_softmax (float64 reference)."""
+
+    def peer(input, target, weight=None):
+        torch = P.torch()
+        logp = torch.log_softmax(input, dim=1)
+        keep = target != ignore_index
+        t = torch.where(keep, target, torch.zeros_like(target))
+        lpt = logp.gather(1, t[:, None]).squeeze(1)
+        loss = -((1 - lpt.exp()) ** gamma) * lpt * (1.0 if alpha is None else alpha)
+        w = keep.to(input.dtype) if weight is None else weight[t] * keep
+        return (loss * w).sum() / w.sum()
+
+    return peer
+
+
+CASES += [
+    Case(L.softmax_focal_loss, _ce, {"gamma": 2.0}, vmap=("input", "target"), dynamic=True,
+         peers=(Peer("multi-class focal loss (log_softmax formula)", "torch", _sfocal_ref(2.0)),)),
+    Case(L.softmax_focal_loss, _ce_ignore, {"gamma": 0.5, "alpha": 0.25}, name="weight_ignore_gamma_half",
+         diff=("input", "weight"),
+         peers=(Peer("multi-class focal loss (log_softmax formula)", "torch", _sfocal_ref(0.5, 0.25)),)),
+    # logits of 1e4 carry an absolute rounding error of ~1e4 * eps: scale the tolerance
+    Case(L.softmax_focal_loss, _ce_extreme, {"gamma": 0.5}, name="logits_1e4", dtypes=("float64", "float32", "bfloat16"),
+         tol=4096.0),
+    Case(L.softmax_focal_loss, _ce, {"gamma": 0.0}, name="gamma0_is_cross_entropy",
+         peers=(Peer("torch.nn.functional.cross_entropy", "torch", _t("cross_entropy")),)),
+]

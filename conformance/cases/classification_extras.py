@@ -1,0 +1,225 @@
+import numpy as np
+
+import losses as L
+from conformance.case import Case, Peer
+
+from . import _peers as P
+
+
+def _idx(rng, n, c=5):
+    return {"input": rng.normal(size=(n, c)) * 2, "target": rng.integers(0, c, size=(n,))}
+
+
+def _idx_w_ignore(rng, n, c=5):
+    t = rng.integers(0, c, size=(n,))
+    t[::3] = -100
+    return {"input": rng.normal(size=(n, c)) * 2, "target": t, "weight": rng.uniform(0.2, 2.0, size=(c,))}
+
+
+def _idx_seq(rng, n, c=4, length=3):
+    return {"input": rng.normal(size=(n, c, length)), "target": rng.integers(0, c, size=(n, length))}
+
+
+def _probs(rng, n, c=5):
+    y = rng.uniform(size=(n, c))
+    return {"input": rng.normal(size=(n, c)) * 2, "target": y / y.sum(-1, keepdims=True)}
+
+
+def _onehot_last(rng, n, c=5):
+    t = rng.integers(0, c, size=(n,))
+    return {"input": rng.normal(size=(n, c)) * 2, "target": np.eye(c)[t]}
+
+
+def _logits_1e4(rng, n, c=4):
+    z = rng.choice([-1e4, 1e4, 0.0], size=(n, c))
+    return {"input": z, "target": rng.integers(0, c, size=(n,))}
+
+
+def _torch_ce(**kw):
+    return Peer("torch.nn.functional.cross_entropy", "torch", lambda input, target, **a: P.F().cross_entropy(input, target, **a, **kw))
+
+
+def _torch_poly1(eps, **kw):
+    def fn(input, target, weight=None):
+        F, torch = P.F(), P.torch()
+        ce = F.cross_entropy(input, target, weight=weight, reduction="none", **kw)
+        keep = target != kw.get("ignore_index", -100)
+        safe = torch.where(keep, target, torch.zeros_like(target))
+        pt = torch.softmax(input, 1).gather(1, safe[:, None])[:, 0]
+        w = keep.to(input.dtype) if weight is None else torch.where(keep, weight[safe], torch.zeros_like(pt))
+        loss = ce + w * eps * (1 - pt)
+        return loss.sum() / w.sum()
+
+    return Peer("torch cross_entropy + eps (1 - p_t)", "torch", fn)
+
+
+CASES = [
+    Case(L.poly1_cross_entropy, _idx, {}, vmap=("input", "target"), dynamic=True, peers=(_torch_poly1(2.0),)),
+    Case(L.poly1_cross_entropy, _idx_w_ignore, {"epsilon": -0.5}, name="weight_ignore", diff=("input", "weight"),
+         peers=(_torch_poly1(-0.5),)),
+    Case(L.poly1_cross_entropy, _idx, {"epsilon": 0.0}, name="eps0_is_ce", peers=(_torch_ce(),)),
+    Case(L.poly1_cross_entropy, _probs, {"epsilon": 1.0, "axis": -1, "reduction": "none"}, name="probs_optax",
+         diff=("input", "target"),
+         peers=(Peer("optax.poly_loss_cross_entropy", "jax",
+                     lambda input, target: P.optax().poly_loss_cross_entropy(input, target, epsilon=1.0),
+                     requires="optax"),)),
+    Case(L.poly1_cross_entropy, _idx_seq, {"reduction": "sum"}, name="seq"),
+    Case(L.poly1_cross_entropy, _logits_1e4, {"reduction": "sum"}, name="logits_1e4", fd=False,
+         dtypes=("float64", "float32", "bfloat16")),
+]
+
+
+def _kd(rng, n, c=5):
+    return {"student_logits": rng.normal(size=(n, c)) * 2, "teacher_logits": rng.normal(size=(n, c)) * 2}
+
+
+def _kd_target(rng, n, c=5):
+    d = _kd(rng, n, c)
+    d["target"] = rng.integers(0, c, size=(n,))
+    return d
+
+
+def _kd_seq(rng, n, c=4, length=3):
+    return {"student_logits": rng.normal(size=(n, c, length)), "teacher_logits": rng.normal(size=(n, c, length))}
+
+
+def _kd_1e4(rng, n, c=4):
+    return {"student_logits": rng.choice([-1e4, 1e4, 0.0], size=(n, c)),
+            "teacher_logits": rng.choice([-1e4, 1e4, 0.0], size=(n, c))}
+
+
+def _torch_kd(T, alpha=None):
+    def fn(student_logits, teacher_logits, target=None):
+        F = P.F()
+        soft = F.kl_div(F.log_softmax(student_logits / T, 1), F.log_softmax(teacher_logits / T, 1),
+                        reduction="batchmean", log_target=True) * T * T
+        if target is None:
+            return soft
+        return alpha * soft + (1 - alpha) * F.cross_entropy(student_logits, target)
+
+    return Peer("T^2 torch kl_div(batchmean) [+ cross_entropy]", "torch", fn)
+
+
+CASES += [
+    Case(L.distillation_loss, _kd, {"temperature": 4.0}, diff=("student_logits", "teacher_logits"),
+         vmap=("student_logits", "teacher_logits"), dynamic=True, peers=(_torch_kd(4.0),)),
+    Case(L.distillation_loss, _kd_target, {"temperature": 2.0, "alpha": 0.3}, name="hard_target",
+         diff=("student_logits", "teacher_logits"), peers=(_torch_kd(2.0, 0.3),)),
+    Case(L.distillation_loss, _kd_seq, {"temperature": 0.5, "reduction": "none"}, name="seq_none",
+         diff=("student_logits", "teacher_logits")),
+    Case(L.distillation_loss, _kd_1e4, {"temperature": 3.0, "reduction": "sum"}, name="logits_1e4", fd=False,
+         diff=("student_logits", "teacher_logits"), dtypes=("float64", "float32", "bfloat16")),
+]
+
+
+def _gce_keras(q):
+    # the Keras-style one-hot implementation: (1 - sum(y * softmax(z), -1) ** q) / q
+    def fn(input, target):
+        torch = P.torch()
+        return ((1 - (target * torch.softmax(input, -1)).sum(-1) ** q) / q)
+
+    return Peer("Keras-style (1 - sum(y * softmax) ** q) / q", "torch", fn)
+
+
+CASES += [
+    Case(L.generalized_cross_entropy, _idx, {}, vmap=("input", "target"), dynamic=True),
+    Case(L.generalized_cross_entropy, _idx_w_ignore, {"q": 0.4}, name="weight_ignore", diff=("input", "weight")),
+    Case(L.generalized_cross_entropy, _idx, {"q": 0.0}, name="q0_is_ce", peers=(_torch_ce(),)),
+    Case(L.generalized_cross_entropy, _idx, {"q": 1.0, "reduction": "none"}, name="q1_mae"),
+    Case(L.generalized_cross_entropy, _onehot_last, {"q": 0.7, "axis": -1, "reduction": "none"}, name="onehot_keras",
+         peers=(_gce_keras(0.7),)),
+    Case(L.generalized_cross_entropy, _probs, {"q": 0.5, "axis": -1}, name="probs", diff=("input", "target")),
+    Case(L.generalized_cross_entropy, _idx_seq, {"reduction": "sum"}, name="seq"),
+    Case(L.generalized_cross_entropy, _logits_1e4, {"reduction": "sum"}, name="logits_1e4", fd=False,
+         dtypes=("float64", "float32", "bfloat16")),
+]
+
+
+def _f1(rng, n, c=4):
+    return {"input": rng.uniform(0.05, 0.95, size=(n, c)), "target": (rng.uniform(size=(n, c)) < 0.5).astype(np.float64)}
+
+
+def _f1_empty(rng, n, c=4):
+    d = _f1(rng, n, c)
+    d["target"][:, 0] = 0.0
+    d["input"][:, 0] = 0.0  # an empty class: no positives, no predicted mass
+    d["target"][:, 1] = 0.0  # no positives, some predicted mass
+    return d
+
+
+def _macro_soft_f1_tf(input, target):
+    # Maiza's macro_soft_f1 (TensorFlow) transcribed to torch: eps 1e-16, sums over axis 0
+    tp = (input * target).sum(0)
+    fp = (input * (1 - target)).sum(0)
+    fn = ((1 - input) * target).sum(0)
+    return (1 - 2 * tp / (2 * tp + fn + fp + 1e-16)).mean()
+
+
+CASES += [
+    Case(L.soft_f1_loss, _f1, {}, diff=("input", "target"), dynamic=True),
+    Case(L.soft_f1_loss, _f1, {"average": "macro"}, name="macro", diff=("input", "target"),
+         peers=(Peer("macro_soft_f1 (Maiza 2019)", "torch", _macro_soft_f1_tf),)),
+    Case(L.soft_f1_loss, _f1, {"average": "macro", "reduction": "none"}, name="macro_none"),
+    Case(L.soft_f1_loss, lambda rng, n: {"input": rng.normal(size=(n, 3)) * 3, "target": rng.uniform(size=(n, 3))},
+         {"from_logits": True, "average": "macro", "axis": 1, "eps": 1e-7}, name="logits_soft_labels",
+         diff=("input", "target")),
+    Case(L.soft_f1_loss, _f1_empty, {"average": "macro", "reduction": "none"}, name="empty_class", fd=False),
+    Case(L.soft_f1_loss, lambda rng, n: {"input": np.zeros((n, 2)), "target": np.zeros((n, 2))}, {"eps": 0.0},
+         name="all_empty_eps0", fd=False),
+]
+
+
+def _reg(rng, n):
+    return {"input": rng.normal(size=(n, 4)) * 2, "target": rng.normal(size=(n, 4)) * 2}
+
+
+def _reg_w(rng, n):
+    d = _reg(rng, n)
+    d["weight"] = rng.uniform(0.1, 2.0, size=(n, 4))
+    return d
+
+
+def _reg_ties(rng, n):
+    t = rng.integers(-3, 4, size=(n, 4)).astype(np.float64)
+    return {"input": t + np.array([0.0, 0.5, -0.5, 0.0]), "target": t}
+
+
+def _pos(rng, n):
+    return {"input": rng.uniform(0.0, 5.0, size=(n, 4)), "target": rng.uniform(0.0, 5.0, size=(n, 4))}
+
+
+def _clip(rng, n):
+    d = _reg(rng, n)
+    d["input"] = np.abs(d["input"])
+    d["input"][:, 0] = -0.5  # below the Keras clip
+    d["target"][:, 1] = 1e-7  # exactly at it
+    return d
+
+
+def _mape_zero(rng, n):
+    d = _reg(rng, n)
+    d["target"][:, 0] = 0.0
+    d["target"][:, 1] = 1e-9
+    return d
+
+
+CASES += [
+    Case(L.asymmetric_mse_loss, _reg, {}, diff=("input", "target"), vmap=("input", "target"), dynamic=True),
+    Case(L.asymmetric_mse_loss, _reg, {"over_penalty": 1.0}, name="penalty1_is_mse",
+         peers=(Peer("torch.nn.functional.mse_loss", "torch", lambda input, target: P.F().mse_loss(input, target)),)),
+    Case(L.asymmetric_mse_loss, _reg_w, {"over_penalty": 0.25, "reduction": "sum"}, name="weighted",
+         diff=("input", "weight")),
+    Case(L.asymmetric_mse_loss, _reg_ties, {"over_penalty": 3.0, "reduction": "none"}, name="kinks",
+         diff=("input", "target"), fd=False),
+    Case(L.mean_squared_log_error, _pos, {}, diff=("input", "target"), vmap=("input", "target"), dynamic=True),
+    Case(L.mean_squared_log_error, _reg_w, {"clip_min": 1e-7}, name="keras_clip_weighted", diff=("input", "weight")),
+    Case(L.mean_squared_log_error, _clip, {"clip_min": 1e-7, "reduction": "none"}, name="clip_kinks",
+         diff=("input", "target"), fd=False),
+    Case(L.mean_absolute_percentage_error, _reg, {}, diff=("input", "target"), vmap=("input", "target"), dynamic=True),
+    Case(L.mean_absolute_percentage_error, _reg_w, {"percent": False, "eps": 2.220446049250313e-16},
+         name="sklearn_weighted", diff=("input", "weight")),
+    Case(L.mean_absolute_percentage_error, _mape_zero, {"reduction": "sum"}, name="zero_target",
+         dtypes=("float64", "float32")),
+    Case(L.mean_absolute_percentage_error, _reg_ties, {"reduction": "none"}, name="kinks", fd=False,
+         diff=("input", "target")),
+]

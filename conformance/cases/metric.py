@@ -1,0 +1,362 @@
+import numpy as np
+
+import losses as L
+from conformance.case import Case, Peer
+
+from . import _peers as P
+
+F64_F32 = ("float64", "float32")
+
+
+# ------------------------------------------------------------------------- generators ----
+def _pair(rng, n):
+    return {"x1": rng.normal(size=(n, 5)), "x2": rng.normal(size=(n, 5))}
+
+
+def _pair_target(rng, n):
+    d = {"x1": rng.normal(size=(n, 5)) * 0.5, "x2": rng.normal(size=(n, 5)) * 0.5}
+    d["target"] = (np.arange(n) % 2).astype(np.float64)
+    return d
+
+
+def _pair_identical(rng, n):
+    x = rng.normal(size=(n, 5))
+    x[0] = 0.0
+    return {"x1": x, "x2": x.copy(), "target": (np.arange(n) % 2).astype(np.float64)}
+
+
+def _pair_zero_rows(rng, n):
+    d = _pair(rng, n)
+    d["x1"][0] = 0.0
+    d["x2"][1] = 0.0
+    d["x1"][2] = 0.0
+    d["x2"][2] = 0.0
+    return d
+
+
+def _pair_same_rows(rng, n):
+    x = rng.normal(size=(n, 5))
+    return {"x1": x, "x2": x.copy()}
+
+
+def _triplet(rng, n):
+    return {"anchor": rng.normal(size=(n, 4)), "positive": rng.normal(size=(n, 4)),
+            "negative": rng.normal(size=(n, 4))}
+
+
+def _triplet_kink(rng, n):
+    """p=1, eps=0, margin=1: margin + d_ap - d_an is exactly 0 on every row (integers)."""
+    a = rng.integers(-3, 4, size=(n, 4)).astype(np.float64)
+    p = a.copy()
+    p[:, 0] += 1.0
+    p[:, 1] -= 1.0  # d_ap = 2
+    neg = a.copy()
+    neg[:, 2] += 2.0
+    neg[:, 3] -= 1.0  # d_an = 3
+    return {"anchor": a, "positive": p, "negative": neg}
+
+
+def _triplet_swap_tie(rng, n):
+    """p=1, eps=0: d(a, n) == d(p, n) exactly (the swap's minimum is a tie)."""
+    neg = rng.integers(-3, 4, size=(n, 4)).astype(np.float64)
+    u = rng.integers(1, 4, size=(n, 4)).astype(np.float64)
+    return {"anchor": neg + u, "positive": neg + u[:, ::-1], "negative": neg}
+
+
+def _triplet_zero_distance(rng, n):
+    a = rng.normal(size=(n, 4))
+    return {"anchor": a, "positive": a.copy(), "negative": rng.normal(size=(n, 4))}
+
+
+def _labels(rng, n, k=3):
+    return rng.permutation(np.arange(n) % k).astype(np.int64)
+
+
+def _mining(rng, n):
+    return {"embeddings": rng.normal(size=(n, 4)), "labels": _labels(rng, n)}
+
+
+def _mining_one_class(rng, n):
+    return {"embeddings": rng.normal(size=(n, 4)), "labels": np.zeros(n, dtype=np.int64)}
+
+
+def _mining_all_distinct(rng, n):
+    return {"embeddings": rng.normal(size=(n, 4)), "labels": np.arange(n, dtype=np.int64)}
+
+
+def _mining_identical(rng, n):
+    return {"embeddings": np.tile(rng.normal(size=(1, 4)), (n, 1)), "labels": _labels(rng, n)}
+
+
+def _mining_duplicates(rng, n):
+    """Each class is one repeated point (zero positive distances) plus a zero embedding."""
+    labels = _labels(rng, n)
+    centers = rng.normal(size=(3, 4)) * 2
+    e = centers[labels].copy()
+    e[0] = 0.0
+    return {"embeddings": e, "labels": labels}
+
+
+def _views(rng, n):
+    return {"z1": rng.normal(size=(n, 6)), "z2": rng.normal(size=(n, 6))}
+
+
+def _views_identical(rng, n):
+    z = rng.normal(size=(n, 6))
+    z[0] = 0.0
+    return {"z1": z, "z2": z.copy()}
+
+
+def _views_large(rng, n):
+    z = rng.normal(size=(n, 6)) * 1e4
+    return {"z1": z, "z2": z + rng.normal(size=(n, 6)) * 1e3}
+
+
+def _barlow_constant(rng, n):
+    d = _views(rng, n)
+    d["z1"][:, 2] = 1.5  # zero-variance feature
+    return d
+
+
+def _nce(rng, n):
+    return {"query": rng.normal(size=(n, 5)), "positive_key": rng.normal(size=(n, 5))}
+
+
+def _nce_unpaired(rng, n):
+    d = _nce(rng, n)
+    d["negative_keys"] = rng.normal(size=(6, 5))
+    return d
+
+
+def _nce_paired(rng, n):
+    d = _nce(rng, n)
+    d["negative_keys"] = rng.normal(size=(n, 3, 5))
+    return d
+
+
+def _nce_zero(rng, n):
+    d = _nce_unpaired(rng, n)
+    d["query"][0] = 0.0
+    d["positive_key"][1] = 0.0
+    d["negative_keys"][2] = 0.0
+    return d
+
+
+def _clip(rng, n):
+    return {"image_embeddings": rng.normal(size=(n, 5)), "text_embeddings": rng.normal(size=(n, 5)),
+            "logit_scale": np.asarray(rng.uniform(2.0, 10.0))}
+
+
+def _clip_identical(rng, n):
+    x = rng.normal(size=(n, 5))
+    x[0] = 0.0
+    return {"image_embeddings": x, "text_embeddings": x.copy(), "logit_scale": np.asarray(100.0)}
+
+
+# ------------------------------------------------------------------------------ peers ----
+def _torch_pair_twin(name, **kw):
+    return Peer(f"torch.nn.functional.{name}", "torch", lambda x1, x2: getattr(P.F(), name)(x1, x2, **kw))
+
+
+def _torch_triplet(**kw):
+    return Peer("torch.nn.functional.triplet_margin_loss", "torch",
+                lambda anchor, positive, negative: P.F().triplet_margin_loss(anchor, positive, negative, **kw))
+
+
+def _hinge_embedding_peer(margin):
+    # contrastive_loss(squared=False) = hinge_embedding_loss(D, 2y - 1) / 2
+    def fn(x1, x2, target):
+        d = P.torch().linalg.vector_norm(x1 - x2, dim=-1)
+        return 0.5 * P.F().hinge_embedding_loss(d, 2 * target - 1, margin=margin)
+
+    return Peer("torch.nn.functional.hinge_embedding_loss on distances (/2)", "torch", fn)
+
+
+def _optax_triplet_eps0(anchor, positive, negative):
+    return P.optax().losses.triplet_margin_loss(anchor, positive, negative, norm_degree=2, margin=1.0, eps=0.0)
+
+
+def _optax_ntxent(temperature):
+    def fn(z1, z2):
+        jnp = P.jnp()
+        n = z1.shape[0]
+        labels = jnp.concatenate([jnp.arange(n), jnp.arange(n)])
+        return P.optax().losses.ntxent(jnp.concatenate([z1, z2]), labels, temperature)
+
+    return Peer("optax.losses.ntxent", "jax", fn, rtol=1e-9, atol=1e-12, requires="optax")
+
+
+def _torch_info_nce(temperature, mode):
+    # info-nce-pytorch's formula: F.normalize + F.cross_entropy over [positive, negatives]
+    def fn(query, positive_key, negative_keys=None):
+        F, torch = P.F(), P.torch()
+        q, k = F.normalize(query, dim=-1), F.normalize(positive_key, dim=-1)
+        if negative_keys is None:
+            logits = q @ k.T
+            labels = torch.arange(q.shape[0])
+        else:
+            nk = F.normalize(negative_keys, dim=-1)
+            pos = (q * k).sum(-1, keepdim=True)
+            neg = q @ nk.T if mode == "unpaired" else (q.unsqueeze(1) @ nk.transpose(-2, -1)).squeeze(1)
+            logits = torch.cat([pos, neg], dim=1)
+            labels = torch.zeros(q.shape[0], dtype=torch.long)
+        return F.cross_entropy(logits / temperature, labels)
+
+    return Peer("info-nce-pytorch formula (F.normalize + F.cross_entropy)", "torch", fn)
+
+
+def _torch_clip(normalize=True):
+    # open_clip ClipLoss: (CE(s I T^T, arange) + CE(s T I^T, arange)) / 2
+    def fn(image_embeddings, text_embeddings, logit_scale):
+        F, torch = P.F(), P.torch()
+        i, t = image_embeddings, text_embeddings
+        if normalize:
+            i, t = F.normalize(i, dim=-1), F.normalize(t, dim=-1)
+        logits = logit_scale * i @ t.T
+        labels = torch.arange(i.shape[0])
+        return 0.5 * (F.cross_entropy(logits, labels) + F.cross_entropy(logits.T, labels))
+
+    return Peer("open_clip ClipLoss formula (F.cross_entropy)", "torch", fn)
+
+
+def _torch_barlow(lambda_):
+    # the reference: BatchNorm1d(affine=False) in training mode, c = bn(z1).T @ bn(z2) / N
+    def fn(z1, z2):
+        F, torch = P.F(), P.torch()
+        n, d = z1.shape
+        c = F.batch_norm(z1, None, None, training=True).T @ F.batch_norm(z2, None, None, training=True) / n
+        on = (torch.diagonal(c) - 1).pow(2).sum()
+        off = c.pow(2).sum() - torch.diagonal(c).pow(2).sum()
+        return on + lambda_ * off
+
+    return Peer("facebookresearch/barlowtwins formula (F.batch_norm)", "torch", fn, rtol=1e-10, atol=1e-12)
+
+
+# ------------------------------------------------------------------------------ cases ----
+CASES = [
+    # helpers
+    Case(L.pairwise_distance, _pair, {}, diff=("x1", "x2"), vmap=("x1", "x2"), dynamic=True,
+         peers=(_torch_pair_twin("pairwise_distance"),)),
+    Case(L.pairwise_distance, _pair, {"p": 1.0, "keepdim": True}, name="p1", diff=("x1", "x2"),
+         peers=(_torch_pair_twin("pairwise_distance", p=1.0, keepdim=True),)),
+    Case(L.pairwise_distance, _pair, {"p": 3.0}, name="p3", diff=("x1", "x2"),
+         peers=(_torch_pair_twin("pairwise_distance", p=3.0),)),
+    Case(L.pairwise_distance, _pair_same_rows, {"eps": 0.0}, name="zero_distance", diff=("x1", "x2"), fd=False),
+    Case(L.cosine_similarity, _pair, {}, diff=("x1", "x2"), vmap=("x1", "x2"), dynamic=True,
+         peers=(_torch_pair_twin("cosine_similarity", dim=-1),
+                Peer("optax.cosine_similarity", "jax",
+                     lambda x1, x2: P.optax().cosine_similarity(x1, x2, epsilon=1e-16),
+                     rtol=1e-12, requires="optax"))),
+    Case(L.cosine_similarity, _pair_zero_rows, {}, name="zero_vectors", diff=("x1", "x2"), fd=False,
+         dtypes=F64_F32, peers=(_torch_pair_twin("cosine_similarity", dim=-1),)),
+    # pairs
+    Case(L.contrastive_loss, _pair_target, {"margin": 2.0}, diff=("x1", "x2"),
+         vmap=("x1", "x2", "target"), dynamic=True),
+    Case(L.contrastive_loss, _pair_target, {"margin": 2.0, "squared": False, "reduction": "none"},
+         name="unsquared", diff=("x1", "x2")),
+    Case(L.contrastive_loss, _pair_target, {"margin": 2.0, "squared": False}, name="unsquared_mean",
+         diff=("x1", "x2"), peers=(_hinge_embedding_peer(2.0),)),
+    Case(L.contrastive_loss, _pair_identical, {"reduction": "sum"}, name="zero_distance",
+         diff=("x1", "x2"), fd=False),
+    # triplets
+    Case(L.triplet_margin_loss, _triplet, {}, diff=("anchor", "positive", "negative"),
+         vmap=("anchor", "positive", "negative"), dynamic=True, peers=(_torch_triplet(),)),
+    Case(L.triplet_margin_loss, _triplet, {"margin": 0.5, "swap": True, "reduction": "none"}, name="swap",
+         diff=("anchor", "positive", "negative"), peers=(_torch_triplet(margin=0.5, swap=True, reduction="none"),)),
+    Case(L.triplet_margin_loss, _triplet, {"p": 1.0, "reduction": "sum"}, name="p1",
+         diff=("anchor", "positive", "negative"), peers=(_torch_triplet(p=1.0, reduction="sum"),)),
+    Case(L.triplet_margin_loss, _triplet, {"eps": 0.0, "reduction": "none"}, name="optax_eps0",
+         diff=("anchor", "positive", "negative"),
+         peers=(Peer("optax.losses.triplet_margin_loss (eps=0)", "jax", _optax_triplet_eps0, requires="optax"),)),
+    Case(L.triplet_margin_loss, _triplet_kink, {"p": 1.0, "eps": 0.0, "reduction": "sum"}, name="kink",
+         diff=("anchor", "positive", "negative"), fd=False,
+         peers=(_torch_triplet(p=1.0, eps=0.0, reduction="sum"),)),
+    Case(L.triplet_margin_loss, _triplet_swap_tie, {"p": 1.0, "eps": 0.0, "margin": 5.0, "swap": True},
+         name="swap_tie", diff=("anchor", "positive", "negative"), fd=False,
+         peers=(_torch_triplet(p=1.0, eps=0.0, margin=5.0, swap=True),)),
+    Case(L.triplet_margin_loss, _triplet_zero_distance, {"eps": 0.0}, name="zero_distance",
+         diff=("anchor", "positive", "negative"), fd=False),
+    Case(L.triplet_margin_with_distance_loss, _triplet, {}, diff=("anchor", "positive", "negative"),
+         vmap=("anchor", "positive", "negative"), dynamic=True,
+         peers=(Peer("torch.nn.functional.triplet_margin_with_distance_loss", "torch",
+                     lambda anchor, positive, negative: P.F().triplet_margin_with_distance_loss(
+                         anchor, positive, negative)),)),
+    Case(L.triplet_margin_with_distance_loss, _triplet,
+         {"distance_function": lambda x, y: 1.0 - L.cosine_similarity(x, y), "margin": 0.3, "swap": True},
+         name="cosine_swap", diff=("anchor", "positive", "negative"),
+         peers=(Peer("torch.nn.functional.triplet_margin_with_distance_loss (cosine)", "torch",
+                     lambda anchor, positive, negative: P.F().triplet_margin_with_distance_loss(
+                         anchor, positive, negative,
+                         distance_function=lambda x, y: 1.0 - P.F().cosine_similarity(x, y),
+                         margin=0.3, swap=True)),)),
+]
+
+# online mining (no per-sample vmap: the batch is the structure). batch-all and semi-hard
+# build N^3 tensors, so they are not run at the dynamic check's batch sizes up to 1024.
+for loss, n3 in [(L.batch_hard_triplet_loss, False), (L.batch_all_triplet_loss, True),
+                 (L.semi_hard_triplet_loss, True)]:
+    CASES += [
+        Case(loss, _mining, {}, diff=("embeddings",), dynamic=not n3),
+        Case(loss, _mining, {"distance": "squared", "margin": 0.5, "reduction": "sum"}, name="squared",
+             diff=("embeddings",)),
+        Case(loss, _mining, {"distance": "cosine", "normalize": True, "margin": 0.2, "average": "nonzero"},
+             name="cosine_nonzero", diff=("embeddings",)),
+        Case(loss, _mining, {"normalize": True, "reduction": "none"}, name="none", diff=("embeddings",)),
+        Case(loss, _mining_one_class, {}, name="no_negatives", diff=("embeddings",), fd=False),
+        Case(loss, _mining_all_distinct, {}, name="no_positives", diff=("embeddings",), fd=False),
+        Case(loss, _mining_identical, {}, name="identical", diff=("embeddings",), fd=False),
+        Case(loss, _mining_duplicates, {"reduction": "sum"}, name="zero_distances", diff=("embeddings",),
+             fd=False),
+    ]
+CASES += [
+    Case(L.batch_hard_triplet_loss, _mining, {"soft_margin": True}, name="soft_margin", diff=("embeddings",)),
+    Case(L.semi_hard_triplet_loss, _mining, {"negatives": "all", "normalize": True, "margin": 0.5,
+                                             "average": "nonzero"}, name="pml_semihard", diff=("embeddings",)),
+    Case(L.semi_hard_triplet_loss, _mining, {"negatives": "all", "reduction": "none"}, name="all_none",
+         diff=("embeddings",)),
+]
+
+# self-supervised
+CASES += [
+    Case(L.info_nce_loss, _nce, {}, diff=("query", "positive_key"), dynamic=True,
+         peers=(_torch_info_nce(0.1, "unpaired"),)),
+    Case(L.info_nce_loss, _nce_unpaired, {"temperature": 0.2}, name="unpaired",
+         diff=("query", "positive_key", "negative_keys"), dynamic=True,
+         peers=(_torch_info_nce(0.2, "unpaired"),)),
+    Case(L.info_nce_loss, _nce_paired, {"temperature": 0.2, "negative_mode": "paired"}, name="paired",
+         diff=("query", "positive_key", "negative_keys"), vmap=None,
+         peers=(_torch_info_nce(0.2, "paired"),)),
+    Case(L.info_nce_loss, _nce_unpaired, {"normalize": False, "temperature": 2.0, "reduction": "none"},
+         name="dot_none", diff=("query", "positive_key", "negative_keys")),
+    Case(L.info_nce_loss, _nce_zero, {}, name="zero_vectors", diff=("query", "positive_key", "negative_keys"),
+         fd=False, dtypes=F64_F32),
+    Case(L.nt_xent_loss, _views, {}, diff=("z1", "z2"), dynamic=True, peers=(_optax_ntxent(0.5),)),
+    Case(L.nt_xent_loss, _views, {"temperature": 0.1, "directions": "sum", "reduction": "none"},
+         name="sum_none", diff=("z1", "z2")),
+    Case(L.nt_xent_loss, _views, {"temperature": 0.01}, name="temperature_0.01", diff=("z1", "z2"),
+         tol=4096.0, peers=(_optax_ntxent(0.01),)),
+    Case(L.nt_xent_loss, _views_identical, {"temperature": 0.01}, name="identical_views", diff=("z1", "z2"),
+         fd=False, dtypes=F64_F32, tol=4096.0),
+    Case(L.nt_xent_loss, _views_large, {"temperature": 0.05}, name="large_1e4", diff=("z1", "z2"),
+         dtypes=F64_F32, tol=4096.0),
+    Case(L.supervised_contrastive_loss, _mining, {}, diff=("embeddings",), dynamic=True),
+    Case(L.supervised_contrastive_loss, _mining, {"temperature": 0.07, "base_temperature": 0.07,
+                                                  "normalize": False, "reduction": "none"},
+         name="reference_none", diff=("embeddings",)),
+    Case(L.supervised_contrastive_loss, _mining_all_distinct, {}, name="no_positives", diff=("embeddings",),
+         fd=False),
+    Case(L.supervised_contrastive_loss, _mining_duplicates, {"temperature": 0.05}, name="duplicates",
+         diff=("embeddings",), fd=False, dtypes=F64_F32, tol=1024.0),
+    Case(L.clip_loss, _clip, {}, diff=("image_embeddings", "text_embeddings", "logit_scale"), dynamic=True,
+         peers=(_torch_clip(),)),
+    Case(L.clip_loss, _clip, {"normalize": False, "reduction": "sum"}, name="unnormalized",
+         diff=("image_embeddings", "text_embeddings", "logit_scale")),
+    Case(L.clip_loss, _clip_identical, {"reduction": "none"}, name="identical_scale100",
+         diff=("image_embeddings", "text_embeddings", "logit_scale"), fd=False, dtypes=F64_F32, tol=1024.0),
+    Case(L.barlow_twins_loss, _views, {}, diff=("z1", "z2"), dynamic=True, peers=(_torch_barlow(0.0051),)),
+    Case(L.barlow_twins_loss, _views, {"lambda_": 0.005, "eps": 0.0, "correction": 1, "reduction": "none"},
+         name="unbiased_none", diff=("z1", "z2")),
+    Case(L.barlow_twins_loss, _barlow_constant, {"eps": 0.0}, name="constant_feature", diff=("z1", "z2"),
+         fd=False),
+    Case(L.barlow_twins_loss, _views_identical, {"lambda_": 0.1}, name="identical_views", diff=("z1", "z2")),
+]
