@@ -132,7 +132,7 @@ def _ndim(x, n, name, what):
 
 def _positive(value, name):
     check.real_number(value, name, low=0, low_open=True)
-    if math.isinf(value):
+    if value in (math.inf, -math.inf):
         raise ValueError(f"{name} must be finite, got {value!r}")
 
 
@@ -226,8 +226,8 @@ def pairwise_distance(x1, x2, *, p=2.0, eps=1e-6, keepdim=False):
     .. math:: d_i = \Big(\sum_k |x_{1,ik} - x_{2,ik} + \varepsilon|^p\Big)^{1/p}
 
     The norm is taken over the last axis; ``x1`` and ``x2`` broadcast against each other.
-    With ``eps=0`` the distance of identical rows is exactly 0 with a zero gradient (torch
-    returns a NaN gradient there); the default ``eps=1e-6`` is torch's bias.
+    With ``eps=0`` the distance of identical rows is exactly 0 with a zero gradient (the
+    double-``where`` square root); the default ``eps=1e-6`` is torch's bias.
 
     Args:
         x1, x2: floating arrays ``(..., D)`` broadcastable against each other.
@@ -772,7 +772,8 @@ def supervised_contrastive_loss(embeddings, labels, *, temperature=0.1, base_tem
     (``tau / tau_b = 1`` unless ``base_temperature`` is given). Anchors without positives
     have no loss: ``"mean"`` averages over the anchors with at least one positive and is 0
     (zero gradient) when there are none. Multi-view batches ``(B, V, D)``: pass
-    ``features.reshape(B * V, D)`` with the labels repeated ``V`` times.
+    ``features.reshape(B * V, D)`` with each label repeated ``V`` times in a row
+    (``repeat(labels, V)``).
 
     Args:
         embeddings: ``(N, D)`` floating.
@@ -855,6 +856,9 @@ def clip_loss(image_embeddings, text_embeddings, logit_scale=1 / 0.07, *, normal
     normalised features = ``clip_loss(i, t, logit_scale, normalize=False)`` (or
     ``normalize=True`` on raw features); Hugging Face ``CLIPModel`` loss likewise.
     """
+    is_number = isinstance(logit_scale, (int, float)) and not isinstance(logit_scale, bool)
+    if not is_number and not (hasattr(logit_scale, "shape") and hasattr(logit_scale, "dtype")):
+        raise TypeError(f"logit_scale must be a positive number or a 0-d floating array, got {logit_scale!r}")
     xp = namespace(image_embeddings, text_embeddings, logit_scale)
     check.reduction(reduction)
     if not isinstance(normalize, bool):
@@ -863,16 +867,14 @@ def clip_loss(image_embeddings, text_embeddings, logit_scale=1 / 0.07, *, normal
     check.same_shape(image_embeddings, text_embeddings, "image_embeddings", "text_embeddings")
     check.floating(xp, text_embeddings, "text_embeddings")
     scale_arr = None
-    if isinstance(logit_scale, (int, float)) and not isinstance(logit_scale, bool):
+    if is_number:
         _positive(logit_scale, "logit_scale")
-    elif hasattr(logit_scale, "shape") and hasattr(logit_scale, "dtype"):
+    else:
         if logit_scale.ndim != 0:
             raise ValueError(f"logit_scale must be a scalar (0-d array), got shape {tuple(logit_scale.shape)}")
         check.floating(xp, logit_scale, "logit_scale")
         check.values_in(xp, logit_scale, "logit_scale", 0, math.inf, what="positive scales")
         scale_arr = logit_scale
-    else:
-        raise TypeError(f"logit_scale must be a positive number or a 0-d floating array, got {logit_scale!r}")
     _, out_dtype, (a, b, s) = float_args(xp, image_embeddings, text_embeddings, scale_arr,
                                          names=("image_embeddings",))
     if s is None:

@@ -1,0 +1,988 @@
+"""Metric-learning and self-supervised losses: literature formulas, peers, documented
+differences and errors. Peer formulas are written here independently in float64 NumPy (or
+run through torch / optax on the same inputs)."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import losses as L
+
+RNG = np.random.default_rng(1234)
+
+
+def _rng(seed=0):
+    return np.random.default_rng(seed)
+
+
+def _torch():
+    return pytest.importorskip("torch")
+
+
+def _jax():
+    jax = pytest.importorskip("jax")
+    return jax, jax.numpy
+
+
+def _t(x, grad=False):
+    torch = _torch()
+    return torch.tensor(np.asarray(x), dtype=torch.float64, requires_grad=grad)
+
+
+def _close(a, b, rtol=1e-12, atol=1e-12):
+    np.testing.assert_allclose(np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64),
+                               rtol=rtol, atol=atol)
+
+
+# --------------------------------------------------------------- NumPy reference formulas ----
+def np_normalize(x, eps=1e-12):
+    n = np.sqrt((x * x).sum(-1, keepdims=True))
+    return x / np.maximum(n, eps)
+
+
+def np_dist(e, distance="euclidean"):
+    if distance == "cosine":
+        en = np_normalize(e)
+        return 1 - en @ en.T
+    s = ((e[:, None, :] - e[None, :, :]) ** 2).sum(-1)
+    return s if distance == "squared" else np.sqrt(s)
+
+
+def np_average(values, average="valid"):
+    v = np.array(values, dtype=np.float64)
+    if average == "nonzero":
+        v = v[v > 0]
+    return float(v.mean()) if v.size else 0.0
+
+
+def np_ce(logits, target):
+    """Mean softmax cross-entropy with integer targets (float64, max-shifted)."""
+    m = logits.max(1, keepdims=True)
+    lse = np.log(np.exp(logits - m).sum(1)) + m[:, 0]
+    return float(np.mean(lse - logits[np.arange(len(target)), target]))
+
+
+def _labels_with_positives(n=9, k=3, seed=0):
+    return _rng(seed).permutation(np.arange(n) % k)
+
+
+# ------------------------------------------------------------------------------ helpers ----
+@pytest.mark.parametrize("p", [1.0, 1.5, 2.0, 3.0])
+@pytest.mark.parametrize("keepdim", [False, True])
+def test_pairwise_distance_matches_torch(p, keepdim):
+    torch = _torch()
+    x1, x2 = _rng(1).normal(size=(2, 6, 4))
+    a, b = _t(x1, True), _t(x2, True)
+    want = torch.nn.functional.pairwise_distance(a, b, p=p, eps=1e-6, keepdim=keepdim)
+    ga, gb = torch.autograd.grad(want.sum(), (a, b))
+    a2, b2 = _t(x1, True), _t(x2, True)
+    got = L.pairwise_distance(a2, b2, p=p, keepdim=keepdim)
+    ha, hb = torch.autograd.grad(got.sum(), (a2, b2))
+    assert got.shape == want.shape
+    _close(got.detach(), want.detach())
+    _close(ha, ga)
+    _close(hb, gb)
+
+
+def test_pairwise_distance_broadcasts_and_numpy_formula():
+    x1 = _rng(2).normal(size=(5, 3))
+    x2 = _rng(3).normal(size=(3,))
+    got = L.pairwise_distance(x1, x2, p=3.0, eps=0.0)
+    _close(got, (np.abs(x1 - x2) ** 3).sum(-1) ** (1 / 3))
+
+
+def test_pairwise_distance_zero_distance_eps0_finite_gradient():
+    """Zero distance with eps=0: value 0 and gradient 0 (as torch's masked norm gradient)."""
+    torch = _torch()
+    x = _rng(4).normal(size=(3, 4))
+    a, b = _t(x, True), _t(x, True)
+    got = L.pairwise_distance(a, b, eps=0.0)
+    ga, gb = torch.autograd.grad(got.sum(), (a, b))
+    _close(got.detach(), np.zeros(3))
+    _close(ga, np.zeros((3, 4)))
+    _close(gb, np.zeros((3, 4)))
+    a, b = _t(x, True), _t(x, True)
+    theirs = torch.nn.functional.pairwise_distance(a, b, eps=0.0)
+    tg, _ = torch.autograd.grad(theirs.sum(), (a, b))
+    _close(ga, tg)
+
+
+def test_cosine_similarity_matches_torch_and_formula():
+    torch = _torch()
+    x1, x2 = _rng(5).normal(size=(2, 6, 4))
+    a, b = _t(x1, True), _t(x2, True)
+    want = torch.nn.functional.cosine_similarity(a, b, dim=-1)
+    ga, gb = torch.autograd.grad(want.sum(), (a, b))
+    a2, b2 = _t(x1, True), _t(x2, True)
+    got = L.cosine_similarity(a2, b2)
+    ha, hb = torch.autograd.grad(got.sum(), (a2, b2))
+    _close(got.detach(), want.detach())
+    _close(ha, ga)
+    _close(hb, gb)
+    _close(L.cosine_similarity(x1, x2),
+           (x1 * x2).sum(-1) / np.linalg.norm(x1, axis=-1) / np.linalg.norm(x2, axis=-1))
+    _close(L.cosine_similarity(x1.T, x2.T, axis=0), L.cosine_similarity(x1, x2))
+
+
+def test_cosine_similarity_zero_vector_value_and_gradient_equal_torch():
+    torch = _torch()
+    x1, x2 = _rng(6).normal(size=(2, 3, 4))
+    x1[0] = 0.0
+    x2[1] = 0.0
+    a, b = _t(x1, True), _t(x2, True)
+    want = torch.nn.functional.cosine_similarity(a, b, dim=-1)
+    ga, gb = torch.autograd.grad(want.sum(), (a, b))
+    a2, b2 = _t(x1, True), _t(x2, True)
+    got = L.cosine_similarity(a2, b2)
+    ha, hb = torch.autograd.grad(got.sum(), (a2, b2))
+    assert got[0].item() == 0.0 and got[1].item() == 0.0
+    assert torch.isfinite(ha).all() and torch.isfinite(hb).all()
+    _close(got.detach(), want.detach())
+    _close(ha, ga, rtol=1e-12, atol=1e-4)  # magnitudes ~1e8 at the zero vector
+    _close(hb, gb, rtol=1e-12, atol=1e-4)
+
+
+def test_cosine_similarity_tiny_norm_gradient_difference_from_torch():
+    """docs/differences.md: for 0 < ||x|| < eps our clamped norm is a constant for the
+    gradient (as F.normalize); torch's cosine_similarity differentiates the unclamped norm."""
+    torch = _torch()
+    x1 = np.array([[1e-9, 0.0, 0.0]])
+    x2 = np.array([[1.0, 2.0, 3.0]])
+    a = _t(x1, True)
+    got = L.cosine_similarity(a, _t(x2))
+    (g,) = torch.autograd.grad(got.sum(), (a,))
+    _close(g, x2 / (1e-8 * np.linalg.norm(x2)), rtol=1e-12)
+    a = _t(x1, True)
+    (tg,) = torch.autograd.grad(torch.nn.functional.cosine_similarity(a, _t(x2)).sum(), (a,))
+    _close(got.detach(), torch.nn.functional.cosine_similarity(_t(x1), _t(x2)))
+    assert not np.allclose(g.numpy()[0, 0], tg.numpy()[0, 0], rtol=1e-3)
+
+
+def test_cosine_similarity_default_axis_difference_from_torch():
+    """docs/differences.md: our default axis is -1, torch's dim=1 (same for 2-D inputs)."""
+    torch = _torch()
+    x1, x2 = _rng(7).normal(size=(2, 2, 3, 4))
+    theirs = torch.nn.functional.cosine_similarity(_t(x1), _t(x2))  # dim=1
+    assert tuple(theirs.shape) == (2, 4)
+    assert L.cosine_similarity(x1, x2).shape == (2, 3)
+    _close(L.cosine_similarity(x1, x2, axis=1), theirs)
+
+
+def test_cosine_similarity_optax_value():
+    pytest.importorskip("optax")
+    import optax
+
+    _, jnp = _jax()
+    x1, x2 = _rng(8).normal(size=(2, 5, 3))
+    _close(L.cosine_similarity(jnp.asarray(x1), jnp.asarray(x2)),
+           optax.cosine_similarity(jnp.asarray(x1), jnp.asarray(x2), epsilon=1e-16))
+
+
+# ------------------------------------------------------------------------- contrastive ----
+def _pairs(seed=9, n=8):
+    x1, x2 = _rng(seed).normal(size=(2, n, 4)) * 0.6
+    y = (np.arange(n) % 2).astype(np.float64)
+    return x1, x2, y
+
+
+@pytest.mark.parametrize("squared", [True, False])
+def test_contrastive_loss_hadsell_formula(squared):
+    x1, x2, y = _pairs()
+    d = np.linalg.norm(x1 - x2, axis=-1)
+    m = 1.3
+    if squared:
+        want = 0.5 * (y * d**2 + (1 - y) * np.maximum(m - d, 0) ** 2)
+    else:
+        want = 0.5 * (y * d + (1 - y) * np.maximum(m - d, 0))
+    _close(L.contrastive_loss(x1, x2, y, margin=m, squared=squared, reduction="none"), want)
+    _close(L.contrastive_loss(x1, x2, y, margin=m, squared=squared), want.mean())
+    _close(L.contrastive_loss(x1, x2, y.astype(np.int64), margin=m, squared=squared, reduction="sum"),
+           want.sum())
+
+
+def test_contrastive_loss_tf_addons_setting():
+    # tfa.losses.contrastive_loss(y, D, margin): mean(y D^2 + (1 - y) max(m - D, 0)^2)
+    x1, x2, y = _pairs(10)
+    d = np.linalg.norm(x1 - x2, axis=-1)
+    tfa = np.mean(y * d**2 + (1 - y) * np.maximum(1.0 - d, 0) ** 2)
+    _close(2 * L.contrastive_loss(x1, x2, y, margin=1.0), tfa)
+
+
+def test_contrastive_loss_pml_setting():
+    # pml ContrastiveLoss(pos_margin=0, neg_margin=m), MeanReducer on explicit pairs
+    x1, x2, y = _pairs(11)
+    d = np.linalg.norm(x1 - x2, axis=-1)
+    pml = np.mean(np.where(y == 1, np.maximum(d - 0.0, 0), np.maximum(0.8 - d, 0)))
+    _close(2 * L.contrastive_loss(x1, x2, y, margin=0.8, squared=False), pml)
+
+
+def test_contrastive_loss_hinge_embedding_setting():
+    torch = _torch()
+    x1, x2, y = _pairs(12)
+    a, b = _t(x1, True), _t(x2, True)
+    want = torch.nn.functional.hinge_embedding_loss(torch.linalg.vector_norm(a - b, dim=-1), _t(2 * y - 1), margin=1.1)
+    ga, gb = torch.autograd.grad(want, (a, b))
+    a2, b2 = _t(x1, True), _t(x2, True)
+    got = 2 * L.contrastive_loss(a2, b2, _t(y), margin=1.1, squared=False)
+    ha, hb = torch.autograd.grad(got, (a2, b2))
+    _close(got.detach(), want.detach())
+    _close(ha, ga)
+    _close(hb, gb)
+
+
+def test_contrastive_loss_zero_distance_finite_gradient():
+    torch = _torch()
+    x = _rng(13).normal(size=(4, 3))
+    y = np.array([1.0, 0.0, 1.0, 0.0])
+    a, b = _t(x, True), _t(x, True)
+    out = L.contrastive_loss(a, b, _t(y), margin=2.0, reduction="none")
+    ga, gb = torch.autograd.grad(out.sum(), (a, b))
+    _close(out.detach(), 0.5 * (1 - y) * 4.0)
+    _close(ga, np.zeros_like(x))
+    _close(gb, np.zeros_like(x))
+
+
+# ----------------------------------------------------------------------------- triplet ----
+def _triplets(seed=14, n=7, d=4):
+    return _rng(seed).normal(size=(3, n, d))
+
+
+@pytest.mark.parametrize("kw", [
+    {}, {"margin": 0.3}, {"p": 1.0}, {"p": 3.0, "eps": 1e-3}, {"swap": True}, {"swap": True, "p": 1.5},
+    {"reduction": "none"}, {"reduction": "sum", "margin": 2.0}, {"eps": 0.0},
+])
+def test_triplet_margin_loss_matches_torch(kw):
+    torch = _torch()
+    arrays = _triplets()
+    ts = [_t(x, True) for x in arrays]
+    want = torch.nn.functional.triplet_margin_loss(*ts, **kw)
+    g_want = torch.autograd.grad(want.sum(), ts)
+    ours = [_t(x, True) for x in arrays]
+    got = L.triplet_margin_loss(*ours, **kw)
+    g_got = torch.autograd.grad(got.sum(), ours)
+    assert got.shape == want.shape
+    _close(got.detach(), want.detach())
+    for a, b in zip(g_got, g_want):
+        _close(a, b)
+
+
+def test_triplet_margin_loss_1d_inputs_match_torch():
+    torch = _torch()
+    a, p, n = _triplets(15, n=1)[:, 0]
+    want = torch.nn.functional.triplet_margin_loss(_t(a), _t(p), _t(n), margin=3.0)
+    _close(L.triplet_margin_loss(a, p, n, margin=3.0), want)
+
+
+def test_triplet_margin_loss_kink_and_swap_tie_gradients_equal_torch():
+    """Torch's subgradients: 1 at the hinge's kink (clamp_min), 1/2-1/2 at a swap tie."""
+    torch = _torch()
+    a = np.array([[0.0, 0.0, 0.0]])
+    p = np.array([[1.0, 1.0, 0.0]])  # d_ap = 2 (p=1)
+    n = np.array([[0.0, 0.0, 3.0]])  # d_an = 3 = d_pn? no: d_pn = 1 + 1 + 3 = 5
+    for arrays, kw in [((a, p, n), {"margin": 1.0}),  # 1 + 2 - 3 == 0: kink
+                       ((np.array([[1.0, 2.0]]), np.array([[2.0, 1.0]]), np.array([[0.0, 0.0]])),
+                        {"margin": 5.0, "swap": True})]:  # d_an == d_pn == 3: tie
+        ts = [_t(x, True) for x in arrays]
+        want = torch.nn.functional.triplet_margin_loss(*ts, p=1.0, eps=0.0, **kw)
+        g_want = torch.autograd.grad(want, ts)
+        ours = [_t(x, True) for x in arrays]
+        got = L.triplet_margin_loss(*ours, p=1.0, eps=0.0, **kw)
+        g_got = torch.autograd.grad(got, ours)
+        _close(got.detach(), want.detach())
+        for x, y in zip(g_got, g_want):
+            _close(x, y)
+    # at the kink the gradient passes (torch's clamp_min): d/d negative = -sign(n - a) != 0
+    assert np.abs(g_got[2].numpy()).sum() > 0
+
+
+def test_triplet_margin_loss_optax_p2_eps0():
+    pytest.importorskip("optax")
+    import optax
+
+    _, jnp = _jax()
+    a, p, n = (jnp.asarray(x) for x in _triplets(16))
+    want = optax.losses.triplet_margin_loss(a, p, n, norm_degree=2, margin=1.0, eps=0.0)
+    _close(L.triplet_margin_loss(a, p, n, eps=0.0, reduction="none"), want)
+
+
+def test_triplet_margin_loss_optax_p1_has_no_abs_ours_is_l1():
+    """docs/differences.md: optax's norm_degree=1 sums signed differences; ours is the L1 norm."""
+    pytest.importorskip("optax")
+    import optax
+
+    _, jnp = _jax()
+    a, p, n = _triplets(17)
+    want = np.maximum(np.abs(a - p).sum(-1) - np.abs(a - n).sum(-1) + 1.0, 0)
+    _close(L.triplet_margin_loss(a, p, n, p=1.0, eps=0.0, reduction="none"), want)
+    theirs = np.asarray(optax.losses.triplet_margin_loss(jnp.asarray(a), jnp.asarray(p), jnp.asarray(n),
+                                                         norm_degree=1, eps=0.0))
+    assert not np.allclose(theirs, want)
+    _close(theirs, np.maximum((a - p).sum(-1) - (a - n).sum(-1) + 1.0, 0))
+
+
+def test_triplet_margin_loss_optax_eps_placement_differs():
+    """docs/differences.md: optax adds eps inside the root, torch and we add it to the differences."""
+    pytest.importorskip("optax")
+    import optax
+
+    _, jnp = _jax()
+    a, p, n = _triplets(18)
+    ours = L.triplet_margin_loss(a, p, n, eps=1e-2, reduction="none")
+    _close(ours, np.maximum(np.linalg.norm(a - p + 1e-2, axis=-1) - np.linalg.norm(a - n + 1e-2, axis=-1) + 1, 0))
+    theirs = optax.losses.triplet_margin_loss(jnp.asarray(a), jnp.asarray(p), jnp.asarray(n), eps=1e-2)
+    assert not np.allclose(np.asarray(theirs), ours, rtol=1e-6)
+
+
+def test_triplet_margin_loss_zero_distance_eps0_finite_gradient():
+    torch = _torch()
+    a, _, n = _triplets(19)
+    ts = [_t(a, True), _t(a.copy(), True), _t(n, True)]
+    out = L.triplet_margin_loss(*ts, eps=0.0, margin=10.0)
+    grads = torch.autograd.grad(out, ts)
+    assert all(torch.isfinite(g).all() for g in grads)
+    _close(out.detach(), np.mean(10.0 - np.linalg.norm(a - n, axis=-1)))
+
+
+@pytest.mark.parametrize("cosine", [False, True])
+@pytest.mark.parametrize("swap", [False, True])
+def test_triplet_margin_with_distance_loss_matches_torch(cosine, swap):
+    torch = _torch()
+    F = torch.nn.functional
+    arrays = _triplets(20)
+    ts = [_t(x, True) for x in arrays]
+    kw = {"swap": swap, "margin": 0.4}
+    tdist = (lambda x, y: 1 - F.cosine_similarity(x, y)) if cosine else None
+    odist = (lambda x, y: 1 - L.cosine_similarity(x, y)) if cosine else None
+    want = F.triplet_margin_with_distance_loss(*ts, distance_function=tdist, **kw)
+    g_want = torch.autograd.grad(want, ts)
+    ours = [_t(x, True) for x in arrays]
+    got = L.triplet_margin_with_distance_loss(*ours, distance_function=odist, **kw)
+    g_got = torch.autograd.grad(got, ours)
+    _close(got.detach(), want.detach())
+    for x, y in zip(g_got, g_want):
+        _close(x, y)
+
+
+# ------------------------------------------------------------------------------ mining ----
+def ref_batch_hard(e, y, margin=1.0, distance="euclidean", normalize=False, soft=False, average="valid"):
+    e = np_normalize(e) if normalize else e
+    d = np_dist(e, distance)
+    out = []
+    for a in range(len(y)):
+        pos = [j for j in range(len(y)) if y[j] == y[a] and j != a]
+        neg = [k for k in range(len(y)) if y[k] != y[a]]
+        if not pos or not neg:
+            continue
+        dap, dan = max(d[a, j] for j in pos), min(d[a, k] for k in neg)
+        out.append(np.log1p(np.exp(dap - dan)) if soft else max(0.0, margin + dap - dan))
+    return np_average(out, average)
+
+
+def ref_batch_all(e, y, margin=1.0, distance="euclidean", normalize=False, average="valid"):
+    e = np_normalize(e) if normalize else e
+    d = np_dist(e, distance)
+    n = len(y)
+    out = [max(0.0, margin + d[a, p] - d[a, k]) for a in range(n) for p in range(n) for k in range(n)
+           if p != a and y[p] == y[a] and y[k] != y[a]]
+    return np_average(out, average)
+
+
+def ref_semi_hard(e, y, margin=1.0, distance="euclidean", normalize=False):
+    e = np_normalize(e) if normalize else e
+    d = np_dist(e, distance)
+    n = len(y)
+    out = []
+    for a in range(n):
+        neg = [k for k in range(n) if y[k] != y[a]]
+        for p in range(n):
+            if p == a or y[p] != y[a] or not neg:
+                continue
+            farther = [d[a, k] for k in neg if d[a, k] > d[a, p]]
+            dn = min(farther) if farther else max(d[a, k] for k in neg)
+            out.append(max(0.0, margin + d[a, p] - dn))
+    return np_average(out)
+
+
+def ref_pml_semihard(e, y, margin):
+    # TripletMarginMiner(margin, "semihard") + TripletMarginLoss(margin), LpDistance(normalize), AvgNonZero
+    d = np_dist(np_normalize(e))
+    n = len(y)
+    out = [margin + d[a, p] - d[a, k] for a in range(n) for p in range(n) for k in range(n)
+           if p != a and y[p] == y[a] and y[k] != y[a] and 0 < d[a, k] - d[a, p] <= margin]
+    return np_average(out, "nonzero")
+
+
+# TF-Addons, transcribed: masked max/min, semi-hard and hard losses (exact distances)
+def _tfa_masked_maximum(data, mask):
+    mins = data.min(1, keepdims=True)
+    return ((data - mins) * mask).max(1, keepdims=True) + mins
+
+
+def _tfa_masked_minimum(data, mask):
+    maxs = data.max(1, keepdims=True)
+    return ((data - maxs) * mask).min(1, keepdims=True) + maxs
+
+
+def tfa_triplet_semihard_loss(y, e, margin=1.0):
+    pdist = np_dist(e)
+    b = len(y)
+    adjacency = y[:, None] == y[None, :]
+    adjacency_not = ~adjacency
+    pdist_tile = np.tile(pdist, (b, 1))
+    mask = np.tile(adjacency_not, (b, 1)) & (pdist_tile > pdist.T.reshape(-1, 1))
+    mask_final = (mask.astype(float).sum(1, keepdims=True) > 0).reshape(b, b).T
+    neg_out = _tfa_masked_minimum(pdist_tile, mask.astype(float)).reshape(b, b).T
+    neg_in = np.tile(_tfa_masked_maximum(pdist, adjacency_not.astype(float)), (1, b))
+    semi = np.where(mask_final, neg_out, neg_in)
+    loss_mat = margin + pdist - semi
+    mask_pos = adjacency.astype(float) - np.eye(b)
+    return np.maximum(loss_mat * mask_pos, 0).sum() / mask_pos.sum()
+
+
+def tfa_triplet_hard_loss(y, e, margin=1.0, soft=False):
+    pdist = np_dist(e)
+    adjacency = y[:, None] == y[None, :]
+    hp = _tfa_masked_maximum(pdist, adjacency.astype(float) - np.eye(len(y)))
+    hn = _tfa_masked_minimum(pdist, (~adjacency).astype(float))
+    loss = np.log1p(np.exp(hp - hn)) if soft else np.maximum(hp - hn + margin, 0)
+    return loss.mean()
+
+
+_MINING_KW = [
+    {}, {"margin": 0.3}, {"distance": "squared"}, {"distance": "cosine", "margin": 0.2},
+    {"normalize": True, "margin": 0.1}, {"average": "nonzero", "margin": 0.5},
+]
+
+
+@pytest.mark.parametrize("kw", _MINING_KW)
+def test_batch_hard_triplet_loss_formula(kw):
+    e = _rng(21).normal(size=(9, 4))
+    y = _labels_with_positives()
+    want = ref_batch_hard(e, y, **kw)
+    _close(L.batch_hard_triplet_loss(e, y, **kw), want)
+    _close(L.batch_hard_triplet_loss(e, y, soft_margin=True), ref_batch_hard(e, y, soft=True))
+
+
+@pytest.mark.parametrize("kw", _MINING_KW)
+def test_batch_all_triplet_loss_formula(kw):
+    e = _rng(22).normal(size=(9, 4))
+    y = _labels_with_positives()
+    _close(L.batch_all_triplet_loss(e, y, **kw), ref_batch_all(e, y, **kw))
+
+
+@pytest.mark.parametrize("kw", [k for k in _MINING_KW if "average" not in k])
+def test_semi_hard_triplet_loss_formula(kw):
+    e = _rng(23).normal(size=(9, 4))
+    y = _labels_with_positives()
+    _close(L.semi_hard_triplet_loss(e, y, **kw), ref_semi_hard(e, y, **kw))
+
+
+def test_semi_hard_uses_fallback_farthest_negative():
+    # anchor 0, positive 1 far away: no negative is farther than the positive -> farthest negative
+    e = np.array([[0.0, 0.0], [10.0, 0.0], [1.0, 0.0], [0.0, 2.0]])
+    y = np.array([0, 0, 1, 1])
+    per_pair = L.semi_hard_triplet_loss(e, y, margin=1.0, reduction="none")
+    _close(per_pair[0, 1], 1.0 + 10.0 - 2.0)
+    _close(L.semi_hard_triplet_loss(e, y), ref_semi_hard(e, y))
+
+
+def test_tf_addons_semihard_setting():
+    e = _rng(24).normal(size=(10, 3))
+    y = _labels_with_positives(10, 3, seed=2)
+    for m in (1.0, 0.2):
+        _close(L.semi_hard_triplet_loss(e, y, margin=m), tfa_triplet_semihard_loss(y, e, margin=m))
+
+
+def test_tf_addons_hard_setting():
+    e = _rng(25).normal(size=(10, 3))
+    y = _labels_with_positives(10, 3, seed=3)
+    _close(L.batch_hard_triplet_loss(e, y, margin=0.7), tfa_triplet_hard_loss(y, e, margin=0.7))
+    _close(L.batch_hard_triplet_loss(e, y, soft_margin=True), tfa_triplet_hard_loss(y, e, soft=True))
+
+
+def test_tf_addons_hard_difference_anchor_without_positive():
+    """docs/differences.md: TF-Addons averages over all anchors (hardest positive distance 0
+    for an anchor without positives); we average over valid anchors."""
+    e = _rng(26).normal(size=(7, 3))
+    y = np.array([0, 0, 1, 1, 2, 2, 3])  # anchor 6 has no positive
+    ours = L.batch_hard_triplet_loss(e, y)
+    tfa = tfa_triplet_hard_loss(y, e)
+    d = np_dist(e)
+    lone = max(0.0, 1.0 - d[6, :6].min())
+    _close(tfa * 7, ours * 6 + lone)
+    assert not np.isclose(ours, tfa)
+
+
+def test_pml_batch_hard_setting():
+    e = _rng(27).normal(size=(9, 4))
+    y = _labels_with_positives()
+    got = L.batch_hard_triplet_loss(e, y, margin=0.05, normalize=True, average="nonzero")
+    _close(got, ref_batch_hard(e, y, margin=0.05, normalize=True, average="nonzero"))
+
+
+def test_pml_all_triplets_setting_and_hermans_ba_nonzero():
+    e = _rng(28).normal(size=(9, 4))
+    y = _labels_with_positives()
+    d = np_dist(np_normalize(e))
+    vals = [0.05 + d[a, p] - d[a, k] for a in range(9) for p in range(9) for k in range(9)
+            if p != a and y[p] == y[a] and y[k] != y[a]]
+    vals = [v for v in vals if v > 0]
+    _close(L.batch_all_triplet_loss(e, y, margin=0.05, normalize=True, average="nonzero"), np.mean(vals))
+
+
+def test_pml_semihard_setting():
+    e = _rng(29).normal(size=(12, 4))
+    y = _labels_with_positives(12, 3, seed=4)
+    for m in (0.2, 0.5):
+        got = L.semi_hard_triplet_loss(e, y, margin=m, normalize=True, negatives="all", average="nonzero")
+        _close(got, ref_pml_semihard(e, y, m))
+
+
+def test_mining_reduction_none_shapes_and_sums():
+    e = _rng(30).normal(size=(6, 3))
+    y = np.array([0, 0, 1, 1, 2, 2])
+    for f, shape in [(L.batch_hard_triplet_loss, (6,)), (L.batch_all_triplet_loss, (6, 6, 6)),
+                     (L.semi_hard_triplet_loss, (6, 6))]:
+        none = f(e, y, reduction="none")
+        assert none.shape == shape
+        _close(none.sum(), f(e, y, reduction="sum"))
+    all_none = L.semi_hard_triplet_loss(e, y, negatives="all", reduction="none")
+    assert all_none.shape == (6, 6, 6)
+
+
+@pytest.mark.parametrize("f", [L.batch_hard_triplet_loss, L.batch_all_triplet_loss,
+                               L.semi_hard_triplet_loss, L.supervised_contrastive_loss])
+@pytest.mark.parametrize("case", ["one_class", "all_distinct", "identical"])
+def test_mining_empty_masks_and_identical_inputs_finite(f, case):
+    torch = _torch()
+    e = _rng(31).normal(size=(6, 3))
+    y = np.array([0, 0, 1, 1, 2, 2])
+    if case == "one_class":
+        y = np.zeros(6, dtype=np.int64)
+    elif case == "all_distinct":
+        y = np.arange(6)
+    else:
+        e = np.tile(e[:1], (6, 1))
+    x = _t(e, True)
+    out = f(x, torch.tensor(y))
+    (g,) = torch.autograd.grad(out, (x,))
+    assert torch.isfinite(out) and torch.isfinite(g).all()
+    if case == "one_class" and f is L.supervised_contrastive_loss:
+        assert out.item() > 0  # SupCon needs positives only: every anchor has some
+    elif case != "identical":
+        assert out.item() == 0.0
+        _close(g, np.zeros_like(e))
+    elif f is not L.supervised_contrastive_loss:
+        assert out.item() == pytest.approx(1.0)  # all distances 0: loss = margin
+
+
+def test_mining_gradients_equal_torch_jax_and_jit():
+    torch = _torch()
+    jax, jnp = _jax()
+    e = _rng(32).normal(size=(9, 4))
+    y = _labels_with_positives()
+    for f, kw in [(L.batch_hard_triplet_loss, {}), (L.batch_all_triplet_loss, {"average": "nonzero"}),
+                  (L.semi_hard_triplet_loss, {"distance": "cosine"}),
+                  (L.semi_hard_triplet_loss, {"negatives": "all"})]:
+        x = _t(e, True)
+        (gt,) = torch.autograd.grad(f(x, torch.tensor(y), **kw), (x,))
+        gj = jax.grad(lambda z: f(z, jnp.asarray(y), **kw))(jnp.asarray(e))
+        _close(gt, gj)
+        _close(jax.jit(lambda z: f(z, jnp.asarray(y), **kw))(jnp.asarray(e)), f(e, y, **kw))
+
+
+# ------------------------------------------------------------------------------- InfoNCE ----
+def ref_info_nce(q, k, neg=None, t=0.1, mode="unpaired", normalize=True):
+    if normalize:
+        q, k = np_normalize(q), np_normalize(k)
+        neg = None if neg is None else np_normalize(neg)
+    if neg is None:
+        return np_ce(q @ k.T / t, np.arange(len(q)))
+    pos = (q * k).sum(-1, keepdims=True)
+    negl = q @ neg.T if mode == "unpaired" else np.einsum("nd,nmd->nm", q, neg)
+    return np_ce(np.concatenate([pos, negl], 1) / t, np.zeros(len(q), dtype=int))
+
+
+@pytest.mark.parametrize("kw", [{}, {"temperature": 0.5}, {"normalize": False, "temperature": 3.0}])
+@pytest.mark.parametrize("neg", [None, "unpaired", "paired"])
+def test_info_nce_loss_formula(kw, neg):
+    rng = _rng(33)
+    q, k = rng.normal(size=(2, 6, 5))
+    nk = None if neg is None else rng.normal(size=(4, 5) if neg == "unpaired" else (6, 4, 5))
+    mode = neg or "unpaired"
+    want = ref_info_nce(q, k, nk, kw.get("temperature", 0.1), mode, kw.get("normalize", True))
+    _close(L.info_nce_loss(q, k, nk, negative_mode=mode, **kw), want)
+
+
+def test_info_nce_moco_setting():
+    # MoCo: normalised q, k and queue; logits = [q.k, q.queue^T] / 0.07, label 0
+    rng = _rng(34)
+    q, k = np_normalize(rng.normal(size=(2, 5, 8)))
+    queue = np_normalize(rng.normal(size=(16, 8)))
+    logits = np.concatenate([(q * k).sum(-1, keepdims=True), q @ queue.T], 1) / 0.07
+    _close(L.info_nce_loss(q, k, queue, temperature=0.07), np_ce(logits, np.zeros(5, dtype=int)))
+
+
+def test_info_nce_matches_torch_formula_with_gradients():
+    torch = _torch()
+    F = torch.nn.functional
+    rng = _rng(35)
+    arrays = [rng.normal(size=(6, 5)), rng.normal(size=(6, 5)), rng.normal(size=(6, 3, 5))]
+    ts = [_t(x, True) for x in arrays]
+    q, k, nk = (F.normalize(x, dim=-1) for x in ts)
+    logits = torch.cat([(q * k).sum(-1, keepdim=True), (q.unsqueeze(1) @ nk.transpose(-2, -1)).squeeze(1)], 1)
+    want = F.cross_entropy(logits / 0.2, torch.zeros(6, dtype=torch.long))
+    gw = torch.autograd.grad(want, ts)
+    ours = [_t(x, True) for x in arrays]
+    got = L.info_nce_loss(*ours, temperature=0.2, negative_mode="paired")
+    gg = torch.autograd.grad(got, ours)
+    _close(got.detach(), want.detach())
+    for a, b in zip(gg, gw):
+        _close(a, b)
+
+
+# ------------------------------------------------------------------------------- NT-Xent ----
+def ref_nt_xent_paper(z1, z2, t):
+    z = np_normalize(np.concatenate([z1, z2]))
+    n2 = len(z)
+    s = z @ z.T / t
+    out = []
+    for i in range(n2):
+        j = (i + n2 // 2) % n2
+        others = [s[i, k] for k in range(n2) if k != i]
+        m = max(others)
+        out.append(-s[i, j] + m + np.log(np.sum(np.exp(np.array(others) - m))))
+    return np.mean(out)
+
+
+def ref_simclr_reference(z1, z2, t):
+    # SimCLR add_contrastive_loss: LARGE_NUM masking, CE of both directions, summed
+    h1, h2 = np_normalize(z1), np_normalize(z2)
+    n = len(h1)
+    large = 1e9
+    eye = np.eye(n)
+    aa = h1 @ h1.T / t - eye * large
+    bb = h2 @ h2.T / t - eye * large
+    ab = h1 @ h2.T / t
+    ba = h2 @ h1.T / t
+    labels = np.arange(n)
+    return np_ce(np.concatenate([ab, aa], 1), labels) + np_ce(np.concatenate([ba, bb], 1), labels)
+
+
+@pytest.mark.parametrize("t", [0.5, 0.1, 0.01])
+def test_nt_xent_paper_and_reference_settings(t):
+    z1, z2 = _rng(36).normal(size=(2, 6, 5))
+    _close(L.nt_xent_loss(z1, z2, temperature=t), ref_nt_xent_paper(z1, z2, t), rtol=1e-11)
+    _close(L.nt_xent_loss(z1, z2, temperature=t, directions="sum"), ref_simclr_reference(z1, z2, t), rtol=1e-11)
+    _close(L.nt_xent_loss(z1, z2, temperature=t, directions="sum"), 2 * L.nt_xent_loss(z1, z2, temperature=t))
+    none = L.nt_xent_loss(z1, z2, temperature=t, reduction="none")
+    assert none.shape == (6,)
+    _close(none.sum(), L.nt_xent_loss(z1, z2, temperature=t, reduction="sum"))
+
+
+def test_nt_xent_lightly_setting():
+    # lightly NTXentLoss (no memory bank): CE over the 2N rows with the diagonal removed, mean
+    z1, z2 = _rng(37).normal(size=(2, 5, 4))
+    a, b = np_normalize(z1), np_normalize(z2)
+    n = len(a)
+    l00, l01, l10, l11 = (x @ y.T / 0.3 for x, y in [(a, a), (a, b), (b, a), (b, b)])
+    keep = ~np.eye(n, dtype=bool)
+    l00, l11 = l00[keep].reshape(n, n - 1), l11[keep].reshape(n, n - 1)
+    logits = np.concatenate([np.concatenate([l01, l00], 1), np.concatenate([l10, l11], 1)], 0)
+    _close(L.nt_xent_loss(z1, z2, temperature=0.3), np_ce(logits, np.tile(np.arange(n), 2)))
+
+
+def test_nt_xent_optax_setting():
+    pytest.importorskip("optax")
+    import optax
+
+    _, jnp = _jax()
+    z1, z2 = _rng(38).normal(size=(2, 6, 5))
+    labels = jnp.concatenate([jnp.arange(6), jnp.arange(6)])
+    want = optax.losses.ntxent(jnp.asarray(np.concatenate([z1, z2])), labels, 0.2)
+    _close(L.nt_xent_loss(z1, z2, temperature=0.2), want, rtol=1e-9)
+
+
+def test_nt_xent_float32_temperature_0_01_no_overflow():
+    torch = _torch()
+    z1, z2 = _rng(39).normal(size=(2, 8, 6))
+    z2 = z1 + 0.01 * z2  # confident positives: logits up to 1/0.01 = 100 (exp overflows float32)
+    a = torch.tensor(z1, dtype=torch.float32, requires_grad=True)
+    b = torch.tensor(z2, dtype=torch.float32, requires_grad=True)
+    out = L.nt_xent_loss(a, b, temperature=0.01)
+    ga, gb = torch.autograd.grad(out, (a, b))
+    assert out.dtype == torch.float32
+    assert torch.isfinite(out) and torch.isfinite(ga).all() and torch.isfinite(gb).all()
+    _close(out.item(), ref_nt_xent_paper(z1, z2, 0.01), rtol=1e-4, atol=1e-5)
+
+
+def test_nt_xent_zero_vector_and_identical_views_finite():
+    torch = _torch()
+    z = _rng(40).normal(size=(5, 4))
+    z[0] = 0.0
+    a, b = _t(z, True), _t(z.copy(), True)
+    out = L.nt_xent_loss(a, b, temperature=0.05)
+    ga, gb = torch.autograd.grad(out, (a, b))
+    assert torch.isfinite(out) and torch.isfinite(ga).all() and torch.isfinite(gb).all()
+    _close(out.detach(), ref_nt_xent_paper(z, z, 0.05))
+
+
+# -------------------------------------------------------------------------------- SupCon ----
+def ref_supcon_reference(features, labels, temperature=0.07, base_temperature=0.07):
+    """HobbitLong/SupContrast SupConLoss (contrast_mode='all'), features (B, V, D)."""
+    b, v, _ = features.shape
+    contrast = np.concatenate([features[:, i] for i in range(v)], 0)
+    mask = (labels[:, None] == labels[None, :]).astype(float)
+    mask = np.tile(mask, (v, v))
+    adc = contrast @ contrast.T / temperature
+    logits = adc - adc.max(1, keepdims=True)
+    logits_mask = 1 - np.eye(b * v)
+    mask = mask * logits_mask
+    exp_logits = np.exp(logits) * logits_mask
+    log_prob = logits - np.log(exp_logits.sum(1, keepdims=True))
+    n_pos = mask.sum(1)
+    n_pos = np.where(n_pos < 1e-6, 1, n_pos)
+    mean_log_prob_pos = (mask * log_prob).sum(1) / n_pos
+    return float((-(temperature / base_temperature) * mean_log_prob_pos).mean())
+
+
+def test_supcon_reference_setting_multiview():
+    rng = _rng(41)
+    feats = np_normalize(rng.normal(size=(6, 2, 5)))
+    labels = np.array([0, 1, 0, 2, 1, 3])  # label 3: the other view is its only positive
+    want = ref_supcon_reference(feats, labels, 0.07, 0.07)
+    got = L.supervised_contrastive_loss(feats.reshape(12, 5), np.repeat(labels, 2), temperature=0.07,
+                                        base_temperature=0.07, normalize=False)
+    _close(got, want)
+    want2 = ref_supcon_reference(feats, labels, 0.1, 0.05)
+    _close(L.supervised_contrastive_loss(feats.reshape(12, 5), np.repeat(labels, 2), temperature=0.1,
+                                         base_temperature=0.05), want2)
+
+
+def test_supcon_reference_counts_anchors_without_positives_as_zero():
+    """docs/differences.md: the reference's mean includes anchors without positives (as 0)."""
+    rng = _rng(42)
+    feats = np_normalize(rng.normal(size=(7, 1, 4)))
+    labels = np.array([0, 0, 1, 1, 2, 2, 3])  # anchor 6 has no positive
+    want = ref_supcon_reference(feats, labels, 0.1, 0.1)
+    e = feats[:, 0]
+    none = L.supervised_contrastive_loss(e, labels, reduction="none")
+    _close(none.mean(), want)
+    assert none[6] == 0.0
+    _close(L.supervised_contrastive_loss(e, labels), none.sum() / 6)
+    assert not np.isclose(L.supervised_contrastive_loss(e, labels), want)
+
+
+def test_supcon_paper_formula_and_pml_setting():
+    e = _rng(43).normal(size=(8, 3))
+    y = np.array([0, 0, 0, 1, 1, 2, 2, 2])
+    z = np_normalize(e)
+    s = z @ z.T / 0.1
+    losses = []
+    for i in range(8):
+        denom = np.log(sum(np.exp(s[i, a]) for a in range(8) if a != i))
+        pos = [p for p in range(8) if p != i and y[p] == y[i]]
+        losses.append(-np.mean([s[i, p] - denom for p in pos]))
+    _close(L.supervised_contrastive_loss(e, y), np.mean(losses))
+
+
+# ---------------------------------------------------------------------------------- CLIP ----
+def ref_clip(i, t, s, normalize=True):
+    if normalize:
+        i, t = np_normalize(i), np_normalize(t)
+    logits = s * i @ t.T
+    labels = np.arange(len(i))
+    return 0.5 * (np_ce(logits, labels) + np_ce(logits.T, labels))
+
+
+def test_clip_loss_formula_and_open_clip_setting():
+    i, t = _rng(44).normal(size=(2, 6, 5))
+    _close(L.clip_loss(i, t, 14.0), ref_clip(i, t, 14.0))
+    _close(L.clip_loss(i, t), ref_clip(i, t, 1 / 0.07))
+    ni, nt = np_normalize(i), np_normalize(t)
+    _close(L.clip_loss(ni, nt, 50.0, normalize=False), ref_clip(ni, nt, 50.0, normalize=False))
+    _close(L.clip_loss(i, t, np.asarray(3.0)), L.clip_loss(i, t, 3.0))
+    none = L.clip_loss(i, t, 3.0, reduction="none")
+    assert none.shape == (6,)
+    _close(none.mean(), ref_clip(i, t, 3.0))
+
+
+def test_clip_loss_gradients_equal_torch_formula():
+    torch = _torch()
+    F = torch.nn.functional
+    i, t = _rng(45).normal(size=(2, 6, 5))
+    arrays = [i, t, np.asarray(7.0)]
+    ts = [_t(x, True) for x in arrays]
+    a, b = F.normalize(ts[0], dim=-1), F.normalize(ts[1], dim=-1)
+    logits = ts[2] * a @ b.T
+    lab = torch.arange(6)
+    want = 0.5 * (F.cross_entropy(logits, lab) + F.cross_entropy(logits.T, lab))
+    gw = torch.autograd.grad(want, ts)
+    ours = [_t(x, True) for x in arrays]
+    got = L.clip_loss(*ours)
+    gg = torch.autograd.grad(got, ours)
+    _close(got.detach(), want.detach())
+    for x, y in zip(gg, gw):
+        _close(x, y)
+
+
+# -------------------------------------------------------------------------- Barlow Twins ----
+def ref_barlow(z1, z2, lam=0.0051, eps=1e-5, ddof=0):
+    def std(z):
+        c = z - z.mean(0)
+        return c / np.sqrt(c.var(0, ddof=ddof) + eps)
+
+    n = len(z1)
+    c = std(z1).T @ std(z2) / n
+    on = ((np.diag(c) - 1) ** 2).sum()
+    off = (c**2).sum() - (np.diag(c) ** 2).sum()
+    return on + lam * off
+
+
+def test_barlow_twins_reference_setting():
+    torch = _torch()
+    z1, z2 = _rng(46).normal(size=(2, 8, 5))
+    _close(L.barlow_twins_loss(z1, z2), ref_barlow(z1, z2), rtol=1e-11)
+    # the reference code itself: BatchNorm1d(affine=False) in training mode
+    bn = torch.nn.BatchNorm1d(5, affine=False).double().train()
+    a, b = _t(z1, True), _t(z2, True)
+    c = bn(a).T @ bn(b) / 8
+    want = (torch.diagonal(c) - 1).pow(2).sum() + 0.0051 * (c.pow(2).sum() - torch.diagonal(c).pow(2).sum())
+    gw = torch.autograd.grad(want, (a, b))
+    a2, b2 = _t(z1, True), _t(z2, True)
+    got = L.barlow_twins_loss(a2, b2)
+    gg = torch.autograd.grad(got, (a2, b2))
+    _close(got.detach(), want.detach(), rtol=1e-11)
+    for x, y in zip(gg, gw):
+        _close(x, y, rtol=1e-10, atol=1e-12)
+
+
+def test_barlow_twins_monai_lightly_setting_and_difference():
+    """docs/differences.md: MONAI/lightly standardise with the unbiased std and no eps."""
+    z1, z2 = _rng(47).normal(size=(2, 8, 5))
+
+    def monai(x, y, lambd):
+        xn = (x - x.mean(0)) / x.std(0, ddof=1)
+        yn = (y - y.mean(0)) / y.std(0, ddof=1)
+        c = xn.T @ yn / len(x)
+        diff = (c - np.eye(c.shape[0])) ** 2
+        diff[~np.eye(c.shape[0], dtype=bool)] *= lambd
+        return diff.sum()
+
+    want = monai(z1, z2, 5e-3)
+    _close(L.barlow_twins_loss(z1, z2, lambda_=5e-3, eps=0.0, correction=1), want)
+    assert not np.isclose(L.barlow_twins_loss(z1, z2, lambda_=5e-3), want, rtol=1e-3)
+    terms = L.barlow_twins_loss(z1, z2, reduction="none")
+    assert terms.shape == (5, 5)
+    _close(terms.sum(), L.barlow_twins_loss(z1, z2))
+    _close(terms.mean(), L.barlow_twins_loss(z1, z2, reduction="mean"))
+
+
+def test_barlow_twins_constant_feature_eps0_finite():
+    torch = _torch()
+    z1, z2 = _rng(48).normal(size=(2, 6, 4))
+    z1[:, 1] = 3.0
+    a, b = _t(z1, True), _t(z2, True)
+    out = L.barlow_twins_loss(a, b, eps=0.0)
+    ga, gb = torch.autograd.grad(out, (a, b))
+    assert torch.isfinite(out) and torch.isfinite(ga).all() and torch.isfinite(gb).all()
+    # feature 1 of z1 is standardised to 0: C[1, :] = 0
+    z1n = (z1 - z1.mean(0)) / np.where(z1.std(0) > 0, z1.std(0), 1.0)
+    z1n[:, 1] = 0.0
+    z2n = (z2 - z2.mean(0)) / z2.std(0)
+    c = z1n.T @ z2n / 6
+    want = ((np.diag(c) - 1) ** 2).sum() + 0.0051 * ((c**2).sum() - (np.diag(c) ** 2).sum())
+    _close(out.detach(), want, rtol=1e-10)
+
+
+# ---------------------------------------------------------------------- dtypes, tracing ----
+def test_dtypes_follow_the_inputs():
+    torch = _torch()
+    e = torch.tensor(_rng(49).normal(size=(6, 4)), dtype=torch.float16)
+    y = torch.tensor([0, 0, 1, 1, 2, 2], dtype=torch.int32)
+    for f in (L.batch_hard_triplet_loss, L.batch_all_triplet_loss, L.semi_hard_triplet_loss,
+              L.supervised_contrastive_loss):
+        assert f(e, y).dtype == torch.float16
+    assert L.nt_xent_loss(e, e.to(torch.bfloat16)).dtype == torch.float32
+    assert L.clip_loss(e.double(), e.float()).dtype == torch.float64
+    assert L.barlow_twins_loss(e, e).dtype == torch.float16
+    assert L.contrastive_loss(e.float(), e.float(), y % 2).dtype == torch.float32
+    assert L.cosine_similarity(e, e).dtype == torch.float16
+
+
+def test_every_loss_under_jax_jit():
+    jax, jnp = _jax()
+    rng = _rng(50)
+    a, b, c = (jnp.asarray(x) for x in rng.normal(size=(3, 6, 4)))
+    y = jnp.asarray([0, 0, 1, 1, 2, 2])
+    calls = [
+        (L.pairwise_distance, (a, b)), (L.cosine_similarity, (a, b)),
+        (L.contrastive_loss, (a, b, y % 2)), (L.triplet_margin_loss, (a, b, c)),
+        (L.triplet_margin_with_distance_loss, (a, b, c)), (L.batch_hard_triplet_loss, (a, y)),
+        (L.batch_all_triplet_loss, (a, y)), (L.semi_hard_triplet_loss, (a, y)),
+        (L.info_nce_loss, (a, b, c)), (L.nt_xent_loss, (a, b)), (L.supervised_contrastive_loss, (a, y)),
+        (L.clip_loss, (a, b, jnp.asarray(5.0))), (L.barlow_twins_loss, (a, b)),
+    ]
+    for f, args in calls:
+        _close(jax.jit(f)(*args), f(*args), rtol=1e-12, atol=1e-12)
+
+
+# ------------------------------------------------------------------------------ errors ----
+X = np.zeros((4, 3))
+Y = np.array([0, 0, 1, 1])
+
+
+@pytest.mark.parametrize("call, exc, match", [
+    (lambda: L.pairwise_distance(X, np.zeros((4, 2))), ValueError, r"x1 of shape \(4, 3\) and x2 of shape \(4, 2\)"),
+    (lambda: L.pairwise_distance(X, X, p=0), ValueError, "p must be > 0"),
+    (lambda: L.pairwise_distance(X, X, p=float("inf")), ValueError, "p must be finite"),
+    (lambda: L.pairwise_distance(X.astype(np.int64), X), TypeError, "x1 must have a real floating dtype"),
+    (lambda: L.cosine_similarity(X, X, axis=2), ValueError, "axis must be an int"),
+    (lambda: L.cosine_similarity(X, X, eps=0.0), ValueError, "eps must be > 0"),
+    (lambda: L.contrastive_loss(X, X, np.zeros(3)), ValueError, r"target must have shape \(4,\)"),
+    (lambda: L.contrastive_loss(X, X, np.array([0, 1, 2, 0.0])), ValueError, r"target must hold pair labels in \[0, 1\]"),
+    (lambda: L.contrastive_loss(X, X, Y % 2, squared="yes"), TypeError, "squared must be a bool"),
+    (lambda: L.contrastive_loss(X, X, Y % 2, reduction="avg"), ValueError, "reduction must be one of"),
+    (lambda: L.contrastive_loss(X, np.zeros((4, 2)), Y % 2), ValueError, "x1 and x2 must have the same shape"),
+    (lambda: L.triplet_margin_loss(X, X, np.zeros((4, 2))), ValueError, "anchor and negative must have the same shape"),
+    (lambda: L.triplet_margin_loss(*(np.zeros((2, 2, 2)),) * 3), ValueError, "all 2-D"),
+    (lambda: L.triplet_margin_loss(X, X, X, p=-1), ValueError, "p must be > 0"),
+    (lambda: L.triplet_margin_with_distance_loss(X, X, X, margin=0.0), ValueError, "margin must be > 0"),
+    (lambda: L.triplet_margin_with_distance_loss(X, X, X, distance_function=3), TypeError, "distance_function must be callable"),
+    (lambda: L.batch_hard_triplet_loss(X[0], Y[:3]), ValueError, r"embeddings must be 2-D"),
+    (lambda: L.batch_hard_triplet_loss(X, Y[:3]), ValueError, r"labels must have shape \(4,\)"),
+    (lambda: L.batch_all_triplet_loss(X, Y.astype(np.float64)), TypeError, "labels must have an integer dtype"),
+    (lambda: L.batch_all_triplet_loss(X, Y, distance="l2"), ValueError, "distance must be one of"),
+    (lambda: L.batch_all_triplet_loss(X, Y, average="positive"), ValueError, "average must be one of"),
+    (lambda: L.semi_hard_triplet_loss(X, Y, negatives="hardest"), ValueError, "negatives must be one of"),
+    (lambda: L.semi_hard_triplet_loss(X, Y, normalize=1), TypeError, "normalize must be a bool"),
+    (lambda: L.batch_hard_triplet_loss(X, Y, soft_margin=None), TypeError, "soft_margin must be a bool"),
+    (lambda: L.info_nce_loss(X, X, np.zeros((5, 2))), ValueError, r"negative_keys must have shape \(M, 3\)"),
+    (lambda: L.info_nce_loss(X, X, np.zeros((5, 3)), negative_mode="paired"), ValueError, r"negative_keys must have shape \(4, M, 3\)"),
+    (lambda: L.info_nce_loss(X, X, temperature=0), ValueError, "temperature must be > 0"),
+    (lambda: L.info_nce_loss(X, X, negative_mode="shared"), ValueError, "negative_mode must be one of"),
+    (lambda: L.info_nce_loss(X[0], X[0]), ValueError, "query must be 2-D"),
+    (lambda: L.nt_xent_loss(X, X, directions="both"), ValueError, "directions must be one of"),
+    (lambda: L.nt_xent_loss(X, X[:3]), ValueError, "z1 and z2 must have the same shape"),
+    (lambda: L.nt_xent_loss(X, X, temperature=-0.5), ValueError, "temperature must be > 0"),
+    (lambda: L.supervised_contrastive_loss(X, Y, base_temperature=0.0), ValueError, "base_temperature must be > 0"),
+    (lambda: L.supervised_contrastive_loss(X, Y.astype(bool)), TypeError, "labels must have an integer dtype"),
+    (lambda: L.clip_loss(X, X, -1.0), ValueError, "logit_scale must be > 0"),
+    (lambda: L.clip_loss(X, X, np.ones(2)), ValueError, r"logit_scale must be a scalar"),
+    (lambda: L.clip_loss(X, X, np.asarray(-2.0)), ValueError, "logit_scale must hold positive scales"),
+    (lambda: L.clip_loss(X, X, "big"), TypeError, "logit_scale must be a positive number"),
+    (lambda: L.clip_loss(X, X[:, :2]), ValueError, "image_embeddings and text_embeddings must have the same shape"),
+    (lambda: L.barlow_twins_loss(X[:1], X[:1], correction=1), ValueError, "more than 1 sample"),
+    (lambda: L.barlow_twins_loss(X, X, lambda_=-1.0), ValueError, "lambda_ must be >= 0"),
+    (lambda: L.barlow_twins_loss(X, X, correction=2), ValueError, "correction must be one of"),
+    (lambda: L.barlow_twins_loss(X, X.astype(np.int32)), TypeError, "z2 must have a real floating dtype"),
+])
+def test_errors(call, exc, match):
+    with pytest.raises(exc, match=match):
+        call()
+
+
+def test_mixed_frameworks_rejected():
+    torch = _torch()
+    with pytest.raises(TypeError, match="one framework"):
+        L.nt_xent_loss(torch.zeros(3, 2), np.zeros((3, 2)))
