@@ -493,6 +493,17 @@ def test_tf_addons_semihard_setting():
         _close(L.semi_hard_triplet_loss(e, y, margin=m), tfa_triplet_semihard_loss(y, e, margin=m))
 
 
+def test_tf_addons_semihard_difference_no_negatives():
+    """docs/differences.md: TF-Addons keeps positive pairs whose anchor has no negative (loss
+    margin + d_ap, its masked maximum over no negative being 0); we drop them (0 here)."""
+    e = _rng(60).normal(size=(5, 3))
+    y = np.zeros(5, dtype=np.int64)
+    d = np_dist(e)
+    tfa = tfa_triplet_semihard_loss(y, e, margin=1.0)
+    _close(tfa, np.mean([1.0 + d[a, p] for a in range(5) for p in range(5) if a != p]))
+    assert L.semi_hard_triplet_loss(e, y) == 0.0
+
+
 def test_tf_addons_hard_setting():
     e = _rng(25).normal(size=(10, 3))
     y = _labels_with_positives(10, 3, seed=3)
