@@ -1,0 +1,281 @@
+"""The library's own behaviour: literature values, errors, dtype rules, rules of DESIGN.md."""
+from __future__ import annotations
+
+import pathlib
+import re
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+import backends
+import losses as L
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+PRED = np.array([2.5, 0.0, 2.1, 7.8])
+TRUE = np.array([3.0, -0.5, 2.0, 8.0])
+
+
+# --------------------------------------------------------------------- hand-computed values --
+def test_regression_values_computed_by_hand():
+    # d = [-0.5, 0.5, 0.1, -0.2]: MSE = (0.25 + 0.25 + 0.01 + 0.04) / 4, MAE = 1.3 / 4
+    assert float(L.mse_loss(PRED, TRUE)) == pytest.approx(0.1375, abs=1e-15)
+    assert float(L.l1_loss(PRED, TRUE)) == pytest.approx(0.325, abs=1e-15)
+
+
+def test_huber_equals_smooth_l1_at_one_by_hand():
+    # last prediction 10.0: d = [-0.5, 0.5, 0.1, 2.0] -> 0.125 + 0.125 + 0.005 + (2 - 0.5) = 1.755
+    pred = PRED.copy()
+    pred[-1] = 10.0
+    h = float(L.huber_loss(pred, TRUE, delta=1.0))
+    s = float(L.smooth_l1_loss(pred, TRUE, beta=1.0))
+    assert h == pytest.approx(0.43875, abs=1e-15)
+    assert s == pytest.approx(0.43875, abs=1e-15)
+    # a widely copied tutorial prints 0.0825 / 0.2250 / 0.4125 for these inputs: wrong
+    assert min(abs(h - v) for v in (0.0825, 0.2250, 0.4125)) > 0.02
+
+
+def test_huber_is_delta_times_smooth_l1():
+    rng = np.random.default_rng(0)
+    x, y = rng.normal(size=20) * 3, rng.normal(size=20)
+    for b in (0.3, 2.0):
+        np.testing.assert_allclose(L.huber_loss(x, y, delta=b), b * L.smooth_l1_loss(x, y, beta=b), rtol=1e-14)
+
+
+def test_cross_entropy_uniform_logits_is_log_c():
+    z = np.zeros((3, 7))
+    t = np.array([0, 3, 6])
+    assert float(L.cross_entropy(z, t)) == pytest.approx(np.log(7), rel=1e-15)
+
+
+def test_quantile_and_log_cosh_against_formulas():
+    rng = np.random.default_rng(1)
+    x, y = rng.normal(size=50), rng.normal(size=50)
+    d = y - x
+    np.testing.assert_allclose(L.quantile_loss(x, y, q=0.9), np.mean(np.maximum(0.9 * d, -0.1 * d)), rtol=1e-14)
+    np.testing.assert_allclose(L.log_cosh_loss(x, y), np.mean(np.log(np.cosh(d))), rtol=1e-13)
+    assert float(L.log_cosh_loss(np.array([1e4]), np.array([0.0]))) == pytest.approx(1e4 - np.log(2), rel=1e-15)
+
+
+def test_softmax_focal_against_formula_and_cross_entropy():
+    rng = np.random.default_rng(2)
+    z, t = rng.normal(size=(6, 4)) * 2, rng.integers(0, 4, size=6)
+    logp = z - np.log(np.exp(z).sum(1, keepdims=True))
+    lpt = logp[np.arange(6), t]
+    want = np.mean(-0.25 * (1 - np.exp(lpt)) ** 2 * lpt)
+    np.testing.assert_allclose(L.softmax_focal_loss(z, t, gamma=2.0, alpha=0.25), want, rtol=1e-13)
+    np.testing.assert_allclose(L.softmax_focal_loss(z, t, gamma=0.0), L.cross_entropy(z, t), rtol=1e-14)
+
+
+def test_peers_cover_every_core_torch_twin():
+    """Each core loss with a torch/optax twin is compared with it in the conformance suite
+    (float64, values and gradients to 1e-12)."""
+    from conformance.cases import all_cases
+
+    twins = {
+        "mse_loss": "torch", "l1_loss": "torch", "huber_loss": "torch", "smooth_l1_loss": "torch",
+        "binary_cross_entropy": "torch", "binary_cross_entropy_with_logits": "torch",
+        "cross_entropy": "torch", "nll_loss": "torch", "kl_div": "torch", "sigmoid_focal_loss": "torch",
+        "log_cosh_loss": "jax",
+    }
+    optax_twins = {"cross_entropy", "binary_cross_entropy_with_logits", "sigmoid_focal_loss", "log_cosh_loss"}
+    have = {}
+    for case in all_cases():
+        for p in case.peers:
+            have.setdefault(case.loss_name, set()).add((p.framework, p.requires))
+            assert p.rtol <= 1e-12 or case.loss_name not in twins
+    for name, fw in twins.items():
+        assert any(f == fw for f, _ in have.get(name, ())), f"{name} has no {fw} peer"
+    for name in optax_twins:
+        assert ("jax", "optax") in have[name], f"{name} has no optax peer"
+
+
+# ------------------------------------------------------------------------------ errors --------
+def _eager_backends():
+    out = [("numpy", lambda a: np.asarray(a))]
+    try:
+        import torch
+
+        out.append(("torch", lambda a: torch.as_tensor(np.asarray(a))))
+    except ImportError:
+        pass
+    try:
+        import jax.numpy as jnp
+
+        out.append(("jax", lambda a: jnp.asarray(np.asarray(a))))
+    except ImportError:
+        pass
+    try:
+        import array_api_strict as xs
+
+        out.append(("array_api_strict", lambda a: xs.asarray(np.asarray(a))))
+    except ImportError:
+        pass
+    return out
+
+
+EAGER = _eager_backends()
+
+
+@pytest.mark.parametrize("name,conv", EAGER, ids=[n for n, _ in EAGER])
+@pytest.mark.parametrize("loss", [L.cross_entropy, L.nll_loss, L.softmax_focal_loss])
+def test_class_index_out_of_range_raises_eagerly(name, conv, loss):
+    z = conv(np.zeros((3, 4)))
+    for bad in ([0, 4, 1], [0, -1, 2]):
+        with pytest.raises(ValueError, match=r"target must hold class indices in \[0, 3\]"):
+            loss(z, conv(np.array(bad)))
+    # ignore_index is not out of range
+    assert np.isfinite(float(loss(z, conv(np.array([0, -100, 3])))))
+
+
+@pytest.mark.parametrize("name,conv", EAGER, ids=[n for n, _ in EAGER])
+def test_probabilities_outside_unit_interval_raise(name, conv):
+    p, y = conv(np.array([0.2, 1.5])), conv(np.array([0.0, 1.0]))
+    with pytest.raises(ValueError, match=r"input must hold probabilities in \[0, 1\].*1\.5"):
+        L.binary_cross_entropy(p, y)
+    with pytest.raises(ValueError, match=r"target must hold probabilities"):
+        L.binary_cross_entropy(conv(np.array([0.2, 0.5])), conv(np.array([-0.1, 1.0])))
+
+
+def test_out_of_range_under_jit_is_not_checked_but_eager_is():
+    jax = pytest.importorskip("jax")
+    import jax.numpy as jnp
+
+    z = jnp.zeros((2, 3))
+    with pytest.raises(ValueError):
+        L.cross_entropy(z, jnp.array([0, 3]))
+    # under jit the values are not known: the check is skipped, never forced (DESIGN rule 3)
+    out = jax.jit(L.cross_entropy)(z, jnp.array([0, 1]))
+    assert float(out) == pytest.approx(np.log(3))
+
+
+def test_shape_mismatch_raises_where_torch_broadcasts():
+    with pytest.raises(ValueError, match=r"input and target must have the same shape.*\(4,\).*\(4, 1\)"):
+        L.mse_loss(np.zeros(4), np.zeros((4, 1)))
+    with pytest.raises(ValueError, match="same shape"):
+        L.binary_cross_entropy_with_logits(np.zeros((2, 3)), np.zeros((3,)))
+
+
+def test_float_target_of_index_shape_is_a_type_error():
+    with pytest.raises(TypeError, match="floating target is read as class probabilities"):
+        L.cross_entropy(np.zeros((4, 3)), np.array([0.0, 1.0, 2.0, 1.0]))
+    with pytest.raises(TypeError, match="target must hold integer class indices"):
+        L.nll_loss(np.zeros((4, 3)), np.array([0.0, 1.0, 2.0, 1.0]))
+
+
+def test_target_and_weight_shapes_are_checked():
+    with pytest.raises(ValueError, match=r"must have shape \(4,\)"):
+        L.cross_entropy(np.zeros((4, 3)), np.array([0, 1]))
+    with pytest.raises(ValueError, match=r"one weight per class, shape \(3,\)"):
+        L.cross_entropy(np.zeros((4, 3)), np.array([0, 1, 2, 0]), weight=np.ones(4))
+
+
+def test_mixed_frameworks_raise_type_error_naming_both():
+    torch = pytest.importorskip("torch")
+    with pytest.raises(TypeError, match=r"torch\.Tensor \(torch\) and numpy\.ndarray \(numpy\)"):
+        L.mse_loss(torch.zeros(3), np.zeros(3))
+
+
+@pytest.mark.parametrize("loss", [L.mse_loss, L.cross_entropy, L.kl_div])
+def test_bad_reduction_string(loss):
+    z = np.zeros((2, 3))
+    t = np.zeros((2,), dtype=np.int64) if loss is L.cross_entropy else np.zeros((2, 3))
+    with pytest.raises(ValueError, match=r"reduction must be one of .*got 'avg'"):
+        loss(z, t, reduction="avg")
+
+
+def test_bad_hyper_parameters():
+    x = np.zeros(3)
+    with pytest.raises(ValueError, match="delta must be > 0"):
+        L.huber_loss(x, x, delta=0.0)
+    with pytest.raises(ValueError, match="beta must be >= 0"):
+        L.smooth_l1_loss(x, x, beta=-1.0)
+    with pytest.raises(ValueError, match="q must be <= 1"):
+        L.quantile_loss(x, x, q=1.5)
+    with pytest.raises(TypeError, match="label_smoothing must be a real number"):
+        L.cross_entropy(np.zeros((2, 3)), np.array([0, 1]), label_smoothing="0.1")
+    with pytest.raises(ValueError, match="gamma must be >= 0"):
+        L.sigmoid_focal_loss(x, x, gamma=-1.0)
+
+
+def test_integer_input_is_rejected():
+    with pytest.raises(TypeError, match="input must have a real floating dtype"):
+        L.mse_loss(np.arange(3), np.arange(3))
+
+
+# ----------------------------------------------------------------------- rules --------------
+def test_losses_import_no_framework():
+    code = "import sys, losses; bad = [m for m in ('torch', 'jax', 'cupy', 'dask', 'array_api_strict') if m in sys.modules]; print(bad)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True)
+    assert out.stdout.strip() == "[]"
+
+
+def test_no_framework_import_or_backend_branch_in_losses():
+    pattern = re.compile(r"^\s*(import|from)\s+(torch|jax|numpy|cupy|dask|array_api_strict)\b", re.M)
+    branch = re.compile(r"is_(torch|jax|numpy|cupy|dask)_(array|namespace)|framework\s*==|\.framework\b")
+    for path in (ROOT / "losses").rglob("*.py"):
+        text = path.read_text()
+        assert not pattern.search(text), f"{path} imports an array framework"
+        assert not branch.search(text), f"{path} branches on the backend"
+
+
+@pytest.mark.parametrize("int_dtype", [np.int8, np.int16, np.int32, np.int64, np.uint8])
+def test_any_integer_target_dtype(int_dtype):
+    z = np.random.default_rng(0).normal(size=(5, 4))
+    t = np.array([0, 1, 2, 3, 1])
+    want = float(L.cross_entropy(z, t))
+    assert float(L.cross_entropy(z, t.astype(int_dtype))) == pytest.approx(want, rel=1e-15)
+
+
+def test_low_precision_is_computed_in_float32_and_returned_in_input_dtype():
+    torch = pytest.importorskip("torch")
+    z = torch.randn(16, 10, dtype=torch.float64) * 5
+    t = torch.randint(0, 10, (16,))
+    for dt in (torch.float16, torch.bfloat16):
+        out = L.cross_entropy(z.to(dt), t)
+        assert out.dtype == dt
+        ref = torch.nn.functional.cross_entropy(z.to(dt).to(torch.float64), t)
+        assert abs(out.double() - ref).item() <= 2 * torch.finfo(dt).eps * abs(ref).item()
+
+
+def test_promoted_dtype_and_device():
+    torch = pytest.importorskip("torch")
+    out = L.mse_loss(torch.zeros(3, dtype=torch.float32), torch.ones(3, dtype=torch.float64))
+    assert out.dtype == torch.float64
+    xs = pytest.importorskip("array_api_strict")
+    dev = xs.Device("device1")
+    out = L.cross_entropy(xs.asarray(np.zeros((2, 3)), device=dev), xs.asarray(np.array([0, 2]), device=dev))
+    assert out.device == dev
+
+
+def test_mean_of_nothing_is_nan_with_zero_gradient():
+    torch = pytest.importorskip("torch")
+    z = torch.randn(4, 3, dtype=torch.float64, requires_grad=True)
+    t = torch.full((4,), -100)
+    out = L.cross_entropy(z, t)
+    assert torch.isnan(out)
+    assert torch.isnan(torch.nn.functional.cross_entropy(z, t))  # as torch
+    (g,) = torch.autograd.grad(out, z)
+    assert torch.equal(g, torch.zeros_like(z))
+    assert float(L.cross_entropy(z.detach(), t, reduction="sum")) == 0.0
+
+
+def test_namespace_skips_none_and_scalars():
+    ns = backends.namespace(None, 3.0, np.zeros(2), None)
+    assert ns.framework == "numpy"
+    with pytest.raises(TypeError, match="at least one array"):
+        backends.namespace(None, 1.0)
+    with pytest.raises(TypeError, match="supported framework"):
+        backends.namespace([1.0, 2.0])
+
+
+def test_sequence_logits_axis_last_matches_permuted_torch():
+    torch = pytest.importorskip("torch")
+    F = torch.nn.functional
+    z = torch.randn(2, 6, 11, dtype=torch.float64)  # (B, L, V)
+    t = torch.randint(0, 11, (2, 6))
+    t[:, -2:] = -100
+    got = L.cross_entropy(z, t, axis=-1)
+    want = F.cross_entropy(z.permute(0, 2, 1), t)
+    assert abs(got - want).item() < 1e-12
