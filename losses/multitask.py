@@ -124,7 +124,7 @@ def dynamic_weight_average(loss_history, *, temperature=2.0):
         Weights of shape ``(..., K)`` (``loss_history`` without its first axis).
 
     Raises:
-        ValueError: fewer than 2 dimensions, ``temperature`` <= 0.
+        ValueError: fewer than 2 dimensions, no epoch at all, ``temperature`` <= 0.
         TypeError: non-floating ``loss_history``.
 
     References: Liu, Johns & Davison, "End-to-End Multi-Task Learning with Attention",
@@ -137,13 +137,14 @@ def dynamic_weight_average(loss_history, *, temperature=2.0):
     check.floating(xp, loss_history, "loss_history")
     check.ndim_at_least(loss_history, 2, "loss_history")
     check.real_number(temperature, "temperature", low=0, low_open=True)
+    if loss_history.shape[0] == 0:
+        raise ValueError(f"loss_history must hold at least one epoch (axis 0), got shape {tuple(loss_history.shape)}")
     _, out_dtype, (h,) = float_args(xp, loss_history, names=("loss_history",))
     h = xp.stop_gradient(h)
     n_tasks = h.shape[-1]
     if h.shape[0] < 2:
-        return cast(xp, xp.ones_like(h[0]), out_dtype) if h.shape[0] else cast(
-            xp, xp.ones(h.shape[1:], dtype=h.dtype), out_dtype)
-    prev, last = h[-2], h[-1]
+        return cast(xp, xp.ones_like(h[0, ...]), out_dtype)
+    prev, last = h[-2, ...], h[-1, ...]
     ok = prev != 0
     ratio = xp.where(ok, last / xp.where(ok, prev, xp.ones_like(prev)), xp.ones_like(prev))
     w = n_tasks * xp.softmax(ratio / temperature, axis=-1)
@@ -424,8 +425,10 @@ def super_loss(losses, *, tau, lam=1.0, reduction="mean"):
     t = t if ta is None else xp.stop_gradient(ta)
     centred = l - t
     beta = xp.stop_gradient(centred) / lam
-    y = 0.5 * xp.where(beta > -2.0 * _INV_E, beta, xp.full_like(beta, -2.0 * _INV_E))
-    w = xp.stop_gradient(_lambertw0(xp, y))
+    free = beta > -2.0 * _INV_E
+    y = 0.5 * xp.where(free, beta, xp.full_like(beta, -2.0 * _INV_E))
+    # clamped samples sit exactly on the branch point W0(-1/e) = -1 (sigma* = e)
+    w = xp.stop_gradient(xp.where(free, _lambertw0(xp, y), xp.full_like(y, -1.0)))
     sigma = xp.exp(-w)
     per = centred * sigma + lam * (w * w)
     return reduce(xp, per, reduction, out_dtype=out_dtype)
