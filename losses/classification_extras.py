@@ -122,7 +122,7 @@ def poly1_cross_entropy(input, target, *, epsilon=2.0, weight=None, ignore_index
     Reference: Leng et al. 2022, "PolyLoss: A Polynomial Expansion Perspective of
     Classification Loss Functions" (ICLR).
 
-    Peer twins: ``optax.poly_loss_cross_entropy(logits, labels, epsilon)`` = probability (or
+    Peer twins: ``optax.losses.poly_loss_cross_entropy(logits, labels, epsilon)`` = probability (or
     one-hot) targets with ``axis=-1, reduction="none"``.
     """
     xp = namespace(input, target, weight)

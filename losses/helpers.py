@@ -172,7 +172,7 @@ def smooth_labels(targets, num_classes=None, *, epsilon=0.1, axis=-1, dtype=None
     Reference: Szegedy et al. 2016, "Rethinking the Inception architecture" (label-smoothing
     regularisation); Müller, Kornblith & Hinton 2019, "When does label smoothing help?".
 
-    Peer twins: ``optax.smooth_labels(one_hot, alpha=ε)`` (same ε/K convention, probability
+    Peer twins: ``optax.losses.smooth_labels(one_hot, alpha=ε)`` (same ε/K convention, probability
     input, last axis); torch's ``label_smoothing=`` target.
     """
     xp = namespace(targets)

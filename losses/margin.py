@@ -404,7 +404,7 @@ def cosine_similarity_loss(input, target, *, axis=-1, eps=1e-8, weight=None, red
         ValueError: shapes differ, ``eps`` <= 0, bad ``axis``/``weight``/``reduction``.
         TypeError: non-floating ``input``.
 
-    Peer twins: ``optax.cosine_distance(input, target, epsilon=eps)`` with
+    Peer twins: ``optax.losses.cosine_distance(input, target, epsilon=eps)`` with
     ``reduction="none"`` (equal whenever both norms exceed ε; optax's default ``epsilon=0``
     agrees on every non-zero vector); ``1 - torch.nn.functional.cosine_similarity(input,
     target, dim=axis, eps=eps)``.
@@ -467,7 +467,7 @@ def hinge_loss(input, target, *, labels="pm1", weight=None, reduction="mean"):
 
     Reference: Cortes & Vapnik 1995, "Support-vector networks".
 
-    Peer twins: ``optax.hinge_loss(input, target)`` = ``labels="pm1", reduction="none"``;
+    Peer twins: ``optax.losses.hinge_loss(input, target)`` = ``labels="pm1", reduction="none"``;
     ``keras.losses.hinge(target, input)`` = ``labels="01"`` (0/1 labels) or ``"pm1"``
     (±1 labels), with ``reduction="none"`` then a mean over the last axis.
     """
@@ -488,7 +488,7 @@ def squared_hinge_loss(input, target, *, labels="pm1", weight=None, reduction="m
 
     Peer twins: ``keras.losses.squared_hinge(target, input)`` = ``labels="01"`` (0/1
     labels) or ``"pm1"`` (±1 labels), ``reduction="none"`` then a mean over the last axis;
-    ``optax.hinge_loss(input, target) ** 2`` with ``labels="pm1"``.
+    ``optax.losses.hinge_loss(input, target) ** 2`` with ``labels="pm1"``.
     """
     xp = namespace(input, target, weight)
     loss, w, out_dtype = _binary_margin(xp, input, target, weight, labels, reduction)
@@ -526,8 +526,10 @@ def multiclass_hinge_loss(input, target, *, margin=1.0, weight=None, reduction="
     Reference: Crammer & Singer 2001, "On the algorithmic implementation of multiclass
     kernel-based vector machines". The Weston–Watkins sum-form is :func:`multi_margin_loss`.
 
-    Peer twins: ``keras.losses.categorical_hinge(one_hot(target), input)`` wherever some
-    non-target score is >= 0 (see docs/differences.md for the rest).
+    Peer twins: ``optax.losses.multiclass_hinge_loss(input, target)`` = ``margin=1, axis=-1,
+    reduction="none"`` (values everywhere; at tied maxima ``jnp.max`` splits the gradient);
+    ``keras.losses.categorical_hinge(one_hot(target), input)`` wherever some non-target score
+    is >= 0 (see docs/differences.md for the rest).
     """
     xp = namespace(input, target, weight)
     check.reduction(reduction)

@@ -214,15 +214,15 @@ def test_cosine_similarity_loss_optax_twin_and_nan_difference():
     jnp = jax.numpy
     x, y = RNG.normal(size=(5, 3)), RNG.normal(size=(5, 3))
     for eps in (0.0, 1e-8):
-        theirs = optax.cosine_distance(jnp.asarray(x), jnp.asarray(y), epsilon=eps)
+        theirs = optax.losses.cosine_distance(jnp.asarray(x), jnp.asarray(y), epsilon=eps)
         np.testing.assert_allclose(L.cosine_similarity_loss(jnp.asarray(x), jnp.asarray(y), reduction="none"),
                                    theirs, rtol=1e-12, atol=1e-12)
     g1 = jax.grad(lambda a: L.cosine_similarity_loss(a, jnp.asarray(y), reduction="sum"))(jnp.asarray(x))
-    g2 = jax.grad(lambda a: optax.cosine_distance(a, jnp.asarray(y)).sum())(jnp.asarray(x))
+    g2 = jax.grad(lambda a: optax.losses.cosine_distance(a, jnp.asarray(y)).sum())(jnp.asarray(x))
     np.testing.assert_allclose(g1, g2, rtol=1e-12, atol=1e-12)
     # docs/differences.md: optax (epsilon=0) is NaN at a zero vector, ours is finite
     z = np.zeros_like(x)
-    assert np.isnan(np.asarray(optax.cosine_distance(jnp.asarray(z), jnp.asarray(y)))).all()
+    assert np.isnan(np.asarray(optax.losses.cosine_distance(jnp.asarray(z), jnp.asarray(y)))).all()
     ours = L.cosine_similarity_loss(jnp.asarray(z), jnp.asarray(y), reduction="none")
     np.testing.assert_array_equal(ours, np.ones(5))
     g = jax.grad(lambda a: L.cosine_similarity_loss(a, jnp.asarray(y), reduction="sum"))(jnp.asarray(z))
@@ -256,11 +256,11 @@ def test_hinge_optax_twin():
     jnp = jax.numpy
     x, y = RNG.normal(size=(6, 4)) * 2, _pm1((6, 4))
     np.testing.assert_allclose(L.hinge_loss(jnp.asarray(x), jnp.asarray(y), reduction="none"),
-                               optax.hinge_loss(jnp.asarray(x), jnp.asarray(y)), rtol=1e-15)
+                               optax.losses.hinge_loss(jnp.asarray(x), jnp.asarray(y)), rtol=1e-15)
     np.testing.assert_allclose(L.squared_hinge_loss(jnp.asarray(x), jnp.asarray(y), reduction="none"),
-                               optax.hinge_loss(jnp.asarray(x), jnp.asarray(y)) ** 2, rtol=1e-15)
+                               optax.losses.hinge_loss(jnp.asarray(x), jnp.asarray(y)) ** 2, rtol=1e-15)
     g1 = jax.grad(lambda a: L.hinge_loss(a, jnp.asarray(y), reduction="sum"))(jnp.asarray(x))
-    g2 = jax.grad(lambda a: optax.hinge_loss(a, jnp.asarray(y)).sum())(jnp.asarray(x))
+    g2 = jax.grad(lambda a: optax.losses.hinge_loss(a, jnp.asarray(y)).sum())(jnp.asarray(x))
     np.testing.assert_allclose(g1, g2, rtol=1e-15)
 
 
@@ -271,7 +271,7 @@ def test_hinge_kink_subgradient_is_zero_optax_splits():
     jnp = jax.numpy
     x, y = jnp.asarray([1.0, -1.0]), jnp.asarray([1.0, -1.0])
     ours = jax.grad(lambda a: L.hinge_loss(a, y, reduction="sum"))(x)
-    theirs = jax.grad(lambda a: optax.hinge_loss(a, y).sum())(x)
+    theirs = jax.grad(lambda a: optax.losses.hinge_loss(a, y).sum())(x)
     np.testing.assert_array_equal(ours, [0.0, 0.0])
     np.testing.assert_array_equal(theirs, [-0.5, 0.5])
     a = _t([1.0, -1.0])
@@ -312,6 +312,20 @@ def test_multiclass_hinge_all_negative_non_targets_differs_from_keras():
     keras = _keras_categorical_hinge(np.eye(3)[t], x)
     np.testing.assert_allclose(keras, [0.5, 3.0])  # Keras' (wrong) values
     assert not np.allclose(ours, keras)
+
+
+def test_multiclass_hinge_optax_twin():
+    optax = pytest.importorskip("optax")
+    jax = pytest.importorskip("jax")
+    jnp = jax.numpy
+    x = jnp.asarray(RNG.normal(size=(8, 5)))
+    x = x.at[0].set(-jnp.abs(x[0]))  # a row of negative scores
+    t = jnp.asarray(RNG.integers(0, 5, size=(8,)))
+    np.testing.assert_allclose(L.multiclass_hinge_loss(x, t, reduction="none"),
+                               optax.losses.multiclass_hinge_loss(x, t), rtol=1e-15, atol=1e-15)
+    g1 = jax.grad(lambda a: L.multiclass_hinge_loss(a, t, reduction="sum"))(x)
+    g2 = jax.grad(lambda a: optax.losses.multiclass_hinge_loss(a, t).sum())(x)
+    np.testing.assert_allclose(g1, g2, rtol=1e-15, atol=1e-15)
 
 
 def test_multiclass_hinge_gradient_goes_to_first_max():

@@ -61,7 +61,7 @@ CASES = [
     Case(L.poly1_cross_entropy, _probs, {"epsilon": 1.0, "axis": -1, "reduction": "none"}, name="probs_optax",
          diff=("input", "target"),
          peers=(Peer("optax.poly_loss_cross_entropy", "jax",
-                     lambda input, target: P.optax().poly_loss_cross_entropy(input, target, epsilon=1.0),
+                     lambda input, target: P.optax().losses.poly_loss_cross_entropy(input, target, epsilon=1.0),
                      requires="optax"),)),
     Case(L.poly1_cross_entropy, _idx_seq, {"reduction": "sum"}, name="seq"),
     Case(L.poly1_cross_entropy, _logits_1e4, {"reduction": "sum"}, name="logits_1e4", fd=False,

@@ -60,7 +60,7 @@ def _probs(rng, n, c=4):
 
 CASES += [
     Case(L.smooth_labels, _probs, {"epsilon": 0.2}, diff=("targets",), vmap=("targets",), dynamic=True,
-         peers=(Peer("optax.smooth_labels", "jax", lambda targets: P.optax().smooth_labels(targets, 0.2),
+         peers=(Peer("optax.smooth_labels", "jax", lambda targets: P.optax().losses.smooth_labels(targets, 0.2),
                      requires="optax"),)),
     Case(L.smooth_labels, lambda rng, n: {"targets": rng.uniform(size=(n, 3, 2))}, {"epsilon": 0.3, "axis": 1},
          name="axis1", diff=("targets",)),

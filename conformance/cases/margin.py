@@ -202,7 +202,7 @@ def _cs_zero(rng, n):
 
 
 def _optax_cos(**kw):
-    return lambda input, target: P.optax().cosine_distance(input, target, **kw).mean()
+    return lambda input, target: P.optax().losses.cosine_distance(input, target, **kw).mean()
 
 
 CASES += [
@@ -216,7 +216,7 @@ CASES += [
     Case(L.cosine_similarity_loss, _cs_zero, {"reduction": "none", "eps": 1e-6}, name="zero_vectors", fd=False,
          diff=("input", "target"), dtypes=("float64", "float32"),
          peers=(Peer("optax.cosine_distance(epsilon=eps)", "jax",
-                     lambda input, target: P.optax().cosine_distance(input, target, epsilon=1e-6), grad=False,
+                     lambda input, target: P.optax().losses.cosine_distance(input, target, epsilon=1e-6), grad=False,
                      requires="optax"),)),
 ]
 
@@ -239,15 +239,15 @@ def _hinge_w(rng, n):
 
 CASES += [
     Case(L.hinge_loss, _scores, {}, vmap=("input", "target"), dynamic=True,
-         peers=(Peer("optax.hinge_loss", "jax", lambda input, target: P.optax().hinge_loss(input, target).mean(),
+         peers=(Peer("optax.hinge_loss", "jax", lambda input, target: P.optax().losses.hinge_loss(input, target).mean(),
                      requires="optax"),)),
     Case(L.hinge_loss, _hinge01, {"labels": "01", "reduction": "none"}, name="labels01"),
     Case(L.hinge_loss, _hinge_w, {}, name="weighted", diff=("input", "weight")),
     Case(L.hinge_loss, _hinge_kinks, {"reduction": "sum"}, name="kinks", fd=False,
          peers=(Peer("optax.hinge_loss (value only: jnp.maximum splits the kink)", "jax",
-                     lambda input, target: P.optax().hinge_loss(input, target).sum(), grad=False, requires="optax"),)),
+                     lambda input, target: P.optax().losses.hinge_loss(input, target).sum(), grad=False, requires="optax"),)),
     Case(L.squared_hinge_loss, _scores, {}, vmap=("input", "target"), dynamic=True,
-         peers=(Peer("optax.hinge_loss ** 2", "jax", lambda input, target: (P.optax().hinge_loss(input, target) ** 2).mean(),
+         peers=(Peer("optax.hinge_loss ** 2", "jax", lambda input, target: (P.optax().losses.hinge_loss(input, target) ** 2).mean(),
                      requires="optax"),)),
     Case(L.squared_hinge_loss, _hinge01, {"labels": "01", "reduction": "none"}, name="labels01"),
     Case(L.squared_hinge_loss, _hinge_w, {"reduction": "sum"}, name="weighted", diff=("input", "weight")),
@@ -270,8 +270,13 @@ def _mch_seq(rng, n):
 
 
 CASES += [
-    Case(L.multiclass_hinge_loss, _mm, {}, vmap=("input", "target"), dynamic=True),
-    Case(L.multiclass_hinge_loss, _mch_negative, {"reduction": "none"}, name="negative_scores"),
+    Case(L.multiclass_hinge_loss, _mm, {}, vmap=("input", "target"), dynamic=True,
+         peers=(Peer("optax.losses.multiclass_hinge_loss", "jax",
+                     lambda input, target: P.optax().losses.multiclass_hinge_loss(input, target).mean(),
+                     requires="optax"),)),
+    Case(L.multiclass_hinge_loss, _mch_negative, {"reduction": "none"}, name="negative_scores",
+         peers=(Peer("optax.losses.multiclass_hinge_loss", "jax",
+                     lambda input, target: P.optax().losses.multiclass_hinge_loss(input, target), requires="optax"),)),
     Case(L.multiclass_hinge_loss, _mch_seq, {"margin": 0.5}, name="seq_weighted", diff=("input", "weight")),
     Case(L.multiclass_hinge_loss, _mm_kinks, {"reduction": "sum"}, name="kinks_and_ties", fd=False),
     Case(L.multiclass_hinge_loss, lambda rng, n: {"input": rng.normal(size=(n, 5)), "target": rng.integers(0, 5, size=(n,))},
