@@ -218,3 +218,11 @@ CASES += [
                                        "target": rng.integers(0, 2, size=(n, H, W))},
          {}, name="logits_1e4", fd=False),
 ]
+
+# the NumPy/SciPy helper of boundary_loss: not differentiable, NumPy in and out
+CASES += [
+    Case(L.signed_distance_map, lambda rng, n: {"target": rng.integers(0, C, size=(n, H, W))},
+         {"num_classes": C}, diff=(), backends=("numpy",)),
+    Case(L.signed_distance_map, lambda rng, n: {"target": rng.integers(0, 2, size=(n, 2, H, W))},
+         {"spacing": (1.0, 0.5)}, name="masks_spacing", diff=(), backends=("numpy",)),
+]
