@@ -1,0 +1,376 @@
+"""ctc_loss: values against a brute-force float64 NumPy sum over alignments, torch and optax
+twins (values and gradients), reductions, layouts, infeasible sequences, errors."""
+import itertools
+
+import numpy as np
+import pytest
+
+import losses as L
+
+
+# --------------------------------------------------------------------------- references ----
+def log_softmax(z):
+    z = z - z.max(axis=-1, keepdims=True)
+    return z - np.log(np.exp(z).sum(axis=-1, keepdims=True))
+
+
+def collapse(path, blank):
+    out, prev = [], None
+    for c in path:
+        if c != prev and c != blank:
+            out.append(c)
+        prev = c
+    return tuple(out)
+
+
+def brute_force_nll(lp, target, blank=0):
+    """-log sum over every frame labelling pi of length T with B(pi) = target (float64)."""
+    T, C = lp.shape
+    total = 0.0
+    for path in itertools.product(range(C), repeat=T):
+        if collapse(path, blank) == tuple(target):
+            total += np.exp(sum(lp[t, c] for t, c in enumerate(path)))
+    return -np.log(total) if total > 0 else np.inf
+
+
+def sample(rng, T=5, N=3, C=3, S=2, il=None, tl=None):
+    lp = log_softmax(rng.normal(size=(T, N, C)))
+    tg = rng.integers(1, C, size=(N, S))
+    il = np.full(N, T) if il is None else np.asarray(il)
+    tl = np.full(N, S) if tl is None else np.asarray(tl)
+    return lp, tg, il, tl
+
+
+# ------------------------------------------------------------------------- literature ----
+def test_brute_force_values_every_reduction():
+    rng = np.random.default_rng(0)
+    lp, tg, il, tl = sample(rng, T=5, N=4, C=3, S=2, il=[5, 4, 3, 5], tl=[2, 1, 2, 0])
+    tg[0] = [1, 1]  # a repeat needs a blank in between
+    per = np.array([brute_force_nll(lp[: il[n], n], tg[n, : tl[n]]) for n in range(4)])
+    np.testing.assert_allclose(L.ctc_loss(lp, tg, il, tl, reduction="none"), per, rtol=1e-12)
+    np.testing.assert_allclose(L.ctc_loss(lp, tg, il, tl, reduction="sum"), per.sum(), rtol=1e-12)
+    np.testing.assert_allclose(L.ctc_loss(lp, tg, il, tl), np.mean(per / np.maximum(tl, 1)), rtol=1e-12)
+
+
+def test_uniform_emissions_count_alignments():
+    # uniform p = 1/C: loss = T log C - log(number of valid alignments). "a" in T=3 frames:
+    # alignments a__, _a_, __a, aa_, _aa, aaa -> 6
+    C, T = 3, 3
+    lp = np.full((T, 1, C), -np.log(C))
+    got = L.ctc_loss(lp, np.array([[1]]), np.array([T]), np.array([1]), reduction="sum")
+    assert got == pytest.approx(T * np.log(C) - np.log(6), rel=1e-14)
+
+
+def test_blank_other_than_zero():
+    rng = np.random.default_rng(1)
+    lp = log_softmax(rng.normal(size=(5, 2, 3)))
+    tg = np.array([[0, 1], [1, 1]])
+    want = [brute_force_nll(lp[:, n], tg[n], blank=2) for n in range(2)]
+    np.testing.assert_allclose(L.ctc_loss(lp, tg, np.array([5, 5]), np.array([2, 2]), blank=2, reduction="none"),
+                               want, rtol=1e-12)
+
+
+# ------------------------------------------------------------------------------ layouts ----
+def test_concatenated_batch_first_and_unbatched_agree_with_padded():
+    rng = np.random.default_rng(2)
+    lp, tg, il, tl = sample(rng, T=7, N=3, C=4, S=3, il=[7, 6, 4], tl=[3, 1, 2])
+    padded = L.ctc_loss(lp, tg, il, tl, reduction="none")
+    concat = np.concatenate([tg[n, : tl[n]] for n in range(3)])
+    np.testing.assert_allclose(L.ctc_loss(lp, concat, il, tl, reduction="none"), padded, rtol=1e-13)
+    bf = L.ctc_loss(np.ascontiguousarray(lp.transpose(1, 0, 2)), tg, il, tl, reduction="none", batch_first=True)
+    np.testing.assert_allclose(bf, padded, rtol=1e-13)
+    for n in range(3):
+        one = L.ctc_loss(lp[:, n], tg[n], np.array(il[n]), np.array(tl[n]), reduction="none")
+        assert one.shape == ()
+        assert float(one) == pytest.approx(padded[n], rel=1e-13)
+
+
+def test_padding_values_are_ignored():
+    rng = np.random.default_rng(3)
+    lp, tg, il, tl = sample(rng, T=6, N=2, C=4, S=3, tl=[1, 2])
+    junk = tg.copy()
+    junk[0, 1:] = [0, 3]  # blank and arbitrary labels in the padding
+    junk[1, 2] = 0
+    np.testing.assert_array_equal(L.ctc_loss(lp, tg, il, tl, reduction="none"),
+                                  L.ctc_loss(lp, junk, il, tl, reduction="none"))
+
+
+def test_log_prob_minus_inf_is_handled():
+    rng = np.random.default_rng(4)
+    lp, tg, il, tl = sample(rng, T=5, N=1, C=3, S=1)
+    lp[:, 0, 2] = -np.inf  # class 2 never emitted
+    tg[:] = 1
+    want = brute_force_nll(np.where(np.isinf(lp[:, 0]), -1e300, lp[:, 0]), [1])
+    assert float(L.ctc_loss(lp, tg, il, tl, reduction="sum")) == pytest.approx(want, rel=1e-12)
+
+
+# ------------------------------------------------------------------------------- torch ----
+def _torch_case(seed=5, T=8, N=4, C=5, S=3, il=(8, 7, 5, 6), tl=(3, 2, 3, 0)):
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(seed)
+    z = torch.tensor(rng.normal(size=(T, N, C)), dtype=torch.float64)
+    tg = torch.tensor(rng.integers(1, C, size=(N, S)))
+    return torch, z, tg, torch.tensor(il), torch.tensor(tl)
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+@pytest.mark.parametrize("concatenated", [False, True])
+def test_matches_torch_values_and_gradients_after_log_softmax(reduction, concatenated):
+    torch, z, tg, il, tl = _torch_case()
+    F = torch.nn.functional
+    targets = torch.cat([tg[n, : tl[n]] for n in range(len(tl))]) if concatenated else tg
+    v = torch.linspace(0.5, 1.5, z.shape[1], dtype=torch.float64) if reduction == "none" else 1.0
+    grads, vals = [], []
+    for fn in (L.ctc_loss, F.ctc_loss):
+        zz = z.clone().requires_grad_(True)
+        out = fn(zz.log_softmax(-1), targets, il, tl, reduction=reduction)
+        (g,) = torch.autograd.grad((out * v).sum(), zz)
+        vals.append(out.detach())
+        grads.append(g)
+    torch.testing.assert_close(vals[0], vals[1], rtol=1e-12, atol=1e-12)
+    torch.testing.assert_close(grads[0], grads[1], rtol=1e-12, atol=1e-12)
+
+
+def test_torch_gradient_wrt_log_probs_differs_by_exp_log_probs():
+    """docs/differences.md: torch's CTC gradient wrt log_probs adds exp(log_probs) on active frames."""
+    torch, z, tg, il, tl = _torch_case(seed=6)
+    F = torch.nn.functional
+    lp = z.log_softmax(-1)
+    g = []
+    for fn in (L.ctc_loss, F.ctc_loss):
+        x = lp.clone().requires_grad_(True)
+        fn(x, tg, il, tl, reduction="sum").backward()
+        g.append(x.grad)
+    active = (torch.arange(lp.shape[0])[:, None] < il[None, :])[..., None]
+    torch.testing.assert_close(g[1] - g[0], lp.exp() * active, rtol=1e-12, atol=1e-12)
+    # ours is the exact derivative: central differences of our own value
+    x = lp.detach().clone()
+    h = 1e-6
+    x[2, 1, 3] += h
+    up = L.ctc_loss(x, tg, il, tl, reduction="sum")
+    x[2, 1, 3] -= 2 * h
+    down = L.ctc_loss(x, tg, il, tl, reduction="sum")
+    assert float((up - down) / (2 * h)) == pytest.approx(float(g[0][2, 1, 3]), abs=1e-7)
+
+
+def test_infeasible_inf_and_no_nan_leak():
+    """docs/differences.md: torch returns NaN gradients for infeasible sequences; ours are 0."""
+    torch, z, tg, il, tl = _torch_case(seed=7, T=4, N=3, C=4, S=3, il=(4, 4, 4), tl=(3, 1, 2))
+    tg[0] = torch.tensor([2, 2, 2])  # needs 5 frames: infeasible in 4
+    F = torch.nn.functional
+    lp = z.log_softmax(-1)
+    x = lp.clone().requires_grad_(True)
+    out = L.ctc_loss(x, tg, il, tl, reduction="none")
+    assert torch.isinf(out[0]) and torch.isfinite(out[1:]).all()
+    mean = L.ctc_loss(x, tg, il, tl)
+    assert torch.isinf(mean)
+    (g,) = torch.autograd.grad(mean, x)
+    assert torch.isfinite(g).all() and (g[:, 0] == 0).all()
+    # the other sequences' gradients are those of the feasible batch alone (scaled by 1/N)
+    y = lp.clone().requires_grad_(True)
+    ((L.ctc_loss(y[:, 1:], tg[1:], il[1:], tl[1:], reduction="none") / tl[1:]).sum() / 3).backward()
+    torch.testing.assert_close(g[:, 1:], y.grad[:, 1:], rtol=1e-12, atol=1e-14)
+    x2 = lp.clone().requires_grad_(True)
+    F.ctc_loss(x2, tg, il, tl).backward()
+    assert torch.isnan(x2.grad[:, 0]).any()  # torch leaks NaN into the infeasible rows
+
+
+def test_zero_infinity_matches_torch():
+    torch, z, tg, il, tl = _torch_case(seed=8, T=4, N=3, C=4, S=3, il=(4, 3, 4), tl=(3, 2, 2))
+    tg[0] = torch.tensor([1, 1, 1])
+    F = torch.nn.functional
+    outs, grads = [], []
+    for fn in (L.ctc_loss, F.ctc_loss):
+        zz = z.clone().requires_grad_(True)
+        out = fn(zz.log_softmax(-1), tg, il, tl, zero_infinity=True)
+        out.backward()
+        outs.append(out.detach())
+        grads.append(zz.grad)
+    torch.testing.assert_close(outs[0], outs[1], rtol=1e-12, atol=1e-12)
+    torch.testing.assert_close(grads[0], grads[1], rtol=1e-12, atol=1e-12)
+    assert (grads[0][:, 0] == 0).all()
+
+
+def test_logits_1e4_finite_and_torch_equal():
+    torch, z, tg, il, tl = _torch_case(seed=9, T=5, N=2, C=3, S=2, il=(5, 5), tl=(2, 1))
+    z = z * 1e4
+    F = torch.nn.functional
+    res = []
+    for fn in (L.ctc_loss, F.ctc_loss):
+        zz = z.clone().requires_grad_(True)
+        out = fn(zz.log_softmax(-1), tg, il, tl, reduction="sum")
+        out.backward()
+        res.append((out.detach(), zz.grad))
+    assert torch.isfinite(res[0][0]) and torch.isfinite(res[0][1]).all()
+    torch.testing.assert_close(res[0][0], res[1][0], rtol=1e-12, atol=1e-12)
+    torch.testing.assert_close(res[0][1], res[1][1], rtol=1e-10, atol=1e-10)
+
+
+def test_float32_and_float16_dtypes():
+    torch, z, tg, il, tl = _torch_case(seed=10)
+    lp = z.log_softmax(-1)
+    want = L.ctc_loss(lp, tg, il, tl, reduction="none")
+    for dt, tol in ((torch.float32, 1e-5), (torch.float16, 1e-2), (torch.bfloat16, 5e-2)):
+        got = L.ctc_loss(lp.to(dt), tg.to(torch.int32), il.to(torch.int32), tl, reduction="none")
+        assert got.dtype == dt
+        torch.testing.assert_close(got.double(), want, rtol=tol, atol=tol)
+
+
+def test_torch_compile_matches_eager():
+    torch, z, tg, il, tl = _torch_case(seed=11, T=4, N=2, C=3, S=2, il=(4, 3), tl=(2, 1))
+    lp = z.log_softmax(-1)
+    fn = torch.compile(lambda a, b, c, d: L.ctc_loss(a, b, c, d), fullgraph=True, backend="aot_eager")
+    torch.testing.assert_close(fn(lp, tg, il, tl), L.ctc_loss(lp, tg, il, tl), rtol=1e-12, atol=1e-12)
+
+
+# --------------------------------------------------------------------------------- JAX ----
+def test_jax_jit_grad_vmap_match_numpy_and_torch():
+    jax = pytest.importorskip("jax")
+    jnp = jax.numpy
+    rng = np.random.default_rng(12)
+    lp, tg, il, tl = sample(rng, T=6, N=3, C=4, S=2, il=[6, 5, 4], tl=[2, 1, 2])
+    want = L.ctc_loss(lp, tg, il, tl, reduction="none")
+    args = [jnp.asarray(a) for a in (lp, tg, il, tl)]
+    f = jax.jit(lambda *a: L.ctc_loss(*a, reduction="none"))
+    np.testing.assert_allclose(np.asarray(f(*args)), want, rtol=1e-12)
+    bf = jax.vmap(lambda a, b, c, d: L.ctc_loss(a, b, c, d, reduction="none"))
+    got = bf(jnp.asarray(lp.transpose(1, 0, 2)), *args[1:])
+    np.testing.assert_allclose(np.asarray(got), want, rtol=1e-12)
+    gj = jax.grad(lambda x: L.ctc_loss(x, *args[1:]))(args[0])
+    torch = pytest.importorskip("torch")
+    x = torch.tensor(lp, requires_grad=True)
+    L.ctc_loss(x, *[torch.tensor(a) for a in (tg, il, tl)]).backward()
+    np.testing.assert_allclose(np.asarray(gj), x.grad.numpy(), rtol=1e-10, atol=1e-12)
+
+
+def test_matches_optax_per_sequence():
+    optax = pytest.importorskip("optax")
+    jax = pytest.importorskip("jax")
+    jnp = jax.numpy
+    rng = np.random.default_rng(13)
+    N, T, C, S = 3, 7, 5, 3
+    logits = jnp.asarray(rng.normal(size=(N, T, C)))
+    labels = jnp.asarray(rng.integers(1, C, size=(N, S)))
+    il, tl = jnp.asarray([7, 6, 5]), jnp.asarray([3, 2, 3])
+    logit_pad = (jnp.arange(T)[None] >= il[:, None]).astype(jnp.float64)
+    label_pad = (jnp.arange(S)[None] >= tl[:, None]).astype(jnp.float64)
+
+    def ours(z):
+        return L.ctc_loss(jax.nn.log_softmax(z), labels, il, tl, reduction="none", batch_first=True)
+
+    def theirs(z):
+        return optax.ctc_loss(z, logit_pad, labels, label_pad)
+
+    np.testing.assert_allclose(ours(logits), theirs(logits), rtol=1e-10)
+    v = jnp.asarray([0.7, 1.1, 1.3])
+    g1 = jax.grad(lambda z: jnp.sum(ours(z) * v))(logits)
+    g2 = jax.grad(lambda z: jnp.sum(theirs(z) * v))(logits)
+    np.testing.assert_allclose(g1, g2, rtol=1e-10, atol=1e-10)
+
+
+def test_optax_infeasible_is_finite_ours_inf():
+    """docs/differences.md: optax returns a large finite value for infeasible sequences."""
+    optax = pytest.importorskip("optax")
+    jnp = pytest.importorskip("jax").numpy
+    logits = jnp.zeros((1, 2, 3))
+    labels = jnp.asarray([[1, 1]])
+    pad = jnp.zeros((1, 2))
+    assert np.isfinite(float(optax.ctc_loss(logits, pad, labels, jnp.zeros((1, 2)))[0]))
+    import jax
+
+    ours = L.ctc_loss(jax.nn.log_softmax(logits), labels, jnp.asarray([2]), jnp.asarray([2]), reduction="none",
+                      batch_first=True)
+    assert np.isinf(float(ours[0]))
+
+
+def test_dask_is_lazy_and_equal():
+    da = pytest.importorskip("dask.array")
+    rng = np.random.default_rng(14)
+    lp, tg, il, tl = sample(rng, T=5, N=3, C=3, S=2, il=[5, 4, 3], tl=[2, 1, 2])
+    out = L.ctc_loss(*(da.from_array(a, chunks=2) for a in (lp, tg, il, tl)), reduction="none")
+    assert isinstance(out, da.Array)
+    np.testing.assert_allclose(out.compute(), L.ctc_loss(lp, tg, il, tl, reduction="none"), rtol=1e-13)
+
+
+# ------------------------------------------------------------------------------ errors ----
+def _ok():
+    rng = np.random.default_rng(15)
+    return list(sample(rng, T=5, N=2, C=3, S=2))
+
+
+@pytest.mark.parametrize("mutate, exc, match", [
+    (lambda a: a.__setitem__(0, a[0][None]), ValueError, r"log_probs must have shape \(T, N, C\)"),
+    (lambda a: a.__setitem__(0, a[0].astype(np.int64)), TypeError, "log_probs must have a real floating dtype"),
+    (lambda a: a.__setitem__(1, a[1].astype(np.float64)), TypeError, "targets must hold integer"),
+    (lambda a: a.__setitem__(2, a[2][:1]), ValueError, r"input_lengths must have shape \(N,\) = \(2,\)"),
+    (lambda a: a.__setitem__(2, np.array([6, 5])), ValueError, r"input_lengths must hold lengths in \[0, T=5\]"),
+    (lambda a: a.__setitem__(3, np.array([3, 1])), ValueError, r"target_lengths must hold lengths in \[0, S=2\]"),
+    (lambda a: a.__setitem__(3, np.array([-1, 1])), ValueError, "target_lengths must hold lengths"),
+    (lambda a: a.__setitem__(1, np.array([[1, 0], [2, 2]])), ValueError, "other than blank=0"),
+    (lambda a: a.__setitem__(1, np.array([[1, 3], [2, 2]])), ValueError, r"labels in \[0, 2\]"),
+    (lambda a: a.__setitem__(1, np.array([1, 2, 2])), ValueError, "sum\\(target_lengths\\) = 4, got 3"),
+    (lambda a: a.__setitem__(1, np.ones((3, 2), dtype=np.int64)), ValueError, "padded targets must have shape"),
+])
+def test_errors(mutate, exc, match):
+    args = _ok()
+    mutate(args)
+    with pytest.raises(exc, match=match):
+        L.ctc_loss(*args)
+
+
+def test_keyword_errors():
+    args = _ok()
+    with pytest.raises(ValueError, match=r"blank must be an int in \[0, 2\]"):
+        L.ctc_loss(*args, blank=3)
+    with pytest.raises(ValueError, match="reduction must be one of"):
+        L.ctc_loss(*args, reduction="batchmean")
+    with pytest.raises(TypeError, match="zero_infinity must be a bool"):
+        L.ctc_loss(*args, zero_infinity=1)
+    with pytest.raises(TypeError, match="input_lengths must be an integer array"):
+        L.ctc_loss(args[0], args[1], [5, 5], args[3])
+    with pytest.raises(ValueError, match=r"unbatched input_lengths must have shape \(\) or \(1,\)"):
+        L.ctc_loss(args[0][:, 0], args[1][0], args[2], args[3])
+
+
+# ------------------------------------------------------------------------ docs examples ----
+def test_docs_example_torch():
+    torch = pytest.importorskip("torch")
+    # --- docs/sequence.md: PyTorch ---
+    import torch.nn.functional as F
+    from losses import ctc_loss
+
+    T, N, C, S = 50, 4, 20, 10
+    logits = torch.randn(T, N, C, dtype=torch.float64, requires_grad=True)
+    log_probs = logits.log_softmax(-1)
+    targets = torch.randint(1, C, (N, S))
+    input_lengths = torch.full((N,), T)
+    target_lengths = torch.randint(1, S + 1, (N,))
+    loss = ctc_loss(log_probs, targets, input_lengths, target_lengths)
+    loss.backward()
+    ref = F.ctc_loss(log_probs, targets, input_lengths, target_lengths)
+    # --- end ---
+    torch.testing.assert_close(loss, ref, rtol=1e-10, atol=1e-10)
+    assert torch.isfinite(logits.grad).all()
+
+
+def test_docs_example_jax():
+    jax = pytest.importorskip("jax")
+    # --- docs/sequence.md: JAX ---
+    import jax.numpy as jnp
+    from losses import ctc_loss
+
+    key_logits, key_labels = jax.random.split(jax.random.PRNGKey(0))
+    N, T, C, S = 4, 50, 20, 10
+    logits = jax.random.normal(key_logits, (N, T, C))
+    labels = jax.random.randint(key_labels, (N, S), 1, C)
+    input_lengths = jnp.full((N,), T)
+    label_lengths = jnp.asarray([10, 7, 3, 9])
+
+    @jax.jit
+    def loss_fn(logits):
+        log_probs = jax.nn.log_softmax(logits)
+        return ctc_loss(log_probs, labels, input_lengths, label_lengths, batch_first=True)
+
+    loss, grads = jax.value_and_grad(loss_fn)(logits)
+    # --- end ---
+    assert np.isfinite(float(loss)) and bool(jnp.all(jnp.isfinite(grads)))
