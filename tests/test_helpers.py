@@ -1,0 +1,161 @@
+"""class_weights, pos_weight_from_counts, smooth_labels: formulas, peers, dtypes, errors."""
+import numpy as np
+import pytest
+
+import losses as L
+
+RNG = np.random.default_rng(7)
+
+
+# ------------------------------------------------------------------ class_weights
+def test_class_weights_formulas():
+    n = np.array([10.0, 100.0, 1000.0, 3.0])
+    c = len(n)
+    inv = 1 / n
+    np.testing.assert_allclose(L.class_weights(n, normalize=False), inv, rtol=1e-15)
+    np.testing.assert_allclose(L.class_weights(n), inv * c / inv.sum(), rtol=1e-15)
+    isq = 1 / np.sqrt(n)
+    np.testing.assert_allclose(L.class_weights(n, method="inverse_sqrt"), isq * c / isq.sum(), rtol=1e-15)
+    for beta in (0.9, 0.99, 0.999, 0.9999):
+        # Cui et al. 2019, eq. for the class-balanced term: (1 - beta) / (1 - beta**n)
+        en = (1 - beta) / (1 - beta**n)
+        np.testing.assert_allclose(L.class_weights(n, method="effective_number", beta=beta, normalize=False), en,
+                                   rtol=1e-12)
+        np.testing.assert_allclose(L.class_weights(n, method="effective_number", beta=beta), en * c / en.sum(),
+                                   rtol=1e-12)
+        np.testing.assert_allclose(L.class_weights(n, method="effective_number", beta=beta).sum(), c, rtol=1e-14)
+    # beta = 0: every class has effective number 1 -> equal weights
+    np.testing.assert_allclose(L.class_weights(n, method="effective_number", beta=0.0), np.ones(c), rtol=1e-15)
+
+
+def test_class_weights_balanced_matches_sklearn_rule():
+    # sklearn's compute_class_weight("balanced") = n_samples / (n_classes * count_c), which
+    # normalises to sum(w * count) = n_samples; ours sums to C: equal up to a constant factor
+    counts = np.array([5.0, 20.0, 75.0])
+    sk = counts.sum() / (len(counts) * counts)
+    ours = L.class_weights(counts)
+    np.testing.assert_allclose(ours / ours[0], sk / sk[0], rtol=1e-15)
+
+
+def test_class_weights_zero_counts_and_rows():
+    n = np.array([[4.0, 0.0, 1.0], [2.0, 2.0, 2.0]])
+    w = L.class_weights(n)
+    assert w[0, 1] == 0.0
+    np.testing.assert_allclose(w[0], np.array([0.25, 0.0, 1.0]) * 3 / 1.25, rtol=1e-15)
+    np.testing.assert_allclose(w[1], np.ones(3), rtol=1e-15)
+    np.testing.assert_array_equal(L.class_weights(np.zeros(3)), np.zeros(3))
+
+
+def test_class_weights_feed_cross_entropy():
+    torch = pytest.importorskip("torch")
+    counts = torch.tensor([30, 5, 65])
+    w = L.class_weights(counts)
+    assert w.dtype == torch.get_default_dtype()  # integer counts -> the framework's default float
+    z = torch.randn(6, 3)
+    t = torch.tensor([0, 1, 2, 1, 0, 2])
+    np.testing.assert_allclose(L.cross_entropy(z, t, weight=w).item(),
+                               torch.nn.functional.cross_entropy(z, t, weight=w).item(), rtol=1e-6)
+
+
+def test_class_weights_dtypes():
+    assert L.class_weights(np.array([1, 2, 3])).dtype == np.float64
+    assert L.class_weights(np.array([1, 2, 3], dtype=np.float32)).dtype == np.float32
+    assert L.class_weights(np.array([1, 2, 3]), dtype=np.float32).dtype == np.float32
+
+
+def test_class_weights_errors():
+    with pytest.raises(ValueError, match=r"method must be one of \('inverse', 'inverse_sqrt', 'effective_number'\)"):
+        L.class_weights(np.ones(3), method="log")
+    with pytest.raises(ValueError, match="beta must be < 1, got 1.0"):
+        L.class_weights(np.ones(3), method="effective_number", beta=1.0)
+    with pytest.raises(ValueError, match="counts must be non-negative, got a minimum of -1.0"):
+        L.class_weights(np.array([1.0, -1.0]))
+    with pytest.raises(ValueError, match="counts must have at least 1 dimension"):
+        L.class_weights(np.asarray(3.0))
+    with pytest.raises(TypeError, match="counts must have an integer or real floating dtype, got bool"):
+        L.class_weights(np.array([True, False]))
+
+
+# ------------------------------------------------------------------ pos_weight_from_counts
+def test_pos_weight_torch_docs_example_and_bce():
+    torch = pytest.importorskip("torch")
+    # torch.nn.BCEWithLogitsLoss docs: 100 positives and 300 negatives -> pos_weight 3
+    pw = L.pos_weight_from_counts(torch.tensor([100, 50]), torch.tensor([300, 450]))
+    np.testing.assert_allclose(pw.numpy(), [3.0, 9.0], rtol=1e-7)
+    z = torch.randn(4, 2, dtype=torch.float64)
+    y = (torch.rand(4, 2) < 0.5).to(torch.float64)
+    pw = L.pos_weight_from_counts(torch.tensor([100.0, 50.0], dtype=torch.float64), torch.tensor([300.0, 450.0], dtype=torch.float64))
+    np.testing.assert_allclose(L.binary_cross_entropy_with_logits(z, y, pos_weight=pw).item(),
+                               torch.nn.functional.binary_cross_entropy_with_logits(z, y, pos_weight=pw).item(),
+                               rtol=1e-12)
+
+
+def test_pos_weight_scalars_and_zero_positives():
+    np.testing.assert_allclose(L.pos_weight_from_counts(np.array([1.0, 4.0, 0.0]), 8), [8.0, 2.0, 1.0], rtol=1e-15)
+    np.testing.assert_allclose(L.pos_weight_from_counts(2, np.array([1.0, 4.0])), [0.5, 2.0], rtol=1e-15)
+    with pytest.raises(ValueError, match="n_pos must be non-negative"):
+        L.pos_weight_from_counts(np.array([-1.0]), np.array([1.0]))
+    with pytest.raises(ValueError, match="n_neg must be >= 0"):
+        L.pos_weight_from_counts(np.array([1.0]), -2)
+    with pytest.raises(TypeError, match="at least one array argument"):
+        L.pos_weight_from_counts(1, 2)
+
+
+# ------------------------------------------------------------------ smooth_labels
+def test_smooth_labels_indices_formula():
+    t = np.array([0, 2, 1])
+    out = L.smooth_labels(t, 4, epsilon=0.2)
+    want = 0.8 * np.eye(4)[t] + 0.2 / 4
+    np.testing.assert_allclose(out, want, rtol=1e-15)
+    np.testing.assert_allclose(out.sum(-1), 1.0, rtol=1e-15)
+    np.testing.assert_allclose(L.smooth_labels(t, 4, epsilon=0.2, axis=0), want.T, rtol=1e-15)
+
+
+def test_smooth_labels_k_minus_1_variant_recipe():
+    t, k, eps = np.array([1, 0]), 5, 0.1
+    out = L.smooth_labels(t, k, epsilon=eps * k / (k - 1))
+    want = np.where(np.eye(k)[t] == 1, 1 - eps, eps / (k - 1))
+    np.testing.assert_allclose(out, want, rtol=1e-14)
+
+
+def test_smooth_labels_reproduces_torch_label_smoothing():
+    torch = pytest.importorskip("torch")
+    F = torch.nn.functional
+    z = torch.randn(5, 4, 3, dtype=torch.float64)
+    t = torch.randint(0, 4, (5, 3))
+    y = L.smooth_labels(t, 4, epsilon=0.3, axis=1, dtype=torch.float64)
+    np.testing.assert_allclose(L.cross_entropy(z, y).item(), F.cross_entropy(z, t, label_smoothing=0.3).item(),
+                               rtol=1e-12)
+    np.testing.assert_allclose(F.cross_entropy(z, y).item(), F.cross_entropy(z, t, label_smoothing=0.3).item(),
+                               rtol=1e-12)
+
+
+def test_smooth_labels_optax_twin():
+    optax = pytest.importorskip("optax")
+    jnp = pytest.importorskip("jax").numpy
+    y = jnp.asarray(np.eye(4)[RNG.integers(0, 4, size=(6,))])
+    np.testing.assert_allclose(L.smooth_labels(y, epsilon=0.15), optax.losses.smooth_labels(y, 0.15), rtol=1e-15)
+
+
+def test_smooth_labels_probabilities_keep_dtype_and_eps0():
+    p = RNG.uniform(size=(3, 4)).astype(np.float32)
+    assert L.smooth_labels(p, epsilon=0.1).dtype == np.float32
+    assert L.smooth_labels(p, epsilon=0.0) is p
+    assert L.smooth_labels(np.array([1, 0]), 2).dtype == np.float64
+
+
+def test_smooth_labels_errors():
+    with pytest.raises(ValueError, match="num_classes must be a positive int for integer class targets, got None"):
+        L.smooth_labels(np.array([0, 1]))
+    with pytest.raises(ValueError, match=r"targets must hold class indices in \[0, 2\]"):
+        L.smooth_labels(np.array([0, 3]), 3)
+    with pytest.raises(ValueError, match=r"num_classes=5 does not match targets.shape\[-1\] = 4"):
+        L.smooth_labels(np.full((2, 4), 0.25), 5)
+    with pytest.raises(ValueError, match=r"epsilon must be <= 1"):
+        L.smooth_labels(np.full((2, 4), 0.25), epsilon=1.5)
+    with pytest.raises(ValueError, match=r"targets must hold class probabilities in \[0, 1\]"):
+        L.smooth_labels(np.full((2, 4), 2.0))
+    with pytest.raises(ValueError, match="axis must be an int in"):
+        L.smooth_labels(np.array([0, 1]), 2, axis=3)
+    with pytest.raises(TypeError, match="targets must hold integer class indices or floating probabilities"):
+        L.smooth_labels(np.array([True, False]), 2)
