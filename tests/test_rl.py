@@ -1,0 +1,491 @@
+"""Reinforcement-learning losses: values against independent float64 NumPy formulas (rlax and
+stable-baselines3 semantics), values and gradients against torch twins, errors, documented
+differences, and the docs/rl.md examples."""
+from __future__ import annotations
+
+import math
+import pathlib
+import re
+
+import numpy as np
+import pytest
+
+import losses as L
+
+RNG = np.random.default_rng(20240611)
+DOCS = pathlib.Path(__file__).resolve().parents[1] / "docs"
+
+
+def _torch():
+    return pytest.importorskip("torch")
+
+
+def _t(a, grad=False):
+    torch = _torch()
+    t = torch.tensor(np.asarray(a), dtype=torch.float64 if np.asarray(a).dtype.kind == "f" else torch.int64)
+    return t.requires_grad_(grad) if grad else t
+
+
+def _logsoftmax(z):
+    m = z.max(-1, keepdims=True)
+    return z - m - np.log(np.exp(z - m).sum(-1, keepdims=True))
+
+
+# ------------------------------------------------------------------------------- td_loss ----
+def _td_inputs(n=7):
+    return (RNG.normal(size=n), RNG.normal(size=n), np.where(RNG.uniform(size=n) < 0.3, 0.0, 0.95),
+            RNG.normal(size=n))
+
+
+def test_td_loss_mse_numpy_formula():
+    v, r, g, vn = _td_inputs()
+    d = r + g * vn - v
+    assert np.isclose(L.td_loss(v, r, g, vn), np.mean(d ** 2), rtol=1e-14)
+    assert np.allclose(L.td_loss(v, r, g, vn, reduction="none"), d ** 2, rtol=1e-14)
+    assert np.isclose(L.td_loss(v, r, g, vn, reduction="sum"), np.sum(d ** 2), rtol=1e-14)
+
+
+def test_td_loss_huber_is_rlax_huber():
+    v, r, g, vn = _td_inputs(50)
+    v = v * 3
+    delta = 0.7
+    x = r + g * vn - v
+    # rlax.huber_loss: 0.5 x^2 inside, 0.5 delta^2 + delta (|x| - delta) outside
+    rlax = np.where(np.abs(x) <= delta, 0.5 * x ** 2, 0.5 * delta ** 2 + delta * (np.abs(x) - delta))
+    got = L.td_loss(v, r, g, vn, loss="huber", delta=delta, reduction="none")
+    assert np.allclose(got, rlax, rtol=1e-14, atol=1e-15)
+
+
+def test_difference_td_loss_mse_has_no_half():
+    # rlax.l2_loss(td_error) = 0.5 * td_error**2; ours (torch mse_loss / SB3) has no 1/2
+    v, r, g, vn = _td_inputs()
+    td_error = r + g * vn - v
+    rlax_l2 = 0.5 * td_error ** 2
+    assert np.allclose(0.5 * L.td_loss(v, r, g, vn, reduction="none"), rlax_l2, rtol=1e-14)
+
+
+@pytest.mark.parametrize("kind,kw", [("mse", {}), ("huber", {"delta": 0.5}), ("huber", {"delta": 1.0})])
+def test_td_loss_matches_torch_values_and_grads(kind, kw):
+    torch = _torch()
+    F = torch.nn.functional
+    v, r, g, vn = _td_inputs(9)
+    v = v * 2
+    args = [_t(a, True) for a in (v, r, g, vn)]
+    ours = L.td_loss(*args, loss=kind, **kw)
+    target = (args[1] + args[2] * args[3]).detach()
+    theirs = F.mse_loss(args[0], target) if kind == "mse" else F.huber_loss(args[0], target, **kw)
+    assert torch.allclose(ours, theirs, rtol=1e-12, atol=1e-12)
+    g1 = torch.autograd.grad(ours, args[0])[0]
+    g2 = torch.autograd.grad(theirs, args[0])[0]
+    assert torch.allclose(g1, g2, rtol=1e-12, atol=1e-12)
+
+
+def test_td_loss_smooth_l1_is_sb3_dqn():
+    torch = _torch()
+    v, r, g, vn = _td_inputs(9)
+    v = v * 3
+    ours = L.td_loss(_t(v), _t(r), _t(g), _t(vn), loss="huber", delta=1.0)
+    sb3 = torch.nn.functional.smooth_l1_loss(_t(v), _t(r) + _t(g) * _t(vn))
+    assert torch.allclose(ours, sb3, rtol=1e-12, atol=1e-12)
+
+
+def test_td_loss_target_under_stop_gradient():
+    torch = _torch()
+    v, r, g, vn = (_t(a, True) for a in _td_inputs(5))
+    out = L.td_loss(v, r, g, vn, reduction="sum")
+    grads = torch.autograd.grad(out, [v, r, g, vn], allow_unused=True)
+    assert all(x is None or torch.all(x == 0) for x in grads[1:])
+    out = L.td_loss(v, r, g, vn, reduction="sum", stop_target_gradient=False)
+    gv, gr, gg, gvn = torch.autograd.grad(out, [v, r, g, vn])
+    d = (r + g * vn - v).detach()
+    assert torch.allclose(gr, 2 * d) and torch.allclose(gvn, 2 * d * g.detach()) and torch.allclose(gv, -2 * d)
+
+
+def test_td_loss_jax_stop_gradient():
+    jax = pytest.importorskip("jax")
+    v, r, g, vn = (jax.numpy.asarray(a) for a in _td_inputs(5))
+    gvn = jax.grad(lambda x: L.td_loss(v, r, g, x))(vn)
+    gv = jax.grad(lambda x: L.td_loss(x, r, g, vn))(v)
+    assert np.all(np.asarray(gvn) == 0)
+    assert np.allclose(np.asarray(gv), -2 * np.asarray(r + g * vn - v) / 5, rtol=1e-12)
+
+
+def test_td_loss_weights_and_number_discount():
+    v, r, _, vn = _td_inputs(6)
+    w = RNG.uniform(0.1, 2.0, size=6)
+    d = r + 0.9 * vn - v
+    assert np.isclose(L.td_loss(v, r, 0.9, vn, weights=w), np.sum(w * d ** 2) / np.sum(w), rtol=1e-14)
+
+
+def test_td_loss_errors():
+    v, r, g, vn = _td_inputs(4)
+    with pytest.raises(ValueError, match="loss must be one of"):
+        L.td_loss(v, r, g, vn, loss="l2")
+    with pytest.raises(ValueError, match="delta must be > 0"):
+        L.td_loss(v, r, g, vn, loss="huber", delta=0.0)
+    with pytest.raises(ValueError, match=r"r_t of shape \(3,\) does not broadcast"):
+        L.td_loss(v, r[:3], g, vn)
+    with pytest.raises(TypeError, match="v_tm1 must have a real floating dtype"):
+        L.td_loss(np.arange(4), r, g, vn)
+    with pytest.raises(ValueError, match="reduction must be one of"):
+        L.td_loss(v, r, g, vn, reduction="batchmean")
+
+
+# ---------------------------------------------------------------------- return estimators ----
+def _rlax_n_step(r, d, v, n, lam):
+    """rlax.n_step_bootstrapped_returns for one trajectory, transcribed with explicit loops."""
+    T = len(r)
+    lam = np.broadcast_to(lam, r.shape)
+    out = np.empty(T)
+    for t in range(T):
+        # bootstrap from v[min(t + n - 1, T - 1)], then fold the window backwards
+        g = v[min(t + n - 1, T - 1)]
+        for i in range(n - 1, -1, -1):
+            j = t + i
+            if j < T:
+                g = r[j] + d[j] * ((1 - lam[j]) * v[j] + lam[j] * g)
+            else:  # padding: reward 0, discount 1, lambda 1, value v[-1]
+                g = g
+        out[t] = g
+    return out
+
+
+def _traj(T=7, B=None):
+    shape = (T,) if B is None else (T, B)
+    return (RNG.normal(size=shape), np.where(RNG.uniform(size=shape) < 0.2, 0.0, 0.97), RNG.normal(size=shape))
+
+
+@pytest.mark.parametrize("n", [1, 2, 3, 7, 10])
+@pytest.mark.parametrize("lam", [1.0, 0.6])
+def test_n_step_returns_rlax_semantics(n, lam):
+    r, d, v = _traj()
+    got = L.n_step_returns(r, d, v, n=n, lambda_=lam)
+    assert np.allclose(got, _rlax_n_step(r, d, v, n, lam), rtol=1e-13, atol=1e-14)
+
+
+def test_n_step_returns_explicit_sum_and_batch_axes():
+    r, d, v = _traj(6, 3)
+    n = 3
+    got = L.n_step_returns(r, d, v, n=n)
+    for b in range(3):
+        for t in range(6):
+            m = min(n, 6 - t)
+            disc = np.cumprod(np.concatenate([[1.0], d[t:t + m, b]]))
+            want = np.sum(disc[:m] * r[t:t + m, b]) + disc[m] * v[t + m - 1, b]
+            assert np.isclose(got[t, b], want, rtol=1e-13)
+    assert np.allclose(L.n_step_returns(r, d, v, n=1), r + d * v, rtol=1e-15)
+
+
+def test_n_step_returns_lambda_array_and_number_discount():
+    r, _, v = _traj()
+    lam = RNG.uniform(0, 1, size=r.shape)
+    got = L.n_step_returns(r, 0.9, v, n=3, lambda_=lam)
+    assert np.allclose(got, _rlax_n_step(r, np.full_like(r, 0.9), v, 3, lam), rtol=1e-13)
+
+
+def _sb3_gae(rewards, values, dones, last_values, last_done, gamma, lam):
+    """stable-baselines3 RolloutBuffer.compute_returns_and_advantage (episode_starts form)."""
+    T = len(rewards)
+    episode_starts = np.concatenate([[0.0], dones[:-1]])  # step t+1 starts an episode if t ended
+    adv = np.zeros_like(rewards)
+    last_gae = 0.0
+    for step in reversed(range(T)):
+        if step == T - 1:
+            next_non_terminal, next_values = 1.0 - last_done, last_values
+        else:
+            next_non_terminal, next_values = 1.0 - episode_starts[step + 1], values[step + 1]
+        delta = rewards[step] + gamma * next_values * next_non_terminal - values[step]
+        last_gae = delta + gamma * lam * next_non_terminal * last_gae
+        adv[step] = last_gae
+    return adv + values, adv
+
+
+@pytest.mark.parametrize("lam", [0.95, 0.0, 1.0])
+def test_lambda_returns_reproduce_sb3_gae(lam):
+    T, gamma = 8, 0.99
+    rewards, values = RNG.normal(size=T), RNG.normal(size=T)
+    dones = (RNG.uniform(size=T) < 0.25).astype(np.float64)
+    last_values = RNG.normal()
+    returns, adv = _sb3_gae(rewards, values, dones, last_values, dones[-1], gamma, lam)
+    v_next = np.concatenate([values[1:], [last_values]])
+    got = L.lambda_returns(rewards, gamma * (1 - dones), v_next, lambda_=lam)
+    assert np.allclose(got, returns, rtol=1e-13, atol=1e-14)
+    assert np.allclose(got - values, adv, rtol=1e-13, atol=1e-14)
+
+
+def test_lambda_returns_special_cases():
+    r, d, v = _traj(6, 2)
+    assert np.allclose(L.lambda_returns(r, d, v, lambda_=0.0), r + d * v, rtol=1e-15)
+    assert np.allclose(L.lambda_returns(r, d, v, lambda_=1.0), L.n_step_returns(r, d, v, n=6), rtol=1e-13)
+    lam = RNG.uniform(0.2, 1.0, size=r.shape)
+    want = np.empty_like(r)
+    acc = v[-1]
+    for t in range(5, -1, -1):
+        acc = r[t] + d[t] * ((1 - lam[t]) * v[t] + lam[t] * acc)
+        want[t] = acc
+    assert np.allclose(L.lambda_returns(r, d, v, lambda_=lam), want, rtol=1e-13)
+
+
+def test_lambda_returns_jit_and_torch_grads():
+    jax = pytest.importorskip("jax")
+    torch = _torch()
+    r, d, v = _traj(5, 3)
+    want = L.lambda_returns(r, d, v, lambda_=0.9)
+    got = jax.jit(lambda a, b, c: L.lambda_returns(a, b, c, lambda_=0.9))(r, d, v)
+    assert np.allclose(np.asarray(got), want, rtol=1e-13)
+    tv = _t(v, True)
+    out = L.lambda_returns(_t(r), _t(d), tv, lambda_=0.9).sum()
+    (gt,) = torch.autograd.grad(out, tv)
+    jr, jd = jax.numpy.asarray(r), jax.numpy.asarray(d)
+    gj = jax.grad(lambda x: L.lambda_returns(jr, jd, x, lambda_=0.9).sum())(jax.numpy.asarray(v))
+    assert np.allclose(gt.numpy(), np.asarray(gj), rtol=1e-12, atol=1e-14)
+    # stop_target_gradients: no gradient at all
+    gz = jax.grad(lambda x: L.lambda_returns(jr, jd, x, stop_target_gradients=True).sum())(jax.numpy.asarray(v))
+    assert np.all(np.asarray(gz) == 0)
+
+
+def test_return_errors():
+    r, d, v = _traj()
+    with pytest.raises(ValueError, match="n must be >= 1"):
+        L.n_step_returns(r, d, v, n=0)
+    with pytest.raises(TypeError, match="n must be a Python int"):
+        L.n_step_returns(r, d, v, n=2.0)
+    with pytest.raises(ValueError, match="r_t and v_t must have the same shape"):
+        L.lambda_returns(r, d, v[:-1])
+    with pytest.raises(ValueError, match="time axis"):
+        L.lambda_returns(r[:0], d[:0], v[:0])
+    with pytest.raises(ValueError, match="lambda_ must be <= 1"):
+        L.lambda_returns(r, d, v, lambda_=1.5)
+    with pytest.raises(ValueError, match=r"lambda_ must hold values in \[0, 1\]"):
+        L.n_step_returns(r, d, v, n=2, lambda_=np.full_like(r, -0.5))
+    with pytest.raises(ValueError, match="discount_t must be <= 1"):
+        L.lambda_returns(r, 1.5, v)
+    with pytest.raises(ValueError, match="at least 1 dimension"):
+        L.lambda_returns(np.float64(1.0) + np.zeros(()), 0.9, np.zeros(()))
+
+
+# ------------------------------------------------------------------------------ policies ----
+def _pg_inputs(n=8, A=4):
+    return RNG.normal(size=(n, A)) * 2, RNG.integers(0, A, size=n), RNG.normal(size=n)
+
+
+def test_policy_gradient_numpy_formula():
+    z, a, adv = _pg_inputs()
+    logp = _logsoftmax(z)[np.arange(len(a)), a]
+    assert np.isclose(L.policy_gradient_loss(z, a, adv), -np.mean(logp * adv), rtol=1e-14)
+    w = RNG.uniform(0.0, 1.0, size=len(a))
+    assert np.isclose(L.policy_gradient_loss(z, a, adv, weights=w), -np.sum(w * logp * adv) / np.sum(w), rtol=1e-13)
+
+
+def test_difference_rlax_weighted_mean():
+    # rlax.policy_gradient_loss / entropy_loss return mean(w * l) (divide by T); ours sum(w l)/sum(w)
+    z, a, adv = _pg_inputs()
+    w = (RNG.uniform(size=len(a)) < 0.5).astype(np.float64)
+    w[0] = 1.0
+    per = L.policy_gradient_loss(z, a, adv, reduction="none")
+    rlax = np.mean(per * w)
+    assert np.isclose(rlax, np.mean(-_logsoftmax(z)[np.arange(len(a)), a] * adv * w), rtol=1e-13)
+    assert np.isclose(L.policy_gradient_loss(z, a, adv, weights=w), rlax * len(a) / w.sum(), rtol=1e-13)
+    assert np.isclose(L.policy_gradient_loss(z, a, adv), np.mean(per), rtol=1e-14)  # equal without weights
+    ent_per = L.entropy_loss(z, reduction="none")
+    assert np.isclose(L.entropy_loss(z, weights=w), np.mean(ent_per * w) * len(a) / w.sum(), rtol=1e-13)
+
+
+def test_policy_gradient_torch_categorical_values_and_grads():
+    torch = _torch()
+    z, a, adv = _pg_inputs()
+    tz, ta, tadv = _t(z, True), _t(a), _t(adv, True)
+    ours = L.policy_gradient_loss(tz, ta, tadv)
+    sb3 = -(torch.distributions.Categorical(logits=tz).log_prob(ta) * tadv.detach()).mean()
+    assert torch.allclose(ours, sb3, rtol=1e-12, atol=1e-12)
+    g1, ga = torch.autograd.grad(ours, [tz, tadv], allow_unused=True)
+    (g2,) = torch.autograd.grad(sb3, [tz])
+    assert torch.allclose(g1, g2, rtol=1e-12, atol=1e-12)
+    assert ga is None or torch.all(ga == 0)  # advantages under stop-gradient
+
+
+def test_policy_gradient_time_major_and_axis():
+    z = RNG.normal(size=(3, 5, 4))
+    a = RNG.integers(0, 4, size=(3, 5)).astype(np.int32)
+    adv = RNG.normal(size=(3, 5))
+    logp = np.take_along_axis(_logsoftmax(z), a[..., None].astype(np.int64), -1)[..., 0]
+    assert np.allclose(L.policy_gradient_loss(z, a, adv, reduction="none"), -logp * adv, rtol=1e-13)
+    zt = np.moveaxis(z, -1, 1)  # (3, A, 5): action axis 1
+    assert np.allclose(L.policy_gradient_loss(zt, a, adv, axis=1, reduction="none"), -logp * adv, rtol=1e-13)
+
+
+def test_policy_gradient_extreme_logits_finite():
+    torch = _torch()
+    z, a, adv = _pg_inputs()
+    z[:, 0], z[1::2, 1] = 1e4, -1e4
+    tz = _t(z, True)
+    out = L.policy_gradient_loss(tz, _t(a), _t(adv))
+    (g,) = torch.autograd.grad(out, tz)
+    assert torch.isfinite(out) and torch.all(torch.isfinite(g))
+
+
+def test_entropy_loss_values_and_edges():
+    torch = _torch()
+    z = RNG.normal(size=(6, 5)) * 2
+    p = np.exp(_logsoftmax(z))
+    assert np.allclose(L.entropy_loss(z, reduction="none"), np.sum(p * np.log(p), -1), rtol=1e-13)
+    assert np.isclose(L.entropy_loss(np.zeros((2, 4)), reduction="sum"), -2 * math.log(4), rtol=1e-15)
+    # masked actions (-inf) and +-1e4 logits: finite values and gradients, torch Categorical twin
+    zm = z.copy()
+    zm[::2, 1] = -np.inf
+    zm[1, :] = 1e4
+    zm[3, 0] = -1e4
+    tz = _t(zm, True)
+    ours = L.entropy_loss(tz)
+    theirs = -torch.distributions.Categorical(logits=tz).entropy().mean()
+    g1 = torch.autograd.grad(ours, tz)[0]
+    g2 = torch.autograd.grad(theirs, tz)[0]
+    assert torch.allclose(ours, theirs, rtol=1e-12, atol=1e-12)
+    assert torch.all(torch.isfinite(g1)) and torch.allclose(g1, g2, rtol=1e-10, atol=1e-12)
+    assert np.isclose(float(L.entropy_loss(tz.detach(), reduction="none")[1]), -math.log(5), rtol=1e-14)
+
+
+def _sb3_a2c_numpy(z, a, values, returns, adv, vf_coef, ent_coef):
+    logp_all = _logsoftmax(z)
+    logp = logp_all[np.arange(len(a)), a]
+    entropy = -np.sum(np.exp(logp_all) * logp_all, -1)
+    return -np.mean(adv * logp) + ent_coef * -np.mean(entropy) + vf_coef * np.mean((returns - values) ** 2)
+
+
+def test_actor_critic_matches_sb3_a2c():
+    z, a, adv = _pg_inputs()
+    values, returns = RNG.normal(size=len(a)), RNG.normal(size=len(a))
+    got = L.actor_critic_loss(z, a, values, returns, advantages=adv, value_coef=0.5, entropy_coef=0.0)
+    assert np.isclose(got, _sb3_a2c_numpy(z, a, values, returns, adv, 0.5, 0.0), rtol=1e-13)
+    got = L.actor_critic_loss(z, a, values, returns, value_coef=0.25, entropy_coef=0.05)
+    assert np.isclose(got, _sb3_a2c_numpy(z, a, values, returns, returns - values, 0.25, 0.05), rtol=1e-13)
+
+
+def test_difference_actor_critic_entropy_coef_default():
+    # our default entropy_coef=0.01 (A3C paper, OpenAI baselines); SB3 A2C's ent_coef default is 0.0
+    z, a, adv = _pg_inputs()
+    values, returns = RNG.normal(size=len(a)), RNG.normal(size=len(a))
+    default = L.actor_critic_loss(z, a, values, returns, advantages=adv)
+    assert np.isclose(default, _sb3_a2c_numpy(z, a, values, returns, adv, 0.5, 0.01), rtol=1e-13)
+    sb3 = L.actor_critic_loss(z, a, values, returns, advantages=adv, entropy_coef=0.0)
+    assert not np.isclose(default, sb3)
+
+
+def test_actor_critic_gradient_flows_only_into_values_and_logits():
+    torch = _torch()
+    z, a, _ = _pg_inputs()
+    n = len(a)
+    tz, tv, tr = _t(z, True), _t(RNG.normal(size=n), True), _t(RNG.normal(size=n), True)
+    out = L.actor_critic_loss(tz, _t(a), tv, tr, value_coef=0.5, entropy_coef=0.0)
+    gz, gv, gr = torch.autograd.grad(out, [tz, tv, tr], allow_unused=True)
+    # advantages = sg(R - V): the value gradient comes from the value term alone
+    assert torch.allclose(gv, 0.5 * 2 * (tv - tr).detach() / n, rtol=1e-12)
+    assert gr is None or torch.all(gr == 0)
+    p = torch.softmax(tz.detach(), -1)
+    onehot = torch.nn.functional.one_hot(_t(a), 4).double()
+    assert torch.allclose(gz, -((tr - tv).detach()[:, None] * (onehot - p)) / n, rtol=1e-12, atol=1e-14)
+
+
+def _sb3_ppo_numpy(log_prob, old, adv, clip, normalize=False):
+    if normalize:
+        adv = (adv - adv.mean()) / (adv.std(ddof=1) + 1e-8)
+    ratio = np.exp(log_prob - old)
+    return -np.mean(np.minimum(adv * ratio, adv * np.clip(ratio, 1 - clip, 1 + clip)))
+
+
+def test_ppo_matches_sb3():
+    n = 12
+    old = np.log(RNG.uniform(0.05, 1, size=n))
+    new = old + RNG.normal(size=n) * 0.4
+    adv = RNG.normal(size=n)
+    assert np.isclose(L.ppo_clip_loss(new, adv, old_log_prob=old), _sb3_ppo_numpy(new, old, adv, 0.2), rtol=1e-13)
+    assert np.isclose(L.ppo_clip_loss(new - old, adv, clip_eps=0.1), _sb3_ppo_numpy(new, old, adv, 0.1), rtol=1e-13)
+    assert np.isclose(L.ppo_clip_loss(new, adv, old_log_prob=old, normalize_advantages=True),
+                      _sb3_ppo_numpy(new, old, adv, 0.2, True), rtol=1e-12)
+
+
+def test_difference_ppo_advantage_normalization_off_by_default():
+    # SB3 PPO normalises advantages by default (normalize_advantage=True); the paper and we do not
+    n = 10
+    old = np.log(RNG.uniform(0.05, 1, size=n))
+    new = old + RNG.normal(size=n) * 0.4
+    adv = RNG.normal(size=n) * 3 + 1
+    ours = L.ppo_clip_loss(new, adv, old_log_prob=old)
+    assert np.isclose(ours, _sb3_ppo_numpy(new, old, adv, 0.2, normalize=False), rtol=1e-13)
+    assert not np.isclose(ours, _sb3_ppo_numpy(new, old, adv, 0.2, normalize=True))
+
+
+def test_ppo_rlax_ratio_form():
+    # rlax.clipped_surrogate_pg_loss(prob_ratios, adv, eps) = -mean(min(r A, clip(r) A))
+    ratios = RNG.uniform(0.5, 1.5, size=9)
+    adv = RNG.normal(size=9)
+    rlax = -np.mean(np.minimum(ratios * adv, np.clip(ratios, 0.7, 1.3) * adv))
+    assert np.isclose(L.ppo_clip_loss(np.log(ratios), adv, clip_eps=0.3), rlax, rtol=1e-13)
+
+
+def test_ppo_subgradients_match_torch():
+    torch = _torch()
+    hi, lo = math.log(1.25), math.log(0.75)
+    lr = np.array([hi, lo, hi, lo, 0.0, 0.6, -0.6, 0.6, -0.6])
+    adv = np.array([1.0, -1.0, -1.0, 1.0, 0.5, 1.0, -1.0, -1.0, 1.0])
+    tl = _t(lr, True)
+    ours = L.ppo_clip_loss(tl, _t(adv), clip_eps=0.25, reduction="sum")
+    (g,) = torch.autograd.grad(ours, tl)
+    ratio = torch.exp(tl)
+    sb3 = -torch.min(_t(adv) * ratio, _t(adv) * torch.clamp(ratio, 0.75, 1.25)).sum()
+    (g2,) = torch.autograd.grad(sb3, tl)
+    assert torch.allclose(ours, sb3, rtol=1e-12) and torch.allclose(g, g2, rtol=1e-12, atol=1e-14)
+    r = np.exp(lr)
+    # on the clip boundary the gradient is active (-A r); beyond it on the clipped side, 0
+    want = np.array([-r[0], r[1], r[2], -r[3], -0.5, 0.0, 0.0, r[7], -r[8]])
+    assert np.allclose(g.numpy(), want, rtol=1e-12, atol=1e-15)
+
+
+def test_ppo_first_epoch_ratio_one_gradient():
+    jax = pytest.importorskip("jax")
+    old = jax.numpy.asarray(np.log(RNG.uniform(0.1, 1, size=6)))
+    adv = jax.numpy.asarray(RNG.normal(size=6))
+    g = jax.grad(lambda lp: L.ppo_clip_loss(lp, adv, old_log_prob=old))(old)
+    assert np.allclose(np.asarray(g), -np.asarray(adv) / 6, rtol=1e-12)
+    g_old = jax.grad(lambda o: L.ppo_clip_loss(old, adv, old_log_prob=o))(old)
+    assert np.all(np.asarray(g_old) == 0)
+
+
+def test_policy_errors():
+    z, a, adv = _pg_inputs(5, 3)
+    with pytest.raises(ValueError, match=r"actions must hold class indices in \[0, 2\]"):
+        L.policy_gradient_loss(z, np.array([0, 1, 3, 0, 1]), adv)
+    with pytest.raises(TypeError, match="actions must hold integer"):
+        L.policy_gradient_loss(z, a.astype(np.float64), adv)
+    with pytest.raises(ValueError, match=r"actions must have shape \(5,\)"):
+        L.policy_gradient_loss(z, a[:4], adv)
+    with pytest.raises(ValueError, match="actions and advantages must have the same shape"):
+        L.policy_gradient_loss(z, a, adv[:4])
+    with pytest.raises(ValueError, match="axis must be an int"):
+        L.entropy_loss(z, axis=2)
+    with pytest.raises(TypeError, match="logits must have a real floating dtype"):
+        L.entropy_loss(np.ones((2, 3), dtype=np.int64))
+    with pytest.raises(ValueError, match="values must have the shape"):
+        L.actor_critic_loss(z, a, adv[:3], adv)
+    with pytest.raises(ValueError, match="value_coef must be >= 0"):
+        L.actor_critic_loss(z, a, adv, adv, value_coef=-1.0)
+    with pytest.raises(ValueError, match="clip_eps must be < 1"):
+        L.ppo_clip_loss(adv, adv, clip_eps=1.0)
+    with pytest.raises(ValueError, match="log_prob and old_log_prob must have the same shape"):
+        L.ppo_clip_loss(adv, adv, old_log_prob=adv[:2])
+    with pytest.raises(ValueError, match="normalize_advantages needs at least 2"):
+        L.ppo_clip_loss(adv[:1], adv[:1], normalize_advantages=True)
+
+
+# ---------------------------------------------------------------------------- docs page ----
+def _doc_blocks(page):
+    return re.findall(r"```python\n(.*?)```", (DOCS / page).read_text(), re.S)
+
+
+@pytest.mark.parametrize("index", range(len(_doc_blocks("rl.md"))))
+def test_docs_examples_run(index):
+    code = _doc_blocks("rl.md")[index]
+    for module in ("torch", "jax"):
+        if re.search(rf"^import {module}|^from {module}", code, re.M):
+            pytest.importorskip(module)
+    exec(compile(code, f"docs/rl.md[{index}]", "exec"), {})
