@@ -239,6 +239,12 @@ def renormalize_task_weights(weights, *, total=None):
     return cast(xp, out, out_dtype)
 
 
+def _number_or_array(value, name):
+    """Type check of a threshold argument, before the namespace is resolved."""
+    if not (_is_number(value) or hasattr(value, "dtype")):
+        raise TypeError(f"{name} must be a real number or an array, got {type(value).__name__}")
+
+
 def _threshold(xp, value, name, *, positive=False):
     if _is_number(value):
         if positive:
@@ -281,6 +287,7 @@ def curriculum_weights(difficulty, progress, *, normalize=True):
     References: Bengio, Louradour, Collobert & Weston, "Curriculum Learning", ICML 2009;
     the "baby steps" threshold schedule (Spitkovsky et al. 2010).
     """
+    _number_or_array(progress, "progress")
     xp = namespace(difficulty, progress)
     check.floating(xp, difficulty, "difficulty")
     p = _threshold(xp, progress, "progress")
@@ -326,6 +333,7 @@ def self_paced_weights(losses, threshold, *, regime="hard"):
     NeurIPS 2010; Jiang, Meng, Yu, Lan, Shan & Hauptmann, "Self-Paced Learning with
     Diversity", NeurIPS 2014.
     """
+    _number_or_array(threshold, "threshold")
     xp = namespace(losses, threshold)
     check.choice(regime, "regime", ("hard", "linear"))
     check.floating(xp, losses, "losses")
@@ -414,6 +422,7 @@ def super_loss(losses, *, tau, lam=1.0, reduction="mean"):
     Peer twins: none in torch/optax; the authors' code computes σ* with
     ``scipy.special.lambertw`` on detached CPU values (same value and gradient).
     """
+    _number_or_array(tau, "tau")
     xp = namespace(losses, tau)
     check.reduction(reduction)
     check.floating(xp, losses, "losses")

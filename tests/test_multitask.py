@@ -1,0 +1,314 @@
+"""Multi-task and curriculum weighting: values against the papers' formulas in float64 NumPy
+(scipy's Lambert W for SuperLoss), gradients on torch and JAX, errors, documented
+differences, and the docs/multitask.md examples (PyTorch and JAX GradNorm included)."""
+from __future__ import annotations
+
+import math
+import pathlib
+import re
+
+import numpy as np
+import pytest
+
+import losses as L
+
+RNG = np.random.default_rng(7)
+DOCS = pathlib.Path(__file__).resolve().parents[1] / "docs"
+
+
+def _torch():
+    return pytest.importorskip("torch")
+
+
+def _t(a, grad=False):
+    torch = _torch()
+    t = torch.tensor(np.asarray(a), dtype=torch.float64)
+    return t.requires_grad_(grad) if grad else t
+
+
+# ---------------------------------------------------------------- uncertainty weighting ----
+def test_uncertainty_weighted_kendall_forms():
+    losses_, s = RNG.uniform(0.1, 3, size=3), RNG.normal(size=3)
+    sigma2 = np.exp(s)
+    # Gaussian likelihood: L / (2 sigma^2) + log sigma
+    want = np.sum(losses_ / (2 * sigma2) + np.log(np.sqrt(sigma2)))
+    assert np.isclose(L.uncertainty_weighted_loss(losses_, s), want, rtol=1e-14)
+    # classification likelihood: L / sigma^2 + log sigma
+    want = np.sum(losses_ / sigma2 + 0.5 * s)
+    assert np.isclose(L.uncertainty_weighted_loss(losses_, s, precision_scale=1.0), want, rtol=1e-14)
+    mixed = L.uncertainty_weighted_loss(losses_, s, precision_scale=(0.5, 1.0, 1.0), reduction="none")
+    assert np.allclose(mixed, np.array([0.5, 1.0, 1.0]) * losses_ / sigma2 + 0.5 * s, rtol=1e-14)
+
+
+def test_difference_uncertainty_widely_copied_form():
+    # the common snippet sum(exp(-s) * L + s) is twice the paper's regression objective
+    losses_, s = RNG.uniform(0.1, 3, size=4), RNG.normal(size=4)
+    copied = np.sum(np.exp(-s) * losses_ + s)
+    assert np.isclose(L.uncertainty_weighted_loss(losses_, s, precision_scale=1.0, log_var_scale=1.0), copied, rtol=1e-14)
+    assert np.isclose(L.uncertainty_weighted_loss(losses_, s), 0.5 * copied, rtol=1e-14)
+
+
+def test_uncertainty_optimum_and_torch_grad():
+    torch = _torch()
+    losses_ = RNG.uniform(0.1, 3, size=3)
+    s = _t(np.log(losses_), True)  # optimum of the paper's form: s* = log L
+    (g,) = torch.autograd.grad(L.uncertainty_weighted_loss(_t(losses_), s), s)
+    assert torch.allclose(g, torch.zeros(3, dtype=torch.float64), atol=1e-15)
+    s = _t(np.log(2 * losses_), True)  # classification form: s* = log 2L
+    (g,) = torch.autograd.grad(L.uncertainty_weighted_loss(_t(losses_), s, precision_scale=1.0), s)
+    assert torch.allclose(g, torch.zeros(3, dtype=torch.float64), atol=1e-15)
+    tl, ts = _t(losses_, True), _t(RNG.normal(size=3), True)
+    gl, gs = torch.autograd.grad(L.uncertainty_weighted_loss(tl, ts), [tl, ts])
+    assert torch.allclose(gl, 0.5 * torch.exp(-ts.detach())) and torch.allclose(gs, 0.5 - 0.5 * torch.exp(-ts.detach()) * tl.detach())
+
+
+def test_uncertainty_batched_and_errors():
+    losses_, s = RNG.uniform(0.1, 3, size=(5, 3)), RNG.normal(size=3)
+    assert np.isclose(L.uncertainty_weighted_loss(losses_, s, reduction="mean"),
+                      np.mean(0.5 * np.exp(-s) * losses_ + 0.5 * s), rtol=1e-14)
+    with pytest.raises(ValueError, match=r"log_vars of shape \(2,\) does not broadcast"):
+        L.uncertainty_weighted_loss(losses_, s[:2])
+    with pytest.raises(ValueError, match=r"precision_scale must have one value per task \(3\), got 2"):
+        L.uncertainty_weighted_loss(losses_, s, precision_scale=(0.5, 1.0))
+    with pytest.raises(ValueError, match="precision_scale must be >= 0"):
+        L.uncertainty_weighted_loss(losses_, s, precision_scale=-1.0)
+    with pytest.raises(TypeError, match="log_vars must have a real floating dtype"):
+        L.uncertainty_weighted_loss(losses_, np.zeros(3, dtype=np.int64))
+    with pytest.raises(TypeError, match="precision_scale must be a non-negative number"):
+        L.uncertainty_weighted_loss(losses_, s, precision_scale="half")
+
+
+# ------------------------------------------------------------------ dynamic weight average ----
+def test_dwa_paper_formula():
+    h = RNG.uniform(0.2, 2, size=(6, 4))
+    r = h[-1] / h[-2]
+    want = 4 * np.exp(r / 2.0) / np.sum(np.exp(r / 2.0))
+    got = L.dynamic_weight_average(h)
+    assert np.allclose(got, want, rtol=1e-14) and np.isclose(got.sum(), 4.0)
+    assert np.allclose(L.dynamic_weight_average(h[:1]), 1.0)
+    assert np.allclose(L.dynamic_weight_average(h, temperature=1e9), 1.0, atol=1e-8)
+    h2 = h[-2:].copy()
+    h2[0, 1] = 0.0  # previous loss 0 -> ratio 1
+    r2 = np.array([r[0], 1.0, r[2], r[3]])
+    assert np.allclose(L.dynamic_weight_average(h2, temperature=0.5), 4 * np.exp(r2 / 0.5) / np.exp(r2 / 0.5).sum())
+
+
+def test_dwa_weights_are_constants():
+    torch = _torch()
+    h = _t(RNG.uniform(0.2, 2, size=(3, 2)), True)
+    w = L.dynamic_weight_average(h)
+    assert not w.requires_grad
+
+
+def test_dwa_errors():
+    with pytest.raises(ValueError, match="loss_history must have at least 2 dimension"):
+        L.dynamic_weight_average(np.ones(3))
+    with pytest.raises(ValueError, match="temperature must be > 0"):
+        L.dynamic_weight_average(np.ones((2, 3)), temperature=0)
+    with pytest.raises(ValueError, match="at least one epoch"):
+        L.dynamic_weight_average(np.ones((0, 3)))
+
+
+# ------------------------------------------------------------------------------ GradNorm ----
+def _gradnorm_numpy(G, Lr, alpha):
+    r = Lr / Lr.mean(-1, keepdims=True)
+    return np.abs(G - G.mean(-1, keepdims=True) * r ** alpha)
+
+
+def test_gradnorm_paper_formula():
+    G, Lr = RNG.uniform(0.1, 3, size=4), RNG.uniform(0.2, 1, size=4)
+    for alpha in (0.0, 0.5, 1.5, 3.0):
+        assert np.isclose(L.gradnorm_loss(G, Lr, alpha=alpha), _gradnorm_numpy(G, Lr, alpha).sum(), rtol=1e-14)
+    assert np.allclose(L.gradnorm_loss(G, Lr, reduction="none"), _gradnorm_numpy(G, Lr, 1.5), rtol=1e-14)
+
+
+def test_gradnorm_target_constant_and_kink():
+    torch = _torch()
+    G, Lr = RNG.uniform(0.1, 3, size=4), RNG.uniform(0.2, 1, size=4)
+    tg = _t(G, True)
+    (g,) = torch.autograd.grad(L.gradnorm_loss(tg, _t(Lr)), tg)
+    target = G.mean() * (Lr / Lr.mean()) ** 1.5
+    assert np.allclose(g.numpy(), np.sign(G - target), rtol=1e-15)
+    tg = _t([1.0, 2.0, 3.0], True)  # target = mean = 2 for equal ratios: kink at G[1]
+    (g,) = torch.autograd.grad(L.gradnorm_loss(tg, _t(np.full(3, 0.5))), tg)
+    assert np.allclose(g.numpy(), [-1.0, 0.0, 1.0])
+
+
+def test_gradnorm_weight_gradient_chain_rule_jax():
+    jax = pytest.importorskip("jax")
+    jnp = jax.numpy
+    # G_k = w_k * ||grad L_k||: dl/dw_k = sign(G_k - target_k) * ||grad L_k||
+    norms = jnp.asarray(RNG.uniform(0.5, 2.0, size=3))
+    ratios = jnp.asarray(RNG.uniform(0.3, 1.0, size=3))
+    w = jnp.asarray([0.7, 1.1, 1.2])
+    g = jax.grad(lambda w: L.gradnorm_loss(w * norms, ratios))(w)
+    G = np.asarray(w * norms)
+    target = G.mean() * (np.asarray(ratios) / np.asarray(ratios).mean()) ** 1.5
+    assert np.allclose(np.asarray(g), np.sign(G - target) * np.asarray(norms), rtol=1e-14)
+
+
+def test_renormalize_task_weights():
+    w = RNG.uniform(0.1, 2, size=(2, 5))
+    assert np.allclose(L.renormalize_task_weights(w), 5 * w / w.sum(-1, keepdims=True), rtol=1e-15)
+    assert np.allclose(L.renormalize_task_weights(w, total=1.0).sum(-1), 1.0)
+    assert np.isnan(L.renormalize_task_weights(np.zeros(3))).all()
+    with pytest.raises(ValueError, match="total must be > 0"):
+        L.renormalize_task_weights(w, total=0)
+
+
+def test_gradnorm_errors():
+    with pytest.raises(ValueError, match="grad_norms and loss_ratios must have the same shape"):
+        L.gradnorm_loss(np.ones(3), np.ones(2))
+    with pytest.raises(ValueError, match="alpha must be >= 0"):
+        L.gradnorm_loss(np.ones(3), np.ones(3), alpha=-1)
+    with pytest.raises(ValueError, match="loss_ratios must be non-negative"):
+        L.gradnorm_loss(np.ones(3), np.array([1.0, -1.0, 1.0]))
+    with pytest.raises(TypeError, match="grad_norms must have a real floating dtype"):
+        L.gradnorm_loss(np.ones(3, dtype=np.int32), np.ones(3))
+
+
+# ---------------------------------------------------------------------------- curriculum ----
+def test_curriculum_weights_threshold_and_renormalisation():
+    d = RNG.uniform(0, 1, size=10)
+    p = 0.45
+    m = (d <= p).astype(np.float64)
+    assert np.allclose(L.curriculum_weights(d, p), m * len(d) / m.sum(), rtol=1e-15)
+    assert np.all(L.curriculum_weights(d, p, normalize=False) == m)
+    assert np.all(L.curriculum_weights(d, -1.0) == 0)  # nobody admitted: zeros, not NaN
+    assert np.allclose(L.curriculum_weights(d, 2.0), 1.0)
+    d[3] = p  # ties are admitted (difficulty <= progress)
+    assert L.curriculum_weights(d, p, normalize=False)[3] == 1
+    assert np.allclose(L.curriculum_weights(d, np.asarray(p)), L.curriculum_weights(d, p))
+
+
+def test_curriculum_weights_jit_progress_array():
+    jax = pytest.importorskip("jax")
+    d = jax.numpy.asarray(RNG.uniform(0, 1, size=8))
+    f = jax.jit(L.curriculum_weights)
+    for p in (0.2, 0.6, -1.0):
+        got = np.asarray(f(d, jax.numpy.asarray(p)))
+        assert np.allclose(got, L.curriculum_weights(np.asarray(d), p))
+    assert np.all(np.isfinite(np.asarray(f(d, jax.numpy.asarray(-1.0)))))
+
+
+def test_self_paced_weights():
+    l = np.array([0.1, 0.5, 0.9, 1.0, 2.0])
+    assert np.all(L.self_paced_weights(l, 1.0) == [1, 1, 1, 0, 0])  # strict <, Kumar et al.
+    assert np.allclose(L.self_paced_weights(l, 1.0, regime="linear"), [0.9, 0.5, 0.1, 0.0, 0.0])
+    assert np.all(L.self_paced_weights(l, 0.0) == 0)
+    assert np.allclose(L.self_paced_weights(l, np.asarray(1.0), regime="linear"),
+                       L.self_paced_weights(l, 1.0, regime="linear"))
+    torch = _torch()
+    tl = _t(l, True)
+    assert not L.self_paced_weights(tl, 1.0, regime="linear").requires_grad
+
+
+def test_curriculum_errors():
+    with pytest.raises(TypeError, match="difficulty must have a real floating dtype"):
+        L.curriculum_weights(np.arange(3), 1.0)
+    with pytest.raises(TypeError, match="progress must be a real number or an array, got str"):
+        L.curriculum_weights(np.ones(3), "half")
+    with pytest.raises(ValueError, match="regime must be one of"):
+        L.self_paced_weights(np.ones(3), 1.0, regime="soft")
+    with pytest.raises(ValueError, match="threshold must be > 0"):
+        L.self_paced_weights(np.ones(3), 0.0, regime="linear")
+    with pytest.raises(ValueError, match=r"threshold of shape \(2,\) does not broadcast"):
+        L.self_paced_weights(np.ones(3), np.ones(2))
+
+
+# ---------------------------------------------------------------------------- SuperLoss ----
+def _super_loss_numpy(l, tau, lam):
+    special = pytest.importorskip("scipy.special")
+    beta = (l - tau) / lam
+    free = beta > -2 / np.e
+    y = 0.5 * np.where(free, beta, 0.0)
+    # the clamp puts easy samples on the branch point W(-1/e) = -1 (scipy returns NaN there)
+    sigma = np.where(free, np.exp(-special.lambertw(y).real), np.e)
+    return (l - tau) * sigma + lam * np.log(sigma) ** 2, sigma
+
+
+@pytest.mark.parametrize("tau,lam", [(math.log(10), 1.0), (1.0, 0.25), (0.0, 5.0)])
+def test_super_loss_matches_scipy_lambertw(tau, lam):
+    l = np.concatenate([RNG.uniform(0, 5, size=50), [0.0, tau, tau - 2 * lam / np.e, 1e4, 1e-12]])
+    want, _ = _super_loss_numpy(l, tau, lam)
+    got = L.super_loss(l, tau=tau, lam=lam, reduction="none")
+    assert np.allclose(got, want, rtol=1e-13, atol=1e-13)
+
+
+def test_super_loss_is_the_minimum_over_sigma():
+    l, tau, lam = RNG.uniform(0, 4, size=6), 1.5, 0.5
+    got = L.super_loss(l, tau=tau, lam=lam, reduction="none")
+    sig = np.exp(np.linspace(-8, 1, 20001))[None, :]
+    brute = ((l[:, None] - tau) * sig + lam * np.log(sig) ** 2).min(1)
+    assert np.all(got <= brute + 1e-12) and np.allclose(got, brute, atol=1e-6)
+
+
+def test_super_loss_gradient_is_sigma_on_torch_and_jax():
+    torch = _torch()
+    jax = pytest.importorskip("jax")
+    l = np.concatenate([RNG.uniform(0, 4, size=8), [0.0, 0.0]])  # includes the clamped branch point
+    _, sigma = _super_loss_numpy(l, 1.2, 1.0)
+    tl = _t(l, True)
+    (gt,) = torch.autograd.grad(L.super_loss(tl, tau=1.2, reduction="sum"), tl)
+    gj = jax.grad(lambda x: L.super_loss(x, tau=1.2, reduction="sum"))(jax.numpy.asarray(l))
+    assert np.allclose(gt.numpy(), sigma, rtol=1e-13) and np.allclose(np.asarray(gj), sigma, rtol=1e-13)
+    assert np.all(np.isfinite(gt.numpy()))
+    assert np.isclose(gt[-1].item(), math.e, rtol=1e-15)  # clamped: sigma* = e
+
+
+def test_super_loss_float32_and_tau_array():
+    l = RNG.uniform(0, 4, size=16)
+    want, _ = _super_loss_numpy(l, 1.3, 1.0)
+    got32 = L.super_loss(l.astype(np.float32), tau=1.3)
+    assert got32.dtype == np.float32 and np.isclose(got32, want.mean(), rtol=1e-5)
+    assert np.isclose(L.super_loss(l, tau=np.asarray(1.3)), want.mean(), rtol=1e-14)
+
+
+def test_super_loss_errors():
+    with pytest.raises(ValueError, match="lam must be > 0"):
+        L.super_loss(np.ones(3), tau=1.0, lam=0.0)
+    with pytest.raises(TypeError, match="losses must have a real floating dtype"):
+        L.super_loss(np.ones(3, dtype=np.int64), tau=1.0)
+    with pytest.raises(TypeError, match="tau must be a real number or an array, got NoneType"):
+        L.super_loss(np.ones(3), tau=None)
+    with pytest.raises(ValueError, match="reduction must be one of"):
+        L.super_loss(np.ones(3), tau=1.0, reduction="batchmean")
+
+
+# ---------------------------------------------------------------------------- docs page ----
+def _doc_blocks(page):
+    return re.findall(r"```python\n(.*?)```", (DOCS / page).read_text(), re.S)
+
+
+@pytest.mark.parametrize("index", range(len(_doc_blocks("multitask.md"))))
+def test_docs_examples_run(index):
+    """Every example of docs/multitask.md, incl. the torch and JAX GradNorm loops, runs as is."""
+    code = _doc_blocks("multitask.md")[index]
+    for module in ("torch", "jax"):
+        if re.search(rf"^import {module}|^from {module}", code, re.M):
+            pytest.importorskip(module)
+    exec(compile(code, f"docs/multitask.md[{index}]", "exec"), {})
+
+
+def test_docs_gradnorm_examples_present():
+    blocks = _doc_blocks("multitask.md")
+    assert any("torch.autograd.grad" in b and "gradnorm_loss" in b for b in blocks)
+    assert any("jax.grad" in b and "gradnorm_loss" in b for b in blocks)
+
+
+def test_gradnorm_torch_norms_match_manual_computation():
+    """The torch recipe of the docs: autograd norms equal w_k * ||grad_W L_k|| and are differentiable."""
+    torch = _torch()
+    torch.manual_seed(1)
+    W = torch.randn(3, 4, dtype=torch.float64, requires_grad=True)
+    x = torch.randn(5, 3, dtype=torch.float64)
+    w = torch.tensor([0.5, 1.5], dtype=torch.float64, requires_grad=True)
+    task = [((x @ W) ** 2).mean(), (x @ W).sin().sum()]
+    norms = torch.stack([torch.autograd.grad(w[k] * task[k], W, retain_graph=True, create_graph=True)[0].norm()
+                         for k in range(2)])
+    plain = torch.stack([torch.autograd.grad(task[k], W, retain_graph=True)[0].norm() for k in range(2)])
+    assert torch.allclose(norms, w.detach() * plain, rtol=1e-12)
+    ratios = torch.tensor([0.9, 0.6], dtype=torch.float64)
+    (gw,) = torch.autograd.grad(L.gradnorm_loss(norms, ratios), w)
+    target = norms.detach().mean() * (ratios / ratios.mean()) ** 1.5
+    assert torch.allclose(gw, torch.sign(norms.detach() - target) * plain, rtol=1e-12)
