@@ -24,8 +24,6 @@ def _concrete(*arrays):
 
 
 def _int_array(xp, x, name, shape_text):
-    if x is None or not hasattr(x, "dtype") or not hasattr(x, "shape"):
-        raise TypeError(f"{name} must be an integer array of shape {shape_text}, got {type(x).__name__}")
     check.integer(xp, x, name)
 
 
@@ -131,6 +129,11 @@ def ctc_loss(log_probs, targets, input_lengths, target_lengths, *, blank=0, redu
     ``reduction="none", batch_first=True`` on feasible sequences; it returns a large finite
     value instead of ``inf`` for infeasible ones).
     """
+    for a, name, shape_text in ((targets, "targets", "(N, S) or (sum(target_lengths),)"),
+                                (input_lengths, "input_lengths", "(N,)"),
+                                (target_lengths, "target_lengths", "(N,)")):
+        if not hasattr(a, "dtype") or not hasattr(a, "shape"):
+            raise TypeError(f"{name} must be an integer array of shape {shape_text}, got {type(a).__name__}")
     xp = namespace(log_probs, targets, input_lengths, target_lengths)
     check.reduction(reduction)
     if not isinstance(zero_infinity, bool):

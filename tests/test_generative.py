@@ -1,0 +1,482 @@
+"""Generative losses: independent float64 NumPy formulas, TF-GAN / PyTorch-example settings,
+the WGAN-GP gradient helper on torch and JAX, edge cases and errors."""
+import numpy as np
+import pytest
+
+import losses as L
+from backends.autodiff import critic_gradients
+
+
+def softplus(x):
+    return np.logaddexp(x, 0.0)
+
+
+def sigmoid(x):
+    return 1.0 / (1.0 + np.exp(-x))
+
+
+def tf_sigmoid_ce(labels, logits, label_smoothing=0.0):
+    """tf.losses.sigmoid_cross_entropy (mean): labels smoothed towards 1/2."""
+    y = labels * (1 - label_smoothing) + 0.5 * label_smoothing
+    return np.mean(np.maximum(logits, 0) - logits * y + np.log1p(np.exp(-np.abs(logits))))
+
+
+@pytest.fixture
+def logits():
+    rng = np.random.default_rng(0)
+    return rng.normal(size=(6,)) * 2, rng.normal(size=(5,)) * 2
+
+
+# ------------------------------------------------------------------------------------ GAN ----
+def test_discriminator_kinds_against_numpy(logits):
+    r, f = logits
+    want = {
+        "minimax": np.mean(-np.log(sigmoid(r))) + np.mean(-np.log(1 - sigmoid(f))),
+        "non_saturating": np.mean(-np.log(sigmoid(r))) + np.mean(-np.log(1 - sigmoid(f))),
+        "wasserstein": f.mean() - r.mean(),
+        "hinge": np.mean(np.maximum(0, 1 - r)) + np.mean(np.maximum(0, 1 + f)),
+        "least_squares": 0.5 * np.mean((r - 1) ** 2) + 0.5 * np.mean(f ** 2),
+    }
+    for kind, value in want.items():
+        assert float(L.gan_discriminator_loss(r, f, kind=kind)) == pytest.approx(value, rel=1e-12), kind
+    assert float(L.gan_discriminator_loss(r, f, kind="hinge", reduction="sum")) == pytest.approx(
+        np.sum(np.maximum(0, 1 - r)) + np.sum(np.maximum(0, 1 + f)), rel=1e-12)
+
+
+def test_generator_kinds_against_numpy(logits):
+    _, f = logits
+    want = {
+        "minimax": np.mean(np.log(1 - sigmoid(f))),
+        "non_saturating": np.mean(-np.log(sigmoid(f))),
+        "wasserstein": -f.mean(),
+        "hinge": -f.mean(),
+        "least_squares": 0.5 * np.mean((f - 1) ** 2),
+    }
+    for kind, value in want.items():
+        assert float(L.gan_generator_loss(f, kind=kind)) == pytest.approx(value, rel=1e-12), kind
+    np.testing.assert_allclose(L.gan_generator_loss(f, kind="non_saturating", reduction="none"), softplus(-f))
+
+
+def test_tf_gan_settings(logits):
+    """TF-GAN: modified_discriminator_loss(label_smoothing=0.25) smooths towards 1/2, i.e. the
+    real target is 1 - 0.25/2: our label_smoothing=0.125 (docs/differences.md)."""
+    r, f = logits
+    tfgan = tf_sigmoid_ce(np.ones_like(r), r, 0.25) + tf_sigmoid_ce(np.zeros_like(f), f)
+    assert float(L.gan_discriminator_loss(r, f, label_smoothing=0.125)) == pytest.approx(tfgan, rel=1e-12)
+    # our default is unsmoothed: differs from TF-GAN's default
+    assert float(L.gan_discriminator_loss(r, f)) != pytest.approx(tfgan, rel=1e-6)
+    assert float(L.gan_discriminator_loss(r, f)) == pytest.approx(
+        tf_sigmoid_ce(np.ones_like(r), r) + tf_sigmoid_ce(np.zeros_like(f), f), rel=1e-12)
+    # least squares (a=0, b=c=1, the 1/2 factors of TF-GAN and Mao et al.)
+    assert float(L.gan_discriminator_loss(r, f, kind="least_squares", label_smoothing=0.2)) == pytest.approx(
+        0.5 * np.mean((r - 0.8) ** 2) + 0.5 * np.mean(f ** 2), rel=1e-12)
+
+
+def test_gan_torch_bce_twins_values_and_gradients(logits):
+    torch = pytest.importorskip("torch")
+    F = torch.nn.functional
+    r0, f0 = (torch.tensor(a) for a in logits)
+    r, f = r0.clone().requires_grad_(True), f0.clone().requires_grad_(True)
+    ours = L.gan_discriminator_loss(r, f, label_smoothing=0.1)
+    gr, gf = torch.autograd.grad(ours, (r, f))
+    r2, f2 = r0.clone().requires_grad_(True), f0.clone().requires_grad_(True)
+    theirs = F.binary_cross_entropy_with_logits(r2, torch.full_like(r2, 0.9)) + \
+        F.binary_cross_entropy_with_logits(f2, torch.zeros_like(f2))
+    tr, tf = torch.autograd.grad(theirs, (r2, f2))
+    torch.testing.assert_close(ours, theirs, rtol=1e-12, atol=1e-12)
+    torch.testing.assert_close(gr, tr, rtol=1e-12, atol=1e-12)
+    torch.testing.assert_close(gf, tf, rtol=1e-12, atol=1e-12)
+
+
+def test_gan_logits_1e4_finite():
+    torch = pytest.importorskip("torch")
+    r = torch.tensor([1e4, -1e4], dtype=torch.float64, requires_grad=True)
+    f = torch.tensor([-1e4, 1e4], dtype=torch.float64, requires_grad=True)
+    for kind in L.generative.GAN_KINDS:
+        d = L.gan_discriminator_loss(r, f, kind=kind)
+        g = L.gan_generator_loss(f, kind=kind)
+        grads = torch.autograd.grad(d + g, (r, f))
+        assert torch.isfinite(d) and torch.isfinite(g) and all(torch.isfinite(x).all() for x in grads), kind
+    assert float(L.gan_discriminator_loss(r, f)) == pytest.approx(1e4, rel=1e-12)  # (0 + 1e4)/2 + (0 + 1e4)/2
+
+
+def test_hinge_kink_subgradient_zero():
+    torch = pytest.importorskip("torch")
+    r = torch.tensor([1.0, 0.5], dtype=torch.float64, requires_grad=True)
+    f = torch.tensor([-1.0, -0.5], dtype=torch.float64, requires_grad=True)
+    L.gan_discriminator_loss(r, f, kind="hinge", reduction="sum").backward()
+    assert r.grad.tolist() == [0.0, -1.0] and f.grad.tolist() == [0.0, 1.0]
+
+
+def test_gan_errors(logits):
+    r, f = logits
+    with pytest.raises(ValueError, match="kind must be one of"):
+        L.gan_discriminator_loss(r, f, kind="relativistic")
+    with pytest.raises(ValueError, match="kind must be one of"):
+        L.gan_generator_loss(f, kind="ns")
+    with pytest.raises(ValueError, match="label_smoothing applies to kinds with a real target"):
+        L.gan_discriminator_loss(r, f, kind="wasserstein", label_smoothing=0.1)
+    with pytest.raises(ValueError, match="label_smoothing must be < 1"):
+        L.gan_discriminator_loss(r, f, label_smoothing=1.0)
+    with pytest.raises(ValueError, match="real_logits and fake_logits must have the same shape"):
+        L.gan_discriminator_loss(r, f, reduction="none")
+    with pytest.raises(TypeError, match="real_logits must have a real floating dtype"):
+        L.gan_discriminator_loss(np.arange(3), f)
+    with pytest.raises(ValueError, match="reduction must be one of"):
+        L.gan_generator_loss(f, reduction="batchmean")
+
+
+# ----------------------------------------------------------------------- gradient penalty ----
+def test_gradient_penalty_against_numpy():
+    rng = np.random.default_rng(1)
+    g = rng.normal(size=(5, 3, 4))
+    norms = np.sqrt((g.reshape(5, -1) ** 2).sum(1))
+    assert float(L.gradient_penalty(g)) == pytest.approx(np.mean((norms - 1) ** 2), rel=1e-12)
+    np.testing.assert_allclose(L.gradient_penalty(g, target=2.0, one_sided=True, reduction="none"),
+                               np.maximum(norms - 2, 0) ** 2, rtol=1e-12)
+    # TF-GAN wasserstein_gradient_penalty(target=1, epsilon=1e-10): sqrt(sum g^2 + eps)
+    tfgan = np.mean((np.sqrt((g.reshape(5, -1) ** 2).sum(1) + 1e-10) / 1.0 - 1.0) ** 2)
+    assert float(L.gradient_penalty(g, eps=1e-10)) == pytest.approx(tfgan, rel=1e-12)
+    assert float(L.gradient_penalty(g[:, 0, 0])) == pytest.approx(np.mean((np.abs(g[:, 0, 0]) - 1) ** 2), rel=1e-12)
+
+
+def test_gradient_penalty_zero_gradient_finite():
+    for fw in ("torch", "jax"):
+        mod = pytest.importorskip(fw)
+        g = np.zeros((3, 4))
+        g[1] = [3.0, 4.0, 0.0, 0.0]
+        if fw == "torch":
+            x = mod.tensor(g, requires_grad=True)
+            val = L.gradient_penalty(x, reduction="sum")
+            (grad,) = mod.autograd.grad(val, x)
+            grad = grad.numpy()
+        else:
+            import jax
+
+            val, grad = jax.value_and_grad(lambda a: L.gradient_penalty(a, reduction="sum"))(jax.numpy.asarray(g))
+            grad = np.asarray(grad)
+        assert float(val) == pytest.approx(1 + 16 + 1)
+        assert np.all(np.isfinite(grad)) and np.all(grad[[0, 2]] == 0)
+        np.testing.assert_allclose(grad[1], 2 * (5 - 1) * np.array([3, 4, 0, 0]) / 5, rtol=1e-12)
+
+
+def test_gradient_penalty_errors():
+    with pytest.raises(ValueError, match="target must be >= 0"):
+        L.gradient_penalty(np.ones((2, 2)), target=-1.0)
+    with pytest.raises(ValueError, match="eps must be >= 0"):
+        L.gradient_penalty(np.ones((2, 2)), eps=-1e-12)
+    with pytest.raises(TypeError, match="one_sided must be a bool"):
+        L.gradient_penalty(np.ones((2, 2)), one_sided="yes")
+    with pytest.raises(ValueError, match="gradients must have at least 1 dimension"):
+        L.gradient_penalty(np.float64(1.0) * np.ones(()))
+    with pytest.raises(TypeError, match="gradients must have a real floating dtype"):
+        L.gradient_penalty(np.ones((2, 2), dtype=np.int64))
+
+
+# ------------------------------------------------------------------- critic_gradients ----
+W = np.array([0.3, -0.7, 0.5, 1.1])
+
+
+def _interp_np(real, fake, alpha):
+    return alpha[:, None] * real + (1 - alpha[:, None]) * fake
+
+
+def _grad_np(x):
+    # D(x) = tanh(x @ W)  ->  dD/dx = (1 - tanh^2) W
+    return (1 - np.tanh(x @ W) ** 2)[:, None] * W[None, :]
+
+
+def _data():
+    rng = np.random.default_rng(2)
+    return rng.normal(size=(5, 4)), rng.normal(size=(5, 4)), rng.uniform(size=(5,))
+
+
+def test_critic_gradients_torch_create_graph():
+    torch = pytest.importorskip("torch")
+    real, fake, alpha = _data()
+    w = torch.tensor(W, requires_grad=True)
+
+    def critic(x):
+        return torch.tanh(x @ w)
+
+    g = critic_gradients(critic, torch.tensor(real), torch.tensor(fake), torch.tensor(alpha))
+    np.testing.assert_allclose(g.detach().numpy(), _grad_np(_interp_np(real, fake, alpha)), rtol=1e-12)
+    assert g.requires_grad  # create_graph: the penalty reaches the critic's parameters
+    L.gradient_penalty(g).backward()
+    assert w.grad is not None and torch.isfinite(w.grad).all()
+    g2 = critic_gradients(critic, torch.tensor(real), create_graph=False)
+    assert not g2.requires_grad
+    np.testing.assert_allclose(g2.numpy(), _grad_np(real), rtol=1e-12)
+
+
+def test_critic_gradients_jax_matches_torch_through_the_penalty():
+    jax = pytest.importorskip("jax")
+    torch = pytest.importorskip("torch")
+    jnp = jax.numpy
+    real, fake, alpha = _data()
+
+    def penalty_j(w):
+        g = critic_gradients(lambda x: jnp.tanh(x @ w), jnp.asarray(real), jnp.asarray(fake), jnp.asarray(alpha))
+        return L.gradient_penalty(g)
+
+    val_j, dw_j = jax.jit(jax.value_and_grad(penalty_j))(jnp.asarray(W))
+    w = torch.tensor(W, requires_grad=True)
+    g = critic_gradients(lambda x: torch.tanh(x @ w), torch.tensor(real), torch.tensor(fake), torch.tensor(alpha))
+    val_t = L.gradient_penalty(g)
+    val_t.backward()
+    assert float(val_j) == pytest.approx(float(val_t), rel=1e-12)
+    np.testing.assert_allclose(np.asarray(dw_j), w.grad.numpy(), rtol=1e-10)
+    norms = np.linalg.norm(_grad_np(_interp_np(real, fake, alpha)), axis=1)
+    assert float(val_j) == pytest.approx(np.mean((norms - 1) ** 2), rel=1e-12)
+
+
+@pytest.mark.parametrize("backend", ["numpy", "array_api_strict", "dask.array"])
+def test_critic_gradients_needs_autodiff(backend):
+    mod = pytest.importorskip(backend)
+    x = mod.asarray(np.ones((2, 3)))
+    with pytest.raises(TypeError, match=r"needs automatic differentiation \(torch or jax\)"):
+        critic_gradients(lambda z: z, x)
+
+
+def test_critic_gradients_shape_errors():
+    torch = pytest.importorskip("torch")
+    real = torch.ones(3, 2, dtype=torch.float64)
+    with pytest.raises(ValueError, match=r"alpha must have shape \(N,\) = \(3,\)"):
+        critic_gradients(lambda z: z.sum(1), real, real, torch.ones(2, dtype=torch.float64))
+    with pytest.raises(ValueError, match="real and fake must have the same shape"):
+        critic_gradients(lambda z: z.sum(1), real, real[:2], torch.ones(3, dtype=torch.float64))
+    with pytest.raises(ValueError, match="needs the weights alpha"):
+        critic_gradients(lambda z: z.sum(1), real, real)
+    with pytest.raises(TypeError, match="fake must be a torch array"):
+        critic_gradients(lambda z: z.sum(1), real, np.ones((3, 2)), torch.ones(3))
+
+
+# ------------------------------------------------------------------------------------ VAE ----
+def kl_np(mu, logvar):
+    return -0.5 * np.sum(1 + logvar - mu ** 2 - np.exp(logvar), axis=-1)
+
+
+def test_gaussian_kl_against_numpy_and_closed_form():
+    rng = np.random.default_rng(3)
+    mu, lv = rng.normal(size=(4, 3)), rng.normal(size=(4, 3))
+    np.testing.assert_allclose(L.gaussian_kl_divergence(mu, lv, reduction="none"), kl_np(mu, lv), rtol=1e-12)
+    assert float(L.gaussian_kl_divergence(mu, lv)) == pytest.approx(kl_np(mu, lv).mean(), rel=1e-12)
+    assert float(L.gaussian_kl_divergence(mu, lv, reduction="sum")) == pytest.approx(kl_np(mu, lv).sum(), rel=1e-12)
+    # KL(N(m, s^2) || N(0, 1)) = log(1/s) + (s^2 + m^2)/2 - 1/2 for one dimension
+    m, s = 0.7, 1.8
+    closed = np.log(1 / s) + (s ** 2 + m ** 2) / 2 - 0.5
+    assert float(L.gaussian_kl_divergence(np.array([m]), np.array([2 * np.log(s)]))) == pytest.approx(closed, rel=1e-12)
+    assert float(L.gaussian_kl_divergence(np.zeros((2, 5)), np.zeros((2, 5)))) == 0.0
+    # conv-shaped latents: sum over every non-batch axis
+    mu4, lv4 = rng.normal(size=(2, 3, 2, 2)), rng.normal(size=(2, 3, 2, 2))
+    np.testing.assert_allclose(L.gaussian_kl_divergence(mu4, lv4, reduction="none"),
+                               kl_np(mu4.reshape(2, -1), lv4.reshape(2, -1)), rtol=1e-12)
+
+
+def _vae_data():
+    rng = np.random.default_rng(4)
+    return (rng.uniform(0.05, 0.95, size=(4, 6)), (rng.uniform(size=(4, 6)) < 0.5).astype(np.float64),
+            rng.normal(size=(4, 2)), rng.normal(size=(4, 2)))
+
+
+def test_vae_pytorch_example_setting():
+    torch = pytest.importorskip("torch")
+    F = torch.nn.functional
+    recon, x, mu, lv = (torch.tensor(a, requires_grad=True) for a in _vae_data())
+    ours = L.vae_loss(recon, x, mu, lv, reduction="sum")
+    # the PyTorch VAE example's loss_function
+    bce = F.binary_cross_entropy(recon, x, reduction="sum")
+    kld = -0.5 * torch.sum(1 + lv - mu.pow(2) - lv.exp())
+    theirs = bce + kld
+    torch.testing.assert_close(ours, theirs, rtol=1e-12, atol=1e-12)
+    g1 = torch.autograd.grad(ours, (recon, mu, lv))
+    g2 = torch.autograd.grad(theirs, (recon, mu, lv))
+    for a, b in zip(g1, g2):
+        torch.testing.assert_close(a, b, rtol=1e-12, atol=1e-12)
+
+
+def test_vae_reconstructions_and_beta_against_numpy():
+    recon, x, mu, lv = _vae_data()
+    bce = -(x * np.log(recon) + (1 - x) * np.log(1 - recon)).sum(1)
+    np.testing.assert_allclose(L.vae_loss(recon, x, mu, lv, beta=4.0, reduction="none"), bce + 4 * kl_np(mu, lv),
+                               rtol=1e-12)
+    z = np.log(recon) - np.log1p(-recon)
+    np.testing.assert_allclose(L.vae_loss(z, x, mu, lv, reconstruction="bce_logits"), np.mean(bce + kl_np(mu, lv)),
+                               rtol=1e-12)
+    np.testing.assert_allclose(L.vae_loss(recon, x, mu, lv, reconstruction="mse", beta=0.0),
+                               np.mean(((recon - x) ** 2).sum(1)), rtol=1e-12)
+    one = L.vae_loss(recon[0], x[0], mu[0], lv[0], reduction="none")
+    assert one.shape == () and float(one) == pytest.approx(bce[0] + kl_np(mu, lv)[0], rel=1e-12)
+
+
+def test_vae_probabilities_0_and_1_finite():
+    torch = pytest.importorskip("torch")
+    recon = torch.tensor([[0.0, 1.0, 0.5]], dtype=torch.float64, requires_grad=True)
+    x = torch.tensor([[0.0, 1.0, 1.0]], dtype=torch.float64)
+    mu = torch.zeros(1, 2, dtype=torch.float64, requires_grad=True)
+    out = L.vae_loss(recon, x, mu, mu, reduction="sum")
+    out.backward()
+    assert float(out) == pytest.approx(np.log(2), rel=1e-12)
+    assert torch.isfinite(recon.grad).all()
+
+
+def test_vae_errors():
+    recon, x, mu, lv = _vae_data()
+    with pytest.raises(ValueError, match="reconstruction must be one of"):
+        L.vae_loss(recon, x, mu, lv, reconstruction="l1")
+    with pytest.raises(ValueError, match="beta must be >= 0"):
+        L.vae_loss(recon, x, mu, lv, beta=-1.0)
+    with pytest.raises(ValueError, match="recon and x must have the same shape"):
+        L.vae_loss(recon, x[:, :3], mu, lv)
+    with pytest.raises(ValueError, match="same batch size N"):
+        L.vae_loss(recon, x, mu[:3], lv[:3])
+    with pytest.raises(ValueError, match=r"x must hold targets in \[0, 1\]"):
+        L.vae_loss(recon, x * 2, mu, lv)
+    with pytest.raises(ValueError, match=r"recon must hold probabilities in \[0, 1\]"):
+        L.vae_loss(recon + 1, x, mu, lv)
+    with pytest.raises(ValueError, match="mu and logvar must have the same shape"):
+        L.gaussian_kl_divergence(mu, lv[:, :1])
+    with pytest.raises(TypeError, match="logvar must have a real floating dtype"):
+        L.gaussian_kl_divergence(mu, np.ones((4, 2), dtype=np.int64))
+
+
+# ----------------------------------------------------------------------------- perceptual ----
+WF = np.array([[0.5, -1.0, 0.2], [0.3, 0.8, -0.6], [1.0, 0.1, 0.4], [-0.2, 0.7, 0.9]])
+
+
+def tiny_np(x):
+    h = np.tanh(x @ WF)
+    return [x, h, h[:, :2] * h[:, 1:]]
+
+
+def test_perceptual_against_numpy():
+    rng = np.random.default_rng(5)
+    p, t = rng.normal(size=(3, 4)), rng.normal(size=(3, 4))
+    w = [1.0, 0.5, 2.0]
+    want_none = sum(wk * ((a - b) ** 2).mean(axis=1) for wk, a, b in zip(w, tiny_np(p), tiny_np(t)))
+    np.testing.assert_allclose(L.perceptual_loss(p, t, tiny_np, layer_weights=w, reduction="none"), want_none,
+                               rtol=1e-12)
+    assert float(L.perceptual_loss(p, t, tiny_np, layer_weights=w)) == pytest.approx(want_none.mean(), rel=1e-12)
+    want_l1 = sum(np.abs(a - b).mean() for a, b in zip(tiny_np(p), tiny_np(t)))
+    assert float(L.perceptual_loss(p, t, tiny_np, distance="l1")) == pytest.approx(want_l1, rel=1e-12)
+    assert float(L.perceptual_loss(p, p, tiny_np)) == 0.0
+
+
+def test_perceptual_torch_feature_extractor_twin():
+    torch = pytest.importorskip("torch")
+    F = torch.nn.functional
+    wf = torch.tensor(WF)
+
+    def extractor(x):  # a frozen "network": the usual VGG-slice loss has this form
+        h = torch.tanh(x @ wf)
+        return [x, h, h[:, :2] * h[:, 1:]]
+
+    rng = np.random.default_rng(6)
+    p = torch.tensor(rng.normal(size=(3, 4)), requires_grad=True)
+    t = torch.tensor(rng.normal(size=(3, 4)))
+    ours = L.perceptual_loss(p, t, extractor, layer_weights=[1.0, 0.5, 2.0])
+    theirs = sum(w * F.mse_loss(a, b) for w, a, b in zip([1.0, 0.5, 2.0], extractor(p), extractor(t)))
+    torch.testing.assert_close(ours, theirs, rtol=1e-12, atol=1e-12)
+    (g1,) = torch.autograd.grad(ours, p)
+    (g2,) = torch.autograd.grad(theirs, p)
+    torch.testing.assert_close(g1, g2, rtol=1e-12, atol=1e-12)
+    # identical inputs under l1: zero subgradient, like F.l1_loss
+    q = t.clone().requires_grad_(True)
+    L.perceptual_loss(q, t, extractor, distance="l1").backward()
+    assert (q.grad == 0).all()
+
+
+def test_perceptual_errors():
+    p = np.ones((2, 4))
+    with pytest.raises(ValueError, match=r"layer_weights must have one weight per feature map \(3\), got 2"):
+        L.perceptual_loss(p, p, tiny_np, layer_weights=[1.0, 2.0])
+    with pytest.raises(ValueError, match="distance must be one of"):
+        L.perceptual_loss(p, p, tiny_np, distance="cosine")
+    with pytest.raises(TypeError, match="feature_extractor must be callable"):
+        L.perceptual_loss(p, p, "vgg16")
+    with pytest.raises(TypeError, match="must return a list/tuple of feature maps"):
+        L.perceptual_loss(p, p, lambda x: {"a": x})
+    with pytest.raises(ValueError, match="same non-zero number of feature maps"):
+        L.perceptual_loss(p, p, lambda x: [])
+    with pytest.raises(ValueError, match="must keep the batch axis first"):
+        L.perceptual_loss(p, p, lambda x: [x.reshape(-1)])
+    with pytest.raises(ValueError, match="pred and target must have the same shape"):
+        L.perceptual_loss(p, p[:1], tiny_np)
+
+
+# ------------------------------------------------------------------------ docs examples ----
+def test_docs_example_wgan_gp_torch():
+    torch = pytest.importorskip("torch")
+    # --- docs/generative.md: WGAN-GP with PyTorch ---
+    from backends.autodiff import critic_gradients
+    from losses import gan_discriminator_loss, gan_generator_loss, gradient_penalty
+
+    torch.manual_seed(0)
+    critic = torch.nn.Sequential(torch.nn.Linear(2, 16), torch.nn.Tanh(), torch.nn.Linear(16, 1))
+    generator = torch.nn.Linear(4, 2)
+    real = torch.randn(32, 2)
+    fake = generator(torch.randn(32, 4))
+
+    # critic step: Wasserstein loss + 10 * gradient penalty at random interpolates
+    alpha = torch.rand(32)
+    grads = critic_gradients(critic, real, fake.detach(), alpha)  # create_graph=True
+    loss_d = gan_discriminator_loss(critic(real), critic(fake.detach()), kind="wasserstein") \
+        + 10.0 * gradient_penalty(grads)
+    loss_d.backward()
+
+    # generator step
+    loss_g = gan_generator_loss(critic(fake), kind="wasserstein")
+    loss_g.backward()
+    # --- end ---
+    assert all(torch.isfinite(p.grad).all() for p in critic.parameters())
+    assert all(torch.isfinite(p.grad).all() for p in generator.parameters())
+
+
+def test_docs_example_wgan_gp_jax():
+    jax = pytest.importorskip("jax")
+    # --- docs/generative.md: WGAN-GP with JAX ---
+    import jax.numpy as jnp
+    from backends.autodiff import critic_gradients
+    from losses import gan_discriminator_loss, gradient_penalty
+
+    k1, k2, k3 = jax.random.split(jax.random.PRNGKey(0), 3)
+    params = {"w": jax.random.normal(k1, (2,)), "b": jnp.zeros(())}
+    real = jax.random.normal(k2, (32, 2))
+    fake = real + 1.0
+    alpha = jax.random.uniform(k3, (32,))
+
+    def critic(params, x):
+        return jnp.tanh(x @ params["w"] + params["b"])
+
+    @jax.jit
+    def critic_loss(params):
+        d = lambda x: critic(params, x)  # noqa: E731
+        grads = critic_gradients(d, real, fake, alpha)
+        return gan_discriminator_loss(d(real), d(fake), kind="wasserstein") + 10.0 * gradient_penalty(grads)
+
+    loss, dparams = jax.value_and_grad(critic_loss)(params)
+    # --- end ---
+    assert np.isfinite(float(loss)) and all(np.all(np.isfinite(v)) for v in jax.tree_util.tree_leaves(dparams))
+
+
+def test_docs_example_vae_and_perceptual():
+    # --- docs/generative.md: VAE and perceptual (NumPy) ---
+    import numpy as np
+    from losses import gaussian_kl_divergence, perceptual_loss, vae_loss
+
+    rng = np.random.default_rng(0)
+    x = (rng.uniform(size=(8, 784)) < 0.3).astype(np.float64)   # binarised images
+    recon = rng.uniform(0.01, 0.99, size=(8, 784))               # decoder's Bernoulli means
+    mu, logvar = rng.normal(size=(8, 20)), rng.normal(size=(8, 20)) * 0.1
+    elbo_loss = vae_loss(recon, x, mu, logvar, beta=1.0)          # per-sample negative ELBO
+    kl = gaussian_kl_divergence(mu, logvar)
+
+    weights = rng.normal(size=(784, 32)) / 28.0
+
+    def features(images):                                         # any frozen network
+        h1 = np.tanh(images @ weights)
+        return [h1, np.tanh(h1 @ weights[:32, :16])]
+
+    perc = perceptual_loss(recon, x, features, layer_weights=[1.0, 0.5])
+    # --- end ---
+    assert float(elbo_loss) > float(kl) > 0 and float(perc) > 0
