@@ -173,7 +173,9 @@ def generalized_box_iou_loss(boxes1, boxes2, *, weight=None, reduction="mean", e
         \ell = 1 - \mathrm{IoU} + \frac{|C| - |B \cup B^{gt}|}{|C| + \varepsilon}
 
     with ``C`` the smallest box enclosing both. Values in [0, 2]; informative gradients for
-    disjoint boxes. Finite value and gradient for zero-area and identical boxes.
+    disjoint boxes. Finite value and gradient for zero-area and identical boxes: when the
+    enclosing box itself has zero area the penalty term is 0 with a zero gradient
+    (torchvision's ``eps`` there gives partial derivatives of size ``1/eps``).
 
     {args}
     Peer twins: ``torchvision.ops.generalized_box_iou_loss(b1, b2, reduction, eps)``
@@ -186,7 +188,11 @@ def generalized_box_iou_loss(boxes1, boxes2, *, weight=None, reduction="mean", e
     geo = _Geometry(xp, b1, b2, eps)
     cw, ch = geo.enclosing()
     area_c = cw * ch
-    loss = 1 - geo.iou + _div(xp, area_c - geo.union, area_c + eps)
+    # a degenerate enclosing box (both boxes on one line or point) has no penalty and a zero
+    # gradient (the eps-regularised ratio would have partials of size 1/eps there)
+    pos = area_c > 0
+    penalty = _div(xp, area_c - geo.union, xp.where(pos, area_c + eps, xp.zeros_like(area_c)))
+    loss = 1 - geo.iou + penalty
     return reduce(xp, loss, reduction, weight=w, out_dtype=out_dtype)
 
 

@@ -241,3 +241,20 @@ def test_errors():
         L.distance_box_iou_loss(b1, b2, eps=-1)
     with pytest.raises(ValueError, match="weight of shape"):
         L.box_iou_loss(b1, b2, weight=np.ones(3))
+
+
+def test_giou_degenerate_enclosing_box_has_bounded_gradient():
+    torch = pytest.importorskip("torch")
+    b = np.array([[1.0, 2.0, 4.0, 2.0]])  # identical zero-height boxes: enclosing area 0
+    a = torch.tensor(b, requires_grad=True)
+    out = L.generalized_box_iou_loss(a, torch.tensor(b))
+    out.backward()
+    assert out.item() == 1.0 and torch.all(a.grad.abs() < 10)
+    # torchvision's formula: partial derivatives of size w / eps there (docs/differences.md)
+    a2 = torch.tensor(b, requires_grad=True)
+    torch_ref("generalized_box_iou_loss", a2, torch.tensor(b)).sum().backward()
+    assert a2.grad.abs().max() > 1e6
+    # in float16 ours stays finite
+    a3 = torch.tensor(b, dtype=torch.float16, requires_grad=True)
+    L.generalized_box_iou_loss(a3, torch.tensor(b, dtype=torch.float16)).backward()
+    assert torch.isfinite(a3.grad).all()

@@ -124,14 +124,16 @@ def _peer(loss, reduce="mean", grad=True):
 
 CASES = []
 for loss in _TV:
+    # CIoU's alpha is under stop-gradient: its gradient is not the derivative of its value
+    fd = loss is not L.complete_box_iou_loss
     CASES += [
-        Case(loss, _pair, {}, diff=("boxes1", "boxes2"), vmap=("boxes1", "boxes2"), dynamic=True,
+        Case(loss, _pair, {}, diff=("boxes1", "boxes2"), vmap=("boxes1", "boxes2"), dynamic=True, fd=fd,
              peers=(_peer(loss),)),
-        Case(loss, _pair, {"reduction": "none"}, name="none", diff=("boxes1",), peers=(_peer(loss, "none"),)),
-        Case(loss, _disjoint, {"reduction": "sum"}, name="disjoint", diff=("boxes1", "boxes2"),
+        Case(loss, _pair, {"reduction": "none"}, name="none", diff=("boxes1",), fd=fd, peers=(_peer(loss, "none"),)),
+        Case(loss, _disjoint, {"reduction": "sum"}, name="disjoint", diff=("boxes1", "boxes2"), fd=fd,
              peers=(_peer(loss, "sum"),)),
         Case(loss, _identical, {"reduction": "none"}, name="identical", diff=("boxes1", "boxes2"), fd=False,
              peers=(_peer(loss, "none"),)),
         Case(loss, _degenerate, {"reduction": "none"}, name="zero_area", diff=("boxes1", "boxes2"), fd=False),
-        Case(loss, _weighted, {}, name="weighted", diff=("boxes1", "weight"), peers=(_peer(loss),)),
+        Case(loss, _weighted, {}, name="weighted", diff=("boxes1", "weight"), fd=fd, peers=(_peer(loss),)),
     ]
