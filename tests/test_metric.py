@@ -230,6 +230,14 @@ def test_contrastive_loss_hinge_embedding_setting():
     _close(hb, gb)
 
 
+def test_contrastive_loss_bool_and_int_targets_on_strict():
+    xs = pytest.importorskip("array_api_strict")
+    x1, x2, y = _pairs(61)
+    want = L.contrastive_loss(x1, x2, y)
+    _close(np.asarray(L.contrastive_loss(xs.asarray(x1), xs.asarray(x2), xs.asarray(y.astype(bool)))), want)
+    _close(np.asarray(L.contrastive_loss(xs.asarray(x1), xs.asarray(x2), xs.asarray(y.astype(np.int8)))), want)
+
+
 def test_contrastive_loss_zero_distance_finite_gradient():
     torch = _torch()
     x = _rng(13).normal(size=(4, 3))
