@@ -102,7 +102,10 @@ class Namespace:
             setattr(self, name, partial(fn, self))
 
     def __getattr__(self, name: str):
-        return getattr(self.xp, name)
+        # only called on a miss: cache the namespace's attribute on the instance
+        value = getattr(self.xp, name)
+        setattr(self, name, value)
+        return value
 
     def __repr__(self) -> str:
         return f"<losses namespace for {self.framework}>"

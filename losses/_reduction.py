@@ -34,7 +34,9 @@ def reduce(xp, loss, reduction, *, weight=None, norm=None, out_dtype=None, batch
     """
     w = None
     if weight is not None:
-        w = xp.broadcast_to(cast(xp, weight, loss.dtype), loss.shape)
+        w = cast(xp, weight, loss.dtype)
+        if tuple(w.shape) != tuple(loss.shape):
+            w = xp.broadcast_to(w, loss.shape)
         loss = xp.where(w != 0, w * loss, xp.zeros_like(loss))
     elif norm is not None:
         w = norm

@@ -93,11 +93,19 @@ def _concrete(*arrays):
     return all(a is not None and not is_lazy(a) for a in arrays)
 
 
+def _known(flag) -> bool:
+    """A computed flag can be read now: a concrete array closed over by ``jax.jit`` still
+    yields tracers, so the *result* of the check's reduction decides, not just its inputs."""
+    return not is_lazy(flag)
+
+
 def values_in(xp, x, name, low, high, *, what=None):
     """Eager-only: every value of ``x`` lies in [low, high]."""
     if x is None or not _concrete(x) or math.prod(x.shape) == 0:
         return
     lo, hi = xp.min(x), xp.max(x)
+    if not _known(lo):
+        return
     bad_nan = bool(xp.any(xp.isnan(x))) if is_floating(xp, x) else False
     if bad_nan or bool(lo < low) or bool(hi > high):
         raise ValueError(
@@ -111,26 +119,30 @@ def nonnegative(xp, x, name):
     if x is None or not _concrete(x) or math.prod(x.shape) == 0:
         return
     lo = xp.min(x)
-    if bool(lo < 0):
+    if _known(lo) and bool(lo < 0):
         raise ValueError(f"{name} must be non-negative, got a minimum of {float(lo)}")
 
 
-def class_indices(xp, target, num_classes, name="target", ignore_index=None):
-    """Eager-only: integer targets lie in [0, num_classes) except positions == ignore_index."""
+def class_indices(xp, target, num_classes, name="target", ignore_index=None, safe=None):
+    """Eager-only: integer targets lie in [0, num_classes) except positions == ignore_index.
+
+    ``safe`` (optional): ``target`` with the ignored positions already replaced by a valid
+    class; then the check costs one min and one max.
+    """
     if not _concrete(target) or math.prod(target.shape) == 0:
         return
-    t = target
+    if safe is None:
+        safe = target if ignore_index is None else xp.where(target != ignore_index, target, xp.zeros_like(target))
+    lo, hi = xp.min(safe), xp.max(safe)
+    if not _known(lo) or (int(lo) >= 0 and int(hi) < num_classes):
+        return
+    bad = xp.logical_or(target < 0, target >= num_classes)
     if ignore_index is not None:
-        keep = t != ignore_index
-        t = xp.where(keep, t, xp.zeros_like(t))
-        bad = xp.logical_and(keep, xp.logical_or(target < 0, target >= num_classes))
-    else:
-        bad = xp.logical_or(t < 0, t >= num_classes)
-    if bool(xp.any(bad)):
-        lo = int(xp.min(xp.where(bad, target, xp.full_like(target, num_classes))))
-        hi = int(xp.max(xp.where(bad, target, xp.full_like(target, -1))))
-        extra = f" (or ignore_index={ignore_index})" if ignore_index is not None else ""
-        raise ValueError(
-            f"{name} must hold class indices in [0, {num_classes - 1}]{extra}, "
-            f"got out-of-range values between {min(lo, hi)} and {max(lo, hi)}"
-        )
+        bad = xp.logical_and(bad, target != ignore_index)
+    lo = int(xp.min(xp.where(bad, target, xp.full_like(target, num_classes))))
+    hi = int(xp.max(xp.where(bad, target, xp.full_like(target, -1))))
+    extra = f" (or ignore_index={ignore_index})" if ignore_index is not None else ""
+    raise ValueError(
+        f"{name} must hold class indices in [0, {num_classes - 1}]{extra}, "
+        f"got out-of-range values between {min(lo, hi)} and {max(lo, hi)}"
+    )

@@ -107,10 +107,15 @@ def _class_setup(xp, input, target, weight, axis, what):
     return ax, n_classes
 
 
-def _target_weights(xp, target, ignore_index, weight, dtype):
-    """Per-position weight ``weight[t]`` (1 without class weights), 0 at ignored positions."""
+def _target_weights(xp, target, n_classes, ignore_index, weight, dtype):
+    """Check the class indices (eagerly) and return ``(safe_target, w_t)``.
+
+    ``safe_target`` has ignored positions replaced by class 0; ``w_t`` is ``weight[t]`` (1
+    without class weights) and 0 at ignored positions.
+    """
     keep = target != ignore_index
     safe_t = xp.where(keep, target, xp.zeros_like(target))
+    check.class_indices(xp, target, n_classes, "target", ignore_index, safe=safe_t)
     if weight is None:
         w_t = cast(xp, keep, dtype)
     else:
@@ -170,9 +175,8 @@ def cross_entropy(input, target, *, weight=None, ignore_index=-100, reduction="m
     if check.is_floating(xp, target):
         return _cross_entropy_probs(xp, input, target, weight, reduction, label_smoothing, axis)
     ax, n_classes = _class_setup(xp, input, target, weight, axis, "cross_entropy")
-    check.class_indices(xp, target, n_classes, "target", ignore_index)
     _, out_dtype, (z, w) = float_args(xp, input, weight)
-    safe_t, w_t = _target_weights(xp, target, ignore_index, w, z.dtype)
+    safe_t, w_t = _target_weights(xp, target, n_classes, ignore_index, w, z.dtype)
     lse = xp.logsumexp(z, axis=ax)
     nll = lse - xp.take_class(z, safe_t, axis=ax)
     if label_smoothing == 0:
@@ -226,9 +230,8 @@ def nll_loss(input, target, *, weight=None, ignore_index=-100, reduction="mean",
     check.reduction(reduction)
     check.floating(xp, input, "input")
     ax, n_classes = _class_setup(xp, input, target, weight, axis, "nll_loss")
-    check.class_indices(xp, target, n_classes, "target", ignore_index)
     _, out_dtype, (x, w) = float_args(xp, input, weight)
-    safe_t, w_t = _target_weights(xp, target, ignore_index, w, x.dtype)
+    safe_t, w_t = _target_weights(xp, target, n_classes, ignore_index, w, x.dtype)
     loss = -xp.take_class(x, safe_t, axis=ax)
     return reduce(xp, loss, reduction, weight=w_t, out_dtype=out_dtype)
 
@@ -334,9 +337,8 @@ def softmax_focal_loss(input, target, *, alpha=None, gamma=2.0, weight=None, ign
         check.real_number(alpha, "alpha", low=0)
     check.floating(xp, input, "input")
     ax, n_classes = _class_setup(xp, input, target, weight, axis, "softmax_focal_loss")
-    check.class_indices(xp, target, n_classes, "target", ignore_index)
     _, out_dtype, (z, w) = float_args(xp, input, weight)
-    safe_t, w_t = _target_weights(xp, target, ignore_index, w, z.dtype)
+    safe_t, w_t = _target_weights(xp, target, n_classes, ignore_index, w, z.dtype)
     lse = xp.logsumexp(z, axis=ax)
     log_pt = xp.take_class(z, safe_t, axis=ax) - lse
     loss = -log_pt
