@@ -572,7 +572,6 @@ def lovasz_softmax_loss(input, target, *, from_logits=True, classes="present", p
     p, g, _, out_dtype = _seg_prepare(xp, input, target, None, mode="multiclass", from_logits=from_logits,
                                       include_background=True, ignore_index=ignore_index,
                                       fn="lovasz_softmax_loss")
-    n = p.shape[0]
     if not per_image:
         p = xp.reshape(xp.permute_dims(p, (1, 0, 2)), (1, c, -1))
         g = xp.reshape(xp.permute_dims(g, (1, 0, 2)), (1, c, -1))

@@ -303,7 +303,7 @@ def ref_lovasz_softmax(probas, labels, classes="present", per_image=False, ignor
             pr, lb = pr[keep], lb[keep]
         return pr, lb
     if per_image:
-        return np.mean([ref_lovasz_softmax_flat(*flat(p[None], l[None]), classes) for p, l in zip(probas, labels)])
+        return np.mean([ref_lovasz_softmax_flat(*flat(p[None], l[None]), classes) for p, l in zip(probas, labels, strict=True)])
     return ref_lovasz_softmax_flat(*flat(probas, labels), classes)
 
 
@@ -358,7 +358,7 @@ def ref_lovasz_hinge(logits, labels, per_image=True, ignore=None):
         order = np.argsort(-err, kind="stable")
         return np.dot(np.maximum(err[order], 0), lovasz_grad(lb[order].astype(float)))
     if per_image:
-        return np.mean([flat(a, b) for a, b in zip(logits, labels)])
+        return np.mean([flat(a, b) for a, b in zip(logits, labels, strict=True)])
     return flat(logits, labels)
 
 

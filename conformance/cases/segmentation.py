@@ -1,6 +1,5 @@
-import numpy as np
-
 # (generators return C-contiguous arrays: the engine's finite differences write through reshape)
+import numpy as np
 
 import losses as L
 from conformance.case import Case, Peer
