@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 
-from backends import namespace
+from backends import is_lazy, namespace
 
 from . import _validate as check
 from ._common import abs0, float_args, log_clamped, relu
@@ -338,9 +338,12 @@ def vae_loss(recon, x, mu, logvar, *, beta=1.0, reconstruction="bce", reduction=
             f"recon and mu must both be batched with the same batch size N (first axis) or both be "
             f"single 1-D samples, got recon {tuple(recon.shape)} and mu {tuple(mu.shape)}"
         )
-    if reconstruction != "mse":
+    # values are read only when no argument is traced (inside a trace even a concrete array
+    # becomes a tracer once computed with)
+    eager = not any(is_lazy(a) for a in (recon, x, mu, logvar))
+    if eager and reconstruction != "mse":
         check.values_in(xp, x, "x", 0, 1, what="targets")
-    if reconstruction == "bce":
+    if eager and reconstruction == "bce":
         check.values_in(xp, recon, "recon", 0, 1, what="probabilities")
     _, out_dtype, (p, y, m, lv) = float_args(xp, recon, x, mu, logvar, names=("recon",))
     if reconstruction == "bce":

@@ -27,9 +27,9 @@ def _int_array(xp, x, name, shape_text):
     check.integer(xp, x, name)
 
 
-def _check_lengths(xp, lengths, name, high, high_text):
-    """Eager-only: ``0 <= lengths <= high`` (``high`` a Python int or an array)."""
-    if math.prod(lengths.shape) == 0 or not _concrete(lengths):
+def _check_lengths(xp, lengths, name, high, high_text, eager):
+    """Eager-only: ``0 <= lengths <= high`` (``high`` a Python int)."""
+    if math.prod(lengths.shape) == 0 or not eager:
         return
     lo = int(xp.min(lengths))
     bad_hi = xp.any(lengths > high)
@@ -40,9 +40,9 @@ def _check_lengths(xp, lengths, name, high, high_text):
         )
 
 
-def _check_targets(xp, padded, valid, blank, n_classes):
+def _check_targets(xp, padded, valid, blank, n_classes, eager):
     """Eager-only: every target label (padding excluded) is in [0, C) and is not ``blank``."""
-    if math.prod(padded.shape) == 0 or not _concrete(padded, valid):
+    if math.prod(padded.shape) == 0 or not eager:
         return
     bad = xp.logical_and(valid, xp.logical_or(xp.logical_or(padded < 0, padded >= n_classes), padded == blank))
     if bool(xp.any(bad)):
@@ -163,6 +163,9 @@ def ctc_loss(log_probs, targets, input_lengths, target_lengths, *, blank=0, redu
     elif batch_first:
         log_probs = xp.permute_dims(log_probs, (1, 0, 2))
     n_time, n_batch, n_classes = log_probs.shape
+    # values are read only when no argument is traced (a concrete array used inside a trace
+    # becomes a tracer as soon as it is computed with)
+    eager = _concrete(log_probs, targets, input_lengths, target_lengths)
     if isinstance(blank, bool) or not isinstance(blank, int) or not 0 <= blank < n_classes:
         raise ValueError(f"blank must be an int in [0, {n_classes - 1}] (C = {n_classes}), got {blank!r}")
     for a, name in ((input_lengths, "input_lengths"), (target_lengths, "target_lengths")):
@@ -174,14 +177,14 @@ def ctc_loss(log_probs, targets, input_lengths, target_lengths, *, blank=0, redu
                 f"padded targets must have shape (N, S) with N = {n_batch}, got {tuple(targets.shape)}"
             )
         n_labels = targets.shape[1]
-        _check_lengths(xp, input_lengths, "input_lengths", n_time, f"T={n_time}")
-        _check_lengths(xp, target_lengths, "target_lengths", n_labels, f"S={n_labels}")
+        _check_lengths(xp, input_lengths, "input_lengths", n_time, f"T={n_time}", eager)
+        _check_lengths(xp, target_lengths, "target_lengths", n_labels, f"S={n_labels}", eager)
         padded = targets
     elif targets.ndim == 1:
-        _check_lengths(xp, input_lengths, "input_lengths", n_time, f"T={n_time}")
+        _check_lengths(xp, input_lengths, "input_lengths", n_time, f"T={n_time}", eager)
         total = targets.shape[0]
-        _check_lengths(xp, target_lengths, "target_lengths", total, f"len(targets)={total}")
-        padded = _unpack(xp, targets, target_lengths)
+        _check_lengths(xp, target_lengths, "target_lengths", total, f"len(targets)={total}", eager)
+        padded = _unpack(xp, targets, target_lengths, eager)
         n_labels = padded.shape[1]
     else:
         raise ValueError(
@@ -193,7 +196,7 @@ def ctc_loss(log_probs, targets, input_lengths, target_lengths, *, blank=0, redu
 
     # positions of the padded labels and the extended label sequence y' (N, L = 2S + 1)
     valid = _grid(xp, padded[:1, :], axis=1) < xp.expand_dims(tl, axis=1)
-    _check_targets(xp, padded, valid, blank, n_classes)
+    _check_targets(xp, padded, valid, blank, n_classes, eager)
     labels = xp.where(valid, padded, xp.full_like(padded, blank))
     last = xp.full_like(xp.reshape(tl, (n_batch, 1)), blank)
     if n_labels:
@@ -251,12 +254,12 @@ def ctc_loss(log_probs, targets, input_lengths, target_lengths, *, blank=0, redu
     return reduce(xp, nll, reduction, out_dtype=out_dtype)
 
 
-def _unpack(xp, targets, target_lengths):
+def _unpack(xp, targets, target_lengths, eager):
     """Concatenated labels ``(sum(lengths),)`` -> padded ``(N, S)`` (padding: label 0)."""
     total = targets.shape[0]
     n_batch = target_lengths.shape[0]
     tl = target_lengths
-    if _concrete(targets, tl):
+    if eager:
         if n_batch and int(xp.sum(tl)) != total:
             raise ValueError(
                 f"concatenated targets must have length sum(target_lengths) = {int(xp.sum(tl))}, "

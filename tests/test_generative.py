@@ -137,6 +137,10 @@ def test_gradient_penalty_against_numpy():
     # TF-GAN wasserstein_gradient_penalty(target=1, epsilon=1e-10): sqrt(sum g^2 + eps)
     tfgan = np.mean((np.sqrt((g.reshape(5, -1) ** 2).sum(1) + 1e-10) / 1.0 - 1.0) ** 2)
     assert float(L.gradient_penalty(g, eps=1e-10)) == pytest.approx(tfgan, rel=1e-12)
+    # docs/differences.md: TF-GAN penalises (norm / K - 1)^2, the same only for K = 1
+    tfgan_k2 = np.mean((norms / 2.0 - 1.0) ** 2)
+    assert float(L.gradient_penalty(g, target=2.0)) == pytest.approx(4 * tfgan_k2, rel=1e-12)
+    assert float(L.gradient_penalty(g, target=2.0)) != pytest.approx(tfgan_k2, rel=1e-3)
     assert float(L.gradient_penalty(g[:, 0, 0])) == pytest.approx(np.mean((np.abs(g[:, 0, 0]) - 1) ** 2), rel=1e-12)
 
 
@@ -408,6 +412,7 @@ def test_perceptual_errors():
 def test_docs_example_wgan_gp_torch():
     torch = pytest.importorskip("torch")
     # --- docs/generative.md: WGAN-GP with PyTorch ---
+    import torch
     from backends.autodiff import critic_gradients
     from losses import gan_discriminator_loss, gan_generator_loss, gradient_penalty
 
@@ -435,6 +440,7 @@ def test_docs_example_wgan_gp_torch():
 def test_docs_example_wgan_gp_jax():
     jax = pytest.importorskip("jax")
     # --- docs/generative.md: WGAN-GP with JAX ---
+    import jax
     import jax.numpy as jnp
     from backends.autodiff import critic_gradients
     from losses import gan_discriminator_loss, gradient_penalty
@@ -480,3 +486,15 @@ def test_docs_example_vae_and_perceptual():
     perc = perceptual_loss(recon, x, features, layer_weights=[1.0, 0.5])
     # --- end ---
     assert float(elbo_loss) > float(kl) > 0 and float(perc) > 0
+
+
+def test_docs_code_blocks_are_the_tested_examples():
+    import pathlib
+    import re
+
+    root = pathlib.Path(__file__).resolve().parents[1]
+    md = re.findall(r"```python\n(.*?)```", (root / "docs" / "generative.md").read_text(), re.S)
+    src = pathlib.Path(__file__).read_text()
+    tested = ["\n".join(line[4:] for line in m.group(1).splitlines()).rstrip() + "\n" for m in
+              re.finditer(r"    # --- docs/generative.md[^\n]*---\n(.*?)    # --- end ---", src, re.S)]
+    assert md == tested

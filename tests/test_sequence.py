@@ -336,6 +336,7 @@ def test_keyword_errors():
 def test_docs_example_torch():
     torch = pytest.importorskip("torch")
     # --- docs/sequence.md: PyTorch ---
+    import torch
     import torch.nn.functional as F
     from losses import ctc_loss
 
@@ -356,6 +357,7 @@ def test_docs_example_torch():
 def test_docs_example_jax():
     jax = pytest.importorskip("jax")
     # --- docs/sequence.md: JAX ---
+    import jax
     import jax.numpy as jnp
     from losses import ctc_loss
 
@@ -374,3 +376,15 @@ def test_docs_example_jax():
     loss, grads = jax.value_and_grad(loss_fn)(logits)
     # --- end ---
     assert np.isfinite(float(loss)) and bool(jnp.all(jnp.isfinite(grads)))
+
+
+def test_docs_code_blocks_are_the_tested_examples():
+    import pathlib
+    import re
+
+    root = pathlib.Path(__file__).resolve().parents[1]
+    md = re.findall(r"```python\n(.*?)```", (root / "docs" / "sequence.md").read_text(), re.S)
+    src = pathlib.Path(__file__).read_text()
+    tested = ["\n".join(line[4:] for line in m.group(1).splitlines()).rstrip() + "\n" for m in
+              re.finditer(r"    # --- docs/sequence.md[^\n]*---\n(.*?)    # --- end ---", src, re.S)]
+    assert md == tested
