@@ -83,6 +83,14 @@ def take_class(ns, x, index, axis=-1):
     return ns.sum(ns.where(hit, x, ns.zeros_like(x)), axis=axis)
 
 
+def nll_logits(ns, x, index, axis=-1):
+    """``logsumexp(x) - x[index]`` along ``axis``: softmax cross-entropy of integer targets.
+
+    Never materialises a log-softmax or a one-hot. ``index`` must hold valid classes.
+    """
+    return ns.logsumexp(x, axis=axis) - ns.take_class(x, index, axis=axis)
+
+
 def one_hot(ns, index, num_classes, *, axis=-1, dtype=None):
     """One-hot encoding of integer ``index`` with the class axis inserted at ``axis``."""
     dtype = ns.float64 if dtype is None else dtype
@@ -146,6 +154,7 @@ PRIMITIVES = {
         "sigmoid",
         "xlogy",
         "take_class",
+        "nll_logits",
         "one_hot",
         "scan",
     )

@@ -52,6 +52,14 @@ def _where(ns, cond, x1, x2):
     return _xp.where(cond, x1, x2)
 
 
+def _nll_logits(ns, x, index, axis=-1):
+    # torch's fused kernel: one log-softmax saved for backward, like F.cross_entropy itself
+    axis = axis % x.ndim
+    if x.ndim > 1 and axis != 1:
+        x = torch.movedim(x, axis, 1)
+    return torch.nn.functional.cross_entropy(x, index.to(torch.int64), reduction="none")
+
+
 def _stop_gradient(ns, x):
     return x.detach()
 
@@ -86,6 +94,7 @@ class Adapter(BaseAdapter):
             "softplus": _softplus,
             "sigmoid": _sigmoid,
             "take_class": _take_class,
+            "nll_logits": _nll_logits,
             "stop_gradient": _stop_gradient,
             "where": _where,
         }

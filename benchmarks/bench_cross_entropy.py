@@ -71,6 +71,7 @@ def peak_memory_child(n, c, which):
     # warm up the kernels on a small input so their one-off allocations are not counted
     small = torch.randn(8, c, requires_grad=True)
     f(small, t[:8]).backward()
+    del small
     base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     loss = f(x, t)
     loss.backward()

@@ -452,6 +452,7 @@ PRIMITIVE_CALLS = {
     "xlogy": lambda ns, x, idx: ns.xlogy(ns.abs(x) * (x > 0), ns.abs(x)),
     "take_class": lambda ns, x, idx: ns.take_class(x, idx, axis=1),
     "one_hot": lambda ns, x, idx: ns.one_hot(idx, 6, dtype=x.dtype),
+    "nll_logits": lambda ns, x, idx: ns.nll_logits(x, idx, axis=1) + ns.nll_logits(x.T, idx[:3], axis=0),
     "stop_gradient": lambda ns, x, idx: ns.stop_gradient(x) * x,
     "where": lambda ns, x, idx: ns.where(x > 0, x, ns.zeros_like(x)) + ns.where(x < 1, 0.5 * x, x),
     "scan": lambda ns, x, idx: ns.scan(lambda c, r: (c + r, c * r), ns.zeros_like(x[0]), x)[1],

@@ -177,11 +177,11 @@ def cross_entropy(input, target, *, weight=None, ignore_index=-100, reduction="m
     ax, n_classes = _class_setup(xp, input, target, weight, axis, "cross_entropy")
     _, out_dtype, (z, w) = float_args(xp, input, weight)
     safe_t, w_t = _target_weights(xp, target, n_classes, ignore_index, w, z.dtype)
-    lse = xp.logsumexp(z, axis=ax)
-    nll = lse - xp.take_class(z, safe_t, axis=ax)
+    nll = xp.nll_logits(z, safe_t, axis=ax)
     if label_smoothing == 0:
         return reduce(xp, nll, reduction, weight=w_t, out_dtype=out_dtype)
     eps = float(label_smoothing)
+    lse = xp.logsumexp(z, axis=ax)
     if w is None:
         smooth = lse - xp.mean(z, axis=ax)
         loss = (1 - eps) * nll + eps * smooth
