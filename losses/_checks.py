@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 
-from ._validate import _concrete
+from ._validate import _concrete, _known
 
 
 def values_among(xp, x, name, allowed):
@@ -20,7 +20,10 @@ def values_among(xp, x, name, allowed):
         hit = x == a
         ok = hit if ok is None else xp.logical_or(ok, hit)
     bad = xp.logical_not(ok)
-    if bool(xp.any(bad)):
+    any_bad = xp.any(bad)
+    if not _known(any_bad):  # a concrete array closed over by jax.jit still yields tracers
+        return
+    if bool(any_bad):
         first = xp.reshape(x, (-1,))[xp.argmax(xp.astype(xp.reshape(bad, (-1,)), xp.int8))]
         raise ValueError(
             f"{name} must hold only the values {tuple(allowed)}, got {float(first)!r} "
@@ -33,7 +36,7 @@ def greater_than(xp, x, name, low):
     if x is None or not _concrete(x) or math.prod(x.shape) == 0:
         return
     lo = xp.min(x)
-    if bool(lo <= low):
+    if _known(lo) and bool(lo <= low):
         raise ValueError(f"{name} must be > {low}, got a minimum of {float(lo)}")
 
 

@@ -419,3 +419,18 @@ def test_jit_skips_value_checks_and_matches():
     t = jnp.asarray(RNG.integers(0, 3, size=(4,)))
     g = jax.jit(jax.grad(lambda a, tt: L.multiclass_hinge_loss(a, tt)))(x, t)
     assert np.isfinite(np.asarray(g)).all()
+
+
+def test_label_checks_skip_concrete_arrays_closed_over_by_jit():
+    jax = pytest.importorskip("jax")
+    jnp = jax.numpy
+    y = jnp.asarray(_pm1((4,)))
+    x2 = jnp.asarray(RNG.normal(size=(4,)))
+    f = jax.jit(jax.grad(lambda a: L.margin_ranking_loss(a, x2, y, margin=0.1)))
+    assert np.isfinite(np.asarray(f(jnp.asarray(RNG.normal(size=(4,)))))).all()
+    t = jnp.asarray(RNG.integers(0, 3, size=(4,)))
+    g = jax.jit(jax.grad(lambda a: L.multiclass_hinge_loss(a, t)))(jnp.asarray(RNG.normal(size=(4, 3))))
+    assert np.isfinite(np.asarray(g)).all()
+    v = jnp.asarray([1.0, 2.0])
+    out = jax.jit(lambda a: L.mean_squared_log_error(a, v))(jnp.asarray([0.5, 0.5]))
+    assert np.isfinite(float(out))
