@@ -364,8 +364,8 @@ def asymmetric_mse_loss(input, target, *, over_penalty=2.0, weight=None, reducti
         ValueError: shapes differ, ``over_penalty`` < 0, bad ``reduction``.
         TypeError: non-floating ``input``.
 
-    Reference: Varian 1975 / Zellner 1986 (asymmetric, LINEX-type losses); the
-    quadratic-quadratic form of Christoffersen & Diebold 1997.
+    Reference: asymmetric quadratic loss; see Varian 1975 (LINEX) and Christoffersen &
+    Diebold 1997, "Optimal prediction under asymmetric loss" (Econometric Theory).
 
     Peer twins: none in torch/optax/Keras; ``over_penalty=1`` equals
     ``torch.nn.functional.mse_loss``.

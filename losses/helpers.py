@@ -113,8 +113,10 @@ def pos_weight_from_counts(n_pos, n_neg, *, dtype=None):
         ValueError: eagerly, negative counts.
         TypeError: no array argument, non-numeric dtype.
 
-    Peer twins: the ``pos_weight`` recipe of ``torch.nn.BCEWithLogitsLoss`` ("if a dataset
-    contains 100 positive and 300 negative examples ... pos_weight should be 3").
+    Reference: the ``pos_weight`` recipe of the PyTorch ``BCEWithLogitsLoss`` documentation.
+
+    Peer twins: that recipe ("if a dataset contains 100 positive and 300 negative examples
+    ... pos_weight should be 3").
     """
     xp = namespace(n_pos, n_neg)
     ref = n_pos if not isinstance(n_pos, (int, float)) else n_neg

@@ -66,8 +66,9 @@ def hinge_embedding_loss(input, target, *, margin=1.0, reduction="mean"):
             other than -1 and 1 (torch silently adds both branches for other values).
         TypeError: non-floating ``input``.
 
-    Reference: PyTorch ``HingeEmbeddingLoss`` (after Mobahi et al. 2009, "Deep learning
-    from temporal coherence in video").
+    Reference: PyTorch ``HingeEmbeddingLoss``, a hinge on pair distances as in the
+    contrastive loss of Hadsell, Chopra & LeCun 2006 ("Dimensionality reduction by learning
+    an invariant mapping").
 
     Peer twins: ``torch.nn.functional.hinge_embedding_loss(input, target, margin=Δ)``
     (identical for every setting).
@@ -250,8 +251,8 @@ def multilabel_margin_loss(input, target, *, reduction="mean"):
             ``[-1, C)``.
         TypeError: non-integer ``target``, non-floating ``input``.
 
-    Reference: PyTorch ``MultiLabelMarginLoss`` (after Zhang & Zhou 2006, BP-MLL's pairwise
-    ranking).
+    Reference: PyTorch ``MultiLabelMarginLoss``; the pairwise ranking hinge of multi-label
+    ranking SVMs (Elisseeff & Weston 2001, "A kernel method for multi-labelled classification").
 
     Peer twins: ``torch.nn.functional.multilabel_margin_loss`` (identical).
     """
