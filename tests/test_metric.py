@@ -600,14 +600,13 @@ def test_mining_gradients_equal_torch_jax_and_jit():
     jax, jnp = _jax()
     e = _rng(32).normal(size=(9, 4))
     y = _labels_with_positives()
-    for f, kw in [(L.batch_hard_triplet_loss, {}), (L.batch_all_triplet_loss, {"average": "nonzero"}),
-                  (L.semi_hard_triplet_loss, {"distance": "cosine"}),
-                  (L.semi_hard_triplet_loss, {"negatives": "all"})]:
-        x = _t(e, True)
-        (gt,) = torch.autograd.grad(f(x, torch.tensor(y), **kw), (x,))
-        gj = jax.grad(lambda z: f(z, jnp.asarray(y), **kw))(jnp.asarray(e))
-        _close(gt, gj)
-        _close(jax.jit(lambda z: f(z, jnp.asarray(y), **kw))(jnp.asarray(e)), f(e, y, **kw))
+    # (the conformance suite runs every case under jit/compile; this is a quick smoke test)
+    f, kw = L.semi_hard_triplet_loss, {"distance": "cosine"}
+    x = _t(e, True)
+    (gt,) = torch.autograd.grad(f(x, torch.tensor(y), **kw), (x,))
+    value, gj = jax.jit(jax.value_and_grad(lambda z: f(z, jnp.asarray(y), **kw)))(jnp.asarray(e))
+    _close(gt, gj)
+    _close(value, f(e, y, **kw))
 
 
 # ------------------------------------------------------------------------------- InfoNCE ----
@@ -927,23 +926,6 @@ def test_dtypes_follow_the_inputs():
     assert L.barlow_twins_loss(e, e).dtype == torch.float16
     assert L.contrastive_loss(e.float(), e.float(), y % 2).dtype == torch.float32
     assert L.cosine_similarity(e, e).dtype == torch.float16
-
-
-def test_every_loss_under_jax_jit():
-    jax, jnp = _jax()
-    rng = _rng(50)
-    a, b, c = (jnp.asarray(x) for x in rng.normal(size=(3, 6, 4)))
-    y = jnp.asarray([0, 0, 1, 1, 2, 2])
-    calls = [
-        (L.pairwise_distance, (a, b)), (L.cosine_similarity, (a, b)),
-        (L.contrastive_loss, (a, b, y % 2)), (L.triplet_margin_loss, (a, b, c)),
-        (L.triplet_margin_with_distance_loss, (a, b, c)), (L.batch_hard_triplet_loss, (a, y)),
-        (L.batch_all_triplet_loss, (a, y)), (L.semi_hard_triplet_loss, (a, y)),
-        (L.info_nce_loss, (a, b, c)), (L.nt_xent_loss, (a, b)), (L.supervised_contrastive_loss, (a, y)),
-        (L.clip_loss, (a, b, jnp.asarray(5.0))), (L.barlow_twins_loss, (a, b)),
-    ]
-    for f, args in calls:
-        _close(jax.jit(f)(*args), f(*args), rtol=1e-12, atol=1e-12)
 
 
 # ------------------------------------------------------------------------------ errors ----
