@@ -228,14 +228,7 @@ def ctc_loss(log_probs, targets, input_lengths, target_lengths, *, blank=0, redu
     active = t_grid < xp.expand_dims(cast(xp, input_lengths, lp.dtype), axis=0)
     active = xp.expand_dims(active, axis=2)  # (T, N, 1)
 
-    def step(carry, x):
-        e, act = x
-        stay = carry[:, 2:]
-        new = xp.logaddexp(xp.logaddexp(stay, carry[:, 1:-1]), carry[:, :-2] + skip_add) + e
-        new = xp.where(act, new, stay)
-        return xp.concat([pad2, new], axis=1), None
-
-    final, _ = xp.scan(step, carry0, (emit, active))
+    (final, _, _), _ = xp.scan(_step_for(xp), (carry0, skip_add, pad2), (emit, active))
     alpha = final[:, 2:]
 
     # log-likelihood: the last label or the trailing blank, at s = 2 S_n and 2 S_n - 1
@@ -252,6 +245,29 @@ def ctc_loss(log_probs, targets, input_lengths, target_lengths, *, blank=0, redu
     if unbatched and reduction == "none":
         nll = xp.reshape(nll, ())
     return reduce(xp, nll, reduction, out_dtype=out_dtype)
+
+
+_STEPS: dict = {}
+
+
+def _step_for(xp):
+    """The recursion step, one function object per namespace: JAX's scan caches its trace and
+    compilation by the step function's identity, so eager calls do not recompile."""
+    try:
+        return _STEPS[xp]
+    except KeyError:
+        pass
+
+    def step(carry, x):
+        alpha, skip_add, pad2 = carry
+        e, act = x
+        stay = alpha[:, 2:]
+        new = xp.logaddexp(xp.logaddexp(stay, alpha[:, 1:-1]), alpha[:, :-2] + skip_add) + e
+        new = xp.where(act, new, stay)
+        return (xp.concat([pad2, new], axis=1), skip_add, pad2), None
+
+    _STEPS[xp] = step
+    return step
 
 
 def _unpack(xp, targets, target_lengths, eager):
