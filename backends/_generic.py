@@ -104,7 +104,7 @@ def one_hot(ns, index, num_classes, *, axis=-1, dtype=None):
 def _index(tree, t):
     if isinstance(tree, (tuple, list)):
         return type(tree)(_index(v, t) for v in tree)
-    return tree[t]
+    return tree[t, ...]
 
 
 def _stack(ns, items):

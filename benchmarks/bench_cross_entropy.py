@@ -18,6 +18,20 @@ import sys
 import time
 
 
+def _interleaved(fa, fb, repeat, warmup=2):
+    """Median times of fa and fb, run alternately so load changes hit both equally."""
+    for _ in range(warmup):
+        fa()
+        fb()
+    ta, tb = [], []
+    for _ in range(repeat):
+        for fn, ts in ((fa, ta), (fb, tb)):
+            t0 = time.perf_counter()
+            fn()
+            ts.append(time.perf_counter() - t0)
+    return statistics.median(ta), statistics.median(tb)
+
+
 def _median_time(fn, repeat, warmup=2):
     for _ in range(warmup):
         fn()
@@ -29,33 +43,34 @@ def _median_time(fn, repeat, warmup=2):
     return statistics.median(ts)
 
 
-def torch_case(n, c, which, repeat):
+def _torch_fns(n, c, backward):
     import torch
 
     import losses
 
     torch.manual_seed(0)
-    x = torch.randn(n, c, dtype=torch.float32, requires_grad=True)
+    x = torch.randn(n, c, dtype=torch.float32, requires_grad=backward)
     t = torch.randint(0, c, (n,))
-    f = losses.cross_entropy if which == "ours" else torch.nn.functional.cross_entropy
 
-    def step():
-        loss = f(x, t)
-        loss.backward()
-        x.grad = None
+    def make(f):
+        def step():
+            loss = f(x, t)
+            if backward:
+                loss.backward()
+                x.grad = None
 
-    return _median_time(step, repeat)
+        return step
+
+    return make(losses.cross_entropy), make(torch.nn.functional.cross_entropy)
 
 
-def torch_forward(n, c, which, repeat):
-    import torch
+def torch_pair(n, c, backward, repeat):
+    return _interleaved(*_torch_fns(n, c, backward), repeat)
 
-    import losses
 
-    x = torch.randn(n, c)
-    t = torch.randint(0, c, (n,))
-    f = losses.cross_entropy if which == "ours" else torch.nn.functional.cross_entropy
-    return _median_time(lambda: f(x, t), repeat)
+def _rss_bytes():
+    with open("/proc/self/statm") as fh:
+        return int(fh.read().split()[1]) * resource.getpagesize()
 
 
 def peak_memory_child(n, c, which):
@@ -72,11 +87,24 @@ def peak_memory_child(n, c, which):
     small = torch.randn(8, c, requires_grad=True)
     f(small, t[:8]).backward()
     del small
-    base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    import threading
+
+    peak, stop = [0], threading.Event()
+
+    def sample():
+        while not stop.is_set():
+            peak[0] = max(peak[0], _rss_bytes())
+            time.sleep(0.0005)
+
+    base = _rss_bytes()
+    thread = threading.Thread(target=sample)
+    thread.start()
     loss = f(x, t)
     loss.backward()
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return (peak - base) * 1024
+    peak[0] = max(peak[0], _rss_bytes())
+    stop.set()
+    thread.join()
+    return peak[0] - base
 
 
 def jax_case(n, c, repeat):
@@ -91,9 +119,7 @@ def jax_case(n, c, repeat):
     t = jax.random.randint(key, (n,), 0, c)
     ours = jax.jit(jax.value_and_grad(lambda z: losses.cross_entropy(z, t)))
     theirs = jax.jit(jax.value_and_grad(lambda z: optax.softmax_cross_entropy_with_integer_labels(z, t).mean()))
-    a = _median_time(lambda: jax.block_until_ready(ours(x)), repeat)
-    b = _median_time(lambda: jax.block_until_ready(theirs(x)), repeat)
-    return a, b
+    return _interleaved(lambda: jax.block_until_ready(ours(x)), lambda: jax.block_until_ready(theirs(x)), repeat)
 
 
 def main(argv=None):
@@ -108,17 +134,14 @@ def main(argv=None):
         return 0
 
     rows = []
-    small = (32, 10)
-    for label, fn, rep in [
-        ("torch eager fwd+bwd 32x10", lambda w: torch_case(*small, w, 2000), None),
-        ("torch eager fwd 32x10", lambda w: torch_forward(*small, w, 2000), None),
-    ]:
-        ours, theirs = fn("ours"), fn("theirs")
-        rows.append((label, ours, theirs, "F.cross_entropy"))
+    a, b = torch_pair(32, 10, True, 2000)
+    rows.append(("torch eager fwd+bwd 32x10", a, b, "F.cross_entropy"))
+    a, b = torch_pair(32, 10, False, 2000)
+    rows.append(("torch eager fwd 32x10", a, b, "F.cross_entropy"))
     if not args.quick:
         n, c = 4096, 32000
-        ours, theirs = torch_case(n, c, "ours", 7), torch_case(n, c, "theirs", 7)
-        rows.append((f"torch eager fwd+bwd {n}x{c} f32", ours, theirs, "F.cross_entropy"))
+        a, b = torch_pair(n, c, True, 7)
+        rows.append((f"torch eager fwd+bwd {n}x{c} f32", a, b, "F.cross_entropy"))
         mem = {}
         for which in ("ours", "theirs"):
             out = subprocess.run([sys.executable, __file__, "--child", str(n), str(c), which],
@@ -135,10 +158,12 @@ def main(argv=None):
     print(f"{'measurement':<40} {'ours':>12} {'peer':>12} {'ratio':>7}  peer")
     for label, a, b, peer in rows:
         unit = "" if "MB" in label else "s"
-        print(f"{label:<40} {a:>11.6g}{unit} {b:>11.6g}{unit} {a / b:>7.2f}  {peer}")
+        ratio = f"{a / b:>7.2f}" if b else "    n/a"
+        print(f"{label:<40} {a:>11.6g}{unit} {b:>11.6g}{unit} {ratio}  {peer}")
     if args.json:
         with open(args.json, "w") as fh:
-            json.dump([{"measurement": r[0], "ours": r[1], "peer": r[2], "ratio": r[1] / r[2], "peer_name": r[3]}
+            json.dump([{"measurement": r[0], "ours": r[1], "peer": r[2], "ratio": r[1] / r[2] if r[2] else None,
+                        "peer_name": r[3]}
                        for r in rows], fh, indent=1)
     return 0
 

@@ -37,7 +37,9 @@ def reduce(xp, loss, reduction, *, weight=None, norm=None, out_dtype=None, batch
         w = cast(xp, weight, loss.dtype)
         if tuple(w.shape) != tuple(loss.shape):
             w = xp.broadcast_to(w, loss.shape)
-        loss = xp.where(w != 0, w * loss, xp.zeros_like(loss))
+        # a zero weight silences a non-finite loss (ignored targets), and d/dw stays the loss
+        usable = xp.isfinite(loss) | (w != 0)
+        loss = w * xp.where(usable, loss, xp.zeros_like(loss))
     elif norm is not None:
         w = norm
     if reduction == "none":
