@@ -307,3 +307,31 @@ def test_readme_example_runs():
         exec(compile(block, "README.md", "exec"), {})
     finally:
         torch.compile = compile_
+
+
+# ---------------------------------------------------------------- properties (hypothesis) ----
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+from hypothesis.extra.numpy import arrays  # noqa: E402
+
+_logit = st.floats(-1e4, 1e4, allow_nan=False, allow_infinity=False, width=64)
+
+
+@settings(max_examples=60, deadline=None)
+@given(arrays(np.float64, (3, 4), elements=_logit), st.lists(st.integers(0, 3), min_size=3, max_size=3))
+def test_cross_entropy_matches_log_softmax_formula_for_any_logits(z, t):
+    t = np.array(t)
+    m = z.max(axis=1, keepdims=True)
+    logp = z - m - np.log(np.exp(z - m).sum(axis=1, keepdims=True))
+    want = -logp[np.arange(3), t].mean()
+    got = float(L.cross_entropy(z, t))
+    assert np.isfinite(got)
+    assert got == pytest.approx(want, rel=1e-12, abs=1e-12 * max(1.0, np.abs(z).max()))
+
+
+@settings(max_examples=60, deadline=None)
+@given(arrays(np.float64, (5,), elements=_logit), arrays(np.float64, (5,), elements=st.floats(0, 1)))
+def test_bce_with_logits_matches_stable_formula_for_any_logits(z, y):
+    want = np.mean(np.maximum(z, 0) - z * y + np.log1p(np.exp(-np.abs(z))))
+    got = float(L.binary_cross_entropy_with_logits(z, y))
+    assert got == pytest.approx(want, rel=1e-12, abs=1e-12)
