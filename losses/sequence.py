@@ -213,7 +213,7 @@ def ctc_loss(log_probs, targets, input_lengths, target_lengths, *, blank=0, redu
     flat = xp.reshape(rows + ext, (n_batch * n_ext,))
     emit = xp.take(xp.reshape(lp, (n_time, n_batch * n_classes)), flat, axis=1)
     emit = xp.reshape(emit, (n_time, n_batch, n_ext))
-    emit = xp.where(emit > _NEG, emit, xp.full_like(emit, _NEG))  # log 0 -> finite "impossible"
+    emit = xp.where(emit < _NEG, xp.full_like(emit, _NEG), emit)  # log 0 -> finite "impossible"; NaN stays NaN
 
     skip = xp.logical_and(ext != blank, ext != prev2)
     zero = xp.zeros_like(emit[0, ...])
@@ -236,9 +236,9 @@ def ctc_loss(log_probs, targets, input_lengths, target_lengths, *, blank=0, redu
     two_tl = xp.expand_dims(2 * cast(xp, tl, lp.dtype), axis=1)
     ends = xp.logical_or(s_grid == two_tl, s_grid == two_tl - 1)
     loglik = xp.logsumexp(xp.where(ends, alpha, neg), axis=1)
-    feasible = loglik > _FEASIBLE
+    infeasible = loglik < _FEASIBLE  # NaN inputs stay NaN
     fill = 0.0 if zero_infinity else math.inf
-    nll = xp.where(feasible, -loglik, xp.full_like(loglik, fill))
+    nll = xp.where(infeasible, xp.full_like(loglik, fill), -loglik)
     if reduction == "mean":
         tlf = cast(xp, tl, lp.dtype)
         nll = nll / xp.where(tlf > 1, tlf, xp.ones_like(tlf))

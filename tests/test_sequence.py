@@ -104,6 +104,14 @@ def test_log_prob_minus_inf_is_handled():
     assert float(L.ctc_loss(lp, tg, il, tl, reduction="sum")) == pytest.approx(want, rel=1e-12)
 
 
+def test_nan_log_probs_give_nan_not_inf():
+    rng = np.random.default_rng(16)
+    lp, tg, il, tl = sample(rng, T=5, N=2, C=3, S=2)
+    lp[2, 0, 0] = np.nan  # the blank: read by every sequence
+    out = L.ctc_loss(lp, tg, il, tl, reduction="none", zero_infinity=True)
+    assert np.isnan(out[0]) and np.isfinite(out[1])
+
+
 # ------------------------------------------------------------------------------- torch ----
 def _torch_case(seed=5, T=8, N=4, C=5, S=3, il=(8, 7, 5, 6), tl=(3, 2, 3, 0)):
     torch = pytest.importorskip("torch")
