@@ -101,7 +101,7 @@ def _known(flag) -> bool:
 
 def values_in(xp, x, name, low, high, *, what=None):
     """Eager-only: every value of ``x`` lies in [low, high]."""
-    if x is None or not _concrete(x) or math.prod(x.shape) == 0:
+    if x is None or not _concrete(x) or math.prod(x.shape) == 0 or xp.isdtype(x.dtype, "bool"):
         return
     lo, hi = xp.min(x), xp.max(x)
     if not _known(lo):
