@@ -23,10 +23,6 @@ def _concrete(*arrays):
     return all(not is_lazy(a) for a in arrays)
 
 
-def _int_array(xp, x, name, shape_text):
-    check.integer(xp, x, name)
-
-
 def _check_lengths(xp, lengths, name, high, high_text, eager):
     """Eager-only: ``0 <= lengths <= high`` (``high`` a Python int)."""
     if math.prod(lengths.shape) == 0 or not eager:
@@ -141,9 +137,8 @@ def ctc_loss(log_probs, targets, input_lengths, target_lengths, *, blank=0, redu
     if not isinstance(batch_first, bool):
         raise TypeError(f"batch_first must be a bool, got {batch_first!r}")
     check.floating(xp, log_probs, "log_probs")
-    _int_array(xp, targets, "targets", "(N, S) or (sum(target_lengths),)")
-    _int_array(xp, input_lengths, "input_lengths", "(N,)")
-    _int_array(xp, target_lengths, "target_lengths", "(N,)")
+    for a, name in ((targets, "targets"), (input_lengths, "input_lengths"), (target_lengths, "target_lengths")):
+        check.integer(xp, a, name)
     if log_probs.ndim not in (2, 3):
         raise ValueError(
             f"log_probs must have shape (T, N, C), (N, T, C) with batch_first=True, or (T, C) "
