@@ -101,10 +101,13 @@ def one_hot(ns, index, num_classes, *, axis=-1, dtype=None):
     return out
 
 
-def _index(tree, t):
+def _unstack(ns, tree):
+    """Split the leading axis once (indexing ``xs[t]`` per step makes torch's backward build a
+    full-size zero gradient per step: quadratic in the length)."""
     if isinstance(tree, (tuple, list)):
-        return type(tree)(_index(v, t) for v in tree)
-    return tree[t, ...]
+        parts = [_unstack(ns, v) for v in tree]
+        return [type(tree)(p[i] for p in parts) for i in range(len(parts[0]))]
+    return list(ns.unstack(tree, axis=0))
 
 
 def _stack(ns, items):
@@ -125,16 +128,12 @@ def scan(ns, f, init, xs=None, *, length=None, reverse=False):
     if xs is None:
         if length is None:
             raise ValueError("scan: give xs or length")
-        n = length
+        items = [None] * length
     else:
-        leaf = xs
-        while isinstance(leaf, (tuple, list)):
-            leaf = leaf[0]
-        n = leaf.shape[0]
-    steps = range(n - 1, -1, -1) if reverse else range(n)
+        items = _unstack(ns, xs)
     carry, ys = init, []
-    for t in steps:
-        carry, y = f(carry, None if xs is None else _index(xs, t))
+    for item in (reversed(items) if reverse else items):
+        carry, y = f(carry, item)
         ys.append(y)
     if reverse:
         ys.reverse()

@@ -335,3 +335,9 @@ def test_bce_with_logits_matches_stable_formula_for_any_logits(z, y):
     want = np.mean(np.maximum(z, 0) - z * y + np.log1p(np.exp(-np.abs(z))))
     got = float(L.binary_cross_entropy_with_logits(z, y))
     assert got == pytest.approx(want, rel=1e-12, abs=1e-12)
+
+
+def test_readme_table_lists_every_public_name():
+    text = (ROOT / "README.md").read_text()
+    missing = [n for n in L.__all__ if f"| `{n}` |" not in text]
+    assert not missing, f"README loss table lacks {missing}"
