@@ -53,3 +53,24 @@ def log_clamped(xp, p, floor=-100.0):
     pos = p > 0
     log_p = xp.log(xp.where(pos, p, xp.ones_like(p)))
     return xp.where(pos & (log_p > floor), log_p, fill)
+
+
+def class_target(xp, input, target, axis, what, input_name="input", target_name="target",
+                 class_name="class"):
+    """Checks of an integer class target against logits: floating ``input`` with a class axis,
+    ``target`` of ``input``'s shape without that axis and an integer dtype.
+
+    Returns ``(axis, n_classes, target_shape)``. Value checks of the indices are separate
+    (``_validate.class_indices``, eager only).
+    """
+    check.floating(xp, input, input_name)
+    check.ndim_at_least(input, 1, input_name)
+    ax = class_axis(input, axis, input_name)
+    expected = tuple(s for i, s in enumerate(input.shape) if i != ax)
+    if tuple(target.shape) != expected:
+        raise ValueError(
+            f"{what}: {target_name} must have shape {expected} ({input_name} "
+            f"{tuple(input.shape)} without the {class_name} axis {ax}), got {tuple(target.shape)}"
+        )
+    check.integer(xp, target, target_name)
+    return ax, input.shape[ax], expected

@@ -6,7 +6,7 @@ import math
 from backends import namespace
 
 from . import _validate as check
-from ._common import cast, class_axis, float_args, log_clamped
+from ._common import cast, class_axis, class_target, float_args, log_clamped
 from ._reduction import reduce
 
 __all__ = [
@@ -88,17 +88,8 @@ def binary_cross_entropy_with_logits(input, target, *, weight=None, pos_weight=N
 
 
 def _class_setup(xp, input, target, weight, axis, what):
-    """Shared checks of the integer-target class losses; returns (axis, C, safe target, keep)."""
-    check.ndim_at_least(input, 1, "input")
-    ax = class_axis(input, axis)
-    n_classes = input.shape[ax]
-    expected = tuple(s for i, s in enumerate(input.shape) if i != ax)
-    if tuple(target.shape) != expected:
-        raise ValueError(
-            f"{what}: target of class indices must have shape {expected} (input {tuple(input.shape)} "
-            f"without the class axis {ax}), got {tuple(target.shape)}"
-        )
-    check.integer(xp, target, "target")
+    """Shared checks of the integer-target class losses; returns (axis, C)."""
+    ax, n_classes, _ = class_target(xp, input, target, axis, what)
     if weight is not None and tuple(weight.shape) != (n_classes,):
         raise ValueError(
             f"weight must be a 1-D array of one weight per class, shape ({n_classes},), "

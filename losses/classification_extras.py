@@ -8,7 +8,7 @@ from backends import namespace
 
 from . import _checks
 from . import _validate as check
-from ._common import abs0, cast, class_axis, float_args
+from ._common import abs0, cast, class_axis, class_target, float_args
 from ._reduction import reduce
 
 __all__ = [
@@ -25,17 +25,7 @@ __all__ = [
 # -- shared pieces of the softmax losses ---------------------------------------------------------
 def _index_setup(xp, input, target, weight, axis, ignore_index, what):
     """Checks for integer class targets; returns (axis, C)."""
-    check.floating(xp, input, "input")
-    check.ndim_at_least(input, 1, "input")
-    ax = class_axis(input, axis)
-    n_classes = input.shape[ax]
-    expected = tuple(s for i, s in enumerate(input.shape) if i != ax)
-    if tuple(target.shape) != expected:
-        raise ValueError(
-            f"{what}: target of class indices must have shape {expected} (input "
-            f"{tuple(input.shape)} without the class axis {ax}), got {tuple(target.shape)}"
-        )
-    check.integer(xp, target, "target")
+    ax, n_classes, _ = class_target(xp, input, target, axis, what)
     _class_weight_shape(weight, n_classes)
     check.class_indices(xp, target, n_classes, "target", ignore_index)
     return ax, n_classes

@@ -7,7 +7,7 @@ from backends import namespace
 
 from . import _checks
 from . import _validate as check
-from ._common import cast, class_axis, float_args, relu
+from ._common import cast, class_axis, class_target, float_args, relu
 from ._reduction import reduce
 
 __all__ = [
@@ -535,19 +535,9 @@ def multiclass_hinge_loss(input, target, *, margin=1.0, weight=None, reduction="
     xp = namespace(input, target, weight)
     check.reduction(reduction)
     check.real_number(margin, "margin")
-    check.floating(xp, input, "input")
-    check.ndim_at_least(input, 1, "input")
-    ax = class_axis(input, axis)
-    n_classes = input.shape[ax]
+    ax, n_classes, expected = class_target(xp, input, target, axis, "multiclass_hinge_loss")
     if n_classes < 2:
         raise ValueError(f"multiclass_hinge_loss needs at least 2 classes along axis {ax}, got input {tuple(input.shape)}")
-    expected = tuple(s for i, s in enumerate(input.shape) if i != ax)
-    if tuple(target.shape) != expected:
-        raise ValueError(
-            f"multiclass_hinge_loss: target must have shape {expected} (input {tuple(input.shape)} "
-            f"without the class axis {ax}), got {tuple(target.shape)}"
-        )
-    check.integer(xp, target, "target")
     check.class_indices(xp, target, n_classes, "target")
     check.broadcastable(weight, "weight", expected, "the per-sample loss")
     _, out_dtype, (x, w) = float_args(xp, input, weight)

@@ -12,7 +12,7 @@ from numbers import Real
 from backends import namespace
 
 from . import _validate as check
-from ._common import abs0, cast, class_axis, float_args
+from ._common import abs0, cast, class_axis, class_target, float_args
 from ._reduction import reduce
 
 __all__ = [
@@ -257,17 +257,7 @@ def lambda_returns(r_t, discount_t, v_t, *, lambda_=1.0, stop_target_gradients=F
 
 
 def _policy_setup(xp, logits, actions, axis, fname):
-    check.floating(xp, logits, "logits")
-    check.ndim_at_least(logits, 1, "logits")
-    ax = class_axis(logits, axis, "logits")
-    n_actions = logits.shape[ax]
-    expected = tuple(s for i, s in enumerate(logits.shape) if i != ax)
-    if tuple(actions.shape) != expected:
-        raise ValueError(
-            f"{fname}: actions must have shape {expected} (logits {tuple(logits.shape)} without "
-            f"the action axis {ax}), got {tuple(actions.shape)}"
-        )
-    check.integer(xp, actions, "actions")
+    ax, n_actions, expected = class_target(xp, logits, actions, axis, fname, "logits", "actions", "action")
     check.class_indices(xp, actions, n_actions, "actions")
     return ax, expected
 
