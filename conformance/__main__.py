@@ -6,10 +6,12 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 
 from . import engine
+from .parallel import run_parallel
 
 SYMBOL = {"pass": "✓", "fail": "✗", "skip": "-", None: "·"}
 
@@ -77,10 +79,12 @@ def main(argv=None) -> int:
     p.add_argument("--json", metavar="PATH", help="write every check's result as JSON")
     p.add_argument("--list", action="store_true", help="list the checks and exit")
     p.add_argument("-v", "--verbose", action="store_true", help="print every failure in full")
+    p.add_argument("-j", "--jobs", type=int, default=min(4, os.cpu_count() or 1),
+                   help="processes to run the checks in (default: the CPU count, at most 4)")
     args = p.parse_args(argv)
 
-    checks = engine.build_checks(backend_names=args.backend, loss_names=args.loss,
-                                 include_slow=args.inductor)
+    kwargs = dict(backend_names=args.backend, loss_names=args.loss, include_slow=args.inductor)
+    checks = engine.build_checks(**kwargs)
     if args.list:
         for c in checks:
             print(c.id)
@@ -91,7 +95,11 @@ def main(argv=None) -> int:
     missing = [b for b in backends.BACKEND_NAMES if b not in backends.available_backends()]
     print(f"backends: {', '.join(shown)}" + (f" (not available here: {', '.join(missing)})" if missing else ""))
     t0 = time.time()
-    results = engine.run_checks(checks, progress=_progress_printer(sys.stderr))
+    progress = _progress_printer(sys.stderr)
+    if args.jobs > 1 and len(checks) > 64:
+        results = run_parallel(checks, kwargs, args.jobs, progress)
+    else:
+        results = engine.run_checks(checks, progress=progress)
     mat = engine.matrix(checks, results)
     print(render(mat, shown))
     failed = [(cid, msg) for cid, (st, msg) in results.items() if st == "fail"]

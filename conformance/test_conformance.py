@@ -31,3 +31,13 @@ def test_case_ids_are_unique():
     ids = [c.id for c in all_cases()]
     dupes = sorted({i for i in ids if ids.count(i) > 1})
     assert not dupes, f"duplicate case ids: {dupes}"
+
+
+def test_cupy_backend_runs_the_matrix_where_a_gpu_exists():
+    """CuPy is covered by the same checks as every backend when it is available; here it is
+    only reported, since the CuPy checks need a CUDA GPU."""
+    import backends
+
+    if "cupy" not in backends.available_backends():
+        pytest.skip("CuPy is not installed or no CUDA GPU is present: the CuPy checks are not run")
+    assert any(c.backend == "cupy" for c in _CHECKS)
