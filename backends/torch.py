@@ -60,6 +60,11 @@ def _nll_logits(ns, x, index, axis=-1):
     return torch.nn.functional.cross_entropy(x, index.to(torch.int64), reduction="none")
 
 
+def _unstack(ns, x, axis=0):
+    # torch.unbind: one backward for all pieces, and batched under torch.func.vmap
+    return tuple(torch.unbind(x, dim=axis))
+
+
 def _stop_gradient(ns, x):
     return x.detach()
 
@@ -97,6 +102,7 @@ class Adapter(BaseAdapter):
             "nll_logits": _nll_logits,
             "stop_gradient": _stop_gradient,
             "where": _where,
+            "unstack": _unstack,
         }
 
     def is_lazy(self, x):
