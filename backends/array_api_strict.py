@@ -1,8 +1,8 @@
 """array-api-strict adapter: the standard and nothing else (catches non-portable code)."""
 from __future__ import annotations
 
-import numpy as np
 import array_api_strict as _xp
+import numpy as np
 
 from ._adapter import BaseAdapter
 

@@ -3,12 +3,13 @@ from __future__ import annotations
 
 from contextlib import contextmanager
 
-import dask
-import numpy as np
-import dask.array as da
 import array_api_compat.dask.array as _xp
+import dask
+import dask.array as da
+import numpy as np
 
 from ._adapter import BaseAdapter
+
 
 class Adapter(BaseAdapter):
     name = "dask"

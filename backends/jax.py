@@ -5,9 +5,9 @@ user's default dtypes) — the conformance suite does, for its own process.
 """
 from __future__ import annotations
 
-import numpy as np
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 from ._adapter import BaseAdapter
 

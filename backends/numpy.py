@@ -1,8 +1,8 @@
 """NumPy adapter (reference backend of the conformance suite)."""
 from __future__ import annotations
 
-import numpy as np
 import array_api_compat.numpy as _xp
+import numpy as np
 
 from ._adapter import BaseAdapter
 

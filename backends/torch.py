@@ -1,9 +1,9 @@
 """PyTorch adapter and native fast paths."""
 from __future__ import annotations
 
+import array_api_compat.torch as _xp
 import numpy as np
 import torch
-import array_api_compat.torch as _xp
 
 from ._adapter import BaseAdapter
 

@@ -94,7 +94,7 @@ def test_dwa_paper_formula():
 
 
 def test_dwa_weights_are_constants():
-    torch = _torch()
+    _torch()
     h = _t(RNG.uniform(0.2, 2, size=(3, 2)), True)
     w = L.dynamic_weight_average(h)
     assert not w.requires_grad
@@ -198,7 +198,7 @@ def test_self_paced_weights():
     assert np.all(L.self_paced_weights(l, 0.0) == 0)
     assert np.allclose(L.self_paced_weights(l, np.asarray(1.0), regime="linear"),
                        L.self_paced_weights(l, 1.0, regime="linear"))
-    torch = _torch()
+    _torch()
     tl = _t(l, True)
     assert not L.self_paced_weights(tl, 1.0, regime="linear").requires_grad
 
