@@ -159,7 +159,7 @@ def _numpy_scalar(case: Case, arrays: dict, v) -> float:
     return float(np.sum(np.asarray(_call(case, arrays), dtype=np.float64) * v))
 
 
-FD_ELEMENTS = 16  # finite differences on at most this many elements per argument
+FD_ELEMENTS = 12  # finite differences on at most this many elements per argument
 
 
 def _fd_grads(case: Case, dtype: str) -> dict:
@@ -340,7 +340,7 @@ def _compile_transform(name: str, compile_backend: str):
     return lambda fn: ad.compile(fn)
 
 
-def _jit_check(case: Case, name: str, device, dtype: str, compile_backend: str):
+def _jit_check(case: Case, name: str, device, dtype: str, compile_backend: str, grads: bool = True):
     def run():
         ad = adapter(name)
         transform = _compile_transform(name, compile_backend)
@@ -353,15 +353,15 @@ def _jit_check(case: Case, name: str, device, dtype: str, compile_backend: str):
         out = transform(fn)(*[arrays[k] for k in names])
         got = ad.to_numpy(out)
         _close(got, _reference(case, dtype), case.tol * _eps(dtype), f"compiled value ({dtype})")
-        if case.diff:
-            grads = _autodiff(ad, case, dtype, device, transform=transform)
+        if case.diff and grads:
+            grads_ = _autodiff(ad, case, dtype, device, transform=transform)
             _, ref = _autodiff_reference(case, dtype)
             if ref is None:  # pragma: no cover - no second autodiff backend: compare with eager
                 ref = _autodiff(ad, case, dtype, device)
             for k in case.diff:
                 if case.finite:
-                    _finite(grads[k], f"compiled gradient wrt {k}")
-                _close(grads[k], ref[k], case.tol * _eps(dtype), f"compiled gradient wrt {k}")
+                    _finite(grads_[k], f"compiled gradient wrt {k}")
+                _close(grads_[k], ref[k], case.tol * _eps(dtype), f"compiled gradient wrt {k}")
 
     return run
 
@@ -537,26 +537,32 @@ def build_checks(cases=None, backend_names=None, loss_names=None, compile_backen
                     # JAX's eager mode compiles every primitive per shape and dtype: its
                     # float16/bfloat16 eager checks run for each loss's first case by
                     # default (torch covers low precision for every case), all when slow
-                    low = dtype in ("float16", "bfloat16")
-                    jax_low = name == "jax" and low and not primary
+                    # eager JAX below float64 (and its gradients) for each loss's first case:
+                    # jax.jit covers every case in float32 and torch every dtype
+                    jax_slow = name == "jax" and dtype != "float64" and not primary
                     checks.append(Check(f"{base}-value", case.loss_name, name, "value",
-                                        _value_check(case, name, device, dtype), slow=jax_low))
+                                        _value_check(case, name, device, dtype), slow=jax_slow))
                     if ad.has_autodiff and case.diff:
                         # JAX eager gradients: float64 for every case, the other dtypes for
                         # each loss's first case (every case in the slow run)
-                        jax_grad_slow = name == "jax" and dtype != "float64" and not primary
                         checks.append(Check(f"{base}-grad", case.loss_name, name, "grad",
-                                            _grad_check(case, name, device, dtype), slow=jax_grad_slow))
+                                            _grad_check(case, name, device, dtype), slow=jax_slow))
                     if ad.has_autodiff:
-                        # default run: jax.jit of every case in float32 (and float64 for a
-                        # loss's first case), torch.compile of each loss's first case in
-                        # float32; the slow run compiles every case in every dtype
+                        # default run: jax.jit values of every case in float32, values and
+                        # gradients of each loss's first case in float32 and float64;
+                        # torch.compile of each loss's first case in float32. The slow run
+                        # compiles every case in every dtype, with gradients
                         if name == "torch":
                             slow = not (primary and dtype == "float32")
                         else:
                             slow = not (dtype == "float32" or (primary and dtype == "float64"))
                         checks.append(Check(f"{base}-jit", case.loss_name, name, "jit",
-                                            _jit_check(case, name, device, dtype, compile_backend), slow=slow))
+                                            _jit_check(case, name, device, dtype, compile_backend), slow=slow or not primary))
+                        if not slow and not primary and not include_slow:
+                            # the default run compiles the value of every case; gradients of
+                            # compiled non-first cases are in the slow run (the check above)
+                            checks.append(Check(f"{base}-jitvalue", case.loss_name, name, "jit",
+                                                _jit_check(case, name, device, dtype, compile_backend, grads=False)))
                         if case.vmap and dtype in ("float64", "float32"):
                             checks.append(Check(f"{base}-vmap", case.loss_name, name, "jit",
                                                 _vmap_check(case, name, device, dtype)))
