@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 
 import losses as L
+from conformance.cases._peers import torchvision_sigmoid_focal as _torchvision_focal
 
 torch = pytest.importorskip("torch")
 F = torch.nn.functional
@@ -96,17 +97,6 @@ def test_kl_div_target_gradient_at_zero_is_finite():
     (g_theirs,) = torch.autograd.grad(theirs, t)
     assert torch.isnan(g_theirs[0]) and g_ours[0].item() == pytest.approx(-x[0].item())
     assert g_ours[1].item() == pytest.approx(g_theirs[1].item(), rel=1e-14)
-
-
-def _torchvision_focal(x, y, alpha=0.25, gamma=2.0):
-    """torchvision.ops.sigmoid_focal_loss's formula (reduction "none", its default)."""
-    p = torch.sigmoid(x)
-    ce = F.binary_cross_entropy_with_logits(x, y, reduction="none")
-    p_t = p * y + (1 - p) * (1 - y)
-    loss = ce * ((1 - p_t) ** gamma)
-    if alpha >= 0:
-        loss = (alpha * y + (1 - alpha) * (1 - y)) * loss
-    return loss
 
 
 def test_sigmoid_focal_defaults_and_finite_gamma_below_one():

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import math
 import pathlib
-import re
 
 import numpy as np
 import pytest
 
 import losses as L
+from tests._docs import doc_blocks
 
 RNG = np.random.default_rng(7)
 DOCS = pathlib.Path(__file__).resolve().parents[1] / "docs"
@@ -275,23 +275,10 @@ def test_super_loss_errors():
         L.super_loss(np.ones(3), tau=1.0, reduction="batchmean")
 
 
-# ---------------------------------------------------------------------------- docs page ----
-def _doc_blocks(page):
-    return re.findall(r"```python\n(.*?)```", (DOCS / page).read_text(), re.S)
-
-
-@pytest.mark.parametrize("index", range(len(_doc_blocks("multitask.md"))))
-def test_docs_examples_run(index):
-    """Every example of docs/multitask.md, incl. the torch and JAX GradNorm loops, runs as is."""
-    code = _doc_blocks("multitask.md")[index]
-    for module in ("torch", "jax"):
-        if re.search(rf"^import {module}|^from {module}", code, re.M):
-            pytest.importorskip(module)
-    exec(compile(code, f"docs/multitask.md[{index}]", "exec"), {})
 
 
 def test_docs_gradnorm_examples_present():
-    blocks = _doc_blocks("multitask.md")
+    blocks = doc_blocks("multitask.md")
     assert any("torch.autograd.grad" in b and "gradnorm_loss" in b for b in blocks)
     assert any("jax.grad" in b and "gradnorm_loss" in b for b in blocks)
 

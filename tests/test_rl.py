@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import math
 import pathlib
-import re
 
 import numpy as np
 import pytest
@@ -477,15 +476,3 @@ def test_policy_errors():
         L.ppo_clip_loss(adv[:1], adv[:1], normalize_advantages=True)
 
 
-# ---------------------------------------------------------------------------- docs page ----
-def _doc_blocks(page):
-    return re.findall(r"```python\n(.*?)```", (DOCS / page).read_text(), re.S)
-
-
-@pytest.mark.parametrize("index", range(len(_doc_blocks("rl.md"))))
-def test_docs_examples_run(index):
-    code = _doc_blocks("rl.md")[index]
-    for module in ("torch", "jax"):
-        if re.search(rf"^import {module}|^from {module}", code, re.M):
-            pytest.importorskip(module)
-    exec(compile(code, f"docs/rl.md[{index}]", "exec"), {})

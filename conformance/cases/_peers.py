@@ -24,3 +24,17 @@ def jnp():
     import jax.numpy as jnp
 
     return jnp
+
+
+def torchvision_sigmoid_focal(x, y, alpha=0.25, gamma=2.0):
+    """``torchvision.ops.sigmoid_focal_loss(x, y, alpha, gamma, reduction="none")``, written
+    out in torch (torchvision has no CPU build here): the formula of its source, NaN gradients
+    for gamma < 1 included."""
+    p = torch().sigmoid(x)
+    ce = F().binary_cross_entropy_with_logits(x, y, reduction="none")
+    p_t = p * y + (1 - p) * (1 - y)
+    loss = ce * ((1 - p_t) ** gamma)
+    if alpha >= 0:
+        loss = (alpha * y + (1 - alpha) * (1 - y)) * loss
+    return loss
+

@@ -206,16 +206,8 @@ CASES += [
 
 
 def _tv_focal(alpha, gamma, reduction="mean"):
-    """torchvision.ops.sigmoid_focal_loss, written out (torchvision has no CPU build here)."""
-
     def peer(input, target):
-        F, torch = P.F(), P.torch()
-        p = torch.sigmoid(input)
-        ce = F.binary_cross_entropy_with_logits(input, target, reduction="none")
-        p_t = p * target + (1 - p) * (1 - target)
-        loss = ce * ((1 - p_t) ** gamma)
-        if alpha >= 0:
-            loss = (alpha * target + (1 - alpha) * (1 - target)) * loss
+        loss = P.torchvision_sigmoid_focal(input, target, alpha, gamma)
         return {"mean": loss.mean(), "sum": loss.sum(), "none": loss}[reduction]
 
     return peer
