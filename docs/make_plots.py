@@ -1,6 +1,7 @@
 """Plots of each element-wise loss and its gradient, for the docs pages.
 
-    python docs/make_plots.py      # needs matplotlib and torch; writes docs/img/*.png
+    pip install -c .ci/constraints.txt -e ".[docs]"   # matplotlib + torch
+    python docs/make_plots.py                          # writes docs/img/*.png
 
 Each curve is the library's own function evaluated on torch float64 tensors; the gradient
 comes from torch autograd (the conformance suite proves it equals JAX's and NumPy finite
