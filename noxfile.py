@@ -30,7 +30,7 @@ BACKENDS = {
 
 
 @nox.session
-@nox.parametrize("backend", list(EXTRAS))
+@nox.parametrize("backend", list(EXTRAS), ids=list(EXTRAS))
 def tests(session, backend):
     """Unit tests and the conformance matrix restricted to one backend (plus the NumPy reference)."""
     if backend == "cupy" and shutil.which("nvidia-smi") is None:
