@@ -37,7 +37,8 @@ def _valid_boxes(xp, boxes, name):
     w = boxes[..., 2] - boxes[..., 0]
     h = boxes[..., 3] - boxes[..., 1]
     bad = xp.logical_not(xp.logical_and(w >= 0, h >= 0))
-    if bool(xp.any(bad)):
+    any_bad = xp.any(bad)
+    if check._known(any_bad) and bool(any_bad):
         n_bad = int(xp.sum(xp.astype(bad, xp.int32)))
         raise ValueError(
             f"{name} must hold valid (x1, y1, x2, y2) boxes with x2 >= x1 and y2 >= y1; got "

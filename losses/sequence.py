@@ -27,7 +27,10 @@ def _check_lengths(xp, lengths, name, high, high_text, eager):
     """Eager-only: ``0 <= lengths <= high`` (``high`` a Python int)."""
     if math.prod(lengths.shape) == 0 or not eager:
         return
-    lo = int(xp.min(lengths))
+    lo = xp.min(lengths)
+    if not check._known(lo):  # concrete lengths closed over by jax.jit still trace
+        return
+    lo = int(lo)
     bad_hi = xp.any(lengths > high)
     if lo < 0 or bool(bad_hi):
         hi = int(xp.max(lengths))
@@ -41,7 +44,8 @@ def _check_targets(xp, padded, valid, blank, n_classes, eager):
     if math.prod(padded.shape) == 0 or not eager:
         return
     bad = xp.logical_and(valid, xp.logical_or(xp.logical_or(padded < 0, padded >= n_classes), padded == blank))
-    if bool(xp.any(bad)):
+    any_bad = xp.any(bad)
+    if check._known(any_bad) and bool(any_bad):
         vals = xp.where(bad, padded, xp.full_like(padded, blank))
         lo, hi = int(xp.min(vals)), int(xp.max(vals))
         raise ValueError(

@@ -341,3 +341,16 @@ def test_readme_table_lists_every_public_name():
     text = (ROOT / "README.md").read_text()
     missing = [n for n in L.__all__ if f"| `{n}` |" not in text]
     assert not missing, f"README loss table lacks {missing}"
+
+
+def test_box_and_ctc_checks_skip_arrays_closed_over_by_jit():
+    jax = pytest.importorskip("jax")
+    import jax.numpy as jnp
+
+    target_boxes = jnp.array([[0.0, 0.0, 2.0, 2.0], [1.0, 1.0, 3.0, 4.0]])
+    f = jax.jit(jax.grad(lambda b: L.generalized_box_iou_loss(b, target_boxes)))
+    assert np.all(np.isfinite(np.asarray(f(jnp.array([[0.5, 0.0, 2.0, 2.5], [1.0, 1.5, 3.0, 4.0]])))))
+    targets, in_len, tg_len = jnp.array([[1, 2], [2, 0]]), jnp.array([4, 4]), jnp.array([2, 1])
+    lp = jax.nn.log_softmax(jnp.zeros((4, 2, 3)), axis=-1)
+    value = jax.jit(lambda x: L.ctc_loss(x, targets, in_len, tg_len))(lp)
+    assert np.isfinite(float(value))
