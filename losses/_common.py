@@ -21,10 +21,26 @@ def float_args(xp, first, *others, names=("input",)):
     float_dtypes = [first.dtype] + [
         o.dtype for o in others if o is not None and check.is_floating(xp, o)
     ]
-    out_dtype = xp.result_type(*float_dtypes) if len(float_dtypes) > 1 else first.dtype
+    out_dtype = _promote_floats(xp, float_dtypes)
     compute = xp.float32 if xp.finfo(out_dtype).bits < 32 else out_dtype
     arrays = [None if a is None else cast(xp, a, compute) for a in (first, *others)]
     return compute, out_dtype, arrays
+
+
+def _promote_floats(xp, dtypes):
+    """Promotion among real floating dtypes: the widest; float16 with bfloat16 gives float32.
+
+    Decided from the static dtypes alone (the namespaces' ``result_type`` falls back to a
+    framework call for dtypes outside the standard, which ``torch.compile`` cannot trace).
+    """
+    unique = list(dict.fromkeys(dtypes))
+    if len(unique) == 1:
+        return unique[0]
+    bits = [xp.finfo(d).bits for d in unique]
+    widest = max(bits)
+    if widest == 16:
+        return xp.float32
+    return unique[bits.index(widest)]
 
 
 def relu(xp, x):
