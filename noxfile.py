@@ -42,9 +42,9 @@ def tests(session, backend):
 
 @nox.session
 def conformance(session):
-    """``python -m conformance`` over every backend installable here; writes the matrix."""
+    """``python -m losses.conformance`` over every backend installable here; writes the matrix."""
     session.install(*CONSTRAINTS, "-e", ".[dev]")
-    session.run("python", "-m", "conformance", "--markdown", "docs/conformance.md", *session.posargs)
+    session.run("python", "-m", "losses.conformance", "--markdown", "docs/conformance.md", *session.posargs)
 
 
 @nox.session

@@ -1,4 +1,4 @@
-"""``python -m conformance``: run the cross-backend suite and print the loss x backend matrix.
+"""``python -m losses.conformance``: run the cross-backend suite and print the loss x backend matrix.
 
 Exit status 0 when every check passed (skips allowed), 1 otherwise.
 """
@@ -70,7 +70,7 @@ def render(mat, backends_shown, fmt="text"):
 
 
 def main(argv=None) -> int:
-    p = argparse.ArgumentParser(prog="python -m conformance", description=__doc__)
+    p = argparse.ArgumentParser(prog="python -m losses.conformance", description=__doc__)
     p.add_argument("--backend", action="append", help="only this backend (repeatable)")
     p.add_argument("--loss", action="append", help="only this loss (repeatable)")
     p.add_argument("--inductor", action="store_true",
@@ -89,7 +89,7 @@ def main(argv=None) -> int:
         for c in checks:
             print(c.id)
         return 0
-    import backends
+    from .. import backends
 
     shown = [b for b in backends.available_backends() if args.backend is None or b in args.backend]
     missing = [b for b in backends.BACKEND_NAMES if b not in backends.available_backends()]

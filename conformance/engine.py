@@ -25,8 +25,8 @@ from typing import Callable
 
 import numpy as np
 
-import backends
-from backends import adapter
+from .. import backends
+from ..backends import adapter
 
 from .case import Case
 

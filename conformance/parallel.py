@@ -1,4 +1,4 @@
-"""Running the checks in several processes (``python -m conformance -j N``)."""
+"""Running the checks in several processes (``python -m losses.conformance -j N``)."""
 from __future__ import annotations
 
 import multiprocessing

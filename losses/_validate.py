@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 from numbers import Real
 
-from backends import is_lazy
+from .backends import is_lazy
 
 REDUCTIONS = ("mean", "sum", "none")
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import math
 
-from backends import namespace
+from .backends import namespace
 
 from . import _validate as check
 from ._common import cast, class_axis, class_target, float_args, log_clamped

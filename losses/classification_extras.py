@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-from backends import namespace
+from .backends import namespace
 
 from . import _checks
 from . import _validate as check

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 
-from backends import is_lazy, namespace
+from .backends import is_lazy, namespace
 
 from . import _validate as check
 from ._common import abs0, float_args, log_clamped, relu

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from array_api_compat import device as _device
 
-from backends import namespace
+from .backends import namespace
 
 from . import _checks
 from . import _validate as check

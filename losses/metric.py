@@ -15,8 +15,8 @@ from __future__ import annotations
 
 import math
 
-from backends import namespace
-from backends.index_grids import eye_mask
+from .backends import namespace
+from .backends.index_grids import eye_mask
 
 from . import _validate as check
 from ._common import abs0, cast, float_args, relu

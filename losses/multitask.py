@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from numbers import Real
 
-from backends import namespace
+from .backends import namespace
 
 from . import _validate as check
 from ._common import abs0, cast, float_args

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import math
 
-from backends import namespace
+from .backends import namespace
 
 from . import _validate as check
 from ._common import abs0, float_args, relu

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from numbers import Real
 
-from backends import namespace
+from .backends import namespace
 
 from . import _validate as check
 from ._common import abs0, cast, class_axis, class_target, float_args

@@ -20,7 +20,7 @@ has a score of 1 and a loss of 0, with a zero (finite) gradient, whatever the sm
 """
 from __future__ import annotations
 
-from backends import namespace
+from .backends import namespace
 
 from . import _validate as check
 from ._common import abs0, cast, float_args, relu
@@ -713,7 +713,7 @@ def signed_distance_map(target, *, num_classes=None, spacing=None, dtype="float6
     ``(N, C, *spatial)``. Returns a NumPy array ``(N, C, *spatial)``. Raises ``ValueError`` for
     bad shapes, out-of-range indices or a bad ``spacing``. Needs SciPy.
     """
-    from backends.distance_maps import signed_distance_map as _sdm
+    from .backends.distance_maps import signed_distance_map as _sdm
 
     return _sdm(target, num_classes=num_classes, spacing=spacing, dtype=dtype)
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import math
 
-from backends import is_lazy, namespace
+from .backends import is_lazy, namespace
 
 from . import _validate as check
 from ._common import cast, float_args

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 import losses as L
-from conformance.cases._peers import torchvision_sigmoid_focal as _torchvision_focal
+from losses.conformance.cases._peers import torchvision_sigmoid_focal as _torchvision_focal
 
 torch = pytest.importorskip("torch")
 F = torch.nn.functional

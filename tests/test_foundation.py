@@ -9,7 +9,7 @@ import sys
 import numpy as np
 import pytest
 
-import backends
+from losses import backends
 import losses as L
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
@@ -71,7 +71,7 @@ def test_softmax_focal_against_formula_and_cross_entropy():
 def test_peers_cover_every_core_torch_twin():
     """Each core loss with a torch/optax twin is compared with it in the conformance suite
     (float64, values and gradients to 1e-12)."""
-    from conformance.cases import all_cases
+    from losses.conformance.cases import all_cases
 
     twins = {
         "mse_loss": "torch", "l1_loss": "torch", "huber_loss": "torch", "smooth_l1_loss": "torch",

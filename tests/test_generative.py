@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 import losses as L
-from backends.autodiff import critic_gradients
+from losses.backends.autodiff import critic_gradients
 
 
 def softplus(x):
@@ -413,7 +413,7 @@ def test_docs_example_wgan_gp_torch():
     torch = pytest.importorskip("torch")
     # --- docs/generative.md: WGAN-GP with PyTorch ---
     import torch
-    from backends.autodiff import critic_gradients
+    from losses.backends.autodiff import critic_gradients
     from losses import gan_discriminator_loss, gan_generator_loss, gradient_penalty
 
     torch.manual_seed(0)
@@ -442,7 +442,7 @@ def test_docs_example_wgan_gp_jax():
     # --- docs/generative.md: WGAN-GP with JAX ---
     import jax
     import jax.numpy as jnp
-    from backends.autodiff import critic_gradients
+    from losses.backends.autodiff import critic_gradients
     from losses import gan_discriminator_loss, gradient_penalty
 
     k1, k2, k3 = jax.random.split(jax.random.PRNGKey(0), 3)

@@ -2,8 +2,8 @@
 (torchvision has no CPU build here): same operations, same eps, float64."""
 import numpy as np
 
-import losses as L
-from conformance.case import Case, Peer
+from ... import detection as L
+from ..case import Case, Peer
 
 from . import _peers as P
 

@@ -1,9 +1,9 @@
 """Generative-model cases: GAN objectives, gradient penalty, Gaussian KL, VAE, perceptual."""
 import numpy as np
 
-import losses as L
-from backends import namespace
-from conformance.case import Case, Peer
+from ... import generative as L
+from ...backends import namespace
+from ..case import Case, Peer
 
 from . import _peers as P
 
@@ -70,7 +70,7 @@ def _torch_gen(kind):
 
 _RF = ("real_logits", "fake_logits")
 CASES = []
-for _kind in L.generative.GAN_KINDS:
+for _kind in L.GAN_KINDS:
     CASES += [
         Case(L.gan_discriminator_loss, _logits, {"kind": _kind}, name=_kind, diff=_RF, dynamic=True,
              peers=(_torch_disc(_kind),)),

@@ -1,7 +1,7 @@
 import numpy as np
 
-import losses as L
-from conformance.case import Case, Peer
+from ... import margin as L
+from ..case import Case, Peer
 
 from . import _peers as P
 

@@ -2,8 +2,8 @@ import math
 
 import numpy as np
 
-import losses as L
-from conformance.case import Case, Peer
+from ... import rl as L
+from ..case import Case, Peer
 
 from . import _peers as P
 

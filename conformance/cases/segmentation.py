@@ -1,8 +1,8 @@
 # (generators return C-contiguous arrays: the engine's finite differences write through reshape)
 import numpy as np
 
-import losses as L
-from conformance.case import Case, Peer
+from ... import segmentation as L
+from ..case import Case, Peer
 
 from . import _peers as P
 

@@ -9,8 +9,8 @@ peers give the exact derivative wrt ``log_probs`` that ``ctc_loss`` returns.
 """
 import numpy as np
 
-import losses as L
-from conformance.case import Case, Peer
+from ... import sequence as L
+from ..case import Case, Peer
 
 from . import _peers as P
 

@@ -1,11 +1,11 @@
-"""``pytest conformance``: the same checks as ``python -m conformance``, one test each."""
+"""The conformance checks under pytest: the same checks as ``python -m losses.conformance``, one test each."""
 from __future__ import annotations
 
 import pytest
 
 import losses
-from conformance import engine
-from conformance.cases import all_cases
+from losses.conformance import engine
+from losses.conformance.cases import all_cases
 
 _CHECKS = engine.build_checks(include_slow=True)
 
@@ -36,7 +36,7 @@ def test_case_ids_are_unique():
 def test_cupy_backend_runs_the_matrix_where_a_gpu_exists():
     """CuPy is covered by the same checks as every backend when it is available; here it is
     only reported, since the CuPy checks need a CUDA GPU."""
-    import backends
+    from losses import backends
 
     if "cupy" not in backends.available_backends():
         pytest.skip("CuPy is not installed or no CUDA GPU is present: the CuPy checks are not run")
