@@ -20,6 +20,13 @@ def stop_gradient(ns, x):
     return x
 
 
+def as_array(ns, x):
+    """``x`` as an array of its framework: NumPy reductions and operations on 0-d arrays give
+    NumPy scalars, which this turns back into 0-d arrays (every public function returns an
+    array, as the standard does). Identity elsewhere."""
+    return x
+
+
 def logsumexp(ns, x, axis=-1, keepdims=False):
     """``log(sum(exp(x), axis))`` shifted by the (gradient-free) maximum; -inf rows stay -inf."""
     m = ns.max(x, axis=axis, keepdims=True)
@@ -83,6 +90,23 @@ def take_class(ns, x, index, axis=-1):
     return ns.sum(ns.where(hit, x, ns.zeros_like(x)), axis=axis)
 
 
+def take_along_last(ns, x, index):
+    """``take_along_axis(x, index, axis=-1)`` for ``index`` of ``x``'s shape (e.g. a sort
+    order), through the standard ``take`` on the flattened array.
+
+    ``take_along_axis`` is missing on Dask; row offsets are derived from ``x`` itself, so they
+    live on its device. An empty ``x`` gives an empty result.
+    """
+    if tuple(index.shape) != tuple(x.shape):
+        raise ValueError(f"take_along_last: index must have the shape {tuple(x.shape)} of x, got {tuple(index.shape)}")
+    m = x.shape[-1]
+    ones = ns.ones_like(ns.reshape(x[..., :1], (-1,)))
+    rows = ns.astype(ns.cumulative_sum(ones) - 1, index.dtype)
+    base = ns.reshape(rows * m, tuple(x.shape[:-1]) + (1,))
+    flat = ns.take(ns.reshape(x, (-1,)), ns.reshape(index + base, (-1,)), axis=0)
+    return ns.reshape(flat, tuple(x.shape))
+
+
 def nll_logits(ns, x, index, axis=-1):
     """``logsumexp(x) - x[index]`` along ``axis``: softmax cross-entropy of integer targets.
 
@@ -144,6 +168,7 @@ PRIMITIVES = {
     name: globals()[name]
     for name in (
         "device",
+        "as_array",
         "stop_gradient",
         "logsumexp",
         "log_softmax",
@@ -153,6 +178,7 @@ PRIMITIVES = {
         "sigmoid",
         "xlogy",
         "take_class",
+        "take_along_last",
         "nll_logits",
         "one_hot",
         "scan",

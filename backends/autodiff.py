@@ -5,7 +5,7 @@ of the gradient penalty: :func:`critic_gradients` returns :math:`\\nabla_x D(\\h
 interpolates :math:`\\hat x = \\alpha x + (1 - \\alpha)\\tilde x`, and
 :func:`losses.gradient_penalty` turns them into the penalty with plain array math::
 
-    from backends.autodiff import critic_gradients
+    from losses.backends.autodiff import critic_gradients
     from losses import gradient_penalty
 
     grads = critic_gradients(critic, real, fake, alpha)      # alpha: (N,), e.g. uniform(0, 1)

@@ -1,4 +1,4 @@
-"""JAX adapter and native fast paths.
+"""JAX runtime adapter and native fast paths (the harness side: ``harness/jax.py``).
 
 Float64 needs ``jax_enable_x64``; this module never turns it on (that would change the
 user's default dtypes) — the conformance suite does, for its own process.
@@ -7,16 +7,8 @@ from __future__ import annotations
 
 import jax
 import jax.numpy as jnp
-import numpy as np
 
 from ._adapter import BaseAdapter
-
-_DTYPES = {
-    "float64": jnp.float64,
-    "float32": jnp.float32,
-    "float16": jnp.float16,
-    "bfloat16": jnp.bfloat16,
-}
 
 
 def _logsumexp(ns, x, axis=-1, keepdims=False):
@@ -35,6 +27,12 @@ def _sigmoid(ns, x):
     return jax.nn.sigmoid(x)
 
 
+def _take_along_last(ns, x, index):
+    if tuple(index.shape) != tuple(x.shape):
+        raise ValueError(f"take_along_last: index must have the shape {tuple(x.shape)} of x, got {tuple(index.shape)}")
+    return jnp.take_along_axis(x, index, axis=-1)
+
+
 def _stop_gradient(ns, x):
     return jax.lax.stop_gradient(x)
 
@@ -45,7 +43,6 @@ def _scan(ns, f, init, xs=None, *, length=None, reverse=False):
 
 class Adapter(BaseAdapter):
     name = "jax"
-    has_autodiff = True
 
     def xp(self):
         return jnp
@@ -57,40 +54,9 @@ class Adapter(BaseAdapter):
             "softmax": _softmax,
             "sigmoid": _sigmoid,
             "stop_gradient": _stop_gradient,
+            "take_along_last": _take_along_last,
             "scan": _scan,
         }
 
     def is_lazy(self, x):
         return isinstance(x, jax.core.Tracer)
-
-    def devices(self):
-        return list(jax.devices())
-
-    def device_name(self, device):
-        return f"{device.platform}:{device.id}"
-
-    def float_dtypes(self):
-        if jax.config.jax_enable_x64:
-            return tuple(_DTYPES)
-        return ("float32", "float16", "bfloat16")
-
-    def dtype(self, name):
-        return _DTYPES[name]
-
-    def asarray(self, a, dtype=None, device=None):
-        a = np.asarray(a)
-        out = jnp.asarray(a, dtype=_DTYPES[dtype] if dtype is not None else None)
-        return jax.device_put(out, device) if device is not None else out
-
-    def to_numpy(self, x):
-        x = np.asarray(x.astype(jnp.float32) if x.dtype == jnp.bfloat16 else x)
-        return x.astype(np.float64) if x.dtype == np.float16 else x
-
-    def value_and_grad(self, fn, args, argnums):
-        return jax.value_and_grad(fn, argnums=tuple(argnums))(*args)
-
-    def compile(self, fn, *, dynamic=False, backend=None):
-        return jax.jit(fn)
-
-    def vmap(self, fn, in_axes):
-        return jax.vmap(fn, in_axes=tuple(in_axes))

@@ -1,18 +1,10 @@
-"""PyTorch adapter and native fast paths."""
+"""PyTorch runtime adapter and native fast paths (the harness side: ``harness/torch.py``)."""
 from __future__ import annotations
 
 import array_api_compat.torch as _xp
-import numpy as np
 import torch
 
 from ._adapter import BaseAdapter
-
-_DTYPES = {
-    "float64": torch.float64,
-    "float32": torch.float32,
-    "float16": torch.float16,
-    "bfloat16": torch.bfloat16,
-}
 
 
 # -- native fast paths (checked against backends/_generic.py by the conformance suite) -------
@@ -42,6 +34,13 @@ def _take_class(ns, x, index, axis=-1):
     axis = axis % x.ndim
     idx = index.to(torch.int64).unsqueeze(axis)
     return torch.gather(x, axis, idx).squeeze(axis)
+
+
+def _take_along_last(ns, x, index):
+    # torch.gather: one kernel, and one compile for every size under dynamic shapes
+    if tuple(index.shape) != tuple(x.shape):
+        raise ValueError(f"take_along_last: index must have the shape {tuple(x.shape)} of x, got {tuple(index.shape)}")
+    return torch.gather(x, -1, index.to(torch.int64))
 
 
 def _where(ns, cond, x1, x2):
@@ -82,7 +81,6 @@ def _lazy_types():
 
 class Adapter(BaseAdapter):
     name = "torch"
-    has_autodiff = True
 
     def __init__(self):
         self._lazy_types = _lazy_types()
@@ -99,6 +97,7 @@ class Adapter(BaseAdapter):
             "softplus": _softplus,
             "sigmoid": _sigmoid,
             "take_class": _take_class,
+            "take_along_last": _take_along_last,
             "nll_logits": _nll_logits,
             "stop_gradient": _stop_gradient,
             "where": _where,
@@ -113,48 +112,3 @@ class Adapter(BaseAdapter):
         if x.device.type == "meta":
             return True
         return bool(self._is_wrapped is not None and self._is_wrapped(x))
-
-    def devices(self):
-        devs = [torch.device("cpu")]
-        if torch.cuda.is_available():
-            devs += [torch.device("cuda", i) for i in range(torch.cuda.device_count())]
-        return devs
-
-    def float_dtypes(self):
-        return tuple(_DTYPES)
-
-    def dtype(self, name):
-        return _DTYPES[name]
-
-    def asarray(self, a, dtype=None, device=None):
-        a = np.asarray(a)
-        t = torch.from_numpy(a.copy())
-        if dtype is not None:
-            t = t.to(_DTYPES[dtype])
-        return t.to(device) if device is not None else t
-
-    def to_numpy(self, x):
-        x = x.detach().cpu()
-        if x.is_floating_point() and x.dtype in (torch.float16, torch.bfloat16):
-            x = x.to(torch.float64)
-        return x.numpy()
-
-    def value_and_grad(self, fn, args, argnums):
-        args = list(args)
-        for i in argnums:
-            args[i] = args[i].detach().clone().requires_grad_(True)
-        out = fn(*args)
-        grads = torch.autograd.grad(out, [args[i] for i in argnums], allow_unused=True)
-        grads = tuple(
-            torch.zeros_like(args[i]) if g is None else g for i, g in zip(argnums, grads)
-        )
-        return out.detach(), grads
-
-    def compile(self, fn, *, dynamic=False, backend=None):
-        kwargs = {"fullgraph": True, "dynamic": dynamic}
-        if backend is not None:
-            kwargs["backend"] = backend
-        return torch.compile(fn, **kwargs)
-
-    def vmap(self, fn, in_axes):
-        return torch.func.vmap(fn, in_dims=tuple(in_axes))

@@ -26,8 +26,7 @@ from typing import Callable
 import numpy as np
 
 from .. import backends
-from ..backends import adapter
-
+from ..backends.harness import harness
 from .case import Case
 
 COLUMNS = ("value", "grad", "jit", "peer")
@@ -111,7 +110,7 @@ def _native_args(ad, arrays: dict, dtype: str, device) -> dict:
 @lru_cache(maxsize=None)
 def _rounding_adapter(dtype: str) -> str:
     for name in backends.available_backends():
-        if dtype in adapter(name).float_dtypes():
+        if dtype in harness(name).float_dtypes():
             return name
     raise Skip(f"no backend has {dtype}")
 
@@ -121,7 +120,7 @@ def _rounded(case: Case, dtype: str, n: int = 8) -> dict:
     arrays = _inputs(case, n)
     if dtype == "float64":
         return arrays
-    ad = adapter(_rounding_adapter(dtype))
+    ad = harness(_rounding_adapter(dtype))
     out = {}
     for k, v in arrays.items():
         out[k] = ad.to_numpy(ad.asarray(v, dtype)).astype(np.float64) if _is_float(v) else v
@@ -145,18 +144,6 @@ def _reference(case: Case, dtype: str):
 def _cotangent(case: Case, shape) -> np.ndarray:
     rng = np.random.default_rng(_seed(case) + 1)
     return rng.uniform(0.5, 1.5, size=shape)
-
-
-def _scalarize(ad, out, v):
-    """``sum(out * v)`` in float64 (the cotangent ``v`` makes 'none' reductions checkable)."""
-    if ad.name == "torch":
-        import torch
-
-        out64 = out.to(torch.float64)
-        return (out64 * torch.as_tensor(v, dtype=torch.float64, device=out.device)).sum()
-    import jax.numpy as jnp
-
-    return jnp.sum(out.astype(jnp.float64) * jnp.asarray(v, dtype=jnp.float64))
 
 
 def _numpy_scalar(case: Case, arrays: dict, v) -> float:
@@ -216,7 +203,7 @@ def _autodiff(ad, case: Case, dtype: str, device=None, transform=None):
         loss_fn = transform(loss_fn)
 
     def scalar(*args):
-        return _scalarize(ad, loss_fn(*args), v)
+        return ad.scalarize(loss_fn(*args), v)
 
     _, grads = ad.value_and_grad(scalar, [arrays[k] for k in names], argnums)
     return {k: ad.to_numpy(g).astype(np.float64) for k, g in zip(case.diff, grads)}
@@ -235,7 +222,7 @@ def _autodiff_reference(case: Case, dtype: str, exclude: str | None = None):
         return None, None
     key = ("ad", case.id, dtype, name)
     if key not in _REF_CACHE:
-        _REF_CACHE[key] = _autodiff_rounded(adapter(name), case, dtype)
+        _REF_CACHE[key] = _autodiff_rounded(harness(name), case, dtype)
     return name, _REF_CACHE[key]
 
 
@@ -248,7 +235,7 @@ def _autodiff_rounded(ad, case: Case, dtype: str):
     v = _cotangent(case, _reference(case, dtype).shape)
 
     def scalar(*args):
-        return _scalarize(ad, case.loss(**dict(zip(names, args)), **case.kwargs), v)
+        return ad.scalarize(case.loss(**dict(zip(names, args)), **case.kwargs), v)
 
     _, grads = ad.value_and_grad(scalar, [arrays[k] for k in names], argnums)
     return {k: ad.to_numpy(g).astype(np.float64) for k, g in zip(case.diff, grads)}
@@ -284,7 +271,7 @@ def _finite(arr, what: str) -> None:
 # ------------------------------------------------------------------------------ checks ----
 def _value_check(case: Case, name: str, device, dtype: str):
     def run():
-        ad = adapter(name)
+        ad = harness(name)
         arrays = _native_args(ad, _inputs(case), dtype, device)
         with ad.guard():
             out = _call(case, arrays)
@@ -310,7 +297,7 @@ def _value_check(case: Case, name: str, device, dtype: str):
 
 def _grad_check(case: Case, name: str, device, dtype: str):
     def run():
-        ad = adapter(name)
+        ad = harness(name)
         grads = _autodiff(ad, case, dtype, device)
         if case.finite:
             for k, g in grads.items():
@@ -331,23 +318,10 @@ def _grad_check(case: Case, name: str, device, dtype: str):
     return run
 
 
-def _compile_transform(name: str, compile_backend: str):
-    ad = adapter(name)
-    if name == "torch":
-        import torch
-
-        def transform(fn):
-            torch._dynamo.reset()
-            return ad.compile(fn, backend=compile_backend)
-
-        return transform
-    return lambda fn: ad.compile(fn)
-
-
 def _jit_check(case: Case, name: str, device, dtype: str, compile_backend: str, grads: bool = True):
     def run():
-        ad = adapter(name)
-        transform = _compile_transform(name, compile_backend)
+        ad = harness(name)
+        transform = ad.compile_transform(compile_backend)
         arrays = _native_args(ad, _inputs(case), dtype, device)
         names = list(arrays)
 
@@ -372,7 +346,7 @@ def _jit_check(case: Case, name: str, device, dtype: str, compile_backend: str, 
 
 def _vmap_check(case: Case, name: str, device, dtype: str):
     def run():
-        ad = adapter(name)
+        ad = harness(name)
         host = _rounded(case, dtype)
         n = next(host[k].shape[0] for k in case.vmap)
         want = np.stack([
@@ -397,7 +371,7 @@ def _dynamic_check(case: Case):
         import torch
         from torch._dynamo.testing import CompileCounter
 
-        ad = adapter("torch")
+        ad = harness("torch")
         torch._dynamo.reset()
         counter = CompileCounter()
         names = None
@@ -431,7 +405,7 @@ def _peer_check(case: Case, peer):
             raise Skip(f"{peer.requires} is not installed")
         if peer.framework not in backends.available_backends():
             raise Skip(f"{peer.framework} is not installed")
-        ad = adapter(peer.framework)
+        ad = harness(peer.framework)
         arrays = _native_args(ad, _inputs(case), "float64", None)
         names = list(arrays)
         ours = ad.to_numpy(_call(case, arrays))
@@ -443,7 +417,7 @@ def _peer_check(case: Case, peer):
             v = _cotangent(case, np.shape(ours))
 
             def scal(f):
-                return lambda *args: _scalarize(ad, f(**dict(zip(names, args))), v)
+                return lambda *args: ad.scalarize(f(**dict(zip(names, args))), v)
 
             mine = scal(lambda **a: _call(case, a))
             _, g1 = ad.value_and_grad(mine, list(arrays.values()), argnums)
@@ -463,6 +437,7 @@ def _primitive_inputs(rng):
 
 
 PRIMITIVE_CALLS = {
+    "as_array": lambda ns, x, idx: ns.as_array(ns.sum(x)),
     "logsumexp": lambda ns, x, idx: ns.logsumexp(x, axis=1),
     "log_softmax": lambda ns, x, idx: ns.log_softmax(x, axis=1),
     "softmax": lambda ns, x, idx: ns.softmax(x, axis=-1),
@@ -471,6 +446,7 @@ PRIMITIVE_CALLS = {
     "sigmoid": lambda ns, x, idx: ns.sigmoid(x),
     "xlogy": lambda ns, x, idx: ns.xlogy(ns.abs(x) * (x > 0), ns.abs(x)),
     "take_class": lambda ns, x, idx: ns.take_class(x, idx, axis=1),
+    "take_along_last": lambda ns, x, idx: ns.take_along_last(x, ns.argsort(-x, axis=-1, stable=True)),
     "one_hot": lambda ns, x, idx: ns.one_hot(idx, 6, dtype=x.dtype),
     "nll_logits": lambda ns, x, idx: ns.nll_logits(x, idx, axis=1) + ns.nll_logits(x.T, idx, axis=0),
     "unstack": lambda ns, x, idx: ns.stack(ns.unstack(x, axis=1)[::-1], axis=0),
@@ -482,7 +458,7 @@ PRIMITIVE_CALLS = {
 
 def _primitive_check(name: str, prim: str, dtype: str):
     def run():
-        ad = adapter(name)
+        ad = harness(name)
         rng = np.random.default_rng(zlib.crc32(prim.encode()))
         x_np, idx_np = _primitive_inputs(rng)
         x = ad.asarray(x_np, dtype)
@@ -496,7 +472,7 @@ def _primitive_check(name: str, prim: str, dtype: str):
             v = rng.uniform(0.5, 1.5, size=a.shape)
             grads = []
             for ns in (fast, generic):
-                _, (g,) = ad.value_and_grad(lambda t, ns=ns: _scalarize(ad, call(ns, t, idx), v), [x], [0])
+                _, (g,) = ad.value_and_grad(lambda t, ns=ns: ad.scalarize(call(ns, t, idx), v), [x], [0])
                 grads.append(ad.to_numpy(g))
             _finite(grads[0], f"gradient of native {prim}")
             if prim == "stop_gradient":
@@ -531,7 +507,7 @@ def build_checks(cases=None, backend_names=None, loss_names=None, compile_backen
         for name in names:
             if case.backends is not None and name not in case.backends:
                 continue
-            ad = adapter(name)
+            ad = harness(name)
             dtypes = [d for d in ad.float_dtypes() if case.dtypes is None or d in case.dtypes]
             for device in ad.devices():
                 dev = ad.device_name(device)
@@ -583,8 +559,8 @@ def build_checks(cases=None, backend_names=None, loss_names=None, compile_backen
                                 _peer_check(case, peer)))
     if loss_names is None:
         for name in names:
-            ad = adapter(name)
-            prims = [p for p in ad.primitives() if p in PRIMITIVE_CALLS]
+            ad = harness(name)
+            prims = [p for p in ad.runtime.primitives() if p in PRIMITIVE_CALLS]
             for prim in prims:
                 for dtype in [d for d in ad.float_dtypes() if d in ("float64", "float32")]:
                     checks.append(Check(f"primitive-{prim}-{name}-{dtype}", f"primitive:{prim}", name, "value",

@@ -1,6 +1,9 @@
 """Small helpers shared by the losses: dtype handling, kink-defined math, class axes."""
 from __future__ import annotations
 
+import math
+from numbers import Real
+
 from . import _validate as check
 
 
@@ -43,15 +46,127 @@ def _promote_floats(xp, dtypes):
     return unique[bits.index(widest)]
 
 
-def relu(xp, x):
-    """``max(x, 0)`` with gradient 0 at 0 on every backend."""
-    return xp.where(x > 0, x, xp.zeros_like(x))
+# ------------------------------------------------------------------ kinks (DESIGN rule 5) ----
+# Each helper fixes its subgradient at the kink in code (frameworks disagree there) and lets
+# NaN through: a comparison with NaN is False, so the branch taken when it is False is the
+# input's own value, never a constant.
+def relu0(xp, x):
+    """``max(x, 0)`` with gradient 0 at ``x == 0``."""
+    return xp.where(x <= 0, xp.zeros_like(x), x)
+
+
+def relu1(xp, x):
+    """``max(x, 0)`` with gradient 1 at ``x == 0`` (torch's ``clamp_min(x, 0)``)."""
+    return xp.where(x < 0, xp.zeros_like(x), x)
+
+
+def clamp_min1(xp, x, floor):
+    """``max(x, floor)`` for a Python number ``floor``, gradient 1 at ``x == floor`` (torch's
+    ``clamp_min``)."""
+    return xp.where(x < floor, xp.full_like(x, floor), x)
 
 
 def abs0(xp, x):
-    """``|x|`` with gradient 0 at 0 on every backend (``jnp.abs`` and ``torch.abs`` differ)."""
-    zero = xp.zeros_like(x)
-    return xp.where(x > 0, x, xp.where(x < 0, -x, zero))
+    """``|x|`` with gradient 0 at ``x == 0`` (``jnp.abs`` and ``torch.abs`` differ there)."""
+    return xp.where(x < 0, -x, xp.where(x == 0, xp.zeros_like(x), x))
+
+
+def min_split(xp, a, b):
+    """Element-wise ``minimum``; at a tie the gradient is split 1/2 - 1/2 (torch's rule)."""
+    return xp.where(a < b, a, xp.where(a > b, b, 0.5 * (a + b)))
+
+
+def max_split(xp, a, b):
+    """Element-wise ``maximum``; at a tie the gradient is split 1/2 - 1/2 (torch's rule)."""
+    return xp.where(a > b, a, xp.where(a < b, b, 0.5 * (a + b)))
+
+
+# -------------------------------------------------------------- safe math (double where) ----
+def sqrt0(xp, s):
+    """``sqrt(s)`` for ``s >= 0``: value 0 and gradient 0 at ``s == 0`` (double where)."""
+    zero = s <= 0
+    return xp.where(zero, xp.zeros_like(s), xp.sqrt(xp.where(zero, xp.ones_like(s), s)))
+
+
+def pow0(xp, a, e):
+    """``a ** e`` for ``a >= 0`` and a Python number ``e > 0``: value 0 and gradient 0 at
+    ``a == 0`` for every ``e`` (double where)."""
+    zero = a <= 0
+    return xp.where(zero, xp.zeros_like(a), xp.where(zero, xp.ones_like(a), a) ** e)
+
+
+def safe_divide(xp, num, den, fill=float("nan")):
+    """``num / den`` where ``den != 0``, ``fill`` where ``den == 0``; finite gradient in both
+    cases. A NaN ``den`` gives NaN."""
+    ok = den != 0
+    out = num / xp.where(ok, den, xp.ones_like(den))
+    return xp.where(ok, out, xp.full_like(out, fill))
+
+
+def l2_norm0(xp, x, axis=-1, keepdims=False):
+    """``||x||_2`` along ``axis``: value 0 and gradient 0 at the zero vector."""
+    return sqrt0(xp, xp.sum(x * x, axis=axis, keepdims=keepdims))
+
+
+def p_norm0(xp, v, p, axis=-1, keepdims=False):
+    """``||v||_p`` along ``axis`` (``p > 0``): value 0 and gradient 0 at the zero vector."""
+    if p == 2:
+        return l2_norm0(xp, v, axis, keepdims)
+    a = abs0(xp, v)
+    if p == 1:
+        return xp.sum(a, axis=axis, keepdims=keepdims)
+    return pow0(xp, xp.sum(pow0(xp, a, float(p)), axis=axis, keepdims=keepdims), 1.0 / p)
+
+
+#: norm floor of the L2 normalisation inside the losses (``torch.nn.functional.normalize``)
+NORMALIZE_EPS = 1e-12
+
+
+def l2_normalize(xp, x, eps=NORMALIZE_EPS, axis=-1):
+    """``x / max(||x||_2, eps)`` (``torch.nn.functional.normalize``): a zero vector stays 0,
+    gradient through the norm where ``||x|| >= eps`` (torch's ``clamp_min``)."""
+    return x / clamp_min1(xp, l2_norm0(xp, x, axis, keepdims=True), eps)
+
+
+def norm_floor(xp, x, axis, eps):
+    """``max(||x||_2, eps)`` along ``axis`` (kept), with no gradient through the floor:
+    the gradient at and below ``||x|| = eps`` is 0, finite at ``x = 0``."""
+    s = xp.sum(x * x, axis=axis, keepdims=True)
+    small = s <= eps * eps
+    return xp.where(small, xp.full_like(s, eps), xp.sqrt(xp.where(small, xp.ones_like(s), s)))
+
+
+# ------------------------------------------------------------------------ index grids ----
+def device_of(x):
+    """The standard's ``x.device``, or None (Dask arrays have none; JAX tracers inside
+    ``jax.jit`` raise). None means the framework's default device, where traced arrays live.
+    (``array_api_compat.device`` is avoided: its cached type checks make ``torch.compile``
+    warn on every trace.)"""
+    try:
+        return getattr(x, "device", None)
+    except Exception:  # noqa: BLE001 - some tracers raise other errors for .device
+        return None
+
+
+def arange_like(xp, x, n):
+    """``arange(n)`` (default integer dtype) on the device of ``x``."""
+    return xp.arange(n, device=device_of(x))
+
+
+def eye_mask(xp, x, n):
+    """The ``(n, n)`` boolean identity matrix on the device of ``x``."""
+    i = arange_like(xp, x, n)
+    return xp.expand_dims(i, axis=1) == xp.expand_dims(i, axis=0)
+
+
+def numel(x):
+    """The number of elements of ``x`` (0 for an empty array)."""
+    return math.prod(x.shape)
+
+
+def is_number(x):
+    """A real Python/NumPy number that is not a bool."""
+    return isinstance(x, Real) and not isinstance(x, bool)
 
 
 def class_axis(x, axis, name="input"):

@@ -14,14 +14,7 @@ from __future__ import annotations
 import math
 
 from . import _validate as check
-from ._common import cast
-
-
-def safe_divide(xp, num, den, fill=float("nan")):
-    """``num / den`` where ``den != 0``, ``fill`` elsewhere; finite gradient in both cases."""
-    ok = den != 0
-    out = num / xp.where(ok, den, xp.ones_like(den))
-    return xp.where(ok, out, xp.full_like(out, fill))
+from ._common import cast, safe_divide
 
 
 def reduce(xp, loss, reduction, *, weight=None, norm=None, out_dtype=None, batch_size=None):
@@ -57,5 +50,5 @@ def reduce(xp, loss, reduction, *, weight=None, norm=None, out_dtype=None, batch
             out = xp.mean(loss)
     else:  # pragma: no cover - every public loss validates first
         check.reduction(reduction)
-    return cast(xp, out, out_dtype)
+    return xp.as_array(cast(xp, out, out_dtype))
 

@@ -146,3 +146,39 @@ def class_indices(xp, target, num_classes, name="target", ignore_index=None, saf
         f"{name} must hold class indices in [0, {num_classes - 1}]{extra}, "
         f"got out-of-range values between {min(lo, hi)} and {max(lo, hi)}"
     )
+
+
+def values_among(xp, x, name, allowed):
+    """Eager-only: every value of ``x`` is one of the numbers in ``allowed`` (e.g. (-1, 1))."""
+    if x is None or not _concrete(x) or math.prod(x.shape) == 0:
+        return
+    ok = None
+    for a in allowed:
+        hit = x == a
+        ok = hit if ok is None else xp.logical_or(ok, hit)
+    bad = xp.logical_not(ok)
+    any_bad = xp.any(bad)
+    if not _known(any_bad):  # a concrete array closed over by jax.jit still yields tracers
+        return
+    if bool(any_bad):
+        first = xp.reshape(x, (-1,))[xp.argmax(xp.astype(xp.reshape(bad, (-1,)), xp.int8))]
+        raise ValueError(
+            f"{name} must hold only the values {tuple(allowed)}, got {float(first)!r} "
+            f"(and {int(xp.sum(xp.astype(bad, xp.int64)))} bad value(s) in total)"
+        )
+
+
+def greater_than(xp, x, name, low):
+    """Eager-only: every value of ``x`` is > ``low``."""
+    if x is None or not _concrete(x) or math.prod(x.shape) == 0:
+        return
+    lo = xp.min(x)
+    if _known(lo) and bool(lo <= low):
+        raise ValueError(f"{name} must be > {low}, got a minimum of {float(lo)}")
+
+
+def finite_number(value, name, *, low=None, low_open=False, high=None, high_open=False):
+    """A finite Python real-number hyper-parameter (``inf`` is refused too)."""
+    real_number(value, name, low=low, high=high, low_open=low_open, high_open=high_open)
+    if math.isinf(value):
+        raise ValueError(f"{name} must be finite, got {value!r}")

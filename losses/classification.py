@@ -3,11 +3,10 @@ from __future__ import annotations
 
 import math
 
-from .backends import namespace
-
 from . import _validate as check
 from ._common import cast, class_axis, class_target, float_args, log_clamped
 from ._reduction import reduce
+from .backends import namespace
 
 __all__ = [
     "binary_cross_entropy",

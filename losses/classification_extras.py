@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import math
 
-from .backends import namespace
-
-from . import _checks
 from . import _validate as check
 from ._common import abs0, cast, class_axis, class_target, float_args
 from ._reduction import reduce
+from .backends import namespace
 
 __all__ = [
     "poly1_cross_entropy",
@@ -399,10 +397,10 @@ def mean_squared_log_error(input, target, *, clip_min=None, weight=None, reducti
     """
     xp = _pair(input, target, weight, reduction)
     if clip_min is not None:
-        _checks.finite_number(clip_min, "clip_min", low=-1, low_open=True)
+        check.finite_number(clip_min, "clip_min", low=-1, low_open=True)
     else:
-        _checks.greater_than(xp, input, "input", -1)
-        _checks.greater_than(xp, target, "target", -1)
+        check.greater_than(xp, input, "input", -1)
+        check.greater_than(xp, target, "target", -1)
     _, out_dtype, (x, y, w) = float_args(xp, input, target, weight)
     if clip_min is not None:
         x = xp.where(x > clip_min, x, xp.full_like(x, clip_min))

@@ -16,11 +16,10 @@ from __future__ import annotations
 
 import math
 
-from .backends import is_lazy, namespace
-
 from . import _validate as check
-from ._common import float_args
+from ._common import float_args, max_split, min_split, safe_divide
 from ._reduction import reduce
+from .backends import is_lazy, namespace
 
 __all__ = [
     "box_iou_loss",
@@ -63,21 +62,6 @@ def _prepare(boxes1, boxes2, weight, reduction, eps):
     return xp, b1, b2, w, out_dtype, float(eps)
 
 
-def _max2(xp, a, b):
-    """``max(a, b)``; at a tie the gradient is split 1/2 - 1/2 (torch.maximum's rule)."""
-    return xp.where(a > b, a, xp.where(a < b, b, 0.5 * (a + b)))
-
-
-def _min2(xp, a, b):
-    return xp.where(a < b, a, xp.where(a > b, b, 0.5 * (a + b)))
-
-
-def _div(xp, num, den):
-    """``num / den``, 0 where ``den == 0``, with a finite gradient there."""
-    ok = den != 0
-    return xp.where(ok, num / xp.where(ok, den, xp.ones_like(den)), xp.zeros_like(num))
-
-
 class _Geometry:
     """Shared terms of the IoU family for boxes ``b1`` (prediction) and ``b2`` (target)."""
 
@@ -86,19 +70,19 @@ class _Geometry:
         x1, y1, x2, y2 = (b1[..., k] for k in range(4))
         x1g, y1g, x2g, y2g = (b2[..., k] for k in range(4))
         self.coords = (x1, y1, x2, y2, x1g, y1g, x2g, y2g)
-        iw = _min2(xp, x2, x2g) - _max2(xp, x1, x1g)
-        ih = _min2(xp, y2, y2g) - _max2(xp, y1, y1g)
+        iw = min_split(xp, x2, x2g) - max_split(xp, x1, x1g)
+        ih = min_split(xp, y2, y2g) - max_split(xp, y1, y1g)
         overlap = xp.logical_and(iw > 0, ih > 0)
         inter = xp.where(overlap, iw * ih, xp.zeros_like(iw))
         self.union = (x2 - x1) * (y2 - y1) + (x2g - x1g) * (y2g - y1g) - inter
-        self.iou = _div(xp, inter, self.union + eps)
+        self.iou = safe_divide(xp, inter, self.union + eps, 0.0)
         self.eps = eps
 
     def enclosing(self):
         xp = self.xp
         x1, y1, x2, y2, x1g, y1g, x2g, y2g = self.coords
-        cw = _max2(xp, x2, x2g) - _min2(xp, x1, x1g)
-        ch = _max2(xp, y2, y2g) - _min2(xp, y1, y1g)
+        cw = max_split(xp, x2, x2g) - min_split(xp, x1, x1g)
+        ch = max_split(xp, y2, y2g) - min_split(xp, y1, y1g)
         return cw, ch
 
     def diou(self):
@@ -108,7 +92,7 @@ class _Geometry:
         diag = cw * cw + ch * ch + self.eps
         dx = (x2 + x1) / 2 - (x2g + x1g) / 2
         dy = (y2 + y1) / 2 - (y2g + y1g) / 2
-        return 1 - self.iou + _div(self.xp, dx * dx + dy * dy, diag)
+        return 1 - self.iou + safe_divide(self.xp, dx * dx + dy * dy, diag, 0.0)
 
 
 def _aspect_angle(xp, w, h):
@@ -192,7 +176,7 @@ def generalized_box_iou_loss(boxes1, boxes2, *, weight=None, reduction="mean", e
     # a degenerate enclosing box (both boxes on one line or point) has no penalty and a zero
     # gradient (the eps-regularised ratio would have partials of size 1/eps there)
     pos = area_c > 0
-    penalty = _div(xp, area_c - geo.union, xp.where(pos, area_c + eps, xp.zeros_like(area_c)))
+    penalty = safe_divide(xp, area_c - geo.union, xp.where(pos, area_c + eps, xp.zeros_like(area_c)), 0.0)
     loss = 1 - geo.iou + penalty
     return reduce(xp, loss, reduction, weight=w, out_dtype=out_dtype)
 
@@ -243,6 +227,6 @@ def complete_box_iou_loss(boxes1, boxes2, *, weight=None, reduction="mean", eps=
     x1, y1, x2, y2, x1g, y1g, x2g, y2g = geo.coords
     dang = _aspect_angle(xp, x2g - x1g, y2g - y1g) - _aspect_angle(xp, x2 - x1, y2 - y1)
     v = (4 / math.pi**2) * dang * dang
-    alpha = xp.stop_gradient(_div(xp, v, 1 - geo.iou + v + eps))
+    alpha = xp.stop_gradient(safe_divide(xp, v, 1 - geo.iou + v + eps, 0.0))
     loss = geo.diou() + alpha * v
     return reduce(xp, loss, reduction, weight=w, out_dtype=out_dtype)

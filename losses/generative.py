@@ -8,11 +8,10 @@ from __future__ import annotations
 
 import math
 
-from .backends import is_lazy, namespace
-
 from . import _validate as check
-from ._common import abs0, float_args, log_clamped, relu
+from ._common import abs0, float_args, log_clamped, relu0
 from ._reduction import reduce
+from .backends import is_lazy, namespace
 
 __all__ = [
     "gan_discriminator_loss",
@@ -119,7 +118,7 @@ def gan_discriminator_loss(real_logits, fake_logits, *, kind="non_saturating", l
     elif kind == "wasserstein":
         lr, lf = -r, f
     elif kind == "hinge":
-        lr, lf = relu(xp, 1.0 - r), relu(xp, 1.0 + f)
+        lr, lf = relu0(xp, 1.0 - r), relu0(xp, 1.0 + f)
     else:
         dr = r - y
         lr, lf = 0.5 * dr * dr, 0.5 * f * f
@@ -236,7 +235,7 @@ def gradient_penalty(gradients, *, target=1.0, one_sided=False, eps=0.0, reducti
         norm = xp.where(ok, xp.sqrt(xp.where(ok, sq, xp.ones_like(sq))), xp.zeros_like(sq))
     d = norm - float(target)
     if one_sided:
-        d = relu(xp, d)
+        d = relu0(xp, d)
     return reduce(xp, d * d, reduction, out_dtype=out_dtype)
 
 

@@ -3,10 +3,9 @@ from __future__ import annotations
 
 import math
 
-from .backends import namespace
-
 from . import _validate as check
 from ._common import cast, class_axis
+from .backends import namespace
 
 __all__ = ["class_weights", "pos_weight_from_counts", "smooth_labels"]
 

@@ -1,14 +1,10 @@
 """Margin and ranking losses (``torch.nn.functional`` semantics) and SVM hinge losses."""
 from __future__ import annotations
 
-from array_api_compat import device as _device
-
-from .backends import namespace
-
-from . import _checks
 from . import _validate as check
-from ._common import cast, class_axis, class_target, float_args, relu
+from ._common import cast, class_axis, class_target, device_of, float_args, norm_floor, relu0, relu1
 from ._reduction import reduce
+from .backends import namespace
 
 __all__ = [
     "hinge_embedding_loss",
@@ -28,17 +24,12 @@ __all__ = [
 _TORCH_COSINE_EPS = 1e-12
 
 
-def _clamp_min0(xp, d):
-    """``max(d, 0)`` with torch's ``clamp_min`` subgradient: 1 at ``d == 0``."""
-    return xp.where(d >= 0, d, xp.zeros_like(d))
-
-
 def _zeros_where_not(xp, cond, x):
     return xp.where(cond, x, xp.zeros_like(x))
 
 
 def _pm1_target(xp, target, name="target"):
-    _checks.values_among(xp, target, name, (-1, 1))
+    check.values_among(xp, target, name, (-1, 1))
 
 
 def hinge_embedding_loss(input, target, *, margin=1.0, reduction="mean"):
@@ -79,7 +70,7 @@ def hinge_embedding_loss(input, target, *, margin=1.0, reduction="mean"):
     check.same_shape(input, target, "input", "target")
     _pm1_target(xp, target)
     _, out_dtype, (x, y) = float_args(xp, input, target)
-    loss = _zeros_where_not(xp, y == 1, x) + _zeros_where_not(xp, y == -1, _clamp_min0(xp, margin - x))
+    loss = _zeros_where_not(xp, y == 1, x) + _zeros_where_not(xp, y == -1, relu1(xp, margin - x))
     return reduce(xp, loss, reduction, out_dtype=out_dtype)
 
 
@@ -216,10 +207,10 @@ def multi_margin_loss(input, target, *, p=1, margin=1.0, weight=None, reduction=
         raise ValueError(f"weight must have one weight per class, shape ({n_classes},), got {tuple(weight.shape)}")
     _, out_dtype, (x, w) = float_args(xp, input, weight)
     x_t = xp.take_class(x, target, axis=-1)
-    h = relu(xp, margin - xp.expand_dims(x_t, axis=-1) + x)
+    h = relu0(xp, margin - xp.expand_dims(x_t, axis=-1) + x)
     if p == 2:
         h = h * h
-    grid = xp.arange(n_classes, device=_device(x))
+    grid = xp.arange(n_classes, device=device_of(x))
     others = xp.expand_dims(target, axis=-1) != cast(xp, grid, target.dtype)
     loss = xp.sum(_zeros_where_not(xp, others, h), axis=-1) / n_classes
     if w is not None:
@@ -265,7 +256,7 @@ def multilabel_margin_loss(input, target, *, reduction="mean"):
     n_classes = input.shape[-1]
     check.values_in(xp, target, "target", -1, n_classes - 1, what="class indices (or -1 padding)")
     _, out_dtype, (x,) = float_args(xp, input)
-    dev = _device(x)
+    dev = device_of(x)
     k = xp.arange(n_classes, device=dev)
     # valid[.., k]: no negative entry at positions <= k
     before = xp.reshape(k, (n_classes, 1)) >= xp.reshape(k, (1, n_classes))  # [k, j]: j <= k
@@ -276,7 +267,7 @@ def multilabel_margin_loss(input, target, *, reduction="mean"):
     x_k = xp.sum(_zeros_where_not(xp, hit, xp.broadcast_to(xp.expand_dims(x, axis=-2), hit.shape)), axis=-1)
     z = 1 - xp.expand_dims(x_k, axis=-1) + xp.expand_dims(x, axis=-2)  # [.., k, i]
     mask = xp.logical_and(xp.expand_dims(valid, axis=-1), xp.logical_not(xp.expand_dims(is_target, axis=-2)))
-    loss = xp.sum(xp.sum(_zeros_where_not(xp, mask, relu(xp, z)), axis=-1), axis=-1) / n_classes
+    loss = xp.sum(xp.sum(_zeros_where_not(xp, mask, relu0(xp, z)), axis=-1), axis=-1) / n_classes
     return reduce(xp, loss, reduction, out_dtype=out_dtype)
 
 
@@ -314,7 +305,7 @@ def margin_ranking_loss(input1, input2, target, *, margin=0.0, reduction="mean")
     check.broadcastable(target, "target", input1.shape, "input1")
     _pm1_target(xp, target)
     _, out_dtype, (a, b, y) = float_args(xp, input1, input2, target, names=("input1",))
-    loss = _clamp_min0(xp, -y * (a - b) + margin)
+    loss = relu1(xp, -y * (a - b) + margin)
     return reduce(xp, loss, reduction, out_dtype=out_dtype)
 
 
@@ -370,15 +361,8 @@ def cosine_embedding_loss(input1, input2, target, *, margin=0.0, reduction="mean
     m1 = xp.sum(a * a, axis=-1) + _TORCH_COSINE_EPS
     m2 = xp.sum(b * b, axis=-1) + _TORCH_COSINE_EPS
     cos = dot / xp.sqrt(m1 * m2)
-    loss = _zeros_where_not(xp, y == 1, 1 - cos) + _zeros_where_not(xp, y == -1, _clamp_min0(xp, cos - margin))
+    loss = _zeros_where_not(xp, y == 1, 1 - cos) + _zeros_where_not(xp, y == -1, relu1(xp, cos - margin))
     return reduce(xp, loss, reduction, out_dtype=out_dtype)
-
-
-def _clamped_norm(xp, x, axis, eps):
-    """``max(||x||, eps)`` with a finite gradient at ``x = 0`` (no gradient through the clamp)."""
-    s = xp.sum(x * x, axis=axis, keepdims=True)
-    ok = s > eps * eps
-    return xp.where(ok, xp.sqrt(xp.where(ok, s, xp.ones_like(s))), xp.full_like(s, eps))
 
 
 def cosine_similarity_loss(input, target, *, axis=-1, eps=1e-8, weight=None, reduction="mean"):
@@ -419,8 +403,8 @@ def cosine_similarity_loss(input, target, *, axis=-1, eps=1e-8, weight=None, red
     reduced_shape = tuple(s for i, s in enumerate(input.shape) if i != ax)
     check.broadcastable(weight, "weight", reduced_shape, "the per-vector loss")
     _, out_dtype, (x, y, w) = float_args(xp, input, target, weight)
-    nx = _clamped_norm(xp, x, ax, eps)
-    ny = _clamped_norm(xp, y, ax, eps)
+    nx = norm_floor(xp, x, ax, eps)
+    ny = norm_floor(xp, y, ax, eps)
     cos = xp.sum((x / nx) * (y / ny), axis=ax)
     return reduce(xp, 1 - cos, reduction, weight=w, out_dtype=out_dtype)
 
@@ -433,10 +417,10 @@ def _binary_margin(xp, input, target, weight, labels, reduction):
     check.choice(labels, "labels", _LABELS)
     check.same_shape(input, target, "input", "target")
     check.broadcastable(weight, "weight", input.shape, "input")
-    _checks.values_among(xp, target, "target", (-1, 1) if labels == "pm1" else (0, 1))
+    check.values_among(xp, target, "target", (-1, 1) if labels == "pm1" else (0, 1))
     _, out_dtype, (x, t, w) = float_args(xp, input, target, weight)
     y = t if labels == "pm1" else 2 * t - 1
-    return relu(xp, 1 - y * x), w, out_dtype
+    return relu0(xp, 1 - y * x), w, out_dtype
 
 
 def hinge_loss(input, target, *, labels="pm1", weight=None, reduction="mean"):
@@ -542,9 +526,9 @@ def multiclass_hinge_loss(input, target, *, margin=1.0, weight=None, reduction="
     check.broadcastable(weight, "weight", expected, "the per-sample loss")
     _, out_dtype, (x, w) = float_args(xp, input, weight)
     shape = tuple(n_classes if i == ax else 1 for i in range(x.ndim))
-    grid = xp.reshape(xp.arange(n_classes, device=_device(x)), shape)
+    grid = xp.reshape(xp.arange(n_classes, device=device_of(x)), shape)
     is_t = xp.expand_dims(target, axis=ax) == cast(xp, grid, target.dtype)
     others = xp.where(is_t, xp.full_like(x, -float("inf")), x)
     best = xp.take_class(others, xp.argmax(others, axis=ax), axis=ax)
-    loss = relu(xp, margin + best - xp.take_class(x, target, axis=ax))
+    loss = relu0(xp, margin + best - xp.take_class(x, target, axis=ax))
     return reduce(xp, loss, reduction, weight=w, out_dtype=out_dtype)

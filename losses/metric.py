@@ -15,12 +15,23 @@ from __future__ import annotations
 
 import math
 
-from .backends import namespace
-from .backends.index_grids import eye_mask
-
 from . import _validate as check
-from ._common import abs0, cast, float_args, relu
-from ._reduction import reduce, safe_divide
+from ._common import (
+    cast,
+    clamp_min1,
+    eye_mask,
+    float_args,
+    l2_norm0,
+    l2_normalize,
+    min_split,
+    p_norm0,
+    relu0,
+    relu1,
+    safe_divide,
+    sqrt0,
+)
+from ._reduction import reduce
+from .backends import namespace
 
 __all__ = [
     "pairwise_distance",
@@ -40,58 +51,9 @@ __all__ = [
 
 _DISTANCES = ("euclidean", "squared", "cosine")
 _AVERAGES = ("valid", "nonzero")
-#: norm floor of the L2 normalisation inside the losses (``torch.nn.functional.normalize``)
-_NORMALIZE_EPS = 1e-12
 
 
 # ------------------------------------------------------------------------ private math ----
-def _safe_sqrt(xp, s):
-    """``sqrt(s)`` for ``s >= 0`` with value 0 and gradient 0 at ``s == 0`` (double where)."""
-    ok = s > 0
-    return xp.where(ok, xp.sqrt(xp.where(ok, s, xp.ones_like(s))), xp.zeros_like(s))
-
-
-def _safe_pow(xp, a, e):
-    """``a ** e`` for ``a >= 0`` with value 0 and gradient 0 at ``a == 0``."""
-    ok = a > 0
-    return xp.where(ok, xp.where(ok, a, xp.ones_like(a)) ** e, xp.zeros_like(a))
-
-
-def _l2norm(xp, x, axis=-1, keepdims=False):
-    return _safe_sqrt(xp, xp.sum(x * x, axis=axis, keepdims=keepdims))
-
-
-def _pnorm(xp, v, p, axis=-1, keepdims=False):
-    """``||v||_p`` along ``axis`` with a finite gradient (0) at the zero vector."""
-    if p == 2:
-        return _l2norm(xp, v, axis, keepdims)
-    a = abs0(xp, v)
-    if p == 1:
-        return xp.sum(a, axis=axis, keepdims=keepdims)
-    s = xp.sum(_safe_pow(xp, a, float(p)), axis=axis, keepdims=keepdims)
-    return _safe_pow(xp, s, 1.0 / p)
-
-
-def _clamp_norm(xp, n, eps):
-    """``max(n, eps)`` with torch's ``clamp_min`` subgradient (1 where ``n >= eps``)."""
-    return xp.where(n >= eps, n, xp.full_like(n, eps))
-
-
-def _normalize(xp, x, eps=_NORMALIZE_EPS, axis=-1):
-    """``x / max(||x||_2, eps)`` (``torch.nn.functional.normalize``); a zero vector stays 0."""
-    return x / _clamp_norm(xp, _l2norm(xp, x, axis, keepdims=True), eps)
-
-
-def _relu_torch(xp, x):
-    """``clamp_min(x, 0)`` with torch's subgradient: 1 at ``x == 0``."""
-    return xp.where(x >= 0, x, xp.zeros_like(x))
-
-
-def _min_torch(xp, a, b):
-    """Element-wise ``minimum`` with torch's subgradient: split 1/2 and 1/2 at ties."""
-    return xp.where(a < b, a, xp.where(a > b, b, 0.5 * (a + b)))
-
-
 def _matmul_t(xp, a, b):
     """``a @ b.T`` for 2-D ``a`` and ``b``."""
     return xp.matmul(a, xp.matrix_transpose(b))
@@ -105,11 +67,11 @@ def _distance_matrix(xp, e, distance):
     Gram-matrix shortcut ``|a|^2 + |b|^2 - 2 a.b`` does not guarantee.
     """
     if distance == "cosine":
-        en = _normalize(xp, e)
+        en = l2_normalize(xp, e)
         return 1.0 - _matmul_t(xp, en, en)
     diff = xp.expand_dims(e, axis=1) - xp.expand_dims(e, axis=0)
     s = xp.sum(diff * diff, axis=-1)
-    return s if distance == "squared" else _safe_sqrt(xp, s)
+    return s if distance == "squared" else sqrt0(xp, s)
 
 
 # ------------------------------------------------------------------------ private checks ----
@@ -186,7 +148,7 @@ def _mining_reduce(xp, loss, valid, reduction, average, out_dtype):
 def _prepare_embeddings(xp, embeddings, normalize):
     _, out_dtype, (e,) = float_args(xp, embeddings, names=("embeddings",))
     if normalize:
-        e = _normalize(xp, e)
+        e = l2_normalize(xp, e)
     return e, out_dtype
 
 
@@ -254,7 +216,7 @@ def pairwise_distance(x1, x2, *, p=2.0, eps=1e-6, keepdim=False):
     _broadcast_shape(x1, x2, "x1", "x2")
     check.floating(xp, x2, "x2")
     _, out_dtype, (a, b) = float_args(xp, x1, x2, names=("x1",))
-    d = _pnorm(xp, a - b + eps, p, axis=-1, keepdims=keepdim)
+    d = p_norm0(xp, a - b + eps, p, axis=-1, keepdims=keepdim)
     return cast(xp, d, out_dtype)
 
 
@@ -296,8 +258,8 @@ def cosine_similarity(x1, x2, *, axis=-1, eps=1e-8):
     _, out_dtype, (a, b) = float_args(xp, x1, x2, names=("x1",))
     a, b = xp.broadcast_arrays(a, b)
     ax = axis
-    na = _clamp_norm(xp, _l2norm(xp, a, ax, keepdims=True), eps)
-    nb = _clamp_norm(xp, _l2norm(xp, b, ax, keepdims=True), eps)
+    na = clamp_min1(xp, l2_norm0(xp, a, ax, keepdims=True), eps)
+    nb = clamp_min1(xp, l2_norm0(xp, b, ax, keepdims=True), eps)
     return cast(xp, xp.sum((a / na) * (b / nb), axis=ax), out_dtype)
 
 
@@ -359,8 +321,8 @@ def contrastive_loss(x1, x2, target, *, margin=1.0, squared=True, reduction="mea
     _, out_dtype, (a, b, y) = float_args(xp, x1, x2, target, names=("x1",))
     diff = a - b
     s = xp.sum(diff * diff, axis=-1)
-    d = _safe_sqrt(xp, s)
-    hinge = relu(xp, margin - d)
+    d = sqrt0(xp, s)
+    hinge = relu0(xp, margin - d)
     if squared:
         loss = 0.5 * (y * s + (1 - y) * hinge * hinge)
     else:
@@ -383,8 +345,8 @@ def _triplet_shapes(xp, anchor, positive, negative):
 
 def _triplet_combine(xp, d_ap, d_an, d_pn, margin, reduction, out_dtype):
     if d_pn is not None:
-        d_an = _min_torch(xp, d_an, d_pn)
-    loss = _relu_torch(xp, margin + d_ap - d_an)
+        d_an = min_split(xp, d_an, d_pn)
+    loss = relu1(xp, margin + d_ap - d_an)
     return reduce(xp, loss, reduction, out_dtype=out_dtype)
 
 
@@ -428,9 +390,9 @@ def triplet_margin_loss(anchor, positive, negative, *, margin=1.0, p=2.0, eps=1e
     check.real_number(eps, "eps")
     _triplet_shapes(xp, anchor, positive, negative)
     _, out_dtype, (a, pos, neg) = float_args(xp, anchor, positive, negative, names=("anchor",))
-    d_ap = _pnorm(xp, a - pos + eps, p)
-    d_an = _pnorm(xp, a - neg + eps, p)
-    d_pn = _pnorm(xp, pos - neg + eps, p) if swap else None
+    d_ap = p_norm0(xp, a - pos + eps, p)
+    d_an = p_norm0(xp, a - neg + eps, p)
+    d_pn = p_norm0(xp, pos - neg + eps, p) if swap else None
     return _triplet_combine(xp, d_ap, d_an, d_pn, margin, reduction, out_dtype)
 
 
@@ -518,7 +480,7 @@ def batch_hard_triplet_loss(embeddings, labels, *, margin=1.0, distance="euclide
     d_ap = xp.take_class(d, idx_p, axis=1)
     d_an = xp.take_class(d, idx_n, axis=1)
     valid = xp.logical_and(xp.any(pos, axis=1), xp.any(neg, axis=1))
-    loss = xp.softplus(d_ap - d_an) if soft_margin else relu(xp, margin + d_ap - d_an)
+    loss = xp.softplus(d_ap - d_an) if soft_margin else relu0(xp, margin + d_ap - d_an)
     return _mining_reduce(xp, loss, valid, reduction, average, out_dtype)
 
 
@@ -553,7 +515,7 @@ def batch_all_triplet_loss(embeddings, labels, *, margin=1.0, distance="euclidea
     pos, neg = _label_masks(xp, e, labels)
     d_ap = xp.expand_dims(d, axis=2)
     d_an = xp.expand_dims(d, axis=1)
-    loss = relu(xp, margin + d_ap - d_an)
+    loss = relu0(xp, margin + d_ap - d_an)
     valid = xp.logical_and(xp.expand_dims(pos, axis=2), xp.expand_dims(neg, axis=1))
     return _mining_reduce(xp, loss, valid, reduction, average, out_dtype)
 
@@ -608,7 +570,7 @@ def semi_hard_triplet_loss(embeddings, labels, *, margin=1.0, distance="euclidea
         gap = d_an - d_ap
         band = xp.logical_and(gap > 0, gap <= margin)
         valid = xp.logical_and(xp.logical_and(xp.expand_dims(pos, axis=2), neg_b), band)
-        loss = relu(xp, margin - gap)
+        loss = relu0(xp, margin - gap)
         return _mining_reduce(xp, loss, valid, reduction, average, out_dtype)
     farther = xp.logical_and(neg_b, d_an > d_ap)  # [a, p, n]
     inf = xp.full_like(d_an, math.inf)
@@ -617,7 +579,7 @@ def semi_hard_triplet_loss(embeddings, labels, *, margin=1.0, distance="euclidea
     has_far = xp.any(farther, axis=2)
     idx = xp.where(has_far, idx_far, xp.broadcast_to(xp.expand_dims(idx_max, axis=1), (n, n)))
     d_sn = xp.take_class(d_an, idx, axis=2)
-    loss = relu(xp, margin + d - d_sn)
+    loss = relu0(xp, margin + d - d_sn)
     valid = xp.logical_and(pos, xp.expand_dims(xp.any(neg, axis=1), axis=1))
     return _mining_reduce(xp, loss, valid, reduction, average, out_dtype)
 
@@ -686,8 +648,8 @@ def info_nce_loss(query, positive_key, negative_keys=None, *, temperature=0.1,
             )
     _, out_dtype, (q, k, nk) = float_args(xp, query, positive_key, negative_keys, names=("query",))
     if normalize:
-        q, k = _normalize(xp, q), _normalize(xp, k)
-        nk = None if nk is None else _normalize(xp, nk)
+        q, k = l2_normalize(xp, q), l2_normalize(xp, k)
+        nk = None if nk is None else l2_normalize(xp, nk)
     pos = xp.sum(q * k, axis=-1) / t
     if nk is None:
         logits = _matmul_t(xp, q, k) / t
@@ -749,7 +711,7 @@ def nt_xent_loss(z1, z2, *, temperature=0.5, directions="mean", reduction="mean"
     check.floating(xp, z2, "z2")
     _, out_dtype, (a, b) = float_args(xp, z1, z2, names=("z1",))
     n = a.shape[0]
-    z = _normalize(xp, xp.concat([a, b], axis=0))
+    z = l2_normalize(xp, xp.concat([a, b], axis=0))
     sim = _matmul_t(xp, z, z) / t
     sim = xp.where(eye_mask(xp, z, 2 * n), xp.full_like(sim, -math.inf), sim)
     lse = xp.logsumexp(sim, axis=1)
@@ -881,7 +843,7 @@ def clip_loss(image_embeddings, text_embeddings, logit_scale=1 / 0.07, *, normal
     if s is None:
         s = float(logit_scale)
     if normalize:
-        a, b = _normalize(xp, a), _normalize(xp, b)
+        a, b = l2_normalize(xp, a), l2_normalize(xp, b)
     logits = s * _matmul_t(xp, a, b)
     diag = s * xp.sum(a * b, axis=-1)
     loss = 0.5 * ((xp.logsumexp(logits, axis=1) - diag) + (xp.logsumexp(logits, axis=0) - diag))
@@ -940,7 +902,7 @@ def barlow_twins_loss(z1, z2, *, lambda_=0.0051, eps=1e-5, correction=0, reducti
     def standardise(z):
         c = z - xp.mean(z, axis=0, keepdims=True)
         var = xp.sum(c * c, axis=0, keepdims=True) / (n - correction)
-        std = _safe_sqrt(xp, var + eps)
+        std = sqrt0(xp, var + eps)
         ok = std > 0
         return xp.where(ok, c / xp.where(ok, std, xp.ones_like(std)), xp.zeros_like(c))
 

@@ -8,13 +8,11 @@ self-paced weights, GradNorm's target, SuperLoss's confidence) are returned or u
 from __future__ import annotations
 
 import math
-from numbers import Real
-
-from .backends import namespace
 
 from . import _validate as check
-from ._common import abs0, cast, float_args
-from ._reduction import reduce, safe_divide
+from ._common import abs0, cast, float_args, is_number, numel, safe_divide
+from ._reduction import reduce
+from .backends import namespace
 
 __all__ = [
     "uncertainty_weighted_loss",
@@ -27,20 +25,9 @@ __all__ = [
 ]
 
 
-def _is_number(x):
-    return isinstance(x, Real) and not isinstance(x, bool)
-
-
-def _numel(x):
-    n = 1
-    for s in x.shape:
-        n *= s
-    return n
-
-
 def _task_scale(xp, value, like, name):
     """A Python number, or a sequence of one number per task, as something to multiply ``like``."""
-    if _is_number(value):
+    if is_number(value):
         check.real_number(value, name, low=0)
         return float(value)
     if isinstance(value, (tuple, list)):
@@ -241,12 +228,12 @@ def renormalize_task_weights(weights, *, total=None):
 
 def _number_or_array(value, name):
     """Type check of a threshold argument, before the namespace is resolved."""
-    if not (_is_number(value) or hasattr(value, "dtype")):
+    if not (is_number(value) or hasattr(value, "dtype")):
         raise TypeError(f"{name} must be a real number or an array, got {type(value).__name__}")
 
 
 def _threshold(xp, value, name, *, positive=False):
-    if _is_number(value):
+    if is_number(value):
         if positive:
             check.real_number(value, name, low=0, low_open=True)
         else:
@@ -291,16 +278,16 @@ def curriculum_weights(difficulty, progress, *, normalize=True):
     xp = namespace(difficulty, progress)
     check.floating(xp, difficulty, "difficulty")
     p = _threshold(xp, progress, "progress")
-    if not _is_number(p):
+    if not is_number(p):
         check.broadcastable(p, "progress", difficulty.shape, "difficulty")
-    _, out_dtype, (d, pa) = float_args(xp, difficulty, None if _is_number(p) else p, names=("difficulty",))
+    _, out_dtype, (d, pa) = float_args(xp, difficulty, None if is_number(p) else p, names=("difficulty",))
     p = p if pa is None else pa
     d = xp.stop_gradient(d)
     m = xp.where(d <= p, xp.ones_like(d), xp.zeros_like(d))
     if normalize:
         count = xp.sum(m)
         ok = count > 0
-        m = xp.where(ok, m * (_numel(d) / xp.where(ok, count, xp.ones_like(count))), xp.zeros_like(m))
+        m = xp.where(ok, m * (numel(d) / xp.where(ok, count, xp.ones_like(count))), xp.zeros_like(m))
     return cast(xp, m, out_dtype)
 
 
@@ -338,16 +325,16 @@ def self_paced_weights(losses, threshold, *, regime="hard"):
     check.choice(regime, "regime", ("hard", "linear"))
     check.floating(xp, losses, "losses")
     lam = _threshold(xp, threshold, "threshold", positive=regime == "linear")
-    if not _is_number(lam):
+    if not is_number(lam):
         check.broadcastable(lam, "threshold", losses.shape, "losses")
-    _, out_dtype, (l, la) = float_args(xp, losses, None if _is_number(lam) else lam, names=("losses",))
+    _, out_dtype, (l, la) = float_args(xp, losses, None if is_number(lam) else lam, names=("losses",))
     lam = lam if la is None else xp.stop_gradient(la)
     l = xp.stop_gradient(l)
     easy = l < lam
     if regime == "hard":
         v = xp.where(easy, xp.ones_like(l), xp.zeros_like(l))
     else:
-        if _is_number(lam):
+        if is_number(lam):
             v = 1 - l / lam
         else:
             pos = lam > 0
@@ -428,9 +415,9 @@ def super_loss(losses, *, tau, lam=1.0, reduction="mean"):
     check.floating(xp, losses, "losses")
     check.real_number(lam, "lam", low=0, low_open=True)
     t = _threshold(xp, tau, "tau")
-    if not _is_number(t):
+    if not is_number(t):
         check.broadcastable(t, "tau", losses.shape, "losses")
-    _, out_dtype, (l, ta) = float_args(xp, losses, None if _is_number(t) else t, names=("losses",))
+    _, out_dtype, (l, ta) = float_args(xp, losses, None if is_number(t) else t, names=("losses",))
     t = t if ta is None else xp.stop_gradient(ta)
     centred = l - t
     beta = xp.stop_gradient(centred) / lam

@@ -10,11 +10,10 @@ from __future__ import annotations
 import math
 from numbers import Real
 
-from .backends import namespace
-
 from . import _validate as check
 from ._common import float_args
 from ._reduction import reduce
+from .backends import namespace
 
 __all__ = ["gaussian_nll_loss", "poisson_nll_loss"]
 

@@ -3,11 +3,10 @@ from __future__ import annotations
 
 import math
 
-from .backends import namespace
-
 from . import _validate as check
-from ._common import abs0, float_args, relu
+from ._common import abs0, float_args, relu0
 from ._reduction import reduce
+from .backends import namespace
 
 __all__ = [
     "mse_loss",
@@ -154,5 +153,5 @@ def quantile_loss(input, target, *, q=0.5, weight=None, reduction="mean"):
     """
     check.real_number(q, "q", low=0, high=1)
     xp, d, w, out_dtype = _prepare(input, target, weight, reduction)
-    loss = q * relu(xp, -d) + (1.0 - q) * relu(xp, d)
+    loss = q * relu0(xp, -d) + (1.0 - q) * relu0(xp, d)
     return reduce(xp, loss, reduction, weight=w, out_dtype=out_dtype)

@@ -7,13 +7,10 @@ Targets, advantages and behaviour log-probabilities are held constant under auto
 """
 from __future__ import annotations
 
-from numbers import Real
-
-from .backends import namespace
-
 from . import _validate as check
-from ._common import abs0, cast, class_axis, class_target, float_args
+from ._common import abs0, cast, class_axis, class_target, float_args, is_number, numel
 from ._reduction import reduce
+from .backends import namespace
 
 __all__ = [
     "td_loss",
@@ -26,26 +23,22 @@ __all__ = [
 ]
 
 
-def _is_number(x):
-    return isinstance(x, Real) and not isinstance(x, bool)
-
-
 def _floats(xp, first, others, names):
     """``float_args`` that also accepts Python numbers among ``others`` (kept as numbers)."""
-    arrays = [None if (o is None or _is_number(o)) else o for o in others]
+    arrays = [None if (o is None or is_number(o)) else o for o in others]
     for o, name in zip(others, names[1:]):
-        if isinstance(o, bool) or not (o is None or _is_number(o) or hasattr(o, "dtype")):
+        if isinstance(o, bool) or not (o is None or is_number(o) or hasattr(o, "dtype")):
             raise TypeError(f"{name} must be an array or a real number, got {type(o).__name__}")
     compute, out_dtype, cast_arrays = float_args(xp, first, *arrays, names=names[:1])
     out = [cast_arrays[0]]
     for o, a in zip(others, cast_arrays[1:]):
-        out.append(float(o) if _is_number(o) else a)
+        out.append(float(o) if is_number(o) else a)
     return compute, out_dtype, out
 
 
 def _shaped_like(xp, value, like):
     """``value`` (array broadcastable to ``like``, or a number) as an array of ``like``'s shape."""
-    if _is_number(value):
+    if is_number(value):
         return xp.full_like(like, value)
     return xp.broadcast_to(value, like.shape)
 
@@ -108,12 +101,12 @@ def td_loss(v_tm1, r_t, discount_t, v_t, *, loss="mse", delta=1.0, weights=None,
     check.real_number(delta, "delta", low=0, low_open=True)
     check.floating(xp, v_tm1, "v_tm1")
     for x, name in ((r_t, "r_t"), (discount_t, "discount_t"), (v_t, "v_t"), (weights, "weights")):
-        if not _is_number(x):
+        if not is_number(x):
             check.broadcastable(x, name, v_tm1.shape, "v_tm1")
     _, out_dtype, (v, r, g, vn, w) = _floats(
         xp, v_tm1, (r_t, discount_t, v_t, weights), ("v_tm1", "r_t", "discount_t", "v_t", "weights"))
     target = r + g * vn
-    if _is_number(target):
+    if is_number(target):
         target = xp.full_like(v, target)
     if stop_target_gradient:
         target = xp.stop_gradient(target)
@@ -128,11 +121,11 @@ def _returns_setup(xp, r_t, discount_t, v_t, lambda_, fname):
     check.same_shape(r_t, v_t, "r_t", "v_t")
     if r_t.shape[0] == 0:
         raise ValueError(f"{fname}: the time axis (axis 0) of r_t must not be empty, got shape {tuple(r_t.shape)}")
-    if not _is_number(discount_t):
+    if not is_number(discount_t):
         check.same_shape(r_t, discount_t, "r_t", "discount_t")
     else:
         check.real_number(discount_t, "discount_t", low=0, high=1)
-    if _is_number(lambda_):
+    if is_number(lambda_):
         check.real_number(lambda_, "lambda_", low=0, high=1)
     else:
         check.broadcastable(lambda_, "lambda_", r_t.shape, "r_t")
@@ -472,7 +465,7 @@ def ppo_clip_loss(log_prob, advantages, *, old_log_prob=None, clip_eps=0.2,
     check.same_shape(log_prob, advantages, "log_prob", "advantages")
     check.same_shape(log_prob, old_log_prob, "log_prob", "old_log_prob")
     check.broadcastable(weights, "weights", log_prob.shape, "log_prob")
-    if normalize_advantages and _numel(advantages) < 2:
+    if normalize_advantages and numel(advantages) < 2:
         raise ValueError(
             f"normalize_advantages needs at least 2 advantages, got shape {tuple(advantages.shape)}")
     _, out_dtype, (lp, adv, old, w) = float_args(
@@ -489,8 +482,3 @@ def ppo_clip_loss(log_prob, advantages, *, old_log_prob=None, clip_eps=0.2,
     return reduce(xp, per, reduction, weight=w, out_dtype=out_dtype)
 
 
-def _numel(x):
-    n = 1
-    for s in x.shape:
-        n *= s
-    return n

@@ -20,11 +20,10 @@ has a score of 1 and a loss of 0, with a zero (finite) gradient, whatever the sm
 """
 from __future__ import annotations
 
-from .backends import namespace
-
 from . import _validate as check
-from ._common import abs0, cast, float_args, relu
-from ._reduction import reduce, safe_divide
+from ._common import abs0, cast, float_args, pow0, relu0, safe_divide
+from ._reduction import reduce
+from .backends import namespace
 from .classification import binary_cross_entropy_with_logits, cross_entropy
 
 __all__ = [
@@ -152,12 +151,6 @@ def _sums(xp, x, batch):
     return xp.sum(x, axis=(0, 2)) if batch else xp.sum(x, axis=2)
 
 
-def _score(xp, num, den):
-    """``num / den``, 1 where ``den == 0`` (empty class), finite gradient both ways."""
-    ok = den != 0
-    return xp.where(ok, num / xp.where(ok, den, xp.ones_like(den)), xp.ones_like(num))
-
-
 def _stats(xp, p, g, batch, squared=False):
     """``(TP, sum p, sum g)`` per class (``sum p**2``, ``sum g**2`` when ``squared``)."""
     tp = _sums(xp, p * g, batch)
@@ -264,7 +257,7 @@ def dice_loss(input, target, *, mode="multiclass", from_logits=True, batch=False
                                       include_background=include_background, ignore_index=ignore_index,
                                       fn="dice_loss")
     tp, sp, sg = _stats(xp, p, g, batch, squared_denominator)
-    loss = 1 - _score(xp, 2 * tp + s_nr, sp + sg + s_dr)
+    loss = 1 - safe_divide(xp, 2 * tp + s_nr, sp + sg + s_dr, 1.0)
     return _finish(xp, loss, g, w, batch, mask_absent, reduction, out_dtype)
 
 
@@ -301,14 +294,14 @@ def jaccard_loss(input, target, *, mode="multiclass", from_logits=True, batch=Fa
                                       include_background=include_background, ignore_index=ignore_index,
                                       fn="jaccard_loss")
     tp, sp, sg = _stats(xp, p, g, batch)
-    loss = 1 - _score(xp, tp + s_nr, sp + sg - tp + s_dr)
+    loss = 1 - safe_divide(xp, tp + s_nr, sp + sg - tp + s_dr, 1.0)
     return _finish(xp, loss, g, w, batch, mask_absent, reduction, out_dtype)
 
 
 def _tversky_index(xp, p, g, batch, alpha_fp, beta_fn, smooth):
     tp, sp, sg = _stats(xp, p, g, batch)
     fp, fn = sp - tp, sg - tp
-    return _score(xp, tp + smooth, tp + alpha_fp * fp + beta_fn * fn + smooth)
+    return safe_divide(xp, tp + smooth, tp + alpha_fp * fp + beta_fn * fn + smooth, 1.0)
 
 
 def _tversky_args(alpha_fp, beta_fn, smooth):
@@ -361,13 +354,6 @@ def tversky_loss(input, target, *, alpha_fp=0.3, beta_fn=0.7, mode="multiclass",
     return _finish(xp, loss, g, w, batch, mask_absent, reduction, out_dtype)
 
 
-def _power(xp, d, gamma):
-    """``d ** gamma`` for ``d >= 0``: 0 (with zero gradient) at ``d == 0`` for any gamma > 0."""
-    pos = d > 0
-    safe = xp.where(pos, d, xp.ones_like(d))
-    return xp.where(pos, xp.exp(gamma * xp.log(safe)), xp.zeros_like(d))
-
-
 @_doc
 def focal_tversky_loss(input, target, *, gamma=0.75, alpha_fp=0.3, beta_fn=0.7, mode="multiclass",
                        from_logits=True, batch=False, include_background=True, smooth=0.0,
@@ -402,8 +388,8 @@ def focal_tversky_loss(input, target, *, gamma=0.75, alpha_fp=0.3, beta_fn=0.7, 
     p, g, w, out_dtype = _seg_prepare(xp, input, target, weight, mode=mode, from_logits=from_logits,
                                       include_background=include_background, ignore_index=ignore_index,
                                       fn="focal_tversky_loss")
-    d = relu(xp, 1 - _tversky_index(xp, p, g, batch, float(alpha_fp), float(beta_fn), float(smooth)))
-    loss = d if gamma == 1 else _power(xp, d, float(gamma))
+    d = relu0(xp, 1 - _tversky_index(xp, p, g, batch, float(alpha_fp), float(beta_fn), float(smooth)))
+    loss = d if gamma == 1 else pow0(xp, d, float(gamma))
     return _finish(xp, loss, g, w, batch, mask_absent, reduction, out_dtype)
 
 
@@ -470,26 +456,11 @@ def generalized_dice_loss(input, target, *, mode="multiclass", from_logits=True,
         w = xp.where(present, w, w_max * xp.ones_like(w))
     num = 2 * xp.sum(w * tp, axis=-1) + s_nr
     den = xp.sum(w * (sp + sg), axis=-1) + s_dr
-    loss = 1 - _score(xp, num, den)
+    loss = 1 - safe_divide(xp, num, den, 1.0)
     return reduce(xp, loss, reduction, out_dtype=out_dtype)
 
 
 # -------------------------------------------------------------------------------- Lovasz ----
-def _take_last(xp, x, idx):
-    """``take_along_axis(x, idx, axis=-1)`` through the standard ``take`` on the flattened array.
-
-    (``take_along_axis`` is missing on Dask, and torch's version recompiles for every size
-    under ``torch.compile(dynamic=True)``.) Row offsets are derived from ``x`` itself, so they
-    live on its device.
-    """
-    m = x.shape[-1]
-    ones = xp.ones_like(xp.reshape(x[..., :1], (-1,)))
-    rows = xp.astype(xp.cumulative_sum(ones) - 1, idx.dtype)
-    base = xp.reshape(rows * m, tuple(x.shape[:-1]) + (1,))
-    flat = xp.take(xp.reshape(x, (-1,)), xp.reshape(idx + base, (-1,)), axis=0)
-    return xp.reshape(flat, tuple(x.shape))
-
-
 def _lovasz_dot(xp, errors, fg):
     """``sum_k errors_sorted[k] * grad_k`` along the last axis (Berman et al. 2018, Alg. 1).
 
@@ -497,8 +468,8 @@ def _lovasz_dot(xp, errors, fg):
     backend); the gradient flows through the sorted errors, ``fg`` (0/1) is a constant.
     """
     order = xp.argsort(-errors, axis=-1, stable=True)
-    e = _take_last(xp, errors, order)
-    f = _take_last(xp, fg, order)
+    e = xp.take_along_last(errors, order)
+    f = xp.take_along_last(fg, order)
     gts = xp.sum(f, axis=-1, keepdims=True)
     inter = gts - xp.cumulative_sum(f, axis=-1)
     union = gts + xp.cumulative_sum(1 - f, axis=-1)  # >= 1 at every position
@@ -599,9 +570,9 @@ def lovasz_hinge_loss(input, target, *, per_image=True, ignore_index=None, reduc
     With signs ``s_i = 2 y_i - 1`` and hinge errors ``e_i = 1 - z_i s_i`` sorted in decreasing
     order:
 
-    .. math:: \ell = \sum_k \operatorname{relu}(e_{(k)})\,\big(J_k - J_{k-1}\big)
+    .. math:: \ell = \sum_k \operatorname{relu0}(e_{(k)})\,\big(J_k - J_{k-1}\big)
 
-    (``J`` as in :func:`lovasz_softmax_loss` for the foreground class). ``relu`` has gradient
+    (``J`` as in :func:`lovasz_softmax_loss` for the foreground class). ``relu0`` has gradient
     0 at 0 (as ``torch.nn.functional.relu`` in the reference code).
 
     Args:
@@ -642,8 +613,8 @@ def lovasz_hinge_loss(input, target, *, per_image=True, ignore_index=None, reduc
     e = 1 - z * (2 * y - 1)
     if keep is not None:
         k = xp.reshape(keep, shape)
-        e = xp.where(k, e, xp.full_like(e, -1.0))  # after every positive error; relu -> 0
-    loss = _lovasz_dot(xp, relu(xp, e), y)
+        e = xp.where(k, e, xp.full_like(e, -1.0))  # after every positive error; relu0 -> 0
+    loss = _lovasz_dot(xp, relu0(xp, e), y)
     if not per_image:
         loss = xp.reshape(loss, ())
     return reduce(xp, loss, reduction, out_dtype=out_dtype)

@@ -3,11 +3,10 @@ from __future__ import annotations
 
 import math
 
-from .backends import is_lazy, namespace
-
 from . import _validate as check
 from ._common import cast, float_args
 from ._reduction import reduce
+from .backends import is_lazy, namespace
 
 __all__ = ["ctc_loss"]
 

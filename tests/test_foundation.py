@@ -9,8 +9,8 @@ import sys
 import numpy as np
 import pytest
 
-from losses import backends
 import losses as L
+from losses import backends
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 PRED = np.array([2.5, 0.0, 2.1, 7.8])

@@ -2,7 +2,6 @@ import numpy as np
 
 from ... import classification as L
 from ..case import Case, Peer
-
 from . import _peers as P
 
 C = 5

@@ -4,7 +4,6 @@ import numpy as np
 from ... import generative as L
 from ...backends import namespace
 from ..case import Case, Peer
-
 from . import _peers as P
 
 

@@ -2,7 +2,6 @@ import numpy as np
 
 from ... import metric as L
 from ..case import Case, Peer
-
 from . import _peers as P
 
 F64_F32 = ("float64", "float32")

@@ -4,7 +4,6 @@ import numpy as np
 
 from ... import rl as L
 from ..case import Case, Peer
-
 from . import _peers as P
 
 A = 4  # actions

@@ -3,7 +3,6 @@ import numpy as np
 
 from ... import segmentation as L
 from ..case import Case, Peer
-
 from . import _peers as P
 
 C, H, W = 3, 3, 4

@@ -11,7 +11,6 @@ import numpy as np
 
 from ... import sequence as L
 from ..case import Case, Peer
-
 from . import _peers as P
 
 C = 4

@@ -1,0 +1,75 @@
+"""PyTorch harness: tensors from NumPy and back, autograd, torch.compile, torch.func.vmap."""
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from . import BaseHarness
+
+_DTYPES = {
+    "float64": torch.float64,
+    "float32": torch.float32,
+    "float16": torch.float16,
+    "bfloat16": torch.bfloat16,
+}
+
+
+class Harness(BaseHarness):
+    name = "torch"
+    has_autodiff = True
+
+    def devices(self):
+        devs = [torch.device("cpu")]
+        if torch.cuda.is_available():
+            devs += [torch.device("cuda", i) for i in range(torch.cuda.device_count())]
+        return devs
+
+    def float_dtypes(self):
+        return tuple(_DTYPES)
+
+    def dtype(self, name):
+        return _DTYPES[name]
+
+    def asarray(self, a, dtype=None, device=None):
+        a = np.asarray(a)
+        t = torch.from_numpy(a.copy())
+        if dtype is not None:
+            t = t.to(_DTYPES[dtype])
+        return t.to(device) if device is not None else t
+
+    def to_numpy(self, x):
+        x = x.detach().cpu()
+        if x.is_floating_point() and x.dtype in (torch.float16, torch.bfloat16):
+            x = x.to(torch.float64)
+        return x.numpy()
+
+    def value_and_grad(self, fn, args, argnums):
+        args = list(args)
+        for i in argnums:
+            args[i] = args[i].detach().clone().requires_grad_(True)
+        out = fn(*args)
+        grads = torch.autograd.grad(out, [args[i] for i in argnums], allow_unused=True)
+        grads = tuple(
+            torch.zeros_like(args[i]) if g is None else g for i, g in zip(argnums, grads)
+        )
+        return out.detach(), grads
+
+    def compile(self, fn, *, dynamic=False, backend=None):
+        kwargs = {"fullgraph": True, "dynamic": dynamic}
+        if backend is not None:
+            kwargs["backend"] = backend
+        return torch.compile(fn, **kwargs)
+
+    def compile_transform(self, backend=None):
+        def transform(fn):
+            torch._dynamo.reset()
+            return self.compile(fn, backend=backend)
+
+        return transform
+
+    def scalarize(self, out, v):
+        out64 = out.to(torch.float64)
+        return (out64 * torch.as_tensor(v, dtype=torch.float64, device=out.device)).sum()
+
+    def vmap(self, fn, in_axes):
+        return torch.func.vmap(fn, in_dims=tuple(in_axes))
