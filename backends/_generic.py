@@ -7,6 +7,8 @@ native fast path against these.
 """
 from __future__ import annotations
 
+import math
+
 from array_api_compat import device as _device
 
 
@@ -28,21 +30,37 @@ def as_array(ns, x):
 
 
 def logsumexp(ns, x, axis=-1, keepdims=False):
-    """``log(sum(exp(x), axis))`` shifted by the (gradient-free) maximum; -inf rows stay -inf."""
+    """``log(sum(exp(x), axis))`` shifted by the (gradient-free) maximum; -inf rows stay -inf,
+    an empty axis gives -inf (and an empty array an empty result)."""
+    if math.prod(x.shape) == 0:  # a maximum over nothing has no value (NumPy, Dask refuse it)
+        out = ns.log(ns.sum(ns.exp(x), axis=axis, keepdims=True))
+        return out if keepdims else ns.squeeze(out, axis=axis)
     m = ns.max(x, axis=axis, keepdims=True)
     m = ns.stop_gradient(ns.where(ns.isfinite(m), m, ns.zeros_like(m)))
     out = ns.log(ns.sum(ns.exp(x - m), axis=axis, keepdims=True)) + m
     return out if keepdims else ns.squeeze(out, axis=axis)
 
 
+def _shift(ns, x, axis):
+    """``x - max(x)`` along ``axis`` with a gradient-free shift; a row of -inf is shifted by 0
+    (it stays -inf), a row holding +inf gets NaN where the maximum is (as torch and JAX)."""
+    if math.prod(x.shape) == 0:  # a maximum over nothing has no value (NumPy, Dask refuse it)
+        return x
+    m = ns.max(x, axis=axis, keepdims=True)
+    m = ns.stop_gradient(ns.where(m == -math.inf, ns.zeros_like(m), m))
+    return x - m
+
+
 def log_softmax(ns, x, axis=-1):
-    return x - ns.logsumexp(x, axis=axis, keepdims=True)
+    """``x - logsumexp(x)``; rows holding +inf or only -inf are NaN, as torch and JAX give."""
+    shifted = _shift(ns, x, axis)
+    return shifted - ns.log(ns.sum(ns.exp(shifted), axis=axis, keepdims=True))
 
 
 def softmax(ns, x, axis=-1):
-    m = ns.stop_gradient(ns.max(x, axis=axis, keepdims=True))
-    m = ns.where(ns.isfinite(m), m, ns.zeros_like(m))
-    e = ns.exp(x - m)
+    """``exp(log_softmax(x))`` by the shifted exponentials; rows holding +inf or only -inf
+    are NaN, as torch and JAX give."""
+    e = ns.exp(_shift(ns, x, axis))
     return e / ns.sum(e, axis=axis, keepdims=True)
 
 
@@ -90,6 +108,12 @@ def take_class(ns, x, index, axis=-1):
     return ns.sum(ns.where(hit, x, ns.zeros_like(x)), axis=axis)
 
 
+def check_index_like(x, index):
+    """``take_along_last``'s contract (shared by the native versions): one index per element."""
+    if tuple(index.shape) != tuple(x.shape):
+        raise ValueError(f"take_along_last: index must have the shape {tuple(x.shape)} of x, got {tuple(index.shape)}")
+
+
 def take_along_last(ns, x, index):
     """``take_along_axis(x, index, axis=-1)`` for ``index`` of ``x``'s shape (e.g. a sort
     order), through the standard ``take`` on the flattened array.
@@ -97,8 +121,7 @@ def take_along_last(ns, x, index):
     ``take_along_axis`` is missing on Dask; row offsets are derived from ``x`` itself, so they
     live on its device. An empty ``x`` gives an empty result.
     """
-    if tuple(index.shape) != tuple(x.shape):
-        raise ValueError(f"take_along_last: index must have the shape {tuple(x.shape)} of x, got {tuple(index.shape)}")
+    check_index_like(x, index)
     m = x.shape[-1]
     ones = ns.ones_like(ns.reshape(x[..., :1], (-1,)))
     rows = ns.astype(ns.cumulative_sum(ones) - 1, index.dtype)
@@ -110,9 +133,12 @@ def take_along_last(ns, x, index):
 def nll_logits(ns, x, index, axis=-1):
     """``logsumexp(x) - x[index]`` along ``axis``: softmax cross-entropy of integer targets.
 
-    Never materialises a log-softmax or a one-hot. ``index`` must hold valid classes.
+    Never materialises a log-softmax or a one-hot. ``index`` must hold valid classes. A row
+    holding +inf or only -inf gives NaN, as torch's fused cross-entropy does.
     """
-    return ns.logsumexp(x, axis=axis) - ns.take_class(x, index, axis=axis)
+    shifted = _shift(ns, x, axis)
+    lse = ns.log(ns.sum(ns.exp(shifted), axis=axis))
+    return lse - ns.take_class(shifted, index, axis=axis)
 
 
 def one_hot(ns, index, num_classes, *, axis=-1, dtype=None):

@@ -15,11 +15,16 @@ Frameworks are imported lazily, only when their arrays show up.
 """
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import TypeVar
 
 from ._core import framework_of
 
 __all__ = ["critic_gradients"]
+
+#: The array type of a call (a torch tensor or a JAX array): the gradients have the type of
+#: ``real``. (``losses._typing.ArrayT`` without the bound: backends never import losses.)
+ArrayT = TypeVar("ArrayT")
 
 _AUTODIFF = ("torch", "jax")
 
@@ -47,8 +52,8 @@ def _interpolate(real, fake, alpha):
     return alpha * real + (1 - alpha) * fake
 
 
-def critic_gradients(critic: Callable[[Any], Any], real, fake=None, alpha=None, *,
-                     create_graph: bool = True):
+def critic_gradients(critic: Callable[[ArrayT], ArrayT], real: ArrayT, fake: ArrayT | None = None,
+                     alpha: ArrayT | None = None, *, create_graph: bool = True) -> ArrayT:
     r"""Gradients of a critic at (interpolated) inputs, one per sample.
 
     Returns :math:`g = \nabla_{\hat x} \sum_i D(\hat x)_i` with

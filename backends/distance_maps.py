@@ -6,10 +6,14 @@ is computed once per target, on the host, with SciPy's exact Euclidean distance 
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
 import numpy as np
+from numpy.typing import DTypeLike
 
 
-def _as_numpy(x):
+def _as_numpy(x: Any) -> np.ndarray:
     """A NumPy view/copy of ``x`` (NumPy, CPU torch tensors, JAX, array-api-strict, Dask)."""
     if hasattr(x, "detach"):  # torch: leave autograd and the device
         x = x.detach().cpu()
@@ -21,7 +25,9 @@ def _as_numpy(x):
         return np.from_dlpack(x)
 
 
-def signed_distance_map(target, *, num_classes=None, spacing=None, dtype="float64"):
+def signed_distance_map(target: Any, *, num_classes: int | None = None,
+                        spacing: float | Sequence[float] | None = None,
+                        dtype: DTypeLike = "float64") -> np.ndarray:
     """Signed Euclidean distance of every pixel to the boundary of each class mask.
 
     For a class mask ``G`` (per sample and class)

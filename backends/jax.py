@@ -9,6 +9,7 @@ import jax
 import jax.numpy as jnp
 
 from ._adapter import BaseAdapter
+from ._generic import check_index_like
 
 
 def _logsumexp(ns, x, axis=-1, keepdims=False):
@@ -28,8 +29,7 @@ def _sigmoid(ns, x):
 
 
 def _take_along_last(ns, x, index):
-    if tuple(index.shape) != tuple(x.shape):
-        raise ValueError(f"take_along_last: index must have the shape {tuple(x.shape)} of x, got {tuple(index.shape)}")
+    check_index_like(x, index)
     return jnp.take_along_axis(x, index, axis=-1)
 
 

@@ -5,6 +5,7 @@ import array_api_compat.torch as _xp
 import torch
 
 from ._adapter import BaseAdapter
+from ._generic import check_index_like
 
 
 # -- native fast paths (checked against backends/_generic.py by the conformance suite) -------
@@ -38,8 +39,7 @@ def _take_class(ns, x, index, axis=-1):
 
 def _take_along_last(ns, x, index):
     # torch.gather: one kernel, and one compile for every size under dynamic shapes
-    if tuple(index.shape) != tuple(x.shape):
-        raise ValueError(f"take_along_last: index must have the shape {tuple(x.shape)} of x, got {tuple(index.shape)}")
+    check_index_like(x, index)
     return torch.gather(x, -1, index.to(torch.int64))
 
 

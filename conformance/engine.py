@@ -16,6 +16,7 @@ Columns of the matrix:
 from __future__ import annotations
 
 import importlib.util
+import math
 import os
 import warnings
 import zlib
@@ -428,6 +429,265 @@ def _peer_check(case: Case, peer):
     return run
 
 
+# ------------------------------------------------------------------ NaN / inf variants ----
+# Every case yields, for each floating array argument, a NaN variant and a +-inf variant: the
+# case's own inputs with one element replaced. The element is one the loss reads: among a few
+# sampled elements, the one whose central difference moves the (NumPy float64) result most.
+# Rule (DESIGN rule 5): a NaN in an element the loss reads makes the result NaN — for
+# "none", every output element that depends on it —, on every backend, eager and compiled; an
+# eager ValueError/TypeError naming the argument is the other accepted outcome. +-inf: every
+# backend gives the NumPy result, and the peers give it too.
+POISON_SAMPLES = 12
+_POISON = {"nan": math.nan, "inf": math.inf, "-inf": -math.inf}
+_VARIANT_PEERS = {"nan": ("torch.nn.functional.", "optax."), "inf": ("torch.nn.functional.",),
+                  "-inf": ("torch.nn.functional.",)}
+
+
+def _float_arg_names(case: Case) -> list:
+    return [k for k, v in _inputs(case).items() if _is_float(v) and v.size > 0]
+
+
+def _poison_site(case: Case, name: str):
+    """``(flat index, output positions that depend on it)`` for argument ``name``, or None
+    when no sampled element changes the result (then the argument is not checked)."""
+    key = ("poison", case.id, name)
+    if key in _REF_CACHE:
+        return _REF_CACHE[key]
+    arrays = _inputs(case)
+    x = np.array(arrays[name], dtype=np.float64, order="C")
+    flat = x.reshape(-1)
+    rng = np.random.default_rng(_seed(case) + 3)
+    idx = np.arange(flat.size) if flat.size <= POISON_SAMPLES else rng.choice(flat.size, POISON_SAMPLES, replace=False)
+    best = None
+    try:
+        base = np.asarray(_call(case, arrays), dtype=np.float64)
+        for i in idx:
+            h = 1e-4 * max(1.0, abs(flat[i]))
+            outs = []
+            for sign in (1, -1):
+                moved = flat.copy()
+                moved[i] += sign * h
+                outs.append(np.asarray(_call(case, {**arrays, name: moved.reshape(x.shape)}), dtype=np.float64))
+            delta = np.abs(outs[0] - outs[1])
+            delta = np.where(np.isfinite(delta), delta, 0.0)
+            score = float(np.max(delta)) if delta.size else 0.0
+            if score > 1e-9 * (1.0 + float(np.max(np.abs(np.where(np.isfinite(base), base, 0.0)), initial=0.0))):
+                if best is None or score > best[0]:
+                    best = (score, int(i), delta > 1e-12 * (1.0 + np.abs(np.where(np.isfinite(base), base, 0.0))))
+    except (ValueError, TypeError):  # the moved input is refused eagerly: no site
+        best = None
+    _REF_CACHE[key] = None if best is None else (best[1], best[2])
+    return _REF_CACHE[key]
+
+
+def _poisoned(case: Case, name: str, value: float, index: int) -> dict:
+    arrays = dict(_inputs(case))
+    x = np.array(arrays[name], dtype=np.float64)
+    x.reshape(-1)[index] = value
+    arrays[name] = x
+    return arrays
+
+
+def _names_argument(err: Exception, name: str) -> bool:
+    return isinstance(err, (ValueError, TypeError)) and name in str(err)
+
+
+def _variant_reference(case: Case, name: str, kind: str):
+    """NumPy float64 result of the variant, or the exception it raised."""
+    key = ("variant", case.id, name, kind)
+    if key not in _REF_CACHE:
+        site = _poison_site(case, name)
+        value = _POISON[kind]
+        try:
+            _REF_CACHE[key] = np.asarray(_call(case, _poisoned(case, name, value, site[0])), dtype=np.float64)
+        except Exception as e:  # noqa: BLE001 - kept and compared
+            _REF_CACHE[key] = e
+    return _REF_CACHE[key]
+
+
+def _run_variant(case: Case, backend: str, arrays: dict, compiled: bool):
+    ad = harness(backend)
+    native = _native_args(ad, arrays, "float64", None)
+    if not compiled:
+        with ad.guard():
+            out = _call(case, native)
+        return ad.to_numpy(out)
+    names = list(native)
+
+    def fn(*args):
+        return case.loss(**dict(zip(names, args)), **case.kwargs)
+
+    transform = ad.compile_transform(DEFAULT_COMPILE_BACKEND)
+    return ad.to_numpy(transform(fn)(*[native[k] for k in names]))
+
+
+def _nan_rule(got, dependent, what: str) -> None:
+    got = np.asarray(got, dtype=np.float64)
+    if got.shape != dependent.shape:
+        raise AssertionError(f"{what}: shape {got.shape}, expected {dependent.shape}")
+    silent = dependent & ~np.isnan(got)
+    if np.any(silent):
+        i = int(np.argmax(silent.reshape(-1)))
+        raise AssertionError(f"{what}: a NaN input gave the finite value {got.reshape(-1)[i]!r} at "
+                             f"output index {i} (which depends on it); expected NaN")
+
+
+def _variant_check(case: Case, name: str, kind: str, backend: str, compiled: bool):
+    def run():
+        site = _poison_site(case, name)
+        if site is None:
+            raise Skip(f"no sampled element of {name} changes the result")
+        index, dependent = site
+        arrays = _poisoned(case, name, _POISON[kind], index)
+        ref = _variant_reference(case, name, kind)
+        how = "compiled" if compiled else "eager"
+        try:
+            got = _run_variant(case, backend, arrays, compiled)
+        except Exception as e:  # noqa: BLE001
+            if not compiled and _names_argument(e, name):
+                return  # refused eagerly with an error naming the argument
+            raise
+        if kind == "nan":
+            _nan_rule(got, dependent, f"{how} {name}=NaN")
+        if isinstance(ref, Exception):
+            if compiled or backend == "dask":
+                return  # NumPy refuses it eagerly; lazy and compiled code cannot read values
+            raise AssertionError(f"{backend} returned a value where NumPy raised {type(ref).__name__}: {ref}")
+        _close(got, ref, case.tol * _eps("float64"), f"{name}={kind} ({how})")
+
+    return run
+
+
+def _variant_peer_check(case: Case, peer, name: str, kind: str):
+    def run():
+        if peer.requires and importlib.util.find_spec(peer.requires) is None:
+            raise Skip(f"{peer.requires} is not installed")
+        if peer.framework not in backends.available_backends():
+            raise Skip(f"{peer.framework} is not installed")
+        site = _poison_site(case, name)
+        if site is None:
+            raise Skip(f"no sampled element of {name} changes the result")
+        ad = harness(peer.framework)
+        value = _POISON[kind]
+        arrays = _native_args(ad, _poisoned(case, name, value, site[0]), "float64", None)
+        try:
+            ours = ad.to_numpy(_call(case, arrays))
+        except Exception as e:  # noqa: BLE001
+            if _names_argument(e, name):
+                raise Skip(f"refused eagerly: {e}") from None
+            raise
+        theirs = ad.to_numpy(peer.fn(**arrays))
+        _close(ours, theirs, peer.rtol, f"{name}={kind} vs {peer.name}")
+
+    return run
+
+
+def _variant_checks(case: Case, names, primary: bool) -> list[Check]:
+    checks = []
+    for arg in _float_arg_names(case):
+        for kind in _POISON:
+            base = f"{case.id}~{arg}={kind}"
+            for name in names:
+                if case.backends is not None and name not in case.backends:
+                    continue
+                checks.append(Check(f"{base}-{name}-eager", case.loss_name, name, "value",
+                                    _variant_check(case, arg, kind, name, False)))
+                if harness(name).has_autodiff:
+                    # default run: jax.jit of the NaN variants of each loss's first case
+                    # (compiles are the cost); every variant under jax.jit and torch.compile
+                    # in the slow run
+                    slow = not (name == "jax" and kind == "nan" and primary)
+                    checks.append(Check(f"{base}-{name}-compiled", case.loss_name, name, "jit",
+                                        _variant_check(case, arg, kind, name, True), slow=slow))
+            for i, peer in enumerate(case.peers):
+                # NaN: the twins of torch.nn.functional and optax; +-inf: torch's (DESIGN
+                # rule 5: IEEE arithmetic where torch follows it). Formula peers written for
+                # the suite are not authorities on non-finite inputs.
+                if peer.name.startswith(_VARIANT_PEERS[kind]):
+                    checks.append(Check(f"{base}-peer{i}-{peer.name}", case.loss_name, peer.framework, "peer",
+                                        _variant_peer_check(case, peer, arg, kind)))
+    return checks
+
+
+# ------------------------------------------------------------------------ empty batches ----
+# Every loss's first case whose n is a batch size, with n = 0: "mean" is NaN, "sum" is 0,
+# "none" is empty (functions without a reduction give an empty result), on every backend,
+# eager and compiled, and the gradients of "sum" are finite (zero).
+_EMPTY_WANT = {"mean": math.nan, "batchmean": math.nan, "sum": 0.0}
+
+
+def _empty_inputs(case: Case) -> dict:
+    try:
+        return case.gen(np.random.default_rng(_seed(case)), 0)
+    except Exception as e:  # noqa: BLE001 - the generator itself cannot make an empty batch
+        raise Skip(f"the case's generator makes no empty batch ({type(e).__name__}: {e})") from None
+
+
+def _reductions(case: Case) -> list:
+    import inspect
+    import typing
+
+    if "reduction" not in inspect.signature(case.loss).parameters:
+        return [None]
+    hint = typing.get_type_hints(case.loss).get("reduction")
+    return [r for r in (typing.get_args(hint) or ("mean", "sum", "none"))]
+
+
+def _empty_check(case: Case, backend: str, compiled: bool):
+    def run():
+        ad = harness(backend)
+        host = _empty_inputs(case)
+        for red in _reductions(case):
+            kwargs = dict(case.kwargs) if red is None else {**case.kwargs, "reduction": red}
+            native = _native_args(ad, host, "float64", None)
+            names = list(native)
+
+            def fn(*args, kwargs=kwargs):
+                return case.loss(**dict(zip(names, args)), **kwargs)
+
+            call = ad.compile_transform(DEFAULT_COMPILE_BACKEND)(fn) if compiled else fn
+            with ad.guard() if not compiled else _null():
+                out = call(*[native[k] for k in names])
+            got = ad.to_numpy(out)
+            what = f"empty batch, reduction={red!r}"
+            if red in _EMPTY_WANT:
+                if got.shape != ():
+                    raise AssertionError(f"{what}: shape {got.shape}, expected a 0-d result")
+                want = _EMPTY_WANT[red]
+                if not (np.isnan(got) if math.isnan(want) else got == want):
+                    raise AssertionError(f"{what}: got {got!r}, expected {want!r}")
+            elif got.size != 0:
+                raise AssertionError(f"{what}: got shape {got.shape}, expected an empty result")
+            if ad.has_autodiff and not compiled and case.diff and red in ("sum", None):
+                argnums = [names.index(k) for k in case.diff]
+                v = np.ones(got.shape)
+                _, grads = ad.value_and_grad(lambda *a, fn=fn: ad.scalarize(fn(*a), v),
+                                             [native[k] for k in names], argnums)
+                for k, g in zip(case.diff, grads):
+                    _finite(ad.to_numpy(g), f"{what}: gradient wrt {k}")
+
+    return run
+
+
+def _null():
+    from contextlib import nullcontext
+
+    return nullcontext()
+
+
+def _empty_checks(case: Case, names) -> list[Check]:
+    checks = []
+    for name in names:
+        if case.backends is not None and name not in case.backends:
+            continue
+        checks.append(Check(f"{case.id}~empty-{name}-eager", case.loss_name, name, "value",
+                            _empty_check(case, name, False)))
+        if harness(name).has_autodiff:
+            checks.append(Check(f"{case.id}~empty-{name}-compiled", case.loss_name, name, "jit",
+                                _empty_check(case, name, True), slow=name == "torch"))
+    return checks
+
+
 # ---------------------------------------------------------------------- primitive checks ----
 def _primitive_inputs(rng):
     x = rng.normal(size=(4, 6)) * 3
@@ -454,6 +714,27 @@ PRIMITIVE_CALLS = {
     "where": lambda ns, x, idx: ns.where(x > 0, x, ns.zeros_like(x)) + ns.where(x < 1, 0.5 * x, x),
     "scan": lambda ns, x, idx: ns.scan(lambda c, r: (c + r, c * r), ns.zeros_like(x[0]), x)[1],
 }
+
+
+def _nonfinite_primitive_check(name: str, prim: str):
+    """The native fast path and the generic primitive agree on rows holding NaN, +inf, -inf,
+    +inf and -inf together, and all -inf (values; NaN where one gives NaN, the other must)."""
+    def run():
+        ad = harness(name)
+        rng = np.random.default_rng(zlib.crc32(prim.encode()) + 1)
+        x_np, idx_np = _primitive_inputs(rng)
+        x_np[0, 2] = np.nan
+        x_np[1, 3] = np.inf
+        x_np[2, 4] = -np.inf
+        x_np[3, :] = -np.inf
+        x_np[3, 0] = np.inf
+        x, idx = ad.asarray(x_np, "float64"), ad.asarray(idx_np)
+        call = PRIMITIVE_CALLS[prim]
+        a = ad.to_numpy(call(backends.namespace(x), x, idx))
+        b = ad.to_numpy(call(backends.generic_namespace(name), x, idx))
+        _close(a, b, 64 * _eps("float64"), f"native {prim} vs generic on NaN/inf inputs")
+
+    return run
 
 
 def _primitive_check(name: str, prim: str, dtype: str):
@@ -485,89 +766,148 @@ def _primitive_check(name: str, prim: str, dtype: str):
 
 
 # ------------------------------------------------------------------------------ building ----
+@dataclass(frozen=True)
+class Slot:
+    """Where a check would run: one case on one backend, device and dtype."""
+
+    case: Case
+    backend: str
+    device: object
+    dtype: str
+    primary: bool  # the loss's first case
+    autodiff: bool
+
+    @property
+    def jax_low(self) -> bool:
+        """Eager JAX below float64: JAX compiles every primitive per shape and dtype."""
+        return self.backend == "jax" and self.dtype != "float64"
+
+    @property
+    def compiled_default(self) -> bool:
+        """Compiled checks of the default run: torch.compile of each loss's first case in
+        float32; jax.jit in float32 for every case and in float64 for the first."""
+        if self.backend == "torch":
+            return self.primary and self.dtype == "float32"
+        return self.dtype == "float32" or (self.primary and self.dtype == "float64")
+
+
+# The schedule: per slot, each kind of check with the run that includes it ("default": the
+# default run and pytest's default selection; "slow": only python -m losses.conformance
+# --inductor / pytest -m slow; None: not applicable). Low-precision eager JAX and compiled
+# gradients of non-first cases are slow: jax.jit covers every case and torch every dtype.
+SCHEDULE = (
+    ("value", "value", lambda s: "slow" if s.jax_low and not s.primary else "default"),
+    ("grad", "grad", lambda s: None if not (s.autodiff and s.case.diff)
+     else "slow" if s.jax_low and not s.primary else "default"),
+    ("jit", "jit", lambda s: None if not s.autodiff
+     else "default" if s.compiled_default and s.primary else "slow"),
+    ("jitvalue", "jit", lambda s: "default" if s.autodiff and s.compiled_default and not s.primary else None),
+    ("vmap", "jit", lambda s: "default" if s.autodiff and s.case.vmap and s.dtype in ("float64", "float32")
+     else None),
+)
+
+
+def _slot_check(kind: str, slot: Slot, compile_backend: str):
+    case, name, device, dtype = slot.case, slot.backend, slot.device, slot.dtype
+    if kind == "value":
+        return _value_check(case, name, device, dtype)
+    if kind == "grad":
+        return _grad_check(case, name, device, dtype)
+    if kind == "jit":
+        return _jit_check(case, name, device, dtype, compile_backend)
+    if kind == "jitvalue":
+        return _jit_check(case, name, device, dtype, compile_backend, grads=False)
+    return _vmap_check(case, name, device, dtype)
+
+
+def _slot_checks(slot: Slot, compile_backend: str, include_slow: bool) -> list[Check]:
+    ad = harness(slot.backend)
+    base = f"{slot.case.id}-{slot.backend}-{ad.device_name(slot.device)}-{slot.dtype}"
+    out = []
+    for kind, column, rule in SCHEDULE:
+        run = rule(slot)
+        if run is None or (kind == "jitvalue" and include_slow):  # the slow run has "jit" itself
+            continue
+        out.append(Check(f"{base}-{kind}", slot.case.loss_name, slot.backend, column,
+                         _slot_check(kind, slot, compile_backend), slow=run == "slow"))
+    return out
+
+
+def _selected_backends(backend_names):
+    if backend_names is None and os.environ.get("LOSSES_BACKENDS"):
+        backend_names = os.environ["LOSSES_BACKENDS"].split(",")
+    return [b for b in backends.available_backends() if backend_names is None or b in backend_names]
+
+
+def _case_checks(case: Case, names, primary: bool, dynamic_done: set, compile_backend: str,
+                 include_slow: bool) -> list[Check]:
+    """Every check of one case: the schedule over backends x devices x dtypes, the torch
+    dynamic-batch compile count (once per loss), inductor (slow) and the peers."""
+    checks: list[Check] = []
+    for name in names:
+        if case.backends is not None and name not in case.backends:
+            continue
+        ad = harness(name)
+        for device in ad.devices():
+            for dtype in ad.float_dtypes():
+                if case.dtypes is None or dtype in case.dtypes:
+                    slot = Slot(case, name, device, dtype, primary, ad.has_autodiff)
+                    checks += _slot_checks(slot, compile_backend, include_slow)
+        if name == "torch" and case.dynamic and case.loss_name not in dynamic_done:
+            dynamic_done.add(case.loss_name)
+            checks.append(Check(f"{case.id}-torch-dynamic-batch", case.loss_name, "torch", "jit",
+                                _dynamic_check(case)))
+    if include_slow and "torch" in names and (case.backends is None or "torch" in case.backends):
+        checks.append(Check(f"{case.id}-torch-inductor-float32", case.loss_name, "torch", "jit",
+                            _jit_check(case, "torch", None, "float32", "inductor"), slow=True))
+    for i, peer in enumerate(case.peers):
+        checks.append(Check(f"{case.id}-peer{i}-{peer.name}", case.loss_name, peer.framework, "peer",
+                            _peer_check(case, peer)))
+    return checks
+
+
+def _primitive_checks(names) -> list[Check]:
+    """Each native fast path against the generic primitive, in float64 and float32."""
+    checks = []
+    for name in names:
+        ad = harness(name)
+        for prim in (p for p in ad.runtime.primitives() if p in PRIMITIVE_CALLS):
+            for dtype in (d for d in ad.float_dtypes() if d in ("float64", "float32")):
+                checks.append(Check(f"primitive-{prim}-{name}-{dtype}", f"primitive:{prim}", name, "value",
+                                    _primitive_check(name, prim, dtype)))
+            checks.append(Check(f"primitive-{prim}-{name}-nonfinite", f"primitive:{prim}", name, "value",
+                                _nonfinite_primitive_check(name, prim)))
+    return checks
+
+
 def build_checks(cases=None, backend_names=None, loss_names=None, compile_backend=None,
-                 include_slow=False) -> list[Check]:
-    """Every applicable check, in a stable order."""
+                 include_slow=False, variants=False) -> list[Check]:
+    """Every applicable check, in a stable order (slow ones only with ``include_slow``)."""
     setup()
     if cases is None:
         from .cases import all_cases
 
         cases = all_cases()
-    avail = backends.available_backends()
-    if backend_names is None and os.environ.get("LOSSES_BACKENDS"):
-        backend_names = os.environ["LOSSES_BACKENDS"].split(",")
-    names = [b for b in avail if backend_names is None or b in backend_names]
+    names = _selected_backends(backend_names)
     if loss_names is not None:
         cases = [c for c in cases if c.loss_name in loss_names]
     compile_backend = compile_backend or DEFAULT_COMPILE_BACKEND
     checks: list[Check] = []
     dynamic_done: set = set()
+    empty_done: set = set()
     seen_losses: set = set()
     for case in cases:
-        for name in names:
-            if case.backends is not None and name not in case.backends:
-                continue
-            ad = harness(name)
-            dtypes = [d for d in ad.float_dtypes() if case.dtypes is None or d in case.dtypes]
-            for device in ad.devices():
-                dev = ad.device_name(device)
-                primary = case.loss_name not in seen_losses
-                for dtype in dtypes:
-                    base = f"{case.id}-{name}-{dev}-{dtype}"
-                    # JAX's eager mode compiles every primitive per shape and dtype: its
-                    # float16/bfloat16 eager checks run for each loss's first case by
-                    # default (torch covers low precision for every case), all when slow
-                    # eager JAX below float64 (and its gradients) for each loss's first case:
-                    # jax.jit covers every case in float32 and torch every dtype
-                    jax_slow = name == "jax" and dtype != "float64" and not primary
-                    checks.append(Check(f"{base}-value", case.loss_name, name, "value",
-                                        _value_check(case, name, device, dtype), slow=jax_slow))
-                    if ad.has_autodiff and case.diff:
-                        # JAX eager gradients: float64 for every case, the other dtypes for
-                        # each loss's first case (every case in the slow run)
-                        checks.append(Check(f"{base}-grad", case.loss_name, name, "grad",
-                                            _grad_check(case, name, device, dtype), slow=jax_slow))
-                    if ad.has_autodiff:
-                        # default run: jax.jit values of every case in float32, values and
-                        # gradients of each loss's first case in float32 and float64;
-                        # torch.compile of each loss's first case in float32. The slow run
-                        # compiles every case in every dtype, with gradients
-                        if name == "torch":
-                            slow = not (primary and dtype == "float32")
-                        else:
-                            slow = not (dtype == "float32" or (primary and dtype == "float64"))
-                        checks.append(Check(f"{base}-jit", case.loss_name, name, "jit",
-                                            _jit_check(case, name, device, dtype, compile_backend), slow=slow or not primary))
-                        if not slow and not primary and not include_slow:
-                            # the default run compiles the value of every case; gradients of
-                            # compiled non-first cases are in the slow run (the check above)
-                            checks.append(Check(f"{base}-jitvalue", case.loss_name, name, "jit",
-                                                _jit_check(case, name, device, dtype, compile_backend, grads=False)))
-                        if case.vmap and dtype in ("float64", "float32"):
-                            checks.append(Check(f"{base}-vmap", case.loss_name, name, "jit",
-                                                _vmap_check(case, name, device, dtype)))
-            if name == "torch" and case.dynamic and case.loss_name not in dynamic_done:
-                dynamic_done.add(case.loss_name)
-                checks.append(Check(f"{case.id}-torch-dynamic-batch", case.loss_name, "torch", "jit",
-                                    _dynamic_check(case)))
-        if include_slow and "torch" in names and (case.backends is None or "torch" in case.backends):
-            checks.append(Check(f"{case.id}-torch-inductor-float32", case.loss_name, "torch", "jit",
-                                _jit_check(case, "torch", None, "float32", "inductor"), slow=True))
+        primary = case.loss_name not in seen_losses
+        checks += _case_checks(case, names, primary, dynamic_done, compile_backend, include_slow)
+        if variants:
+            checks += _variant_checks(case, names, primary)
+            if case.dynamic and case.loss_name not in empty_done:
+                empty_done.add(case.loss_name)
+                checks += _empty_checks(case, names)
         seen_losses.add(case.loss_name)
-        for i, peer in enumerate(case.peers):
-            checks.append(Check(f"{case.id}-peer{i}-{peer.name}", case.loss_name, peer.framework, "peer",
-                                _peer_check(case, peer)))
     if loss_names is None:
-        for name in names:
-            ad = harness(name)
-            prims = [p for p in ad.runtime.primitives() if p in PRIMITIVE_CALLS]
-            for prim in prims:
-                for dtype in [d for d in ad.float_dtypes() if d in ("float64", "float32")]:
-                    checks.append(Check(f"primitive-{prim}-{name}-{dtype}", f"primitive:{prim}", name, "value",
-                                        _primitive_check(name, prim, dtype)))
-    if not include_slow:
-        checks = [c for c in checks if not c.slow]
-    return checks
+        checks += _primitive_checks(names)
+    return checks if include_slow else [c for c in checks if not c.slow]
 
 
 def run_checks(checks, progress: Callable[[int, int, Check], None] | None = None):

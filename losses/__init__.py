@@ -7,6 +7,21 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
+from . import (  # the family modules themselves
+    classification,
+    classification_extras,
+    detection,
+    generative,
+    helpers,
+    margin,
+    metric,
+    multitask,
+    probabilistic,
+    regression,
+    rl,
+    segmentation,
+    sequence,
+)
 from .classification import (
     binary_cross_entropy,
     binary_cross_entropy_with_logits,
@@ -17,11 +32,8 @@ from .classification import (
     softmax_focal_loss,
 )
 from .classification_extras import (
-    asymmetric_mse_loss,
     distillation_loss,
     generalized_cross_entropy,
-    mean_absolute_percentage_error,
-    mean_squared_log_error,
     poly1_cross_entropy,
     soft_f1_loss,
 )
@@ -78,7 +90,17 @@ from .multitask import (
     uncertainty_weighted_loss,
 )
 from .probabilistic import gaussian_nll_loss, poisson_nll_loss
-from .regression import huber_loss, l1_loss, log_cosh_loss, mse_loss, quantile_loss, smooth_l1_loss
+from .regression import (
+    asymmetric_mse_loss,
+    huber_loss,
+    l1_loss,
+    log_cosh_loss,
+    mean_absolute_percentage_error,
+    mean_squared_log_error,
+    mse_loss,
+    quantile_loss,
+    smooth_l1_loss,
+)
 from .rl import (
     actor_critic_loss,
     entropy_loss,
@@ -105,117 +127,9 @@ from .sequence import ctc_loss
 
 #: family module -> its public functions, in documentation order
 FAMILIES: dict[str, tuple[str, ...]] = {
-    "regression": (
-        "mse_loss",
-        "l1_loss",
-        "huber_loss",
-        "smooth_l1_loss",
-        "log_cosh_loss",
-        "quantile_loss",
-    ),
-    "classification": (
-        "binary_cross_entropy",
-        "binary_cross_entropy_with_logits",
-        "cross_entropy",
-        "nll_loss",
-        "kl_div",
-        "sigmoid_focal_loss",
-        "softmax_focal_loss",
-    ),
-    "classification_extras": (
-        "poly1_cross_entropy",
-        "distillation_loss",
-        "generalized_cross_entropy",
-        "soft_f1_loss",
-        "asymmetric_mse_loss",
-        "mean_squared_log_error",
-        "mean_absolute_percentage_error",
-    ),
-    "probabilistic": (
-        "gaussian_nll_loss",
-        "poisson_nll_loss",
-    ),
-    "margin": (
-        "hinge_embedding_loss",
-        "soft_margin_loss",
-        "multilabel_soft_margin_loss",
-        "multi_margin_loss",
-        "multilabel_margin_loss",
-        "margin_ranking_loss",
-        "cosine_embedding_loss",
-        "cosine_similarity_loss",
-        "hinge_loss",
-        "squared_hinge_loss",
-        "multiclass_hinge_loss",
-    ),
-    "helpers": (
-        "class_weights",
-        "pos_weight_from_counts",
-        "smooth_labels",
-    ),
-    "metric": (
-        "pairwise_distance",
-        "cosine_similarity",
-        "contrastive_loss",
-        "triplet_margin_loss",
-        "triplet_margin_with_distance_loss",
-        "batch_hard_triplet_loss",
-        "batch_all_triplet_loss",
-        "semi_hard_triplet_loss",
-        "info_nce_loss",
-        "nt_xent_loss",
-        "supervised_contrastive_loss",
-        "clip_loss",
-        "barlow_twins_loss",
-    ),
-    "segmentation": (
-        "dice_loss",
-        "jaccard_loss",
-        "tversky_loss",
-        "focal_tversky_loss",
-        "generalized_dice_loss",
-        "lovasz_softmax_loss",
-        "lovasz_hinge_loss",
-        "boundary_loss",
-        "dice_ce_loss",
-        "combo_loss",
-        "signed_distance_map",
-    ),
-    "detection": (
-        "box_iou_loss",
-        "generalized_box_iou_loss",
-        "distance_box_iou_loss",
-        "complete_box_iou_loss",
-    ),
-    "sequence": (
-        "ctc_loss",
-    ),
-    "generative": (
-        "gan_discriminator_loss",
-        "gan_generator_loss",
-        "gradient_penalty",
-        "gaussian_kl_divergence",
-        "vae_loss",
-        "perceptual_loss",
-    ),
-    "rl": (
-        "td_loss",
-        "n_step_returns",
-        "lambda_returns",
-        "policy_gradient_loss",
-        "entropy_loss",
-        "actor_critic_loss",
-        "ppo_clip_loss",
-    ),
-    "multitask": (
-        "uncertainty_weighted_loss",
-        "dynamic_weight_average",
-        "gradnorm_loss",
-        "renormalize_task_weights",
-        "curriculum_weights",
-        "self_paced_weights",
-        "super_loss",
-    ),
+    module.__name__.rpartition(".")[2]: tuple(module.__all__)
+    for module in (regression, classification, classification_extras, probabilistic, margin, helpers,
+                   metric, segmentation, detection, sequence, generative, rl, multitask)
 }
 
 __all__ = [
@@ -226,6 +140,9 @@ __all__ = [
     "smooth_l1_loss",
     "log_cosh_loss",
     "quantile_loss",
+    "asymmetric_mse_loss",
+    "mean_squared_log_error",
+    "mean_absolute_percentage_error",
     # classification
     "binary_cross_entropy",
     "binary_cross_entropy_with_logits",
@@ -239,9 +156,6 @@ __all__ = [
     "distillation_loss",
     "generalized_cross_entropy",
     "soft_f1_loss",
-    "asymmetric_mse_loss",
-    "mean_squared_log_error",
-    "mean_absolute_percentage_error",
     # probabilistic
     "gaussian_nll_loss",
     "poisson_nll_loss",

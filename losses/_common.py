@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import math
 from numbers import Real
+from typing import Any, Callable, TypeVar
 
 from . import _validate as check
 
@@ -12,21 +13,35 @@ def cast(xp, x, dtype):
 
 
 def float_args(xp, first, *others, names=("input",)):
-    """Cast float arguments to a common compute dtype.
+    """Check the dtypes of a call's floating arguments and cast them to one compute dtype.
 
     ``first`` must be real floating (``TypeError`` naming it otherwise). Each of ``others``
-    (None allowed) that is floating takes part in dtype promotion; integer/bool ones are cast
-    to the compute dtype. float16/bfloat16 are computed in float32 (DESIGN rule 7).
+    may be None, a Python number (made a 0-d array of the compute dtype on ``first``'s
+    device, as torch accepts a number where it accepts a tensor) or an array of a real dtype:
+    floating ones take part in dtype promotion, integer and bool ones are cast to the compute
+    dtype (the library's policy for integer/bool targets, rewards and weights). Complex
+    arrays, Python bools and anything else are a ``TypeError`` naming the argument.
+    float16/bfloat16 are computed in float32 (DESIGN rule 7).
+
+    ``names``: the argument names for the messages, one per argument (or only the first's).
 
     Returns ``(compute_dtype, out_dtype, [first, *others] cast to compute_dtype)``.
     """
-    check.floating(xp, first, names[0])
-    float_dtypes = [first.dtype] + [
-        o.dtype for o in others if o is not None and check.is_floating(xp, o)
-    ]
+    labels = tuple(names) if len(names) == 1 + len(others) else (
+        names[0], *(f"argument {i + 2}" for i in range(len(others))))
+    check.floating(xp, first, labels[0])
+    float_dtypes = [first.dtype]
+    for o, label in zip(others, labels[1:]):
+        if o is None or is_number(o):
+            continue
+        check.real_array(xp, o, label)
+        if check.is_floating(xp, o):
+            float_dtypes.append(o.dtype)
     out_dtype = _promote_floats(xp, float_dtypes)
     compute = xp.float32 if xp.finfo(out_dtype).bits < 32 else out_dtype
-    arrays = [None if a is None else cast(xp, a, compute) for a in (first, *others)]
+    arrays = [None if a is None
+              else xp.asarray(float(a), dtype=compute, device=device_of(first)) if is_number(a)
+              else cast(xp, a, compute) for a in (first, *others)]
     return compute, out_dtype, arrays
 
 
@@ -179,11 +194,11 @@ def class_axis(x, axis, name="input"):
 
 
 def log_clamped(xp, p, floor=-100.0):
-    """``max(log(p), floor)`` (torch's BCE clamp) with a finite gradient at p == 0."""
-    fill = xp.full_like(p, floor)
-    pos = p > 0
-    log_p = xp.log(xp.where(pos, p, xp.ones_like(p)))
-    return xp.where(pos & (log_p > floor), log_p, fill)
+    """``max(log(p), floor)`` (torch's BCE clamp) with a finite gradient at p == 0; NaN stays
+    NaN."""
+    bad = p <= 0
+    log_p = xp.log(xp.where(bad, xp.ones_like(p), p))
+    return xp.where(bad | (log_p < floor), xp.full_like(p, floor), log_p)
 
 
 def class_target(xp, input, target, axis, what, input_name="input", target_name="target",
@@ -205,3 +220,20 @@ def class_target(xp, input, target, axis, what, input_name="input", target_name=
         )
     check.integer(xp, target, target_name)
     return ax, input.shape[ax], expected
+
+
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+
+def fill_doc(placeholder: str, text: str) -> Callable[[_F], _F]:
+    """A decorator that replaces the line ``    {placeholder}`` of a docstring with ``text``
+    (shared Args/Returns sections). Typed, so type checkers keep seeing the signature; a
+    docstring stripped by ``python -OO`` is left alone."""
+    line = f"    {placeholder}\n"
+
+    def decorate(f: _F) -> _F:
+        if f.__doc__:
+            f.__doc__ = f.__doc__.replace(line, text)
+        return f
+
+    return decorate

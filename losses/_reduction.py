@@ -2,8 +2,9 @@
 
 * ``"none"``: the element-wise loss (times its weight when weights are given);
 * ``"sum"``: ``sum(w * l)``;
-* ``"mean"``: ``sum(w * l) / sum(w)`` (plain mean without weights); the mean of nothing is
-  NaN, as in torch, with a finite (zero) gradient;
+* ``"mean"``: ``sum(w * l) / sum(w)`` (``mean_over="weights"``) or ``sum(w * l) / numel``
+  (``mean_over="elements"``: torch's rule for BCE, BCE-with-logits and Huber), the plain mean
+  without weights; the mean of nothing is NaN, as in torch, with a finite (zero) gradient;
 * ``"batchmean"`` (``kl_div`` only): ``sum(l) / input.shape[0]``.
 
 Elements with weight 0 (ignored targets, masked positions) contribute exactly 0 even when
@@ -16,9 +17,15 @@ import math
 from . import _validate as check
 from ._common import cast, safe_divide
 
+MEAN_OVER = ("weights", "elements")
 
-def reduce(xp, loss, reduction, *, weight=None, norm=None, out_dtype=None, batch_size=None):
+
+def reduce(xp, loss, reduction, *, weight=None, norm=None, out_dtype=None, batch_size=None,
+           mean_over="weights"):
     """Reduce the element-wise ``loss`` with optional broadcastable ``weight``.
+
+    ``mean_over``: what a weighted ``"mean"`` divides by, the weight sum (``"weights"``) or
+    the number of elements (``"elements"``).
 
     ``norm``: the loss is already weighted and ``norm`` (same shape) holds the weights the
     ``"mean"`` divides by (cross-entropy with class weights and label smoothing needs this).
@@ -42,8 +49,12 @@ def reduce(xp, loss, reduction, *, weight=None, norm=None, out_dtype=None, batch
     elif reduction == "batchmean":
         out = xp.sum(loss) / (batch_size if batch_size else 1)
     elif reduction == "mean":
-        if w is not None:
+        if w is not None and mean_over == "weights":
             out = safe_divide(xp, xp.sum(loss), xp.sum(w))
+        elif w is not None and math.prod(loss.shape) == 0:
+            out = xp.sum(loss) * float("nan")
+        elif w is not None:
+            out = xp.sum(loss) / math.prod(loss.shape)
         elif math.prod(loss.shape) == 0:
             out = xp.sum(loss) * float("nan")
         else:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any, Literal, Protocol, TypeVar, Union
 
-__all__ = ["Array", "ArrayT", "Reduction", "ReductionBatchmean", "Scalar", "ArrayOrScalar"]
+__all__ = ["Array", "ArrayT", "Reduction", "ReductionBatchmean", "ScalarReduction", "Scalar", "ArrayOrScalar"]
 
 
 class Array(Protocol):
@@ -39,3 +39,6 @@ Reduction = Literal["mean", "sum", "none"]
 
 #: ``reduction=`` of :func:`losses.kl_div` (torch's extra ``"batchmean"``).
 ReductionBatchmean = Literal["mean", "sum", "none", "batchmean"]
+
+#: ``reduction=`` of compound losses whose terms have different shapes (no ``"none"``).
+ScalarReduction = Literal["mean", "sum"]

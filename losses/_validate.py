@@ -68,8 +68,27 @@ def is_integer(xp, x) -> bool:
 
 
 def floating(xp, x, name):
-    if x is not None and not is_floating(xp, x):
+    if x is None:
+        return
+    if not hasattr(x, "dtype") or not hasattr(x, "shape"):
+        raise TypeError(f"{name} must be an array with a real floating dtype, got {type(x).__name__}")
+    if not is_floating(xp, x):
         raise TypeError(f"{name} must have a real floating dtype, got {x.dtype}")
+
+
+def real_array(xp, x, name):
+    """An array of a real dtype (floating, integer or bool); complex and non-arrays are a
+    ``TypeError`` naming the argument."""
+    if isinstance(x, bool) or not hasattr(x, "dtype") or not hasattr(x, "shape"):
+        raise TypeError(f"{name} must be an array or a Python number, got {type(x).__name__}")
+    if not (is_floating(xp, x) or is_integer(xp, x) or xp.isdtype(x.dtype, "bool")):
+        raise TypeError(f"{name} must have a real dtype (floating, integer or bool), got {x.dtype}")
+
+
+def flag(value, name):
+    """A Python bool hyper-parameter."""
+    if not isinstance(value, bool):
+        raise TypeError(f"{name} must be a bool, got {value!r}")
 
 
 def integer(xp, x, name):
@@ -180,5 +199,5 @@ def greater_than(xp, x, name, low):
 def finite_number(value, name, *, low=None, low_open=False, high=None, high_open=False):
     """A finite Python real-number hyper-parameter (``inf`` is refused too)."""
     real_number(value, name, low=low, high=high, low_open=low_open, high_open=high_open)
-    if math.isinf(value):
+    if value in (math.inf, -math.inf):  # (math.isinf breaks torch.compile(dynamic=True) traces)
         raise ValueError(f"{name} must be finite, got {value!r}")

@@ -4,8 +4,9 @@ from __future__ import annotations
 import math
 
 from . import _validate as check
-from ._common import cast, class_axis, class_target, float_args, log_clamped
+from ._common import arange_like, cast, class_axis, class_target, float_args, log_clamped
 from ._reduction import reduce
+from ._typing import ArrayT, Reduction, ReductionBatchmean
 from .backends import namespace
 
 __all__ = [
@@ -19,7 +20,8 @@ __all__ = [
 ]
 
 
-def binary_cross_entropy(input, target, *, weight=None, reduction="mean"):
+def binary_cross_entropy(input: ArrayT, target: ArrayT, *, weight: ArrayT | None = None,
+                         reduction: Reduction = "mean") -> ArrayT:
     r"""Binary cross-entropy on probabilities.
 
     .. math:: \ell_i = -w_i\,\big(y_i \log p_i + (1 - y_i)\log(1 - p_i)\big)
@@ -52,8 +54,9 @@ def binary_cross_entropy(input, target, *, weight=None, reduction="mean"):
     return reduce(xp, loss, reduction, weight=w, out_dtype=out_dtype)
 
 
-def binary_cross_entropy_with_logits(input, target, *, weight=None, pos_weight=None,
-                                     reduction="mean"):
+def binary_cross_entropy_with_logits(input: ArrayT, target: ArrayT, *, weight: ArrayT | None = None,
+                                     pos_weight: ArrayT | None = None,
+                                     reduction: Reduction = "mean") -> ArrayT:
     r"""Binary cross-entropy on logits, numerically stable for any logit.
 
     .. math:: \ell_i = w_i\,\big[(1 - y_i)\,z_i + (1 + (w_p - 1)\,y_i)\,\operatorname{softplus}(-z_i)\big]
@@ -86,14 +89,19 @@ def binary_cross_entropy_with_logits(input, target, *, weight=None, pos_weight=N
     return reduce(xp, loss, reduction, weight=w, out_dtype=out_dtype)
 
 
-def _class_setup(xp, input, target, weight, axis, what):
-    """Shared checks of the integer-target class losses; returns (axis, C)."""
-    ax, n_classes, _ = class_target(xp, input, target, axis, what)
+def _class_weight_shape(weight, n_classes):
+    """``weight`` is None or one weight per class, shape ``(C,)`` (``ValueError`` otherwise)."""
     if weight is not None and tuple(weight.shape) != (n_classes,):
         raise ValueError(
             f"weight must be a 1-D array of one weight per class, shape ({n_classes},), "
             f"got {tuple(weight.shape)}"
         )
+
+
+def _class_setup(xp, input, target, weight, axis, what):
+    """Shared checks of the integer-target class losses; returns (axis, C)."""
+    ax, n_classes, _ = class_target(xp, input, target, axis, what)
+    _class_weight_shape(weight, n_classes)
     return ax, n_classes
 
 
@@ -109,19 +117,30 @@ def _target_weights(xp, target, n_classes, ignore_index, weight, dtype):
     if weight is None:
         w_t = cast(xp, keep, dtype)
     else:
-        w_t = xp.reshape(xp.take(weight, xp.reshape(safe_t, (-1,)), axis=0), safe_t.shape)
+        # torch's index_select takes int32/int64 indices only; JAX without x64 has no int64
+        index = safe_t if safe_t.dtype in (xp.int32, xp.int64) else xp.astype(safe_t, xp.int64)
+        w_t = xp.reshape(xp.take(weight, xp.reshape(index, (-1,)), axis=0), safe_t.shape)
         w_t = xp.where(keep, w_t, xp.zeros_like(w_t))
     return safe_t, w_t
 
 
 def _weight_along(xp, weight, ndim, axis):
+    """The ``(C,)`` class weights shaped to broadcast along ``axis`` of an ``ndim`` array."""
     shape = [1] * ndim
     shape[axis] = weight.shape[0]
     return xp.reshape(weight, tuple(shape))
 
 
-def cross_entropy(input, target, *, weight=None, ignore_index=-100, reduction="mean",
-                  label_smoothing=0.0, axis=None):
+def _log_or_neg_inf(xp, p):
+    """``log(p)`` where ``p > 0``, ``-inf`` elsewhere, with a finite gradient at ``p == 0``
+    (double where)."""
+    pos = p > 0
+    return xp.where(pos, xp.log(xp.where(pos, p, xp.ones_like(p))), xp.full_like(p, -math.inf))
+
+
+def cross_entropy(input: ArrayT, target: ArrayT, *, weight: ArrayT | None = None,
+                  ignore_index: int = -100, reduction: Reduction = "mean",
+                  label_smoothing: float = 0.0, axis: int | None = None) -> ArrayT:
     r"""Softmax cross-entropy between logits and class indices or class probabilities.
 
     Integer targets (any integer dtype):
@@ -193,8 +212,7 @@ def _cross_entropy_probs(xp, input, target, weight, reduction, eps, axis):
         )
     ax = class_axis(input, axis)
     n_classes = input.shape[ax]
-    if weight is not None and tuple(weight.shape) != (n_classes,):
-        raise ValueError(f"weight must have shape ({n_classes},), got {tuple(weight.shape)}")
+    _class_weight_shape(weight, n_classes)
     _, out_dtype, (z, y, w) = float_args(xp, input, target, weight)
     if eps:
         y = (1 - eps) * y + eps / n_classes
@@ -205,7 +223,8 @@ def _cross_entropy_probs(xp, input, target, weight, reduction, eps, axis):
     return reduce(xp, loss, reduction, out_dtype=out_dtype)
 
 
-def nll_loss(input, target, *, weight=None, ignore_index=-100, reduction="mean", axis=None):
+def nll_loss(input: ArrayT, target: ArrayT, *, weight: ArrayT | None = None, ignore_index: int = -100,
+             reduction: Reduction = "mean", axis: int | None = None) -> ArrayT:
     r"""Negative log-likelihood of class indices given log-probabilities.
 
     .. math:: \ell_i = -w_{y_i}\, x_{i, y_i}
@@ -226,7 +245,8 @@ def nll_loss(input, target, *, weight=None, ignore_index=-100, reduction="mean",
     return reduce(xp, loss, reduction, weight=w_t, out_dtype=out_dtype)
 
 
-def kl_div(input, target, *, reduction="mean", log_target=False):
+def kl_div(input: ArrayT, target: ArrayT, *, reduction: ReductionBatchmean = "mean",
+           log_target: bool = False) -> ArrayT:
     r"""Kullback-Leibler divergence ``KL(target || exp(input))`` with torch's argument order.
 
     .. math:: \ell_i = y_i\,(\log y_i - x_i)\ \ (\text{0 where } y_i = 0), \qquad
@@ -262,14 +282,12 @@ def _log_prob_pair(xp, z, y):
     keeps a finite gradient for gamma < 1 and confident logits.
     """
     ls_pos, ls_neg = xp.log_sigmoid(z), xp.log_sigmoid(-z)
-    pos, neg = y > 0, y < 1
-    log_y = xp.where(pos, xp.log(xp.where(pos, y, xp.ones_like(y))), xp.full_like(y, -math.inf))
-    log_1my = xp.where(neg, xp.log(xp.where(neg, 1 - y, xp.ones_like(y))), xp.full_like(y, -math.inf))
-    log_1m_pt = xp.logaddexp(log_y + ls_neg, log_1my + ls_pos)
+    log_1m_pt = xp.logaddexp(_log_or_neg_inf(xp, y) + ls_neg, _log_or_neg_inf(xp, 1 - y) + ls_pos)
     return log_1m_pt
 
 
-def sigmoid_focal_loss(input, target, *, alpha=0.25, gamma=2.0, weight=None, reduction="mean"):
+def sigmoid_focal_loss(input: ArrayT, target: ArrayT, *, alpha: float = 0.25, gamma: float = 2.0,
+                       weight: ArrayT | None = None, reduction: Reduction = "mean") -> ArrayT:
     r"""Sigmoid focal loss (Lin et al. 2017, RetinaNet), torchvision.ops semantics.
 
     .. math:: \ell_i = \alpha_t\,(1 - p_t)^{\gamma}\ \mathrm{BCE}(z_i, y_i),\qquad
@@ -301,8 +319,9 @@ def sigmoid_focal_loss(input, target, *, alpha=0.25, gamma=2.0, weight=None, red
     return reduce(xp, loss, reduction, weight=w, out_dtype=out_dtype)
 
 
-def softmax_focal_loss(input, target, *, alpha=None, gamma=2.0, weight=None, ignore_index=-100,
-                       reduction="mean", axis=None):
+def softmax_focal_loss(input: ArrayT, target: ArrayT, *, alpha: float | None = None, gamma: float = 2.0,
+                       weight: ArrayT | None = None, ignore_index: int = -100,
+                       reduction: Reduction = "mean", axis: int | None = None) -> ArrayT:
     r"""Multi-class (softmax) focal loss (Lin et al. 2017) on logits and class indices.
 
     .. math:: \ell_i = -\alpha\, w_{y_i}\,(1 - p_{i,y_i})^{\gamma}\,\log p_{i,y_i}
@@ -333,7 +352,7 @@ def softmax_focal_loss(input, target, *, alpha=None, gamma=2.0, weight=None, ign
     log_pt = xp.take_class(z, safe_t, axis=ax) - lse
     loss = -log_pt
     if gamma != 0:
-        grid = xp.reshape(xp.arange(n_classes, device=xp.device(z)),
+        grid = xp.reshape(arange_like(xp, z, n_classes),
                           tuple(n_classes if i == ax else 1 for i in range(z.ndim)))
         others = xp.where(xp.expand_dims(safe_t, axis=ax) == cast(xp, grid, safe_t.dtype), xp.full_like(z, -math.inf), z)
         log_1m_pt = xp.logsumexp(others, axis=ax) - lse

@@ -1,34 +1,25 @@
-"""Classification and regression extras: Poly-1, distillation, generalized CE, soft F1,
-asymmetric MSE, mean squared log error and mean absolute percentage error."""
+"""Classification extras: Poly-1 cross-entropy, knowledge distillation, generalized
+cross-entropy, soft F1."""
 from __future__ import annotations
 
-import math
+from typing import Literal
 
 from . import _validate as check
-from ._common import abs0, cast, class_axis, class_target, float_args
+from ._common import class_axis, float_args, safe_divide
 from ._reduction import reduce
+from ._typing import ArrayT, Reduction
 from .backends import namespace
+from .classification import _class_setup, _class_weight_shape, _log_or_neg_inf, _target_weights, _weight_along
 
 __all__ = [
     "poly1_cross_entropy",
     "distillation_loss",
     "generalized_cross_entropy",
     "soft_f1_loss",
-    "asymmetric_mse_loss",
-    "mean_squared_log_error",
-    "mean_absolute_percentage_error",
 ]
 
 
-# -- shared pieces of the softmax losses ---------------------------------------------------------
-def _index_setup(xp, input, target, weight, axis, ignore_index, what):
-    """Checks for integer class targets; returns (axis, C)."""
-    ax, n_classes, _ = class_target(xp, input, target, axis, what)
-    _class_weight_shape(weight, n_classes)
-    check.class_indices(xp, target, n_classes, "target", ignore_index)
-    return ax, n_classes
-
-
+# -- shared pieces of the softmax losses (the integer-target helpers are classification's) -------
 def _prob_setup(xp, input, target, weight, axis, what):
     """Checks for probability targets (input's shape); returns (axis, C)."""
     if tuple(target.shape) != tuple(input.shape):
@@ -44,39 +35,17 @@ def _prob_setup(xp, input, target, weight, axis, what):
     return ax, input.shape[ax]
 
 
-def _class_weight_shape(weight, n_classes):
-    if weight is not None and tuple(weight.shape) != (n_classes,):
-        raise ValueError(
-            f"weight must be a 1-D array of one weight per class, shape ({n_classes},), "
-            f"got {tuple(weight.shape)}"
-        )
-
-
-def _target_weights(xp, target, ignore_index, w, dtype):
-    """(safe target, per-position weight w[t] or 1, 0 where target == ignore_index)."""
-    keep = target != ignore_index
-    safe_t = xp.where(keep, target, xp.zeros_like(target))
-    if w is None:
-        return safe_t, cast(xp, keep, dtype)
-    w_t = xp.reshape(xp.take(w, xp.reshape(xp.astype(safe_t, xp.int64), (-1,)), axis=0), safe_t.shape)
-    return safe_t, xp.where(keep, w_t, xp.zeros_like(w_t))
-
-
-def _along(xp, w, ndim, axis):
-    shape = [1] * ndim
-    shape[axis] = w.shape[0]
-    return xp.reshape(w, tuple(shape))
-
-
-def _log_pt(xp, z, target, ax, ignore_index, w):
-    """``log p_t = z_t - logsumexp(z)`` and the per-position target weights."""
-    safe_t, w_t = _target_weights(xp, target, ignore_index, w, z.dtype)
+def _log_pt(xp, z, target, ax, n_classes, ignore_index, w):
+    """``log p_t = z_t - logsumexp(z)`` and the per-position target weights (class indices
+    checked eagerly)."""
+    safe_t, w_t = _target_weights(xp, target, n_classes, ignore_index, w, z.dtype)
     return xp.take_class(z, safe_t, axis=ax) - xp.logsumexp(z, axis=ax), w_t
 
 
 # -- Poly-1 ----------------------------------------------------------------------------------------
-def poly1_cross_entropy(input, target, *, epsilon=2.0, weight=None, ignore_index=-100,
-                        reduction="mean", axis=None):
+def poly1_cross_entropy(input: ArrayT, target: ArrayT, *, epsilon: float = 2.0,
+                        weight: ArrayT | None = None, ignore_index: int = -100,
+                        reduction: Reduction = "mean", axis: int | None = None) -> ArrayT:
     r"""Poly-1 cross-entropy (Leng et al. 2022, PolyLoss).
 
     .. math:: \ell_i = -\log p_{i,t} + \epsilon\,(1 - p_{i,t}), \qquad p = \operatorname{softmax}(z)
@@ -121,20 +90,21 @@ def poly1_cross_entropy(input, target, *, epsilon=2.0, weight=None, ignore_index
         ax, _ = _prob_setup(xp, input, target, weight, axis, "poly1_cross_entropy")
         _, out_dtype, (z, y, w) = float_args(xp, input, target, weight)
         if w is not None:
-            y = y * _along(xp, w, z.ndim, ax)
+            y = y * _weight_along(xp, w, z.ndim, ax)
         log_p = xp.log_softmax(z, axis=ax)
         loss = -xp.sum(y * log_p, axis=ax) + epsilon * xp.sum(y * (1 - xp.exp(log_p)), axis=ax)
         return reduce(xp, loss, reduction, out_dtype=out_dtype)
-    ax, _ = _index_setup(xp, input, target, weight, axis, ignore_index, "poly1_cross_entropy")
+    ax, n_classes = _class_setup(xp, input, target, weight, axis, "poly1_cross_entropy")
     _, out_dtype, (z, w) = float_args(xp, input, weight)
-    log_pt, w_t = _log_pt(xp, z, target, ax, ignore_index, w)
+    log_pt, w_t = _log_pt(xp, z, target, ax, n_classes, ignore_index, w)
     loss = -log_pt - epsilon * xp.expm1(log_pt)
     return reduce(xp, loss, reduction, weight=w_t, out_dtype=out_dtype)
 
 
 # -- knowledge distillation ------------------------------------------------------------------------
-def distillation_loss(student_logits, teacher_logits, *, temperature=1.0, target=None, alpha=None,
-                      reduction="mean", axis=None):
+def distillation_loss(student_logits: ArrayT, teacher_logits: ArrayT, *, temperature: float = 1.0,
+                      target: ArrayT | None = None, alpha: float | None = None,
+                      reduction: Reduction = "mean", axis: int | None = None) -> ArrayT:
     r"""Knowledge-distillation loss (Hinton et al. 2015).
 
     .. math::
@@ -185,7 +155,8 @@ def distillation_loss(student_logits, teacher_logits, *, temperature=1.0, target
         check.real_number(a, "alpha", low=0, high=1)
     ax = class_axis(student_logits, axis, "student_logits")
     if target is not None:
-        _index_setup(xp, student_logits, target, None, ax, None, "distillation_loss")
+        _, n_classes = _class_setup(xp, student_logits, target, None, ax, "distillation_loss")
+        check.class_indices(xp, target, n_classes, "target")
     _, out_dtype, (s, t) = float_args(xp, student_logits, teacher_logits, names=("student_logits",))
     inv_t = 1.0 / temperature
     log_ps = xp.log_softmax(s * inv_t, axis=ax)
@@ -199,8 +170,9 @@ def distillation_loss(student_logits, teacher_logits, *, temperature=1.0, target
 
 
 # -- generalized cross-entropy ---------------------------------------------------------------------
-def generalized_cross_entropy(input, target, *, q=0.7, weight=None, ignore_index=-100,
-                              reduction="mean", axis=None):
+def generalized_cross_entropy(input: ArrayT, target: ArrayT, *, q: float = 0.7,
+                              weight: ArrayT | None = None, ignore_index: int = -100,
+                              reduction: Reduction = "mean", axis: int | None = None) -> ArrayT:
     r"""Generalized cross-entropy, the noise-robust ``L_q`` loss (Zhang & Sabuncu 2018).
 
     .. math:: \ell_i = \frac{1 - p_{i,t}^{\,q}}{q}, \qquad p = \operatorname{softmax}(z)
@@ -245,21 +217,20 @@ def generalized_cross_entropy(input, target, *, q=0.7, weight=None, ignore_index
             raise ValueError("generalized_cross_entropy: weight is only supported with integer class targets")
         ax, _ = _prob_setup(xp, input, target, None, axis, "generalized_cross_entropy")
         _, out_dtype, (z, y) = float_args(xp, input, target)
-        pos = y > 0
-        log_y = xp.where(pos, xp.log(xp.where(pos, y, xp.ones_like(y))), xp.full_like(y, -math.inf))
-        log_pt = xp.logsumexp(log_y + xp.log_softmax(z, axis=ax), axis=ax)
+        log_pt = xp.logsumexp(_log_or_neg_inf(xp, y) + xp.log_softmax(z, axis=ax), axis=ax)
         w_t = None
     else:
-        ax, _ = _index_setup(xp, input, target, weight, axis, ignore_index, "generalized_cross_entropy")
+        ax, n_classes = _class_setup(xp, input, target, weight, axis, "generalized_cross_entropy")
         _, out_dtype, (z, w) = float_args(xp, input, weight)
-        log_pt, w_t = _log_pt(xp, z, target, ax, ignore_index, w)
+        log_pt, w_t = _log_pt(xp, z, target, ax, n_classes, ignore_index, w)
     loss = -log_pt if q == 0 else -xp.expm1(q * log_pt) / q
     return reduce(xp, loss, reduction, weight=w_t, out_dtype=out_dtype)
 
 
 # -- soft F1 ---------------------------------------------------------------------------------------
-def soft_f1_loss(input, target, *, average="binary", from_logits=False, eps=1e-16, axis=-1,
-                 reduction="mean"):
+def soft_f1_loss(input: ArrayT, target: ArrayT, *, average: Literal["binary", "macro"] = "binary",
+                 from_logits: bool = False, eps: float = 1e-16, axis: int | None = -1,
+                 reduction: Reduction = "mean") -> ArrayT:
     r"""Differentiable F1 loss on probabilities: ``1 - soft F1``.
 
     .. math::
@@ -314,134 +285,5 @@ def soft_f1_loss(input, target, *, average="binary", from_logits=False, eps=1e-1
     tp = xp.sum(p * y, axis=dims)
     fp = xp.sum(p * (1 - y), axis=dims)
     fn = xp.sum((1 - p) * y, axis=dims)
-    den = 2 * tp + fp + fn + eps
-    ok = den > 0
-    f1 = xp.where(ok, (2 * tp) / xp.where(ok, den, xp.ones_like(den)), xp.zeros_like(den))
+    f1 = safe_divide(xp, 2 * tp, 2 * tp + fp + fn + eps, fill=0.0)
     return reduce(xp, 1 - f1, reduction, out_dtype=out_dtype)
-
-
-# -- regression extras -----------------------------------------------------------------------------
-def _pair(input, target, weight, reduction):
-    xp = namespace(input, target, weight)
-    check.reduction(reduction)
-    check.same_shape(input, target, "input", "target")
-    check.broadcastable(weight, "weight", input.shape, "input")
-    return xp
-
-
-def asymmetric_mse_loss(input, target, *, over_penalty=2.0, weight=None, reduction="mean"):
-    r"""Squared error that weighs over-prediction by ``over_penalty``.
-
-    .. math:: \ell_i = \begin{cases} \kappa\,(x_i - y_i)^2 & x_i > y_i \\ (x_i - y_i)^2 & \text{otherwise}\end{cases}
-
-    ``κ = over_penalty`` > 1 penalises over-estimates more (e.g. demand or latency
-    forecasting where over-provisioning costs more), κ < 1 under-estimates more; ``κ = 1``
-    is :func:`~losses.mse_loss`. Continuous and differentiable (gradient 0 at ``x == y``).
-
-    Args:
-        input: predictions, any shape. target: same shape.
-        over_penalty: κ >= 0 (default 2).
-        weight: optional element weights broadcastable to ``input``; ``"mean"`` is
-            ``sum(w*l)/sum(w)``.
-        reduction: ``"mean"`` | ``"sum"`` | ``"none"``.
-
-    Returns:
-        A scalar, or the element-wise loss for ``reduction="none"``.
-
-    Raises:
-        ValueError: shapes differ, ``over_penalty`` < 0, bad ``reduction``.
-        TypeError: non-floating ``input``.
-
-    Reference: asymmetric quadratic loss; see Varian 1975 (LINEX) and Christoffersen &
-    Diebold 1997, "Optimal prediction under asymmetric loss" (Econometric Theory).
-
-    Peer twins: none in torch/optax/Keras; ``over_penalty=1`` equals
-    ``torch.nn.functional.mse_loss``.
-    """
-    xp = _pair(input, target, weight, reduction)
-    check.real_number(over_penalty, "over_penalty", low=0)
-    _, out_dtype, (x, y, w) = float_args(xp, input, target, weight)
-    d = x - y
-    sq = d * d
-    loss = xp.where(d > 0, over_penalty * sq, sq)
-    return reduce(xp, loss, reduction, weight=w, out_dtype=out_dtype)
-
-
-def mean_squared_log_error(input, target, *, clip_min=None, weight=None, reduction="mean"):
-    r"""Mean squared logarithmic error.
-
-    .. math:: \ell_i = \big(\log(1 + \tilde x_i) - \log(1 + \tilde y_i)\big)^2,\qquad
-              \tilde v = v \ \text{or}\ \max(v, \texttt{clip\_min})
-
-    computed with ``log1p``. ``clip_min=None`` (default, scikit-learn's behaviour up to the
-    error type): values must be > -1 (checked eagerly). ``clip_min=1e-7`` reproduces Keras,
-    which clips both arguments at its epsilon; the clip's subgradient is 0.
-
-    Args:
-        input: predictions, any shape. target: same shape.
-        clip_min: optional floor applied to both before ``log1p`` (> -1).
-        weight: optional element weights broadcastable to ``input``.
-        reduction: ``"mean"`` | ``"sum"`` | ``"none"``.
-
-    Returns:
-        A scalar, or the element-wise loss for ``reduction="none"``.
-
-    Raises:
-        ValueError: shapes differ, ``clip_min`` <= -1, bad ``reduction``; eagerly (without
-            ``clip_min``), values <= -1.
-        TypeError: non-floating ``input``.
-
-    Peer twins: ``keras.losses.mean_squared_logarithmic_error(target, input)`` =
-    ``clip_min=1e-7`` (mean over the last axis, i.e. ``reduction="none"`` then ``.mean(-1)``);
-    ``sklearn.metrics.mean_squared_log_error`` = default (non-negative data).
-    """
-    xp = _pair(input, target, weight, reduction)
-    if clip_min is not None:
-        check.finite_number(clip_min, "clip_min", low=-1, low_open=True)
-    else:
-        check.greater_than(xp, input, "input", -1)
-        check.greater_than(xp, target, "target", -1)
-    _, out_dtype, (x, y, w) = float_args(xp, input, target, weight)
-    if clip_min is not None:
-        x = xp.where(x > clip_min, x, xp.full_like(x, clip_min))
-        y = xp.where(y > clip_min, y, xp.full_like(y, clip_min))
-    d = xp.log1p(x) - xp.log1p(y)
-    return reduce(xp, d * d, reduction, weight=w, out_dtype=out_dtype)
-
-
-def mean_absolute_percentage_error(input, target, *, eps=1e-7, percent=True, weight=None,
-                                   reduction="mean"):
-    r"""Mean absolute percentage error.
-
-    .. math:: \ell_i = c\,\frac{|x_i - y_i|}{\max(|y_i|, \varepsilon)},\qquad c = 100 \text{ if percent else } 1
-
-    The subgradients of ``|x - y|`` at ``x == y`` and of ``|y|`` at 0 are 0, and the floor's
-    too (no torch twin).
-
-    Args:
-        input: predictions, any shape. target: same shape.
-        eps: floor ε > 0 of ``|y|`` (default 1e-7, Keras's epsilon).
-        percent: multiply by 100 (Keras) or not (scikit-learn).
-        weight: optional element weights broadcastable to ``input``.
-        reduction: ``"mean"`` | ``"sum"`` | ``"none"``.
-
-    Returns:
-        A scalar, or the element-wise loss for ``reduction="none"``.
-
-    Raises:
-        ValueError: shapes differ, ``eps`` <= 0, bad ``reduction``.
-        TypeError: non-floating ``input``.
-
-    Peer twins: ``keras.losses.mean_absolute_percentage_error(target, input)`` = defaults
-    (mean over the last axis); ``sklearn.metrics.mean_absolute_percentage_error`` =
-    ``eps=numpy.finfo(numpy.float64).eps, percent=False``.
-    """
-    xp = _pair(input, target, weight, reduction)
-    check.real_number(eps, "eps", low=0, low_open=True)
-    _, out_dtype, (x, y, w) = float_args(xp, input, target, weight)
-    ay = abs0(xp, y)
-    den = xp.where(ay > eps, ay, xp.full_like(ay, eps))
-    loss = abs0(xp, x - y) / den
-    if percent:
-        loss = 100.0 * loss
-    return reduce(xp, loss, reduction, weight=w, out_dtype=out_dtype)

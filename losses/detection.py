@@ -17,8 +17,9 @@ from __future__ import annotations
 import math
 
 from . import _validate as check
-from ._common import float_args, max_split, min_split, safe_divide
+from ._common import fill_doc, float_args, max_split, min_split, numel, safe_divide
 from ._reduction import reduce
+from ._typing import ArrayT, Reduction
 from .backends import is_lazy, namespace
 
 __all__ = [
@@ -31,7 +32,7 @@ __all__ = [
 
 def _valid_boxes(xp, boxes, name):
     """Eager-only: ``x2 >= x1`` and ``y2 >= y1`` (and no NaN) for every box."""
-    if is_lazy(boxes) or math.prod(boxes.shape) == 0:
+    if is_lazy(boxes) or numel(boxes) == 0:
         return
     w = boxes[..., 2] - boxes[..., 0]
     h = boxes[..., 3] - boxes[..., 1]
@@ -124,13 +125,12 @@ _ARGS = """
 """
 
 
-def _doc(f):
-    f.__doc__ = f.__doc__.replace("    {args}\n", _ARGS)
-    return f
+_doc = fill_doc("{args}", _ARGS)
 
 
 @_doc
-def box_iou_loss(boxes1, boxes2, *, weight=None, reduction="mean", eps=1e-7):
+def box_iou_loss(boxes1: ArrayT, boxes2: ArrayT, *, weight: ArrayT | None = None,
+                 reduction: Reduction = "mean", eps: float = 1e-7) -> ArrayT:
     r"""IoU loss: one minus the intersection over union of paired boxes.
 
     .. math:: \ell = 1 - \frac{|B \cap B^{gt}|}{|B \cup B^{gt}| + \varepsilon}
@@ -151,7 +151,8 @@ def box_iou_loss(boxes1, boxes2, *, weight=None, reduction="mean", eps=1e-7):
 
 
 @_doc
-def generalized_box_iou_loss(boxes1, boxes2, *, weight=None, reduction="mean", eps=1e-7):
+def generalized_box_iou_loss(boxes1: ArrayT, boxes2: ArrayT, *, weight: ArrayT | None = None,
+                             reduction: Reduction = "mean", eps: float = 1e-7) -> ArrayT:
     r"""Generalised IoU loss (Rezatofighi et al. 2019).
 
     .. math::
@@ -182,7 +183,8 @@ def generalized_box_iou_loss(boxes1, boxes2, *, weight=None, reduction="mean", e
 
 
 @_doc
-def distance_box_iou_loss(boxes1, boxes2, *, weight=None, reduction="mean", eps=1e-7):
+def distance_box_iou_loss(boxes1: ArrayT, boxes2: ArrayT, *, weight: ArrayT | None = None,
+                          reduction: Reduction = "mean", eps: float = 1e-7) -> ArrayT:
     r"""Distance IoU loss (Zheng et al. 2020).
 
     .. math:: \ell = 1 - \mathrm{IoU} + \frac{\rho^2(b, b^{gt})}{c^2 + \varepsilon}
@@ -202,7 +204,8 @@ def distance_box_iou_loss(boxes1, boxes2, *, weight=None, reduction="mean", eps=
 
 
 @_doc
-def complete_box_iou_loss(boxes1, boxes2, *, weight=None, reduction="mean", eps=1e-7):
+def complete_box_iou_loss(boxes1: ArrayT, boxes2: ArrayT, *, weight: ArrayT | None = None,
+                          reduction: Reduction = "mean", eps: float = 1e-7) -> ArrayT:
     r"""Complete IoU loss (Zheng et al. 2020): DIoU plus an aspect-ratio consistency term.
 
     .. math::

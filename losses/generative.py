@@ -7,11 +7,14 @@ array-API math.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Sequence
+from typing import Literal, get_args
 
 from . import _validate as check
-from ._common import abs0, float_args, log_clamped, relu0
+from ._common import abs0, float_args, log_clamped, numel, relu0, sqrt0
 from ._reduction import reduce
-from .backends import is_lazy, namespace
+from ._typing import ArrayT, Reduction
+from .backends import namespace
 
 __all__ = [
     "gan_discriminator_loss",
@@ -22,7 +25,9 @@ __all__ = [
     "perceptual_loss",
 ]
 
-GAN_KINDS = ("minimax", "non_saturating", "wasserstein", "hinge", "least_squares")
+#: ``kind=`` of the GAN losses
+GanKind = Literal["minimax", "non_saturating", "wasserstein", "hinge", "least_squares"]
+GAN_KINDS: tuple[str, ...] = get_args(GanKind)
 _SMOOTHABLE = ("minimax", "non_saturating", "least_squares")
 
 
@@ -37,7 +42,7 @@ def _per_sample_sum(xp, x):
 
 def _per_sample_mean(xp, x):
     """Mean over every axis but the first (batch) one; a 1-D array is one sample."""
-    n = math.prod(x.shape[1:]) if x.ndim > 1 else math.prod(x.shape)
+    n = math.prod(x.shape[1:]) if x.ndim > 1 else numel(x)
     return _per_sample_sum(xp, x) / n if n else _per_sample_sum(xp, x) * float("nan")
 
 
@@ -45,8 +50,8 @@ def _check_kind(kind):
     check.choice(kind, "kind", GAN_KINDS)
 
 
-def gan_discriminator_loss(real_logits, fake_logits, *, kind="non_saturating", label_smoothing=0.0,
-                           reduction="mean"):
+def gan_discriminator_loss(real_logits: ArrayT, fake_logits: ArrayT, *, kind: GanKind = "non_saturating",
+                           label_smoothing: float = 0.0, reduction: Reduction = "mean") -> ArrayT:
     r"""Discriminator (critic) loss of a GAN, on critic outputs (logits / scores).
 
     With :math:`r` the critic's outputs on real samples, :math:`f` on generated ones,
@@ -124,10 +129,12 @@ def gan_discriminator_loss(real_logits, fake_logits, *, kind="non_saturating", l
         lr, lf = 0.5 * dr * dr, 0.5 * f * f
     if reduction == "none":
         return reduce(xp, lr + lf, "none", out_dtype=out_dtype)
-    return reduce(xp, lr, reduction, out_dtype=out_dtype) + reduce(xp, lf, reduction, out_dtype=out_dtype)
+    total = reduce(xp, lr, reduction, out_dtype=out_dtype) + reduce(xp, lf, reduction, out_dtype=out_dtype)
+    return xp.as_array(total)
 
 
-def gan_generator_loss(fake_logits, *, kind="non_saturating", reduction="mean"):
+def gan_generator_loss(fake_logits: ArrayT, *, kind: GanKind = "non_saturating",
+                       reduction: Reduction = "mean") -> ArrayT:
     r"""Generator loss of a GAN, on the critic's outputs :math:`f` for generated samples.
 
     .. math::
@@ -172,7 +179,8 @@ def gan_generator_loss(fake_logits, *, kind="non_saturating", reduction="mean"):
     return reduce(xp, loss, reduction, out_dtype=out_dtype)
 
 
-def gradient_penalty(gradients, *, target=1.0, one_sided=False, eps=0.0, reduction="mean"):
+def gradient_penalty(gradients: ArrayT, *, target: float = 1.0, one_sided: bool = False, eps: float = 0.0,
+                     reduction: Reduction = "mean") -> ArrayT:
     r"""Gradient penalty of WGAN-GP (Gulrajani et al. 2017) on per-sample critic gradients.
 
     .. math::
@@ -231,8 +239,7 @@ def gradient_penalty(gradients, *, target=1.0, one_sided=False, eps=0.0, reducti
     if eps:
         norm = xp.sqrt(sq + float(eps))
     else:
-        ok = sq > 0
-        norm = xp.where(ok, xp.sqrt(xp.where(ok, sq, xp.ones_like(sq))), xp.zeros_like(sq))
+        norm = sqrt0(xp, sq)
     d = norm - float(target)
     if one_sided:
         d = relu0(xp, d)
@@ -243,7 +250,7 @@ def _kl_terms(xp, mu, logvar):
     return -0.5 * (1.0 + logvar - mu * mu - xp.exp(logvar))
 
 
-def gaussian_kl_divergence(mu, logvar, *, reduction="mean"):
+def gaussian_kl_divergence(mu: ArrayT, logvar: ArrayT, *, reduction: Reduction = "mean") -> ArrayT:
     r"""KL divergence of a diagonal Gaussian from the standard normal (Kingma & Welling 2014).
 
     .. math::
@@ -281,73 +288,79 @@ def gaussian_kl_divergence(mu, logvar, *, reduction="mean"):
     return reduce(xp, kl, reduction, out_dtype=out_dtype)
 
 
-RECONSTRUCTIONS = ("bce", "bce_logits", "mse")
+#: ``criterion=`` of :func:`vae_loss`: the reconstruction term
+VaeCriterion = Literal["bce", "bce_logits", "mse"]
+VAE_CRITERIA: tuple[str, ...] = get_args(VaeCriterion)
 
 
-def vae_loss(recon, x, mu, logvar, *, beta=1.0, reconstruction="bce", reduction="mean"):
+def vae_loss(input: ArrayT, target: ArrayT, mu: ArrayT, logvar: ArrayT, *, beta: float = 1.0,
+             criterion: VaeCriterion = "bce", reduction: Reduction = "mean") -> ArrayT:
     r"""Negative ELBO of a VAE (Kingma & Welling 2014) with the β-VAE weight (Higgins et al. 2017).
 
     .. math:: \ell_i = \sum_j \operatorname{rec}(\hat x_{ij}, x_{ij})
               + \beta\,\mathrm{KL}\big(q(z \mid x_i)\,\Vert\,\mathcal N(0, I)\big)
 
-    with the KL of :func:`gaussian_kl_divergence` and the reconstruction term summed over
-    every axis but the first:
+    with :math:`\hat x` = ``input`` (the reconstruction), :math:`x` = ``target`` (the data),
+    the KL of :func:`gaussian_kl_divergence` and the reconstruction term ``criterion``
+    summed over every axis but the first:
 
-    * ``"bce"``: ``recon`` are Bernoulli means (sigmoid outputs) in [0, 1]:
+    * ``"bce"``: ``input`` holds Bernoulli means (sigmoid outputs) in [0, 1]:
       :math:`-x\log\hat x - (1-x)\log(1-\hat x)`, logs clamped at -100 like
       ``torch.nn.functional.binary_cross_entropy``;
-    * ``"bce_logits"``: ``recon`` are decoder logits (numerically stable form);
+    * ``"bce_logits"``: ``input`` holds decoder logits (numerically stable form);
     * ``"mse"``: squared error :math:`(\hat x - x)^2` (a unit-variance Gaussian decoder up to
       a factor 2 and a constant: halve the result and ``beta`` for the exact Gaussian NLL).
 
     Args:
-        recon: decoder output, shape ``(N, ...)`` (1-D: a single sample).
-        x: data, same shape as ``recon``; in [0, 1] for the ``bce`` kinds (checked eagerly).
+        input: decoder output (the reconstruction), shape ``(N, ...)`` (1-D: a single sample).
+        target: data, same shape as ``input``; in [0, 1] for the ``bce`` criteria (checked
+            eagerly).
         mu, logvar: encoder outputs, shape ``(N, ...)`` with the same ``N`` (1-D with 1-D
-            ``recon``).
+            ``input``).
         beta: weight of the KL term, >= 0 (1 = the VAE; > 1 = β-VAE).
-        reconstruction: ``"bce"`` | ``"bce_logits"`` | ``"mse"``.
+        criterion: the reconstruction term, ``"bce"`` | ``"bce_logits"`` | ``"mse"``.
         reduction: ``"mean"`` (over the batch) | ``"sum"`` (the PyTorch VAE example's
-            ``F.binary_cross_entropy(recon, x, reduction="sum") + KLD``) | ``"none"``
+            ``F.binary_cross_entropy(input, target, reduction="sum") + KLD``) | ``"none"``
             (``(N,)``).
 
     Returns:
         The loss with the promoted floating dtype of the inputs.
 
     Raises:
-        ValueError: shape mismatches, unknown ``reconstruction``, negative ``beta``, bad
-            ``reduction``; eagerly, ``x`` (or probability ``recon``) outside [0, 1] for bce.
-        TypeError: non-floating ``recon``/``mu``/``logvar``.
+        ValueError: shape mismatches, unknown ``criterion``, negative ``beta``, bad
+            ``reduction``; eagerly, ``target`` (or probability ``input``) outside [0, 1] for
+            bce.
+        TypeError: non-floating ``input``/``mu``/``logvar``.
 
     Peer twins: the PyTorch VAE example ``loss_function`` (``reduction="sum"``,
-    ``reconstruction="bce"``); Keras' VAE example (``reduction="mean"``,
-    ``reconstruction="bce"`` with its image-sum of BCE).
+    ``criterion="bce"``); Keras' VAE example (``reduction="mean"``, ``criterion="bce"`` with
+    its image-sum of BCE).
     """
-    xp = namespace(recon, x, mu, logvar)
+    xp = namespace(input, target, mu, logvar)
     check.reduction(reduction)
-    check.choice(reconstruction, "reconstruction", RECONSTRUCTIONS)
+    check.choice(criterion, "criterion", VAE_CRITERIA)
     check.real_number(beta, "beta", low=0)
-    check.floating(xp, recon, "recon")
-    check.same_shape(recon, x, "recon", "x")
+    check.floating(xp, input, "input")
+    check.same_shape(input, target, "input", "target")
     check.same_shape(mu, logvar, "mu", "logvar")
-    check.ndim_at_least(recon, 1, "recon")
+    check.ndim_at_least(input, 1, "input")
     check.ndim_at_least(mu, 1, "mu")
-    if (recon.ndim == 1) != (mu.ndim == 1) or (recon.ndim > 1 and recon.shape[0] != mu.shape[0]):
+    if (input.ndim == 1) != (mu.ndim == 1) or (input.ndim > 1 and input.shape[0] != mu.shape[0]):
         raise ValueError(
-            f"recon and mu must both be batched with the same batch size N (first axis) or both be "
-            f"single 1-D samples, got recon {tuple(recon.shape)} and mu {tuple(mu.shape)}"
+            f"input and mu must both be batched with the same batch size N (first axis) or both be "
+            f"single 1-D samples, got input {tuple(input.shape)} and mu {tuple(mu.shape)}"
         )
     # values are read only when no argument is traced (inside a trace even a concrete array
     # becomes a tracer once computed with)
-    eager = not any(is_lazy(a) for a in (recon, x, mu, logvar))
-    if eager and reconstruction != "mse":
-        check.values_in(xp, x, "x", 0, 1, what="targets")
-    if eager and reconstruction == "bce":
-        check.values_in(xp, recon, "recon", 0, 1, what="probabilities")
-    _, out_dtype, (p, y, m, lv) = float_args(xp, recon, x, mu, logvar, names=("recon",))
-    if reconstruction == "bce":
+    eager = check._concrete(input, target, mu, logvar)
+    if eager and criterion != "mse":
+        check.values_in(xp, target, "target", 0, 1, what="probabilities")
+    if eager and criterion == "bce":
+        check.values_in(xp, input, "input", 0, 1, what="probabilities")
+    _, out_dtype, (p, y, m, lv) = float_args(xp, input, target, mu, logvar, names=("input",))
+    if criterion == "bce":
         rec = -(y * log_clamped(xp, p) + (1 - y) * log_clamped(xp, 1 - p))
-    elif reconstruction == "bce_logits":
+    elif criterion == "bce_logits":
         rec = (1 - y) * p + xp.softplus(-p)
     else:
         d = p - y
@@ -369,27 +382,35 @@ def _as_list(features, which):
     )
 
 
-def perceptual_loss(pred, target, feature_extractor, *, layer_weights=None, distance="mse",
-                    reduction="mean"):
+#: ``criterion=`` of :func:`perceptual_loss`: the element-wise comparison of feature maps
+PerceptualCriterion = Literal["mse", "l1"]
+
+
+def perceptual_loss(input: ArrayT, target: ArrayT,
+                    feature_extractor: Callable[[ArrayT], Sequence[ArrayT] | ArrayT], *,
+                    layer_weights: Sequence[float] | None = None, criterion: PerceptualCriterion = "mse",
+                    reduction: Reduction = "mean") -> ArrayT:
     r"""Perceptual (feature reconstruction) loss (Johnson et al. 2016).
 
     .. math:: \ell_i = \sum_k w_k\, \frac{1}{|\phi_k|} \sum_j
               d\big(\phi_k(\hat y)_{ij}, \phi_k(y)_{ij}\big), \qquad
               d(a, b) = (a - b)^2 \ \text{or}\ |a - b|
 
-    the per-sample mean distance of each feature map :math:`\phi_k` (over its
-    :math:`|\phi_k|` non-batch elements), weighted and summed over the maps. No weights are
-    downloaded: ``feature_extractor`` is your callable (e.g. a frozen VGG slice returning
-    the activations of a few layers). The extractor is applied to ``target`` as well; wrap it
-    or pass precomputed features through it if they should not be differentiated.
+    with :math:`\hat y` = ``input`` and :math:`y` = ``target``: the per-sample mean
+    ``criterion`` :math:`d` of each feature map :math:`\phi_k` (over its :math:`|\phi_k|`
+    non-batch elements), weighted and summed over the maps. No weights are downloaded:
+    ``feature_extractor`` is your callable (e.g. a frozen VGG slice returning the
+    activations of a few layers). The extractor is applied to ``target`` as well; wrap it or
+    pass precomputed features through it if they should not be differentiated.
 
     Args:
-        pred: predicted images/signals, shape ``(N, ...)``.
+        input: predicted images/signals, shape ``(N, ...)``.
         target: same shape.
         feature_extractor: callable ``f(x) -> list of arrays`` of shapes ``(N, ...)`` (one
             array is read as a one-element list), same framework as ``x``.
         layer_weights: one Python number per feature map (default: all 1).
-        distance: ``"mse"`` | ``"l1"`` (subgradient 0 at equal features).
+        criterion: the element-wise comparison of the feature maps, ``"mse"`` | ``"l1"``
+            (subgradient 0 at equal features).
         reduction: ``"mean"`` (over the batch) | ``"sum"`` | ``"none"`` (``(N,)``).
 
     Returns:
@@ -398,25 +419,25 @@ def perceptual_loss(pred, target, feature_extractor, *, layer_weights=None, dist
     Raises:
         ValueError: shape mismatch of the inputs or of corresponding feature maps, a feature
             map whose first axis is not ``N``, wrong number of ``layer_weights``, no feature
-            maps, bad ``distance``/``reduction``.
+            maps, bad ``criterion``/``reduction``.
         TypeError: non-callable extractor, extractor output that is not arrays.
 
     Peer twins: the usual torchvision-VGG perceptual loss
-    ``sum_k w_k * F.mse_loss(vgg_k(pred), vgg_k(target))`` (``distance="mse"``,
-    ``reduction="mean"``) and its ``F.l1_loss`` variant (``distance="l1"``).
+    ``sum_k w_k * F.mse_loss(vgg_k(input), vgg_k(target))`` (``criterion="mse"``,
+    ``reduction="mean"``) and its ``F.l1_loss`` variant (``criterion="l1"``).
     """
-    xp = namespace(pred, target)
+    xp = namespace(input, target)
     check.reduction(reduction)
-    check.choice(distance, "distance", ("mse", "l1"))
-    check.same_shape(pred, target, "pred", "target")
-    check.ndim_at_least(pred, 1, "pred")
+    check.choice(criterion, "criterion", get_args(PerceptualCriterion))
+    check.same_shape(input, target, "input", "target")
+    check.ndim_at_least(input, 1, "input")
     if not callable(feature_extractor):
         raise TypeError(f"feature_extractor must be callable, got {type(feature_extractor).__name__}")
-    fp = _as_list(feature_extractor(pred), "pred")
+    fp = _as_list(feature_extractor(input), "input")
     ft = _as_list(feature_extractor(target), "target")
     if not fp or len(fp) != len(ft):
         raise ValueError(
-            f"feature_extractor must return the same non-zero number of feature maps for pred and "
+            f"feature_extractor must return the same non-zero number of feature maps for input and "
             f"target, got {len(fp)} and {len(ft)}"
         )
     if layer_weights is None:
@@ -429,17 +450,17 @@ def perceptual_loss(pred, target, feature_extractor, *, layer_weights=None, dist
             )
         for k, w in enumerate(weights):
             check.real_number(w, f"layer_weights[{k}]")
-    batch = pred.shape[0] if pred.ndim > 1 else None
+    batch = input.shape[0] if input.ndim > 1 else None
     terms, dtypes, out_dtypes = [], [], []
     for k, (a, b, w) in enumerate(zip(fp, ft, weights)):
-        check.same_shape(a, b, f"features[{k}] of pred", f"features[{k}] of target")
+        check.same_shape(a, b, f"features[{k}] of input", f"features[{k}] of target")
         if batch is not None and (a.ndim < 1 or a.shape[0] != batch):
             raise ValueError(
                 f"feature map {k} must keep the batch axis first (N = {batch}), got shape {tuple(a.shape)}"
             )
         compute, dt, (a, b) = float_args(xp, a, b, names=(f"features[{k}]",))
         d = a - b
-        dist = d * d if distance == "mse" else abs0(xp, d)
+        dist = d * d if criterion == "mse" else abs0(xp, d)
         term = xp.mean(xp.reshape(dist, (-1,))) if batch is None else _per_sample_mean(xp, dist)
         terms.append(term * float(w) if w != 1 else term)
         dtypes.append(compute)

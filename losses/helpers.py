@@ -2,14 +2,17 @@
 from __future__ import annotations
 
 import math
+from typing import Any, Literal, get_args
 
 from . import _validate as check
 from ._common import cast, class_axis
+from ._typing import ArrayT
 from .backends import namespace
 
 __all__ = ["class_weights", "pos_weight_from_counts", "smooth_labels"]
 
-_METHODS = ("inverse", "inverse_sqrt", "effective_number")
+#: ``method=`` of :func:`class_weights`
+ClassWeightMethod = Literal["inverse", "inverse_sqrt", "effective_number"]
 
 
 def _float_dtype(xp, x, dtype):
@@ -24,7 +27,8 @@ def _float_dtype(xp, x, dtype):
         return xp.float64
 
 
-def class_weights(counts, *, method="inverse", beta=0.999, normalize=True, dtype=None):
+def class_weights(counts: ArrayT, *, method: ClassWeightMethod = "inverse", beta: float = 0.999,
+                  rescale: bool = True, dtype: Any = None) -> ArrayT:
     r"""Per-class weights from class frequencies, for ``weight=`` of the classification losses.
 
     .. math::
@@ -34,18 +38,18 @@ def class_weights(counts, *, method="inverse", beta=0.999, normalize=True, dtype
 
     ``"effective_number"`` is the class-balanced weighting of Cui et al. 2019 (``1 - β^n`` over
     ``1 - β`` is the effective number of samples; β -> 0 gives equal weights, β -> 1 the
-    inverse frequency). With ``normalize=True`` the weights are rescaled to sum to the number
-    of classes ``C`` (Cui et al.), so the loss keeps its scale. Classes with a count of 0 get
-    weight 0 (they have no samples to weigh) instead of an infinity; the other classes are
-    normalised among themselves.
+    inverse frequency). With ``rescale=True`` the weights are rescaled to sum to the number
+    of classes ``C`` (Cui et al.), i.e. to average 1, so the loss keeps its scale. Classes
+    with a count of 0 get weight 0 (they have no samples to weigh) instead of an infinity;
+    the other classes are rescaled among themselves.
 
     Args:
         counts: number of samples per class ``n_c >= 0``, shape ``(..., C)`` (integer or
-            floating); normalisation runs over the last axis.
+            floating); the rescaling runs over the last axis.
         method: ``"inverse"`` | ``"inverse_sqrt"`` | ``"effective_number"``.
         beta: β in [0, 1) for ``"effective_number"`` (default 0.999; Cui et al. use
             0.9 ... 0.9999).
-        normalize: rescale to sum ``C`` along the last axis.
+        rescale: rescale to sum ``C`` (average 1) along the last axis.
         dtype: result dtype. Default: ``counts``' dtype if floating, else the framework's
             default floating dtype (float32 in torch and JAX without x64, float64 in NumPy).
 
@@ -61,10 +65,10 @@ def class_weights(counts, *, method="inverse", beta=0.999, normalize=True, dtype
     number of samples" (CVPR).
 
     Peer twins: ``sklearn.utils.class_weight.compute_class_weight("balanced", ...)`` =
-    ``method="inverse", normalize=True`` (equal up to a constant factor, see docs/helpers.md).
+    ``method="inverse", rescale=True`` (equal up to a constant factor, see docs/helpers.md).
     """
     xp = namespace(counts)
-    check.choice(method, "method", _METHODS)
+    check.choice(method, "method", get_args(ClassWeightMethod))
     check.real_number(beta, "beta", low=0, high=1, high_open=True)
     check.ndim_at_least(counts, 1, "counts")
     if not (check.is_floating(xp, counts) or check.is_integer(xp, counts)):
@@ -83,14 +87,14 @@ def class_weights(counts, *, method="inverse", beta=0.999, normalize=True, dtype
         # (1 - beta) / (1 - beta**n), with beta**n = exp(n log beta)
         w = -(1 - beta) / xp.expm1(safe * math.log(beta))
     w = xp.where(has, w, xp.zeros_like(w))
-    if normalize:
+    if rescale:
         total = xp.sum(w, axis=-1, keepdims=True)
         ok = total > 0
         w = xp.where(ok, w * counts.shape[-1] / xp.where(ok, total, xp.ones_like(total)), w)
-    return w
+    return xp.as_array(w)
 
 
-def pos_weight_from_counts(n_pos, n_neg, *, dtype=None):
+def pos_weight_from_counts(n_pos: ArrayT | float, n_neg: ArrayT | float, *, dtype: Any = None) -> ArrayT:
     r"""``pos_weight`` for :func:`~losses.binary_cross_entropy_with_logits`: ``n_neg / n_pos``.
 
     .. math:: w^{+}_c = \frac{n^{-}_c}{n^{+}_c}
@@ -133,42 +137,43 @@ def pos_weight_from_counts(n_pos, n_neg, *, dtype=None):
         q = xp.full_like(p, float(q))
     ok = p > 0
     ratio = q / xp.where(ok, p, xp.ones_like(p))
-    return xp.where(ok, ratio, xp.ones_like(ratio))
+    return xp.as_array(xp.where(ok, ratio, xp.ones_like(ratio)))
 
 
-def smooth_labels(targets, num_classes=None, *, epsilon=0.1, axis=-1, dtype=None):
+def smooth_labels(target: ArrayT, num_classes: int | None = None, *, label_smoothing: float = 0.1,
+                  axis: int = -1, dtype: Any = None) -> ArrayT:
     r"""Label smoothing with torch's ε/K convention.
 
     .. math:: y'_c = (1 - \varepsilon)\,y_c + \frac{\varepsilon}{K}
 
-    ``targets`` are either class indices (integer; ``num_classes`` = K is then required and a
-    one-hot axis is inserted at ``axis``) or class probabilities (floating; K is
-    ``targets.shape[axis]``). This is the target that ``cross_entropy(...,
+    ``target`` holds either class indices (integer; ``num_classes`` = K is then required and
+    a one-hot axis is inserted at ``axis``) or class probabilities (floating; K is
+    ``target.shape[axis]``). This is the target that ``cross_entropy(...,
     label_smoothing=ε)`` uses internally, so ``cross_entropy(z, smooth_labels(t, C,
-    epsilon=ε), axis=...)`` equals ``cross_entropy(z, t, label_smoothing=ε)``.
+    label_smoothing=ε), axis=...)`` equals ``cross_entropy(z, t, label_smoothing=ε)``.
 
     The ε/(K-1) variant (target class ``1 - ε``, every other class ``ε/(K-1)``, as in
     Szegedy et al.'s description and some Keras/TF code) is the same formula with
-    ``epsilon = ε K / (K - 1)``: ``smooth_labels(t, K, epsilon=eps * K / (K - 1))``.
+    ``label_smoothing = ε K / (K - 1)``: ``smooth_labels(t, K, label_smoothing=eps * K / (K - 1))``.
 
     Args:
-        targets: class indices (any integer dtype) or probabilities in [0, 1].
+        target: class indices (any integer dtype) or probabilities in [0, 1].
         num_classes: K, required for integer targets; for probabilities None or equal to
-            ``targets.shape[axis]``.
-        epsilon: ε in [0, 1] (default 0.1).
+            ``target.shape[axis]``.
+        label_smoothing: ε in [0, 1] (default 0.1).
         axis: the class axis of the result (default -1, the one-hot convention; use 1 for
             torch's ``(N, C, ...)`` layout).
         dtype: result dtype for integer targets (default: the framework's default floating
             dtype); probabilities keep theirs.
 
     Returns:
-        The smoothed distribution, floating, on ``targets``' device.
+        The smoothed distribution, floating, on ``target``'s device.
 
     Raises:
-        ValueError: ``num_classes`` missing/invalid or inconsistent, ``epsilon`` outside
-            [0, 1], bad ``axis``; eagerly, indices outside ``[0, K)`` or probabilities
-            outside [0, 1].
-        TypeError: targets neither integer nor floating.
+        ValueError: ``num_classes`` missing/invalid or inconsistent, ``label_smoothing``
+            outside [0, 1], bad ``axis``; eagerly, indices outside ``[0, K)`` or
+            probabilities outside [0, 1].
+        TypeError: ``target`` neither integer nor floating.
 
     Reference: Szegedy et al. 2016, "Rethinking the Inception architecture" (label-smoothing
     regularisation); Müller, Kornblith & Hinton 2019, "When does label smoothing help?".
@@ -176,29 +181,29 @@ def smooth_labels(targets, num_classes=None, *, epsilon=0.1, axis=-1, dtype=None
     Peer twins: ``optax.losses.smooth_labels(one_hot, alpha=ε)`` (same ε/K convention, probability
     input, last axis); torch's ``label_smoothing=`` target.
     """
-    xp = namespace(targets)
-    check.real_number(epsilon, "epsilon", low=0, high=1)
-    eps = float(epsilon)
-    if check.is_integer(xp, targets):
+    xp = namespace(target)
+    check.real_number(label_smoothing, "label_smoothing", low=0, high=1)
+    eps = float(label_smoothing)
+    if check.is_integer(xp, target):
         if isinstance(num_classes, bool) or not isinstance(num_classes, int) or num_classes < 1:
             raise ValueError(f"num_classes must be a positive int for integer class targets, got {num_classes!r}")
-        check.class_indices(xp, targets, num_classes, "targets")
-        ndim = targets.ndim + 1
+        check.class_indices(xp, target, num_classes, "target")
+        ndim = target.ndim + 1
         if not isinstance(axis, int) or not -ndim <= axis < ndim:
             raise ValueError(f"axis must be an int in [{-ndim}, {ndim - 1}] for the result of {ndim} dimension(s), got {axis!r}")
-        dt = _float_dtype(xp, targets, dtype)
-        y = xp.one_hot(targets, num_classes, axis=axis % ndim, dtype=dt)
+        dt = _float_dtype(xp, target, dtype)
+        y = xp.one_hot(target, num_classes, axis=axis % ndim, dtype=dt)
         k = num_classes
-    elif check.is_floating(xp, targets):
-        check.ndim_at_least(targets, 1, "targets")
-        ax = class_axis(targets, axis, "targets")
-        k = targets.shape[ax]
+    elif check.is_floating(xp, target):
+        check.ndim_at_least(target, 1, "target")
+        ax = class_axis(target, axis, "target")
+        k = target.shape[ax]
         if num_classes is not None and num_classes != k:
-            raise ValueError(f"num_classes={num_classes!r} does not match targets.shape[{axis}] = {k}")
-        check.values_in(xp, targets, "targets", 0, 1, what="class probabilities")
-        y = targets if dtype is None else cast(xp, targets, dtype)
+            raise ValueError(f"num_classes={num_classes!r} does not match target.shape[{axis}] = {k}")
+        check.values_in(xp, target, "target", 0, 1, what="class probabilities")
+        y = target if dtype is None else cast(xp, target, dtype)
     else:
-        raise TypeError(f"targets must hold integer class indices or floating probabilities, got dtype {targets.dtype}")
+        raise TypeError(f"target must hold integer class indices or floating probabilities, got dtype {target.dtype}")
     if eps == 0:
-        return y
-    return (1 - eps) * y + eps / k
+        return xp.as_array(y)
+    return xp.as_array((1 - eps) * y + eps / k)

@@ -1,9 +1,12 @@
 """Margin and ranking losses (``torch.nn.functional`` semantics) and SVM hinge losses."""
 from __future__ import annotations
 
+from typing import Literal, get_args
+
 from . import _validate as check
-from ._common import cast, class_axis, class_target, device_of, float_args, norm_floor, relu0, relu1
+from ._common import arange_like, cast, class_axis, class_target, float_args, norm_floor, relu0, relu1
 from ._reduction import reduce
+from ._typing import ArrayT, Reduction
 from .backends import namespace
 
 __all__ = [
@@ -24,15 +27,16 @@ __all__ = [
 _TORCH_COSINE_EPS = 1e-12
 
 
+#: ``target_encoding=`` of the binary hinge losses: targets in {-1, 1} or in {0, 1}
+TargetEncoding = Literal["pm1", "01"]
+
+
 def _zeros_where_not(xp, cond, x):
     return xp.where(cond, x, xp.zeros_like(x))
 
 
-def _pm1_target(xp, target, name="target"):
-    check.values_among(xp, target, name, (-1, 1))
-
-
-def hinge_embedding_loss(input, target, *, margin=1.0, reduction="mean"):
+def hinge_embedding_loss(input: ArrayT, target: ArrayT, *, margin: float = 1.0,
+                         reduction: Reduction = "mean") -> ArrayT:
     r"""Hinge embedding loss (``torch.nn.functional.hinge_embedding_loss``).
 
     .. math::
@@ -68,13 +72,13 @@ def hinge_embedding_loss(input, target, *, margin=1.0, reduction="mean"):
     check.reduction(reduction)
     check.real_number(margin, "margin")
     check.same_shape(input, target, "input", "target")
-    _pm1_target(xp, target)
+    check.values_among(xp, target, "target", (-1, 1))
     _, out_dtype, (x, y) = float_args(xp, input, target)
     loss = _zeros_where_not(xp, y == 1, x) + _zeros_where_not(xp, y == -1, relu1(xp, margin - x))
     return reduce(xp, loss, reduction, out_dtype=out_dtype)
 
 
-def soft_margin_loss(input, target, *, reduction="mean"):
+def soft_margin_loss(input: ArrayT, target: ArrayT, *, reduction: Reduction = "mean") -> ArrayT:
     r"""Two-class logistic loss on ±1 labels (``torch.nn.functional.soft_margin_loss``).
 
     .. math:: \ell_i = \log\big(1 + e^{-y_i x_i}\big) = \operatorname{softplus}(-y_i x_i)
@@ -106,7 +110,8 @@ def soft_margin_loss(input, target, *, reduction="mean"):
     return reduce(xp, xp.softplus(-(y * x)), reduction, out_dtype=out_dtype)
 
 
-def multilabel_soft_margin_loss(input, target, *, weight=None, reduction="mean"):
+def multilabel_soft_margin_loss(input: ArrayT, target: ArrayT, *, weight: ArrayT | None = None,
+                                reduction: Reduction = "mean") -> ArrayT:
     r"""Multi-label one-versus-all logistic loss (``torch.nn.functional.multilabel_soft_margin_loss``).
 
     .. math:: \ell_n = -\frac{1}{C}\sum_{c=1}^{C} w_c\big[y_{nc}\log\sigma(x_{nc})
@@ -149,20 +154,8 @@ def multilabel_soft_margin_loss(input, target, *, weight=None, reduction="mean")
     return reduce(xp, loss, reduction, out_dtype=out_dtype)
 
 
-def _index_target(xp, input, target, name):
-    """Shared checks of (…, C) scores with integer class targets of shape ``input.shape[:-1]``."""
-    check.ndim_at_least(input, 1, "input")
-    expected = tuple(input.shape[:-1])
-    if tuple(target.shape) != expected:
-        raise ValueError(
-            f"{name}: target must hold one class index per row of input, shape {expected} "
-            f"(input {tuple(input.shape)} without its last, class axis), got {tuple(target.shape)}"
-        )
-    check.integer(xp, target, "target")
-    check.class_indices(xp, target, input.shape[-1], "target")
-
-
-def multi_margin_loss(input, target, *, p=1, margin=1.0, weight=None, reduction="mean"):
+def multi_margin_loss(input: ArrayT, target: ArrayT, *, p: int = 1, margin: float = 1.0,
+                      weight: ArrayT | None = None, reduction: Reduction = "mean") -> ArrayT:
     r"""Multi-class hinge loss of Weston & Watkins (``torch.nn.functional.multi_margin_loss``).
 
     .. math:: \ell_n = \frac{1}{C}\sum_{i \ne y_n} w_{y_n}\,\max(0,\ \Delta - x_{n,y_n} + x_{n,i})^p
@@ -200,9 +193,8 @@ def multi_margin_loss(input, target, *, p=1, margin=1.0, weight=None, reduction=
     if p not in (1, 2) or isinstance(p, bool):
         raise ValueError(f"p must be 1 or 2, got {p!r}")
     check.real_number(margin, "margin")
-    check.floating(xp, input, "input")
-    _index_target(xp, input, target, "multi_margin_loss")
-    n_classes = input.shape[-1]
+    _, n_classes, _ = class_target(xp, input, target, -1, "multi_margin_loss")
+    check.class_indices(xp, target, n_classes, "target")
     if weight is not None and tuple(weight.shape) != (n_classes,):
         raise ValueError(f"weight must have one weight per class, shape ({n_classes},), got {tuple(weight.shape)}")
     _, out_dtype, (x, w) = float_args(xp, input, weight)
@@ -210,7 +202,7 @@ def multi_margin_loss(input, target, *, p=1, margin=1.0, weight=None, reduction=
     h = relu0(xp, margin - xp.expand_dims(x_t, axis=-1) + x)
     if p == 2:
         h = h * h
-    grid = xp.arange(n_classes, device=device_of(x))
+    grid = arange_like(xp, x, n_classes)
     others = xp.expand_dims(target, axis=-1) != cast(xp, grid, target.dtype)
     loss = xp.sum(_zeros_where_not(xp, others, h), axis=-1) / n_classes
     if w is not None:
@@ -219,7 +211,7 @@ def multi_margin_loss(input, target, *, p=1, margin=1.0, weight=None, reduction=
     return reduce(xp, loss, reduction, out_dtype=out_dtype)
 
 
-def multilabel_margin_loss(input, target, *, reduction="mean"):
+def multilabel_margin_loss(input: ArrayT, target: ArrayT, *, reduction: Reduction = "mean") -> ArrayT:
     r"""Multi-label hinge loss (``torch.nn.functional.multilabel_margin_loss``).
 
     .. math:: \ell_n = \frac{1}{C}\sum_{j \in T_n}\ \sum_{i \notin T_n} \max\big(0,\ 1 - (x_{n,j} - x_{n,i})\big)
@@ -256,8 +248,7 @@ def multilabel_margin_loss(input, target, *, reduction="mean"):
     n_classes = input.shape[-1]
     check.values_in(xp, target, "target", -1, n_classes - 1, what="class indices (or -1 padding)")
     _, out_dtype, (x,) = float_args(xp, input)
-    dev = device_of(x)
-    k = xp.arange(n_classes, device=dev)
+    k = arange_like(xp, x, n_classes)
     # valid[.., k]: no negative entry at positions <= k
     before = xp.reshape(k, (n_classes, 1)) >= xp.reshape(k, (1, n_classes))  # [k, j]: j <= k
     neg = xp.expand_dims(target < 0, axis=-2)  # [.., 1, j]
@@ -271,7 +262,8 @@ def multilabel_margin_loss(input, target, *, reduction="mean"):
     return reduce(xp, loss, reduction, out_dtype=out_dtype)
 
 
-def margin_ranking_loss(input1, input2, target, *, margin=0.0, reduction="mean"):
+def margin_ranking_loss(input1: ArrayT, input2: ArrayT, target: ArrayT, *, margin: float = 0.0,
+                        reduction: Reduction = "mean") -> ArrayT:
     r"""Pairwise ranking hinge (``torch.nn.functional.margin_ranking_loss``).
 
     .. math:: \ell_i = \max\big(0,\ -y_i\,(x^{(1)}_i - x^{(2)}_i) + \Delta\big)
@@ -303,7 +295,7 @@ def margin_ranking_loss(input1, input2, target, *, margin=0.0, reduction="mean")
     check.real_number(margin, "margin")
     check.same_shape(input1, input2, "input1", "input2")
     check.broadcastable(target, "target", input1.shape, "input1")
-    _pm1_target(xp, target)
+    check.values_among(xp, target, "target", (-1, 1))
     _, out_dtype, (a, b, y) = float_args(xp, input1, input2, target, names=("input1",))
     loss = relu1(xp, -y * (a - b) + margin)
     return reduce(xp, loss, reduction, out_dtype=out_dtype)
@@ -320,7 +312,8 @@ def _pair_rows(xp, input1, input2, target, name):
         )
 
 
-def cosine_embedding_loss(input1, input2, target, *, margin=0.0, reduction="mean"):
+def cosine_embedding_loss(input1: ArrayT, input2: ArrayT, target: ArrayT, *, margin: float = 0.0,
+                          reduction: Reduction = "mean") -> ArrayT:
     r"""Cosine embedding loss (``torch.nn.functional.cosine_embedding_loss``).
 
     .. math::
@@ -355,7 +348,7 @@ def cosine_embedding_loss(input1, input2, target, *, margin=0.0, reduction="mean
     check.reduction(reduction)
     check.real_number(margin, "margin", low=-1, high=1)
     _pair_rows(xp, input1, input2, target, "cosine_embedding_loss")
-    _pm1_target(xp, target)
+    check.values_among(xp, target, "target", (-1, 1))
     _, out_dtype, (a, b, y) = float_args(xp, input1, input2, target, names=("input1",))
     dot = xp.sum(a * b, axis=-1)
     m1 = xp.sum(a * a, axis=-1) + _TORCH_COSINE_EPS
@@ -365,7 +358,8 @@ def cosine_embedding_loss(input1, input2, target, *, margin=0.0, reduction="mean
     return reduce(xp, loss, reduction, out_dtype=out_dtype)
 
 
-def cosine_similarity_loss(input, target, *, axis=-1, eps=1e-8, weight=None, reduction="mean"):
+def cosine_similarity_loss(input: ArrayT, target: ArrayT, *, axis: int = -1, eps: float = 1e-8,
+                           weight: ArrayT | None = None, reduction: Reduction = "mean") -> ArrayT:
     r"""Cosine distance ``1 - cos(x, y)`` with a floor ``eps`` on each norm.
 
     .. math:: \ell = 1 - \frac{x\cdot y}{\max(\lVert x\rVert, \varepsilon)\,\max(\lVert y\rVert, \varepsilon)}
@@ -409,25 +403,24 @@ def cosine_similarity_loss(input, target, *, axis=-1, eps=1e-8, weight=None, red
     return reduce(xp, 1 - cos, reduction, weight=w, out_dtype=out_dtype)
 
 
-_LABELS = ("pm1", "01")
-
-
-def _binary_margin(xp, input, target, weight, labels, reduction):
+def _binary_margin(xp, input, target, weight, target_encoding, reduction):
     check.reduction(reduction)
-    check.choice(labels, "labels", _LABELS)
+    check.choice(target_encoding, "target_encoding", get_args(TargetEncoding))
     check.same_shape(input, target, "input", "target")
     check.broadcastable(weight, "weight", input.shape, "input")
-    check.values_among(xp, target, "target", (-1, 1) if labels == "pm1" else (0, 1))
+    pm1 = target_encoding == "pm1"
+    check.values_among(xp, target, "target", (-1, 1) if pm1 else (0, 1))
     _, out_dtype, (x, t, w) = float_args(xp, input, target, weight)
-    y = t if labels == "pm1" else 2 * t - 1
+    y = t if pm1 else 2 * t - 1
     return relu0(xp, 1 - y * x), w, out_dtype
 
 
-def hinge_loss(input, target, *, labels="pm1", weight=None, reduction="mean"):
+def hinge_loss(input: ArrayT, target: ArrayT, *, target_encoding: TargetEncoding = "pm1",
+               weight: ArrayT | None = None, reduction: Reduction = "mean") -> ArrayT:
     r"""Binary SVM hinge loss.
 
-    .. math:: \ell_i = \max(0,\ 1 - y_i x_i),\qquad y_i = t_i \ (\texttt{labels="pm1"})
-              \ \text{or}\ y_i = 2t_i - 1\ (\texttt{labels="01"})
+    .. math:: \ell_i = \max(0,\ 1 - y_i x_i),\qquad y_i = t_i \ (\texttt{target\_encoding="pm1"})
+              \ \text{or}\ y_i = 2t_i - 1\ (\texttt{target\_encoding="01"})
 
     The label convention is explicit because peers disagree silently: optax assumes ±1
     labels, Keras converts 0/1 labels to ±1 only when *every* label is 0 or 1. The
@@ -435,9 +428,9 @@ def hinge_loss(input, target, *, labels="pm1", weight=None, reduction="mean"):
 
     Args:
         input: real-valued scores (not probabilities), any shape, real floating dtype.
-        target: labels of the same shape: in {-1, 1} for ``labels="pm1"`` (default), in
-            {0, 1} for ``labels="01"``.
-        labels: ``"pm1"`` | ``"01"``.
+        target: labels of the same shape: in {-1, 1} for ``target_encoding="pm1"``
+            (default), in {0, 1} for ``target_encoding="01"``.
+        target_encoding: ``"pm1"`` | ``"01"``, how ``target`` encodes the two classes.
         weight: optional element weights broadcastable to ``input``; ``"mean"`` is
             ``sum(w*l)/sum(w)``.
         reduction: ``"mean"`` | ``"sum"`` | ``"none"``.
@@ -446,22 +439,23 @@ def hinge_loss(input, target, *, labels="pm1", weight=None, reduction="mean"):
         A scalar, or the element-wise loss for ``reduction="none"``.
 
     Raises:
-        ValueError: shapes differ, bad ``labels``/``reduction``; eagerly, target values
-            outside the chosen label set.
+        ValueError: shapes differ, bad ``target_encoding``/``reduction``; eagerly, target
+            values outside the chosen label set.
         TypeError: non-floating ``input``.
 
     Reference: Cortes & Vapnik 1995, "Support-vector networks".
 
-    Peer twins: ``optax.losses.hinge_loss(input, target)`` = ``labels="pm1", reduction="none"``;
-    ``keras.losses.hinge(target, input)`` = ``labels="01"`` (0/1 labels) or ``"pm1"``
-    (±1 labels), with ``reduction="none"`` then a mean over the last axis.
+    Peer twins: ``optax.losses.hinge_loss(input, target)`` = ``target_encoding="pm1",
+    reduction="none"``; ``keras.losses.hinge(target, input)`` = ``target_encoding="01"`` (0/1
+    labels) or ``"pm1"`` (±1 labels), with ``reduction="none"`` then a mean over the last axis.
     """
     xp = namespace(input, target, weight)
-    loss, w, out_dtype = _binary_margin(xp, input, target, weight, labels, reduction)
+    loss, w, out_dtype = _binary_margin(xp, input, target, weight, target_encoding, reduction)
     return reduce(xp, loss, reduction, weight=w, out_dtype=out_dtype)
 
 
-def squared_hinge_loss(input, target, *, labels="pm1", weight=None, reduction="mean"):
+def squared_hinge_loss(input: ArrayT, target: ArrayT, *, target_encoding: TargetEncoding = "pm1",
+                       weight: ArrayT | None = None, reduction: Reduction = "mean") -> ArrayT:
     r"""Squared (L2-SVM) hinge loss: ``max(0, 1 - y x)^2``.
 
     .. math:: \ell_i = \max(0,\ 1 - y_i x_i)^2
@@ -471,16 +465,17 @@ def squared_hinge_loss(input, target, *, labels="pm1", weight=None, reduction="m
 
     Reference: Lee & Mangasarian 2001 (SSVM); Rosasco et al. 2004.
 
-    Peer twins: ``keras.losses.squared_hinge(target, input)`` = ``labels="01"`` (0/1
+    Peer twins: ``keras.losses.squared_hinge(target, input)`` = ``target_encoding="01"`` (0/1
     labels) or ``"pm1"`` (±1 labels), ``reduction="none"`` then a mean over the last axis;
-    ``optax.losses.hinge_loss(input, target) ** 2`` with ``labels="pm1"``.
+    ``optax.losses.hinge_loss(input, target) ** 2`` with ``target_encoding="pm1"``.
     """
     xp = namespace(input, target, weight)
-    loss, w, out_dtype = _binary_margin(xp, input, target, weight, labels, reduction)
+    loss, w, out_dtype = _binary_margin(xp, input, target, weight, target_encoding, reduction)
     return reduce(xp, loss * loss, reduction, weight=w, out_dtype=out_dtype)
 
 
-def multiclass_hinge_loss(input, target, *, margin=1.0, weight=None, reduction="mean", axis=None):
+def multiclass_hinge_loss(input: ArrayT, target: ArrayT, *, margin: float = 1.0, weight: ArrayT | None = None,
+                          reduction: Reduction = "mean", axis: int | None = None) -> ArrayT:
     r"""Crammer–Singer multi-class hinge loss.
 
     .. math:: \ell_n = \max\Big(0,\ \Delta + \max_{j \ne y_n} x_{n,j} - x_{n,y_n}\Big)
@@ -526,7 +521,7 @@ def multiclass_hinge_loss(input, target, *, margin=1.0, weight=None, reduction="
     check.broadcastable(weight, "weight", expected, "the per-sample loss")
     _, out_dtype, (x, w) = float_args(xp, input, weight)
     shape = tuple(n_classes if i == ax else 1 for i in range(x.ndim))
-    grid = xp.reshape(xp.arange(n_classes, device=device_of(x)), shape)
+    grid = xp.reshape(arange_like(xp, x, n_classes), shape)
     is_t = xp.expand_dims(target, axis=ax) == cast(xp, grid, target.dtype)
     others = xp.where(is_t, xp.full_like(x, -float("inf")), x)
     best = xp.take_class(others, xp.argmax(others, axis=ax), axis=ax)

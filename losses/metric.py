@@ -8,20 +8,23 @@ distance helpers :func:`pairwise_distance` and :func:`cosine_similarity`.
 Everything is vectorised over the batch: mining builds ``N x N`` (and ``N x N x N``)
 distance/mask tensors and selects with ``where``/``argmax``; there is no Python loop over
 samples and no boolean indexing, so every loss runs under ``jax.jit``/``torch.compile``.
-Distances use a *safe* square root (``sqrt(where(s > 0, s, 1))`` then ``where``): the value
-and the gradient are finite, and the gradient is 0, at zero distance.
+Distances use the double-``where`` square root :func:`~losses._common.sqrt0`
+(``where(s <= 0, 0, sqrt(where(s <= 0, 1, s)))``): the value and the gradient are finite, and
+the gradient is 0, at zero distance; a NaN goes through.
 """
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
+from typing import Literal, get_args
 
 from . import _validate as check
 from ._common import (
+    NORMALIZE_EPS,
     cast,
-    clamp_min1,
     eye_mask,
+    fill_doc,
     float_args,
-    l2_norm0,
     l2_normalize,
     min_split,
     p_norm0,
@@ -31,6 +34,7 @@ from ._common import (
     sqrt0,
 )
 from ._reduction import reduce
+from ._typing import ArrayT, Reduction
 from .backends import namespace
 
 __all__ = [
@@ -49,8 +53,13 @@ __all__ = [
     "barlow_twins_loss",
 ]
 
-_DISTANCES = ("euclidean", "squared", "cosine")
-_AVERAGES = ("valid", "nonzero")
+#: ``distance=`` of the mining losses.
+Distance = Literal["euclidean", "squared", "cosine"]
+#: ``mean_over=`` of the mining losses: what ``reduction="mean"`` divides by.
+MeanOver = Literal["valid", "nonzero"]
+
+_DISTANCES = get_args(Distance)
+_MEAN_OVER = get_args(MeanOver)
 
 
 # ------------------------------------------------------------------------ private math ----
@@ -76,6 +85,8 @@ def _distance_matrix(xp, e, distance):
 
 # ------------------------------------------------------------------------ private checks ----
 def _broadcast_shape(a, b, name_a, name_b):
+    """The broadcast shape of ``a`` and ``b`` (both may grow; ``check.broadcastable`` only
+    checks that one fits the other's shape)."""
     sa, sb = tuple(a.shape), tuple(b.shape)
     out = []
     for i in range(max(len(sa), len(sb))):
@@ -92,12 +103,6 @@ def _ndim(x, n, name, what):
         raise ValueError(f"{name} must be {n}-D ({what}), got shape {tuple(x.shape)}")
 
 
-def _positive(value, name):
-    check.real_number(value, name, low=0, low_open=True)
-    if value in (math.inf, -math.inf):
-        raise ValueError(f"{name} must be finite, got {value!r}")
-
-
 def _embeddings_labels(xp, embeddings, labels):
     _ndim(embeddings, 2, "embeddings", "N samples x D features")
     check.floating(xp, embeddings, "embeddings")
@@ -110,11 +115,11 @@ def _embeddings_labels(xp, embeddings, labels):
         raise TypeError(f"labels must have an integer dtype (class ids), got dtype {labels.dtype}")
 
 
-def _mining_options(margin, distance, normalize, average, reduction):
+def _mining_options(margin, distance, normalize, mean_over, reduction):
     check.reduction(reduction)
     check.real_number(margin, "margin")
     check.choice(distance, "distance", _DISTANCES)
-    check.choice(average, "average", _AVERAGES)
+    check.choice(mean_over, "mean_over", _MEAN_OVER)
     if not isinstance(normalize, bool):
         raise TypeError(f"normalize must be a bool, got {normalize!r}")
 
@@ -127,22 +132,20 @@ def _label_masks(xp, e, labels):
     return pos, xp.logical_not(same)
 
 
-def _mining_reduce(xp, loss, valid, reduction, average, out_dtype):
+def _mining_reduce(xp, loss, valid, reduction, mean_over, out_dtype):
     """Reduce per-triplet (or per-anchor) losses over the ``valid`` ones.
 
-    ``"mean"`` averages over the valid entries (``average="valid"``) or over the valid entries
-    with a loss > 0 (``average="nonzero"``); with nothing to average the result is 0 (finite,
-    zero gradient), as in pytorch-metric-learning and TF-Addons.
+    ``"mean"`` averages over the valid entries (``mean_over="valid"``) or over the valid
+    entries with a loss > 0 (``mean_over="nonzero"``); with nothing to average the result is 0
+    (finite, zero gradient), as in pytorch-metric-learning and TF-Addons.
     """
     loss = xp.where(valid, loss, xp.zeros_like(loss))
-    if reduction == "none":
-        return cast(xp, loss, out_dtype)
-    if reduction == "sum":
-        return reduce(xp, loss, "sum", out_dtype=out_dtype)
-    count = valid if average == "valid" else xp.logical_and(valid, loss > 0)
+    if reduction != "mean":
+        return reduce(xp, loss, reduction, out_dtype=out_dtype)
+    count = valid if mean_over == "valid" else xp.logical_and(valid, loss > 0)
     total = xp.sum(xp.where(count, loss, xp.zeros_like(loss)))
     out = safe_divide(xp, total, xp.sum(cast(xp, count, loss.dtype)), fill=0.0)
-    return cast(xp, out, out_dtype)
+    return xp.as_array(cast(xp, out, out_dtype))
 
 
 def _prepare_embeddings(xp, embeddings, normalize):
@@ -152,7 +155,7 @@ def _prepare_embeddings(xp, embeddings, normalize):
     return e, out_dtype
 
 
-_MINING_ARGS = """
+_MINING_ARGS = f"""
     Args:
         embeddings: ``(N, D)`` floating embeddings.
         labels: ``(N,)`` integer class ids (any integer dtype). Samples with the same id form
@@ -161,9 +164,9 @@ _MINING_ARGS = """
         distance: ``"euclidean"`` (default), ``"squared"`` (squared Euclidean) or
             ``"cosine"`` (``1 - cos``). Euclidean distances have a finite value and a zero
             gradient at zero distance; no ``eps`` is added to the differences.
-        normalize: L2-normalise the embeddings first (``x / max(||x||, 1e-12)``, as
-            ``torch.nn.functional.normalize``). Default False.
-        average: what ``reduction="mean"`` divides by: ``"valid"`` (default, the paper's
+        normalize: L2-normalise the embeddings first (``x / max(||x||, {NORMALIZE_EPS:g})``,
+            as ``torch.nn.functional.normalize``). Default False.
+        mean_over: what ``reduction="mean"`` divides by: ``"valid"`` (default, the paper's
             mean over every valid term) or ``"nonzero"`` (only the terms with a loss > 0:
             pytorch-metric-learning's ``AvgNonZeroReducer``).
         reduction: ``"mean"`` | ``"sum"`` | ``"none"``. The mean of no valid term is 0 (not
@@ -171,18 +174,17 @@ _MINING_ARGS = """
 
     Raises:
         ValueError: embeddings not 2-D, labels not of shape ``(N,)``, bad ``distance``,
-            ``average`` or ``reduction``.
+            ``mean_over`` or ``reduction``.
         TypeError: non-floating embeddings, non-integer labels, non-bool ``normalize``.
 """
 
 
-def _mining_doc(f):
-    f.__doc__ = f.__doc__.replace("    {mining}\n", _MINING_ARGS)
-    return f
+_mining_doc = fill_doc("{mining}", _MINING_ARGS)
 
 
 # ----------------------------------------------------------------------------- helpers ----
-def pairwise_distance(x1, x2, *, p=2.0, eps=1e-6, keepdim=False):
+def pairwise_distance(x1: ArrayT, x2: ArrayT, *, p: float = 2.0, eps: float = 1e-6,
+                      keepdim: bool = False) -> ArrayT:
     r"""p-norm distance between corresponding rows (``torch.nn.functional.pairwise_distance``).
 
     .. math:: d_i = \Big(\sum_k |x_{1,ik} - x_{2,ik} + \varepsilon|^p\Big)^{1/p}
@@ -209,7 +211,7 @@ def pairwise_distance(x1, x2, *, p=2.0, eps=1e-6, keepdim=False):
     and gradient); ``scipy.spatial.distance.minkowski`` row by row with ``eps=0``.
     """
     xp = namespace(x1, x2)
-    _positive(p, "p")
+    check.finite_number(p, "p", low=0, low_open=True)
     check.real_number(eps, "eps")
     check.ndim_at_least(x1, 1, "x1")
     check.ndim_at_least(x2, 1, "x2")
@@ -217,10 +219,10 @@ def pairwise_distance(x1, x2, *, p=2.0, eps=1e-6, keepdim=False):
     check.floating(xp, x2, "x2")
     _, out_dtype, (a, b) = float_args(xp, x1, x2, names=("x1",))
     d = p_norm0(xp, a - b + eps, p, axis=-1, keepdims=keepdim)
-    return cast(xp, d, out_dtype)
+    return xp.as_array(cast(xp, d, out_dtype))
 
 
-def cosine_similarity(x1, x2, *, axis=-1, eps=1e-8):
+def cosine_similarity(x1: ArrayT, x2: ArrayT, *, axis: int = -1, eps: float = 1e-8) -> ArrayT:
     r"""Cosine similarity along ``axis``, finite (value and gradient) at zero vectors.
 
     .. math:: s = \frac{x_1}{\max(\lVert x_1\rVert_2, \varepsilon)} \cdot
@@ -248,7 +250,7 @@ def cosine_similarity(x1, x2, *, axis=-1, eps=1e-8):
     see docs/differences.md); ``optax.cosine_similarity(x1, x2, epsilon=eps**2)`` (value).
     """
     xp = namespace(x1, x2)
-    _positive(eps, "eps")
+    check.finite_number(eps, "eps", low=0, low_open=True)
     check.ndim_at_least(x1, 1, "x1")
     check.ndim_at_least(x2, 1, "x2")
     shape = _broadcast_shape(x1, x2, "x1", "x2")
@@ -257,14 +259,13 @@ def cosine_similarity(x1, x2, *, axis=-1, eps=1e-8):
     check.floating(xp, x2, "x2")
     _, out_dtype, (a, b) = float_args(xp, x1, x2, names=("x1",))
     a, b = xp.broadcast_arrays(a, b)
-    ax = axis
-    na = clamp_min1(xp, l2_norm0(xp, a, ax, keepdims=True), eps)
-    nb = clamp_min1(xp, l2_norm0(xp, b, ax, keepdims=True), eps)
-    return cast(xp, xp.sum((a / na) * (b / nb), axis=ax), out_dtype)
+    s = xp.sum(l2_normalize(xp, a, eps, axis=axis) * l2_normalize(xp, b, eps, axis=axis), axis=axis)
+    return xp.as_array(cast(xp, s, out_dtype))
 
 
 # -------------------------------------------------------------------------- pair losses ----
-def contrastive_loss(x1, x2, target, *, margin=1.0, squared=True, reduction="mean"):
+def contrastive_loss(x1: ArrayT, x2: ArrayT, target: ArrayT, *, margin: float = 1.0,
+                     squared: bool = True, reduction: Reduction = "mean") -> ArrayT:
     r"""Contrastive loss on pairs (Hadsell, Chopra & LeCun 2006), ``target=1`` = similar.
 
     With the Euclidean distance ``D = ||x_1 - x_2||_2``:
@@ -350,8 +351,9 @@ def _triplet_combine(xp, d_ap, d_an, d_pn, margin, reduction, out_dtype):
     return reduce(xp, loss, reduction, out_dtype=out_dtype)
 
 
-def triplet_margin_loss(anchor, positive, negative, *, margin=1.0, p=2.0, eps=1e-6, swap=False,
-                        reduction="mean"):
+def triplet_margin_loss(anchor: ArrayT, positive: ArrayT, negative: ArrayT, *, margin: float = 1.0,
+                        p: float = 2.0, eps: float = 1e-6, swap: bool = False,
+                        reduction: Reduction = "mean") -> ArrayT:
     r"""Triplet margin loss (Balntas et al. 2016), ``torch.nn.functional`` semantics.
 
     .. math:: \ell_i = \max\big(0,\ m + d(a_i, p_i) - d(a_i, n_i)\big),\qquad
@@ -386,7 +388,7 @@ def triplet_margin_loss(anchor, positive, negative, *, margin=1.0, p=2.0, eps=1e
     xp = namespace(anchor, positive, negative)
     check.reduction(reduction)
     check.real_number(margin, "margin")
-    _positive(p, "p")
+    check.finite_number(p, "p", low=0, low_open=True)
     check.real_number(eps, "eps")
     _triplet_shapes(xp, anchor, positive, negative)
     _, out_dtype, (a, pos, neg) = float_args(xp, anchor, positive, negative, names=("anchor",))
@@ -396,8 +398,10 @@ def triplet_margin_loss(anchor, positive, negative, *, margin=1.0, p=2.0, eps=1e
     return _triplet_combine(xp, d_ap, d_an, d_pn, margin, reduction, out_dtype)
 
 
-def triplet_margin_with_distance_loss(anchor, positive, negative, *, distance_function=None,
-                                      margin=1.0, swap=False, reduction="mean"):
+def triplet_margin_with_distance_loss(anchor: ArrayT, positive: ArrayT, negative: ArrayT, *,
+                                      distance_function: Callable[[ArrayT, ArrayT], ArrayT] | None = None,
+                                      margin: float = 1.0, swap: bool = False,
+                                      reduction: Reduction = "mean") -> ArrayT:
     r"""Triplet margin loss with a custom distance (``torch.nn.functional`` semantics).
 
     .. math:: \ell_i = \max\big(0,\ m + d(a_i, p_i) - d(a_i, n_i)\big)
@@ -437,9 +441,10 @@ def triplet_margin_with_distance_loss(anchor, positive, negative, *, distance_fu
 
 # ------------------------------------------------------------------------ online mining ----
 @_mining_doc
-def batch_hard_triplet_loss(embeddings, labels, *, margin=1.0, distance="euclidean",
-                            normalize=False, soft_margin=False, average="valid",
-                            reduction="mean"):
+def batch_hard_triplet_loss(embeddings: ArrayT, labels: ArrayT, *, margin: float = 1.0,
+                            distance: Distance = "euclidean", normalize: bool = False,
+                            soft_margin: bool = False, mean_over: MeanOver = "valid",
+                            reduction: Reduction = "mean") -> ArrayT:
     r"""Batch-hard triplet loss (Hermans, Beyer & Leibe 2017, "In Defense of the Triplet Loss").
 
     For every anchor ``a``: the farthest positive and the closest negative in the batch,
@@ -464,10 +469,10 @@ def batch_hard_triplet_loss(embeddings, labels, *, margin=1.0, distance="euclide
         * pytorch-metric-learning ``TripletMarginLoss(margin=m)`` with
           ``BatchHardMiner()`` (defaults: ``LpDistance(normalize_embeddings=True)``,
           ``AvgNonZeroReducer``) = ``batch_hard_triplet_loss(x, y, margin=m,
-          normalize=True, average="nonzero")``.
+          normalize=True, mean_over="nonzero")``.
     """
     xp = namespace(embeddings, labels)
-    _mining_options(margin, distance, normalize, average, reduction)
+    _mining_options(margin, distance, normalize, mean_over, reduction)
     if not isinstance(soft_margin, bool):
         raise TypeError(f"soft_margin must be a bool, got {soft_margin!r}")
     _embeddings_labels(xp, embeddings, labels)
@@ -481,19 +486,20 @@ def batch_hard_triplet_loss(embeddings, labels, *, margin=1.0, distance="euclide
     d_an = xp.take_class(d, idx_n, axis=1)
     valid = xp.logical_and(xp.any(pos, axis=1), xp.any(neg, axis=1))
     loss = xp.softplus(d_ap - d_an) if soft_margin else relu0(xp, margin + d_ap - d_an)
-    return _mining_reduce(xp, loss, valid, reduction, average, out_dtype)
+    return _mining_reduce(xp, loss, valid, reduction, mean_over, out_dtype)
 
 
 @_mining_doc
-def batch_all_triplet_loss(embeddings, labels, *, margin=1.0, distance="euclidean",
-                           normalize=False, average="valid", reduction="mean"):
+def batch_all_triplet_loss(embeddings: ArrayT, labels: ArrayT, *, margin: float = 1.0,
+                           distance: Distance = "euclidean", normalize: bool = False,
+                           mean_over: MeanOver = "valid", reduction: Reduction = "mean") -> ArrayT:
     r"""Batch-all triplet loss (Hermans et al. 2017): every valid triplet of the batch.
 
     .. math:: \ell_{apn} = \max(0,\ m + d_{ap} - d_{an}),\qquad
               y_p = y_a,\ p \ne a,\ y_n \ne y_a
 
-    ``average="valid"`` is the paper's "BA" (mean over all valid triplets);
-    ``average="nonzero"`` is "BA≠0" (mean over the triplets with a positive loss), the
+    ``mean_over="valid"`` is the paper's "BA" (mean over all valid triplets);
+    ``mean_over="nonzero"`` is "BA≠0" (mean over the triplets with a positive loss), the
     reducer of pytorch-metric-learning and of the widely used TensorFlow implementation
     (``num_positive_triplets``). Memory: ``N^3`` losses.
     {mining}
@@ -504,11 +510,11 @@ def batch_all_triplet_loss(embeddings, labels, *, margin=1.0, distance="euclidea
     Peer settings:
         * pytorch-metric-learning ``TripletMarginLoss(margin=m)`` with no miner (all
           triplets; ``LpDistance(normalize_embeddings=True)``, ``AvgNonZeroReducer``) =
-          ``batch_all_triplet_loss(x, y, margin=m, normalize=True, average="nonzero")``.
-        * Hermans et al. "BA" = the default; "BA≠0" = ``average="nonzero"``.
+          ``batch_all_triplet_loss(x, y, margin=m, normalize=True, mean_over="nonzero")``.
+        * Hermans et al. "BA" = the default; "BA≠0" = ``mean_over="nonzero"``.
     """
     xp = namespace(embeddings, labels)
-    _mining_options(margin, distance, normalize, average, reduction)
+    _mining_options(margin, distance, normalize, mean_over, reduction)
     _embeddings_labels(xp, embeddings, labels)
     e, out_dtype = _prepare_embeddings(xp, embeddings, normalize)
     d = _distance_matrix(xp, e, distance)
@@ -517,13 +523,14 @@ def batch_all_triplet_loss(embeddings, labels, *, margin=1.0, distance="euclidea
     d_an = xp.expand_dims(d, axis=1)
     loss = relu0(xp, margin + d_ap - d_an)
     valid = xp.logical_and(xp.expand_dims(pos, axis=2), xp.expand_dims(neg, axis=1))
-    return _mining_reduce(xp, loss, valid, reduction, average, out_dtype)
+    return _mining_reduce(xp, loss, valid, reduction, mean_over, out_dtype)
 
 
 @_mining_doc
-def semi_hard_triplet_loss(embeddings, labels, *, margin=1.0, distance="euclidean",
-                           normalize=False, negatives="closest", average="valid",
-                           reduction="mean"):
+def semi_hard_triplet_loss(embeddings: ArrayT, labels: ArrayT, *, margin: float = 1.0,
+                           distance: Distance = "euclidean", normalize: bool = False,
+                           negatives: Literal["closest", "all"] = "closest",
+                           mean_over: MeanOver = "valid", reduction: Reduction = "mean") -> ArrayT:
     r"""Semi-hard triplet loss (Schroff, Kalenichenko & Philbin 2015, FaceNet).
 
     ``negatives="closest"`` (default; FaceNet / TF-Addons ``triplet_semihard_loss``): for
@@ -553,10 +560,10 @@ def semi_hard_triplet_loss(embeddings, labels, *, margin=1.0, distance="euclidea
         * pytorch-metric-learning ``TripletMarginLoss(margin=m)`` with
           ``TripletMarginMiner(margin=m, type_of_triplets="semihard")`` (default distance and
           reducer) = ``semi_hard_triplet_loss(x, y, margin=m, normalize=True,
-          negatives="all", average="nonzero")``.
+          negatives="all", mean_over="nonzero")``.
     """
     xp = namespace(embeddings, labels)
-    _mining_options(margin, distance, normalize, average, reduction)
+    _mining_options(margin, distance, normalize, mean_over, reduction)
     check.choice(negatives, "negatives", ("closest", "all"))
     _embeddings_labels(xp, embeddings, labels)
     e, out_dtype = _prepare_embeddings(xp, embeddings, normalize)
@@ -571,7 +578,7 @@ def semi_hard_triplet_loss(embeddings, labels, *, margin=1.0, distance="euclidea
         band = xp.logical_and(gap > 0, gap <= margin)
         valid = xp.logical_and(xp.logical_and(xp.expand_dims(pos, axis=2), neg_b), band)
         loss = relu0(xp, margin - gap)
-        return _mining_reduce(xp, loss, valid, reduction, average, out_dtype)
+        return _mining_reduce(xp, loss, valid, reduction, mean_over, out_dtype)
     farther = xp.logical_and(neg_b, d_an > d_ap)  # [a, p, n]
     inf = xp.full_like(d_an, math.inf)
     idx_far = xp.argmin(xp.where(farther, d_an, inf), axis=2)  # [a, p]
@@ -581,17 +588,18 @@ def semi_hard_triplet_loss(embeddings, labels, *, margin=1.0, distance="euclidea
     d_sn = xp.take_class(d_an, idx, axis=2)
     loss = relu0(xp, margin + d - d_sn)
     valid = xp.logical_and(pos, xp.expand_dims(xp.any(neg, axis=1), axis=1))
-    return _mining_reduce(xp, loss, valid, reduction, average, out_dtype)
+    return _mining_reduce(xp, loss, valid, reduction, mean_over, out_dtype)
 
 
 # ------------------------------------------------------------ self-supervised / InfoNCE ----
 def _temperature(value, name="temperature"):
-    _positive(value, name)
+    check.finite_number(value, name, low=0, low_open=True)
     return float(value)
 
 
-def info_nce_loss(query, positive_key, negative_keys=None, *, temperature=0.1,
-                  negative_mode="unpaired", normalize=True, reduction="mean"):
+def info_nce_loss(query: ArrayT, positive_key: ArrayT, negative_keys: ArrayT | None = None, *,
+                  temperature: float = 0.1, negative_mode: Literal["unpaired", "paired"] = "unpaired",
+                  normalize: bool = True, reduction: Reduction = "mean") -> ArrayT:
     r"""InfoNCE (van den Oord et al. 2018, CPC; He et al. 2020, MoCo).
 
     With ``s(u, v) = u^\top v / \tau`` on L2-normalised vectors (``normalize=True``):
@@ -663,7 +671,8 @@ def info_nce_loss(query, positive_key, negative_keys=None, *, temperature=0.1,
     return reduce(xp, loss, reduction, out_dtype=out_dtype)
 
 
-def nt_xent_loss(z1, z2, *, temperature=0.5, directions="mean", reduction="mean"):
+def nt_xent_loss(z1: ArrayT, z2: ArrayT, *, temperature: float = 0.5,
+                 directions: Literal["mean", "sum"] = "mean", reduction: Reduction = "mean") -> ArrayT:
     r"""NT-Xent, the normalised temperature-scaled cross-entropy of SimCLR (Chen et al. 2020).
 
     The ``2N`` views ``z = [z_1; z_2]`` are L2-normalised, ``s_{ij} = z_i^\top z_j / \tau``,
@@ -722,8 +731,9 @@ def nt_xent_loss(z1, z2, *, temperature=0.5, directions="mean", reduction="mean"
     return reduce(xp, loss, reduction, out_dtype=out_dtype)
 
 
-def supervised_contrastive_loss(embeddings, labels, *, temperature=0.1, base_temperature=None,
-                                normalize=True, reduction="mean"):
+def supervised_contrastive_loss(embeddings: ArrayT, labels: ArrayT, *, temperature: float = 0.1,
+                                base_temperature: float | None = None, normalize: bool = True,
+                                reduction: Reduction = "mean") -> ArrayT:
     r"""Supervised contrastive loss, SupCon ``L_out`` (Khosla et al. 2020), multi-positive.
 
     With ``s_{ij} = z_i^\top z_j / \tau`` (L2-normalised ``z``), the positives
@@ -786,8 +796,8 @@ def supervised_contrastive_loss(embeddings, labels, *, temperature=0.1, base_tem
     return _mining_reduce(xp, loss, valid, reduction, "valid", out_dtype)
 
 
-def clip_loss(image_embeddings, text_embeddings, logit_scale=1 / 0.07, *, normalize=True,
-              reduction="mean"):
+def clip_loss(image_embeddings: ArrayT, text_embeddings: ArrayT, logit_scale: ArrayT | float = 1 / 0.07,
+              *, normalize: bool = True, reduction: Reduction = "mean") -> ArrayT:
     r"""CLIP's symmetric contrastive loss (Radford et al. 2021).
 
     With L2-normalised embeddings and ``L = s\, I T^\top`` (``s = logit_scale``):
@@ -831,7 +841,7 @@ def clip_loss(image_embeddings, text_embeddings, logit_scale=1 / 0.07, *, normal
     check.floating(xp, text_embeddings, "text_embeddings")
     scale_arr = None
     if is_number:
-        _positive(logit_scale, "logit_scale")
+        check.finite_number(logit_scale, "logit_scale", low=0, low_open=True)
     else:
         if logit_scale.ndim != 0:
             raise ValueError(f"logit_scale must be a scalar (0-d array), got shape {tuple(logit_scale.shape)}")
@@ -850,7 +860,8 @@ def clip_loss(image_embeddings, text_embeddings, logit_scale=1 / 0.07, *, normal
     return reduce(xp, loss, reduction, out_dtype=out_dtype)
 
 
-def barlow_twins_loss(z1, z2, *, lambda_=0.0051, eps=1e-5, correction=0, reduction="sum"):
+def barlow_twins_loss(z1: ArrayT, z2: ArrayT, *, lambda_: float = 0.0051, eps: float = 1e-5,
+                      correction: Literal[0, 1] = 0, reduction: Reduction = "sum") -> ArrayT:
     r"""Barlow Twins redundancy-reduction loss (Zbontar et al. 2021).
 
     Each feature is standardised over the batch, ``\hat z = (z - \mu) / \sqrt{\sigma^2 +
@@ -902,9 +913,7 @@ def barlow_twins_loss(z1, z2, *, lambda_=0.0051, eps=1e-5, correction=0, reducti
     def standardise(z):
         c = z - xp.mean(z, axis=0, keepdims=True)
         var = xp.sum(c * c, axis=0, keepdims=True) / (n - correction)
-        std = sqrt0(xp, var + eps)
-        ok = std > 0
-        return xp.where(ok, c / xp.where(ok, std, xp.ones_like(std)), xp.zeros_like(c))
+        return safe_divide(xp, c, sqrt0(xp, var + eps), fill=0.0)  # constant feature -> 0
 
     corr = xp.matmul(xp.matrix_transpose(standardise(a)), standardise(b)) / n
     dim = corr.shape[0]

@@ -8,11 +8,15 @@ self-paced weights, GradNorm's target, SuperLoss's confidence) are returned or u
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
+from typing import Literal
 
 from . import _validate as check
-from ._common import abs0, cast, float_args, is_number, numel, safe_divide
+from ._common import abs0, cast, clamp_min1, float_args, is_number, numel, pow0, safe_divide, sqrt0
 from ._reduction import reduce
+from ._typing import ArrayT, Reduction
 from .backends import namespace
+from .rl import _floats, _number_or_array
 
 __all__ = [
     "uncertainty_weighted_loss",
@@ -42,8 +46,9 @@ def _task_scale(xp, value, like, name):
     raise TypeError(f"{name} must be a non-negative number or a sequence of them, got {type(value).__name__}")
 
 
-def uncertainty_weighted_loss(losses, log_vars, *, precision_scale=0.5, log_var_scale=0.5,
-                              reduction="sum"):
+def uncertainty_weighted_loss(losses: ArrayT, log_vars: ArrayT, *,
+                              precision_scale: float | Sequence[float] = 0.5,
+                              log_var_scale: float = 0.5, reduction: Reduction = "sum") -> ArrayT:
     r"""Homoscedastic-uncertainty task weighting (Kendall, Gal & Cipolla 2018).
 
     .. math:: \ell_k = a_k\, e^{-s_k}\, L_k + b\, s_k, \qquad s_k = \log\sigma_k^2
@@ -90,7 +95,7 @@ def uncertainty_weighted_loss(losses, log_vars, *, precision_scale=0.5, log_var_
     return reduce(xp, per, reduction, out_dtype=out_dtype)
 
 
-def dynamic_weight_average(loss_history, *, temperature=2.0):
+def dynamic_weight_average(loss_history: ArrayT, *, temperature: float = 2.0) -> ArrayT:
     r"""Dynamic Weight Average task weights (Liu, Johns & Davison 2019, MTAN).
 
     .. math::
@@ -130,15 +135,14 @@ def dynamic_weight_average(loss_history, *, temperature=2.0):
     h = xp.stop_gradient(h)
     n_tasks = h.shape[-1]
     if h.shape[0] < 2:
-        return cast(xp, xp.ones_like(h[0, ...]), out_dtype)
-    prev, last = h[-2, ...], h[-1, ...]
-    ok = prev != 0
-    ratio = xp.where(ok, last / xp.where(ok, prev, xp.ones_like(prev)), xp.ones_like(prev))
+        return xp.as_array(cast(xp, xp.ones_like(h[0, ...]), out_dtype))
+    ratio = safe_divide(xp, h[-1, ...], h[-2, ...], fill=1.0)
     w = n_tasks * xp.softmax(ratio / temperature, axis=-1)
-    return cast(xp, w, out_dtype)
+    return xp.as_array(cast(xp, w, out_dtype))
 
 
-def gradnorm_loss(grad_norms, loss_ratios, *, alpha=1.5, reduction="sum"):
+def gradnorm_loss(grad_norms: ArrayT, loss_ratios: ArrayT, *, alpha: float = 1.5,
+                  reduction: Reduction = "sum") -> ArrayT:
     r"""GradNorm's gradient-balancing loss (Chen et al. 2018), to train the task weights.
 
     .. math::
@@ -185,17 +189,13 @@ def gradnorm_loss(grad_norms, loss_ratios, *, alpha=1.5, reduction="sum"):
     lr = xp.stop_gradient(lr)
     mean_lr = xp.mean(lr, axis=-1, keepdims=True)
     rel = safe_divide(xp, lr, mean_lr, fill=1.0)
-    if alpha == 0:
-        power = xp.ones_like(rel)
-    else:
-        pos = rel > 0
-        power = xp.where(pos, xp.exp(alpha * xp.log(xp.where(pos, rel, xp.ones_like(rel)))), xp.zeros_like(rel))
+    power = xp.ones_like(rel) if alpha == 0 else pow0(xp, rel, float(alpha))
     target = xp.stop_gradient(g_bar * power)
     per = abs0(xp, g - target)
     return reduce(xp, per, reduction, out_dtype=out_dtype)
 
 
-def renormalize_task_weights(weights, *, total=None):
+def renormalize_task_weights(task_weights: ArrayT, *, total: float | None = None) -> ArrayT:
     r"""Rescale task weights so that they sum to ``total`` (default: the number of tasks K).
 
     .. math:: w_k \leftarrow \text{total}\cdot \frac{w_k}{\sum_j w_j}
@@ -204,55 +204,48 @@ def renormalize_task_weights(weights, *, total=None):
     helper for any learnt task weighting. Sums over the last axis; a zero sum gives NaN.
 
     Args:
-        weights: shape ``(..., K)``, floating.
+        task_weights: shape ``(..., K)``, floating.
         total: the target sum (a positive number), default K.
 
     Returns:
         The rescaled weights, same shape and dtype.
 
     Raises:
-        ValueError: 0-d ``weights``, ``total`` <= 0. TypeError: non-floating ``weights``.
+        ValueError: 0-d ``task_weights``, ``total`` <= 0. TypeError: non-floating
+        ``task_weights``.
 
     References: Chen et al. 2018 (GradNorm), Algorithm 1.
     """
-    xp = namespace(weights)
-    check.floating(xp, weights, "weights")
-    check.ndim_at_least(weights, 1, "weights")
+    xp = namespace(task_weights)
+    check.floating(xp, task_weights, "task_weights")
+    check.ndim_at_least(task_weights, 1, "task_weights")
     if total is None:
-        total = weights.shape[-1]
+        total = task_weights.shape[-1]
     check.real_number(total, "total", low=0, low_open=True)
-    _, out_dtype, (w,) = float_args(xp, weights, names=("weights",))
+    _, out_dtype, (w,) = float_args(xp, task_weights, names=("task_weights",))
     out = float(total) * safe_divide(xp, w, xp.sum(w, axis=-1, keepdims=True))
-    return cast(xp, out, out_dtype)
+    return xp.as_array(cast(xp, out, out_dtype))
 
 
-def _number_or_array(value, name):
-    """Type check of a threshold argument, before the namespace is resolved."""
-    if not (is_number(value) or hasattr(value, "dtype")):
-        raise TypeError(f"{name} must be a real number or an array, got {type(value).__name__}")
-
-
-def _threshold(xp, value, name, *, positive=False):
+def _threshold(xp, value, name, like, like_name, *, positive=False):
+    """Checks of a threshold (type-checked by ``_number_or_array`` first): a real number
+    (``> 0`` when ``positive``), or a floating array that broadcasts to ``like``."""
     if is_number(value):
-        if positive:
-            check.real_number(value, name, low=0, low_open=True)
-        else:
-            check.real_number(value, name)
-        return float(value)
-    if not hasattr(value, "dtype"):
-        raise TypeError(f"{name} must be a real number or an array, got {type(value).__name__}")
-    check.floating(xp, value, name)
-    return value
+        check.real_number(value, name, low=0 if positive else None, low_open=positive)
+    else:
+        check.floating(xp, value, name)
+        check.broadcastable(value, name, like.shape, like_name)
 
 
-def curriculum_weights(difficulty, progress, *, normalize=True):
+def curriculum_weights(difficulty: ArrayT, progress: ArrayT | float, *,
+                       rescale: bool = True) -> ArrayT:
     r"""Threshold curriculum: samples no harder than ``progress`` are in, renormalised.
 
     .. math::
         m_i = [\,d_i \le p\,], \qquad
-        w_i = \frac{N\, m_i}{\sum_j m_j}\ \ (\texttt{normalize=True}), \qquad w_i = m_i \text{ otherwise}
+        w_i = \frac{N\, m_i}{\sum_j m_j}\ \ (\texttt{rescale=True}), \qquad w_i = m_i \text{ otherwise}
 
-    With ``normalize=True`` the weights average to 1, so ``mean(w * loss)`` is the mean loss
+    With ``rescale=True`` the weights average to 1, so ``mean(w * loss)`` is the mean loss
     of the admitted samples (the loss scale does not change as the curriculum grows). When no
     sample is admitted every weight is 0 (not NaN). The weights are step functions of the
     difficulty: no gradient flows through them.
@@ -262,7 +255,7 @@ def curriculum_weights(difficulty, progress, *, normalize=True):
             floating.
         progress: the curriculum's current threshold ``p`` (a number, or a 0-d/broadcastable
             array so a compiled step does not recompile as it grows).
-        normalize: renormalise the admitted samples' weights to mean 1 over all N.
+        rescale: rescale the admitted samples' weights to mean 1 over all N.
 
     Returns:
         Weights of ``difficulty``'s shape and dtype.
@@ -277,21 +270,18 @@ def curriculum_weights(difficulty, progress, *, normalize=True):
     _number_or_array(progress, "progress")
     xp = namespace(difficulty, progress)
     check.floating(xp, difficulty, "difficulty")
-    p = _threshold(xp, progress, "progress")
-    if not is_number(p):
-        check.broadcastable(p, "progress", difficulty.shape, "difficulty")
-    _, out_dtype, (d, pa) = float_args(xp, difficulty, None if is_number(p) else p, names=("difficulty",))
-    p = p if pa is None else pa
+    _threshold(xp, progress, "progress", difficulty, "difficulty")
+    _, out_dtype, (d, p) = _floats(xp, difficulty, progress, names=("difficulty",))
     d = xp.stop_gradient(d)
     m = xp.where(d <= p, xp.ones_like(d), xp.zeros_like(d))
-    if normalize:
-        count = xp.sum(m)
-        ok = count > 0
-        m = xp.where(ok, m * (numel(d) / xp.where(ok, count, xp.ones_like(count))), xp.zeros_like(m))
-    return cast(xp, m, out_dtype)
+    if rescale:
+        # no admitted sample: the count is 0 and every weight is 0 (not NaN)
+        m = m * safe_divide(xp, float(numel(d)), xp.sum(m), fill=0.0)
+    return xp.as_array(cast(xp, m, out_dtype))
 
 
-def self_paced_weights(losses, threshold, *, regime="hard"):
+def self_paced_weights(losses: ArrayT, threshold: ArrayT | float, *,
+                       regime: Literal["hard", "linear"] = "hard") -> ArrayT:
     r"""Self-paced learning sample weights (the closed-form weight step of SPL).
 
     .. math::
@@ -324,11 +314,9 @@ def self_paced_weights(losses, threshold, *, regime="hard"):
     xp = namespace(losses, threshold)
     check.choice(regime, "regime", ("hard", "linear"))
     check.floating(xp, losses, "losses")
-    lam = _threshold(xp, threshold, "threshold", positive=regime == "linear")
-    if not is_number(lam):
-        check.broadcastable(lam, "threshold", losses.shape, "losses")
-    _, out_dtype, (l, la) = float_args(xp, losses, None if is_number(lam) else lam, names=("losses",))
-    lam = lam if la is None else xp.stop_gradient(la)
+    _threshold(xp, threshold, "threshold", losses, "losses", positive=regime == "linear")
+    _, out_dtype, (l, lam) = _floats(xp, losses, threshold, names=("losses",))
+    lam = lam if is_number(lam) else xp.stop_gradient(lam)
     l = xp.stop_gradient(l)
     easy = l < lam
     if regime == "hard":
@@ -340,7 +328,7 @@ def self_paced_weights(losses, threshold, *, regime="hard"):
             pos = lam > 0
             v = xp.where(pos, 1 - l / xp.where(pos, lam, xp.ones_like(lam)), xp.zeros_like(l))
         v = xp.where(easy, v, xp.zeros_like(l))
-    return cast(xp, v, out_dtype)
+    return xp.as_array(cast(xp, v, out_dtype))
 
 
 _INV_E = math.exp(-1.0)
@@ -353,27 +341,25 @@ def _lambertw0(xp, y, iterations=5):
     step is written with ``y e^{-w}`` so no ``e^w`` overflows for large y. Values below -1/e
     are read as -1/e.
     """
-    y = xp.where(y > -_INV_E, y, xp.full_like(y, -_INV_E))
+    y = clamp_min1(xp, y, -_INV_E)
     is_far = y > -0.3
     q = 2.0 * (math.e * xp.where(is_far, xp.full_like(y, -0.3), y) + 1.0)
-    qpos = q > 0
-    p = xp.where(qpos, xp.sqrt(xp.where(qpos, q, xp.ones_like(q))), xp.zeros_like(q))
+    p = sqrt0(xp, q)
     near = -1.0 + p * (1.0 + p * (-1.0 / 3.0 + p * (11.0 / 72.0)))
     lg = xp.log1p(xp.where(is_far, y, xp.zeros_like(y)))
     far = lg * (1.0 - xp.log1p(lg) / (2.0 + lg))
     w = xp.where(is_far, far, near)
-    one = xp.ones_like(w)
     for _ in range(iterations):
         f = w - y * xp.exp(-w)
         wp1 = w + 1.0
-        ok = wp1 != 0
-        den = wp1 - (w + 2.0) * f / (2.0 * xp.where(ok, wp1, one))
-        ok = xp.logical_and(ok, den != 0)
-        w = w - xp.where(ok, f / xp.where(ok, den, one), xp.zeros_like(w))
+        # a step whose Halley denominator vanishes (w = -1, the branch point) leaves w as is
+        den = wp1 - safe_divide(xp, (w + 2.0) * f, 2.0 * wp1, fill=0.0)
+        w = w - safe_divide(xp, f, den, fill=0.0)
     return w
 
 
-def super_loss(losses, *, tau, lam=1.0, reduction="mean"):
+def super_loss(losses: ArrayT, *, tau: ArrayT | float, lambda_: float = 1.0,
+               reduction: Reduction = "mean") -> ArrayT:
     r"""SuperLoss (Castells, Weinzaepfel & Revaud 2020): confidence-aware per-sample loss.
 
     .. math::
@@ -393,14 +379,14 @@ def super_loss(losses, *, tau, lam=1.0, reduction="mean"):
             any shape, floating.
         tau: threshold τ: ``log(C)`` for C-class classification, or a running (exponential
             moving) average of the loss — a number or a broadcastable array (held constant).
-        lam: regularisation λ > 0 (paper: 1 or 0.25 for noisy labels).
+        lambda_: regularisation λ > 0 (paper: 1 or 0.25 for noisy labels).
         reduction: ``"mean"`` | ``"sum"`` | ``"none"``.
 
     Returns:
         The SuperLoss (per sample with ``reduction="none"``).
 
     Raises:
-        ValueError: ``lam`` <= 0, bad ``reduction``, ``tau`` that does not broadcast.
+        ValueError: ``lambda_`` <= 0, bad ``reduction``, ``tau`` that does not broadcast.
         TypeError: non-floating ``losses``.
 
     References: Castells, Weinzaepfel & Revaud, "SuperLoss: A Generic Loss for Robust
@@ -413,18 +399,16 @@ def super_loss(losses, *, tau, lam=1.0, reduction="mean"):
     xp = namespace(losses, tau)
     check.reduction(reduction)
     check.floating(xp, losses, "losses")
-    check.real_number(lam, "lam", low=0, low_open=True)
-    t = _threshold(xp, tau, "tau")
-    if not is_number(t):
-        check.broadcastable(t, "tau", losses.shape, "losses")
-    _, out_dtype, (l, ta) = float_args(xp, losses, None if is_number(t) else t, names=("losses",))
-    t = t if ta is None else xp.stop_gradient(ta)
+    check.real_number(lambda_, "lambda_", low=0, low_open=True)
+    _threshold(xp, tau, "tau", losses, "losses")
+    _, out_dtype, (l, t) = _floats(xp, losses, tau, names=("losses",))
+    t = t if is_number(t) else xp.stop_gradient(t)
     centred = l - t
-    beta = xp.stop_gradient(centred) / lam
+    beta = xp.stop_gradient(centred) / lambda_
     free = beta > -2.0 * _INV_E
-    y = 0.5 * xp.where(free, beta, xp.full_like(beta, -2.0 * _INV_E))
+    y = 0.5 * clamp_min1(xp, beta, -2.0 * _INV_E)
     # clamped samples sit exactly on the branch point W0(-1/e) = -1 (sigma* = e)
     w = xp.stop_gradient(xp.where(free, _lambertw0(xp, y), xp.full_like(y, -1.0)))
     sigma = xp.exp(-w)
-    per = centred * sigma + lam * (w * w)
+    per = centred * sigma + lambda_ * (w * w)
     return reduce(xp, per, reduction, out_dtype=out_dtype)

@@ -11,8 +11,9 @@ import math
 from numbers import Real
 
 from . import _validate as check
-from ._common import float_args
+from ._common import float_args, is_number
 from ._reduction import reduce
+from ._typing import ArrayT, Reduction
 from .backends import namespace
 
 __all__ = ["gaussian_nll_loss", "poisson_nll_loss"]
@@ -35,7 +36,8 @@ def _var_shape(input, var):
     )
 
 
-def gaussian_nll_loss(input, target, var, *, full=False, eps=1e-6, reduction="mean"):
+def gaussian_nll_loss(input: ArrayT, target: ArrayT, var: ArrayT | float, *, full: bool = False,
+                      eps: float = 1e-6, reduction: Reduction = "mean") -> ArrayT:
     r"""Gaussian negative log-likelihood with predicted variance (``torch.nn.functional.gaussian_nll_loss``).
 
     .. math:: \ell_i = \tfrac12\Big(\log \max(\sigma^2_i, \varepsilon)
@@ -74,7 +76,7 @@ def gaussian_nll_loss(input, target, var, *, full=False, eps=1e-6, reduction="me
     """
     check.reduction(reduction)
     check.real_number(eps, "eps", low=0, low_open=True)
-    if isinstance(var, Real) and not isinstance(var, bool):
+    if is_number(var):
         check.real_number(var, "var", low=0)
         xp = namespace(input, target)
     else:
@@ -98,7 +100,8 @@ def gaussian_nll_loss(input, target, var, *, full=False, eps=1e-6, reduction="me
     return reduce(xp, loss, reduction, out_dtype=out_dtype)
 
 
-def poisson_nll_loss(input, target, *, log_input=True, full=False, eps=1e-8, reduction="mean"):
+def poisson_nll_loss(input: ArrayT, target: ArrayT, *, log_input: bool = True, full: bool = False,
+                     eps: float = 1e-8, reduction: Reduction = "mean") -> ArrayT:
     r"""Poisson negative log-likelihood (``torch.nn.functional.poisson_nll_loss``).
 
     .. math::

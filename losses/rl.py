@@ -7,9 +7,12 @@ Targets, advantages and behaviour log-probabilities are held constant under auto
 """
 from __future__ import annotations
 
+from typing import Literal
+
 from . import _validate as check
 from ._common import abs0, cast, class_axis, class_target, float_args, is_number, numel
 from ._reduction import reduce
+from ._typing import ArrayT, Reduction
 from .backends import namespace
 
 __all__ = [
@@ -22,17 +25,25 @@ __all__ = [
     "ppo_clip_loss",
 ]
 
+#: ``criterion=`` of :func:`td_loss`
+TDCriterion = Literal["mse", "huber"]
 
-def _floats(xp, first, others, names):
-    """``float_args`` that also accepts Python numbers among ``others`` (kept as numbers)."""
-    arrays = [None if (o is None or is_number(o)) else o for o in others]
-    for o, name in zip(others, names[1:]):
-        if isinstance(o, bool) or not (o is None or is_number(o) or hasattr(o, "dtype")):
-            raise TypeError(f"{name} must be an array or a real number, got {type(o).__name__}")
-    compute, out_dtype, cast_arrays = float_args(xp, first, *arrays, names=names[:1])
-    out = [cast_arrays[0]]
-    for o, a in zip(others, cast_arrays[1:]):
-        out.append(float(o) if is_number(o) else a)
+
+# Arguments that are an array or a Python number (as rlax takes a float discount or an array);
+# the home of these helpers for the rl and multitask families.
+def _number_or_array(value, name):
+    """Type check of an argument that is a real number or an array. Runs before the namespace
+    is resolved, so a string, a list, a bool or None is refused with the argument's name."""
+    if not (is_number(value) or hasattr(value, "dtype")):
+        raise TypeError(f"{name} must be a real number or an array, got {type(value).__name__}")
+
+
+def _floats(xp, first, *others, names=("input",)):
+    """``float_args`` where each of ``others`` may also be a Python number (returned as a
+    Python float, not cast): ``(compute_dtype, out_dtype, [first, *others])``."""
+    arrays = [None if is_number(o) else o for o in others]
+    compute, out_dtype, cast_arrays = float_args(xp, first, *arrays, names=names)
+    out = [cast_arrays[0]] + [float(o) if is_number(o) else a for o, a in zip(others, cast_arrays[1:])]
     return compute, out_dtype, out
 
 
@@ -48,8 +59,9 @@ def _huber(xp, d, delta):
     return xp.where(a < delta, 0.5 * d * d, delta * (a - 0.5 * delta))
 
 
-def td_loss(v_tm1, r_t, discount_t, v_t, *, loss="mse", delta=1.0, weights=None,
-            stop_target_gradient=True, reduction="mean"):
+def td_loss(v_tm1: ArrayT, r_t: ArrayT | float, discount_t: ArrayT | float, v_t: ArrayT | float, *,
+            criterion: TDCriterion = "mse", delta: float = 1.0, weight: ArrayT | None = None,
+            stop_target_gradients: bool = True, reduction: Reduction = "mean") -> ArrayT:
     r"""Temporal-difference (TD(0)) value loss with the bootstrap target held constant.
 
     .. math::
@@ -62,18 +74,19 @@ def td_loss(v_tm1, r_t, discount_t, v_t, *, loss="mse", delta=1.0, weights=None,
 
     Args:
         v_tm1: values (or Q-values of the taken actions) at time t-1, any shape, floating.
-        r_t: rewards, broadcastable to ``v_tm1`` (integer rewards are accepted).
+        r_t: rewards, broadcastable to ``v_tm1`` (integer rewards are accepted), or a
+            Python number.
         discount_t: discounts γ_t (0 at episode ends), broadcastable to ``v_tm1``, or a
             Python number.
         v_t: bootstrap values at time t (e.g. a target network's max-Q), broadcastable to
-            ``v_tm1``.
-        loss: ``"mse"`` (squared TD error, stable-baselines3 A2C/PPO value loss) or
+            ``v_tm1``, or a Python number.
+        criterion: ``"mse"`` (squared TD error, stable-baselines3 A2C/PPO value loss) or
             ``"huber"`` (DQN's clipped error; stable-baselines3 DQN uses ``smooth_l1_loss``,
             which is ``"huber"`` with ``delta=1``).
-        delta: Huber threshold δ > 0 (``loss="huber"`` only).
-        weights: optional per-transition weights (e.g. prioritised-replay importance
+        delta: Huber threshold δ > 0 (``criterion="huber"`` only).
+        weight: optional per-transition weights (e.g. prioritised-replay importance
             weights) broadcastable to ``v_tm1``; ``"mean"`` is ``sum(w l) / sum(w)``.
-        stop_target_gradient: hold the target constant (default, as rlax's
+        stop_target_gradients: hold the target constant (default, as rlax's
             ``stop_target_backprop=True``); ``False`` lets gradients reach ``r_t``,
             ``discount_t`` and ``v_t`` (residual-gradient TD).
         reduction: ``"mean"`` | ``"sum"`` | ``"none"``.
@@ -83,39 +96,45 @@ def td_loss(v_tm1, r_t, discount_t, v_t, *, loss="mse", delta=1.0, weights=None,
         in the promoted floating dtype of the inputs.
 
     Raises:
-        ValueError: arguments that do not broadcast to ``v_tm1``, bad ``loss``, ``delta``
-            or ``reduction``.
-        TypeError: non-floating ``v_tm1``, mixed array frameworks.
+        ValueError: arguments that do not broadcast to ``v_tm1``, bad ``criterion``,
+            ``delta`` or ``reduction``.
+        TypeError: non-floating ``v_tm1``, ``r_t``/``discount_t``/``v_t`` neither a number
+            nor an array, mixed array frameworks.
 
     References: Sutton 1988 (TD learning); Mnih et al. 2015 (DQN, Huber/clipped error).
 
     Peer twins: ``torch.nn.functional.mse_loss(v_tm1, target.detach())`` and
     ``torch.nn.functional.huber_loss(v_tm1, target.detach(), delta=delta)``;
     ``rlax.td_learning`` returns the TD error δ: ``rlax.l2_loss(δ) == 0.5 * td_loss(...,
-    loss="mse", reduction="none")`` and ``rlax.huber_loss(δ, delta) == td_loss(...,
-    loss="huber", delta=delta, reduction="none")``.
+    criterion="mse", reduction="none")`` and ``rlax.huber_loss(δ, delta) == td_loss(...,
+    criterion="huber", delta=delta, reduction="none")``.
     """
-    xp = namespace(v_tm1, r_t, discount_t, v_t, weights)
+    bootstrap = ((r_t, "r_t"), (discount_t, "discount_t"), (v_t, "v_t"))
+    for x, name in bootstrap:
+        _number_or_array(x, name)
+    xp = namespace(v_tm1, r_t, discount_t, v_t, weight)
     check.reduction(reduction)
-    check.choice(loss, "loss", ("mse", "huber"))
+    check.choice(criterion, "criterion", ("mse", "huber"))
     check.real_number(delta, "delta", low=0, low_open=True)
     check.floating(xp, v_tm1, "v_tm1")
-    for x, name in ((r_t, "r_t"), (discount_t, "discount_t"), (v_t, "v_t"), (weights, "weights")):
+    for x, name in (*bootstrap, (weight, "weight")):
         if not is_number(x):
             check.broadcastable(x, name, v_tm1.shape, "v_tm1")
-    _, out_dtype, (v, r, g, vn, w) = _floats(
-        xp, v_tm1, (r_t, discount_t, v_t, weights), ("v_tm1", "r_t", "discount_t", "v_t", "weights"))
+    _, out_dtype, (v, r, g, vn, w) = _floats(xp, v_tm1, r_t, discount_t, v_t, weight, names=("v_tm1",))
     target = r + g * vn
     if is_number(target):
         target = xp.full_like(v, target)
-    if stop_target_gradient:
+    if stop_target_gradients:
         target = xp.stop_gradient(target)
     d = target - v
-    per = d * d if loss == "mse" else _huber(xp, d, delta)
+    per = d * d if criterion == "mse" else _huber(xp, d, delta)
     return reduce(xp, per, reduction, weight=w, out_dtype=out_dtype)
 
 
-def _returns_setup(xp, r_t, discount_t, v_t, lambda_, fname):
+def _returns_setup(r_t, discount_t, v_t, lambda_, fname):
+    _number_or_array(discount_t, "discount_t")
+    _number_or_array(lambda_, "lambda_")
+    xp = namespace(r_t, discount_t, v_t, lambda_)
     check.floating(xp, v_t, "v_t")
     check.ndim_at_least(r_t, 1, "r_t")
     check.same_shape(r_t, v_t, "r_t", "v_t")
@@ -130,12 +149,12 @@ def _returns_setup(xp, r_t, discount_t, v_t, lambda_, fname):
     else:
         check.broadcastable(lambda_, "lambda_", r_t.shape, "r_t")
         check.values_in(xp, lambda_, "lambda_", 0, 1)
-    _, out_dtype, (v, r, g, lam) = _floats(
-        xp, v_t, (r_t, discount_t, lambda_), ("v_t", "r_t", "discount_t", "lambda_"))
-    return out_dtype, _shaped_like(xp, r, v), _shaped_like(xp, g, v), v, _shaped_like(xp, lam, v)
+    _, out_dtype, (v, r, g, lam) = _floats(xp, v_t, r_t, discount_t, lambda_, names=("v_t",))
+    return xp, out_dtype, _shaped_like(xp, r, v), _shaped_like(xp, g, v), v, _shaped_like(xp, lam, v)
 
 
-def n_step_returns(r_t, discount_t, v_t, *, n, lambda_=1.0, stop_target_gradients=False):
+def n_step_returns(r_t: ArrayT, discount_t: ArrayT | float, v_t: ArrayT, *, n: int,
+                   lambda_: ArrayT | float = 1.0, stop_target_gradients: bool = False) -> ArrayT:
     r"""n-step bootstrapped returns along the time axis (axis 0), truncated at the end.
 
     .. math::
@@ -165,19 +184,19 @@ def n_step_returns(r_t, discount_t, v_t, *, n, lambda_=1.0, stop_target_gradient
     Raises:
         ValueError: shapes differ, empty time axis, ``n`` < 1, eagerly discounts or λ
             outside [0, 1].
-        TypeError: non-integer ``n``, non-floating ``v_t``.
+        TypeError: non-integer ``n``, non-floating ``v_t``, ``discount_t``/``lambda_``
+            neither a number nor an array.
 
     References: Sutton & Barto 2018, ch. 7.
 
     Peer twins: ``rlax.n_step_bootstrapped_returns(r_t, discount_t, v_t, n, lambda_t)``
     (same semantics, one trajectory; ``vmap`` over batch axes).
     """
-    xp = namespace(r_t, discount_t, v_t, lambda_)
     if isinstance(n, bool) or not isinstance(n, int):
         raise TypeError(f"n must be a Python int >= 1, got {n!r}")
     if n < 1:
         raise ValueError(f"n must be >= 1, got {n}")
-    out_dtype, r, g, v, lam = _returns_setup(xp, r_t, discount_t, v_t, lambda_, "n_step_returns")
+    xp, out_dtype, r, g, v, lam = _returns_setup(r_t, discount_t, v_t, lambda_, "n_step_returns")
     T = r.shape[0]
     last = v[T - 1:T, ...]
     pad = n - 1
@@ -196,10 +215,11 @@ def n_step_returns(r_t, discount_t, v_t, *, n, lambda_=1.0, stop_target_gradient
         out = r_p[window] + g_p[window] * ((1 - lam_i) * v_p[window] + lam_i * out)
     if stop_target_gradients:
         out = xp.stop_gradient(out)
-    return cast(xp, out, out_dtype)
+    return xp.as_array(cast(xp, out, out_dtype))
 
 
-def lambda_returns(r_t, discount_t, v_t, *, lambda_=1.0, stop_target_gradients=False):
+def lambda_returns(r_t: ArrayT, discount_t: ArrayT | float, v_t: ArrayT, *,
+                   lambda_: ArrayT | float = 1.0, stop_target_gradients: bool = False) -> ArrayT:
     r"""λ-returns along the time axis (axis 0), by a reverse scan.
 
     .. math::
@@ -228,15 +248,15 @@ def lambda_returns(r_t, discount_t, v_t, *, lambda_=1.0, stop_target_gradients=F
 
     Raises:
         ValueError: shapes differ, empty time axis, eagerly discounts or λ outside [0, 1].
-        TypeError: non-floating ``v_t``.
+        TypeError: non-floating ``v_t``, ``discount_t``/``lambda_`` neither a number nor an
+            array.
 
     References: Sutton & Barto 2018, ch. 12; Schulman et al. 2016 (GAE).
 
     Peer twins: ``rlax.lambda_returns(r_t, discount_t, v_t, lambda_)``; stable-baselines3
     GAE as above.
     """
-    xp = namespace(r_t, discount_t, v_t, lambda_)
-    out_dtype, r, g, v, lam = _returns_setup(xp, r_t, discount_t, v_t, lambda_, "lambda_returns")
+    xp, out_dtype, r, g, v, lam = _returns_setup(r_t, discount_t, v_t, lambda_, "lambda_returns")
 
     def step(acc, x):
         r_i, g_i, v_i, l_i = x
@@ -246,7 +266,7 @@ def lambda_returns(r_t, discount_t, v_t, *, lambda_=1.0, stop_target_gradients=F
     _, out = xp.scan(step, v[-1, ...], (r, g, v, lam), reverse=True)
     if stop_target_gradients:
         out = xp.stop_gradient(out)
-    return cast(xp, out, out_dtype)
+    return xp.as_array(cast(xp, out, out_dtype))
 
 
 def _policy_setup(xp, logits, actions, axis, fname):
@@ -273,7 +293,9 @@ def _neg_entropy(xp, z, ax):
     return xp.sum(p * safe, axis=ax)
 
 
-def policy_gradient_loss(logits, actions, advantages, *, weights=None, axis=-1, reduction="mean"):
+def policy_gradient_loss(logits: ArrayT, actions: ArrayT, advantages: ArrayT, *,
+                         weight: ArrayT | None = None, axis: int | None = -1,
+                         reduction: Reduction = "mean") -> ArrayT:
     r"""REINFORCE / advantage policy-gradient loss of a softmax (categorical) policy.
 
     .. math:: \ell_t = -\log\pi(a_t \mid s_t)\;\operatorname{sg}(A_t), \qquad
@@ -287,7 +309,7 @@ def policy_gradient_loss(logits, actions, advantages, *, weights=None, axis=-1, 
         logits: policy logits, shape ``(..., A)`` (action axis ``axis``, default last).
         actions: integer actions taken, ``logits``' shape without the action axis.
         advantages: advantages (or returns), same shape as ``actions``.
-        weights: optional per-step weights (e.g. a mask of valid steps) of ``actions``' shape
+        weight: optional per-step weights (e.g. a mask of valid steps) of ``actions``' shape
             (broadcastable); ``"mean"`` is ``sum(w l) / sum(w)``.
         axis: the action axis of ``logits`` (default -1, rlax / stable-baselines3 layout).
         reduction: ``"mean"`` | ``"sum"`` | ``"none"``.
@@ -305,19 +327,20 @@ def policy_gradient_loss(logits, actions, advantages, *, weights=None, axis=-1, 
     with ``torch.distributions.Categorical(logits=logits).log_prob(actions)``;
     ``rlax.policy_gradient_loss(logits, a, adv, w)`` computes ``mean(w l)`` (divides by T,
     not by ``sum(w)``): equal to ours with ``reduction="none"`` then ``.mean()``, and to
-    ``"mean"`` when ``weights`` is None.
+    ``"mean"`` when ``weight`` is None.
     """
-    xp = namespace(logits, actions, advantages, weights)
+    xp = namespace(logits, actions, advantages, weight)
     check.reduction(reduction)
     ax, shape = _policy_setup(xp, logits, actions, axis, "policy_gradient_loss")
     check.same_shape(actions, advantages, "actions", "advantages")
-    check.broadcastable(weights, "weights", shape, "actions")
-    _, out_dtype, (z, adv, w) = float_args(xp, logits, advantages, weights, names=("logits",))
+    check.broadcastable(weight, "weight", shape, "actions")
+    _, out_dtype, (z, adv, w) = float_args(xp, logits, advantages, weight, names=("logits",))
     per = -_log_prob(xp, z, actions, ax) * xp.stop_gradient(adv)
     return reduce(xp, per, reduction, weight=w, out_dtype=out_dtype)
 
 
-def entropy_loss(logits, *, weights=None, axis=-1, reduction="mean"):
+def entropy_loss(logits: ArrayT, *, weight: ArrayT | None = None, axis: int | None = -1,
+                 reduction: Reduction = "mean") -> ArrayT:
     r"""Negative entropy of a softmax policy (minimising it encourages exploration).
 
     .. math:: \ell_t = -H(\pi_t) = \sum_a \pi_t(a)\log\pi_t(a), \qquad \pi_t = \operatorname{softmax}(z_t)
@@ -327,7 +350,7 @@ def entropy_loss(logits, *, weights=None, axis=-1, reduction="mean"):
 
     Args:
         logits: shape ``(..., A)`` (action axis ``axis``, default last).
-        weights: optional per-step weights of ``logits``' shape without the action axis
+        weight: optional per-step weights of ``logits``' shape without the action axis
             (broadcastable); ``"mean"`` is ``sum(w l) / sum(w)``.
         axis: the action axis.
         reduction: ``"mean"`` | ``"sum"`` | ``"none"``.
@@ -336,28 +359,30 @@ def entropy_loss(logits, *, weights=None, axis=-1, reduction="mean"):
         A scalar, or the per-step negative entropy for ``reduction="none"``.
 
     Raises:
-        ValueError: bad ``axis``, weights that do not broadcast, bad ``reduction``.
+        ValueError: bad ``axis``, a ``weight`` that does not broadcast, bad ``reduction``.
         TypeError: non-floating ``logits``.
 
     References: Williams & Peng 1991; Mnih et al. 2016 (A3C entropy bonus).
 
     Peer twins: ``-torch.distributions.Categorical(logits=logits).entropy()`` (per step);
     stable-baselines3 ``entropy_loss = -th.mean(entropy)``; ``rlax.entropy_loss(logits, w)``
-    (``mean(w l)``: equal for ``weights=None``).
+    (``mean(w l)``: equal for ``weight=None``).
     """
-    xp = namespace(logits, weights)
+    xp = namespace(logits, weight)
     check.reduction(reduction)
     check.floating(xp, logits, "logits")
     check.ndim_at_least(logits, 1, "logits")
     ax = class_axis(logits, axis, "logits")
     shape = tuple(s for i, s in enumerate(logits.shape) if i != ax)
-    check.broadcastable(weights, "weights", shape, "logits without the action axis")
-    _, out_dtype, (z, w) = float_args(xp, logits, weights, names=("logits",))
+    check.broadcastable(weight, "weight", shape, "logits without the action axis")
+    _, out_dtype, (z, w) = float_args(xp, logits, weight, names=("logits",))
     return reduce(xp, _neg_entropy(xp, z, ax), reduction, weight=w, out_dtype=out_dtype)
 
 
-def actor_critic_loss(logits, actions, values, returns, *, advantages=None, value_coef=0.5,
-                      entropy_coef=0.01, weights=None, axis=-1, reduction="mean"):
+def actor_critic_loss(logits: ArrayT, actions: ArrayT, values: ArrayT, returns: ArrayT, *,
+                      advantages: ArrayT | None = None, value_coef: float = 0.5,
+                      entropy_coef: float = 0.01, weight: ArrayT | None = None,
+                      axis: int | None = -1, reduction: Reduction = "mean") -> ArrayT:
     r"""Advantage actor-critic (A2C/A3C) loss: policy gradient + value regression − entropy bonus.
 
     .. math::
@@ -376,7 +401,7 @@ def actor_critic_loss(logits, actions, values, returns, *, advantages=None, valu
         returns: value targets ``R_t`` (e.g. :func:`lambda_returns` or n-step returns).
         advantages: optional advantages (e.g. GAE); default ``returns - values``.
         value_coef: c_v >= 0. entropy_coef: c_e (usually >= 0; 0 disables the bonus).
-        weights: optional per-step weights; ``"mean"`` is ``sum(w l) / sum(w)``.
+        weight: optional per-step weights; ``"mean"`` is ``sum(w l) / sum(w)``.
         axis: action axis of ``logits``. reduction: ``"mean"`` | ``"sum"`` | ``"none"``.
 
     Returns:
@@ -394,7 +419,7 @@ def actor_critic_loss(logits, actions, values, returns, *, advantages=None, valu
     (SB3 default 0.5), ``entropy_coef=ent_coef`` (SB3 default 0.0; 0.01 is the A3C paper's
     and OpenAI baselines' value, our default) and ``advantages=`` the buffer's advantages.
     """
-    xp = namespace(logits, actions, values, returns, advantages, weights)
+    xp = namespace(logits, actions, values, returns, advantages, weight)
     check.reduction(reduction)
     check.real_number(value_coef, "value_coef", low=0)
     check.real_number(entropy_coef, "entropy_coef")
@@ -403,9 +428,9 @@ def actor_critic_loss(logits, actions, values, returns, *, advantages=None, valu
     for x, name in ((values, "values"), (returns, "returns"), (advantages, "advantages")):
         if x is not None and tuple(x.shape) != shape:
             raise ValueError(f"{name} must have the shape {shape} of actions, got {tuple(x.shape)}")
-    check.broadcastable(weights, "weights", shape, "actions")
+    check.broadcastable(weight, "weight", shape, "actions")
     _, out_dtype, (z, v, ret, adv, w) = float_args(
-        xp, logits, values, returns, advantages, weights, names=("logits",))
+        xp, logits, values, returns, advantages, weight, names=("logits",))
     ret = xp.stop_gradient(ret)
     adv = xp.stop_gradient(ret - v if adv is None else adv)
     per = -_log_prob(xp, z, actions, ax) * adv
@@ -416,8 +441,9 @@ def actor_critic_loss(logits, actions, values, returns, *, advantages=None, valu
     return reduce(xp, per, reduction, weight=w, out_dtype=out_dtype)
 
 
-def ppo_clip_loss(log_prob, advantages, *, old_log_prob=None, clip_eps=0.2,
-                  normalize_advantages=False, weights=None, reduction="mean"):
+def ppo_clip_loss(log_prob: ArrayT, advantages: ArrayT, *, old_log_prob: ArrayT | None = None,
+                  clip_range: float = 0.2, normalize_advantages: bool = False,
+                  weight: ArrayT | None = None, reduction: Reduction = "mean") -> ArrayT:
     r"""PPO clipped surrogate objective (Schulman et al. 2017), as a loss to minimise.
 
     .. math::
@@ -435,11 +461,11 @@ def ppo_clip_loss(log_prob, advantages, *, old_log_prob=None, clip_eps=0.2,
         advantages: advantage estimates, same shape.
         old_log_prob: log-probabilities under the behaviour policy, same shape (held
             constant), or None (``log_prob`` is then the log ratio).
-        clip_eps: ε in [0, 1).
+        clip_range: ε in [0, 1) (stable-baselines3's name).
         normalize_advantages: standardise the advantages over all elements first,
             ``(A − mean) / (std + 1e-8)`` with the unbiased std (stable-baselines3 PPO's
             ``normalize_advantage=True``, its default). Off by default (the paper).
-        weights: optional per-step weights broadcastable to ``log_prob``; ``"mean"`` is
+        weight: optional per-step weights broadcastable to ``log_prob``; ``"mean"`` is
             ``sum(w l) / sum(w)``.
         reduction: ``"mean"`` | ``"sum"`` | ``"none"``.
 
@@ -447,35 +473,36 @@ def ppo_clip_loss(log_prob, advantages, *, old_log_prob=None, clip_eps=0.2,
         A scalar, or the per-step loss for ``reduction="none"``.
 
     Raises:
-        ValueError: shape mismatches, ``clip_eps`` outside [0, 1), bad ``reduction``,
+        ValueError: shape mismatches, ``clip_range`` outside [0, 1), bad ``reduction``,
             ``normalize_advantages`` with fewer than 2 elements.
         TypeError: non-floating ``log_prob``.
 
     References: Schulman et al. 2017, "Proximal Policy Optimization Algorithms", eq. 7.
 
     Peer twins: stable-baselines3 PPO ``policy_loss = -th.min(advantages * ratio, advantages *
-    th.clamp(ratio, 1 - clip_range, 1 + clip_range)).mean()`` with ``clip_eps=clip_range``
+    th.clamp(ratio, 1 - clip_range, 1 + clip_range)).mean()`` with the same ``clip_range``
     and ``normalize_advantages=True`` (SB3's default); ``rlax.clipped_surrogate_pg_loss(
-    prob_ratios_t, adv_t, epsilon)`` with ``log_prob=log(prob_ratios_t)``.
+    prob_ratios_t, adv_t, epsilon)`` with ``log_prob=log(prob_ratios_t)``,
+    ``clip_range=epsilon``.
     """
-    xp = namespace(log_prob, advantages, old_log_prob, weights)
+    xp = namespace(log_prob, advantages, old_log_prob, weight)
     check.reduction(reduction)
-    check.real_number(clip_eps, "clip_eps", low=0, high=1, high_open=True)
+    check.real_number(clip_range, "clip_range", low=0, high=1, high_open=True)
     check.floating(xp, log_prob, "log_prob")
     check.same_shape(log_prob, advantages, "log_prob", "advantages")
     check.same_shape(log_prob, old_log_prob, "log_prob", "old_log_prob")
-    check.broadcastable(weights, "weights", log_prob.shape, "log_prob")
+    check.broadcastable(weight, "weight", log_prob.shape, "log_prob")
     if normalize_advantages and numel(advantages) < 2:
         raise ValueError(
             f"normalize_advantages needs at least 2 advantages, got shape {tuple(advantages.shape)}")
     _, out_dtype, (lp, adv, old, w) = float_args(
-        xp, log_prob, advantages, old_log_prob, weights, names=("log_prob",))
+        xp, log_prob, advantages, old_log_prob, weight, names=("log_prob",))
     log_ratio = lp if old is None else lp - xp.stop_gradient(old)
     adv = xp.stop_gradient(adv)
     if normalize_advantages:
         adv = (adv - xp.mean(adv)) / (xp.std(adv, correction=1) + 1e-8)
     ratio = xp.exp(log_ratio)
-    lo, hi = 1.0 - clip_eps, 1.0 + clip_eps
+    lo, hi = 1.0 - clip_range, 1.0 + clip_range
     clipped = xp.where(ratio > hi, xp.full_like(ratio, hi), xp.where(ratio < lo, xp.full_like(ratio, lo), ratio))
     surr1, surr2 = ratio * adv, clipped * adv
     per = -xp.where(surr1 < surr2, surr1, surr2)

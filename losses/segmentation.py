@@ -20,9 +20,13 @@ has a score of 1 and a loss of 0, with a zero (finite) gradient, whatever the sm
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any, Literal, NamedTuple, get_args
+
 from . import _validate as check
-from ._common import abs0, cast, float_args, pow0, relu0, safe_divide
+from ._common import abs0, cast, fill_doc, float_args, pow0, relu0, safe_divide
 from ._reduction import reduce
+from ._typing import Array, ArrayT, Reduction, ScalarReduction
 from .backends import namespace
 from .classification import binary_cross_entropy_with_logits, cross_entropy
 
@@ -40,7 +44,17 @@ __all__ = [
     "signed_distance_map",
 ]
 
-_MODES = ("multiclass", "multilabel", "binary")
+#: ``mode=`` of the segmentation losses: which activation and which target layout.
+Mode = Literal["multiclass", "multilabel", "binary"]
+#: ``mode=`` of :func:`combo_loss` (sigmoid modes only).
+SigmoidMode = Literal["binary", "multilabel"]
+#: ``weight_type=`` of :func:`generalized_dice_loss`.
+WeightType = Literal["square", "simple", "uniform"]
+#: ``classes=`` of :func:`lovasz_softmax_loss`: a selection rule or explicit class indices.
+Classes = Literal["present", "all"] | Sequence[int]
+
+_MODES = get_args(Mode)
+_WEIGHT_TYPES = get_args(WeightType)
 
 
 # ------------------------------------------------------------------------------ helpers ----
@@ -71,99 +85,160 @@ def _probabilities(xp, z, mode, from_logits, fn):
     return xp.sigmoid(z)
 
 
+def _check_channels(input, mode, fn):
+    """``input`` is ``(N, C, *spatial)`` with a channel count that fits ``mode``; returns ``C``."""
+    if input.ndim < 2:
+        raise ValueError(f"{fn}: input must have shape (N, C, *spatial), got {tuple(input.shape)}")
+    c = input.shape[1]
+    if mode == "binary" and c != 1:
+        raise ValueError(f"{fn}: mode='binary' expects input of shape (N, 1, *spatial), got {tuple(input.shape)} (C={c})")
+    if mode == "multiclass" and c < 2:
+        raise ValueError(f"{fn}: mode='multiclass' needs at least 2 channels, got input of shape {tuple(input.shape)}; use mode='binary'")
+    return c
+
+
+def _check_target(xp, input, target, mode, ignore_index, fn):
+    """``target`` is dense (``input``'s shape, returns True) or class indices ``(N, *spatial)``
+    (returns False; integer dtype and, eagerly, indices in range)."""
+    if tuple(target.shape) == tuple(input.shape):
+        return True
+    index_shape = (input.shape[0],) + tuple(input.shape[2:])
+    if tuple(target.shape) != index_shape:
+        raise ValueError(
+            f"{fn}: target must have input's shape {tuple(input.shape)} (one-hot/probabilities) or "
+            f"shape {index_shape} (class indices), got {tuple(target.shape)}"
+        )
+    if mode == "multilabel":
+        raise ValueError(
+            f"{fn}: mode=multilabel needs a dense target of input's shape {tuple(input.shape)}, "
+            f"got {tuple(target.shape)}"
+        )
+    check.integer(xp, target, "target")
+    c = input.shape[1]
+    check.class_indices(xp, target, 2 if mode == "binary" else c, "target", ignore_index)
+    return False
+
+
+def _check_class_weight(xp, weight, c, c_out, fn):
+    """``weight``: None or one non-negative weight per class, ``(C,)`` or ``(C',)``."""
+    if weight is None:
+        return
+    if weight.ndim != 1 or weight.shape[0] not in (c, c_out):
+        allowed = f"({c},)" + ("" if c == c_out else f" or ({c_out},) (without background)")
+        raise ValueError(f"{fn}: weight must hold one weight per class, shape {allowed}, got {tuple(weight.shape)}")
+    check.nonnegative(xp, weight, "weight")
+
+
+def _dense_target(xp, target, ignore_index, dtype):
+    """A one-hot/probability target (checked eagerly to lie in [0, 1]) as ``dtype``, and the
+    boolean mask of kept pixels (None without ``ignore_index``)."""
+    keep = None
+    if ignore_index is not None:
+        keep = target != ignore_index
+        target = xp.where(keep, target, xp.zeros_like(target))
+    if target.dtype != xp.bool:
+        check.values_in(xp, target, "target", 0, 1, what="one-hot labels or probabilities")
+    return cast(xp, target, dtype), keep
+
+
+def _index_target(xp, target, ignore_index, mode, c, dtype):
+    """Class indices ``(N, *spatial)`` as a dense ``(N, C, *spatial)`` target of ``dtype``
+    (one-hot for ``"multiclass"``, the 0/1 foreground for ``"binary"``), and the
+    ``(N, 1, *spatial)`` mask of kept pixels (None without ``ignore_index``)."""
+    keep = None
+    if ignore_index is not None:
+        kept = target != ignore_index
+        keep = xp.expand_dims(kept, axis=1)
+        target = xp.where(kept, target, xp.zeros_like(target))
+    if mode == "multiclass":
+        return xp.one_hot(target, c, axis=1, dtype=dtype), keep
+    return cast(xp, xp.expand_dims(target, axis=1), dtype), keep
+
+
 def _seg_prepare(xp, input, target, weight, *, mode, from_logits, include_background,
-                 ignore_index, fn, dense_only=False):
+                 ignore_index, fn):
     """Checks + ``(p, g, w, out_dtype)``: probabilities and targets as ``(N, C', S)``.
 
     ``C'`` drops the background channel 0 when ``include_background`` is False (not in
-    ``"binary"`` mode). ``w`` is the per-class weight of shape ``(C',)`` or None.
+    ``"binary"`` mode). ``w`` is the per-class weight of shape ``(C',)`` or None. Removed
+    (``ignore_index``) pixels have ``p = g = 0``.
     """
     check.choice(mode, "mode", _MODES)
     _check_flag(from_logits, "from_logits")
     _check_flag(include_background, "include_background")
     _check_ignore(ignore_index)
     check.floating(xp, input, "input")
-    if input.ndim < 2:
-        raise ValueError(f"{fn}: input must have shape (N, C, *spatial), got {tuple(input.shape)}")
-    n, c = input.shape[0], input.shape[1]
-    spatial = tuple(input.shape[2:])
-    if mode == "binary" and c != 1:
-        raise ValueError(f"{fn}: mode='binary' expects input of shape (N, 1, *spatial), got {tuple(input.shape)} (C={c})")
-    if mode == "multiclass" and c < 2:
-        raise ValueError(f"{fn}: mode='multiclass' needs at least 2 channels, got input of shape {tuple(input.shape)}; use mode='binary'")
-    dense = tuple(target.shape) == tuple(input.shape)
-    index_shape = (n,) + spatial
-    if not dense:
-        if tuple(target.shape) != index_shape:
-            raise ValueError(
-                f"{fn}: target must have input's shape {tuple(input.shape)} (one-hot/probabilities) or "
-                f"shape {index_shape} (class indices), got {tuple(target.shape)}"
-            )
-        if mode == "multilabel" or dense_only:
-            raise ValueError(
-                f"{fn}: {'mode=multilabel' if mode == 'multilabel' else 'this loss'} needs a dense target of "
-                f"input's shape {tuple(input.shape)}, got {tuple(target.shape)}"
-            )
-        check.integer(xp, target, "target")
-        check.class_indices(xp, target, 2 if mode == "binary" else c, "target", ignore_index)
+    c = _check_channels(input, mode, fn)
+    dense = _check_target(xp, input, target, mode, ignore_index, fn)
     keep_c = include_background or mode == "binary"
     c_out = c if keep_c else c - 1
-    if weight is not None:
-        if weight.ndim != 1 or weight.shape[0] not in (c, c_out):
-            allowed = f"({c},)" + ("" if c == c_out else f" or ({c_out},) (without background)")
-            raise ValueError(f"{fn}: weight must hold one weight per class, shape {allowed}, got {tuple(weight.shape)}")
-        check.nonnegative(xp, weight, "weight")
+    _check_class_weight(xp, weight, c, c_out, fn)
     _, out_dtype, (z, w) = float_args(xp, input, weight)
     p = _probabilities(xp, z, mode, from_logits, fn)
-    keep = None
     if dense:
-        if ignore_index is not None:
-            keep = target != ignore_index
-            tt = xp.where(keep, target, xp.zeros_like(target))
-        else:
-            tt = target
-        if tt.dtype != xp.bool:
-            check.values_in(xp, tt, "target", 0, 1, what="one-hot labels or probabilities")
-        g = cast(xp, tt, p.dtype)
+        g, keep = _dense_target(xp, target, ignore_index, p.dtype)
     else:
-        tt = target
-        if ignore_index is not None:
-            keep = xp.expand_dims(target != ignore_index, axis=1)
-            tt = xp.where(target != ignore_index, target, xp.zeros_like(target))
-        if mode == "multiclass":
-            g = xp.one_hot(tt, c, axis=1, dtype=p.dtype)
-        else:
-            g = cast(xp, xp.expand_dims(tt, axis=1), p.dtype)
+        g, keep = _index_target(xp, target, ignore_index, mode, c, p.dtype)
     if keep is not None:
         keepf = cast(xp, keep, p.dtype)
-        p = p * keepf
-        g = g * keepf
+        p, g = p * keepf, g * keepf
     if not keep_c:
         p, g = p[:, 1:, ...], g[:, 1:, ...]
         if w is not None and w.shape[0] == c:
             w = w[1:]
-    p = xp.reshape(p, (n, c_out, -1))
-    g = xp.reshape(g, (n, c_out, -1))
-    return p, g, w, out_dtype
+    n = input.shape[0]
+    return xp.reshape(p, (n, c_out, -1)), xp.reshape(g, (n, c_out, -1)), w, out_dtype
 
 
 def _sums(xp, x, batch):
     return xp.sum(x, axis=(0, 2)) if batch else xp.sum(x, axis=2)
 
 
-def _stats(xp, p, g, batch, squared=False):
-    """``(TP, sum p, sum g)`` per class (``sum p**2``, ``sum g**2`` when ``squared``)."""
-    tp = _sums(xp, p * g, batch)
-    if squared:
-        return tp, _sums(xp, p * p, batch), _sums(xp, g * g, batch)
-    return tp, _sums(xp, p, batch), _sums(xp, g, batch)
+class _Overlap(NamedTuple):
+    """Prepared arguments of an overlap loss: ``p``, ``g`` of shape ``(N, C', S)``, the class
+    weights ``w`` (``(C',)`` or None) and the keywords that decide the pooling and the
+    reduction."""
+
+    xp: Any
+    p: Any
+    g: Any
+    w: Any
+    out_dtype: Any
+    batch: bool
+    mask_absent: bool
+    reduction: Reduction
+
+    def stats(self, squared=False):
+        """``(TP, sum p, sum g)`` per class (``sum p**2``, ``sum g**2`` when ``squared``)."""
+        xp, p, g, batch = self.xp, self.p, self.g, self.batch
+        tp = _sums(xp, p * g, batch)
+        if squared:
+            return tp, _sums(xp, p * p, batch), _sums(xp, g * g, batch)
+        return tp, _sums(xp, p, batch), _sums(xp, g, batch)
+
+    def finish(self, loss):
+        """Zero the classes without target pixels (``mask_absent``), then reduce with ``w``."""
+        xp = self.xp
+        if self.mask_absent:
+            present = _sums(xp, self.g, self.batch) > 0
+            loss = xp.where(present, loss, xp.zeros_like(loss))
+        return reduce(xp, loss, self.reduction, weight=self.w, out_dtype=self.out_dtype)
 
 
-def _finish(xp, loss, g, w, batch, mask_absent, reduction, out_dtype):
-    if mask_absent:
-        present = _sums(xp, g, batch) > 0
-        loss = xp.where(present, loss, xp.zeros_like(loss))
-    return reduce(xp, loss, reduction, weight=w, out_dtype=out_dtype)
+def _overlap_inputs(fn, input, target, weight, *, mode, from_logits, batch, include_background,
+                    ignore_index, reduction, mask_absent=False, **flags):
+    """The argument handling shared by the overlap losses (Dice, Jaccard, Tversky, focal
+    Tversky, generalised Dice): checks ``reduction`` and the bool keywords (``batch``, the
+    loss's own ``flags``, ``mask_absent``), then prepares the arrays with :func:`_seg_prepare`.
+    """
+    check.reduction(reduction)
+    for name, value in {"batch": batch, **flags, "mask_absent": mask_absent}.items():
+        _check_flag(value, name)
+    xp = namespace(input, target, weight)
+    p, g, w, out_dtype = _seg_prepare(xp, input, target, weight, mode=mode, from_logits=from_logits,
+                                      include_background=include_background, ignore_index=ignore_index,
+                                      fn=fn)
+    return _Overlap(xp, p, g, w, out_dtype, batch, mask_absent, reduction)
 
 
 _SHARED_ARGS = """
@@ -187,7 +262,7 @@ _SHARED_ARGS = """
             per-class losses, weighted when ``weight`` is given).
 
     Returns:
-        A scalar, or the per-class loss matrix for ``reduction="none"``, in the promoted
+        A 0-d array, or the per-class loss matrix for ``reduction="none"``, in the promoted
         floating dtype of the inputs.
 
     Raises:
@@ -199,16 +274,16 @@ _SHARED_ARGS = """
 """
 
 
-def _doc(f):
-    f.__doc__ = f.__doc__.replace("    {shared}\n", _SHARED_ARGS)
-    return f
+_doc = fill_doc("{shared}", _SHARED_ARGS)
 
 
 # ---------------------------------------------------------------------------- Dice family ----
 @_doc
-def dice_loss(input, target, *, mode="multiclass", from_logits=True, batch=False,
-              include_background=True, smooth=0.0, smooth_dr=None, squared_denominator=False,
-              weight=None, ignore_index=None, mask_absent=False, reduction="mean"):
+def dice_loss(input: ArrayT, target: ArrayT, *, mode: Mode = "multiclass", from_logits: bool = True,
+              batch: bool = False, include_background: bool = True, smooth: float = 0.0,
+              smooth_dr: float | None = None, squared_denominator: bool = False,
+              weight: ArrayT | None = None, ignore_index: int | None = None, mask_absent: bool = False,
+              reduction: Reduction = "mean") -> ArrayT:
     r"""Soft Dice loss (Milletari et al. 2016; Sudre et al. 2017).
 
     Per class ``c`` (and per sample unless ``batch=True``), with ``p`` the probabilities and
@@ -247,24 +322,20 @@ def dice_loss(input, target, *, mode="multiclass", from_logits=True, batch=False
     References: Milletari, Navab & Ahmadi, "V-Net", 3DV 2016; Sudre et al., "Generalised Dice
     overlap as a deep learning loss function for highly unbalanced segmentations", DLMIA 2017.
     """
-    check.reduction(reduction)
-    _check_flag(batch, "batch")
-    _check_flag(squared_denominator, "squared_denominator")
-    _check_flag(mask_absent, "mask_absent")
     s_nr, s_dr = _smooths(smooth, smooth_dr)
-    xp = namespace(input, target, weight)
-    p, g, w, out_dtype = _seg_prepare(xp, input, target, weight, mode=mode, from_logits=from_logits,
-                                      include_background=include_background, ignore_index=ignore_index,
-                                      fn="dice_loss")
-    tp, sp, sg = _stats(xp, p, g, batch, squared_denominator)
-    loss = 1 - safe_divide(xp, 2 * tp + s_nr, sp + sg + s_dr, 1.0)
-    return _finish(xp, loss, g, w, batch, mask_absent, reduction, out_dtype)
+    o = _overlap_inputs("dice_loss", input, target, weight, mode=mode, from_logits=from_logits, batch=batch,
+                        include_background=include_background, ignore_index=ignore_index,
+                        reduction=reduction, squared_denominator=squared_denominator, mask_absent=mask_absent)
+    tp, sp, sg = o.stats(squared_denominator)
+    return o.finish(1 - safe_divide(o.xp, 2 * tp + s_nr, sp + sg + s_dr, 1.0))
 
 
 @_doc
-def jaccard_loss(input, target, *, mode="multiclass", from_logits=True, batch=False,
-                 include_background=True, smooth=0.0, smooth_dr=None, weight=None,
-                 ignore_index=None, mask_absent=False, reduction="mean"):
+def jaccard_loss(input: ArrayT, target: ArrayT, *, mode: Mode = "multiclass", from_logits: bool = True,
+                 batch: bool = False, include_background: bool = True, smooth: float = 0.0,
+                 smooth_dr: float | None = None, weight: ArrayT | None = None,
+                 ignore_index: int | None = None, mask_absent: bool = False,
+                 reduction: Reduction = "mean") -> ArrayT:
     r"""Soft Jaccard (IoU) loss.
 
     .. math::
@@ -285,35 +356,35 @@ def jaccard_loss(input, target, *, mode="multiclass", from_logits=True, batch=Fa
     Reference: Rahman & Wang, "Optimizing intersection-over-union in deep neural networks for
     image segmentation", ISVC 2016.
     """
-    check.reduction(reduction)
-    _check_flag(batch, "batch")
-    _check_flag(mask_absent, "mask_absent")
     s_nr, s_dr = _smooths(smooth, smooth_dr)
-    xp = namespace(input, target, weight)
-    p, g, w, out_dtype = _seg_prepare(xp, input, target, weight, mode=mode, from_logits=from_logits,
-                                      include_background=include_background, ignore_index=ignore_index,
-                                      fn="jaccard_loss")
-    tp, sp, sg = _stats(xp, p, g, batch)
-    loss = 1 - safe_divide(xp, tp + s_nr, sp + sg - tp + s_dr, 1.0)
-    return _finish(xp, loss, g, w, batch, mask_absent, reduction, out_dtype)
-
-
-def _tversky_index(xp, p, g, batch, alpha_fp, beta_fn, smooth):
-    tp, sp, sg = _stats(xp, p, g, batch)
-    fp, fn = sp - tp, sg - tp
-    return safe_divide(xp, tp + smooth, tp + alpha_fp * fp + beta_fn * fn + smooth, 1.0)
+    o = _overlap_inputs("jaccard_loss", input, target, weight, mode=mode, from_logits=from_logits,
+                        batch=batch, include_background=include_background, ignore_index=ignore_index,
+                        reduction=reduction, mask_absent=mask_absent)
+    tp, sp, sg = o.stats()
+    return o.finish(1 - safe_divide(o.xp, tp + s_nr, sp + sg - tp + s_dr, 1.0))
 
 
 def _tversky_args(alpha_fp, beta_fn, smooth):
+    """Checks ``alpha_fp, beta_fn, smooth >= 0``; returns them as floats."""
     check.real_number(alpha_fp, "alpha_fp", low=0)
     check.real_number(beta_fn, "beta_fn", low=0)
     check.real_number(smooth, "smooth", low=0)
+    return float(alpha_fp), float(beta_fn), float(smooth)
+
+
+def _tversky_index(o, alpha_fp, beta_fn, smooth):
+    """``(TP + s) / (TP + alpha_fp FP + beta_fn FN + s)`` per class; 1 where the denominator is 0."""
+    tp, sp, sg = o.stats()
+    fp, fn = sp - tp, sg - tp
+    return safe_divide(o.xp, tp + smooth, tp + alpha_fp * fp + beta_fn * fn + smooth, 1.0)
 
 
 @_doc
-def tversky_loss(input, target, *, alpha_fp=0.3, beta_fn=0.7, mode="multiclass", from_logits=True,
-                 batch=False, include_background=True, smooth=0.0, weight=None, ignore_index=None,
-                 mask_absent=False, reduction="mean"):
+def tversky_loss(input: ArrayT, target: ArrayT, *, alpha_fp: float = 0.3, beta_fn: float = 0.7,
+                 mode: Mode = "multiclass", from_logits: bool = True, batch: bool = False,
+                 include_background: bool = True, smooth: float = 0.0, weight: ArrayT | None = None,
+                 ignore_index: int | None = None, mask_absent: bool = False,
+                 reduction: Reduction = "mean") -> ArrayT:
     r"""Tversky loss (Salehi, Erdogmus & Gholipour 2017).
 
     .. math::
@@ -342,22 +413,19 @@ def tversky_loss(input, target, *, alpha_fp=0.3, beta_fn=0.7, mode="multiclass",
     Reference: Salehi et al., "Tversky loss function for image segmentation using 3D fully
     convolutional deep networks", MLMI 2017.
     """
-    check.reduction(reduction)
-    _check_flag(batch, "batch")
-    _check_flag(mask_absent, "mask_absent")
-    _tversky_args(alpha_fp, beta_fn, smooth)
-    xp = namespace(input, target, weight)
-    p, g, w, out_dtype = _seg_prepare(xp, input, target, weight, mode=mode, from_logits=from_logits,
-                                      include_background=include_background, ignore_index=ignore_index,
-                                      fn="tversky_loss")
-    loss = 1 - _tversky_index(xp, p, g, batch, float(alpha_fp), float(beta_fn), float(smooth))
-    return _finish(xp, loss, g, w, batch, mask_absent, reduction, out_dtype)
+    a_fp, b_fn, s = _tversky_args(alpha_fp, beta_fn, smooth)
+    o = _overlap_inputs("tversky_loss", input, target, weight, mode=mode, from_logits=from_logits,
+                        batch=batch, include_background=include_background, ignore_index=ignore_index,
+                        reduction=reduction, mask_absent=mask_absent)
+    return o.finish(1 - _tversky_index(o, a_fp, b_fn, s))
 
 
 @_doc
-def focal_tversky_loss(input, target, *, gamma=0.75, alpha_fp=0.3, beta_fn=0.7, mode="multiclass",
-                       from_logits=True, batch=False, include_background=True, smooth=0.0,
-                       weight=None, ignore_index=None, mask_absent=False, reduction="mean"):
+def focal_tversky_loss(input: ArrayT, target: ArrayT, *, gamma: float = 0.75, alpha_fp: float = 0.3,
+                       beta_fn: float = 0.7, mode: Mode = "multiclass", from_logits: bool = True,
+                       batch: bool = False, include_background: bool = True, smooth: float = 0.0,
+                       weight: ArrayT | None = None, ignore_index: int | None = None,
+                       mask_absent: bool = False, reduction: Reduction = "mean") -> ArrayT:
     r"""Focal Tversky loss (Abraham & Khan 2019): the Tversky loss of each class to a power.
 
     .. math:: \ell_c = (1 - TI_c)^{\gamma}
@@ -379,26 +447,20 @@ def focal_tversky_loss(input, target, *, gamma=0.75, alpha_fp=0.3, beta_fn=0.7, 
     Reference: Abraham & Khan, "A novel focal Tversky loss function with improved attention
     U-Net for lesion segmentation", ISBI 2019.
     """
-    check.reduction(reduction)
     check.real_number(gamma, "gamma", low=0, low_open=True)
-    _check_flag(batch, "batch")
-    _check_flag(mask_absent, "mask_absent")
-    _tversky_args(alpha_fp, beta_fn, smooth)
-    xp = namespace(input, target, weight)
-    p, g, w, out_dtype = _seg_prepare(xp, input, target, weight, mode=mode, from_logits=from_logits,
-                                      include_background=include_background, ignore_index=ignore_index,
-                                      fn="focal_tversky_loss")
-    d = relu0(xp, 1 - _tversky_index(xp, p, g, batch, float(alpha_fp), float(beta_fn), float(smooth)))
-    loss = d if gamma == 1 else pow0(xp, d, float(gamma))
-    return _finish(xp, loss, g, w, batch, mask_absent, reduction, out_dtype)
+    a_fp, b_fn, s = _tversky_args(alpha_fp, beta_fn, smooth)
+    o = _overlap_inputs("focal_tversky_loss", input, target, weight, mode=mode, from_logits=from_logits,
+                        batch=batch, include_background=include_background, ignore_index=ignore_index,
+                        reduction=reduction, mask_absent=mask_absent)
+    d = relu0(o.xp, 1 - _tversky_index(o, a_fp, b_fn, s))
+    return o.finish(d if gamma == 1 else pow0(o.xp, d, float(gamma)))
 
 
-_WEIGHT_TYPES = ("square", "simple", "uniform")
-
-
-def generalized_dice_loss(input, target, *, mode="multiclass", from_logits=True, batch=False,
-                          include_background=True, weight_type="square", smooth=0.0, smooth_dr=None,
-                          ignore_index=None, reduction="mean"):
+def generalized_dice_loss(input: ArrayT, target: ArrayT, *, mode: Mode = "multiclass",
+                          from_logits: bool = True, batch: bool = False, include_background: bool = True,
+                          weight_type: WeightType = "square", smooth: float = 0.0,
+                          smooth_dr: float | None = None, ignore_index: int | None = None,
+                          reduction: Reduction = "mean") -> ArrayT:
     r"""Generalised Dice loss (Sudre et al. 2017), class weights from the target volumes.
 
     .. math::
@@ -407,7 +469,7 @@ def generalized_dice_loss(input, target, *, mode="multiclass", from_logits=True,
         w_c = 1 / \big(\textstyle\sum_i g_{ic}\big)^2
 
     per sample (``batch=False``, shape ``(N,)`` before the reduction) or over the batch
-    (``batch=True``, a scalar). ``weight_type``: ``"square"`` (Sudre, ``1/V^2``), ``"simple"``
+    (``batch=True``, a 0-d loss). ``weight_type``: ``"square"`` (Sudre, ``1/V^2``), ``"simple"``
     (``1/V``), ``"uniform"`` (1). A class absent from the target (``V = 0``) would get an
     infinite weight: it gets the largest weight of the present classes instead (as MONAI and
     NiftyNet), and all weights are 0 when no class is present (then the loss is 0 with
@@ -421,7 +483,7 @@ def generalized_dice_loss(input, target, *, mode="multiclass", from_logits=True,
         reduction: ``"mean"`` | ``"sum"`` | ``"none"`` over the per-sample losses.
 
     Returns:
-        A scalar, or ``(N,)`` per-sample losses for ``reduction="none"`` (``batch=False``).
+        A 0-d array, or ``(N,)`` per-sample losses for ``reduction="none"`` (``batch=False``).
 
     Raises:
         ValueError / TypeError: as :func:`dice_loss`, and a bad ``weight_type``.
@@ -436,15 +498,13 @@ def generalized_dice_loss(input, target, *, mode="multiclass", from_logits=True,
     Reference: Sudre et al., "Generalised Dice overlap as a deep learning loss function for
     highly unbalanced segmentations", DLMIA 2017.
     """
-    check.reduction(reduction)
-    _check_flag(batch, "batch")
     check.choice(weight_type, "weight_type", _WEIGHT_TYPES)
     s_nr, s_dr = _smooths(smooth, smooth_dr)
-    xp = namespace(input, target)
-    p, g, _, out_dtype = _seg_prepare(xp, input, target, None, mode=mode, from_logits=from_logits,
-                                      include_background=include_background, ignore_index=ignore_index,
-                                      fn="generalized_dice_loss")
-    tp, sp, sg = _stats(xp, p, g, batch)
+    o = _overlap_inputs("generalized_dice_loss", input, target, None, mode=mode, from_logits=from_logits,
+                        batch=batch, include_background=include_background, ignore_index=ignore_index,
+                        reduction=reduction)
+    xp = o.xp
+    tp, sp, sg = o.stats()
     present = sg > 0
     if weight_type == "uniform":
         w = xp.ones_like(sg)
@@ -456,8 +516,7 @@ def generalized_dice_loss(input, target, *, mode="multiclass", from_logits=True,
         w = xp.where(present, w, w_max * xp.ones_like(w))
     num = 2 * xp.sum(w * tp, axis=-1) + s_nr
     den = xp.sum(w * (sp + sg), axis=-1) + s_dr
-    loss = 1 - safe_divide(xp, num, den, 1.0)
-    return reduce(xp, loss, reduction, out_dtype=out_dtype)
+    return o.finish(1 - safe_divide(xp, num, den, 1.0))  # no class weights, no mask_absent
 
 
 # -------------------------------------------------------------------------------- Lovasz ----
@@ -491,8 +550,9 @@ def _check_classes(classes, c):
     return sorted(set(items))
 
 
-def lovasz_softmax_loss(input, target, *, from_logits=True, classes="present", per_image=False,
-                        ignore_index=None, reduction="mean"):
+def lovasz_softmax_loss(input: ArrayT, target: ArrayT, *, from_logits: bool = True,
+                        classes: Classes = "present", per_image: bool = False,
+                        ignore_index: int | None = None, reduction: Reduction = "mean") -> ArrayT:
     r"""Lovasz-softmax loss (Berman, Rannen Triki & Blaschko 2018).
 
     For each class ``c`` the pixel errors ``e_i = |[y_i = c] - p_{ic}|`` are sorted in
@@ -506,8 +566,8 @@ def lovasz_softmax_loss(input, target, *, from_logits=True, classes="present", p
     The loss of an image (or of the whole batch with ``per_image=False``) is the mean of
     ``\ell_c`` over the selected classes: ``classes="present"`` (classes present in the target,
     a mask-weighted mean; 0 when none is), ``"all"`` or a list of class indices. Sorting uses
-    ``argsort`` + ``take_along_axis``; the gradient flows through the sorted errors (ties are
-    ordered stably, so every backend picks the same subgradient).
+    ``argsort`` + the ``take_along_last`` gather primitive; the gradient flows through the
+    sorted errors (ties are ordered stably, so every backend picks the same subgradient).
 
     Args:
         input: logits (``from_logits=True``) or probabilities, ``(N, C, *spatial)``, softmax
@@ -536,9 +596,7 @@ def lovasz_softmax_loss(input, target, *, from_logits=True, classes="present", p
     check.reduction(reduction)
     _check_flag(per_image, "per_image")
     xp = namespace(input, target)
-    if input.ndim < 2:
-        raise ValueError(f"lovasz_softmax_loss: input must have shape (N, C, *spatial), got {tuple(input.shape)}")
-    c = input.shape[1]
+    c = _check_channels(input, "multiclass", "lovasz_softmax_loss")
     sel = _check_classes(classes, c)
     p, g, _, out_dtype = _seg_prepare(xp, input, target, None, mode="multiclass", from_logits=from_logits,
                                       include_background=True, ignore_index=ignore_index,
@@ -564,7 +622,8 @@ def lovasz_softmax_loss(input, target, *, from_logits=True, classes="present", p
     return reduce(xp, loss, reduction, out_dtype=out_dtype)
 
 
-def lovasz_hinge_loss(input, target, *, per_image=True, ignore_index=None, reduction="mean"):
+def lovasz_hinge_loss(input: ArrayT, target: ArrayT, *, per_image: bool = True,
+                      ignore_index: int | None = None, reduction: Reduction = "mean") -> ArrayT:
     r"""Binary Lovasz hinge loss (Berman, Rannen Triki & Blaschko 2018).
 
     With signs ``s_i = 2 y_i - 1`` and hinge errors ``e_i = 1 - z_i s_i`` sorted in decreasing
@@ -621,8 +680,9 @@ def lovasz_hinge_loss(input, target, *, per_image=True, ignore_index=None, reduc
 
 
 # ------------------------------------------------------------------------------ boundary ----
-def boundary_loss(input, distance_maps, *, from_logits=False, mode="multiclass",
-                  include_background=False, reduction="mean"):
+def boundary_loss(input: ArrayT, distance_maps: ArrayT, *, from_logits: bool = False,
+                  mode: Mode = "multiclass", include_background: bool = False,
+                  reduction: Reduction = "mean") -> ArrayT:
     r"""Boundary loss (Kervadec et al. 2019): probabilities weighted by signed distances.
 
     .. math:: \ell = \frac{1}{|\Omega|\,C'} \sum_{c}\sum_{q \in \Omega} \phi_c(q)\, p_c(q)
@@ -675,25 +735,28 @@ def boundary_loss(input, distance_maps, *, from_logits=False, mode="multiclass",
     return reduce(xp, p * phi, reduction, out_dtype=out_dtype)
 
 
-def signed_distance_map(target, *, num_classes=None, spacing=None, dtype="float64"):
+def signed_distance_map(target: Array, *, num_classes: int | None = None,
+                        spacing: float | Sequence[float] | None = None, dtype: Any = "float64") -> Array:
     """Signed distance maps for :func:`boundary_loss` (NumPy/SciPy, not differentiable).
 
     See :func:`backends.distance_maps.signed_distance_map` for the definition: positive
     distance outside each class mask, ``-(d - 1)`` inside (0 on the inner boundary), zeros for
     an absent class. ``target``: class indices ``(N, *spatial)`` with ``num_classes``, or masks
     ``(N, C, *spatial)``. Returns a NumPy array ``(N, C, *spatial)``. Raises ``ValueError`` for
-    bad shapes, out-of-range indices or a bad ``spacing``. Needs SciPy.
+    bad shapes, out-of-range indices or a bad ``spacing``. ``dtype``: a NumPy float dtype (or
+    its name). Needs SciPy.
     """
     from .backends.distance_maps import signed_distance_map as _sdm
 
     return _sdm(target, num_classes=num_classes, spacing=spacing, dtype=dtype)
 
 
-
 # ------------------------------------------------------------------------- combinations ----
-def dice_ce_loss(input, target, *, mode="multiclass", lambda_dice=1.0, lambda_ce=1.0, ce_weight=None,
-                 batch=False, include_background=True, smooth=0.0, smooth_dr=None,
-                 squared_denominator=False, weight=None, ignore_index=None, reduction="mean"):
+def dice_ce_loss(input: ArrayT, target: ArrayT, *, mode: Mode = "multiclass", lambda_dice: float = 1.0,
+                 lambda_ce: float = 1.0, ce_weight: ArrayT | None = None, batch: bool = False,
+                 include_background: bool = True, smooth: float = 0.0, smooth_dr: float | None = None,
+                 squared_denominator: bool = False, weight: ArrayT | None = None,
+                 ignore_index: int | None = None, reduction: ScalarReduction = "mean") -> ArrayT:
     r"""Cross-entropy (softmax) or binary cross-entropy (sigmoid) plus the Dice loss, on logits.
 
     .. math:: \ell = \lambda_{dice}\,\mathrm{Dice}(z, y) + \lambda_{ce}\,\mathrm{CE}(z, y)
@@ -710,7 +773,11 @@ def dice_ce_loss(input, target, *, mode="multiclass", lambda_dice=1.0, lambda_ce
             (``"multiclass"`` only).
         batch, include_background, smooth, smooth_dr, squared_denominator, weight,
         ignore_index: Dice keywords (``ignore_index`` also applies to the CE).
-        reduction: ``"mean"`` | ``"sum"``: how each term is reduced before the weighted sum.
+        reduction: ``"mean"`` | ``"sum"``: how each term is reduced before the weighted sum
+            (``"none"`` is refused: the two terms have different shapes).
+
+    Returns:
+        A 0-d array in the promoted floating dtype of the inputs.
 
     Raises:
         ValueError / TypeError: as :func:`dice_loss` and :func:`losses.cross_entropy`.
@@ -737,7 +804,7 @@ def dice_ce_loss(input, target, *, mode="multiclass", lambda_dice=1.0, lambda_ce
         if ce_weight is not None:
             raise ValueError(f"dice_ce_loss: ce_weight applies to mode='multiclass' only, got mode={mode!r}")
         ce = _bce_term(xp, input, target, ignore_index, 0.5, reduction, weighted=False)
-    return lambda_dice * d + lambda_ce * ce
+    return xp.as_array(lambda_dice * d + lambda_ce * ce)
 
 
 def _bce_term(xp, input, target, ignore_index, beta, reduction, *, weighted):
@@ -761,8 +828,10 @@ def _bce_term(xp, input, target, ignore_index, beta, reduction, *, weighted):
     return reduce(xp, loss, reduction, weight=wf, out_dtype=out_dtype)
 
 
-def combo_loss(input, target, *, alpha=0.5, beta=0.5, mode="binary", smooth=1.0, batch=False,
-               include_background=True, ignore_index=None, reduction="mean"):
+def combo_loss(input: ArrayT, target: ArrayT, *, alpha: float = 0.5, beta: float = 0.5,
+               mode: SigmoidMode = "binary", smooth: float = 1.0, batch: bool = False,
+               include_background: bool = True, ignore_index: int | None = None,
+               reduction: ScalarReduction = "mean") -> ArrayT:
     r"""Combo loss (Taghanaki et al. 2019): weighted binary cross-entropy plus Dice loss.
 
     .. math::
@@ -783,7 +852,11 @@ def combo_loss(input, target, *, alpha=0.5, beta=0.5, mode="binary", smooth=1.0,
             cross-entropy, in [0, 1] (``beta=0.5`` is half the usual BCE).
         mode: ``"binary"`` | ``"multilabel"``.
         smooth, batch, include_background, ignore_index: Dice keywords.
-        reduction: ``"mean"`` | ``"sum"`` (each term reduced this way, then combined).
+        reduction: ``"mean"`` | ``"sum"`` (each term reduced this way, then combined;
+            ``"none"`` is refused).
+
+    Returns:
+        A 0-d array in the promoted floating dtype of the inputs.
 
     Raises:
         ValueError: ``mode="multiclass"``, bad ``alpha``/``beta``, shapes as :func:`dice_loss`.
@@ -802,4 +875,4 @@ def combo_loss(input, target, *, alpha=0.5, beta=0.5, mode="binary", smooth=1.0,
                   include_background=include_background, smooth=smooth, ignore_index=ignore_index,
                   reduction=reduction)
     ce = _bce_term(xp, input, target, ignore_index, float(beta), reduction, weighted=True)
-    return float(alpha) * ce + (1 - float(alpha)) * d
+    return xp.as_array(float(alpha) * ce + (1 - float(alpha)) * d)

@@ -4,9 +4,10 @@ from __future__ import annotations
 import math
 
 from . import _validate as check
-from ._common import cast, float_args
+from ._common import cast, float_args, numel
 from ._reduction import reduce
-from .backends import is_lazy, namespace
+from ._typing import ArrayT, Reduction
+from .backends import namespace
 
 __all__ = ["ctc_loss"]
 
@@ -18,48 +19,9 @@ _NEG = -1e30
 _FEASIBLE = -1e29
 
 
-def _concrete(*arrays):
-    return all(not is_lazy(a) for a in arrays)
-
-
-def _check_lengths(xp, lengths, name, high, high_text, eager):
-    """Eager-only: ``0 <= lengths <= high`` (``high`` a Python int)."""
-    if math.prod(lengths.shape) == 0 or not eager:
-        return
-    lo = xp.min(lengths)
-    if not check._known(lo):  # concrete lengths closed over by jax.jit still trace
-        return
-    lo = int(lo)
-    bad_hi = xp.any(lengths > high)
-    if lo < 0 or bool(bad_hi):
-        hi = int(xp.max(lengths))
-        raise ValueError(
-            f"{name} must hold lengths in [0, {high_text}], got values in [{lo}, {hi}]"
-        )
-
-
-def _check_targets(xp, padded, valid, blank, n_classes, eager):
-    """Eager-only: every target label (padding excluded) is in [0, C) and is not ``blank``."""
-    if math.prod(padded.shape) == 0 or not eager:
-        return
-    bad = xp.logical_and(valid, xp.logical_or(xp.logical_or(padded < 0, padded >= n_classes), padded == blank))
-    any_bad = xp.any(bad)
-    if check._known(any_bad) and bool(any_bad):
-        vals = xp.where(bad, padded, xp.full_like(padded, blank))
-        lo, hi = int(xp.min(vals)), int(xp.max(vals))
-        raise ValueError(
-            f"targets must hold labels in [0, {n_classes - 1}] other than blank={blank} "
-            f"(within target_lengths), got bad labels between {min(lo, hi)} and {max(lo, hi)}"
-        )
-
-
-def _grid(xp, like, axis):
-    """``0, 1, ..., n-1`` along ``axis`` with ``like``'s shape, dtype and device."""
-    return xp.cumulative_sum(xp.ones_like(like), axis=axis) - 1
-
-
-def ctc_loss(log_probs, targets, input_lengths, target_lengths, *, blank=0, reduction="mean",
-             zero_infinity=False, batch_first=False):
+def ctc_loss(log_probs: ArrayT, targets: ArrayT, input_lengths: ArrayT, target_lengths: ArrayT, *,
+             blank: int = 0, reduction: Reduction = "mean", zero_infinity: bool = False,
+             batch_first: bool = False) -> ArrayT:
     r"""Connectionist temporal classification loss (Graves et al., 2006).
 
     For each sequence :math:`n` with emissions :math:`\log p_t(c)` over :math:`T_n` frames
@@ -128,6 +90,27 @@ def ctc_loss(log_probs, targets, input_lengths, target_lengths, *, blank=0, redu
     ``reduction="none", batch_first=True`` on feasible sequences; it returns a large finite
     value instead of ``inf`` for infeasible ones).
     """
+    xp = _check_arguments(log_probs, targets, input_lengths, target_lengths, blank, reduction,
+                          zero_infinity, batch_first)
+    unbatched = log_probs.ndim == 2
+    log_probs, targets, input_lengths, target_lengths = _time_major(
+        xp, log_probs, targets, input_lengths, target_lengths, batch_first)
+    # values are read only when no argument is traced (a concrete array used inside a trace
+    # becomes a tracer as soon as it is computed with)
+    eager = check._concrete(log_probs, targets, input_lengths, target_lengths)
+    _check_length_values(xp, log_probs, targets, input_lengths, target_lengths, eager)
+    padded, tl = _padded_targets(xp, targets, target_lengths, eager)
+    ext, skip = _extended_labels(xp, padded, tl, blank, log_probs.shape[2], eager)
+    _, out_dtype, (lp,) = float_args(xp, log_probs, names=("log_probs",))
+    alpha = _forward(xp, _emissions(xp, lp, ext), skip, input_lengths)
+    nll = _sequence_nll(xp, alpha, tl, zero_infinity)
+    return _reduce_ctc(xp, nll, tl, reduction, unbatched, out_dtype)
+
+
+# ------------------------------------------------------------------ argument checks ----
+def _check_arguments(log_probs, targets, input_lengths, target_lengths, blank, reduction,
+                     zero_infinity, batch_first):
+    """Every static check (types, dtypes, ranks, shapes, ``blank``); returns the namespace."""
     for a, name, shape_text in ((targets, "targets", "(N, S) or (sum(target_lengths),)"),
                                 (input_lengths, "input_lengths", "(N,)"),
                                 (target_lengths, "target_lengths", "(N,)")):
@@ -154,45 +137,112 @@ def ctc_loss(log_probs, targets, input_lengths, target_lengths, *, blank=0, redu
         for a, name in ((input_lengths, "input_lengths"), (target_lengths, "target_lengths")):
             if tuple(a.shape) not in ((), (1,)):
                 raise ValueError(f"unbatched {name} must have shape () or (1,), got {tuple(a.shape)}")
-        log_probs = xp.expand_dims(log_probs, axis=1)
-        targets = xp.expand_dims(targets, axis=0)
-        input_lengths = xp.reshape(input_lengths, (1,))
-        target_lengths = xp.reshape(target_lengths, (1,))
-    elif batch_first:
-        log_probs = xp.permute_dims(log_probs, (1, 0, 2))
-    n_time, n_batch, n_classes = log_probs.shape
-    # values are read only when no argument is traced (a concrete array used inside a trace
-    # becomes a tracer as soon as it is computed with)
-    eager = _concrete(log_probs, targets, input_lengths, target_lengths)
+    n_classes = log_probs.shape[-1]
     if isinstance(blank, bool) or not isinstance(blank, int) or not 0 <= blank < n_classes:
         raise ValueError(f"blank must be an int in [0, {n_classes - 1}] (C = {n_classes}), got {blank!r}")
+    if unbatched:  # one sequence: the shapes above are all it takes
+        return xp
+    n_batch = log_probs.shape[0 if batch_first else 1]
     for a, name in ((input_lengths, "input_lengths"), (target_lengths, "target_lengths")):
         if tuple(a.shape) != (n_batch,):
             raise ValueError(f"{name} must have shape (N,) = ({n_batch},), got {tuple(a.shape)}")
-    if targets.ndim == 2:
-        if targets.shape[0] != n_batch:
-            raise ValueError(
-                f"padded targets must have shape (N, S) with N = {n_batch}, got {tuple(targets.shape)}"
-            )
-        n_labels = targets.shape[1]
-        _check_lengths(xp, input_lengths, "input_lengths", n_time, f"T={n_time}", eager)
-        _check_lengths(xp, target_lengths, "target_lengths", n_labels, f"S={n_labels}", eager)
-        padded = targets
-    elif targets.ndim == 1:
-        _check_lengths(xp, input_lengths, "input_lengths", n_time, f"T={n_time}", eager)
-        total = targets.shape[0]
-        _check_lengths(xp, target_lengths, "target_lengths", total, f"len(targets)={total}", eager)
-        padded = _unpack(xp, targets, target_lengths, eager)
-        n_labels = padded.shape[1]
-    else:
+    if targets.ndim == 2 and targets.shape[0] != n_batch:
+        raise ValueError(
+            f"padded targets must have shape (N, S) with N = {n_batch}, got {tuple(targets.shape)}"
+        )
+    if targets.ndim not in (1, 2):
         raise ValueError(
             f"targets must have shape (N, S) or (sum(target_lengths),), got {tuple(targets.shape)}"
         )
-    _, out_dtype, (lp,) = float_args(xp, log_probs, names=("log_probs",))
-    idt = xp.result_type(padded.dtype, target_lengths.dtype)
-    padded, tl = cast(xp, padded, idt), cast(xp, target_lengths, idt)
+    return xp
 
-    # positions of the padded labels and the extended label sequence y' (N, L = 2S + 1)
+
+def _time_major(xp, log_probs, targets, input_lengths, target_lengths, batch_first):
+    """The batched layout: ``log_probs`` ``(T, N, C)``, targets ``(N, S)`` or 1-D, lengths ``(N,)``."""
+    if log_probs.ndim == 2:
+        return (xp.expand_dims(log_probs, axis=1), xp.expand_dims(targets, axis=0),
+                xp.reshape(input_lengths, (1,)), xp.reshape(target_lengths, (1,)))
+    if batch_first:
+        log_probs = xp.permute_dims(log_probs, (1, 0, 2))
+    return log_probs, targets, input_lengths, target_lengths
+
+
+def _check_length_values(xp, log_probs, targets, input_lengths, target_lengths, eager):
+    """Eager-only: input lengths in ``[0, T]``, target lengths in ``[0, S]`` (padded targets)
+    or ``[0, len(targets)]`` (concatenated targets)."""
+    n_time = log_probs.shape[0]
+    _check_lengths(xp, input_lengths, "input_lengths", n_time, f"T={n_time}", eager)
+    n = targets.shape[-1]
+    text = f"S={n}" if targets.ndim == 2 else f"len(targets)={n}"
+    _check_lengths(xp, target_lengths, "target_lengths", n, text, eager)
+
+
+def _check_lengths(xp, lengths, name, high, high_text, eager):
+    """Eager-only: ``0 <= lengths <= high`` (``high`` a Python int)."""
+    if numel(lengths) == 0 or not eager:
+        return
+    lo = xp.min(lengths)
+    if not check._known(lo):  # concrete lengths closed over by jax.jit still trace
+        return
+    lo = int(lo)
+    bad_hi = xp.any(lengths > high)
+    if lo < 0 or bool(bad_hi):
+        hi = int(xp.max(lengths))
+        raise ValueError(
+            f"{name} must hold lengths in [0, {high_text}], got values in [{lo}, {hi}]"
+        )
+
+
+def _check_targets(xp, padded, valid, blank, n_classes, eager):
+    """Eager-only: every target label (padding excluded) is in [0, C) and is not ``blank``."""
+    if numel(padded) == 0 or not eager:
+        return
+    bad = xp.logical_and(valid, xp.logical_or(xp.logical_or(padded < 0, padded >= n_classes), padded == blank))
+    any_bad = xp.any(bad)
+    if check._known(any_bad) and bool(any_bad):
+        vals = xp.where(bad, padded, xp.full_like(padded, blank))
+        lo, hi = int(xp.min(vals)), int(xp.max(vals))
+        raise ValueError(
+            f"targets must hold labels in [0, {n_classes - 1}] other than blank={blank} "
+            f"(within target_lengths), got bad labels between {min(lo, hi)} and {max(lo, hi)}"
+        )
+
+
+# ------------------------------------------------------------------ target unpacking ----
+def _padded_targets(xp, targets, target_lengths, eager):
+    """Padded labels ``(N, S)`` and the target lengths, both in one integer dtype."""
+    padded = targets if targets.ndim == 2 else _unpack(xp, targets, target_lengths, eager)
+    idt = xp.result_type(padded.dtype, target_lengths.dtype)
+    return cast(xp, padded, idt), cast(xp, target_lengths, idt)
+
+
+def _unpack(xp, targets, target_lengths, eager):
+    """Concatenated labels ``(sum(lengths),)`` -> padded ``(N, S)`` (padding: label 0)."""
+    total = targets.shape[0]
+    n_batch = target_lengths.shape[0]
+    tl = target_lengths
+    if eager:
+        if n_batch and int(xp.sum(tl)) != total:
+            raise ValueError(
+                f"concatenated targets must have length sum(target_lengths) = {int(xp.sum(tl))}, "
+                f"got {total}"
+            )
+        n_labels = int(xp.max(tl)) if n_batch else 0
+    else:
+        n_labels = total
+    if n_labels == 0 or total == 0:
+        return xp.reshape(tl, (n_batch, 1))[:, :0]
+    offsets = xp.cumulative_sum(tl) - tl
+    pos = _grid(xp, targets[:n_labels], axis=0)
+    idx = xp.expand_dims(offsets, axis=1) + xp.expand_dims(cast(xp, pos, tl.dtype), axis=0)
+    idx = xp.where(idx < total, idx, xp.zeros_like(idx))
+    out = xp.take(targets, xp.reshape(idx, (n_batch * n_labels,)), axis=0)
+    return xp.reshape(out, (n_batch, n_labels))
+
+
+def _extended_labels(xp, padded, tl, blank, n_classes, eager):
+    """The extended label sequences y' ``(N, L = 2S + 1)`` and where the skip s-2 -> s is allowed."""
+    n_batch, n_labels = padded.shape
     valid = _grid(xp, padded[:1, :], axis=1) < xp.expand_dims(tl, axis=1)
     _check_targets(xp, padded, valid, blank, n_classes, eager)
     labels = xp.where(valid, padded, xp.full_like(padded, blank))
@@ -204,45 +254,36 @@ def ctc_loss(log_probs, targets, input_lengths, target_lengths, *, blank=0, redu
         prev2 = xp.concat([xp.full_like(pairs[:, :2], blank), ext[:, :-2]], axis=1)
     else:
         ext = prev2 = last
-    n_ext = 2 * n_labels + 1
+    return ext, xp.logical_and(ext != blank, ext != prev2)
 
-    # emissions of y' at every frame, one gather: (T, N, L)
-    rows = xp.expand_dims(_grid(xp, tl, axis=0), axis=1) * n_classes
+
+# ----------------------------------------------------------------- forward recursion ----
+def _emissions(xp, lp, ext):
+    """The log-probabilities of y' at every frame, ``(T, N, L)``, in one gather."""
+    n_time, n_batch, n_classes = lp.shape
+    n_ext = ext.shape[1]
+    rows = _grid(xp, ext[:, :1], axis=0) * n_classes
     flat = xp.reshape(rows + ext, (n_batch * n_ext,))
     emit = xp.take(xp.reshape(lp, (n_time, n_batch * n_classes)), flat, axis=1)
     emit = xp.reshape(emit, (n_time, n_batch, n_ext))
-    emit = xp.where(emit < _NEG, xp.full_like(emit, _NEG), emit)  # log 0 -> finite "impossible"; NaN stays NaN
+    return xp.where(emit < _NEG, xp.full_like(emit, _NEG), emit)  # log 0 -> finite "impossible"; NaN stays NaN
 
-    skip = xp.logical_and(ext != blank, ext != prev2)
+
+def _forward(xp, emit, skip, input_lengths):
+    """The alpha recursion over the frames: the forward variables ``(N, L)`` after each
+    sequence's last frame."""
     zero = xp.zeros_like(emit[0, ...])
     neg = xp.full_like(zero, _NEG)
     skip_add = xp.where(skip, zero, neg)
-
     # carry: (N, L + 2), two impossible columns on the left so the shifts are slices;
     # the virtual start state sits at s = 0 with log-probability 0 before the first frame
     pad2 = xp.concat([neg[:, :1], neg[:, :1]], axis=1)
     carry0 = xp.concat([pad2, zero[:, :1], neg[:, 1:]], axis=1)
-    t_grid = _grid(xp, lp[:, :1, 0], axis=0)  # (T, 1)
-    active = t_grid < xp.expand_dims(cast(xp, input_lengths, lp.dtype), axis=0)
+    t_grid = _grid(xp, emit[:, :1, 0], axis=0)  # (T, 1)
+    active = t_grid < xp.expand_dims(cast(xp, input_lengths, emit.dtype), axis=0)
     active = xp.expand_dims(active, axis=2)  # (T, N, 1)
-
     (final, _, _), _ = xp.scan(_step_for(xp), (carry0, skip_add, pad2), (emit, active))
-    alpha = final[:, 2:]
-
-    # log-likelihood: the last label or the trailing blank, at s = 2 S_n and 2 S_n - 1
-    s_grid = _grid(xp, alpha[:1, :], axis=1)
-    two_tl = xp.expand_dims(2 * cast(xp, tl, lp.dtype), axis=1)
-    ends = xp.logical_or(s_grid == two_tl, s_grid == two_tl - 1)
-    loglik = xp.logsumexp(xp.where(ends, alpha, neg), axis=1)
-    infeasible = loglik < _FEASIBLE  # NaN inputs stay NaN
-    fill = 0.0 if zero_infinity else math.inf
-    nll = xp.where(infeasible, xp.full_like(loglik, fill), -loglik)
-    if reduction == "mean":
-        tlf = cast(xp, tl, lp.dtype)
-        nll = nll / xp.where(tlf > 1, tlf, xp.ones_like(tlf))
-    if unbatched and reduction == "none":
-        nll = xp.reshape(nll, ())
-    return reduce(xp, nll, reduction, out_dtype=out_dtype)
+    return final[:, 2:]
 
 
 _STEPS: dict = {}
@@ -268,25 +309,29 @@ def _step_for(xp):
     return step
 
 
-def _unpack(xp, targets, target_lengths, eager):
-    """Concatenated labels ``(sum(lengths),)`` -> padded ``(N, S)`` (padding: label 0)."""
-    total = targets.shape[0]
-    n_batch = target_lengths.shape[0]
-    tl = target_lengths
-    if eager:
-        if n_batch and int(xp.sum(tl)) != total:
-            raise ValueError(
-                f"concatenated targets must have length sum(target_lengths) = {int(xp.sum(tl))}, "
-                f"got {total}"
-            )
-        n_labels = int(xp.max(tl)) if n_batch else 0
-    else:
-        n_labels = total
-    if n_labels == 0 or total == 0:
-        return xp.reshape(tl, (n_batch, 1))[:, :0]
-    offsets = xp.cumulative_sum(tl) - tl
-    pos = _grid(xp, targets[:n_labels], axis=0)
-    idx = xp.expand_dims(offsets, axis=1) + xp.expand_dims(cast(xp, pos, tl.dtype), axis=0)
-    idx = xp.where(idx < total, idx, xp.zeros_like(idx))
-    out = xp.take(targets, xp.reshape(idx, (n_batch * n_labels,)), axis=0)
-    return xp.reshape(out, (n_batch, n_labels))
+# ------------------------------------------------------------------------- reduction ----
+def _sequence_nll(xp, alpha, tl, zero_infinity):
+    """Per-sequence ``-log p(y | x)`` from the last label or the trailing blank (states
+    ``2 S_n`` and ``2 S_n - 1``); ``inf`` (0 with ``zero_infinity``) where no alignment fits."""
+    s_grid = _grid(xp, alpha[:1, :], axis=1)
+    two_tl = xp.expand_dims(2 * cast(xp, tl, alpha.dtype), axis=1)
+    ends = xp.logical_or(s_grid == two_tl, s_grid == two_tl - 1)
+    loglik = xp.logsumexp(xp.where(ends, alpha, xp.full_like(alpha, _NEG)), axis=1)
+    infeasible = loglik < _FEASIBLE  # NaN inputs stay NaN
+    fill = 0.0 if zero_infinity else math.inf
+    return xp.where(infeasible, xp.full_like(loglik, fill), -loglik)
+
+
+def _reduce_ctc(xp, nll, tl, reduction, unbatched, out_dtype):
+    """torch's reduction: ``"mean"`` is the batch mean of ``nll_n / max(S_n, 1)``."""
+    if reduction == "mean":
+        tlf = cast(xp, tl, nll.dtype)
+        nll = nll / xp.where(tlf > 1, tlf, xp.ones_like(tlf))
+    if unbatched and reduction == "none":
+        nll = xp.reshape(nll, ())
+    return reduce(xp, nll, reduction, out_dtype=out_dtype)
+
+
+def _grid(xp, like, axis):
+    """``0, 1, ..., n-1`` along ``axis`` with ``like``'s shape, dtype and device."""
+    return xp.cumulative_sum(xp.ones_like(like), axis=axis) - 1

@@ -53,7 +53,7 @@ VOCABULARY = {
     "losses": "per-task or per-sample losses", "log_vars": "per-task log-variances",
     "loss_history": "per-task loss history", "grad_norms": "per-task gradient norms",
     "loss_ratios": "per-task loss ratios", "task_weights": "per-task weights",
-    "difficulty": "per-sample difficulty", "progress": "training progress in [0, 1]",
+    "difficulty": "per-sample difficulty", "progress": "the curriculum's current difficulty threshold",
     "threshold": "self-paced threshold", "counts": "class counts",
     "n_pos": "positive counts", "n_neg": "negative counts", "num_classes": "number of classes",
     # reductions and weights
@@ -96,7 +96,7 @@ VOCABULARY = {
     "batch": "pool statistics over the batch", "include_background": "keep class 0",
     "smooth": "additive smoothing of numerator and denominator", "smooth_dr": "smoothing of the denominator",
     "squared_denominator": "squared terms in the Dice denominator (V-Net)",
-    "mask_absent": "classes absent from target and prediction are left out of the mean",
+    "mask_absent": "classes with no target pixel get loss 0 (still counted by the mean; smp's rule)",
     "weight_type": "generalized Dice class weighting", "classes": "which classes Lovász averages",
     "per_image": "compute per image, then average", "lambda_dice": "weight of the Dice term",
     "lambda_ce": "weight of the cross-entropy term", "spacing": "voxel spacing",
@@ -152,6 +152,14 @@ DEFAULTS = {
     "zero_infinity": (False, {}), "blank": (0, {}), "batch": (False, {}), "mask_absent": (False, {}),
     "dtype": (None, {"signed_distance_map": ("float64", "a NumPy/SciPy helper: float64 maps")}),
     "rescale": (True, {}),
+}
+
+
+# functions whose reduction= is not exactly "mean" | "sum" | "none"
+REDUCTION_HINTS = {
+    "kl_div": T.ReductionBatchmean,  # torch's "batchmean"
+    "dice_ce_loss": T.ScalarReduction,  # the Dice and CE terms have different shapes
+    "combo_loss": T.ScalarReduction,
 }
 
 
@@ -219,7 +227,7 @@ def test_every_public_function_is_annotated(name, fn):
     for p in inspect.signature(fn).parameters.values():
         assert p.name in hints, f"{name}({p.name}) has no annotation"
     if "reduction" in hints:
-        want = T.ReductionBatchmean if name == "kl_div" else T.Reduction
+        want = REDUCTION_HINTS.get(name, T.Reduction)
         assert hints["reduction"] == want, f"{name}: reduction is annotated {hints['reduction']}"
 
 
@@ -237,7 +245,8 @@ def test_numpy_results_are_arrays_not_scalars(case):
     """The array API's answer: 0-d arrays, never NumPy scalars (``float(loss)`` gives a
     Python number, e.g. for ``json.dumps``)."""
     rng = np.random.default_rng(0)
-    for reduction in ("mean", "sum", "none"):
+    allowed = typing.get_args(REDUCTION_HINTS.get(case.loss_name, T.Reduction))
+    for reduction in allowed:
         kwargs = dict(case.kwargs)
         if "reduction" in inspect.signature(case.loss).parameters:
             kwargs["reduction"] = reduction
@@ -247,3 +256,24 @@ def test_numpy_results_are_arrays_not_scalars(case):
         outs = out if isinstance(out, tuple) else (out,)
         for o in outs:
             assert type(o) is np.ndarray, f"{case.loss_name}(reduction={reduction!r}) returned {type(o)}"
+
+
+def test_every_family_is_four_files():
+    """One family = the module, its conformance cases, its tests and its docs page."""
+    for family in losses.FAMILIES:
+        for path in (f"losses/{family}.py", f"conformance/cases/{family}.py", f"tests/test_{family}.py",
+                     f"docs/{family}.md"):
+            assert (ROOT / path).is_file(), f"family {family!r} has no {path}"
+    modules = {p.stem for p in (ROOT / "losses").glob("[a-z]*.py")} - {"__main__"}
+    assert modules == set(losses.FAMILIES), f"modules that are not families: {modules - set(losses.FAMILIES)}"
+
+
+def test_readme_table_names_each_function_by_its_family_module():
+    rows = {}
+    for line in (ROOT / "README.md").read_text().splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if len(cells) >= 2 and cells[0].startswith("`") and cells[0].strip("`") in losses.__all__:
+            rows[cells[0].strip("`")] = cells[1]
+    for family, names in losses.FAMILIES.items():
+        for n in names:
+            assert rows.get(n) == family, f"README lists {n} under {rows.get(n)!r}, its module is {family!r}"

@@ -164,6 +164,14 @@ def test_gradient_penalty_zero_gradient_finite():
         np.testing.assert_allclose(grad[1], 2 * (5 - 1) * np.array([3, 4, 0, 0]) / 5, rtol=1e-12)
 
 
+def test_gradient_penalty_nan_goes_through():
+    g = np.ones((3, 4))
+    g[1, 2] = np.nan
+    out = L.gradient_penalty(g, reduction="none")
+    assert np.isnan(out[1]) and np.all(np.isfinite(out[[0, 2]]))
+    assert np.isnan(L.gradient_penalty(g))
+
+
 def test_gradient_penalty_errors():
     with pytest.raises(ValueError, match="target must be >= 0"):
         L.gradient_penalty(np.ones((2, 2)), target=-1.0)
@@ -299,15 +307,15 @@ def test_vae_pytorch_example_setting():
         torch.testing.assert_close(a, b, rtol=1e-12, atol=1e-12)
 
 
-def test_vae_reconstructions_and_beta_against_numpy():
+def test_vae_criteria_and_beta_against_numpy():
     recon, x, mu, lv = _vae_data()
     bce = -(x * np.log(recon) + (1 - x) * np.log(1 - recon)).sum(1)
     np.testing.assert_allclose(L.vae_loss(recon, x, mu, lv, beta=4.0, reduction="none"), bce + 4 * kl_np(mu, lv),
                                rtol=1e-12)
     z = np.log(recon) - np.log1p(-recon)
-    np.testing.assert_allclose(L.vae_loss(z, x, mu, lv, reconstruction="bce_logits"), np.mean(bce + kl_np(mu, lv)),
+    np.testing.assert_allclose(L.vae_loss(z, x, mu, lv, criterion="bce_logits"), np.mean(bce + kl_np(mu, lv)),
                                rtol=1e-12)
-    np.testing.assert_allclose(L.vae_loss(recon, x, mu, lv, reconstruction="mse", beta=0.0),
+    np.testing.assert_allclose(L.vae_loss(recon, x, mu, lv, criterion="mse", beta=0.0),
                                np.mean(((recon - x) ** 2).sum(1)), rtol=1e-12)
     one = L.vae_loss(recon[0], x[0], mu[0], lv[0], reduction="none")
     assert one.shape == () and float(one) == pytest.approx(bce[0] + kl_np(mu, lv)[0], rel=1e-12)
@@ -324,19 +332,35 @@ def test_vae_probabilities_0_and_1_finite():
     assert torch.isfinite(recon.grad).all()
 
 
+def test_vae_and_perceptual_take_torch_argument_names():
+    recon, x, mu, lv = _vae_data()
+    assert float(L.vae_loss(input=recon, target=x, mu=mu, logvar=lv, criterion="mse")) == pytest.approx(
+        float(L.vae_loss(recon, x, mu, lv, criterion="mse")), rel=1e-15)
+    p, t = recon[:, :4], x[:, :4]
+    assert float(L.perceptual_loss(input=p, target=t, feature_extractor=tiny_np, criterion="l1")) == \
+        pytest.approx(float(L.perceptual_loss(p, t, tiny_np, criterion="l1")), rel=1e-15)
+
+
+def test_gan_discriminator_loss_numpy_results_are_arrays(logits):
+    r, f = logits
+    for reduction in ("mean", "sum"):
+        out = L.gan_discriminator_loss(r, f, reduction=reduction)
+        assert type(out) is np.ndarray and out.shape == ()
+
+
 def test_vae_errors():
     recon, x, mu, lv = _vae_data()
-    with pytest.raises(ValueError, match="reconstruction must be one of"):
-        L.vae_loss(recon, x, mu, lv, reconstruction="l1")
+    with pytest.raises(ValueError, match="criterion must be one of"):
+        L.vae_loss(recon, x, mu, lv, criterion="l1")
     with pytest.raises(ValueError, match="beta must be >= 0"):
         L.vae_loss(recon, x, mu, lv, beta=-1.0)
-    with pytest.raises(ValueError, match="recon and x must have the same shape"):
+    with pytest.raises(ValueError, match="input and target must have the same shape"):
         L.vae_loss(recon, x[:, :3], mu, lv)
     with pytest.raises(ValueError, match="same batch size N"):
         L.vae_loss(recon, x, mu[:3], lv[:3])
-    with pytest.raises(ValueError, match=r"x must hold targets in \[0, 1\]"):
+    with pytest.raises(ValueError, match=r"target must hold probabilities in \[0, 1\]"):
         L.vae_loss(recon, x * 2, mu, lv)
-    with pytest.raises(ValueError, match=r"recon must hold probabilities in \[0, 1\]"):
+    with pytest.raises(ValueError, match=r"input must hold probabilities in \[0, 1\]"):
         L.vae_loss(recon + 1, x, mu, lv)
     with pytest.raises(ValueError, match="mu and logvar must have the same shape"):
         L.gaussian_kl_divergence(mu, lv[:, :1])
@@ -362,7 +386,7 @@ def test_perceptual_against_numpy():
                                rtol=1e-12)
     assert float(L.perceptual_loss(p, t, tiny_np, layer_weights=w)) == pytest.approx(want_none.mean(), rel=1e-12)
     want_l1 = sum(np.abs(a - b).mean() for a, b in zip(tiny_np(p), tiny_np(t)))
-    assert float(L.perceptual_loss(p, t, tiny_np, distance="l1")) == pytest.approx(want_l1, rel=1e-12)
+    assert float(L.perceptual_loss(p, t, tiny_np, criterion="l1")) == pytest.approx(want_l1, rel=1e-12)
     assert float(L.perceptual_loss(p, p, tiny_np)) == 0.0
 
 
@@ -386,7 +410,7 @@ def test_perceptual_torch_feature_extractor_twin():
     torch.testing.assert_close(g1, g2, rtol=1e-12, atol=1e-12)
     # identical inputs under l1: zero subgradient, like F.l1_loss
     q = t.clone().requires_grad_(True)
-    L.perceptual_loss(q, t, extractor, distance="l1").backward()
+    L.perceptual_loss(q, t, extractor, criterion="l1").backward()
     assert (q.grad == 0).all()
 
 
@@ -394,8 +418,8 @@ def test_perceptual_errors():
     p = np.ones((2, 4))
     with pytest.raises(ValueError, match=r"layer_weights must have one weight per feature map \(3\), got 2"):
         L.perceptual_loss(p, p, tiny_np, layer_weights=[1.0, 2.0])
-    with pytest.raises(ValueError, match="distance must be one of"):
-        L.perceptual_loss(p, p, tiny_np, distance="cosine")
+    with pytest.raises(ValueError, match="criterion must be one of"):
+        L.perceptual_loss(p, p, tiny_np, criterion="cosine")
     with pytest.raises(TypeError, match="feature_extractor must be callable"):
         L.perceptual_loss(p, p, "vgg16")
     with pytest.raises(TypeError, match="must return a list/tuple of feature maps"):
@@ -404,7 +428,7 @@ def test_perceptual_errors():
         L.perceptual_loss(p, p, lambda x: [])
     with pytest.raises(ValueError, match="must keep the batch axis first"):
         L.perceptual_loss(p, p, lambda x: [x.reshape(-1)])
-    with pytest.raises(ValueError, match="pred and target must have the same shape"):
+    with pytest.raises(ValueError, match="input and target must have the same shape"):
         L.perceptual_loss(p, p[:1], tiny_np)
 
 

@@ -12,14 +12,14 @@ def test_class_weights_formulas():
     n = np.array([10.0, 100.0, 1000.0, 3.0])
     c = len(n)
     inv = 1 / n
-    np.testing.assert_allclose(L.class_weights(n, normalize=False), inv, rtol=1e-15)
+    np.testing.assert_allclose(L.class_weights(n, rescale=False), inv, rtol=1e-15)
     np.testing.assert_allclose(L.class_weights(n), inv * c / inv.sum(), rtol=1e-15)
     isq = 1 / np.sqrt(n)
     np.testing.assert_allclose(L.class_weights(n, method="inverse_sqrt"), isq * c / isq.sum(), rtol=1e-15)
     for beta in (0.9, 0.99, 0.999, 0.9999):
         # Cui et al. 2019, eq. for the class-balanced term: (1 - beta) / (1 - beta**n)
         en = (1 - beta) / (1 - beta**n)
-        np.testing.assert_allclose(L.class_weights(n, method="effective_number", beta=beta, normalize=False), en,
+        np.testing.assert_allclose(L.class_weights(n, method="effective_number", beta=beta, rescale=False), en,
                                    rtol=1e-12)
         np.testing.assert_allclose(L.class_weights(n, method="effective_number", beta=beta), en * c / en.sum(),
                                    rtol=1e-12)
@@ -104,16 +104,16 @@ def test_pos_weight_scalars_and_zero_positives():
 # ------------------------------------------------------------------ smooth_labels
 def test_smooth_labels_indices_formula():
     t = np.array([0, 2, 1])
-    out = L.smooth_labels(t, 4, epsilon=0.2)
+    out = L.smooth_labels(t, 4, label_smoothing=0.2)
     want = 0.8 * np.eye(4)[t] + 0.2 / 4
     np.testing.assert_allclose(out, want, rtol=1e-15)
     np.testing.assert_allclose(out.sum(-1), 1.0, rtol=1e-15)
-    np.testing.assert_allclose(L.smooth_labels(t, 4, epsilon=0.2, axis=0), want.T, rtol=1e-15)
+    np.testing.assert_allclose(L.smooth_labels(t, 4, label_smoothing=0.2, axis=0), want.T, rtol=1e-15)
 
 
 def test_smooth_labels_k_minus_1_variant_recipe():
     t, k, eps = np.array([1, 0]), 5, 0.1
-    out = L.smooth_labels(t, k, epsilon=eps * k / (k - 1))
+    out = L.smooth_labels(t, k, label_smoothing=eps * k / (k - 1))
     want = np.where(np.eye(k)[t] == 1, 1 - eps, eps / (k - 1))
     np.testing.assert_allclose(out, want, rtol=1e-14)
 
@@ -123,7 +123,7 @@ def test_smooth_labels_reproduces_torch_label_smoothing():
     F = torch.nn.functional
     z = torch.randn(5, 4, 3, dtype=torch.float64)
     t = torch.randint(0, 4, (5, 3))
-    y = L.smooth_labels(t, 4, epsilon=0.3, axis=1, dtype=torch.float64)
+    y = L.smooth_labels(t, 4, label_smoothing=0.3, axis=1, dtype=torch.float64)
     np.testing.assert_allclose(L.cross_entropy(z, y).item(), F.cross_entropy(z, t, label_smoothing=0.3).item(),
                                rtol=1e-12)
     np.testing.assert_allclose(F.cross_entropy(z, y).item(), F.cross_entropy(z, t, label_smoothing=0.3).item(),
@@ -134,28 +134,28 @@ def test_smooth_labels_optax_twin():
     optax = pytest.importorskip("optax")
     jnp = pytest.importorskip("jax").numpy
     y = jnp.asarray(np.eye(4)[RNG.integers(0, 4, size=(6,))])
-    np.testing.assert_allclose(L.smooth_labels(y, epsilon=0.15), optax.losses.smooth_labels(y, 0.15), rtol=1e-15)
+    np.testing.assert_allclose(L.smooth_labels(y, label_smoothing=0.15), optax.losses.smooth_labels(y, 0.15), rtol=1e-15)
 
 
 def test_smooth_labels_probabilities_keep_dtype_and_eps0():
     p = RNG.uniform(size=(3, 4)).astype(np.float32)
-    assert L.smooth_labels(p, epsilon=0.1).dtype == np.float32
-    assert L.smooth_labels(p, epsilon=0.0) is p
+    assert L.smooth_labels(p, label_smoothing=0.1).dtype == np.float32
+    assert L.smooth_labels(p, label_smoothing=0.0) is p
     assert L.smooth_labels(np.array([1, 0]), 2).dtype == np.float64
 
 
 def test_smooth_labels_errors():
     with pytest.raises(ValueError, match="num_classes must be a positive int for integer class targets, got None"):
         L.smooth_labels(np.array([0, 1]))
-    with pytest.raises(ValueError, match=r"targets must hold class indices in \[0, 2\]"):
+    with pytest.raises(ValueError, match=r"target must hold class indices in \[0, 2\]"):
         L.smooth_labels(np.array([0, 3]), 3)
-    with pytest.raises(ValueError, match=r"num_classes=5 does not match targets.shape\[-1\] = 4"):
+    with pytest.raises(ValueError, match=r"num_classes=5 does not match target.shape\[-1\] = 4"):
         L.smooth_labels(np.full((2, 4), 0.25), 5)
-    with pytest.raises(ValueError, match=r"epsilon must be <= 1"):
-        L.smooth_labels(np.full((2, 4), 0.25), epsilon=1.5)
-    with pytest.raises(ValueError, match=r"targets must hold class probabilities in \[0, 1\]"):
+    with pytest.raises(ValueError, match=r"label_smoothing must be <= 1"):
+        L.smooth_labels(np.full((2, 4), 0.25), label_smoothing=1.5)
+    with pytest.raises(ValueError, match=r"target must hold class probabilities in \[0, 1\]"):
         L.smooth_labels(np.full((2, 4), 2.0))
     with pytest.raises(ValueError, match="axis must be an int in"):
         L.smooth_labels(np.array([0, 1]), 2, axis=3)
-    with pytest.raises(TypeError, match="targets must hold integer class indices or floating probabilities"):
+    with pytest.raises(TypeError, match="target must hold integer class indices or floating probabilities"):
         L.smooth_labels(np.array([True, False]), 2)

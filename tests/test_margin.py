@@ -244,7 +244,7 @@ def test_hinge_keras_settings(squared):
     fn = L.squared_hinge_loss if squared else L.hinge_loss
     x = RNG.normal(size=(6, 4)) * 2
     y01 = (RNG.uniform(size=(6, 4)) < 0.5).astype(float)
-    np.testing.assert_allclose(fn(x, y01, labels="01", reduction="none").mean(-1), _keras_hinge(y01, x, squared),
+    np.testing.assert_allclose(fn(x, y01, target_encoding="01", reduction="none").mean(-1), _keras_hinge(y01, x, squared),
                                rtol=1e-14)
     ypm = 2 * y01 - 1
     np.testing.assert_allclose(fn(x, ypm, reduction="none").mean(-1), _keras_hinge(ypm, x, squared), rtol=1e-14)
@@ -359,7 +359,7 @@ def test_errors():
         L.multilabel_soft_margin_loss(x, x, weight=np.ones(3))
     with pytest.raises(ValueError, match="p must be 1 or 2, got 3"):
         L.multi_margin_loss(x, np.zeros(3, dtype=int), p=3)
-    with pytest.raises(ValueError, match=r"target must hold one class index per row.*\(3,\).*got \(3, 1\)"):
+    with pytest.raises(ValueError, match=r"multi_margin_loss: target must have shape \(3,\).*got \(3, 1\)"):
         L.multi_margin_loss(x, np.zeros((3, 1), dtype=int))
     with pytest.raises(ValueError, match=r"class indices in \[0, 3\].*between 4 and 4"):
         L.multi_margin_loss(x, np.array([0, 4, 1]))
@@ -383,10 +383,10 @@ def test_errors():
         L.cosine_embedding_loss(np.zeros((2, 3, 4)), np.zeros((2, 3, 4)), np.ones((2, 3)))
     with pytest.raises(ValueError, match="eps must be > 0"):
         L.cosine_similarity_loss(x, x, eps=0.0)
-    with pytest.raises(ValueError, match=r"labels must be one of \('pm1', '01'\), got 'bool'"):
-        L.hinge_loss(x, np.ones((3, 4)), labels="bool")
+    with pytest.raises(ValueError, match=r"target_encoding must be one of \('pm1', '01'\), got 'bool'"):
+        L.hinge_loss(x, np.ones((3, 4)), target_encoding="bool")
     with pytest.raises(ValueError, match=r"target must hold only the values \(0, 1\), got -1.0"):
-        L.hinge_loss(x, -np.ones((3, 4)), labels="01")
+        L.hinge_loss(x, -np.ones((3, 4)), target_encoding="01")
     with pytest.raises(ValueError, match=r"target must hold only the values \(-1, 1\)"):
         L.squared_hinge_loss(x, np.zeros((3, 4)))
     with pytest.raises(ValueError, match="at least 2 classes"):

@@ -48,9 +48,9 @@ def np_dist(e, distance="euclidean"):
     return s if distance == "squared" else np.sqrt(s)
 
 
-def np_average(values, average="valid"):
+def np_mean_over(values, mean_over="valid"):
     v = np.array(values, dtype=np.float64)
-    if average == "nonzero":
+    if mean_over == "nonzero":
         v = v[v > 0]
     return float(v.mean()) if v.size else 0.0
 
@@ -372,7 +372,7 @@ def test_triplet_margin_with_distance_loss_matches_torch(cosine, swap):
 
 
 # ------------------------------------------------------------------------------ mining ----
-def ref_batch_hard(e, y, margin=1.0, distance="euclidean", normalize=False, soft=False, average="valid"):
+def ref_batch_hard(e, y, margin=1.0, distance="euclidean", normalize=False, soft=False, mean_over="valid"):
     e = np_normalize(e) if normalize else e
     d = np_dist(e, distance)
     out = []
@@ -383,16 +383,16 @@ def ref_batch_hard(e, y, margin=1.0, distance="euclidean", normalize=False, soft
             continue
         dap, dan = max(d[a, j] for j in pos), min(d[a, k] for k in neg)
         out.append(np.log1p(np.exp(dap - dan)) if soft else max(0.0, margin + dap - dan))
-    return np_average(out, average)
+    return np_mean_over(out, mean_over)
 
 
-def ref_batch_all(e, y, margin=1.0, distance="euclidean", normalize=False, average="valid"):
+def ref_batch_all(e, y, margin=1.0, distance="euclidean", normalize=False, mean_over="valid"):
     e = np_normalize(e) if normalize else e
     d = np_dist(e, distance)
     n = len(y)
     out = [max(0.0, margin + d[a, p] - d[a, k]) for a in range(n) for p in range(n) for k in range(n)
            if p != a and y[p] == y[a] and y[k] != y[a]]
-    return np_average(out, average)
+    return np_mean_over(out, mean_over)
 
 
 def ref_semi_hard(e, y, margin=1.0, distance="euclidean", normalize=False):
@@ -408,7 +408,7 @@ def ref_semi_hard(e, y, margin=1.0, distance="euclidean", normalize=False):
             farther = [d[a, k] for k in neg if d[a, k] > d[a, p]]
             dn = min(farther) if farther else max(d[a, k] for k in neg)
             out.append(max(0.0, margin + d[a, p] - dn))
-    return np_average(out)
+    return np_mean_over(out)
 
 
 def ref_pml_semihard(e, y, margin):
@@ -417,7 +417,7 @@ def ref_pml_semihard(e, y, margin):
     n = len(y)
     out = [margin + d[a, p] - d[a, k] for a in range(n) for p in range(n) for k in range(n)
            if p != a and y[p] == y[a] and y[k] != y[a] and 0 < d[a, k] - d[a, p] <= margin]
-    return np_average(out, "nonzero")
+    return np_mean_over(out, "nonzero")
 
 
 # TF-Addons, transcribed: masked max/min, semi-hard and hard losses (exact distances)
@@ -458,7 +458,7 @@ def tfa_triplet_hard_loss(y, e, margin=1.0, soft=False):
 
 _MINING_KW = [
     {}, {"margin": 0.3}, {"distance": "squared"}, {"distance": "cosine", "margin": 0.2},
-    {"normalize": True, "margin": 0.1}, {"average": "nonzero", "margin": 0.5},
+    {"normalize": True, "margin": 0.1}, {"mean_over": "nonzero", "margin": 0.5},
 ]
 
 
@@ -478,7 +478,7 @@ def test_batch_all_triplet_loss_formula(kw):
     _close(L.batch_all_triplet_loss(e, y, **kw), ref_batch_all(e, y, **kw))
 
 
-@pytest.mark.parametrize("kw", [k for k in _MINING_KW if "average" not in k])
+@pytest.mark.parametrize("kw", [k for k in _MINING_KW if "mean_over" not in k])
 def test_semi_hard_triplet_loss_formula(kw):
     e = _rng(23).normal(size=(9, 4))
     y = _labels_with_positives()
@@ -535,8 +535,8 @@ def test_tf_addons_hard_difference_anchor_without_positive():
 def test_pml_batch_hard_setting():
     e = _rng(27).normal(size=(9, 4))
     y = _labels_with_positives()
-    got = L.batch_hard_triplet_loss(e, y, margin=0.05, normalize=True, average="nonzero")
-    _close(got, ref_batch_hard(e, y, margin=0.05, normalize=True, average="nonzero"))
+    got = L.batch_hard_triplet_loss(e, y, margin=0.05, normalize=True, mean_over="nonzero")
+    _close(got, ref_batch_hard(e, y, margin=0.05, normalize=True, mean_over="nonzero"))
 
 
 def test_pml_all_triplets_setting_and_hermans_ba_nonzero():
@@ -546,14 +546,14 @@ def test_pml_all_triplets_setting_and_hermans_ba_nonzero():
     vals = [0.05 + d[a, p] - d[a, k] for a in range(9) for p in range(9) for k in range(9)
             if p != a and y[p] == y[a] and y[k] != y[a]]
     vals = [v for v in vals if v > 0]
-    _close(L.batch_all_triplet_loss(e, y, margin=0.05, normalize=True, average="nonzero"), np.mean(vals))
+    _close(L.batch_all_triplet_loss(e, y, margin=0.05, normalize=True, mean_over="nonzero"), np.mean(vals))
 
 
 def test_pml_semihard_setting():
     e = _rng(29).normal(size=(12, 4))
     y = _labels_with_positives(12, 3, seed=4)
     for m in (0.2, 0.5):
-        got = L.semi_hard_triplet_loss(e, y, margin=m, normalize=True, negatives="all", average="nonzero")
+        got = L.semi_hard_triplet_loss(e, y, margin=m, normalize=True, negatives="all", mean_over="nonzero")
         _close(got, ref_pml_semihard(e, y, m))
 
 
@@ -913,7 +913,24 @@ def test_barlow_twins_constant_feature_eps0_finite():
     _close(out.detach(), want, rtol=1e-10)
 
 
+def test_barlow_twins_nan_goes_through():
+    """A NaN feature is not standardised away as a constant one (DESIGN rule 5)."""
+    z1, z2 = _rng(62).normal(size=(2, 6, 4))
+    z1[2, 1] = np.nan
+    assert np.isnan(L.barlow_twins_loss(z1, z2))
+    assert np.isnan(L.barlow_twins_loss(z1, z2, eps=0.0, reduction="none")[1]).all()
+
+
 # ---------------------------------------------------------------------- dtypes, tracing ----
+def test_numpy_results_of_vectors_are_0d_arrays():
+    """1-D inputs reduce to 0-d ``np.ndarray`` results, never NumPy scalars."""
+    x1, x2, x3 = _rng(63).normal(size=(3, 4))
+    for out in (L.pairwise_distance(x1, x2), L.cosine_similarity(x1, x2),
+                L.triplet_margin_loss(x1, x2, x3, reduction="none"),
+                L.triplet_margin_with_distance_loss(x1, x2, x3, reduction="none")):
+        assert type(out) is np.ndarray and out.shape == ()
+
+
 def test_dtypes_follow_the_inputs():
     torch = _torch()
     e = torch.tensor(_rng(49).normal(size=(6, 4)), dtype=torch.float16)
@@ -954,7 +971,7 @@ Y = np.array([0, 0, 1, 1])
     (lambda: L.batch_hard_triplet_loss(X, Y[:3]), ValueError, r"labels must have shape \(4,\)"),
     (lambda: L.batch_all_triplet_loss(X, Y.astype(np.float64)), TypeError, "labels must have an integer dtype"),
     (lambda: L.batch_all_triplet_loss(X, Y, distance="l2"), ValueError, "distance must be one of"),
-    (lambda: L.batch_all_triplet_loss(X, Y, average="positive"), ValueError, "average must be one of"),
+    (lambda: L.batch_all_triplet_loss(X, Y, mean_over="positive"), ValueError, "mean_over must be one of"),
     (lambda: L.semi_hard_triplet_loss(X, Y, negatives="hardest"), ValueError, "negatives must be one of"),
     (lambda: L.semi_hard_triplet_loss(X, Y, normalize=1), TypeError, "normalize must be a bool"),
     (lambda: L.batch_hard_triplet_loss(X, Y, soft_margin=None), TypeError, "soft_margin must be a bool"),

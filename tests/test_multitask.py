@@ -151,6 +151,7 @@ def test_renormalize_task_weights():
     w = RNG.uniform(0.1, 2, size=(2, 5))
     assert np.allclose(L.renormalize_task_weights(w), 5 * w / w.sum(-1, keepdims=True), rtol=1e-15)
     assert np.allclose(L.renormalize_task_weights(w, total=1.0).sum(-1), 1.0)
+    assert np.array_equal(L.renormalize_task_weights(task_weights=w), L.renormalize_task_weights(w))
     assert np.isnan(L.renormalize_task_weights(np.zeros(3))).all()
     with pytest.raises(ValueError, match="total must be > 0"):
         L.renormalize_task_weights(w, total=0)
@@ -173,12 +174,16 @@ def test_curriculum_weights_threshold_and_renormalisation():
     p = 0.45
     m = (d <= p).astype(np.float64)
     assert np.allclose(L.curriculum_weights(d, p), m * len(d) / m.sum(), rtol=1e-15)
-    assert np.all(L.curriculum_weights(d, p, normalize=False) == m)
+    assert np.all(L.curriculum_weights(d, p, rescale=False) == m)
     assert np.all(L.curriculum_weights(d, -1.0) == 0)  # nobody admitted: zeros, not NaN
     assert np.allclose(L.curriculum_weights(d, 2.0), 1.0)
     d[3] = p  # ties are admitted (difficulty <= progress)
-    assert L.curriculum_weights(d, p, normalize=False)[3] == 1
+    assert L.curriculum_weights(d, p, rescale=False)[3] == 1
     assert np.allclose(L.curriculum_weights(d, np.asarray(p)), L.curriculum_weights(d, p))
+    # a 0-d difficulty gives a 0-d NumPy array, not a NumPy scalar
+    for rescale in (True, False):
+        out = L.curriculum_weights(np.asarray(0.3), 0.5, rescale=rescale)
+        assert type(out) is np.ndarray and out.shape == () and out == 1
 
 
 def test_curriculum_weights_jit_progress_array():
@@ -196,6 +201,8 @@ def test_self_paced_weights():
     assert np.all(L.self_paced_weights(l, 1.0) == [1, 1, 1, 0, 0])  # strict <, Kumar et al.
     assert np.allclose(L.self_paced_weights(l, 1.0, regime="linear"), [0.9, 0.5, 0.1, 0.0, 0.0])
     assert np.all(L.self_paced_weights(l, 0.0) == 0)
+    out = L.self_paced_weights(np.asarray(0.5), 1.0, regime="linear")
+    assert type(out) is np.ndarray and out.shape == () and out == 0.5
     assert np.allclose(L.self_paced_weights(l, np.asarray(1.0), regime="linear"),
                        L.self_paced_weights(l, 1.0, regime="linear"))
     _torch()
@@ -231,13 +238,13 @@ def _super_loss_numpy(l, tau, lam):
 def test_super_loss_matches_scipy_lambertw(tau, lam):
     l = np.concatenate([RNG.uniform(0, 5, size=50), [0.0, tau, tau - 2 * lam / np.e, 1e4, 1e-12]])
     want, _ = _super_loss_numpy(l, tau, lam)
-    got = L.super_loss(l, tau=tau, lam=lam, reduction="none")
+    got = L.super_loss(l, tau=tau, lambda_=lam, reduction="none")
     assert np.allclose(got, want, rtol=1e-13, atol=1e-13)
 
 
 def test_super_loss_is_the_minimum_over_sigma():
     l, tau, lam = RNG.uniform(0, 4, size=6), 1.5, 0.5
-    got = L.super_loss(l, tau=tau, lam=lam, reduction="none")
+    got = L.super_loss(l, tau=tau, lambda_=lam, reduction="none")
     sig = np.exp(np.linspace(-8, 1, 20001))[None, :]
     brute = ((l[:, None] - tau) * sig + lam * np.log(sig) ** 2).min(1)
     assert np.all(got <= brute + 1e-12) and np.allclose(got, brute, atol=1e-6)
@@ -265,8 +272,8 @@ def test_super_loss_float32_and_tau_array():
 
 
 def test_super_loss_errors():
-    with pytest.raises(ValueError, match="lam must be > 0"):
-        L.super_loss(np.ones(3), tau=1.0, lam=0.0)
+    with pytest.raises(ValueError, match="lambda_ must be > 0"):
+        L.super_loss(np.ones(3), tau=1.0, lambda_=0.0)
     with pytest.raises(TypeError, match="losses must have a real floating dtype"):
         L.super_loss(np.ones(3, dtype=np.int64), tau=1.0)
     with pytest.raises(TypeError, match="tau must be a real number or an array, got NoneType"):

@@ -51,7 +51,7 @@ def test_td_loss_huber_is_rlax_huber():
     x = r + g * vn - v
     # rlax.huber_loss: 0.5 x^2 inside, 0.5 delta^2 + delta (|x| - delta) outside
     rlax = np.where(np.abs(x) <= delta, 0.5 * x ** 2, 0.5 * delta ** 2 + delta * (np.abs(x) - delta))
-    got = L.td_loss(v, r, g, vn, loss="huber", delta=delta, reduction="none")
+    got = L.td_loss(v, r, g, vn, criterion="huber", delta=delta, reduction="none")
     assert np.allclose(got, rlax, rtol=1e-14, atol=1e-15)
 
 
@@ -70,7 +70,7 @@ def test_td_loss_matches_torch_values_and_grads(kind, kw):
     v, r, g, vn = _td_inputs(9)
     v = v * 2
     args = [_t(a, True) for a in (v, r, g, vn)]
-    ours = L.td_loss(*args, loss=kind, **kw)
+    ours = L.td_loss(*args, criterion=kind, **kw)
     target = (args[1] + args[2] * args[3]).detach()
     theirs = F.mse_loss(args[0], target) if kind == "mse" else F.huber_loss(args[0], target, **kw)
     assert torch.allclose(ours, theirs, rtol=1e-12, atol=1e-12)
@@ -83,7 +83,7 @@ def test_td_loss_smooth_l1_is_sb3_dqn():
     torch = _torch()
     v, r, g, vn = _td_inputs(9)
     v = v * 3
-    ours = L.td_loss(_t(v), _t(r), _t(g), _t(vn), loss="huber", delta=1.0)
+    ours = L.td_loss(_t(v), _t(r), _t(g), _t(vn), criterion="huber", delta=1.0)
     sb3 = torch.nn.functional.smooth_l1_loss(_t(v), _t(r) + _t(g) * _t(vn))
     assert torch.allclose(ours, sb3, rtol=1e-12, atol=1e-12)
 
@@ -94,7 +94,7 @@ def test_td_loss_target_under_stop_gradient():
     out = L.td_loss(v, r, g, vn, reduction="sum")
     grads = torch.autograd.grad(out, [v, r, g, vn], allow_unused=True)
     assert all(x is None or torch.all(x == 0) for x in grads[1:])
-    out = L.td_loss(v, r, g, vn, reduction="sum", stop_target_gradient=False)
+    out = L.td_loss(v, r, g, vn, reduction="sum", stop_target_gradients=False)
     gv, gr, gg, gvn = torch.autograd.grad(out, [v, r, g, vn])
     d = (r + g * vn - v).detach()
     assert torch.allclose(gr, 2 * d) and torch.allclose(gvn, 2 * d * g.detach()) and torch.allclose(gv, -2 * d)
@@ -109,25 +109,35 @@ def test_td_loss_jax_stop_gradient():
     assert np.allclose(np.asarray(gv), -2 * np.asarray(r + g * vn - v) / 5, rtol=1e-12)
 
 
-def test_td_loss_weights_and_number_discount():
+def test_td_loss_weight_and_number_discount():
     v, r, _, vn = _td_inputs(6)
     w = RNG.uniform(0.1, 2.0, size=6)
     d = r + 0.9 * vn - v
-    assert np.isclose(L.td_loss(v, r, 0.9, vn, weights=w), np.sum(w * d ** 2) / np.sum(w), rtol=1e-14)
+    assert np.isclose(L.td_loss(v, r, 0.9, vn, weight=w), np.sum(w * d ** 2) / np.sum(w), rtol=1e-14)
 
 
 def test_td_loss_errors():
     v, r, g, vn = _td_inputs(4)
-    with pytest.raises(ValueError, match="loss must be one of"):
-        L.td_loss(v, r, g, vn, loss="l2")
+    with pytest.raises(ValueError, match="criterion must be one of"):
+        L.td_loss(v, r, g, vn, criterion="l2")
     with pytest.raises(ValueError, match="delta must be > 0"):
-        L.td_loss(v, r, g, vn, loss="huber", delta=0.0)
+        L.td_loss(v, r, g, vn, criterion="huber", delta=0.0)
     with pytest.raises(ValueError, match=r"r_t of shape \(3,\) does not broadcast"):
         L.td_loss(v, r[:3], g, vn)
     with pytest.raises(TypeError, match="v_tm1 must have a real floating dtype"):
         L.td_loss(np.arange(4), r, g, vn)
     with pytest.raises(ValueError, match="reduction must be one of"):
         L.td_loss(v, r, g, vn, reduction="batchmean")
+    # a number or an array, nothing else: refused with the argument's name
+    for bad, got in ((None, "NoneType"), (True, "bool"), ("0.9", "str"), ([0.9], "list")):
+        with pytest.raises(TypeError, match=f"discount_t must be a real number or an array, got {got}"):
+            L.td_loss(v, r, bad, vn)
+
+
+def test_td_loss_number_bootstrap_arguments():
+    v = RNG.normal(size=5)
+    d = 1.0 + 0.9 * 2.0 - v
+    assert np.allclose(L.td_loss(v, 1.0, 0.9, 2.0, reduction="none"), d ** 2, rtol=1e-15)
 
 
 # ---------------------------------------------------------------------- return estimators ----
@@ -255,6 +265,8 @@ def test_return_errors():
         L.lambda_returns(r[:0], d[:0], v[:0])
     with pytest.raises(ValueError, match="lambda_ must be <= 1"):
         L.lambda_returns(r, d, v, lambda_=1.5)
+    with pytest.raises(TypeError, match="lambda_ must be a real number or an array, got NoneType"):
+        L.n_step_returns(r, d, v, n=2, lambda_=None)
     with pytest.raises(ValueError, match=r"lambda_ must hold values in \[0, 1\]"):
         L.n_step_returns(r, d, v, n=2, lambda_=np.full_like(r, -0.5))
     with pytest.raises(ValueError, match="discount_t must be <= 1"):
@@ -273,7 +285,7 @@ def test_policy_gradient_numpy_formula():
     logp = _logsoftmax(z)[np.arange(len(a)), a]
     assert np.isclose(L.policy_gradient_loss(z, a, adv), -np.mean(logp * adv), rtol=1e-14)
     w = RNG.uniform(0.0, 1.0, size=len(a))
-    assert np.isclose(L.policy_gradient_loss(z, a, adv, weights=w), -np.sum(w * logp * adv) / np.sum(w), rtol=1e-13)
+    assert np.isclose(L.policy_gradient_loss(z, a, adv, weight=w), -np.sum(w * logp * adv) / np.sum(w), rtol=1e-13)
 
 
 def test_difference_rlax_weighted_mean():
@@ -284,10 +296,10 @@ def test_difference_rlax_weighted_mean():
     per = L.policy_gradient_loss(z, a, adv, reduction="none")
     rlax = np.mean(per * w)
     assert np.isclose(rlax, np.mean(-_logsoftmax(z)[np.arange(len(a)), a] * adv * w), rtol=1e-13)
-    assert np.isclose(L.policy_gradient_loss(z, a, adv, weights=w), rlax * len(a) / w.sum(), rtol=1e-13)
+    assert np.isclose(L.policy_gradient_loss(z, a, adv, weight=w), rlax * len(a) / w.sum(), rtol=1e-13)
     assert np.isclose(L.policy_gradient_loss(z, a, adv), np.mean(per), rtol=1e-14)  # equal without weights
     ent_per = L.entropy_loss(z, reduction="none")
-    assert np.isclose(L.entropy_loss(z, weights=w), np.mean(ent_per * w) * len(a) / w.sum(), rtol=1e-13)
+    assert np.isclose(L.entropy_loss(z, weight=w), np.mean(ent_per * w) * len(a) / w.sum(), rtol=1e-13)
 
 
 def test_policy_gradient_torch_categorical_values_and_grads():
@@ -398,7 +410,7 @@ def test_ppo_matches_sb3():
     new = old + RNG.normal(size=n) * 0.4
     adv = RNG.normal(size=n)
     assert np.isclose(L.ppo_clip_loss(new, adv, old_log_prob=old), _sb3_ppo_numpy(new, old, adv, 0.2), rtol=1e-13)
-    assert np.isclose(L.ppo_clip_loss(new - old, adv, clip_eps=0.1), _sb3_ppo_numpy(new, old, adv, 0.1), rtol=1e-13)
+    assert np.isclose(L.ppo_clip_loss(new - old, adv, clip_range=0.1), _sb3_ppo_numpy(new, old, adv, 0.1), rtol=1e-13)
     assert np.isclose(L.ppo_clip_loss(new, adv, old_log_prob=old, normalize_advantages=True),
                       _sb3_ppo_numpy(new, old, adv, 0.2, True), rtol=1e-12)
 
@@ -419,7 +431,7 @@ def test_ppo_rlax_ratio_form():
     ratios = RNG.uniform(0.5, 1.5, size=9)
     adv = RNG.normal(size=9)
     rlax = -np.mean(np.minimum(ratios * adv, np.clip(ratios, 0.7, 1.3) * adv))
-    assert np.isclose(L.ppo_clip_loss(np.log(ratios), adv, clip_eps=0.3), rlax, rtol=1e-13)
+    assert np.isclose(L.ppo_clip_loss(np.log(ratios), adv, clip_range=0.3), rlax, rtol=1e-13)
 
 
 def test_ppo_subgradients_match_torch():
@@ -428,7 +440,7 @@ def test_ppo_subgradients_match_torch():
     lr = np.array([hi, lo, hi, lo, 0.0, 0.6, -0.6, 0.6, -0.6])
     adv = np.array([1.0, -1.0, -1.0, 1.0, 0.5, 1.0, -1.0, -1.0, 1.0])
     tl = _t(lr, True)
-    ours = L.ppo_clip_loss(tl, _t(adv), clip_eps=0.25, reduction="sum")
+    ours = L.ppo_clip_loss(tl, _t(adv), clip_range=0.25, reduction="sum")
     (g,) = torch.autograd.grad(ours, tl)
     ratio = torch.exp(tl)
     sb3 = -torch.min(_t(adv) * ratio, _t(adv) * torch.clamp(ratio, 0.75, 1.25)).sum()
@@ -468,8 +480,8 @@ def test_policy_errors():
         L.actor_critic_loss(z, a, adv[:3], adv)
     with pytest.raises(ValueError, match="value_coef must be >= 0"):
         L.actor_critic_loss(z, a, adv, adv, value_coef=-1.0)
-    with pytest.raises(ValueError, match="clip_eps must be < 1"):
-        L.ppo_clip_loss(adv, adv, clip_eps=1.0)
+    with pytest.raises(ValueError, match="clip_range must be < 1"):
+        L.ppo_clip_loss(adv, adv, clip_range=1.0)
     with pytest.raises(ValueError, match="log_prob and old_log_prob must have the same shape"):
         L.ppo_clip_loss(adv, adv, old_log_prob=adv[:2])
     with pytest.raises(ValueError, match="normalize_advantages needs at least 2"):

@@ -474,6 +474,18 @@ def test_combo_loss_formula():
     np.testing.assert_allclose(L.combo_loss(z, t, alpha=alpha, beta=beta) - (1 - alpha), paper, rtol=1e-12)
 
 
+@pytest.mark.parametrize("loss", [L.dice_ce_loss, L.combo_loss])
+@pytest.mark.parametrize("reduction", ["mean", "sum"])
+def test_combinations_return_0d_numpy_arrays(loss, reduction):
+    """The sum of two reduced terms is a 0-d ``np.ndarray``, not a NumPy scalar; ``"none"`` is
+    refused (the Dice and cross-entropy terms have different shapes)."""
+    z, t = RNG.normal(size=(2, 1, 5, 6)), RNG.integers(0, 2, size=(2, 5, 6))
+    out = loss(z, t, mode="binary", reduction=reduction)
+    assert type(out) is np.ndarray and out.shape == () and out.dtype == np.float64
+    with pytest.raises(ValueError, match="reduction must be one of"):
+        loss(z, t, mode="binary", reduction="none")
+
+
 # -------------------------------------------------------------------- dtypes/backends ----
 @pytest.mark.parametrize("loss", [L.dice_loss, L.generalized_dice_loss, L.lovasz_softmax_loss, L.dice_ce_loss])
 def test_dtype_preserved(loss):
@@ -523,6 +535,22 @@ def test_errors():
         L.jaccard_loss(z, t, reduction="batchmean")
     with pytest.raises(TypeError, match="batch must be a bool"):
         L.dice_loss(z, t, batch=1)
+    for loss in (L.dice_loss, L.jaccard_loss, L.tversky_loss, L.focal_tversky_loss, L.generalized_dice_loss):
+        with pytest.raises(TypeError, match="batch must be a bool"):
+            loss(z, t, batch=1)
+        with pytest.raises(TypeError, match="include_background must be a bool"):
+            loss(z, t, include_background=0)
+        with pytest.raises(TypeError, match="ignore_index must be an int or None"):
+            loss(z, t, ignore_index=2.0)
+        with pytest.raises(ValueError, match="reduction must be one of"):
+            loss(z, t, reduction="avg")
+        if loss is not L.generalized_dice_loss:
+            with pytest.raises(TypeError, match="mask_absent must be a bool"):
+                loss(z, t, mask_absent=None)
+    with pytest.raises(TypeError, match="squared_denominator must be a bool"):
+        L.dice_loss(z, t, squared_denominator=1)
+    with pytest.raises(ValueError, match=r"lovasz_softmax_loss: input must have shape \(N, C, \*spatial\)"):
+        L.lovasz_softmax_loss(z[0, 0, 0], t[0, 0])
     with pytest.raises(ValueError, match="alpha_fp must be >= 0"):
         L.tversky_loss(z, t, alpha_fp=-0.1)
     with pytest.raises(ValueError, match="gamma must be > 0"):

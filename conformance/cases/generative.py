@@ -144,7 +144,7 @@ def _vae(kind):
             recon = rng.uniform(0.05, 0.95, size=(n, 6))
         else:
             recon = rng.normal(size=(n, 6))
-        return {"recon": recon, "x": x, **_latent(rng, n)}
+        return {"input": recon, "target": x, **_latent(rng, n)}
 
     return gen
 
@@ -154,7 +154,7 @@ def _vae_edges(rng, n):
     x = (rng.uniform(size=(n, 6)) < 0.5).astype(np.float64)
     recon = rng.uniform(0.1, 0.9, size=(n, 6))
     recon[:, 0], recon[:, 1] = 0.0, 1.0
-    return {"recon": recon, "x": x, **_latent(rng, n)}
+    return {"input": recon, "target": x, **_latent(rng, n)}
 
 
 def _torch_kl(mu, logvar):
@@ -162,14 +162,14 @@ def _torch_kl(mu, logvar):
 
 
 def _torch_vae(beta=1.0):
-    def peer(recon, x, mu, logvar):
-        return P.F().binary_cross_entropy(recon, x, reduction="sum") + beta * _torch_kl(mu, logvar)
+    def peer(input, target, mu, logvar):
+        return P.F().binary_cross_entropy(input, target, reduction="sum") + beta * _torch_kl(mu, logvar)
 
     return Peer("PyTorch VAE example (BCE sum + KLD)", "torch", peer)
 
 
-_VAE_DIFF = ("recon", "mu", "logvar")
-_VAE_ALL = ("recon", "x", "mu", "logvar")
+_VAE_DIFF = ("input", "mu", "logvar")
+_VAE_ALL = ("input", "target", "mu", "logvar")
 CASES += [
     Case(L.gaussian_kl_divergence, _latent, {}, diff=("mu", "logvar"), dynamic=True,
          peers=(Peer("torch formula (per-sample sum, batch mean)", "torch",
@@ -181,16 +181,16 @@ CASES += [
     Case(L.vae_loss, _vae("bce"), {"reduction": "sum"}, name="bce_sum", diff=_VAE_DIFF, peers=(_torch_vae(),)),
     Case(L.vae_loss, _vae("bce"), {"beta": 4.0}, name="beta4", diff=_VAE_DIFF, dynamic=True),
     Case(L.vae_loss, _vae("bce"), {"reduction": "none"}, name="none", diff=_VAE_DIFF, vmap=_VAE_ALL),
-    Case(L.vae_loss, _vae("logits"), {"reconstruction": "bce_logits"}, name="bce_logits", diff=_VAE_DIFF,
-         peers=(Peer("torch BCE-with-logits sum + KLD, batch mean", "torch", lambda recon, x, mu, logvar:
-                     (P.F().binary_cross_entropy_with_logits(recon, x, reduction="sum") + _torch_kl(mu, logvar))
-                     / recon.shape[0]),)),
-    Case(L.vae_loss, _vae("mse"), {"reconstruction": "mse", "beta": 0.5}, name="mse", diff=_VAE_DIFF + ("x",),
-         peers=(Peer("torch MSE sum + 0.5 KLD, batch mean", "torch", lambda recon, x, mu, logvar:
-                     (P.F().mse_loss(recon, x, reduction="sum") + 0.5 * _torch_kl(mu, logvar)) / recon.shape[0]),)),
+    Case(L.vae_loss, _vae("logits"), {"criterion": "bce_logits"}, name="bce_logits", diff=_VAE_DIFF,
+         peers=(Peer("torch BCE-with-logits sum + KLD, batch mean", "torch", lambda input, target, mu, logvar:
+                     (P.F().binary_cross_entropy_with_logits(input, target, reduction="sum") + _torch_kl(mu, logvar))
+                     / input.shape[0]),)),
+    Case(L.vae_loss, _vae("mse"), {"criterion": "mse", "beta": 0.5}, name="mse", diff=_VAE_DIFF + ("target",),
+         peers=(Peer("torch MSE sum + 0.5 KLD, batch mean", "torch", lambda input, target, mu, logvar:
+                     (P.F().mse_loss(input, target, reduction="sum") + 0.5 * _torch_kl(mu, logvar)) / input.shape[0]),)),
     Case(L.vae_loss, _vae_edges, {"reduction": "sum"}, name="probs_0_1", diff=_VAE_DIFF, fd=False,
-         peers=(Peer("PyTorch VAE example (BCE sum + KLD)", "torch", lambda recon, x, mu, logvar:
-                     P.F().binary_cross_entropy(recon, x, reduction="sum") + _torch_kl(mu, logvar), grad=False),)),
+         peers=(Peer("PyTorch VAE example (BCE sum + KLD)", "torch", lambda input, target, mu, logvar:
+                     P.F().binary_cross_entropy(input, target, reduction="sum") + _torch_kl(mu, logvar), grad=False),)),
 ]
 
 
@@ -204,36 +204,36 @@ def tiny_extractor(x):
 
 
 def _images(rng, n):
-    return {"pred": rng.normal(size=(n, 6)), "target": rng.normal(size=(n, 6))}
+    return {"input": rng.normal(size=(n, 6)), "target": rng.normal(size=(n, 6))}
 
 
 def _images_equal(rng, n):
     t = rng.normal(size=(n, 6))
     p = t.copy()
     p[::2] += rng.normal(size=p[::2].shape)
-    return {"pred": p, "target": t}
+    return {"input": p, "target": t}
 
 
 def _torch_perc(weights, fn):
-    def peer(pred, target):
+    def peer(input, target):
         F = P.F()
-        return sum(w * getattr(F, fn)(a, b) for w, a, b in zip(weights, tiny_extractor(pred), tiny_extractor(target)))
+        return sum(w * getattr(F, fn)(a, b) for w, a, b in zip(weights, tiny_extractor(input), tiny_extractor(target)))
 
-    return Peer(f"sum_k w_k F.{fn}(phi_k(pred), phi_k(target))", "torch", peer)
+    return Peer(f"sum_k w_k F.{fn}(phi_k(input), phi_k(target))", "torch", peer)
 
 
 _W = (1.0, 0.5, 2.0)
 CASES += [
     Case(L.perceptual_loss, _images, {"feature_extractor": tiny_extractor, "layer_weights": _W},
-         diff=("pred", "target"), dynamic=True, peers=(_torch_perc(_W, "mse_loss"),)),
-    Case(L.perceptual_loss, _images, {"feature_extractor": tiny_extractor, "distance": "l1"}, name="l1",
-         diff=("pred", "target"), peers=(_torch_perc((1.0, 1.0, 1.0), "l1_loss"),)),
+         diff=("input", "target"), dynamic=True, peers=(_torch_perc(_W, "mse_loss"),)),
+    Case(L.perceptual_loss, _images, {"feature_extractor": tiny_extractor, "criterion": "l1"}, name="l1",
+         diff=("input", "target"), peers=(_torch_perc((1.0, 1.0, 1.0), "l1_loss"),)),
     Case(L.perceptual_loss, _images, {"feature_extractor": tiny_extractor, "reduction": "none"}, name="none",
-         diff=("pred", "target"), vmap=("pred", "target")),
+         diff=("input", "target"), vmap=("input", "target")),
     # identical inputs on half the rows: l1 kink at 0 (subgradient 0, as F.l1_loss)
-    Case(L.perceptual_loss, _images_equal, {"feature_extractor": tiny_extractor, "distance": "l1",
-                                            "reduction": "sum"}, name="identical_l1", diff=("pred", "target"),
-         fd=False, peers=(Peer("F.l1_loss sum over maps (sum reduction)", "torch", lambda pred, target: sum(
+    Case(L.perceptual_loss, _images_equal, {"feature_extractor": tiny_extractor, "criterion": "l1",
+                                            "reduction": "sum"}, name="identical_l1", diff=("input", "target"),
+         fd=False, peers=(Peer("F.l1_loss sum over maps (sum reduction)", "torch", lambda input, target: sum(
              P.F().l1_loss(a, b, reduction="sum") / a[0].numel() for a, b in
-             zip(tiny_extractor(pred), tiny_extractor(target)))),)),
+             zip(tiny_extractor(input), tiny_extractor(target)))),)),
 ]

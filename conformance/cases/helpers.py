@@ -23,7 +23,7 @@ CASES = []
 for method, kw in [("inverse", {}), ("inverse_sqrt", {}), ("effective_number", {"beta": 0.9})]:
     CASES += [
         Case(L.class_weights, _counts, dict(kw, method=method), name=f"{method}", diff=("counts",)),
-        Case(L.class_weights, _counts, dict(kw, method=method, normalize=False), name=f"{method}_raw",
+        Case(L.class_weights, _counts, dict(kw, method=method, rescale=False), name=f"{method}_raw",
              diff=("counts",)),
         Case(L.class_weights, _counts_zero, dict(kw, method=method), name=f"{method}_zero_counts", diff=("counts",),
              fd=False),
@@ -54,17 +54,17 @@ CASES += [
 
 def _probs(rng, n, c=4):
     z = rng.normal(size=(n, c))
-    return {"targets": np.exp(z) / np.exp(z).sum(-1, keepdims=True)}
+    return {"target": np.exp(z) / np.exp(z).sum(-1, keepdims=True)}
 
 
 CASES += [
-    Case(L.smooth_labels, _probs, {"epsilon": 0.2}, diff=("targets",), vmap=("targets",), dynamic=True,
-         peers=(Peer("optax.smooth_labels", "jax", lambda targets: P.optax().losses.smooth_labels(targets, 0.2),
+    Case(L.smooth_labels, _probs, {"label_smoothing": 0.2}, diff=("target",), vmap=("target",), dynamic=True,
+         peers=(Peer("optax.smooth_labels", "jax", lambda target: P.optax().losses.smooth_labels(target, 0.2),
                      requires="optax"),)),
-    Case(L.smooth_labels, lambda rng, n: {"targets": rng.uniform(size=(n, 3, 2))}, {"epsilon": 0.3, "axis": 1},
-         name="axis1", diff=("targets",)),
-    Case(L.smooth_labels, lambda rng, n: {"targets": rng.integers(0, 5, size=(n,))},
-         {"num_classes": 5, "epsilon": 0.1}, name="indices", diff=(), dtypes=("float32",)),
-    Case(L.smooth_labels, lambda rng, n: {"targets": rng.integers(0, 3, size=(n, 2))},
-         {"num_classes": 3, "epsilon": 0.25, "axis": 1}, name="indices_axis1", diff=(), dtypes=("float32",)),
+    Case(L.smooth_labels, lambda rng, n: {"target": rng.uniform(size=(n, 3, 2))}, {"label_smoothing": 0.3, "axis": 1},
+         name="axis1", diff=("target",)),
+    Case(L.smooth_labels, lambda rng, n: {"target": rng.integers(0, 5, size=(n,))},
+         {"num_classes": 5, "label_smoothing": 0.1}, name="indices", diff=(), dtypes=("float32",)),
+    Case(L.smooth_labels, lambda rng, n: {"target": rng.integers(0, 3, size=(n, 2))},
+         {"num_classes": 3, "label_smoothing": 0.25, "axis": 1}, name="indices_axis1", diff=(), dtypes=("float32",)),
 ]

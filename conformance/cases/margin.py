@@ -240,7 +240,7 @@ CASES += [
     Case(L.hinge_loss, _scores, {}, vmap=("input", "target"), dynamic=True,
          peers=(Peer("optax.hinge_loss", "jax", lambda input, target: P.optax().losses.hinge_loss(input, target).mean(),
                      requires="optax"),)),
-    Case(L.hinge_loss, _hinge01, {"labels": "01", "reduction": "none"}, name="labels01"),
+    Case(L.hinge_loss, _hinge01, {"target_encoding": "01", "reduction": "none"}, name="encoding01"),
     Case(L.hinge_loss, _hinge_w, {}, name="weighted", diff=("input", "weight")),
     Case(L.hinge_loss, _hinge_kinks, {"reduction": "sum"}, name="kinks", fd=False,
          peers=(Peer("optax.hinge_loss (value only: jnp.maximum splits the kink)", "jax",
@@ -248,7 +248,7 @@ CASES += [
     Case(L.squared_hinge_loss, _scores, {}, vmap=("input", "target"), dynamic=True,
          peers=(Peer("optax.hinge_loss ** 2", "jax", lambda input, target: (P.optax().losses.hinge_loss(input, target) ** 2).mean(),
                      requires="optax"),)),
-    Case(L.squared_hinge_loss, _hinge01, {"labels": "01", "reduction": "none"}, name="labels01"),
+    Case(L.squared_hinge_loss, _hinge01, {"target_encoding": "01", "reduction": "none"}, name="encoding01"),
     Case(L.squared_hinge_loss, _hinge_w, {"reduction": "sum"}, name="weighted", diff=("input", "weight")),
     Case(L.squared_hinge_loss, _hinge_kinks, {"reduction": "sum"}, name="kinks", fd=False),
 ]

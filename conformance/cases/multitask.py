@@ -68,7 +68,7 @@ def _torch_gradnorm(alpha):
 
 
 def _renorm(rng, n):
-    return {"weights": rng.uniform(0.1, 2.0, size=(n, K))}
+    return {"task_weights": rng.uniform(0.1, 2.0, size=(n, K))}
 
 
 def _difficulty(rng, n):
@@ -122,17 +122,17 @@ CASES = [
          fd=False, vmap=("grad_norms", "loss_ratios"), dynamic=True),
     Case(L.gradnorm_loss, _gn_kink, {"alpha": 1.5}, name="kink", diff=("grad_norms",), fd=False,
          peers=(Peer("paper formula (torch.abs, detached target)", "torch", _torch_gradnorm(1.5)),)),
-    Case(L.renormalize_task_weights, _renorm, {}, diff=("weights",), vmap=("weights",), dynamic=True),
-    Case(L.renormalize_task_weights, _renorm, {"total": 1.0}, name="total_1", diff=("weights",)),
+    Case(L.renormalize_task_weights, _renorm, {}, diff=("task_weights",), vmap=("task_weights",), dynamic=True),
+    Case(L.renormalize_task_weights, _renorm, {"total": 1.0}, name="total_1", diff=("task_weights",)),
     Case(L.curriculum_weights, _difficulty, {"progress": 0.5}, diff=()),
     Case(L.curriculum_weights, _difficulty, {"progress": -1.0}, name="empty", diff=()),
-    Case(L.curriculum_weights, _difficulty, {"progress": 0.5, "normalize": False}, name="mask", diff=()),
+    Case(L.curriculum_weights, _difficulty, {"progress": 0.5, "rescale": False}, name="mask", diff=()),
     Case(L.curriculum_weights, _difficulty_progress, {}, name="progress_array", diff=()),
     Case(L.self_paced_weights, _sp, {"threshold": 1.0}, diff=()),
     Case(L.self_paced_weights, _sp, {"threshold": 1.2, "regime": "linear"}, name="linear", diff=()),
     Case(L.self_paced_weights, _sp, {"threshold": 0.0}, name="none_selected", diff=()),
     Case(L.super_loss, _sl, {"tau": math.log(4.0)}, diff=("losses",), vmap=("losses",), dynamic=True),
-    Case(L.super_loss, _sl, {"tau": 2.0, "lam": 0.25, "reduction": "none"}, name="lam_quarter", diff=("losses",)),
+    Case(L.super_loss, _sl, {"tau": 2.0, "lambda_": 0.25, "reduction": "none"}, name="lambda_quarter", diff=("losses",)),
     Case(L.super_loss, _sl_zero, {"tau": 1.0}, name="zero_losses_branch_point", diff=("losses",)),
     Case(L.super_loss, _sl_large, {"tau": 1.0, "reduction": "sum"}, name="large_1e4", diff=("losses",),
          dtypes=("float64", "float32")),

@@ -9,9 +9,9 @@ def _pair(rng, n, shape=(5,)):
     return {"input": rng.normal(size=(n, *shape)) * 2, "target": rng.normal(size=(n, *shape)) * 2}
 
 
-def _weighted(rng, n):
-    d = _pair(rng, n)
-    d["weight"] = rng.uniform(0.1, 2.0, size=(n, 5))
+def _weighted(rng, n, shape=(5,)):
+    d = _pair(rng, n, shape)
+    d["weight"] = rng.uniform(0.1, 2.0, size=(n, *shape))
     return d
 
 
@@ -70,4 +70,60 @@ CASES += [
     Case(L.quantile_loss, _pair, {"q": 0.8}, diff=("input", "target"), vmap=("input", "target"), dynamic=True),
     Case(L.quantile_loss, _kinks(0.0), {"q": 0.3, "reduction": "none"}, name="kinks", fd=False),
     Case(L.quantile_loss, _weighted, {"q": 0.1}, name="weighted", diff=("input", "weight")),
+]
+
+
+def _reg(rng, n):
+    return _pair(rng, n, (4,))
+
+
+def _reg_w(rng, n):
+    return _weighted(rng, n, (4,))
+
+
+def _reg_ties(rng, n):
+    t = rng.integers(-3, 4, size=(n, 4)).astype(np.float64)
+    return {"input": t + np.array([0.0, 0.5, -0.5, 0.0]), "target": t}
+
+
+def _pos(rng, n):
+    return {"input": rng.uniform(0.0, 5.0, size=(n, 4)), "target": rng.uniform(0.0, 5.0, size=(n, 4))}
+
+
+def _clip(rng, n):
+    d = _reg(rng, n)
+    d["input"] = np.abs(d["input"])
+    d["input"][:, 0] = -0.5  # below the Keras clip
+    d["target"][:, 1] = 1e-7  # exactly at it
+    return d
+
+
+def _mape_zero(rng, n):
+    d = _reg(rng, n)
+    d["target"][:, 0] = 0.0
+    d["target"][:, 1] = 1e-9
+    return d
+
+
+CASES += [
+    Case(L.asymmetric_mse_loss, _reg, {}, diff=("input", "target"), vmap=("input", "target"), dynamic=True),
+    Case(L.asymmetric_mse_loss, _reg, {"over_penalty": 1.0}, name="penalty1_is_mse",
+         peers=(Peer("torch.nn.functional.mse_loss", "torch", lambda input, target: P.F().mse_loss(input, target)),)),
+    Case(L.asymmetric_mse_loss, _reg_w, {"over_penalty": 0.25, "reduction": "sum"}, name="weighted",
+         diff=("input", "weight")),
+    Case(L.asymmetric_mse_loss, _reg_ties, {"over_penalty": 3.0, "reduction": "none"}, name="kinks",
+         diff=("input", "target"), fd=False),
+    Case(L.mean_squared_log_error, _pos, {}, diff=("input", "target"), vmap=("input", "target"), dynamic=True),
+    Case(L.mean_squared_log_error, _reg_w, {"clip_min": 1e-7}, name="keras_clip_weighted", diff=("input", "weight")),
+    # exactly on the clip only in float64 (rounding 1e-7 to float32 moves it off the kink)
+    Case(L.mean_squared_log_error, _clip, {"clip_min": 1e-7, "reduction": "none"}, name="clip_kinks",
+         diff=("input", "target"), fd=False, dtypes=("float64",)),
+    Case(L.mean_absolute_percentage_error, _reg, {}, diff=("input", "target"), vmap=("input", "target"), dynamic=True),
+    Case(L.mean_absolute_percentage_error, _reg_w, {"percent": False, "eps": 2.220446049250313e-16},
+         name="sklearn_weighted", diff=("input", "weight")),
+    Case(L.mean_absolute_percentage_error, _mape_zero, {"reduction": "sum"}, name="zero_target",
+         dtypes=("float64", "float32")),
+    # zero targets give values ~1e9 (|d| / 1e-7): beyond float16's range
+    Case(L.mean_absolute_percentage_error, _reg_ties, {"reduction": "none"}, name="kinks", fd=False,
+         diff=("input", "target"), dtypes=("float64", "float32")),
 ]

@@ -18,8 +18,8 @@ def _td(rng, n):
 
 def _td_weighted(rng, n):
     d = _td(rng, n)
-    d["weights"] = rng.uniform(0.0, 2.0, size=(n,))
-    d["weights"][0] = 0.0
+    d["weight"] = rng.uniform(0.0, 2.0, size=(n,))
+    d["weight"][0] = 0.0
     return d
 
 
@@ -36,13 +36,13 @@ def _td_target(r_t, discount_t, v_t):
 
 
 def _torch_td(kind, reduction="mean", **kw):
-    def peer(v_tm1, r_t, discount_t, v_t, weights=None):
+    def peer(v_tm1, r_t, discount_t, v_t, weight=None):
         F = P.F()
         target = _td_target(r_t, discount_t, v_t)
-        if weights is None:
+        if weight is None:
             return getattr(F, kind)(v_tm1, target, reduction=reduction, **kw)
         per = getattr(F, kind)(v_tm1, target, reduction="none", **kw)
-        return (per * weights).sum() / weights.sum()
+        return (per * weight).sum() / weight.sum()
 
     return peer
 
@@ -107,8 +107,8 @@ def _pg(rng, n):
 
 def _pg_weighted(rng, n):
     d = _pg(rng, n)
-    d["weights"] = (rng.uniform(size=(n,)) < 0.7).astype(np.float64)
-    d["weights"][0] = 1.0
+    d["weight"] = (rng.uniform(size=(n,)) < 0.7).astype(np.float64)
+    d["weight"][0] = 1.0
     return d
 
 
@@ -125,12 +125,12 @@ def _pg_time_major(rng, n):
 
 
 def _torch_pg(reduction="mean"):
-    def peer(logits, actions, advantages, weights=None):
+    def peer(logits, actions, advantages, weight=None):
         torch = P.torch()
         logp = torch.distributions.Categorical(logits=logits).log_prob(actions)
         per = -(logp * advantages.detach())
-        if weights is not None:
-            return (per * weights).sum() / weights.sum()
+        if weight is not None:
+            return (per * weight).sum() / weight.sum()
         return per.mean() if reduction == "mean" else per.sum() if reduction == "sum" else per
 
     return peer
@@ -203,7 +203,7 @@ def _ppo_kinks(rng, n):
 
 
 def _torch_sb3_ppo(clip_range, normalize=False):
-    def peer(log_prob, advantages, old_log_prob=None, weights=None):
+    def peer(log_prob, advantages, old_log_prob=None, weight=None):
         torch = P.torch()
         ratio = torch.exp(log_prob - (0.0 if old_log_prob is None else old_log_prob.detach()))
         advantages = advantages.detach()
@@ -222,14 +222,14 @@ CASES = [
     # td_loss: the target is under stop-gradient, so only v_tm1 is checked against finite differences
     Case(L.td_loss, _td, {}, diff=("v_tm1",), vmap=_V, dynamic=True,
          peers=(Peer("F.mse_loss(v_tm1, target.detach())", "torch", _torch_td("mse_loss")),)),
-    Case(L.td_loss, _td, {"loss": "huber", "delta": 0.5}, name="huber", diff=("v_tm1",), vmap=_V,
+    Case(L.td_loss, _td, {"criterion": "huber", "delta": 0.5}, name="huber", diff=("v_tm1",), vmap=_V,
          peers=(Peer("F.huber_loss(v_tm1, target.detach())", "torch", _torch_td("huber_loss", delta=0.5)),)),
-    Case(L.td_loss, _td_kinks, {"loss": "huber", "reduction": "none"}, name="huber_kinks", fd=False,
+    Case(L.td_loss, _td_kinks, {"criterion": "huber", "reduction": "none"}, name="huber_kinks", fd=False,
          diff=("v_tm1",), peers=(Peer("F.huber_loss", "torch", _torch_td("huber_loss", reduction="none")),
                                  Peer("F.smooth_l1_loss (SB3 DQN)", "torch", _torch_td("smooth_l1_loss", reduction="none")))),
     Case(L.td_loss, _td_weighted, {"reduction": "mean"}, name="weighted", diff=("v_tm1",),
          peers=(Peer("sum(w mse) / sum(w)", "torch", _torch_td("mse_loss")),)),
-    Case(L.td_loss, _td, {"stop_target_gradient": False, "reduction": "sum"}, name="residual_gradient",
+    Case(L.td_loss, _td, {"stop_target_gradients": False, "reduction": "sum"}, name="residual_gradient",
          diff=_V),
     # return estimators: time-major (T, n), full gradients (no stop-gradient by default)
     Case(L.n_step_returns, _traj, {"n": 3}, diff=("r_t", "discount_t", "v_t"), dynamic=True,
@@ -268,11 +268,11 @@ CASES = [
          peers=(Peer("SB3 A2C loss", "torch", _torch_sb3_a2c(0.25, 0.0)),)),
     Case(L.ppo_clip_loss, _ppo, {}, diff=("log_prob",), vmap=("log_prob", "old_log_prob", "advantages"), dynamic=True,
          peers=(Peer("SB3 PPO policy loss", "torch", _torch_sb3_ppo(0.2)),)),
-    Case(L.ppo_clip_loss, _ppo_first_epoch, {"clip_eps": 0.1}, name="ratio_one", diff=("log_prob",),
+    Case(L.ppo_clip_loss, _ppo_first_epoch, {"clip_range": 0.1}, name="ratio_one", diff=("log_prob",),
          peers=(Peer("SB3 PPO policy loss", "torch", _torch_sb3_ppo(0.1)),)),
-    Case(L.ppo_clip_loss, _ppo_kinks, {"clip_eps": 0.25}, name="clip_kinks", diff=("log_prob",), fd=False,
+    Case(L.ppo_clip_loss, _ppo_kinks, {"clip_range": 0.25}, name="clip_kinks", diff=("log_prob",), fd=False,
          dtypes=("float64",),
          peers=(Peer("SB3 PPO policy loss (torch.clamp subgradient)", "torch", _torch_sb3_ppo(0.25)),)),
-    Case(L.ppo_clip_loss, _ppo, {"normalize_advantages": True, "clip_eps": 0.15}, name="normalized",
+    Case(L.ppo_clip_loss, _ppo, {"normalize_advantages": True, "clip_range": 0.15}, name="normalized",
          diff=("log_prob",), peers=(Peer("SB3 PPO normalize_advantage=True", "torch", _torch_sb3_ppo(0.15, True)),)),
 ]
