@@ -119,29 +119,34 @@ def _build(framework: str, native: bool) -> Namespace:
     return Namespace(ad.xp(), framework, prims)
 
 
-def namespace(*arrays: Any) -> Namespace:
-    """The namespace of ``arrays``: array-API functions and the library's primitives.
+def namespace(*arrays: Any, **named: Any) -> Namespace:
+    """The namespace of the arrays: array-API functions and the library's primitives.
 
-    ``None`` and Python scalars are skipped. Arrays of two different frameworks raise a
-    ``TypeError`` naming both. At least one array is required.
+    Arrays may be given positionally or by name (``namespace(input=input, target=target)``);
+    names make the errors name the argument. ``None`` and Python scalars are skipped. An
+    object of no supported framework, or arrays of two different frameworks, raise a
+    ``TypeError`` naming them. At least one array is required.
     """
     framework = None
-    first = None
-    for a in arrays:
+    first = first_label = None
+    items = [(None, a) for a in arrays] + list(named.items())
+    for label, a in items:
         fw = framework_of(a)
         if fw is None:
             if a is None or type(a) in _SCALARS:
                 continue
-            raise TypeError(
-                f"expected arrays of a supported framework {BACKEND_NAMES}, got {type(a).__module__}.{type(a).__qualname__}"
-            )
+            what = f"{label} must be an array of a supported framework {BACKEND_NAMES}" if label else \
+                f"expected arrays of a supported framework {BACKEND_NAMES}"
+            raise TypeError(f"{what}, got {type(a).__module__}.{type(a).__qualname__}")
         if framework is None:
-            framework, first = fw, a
+            framework, first, first_label = fw, a, label
         elif fw != framework:
+            this = f"{label} " if label else ""
+            that = f"{first_label} " if first_label else ""
             raise TypeError(
                 "all array arguments must come from one framework; got "
-                f"{type(first).__module__}.{type(first).__qualname__} ({framework}) and "
-                f"{type(a).__module__}.{type(a).__qualname__} ({fw})"
+                f"{that}{type(first).__module__}.{type(first).__qualname__} ({framework}) and "
+                f"{this}{type(a).__module__}.{type(a).__qualname__} ({fw})"
             )
     if framework is None:
         raise TypeError("expected at least one array argument, got only None/Python scalars")

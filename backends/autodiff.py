@@ -78,9 +78,15 @@ def critic_gradients(critic: Callable[[ArrayT], ArrayT], real: ArrayT, fake: Arr
 
     Raises:
         TypeError: arrays of a framework without automatic differentiation (NumPy,
-            array-api-strict, Dask, CuPy): "needs automatic differentiation (torch or jax)".
+            array-api-strict, Dask, CuPy): "needs automatic differentiation (torch or jax)";
+            ``fake``/``alpha`` of another framework; a non-callable ``critic``; a non-bool
+            ``create_graph``.
         ValueError: mismatched shapes of ``real``, ``fake`` and ``alpha``.
     """
+    if not callable(critic):
+        raise TypeError(f"critic must be callable, got {type(critic).__name__}")
+    if not isinstance(create_graph, bool):
+        raise TypeError(f"create_graph must be a bool, got {create_graph!r}")
     fw = framework_of(real)
     if fw not in _AUTODIFF:
         got = fw if fw is not None else type(real).__name__

@@ -25,6 +25,17 @@ def _as_numpy(x: Any) -> np.ndarray:
         return np.from_dlpack(x)
 
 
+def _float_dtype(dtype: Any) -> np.dtype:
+    """``dtype`` as a real NumPy floating dtype; anything else is a ``TypeError`` naming it."""
+    try:
+        dt = np.dtype(dtype)
+    except TypeError:
+        dt = None
+    if dt is None or not np.issubdtype(dt, np.floating):
+        raise TypeError(f"dtype must be a real NumPy floating dtype (e.g. 'float64'), got {dtype!r}")
+    return dt
+
+
 def signed_distance_map(target: Any, *, num_classes: int | None = None,
                         spacing: float | Sequence[float] | None = None,
                         dtype: DTypeLike = "float64") -> np.ndarray:
@@ -48,7 +59,7 @@ def signed_distance_map(target: Any, *, num_classes: int | None = None,
         num_classes: number of classes ``C`` for index targets (None: ``target`` holds masks).
         spacing: pixel size per spatial axis (a number or a sequence of ``len(spatial)``
             numbers), as ``scipy.ndimage.distance_transform_edt(sampling=...)``.
-        dtype: NumPy float dtype of the result.
+        dtype: a real NumPy floating dtype (or its name) of the result.
 
     Returns:
         A NumPy array of shape ``(N, C, *spatial)``. Convert it to your framework (e.g.
@@ -56,18 +67,25 @@ def signed_distance_map(target: Any, *, num_classes: int | None = None,
 
     Raises:
         ValueError: wrong number of dimensions, class indices outside ``[0, num_classes)``,
-            bad ``spacing``.
+            bad ``spacing`` (not positive and finite), ``num_classes < 1``.
+        TypeError: ``target`` of a complex (or non-numeric) dtype, or a floating target of
+            class indices; ``num_classes`` not an int; ``dtype`` not a real floating dtype.
     """
     from scipy.ndimage import distance_transform_edt
 
+    out_dtype = _float_dtype(dtype)
     t = _as_numpy(target)
+    if not (np.issubdtype(t.dtype, np.number) or t.dtype == np.bool_) or np.issubdtype(t.dtype, np.complexfloating):
+        raise TypeError(f"target must have a real dtype (integer, bool or floating), got {t.dtype}")
     if num_classes is not None:
-        if isinstance(num_classes, bool) or not isinstance(num_classes, (int, np.integer)) or num_classes < 1:
+        if isinstance(num_classes, bool) or not isinstance(num_classes, (int, np.integer)):
+            raise TypeError(f"num_classes must be an int, got {num_classes!r}")
+        if num_classes < 1:
             raise ValueError(f"num_classes must be a positive int, got {num_classes!r}")
         if t.ndim < 2:
             raise ValueError(f"target of class indices must have shape (N, *spatial), got {t.shape}")
         if not np.issubdtype(t.dtype, np.integer):
-            raise ValueError(f"target of class indices must have an integer dtype, got {t.dtype}")
+            raise TypeError(f"target of class indices must have an integer dtype, got {t.dtype}")
         if t.size and (t.min() < 0 or t.max() >= num_classes):
             raise ValueError(
                 f"target must hold class indices in [0, {num_classes - 1}], got values in "
@@ -77,14 +95,21 @@ def signed_distance_map(target: Any, *, num_classes: int | None = None,
     else:
         if t.ndim < 3:
             raise ValueError(f"target masks must have shape (N, C, *spatial), got {t.shape}")
+        if np.issubdtype(t.dtype, np.floating) and np.isnan(t).any():
+            raise ValueError("target masks must not hold NaN (non-zero = inside, zero = outside)")
         masks = t != 0
     n_spatial = masks.ndim - 2
     if spacing is not None:
-        sp = np.broadcast_to(np.asarray(spacing, dtype=np.float64), (n_spatial,)) if np.ndim(spacing) == 0 else np.asarray(spacing, dtype=np.float64)
-        if sp.shape != (n_spatial,) or np.any(sp <= 0):
+        try:
+            sp = np.asarray(spacing, dtype=np.float64)
+        except (TypeError, ValueError):
+            sp = None
+        if sp is not None and sp.ndim == 0:
+            sp = np.broadcast_to(sp, (n_spatial,))
+        if sp is None or isinstance(spacing, bool) or sp.shape != (n_spatial,) or not np.all(np.isfinite(sp) & (sp > 0)):
             raise ValueError(f"spacing must be a positive number or {n_spatial} positive numbers, got {spacing!r}")
         spacing = tuple(float(s) for s in sp)
-    out = np.zeros(masks.shape, dtype=dtype)
+    out = np.zeros(masks.shape, dtype=out_dtype)
     for idx in np.ndindex(*masks.shape[:2]):
         pos = masks[idx]
         if not pos.any() or pos.all():

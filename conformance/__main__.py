@@ -1,6 +1,9 @@
 """``python -m losses.conformance``: run the cross-backend suite and print the loss x backend matrix.
 
-Exit status 0 when every check passed (skips allowed), 1 otherwise.
+By default the smoke matrix (each public function's first case on every installed backend:
+value, gradients, jax.jit, one NaN variant, the peers; every native fast path), in about two
+minutes on two cores. ``--full`` runs every case, ``--inductor`` everything.
+Exit status 0 when every check passed (skips allowed), 1 otherwise, 130 when interrupted.
 """
 from __future__ import annotations
 
@@ -8,34 +11,68 @@ import argparse
 import json
 import os
 import sys
+import threading
 import time
 
 from . import engine
-from .parallel import run_parallel
+from .parallel import Interrupted, run_parallel
 
 SYMBOL = {"pass": "✓", "fail": "✗", "skip": "-", None: "·"}
 
 
-def _progress_printer(stream):
-    tty = stream.isatty()
-    state = {"last": -1, "t0": time.time()}
+class _Progress:
+    """Progress on ``stream``: a bar on a terminal; otherwise a line every 10% and at least
+    every ``every`` seconds (a heartbeat thread keeps printing while a long check runs), each
+    with the count, the elapsed time, an ETA and the current loss."""
 
-    def progress(i, total, check):
-        width = 30
-        done = int(width * i / max(total, 1))
-        pct = int(100 * i / max(total, 1))
-        label = "" if check is None else check.id[:60]
-        if tty:
-            stream.write(f"\r[{'#' * done}{'.' * (width - done)}] {i}/{total} {label:<60}")
-            if check is None:
-                stream.write("\n")
-            stream.flush()
-        elif pct // 10 != state["last"] or check is None:
-            state["last"] = pct // 10
-            stream.write(f"[{'#' * done}{'.' * (width - done)}] {i}/{total} ({time.time() - state['t0']:.0f}s)\n")
-            stream.flush()
+    def __init__(self, stream, every: float = 10.0):
+        self.stream, self.every, self.tty = stream, every, stream.isatty()
+        self.t0 = self.last_print = time.time()
+        self.done, self.total, self.loss, self.last_decile = 0, 0, "", -1
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._thread = None
 
-    return progress
+    def __call__(self, i, total, check):
+        with self._lock:
+            self.done, self.total = i, total
+            if check is not None:
+                self.loss = check.loss
+            decile = int(10 * i / max(total, 1))
+            if self.tty:
+                width = 30
+                bar = "#" * int(width * i / max(total, 1))
+                self.stream.write(f"\r[{bar:<{width}}] {i}/{total} {self._eta()} {self.loss:<40}")
+                if check is None:
+                    self.stream.write("\n")
+                self.stream.flush()
+            elif decile != self.last_decile or check is None:
+                self.last_decile = decile
+                self._line()
+        if self._thread is None and not self.tty:
+            self._thread = threading.Thread(target=self._heartbeat, daemon=True)
+            self._thread.start()
+        if check is None:
+            self._stop.set()
+
+    def _eta(self) -> str:
+        elapsed = time.time() - self.t0
+        if not self.done:
+            return f"{elapsed:.0f}s"
+        left = elapsed / self.done * (self.total - self.done)
+        return f"{elapsed:.0f}s, ETA {left:.0f}s"
+
+    def _line(self):
+        pct = 100 * self.done / max(self.total, 1)
+        self.stream.write(f"{self.done}/{self.total} checks ({pct:.0f}%) {self._eta()} {self.loss}\n")
+        self.stream.flush()
+        self.last_print = time.time()
+
+    def _heartbeat(self):
+        while not self._stop.wait(1.0):
+            with self._lock:
+                if time.time() - self.last_print >= self.every:
+                    self._line()
 
 
 def render(mat, backends_shown, fmt="text"):
@@ -70,11 +107,23 @@ def render(mat, backends_shown, fmt="text"):
 
 
 def main(argv=None) -> int:
-    p = argparse.ArgumentParser(prog="python -m losses.conformance", description=__doc__)
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["check"]:
+        from ._check import main as check_main
+
+        return check_main(argv[1:])
+    p = argparse.ArgumentParser(
+        prog="python -m losses.conformance", description=__doc__,
+        epilog="python -m losses.conformance check MODULE:FUNCTION --like LOSS checks your own "
+               "implementation against the library's cases (see --help of that command).")
+    p.add_argument("--full", action="store_true",
+                   help="every case (pytest's default selection) instead of the smoke matrix "
+                        "(the default with --loss)")
+    p.add_argument("--smoke", action="store_true", help="the smoke matrix also with --loss")
+    p.add_argument("--inductor", action="store_true",
+                   help="everything: --full, slow checks, torch inductor and every torch dtype (slow)")
     p.add_argument("--backend", action="append", help="only this backend (repeatable)")
     p.add_argument("--loss", action="append", help="only this loss (repeatable)")
-    p.add_argument("--inductor", action="store_true",
-                   help="also compile with torch inductor and every torch dtype (slow)")
     p.add_argument("--markdown", metavar="PATH", help="write the matrix as Markdown")
     p.add_argument("--json", metavar="PATH", help="write every check's result as JSON")
     p.add_argument("--list", action="store_true", help="list the checks and exit")
@@ -83,7 +132,9 @@ def main(argv=None) -> int:
                    help="processes to run the checks in (default: the CPU count, at most 4)")
     args = p.parse_args(argv)
 
-    kwargs = dict(backend_names=args.backend, loss_names=args.loss, include_slow=args.inductor)
+    full = args.full or (args.loss is not None and not args.smoke)
+    tier = "full" if args.inductor else "default" if full else "smoke"
+    kwargs = dict(backend_names=args.backend, loss_names=args.loss, tier=tier)
     checks = engine.build_checks(**kwargs)
     if args.list:
         for c in checks:
@@ -93,13 +144,18 @@ def main(argv=None) -> int:
 
     shown = [b for b in backends.available_backends() if args.backend is None or b in args.backend]
     missing = [b for b in backends.BACKEND_NAMES if b not in backends.available_backends()]
-    print(f"backends: {', '.join(shown)}" + (f" (not available here: {', '.join(missing)})" if missing else ""))
+    print(f"{tier} matrix: {len(checks)} checks; backends: {', '.join(shown)}"
+          + (f" (not available here: {', '.join(missing)})" if missing else ""), flush=True)
     t0 = time.time()
-    progress = _progress_printer(sys.stderr)
-    if args.jobs > 1 and len(checks) > 64:
-        results = run_parallel(checks, kwargs, args.jobs, progress)
-    else:
-        results = engine.run_checks(checks, progress=progress)
+    progress = _Progress(sys.stderr)
+    try:
+        if args.jobs > 1 and len(checks) > 64:
+            results = run_parallel(checks, kwargs, args.jobs, progress)
+        else:
+            results = engine.run_checks(checks, progress=progress)
+    except (Interrupted, KeyboardInterrupt) as e:
+        print(f"\ninterrupted ({e or 'SIGINT'}): stopped every worker", file=sys.stderr)
+        return 130
     mat = engine.matrix(checks, results)
     print(render(mat, shown))
     failed = [(cid, msg) for cid, (st, msg) in results.items() if st == "fail"]
@@ -117,7 +173,8 @@ def main(argv=None) -> int:
     if args.json:
         with open(args.json, "w") as fh:
             json.dump({cid: {"status": st, "message": msg} for cid, (st, msg) in results.items()}, fh, indent=1)
-    print(f"\n{n_pass} passed, {len(failed)} failed, {n_skip} skipped in {time.time() - t0:.0f}s")
+    print(f"\n{n_pass} passed, {len(failed)} failed, {n_skip} skipped in {time.time() - t0:.0f}s"
+          + ("" if tier != "smoke" else " (smoke matrix; --full for every case)"))
     return 1 if failed else 0
 
 

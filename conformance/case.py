@@ -60,6 +60,10 @@ class Case:
         finite: the value and gradient must be finite (edge cases check this on purpose).
         peers: twins in peer libraries.
         backends: restrict to these backends (None: all installed).
+        edge_exemptions: ``(pattern, reason)`` pairs: the NaN/±inf/empty variant checks
+            whose id suffix matches the glob ``pattern`` (e.g. ``"target=inf-peer*"``,
+            ``"input=nan-*-compiled"``, ``"empty-dask-*"``) are skipped with ``reason``: a
+            deliberate difference, which must be listed in docs/differences.md.
     """
 
     loss: Callable[..., Any]
@@ -75,6 +79,16 @@ class Case:
     finite: bool = True
     peers: tuple = ()
     backends: tuple | None = None
+    edge_exemptions: tuple = ()
+
+    def exemption(self, suffix: str) -> str | None:
+        """The reason a variant check (id suffix after ``~``) is exempt, or None."""
+        from fnmatch import fnmatchcase
+
+        for pattern, reason in self.edge_exemptions:
+            if fnmatchcase(suffix, pattern):
+                return reason
+        return None
 
     @property
     def loss_name(self) -> str:

@@ -296,14 +296,16 @@ def _value_check(case: Case, name: str, device, dtype: str):
     return run
 
 
-def _grad_check(case: Case, name: str, device, dtype: str):
+def _grad_check(case: Case, name: str, device, dtype: str, cross: bool = True):
+    """Gradients against the other autodiff backend (``cross``) and central differences."""
     def run():
         ad = harness(name)
         grads = _autodiff(ad, case, dtype, device)
         if case.finite:
             for k, g in grads.items():
                 _finite(g, f"gradient wrt {k}")
-        ref_name, ref = _autodiff_reference(case, dtype, exclude=name if dtype == "float64" else None)
+        ref_name, ref = (_autodiff_reference(case, dtype, exclude=name if dtype == "float64" else None)
+                         if cross or not case.fd else (None, None))
         if ref is not None and not (ref_name == name and dtype == "float64"):
             for k in case.diff:
                 _close(grads[k], ref[k], case.tol * _eps(dtype), f"gradient wrt {k} vs {ref_name} float64")
@@ -461,21 +463,25 @@ def _poison_site(case: Case, name: str):
     best = None
     try:
         base = np.asarray(_call(case, arrays), dtype=np.float64)
-        for i in idx:
-            h = 1e-4 * max(1.0, abs(flat[i]))
-            outs = []
+    except (ValueError, TypeError):  # the case itself is refused eagerly: no site
+        base = None
+    for i in idx if base is not None else ():
+        h = 1e-4 * max(1.0, abs(flat[i]))
+        outs = []
+        try:
             for sign in (1, -1):
                 moved = flat.copy()
                 moved[i] += sign * h
                 outs.append(np.asarray(_call(case, {**arrays, name: moved.reshape(x.shape)}), dtype=np.float64))
-            delta = np.abs(outs[0] - outs[1])
-            delta = np.where(np.isfinite(delta), delta, 0.0)
-            score = float(np.max(delta)) if delta.size else 0.0
-            if score > 1e-9 * (1.0 + float(np.max(np.abs(np.where(np.isfinite(base), base, 0.0)), initial=0.0))):
-                if best is None or score > best[0]:
-                    best = (score, int(i), delta > 1e-12 * (1.0 + np.abs(np.where(np.isfinite(base), base, 0.0))))
-    except (ValueError, TypeError):  # the moved input is refused eagerly: no site
-        best = None
+        except (ValueError, TypeError):  # this element cannot move (e.g. a probability at 0)
+            continue
+        delta = np.abs(outs[0] - outs[1])
+        delta = np.where(np.isfinite(delta), delta, 0.0)
+        score = float(np.max(delta)) if delta.size else 0.0
+        scale = np.abs(np.where(np.isfinite(base), base, 0.0))
+        if score > 1e-9 * (1.0 + float(np.max(scale, initial=0.0))):
+            if best is None or score > best[0]:
+                best = (score, int(i), delta > 1e-12 * (1.0 + scale))
     _REF_CACHE[key] = None if best is None else (best[1], best[2])
     return _REF_CACHE[key]
 
@@ -582,7 +588,20 @@ def _variant_peer_check(case: Case, peer, name: str, kind: str):
     return run
 
 
+def _exempt(case: Case, suffix: str, fn):
+    reason = case.exemption(suffix)
+    if reason is None:
+        return fn
+
+    def run():
+        raise Skip(f"documented difference (docs/differences.md): {reason}")
+
+    return run
+
+
 def _variant_checks(case: Case, names, primary: bool) -> list[Check]:
+    """NaN variants of every case eagerly on every backend; +-inf eagerly for each loss's
+    first case; compiled NaN variants of the first case under jax.jit; the rest is slow."""
     checks = []
     for arg in _float_arg_names(case):
         for kind in _POISON:
@@ -591,21 +610,26 @@ def _variant_checks(case: Case, names, primary: bool) -> list[Check]:
                 if case.backends is not None and name not in case.backends:
                     continue
                 checks.append(Check(f"{base}-{name}-eager", case.loss_name, name, "value",
-                                    _variant_check(case, arg, kind, name, False)))
+                                    _exempt(case, f"{arg}={kind}-{name}-eager",
+                                            _variant_check(case, arg, kind, name, False)),
+                                    slow=kind != "nan" and not primary))
                 if harness(name).has_autodiff:
                     # default run: jax.jit of the NaN variants of each loss's first case
                     # (compiles are the cost); every variant under jax.jit and torch.compile
                     # in the slow run
                     slow = not (name == "jax" and kind == "nan" and primary)
                     checks.append(Check(f"{base}-{name}-compiled", case.loss_name, name, "jit",
-                                        _variant_check(case, arg, kind, name, True), slow=slow))
+                                        _exempt(case, f"{arg}={kind}-{name}-compiled",
+                                                _variant_check(case, arg, kind, name, True)), slow=slow))
             for i, peer in enumerate(case.peers):
                 # NaN: the twins of torch.nn.functional and optax; +-inf: torch's (DESIGN
                 # rule 5: IEEE arithmetic where torch follows it). Formula peers written for
                 # the suite are not authorities on non-finite inputs.
                 if peer.name.startswith(_VARIANT_PEERS[kind]):
                     checks.append(Check(f"{base}-peer{i}-{peer.name}", case.loss_name, peer.framework, "peer",
-                                        _variant_peer_check(case, peer, arg, kind)))
+                                        _exempt(case, f"{arg}={kind}-peer{i}",
+                                                _variant_peer_check(case, peer, arg, kind)),
+                                        slow=kind != "nan" and not primary))
     return checks
 
 
@@ -681,10 +705,11 @@ def _empty_checks(case: Case, names) -> list[Check]:
         if case.backends is not None and name not in case.backends:
             continue
         checks.append(Check(f"{case.id}~empty-{name}-eager", case.loss_name, name, "value",
-                            _empty_check(case, name, False)))
+                            _exempt(case, f"empty-{name}-eager", _empty_check(case, name, False))))
         if harness(name).has_autodiff:
             checks.append(Check(f"{case.id}~empty-{name}-compiled", case.loss_name, name, "jit",
-                                _empty_check(case, name, True), slow=name == "torch"))
+                                _exempt(case, f"empty-{name}-compiled", _empty_check(case, name, True)),
+                                slow=name == "torch"))
     return checks
 
 
@@ -880,10 +905,54 @@ def _primitive_checks(names) -> list[Check]:
     return checks
 
 
+TIERS = ("smoke", "default", "full")
+
+
+def _smoke_checks(case: Case, names) -> list[Check]:
+    """The smoke matrix of one loss (its first case): the float64 value and the NaN variant
+    of its first floating argument on every backend, torch gradients against central
+    differences, jax.jit value and gradients (float64, against torch's), and its peers."""
+    checks = []
+    floats = _float_arg_names(case)
+    for name in names:
+        if case.backends is not None and name not in case.backends:
+            continue
+        ad = harness(name)
+        if "float64" not in ad.float_dtypes() or (case.dtypes and "float64" not in case.dtypes):
+            continue
+        device = ad.devices()[0]
+        base = f"{case.id}-{name}-{ad.device_name(device)}-float64"
+        checks.append(Check(f"{base}-value", case.loss_name, name, "value", _value_check(case, name, device, "float64")))
+        if floats:
+            arg = floats[0]
+            checks.append(Check(f"{case.id}~{arg}=nan-{name}-eager", case.loss_name, name, "value",
+                                _exempt(case, f"{arg}=nan-{name}-eager", _variant_check(case, arg, "nan", name, False))))
+        if name == "torch" and case.diff:
+            checks.append(Check(f"{base}-grad", case.loss_name, name, "grad",
+                                _grad_check(case, name, device, "float64", cross=False)))
+        if name == "jax":
+            checks.append(Check(f"{base}-jit", case.loss_name, name, "jit",
+                                _jit_check(case, name, device, "float64", DEFAULT_COMPILE_BACKEND)))
+    for i, peer in enumerate(case.peers):
+        checks.append(Check(f"{case.id}-peer{i}-{peer.name}", case.loss_name, peer.framework, "peer",
+                            _peer_check(case, peer)))
+    return checks
+
+
 def build_checks(cases=None, backend_names=None, loss_names=None, compile_backend=None,
-                 include_slow=False, variants=False) -> list[Check]:
-    """Every applicable check, in a stable order (slow ones only with ``include_slow``)."""
+                 include_slow=False, variants=True, tier=None) -> list[Check]:
+    """The checks of a tier, in a stable order.
+
+    ``tier``: ``"smoke"`` (each loss's first case on every backend: value, gradients,
+    jax.jit, one NaN variant, its peers; the fast paths), ``"default"`` (every case; pytest's
+    default selection and ``--full``) or ``"full"`` (everything, slow checks and torch
+    inductor included; ``include_slow=True`` is the same).
+    """
     setup()
+    tier = tier or ("full" if include_slow else "default")
+    if tier not in TIERS:
+        raise ValueError(f"tier must be one of {TIERS}, got {tier!r}")
+    include_slow = tier == "full"
     if cases is None:
         from .cases import all_cases
 
@@ -898,6 +967,11 @@ def build_checks(cases=None, backend_names=None, loss_names=None, compile_backen
     seen_losses: set = set()
     for case in cases:
         primary = case.loss_name not in seen_losses
+        if tier == "smoke":
+            if primary:
+                checks += _smoke_checks(case, names)
+            seen_losses.add(case.loss_name)
+            continue
         checks += _case_checks(case, names, primary, dynamic_done, compile_backend, include_slow)
         if variants:
             checks += _variant_checks(case, names, primary)
@@ -906,7 +980,8 @@ def build_checks(cases=None, backend_names=None, loss_names=None, compile_backen
                 checks += _empty_checks(case, names)
         seen_losses.add(case.loss_name)
     if loss_names is None:
-        checks += _primitive_checks(names)
+        prims = _primitive_checks(names)
+        checks += [c for c in prims if not c.id.endswith("float32")] if tier == "smoke" else prims
     return checks if include_slow else [c for c in checks if not c.slow]
 
 

@@ -127,10 +127,8 @@ def values_in(xp, x, name, low, high, *, what=None):
         return
     bad_nan = bool(xp.any(xp.isnan(x))) if is_floating(xp, x) else False
     if bad_nan or bool(lo < low) or bool(hi > high):
-        raise ValueError(
-            f"{name} must hold {what or 'values'} in [{low}, {high}], got values in "
-            f"[{float(lo)}, {float(hi)}]" + (" and NaN" if bad_nan else "")
-        )
+        got = "a NaN" if bad_nan else f"values in [{float(lo)}, {float(hi)}]"
+        raise ValueError(f"{name} must hold {what or 'values'} in [{low}, {high}], got {got}")
 
 
 def nonnegative(xp, x, name):

@@ -2,10 +2,12 @@
 from __future__ import annotations
 
 import math
+from numbers import Integral
+from typing import Literal
 
 from . import _validate as check
 from ._common import arange_like, cast, class_axis, class_target, float_args, log_clamped
-from ._reduction import reduce
+from ._reduction import MEAN_OVER, reduce
 from ._typing import ArrayT, Reduction, ReductionBatchmean
 from .backends import namespace
 
@@ -19,43 +21,88 @@ __all__ = [
     "softmax_focal_loss",
 ]
 
+#: ``mean_over=`` of the weighted losses: what a weighted ``"mean"`` divides by, the weight
+#: sum (``"weights"``) or the number of loss elements (``"elements"``, torch's rule for
+#: ``binary_cross_entropy(_with_logits)(weight=)``)
+MeanOver = Literal["weights", "elements"]
 
-def binary_cross_entropy(input: ArrayT, target: ArrayT, *, weight: ArrayT | None = None,
-                         reduction: Reduction = "mean") -> ArrayT:
+
+# -- argument checks shared by the classification families ----------------------------------
+def _options(reduction, mean_over):
+    check.reduction(reduction)
+    check.choice(mean_over, "mean_over", MEAN_OVER)
+
+
+def _int_arg(value, name):
+    """An int hyper-parameter (``ignore_index``); bools and other types are a ``TypeError``."""
+    if isinstance(value, bool) or not isinstance(value, Integral):
+        raise TypeError(f"{name} must be an int, got {value!r}")
+
+
+def _axis_arg(axis):
+    """``axis`` is None or an int (the range is checked against the input's shape later)."""
+    if axis is not None and (isinstance(axis, bool) or not isinstance(axis, Integral)):
+        raise TypeError(f"axis must be an int or None, got {axis!r}")
+
+
+def _array_arg(x, name):
+    """``x`` must be an array (class indices have no Python-number form here)."""
+    if not (hasattr(x, "dtype") and hasattr(x, "shape")):
+        raise TypeError(f"{name} must be an array, got {type(x).__name__}")
+
+
+def _binary_setup(input, target, weight, reduction, mean_over, pos_weight=None):
+    """Checks of the binary losses, every argument's dtype first; returns ``(xp, out_dtype,
+    [x, y, w, pw])`` cast to the compute dtype (Python numbers as 0-d arrays)."""
+    xp = namespace(input=input, target=target, weight=weight, pos_weight=pos_weight)
+    _options(reduction, mean_over)
+    _, out_dtype, arrays = float_args(xp, input, target, weight, pos_weight,
+                                      names=("input", "target", "weight", "pos_weight"))
+    x, y, w, pw = arrays
+    check.same_shape(x, y, "input", "target")
+    check.broadcastable(w, "weight", x.shape, "input")
+    check.broadcastable(pw, "pos_weight", x.shape, "input")
+    return xp, out_dtype, arrays
+
+
+def binary_cross_entropy(input: ArrayT, target: ArrayT, *, weight: ArrayT | float | None = None,
+                         mean_over: MeanOver = "elements", reduction: Reduction = "mean") -> ArrayT:
     r"""Binary cross-entropy on probabilities.
 
     .. math:: \ell_i = -w_i\,\big(y_i \log p_i + (1 - y_i)\log(1 - p_i)\big)
 
     Each log is clamped at -100 as in torch, so ``p`` exactly 0 or 1 gives a finite value;
     the gradient there is that of the clamped function (0 where the clamp is active; torch
-    returns ``(p - y) / 1e-12``). Prefer :func:`binary_cross_entropy_with_logits`.
+    returns ``(p - y) / 1e-12``). A NaN ``p`` gives NaN (under ``jit``; eagerly it is
+    refused). Prefer :func:`binary_cross_entropy_with_logits`.
 
     Args:
         input: probabilities ``p`` in [0, 1], any shape, floating.
         target: same shape, values in [0, 1] (soft labels allowed; integer/bool accepted).
-        weight: optional element weights broadcastable to ``input``; ``"mean"`` is
-            ``sum(w*l)/sum(w)`` (torch: ``mean(w*l)``; see docs/differences.md).
+        weight: optional element weights broadcastable to ``input`` (an array or a number).
+        mean_over: what a weighted ``"mean"`` divides by: ``"elements"`` (default,
+            ``sum(w*l) / input.size``, torch's rule) or ``"weights"`` (``sum(w*l) / sum(w)``).
         reduction: ``"mean"`` | ``"sum"`` | ``"none"``.
 
     Raises:
-        ValueError: shapes differ; eagerly, ``input`` or ``target`` outside [0, 1].
+        ValueError: shapes differ, bad ``reduction``/``mean_over``; eagerly, ``input`` or
+            ``target`` outside [0, 1] (or NaN).
+        TypeError: non-floating ``input``, complex ``target``/``weight``, non-arrays.
 
-    Peer twins: ``torch.nn.functional.binary_cross_entropy``,
-    ``keras.losses.binary_crossentropy`` (which clips p to [1e-7, 1 - 1e-7] instead).
+    Peer twins: ``torch.nn.functional.binary_cross_entropy`` (identical, ``weight=``
+    included), ``keras.losses.binary_crossentropy`` (which clips p to [1e-7, 1 - 1e-7]
+    instead).
     """
-    xp = namespace(input, target, weight)
-    check.reduction(reduction)
-    check.same_shape(input, target, "input", "target")
-    check.broadcastable(weight, "weight", input.shape, "input")
-    check.values_in(xp, input, "input", 0, 1, what="probabilities")
-    check.values_in(xp, target, "target", 0, 1, what="probabilities")
-    _, out_dtype, (p, y, w) = float_args(xp, input, target, weight)
+    xp, out_dtype, (p, y, w, _) = _binary_setup(input, target, weight, reduction, mean_over)
+    check.values_in(xp, p, "input", 0, 1, what="probabilities")
+    check.values_in(xp, y, "target", 0, 1, what="probabilities")
     loss = -(y * log_clamped(xp, p) + (1 - y) * log_clamped(xp, 1 - p))
-    return reduce(xp, loss, reduction, weight=w, out_dtype=out_dtype)
+    return reduce(xp, loss, reduction, weight=w, mean_over=mean_over, out_dtype=out_dtype)
 
 
-def binary_cross_entropy_with_logits(input: ArrayT, target: ArrayT, *, weight: ArrayT | None = None,
-                                     pos_weight: ArrayT | None = None,
+def binary_cross_entropy_with_logits(input: ArrayT, target: ArrayT, *, weight: ArrayT | float | None = None,
+                                     pos_weight: ArrayT | float | None = None,
+                                     mean_over: MeanOver = "elements",
                                      reduction: Reduction = "mean") -> ArrayT:
     r"""Binary cross-entropy on logits, numerically stable for any logit.
 
@@ -63,30 +110,34 @@ def binary_cross_entropy_with_logits(input: ArrayT, target: ArrayT, *, weight: A
 
     Args:
         input: logits ``z``, any shape, floating.
-        target: same shape, values in [0, 1] (soft labels allowed; integer/bool accepted).
-        weight: optional element weights broadcastable to ``input``; ``"mean"`` is
-            ``sum(w*l)/sum(w)`` (torch: ``mean(w*l)``).
+        target: same shape, values in [0, 1] (soft labels allowed; integer/bool accepted;
+            checked eagerly, torch computes silently outside [0, 1]).
+        weight: optional element weights broadcastable to ``input`` (an array or a number).
         pos_weight: optional weight of positive examples, broadcastable to ``input`` (usually
-            shape ``(C,)`` for the last axis), e.g. ``n_neg / n_pos`` per label.
+            shape ``(C,)`` for the last axis, or a number), e.g. ``n_neg / n_pos`` per label.
+        mean_over: what a weighted ``"mean"`` divides by: ``"elements"`` (default,
+            ``sum(w*l) / input.size``, torch's rule) or ``"weights"`` (``sum(w*l) / sum(w)``).
         reduction: ``"mean"`` | ``"sum"`` | ``"none"``.
 
-    Finite values and gradients for logits of any magnitude (±1e4 included).
+    Finite values and gradients for logits of any magnitude (±1e4 included); ±inf logits
+    follow IEEE arithmetic as torch's.
 
-    Peer twins: ``torch.nn.functional.binary_cross_entropy_with_logits``,
-    ``optax.sigmoid_binary_cross_entropy`` (element-wise).
+    Raises:
+        ValueError: shapes differ, bad ``reduction``/``mean_over``; eagerly, ``target``
+            outside [0, 1] (or NaN).
+        TypeError: non-floating ``input``, complex ``target``/``weight``/``pos_weight``.
+
+    Peer twins: ``torch.nn.functional.binary_cross_entropy_with_logits`` (identical,
+    ``weight=`` included), ``optax.sigmoid_binary_cross_entropy`` (element-wise).
     """
-    xp = namespace(input, target, weight, pos_weight)
-    check.reduction(reduction)
-    check.same_shape(input, target, "input", "target")
-    check.broadcastable(weight, "weight", input.shape, "input")
-    check.broadcastable(pos_weight, "pos_weight", input.shape, "input")
-    _, out_dtype, (z, y, w, pw) = float_args(xp, input, target, weight, pos_weight)
+    xp, out_dtype, (z, y, w, pw) = _binary_setup(input, target, weight, reduction, mean_over, pos_weight)
+    check.values_in(xp, y, "target", 0, 1, what="labels")
     sp = xp.softplus(-z)
     if pw is None:
         loss = (1 - y) * z + sp
     else:
         loss = (1 - y) * z + (1 + (pw - 1) * y) * sp
-    return reduce(xp, loss, reduction, weight=w, out_dtype=out_dtype)
+    return reduce(xp, loss, reduction, weight=w, mean_over=mean_over, out_dtype=out_dtype)
 
 
 def _class_weight_shape(weight, n_classes):
@@ -99,10 +150,15 @@ def _class_weight_shape(weight, n_classes):
 
 
 def _class_setup(xp, input, target, weight, axis, what):
-    """Shared checks of the integer-target class losses; returns (axis, C)."""
+    """Shared checks of the integer-target class losses, every dtype before any value check:
+    floating ``input``, integer ``target`` of the index shape, real ``(C,)`` ``weight``.
+
+    Returns ``(axis, C, z, w, out_dtype)`` with ``z``/``w`` cast to the compute dtype.
+    """
     ax, n_classes, _ = class_target(xp, input, target, axis, what)
-    _class_weight_shape(weight, n_classes)
-    return ax, n_classes
+    _, out_dtype, (z, w) = float_args(xp, input, weight, names=("input", "weight"))
+    _class_weight_shape(w, n_classes)
+    return ax, n_classes, z, w, out_dtype
 
 
 def _target_weights(xp, target, n_classes, ignore_index, weight, dtype):
@@ -132,14 +188,14 @@ def _weight_along(xp, weight, ndim, axis):
 
 
 def _log_or_neg_inf(xp, p):
-    """``log(p)`` where ``p > 0``, ``-inf`` elsewhere, with a finite gradient at ``p == 0``
-    (double where)."""
-    pos = p > 0
-    return xp.where(pos, xp.log(xp.where(pos, p, xp.ones_like(p))), xp.full_like(p, -math.inf))
+    """``log(p)`` where ``p > 0``, ``-inf`` where ``p <= 0``, with a finite gradient at
+    ``p == 0`` (double where); a NaN stays NaN (DESIGN rule 5)."""
+    zero = p <= 0
+    return xp.where(zero, xp.full_like(p, -math.inf), xp.log(xp.where(zero, xp.ones_like(p), p)))
 
 
 def cross_entropy(input: ArrayT, target: ArrayT, *, weight: ArrayT | None = None,
-                  ignore_index: int = -100, reduction: Reduction = "mean",
+                  ignore_index: int = -100, mean_over: MeanOver = "weights", reduction: Reduction = "mean",
                   label_smoothing: float = 0.0, axis: int | None = None) -> ArrayT:
     r"""Softmax cross-entropy between logits and class indices or class probabilities.
 
@@ -154,7 +210,12 @@ def cross_entropy(input: ArrayT, target: ArrayT, *, weight: ArrayT | None = None
     NaN (with a zero gradient) when every position is ignored.
 
     Probability targets (floating, same shape as ``input``): ``l_i = -sum_c w_c y'_ic
-    log p_ic`` with ``y' = (1-ε) y + ε/C``; ``"mean"`` averages over positions (torch).
+    log_softmax(z)_ic`` with ``y' = (1-ε) y + ε/C``; ``"mean"`` averages over positions
+    (torch, whatever ``mean_over``). Targets are not range-checked (torch accepts any real
+    values); ±inf targets or weights give torch's ±inf.
+
+    A NaN logit gives NaN for its position; a row holding +inf (or only -inf) gives NaN, as
+    torch.
 
     Args:
         input: logits, shape ``(N, C)``, ``(N, C, d1, ...)`` or ``(C,)``.
@@ -162,45 +223,53 @@ def cross_entropy(input: ArrayT, target: ArrayT, *, weight: ArrayT | None = None
             of ``input``'s shape.
         weight: optional per-class weights, shape ``(C,)``.
         ignore_index: target value that is skipped (integer targets only).
+        mean_over: what a weighted ``"mean"`` of integer targets divides by: ``"weights"``
+            (default, torch's rule: ``sum_i w_{y_i} l_i / sum_i w_{y_i}``) or ``"elements"``
+            (``sum_i w_{y_i} l_i / N`` over all ``N`` positions, ignored ones included:
+            the rule of Keras's ``sample_weight`` and of kornia's focal loss).
         reduction: ``"mean"`` | ``"sum"`` | ``"none"``.
         label_smoothing: ε in [0, 1], torch's ε/C convention.
         axis: the class axis. Default: 1 (0 for a 1-D input), as torch. Use ``axis=-1`` for
             ``(B, L, V)`` sequence logits with ``(B, L)`` targets (no reshape needed).
 
     Raises:
-        ValueError: wrong target shape, weight shape, ``label_smoothing`` outside [0, 1];
-            eagerly, class indices outside ``[0, C)`` (other than ``ignore_index``) — torch
-            may silently read out of range and JAX returns NaN there.
+        ValueError: wrong target shape, weight shape, ``label_smoothing`` outside [0, 1],
+            bad ``reduction``/``mean_over``/``axis``; eagerly, class indices outside
+            ``[0, C)`` (other than ``ignore_index``) — torch may silently read out of range
+            and JAX returns NaN there.
         TypeError: floating target of the index shape (probability targets need ``input``'s
-            shape), non-floating ``input``.
+            shape), non-floating ``input``, complex ``target``/``weight``, a non-array
+            ``target``, non-int ``ignore_index``.
 
     Peer twins: ``torch.nn.functional.cross_entropy``,
     ``optax.softmax_cross_entropy_with_integer_labels`` / ``optax.softmax_cross_entropy``.
     """
-    xp = namespace(input, target, weight)
-    check.reduction(reduction)
-    check.real_number(label_smoothing, "label_smoothing", low=0, high=1)
+    xp = namespace(input=input, target=target, weight=weight)
+    _options(reduction, mean_over)
+    check.finite_number(label_smoothing, "label_smoothing", low=0, high=1)
+    _int_arg(ignore_index, "ignore_index")
+    _axis_arg(axis)
     check.floating(xp, input, "input")
+    _array_arg(target, "target")
     if check.is_floating(xp, target):
         return _cross_entropy_probs(xp, input, target, weight, reduction, label_smoothing, axis)
-    ax, n_classes = _class_setup(xp, input, target, weight, axis, "cross_entropy")
-    _, out_dtype, (z, w) = float_args(xp, input, weight)
+    ax, n_classes, z, w, out_dtype = _class_setup(xp, input, target, weight, axis, "cross_entropy")
     safe_t, w_t = _target_weights(xp, target, n_classes, ignore_index, w, z.dtype)
     nll = xp.nll_logits(z, safe_t, axis=ax)
     if label_smoothing == 0:
-        return reduce(xp, nll, reduction, weight=w_t, out_dtype=out_dtype)
+        return reduce(xp, nll, reduction, weight=w_t, mean_over=mean_over, out_dtype=out_dtype)
     eps = float(label_smoothing)
     lse = xp.logsumexp(z, axis=ax)
     if w is None:
         smooth = lse - xp.mean(z, axis=ax)
         loss = (1 - eps) * nll + eps * smooth
-        return reduce(xp, loss, reduction, weight=w_t, out_dtype=out_dtype)
+        return reduce(xp, loss, reduction, weight=w_t, mean_over=mean_over, out_dtype=out_dtype)
     wb = _weight_along(xp, w, z.ndim, ax)
     smooth = (lse * xp.sum(w) - xp.sum(wb * z, axis=ax)) / n_classes
     keep = w_t != 0
     loss = xp.where(keep, (1 - eps) * w_t * nll, xp.zeros_like(nll))
     loss = loss + xp.where(target != ignore_index, eps * smooth, xp.zeros_like(smooth))
-    return reduce(xp, loss, reduction, norm=w_t, out_dtype=out_dtype)
+    return reduce(xp, loss, reduction, norm=w_t, mean_over=mean_over, out_dtype=out_dtype)
 
 
 def _cross_entropy_probs(xp, input, target, weight, reduction, eps, axis):
@@ -212,37 +281,41 @@ def _cross_entropy_probs(xp, input, target, weight, reduction, eps, axis):
         )
     ax = class_axis(input, axis)
     n_classes = input.shape[ax]
-    _class_weight_shape(weight, n_classes)
-    _, out_dtype, (z, y, w) = float_args(xp, input, target, weight)
+    _, out_dtype, (z, y, w) = float_args(xp, input, target, weight, names=("input", "target", "weight"))
+    _class_weight_shape(w, n_classes)
     if eps:
         y = (1 - eps) * y + eps / n_classes
     if w is not None:
         y = y * _weight_along(xp, w, z.ndim, ax)
-    lse = xp.logsumexp(z, axis=ax)
-    loss = lse * xp.sum(y, axis=ax) - xp.sum(y * z, axis=ax)
+    # torch's form -sum(y log_softmax(z)): ±inf targets/weights give its ±inf, not inf - inf
+    loss = -xp.sum(y * xp.log_softmax(z, axis=ax), axis=ax)
     return reduce(xp, loss, reduction, out_dtype=out_dtype)
 
 
 def nll_loss(input: ArrayT, target: ArrayT, *, weight: ArrayT | None = None, ignore_index: int = -100,
-             reduction: Reduction = "mean", axis: int | None = None) -> ArrayT:
+             mean_over: MeanOver = "weights", reduction: Reduction = "mean",
+             axis: int | None = None) -> ArrayT:
     r"""Negative log-likelihood of class indices given log-probabilities.
 
     .. math:: \ell_i = -w_{y_i}\, x_{i, y_i}
 
     ``"mean"`` divides by ``sum_i w_{y_i}`` over non-ignored positions (NaN when all are
-    ignored), as torch. Shapes, ``weight``, ``ignore_index`` and ``axis`` as
-    :func:`cross_entropy` with integer targets.
+    ignored), as torch; ``mean_over="elements"`` divides by the number of positions instead.
+    Shapes, ``weight``, ``ignore_index``, ``mean_over`` and ``axis`` as
+    :func:`cross_entropy` with integer targets; raises as it does.
 
     Peer twins: ``torch.nn.functional.nll_loss``.
     """
-    xp = namespace(input, target, weight)
-    check.reduction(reduction)
+    xp = namespace(input=input, target=target, weight=weight)
+    _options(reduction, mean_over)
+    _int_arg(ignore_index, "ignore_index")
+    _axis_arg(axis)
     check.floating(xp, input, "input")
-    ax, n_classes = _class_setup(xp, input, target, weight, axis, "nll_loss")
-    _, out_dtype, (x, w) = float_args(xp, input, weight)
+    _array_arg(target, "target")
+    ax, n_classes, x, w, out_dtype = _class_setup(xp, input, target, weight, axis, "nll_loss")
     safe_t, w_t = _target_weights(xp, target, n_classes, ignore_index, w, x.dtype)
     loss = -xp.take_class(x, safe_t, axis=ax)
-    return reduce(xp, loss, reduction, weight=w_t, out_dtype=out_dtype)
+    return reduce(xp, loss, reduction, weight=w_t, mean_over=mean_over, out_dtype=out_dtype)
 
 
 def kl_div(input: ArrayT, target: ArrayT, *, reduction: ReductionBatchmean = "mean",
@@ -254,24 +327,32 @@ def kl_div(input: ArrayT, target: ArrayT, *, reduction: ReductionBatchmean = "me
 
     Args:
         input: log-probabilities ``x`` (e.g. ``log_softmax`` output).
-        target: probabilities (or log-probabilities with ``log_target=True``), same shape.
+        target: probabilities >= 0 (checked eagerly; torch returns NaN for negative ones), or
+            log-probabilities with ``log_target=True``, same shape.
         reduction: ``"mean"`` (mean over *all elements*, as torch — not the true KL),
             ``"batchmean"`` (sum / ``input.shape[0]``, the mathematically correct KL per
             sample), ``"sum"`` or ``"none"``.
-        log_target: whether ``target`` is given in log space.
+        log_target: whether ``target`` is given in log space (a bool).
+
+    Raises:
+        ValueError: shapes differ, bad ``reduction``; eagerly, a negative ``target`` without
+            ``log_target``.
+        TypeError: non-floating ``input``, complex ``target``, non-bool ``log_target``.
 
     Peer twins: ``torch.nn.functional.kl_div``; ``optax.kl_divergence(log_predictions,
     targets)`` equals ``kl_div(..., reduction="none").sum(-1)``.
     """
-    xp = namespace(input, target)
+    xp = namespace(input=input, target=target)
     check.reduction(reduction, ("mean", "batchmean", "sum", "none"))
-    check.same_shape(input, target, "input", "target")
-    _, out_dtype, (x, y) = float_args(xp, input, target)
+    check.flag(log_target, "log_target")
+    _, out_dtype, (x, y) = float_args(xp, input, target, names=("input", "target"))
+    check.same_shape(x, y, "input", "target")
     if log_target:
         loss = xp.exp(y) * (y - x)
     else:
+        check.nonnegative(xp, y, "target")
         loss = xp.xlogy(y, y) - y * x
-    batch = input.shape[0] if input.ndim else 1
+    batch = x.shape[0] if x.ndim else 1
     return reduce(xp, loss, reduction, out_dtype=out_dtype, batch_size=batch)
 
 
@@ -287,7 +368,8 @@ def _log_prob_pair(xp, z, y):
 
 
 def sigmoid_focal_loss(input: ArrayT, target: ArrayT, *, alpha: float = 0.25, gamma: float = 2.0,
-                       weight: ArrayT | None = None, reduction: Reduction = "mean") -> ArrayT:
+                       weight: ArrayT | float | None = None, mean_over: MeanOver = "weights",
+                       reduction: Reduction = "mean") -> ArrayT:
     r"""Sigmoid focal loss (Lin et al. 2017, RetinaNet), torchvision.ops semantics.
 
     .. math:: \ell_i = \alpha_t\,(1 - p_t)^{\gamma}\ \mathrm{BCE}(z_i, y_i),\qquad
@@ -298,60 +380,72 @@ def sigmoid_focal_loss(input: ArrayT, target: ArrayT, *, alpha: float = 0.25, ga
     finite gradients (torchvision returns NaN there).
 
     Args:
-        input: logits, any shape. target: same shape, labels in [0, 1].
+        input: logits, any shape. target: same shape, labels in [0, 1] (checked eagerly).
         alpha: weight of positives in [0, 1], or negative to disable. gamma: >= 0.
-        weight: optional element weights, ``"mean"`` = ``sum(w*l)/sum(w)``.
+        weight: optional element weights broadcastable to ``input``.
+        mean_over: what a weighted ``"mean"`` divides by: ``"weights"`` (default,
+            ``sum(w*l)/sum(w)``; torchvision has no ``weight``) or ``"elements"``
+            (``sum(w*l)/input.size``).
         reduction: ``"mean"`` (torchvision's default is ``"none"``; docs/differences.md).
+
+    Raises:
+        ValueError: shapes differ, ``alpha`` > 1, ``gamma`` < 0, bad
+            ``reduction``/``mean_over``; eagerly, ``target`` outside [0, 1] (or NaN).
+        TypeError: non-floating ``input``, complex ``target``/``weight``.
 
     Peer twins: ``torchvision.ops.sigmoid_focal_loss``, ``optax.sigmoid_focal_loss``.
     """
-    xp = namespace(input, target, weight)
-    check.reduction(reduction)
-    check.real_number(alpha, "alpha", high=1)
-    check.real_number(gamma, "gamma", low=0)
-    check.same_shape(input, target, "input", "target")
-    check.broadcastable(weight, "weight", input.shape, "input")
-    _, out_dtype, (z, y, w) = float_args(xp, input, target, weight)
+    check.finite_number(alpha, "alpha", high=1)
+    check.finite_number(gamma, "gamma", low=0)
+    xp, out_dtype, (z, y, w, _) = _binary_setup(input, target, weight, reduction, mean_over)
+    check.values_in(xp, y, "target", 0, 1, what="labels")
     ce = (1 - y) * z + xp.softplus(-z)
     loss = ce if gamma == 0 else ce * xp.exp(gamma * _log_prob_pair(xp, z, y))
     if alpha >= 0:
         loss = (alpha * y + (1 - alpha) * (1 - y)) * loss
-    return reduce(xp, loss, reduction, weight=w, out_dtype=out_dtype)
+    return reduce(xp, loss, reduction, weight=w, mean_over=mean_over, out_dtype=out_dtype)
 
 
 def softmax_focal_loss(input: ArrayT, target: ArrayT, *, alpha: float | None = None, gamma: float = 2.0,
                        weight: ArrayT | None = None, ignore_index: int = -100,
-                       reduction: Reduction = "mean", axis: int | None = None) -> ArrayT:
+                       mean_over: MeanOver = "weights", reduction: Reduction = "mean",
+                       axis: int | None = None) -> ArrayT:
     r"""Multi-class (softmax) focal loss (Lin et al. 2017) on logits and class indices.
 
     .. math:: \ell_i = -\alpha\, w_{y_i}\,(1 - p_{i,y_i})^{\gamma}\,\log p_{i,y_i}
 
     ``log p_t = z_t - logsumexp(z)`` and ``log(1 - p_t) = logsumexp(z_{c \ne t}) -
     logsumexp(z)``, so confident logits keep finite values and gradients for any gamma >= 0.
-    With ``gamma=0`` and ``alpha=None`` it equals :func:`cross_entropy`. Shapes, ``weight``
-    (per class), ``ignore_index``, ``axis`` and the ``"mean"`` rule (``sum w_t l / sum w_t``)
-    as :func:`cross_entropy`.
+    With ``gamma=0`` and ``alpha=None`` it equals :func:`cross_entropy` (±inf logits
+    included). Shapes, ``weight`` (per class), ``ignore_index``, ``axis``, ``mean_over`` and
+    the ``"mean"`` rule (``sum w_t l / sum w_t``) as :func:`cross_entropy`.
 
     Args:
-        alpha: optional scalar balance factor α (None: 1).
+        alpha: optional scalar balance factor α >= 0 (None: 1), the same for every class.
         gamma: focusing parameter >= 0.
 
-    Peer twins: none in torch/optax; matches the paper's multi-class form (as in
-    ``kornia.losses.focal_loss`` without its one-hot ε).
+    Peer twins: none in torch/optax; the paper's multi-class form. ``kornia.losses.focal_loss``
+    differs in two ways: its ``alpha`` weighs class 0 by ``1 - α`` and every other class by
+    ``α``, and its ``"mean"`` divides by ``N * C * d1 * ...`` (classes times positions, its
+    loss being one-hot masked per class). Its value is reproduced by
+    ``softmax_focal_loss(z, t, gamma=g, weight=a, reduction="sum") / (C * t.size)`` with
+    class weights ``a = [1 - α, α, ..., α]`` (times kornia's ``weight``, if any).
     """
-    xp = namespace(input, target, weight)
-    check.reduction(reduction)
-    check.real_number(gamma, "gamma", low=0)
+    xp = namespace(input=input, target=target, weight=weight)
+    _options(reduction, mean_over)
+    check.finite_number(gamma, "gamma", low=0)
     if alpha is not None:
-        check.real_number(alpha, "alpha", low=0)
+        check.finite_number(alpha, "alpha", low=0)
+    _int_arg(ignore_index, "ignore_index")
+    _axis_arg(axis)
     check.floating(xp, input, "input")
-    ax, n_classes = _class_setup(xp, input, target, weight, axis, "softmax_focal_loss")
-    _, out_dtype, (z, w) = float_args(xp, input, weight)
+    _array_arg(target, "target")
+    ax, n_classes, z, w, out_dtype = _class_setup(xp, input, target, weight, axis, "softmax_focal_loss")
     safe_t, w_t = _target_weights(xp, target, n_classes, ignore_index, w, z.dtype)
-    lse = xp.logsumexp(z, axis=ax)
-    log_pt = xp.take_class(z, safe_t, axis=ax) - lse
-    loss = -log_pt
+    # torch's cross-entropy values on ±inf rows (NaN for a row holding +inf or only -inf)
+    loss = xp.nll_logits(z, safe_t, axis=ax)
     if gamma != 0:
+        lse = xp.logsumexp(z, axis=ax)
         grid = xp.reshape(arange_like(xp, z, n_classes),
                           tuple(n_classes if i == ax else 1 for i in range(z.ndim)))
         others = xp.where(xp.expand_dims(safe_t, axis=ax) == cast(xp, grid, safe_t.dtype), xp.full_like(z, -math.inf), z)
@@ -359,4 +453,4 @@ def softmax_focal_loss(input: ArrayT, target: ArrayT, *, alpha: float | None = N
         loss = xp.exp(gamma * log_1m_pt) * loss
     if alpha is not None:
         loss = alpha * loss
-    return reduce(xp, loss, reduction, weight=w_t, out_dtype=out_dtype)
+    return reduce(xp, loss, reduction, weight=w_t, mean_over=mean_over, out_dtype=out_dtype)

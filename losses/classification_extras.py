@@ -5,11 +5,22 @@ from __future__ import annotations
 from typing import Literal
 
 from . import _validate as check
-from ._common import class_axis, float_args, safe_divide
+from ._common import class_axis, class_target, float_args, numel, safe_divide
 from ._reduction import reduce
 from ._typing import ArrayT, Reduction
 from .backends import namespace
-from .classification import _class_setup, _class_weight_shape, _log_or_neg_inf, _target_weights, _weight_along
+from .classification import (
+    MeanOver,
+    _array_arg,
+    _axis_arg,
+    _class_setup,
+    _class_weight_shape,
+    _int_arg,
+    _log_or_neg_inf,
+    _options,
+    _target_weights,
+    _weight_along,
+)
 
 __all__ = [
     "poly1_cross_entropy",
@@ -21,7 +32,10 @@ __all__ = [
 
 # -- shared pieces of the softmax losses (the integer-target helpers are classification's) -------
 def _prob_setup(xp, input, target, weight, axis, what):
-    """Checks for probability targets (input's shape); returns (axis, C)."""
+    """Checks for probability targets (input's shape), dtypes before values.
+
+    Returns ``(axis, C, z, y, w, out_dtype)`` cast to the compute dtype.
+    """
     if tuple(target.shape) != tuple(input.shape):
         raise TypeError(
             f"{what}: a floating target is read as class probabilities and must have input's "
@@ -30,22 +44,37 @@ def _prob_setup(xp, input, target, weight, axis, what):
         )
     check.ndim_at_least(input, 1, "input")
     ax = class_axis(input, axis)
-    _class_weight_shape(weight, input.shape[ax])
-    check.values_in(xp, target, "target", 0, 1, what="class probabilities")
-    return ax, input.shape[ax]
+    _, out_dtype, (z, y, w) = float_args(xp, input, target, weight, names=("input", "target", "weight"))
+    _class_weight_shape(w, input.shape[ax])
+    check.values_in(xp, y, "target", 0, 1, what="class probabilities")
+    return ax, input.shape[ax], z, y, w, out_dtype
 
 
 def _log_pt(xp, z, target, ax, n_classes, ignore_index, w):
-    """``log p_t = z_t - logsumexp(z)`` and the per-position target weights (class indices
+    """``log p_t = z_t - logsumexp(z)`` (torch's cross-entropy values on ±inf rows: NaN for
+    a row holding +inf or only -inf) and the per-position target weights (class indices
     checked eagerly)."""
     safe_t, w_t = _target_weights(xp, target, n_classes, ignore_index, w, z.dtype)
-    return xp.take_class(z, safe_t, axis=ax) - xp.logsumexp(z, axis=ax), w_t
+    return -xp.nll_logits(z, safe_t, axis=ax), w_t
+
+
+def _class_args(input, target, weight, reduction, mean_over, ignore_index, axis):
+    """The namespace after the argument checks shared by the integer/probability-target
+    losses of this module (before any array is read)."""
+    xp = namespace(input=input, target=target, weight=weight)
+    _options(reduction, mean_over)
+    _int_arg(ignore_index, "ignore_index")
+    _axis_arg(axis)
+    check.floating(xp, input, "input")
+    _array_arg(target, "target")
+    return xp
 
 
 # -- Poly-1 ----------------------------------------------------------------------------------------
 def poly1_cross_entropy(input: ArrayT, target: ArrayT, *, epsilon: float = 2.0,
                         weight: ArrayT | None = None, ignore_index: int = -100,
-                        reduction: Reduction = "mean", axis: int | None = None) -> ArrayT:
+                        mean_over: MeanOver = "weights", reduction: Reduction = "mean",
+                        axis: int | None = None) -> ArrayT:
     r"""Poly-1 cross-entropy (Leng et al. 2022, PolyLoss).
 
     .. math:: \ell_i = -\log p_{i,t} + \epsilon\,(1 - p_{i,t}), \qquad p = \operatorname{softmax}(z)
@@ -55,7 +84,8 @@ def poly1_cross_entropy(input: ArrayT, target: ArrayT, *, epsilon: float = 2.0,
     ``"mean"`` divides by the summed target weights (as :func:`~losses.cross_entropy`).
     Probability targets (floating, ``input``'s shape): ``l_i = sum_c y_ic (-log p_ic +
     ε (1 - p_ic))`` (optax's form; class weights scale ``y``), ``"mean"`` over positions.
-    ``epsilon=0`` is exactly cross-entropy.
+    ``epsilon=0`` is exactly cross-entropy (±inf logits included: a row holding +inf is NaN,
+    as torch's cross-entropy).
 
     Args:
         input: logits, shape ``(N, C)``, ``(N, C, d1, ...)`` or ``(C,)``.
@@ -65,6 +95,9 @@ def poly1_cross_entropy(input: ArrayT, target: ArrayT, *, epsilon: float = 2.0,
             optax's default).
         weight: optional per-class weights, shape ``(C,)``.
         ignore_index: target value that is skipped (integer targets).
+        mean_over: what a weighted ``"mean"`` of integer targets divides by: ``"weights"``
+            (default, ``sum w_t l / sum w_t``) or ``"elements"`` (``sum w_t l / N``, every
+            position counted), as :func:`~losses.cross_entropy`.
         reduction: ``"mean"`` | ``"sum"`` | ``"none"``.
         axis: class axis (default 1, or 0 for 1-D input, as torch; optax uses -1).
 
@@ -72,9 +105,11 @@ def poly1_cross_entropy(input: ArrayT, target: ArrayT, *, epsilon: float = 2.0,
         A scalar, or the per-position loss for ``reduction="none"``.
 
     Raises:
-        ValueError: wrong target/weight shape, ``epsilon`` < -1, bad ``reduction``; eagerly,
-            class indices outside ``[0, C)`` or probabilities outside [0, 1].
-        TypeError: non-floating ``input``; floating target that is not ``input``'s shape.
+        ValueError: wrong target/weight shape, ``epsilon`` < -1, bad
+            ``reduction``/``mean_over``/``axis``; eagerly, class indices outside ``[0, C)``
+            or probabilities outside [0, 1].
+        TypeError: non-floating ``input``; floating target that is not ``input``'s shape;
+            complex ``target``/``weight``; non-int ``ignore_index``.
 
     Reference: Leng et al. 2022, "PolyLoss: A Polynomial Expansion Perspective of
     Classification Loss Functions" (ICLR).
@@ -82,23 +117,19 @@ def poly1_cross_entropy(input: ArrayT, target: ArrayT, *, epsilon: float = 2.0,
     Peer twins: ``optax.losses.poly_loss_cross_entropy(logits, labels, epsilon)`` = probability (or
     one-hot) targets with ``axis=-1, reduction="none"``.
     """
-    xp = namespace(input, target, weight)
-    check.reduction(reduction)
-    check.real_number(epsilon, "epsilon", low=-1)
-    check.floating(xp, input, "input")
+    xp = _class_args(input, target, weight, reduction, mean_over, ignore_index, axis)
+    check.finite_number(epsilon, "epsilon", low=-1)
     if check.is_floating(xp, target):
-        ax, _ = _prob_setup(xp, input, target, weight, axis, "poly1_cross_entropy")
-        _, out_dtype, (z, y, w) = float_args(xp, input, target, weight)
+        ax, _, z, y, w, out_dtype = _prob_setup(xp, input, target, weight, axis, "poly1_cross_entropy")
         if w is not None:
             y = y * _weight_along(xp, w, z.ndim, ax)
         log_p = xp.log_softmax(z, axis=ax)
         loss = -xp.sum(y * log_p, axis=ax) + epsilon * xp.sum(y * (1 - xp.exp(log_p)), axis=ax)
         return reduce(xp, loss, reduction, out_dtype=out_dtype)
-    ax, n_classes = _class_setup(xp, input, target, weight, axis, "poly1_cross_entropy")
-    _, out_dtype, (z, w) = float_args(xp, input, weight)
+    ax, n_classes, z, w, out_dtype = _class_setup(xp, input, target, weight, axis, "poly1_cross_entropy")
     log_pt, w_t = _log_pt(xp, z, target, ax, n_classes, ignore_index, w)
     loss = -log_pt - epsilon * xp.expm1(log_pt)
-    return reduce(xp, loss, reduction, weight=w_t, out_dtype=out_dtype)
+    return reduce(xp, loss, reduction, weight=w_t, mean_over=mean_over, out_dtype=out_dtype)
 
 
 # -- knowledge distillation ------------------------------------------------------------------------
@@ -120,7 +151,8 @@ def distillation_loss(student_logits: ArrayT, teacher_logits: ArrayT, *, tempera
         student_logits: ``s``, shape ``(N, C)``, ``(N, C, d1, ...)`` or ``(C,)``.
         teacher_logits: ``t``, same shape.
         temperature: ``T > 0`` (default 1).
-        target: optional hard labels (class indices, the logits' shape without the class axis).
+        target: optional hard labels (an integer array of class indices, the logits' shape
+            without the class axis).
         alpha: weight α in [0, 1] of the soft term. Default: 1 without ``target`` (soft term
             only), 0.5 with it. Without ``target`` only ``alpha=None`` or 1 is accepted.
         reduction: ``"mean"`` (over samples: ``"batchmean"`` KL) | ``"sum"`` | ``"none"``.
@@ -131,8 +163,9 @@ def distillation_loss(student_logits: ArrayT, teacher_logits: ArrayT, *, tempera
 
     Raises:
         ValueError: shapes differ, ``temperature`` <= 0, ``alpha`` outside [0, 1] or given
-            without ``target``, bad ``reduction``; eagerly, class indices out of range.
-        TypeError: non-floating logits, non-integer ``target``.
+            without ``target``, bad ``reduction``/``axis``; eagerly, class indices out of range.
+        TypeError: non-floating or complex logits; ``target`` that is not an integer array
+            (a Python number included).
 
     Reference: Hinton, Vinyals & Dean 2015, "Distilling the knowledge in a neural network".
 
@@ -140,31 +173,35 @@ def distillation_loss(student_logits: ArrayT, teacher_logits: ArrayT, *, tempera
     T, 1), reduction="batchmean", log_target=True)`` for ``(N, C)`` logits without target;
     with target add ``(1 - α) * F.cross_entropy(s, y)`` and scale the first term by α.
     """
-    xp = namespace(student_logits, teacher_logits, target)
+    xp = namespace(student_logits=student_logits, teacher_logits=teacher_logits, target=target)
     check.reduction(reduction)
-    check.real_number(temperature, "temperature", low=0, low_open=True)
-    check.same_shape(student_logits, teacher_logits, "student_logits", "teacher_logits")
-    check.floating(xp, student_logits, "student_logits")
-    check.ndim_at_least(student_logits, 1, "student_logits")
+    check.finite_number(temperature, "temperature", low=0, low_open=True)
+    _axis_arg(axis)
+    if alpha is not None:
+        check.finite_number(alpha, "alpha", low=0, high=1)
     if target is None:
-        if alpha not in (None, 1, 1.0):
+        if alpha not in (None, 1):
             raise ValueError(f"alpha weighs the soft term against the hard-label term and needs target; got alpha={alpha!r} without target")
         a = 1.0
     else:
+        _array_arg(target, "target")
         a = 0.5 if alpha is None else alpha
-        check.real_number(a, "alpha", low=0, high=1)
-    ax = class_axis(student_logits, axis, "student_logits")
+    _, out_dtype, (s, t) = float_args(xp, student_logits, teacher_logits,
+                                      names=("student_logits", "teacher_logits"))
+    check.same_shape(s, t, "student_logits", "teacher_logits")
+    check.ndim_at_least(s, 1, "student_logits")
+    ax = class_axis(s, axis, "student_logits")
     if target is not None:
-        _, n_classes = _class_setup(xp, student_logits, target, None, ax, "distillation_loss")
+        _, n_classes, _ = class_target(xp, student_logits, target, ax, "distillation_loss",
+                                       input_name="student_logits")
         check.class_indices(xp, target, n_classes, "target")
-    _, out_dtype, (s, t) = float_args(xp, student_logits, teacher_logits, names=("student_logits",))
     inv_t = 1.0 / temperature
     log_ps = xp.log_softmax(s * inv_t, axis=ax)
     log_pt = xp.log_softmax(t * inv_t, axis=ax)
     soft = (temperature * temperature) * xp.sum(xp.exp(log_pt) * (log_pt - log_ps), axis=ax)
     loss = soft if a == 1 else a * soft
     if target is not None and a != 1:
-        ce = xp.logsumexp(s, axis=ax) - xp.take_class(s, target, axis=ax)
+        ce = xp.nll_logits(s, target, axis=ax)
         loss = loss + (1 - a) * ce
     return reduce(xp, loss, reduction, out_dtype=out_dtype)
 
@@ -172,17 +209,18 @@ def distillation_loss(student_logits: ArrayT, teacher_logits: ArrayT, *, tempera
 # -- generalized cross-entropy ---------------------------------------------------------------------
 def generalized_cross_entropy(input: ArrayT, target: ArrayT, *, q: float = 0.7,
                               weight: ArrayT | None = None, ignore_index: int = -100,
-                              reduction: Reduction = "mean", axis: int | None = None) -> ArrayT:
+                              mean_over: MeanOver = "weights", reduction: Reduction = "mean",
+                              axis: int | None = None) -> ArrayT:
     r"""Generalized cross-entropy, the noise-robust ``L_q`` loss (Zhang & Sabuncu 2018).
 
     .. math:: \ell_i = \frac{1 - p_{i,t}^{\,q}}{q}, \qquad p = \operatorname{softmax}(z)
 
     computed as ``-expm1(q log p_t) / q`` with ``log p_t = z_t - logsumexp(z)`` (finite
     value and gradient for logits of any size). ``q -> 0`` is cross-entropy (``q=0`` gives it
-    exactly); ``q = 1`` is the MAE loss ``1 - p_t``. Probability / one-hot targets use
-    ``p_t = sum_c y_c p_c`` (computed in log space). Class weights, ``ignore_index`` and the
-    ``"mean"`` rule (integer targets) as :func:`~losses.cross_entropy`; probability targets
-    accept no ``weight``.
+    exactly, ±inf logits included); ``q = 1`` is the MAE loss ``1 - p_t``. Probability /
+    one-hot targets use ``p_t = sum_c y_c p_c`` (computed in log space). Class weights,
+    ``ignore_index``, ``mean_over`` and the ``"mean"`` rule (integer targets) as
+    :func:`~losses.cross_entropy`; probability targets accept no ``weight``.
 
     Args:
         input: logits, shape ``(N, C)``, ``(N, C, d1, ...)`` or ``(C,)``.
@@ -190,6 +228,8 @@ def generalized_cross_entropy(input: ArrayT, target: ArrayT, *, q: float = 0.7,
         q: in [0, 1] (default 0.7, the paper's setting).
         weight: optional per-class weights ``(C,)`` (integer targets).
         ignore_index: skipped target value (integer targets).
+        mean_over: what a weighted ``"mean"`` divides by: ``"weights"`` (default) or
+            ``"elements"``, as :func:`~losses.cross_entropy`.
         reduction: ``"mean"`` | ``"sum"`` | ``"none"``.
         axis: class axis (default 1, or 0 for 1-D input).
 
@@ -198,8 +238,10 @@ def generalized_cross_entropy(input: ArrayT, target: ArrayT, *, q: float = 0.7,
 
     Raises:
         ValueError: wrong shapes, ``q`` outside [0, 1], ``weight`` with probability targets,
-            bad ``reduction``; eagerly, class indices out of range or probabilities outside [0, 1].
-        TypeError: non-floating ``input``.
+            bad ``reduction``/``mean_over``/``axis``; eagerly, class indices out of range or
+            probabilities outside [0, 1].
+        TypeError: non-floating ``input``, complex ``target``/``weight``, non-int
+            ``ignore_index``.
 
     Reference: Zhang & Sabuncu 2018, "Generalized cross entropy loss for training deep
     neural networks with noisy labels" (NeurIPS).
@@ -208,23 +250,19 @@ def generalized_cross_entropy(input: ArrayT, target: ArrayT, *, q: float = 0.7,
     ``(1 - sum(y_true * y_pred, -1) ** q) / q`` with ``y_pred = softmax(input)``: one-hot
     ``target``, ``axis=-1``, ``reduction="none"``. No torch/optax twin.
     """
-    xp = namespace(input, target, weight)
-    check.reduction(reduction)
-    check.real_number(q, "q", low=0, high=1)
-    check.floating(xp, input, "input")
+    xp = _class_args(input, target, weight, reduction, mean_over, ignore_index, axis)
+    check.finite_number(q, "q", low=0, high=1)
     if check.is_floating(xp, target):
         if weight is not None:
             raise ValueError("generalized_cross_entropy: weight is only supported with integer class targets")
-        ax, _ = _prob_setup(xp, input, target, None, axis, "generalized_cross_entropy")
-        _, out_dtype, (z, y) = float_args(xp, input, target)
+        ax, _, z, y, _, out_dtype = _prob_setup(xp, input, target, None, axis, "generalized_cross_entropy")
         log_pt = xp.logsumexp(_log_or_neg_inf(xp, y) + xp.log_softmax(z, axis=ax), axis=ax)
         w_t = None
     else:
-        ax, n_classes = _class_setup(xp, input, target, weight, axis, "generalized_cross_entropy")
-        _, out_dtype, (z, w) = float_args(xp, input, weight)
+        ax, n_classes, z, w, out_dtype = _class_setup(xp, input, target, weight, axis, "generalized_cross_entropy")
         log_pt, w_t = _log_pt(xp, z, target, ax, n_classes, ignore_index, w)
     loss = -log_pt if q == 0 else -xp.expm1(q * log_pt) / q
-    return reduce(xp, loss, reduction, weight=w_t, out_dtype=out_dtype)
+    return reduce(xp, loss, reduction, weight=w_t, mean_over=mean_over, out_dtype=out_dtype)
 
 
 # -- soft F1 ---------------------------------------------------------------------------------------
@@ -240,15 +278,20 @@ def soft_f1_loss(input: ArrayT, target: ArrayT, *, average: Literal["binary", "m
     ``average="binary"``: the sums run over every element (one F1). ``average="macro"``:
     the sums run over every axis but ``axis`` (the labels), giving one loss per label, then
     ``reduction`` combines them (``"mean"`` = macro soft-F1 loss). With no positive and no
-    predicted mass (an empty class) the F1 is 0 and the loss 1, with zero gradient.
+    predicted mass (an empty class) the F1 is 0 and the loss 1, with zero gradient; with
+    ``average="macro"`` that is also each label's loss for an empty batch. With
+    ``average="binary"`` an input with no elements has no loss, as every loss: ``"mean"``
+    is NaN, ``"sum"`` 0 and ``"none"`` empty. A NaN anywhere gives NaN (for ``"macro"``:
+    the labels that read it).
 
     Args:
         input: probabilities in [0, 1] (or logits with ``from_logits=True``), any shape.
         target: labels in [0, 1] (soft labels allowed; integer/bool accepted), same shape.
         average: ``"binary"`` | ``"macro"``.
-        from_logits: apply a sigmoid to ``input`` first.
+        from_logits: apply a sigmoid to ``input`` first (a bool).
         eps: ε >= 0 added to the denominator (default 1e-16).
-        axis: the label axis for ``average="macro"`` (default -1).
+        axis: the label axis for ``average="macro"`` (default -1); checked against
+            ``input``'s dimensions for either ``average``.
         reduction: ``"mean"`` | ``"sum"`` | ``"none"`` over labels (``"macro"``); the
             ``"binary"`` loss is a scalar for every reduction.
 
@@ -258,7 +301,7 @@ def soft_f1_loss(input: ArrayT, target: ArrayT, *, average: Literal["binary", "m
     Raises:
         ValueError: shapes differ, bad ``average``/``axis``/``eps``/``reduction``; eagerly,
             ``target`` (and ``input`` unless ``from_logits``) outside [0, 1].
-        TypeError: non-floating ``input``.
+        TypeError: non-floating ``input``, complex ``target``, non-bool ``from_logits``.
 
     Reference: the "macro soft-F1" loss (Maiza 2019, "The unknown benefits of using a soft-F1
     loss in classification systems"); van Rijsbergen 1979 for F1.
@@ -266,21 +309,28 @@ def soft_f1_loss(input: ArrayT, target: ArrayT, *, average: Literal["binary", "m
     Peer twins: the TensorFlow ``macro_soft_f1(y, y_hat)`` of that reference =
     ``average="macro", axis=-1, eps=1e-16`` on ``(N, C)`` probabilities. No torch/optax twin.
     """
-    xp = namespace(input, target)
+    xp = namespace(input=input, target=target)
     check.reduction(reduction)
     check.choice(average, "average", ("binary", "macro"))
-    check.real_number(eps, "eps", low=0)
-    check.same_shape(input, target, "input", "target")
-    check.values_in(xp, target, "target", 0, 1, what="labels")
+    check.finite_number(eps, "eps", low=0)
+    check.flag(from_logits, "from_logits")
+    _axis_arg(axis)
+    _, out_dtype, (x, y) = float_args(xp, input, target, names=("input", "target"))
+    check.same_shape(x, y, "input", "target")
+    if average == "macro":
+        check.ndim_at_least(x, 1, "input")
+    ax = class_axis(x, axis) if x.ndim or average == "macro" else None
+    check.values_in(xp, y, "target", 0, 1, what="labels")
     if not from_logits:
-        check.values_in(xp, input, "input", 0, 1, what="probabilities (or from_logits=True)")
-    _, out_dtype, (x, y) = float_args(xp, input, target)
+        check.values_in(xp, x, "input", 0, 1, what="probabilities (or from_logits=True)")
     p = xp.sigmoid(x) if from_logits else x
     if average == "binary":
+        if numel(x) == 0:  # nothing to average: the empty-batch rule of every loss
+            empty_axis = tuple(x.shape).index(0)  # a sum over the others: shape (0,), no reshape
+            nothing = xp.sum(p * y, axis=tuple(i for i in range(x.ndim) if i != empty_axis))
+            return reduce(xp, nothing, reduction, out_dtype=out_dtype)
         dims = None
     else:
-        check.ndim_at_least(x, 1, "input")
-        ax = class_axis(x, axis)
         dims = tuple(i for i in range(x.ndim) if i != ax)
     tp = xp.sum(p * y, axis=dims)
     fp = xp.sum(p * (1 - y), axis=dims)

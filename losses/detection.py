@@ -15,12 +15,16 @@ deltas (``beta=1/9`` in torchvision's detection references), so no separate func
 from __future__ import annotations
 
 import math
+from typing import Literal
 
 from . import _validate as check
 from ._common import fill_doc, float_args, max_split, min_split, numel, safe_divide
-from ._reduction import reduce
+from ._reduction import MEAN_OVER, reduce
 from ._typing import ArrayT, Reduction
 from .backends import is_lazy, namespace
+
+#: ``mean_over=`` of the weighted losses: what a weighted ``"mean"`` divides by
+MeanOver = Literal["weights", "elements"]
 
 __all__ = [
     "box_iou_loss",
@@ -46,20 +50,19 @@ def _valid_boxes(xp, boxes, name):
         )
 
 
-def _prepare(boxes1, boxes2, weight, reduction, eps):
-    xp = namespace(boxes1, boxes2, weight)
+def _prepare(boxes1, boxes2, weight, reduction, eps, mean_over):
+    xp = namespace(boxes1=boxes1, boxes2=boxes2, weight=weight)
     check.reduction(reduction)
-    check.real_number(eps, "eps", low=0)
-    check.floating(xp, boxes1, "boxes1")
-    check.floating(xp, boxes2, "boxes2")
-    for b, name in ((boxes1, "boxes1"), (boxes2, "boxes2")):
+    check.choice(mean_over, "mean_over", MEAN_OVER)
+    check.finite_number(eps, "eps", low=0)
+    _, out_dtype, (b1, b2, w) = float_args(xp, boxes1, boxes2, weight, names=("boxes1", "boxes2", "weight"))
+    for b, name in ((b1, "boxes1"), (b2, "boxes2")):
         if b.ndim < 1 or b.shape[-1] != 4:
             raise ValueError(f"{name} must have shape (..., 4) of (x1, y1, x2, y2) boxes, got {tuple(b.shape)}")
-    check.same_shape(boxes1, boxes2, "boxes1", "boxes2")
-    check.broadcastable(weight, "weight", tuple(boxes1.shape[:-1]), "boxes1 without the last axis")
-    _valid_boxes(xp, boxes1, "boxes1")
-    _valid_boxes(xp, boxes2, "boxes2")
-    _, out_dtype, (b1, b2, w) = float_args(xp, boxes1, boxes2, weight, names=("boxes1",))
+    check.same_shape(b1, b2, "boxes1", "boxes2")
+    check.broadcastable(w, "weight", tuple(b1.shape[:-1]), "boxes1 without the last axis")
+    _valid_boxes(xp, b1, "boxes1")
+    _valid_boxes(xp, b2, "boxes2")
     return xp, b1, b2, w, out_dtype, float(eps)
 
 
@@ -73,8 +76,9 @@ class _Geometry:
         self.coords = (x1, y1, x2, y2, x1g, y1g, x2g, y2g)
         iw = min_split(xp, x2, x2g) - max_split(xp, x1, x1g)
         ih = min_split(xp, y2, y2g) - max_split(xp, y1, y1g)
-        overlap = xp.logical_and(iw > 0, ih > 0)
-        inter = xp.where(overlap, iw * ih, xp.zeros_like(iw))
+        # written so that NaN coordinates take the computed branch (DESIGN rule 5)
+        apart = xp.logical_or(iw <= 0, ih <= 0)
+        inter = xp.where(apart, xp.zeros_like(iw), iw * ih)
         self.union = (x2 - x1) * (y2 - y1) + (x2g - x1g) * (y2g - y1g) - inter
         self.iou = safe_divide(xp, inter, self.union + eps, 0.0)
         self.eps = eps
@@ -98,30 +102,34 @@ class _Geometry:
 
 def _aspect_angle(xp, w, h):
     """``atan(w / h)`` as ``atan2(w, h)``: pi/2 for zero height, pi/4 for a point box (w = h = 0)."""
-    ok = xp.logical_or(w > 0, h > 0)
+    point = xp.logical_and(w <= 0, h <= 0)  # NaN sides take the atan2 branch
     one = xp.ones_like(w)
-    ang = xp.atan2(xp.where(ok, w, one), xp.where(ok, h, one))
-    return xp.where(ok, ang, xp.full_like(w, math.pi / 4))
+    ang = xp.atan2(xp.where(point, one, w), xp.where(point, one, h))
+    return xp.where(point, xp.full_like(w, math.pi / 4), ang)
 
 
 _ARGS = """
     Args:
         boxes1: predicted boxes ``(..., 4)`` as ``(x1, y1, x2, y2)``, floating.
-        boxes2: target boxes, same shape.
-        weight: optional per-box weights broadcastable to ``boxes1.shape[:-1]``; ``"mean"``
-            is ``sum(w * l) / sum(w)``.
+        boxes2: target boxes, same shape (floating; integer coordinates are cast, the
+            library's policy for integer targets).
+        weight: optional per-box weights broadcastable to ``boxes1.shape[:-1]``.
+        mean_over: what a weighted ``"mean"`` divides by: ``"weights"`` (default,
+            ``sum(w * l) / sum(w)``) or ``"elements"`` (``sum(w * l)`` over the number of
+            boxes).
         reduction: ``"mean"`` (default; torchvision's default is ``"none"``) | ``"sum"`` |
             ``"none"`` (shape ``boxes1.shape[:-1]``).
-        eps: small number >= 0 added to denominators, as torchvision (default 1e-7).
+        eps: small finite number >= 0 added to denominators, as torchvision (default 1e-7).
 
     Returns:
         A scalar, or the per-box losses for ``reduction="none"``, in the promoted floating
         dtype of the inputs.
 
     Raises:
-        ValueError: last axis not 4, shapes differ, bad ``reduction``/``eps``; eagerly, an
-            invalid box (``x2 < x1`` or ``y2 < y1``, or NaN) in either argument.
-        TypeError: non-floating boxes.
+        ValueError: last axis not 4, shapes differ, bad ``reduction``/``eps``/``mean_over``;
+            eagerly, an invalid box (``x2 < x1`` or ``y2 < y1``, or NaN) in either
+            argument. Under ``jit``/on Dask a NaN coordinate gives a NaN loss.
+        TypeError: non-floating ``boxes1``, complex ``boxes2``/``weight``.
 """
 
 
@@ -130,7 +138,8 @@ _doc = fill_doc("{args}", _ARGS)
 
 @_doc
 def box_iou_loss(boxes1: ArrayT, boxes2: ArrayT, *, weight: ArrayT | None = None,
-                 reduction: Reduction = "mean", eps: float = 1e-7) -> ArrayT:
+                 mean_over: MeanOver = "weights", reduction: Reduction = "mean",
+                 eps: float = 1e-7) -> ArrayT:
     r"""IoU loss: one minus the intersection over union of paired boxes.
 
     .. math:: \ell = 1 - \frac{|B \cap B^{gt}|}{|B \cup B^{gt}| + \varepsilon}
@@ -145,14 +154,15 @@ def box_iou_loss(boxes1: ArrayT, boxes2: ArrayT, *, weight: ArrayT | None = None
 
     Reference: Yu et al., "UnitBox: an advanced object detection network", ACM MM 2016.
     """
-    xp, b1, b2, w, out_dtype, eps = _prepare(boxes1, boxes2, weight, reduction, eps)
+    xp, b1, b2, w, out_dtype, eps = _prepare(boxes1, boxes2, weight, reduction, eps, mean_over)
     loss = 1 - _Geometry(xp, b1, b2, eps).iou
-    return reduce(xp, loss, reduction, weight=w, out_dtype=out_dtype)
+    return reduce(xp, loss, reduction, weight=w, mean_over=mean_over, out_dtype=out_dtype)
 
 
 @_doc
 def generalized_box_iou_loss(boxes1: ArrayT, boxes2: ArrayT, *, weight: ArrayT | None = None,
-                             reduction: Reduction = "mean", eps: float = 1e-7) -> ArrayT:
+                             mean_over: MeanOver = "weights", reduction: Reduction = "mean",
+                             eps: float = 1e-7) -> ArrayT:
     r"""Generalised IoU loss (Rezatofighi et al. 2019).
 
     .. math::
@@ -170,21 +180,22 @@ def generalized_box_iou_loss(boxes1: ArrayT, boxes2: ArrayT, *, weight: ArrayT |
     Reference: Rezatofighi et al., "Generalized intersection over union: a metric and a loss
     for bounding box regression", CVPR 2019.
     """
-    xp, b1, b2, w, out_dtype, eps = _prepare(boxes1, boxes2, weight, reduction, eps)
+    xp, b1, b2, w, out_dtype, eps = _prepare(boxes1, boxes2, weight, reduction, eps, mean_over)
     geo = _Geometry(xp, b1, b2, eps)
     cw, ch = geo.enclosing()
     area_c = cw * ch
     # a degenerate enclosing box (both boxes on one line or point) has no penalty and a zero
     # gradient (the eps-regularised ratio would have partials of size 1/eps there)
-    pos = area_c > 0
-    penalty = safe_divide(xp, area_c - geo.union, xp.where(pos, area_c + eps, xp.zeros_like(area_c)), 0.0)
+    flat = area_c <= 0  # a NaN area takes the ratio's branch
+    penalty = safe_divide(xp, area_c - geo.union, xp.where(flat, xp.zeros_like(area_c), area_c + eps), 0.0)
     loss = 1 - geo.iou + penalty
-    return reduce(xp, loss, reduction, weight=w, out_dtype=out_dtype)
+    return reduce(xp, loss, reduction, weight=w, mean_over=mean_over, out_dtype=out_dtype)
 
 
 @_doc
 def distance_box_iou_loss(boxes1: ArrayT, boxes2: ArrayT, *, weight: ArrayT | None = None,
-                          reduction: Reduction = "mean", eps: float = 1e-7) -> ArrayT:
+                          mean_over: MeanOver = "weights", reduction: Reduction = "mean",
+                          eps: float = 1e-7) -> ArrayT:
     r"""Distance IoU loss (Zheng et al. 2020).
 
     .. math:: \ell = 1 - \mathrm{IoU} + \frac{\rho^2(b, b^{gt})}{c^2 + \varepsilon}
@@ -198,14 +209,15 @@ def distance_box_iou_loss(boxes1: ArrayT, boxes2: ArrayT, *, weight: ArrayT | No
     Reference: Zheng et al., "Distance-IoU loss: faster and better learning for bounding box
     regression", AAAI 2020.
     """
-    xp, b1, b2, w, out_dtype, eps = _prepare(boxes1, boxes2, weight, reduction, eps)
+    xp, b1, b2, w, out_dtype, eps = _prepare(boxes1, boxes2, weight, reduction, eps, mean_over)
     loss = _Geometry(xp, b1, b2, eps).diou()
-    return reduce(xp, loss, reduction, weight=w, out_dtype=out_dtype)
+    return reduce(xp, loss, reduction, weight=w, mean_over=mean_over, out_dtype=out_dtype)
 
 
 @_doc
 def complete_box_iou_loss(boxes1: ArrayT, boxes2: ArrayT, *, weight: ArrayT | None = None,
-                          reduction: Reduction = "mean", eps: float = 1e-7) -> ArrayT:
+                          mean_over: MeanOver = "weights", reduction: Reduction = "mean",
+                          eps: float = 1e-7) -> ArrayT:
     r"""Complete IoU loss (Zheng et al. 2020): DIoU plus an aspect-ratio consistency term.
 
     .. math::
@@ -225,11 +237,11 @@ def complete_box_iou_loss(boxes1: ArrayT, boxes2: ArrayT, *, weight: ArrayT | No
     Reference: Zheng et al., "Distance-IoU loss: faster and better learning for bounding box
     regression", AAAI 2020.
     """
-    xp, b1, b2, w, out_dtype, eps = _prepare(boxes1, boxes2, weight, reduction, eps)
+    xp, b1, b2, w, out_dtype, eps = _prepare(boxes1, boxes2, weight, reduction, eps, mean_over)
     geo = _Geometry(xp, b1, b2, eps)
     x1, y1, x2, y2, x1g, y1g, x2g, y2g = geo.coords
     dang = _aspect_angle(xp, x2g - x1g, y2g - y1g) - _aspect_angle(xp, x2 - x1, y2 - y1)
     v = (4 / math.pi**2) * dang * dang
     alpha = xp.stop_gradient(safe_divide(xp, v, 1 - geo.iou + v + eps, 0.0))
     loss = geo.diou() + alpha * v
-    return reduce(xp, loss, reduction, weight=w, out_dtype=out_dtype)
+    return reduce(xp, loss, reduction, weight=w, mean_over=mean_over, out_dtype=out_dtype)

@@ -7,7 +7,7 @@ array-API math.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Literal, get_args
 
 from . import _validate as check
@@ -32,12 +32,17 @@ _SMOOTHABLE = ("minimax", "non_saturating", "least_squares")
 
 
 def _per_sample_sum(xp, x):
-    """Sum over every axis but the first (batch) one; a 1-D array is one sample."""
+    """Sum over every axis but the first (batch) one; a 1-D array is one sample. (No
+    ``reshape(..., -1)``: the batch may be empty.)"""
     if x.ndim == 1:
         return xp.sum(x)
-    if x.ndim == 2:
-        return xp.sum(x, axis=1)
-    return xp.sum(xp.reshape(x, (x.shape[0], -1)), axis=1)
+    return xp.sum(x, axis=tuple(range(1, x.ndim)))
+
+
+def _array(x, name):
+    """``x`` must be an array (not a Python number or a list): shapes are checked next."""
+    if not hasattr(x, "dtype") or not hasattr(x, "shape"):
+        raise TypeError(f"{name} must be an array, got {type(x).__name__}")
 
 
 def _per_sample_mean(xp, x):
@@ -93,7 +98,11 @@ def gan_discriminator_loss(real_logits: ArrayT, fake_logits: ArrayT, *, kind: Ga
     Raises:
         ValueError: unknown ``kind`` or ``reduction``, ``label_smoothing`` outside [0, 1) or
             used with wasserstein/hinge, different shapes with ``reduction="none"``.
-        TypeError: non-floating inputs.
+        TypeError: non-floating (or complex) inputs, non-arrays, arrays of two frameworks,
+            a non-number ``label_smoothing``.
+
+    A NaN logit makes the result NaN (the element's entry for ``"none"``); an empty batch
+    gives NaN for ``"mean"``, 0 for ``"sum"``.
 
     Peer twins: TF-GAN ``modified_discriminator_loss`` (non_saturating,
     ``label_smoothing=0.25`` there by default), ``wasserstein_discriminator_loss``,
@@ -102,10 +111,12 @@ def gan_discriminator_loss(real_logits: ArrayT, fake_logits: ArrayT, *, kind: Ga
     F.binary_cross_entropy_with_logits(f, zeros)`` (non_saturating) and
     ``F.relu(1 - r).mean() + F.relu(1 + f).mean()`` (hinge).
     """
-    xp = namespace(real_logits, fake_logits)
+    _array(real_logits, "real_logits")
+    _array(fake_logits, "fake_logits")
+    xp = namespace(real_logits=real_logits, fake_logits=fake_logits)
     check.reduction(reduction)
     _check_kind(kind)
-    check.real_number(label_smoothing, "label_smoothing", low=0, high=1, high_open=True)
+    check.finite_number(label_smoothing, "label_smoothing", low=0, high=1, high_open=True)
     if label_smoothing and kind not in _SMOOTHABLE:
         raise ValueError(
             f"label_smoothing applies to kinds with a real target {_SMOOTHABLE}, got kind={kind!r} "
@@ -115,7 +126,7 @@ def gan_discriminator_loss(real_logits: ArrayT, fake_logits: ArrayT, *, kind: Ga
     check.floating(xp, fake_logits, "fake_logits")
     if reduction == "none":
         check.same_shape(real_logits, fake_logits, "real_logits", "fake_logits")
-    _, out_dtype, (r, f) = float_args(xp, real_logits, fake_logits, names=("real_logits",))
+    _, out_dtype, (r, f) = float_args(xp, real_logits, fake_logits, names=("real_logits", "fake_logits"))
     y = 1.0 - float(label_smoothing)
     if kind in ("minimax", "non_saturating"):
         lr = (1.0 - y) * r + xp.softplus(-r) if label_smoothing else xp.softplus(-r)
@@ -163,7 +174,8 @@ def gan_generator_loss(fake_logits: ArrayT, *, kind: GanKind = "non_saturating",
     torch: ``F.binary_cross_entropy_with_logits(f, ones)`` (non_saturating),
     ``-F.binary_cross_entropy_with_logits(f, zeros)`` (minimax).
     """
-    xp = namespace(fake_logits)
+    _array(fake_logits, "fake_logits")
+    xp = namespace(fake_logits=fake_logits)
     check.reduction(reduction)
     _check_kind(kind)
     _, out_dtype, (f,) = float_args(xp, fake_logits, names=("fake_logits",))
@@ -202,18 +214,23 @@ def gradient_penalty(gradients: ArrayT, *, target: float = 1.0, one_sided: bool 
     Args:
         gradients: per-sample gradients, shape ``(N, ...)``, floating (``(N,)`` = one scalar
             input per sample).
-        target: :math:`K`, the target norm (1 in the paper), >= 0.
+        target: :math:`K`, the target norm (1 in the paper), finite and >= 0.
         one_sided: penalise only norms above ``target`` (the paper's one-sided variant;
             Petzka et al. 2018, WGAN-LP).
-        eps: added under the square root, >= 0.
+        eps: added under the square root, finite and >= 0.
         reduction: ``"mean"`` (over the batch, as the paper) | ``"sum"`` | ``"none"`` (``(N,)``).
 
     Returns:
         The penalty with ``gradients``' floating dtype.
 
     Raises:
-        ValueError: 0-d ``gradients``, negative ``target``/``eps``, bad ``reduction``.
-        TypeError: non-floating ``gradients``, non-bool ``one_sided``.
+        ValueError: 0-d ``gradients``, negative or infinite ``target``/``eps``, bad
+            ``reduction``.
+        TypeError: non-floating ``gradients``, non-number ``target``/``eps`` (NaN included),
+            non-bool ``one_sided``.
+
+    A NaN in a sample's gradient makes its penalty NaN; an empty batch ``(0, ...)`` gives
+    NaN for ``"mean"``, 0 for ``"sum"`` and ``(0,)`` for ``"none"``.
 
     Peer twins: the reference WGAN-GP code
     ``((grad.view(N, -1).norm(2, dim=1) - 1) ** 2).mean()`` (``target=1``, ``eps=0``);
@@ -221,21 +238,17 @@ def gradient_penalty(gradients: ArrayT, *, target: float = 1.0, one_sided: bool 
     ``one_sided``, ``eps=1e-10`` as its epsilon; it penalises ``(norm / K - 1)**2``, which is
     the same only for ``K = 1``).
     """
-    xp = namespace(gradients)
+    _array(gradients, "gradients")
+    xp = namespace(gradients=gradients)
     check.reduction(reduction)
-    check.real_number(target, "target", low=0)
-    check.real_number(eps, "eps", low=0)
-    if not isinstance(one_sided, bool):
-        raise TypeError(f"one_sided must be a bool, got {one_sided!r}")
+    check.finite_number(target, "target", low=0)
+    check.finite_number(eps, "eps", low=0)
+    check.flag(one_sided, "one_sided")
     check.floating(xp, gradients, "gradients")
     check.ndim_at_least(gradients, 1, "gradients")
     _, out_dtype, (g,) = float_args(xp, gradients, names=("gradients",))
-    if g.ndim == 1:
-        sq = g * g
-    elif g.ndim == 2:
-        sq = xp.sum(g * g, axis=1)
-    else:
-        sq = xp.sum(xp.reshape(g * g, (g.shape[0], -1)), axis=1)
+    # per-sample squared norms; no reshape(..., -1), the batch may be empty
+    sq = g * g if g.ndim == 1 else xp.sum(g * g, axis=tuple(range(1, g.ndim)))
     if eps:
         norm = xp.sqrt(sq + float(eps))
     else:
@@ -271,19 +284,21 @@ def gaussian_kl_divergence(mu: ArrayT, logvar: ArrayT, *, reduction: Reduction =
 
     Raises:
         ValueError: shapes differ, 0-d inputs, bad ``reduction``.
-        TypeError: non-floating inputs.
+        TypeError: non-floating inputs, arrays of two frameworks.
 
     Peer conventions: Keras' VAE example averages the per-sample sums over the batch
     (``reduction="mean"``); code that averages over latent dimensions too divides this by
     the latent size (``mean`` of ``reduction="none"`` / D).
     """
-    xp = namespace(mu, logvar)
+    _array(mu, "mu")
+    _array(logvar, "logvar")
+    xp = namespace(mu=mu, logvar=logvar)
     check.reduction(reduction)
     check.floating(xp, mu, "mu")
     check.floating(xp, logvar, "logvar")
     check.same_shape(mu, logvar, "mu", "logvar")
     check.ndim_at_least(mu, 1, "mu")
-    _, out_dtype, (m, lv) = float_args(xp, mu, logvar, names=("mu",))
+    _, out_dtype, (m, lv) = float_args(xp, mu, logvar, names=("mu", "logvar"))
     kl = _per_sample_sum(xp, _kl_terms(xp, m, lv))
     return reduce(xp, kl, reduction, out_dtype=out_dtype)
 
@@ -317,7 +332,7 @@ def vae_loss(input: ArrayT, target: ArrayT, mu: ArrayT, logvar: ArrayT, *, beta:
             eagerly).
         mu, logvar: encoder outputs, shape ``(N, ...)`` with the same ``N`` (1-D with 1-D
             ``input``).
-        beta: weight of the KL term, >= 0 (1 = the VAE; > 1 = β-VAE).
+        beta: weight of the KL term, finite and >= 0 (1 = the VAE; > 1 = β-VAE).
         criterion: the reconstruction term, ``"bce"`` | ``"bce_logits"`` | ``"mse"``.
         reduction: ``"mean"`` (over the batch) | ``"sum"`` (the PyTorch VAE example's
             ``F.binary_cross_entropy(input, target, reduction="sum") + KLD``) | ``"none"``
@@ -327,20 +342,28 @@ def vae_loss(input: ArrayT, target: ArrayT, mu: ArrayT, logvar: ArrayT, *, beta:
         The loss with the promoted floating dtype of the inputs.
 
     Raises:
-        ValueError: shape mismatches, unknown ``criterion``, negative ``beta``, bad
-            ``reduction``; eagerly, ``target`` (or probability ``input``) outside [0, 1] for
-            bce.
-        TypeError: non-floating ``input``/``mu``/``logvar``.
+        ValueError: shape mismatches, unknown ``criterion``, negative or infinite ``beta``,
+            bad ``reduction``; eagerly (concrete arrays only), ``target`` (or probability
+            ``input``) outside [0, 1] or NaN for the bce criteria.
+        TypeError: non-floating ``input``/``mu``/``logvar``, a complex or non-array
+            ``target`` (integer and bool data are accepted and cast), arrays of two
+            frameworks. Every dtype is checked before any value.
 
     Peer twins: the PyTorch VAE example ``loss_function`` (``reduction="sum"``,
     ``criterion="bce"``); Keras' VAE example (``reduction="mean"``, ``criterion="bce"`` with
     its image-sum of BCE).
     """
-    xp = namespace(input, target, mu, logvar)
+    for a, name in ((input, "input"), (target, "target"), (mu, "mu"), (logvar, "logvar")):
+        _array(a, name)
+    xp = namespace(input=input, target=target, mu=mu, logvar=logvar)
     check.reduction(reduction)
     check.choice(criterion, "criterion", VAE_CRITERIA)
-    check.real_number(beta, "beta", low=0)
+    check.finite_number(beta, "beta", low=0)
+    # every argument's dtype before any value check; integer/bool data (target) are cast
     check.floating(xp, input, "input")
+    check.real_array(xp, target, "target")
+    check.floating(xp, mu, "mu")
+    check.floating(xp, logvar, "logvar")
     check.same_shape(input, target, "input", "target")
     check.same_shape(mu, logvar, "mu", "logvar")
     check.ndim_at_least(input, 1, "input")
@@ -357,7 +380,8 @@ def vae_loss(input: ArrayT, target: ArrayT, mu: ArrayT, logvar: ArrayT, *, beta:
         check.values_in(xp, target, "target", 0, 1, what="probabilities")
     if eager and criterion == "bce":
         check.values_in(xp, input, "input", 0, 1, what="probabilities")
-    _, out_dtype, (p, y, m, lv) = float_args(xp, input, target, mu, logvar, names=("input",))
+    _, out_dtype, (p, y, m, lv) = float_args(xp, input, target, mu, logvar,
+                                             names=("input", "target", "mu", "logvar"))
     if criterion == "bce":
         rec = -(y * log_clamped(xp, p) + (1 - y) * log_clamped(xp, 1 - p))
     elif criterion == "bce_logits":
@@ -408,7 +432,7 @@ def perceptual_loss(input: ArrayT, target: ArrayT,
         target: same shape.
         feature_extractor: callable ``f(x) -> list of arrays`` of shapes ``(N, ...)`` (one
             array is read as a one-element list), same framework as ``x``.
-        layer_weights: one Python number per feature map (default: all 1).
+        layer_weights: one finite Python number >= 0 per feature map (default: all 1).
         criterion: the element-wise comparison of the feature maps, ``"mse"`` | ``"l1"``
             (subgradient 0 at equal features).
         reduction: ``"mean"`` (over the batch) | ``"sum"`` | ``"none"`` (``(N,)``).
@@ -418,17 +442,23 @@ def perceptual_loss(input: ArrayT, target: ArrayT,
 
     Raises:
         ValueError: shape mismatch of the inputs or of corresponding feature maps, a feature
-            map whose first axis is not ``N``, wrong number of ``layer_weights``, no feature
-            maps, bad ``criterion``/``reduction``.
-        TypeError: non-callable extractor, extractor output that is not arrays.
+            map whose first axis is not ``N``, wrong number of ``layer_weights``, a negative
+            or infinite weight, no feature maps, bad ``criterion``/``reduction``.
+        TypeError: non-floating ``input``, complex or non-array ``target``, non-callable
+            extractor, extractor output that is not arrays (or complex feature maps),
+            ``layer_weights`` that is not a sequence of real numbers.
 
     Peer twins: the usual torchvision-VGG perceptual loss
     ``sum_k w_k * F.mse_loss(vgg_k(input), vgg_k(target))`` (``criterion="mse"``,
     ``reduction="mean"``) and its ``F.l1_loss`` variant (``criterion="l1"``).
     """
-    xp = namespace(input, target)
+    _array(input, "input")
+    _array(target, "target")
+    xp = namespace(input=input, target=target)
     check.reduction(reduction)
     check.choice(criterion, "criterion", get_args(PerceptualCriterion))
+    check.floating(xp, input, "input")
+    check.real_array(xp, target, "target")  # it only goes through the extractor
     check.same_shape(input, target, "input", "target")
     check.ndim_at_least(input, 1, "input")
     if not callable(feature_extractor):
@@ -443,13 +473,18 @@ def perceptual_loss(input: ArrayT, target: ArrayT,
     if layer_weights is None:
         weights = [1.0] * len(fp)
     else:
+        if isinstance(layer_weights, (str, bytes)) or not isinstance(layer_weights, Iterable):
+            raise TypeError(
+                f"layer_weights must be a sequence of numbers (one per feature map), got "
+                f"{type(layer_weights).__name__}"
+            )
         weights = list(layer_weights)
         if len(weights) != len(fp):
             raise ValueError(
                 f"layer_weights must have one weight per feature map ({len(fp)}), got {len(weights)}"
             )
         for k, w in enumerate(weights):
-            check.real_number(w, f"layer_weights[{k}]")
+            check.finite_number(w, f"layer_weights[{k}]", low=0)
     batch = input.shape[0] if input.ndim > 1 else None
     terms, dtypes, out_dtypes = [], [], []
     for k, (a, b, w) in enumerate(zip(fp, ft, weights)):
@@ -458,10 +493,10 @@ def perceptual_loss(input: ArrayT, target: ArrayT,
             raise ValueError(
                 f"feature map {k} must keep the batch axis first (N = {batch}), got shape {tuple(a.shape)}"
             )
-        compute, dt, (a, b) = float_args(xp, a, b, names=(f"features[{k}]",))
+        compute, dt, (a, b) = float_args(xp, a, b, names=(f"features[{k}] of input", f"features[{k}] of target"))
         d = a - b
         dist = d * d if criterion == "mse" else abs0(xp, d)
-        term = xp.mean(xp.reshape(dist, (-1,))) if batch is None else _per_sample_mean(xp, dist)
+        term = xp.mean(xp.reshape(dist, (numel(dist),))) if batch is None else _per_sample_mean(xp, dist)
         terms.append(term * float(w) if w != 1 else term)
         dtypes.append(compute)
         out_dtypes.append(dt)

@@ -5,7 +5,7 @@ import math
 from typing import Any, Literal, get_args
 
 from . import _validate as check
-from ._common import cast, class_axis
+from ._common import cast, class_axis, is_number
 from ._typing import ArrayT
 from .backends import namespace
 
@@ -15,11 +15,32 @@ __all__ = ["class_weights", "pos_weight_from_counts", "smooth_labels"]
 ClassWeightMethod = Literal["inverse", "inverse_sqrt", "effective_number"]
 
 
+def _dtype_arg(xp, dtype):
+    """``dtype=`` must be None or a real floating dtype of the namespace."""
+    if dtype is None:
+        return
+    try:
+        ok = not isinstance(dtype, bool) and bool(xp.isdtype(dtype, "real floating"))
+    except Exception:  # noqa: BLE001 - each framework refuses foreign objects its own way
+        ok = False
+    if not ok:
+        raise TypeError(f"dtype must be a real floating dtype of the arrays' framework (e.g. float32), got {dtype!r}")
+
+
+def _counts_arg(xp, x, name):
+    """A count argument: an array of an integer or real floating dtype (bool and complex are
+    refused)."""
+    if isinstance(x, bool) or not hasattr(x, "dtype") or not hasattr(x, "shape"):
+        raise TypeError(f"{name} must be an array of counts (integer or real floating), got {type(x).__name__}")
+    if not (check.is_floating(xp, x) or check.is_integer(xp, x)):
+        raise TypeError(f"{name} must have an integer or real floating dtype, got {x.dtype}")
+
+
 def _float_dtype(xp, x, dtype):
     """``dtype``, else ``x``'s floating dtype, else the namespace's default floating dtype."""
     if dtype is not None:
         return dtype
-    if check.is_floating(xp, x):
+    if x is not None and check.is_floating(xp, x):
         return x.dtype
     try:
         return xp.__array_namespace_info__().default_dtypes()["real floating"]
@@ -41,7 +62,8 @@ def class_weights(counts: ArrayT, *, method: ClassWeightMethod = "inverse", beta
     inverse frequency). With ``rescale=True`` the weights are rescaled to sum to the number
     of classes ``C`` (Cui et al.), i.e. to average 1, so the loss keeps its scale. Classes
     with a count of 0 get weight 0 (they have no samples to weigh) instead of an infinity;
-    the other classes are rescaled among themselves.
+    the other classes are rescaled among themselves. A NaN count makes its weight NaN, and with
+    ``rescale=True`` every weight of its row (the rescaling reads it).
 
     Args:
         counts: number of samples per class ``n_c >= 0``, shape ``(..., C)`` (integer or
@@ -50,8 +72,9 @@ def class_weights(counts: ArrayT, *, method: ClassWeightMethod = "inverse", beta
         beta: β in [0, 1) for ``"effective_number"`` (default 0.999; Cui et al. use
             0.9 ... 0.9999).
         rescale: rescale to sum ``C`` (average 1) along the last axis.
-        dtype: result dtype. Default: ``counts``' dtype if floating, else the framework's
-            default floating dtype (float32 in torch and JAX without x64, float64 in NumPy).
+        dtype: result dtype, a real floating dtype of ``counts``' framework. Default:
+            ``counts``' dtype if floating, else the framework's default floating dtype
+            (float32 in torch and JAX without x64, float64 in NumPy).
 
     Returns:
         The weights, shape of ``counts``, floating, on ``counts``' device.
@@ -59,7 +82,8 @@ def class_weights(counts: ArrayT, *, method: ClassWeightMethod = "inverse", beta
     Raises:
         ValueError: bad ``method``, ``beta`` outside [0, 1), ``counts`` of dimension 0;
             eagerly, negative counts.
-        TypeError: ``counts`` neither integer nor floating.
+        TypeError: ``counts`` neither integer nor floating (bool, complex, not an array), a
+            non-bool ``rescale``, ``dtype`` not a real floating dtype.
 
     Reference: Cui, Jia, Lin, Song & Belongie 2019, "Class-balanced loss based on effective
     number of samples" (CVPR).
@@ -67,30 +91,34 @@ def class_weights(counts: ArrayT, *, method: ClassWeightMethod = "inverse", beta
     Peer twins: ``sklearn.utils.class_weight.compute_class_weight("balanced", ...)`` =
     ``method="inverse", rescale=True`` (equal up to a constant factor, see docs/helpers.md).
     """
-    xp = namespace(counts)
+    if is_number(counts) or isinstance(counts, bool):
+        raise TypeError(f"counts must be an array of counts (integer or real floating), got {type(counts).__name__}")
+    xp = namespace(counts=counts)
     check.choice(method, "method", get_args(ClassWeightMethod))
     check.real_number(beta, "beta", low=0, high=1, high_open=True)
+    check.flag(rescale, "rescale")
+    _dtype_arg(xp, dtype)
+    _counts_arg(xp, counts, "counts")
     check.ndim_at_least(counts, 1, "counts")
-    if not (check.is_floating(xp, counts) or check.is_integer(xp, counts)):
-        raise TypeError(f"counts must have an integer or real floating dtype, got {counts.dtype}")
     check.nonnegative(xp, counts, "counts")
     n = cast(xp, counts, _float_dtype(xp, counts, dtype))
-    has = n > 0
-    safe = xp.where(has, n, xp.ones_like(n))
+    # masks written so that a NaN count takes the computed branch (DESIGN rule 5)
+    empty = n <= 0
+    safe = xp.where(empty, xp.ones_like(n), n)
     if method == "inverse":
         w = 1 / safe
     elif method == "inverse_sqrt":
         w = 1 / xp.sqrt(safe)
     elif beta == 0:
-        w = xp.ones_like(safe)
+        w = xp.where(xp.isnan(safe), safe, xp.ones_like(safe))
     else:
         # (1 - beta) / (1 - beta**n), with beta**n = exp(n log beta)
         w = -(1 - beta) / xp.expm1(safe * math.log(beta))
-    w = xp.where(has, w, xp.zeros_like(w))
+    w = xp.where(empty, xp.zeros_like(w), w)
     if rescale:
         total = xp.sum(w, axis=-1, keepdims=True)
-        ok = total > 0
-        w = xp.where(ok, w * counts.shape[-1] / xp.where(ok, total, xp.ones_like(total)), w)
+        none = total <= 0
+        w = xp.where(none, w, w * counts.shape[-1] / xp.where(none, xp.ones_like(total), total))
     return xp.as_array(w)
 
 
@@ -101,43 +129,64 @@ def pos_weight_from_counts(n_pos: ArrayT | float, n_neg: ArrayT | float, *, dtyp
 
     per label (the weighting torch recommends: it makes positives and negatives count
     equally). A label with no positive example gets 1 (its positive term never occurs, so any
-    value is harmless; 1 avoids an infinity).
+    value is harmless; 1 avoids an infinity). A NaN count gives NaN.
 
     Args:
         n_pos: number of positive examples per label, shape ``(C,)`` (or any shape).
         n_neg: number of negative examples per label, broadcastable with ``n_pos``; a Python
             number is accepted for either (not both).
-        dtype: result dtype (default as :func:`class_weights`).
+        dtype: result dtype, a real floating dtype of the arrays' framework (default as
+            :func:`class_weights`: the floating dtype of the array arguments, else the
+            framework's default floating dtype).
 
     Returns:
         ``n_neg / n_pos``, the broadcast shape of both, floating.
 
     Raises:
-        ValueError: eagerly, negative counts.
-        TypeError: no array argument, non-numeric dtype.
+        ValueError: shapes that do not broadcast together; negative (or NaN) Python numbers;
+            eagerly, negative counts.
+        TypeError: no array argument, counts neither integer nor floating (bool, complex),
+            ``dtype`` not a real floating dtype.
 
     Reference: the ``pos_weight`` recipe of the PyTorch ``BCEWithLogitsLoss`` documentation.
 
     Peer twins: that recipe ("if a dataset contains 100 positive and 300 negative examples
     ... pos_weight should be 3").
     """
-    xp = namespace(n_pos, n_neg)
-    ref = n_pos if not isinstance(n_pos, (int, float)) else n_neg
+    xp = namespace(n_pos=n_pos, n_neg=n_neg)
+    _dtype_arg(xp, dtype)
+    arrays = []
     for v, name in ((n_pos, "n_pos"), (n_neg, "n_neg")):
-        if isinstance(v, (int, float)):
+        if is_number(v):
             check.real_number(v, name, low=0)
         else:
+            _counts_arg(xp, v, name)
+            arrays.append(v)
+    if len(arrays) == 2:
+        _broadcast_together(n_pos, n_neg, "n_pos", "n_neg")
+    for v, name in ((n_pos, "n_pos"), (n_neg, "n_neg")):
+        if not is_number(v):
             check.nonnegative(xp, v, name)
-    dt = _float_dtype(xp, ref, dtype)
-    p = n_pos if isinstance(n_pos, (int, float)) else cast(xp, n_pos, dt)
-    q = n_neg if isinstance(n_neg, (int, float)) else cast(xp, n_neg, dt)
-    if isinstance(p, (int, float)):
+    floats = [a for a in arrays if check.is_floating(xp, a)]
+    dt = dtype if dtype is not None else (
+        xp.result_type(*floats) if len(floats) == 2 else _float_dtype(xp, floats[0] if floats else None, None))
+    p = n_pos if is_number(n_pos) else cast(xp, n_pos, dt)
+    q = n_neg if is_number(n_neg) else cast(xp, n_neg, dt)
+    if is_number(p):
         p = xp.full_like(q, float(p))
-    if isinstance(q, (int, float)):
+    if is_number(q):
         q = xp.full_like(p, float(q))
-    ok = p > 0
-    ratio = q / xp.where(ok, p, xp.ones_like(p))
-    return xp.as_array(xp.where(ok, ratio, xp.ones_like(ratio)))
+    # a NaN n_pos takes the ratio's branch (DESIGN rule 5)
+    none = p <= 0
+    ratio = q / xp.where(none, xp.ones_like(p), p)
+    return xp.as_array(xp.where(none, xp.ones_like(ratio), ratio))
+
+
+def _broadcast_together(a, b, name_a, name_b):
+    sa, sb = tuple(a.shape), tuple(b.shape)
+    ok = all(x == y or x == 1 or y == 1 for x, y in zip(reversed(sa), reversed(sb)))
+    if not ok:
+        raise ValueError(f"{name_a} of shape {sa} and {name_b} of shape {sb} do not broadcast together")
 
 
 def smooth_labels(target: ArrayT, num_classes: int | None = None, *, label_smoothing: float = 0.1,
@@ -163,8 +212,8 @@ def smooth_labels(target: ArrayT, num_classes: int | None = None, *, label_smoot
         label_smoothing: ε in [0, 1] (default 0.1).
         axis: the class axis of the result (default -1, the one-hot convention; use 1 for
             torch's ``(N, C, ...)`` layout).
-        dtype: result dtype for integer targets (default: the framework's default floating
-            dtype); probabilities keep theirs.
+        dtype: result dtype, a real floating dtype of ``target``'s framework (default: for
+            integer targets the framework's default floating dtype; probabilities keep theirs).
 
     Returns:
         The smoothed distribution, floating, on ``target``'s device.
@@ -172,8 +221,9 @@ def smooth_labels(target: ArrayT, num_classes: int | None = None, *, label_smoot
     Raises:
         ValueError: ``num_classes`` missing/invalid or inconsistent, ``label_smoothing``
             outside [0, 1], bad ``axis``; eagerly, indices outside ``[0, K)`` or
-            probabilities outside [0, 1].
-        TypeError: ``target`` neither integer nor floating.
+            probabilities outside [0, 1] (NaN included; under ``jit``/on Dask NaN stays NaN).
+        TypeError: ``target`` neither integer nor floating, a bool ``axis``, ``dtype`` not a
+            real floating dtype.
 
     Reference: Szegedy et al. 2016, "Rethinking the Inception architecture" (label-smoothing
     regularisation); Müller, Kornblith & Hinton 2019, "When does label smoothing help?".
@@ -181,16 +231,22 @@ def smooth_labels(target: ArrayT, num_classes: int | None = None, *, label_smoot
     Peer twins: ``optax.losses.smooth_labels(one_hot, alpha=ε)`` (same ε/K convention, probability
     input, last axis); torch's ``label_smoothing=`` target.
     """
-    xp = namespace(target)
+    if is_number(target) or isinstance(target, bool):
+        raise TypeError(f"target must be an array of class indices or probabilities, got {type(target).__name__}")
+    xp = namespace(target=target)
     check.real_number(label_smoothing, "label_smoothing", low=0, high=1)
+    if isinstance(axis, bool):
+        raise TypeError(f"axis must be an int, got {axis!r}")
+    _dtype_arg(xp, dtype)
     eps = float(label_smoothing)
     if check.is_integer(xp, target):
         if isinstance(num_classes, bool) or not isinstance(num_classes, int) or num_classes < 1:
-            raise ValueError(f"num_classes must be a positive int for integer class targets, got {num_classes!r}")
-        check.class_indices(xp, target, num_classes, "target")
+            raise ValueError(f"num_classes must be a positive int when target holds integer class indices, "
+                             f"got {num_classes!r}")
         ndim = target.ndim + 1
         if not isinstance(axis, int) or not -ndim <= axis < ndim:
             raise ValueError(f"axis must be an int in [{-ndim}, {ndim - 1}] for the result of {ndim} dimension(s), got {axis!r}")
+        check.class_indices(xp, target, num_classes, "target")
         dt = _float_dtype(xp, target, dtype)
         y = xp.one_hot(target, num_classes, axis=axis % ndim, dtype=dt)
         k = num_classes

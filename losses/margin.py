@@ -1,11 +1,12 @@
 """Margin and ranking losses (``torch.nn.functional`` semantics) and SVM hinge losses."""
 from __future__ import annotations
 
+import math
 from typing import Literal, get_args
 
 from . import _validate as check
-from ._common import arange_like, cast, class_axis, class_target, float_args, norm_floor, relu0, relu1
-from ._reduction import reduce
+from ._common import arange_like, cast, class_axis, class_target, float_args, norm_floor, numel, relu0, relu1
+from ._reduction import MEAN_OVER, reduce
 from ._typing import ArrayT, Reduction
 from .backends import namespace
 
@@ -30,9 +31,33 @@ _TORCH_COSINE_EPS = 1e-12
 #: ``target_encoding=`` of the binary hinge losses: targets in {-1, 1} or in {0, 1}
 TargetEncoding = Literal["pm1", "01"]
 
+#: ``mean_over=`` of the weighted losses: what a weighted ``"mean"`` divides by, the weight
+#: sum (``"weights"``) or the number of loss elements (``"elements"``, torch's rule where the
+#: twin takes ``weight=``)
+MeanOver = Literal["weights", "elements"]
+
 
 def _zeros_where_not(xp, cond, x):
     return xp.where(cond, x, xp.zeros_like(x))
+
+
+def _pm1_select(xp, y, pos, neg):
+    """``pos`` where ``y == 1``, ``neg`` where ``y == -1`` and NaN for any other label.
+
+    Other labels (NaN included) are refused eagerly; under ``jit``/on Dask, where values
+    cannot be checked, they give NaN rather than a silent number (DESIGN rule 5)."""
+    return xp.where(y == 1, pos, xp.where(y == -1, neg, xp.full_like(neg, float("nan"))))
+
+
+def _axis_arg(axis):
+    """``axis`` must be an int (a bool is refused) or None."""
+    if isinstance(axis, bool):
+        raise TypeError(f"axis must be an int, got {axis!r}")
+
+
+def _weighted_options(mean_over, reduction):
+    check.reduction(reduction)
+    check.choice(mean_over, "mean_over", MEAN_OVER)
 
 
 def hinge_embedding_loss(input: ArrayT, target: ArrayT, *, margin: float = 1.0,
@@ -49,7 +74,7 @@ def hinge_embedding_loss(input: ArrayT, target: ArrayT, *, margin: float = 1.0,
     Args:
         input: ``x``, any shape, real floating dtype.
         target: labels in {-1, 1}, same shape as ``input`` (integer or floating dtype).
-        margin: Δ, a real number (default 1).
+        margin: Δ, a finite real number (default 1).
         reduction: ``"mean"`` | ``"sum"`` | ``"none"``.
 
     Returns:
@@ -57,9 +82,10 @@ def hinge_embedding_loss(input: ArrayT, target: ArrayT, *, margin: float = 1.0,
         with the promoted floating dtype of the inputs.
 
     Raises:
-        ValueError: shapes differ, bad ``reduction``/``margin``; eagerly, ``target`` values
-            other than -1 and 1 (torch silently adds both branches for other values).
-        TypeError: non-floating ``input``.
+        ValueError: shapes differ (torch broadcasts), bad ``reduction``/``margin``; eagerly,
+            ``target`` values other than -1 and 1, NaN included (torch silently adds both
+            branches for other values). Under ``jit``/on Dask such labels give NaN.
+        TypeError: non-floating ``input``, complex ``target``, a non-number ``margin``.
 
     Reference: PyTorch ``HingeEmbeddingLoss``, a hinge on pair distances as in the
     contrastive loss of Hadsell, Chopra & LeCun 2006 ("Dimensionality reduction by learning
@@ -68,13 +94,13 @@ def hinge_embedding_loss(input: ArrayT, target: ArrayT, *, margin: float = 1.0,
     Peer twins: ``torch.nn.functional.hinge_embedding_loss(input, target, margin=Δ)``
     (identical for every setting).
     """
-    xp = namespace(input, target)
+    xp = namespace(input=input, target=target)
     check.reduction(reduction)
-    check.real_number(margin, "margin")
-    check.same_shape(input, target, "input", "target")
-    check.values_among(xp, target, "target", (-1, 1))
-    _, out_dtype, (x, y) = float_args(xp, input, target)
-    loss = _zeros_where_not(xp, y == 1, x) + _zeros_where_not(xp, y == -1, relu1(xp, margin - x))
+    check.finite_number(margin, "margin")
+    _, out_dtype, (x, y) = float_args(xp, input, target, names=("input", "target"))
+    check.same_shape(x, y, "input", "target")
+    check.values_among(xp, y, "target", (-1, 1))
+    loss = _pm1_select(xp, y, x, relu1(xp, margin - x))
     return reduce(xp, loss, reduction, out_dtype=out_dtype)
 
 
@@ -96,119 +122,164 @@ def soft_margin_loss(input: ArrayT, target: ArrayT, *, reduction: Reduction = "m
         A scalar, or the element-wise loss for ``reduction="none"``.
 
     Raises:
-        ValueError: shapes differ, bad ``reduction``. TypeError: non-floating ``input``.
+        ValueError: shapes differ, bad ``reduction``.
+        TypeError: non-floating ``input``, complex ``target``.
 
     Reference: PyTorch ``SoftMarginLoss``. With ``y = 2t - 1`` it equals
     :func:`~losses.binary_cross_entropy_with_logits` on 0/1 labels ``t``.
 
     Peer twins: ``torch.nn.functional.soft_margin_loss`` (identical).
     """
-    xp = namespace(input, target)
+    xp = namespace(input=input, target=target)
     check.reduction(reduction)
-    check.same_shape(input, target, "input", "target")
-    _, out_dtype, (x, y) = float_args(xp, input, target)
+    _, out_dtype, (x, y) = float_args(xp, input, target, names=("input", "target"))
+    check.same_shape(x, y, "input", "target")
     return reduce(xp, xp.softplus(-(y * x)), reduction, out_dtype=out_dtype)
 
 
 def multilabel_soft_margin_loss(input: ArrayT, target: ArrayT, *, weight: ArrayT | None = None,
-                                reduction: Reduction = "mean") -> ArrayT:
+                                mean_over: MeanOver = "elements", reduction: Reduction = "mean") -> ArrayT:
     r"""Multi-label one-versus-all logistic loss (``torch.nn.functional.multilabel_soft_margin_loss``).
 
-    .. math:: \ell_n = -\frac{1}{C}\sum_{c=1}^{C} w_c\big[y_{nc}\log\sigma(x_{nc})
-              + (1 - y_{nc})\log\sigma(-x_{nc})\big]
+    .. math:: \ell_n = \frac{1}{C}\sum_{c=1}^{C} w_c\big[y_{nc}\,\operatorname{softplus}(-x_{nc})
+              + (1 - y_{nc})\,\operatorname{softplus}(x_{nc})\big]
 
     The classes are the last axis. ``weight`` scales each class term *inside* the per-sample
-    mean over classes (torch's rule); ``"mean"`` then averages the samples without dividing
-    by the weights.
+    mean over classes (torch's rule). A weighted ``"mean"`` then averages the samples
+    (``mean_over="elements"``, torch's rule) or divides ``sum_{n,c} w_{nc} l_{nc}`` by the
+    weight sum ``sum_{n,c} w_{nc}`` (``mean_over="weights"``). Written as torch writes it
+    (two ``softplus`` terms), so ±inf logits give torch's IEEE results.
 
     Args:
         input: logits, shape ``(..., C)`` (usually ``(N, C)``), real floating dtype.
-        target: multi-hot labels in [0, 1] of the same shape.
+        target: labels of the same shape, usually multi-hot in [0, 1]; any real value is
+            accepted, as torch (the formula is linear in ``target``).
         weight: optional class weights broadcastable to ``input`` (usually ``(C,)``).
+        mean_over: what a weighted ``"mean"`` divides by: ``"elements"`` (default, torch:
+            the number of samples) or ``"weights"`` (the weight sum over samples and classes,
+            divided by ``C``). Without ``weight`` both are the plain mean.
         reduction: ``"mean"`` | ``"sum"`` | ``"none"`` (``"none"`` gives shape ``(...)``).
 
     Returns:
         A scalar, or the per-sample loss (``input.shape[:-1]``) for ``reduction="none"``.
 
     Raises:
-        ValueError: shapes differ, ``weight`` does not broadcast, bad ``reduction``; eagerly,
-            ``target`` outside [0, 1].
-        TypeError: non-floating ``input``.
+        ValueError: shapes differ, ``weight`` does not broadcast, bad ``reduction``/``mean_over``.
+        TypeError: non-floating ``input``, complex ``target``/``weight``.
 
     Reference: PyTorch ``MultiLabelSoftMarginLoss``.
 
     Peer twins: ``torch.nn.functional.multilabel_soft_margin_loss(input, target, weight=w)``
-    (identical).
+    (identical, ±inf included; ``mean_over="elements"``).
     """
-    xp = namespace(input, target, weight)
-    check.reduction(reduction)
-    check.ndim_at_least(input, 1, "input")
-    check.same_shape(input, target, "input", "target")
-    check.broadcastable(weight, "weight", input.shape, "input")
-    check.values_in(xp, target, "target", 0, 1, what="labels")
-    _, out_dtype, (x, y, w) = float_args(xp, input, target, weight)
-    loss = (1 - y) * x + xp.softplus(-x)
+    xp = namespace(input=input, target=target, weight=weight)
+    _weighted_options(mean_over, reduction)
+    _, out_dtype, (x, y, w) = float_args(xp, input, target, weight, names=("input", "target", "weight"))
+    check.ndim_at_least(x, 1, "input")
+    check.same_shape(x, y, "input", "target")
+    check.broadcastable(w, "weight", x.shape, "input")
+    loss = y * xp.softplus(-x) + (1 - y) * xp.softplus(x)
+    n_classes = x.shape[-1]
+    norm = None
     if w is not None:
         loss = loss * w
-    loss = xp.sum(loss, axis=-1) / x.shape[-1]
-    return reduce(xp, loss, reduction, out_dtype=out_dtype)
+        if mean_over == "weights" and reduction == "mean":
+            norm = xp.sum(xp.broadcast_to(w, x.shape), axis=-1) / n_classes
+    loss = xp.sum(loss, axis=-1) / n_classes
+    return reduce(xp, loss, reduction, norm=norm, mean_over=mean_over, out_dtype=out_dtype)
+
+
+def _margin_target(xp, input, target, what):
+    """torch's shape rules of ``multi_margin_loss``: ``input`` 0-d (one class), ``(C,)`` or
+    ``(N, C)`` with a target of ``N`` (or 1) class indices of shape ``()`` or ``(N,)``; beyond
+    torch, ``(..., C)`` with a target of shape ``input.shape[:-1]``.
+
+    Returns ``(x of shape (..., C), target of shape (...), shape of the per-sample loss)``.
+    """
+    if not hasattr(target, "dtype") or not hasattr(target, "shape"):
+        raise TypeError(f"target must be an array of integer class indices, got {type(target).__name__}")
+    check.integer(xp, target, "target")
+    x = xp.reshape(input, (1,)) if input.ndim == 0 else input
+    lead = tuple(x.shape[:-1])
+    if input.ndim <= 2:
+        ok = target.ndim <= 1 and numel(target) == math.prod(lead)
+        expected = f"{lead} or ()" if lead == (1,) else f"{lead}" if lead else "() or (1,)"
+    else:
+        ok = tuple(target.shape) == lead
+        expected = f"{lead}"
+    if not ok:
+        raise ValueError(
+            f"{what}: target must have shape {expected} (one class index per row of input "
+            f"{tuple(input.shape)}), got {tuple(target.shape)}"
+        )
+    return x, xp.reshape(target, lead), tuple(target.shape)
 
 
 def multi_margin_loss(input: ArrayT, target: ArrayT, *, p: int = 1, margin: float = 1.0,
-                      weight: ArrayT | None = None, reduction: Reduction = "mean") -> ArrayT:
+                      weight: ArrayT | None = None, mean_over: MeanOver = "elements",
+                      reduction: Reduction = "mean") -> ArrayT:
     r"""Multi-class hinge loss of Weston & Watkins (``torch.nn.functional.multi_margin_loss``).
 
     .. math:: \ell_n = \frac{1}{C}\sum_{i \ne y_n} w_{y_n}\,\max(0,\ \Delta - x_{n,y_n} + x_{n,i})^p
 
     The weight of the target class multiplies each term *after* the power (what torch
     computes; its documentation puts ``w`` inside the max). The subgradient at a kink is 0
-    (torch only counts terms with a strictly positive margin violation). ``"mean"`` averages
-    the samples (torch does not divide by the weights).
+    (torch only counts terms with a strictly positive margin violation). A NaN score gives a
+    NaN loss (torch's kernel drops it: ``if (z > 0)`` is false for NaN).
 
     Args:
-        input: scores, shape ``(N, C)`` or ``(C,)``, real floating dtype.
-        target: class indices, shape ``(N,)`` or ``()``, any integer dtype.
+        input: scores, shape ``(N, C)``, ``(C,)`` or ``()`` (one class), as torch; also
+            ``(..., C)``. Real floating dtype.
+        target: class indices, any integer dtype: shape ``(N,)`` for ``(N, C)`` scores
+            (``()`` too when ``N == 1``), ``()`` or ``(1,)`` for ``(C,)`` or ``()`` scores,
+            ``input.shape[:-1]`` otherwise.
         p: 1 or 2.
-        margin: Δ, a real number (default 1).
+        margin: Δ, a finite real number (default 1).
         weight: optional class weights, shape ``(C,)``.
+        mean_over: what a weighted ``"mean"`` divides by: ``"elements"`` (default, torch:
+            the number of samples) or ``"weights"`` (``sum_n w_{y_n}``, the rule of the
+            class-weighted cross-entropy). Without ``weight`` both are the plain mean.
         reduction: ``"mean"`` | ``"sum"`` | ``"none"``.
 
     Returns:
-        A scalar, or the per-sample loss (``input.shape[:-1]``) for ``reduction="none"``.
+        A scalar, or the per-sample loss for ``reduction="none"``, shaped like ``target``
+        (torch's rule: ``()`` for a 0-d target, ``(N,)`` otherwise).
 
     Raises:
-        ValueError: wrong target/weight shape, ``p`` not 1 or 2, bad ``reduction``; eagerly,
-            class indices outside ``[0, C)``.
-        TypeError: non-integer ``target``, non-floating ``input``.
+        ValueError: wrong target/weight shape, ``p`` not 1 or 2, bad ``reduction``/``margin``/
+            ``mean_over``; eagerly, class indices outside ``[0, C)``.
+        TypeError: non-integer ``target``, non-floating ``input``, complex ``weight``.
 
     Reference: Weston & Watkins 1999, "Support vector machines for multi-class pattern
     recognition"; PyTorch ``MultiMarginLoss``. Crammer–Singer's max-form is
     :func:`multiclass_hinge_loss`.
 
     Peer twins: ``torch.nn.functional.multi_margin_loss(input, target, p, margin, weight)``
-    (identical).
+    (identical for finite scores; ``mean_over="elements"``).
     """
-    xp = namespace(input, target, weight)
-    check.reduction(reduction)
-    if p not in (1, 2) or isinstance(p, bool):
+    xp = namespace(input=input, target=target, weight=weight)
+    _weighted_options(mean_over, reduction)
+    if isinstance(p, bool) or not isinstance(p, (int, float)) or p not in (1, 2):
         raise ValueError(f"p must be 1 or 2, got {p!r}")
-    check.real_number(margin, "margin")
-    _, n_classes, _ = class_target(xp, input, target, -1, "multi_margin_loss")
-    check.class_indices(xp, target, n_classes, "target")
-    if weight is not None and tuple(weight.shape) != (n_classes,):
-        raise ValueError(f"weight must have one weight per class, shape ({n_classes},), got {tuple(weight.shape)}")
-    _, out_dtype, (x, w) = float_args(xp, input, weight)
-    x_t = xp.take_class(x, target, axis=-1)
+    check.finite_number(margin, "margin")
+    _, out_dtype, (x, w) = float_args(xp, input, weight, names=("input", "weight"))
+    x, t, out_shape = _margin_target(xp, x, target, "multi_margin_loss")
+    n_classes = x.shape[-1]
+    if w is not None and tuple(w.shape) != (n_classes,):
+        raise ValueError(f"weight must have one weight per class, shape ({n_classes},), got {tuple(w.shape)}")
+    check.class_indices(xp, t, n_classes, "target")
+    x_t = xp.take_class(x, t, axis=-1)
     h = relu0(xp, margin - xp.expand_dims(x_t, axis=-1) + x)
     if p == 2:
         h = h * h
     grid = arange_like(xp, x, n_classes)
-    others = xp.expand_dims(target, axis=-1) != cast(xp, grid, target.dtype)
-    loss = xp.sum(_zeros_where_not(xp, others, h), axis=-1) / n_classes
+    others = xp.expand_dims(t, axis=-1) != cast(xp, grid, t.dtype)
+    loss = xp.reshape(xp.sum(_zeros_where_not(xp, others, h), axis=-1) / n_classes, out_shape)
+    w_t = None
     if w is not None:
-        w_t = xp.reshape(xp.take(w, xp.reshape(xp.astype(target, xp.int64), (-1,)), axis=0), target.shape)
-        loss = w_t * loss
-    return reduce(xp, loss, reduction, out_dtype=out_dtype)
+        flat = xp.reshape(xp.astype(target, xp.int64), (numel(target),))
+        w_t = xp.reshape(xp.take(w, flat, axis=0), out_shape)
+    return reduce(xp, loss, reduction, weight=w_t, mean_over=mean_over, out_dtype=out_dtype)
 
 
 def multilabel_margin_loss(input: ArrayT, target: ArrayT, *, reduction: Reduction = "mean") -> ArrayT:
@@ -218,16 +289,20 @@ def multilabel_margin_loss(input: ArrayT, target: ArrayT, *, reduction: Reductio
 
     ``T_n`` is given torch's way: ``target[n]`` lists class indices and ends at the first
     ``-1`` (the remaining entries are ignored), e.g. ``[3, 0, -1, 1]`` means {3, 0}. A class
-    listed twice counts twice (as torch). The subgradient at a kink is 0 (as torch). Computed
-    with ``C x C`` masks (no data-dependent shapes): memory ``O(N C^2)``.
+    listed twice counts twice (as torch). The subgradient at a kink is 0 (as torch). A NaN
+    score gives a NaN loss (torch's kernel drops it: ``if (z > 0)`` is false for NaN).
+    Computed with ``C x C`` masks (no data-dependent shapes): memory ``O(N C^2)``.
 
     Args:
-        input: scores, shape ``(N, C)`` or ``(C,)``, real floating dtype.
-        target: integer class lists padded with -1, same shape as ``input``.
+        input: scores, shape ``(N, C)``, ``(C,)`` or ``()`` (one class, as torch), or
+            ``(..., C)``; real floating dtype.
+        target: integer class lists padded with -1, same shape as ``input`` (for ``(C,)``
+            and ``()`` scores: ``C`` elements in a 0-d or 1-D array, as torch).
         reduction: ``"mean"`` | ``"sum"`` | ``"none"``.
 
     Returns:
-        A scalar, or the per-sample loss (``input.shape[:-1]``) for ``reduction="none"``.
+        A scalar, or the per-sample loss (``input.shape[:-1]``; ``()`` for ``(C,)`` and
+        ``()`` scores) for ``reduction="none"``.
 
     Raises:
         ValueError: shapes differ, bad ``reduction``; eagerly, target values outside
@@ -237,17 +312,28 @@ def multilabel_margin_loss(input: ArrayT, target: ArrayT, *, reduction: Reductio
     Reference: PyTorch ``MultiLabelMarginLoss``; the pairwise ranking hinge of multi-label
     ranking SVMs (Elisseeff & Weston 2001, "A kernel method for multi-labelled classification").
 
-    Peer twins: ``torch.nn.functional.multilabel_margin_loss`` (identical).
+    Peer twins: ``torch.nn.functional.multilabel_margin_loss`` (identical for finite
+    scores).
     """
-    xp = namespace(input, target)
+    xp = namespace(input=input, target=target)
     check.reduction(reduction)
-    check.floating(xp, input, "input")
-    check.ndim_at_least(input, 1, "input")
-    check.same_shape(input, target, "input", "target")
+    _, out_dtype, (x,) = float_args(xp, input, names=("input",))
+    if not hasattr(target, "dtype") or not hasattr(target, "shape"):
+        raise TypeError(f"target must be an array of integer class indices, got {type(target).__name__}")
     check.integer(xp, target, "target")
-    n_classes = input.shape[-1]
+    if x.ndim <= 1:
+        n_classes = x.shape[0] if x.ndim == 1 else 1
+        if target.ndim > 1 or numel(target) != n_classes:
+            raise ValueError(
+                f"multilabel_margin_loss: target must have {n_classes} element(s) for input of shape "
+                f"{tuple(x.shape)} (shape ({n_classes},)), got {tuple(target.shape)}"
+            )
+        x = xp.reshape(x, (n_classes,))
+        target = xp.reshape(target, (n_classes,))
+    else:
+        check.same_shape(x, target, "input", "target")
+        n_classes = x.shape[-1]
     check.values_in(xp, target, "target", -1, n_classes - 1, what="class indices (or -1 padding)")
-    _, out_dtype, (x,) = float_args(xp, input)
     k = arange_like(xp, x, n_classes)
     # valid[.., k]: no negative entry at positions <= k
     before = xp.reshape(k, (n_classes, 1)) >= xp.reshape(k, (1, n_classes))  # [k, j]: j <= k
@@ -274,29 +360,30 @@ def margin_ranking_loss(input1: ArrayT, input2: ArrayT, target: ArrayT, *, margi
     Args:
         input1, input2: scores of the same shape, real floating dtype.
         target: labels in {-1, 1}, broadcastable to the inputs' shape.
-        margin: Δ, a real number (default 0).
+        margin: Δ, a finite real number (default 0).
         reduction: ``"mean"`` | ``"sum"`` | ``"none"``.
 
     Returns:
         A scalar, or the element-wise loss (the inputs' shape) for ``reduction="none"``.
 
     Raises:
-        ValueError: ``input1``/``input2`` shapes differ, ``target`` does not broadcast, bad
-            ``reduction``/``margin``; eagerly, ``target`` values other than -1 and 1.
-        TypeError: non-floating ``input1``.
+        ValueError: ``input1``/``input2`` shapes differ (torch broadcasts inputs of one
+            ndim), ``target`` does not broadcast, bad ``reduction``/``margin``; eagerly,
+            ``target`` values other than -1 and 1 (NaN included).
+        TypeError: non-floating ``input1``, complex ``input2``/``target``.
 
     Reference: PyTorch ``MarginRankingLoss`` (the RankSVM pairwise hinge, Herbrich et al. 2000).
 
     Peer twins: ``torch.nn.functional.margin_ranking_loss(input1, input2, target, margin=Δ)``
     (identical for every setting).
     """
-    xp = namespace(input1, input2, target)
+    xp = namespace(input1=input1, input2=input2, target=target)
     check.reduction(reduction)
-    check.real_number(margin, "margin")
-    check.same_shape(input1, input2, "input1", "input2")
-    check.broadcastable(target, "target", input1.shape, "input1")
-    check.values_among(xp, target, "target", (-1, 1))
-    _, out_dtype, (a, b, y) = float_args(xp, input1, input2, target, names=("input1",))
+    check.finite_number(margin, "margin")
+    _, out_dtype, (a, b, y) = float_args(xp, input1, input2, target, names=("input1", "input2", "target"))
+    check.same_shape(a, b, "input1", "input2")
+    check.broadcastable(y, "target", a.shape, "input1")
+    check.values_among(xp, y, "target", (-1, 1))
     loss = relu1(xp, -y * (a - b) + margin)
     return reduce(xp, loss, reduction, out_dtype=out_dtype)
 
@@ -336,30 +423,32 @@ def cosine_embedding_loss(input1: ArrayT, input2: ArrayT, target: ArrayT, *, mar
 
     Raises:
         ValueError: shape mismatches, ``margin`` outside [-1, 1], bad ``reduction``;
-            eagerly, ``target`` values other than -1 and 1 (torch returns 0 for them).
-        TypeError: non-floating ``input1``.
+            eagerly, ``target`` values other than -1 and 1, NaN included (torch returns 0
+            for them). Under ``jit``/on Dask such labels give NaN.
+        TypeError: non-floating ``input1``, complex ``input2``/``target``.
 
     Reference: PyTorch ``CosineEmbeddingLoss``.
 
     Peer twins: ``torch.nn.functional.cosine_embedding_loss(input1, input2, target,
     margin=Δ)`` (identical, zero vectors included).
     """
-    xp = namespace(input1, input2, target)
+    xp = namespace(input1=input1, input2=input2, target=target)
     check.reduction(reduction)
     check.real_number(margin, "margin", low=-1, high=1)
-    _pair_rows(xp, input1, input2, target, "cosine_embedding_loss")
-    check.values_among(xp, target, "target", (-1, 1))
-    _, out_dtype, (a, b, y) = float_args(xp, input1, input2, target, names=("input1",))
+    _, out_dtype, (a, b, y) = float_args(xp, input1, input2, target, names=("input1", "input2", "target"))
+    _pair_rows(xp, a, b, y, "cosine_embedding_loss")
+    check.values_among(xp, y, "target", (-1, 1))
     dot = xp.sum(a * b, axis=-1)
     m1 = xp.sum(a * a, axis=-1) + _TORCH_COSINE_EPS
     m2 = xp.sum(b * b, axis=-1) + _TORCH_COSINE_EPS
     cos = dot / xp.sqrt(m1 * m2)
-    loss = _zeros_where_not(xp, y == 1, 1 - cos) + _zeros_where_not(xp, y == -1, relu1(xp, cos - margin))
+    loss = _pm1_select(xp, y, 1 - cos, relu1(xp, cos - margin))
     return reduce(xp, loss, reduction, out_dtype=out_dtype)
 
 
 def cosine_similarity_loss(input: ArrayT, target: ArrayT, *, axis: int = -1, eps: float = 1e-8,
-                           weight: ArrayT | None = None, reduction: Reduction = "mean") -> ArrayT:
+                           weight: ArrayT | None = None, mean_over: MeanOver = "weights",
+                           reduction: Reduction = "mean") -> ArrayT:
     r"""Cosine distance ``1 - cos(x, y)`` with a floor ``eps`` on each norm.
 
     .. math:: \ell = 1 - \frac{x\cdot y}{\max(\lVert x\rVert, \varepsilon)\,\max(\lVert y\rVert, \varepsilon)}
@@ -373,50 +462,55 @@ def cosine_similarity_loss(input: ArrayT, target: ArrayT, *, axis: int = -1, eps
         axis: the vector axis (default -1, as optax).
         eps: the norm floor ε > 0 (default 1e-8, as ``torch.nn.functional.cosine_similarity``).
         weight: optional per-vector weights broadcastable to the per-vector loss (the shape
-            without ``axis``); ``"mean"`` is ``sum(w*l)/sum(w)``.
+            without ``axis``).
+        mean_over: what a weighted ``"mean"`` divides by: ``"weights"`` (default,
+            ``sum(w*l)/sum(w)``) or ``"elements"`` (``sum(w*l)`` over the number of vectors).
         reduction: ``"mean"`` | ``"sum"`` | ``"none"``.
 
     Returns:
         A scalar, or the per-vector loss (the shape without ``axis``) for ``reduction="none"``.
 
     Raises:
-        ValueError: shapes differ, ``eps`` <= 0, bad ``axis``/``weight``/``reduction``.
-        TypeError: non-floating ``input``.
+        ValueError: shapes differ, ``eps`` <= 0 or infinite, bad ``axis``/``weight``/
+            ``mean_over``/``reduction``.
+        TypeError: non-floating ``input``, complex ``target``/``weight``, a bool ``axis``.
 
     Peer twins: ``optax.losses.cosine_distance(input, target, epsilon=eps)`` with
     ``reduction="none"`` (equal whenever both norms exceed ε; optax's default ``epsilon=0``
     agrees on every non-zero vector); ``1 - torch.nn.functional.cosine_similarity(input,
     target, dim=axis, eps=eps)``.
     """
-    xp = namespace(input, target, weight)
-    check.reduction(reduction)
-    check.real_number(eps, "eps", low=0, low_open=True)
-    check.same_shape(input, target, "input", "target")
-    check.ndim_at_least(input, 1, "input")
-    ax = class_axis(input, axis)
-    reduced_shape = tuple(s for i, s in enumerate(input.shape) if i != ax)
-    check.broadcastable(weight, "weight", reduced_shape, "the per-vector loss")
-    _, out_dtype, (x, y, w) = float_args(xp, input, target, weight)
+    xp = namespace(input=input, target=target, weight=weight)
+    _weighted_options(mean_over, reduction)
+    check.finite_number(eps, "eps", low=0, low_open=True)
+    _axis_arg(axis)
+    _, out_dtype, (x, y, w) = float_args(xp, input, target, weight, names=("input", "target", "weight"))
+    check.same_shape(x, y, "input", "target")
+    check.ndim_at_least(x, 1, "input")
+    ax = class_axis(x, axis)
+    reduced_shape = tuple(s for i, s in enumerate(x.shape) if i != ax)
+    check.broadcastable(w, "weight", reduced_shape, "the per-vector loss")
     nx = norm_floor(xp, x, ax, eps)
     ny = norm_floor(xp, y, ax, eps)
     cos = xp.sum((x / nx) * (y / ny), axis=ax)
-    return reduce(xp, 1 - cos, reduction, weight=w, out_dtype=out_dtype)
+    return reduce(xp, 1 - cos, reduction, weight=w, mean_over=mean_over, out_dtype=out_dtype)
 
 
-def _binary_margin(xp, input, target, weight, target_encoding, reduction):
-    check.reduction(reduction)
+def _binary_margin(xp, input, target, weight, target_encoding, mean_over, reduction):
+    _weighted_options(mean_over, reduction)
     check.choice(target_encoding, "target_encoding", get_args(TargetEncoding))
-    check.same_shape(input, target, "input", "target")
-    check.broadcastable(weight, "weight", input.shape, "input")
+    _, out_dtype, (x, t, w) = float_args(xp, input, target, weight, names=("input", "target", "weight"))
+    check.same_shape(x, t, "input", "target")
+    check.broadcastable(w, "weight", x.shape, "input")
     pm1 = target_encoding == "pm1"
-    check.values_among(xp, target, "target", (-1, 1) if pm1 else (0, 1))
-    _, out_dtype, (x, t, w) = float_args(xp, input, target, weight)
+    check.values_among(xp, t, "target", (-1, 1) if pm1 else (0, 1))
     y = t if pm1 else 2 * t - 1
     return relu0(xp, 1 - y * x), w, out_dtype
 
 
 def hinge_loss(input: ArrayT, target: ArrayT, *, target_encoding: TargetEncoding = "pm1",
-               weight: ArrayT | None = None, reduction: Reduction = "mean") -> ArrayT:
+               weight: ArrayT | None = None, mean_over: MeanOver = "weights",
+               reduction: Reduction = "mean") -> ArrayT:
     r"""Binary SVM hinge loss.
 
     .. math:: \ell_i = \max(0,\ 1 - y_i x_i),\qquad y_i = t_i \ (\texttt{target\_encoding="pm1"})
@@ -431,17 +525,18 @@ def hinge_loss(input: ArrayT, target: ArrayT, *, target_encoding: TargetEncoding
         target: labels of the same shape: in {-1, 1} for ``target_encoding="pm1"``
             (default), in {0, 1} for ``target_encoding="01"``.
         target_encoding: ``"pm1"`` | ``"01"``, how ``target`` encodes the two classes.
-        weight: optional element weights broadcastable to ``input``; ``"mean"`` is
-            ``sum(w*l)/sum(w)``.
+        weight: optional element weights broadcastable to ``input``.
+        mean_over: what a weighted ``"mean"`` divides by: ``"weights"`` (default,
+            ``sum(w*l)/sum(w)``) or ``"elements"`` (``sum(w*l)/input.size``).
         reduction: ``"mean"`` | ``"sum"`` | ``"none"``.
 
     Returns:
         A scalar, or the element-wise loss for ``reduction="none"``.
 
     Raises:
-        ValueError: shapes differ, bad ``target_encoding``/``reduction``; eagerly, target
-            values outside the chosen label set.
-        TypeError: non-floating ``input``.
+        ValueError: shapes differ, bad ``target_encoding``/``mean_over``/``reduction``;
+            eagerly, target values outside the chosen label set (NaN included).
+        TypeError: non-floating ``input``, complex ``target``/``weight``.
 
     Reference: Cortes & Vapnik 1995, "Support-vector networks".
 
@@ -449,13 +544,14 @@ def hinge_loss(input: ArrayT, target: ArrayT, *, target_encoding: TargetEncoding
     reduction="none"``; ``keras.losses.hinge(target, input)`` = ``target_encoding="01"`` (0/1
     labels) or ``"pm1"`` (±1 labels), with ``reduction="none"`` then a mean over the last axis.
     """
-    xp = namespace(input, target, weight)
-    loss, w, out_dtype = _binary_margin(xp, input, target, weight, target_encoding, reduction)
-    return reduce(xp, loss, reduction, weight=w, out_dtype=out_dtype)
+    xp = namespace(input=input, target=target, weight=weight)
+    loss, w, out_dtype = _binary_margin(xp, input, target, weight, target_encoding, mean_over, reduction)
+    return reduce(xp, loss, reduction, weight=w, mean_over=mean_over, out_dtype=out_dtype)
 
 
 def squared_hinge_loss(input: ArrayT, target: ArrayT, *, target_encoding: TargetEncoding = "pm1",
-                       weight: ArrayT | None = None, reduction: Reduction = "mean") -> ArrayT:
+                       weight: ArrayT | None = None, mean_over: MeanOver = "weights",
+                       reduction: Reduction = "mean") -> ArrayT:
     r"""Squared (L2-SVM) hinge loss: ``max(0, 1 - y x)^2``.
 
     .. math:: \ell_i = \max(0,\ 1 - y_i x_i)^2
@@ -469,13 +565,14 @@ def squared_hinge_loss(input: ArrayT, target: ArrayT, *, target_encoding: Target
     labels) or ``"pm1"`` (±1 labels), ``reduction="none"`` then a mean over the last axis;
     ``optax.losses.hinge_loss(input, target) ** 2`` with ``target_encoding="pm1"``.
     """
-    xp = namespace(input, target, weight)
-    loss, w, out_dtype = _binary_margin(xp, input, target, weight, target_encoding, reduction)
-    return reduce(xp, loss * loss, reduction, weight=w, out_dtype=out_dtype)
+    xp = namespace(input=input, target=target, weight=weight)
+    loss, w, out_dtype = _binary_margin(xp, input, target, weight, target_encoding, mean_over, reduction)
+    return reduce(xp, loss * loss, reduction, weight=w, mean_over=mean_over, out_dtype=out_dtype)
 
 
 def multiclass_hinge_loss(input: ArrayT, target: ArrayT, *, margin: float = 1.0, weight: ArrayT | None = None,
-                          reduction: Reduction = "mean", axis: int | None = None) -> ArrayT:
+                          mean_over: MeanOver = "weights", reduction: Reduction = "mean",
+                          axis: int | None = None) -> ArrayT:
     r"""Crammer–Singer multi-class hinge loss.
 
     .. math:: \ell_n = \max\Big(0,\ \Delta + \max_{j \ne y_n} x_{n,j} - x_{n,y_n}\Big)
@@ -489,9 +586,10 @@ def multiclass_hinge_loss(input: ArrayT, target: ArrayT, *, margin: float = 1.0,
     Args:
         input: scores, shape ``(N, C)``, ``(N, C, d1, ...)`` or ``(C,)``; C >= 2.
         target: class indices (any integer dtype), ``input``'s shape without the class axis.
-        margin: Δ, a real number (default 1).
-        weight: optional per-sample weights broadcastable to the per-sample loss;
-            ``"mean"`` is ``sum(w*l)/sum(w)``.
+        margin: Δ, a finite real number (default 1).
+        weight: optional per-sample weights broadcastable to the per-sample loss.
+        mean_over: what a weighted ``"mean"`` divides by: ``"weights"`` (default,
+            ``sum(w*l)/sum(w)``) or ``"elements"`` (``sum(w*l)`` over the number of samples).
         reduction: ``"mean"`` | ``"sum"`` | ``"none"``.
         axis: the class axis (default 1, or 0 for a 1-D input, as torch).
 
@@ -499,9 +597,9 @@ def multiclass_hinge_loss(input: ArrayT, target: ArrayT, *, margin: float = 1.0,
         A scalar, or the per-sample loss (shape of ``target``) for ``reduction="none"``.
 
     Raises:
-        ValueError: wrong target shape, fewer than 2 classes, bad ``reduction``/``axis``;
-            eagerly, class indices outside ``[0, C)``.
-        TypeError: non-integer ``target``, non-floating ``input``.
+        ValueError: wrong target shape, fewer than 2 classes, bad ``reduction``/``axis``/
+            ``margin``/``mean_over``; eagerly, class indices outside ``[0, C)``.
+        TypeError: non-integer ``target``, non-floating ``input``, complex ``weight``.
 
     Reference: Crammer & Singer 2001, "On the algorithmic implementation of multiclass
     kernel-based vector machines". The Weston–Watkins sum-form is :func:`multi_margin_loss`.
@@ -511,19 +609,22 @@ def multiclass_hinge_loss(input: ArrayT, target: ArrayT, *, margin: float = 1.0,
     ``keras.losses.categorical_hinge(one_hot(target), input)`` wherever some non-target score
     is >= 0 (see docs/differences.md for the rest).
     """
-    xp = namespace(input, target, weight)
-    check.reduction(reduction)
-    check.real_number(margin, "margin")
-    ax, n_classes, expected = class_target(xp, input, target, axis, "multiclass_hinge_loss")
+    xp = namespace(input=input, target=target, weight=weight)
+    _weighted_options(mean_over, reduction)
+    check.finite_number(margin, "margin")
+    _axis_arg(axis)
+    _, out_dtype, (x, w) = float_args(xp, input, weight, names=("input", "weight"))
+    if not hasattr(target, "dtype") or not hasattr(target, "shape"):
+        raise TypeError(f"target must be an array of integer class indices, got {type(target).__name__}")
+    ax, n_classes, expected = class_target(xp, x, target, axis, "multiclass_hinge_loss")
     if n_classes < 2:
         raise ValueError(f"multiclass_hinge_loss needs at least 2 classes along axis {ax}, got input {tuple(input.shape)}")
+    check.broadcastable(w, "weight", expected, "the per-sample loss")
     check.class_indices(xp, target, n_classes, "target")
-    check.broadcastable(weight, "weight", expected, "the per-sample loss")
-    _, out_dtype, (x, w) = float_args(xp, input, weight)
     shape = tuple(n_classes if i == ax else 1 for i in range(x.ndim))
     grid = xp.reshape(arange_like(xp, x, n_classes), shape)
     is_t = xp.expand_dims(target, axis=ax) == cast(xp, grid, target.dtype)
     others = xp.where(is_t, xp.full_like(x, -float("inf")), x)
     best = xp.take_class(others, xp.argmax(others, axis=ax), axis=ax)
     loss = relu0(xp, margin + best - xp.take_class(x, target, axis=ax))
-    return reduce(xp, loss, reduction, weight=w, out_dtype=out_dtype)
+    return reduce(xp, loss, reduction, weight=w, mean_over=mean_over, out_dtype=out_dtype)

@@ -21,12 +21,14 @@ from typing import Literal, get_args
 from . import _validate as check
 from ._common import (
     NORMALIZE_EPS,
+    abs0,
     cast,
     eye_mask,
     fill_doc,
     float_args,
     l2_normalize,
     min_split,
+    numel,
     p_norm0,
     relu0,
     relu1,
@@ -83,6 +85,41 @@ def _distance_matrix(xp, e, distance):
     return s if distance == "squared" else sqrt0(xp, s)
 
 
+def _p_norm(xp, v, p, axis=-1, keepdims=False):
+    """``||v||_p`` along ``axis`` for every real ``p`` that torch's ``vector_norm`` takes.
+
+    ``p > 0``: :func:`~losses._common.p_norm0`. ``p = 0``: the number of non-zero elements
+    (zero gradient). ``p = inf`` / ``-inf``: the largest / smallest ``|v_k|``, the gradient split
+    evenly among ties (torch's). ``p < 0``: ``(sum |v_k|^p)^(1/p)``, which is 0 with a zero
+    gradient when an element is 0 (torch's masked gradient). A NaN element gives NaN for every
+    ``p`` (torch's ``p = 0`` counts it as non-zero).
+    """
+    if 0 < p < math.inf:
+        return p_norm0(xp, v, p, axis, keepdims)
+    a = abs0(xp, v)
+    if p == 0:
+        nonzero = xp.where(a == 0, xp.zeros_like(a), xp.ones_like(a))
+        return xp.sum(xp.where(xp.isnan(a), a, nonzero), axis=axis, keepdims=keepdims)
+    if p == math.inf or p == -math.inf:
+        extreme = (xp.max if p > 0 else xp.min)(a, axis=axis, keepdims=True)
+        hit = a == extreme  # no hit in a row holding NaN: 0 / 0 below
+        total = xp.sum(xp.where(hit, a, xp.zeros_like(a)), axis=axis, keepdims=keepdims)
+        return safe_divide(xp, total, xp.sum(cast(xp, hit, a.dtype), axis=axis, keepdims=keepdims))
+    zero = a == 0
+    s = xp.sum(xp.where(zero, xp.ones_like(a), a) ** p, axis=axis, keepdims=keepdims)
+    dead = xp.logical_and(xp.any(zero, axis=axis, keepdims=keepdims), xp.logical_not(xp.isnan(s)))
+    return xp.where(dead, xp.zeros_like(s), xp.where(dead, xp.ones_like(s), s) ** (1.0 / p))
+
+
+def _norm_degree(p, shape, what):
+    """``p`` of :func:`pairwise_distance` / :func:`triplet_margin_loss`: any real number but
+    NaN, as torch; the norms without an identity (``p < 0``, ``+-inf``) need a non-empty
+    feature axis (torch raises a ``RuntimeError`` there)."""
+    check.real_number(p, "p")
+    if (p < 0 or p == math.inf) and len(shape) >= 1 and shape[-1] == 0:
+        raise ValueError(f"p={p!r} needs a non-empty last (feature) axis, got {what} of shape {tuple(shape)}")
+
+
 # ------------------------------------------------------------------------ private checks ----
 def _broadcast_shape(a, b, name_a, name_b):
     """The broadcast shape of ``a`` and ``b`` (both may grow; ``check.broadcastable`` only
@@ -98,30 +135,38 @@ def _broadcast_shape(a, b, name_a, name_b):
     return tuple(reversed(out))
 
 
+def _floating(xp, x, name):
+    """A required floating array argument (``check.floating`` lets an optional None through)."""
+    if x is None:
+        raise TypeError(f"{name} must be an array with a real floating dtype, got None")
+    check.floating(xp, x, name)
+
+
 def _ndim(x, n, name, what):
     if x.ndim != n:
         raise ValueError(f"{name} must be {n}-D ({what}), got shape {tuple(x.shape)}")
 
 
 def _embeddings_labels(xp, embeddings, labels):
+    _floating(xp, embeddings, "embeddings")
+    if not (hasattr(labels, "dtype") and hasattr(labels, "shape")):
+        raise TypeError(f"labels must be an array of integer class ids, got {type(labels).__name__}")
+    if not check.is_integer(xp, labels):
+        raise TypeError(f"labels must have an integer dtype (class ids), got dtype {labels.dtype}")
     _ndim(embeddings, 2, "embeddings", "N samples x D features")
-    check.floating(xp, embeddings, "embeddings")
     if labels.ndim != 1 or labels.shape[0] != embeddings.shape[0]:
         raise ValueError(
             f"labels must have shape ({embeddings.shape[0]},) (one label per row of embeddings "
             f"{tuple(embeddings.shape)}), got {tuple(labels.shape)}"
         )
-    if not check.is_integer(xp, labels):
-        raise TypeError(f"labels must have an integer dtype (class ids), got dtype {labels.dtype}")
 
 
 def _mining_options(margin, distance, normalize, mean_over, reduction):
     check.reduction(reduction)
-    check.real_number(margin, "margin")
+    check.finite_number(margin, "margin")
     check.choice(distance, "distance", _DISTANCES)
     check.choice(mean_over, "mean_over", _MEAN_OVER)
-    if not isinstance(normalize, bool):
-        raise TypeError(f"normalize must be a bool, got {normalize!r}")
+    check.flag(normalize, "normalize")
 
 
 def _label_masks(xp, e, labels):
@@ -136,13 +181,14 @@ def _mining_reduce(xp, loss, valid, reduction, mean_over, out_dtype):
     """Reduce per-triplet (or per-anchor) losses over the ``valid`` ones.
 
     ``"mean"`` averages over the valid entries (``mean_over="valid"``) or over the valid
-    entries with a loss > 0 (``mean_over="nonzero"``); with nothing to average the result is 0
-    (finite, zero gradient), as in pytorch-metric-learning and TF-Addons.
+    entries with a loss > 0 (``mean_over="nonzero"``; a NaN loss counts, rule 5); with nothing
+    to average in a non-empty batch the result is 0 (finite, zero gradient), as in
+    pytorch-metric-learning. An empty batch (no entry at all) gives NaN, the mean of nothing.
     """
     loss = xp.where(valid, loss, xp.zeros_like(loss))
-    if reduction != "mean":
+    if reduction != "mean" or numel(loss) == 0:
         return reduce(xp, loss, reduction, out_dtype=out_dtype)
-    count = valid if mean_over == "valid" else xp.logical_and(valid, loss > 0)
+    count = valid if mean_over == "valid" else xp.logical_and(valid, xp.logical_not(loss <= 0))
     total = xp.sum(xp.where(count, loss, xp.zeros_like(loss)))
     out = safe_divide(xp, total, xp.sum(cast(xp, count, loss.dtype)), fill=0.0)
     return xp.as_array(cast(xp, out, out_dtype))
@@ -160,7 +206,7 @@ _MINING_ARGS = f"""
         embeddings: ``(N, D)`` floating embeddings.
         labels: ``(N,)`` integer class ids (any integer dtype). Samples with the same id form
             positive pairs; a sample never pairs with itself.
-        margin: the margin ``m`` (any real number; default 1.0).
+        margin: the margin ``m`` (any finite real number; default 1.0).
         distance: ``"euclidean"`` (default), ``"squared"`` (squared Euclidean) or
             ``"cosine"`` (``1 - cos``). Euclidean distances have a finite value and a zero
             gradient at zero distance; no ``eps`` is added to the differences.
@@ -171,11 +217,15 @@ _MINING_ARGS = f"""
             pytorch-metric-learning's ``AvgNonZeroReducer``).
         reduction: ``"mean"`` | ``"sum"`` | ``"none"``. The mean of no valid term is 0 (not
             NaN) with a zero gradient: a batch without positives does not poison training.
+            An empty batch (``N = 0``) gives NaN for ``"mean"``, 0 for ``"sum"`` and an empty
+            array for ``"none"``. A NaN in an embedding makes every term that reads it NaN: the
+            NaN is selected by the mining comparisons (it is never dropped as "not harder").
 
     Raises:
-        ValueError: embeddings not 2-D, labels not of shape ``(N,)``, bad ``distance``,
-            ``mean_over`` or ``reduction``.
-        TypeError: non-floating embeddings, non-integer labels, non-bool ``normalize``.
+        ValueError: embeddings not 2-D, labels not of shape ``(N,)``, an infinite ``margin``,
+            bad ``distance``, ``mean_over`` or ``reduction``.
+        TypeError: non-floating embeddings, non-integer labels, non-real ``margin``, non-bool
+            ``normalize``.
 """
 
 
@@ -189,14 +239,18 @@ def pairwise_distance(x1: ArrayT, x2: ArrayT, *, p: float = 2.0, eps: float = 1e
 
     .. math:: d_i = \Big(\sum_k |x_{1,ik} - x_{2,ik} + \varepsilon|^p\Big)^{1/p}
 
-    The norm is taken over the last axis; ``x1`` and ``x2`` broadcast against each other.
-    With ``eps=0`` the distance of identical rows is exactly 0 with a zero gradient (the
-    double-``where`` square root); the default ``eps=1e-6`` is torch's bias.
+    The norm is taken over the last axis; ``x1`` and ``x2`` broadcast against each other (0-d
+    inputs are vectors of one element, as in torch). With ``eps=0`` the distance of identical
+    rows is exactly 0 with a zero gradient (the double-``where`` square root); the default
+    ``eps=1e-6`` is torch's bias.
 
     Args:
         x1, x2: floating arrays ``(..., D)`` broadcastable against each other.
-        p: the norm degree, a finite real > 0 (default 2).
-        eps: added to the difference before the norm (default 1e-6, as torch).
+        p: the norm degree, any real number as torch (default 2): ``p > 0`` the p-norm,
+            ``p = inf`` / ``-inf`` the largest / smallest ``|difference|`` (gradient split
+            evenly among ties), ``p = 0`` the number of non-zero differences (zero gradient),
+            ``p < 0`` the same power formula (0, with a zero gradient, when a difference is 0).
+        eps: added to the difference before the norm, >= 0 (default 1e-6, as torch).
         keepdim: keep the reduced last axis with size 1.
 
     Returns:
@@ -204,21 +258,27 @@ def pairwise_distance(x1: ArrayT, x2: ArrayT, *, p: float = 2.0, eps: float = 1e
         in the promoted floating dtype of the inputs.
 
     Raises:
-        ValueError: shapes that do not broadcast, a 0-d input, ``p`` not a finite real > 0.
-        TypeError: non-floating inputs.
+        ValueError: shapes that do not broadcast, ``eps < 0`` or not finite, an empty last
+            axis with ``p < 0`` or ``p = +-inf``.
+        TypeError: non-floating inputs, ``p`` not a real number (NaN included), non-bool
+            ``keepdim``.
 
     Peer twins: ``torch.nn.functional.pairwise_distance(x1, x2, p, eps, keepdim)`` (value
-    and gradient); ``scipy.spatial.distance.minkowski`` row by row with ``eps=0``.
+    and gradient; torch also takes ``eps < 0``, and its ``p=0`` counts a NaN difference as
+    non-zero); ``scipy.spatial.distance.minkowski`` row by row with ``eps=0``.
     """
-    xp = namespace(x1, x2)
-    check.finite_number(p, "p", low=0, low_open=True)
-    check.real_number(eps, "eps")
-    check.ndim_at_least(x1, 1, "x1")
-    check.ndim_at_least(x2, 1, "x2")
-    _broadcast_shape(x1, x2, "x1", "x2")
-    check.floating(xp, x2, "x2")
-    _, out_dtype, (a, b) = float_args(xp, x1, x2, names=("x1",))
-    d = p_norm0(xp, a - b + eps, p, axis=-1, keepdims=keepdim)
+    xp = namespace(x1=x1, x2=x2)
+    check.finite_number(eps, "eps", low=0)
+    check.flag(keepdim, "keepdim")
+    _floating(xp, x1, "x1")
+    _floating(xp, x2, "x2")
+    shape = _broadcast_shape(x1, x2, "x1", "x2")
+    _norm_degree(p, shape, "the broadcast of x1 and x2")
+    _, out_dtype, (a, b) = float_args(xp, x1, x2, names=("x1", "x2"))
+    diff = a - b + eps
+    if not shape:  # 0-d inputs: a vector of one element (torch); keepdim keeps the 0-d shape
+        return xp.as_array(cast(xp, _p_norm(xp, xp.reshape(diff, (1,)), p, axis=0), out_dtype))
+    d = _p_norm(xp, diff, p, axis=-1, keepdims=keepdim)
     return xp.as_array(cast(xp, d, out_dtype))
 
 
@@ -233,32 +293,39 @@ def cosine_similarity(x1: ArrayT, x2: ArrayT, *, axis: int = -1, eps: float = 1e
     constant for the gradient, as in ``torch.nn.functional.normalize``.
 
     Args:
-        x1, x2: floating arrays broadcastable against each other.
+        x1, x2: floating arrays broadcastable against each other; 0-d inputs (broadcast shape
+            ``()``) are vectors of one element, as in torch (``axis`` 0 or -1).
         axis: the feature axis (default -1; torch's default is ``dim=1``, the same axis for
             2-D inputs).
-        eps: norm floor > 0 (default 1e-8, as torch).
+        eps: norm floor >= 0 (default 1e-8, as torch). With ``eps=0`` a zero vector gives
+            NaN (0 / 0), as in torch.
 
     Returns:
         The similarity, of the broadcast shape without ``axis``, in [-1, 1].
 
     Raises:
-        ValueError: shapes that do not broadcast, ``axis`` out of range, ``eps <= 0``.
-        TypeError: non-floating inputs.
+        ValueError: shapes that do not broadcast, ``axis`` out of range, ``eps < 0`` or not
+            finite.
+        TypeError: non-floating inputs, ``axis`` not an int.
 
     Peer twins: ``torch.nn.functional.cosine_similarity(x1, x2, dim=axis, eps=eps)``
     (value; gradient equal wherever no norm is below ``eps`` and at exactly zero vectors —
     see docs/differences.md); ``optax.cosine_similarity(x1, x2, epsilon=eps**2)`` (value).
     """
-    xp = namespace(x1, x2)
-    check.finite_number(eps, "eps", low=0, low_open=True)
-    check.ndim_at_least(x1, 1, "x1")
-    check.ndim_at_least(x2, 1, "x2")
+    xp = namespace(x1=x1, x2=x2)
+    check.finite_number(eps, "eps", low=0)
+    _floating(xp, x1, "x1")
+    _floating(xp, x2, "x2")
     shape = _broadcast_shape(x1, x2, "x1", "x2")
-    if not isinstance(axis, int) or not -len(shape) <= axis < len(shape):
-        raise ValueError(f"axis must be an int in [{-len(shape)}, {len(shape) - 1}] for the broadcast shape {shape}, got {axis!r}")
-    check.floating(xp, x2, "x2")
-    _, out_dtype, (a, b) = float_args(xp, x1, x2, names=("x1",))
+    ndim = max(len(shape), 1)
+    if isinstance(axis, bool) or not isinstance(axis, int):
+        raise TypeError(f"axis must be an int, got {axis!r}")
+    if not -ndim <= axis < ndim:
+        raise ValueError(f"axis must be an int in [{-ndim}, {ndim - 1}] for the broadcast shape {shape}, got {axis!r}")
+    _, out_dtype, (a, b) = float_args(xp, x1, x2, names=("x1", "x2"))
     a, b = xp.broadcast_arrays(a, b)
+    if not shape:  # 0-d inputs: vectors of one element (torch)
+        a, b = xp.reshape(a, (1,)), xp.reshape(b, (1,))
     s = xp.sum(l2_normalize(xp, a, eps, axis=axis) * l2_normalize(xp, b, eps, axis=axis), axis=axis)
     return xp.as_array(cast(xp, s, out_dtype))
 
@@ -279,12 +346,15 @@ def contrastive_loss(x1: ArrayT, x2: ArrayT, target: ArrayT, *, margin: float = 
     The paper's label convention is inverted (its ``Y=0`` is "similar"); here ``y=1``
     marks a similar pair, as in TF-Addons. ``D`` has no ``eps`` bias: at ``x1 == x2`` the
     value is ``(1-y) m^2 / 2`` with a zero gradient (the subgradient of ``D`` at 0 is 0).
+    A label of exactly 0 selects the hinge term only (``0 * D`` is never formed), so an
+    infinite distance of a dissimilar pair gives 0, as ``hinge_embedding_loss``; a NaN
+    embedding gives NaN.
 
     Args:
         x1, x2: ``(..., D)`` floating embeddings of the two members of each pair (same shape).
         target: ``x1.shape[:-1]`` labels in [0, 1] (1 = similar, 0 = dissimilar; bool,
             integer or floating; soft labels interpolate).
-        margin: ``m`` (default 1.0).
+        margin: ``m``, a finite real number (default 1.0).
         squared: square the distance and the hinge (the paper, default) or not.
         reduction: ``"mean"`` | ``"sum"`` | ``"none"``.
 
@@ -292,8 +362,10 @@ def contrastive_loss(x1: ArrayT, x2: ArrayT, target: ArrayT, *, margin: float = 
         The pair losses (shape ``x1.shape[:-1]``) for ``"none"``, else a scalar.
 
     Raises:
-        ValueError: shapes differ, bad ``reduction``; eagerly, targets outside [0, 1].
-        TypeError: non-floating embeddings.
+        ValueError: shapes differ, an infinite ``margin``, bad ``reduction``; eagerly,
+            targets outside [0, 1].
+        TypeError: non-floating embeddings, a complex ``target``, non-real ``margin``,
+            non-bool ``squared``.
 
     Peer settings:
         * TF-Addons ``tfa.losses.contrastive_loss(y, D, margin)`` (squared terms without the
@@ -301,14 +373,21 @@ def contrastive_loss(x1: ArrayT, x2: ArrayT, target: ArrayT, *, margin: float = 
         * ``torch.nn.functional.hinge_embedding_loss(D, 2y - 1, margin=m)`` =
           ``2 * contrastive_loss(x1, x2, y, margin=m, squared=False)``.
         * pytorch-metric-learning ``ContrastiveLoss(pos_margin=0, neg_margin=m)`` on explicit
-          pairs with ``LpDistance(normalize_embeddings=False)`` and ``MeanReducer`` =
-          ``2 * contrastive_loss(..., squared=False)``.
+          pairs with ``LpDistance(normalize_embeddings=False)`` and ``MeanReducer`` averages
+          the positive and the negative pairs separately and adds the two means:
+          with ``l = contrastive_loss(x1, x2, y, margin=m, squared=False,
+          reduction="none")``, pml's value is ``2 * (mean(l[y == 1]) + mean(l[y == 0]))``
+          (a mean over no pair counting 0). It is not a multiple of the ``"mean"`` here
+          unless the batch has as many positive as negative pairs (then 4x).
     """
-    xp = namespace(x1, x2, target)
+    xp = namespace(x1=x1, x2=x2, target=target)
     check.reduction(reduction)
-    check.real_number(margin, "margin")
-    if not isinstance(squared, bool):
-        raise TypeError(f"squared must be a bool, got {squared!r}")
+    check.finite_number(margin, "margin")
+    check.flag(squared, "squared")
+    _floating(xp, x1, "x1")
+    _floating(xp, x2, "x2")
+    if not (hasattr(target, "dtype") and hasattr(target, "shape")):
+        raise TypeError(f"target must be an array of pair labels, got {type(target).__name__}")
     check.ndim_at_least(x1, 1, "x1")
     check.same_shape(x1, x2, "x1", "x2")
     if tuple(target.shape) != tuple(x1.shape[:-1]):
@@ -316,23 +395,24 @@ def contrastive_loss(x1: ArrayT, x2: ArrayT, target: ArrayT, *, margin: float = 
             f"target must have shape {tuple(x1.shape[:-1])} (x1 {tuple(x1.shape)} without its "
             f"last, feature axis), got {tuple(target.shape)}"
         )
-    check.floating(xp, x2, "x2")
+    _, out_dtype, (a, b, y) = float_args(xp, x1, x2, target, names=("x1", "x2", "target"))
     if not xp.isdtype(target.dtype, "bool"):  # bools are in [0, 1]; strict has no min on bool
         check.values_in(xp, target, "target", 0, 1, what="pair labels")
-    _, out_dtype, (a, b, y) = float_args(xp, x1, x2, target, names=("x1",))
     diff = a - b
     s = xp.sum(diff * diff, axis=-1)
     d = sqrt0(xp, s)
     hinge = relu0(xp, margin - d)
-    if squared:
-        loss = 0.5 * (y * s + (1 - y) * hinge * hinge)
-    else:
-        loss = 0.5 * (y * d + (1 - y) * hinge)
+    pull = s if squared else d
+    pull = xp.where(y == 0, xp.zeros_like(pull), y * pull)  # y = 0: no 0 * inf (torch's select)
+    loss = 0.5 * (pull + (1 - y) * (hinge * hinge if squared else hinge))
     return reduce(xp, loss, reduction, out_dtype=out_dtype)
 
 
 # ----------------------------------------------------------------------- triplet losses ----
 def _triplet_shapes(xp, anchor, positive, negative):
+    _floating(xp, anchor, "anchor")
+    _floating(xp, positive, "positive")
+    _floating(xp, negative, "negative")
     if not (anchor.ndim == positive.ndim == negative.ndim) or anchor.ndim not in (1, 2):
         raise ValueError(
             "anchor, positive and negative must all be 1-D (D,) or all 2-D (N, D), got "
@@ -340,8 +420,6 @@ def _triplet_shapes(xp, anchor, positive, negative):
         )
     check.same_shape(anchor, positive, "anchor", "positive")
     check.same_shape(anchor, negative, "anchor", "negative")
-    check.floating(xp, positive, "positive")
-    check.floating(xp, negative, "negative")
 
 
 def _triplet_combine(xp, d_ap, d_an, d_pn, margin, reduction, out_dtype):
@@ -365,10 +443,11 @@ def triplet_margin_loss(anchor: ArrayT, positive: ArrayT, negative: ArrayT, *, m
 
     Args:
         anchor, positive, negative: floating ``(N, D)`` or ``(D,)``, all the same shape.
-        margin: ``m`` (default 1.0).
-        p: norm degree, a finite real > 0 (default 2). ``p=1`` is the L1 distance
-            ``sum |x - y + eps|`` (optax's ``norm_degree=1`` omits the absolute value).
-        eps: added to the differences, as torch (default 1e-6); 0 is allowed and safe.
+        margin: ``m`` > 0 and finite (torch's requirement; default 1.0).
+        p: norm degree, any real number as torch (default 2; see :func:`pairwise_distance`
+            for ``p <= 0`` and ``+-inf``). ``p=1`` is the L1 distance ``sum |x - y + eps|``
+            (optax's ``norm_degree=1`` omits the absolute value).
+        eps: added to the differences, as torch (default 1e-6), >= 0; 0 is allowed and safe.
         swap: use the distance swap.
         reduction: ``"mean"`` | ``"sum"`` | ``"none"``.
 
@@ -376,25 +455,27 @@ def triplet_margin_loss(anchor: ArrayT, positive: ArrayT, negative: ArrayT, *, m
         ``(N,)`` (or ``()``) losses for ``"none"``, else a scalar.
 
     Raises:
-        ValueError: shapes differ or are not 1-/2-D, ``p`` not a finite real > 0, bad
-            ``reduction``.
-        TypeError: non-floating inputs.
+        ValueError: shapes differ or are not 1-/2-D, ``margin <= 0`` or infinite, ``eps < 0``
+            or infinite, an empty feature axis with ``p < 0`` or ``+-inf``, bad ``reduction``.
+        TypeError: non-floating inputs, non-real ``margin``/``p``/``eps``, non-bool ``swap``.
 
     Peer twins: ``torch.nn.functional.triplet_margin_loss`` (same arguments: value and
     gradient). ``optax.losses.triplet_margin_loss(a, p, n, norm_degree=2, margin=m, eps=0)``
     = ``triplet_margin_loss(a, p, n, margin=m, eps=0, reduction="none")`` (optax puts
     ``eps`` inside the root instead: ``(sum d^p + eps)^(1/p)``).
     """
-    xp = namespace(anchor, positive, negative)
+    xp = namespace(anchor=anchor, positive=positive, negative=negative)
     check.reduction(reduction)
-    check.real_number(margin, "margin")
-    check.finite_number(p, "p", low=0, low_open=True)
-    check.real_number(eps, "eps")
+    check.finite_number(margin, "margin", low=0, low_open=True)
+    check.finite_number(eps, "eps", low=0)
+    check.flag(swap, "swap")
     _triplet_shapes(xp, anchor, positive, negative)
-    _, out_dtype, (a, pos, neg) = float_args(xp, anchor, positive, negative, names=("anchor",))
-    d_ap = p_norm0(xp, a - pos + eps, p)
-    d_an = p_norm0(xp, a - neg + eps, p)
-    d_pn = p_norm0(xp, pos - neg + eps, p) if swap else None
+    _norm_degree(p, anchor.shape, "anchor")
+    _, out_dtype, (a, pos, neg) = float_args(xp, anchor, positive, negative,
+                                             names=("anchor", "positive", "negative"))
+    d_ap = _p_norm(xp, a - pos + eps, p)
+    d_an = _p_norm(xp, a - neg + eps, p)
+    d_pn = _p_norm(xp, pos - neg + eps, p) if swap else None
     return _triplet_combine(xp, d_ap, d_an, d_pn, margin, reduction, out_dtype)
 
 
@@ -412,7 +493,7 @@ def triplet_margin_with_distance_loss(anchor: ArrayT, positive: ArrayT, negative
             (it receives the arrays in the compute dtype). Default: :func:`pairwise_distance`
             (Euclidean with torch's ``eps=1e-6``). E.g. ``lambda x, y: 1 -
             cosine_similarity(x, y)``.
-        margin: ``m`` > 0 (torch's requirement; default 1.0).
+        margin: ``m`` > 0 and finite (torch's requirement; default 1.0).
         swap: negative distance ``min(d(a, n), d(p, n))``.
         reduction: ``"mean"`` | ``"sum"`` | ``"none"``.
 
@@ -420,19 +501,21 @@ def triplet_margin_with_distance_loss(anchor: ArrayT, positive: ArrayT, negative
         ``(N,)`` losses for ``"none"``, else a scalar.
 
     Raises:
-        ValueError: ``margin <= 0``, shapes differ, bad ``reduction``.
-        TypeError: ``distance_function`` not callable, non-floating inputs.
+        ValueError: ``margin <= 0`` or infinite, shapes differ, bad ``reduction``.
+        TypeError: ``distance_function`` not callable, non-floating inputs, non-bool ``swap``.
 
     Peer twins: ``torch.nn.functional.triplet_margin_with_distance_loss`` (the same
     ``distance_function`` written for torch tensors; value and gradient).
     """
-    xp = namespace(anchor, positive, negative)
+    xp = namespace(anchor=anchor, positive=positive, negative=negative)
     check.reduction(reduction)
-    check.real_number(margin, "margin", low=0, low_open=True)
+    check.finite_number(margin, "margin", low=0, low_open=True)
+    check.flag(swap, "swap")
     if distance_function is not None and not callable(distance_function):
         raise TypeError(f"distance_function must be callable or None, got {distance_function!r}")
     _triplet_shapes(xp, anchor, positive, negative)
-    _, out_dtype, (a, pos, neg) = float_args(xp, anchor, positive, negative, names=("anchor",))
+    _, out_dtype, (a, pos, neg) = float_args(xp, anchor, positive, negative,
+                                             names=("anchor", "positive", "negative"))
     dist = pairwise_distance if distance_function is None else distance_function
     d_ap, d_an = dist(a, pos), dist(a, neg)
     d_pn = dist(pos, neg) if swap else None
@@ -471,19 +554,21 @@ def batch_hard_triplet_loss(embeddings: ArrayT, labels: ArrayT, *, margin: float
           ``AvgNonZeroReducer``) = ``batch_hard_triplet_loss(x, y, margin=m,
           normalize=True, mean_over="nonzero")``.
     """
-    xp = namespace(embeddings, labels)
+    xp = namespace(embeddings=embeddings, labels=labels)
     _mining_options(margin, distance, normalize, mean_over, reduction)
-    if not isinstance(soft_margin, bool):
-        raise TypeError(f"soft_margin must be a bool, got {soft_margin!r}")
+    check.flag(soft_margin, "soft_margin")
     _embeddings_labels(xp, embeddings, labels)
     e, out_dtype = _prepare_embeddings(xp, embeddings, normalize)
     d = _distance_matrix(xp, e, distance)
     pos, neg = _label_masks(xp, e, labels)
-    inf = xp.full_like(d, math.inf)
-    idx_p = xp.argmax(xp.where(pos, d, -inf), axis=1)
-    idx_n = xp.argmin(xp.where(neg, d, inf), axis=1)
-    d_ap = xp.take_class(d, idx_p, axis=1)
-    d_an = xp.take_class(d, idx_n, axis=1)
+    if d.shape[0] == 0:  # an empty batch: argmax over an empty axis is undefined
+        d_ap = d_an = xp.sum(d, axis=1)
+    else:  # argmax/argmin pick a NaN distance first, on every backend: NaN goes through
+        inf = xp.full_like(d, math.inf)
+        idx_p = xp.argmax(xp.where(pos, d, -inf), axis=1)
+        idx_n = xp.argmin(xp.where(neg, d, inf), axis=1)
+        d_ap = xp.take_class(d, idx_p, axis=1)
+        d_an = xp.take_class(d, idx_n, axis=1)
     valid = xp.logical_and(xp.any(pos, axis=1), xp.any(neg, axis=1))
     loss = xp.softplus(d_ap - d_an) if soft_margin else relu0(xp, margin + d_ap - d_an)
     return _mining_reduce(xp, loss, valid, reduction, mean_over, out_dtype)
@@ -513,7 +598,7 @@ def batch_all_triplet_loss(embeddings: ArrayT, labels: ArrayT, *, margin: float 
           ``batch_all_triplet_loss(x, y, margin=m, normalize=True, mean_over="nonzero")``.
         * Hermans et al. "BA" = the default; "BA≠0" = ``mean_over="nonzero"``.
     """
-    xp = namespace(embeddings, labels)
+    xp = namespace(embeddings=embeddings, labels=labels)
     _mining_options(margin, distance, normalize, mean_over, reduction)
     _embeddings_labels(xp, embeddings, labels)
     e, out_dtype = _prepare_embeddings(xp, embeddings, normalize)
@@ -562,7 +647,7 @@ def semi_hard_triplet_loss(embeddings: ArrayT, labels: ArrayT, *, margin: float 
           reducer) = ``semi_hard_triplet_loss(x, y, margin=m, normalize=True,
           negatives="all", mean_over="nonzero")``.
     """
-    xp = namespace(embeddings, labels)
+    xp = namespace(embeddings=embeddings, labels=labels)
     _mining_options(margin, distance, normalize, mean_over, reduction)
     check.choice(negatives, "negatives", ("closest", "all"))
     _embeddings_labels(xp, embeddings, labels)
@@ -573,19 +658,24 @@ def semi_hard_triplet_loss(embeddings: ArrayT, labels: ArrayT, *, margin: float 
     d_ap = xp.expand_dims(d, axis=2)  # [a, p, 1]
     d_an = xp.broadcast_to(xp.expand_dims(d, axis=1), (n, n, n))  # [a, ., n]
     neg_b = xp.expand_dims(neg, axis=1)  # [a, 1, n]
+    # The comparisons are written so that a NaN distance is selected (a comparison with NaN
+    # is False): a NaN is never dropped as "not semi-hard" (rule 5).
     if negatives == "all":
         gap = d_an - d_ap
-        band = xp.logical_and(gap > 0, gap <= margin)
+        band = xp.logical_not(xp.logical_or(gap <= 0, gap > margin))  # 0 < gap <= margin
         valid = xp.logical_and(xp.logical_and(xp.expand_dims(pos, axis=2), neg_b), band)
         loss = relu0(xp, margin - gap)
         return _mining_reduce(xp, loss, valid, reduction, mean_over, out_dtype)
-    farther = xp.logical_and(neg_b, d_an > d_ap)  # [a, p, n]
-    inf = xp.full_like(d_an, math.inf)
-    idx_far = xp.argmin(xp.where(farther, d_an, inf), axis=2)  # [a, p]
-    idx_max = xp.argmax(xp.where(neg, d, -xp.full_like(d, math.inf)), axis=1)  # [a]
-    has_far = xp.any(farther, axis=2)
-    idx = xp.where(has_far, idx_far, xp.broadcast_to(xp.expand_dims(idx_max, axis=1), (n, n)))
-    d_sn = xp.take_class(d_an, idx, axis=2)
+    if n == 0:  # an empty batch: argmin over an empty axis is undefined
+        d_sn = d
+    else:
+        farther = xp.logical_and(neg_b, xp.logical_not(d_an <= d_ap))  # [a, p, n]: d_an > d_ap
+        inf = xp.full_like(d_an, math.inf)
+        idx_far = xp.argmin(xp.where(farther, d_an, inf), axis=2)  # [a, p]; a NaN comes first
+        idx_max = xp.argmax(xp.where(neg, d, -xp.full_like(d, math.inf)), axis=1)  # [a]
+        has_far = xp.any(farther, axis=2)
+        idx = xp.where(has_far, idx_far, xp.broadcast_to(xp.expand_dims(idx_max, axis=1), (n, n)))
+        d_sn = xp.take_class(d_an, idx, axis=2)
     loss = relu0(xp, margin + d - d_sn)
     valid = xp.logical_and(pos, xp.expand_dims(xp.any(neg, axis=1), axis=1))
     return _mining_reduce(xp, loss, valid, reduction, mean_over, out_dtype)
@@ -627,19 +717,21 @@ def info_nce_loss(query: ArrayT, positive_key: ArrayT, negative_keys: ArrayT | N
 
     Raises:
         ValueError: shapes, ``temperature <= 0``, bad ``negative_mode``/``reduction``.
-        TypeError: non-floating inputs.
+        TypeError: non-floating inputs, non-real ``temperature``, non-bool ``normalize``.
 
     Peer twins: the ``info-nce-pytorch`` package's ``info_nce(query, positive_key,
     negative_keys, temperature, reduction, negative_mode)`` (same arguments, same value);
     MoCo's loss = ``info_nce_loss(q, k, queue, temperature=0.07)`` (normalised q, k, queue).
     """
-    xp = namespace(query, positive_key, negative_keys)
+    xp = namespace(query=query, positive_key=positive_key, negative_keys=negative_keys)
     check.reduction(reduction)
     t = _temperature(temperature)
     check.choice(negative_mode, "negative_mode", ("unpaired", "paired"))
+    check.flag(normalize, "normalize")
+    _floating(xp, query, "query")
+    _floating(xp, positive_key, "positive_key")
     _ndim(query, 2, "query", "N queries x D features")
     check.same_shape(query, positive_key, "query", "positive_key")
-    check.floating(xp, positive_key, "positive_key")
     if negative_keys is not None:
         check.floating(xp, negative_keys, "negative_keys")
         n, dim = query.shape
@@ -654,7 +746,8 @@ def info_nce_loss(query: ArrayT, positive_key: ArrayT, negative_keys: ArrayT | N
                 f"negative_keys must have shape {want} for negative_mode={negative_mode!r} and "
                 f"query {tuple(query.shape)}, got {tuple(negative_keys.shape)}"
             )
-    _, out_dtype, (q, k, nk) = float_args(xp, query, positive_key, negative_keys, names=("query",))
+    _, out_dtype, (q, k, nk) = float_args(xp, query, positive_key, negative_keys,
+                                          names=("query", "positive_key", "negative_keys"))
     if normalize:
         q, k = l2_normalize(xp, q), l2_normalize(xp, k)
         nk = None if nk is None else l2_normalize(xp, nk)
@@ -711,15 +804,18 @@ def nt_xent_loss(z1: ArrayT, z2: ArrayT, *, temperature: float = 0.5,
           both directions summed) = ``nt_xent_loss(z1, z2, temperature=tau,
           directions="sum")``.
     """
-    xp = namespace(z1, z2)
+    xp = namespace(z1=z1, z2=z2)
     check.reduction(reduction)
     t = _temperature(temperature)
     check.choice(directions, "directions", ("mean", "sum"))
+    _floating(xp, z1, "z1")
+    _floating(xp, z2, "z2")
     _ndim(z1, 2, "z1", "N samples x D features")
     check.same_shape(z1, z2, "z1", "z2")
-    check.floating(xp, z2, "z2")
-    _, out_dtype, (a, b) = float_args(xp, z1, z2, names=("z1",))
+    _, out_dtype, (a, b) = float_args(xp, z1, z2, names=("z1", "z2"))
     n = a.shape[0]
+    if n == 0:  # an empty batch: no pairs (Dask cannot multiply the empty concatenation)
+        return reduce(xp, xp.sum(a * b, axis=-1), reduction, out_dtype=out_dtype)
     z = l2_normalize(xp, xp.concat([a, b], axis=0))
     sim = _matmul_t(xp, z, z) / t
     sim = xp.where(eye_mask(xp, z, 2 * n), xp.full_like(sim, -math.inf), sim)
@@ -744,9 +840,9 @@ def supervised_contrastive_loss(embeddings: ArrayT, labels: ArrayT, *, temperatu
 
     (``tau / tau_b = 1`` unless ``base_temperature`` is given). Anchors without positives
     have no loss: ``"mean"`` averages over the anchors with at least one positive and is 0
-    (zero gradient) when there are none. Multi-view batches ``(B, V, D)``: pass
-    ``features.reshape(B * V, D)`` with each label repeated ``V`` times in a row
-    (``repeat(labels, V)``).
+    (zero gradient) when there are none in a non-empty batch; an empty batch gives NaN.
+    Multi-view batches ``(B, V, D)``: pass ``features.reshape(B * V, D)`` with each label
+    repeated ``V`` times in a row (``repeat(labels, V)``).
 
     Args:
         embeddings: ``(N, D)`` floating.
@@ -764,7 +860,8 @@ def supervised_contrastive_loss(embeddings: ArrayT, labels: ArrayT, *, temperatu
 
     Raises:
         ValueError: shapes, ``temperature``/``base_temperature <= 0``, bad ``reduction``.
-        TypeError: non-floating embeddings, non-integer labels.
+        TypeError: non-floating embeddings, non-integer labels, non-real temperatures,
+            non-bool ``normalize``.
 
     Peer settings:
         * Reference ``SupConLoss(temperature=t, base_temperature=b, contrast_mode="all")``
@@ -773,14 +870,16 @@ def supervised_contrastive_loss(embeddings: ArrayT, labels: ArrayT, *, temperatu
           some anchors have no positive, the reference counts them as 0 in its mean:
           ``supervised_contrastive_loss(..., reduction="none").mean()``.
         * pytorch-metric-learning ``SupConLoss(temperature=t)`` (AvgNonZeroReducer over
-          anchors) = ``supervised_contrastive_loss(x, y, temperature=t)``.
+          anchors) = ``supervised_contrastive_loss(x, y, temperature=t)`` when the batch has a
+          negative pair (at least two labels). A batch of one label has none: pml returns 0
+          there (its loss needs positive *and* negative pairs), ours is the SupCon value of
+          the paper (every other sample is a positive and in the denominator).
     """
-    xp = namespace(embeddings, labels)
+    xp = namespace(embeddings=embeddings, labels=labels)
     check.reduction(reduction)
     t = _temperature(temperature)
     scale = 1.0 if base_temperature is None else t / _temperature(base_temperature, "base_temperature")
-    if not isinstance(normalize, bool):
-        raise TypeError(f"normalize must be a bool, got {normalize!r}")
+    check.flag(normalize, "normalize")
     _embeddings_labels(xp, embeddings, labels)
     e, out_dtype = _prepare_embeddings(xp, embeddings, normalize)
     n = e.shape[0]
@@ -823,7 +922,7 @@ def clip_loss(image_embeddings: ArrayT, text_embeddings: ArrayT, logit_scale: Ar
     Raises:
         ValueError: shapes, non-positive ``logit_scale`` (eagerly for arrays), bad
             ``reduction``.
-        TypeError: non-floating inputs.
+        TypeError: non-floating inputs (``logit_scale`` included), non-bool ``normalize``.
 
     Peer settings: open_clip ``ClipLoss()(image_features, text_features, logit_scale)`` on
     normalised features = ``clip_loss(i, t, logit_scale, normalize=False)`` (or
@@ -832,24 +931,26 @@ def clip_loss(image_embeddings: ArrayT, text_embeddings: ArrayT, logit_scale: Ar
     is_number = isinstance(logit_scale, (int, float)) and not isinstance(logit_scale, bool)
     if not is_number and not (hasattr(logit_scale, "shape") and hasattr(logit_scale, "dtype")):
         raise TypeError(f"logit_scale must be a positive number or a 0-d floating array, got {logit_scale!r}")
-    xp = namespace(image_embeddings, text_embeddings, logit_scale)
+    xp = namespace(image_embeddings=image_embeddings, text_embeddings=text_embeddings,
+                   logit_scale=logit_scale)
     check.reduction(reduction)
-    if not isinstance(normalize, bool):
-        raise TypeError(f"normalize must be a bool, got {normalize!r}")
+    check.flag(normalize, "normalize")
+    _floating(xp, image_embeddings, "image_embeddings")
+    _floating(xp, text_embeddings, "text_embeddings")
     _ndim(image_embeddings, 2, "image_embeddings", "N pairs x D features")
     check.same_shape(image_embeddings, text_embeddings, "image_embeddings", "text_embeddings")
-    check.floating(xp, text_embeddings, "text_embeddings")
     scale_arr = None
     if is_number:
         check.finite_number(logit_scale, "logit_scale", low=0, low_open=True)
     else:
+        check.floating(xp, logit_scale, "logit_scale")
         if logit_scale.ndim != 0:
             raise ValueError(f"logit_scale must be a scalar (0-d array), got shape {tuple(logit_scale.shape)}")
-        check.floating(xp, logit_scale, "logit_scale")
-        check.values_in(xp, logit_scale, "logit_scale", 0, math.inf, what="positive scales")
         scale_arr = logit_scale
     _, out_dtype, (a, b, s) = float_args(xp, image_embeddings, text_embeddings, scale_arr,
-                                         names=("image_embeddings",))
+                                         names=("image_embeddings", "text_embeddings", "logit_scale"))
+    if scale_arr is not None:
+        check.greater_than(xp, logit_scale, "logit_scale", 0)
     if s is None:
         s = float(logit_scale)
     if normalize:
@@ -873,8 +974,13 @@ def barlow_twins_loss(z1: ArrayT, z2: ArrayT, *, lambda_: float = 0.0051, eps: f
     ``BatchNorm1d(affine=False)`` in training mode. A constant feature (zero variance, with
     ``eps=0``) is standardised to 0 with a finite gradient (double ``where``).
 
+    An empty batch (``N = 0``) has no cross-correlation and so no terms: ``"sum"`` is 0,
+    ``"mean"`` NaN and ``"none"`` an empty ``(0, 0)`` array, with zero gradients (the
+    library's empty-batch rule).
+
     Args:
-        z1, z2: ``(N, D)`` floating projections of the two views, ``N > correction``.
+        z1, z2: ``(N, D)`` floating projections of the two views, ``N > correction`` (or
+            ``N = 0``).
         lambda_: weight of the off-diagonal (redundancy) terms, >= 0 (default 0.0051).
         eps: added to the variance (default 1e-5, BatchNorm's), >= 0.
         correction: degrees-of-freedom correction of the variance: 0 (biased, default, the
@@ -883,12 +989,12 @@ def barlow_twins_loss(z1: ArrayT, z2: ArrayT, *, lambda_: float = 0.0051, eps: f
             ``"none"`` (the ``(D, D)`` matrix of weighted terms).
 
     Returns:
-        A scalar, or the ``(D, D)`` terms for ``"none"``.
+        A scalar, or the ``(D, D)`` terms for ``"none"`` (``(0, 0)`` for an empty batch).
 
     Raises:
-        ValueError: shapes, ``N <= correction``, negative ``lambda_``/``eps``, bad
-            ``correction``/``reduction``.
-        TypeError: non-floating inputs.
+        ValueError: shapes, ``0 < N <= correction``, negative or infinite ``lambda_``/``eps``,
+            bad ``correction``/``reduction``.
+        TypeError: non-floating inputs, a ``correction`` that is not the int 0 or 1.
 
     Peer settings:
         * Reference ``BarlowTwins`` (facebookresearch/barlowtwins) = the defaults.
@@ -897,18 +1003,23 @@ def barlow_twins_loss(z1: ArrayT, z2: ArrayT, *, lambda_: float = 0.0051, eps: f
           lambda_=l, eps=0, correction=1)`` (a different value from the reference's: the
           standardised features are scaled by ``sqrt((N-1)/N)``).
     """
-    xp = namespace(z1, z2)
+    xp = namespace(z1=z1, z2=z2)
     check.reduction(reduction)
-    check.real_number(lambda_, "lambda_", low=0)
-    check.real_number(eps, "eps", low=0)
+    check.finite_number(lambda_, "lambda_", low=0)
+    check.finite_number(eps, "eps", low=0)
+    if isinstance(correction, bool) or not isinstance(correction, int):
+        raise TypeError(f"correction must be the int 0 or 1, got {correction!r}")
     check.choice(correction, "correction", (0, 1))
+    _floating(xp, z1, "z1")
+    _floating(xp, z2, "z2")
     _ndim(z1, 2, "z1", "N samples x D features")
     check.same_shape(z1, z2, "z1", "z2")
-    check.floating(xp, z2, "z2")
     n = z1.shape[0]
-    if n <= correction:
+    if 0 < n <= correction:
         raise ValueError(f"barlow_twins_loss needs a batch of more than {correction} sample(s) (correction={correction}), got N={n}")
-    _, out_dtype, (a, b) = float_args(xp, z1, z2, names=("z1",))
+    _, out_dtype, (a, b) = float_args(xp, z1, z2, names=("z1", "z2"))
+    if n == 0:  # no samples, no correlation: the reduction of no terms
+        return reduce(xp, a[:, :0] * b[:, :0], reduction, out_dtype=out_dtype)
 
     def standardise(z):
         c = z - xp.mean(z, axis=0, keepdims=True)

@@ -4,6 +4,12 @@ Task axis: the last axis of ``losses`` / ``log_vars`` / ``grad_norms`` holds the
 Weights that the methods treat as constants (dynamic weight average, curriculum and
 self-paced weights, GradNorm's target, SuperLoss's confidence) are returned or used under the
 ``stop_gradient`` primitive.
+
+The first array argument of each function is floating; the others (``loss_ratios``,
+thresholds, ``progress``, ``tau`` arrays) may also be integer or bool arrays, accepted and
+cast to the floating compute dtype (the library's policy). Complex arrays anywhere are a
+``TypeError`` naming the argument. A NaN in any element a function reads makes the elements
+of the result that depend on it NaN (DESIGN rule 5).
 """
 from __future__ import annotations
 
@@ -16,7 +22,7 @@ from ._common import abs0, cast, clamp_min1, float_args, is_number, numel, pow0,
 from ._reduction import reduce
 from ._typing import ArrayT, Reduction
 from .backends import namespace
-from .rl import _floats, _number_or_array
+from .rl import _below_zero, _floats, _number_or_array, _value_checks
 
 __all__ = [
     "uncertainty_weighted_loss",
@@ -32,7 +38,7 @@ __all__ = [
 def _task_scale(xp, value, like, name):
     """A Python number, or a sequence of one number per task, as something to multiply ``like``."""
     if is_number(value):
-        check.real_number(value, name, low=0)
+        check.finite_number(value, name, low=0)
         return float(value)
     if isinstance(value, (tuple, list)):
         n_tasks = like.shape[-1]
@@ -40,7 +46,7 @@ def _task_scale(xp, value, like, name):
             raise ValueError(f"{name} must have one value per task ({n_tasks}), got {len(value)}")
         cols = []
         for k, v in enumerate(value):
-            check.real_number(v, f"{name}[{k}]", low=0)
+            check.finite_number(v, f"{name}[{k}]", low=0)
             cols.append(xp.full_like(like[..., k], float(v)))
         return xp.stack(cols, axis=-1)
     raise TypeError(f"{name} must be a non-negative number or a sequence of them, got {type(value).__name__}")
@@ -64,16 +70,17 @@ def uncertainty_weighted_loss(losses: ArrayT, log_vars: ArrayT, *,
     Args:
         losses: per-task losses, shape ``(..., K)`` (usually ``(K,)``), floating.
         log_vars: ``s``, broadcastable to ``losses`` (usually ``(K,)``), floating.
-        precision_scale: ``a`` >= 0, a number or a sequence of K numbers.
-        log_var_scale: ``b`` >= 0.
+        precision_scale: ``a`` >= 0 (finite), a number or a sequence of K numbers.
+        log_var_scale: ``b`` >= 0 (finite).
         reduction: ``"sum"`` (default: the paper's total objective) | ``"mean"`` | ``"none"``.
 
     Returns:
         The weighted total (or per-task terms with ``reduction="none"``).
 
     Raises:
-        ValueError: shapes that do not broadcast, negative scales, wrong number of scales.
-        TypeError: non-floating inputs.
+        ValueError: shapes that do not broadcast, negative or infinite scales, wrong number
+            of scales.
+        TypeError: non-floating inputs, scales that are not real numbers (NaN, bools).
 
     References: Kendall, Gal & Cipolla, "Multi-Task Learning Using Uncertainty to Weigh
     Losses for Scene Geometry and Semantics", CVPR 2018 (eqs. 7 and 10).
@@ -81,14 +88,14 @@ def uncertainty_weighted_loss(losses: ArrayT, log_vars: ArrayT, *,
     Peer twins: none in torch/optax; the common PyTorch snippet
     ``sum(exp(-s) * L + s)`` is ``precision_scale=1.0, log_var_scale=1.0``.
     """
-    xp = namespace(losses, log_vars)
+    xp = namespace(losses=losses, log_vars=log_vars)
     check.reduction(reduction)
     check.floating(xp, losses, "losses")
     check.floating(xp, log_vars, "log_vars")
     check.ndim_at_least(losses, 1, "losses")
     check.broadcastable(log_vars, "log_vars", losses.shape, "losses")
-    check.real_number(log_var_scale, "log_var_scale", low=0)
-    _, out_dtype, (L, s) = float_args(xp, losses, log_vars, names=("losses",))
+    check.finite_number(log_var_scale, "log_var_scale", low=0)
+    _, out_dtype, (L, s) = float_args(xp, losses, log_vars, names=("losses", "log_vars"))
     s = xp.broadcast_to(s, L.shape)
     a = _task_scale(xp, precision_scale, L, "precision_scale")
     per = a * xp.exp(-s) * L + log_var_scale * s
@@ -125,7 +132,7 @@ def dynamic_weight_average(loss_history: ArrayT, *, temperature: float = 2.0) ->
     Peer twins: none in torch/optax (the authors' reference code computes the same from
     Python floats).
     """
-    xp = namespace(loss_history)
+    xp = namespace(loss_history=loss_history)
     check.floating(xp, loss_history, "loss_history")
     check.ndim_at_least(loss_history, 2, "loss_history")
     check.real_number(temperature, "temperature", low=0, low_open=True)
@@ -160,31 +167,34 @@ def gradnorm_loss(grad_norms: ArrayT, loss_ratios: ArrayT, *, alpha: float = 1.5
     subgradient 0 (``torch.abs``'s).
 
     Args:
-        grad_norms: ``G``, shape ``(..., K)``, floating.
-        loss_ratios: ``L̃``, same shape (held constant).
-        alpha: asymmetry α >= 0 (paper: 1.5 for NYUv2; 0 equalises the gradient norms).
+        grad_norms: ``G`` >= 0 (norms), shape ``(..., K)``, floating.
+        loss_ratios: ``L̃`` >= 0, same shape (held constant).
+        alpha: asymmetry α >= 0, finite (paper: 1.5 for NYUv2; 0 equalises the gradient
+            norms).
         reduction: ``"sum"`` (default, the paper's sum over tasks) | ``"mean"`` | ``"none"``.
 
     Returns:
         The GradNorm loss (per task with ``reduction="none"``).
 
     Raises:
-        ValueError: shapes differ, negative ``alpha``; eagerly, negative loss ratios.
-        TypeError: non-floating ``grad_norms``.
+        ValueError: shapes differ, negative or infinite ``alpha``; eagerly, negative
+            gradient norms or loss ratios.
+        TypeError: non-floating ``grad_norms``, complex ``loss_ratios``.
 
     References: Chen, Badrinarayanan, Lee & Rabinovich, "GradNorm: Gradient Normalization
     for Adaptive Loss Balancing in Deep Multitask Networks", ICML 2018, eqs. 1-2.
 
     Peer twins: none in torch/optax.
     """
-    xp = namespace(grad_norms, loss_ratios)
+    xp = namespace(grad_norms=grad_norms, loss_ratios=loss_ratios)
     check.reduction(reduction)
     check.floating(xp, grad_norms, "grad_norms")
     check.ndim_at_least(grad_norms, 1, "grad_norms")
     check.same_shape(grad_norms, loss_ratios, "grad_norms", "loss_ratios")
-    check.real_number(alpha, "alpha", low=0)
-    check.nonnegative(xp, loss_ratios, "loss_ratios")
-    _, out_dtype, (g, lr) = float_args(xp, grad_norms, loss_ratios, names=("grad_norms",))
+    check.finite_number(alpha, "alpha", low=0)
+    _, out_dtype, (g, lr) = float_args(xp, grad_norms, loss_ratios, names=("grad_norms", "loss_ratios"))
+    _value_checks(xp, (g, _below_zero, lambda: check.nonnegative(xp, xp.stop_gradient(g), "grad_norms")),
+                  (lr, _below_zero, lambda: check.nonnegative(xp, xp.stop_gradient(lr), "loss_ratios")))
     g_bar = xp.mean(g, axis=-1, keepdims=True)
     lr = xp.stop_gradient(lr)
     mean_lr = xp.mean(lr, axis=-1, keepdims=True)
@@ -205,35 +215,36 @@ def renormalize_task_weights(task_weights: ArrayT, *, total: float | None = None
 
     Args:
         task_weights: shape ``(..., K)``, floating.
-        total: the target sum (a positive number), default K.
+        total: the target sum (a positive finite number), default K.
 
     Returns:
         The rescaled weights, same shape and dtype.
 
     Raises:
-        ValueError: 0-d ``task_weights``, ``total`` <= 0. TypeError: non-floating
-        ``task_weights``.
+        ValueError: 0-d ``task_weights``, ``total`` <= 0 or infinite. TypeError: non-floating
+        ``task_weights``, a ``total`` that is not a real number.
 
     References: Chen et al. 2018 (GradNorm), Algorithm 1.
     """
-    xp = namespace(task_weights)
+    xp = namespace(task_weights=task_weights)
     check.floating(xp, task_weights, "task_weights")
     check.ndim_at_least(task_weights, 1, "task_weights")
     if total is None:
         total = task_weights.shape[-1]
-    check.real_number(total, "total", low=0, low_open=True)
+    check.finite_number(total, "total", low=0, low_open=True)
     _, out_dtype, (w,) = float_args(xp, task_weights, names=("task_weights",))
     out = float(total) * safe_divide(xp, w, xp.sum(w, axis=-1, keepdims=True))
     return xp.as_array(cast(xp, out, out_dtype))
 
 
-def _threshold(xp, value, name, like, like_name, *, positive=False):
+def _threshold(xp, value, name, like, like_name, *, positive=False, finite=False):
     """Checks of a threshold (type-checked by ``_number_or_array`` first): a real number
-    (``> 0`` when ``positive``), or a floating array that broadcasts to ``like``."""
+    (``> 0`` when ``positive``, not ±inf when ``finite``), or an array that broadcasts to
+    ``like`` (its dtype is checked by ``float_args``: real, complex refused)."""
     if is_number(value):
-        check.real_number(value, name, low=0 if positive else None, low_open=positive)
+        number = check.finite_number if finite else check.real_number
+        number(value, name, low=0 if positive else None, low_open=positive)
     else:
-        check.floating(xp, value, name)
         check.broadcastable(value, name, like.shape, like_name)
 
 
@@ -255,25 +266,31 @@ def curriculum_weights(difficulty: ArrayT, progress: ArrayT | float, *,
             floating.
         progress: the curriculum's current threshold ``p`` (a number, or a 0-d/broadcastable
             array so a compiled step does not recompile as it grows).
-        rescale: rescale the admitted samples' weights to mean 1 over all N.
+        rescale: rescale the admitted samples' weights to mean 1 over all N (a bool).
 
     Returns:
-        Weights of ``difficulty``'s shape and dtype.
+        Weights of ``difficulty``'s shape and dtype. A NaN difficulty (or progress) gives a
+        NaN weight, and with ``rescale=True`` NaN weights everywhere (the count reads it).
 
     Raises:
-        TypeError: non-floating ``difficulty`` or ``progress`` array.
+        TypeError: non-floating ``difficulty``, complex ``progress``, a ``progress`` that is
+            neither a number nor an array (or NaN), a non-bool ``rescale``.
         ValueError: ``progress`` array that does not broadcast.
 
     References: Bengio, Louradour, Collobert & Weston, "Curriculum Learning", ICML 2009;
     the "baby steps" threshold schedule (Spitkovsky et al. 2010).
     """
     _number_or_array(progress, "progress")
-    xp = namespace(difficulty, progress)
+    xp = namespace(difficulty=difficulty, progress=progress)
+    check.flag(rescale, "rescale")
     check.floating(xp, difficulty, "difficulty")
     _threshold(xp, progress, "progress", difficulty, "difficulty")
-    _, out_dtype, (d, p) = _floats(xp, difficulty, progress, names=("difficulty",))
+    _, out_dtype, (d, p) = _floats(xp, difficulty, progress, names=("difficulty", "progress"))
     d = xp.stop_gradient(d)
-    m = xp.where(d <= p, xp.ones_like(d), xp.zeros_like(d))
+    # NaN goes through: d <= p and d > p are both False only for a NaN d or p, and there the
+    # weight is d - p (NaN) instead of a silent 0 (with rescale=True the count makes every
+    # weight NaN)
+    m = xp.where(d > p, xp.zeros_like(d), xp.where(d <= p, xp.ones_like(d), d - p))
     if rescale:
         # no admitted sample: the count is 0 and every weight is 0 (not NaN)
         m = m * safe_divide(xp, float(numel(d)), xp.sum(m), fill=0.0)
@@ -300,34 +317,42 @@ def self_paced_weights(losses: ArrayT, threshold: ArrayT | float, *,
             al. 2014, soft weights).
 
     Returns:
-        Weights of ``losses``' shape and dtype.
+        Weights of ``losses``' shape and dtype (NaN where the loss or the threshold is NaN).
 
     Raises:
-        ValueError: bad ``regime``, non-positive ``threshold`` for ``"linear"``, shapes.
-        TypeError: non-floating ``losses``.
+        ValueError: bad ``regime``, non-positive ``threshold`` for ``"linear"`` (a number,
+            or eagerly an array), shapes.
+        TypeError: non-floating ``losses``, complex ``threshold``, a NaN ``threshold``
+            number.
 
     References: Kumar, Packer & Koller, "Self-Paced Learning for Latent Variable Models",
     NeurIPS 2010; Jiang, Meng, Yu, Lan, Shan & Hauptmann, "Self-Paced Learning with
     Diversity", NeurIPS 2014.
     """
     _number_or_array(threshold, "threshold")
-    xp = namespace(losses, threshold)
+    xp = namespace(losses=losses, threshold=threshold)
     check.choice(regime, "regime", ("hard", "linear"))
     check.floating(xp, losses, "losses")
-    _threshold(xp, threshold, "threshold", losses, "losses", positive=regime == "linear")
-    _, out_dtype, (l, lam) = _floats(xp, losses, threshold, names=("losses",))
+    linear = regime == "linear"
+    _threshold(xp, threshold, "threshold", losses, "losses", positive=linear)
+    _, out_dtype, (l, lam) = _floats(xp, losses, threshold, names=("losses", "threshold"))
+    if linear and not is_number(lam):
+        _value_checks(xp, (lam, lambda t: t <= 0,
+                           lambda: check.greater_than(xp, xp.stop_gradient(lam), "threshold", 0)))
     lam = lam if is_number(lam) else xp.stop_gradient(lam)
     l = xp.stop_gradient(l)
-    easy = l < lam
-    if regime == "hard":
-        v = xp.where(easy, xp.ones_like(l), xp.zeros_like(l))
+    # NaN goes through: l >= lam and l < lam are both False only for a NaN l or lam
+    hard = l >= lam
+    if not linear:
+        v = xp.where(hard, xp.zeros_like(l), xp.where(l < lam, xp.ones_like(l), l - lam))
     else:
         if is_number(lam):
             v = 1 - l / lam
         else:
-            pos = lam > 0
-            v = xp.where(pos, 1 - l / xp.where(pos, lam, xp.ones_like(lam)), xp.zeros_like(l))
-        v = xp.where(easy, v, xp.zeros_like(l))
+            # lam <= 0 (refused eagerly; reachable under jit or on Dask) gives weight 0
+            nonpos = lam <= 0
+            v = xp.where(nonpos, xp.zeros_like(l), 1 - l / xp.where(nonpos, xp.ones_like(lam), lam))
+        v = xp.where(hard, xp.zeros_like(l), v)
     return xp.as_array(cast(xp, v, out_dtype))
 
 
@@ -379,15 +404,17 @@ def super_loss(losses: ArrayT, *, tau: ArrayT | float, lambda_: float = 1.0,
             any shape, floating.
         tau: threshold τ: ``log(C)`` for C-class classification, or a running (exponential
             moving) average of the loss — a number or a broadcastable array (held constant).
-        lambda_: regularisation λ > 0 (paper: 1 or 0.25 for noisy labels).
+        lambda_: regularisation λ > 0, finite (paper: 1 or 0.25 for noisy labels).
         reduction: ``"mean"`` | ``"sum"`` | ``"none"``.
 
     Returns:
         The SuperLoss (per sample with ``reduction="none"``).
 
     Raises:
-        ValueError: ``lambda_`` <= 0, bad ``reduction``, ``tau`` that does not broadcast.
-        TypeError: non-floating ``losses``.
+        ValueError: ``lambda_`` <= 0 or infinite, an infinite ``tau`` number, bad
+            ``reduction``, ``tau`` that does not broadcast.
+        TypeError: non-floating ``losses``, complex ``tau``, a ``tau`` that is neither a
+            number nor an array (or NaN).
 
     References: Castells, Weinzaepfel & Revaud, "SuperLoss: A Generic Loss for Robust
     Curriculum Learning", NeurIPS 2020, eqs. 1-4.
@@ -396,12 +423,12 @@ def super_loss(losses: ArrayT, *, tau: ArrayT | float, lambda_: float = 1.0,
     ``scipy.special.lambertw`` on detached CPU values (same value and gradient).
     """
     _number_or_array(tau, "tau")
-    xp = namespace(losses, tau)
+    xp = namespace(losses=losses, tau=tau)
     check.reduction(reduction)
     check.floating(xp, losses, "losses")
-    check.real_number(lambda_, "lambda_", low=0, low_open=True)
-    _threshold(xp, tau, "tau", losses, "losses")
-    _, out_dtype, (l, t) = _floats(xp, losses, tau, names=("losses",))
+    check.finite_number(lambda_, "lambda_", low=0, low_open=True)
+    _threshold(xp, tau, "tau", losses, "losses", finite=True)
+    _, out_dtype, (l, t) = _floats(xp, losses, tau, names=("losses", "tau"))
     t = t if is_number(t) else xp.stop_gradient(t)
     centred = l - t
     beta = xp.stop_gradient(centred) / lambda_

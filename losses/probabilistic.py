@@ -8,7 +8,6 @@ is exactly :func:`~losses.binary_cross_entropy` (probabilities) and
 from __future__ import annotations
 
 import math
-from numbers import Real
 
 from . import _validate as check
 from ._common import float_args, is_number
@@ -46,15 +45,18 @@ def gaussian_nll_loss(input: ArrayT, target: ArrayT, var: ArrayT | float, *, ful
 
     The clamp at ``eps`` is torch's: it changes the value but not the gradient path (the
     gradient with respect to ``var`` below ``eps`` is that of the loss at ``eps``, passed
-    straight through), so the result and gradient match torch everywhere.
+    straight through), so the result and gradient match torch everywhere. A NaN variance
+    stays NaN (the clamp does not hide it). float16/bfloat16 inputs are computed in float32:
+    values and gradients are float32's rounded to the input dtype (``inf`` only where the
+    exact value exceeds its range, e.g. ``d^2 / 2 var^2`` above 65504 in float16).
 
     Args:
         input: predicted means ``x``, any shape, real floating dtype.
-        target: observations ``y``, same shape as ``input``.
+        target: observations ``y``, same shape as ``input`` (integer/bool accepted).
         var: predicted variances σ² >= 0: same shape as ``input`` (heteroscedastic),
             ``input``'s shape without its last axis or with exactly one axis of size 1
             (homoscedastic along that axis), or a non-negative Python float.
-        full: add the constant ``0.5 log 2π``.
+        full: add the constant ``0.5 log 2π`` (a bool).
         eps: clamp floor of the variance, > 0 (default 1e-6).
         reduction: ``"mean"`` | ``"sum"`` | ``"none"``.
 
@@ -65,7 +67,7 @@ def gaussian_nll_loss(input: ArrayT, target: ArrayT, var: ArrayT | float, *, ful
         ValueError: ``input``/``target`` shapes differ, ``var`` has an incompatible shape,
             ``eps`` <= 0, bad ``reduction``; negative ``var`` (eagerly for arrays, always for
             a Python float), as torch.
-        TypeError: non-floating ``input``.
+        TypeError: non-floating ``input``, complex ``target``/``var``, non-bool ``full``.
 
     Reference: Nix & Weigend 1994, "Estimating the mean and variance of the target
     probability distribution"; PyTorch ``GaussianNLLLoss``.
@@ -74,24 +76,23 @@ def gaussian_nll_loss(input: ArrayT, target: ArrayT, var: ArrayT | float, *, ful
     eps=eps)`` (identical, values and gradients; torch broadcasts ``input``/``target`` of
     different shapes, we raise).
     """
+    xp = namespace(input=input, target=target, var=var)
     check.reduction(reduction)
-    check.real_number(eps, "eps", low=0, low_open=True)
+    check.flag(full, "full")
+    check.finite_number(eps, "eps", low=0, low_open=True)
     if is_number(var):
         check.real_number(var, "var", low=0)
-        xp = namespace(input, target)
-    else:
-        xp = namespace(input, target, var)
-    check.same_shape(input, target, "input", "target")
-    if isinstance(var, Real):
-        _, out_dtype, (x, y) = float_args(xp, input, target)
+    _, out_dtype, (x, y, v) = float_args(xp, input, target, var, names=("input", "target", "var"))
+    check.same_shape(x, y, "input", "target")
+    if is_number(var):
         v = xp.full_like(x, float(var))
     else:
-        add_axis = _var_shape(input, var)
-        check.nonnegative(xp, var, "var")
-        _, out_dtype, (x, y, v) = float_args(xp, input, target, var)
+        add_axis = _var_shape(x, v)
+        check.nonnegative(xp, v, "var")
         if add_axis is not None:
             v = xp.expand_dims(v, axis=-1)
-    # torch clamps in place under no_grad: value max(var, eps), gradient straight through
+    # torch clamps in place under no_grad: value max(var, eps), gradient straight through;
+    # NaN is not below eps, so it stays NaN
     v = xp.where(v < eps, (v - xp.stop_gradient(v)) + eps, v)
     d = x - y
     loss = 0.5 * (xp.log(v) + d * d / v)
@@ -111,13 +112,15 @@ def poisson_nll_loss(input: ArrayT, target: ArrayT, *, log_input: bool = True, f
 
     The Stirling term approximates ``log(y!)`` and is added only where ``y > 1`` (as torch);
     it is computed with a double ``where``, so its gradient with respect to ``target`` is
-    finite (0) at ``y`` in [0, 1] (torch gives NaN at ``y = 0``).
+    finite (0) at ``y`` in [0, 1] (torch gives NaN at ``y = 0``). A NaN target gives NaN.
 
     Args:
         input: ``log λ`` (``log_input=True``, default) or the rate ``λ >= 0``, any shape.
-        target: counts ``y >= 0`` (any real value >= 0), same shape as ``input``.
-        log_input: whether ``input`` is the log-rate.
-        full: add the Stirling approximation of ``log(y!)``.
+        target: counts ``y >= 0`` (any real value >= 0; integer/bool accepted), same shape
+            as ``input``. Negative targets are refused eagerly (torch computes a number for
+            them; a Poisson count cannot be negative).
+        log_input: whether ``input`` is the log-rate (a bool).
+        full: add the Stirling approximation of ``log(y!)`` (a bool).
         eps: added to λ inside the log when ``log_input=False``, >= 0 (default 1e-8).
         reduction: ``"mean"`` | ``"sum"`` | ``"none"``.
 
@@ -127,28 +130,30 @@ def poisson_nll_loss(input: ArrayT, target: ArrayT, *, log_input: bool = True, f
     Raises:
         ValueError: shapes differ, ``eps`` < 0, bad ``reduction``; eagerly, negative
             ``target``, or negative ``input`` when ``log_input=False`` (torch returns NaN).
-        TypeError: non-floating ``input``.
+        TypeError: non-floating ``input``, complex ``target``, non-bool ``log_input``/``full``.
 
     Reference: PyTorch ``PoissonNLLLoss``; Stirling's formula for ``log(y!)``.
 
     Peer twins: ``torch.nn.functional.poisson_nll_loss(input, target, log_input=...,
-    full=..., eps=...)`` (identical values and input gradients).
+    full=..., eps=...)`` (identical values and input gradients on non-negative targets).
     """
-    xp = namespace(input, target)
+    xp = namespace(input=input, target=target)
     check.reduction(reduction)
-    check.real_number(eps, "eps", low=0)
-    check.same_shape(input, target, "input", "target")
-    check.nonnegative(xp, target, "target")
+    check.flag(log_input, "log_input")
+    check.flag(full, "full")
+    check.finite_number(eps, "eps", low=0)
+    _, out_dtype, (x, y) = float_args(xp, input, target, names=("input", "target"))
+    check.same_shape(x, y, "input", "target")
+    check.nonnegative(xp, y, "target")
     if not log_input:
-        check.nonnegative(xp, input, "input (a rate, log_input=False)")
-    _, out_dtype, (x, y) = float_args(xp, input, target)
+        check.nonnegative(xp, x, "input (a rate, log_input=False)")
     if log_input:
         loss = xp.exp(x) - y * x
     else:
         loss = x - y * xp.log(x + eps)
     if full:
-        big = y > 1
-        ys = xp.where(big, y, xp.full_like(y, 2.0))
+        small = y <= 1  # NaN: the Stirling branch, which gives NaN
+        ys = xp.where(small, xp.full_like(y, 2.0), y)
         stirling = ys * xp.log(ys) - ys + 0.5 * xp.log((2 * math.pi) * ys)
-        loss = loss + xp.where(big, stirling, xp.zeros_like(stirling))
+        loss = loss + xp.where(small, xp.zeros_like(stirling), stirling)
     return reduce(xp, loss, reduction, out_dtype=out_dtype)

@@ -3,12 +3,17 @@ mean squared log error, mean absolute percentage error."""
 from __future__ import annotations
 
 import math
+from typing import Any, Callable, Literal, TypeVar
 
 from . import _validate as check
 from ._common import abs0, fill_doc, float_args, relu0
-from ._reduction import reduce
+from ._reduction import MEAN_OVER, reduce
 from ._typing import ArrayT, Reduction
 from .backends import namespace
+
+#: ``mean_over=`` of the weighted losses: what a weighted ``"mean"`` divides by, the weight
+#: sum (``"weights"``) or the number of loss elements (``"elements"``, torch's ``huber_loss``)
+MeanOver = Literal["weights", "elements"]
 
 __all__ = [
     "mse_loss",
@@ -26,72 +31,93 @@ _COMMON_ARGS = """
     Args:
         input: predictions, any shape, real floating dtype.
         target: same shape as ``input`` (a different shape raises ``ValueError``; torch
-            broadcasts with a warning).
-        weight: optional element weights broadcastable to ``input``. ``"mean"`` is
-            ``sum(w * l) / sum(w)`` (torch divides by ``numel``; see docs/differences.md).
+            broadcasts with a warning). Integer/bool targets are cast to ``input``'s dtype.
+        weight: optional element weights broadcastable to ``input`` (an array or a number).
+        mean_over: what a weighted ``"mean"`` divides by: ``"weights"`` (``sum(w * l) /
+            sum(w)``) or ``"elements"`` (``sum(w * l) / input.size``). {mean_over}
         reduction: ``"mean"`` | ``"sum"`` | ``"none"``.
 
     Returns:
         A scalar, or the element-wise loss of ``input``'s shape for ``reduction="none"``,
-        with the promoted floating dtype of the inputs on their device.
+        with the promoted floating dtype of the inputs on their device. A NaN in ``input``
+        or ``target`` gives NaN (where its weight is not 0); an empty batch gives NaN for
+        ``"mean"``, 0 for ``"sum"``.
 
     Raises:
-        ValueError: shape mismatch, bad ``reduction`` or hyper-parameter.
-        TypeError: non-floating ``input`` or mixed array frameworks.
+        ValueError: shape mismatch, bad ``reduction``/``mean_over`` or hyper-parameter.
+        TypeError: non-floating ``input``, complex ``target``/``weight``, a non-array
+            argument or mixed array frameworks.
+
 """
 
+_MEAN_WEIGHTS = "Default ``\"weights\"``."
 
-def _checked(input, target, weight, reduction):
-    """The namespace, after the checks every regression loss makes."""
-    xp = namespace(input, target, weight)
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+
+def _doc_for(mean_over_note: str) -> Callable[[_F], _F]:
+    """The shared Args/Returns/Raises docstring, with the ``mean_over`` default's note."""
+    return fill_doc("{common}", _COMMON_ARGS.replace("{mean_over}", mean_over_note))
+
+
+_doc = _doc_for(_MEAN_WEIGHTS)
+
+
+def _checked(input, target, weight, reduction, mean_over):
+    """The checks every regression loss makes, every argument's dtype first.
+
+    Returns ``(xp, x, y, w, out_dtype)``, the arrays cast to the compute dtype (a Python
+    number becomes a 0-d array).
+    """
+    xp = namespace(input=input, target=target, weight=weight)
     check.reduction(reduction)
-    check.same_shape(input, target, "input", "target")
-    check.broadcastable(weight, "weight", input.shape, "input")
-    return xp
+    check.choice(mean_over, "mean_over", MEAN_OVER)
+    _, out_dtype, (x, y, w) = float_args(xp, input, target, weight, names=("input", "target", "weight"))
+    check.same_shape(x, y, "input", "target")
+    check.broadcastable(w, "weight", x.shape, "input")
+    return xp, x, y, w, out_dtype
 
 
-def _prepare(input, target, weight, reduction):
-    xp = _checked(input, target, weight, reduction)
-    _, out_dtype, (x, y, w) = float_args(xp, input, target, weight, names=("input",))
+def _prepare(input, target, weight, reduction, mean_over):
+    xp, x, y, w, out_dtype = _checked(input, target, weight, reduction, mean_over)
     return xp, x - y, w, out_dtype
 
 
-_doc = fill_doc("{common}", _COMMON_ARGS)
-
-
 @_doc
-def mse_loss(input: ArrayT, target: ArrayT, *, weight: ArrayT | None = None,
-             reduction: Reduction = "mean") -> ArrayT:
+def mse_loss(input: ArrayT, target: ArrayT, *, weight: ArrayT | float | None = None,
+             mean_over: MeanOver = "weights", reduction: Reduction = "mean") -> ArrayT:
     r"""Mean squared error.
 
     .. math:: \ell_i = (x_i - y_i)^2
 
     {common}
-    Peer twins: ``torch.nn.functional.mse_loss``, ``optax.squared_error`` (element-wise,
-    without the mean), ``keras.losses.mean_squared_error`` (mean over the last axis).
+    Peer twins: ``torch.nn.functional.mse_loss`` (its ``weight=`` divides by the weight sum
+    too), ``optax.squared_error`` (element-wise, without the mean),
+    ``keras.losses.mean_squared_error`` (mean over the last axis).
     """
-    xp, d, w, out_dtype = _prepare(input, target, weight, reduction)
-    return reduce(xp, d * d, reduction, weight=w, out_dtype=out_dtype)
+    xp, d, w, out_dtype = _prepare(input, target, weight, reduction, mean_over)
+    return reduce(xp, d * d, reduction, weight=w, mean_over=mean_over, out_dtype=out_dtype)
 
 
 @_doc
-def l1_loss(input: ArrayT, target: ArrayT, *, weight: ArrayT | None = None,
-            reduction: Reduction = "mean") -> ArrayT:
+def l1_loss(input: ArrayT, target: ArrayT, *, weight: ArrayT | float | None = None,
+            mean_over: MeanOver = "weights", reduction: Reduction = "mean") -> ArrayT:
     r"""Mean absolute error.
 
     .. math:: \ell_i = |x_i - y_i|
 
     The subgradient at ``x == y`` is 0 on every backend (as ``torch.nn.functional.l1_loss``).
     {common}
-    Peer twins: ``torch.nn.functional.l1_loss``, ``keras.losses.mean_absolute_error``.
+    Peer twins: ``torch.nn.functional.l1_loss`` (its ``weight=`` divides by the weight sum
+    too), ``keras.losses.mean_absolute_error``.
     """
-    xp, d, w, out_dtype = _prepare(input, target, weight, reduction)
-    return reduce(xp, abs0(xp, d), reduction, weight=w, out_dtype=out_dtype)
+    xp, d, w, out_dtype = _prepare(input, target, weight, reduction, mean_over)
+    return reduce(xp, abs0(xp, d), reduction, weight=w, mean_over=mean_over, out_dtype=out_dtype)
 
 
-@_doc
-def huber_loss(input: ArrayT, target: ArrayT, *, delta: float = 1.0, weight: ArrayT | None = None,
-               reduction: Reduction = "mean") -> ArrayT:
+@_doc_for("Default ``\"elements\"``,\n            as ``torch.nn.functional.huber_loss(weight=)``.")
+def huber_loss(input: ArrayT, target: ArrayT, *, delta: float = 1.0, weight: ArrayT | float | None = None,
+               mean_over: MeanOver = "elements", reduction: Reduction = "mean") -> ArrayT:
     r"""Huber loss (Huber 1964): quadratic near 0, linear beyond ``delta``.
 
     .. math::
@@ -99,45 +125,45 @@ def huber_loss(input: ArrayT, target: ArrayT, *, delta: float = 1.0, weight: Arr
                  \delta\,(|d_i| - \tfrac12\delta) & \text{otherwise}\end{cases},
         \qquad d_i = x_i - y_i
 
-    ``delta`` must be > 0. ``huber_loss(delta=1) == smooth_l1_loss(beta=1)`` and in general
-    ``huber_loss(delta=b) == b * smooth_l1_loss(beta=b)``.
+    ``delta`` must be > 0 (and finite). ``huber_loss(delta=1) == smooth_l1_loss(beta=1)`` and
+    in general ``huber_loss(delta=b) == b * smooth_l1_loss(beta=b)``.
     {common}
-    Peer twins: ``torch.nn.functional.huber_loss``, ``optax.huber_loss`` (element-wise),
-    ``keras.losses.huber``.
+    Peer twins: ``torch.nn.functional.huber_loss`` (identical, ``weight=`` included),
+    ``optax.huber_loss`` (element-wise), ``keras.losses.huber``.
     """
-    check.real_number(delta, "delta", low=0, low_open=True)
-    xp, d, w, out_dtype = _prepare(input, target, weight, reduction)
+    check.finite_number(delta, "delta", low=0, low_open=True)
+    xp, d, w, out_dtype = _prepare(input, target, weight, reduction, mean_over)
     a = abs0(xp, d)
     loss = xp.where(a < delta, 0.5 * d * d, delta * (a - 0.5 * delta))
-    return reduce(xp, loss, reduction, weight=w, out_dtype=out_dtype)
+    return reduce(xp, loss, reduction, weight=w, mean_over=mean_over, out_dtype=out_dtype)
 
 
 @_doc
-def smooth_l1_loss(input: ArrayT, target: ArrayT, *, beta: float = 1.0, weight: ArrayT | None = None,
-                   reduction: Reduction = "mean") -> ArrayT:
+def smooth_l1_loss(input: ArrayT, target: ArrayT, *, beta: float = 1.0, weight: ArrayT | float | None = None,
+                   mean_over: MeanOver = "weights", reduction: Reduction = "mean") -> ArrayT:
     r"""Smooth L1 loss (Girshick 2015, Fast R-CNN).
 
     .. math::
         \ell_i = \begin{cases} \tfrac12 d_i^2 / \beta & |d_i| < \beta \\
                  |d_i| - \tfrac12\beta & \text{otherwise}\end{cases}
 
-    ``beta`` must be >= 0; ``beta=0`` is exactly ``l1_loss`` (as torch).
+    ``beta`` must be >= 0 (and finite); ``beta=0`` is exactly ``l1_loss`` (as torch).
     {common}
     Peer twins: ``torch.nn.functional.smooth_l1_loss`` (no ``weight`` there).
     """
-    check.real_number(beta, "beta", low=0)
-    xp, d, w, out_dtype = _prepare(input, target, weight, reduction)
+    check.finite_number(beta, "beta", low=0)
+    xp, d, w, out_dtype = _prepare(input, target, weight, reduction, mean_over)
     a = abs0(xp, d)
     if beta == 0:
         loss = a
     else:
         loss = xp.where(a < beta, (0.5 / beta) * d * d, a - 0.5 * beta)
-    return reduce(xp, loss, reduction, weight=w, out_dtype=out_dtype)
+    return reduce(xp, loss, reduction, weight=w, mean_over=mean_over, out_dtype=out_dtype)
 
 
 @_doc
-def log_cosh_loss(input: ArrayT, target: ArrayT, *, weight: ArrayT | None = None,
-                  reduction: Reduction = "mean") -> ArrayT:
+def log_cosh_loss(input: ArrayT, target: ArrayT, *, weight: ArrayT | float | None = None,
+                  mean_over: MeanOver = "weights", reduction: Reduction = "mean") -> ArrayT:
     r"""Log-cosh loss, computed without overflow as ``logaddexp(d, -d) - log 2``.
 
     .. math:: \ell_i = \log\cosh(x_i - y_i)
@@ -148,14 +174,14 @@ def log_cosh_loss(input: ArrayT, target: ArrayT, *, weight: ArrayT | None = None
     Peer twins: ``optax.log_cosh`` (element-wise), ``keras.losses.log_cosh`` (mean over the
     last axis). PyTorch has none.
     """
-    xp, d, w, out_dtype = _prepare(input, target, weight, reduction)
+    xp, d, w, out_dtype = _prepare(input, target, weight, reduction, mean_over)
     loss = xp.logaddexp(d, -d) - math.log(2.0)
-    return reduce(xp, loss, reduction, weight=w, out_dtype=out_dtype)
+    return reduce(xp, loss, reduction, weight=w, mean_over=mean_over, out_dtype=out_dtype)
 
 
 @_doc
-def quantile_loss(input: ArrayT, target: ArrayT, *, q: float = 0.5, weight: ArrayT | None = None,
-                  reduction: Reduction = "mean") -> ArrayT:
+def quantile_loss(input: ArrayT, target: ArrayT, *, q: float = 0.5, weight: ArrayT | float | None = None,
+                  mean_over: MeanOver = "weights", reduction: Reduction = "mean") -> ArrayT:
     r"""Quantile (pinball) loss for the ``q``-quantile (Koenker & Bassett 1978).
 
     .. math:: \ell_i = \max\big(q\,(y_i - x_i),\ (q - 1)\,(y_i - x_i)\big)
@@ -166,14 +192,25 @@ def quantile_loss(input: ArrayT, target: ArrayT, *, q: float = 0.5, weight: Arra
     Peer twins: ``keras.losses.Quantile``/TF-Addons ``pinball_loss`` (mean over the last
     axis). PyTorch and optax have none.
     """
-    check.real_number(q, "q", low=0, high=1)
-    xp, d, w, out_dtype = _prepare(input, target, weight, reduction)
+    check.finite_number(q, "q", low=0, high=1)
+    xp, d, w, out_dtype = _prepare(input, target, weight, reduction, mean_over)
     loss = q * relu0(xp, -d) + (1.0 - q) * relu0(xp, d)
-    return reduce(xp, loss, reduction, weight=w, out_dtype=out_dtype)
+    return reduce(xp, loss, reduction, weight=w, mean_over=mean_over, out_dtype=out_dtype)
 
 
+_EXTRA_RETURNS = """    Returns:
+        A scalar, or the element-wise loss for ``reduction="none"``. A NaN in ``input`` or
+        ``target`` gives NaN (where its weight is not 0); an empty batch gives NaN for
+        ``"mean"``, 0 for ``"sum"``.
+
+"""
+_extra_doc = fill_doc("{returns}", _EXTRA_RETURNS)
+
+
+@_extra_doc
 def asymmetric_mse_loss(input: ArrayT, target: ArrayT, *, over_penalty: float = 2.0,
-                        weight: ArrayT | None = None, reduction: Reduction = "mean") -> ArrayT:
+                        weight: ArrayT | float | None = None, mean_over: MeanOver = "weights",
+                        reduction: Reduction = "mean") -> ArrayT:
     r"""Squared error that weighs over-prediction by ``over_penalty``.
 
     .. math:: \ell_i = \begin{cases} \kappa\,(x_i - y_i)^2 & x_i > y_i \\ (x_i - y_i)^2 & \text{otherwise}\end{cases}
@@ -184,17 +221,16 @@ def asymmetric_mse_loss(input: ArrayT, target: ArrayT, *, over_penalty: float = 
 
     Args:
         input: predictions, any shape. target: same shape.
-        over_penalty: κ >= 0 (default 2).
-        weight: optional element weights broadcastable to ``input``; ``"mean"`` is
-            ``sum(w*l)/sum(w)``.
+        over_penalty: κ >= 0, finite (default 2).
+        weight: optional element weights broadcastable to ``input``.
+        mean_over: what a weighted ``"mean"`` divides by: ``"weights"`` (default,
+            ``sum(w*l)/sum(w)``) or ``"elements"`` (``sum(w*l)/input.size``).
         reduction: ``"mean"`` | ``"sum"`` | ``"none"``.
 
-    Returns:
-        A scalar, or the element-wise loss for ``reduction="none"``.
-
+    {returns}
     Raises:
-        ValueError: shapes differ, ``over_penalty`` < 0, bad ``reduction``.
-        TypeError: non-floating ``input``.
+        ValueError: shapes differ, ``over_penalty`` < 0, bad ``reduction``/``mean_over``.
+        TypeError: non-floating ``input``, complex ``target``/``weight``.
 
     Reference: asymmetric quadratic loss; see Varian 1975 (LINEX) and Christoffersen &
     Diebold 1997, "Optimal prediction under asymmetric loss" (Econometric Theory).
@@ -202,15 +238,22 @@ def asymmetric_mse_loss(input: ArrayT, target: ArrayT, *, over_penalty: float = 
     Peer twins: none in torch/optax/Keras; ``over_penalty=1`` equals
     ``torch.nn.functional.mse_loss``.
     """
-    check.real_number(over_penalty, "over_penalty", low=0)
-    xp, d, w, out_dtype = _prepare(input, target, weight, reduction)
+    check.finite_number(over_penalty, "over_penalty", low=0)
+    xp, d, w, out_dtype = _prepare(input, target, weight, reduction, mean_over)
     sq = d * d
-    loss = xp.where(d > 0, over_penalty * sq, sq)
-    return reduce(xp, loss, reduction, weight=w, out_dtype=out_dtype)
+    loss = xp.where(d > 0, over_penalty * sq, sq)  # NaN: the sq branch, NaN
+    return reduce(xp, loss, reduction, weight=w, mean_over=mean_over, out_dtype=out_dtype)
 
 
+def _clamp_min0(xp, x, floor):
+    """``max(x, floor)`` with gradient 0 at ``x == floor``; NaN stays NaN (DESIGN rule 5)."""
+    return xp.where(x <= floor, xp.full_like(x, floor), x)
+
+
+@_extra_doc
 def mean_squared_log_error(input: ArrayT, target: ArrayT, *, clip_min: float | None = None,
-                           weight: ArrayT | None = None, reduction: Reduction = "mean") -> ArrayT:
+                           weight: ArrayT | float | None = None, mean_over: MeanOver = "weights",
+                           reduction: Reduction = "mean") -> ArrayT:
     r"""Mean squared logarithmic error.
 
     .. math:: \ell_i = \big(\log(1 + \tilde x_i) - \log(1 + \tilde y_i)\big)^2,\qquad
@@ -218,74 +261,77 @@ def mean_squared_log_error(input: ArrayT, target: ArrayT, *, clip_min: float | N
 
     computed with ``log1p``. ``clip_min=None`` (default, scikit-learn's behaviour up to the
     error type): values must be > -1 (checked eagerly). ``clip_min=1e-7`` reproduces Keras,
-    which clips both arguments at its epsilon; the clip's subgradient is 0.
+    which clips both arguments at its epsilon; the clip's subgradient is 0 and a NaN is not
+    clipped (it stays NaN).
 
     Args:
         input: predictions, any shape. target: same shape.
-        clip_min: optional floor applied to both before ``log1p`` (> -1).
+        clip_min: optional floor applied to both before ``log1p`` (finite, > -1).
         weight: optional element weights broadcastable to ``input``.
+        mean_over: what a weighted ``"mean"`` divides by: ``"weights"`` (default,
+            ``sum(w*l)/sum(w)``) or ``"elements"`` (``sum(w*l)/input.size``).
         reduction: ``"mean"`` | ``"sum"`` | ``"none"``.
 
-    Returns:
-        A scalar, or the element-wise loss for ``reduction="none"``.
-
+    {returns}
     Raises:
-        ValueError: shapes differ, ``clip_min`` <= -1, bad ``reduction``; eagerly (without
-            ``clip_min``), values <= -1.
-        TypeError: non-floating ``input``.
+        ValueError: shapes differ, ``clip_min`` <= -1, bad ``reduction``/``mean_over``;
+            eagerly (without ``clip_min``), values <= -1.
+        TypeError: non-floating ``input``, complex ``target``/``weight``.
 
     Peer twins: ``keras.losses.mean_squared_logarithmic_error(target, input)`` =
     ``clip_min=1e-7`` (mean over the last axis, i.e. ``reduction="none"`` then ``.mean(-1)``);
     ``sklearn.metrics.mean_squared_log_error`` = default (non-negative data).
     """
-    xp = _checked(input, target, weight, reduction)
     if clip_min is not None:
         check.finite_number(clip_min, "clip_min", low=-1, low_open=True)
+    xp, x, y, w, out_dtype = _checked(input, target, weight, reduction, mean_over)
+    if clip_min is None:
+        check.greater_than(xp, x, "input", -1)
+        check.greater_than(xp, y, "target", -1)
     else:
-        check.greater_than(xp, input, "input", -1)
-        check.greater_than(xp, target, "target", -1)
-    _, out_dtype, (x, y, w) = float_args(xp, input, target, weight)
-    if clip_min is not None:
-        x = xp.where(x > clip_min, x, xp.full_like(x, clip_min))
-        y = xp.where(y > clip_min, y, xp.full_like(y, clip_min))
+        x, y = _clamp_min0(xp, x, clip_min), _clamp_min0(xp, y, clip_min)
     d = xp.log1p(x) - xp.log1p(y)
-    return reduce(xp, d * d, reduction, weight=w, out_dtype=out_dtype)
+    return reduce(xp, d * d, reduction, weight=w, mean_over=mean_over, out_dtype=out_dtype)
 
 
+@_extra_doc
 def mean_absolute_percentage_error(input: ArrayT, target: ArrayT, *, eps: float = 1e-7,
-                                   percent: bool = True, weight: ArrayT | None = None,
+                                   percent: bool = True, weight: ArrayT | float | None = None,
+                                   mean_over: MeanOver = "weights",
                                    reduction: Reduction = "mean") -> ArrayT:
     r"""Mean absolute percentage error.
 
     .. math:: \ell_i = c\,\frac{|x_i - y_i|}{\max(|y_i|, \varepsilon)},\qquad c = 100 \text{ if percent else } 1
 
     The subgradients of ``|x - y|`` at ``x == y`` and of ``|y|`` at 0 are 0, and the floor's
-    too (no torch twin).
+    too (no torch twin). float16/bfloat16 inputs are computed in float32: values and
+    gradients are those of float32 rounded to the input dtype (``inf`` only where the exact
+    value exceeds its range, e.g. ``100 |x - y| / |y|`` above 65504 in float16).
 
     Args:
         input: predictions, any shape. target: same shape.
         eps: floor ε > 0 of ``|y|`` (default 1e-7, Keras's epsilon).
         percent: multiply by 100 (Keras) or not (scikit-learn).
         weight: optional element weights broadcastable to ``input``.
+        mean_over: what a weighted ``"mean"`` divides by: ``"weights"`` (default,
+            ``sum(w*l)/sum(w)``) or ``"elements"`` (``sum(w*l)/input.size``).
         reduction: ``"mean"`` | ``"sum"`` | ``"none"``.
 
-    Returns:
-        A scalar, or the element-wise loss for ``reduction="none"``.
-
+    {returns}
     Raises:
-        ValueError: shapes differ, ``eps`` <= 0, bad ``reduction``.
-        TypeError: non-floating ``input``.
+        ValueError: shapes differ, ``eps`` <= 0, bad ``reduction``/``mean_over``.
+        TypeError: non-floating ``input``, complex ``target``/``weight``, non-bool ``percent``.
 
     Peer twins: ``keras.losses.mean_absolute_percentage_error(target, input)`` = defaults
     (mean over the last axis); ``sklearn.metrics.mean_absolute_percentage_error`` =
     ``eps=numpy.finfo(numpy.float64).eps, percent=False``.
     """
-    xp = _checked(input, target, weight, reduction)
-    check.real_number(eps, "eps", low=0, low_open=True)
-    _, out_dtype, (x, y, w) = float_args(xp, input, target, weight)
+    check.finite_number(eps, "eps", low=0, low_open=True)
+    check.flag(percent, "percent")
+    xp, x, y, w, out_dtype = _checked(input, target, weight, reduction, mean_over)
     ay = abs0(xp, y)
-    den = xp.where(ay > eps, ay, xp.full_like(ay, eps))
+    den = _clamp_min0(xp, ay, eps)
     loss = abs0(xp, x - y) / den
     if percent:
         loss = 100.0 * loss
-    return reduce(xp, loss, reduction, weight=w, out_dtype=out_dtype)
+    return reduce(xp, loss, reduction, weight=w, mean_over=mean_over, out_dtype=out_dtype)

@@ -17,18 +17,24 @@ Shared conventions (every loss of this module unless its docstring says otherwis
 
 Empty classes: a class absent from both the target and the prediction (all sums exactly 0)
 has a score of 1 and a loss of 0, with a zero (finite) gradient, whatever the smoothing.
+
+Edges (issue #10): a NaN in any element a loss reads makes that loss NaN (ignored pixels are
+silenced, not multiplied by 0); an empty batch gives NaN for ``"mean"``, 0 for ``"sum"`` and
+an empty array for ``"none"``; every array argument's dtype is checked before any value
+(complex anywhere is a ``TypeError`` naming it; integer/bool targets and weights are cast).
 """
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import Any, Literal, NamedTuple, get_args
 
 from . import _validate as check
-from ._common import abs0, cast, fill_doc, float_args, pow0, relu0, safe_divide
+from ._common import abs0, arange_like, cast, fill_doc, float_args, pow0, relu0, safe_divide
 from ._reduction import reduce
 from ._typing import Array, ArrayT, Reduction, ScalarReduction
 from .backends import namespace
-from .classification import binary_cross_entropy_with_logits, cross_entropy
+from .classification import cross_entropy
 
 __all__ = [
     "dice_loss",
@@ -53,27 +59,42 @@ WeightType = Literal["square", "simple", "uniform"]
 #: ``classes=`` of :func:`lovasz_softmax_loss`: a selection rule or explicit class indices.
 Classes = Literal["present", "all"] | Sequence[int]
 
+#: ``mean_over=`` of the class-weighted overlap losses (what a weighted "mean" divides by).
+MeanOver = Literal["weights", "elements"]
+
 _MODES = get_args(Mode)
 _WEIGHT_TYPES = get_args(WeightType)
+_MEAN_OVER = get_args(MeanOver)
 
 
 # ------------------------------------------------------------------------------ helpers ----
-def _check_flag(value, name):
-    if not isinstance(value, bool):
-        raise TypeError(f"{name} must be a bool, got {value!r}")
-
-
 def _check_ignore(ignore_index):
     if ignore_index is not None and (isinstance(ignore_index, bool) or not isinstance(ignore_index, int)):
         raise TypeError(f"ignore_index must be an int or None, got {ignore_index!r}")
 
 
+def _check_array(xp, x, name, fn):
+    """``x`` (None allowed) is an array of a real dtype: a Python number, a list or a complex
+    array is a ``TypeError`` naming ``name`` (checked before any value check)."""
+    if x is None:
+        return
+    if isinstance(x, bool) or not hasattr(x, "dtype") or not hasattr(x, "shape"):
+        raise TypeError(f"{fn}: {name} must be an array, got {type(x).__name__}")
+    check.real_array(xp, x, name)
+
+
 def _smooths(smooth, smooth_dr):
-    check.real_number(smooth, "smooth", low=0)
+    check.finite_number(smooth, "smooth", low=0)
     if smooth_dr is None:
         return float(smooth), float(smooth)
-    check.real_number(smooth_dr, "smooth_dr", low=0)
+    check.finite_number(smooth_dr, "smooth_dr", low=0)
     return float(smooth), float(smooth_dr)
+
+
+def _flat(xp, x, lead):
+    """``x`` reshaped to ``(*x.shape[:lead], prod(x.shape[lead:]))``: the flattened size comes
+    from the static shape, so a size-0 axis is fine (``reshape(..., -1)`` is ambiguous there)."""
+    return xp.reshape(x, tuple(x.shape[:lead]) + (math.prod(x.shape[lead:]),))
 
 
 def _probabilities(xp, z, mode, from_logits, fn):
@@ -97,9 +118,9 @@ def _check_channels(input, mode, fn):
     return c
 
 
-def _check_target(xp, input, target, mode, ignore_index, fn):
-    """``target`` is dense (``input``'s shape, returns True) or class indices ``(N, *spatial)``
-    (returns False; integer dtype and, eagerly, indices in range)."""
+def _target_layout(xp, input, target, mode, fn):
+    """Shape and dtype of ``target``: dense (``input``'s shape, returns True) or class indices
+    ``(N, *spatial)`` of an integer dtype (returns False). No value is read."""
     if tuple(target.shape) == tuple(input.shape):
         return True
     index_shape = (input.shape[0],) + tuple(input.shape[2:])
@@ -114,19 +135,16 @@ def _check_target(xp, input, target, mode, ignore_index, fn):
             f"got {tuple(target.shape)}"
         )
     check.integer(xp, target, "target")
-    c = input.shape[1]
-    check.class_indices(xp, target, 2 if mode == "binary" else c, "target", ignore_index)
     return False
 
 
-def _check_class_weight(xp, weight, c, c_out, fn):
-    """``weight``: None or one non-negative weight per class, ``(C,)`` or ``(C',)``."""
+def _check_class_weight_shape(weight, c, c_out, fn):
+    """``weight``: None or one weight per class, ``(C,)`` or ``(C',)``."""
     if weight is None:
         return
     if weight.ndim != 1 or weight.shape[0] not in (c, c_out):
         allowed = f"({c},)" + ("" if c == c_out else f" or ({c_out},) (without background)")
         raise ValueError(f"{fn}: weight must hold one weight per class, shape {allowed}, got {tuple(weight.shape)}")
-    check.nonnegative(xp, weight, "weight")
 
 
 def _dense_target(xp, target, ignore_index, dtype):
@@ -141,6 +159,15 @@ def _dense_target(xp, target, ignore_index, dtype):
     return cast(xp, target, dtype), keep
 
 
+def _one_hot1(xp, index, c, dtype):
+    """One-hot ``(N, C, *spatial)`` of integer ``index`` ``(N, *spatial)``, built at axis 1
+    directly (a comparison with a broadcast class grid: no ``moveaxis``, which
+    ``torch.func.vmap`` cannot batch)."""
+    grid = xp.astype(arange_like(xp, index, c), index.dtype)
+    grid = xp.reshape(grid, (1, c) + (1,) * (index.ndim - 1))
+    return cast(xp, xp.expand_dims(index, axis=1) == grid, dtype)
+
+
 def _index_target(xp, target, ignore_index, mode, c, dtype):
     """Class indices ``(N, *spatial)`` as a dense ``(N, C, *spatial)`` target of ``dtype``
     (one-hot for ``"multiclass"``, the 0/1 foreground for ``"binary"``), and the
@@ -151,7 +178,7 @@ def _index_target(xp, target, ignore_index, mode, c, dtype):
         keep = xp.expand_dims(kept, axis=1)
         target = xp.where(kept, target, xp.zeros_like(target))
     if mode == "multiclass":
-        return xp.one_hot(target, c, axis=1, dtype=dtype), keep
+        return _one_hot1(xp, target, c, dtype), keep
     return cast(xp, xp.expand_dims(target, axis=1), dtype), keep
 
 
@@ -161,33 +188,41 @@ def _seg_prepare(xp, input, target, weight, *, mode, from_logits, include_backgr
 
     ``C'`` drops the background channel 0 when ``include_background`` is False (not in
     ``"binary"`` mode). ``w`` is the per-class weight of shape ``(C',)`` or None. Removed
-    (``ignore_index``) pixels have ``p = g = 0``.
+    (``ignore_index``) pixels have ``p = g = 0`` (selected, so a non-finite prediction there
+    is silenced, DESIGN rule 10).
+
+    Order (DESIGN rule 3): keywords, then the dtype of every array, then shapes, then values.
     """
     check.choice(mode, "mode", _MODES)
-    _check_flag(from_logits, "from_logits")
-    _check_flag(include_background, "include_background")
+    check.flag(from_logits, "from_logits")
+    check.flag(include_background, "include_background")
     _check_ignore(ignore_index)
     check.floating(xp, input, "input")
+    _check_array(xp, target, "target", fn)
+    _check_array(xp, weight, "weight", fn)
     c = _check_channels(input, mode, fn)
-    dense = _check_target(xp, input, target, mode, ignore_index, fn)
+    dense = _target_layout(xp, input, target, mode, fn)
     keep_c = include_background or mode == "binary"
     c_out = c if keep_c else c - 1
-    _check_class_weight(xp, weight, c, c_out, fn)
-    _, out_dtype, (z, w) = float_args(xp, input, weight)
+    _check_class_weight_shape(weight, c, c_out, fn)
+    # values (eager only)
+    if not dense:
+        check.class_indices(xp, target, 2 if mode == "binary" else c, "target", ignore_index)
+    check.nonnegative(xp, weight, "weight")
+    _, out_dtype, (z, w) = float_args(xp, input, weight, names=("input", "weight"))
     p = _probabilities(xp, z, mode, from_logits, fn)
     if dense:
         g, keep = _dense_target(xp, target, ignore_index, p.dtype)
     else:
         g, keep = _index_target(xp, target, ignore_index, mode, c, p.dtype)
     if keep is not None:
-        keepf = cast(xp, keep, p.dtype)
-        p, g = p * keepf, g * keepf
+        p = xp.where(keep, p, xp.zeros_like(p))
+        g = xp.where(keep, g, xp.zeros_like(g))
     if not keep_c:
         p, g = p[:, 1:, ...], g[:, 1:, ...]
         if w is not None and w.shape[0] == c:
             w = w[1:]
-    n = input.shape[0]
-    return xp.reshape(p, (n, c_out, -1)), xp.reshape(g, (n, c_out, -1)), w, out_dtype
+    return _flat(xp, p, 2), _flat(xp, g, 2), w, out_dtype
 
 
 def _sums(xp, x, batch):
@@ -207,6 +242,7 @@ class _Overlap(NamedTuple):
     batch: bool
     mask_absent: bool
     reduction: Reduction
+    mean_over: str = "weights"
 
     def stats(self, squared=False):
         """``(TP, sum p, sum g)`` per class (``sum p**2``, ``sum g**2`` when ``squared``)."""
@@ -217,28 +253,33 @@ class _Overlap(NamedTuple):
         return tp, _sums(xp, p, batch), _sums(xp, g, batch)
 
     def finish(self, loss):
-        """Zero the classes without target pixels (``mask_absent``), then reduce with ``w``."""
+        """Zero the classes without target pixels (``mask_absent``), then reduce with ``w``.
+
+        The absent test is ``sum g <= 0`` (a NaN target sum is not absent: NaN goes through)."""
         xp = self.xp
         if self.mask_absent:
-            present = _sums(xp, self.g, self.batch) > 0
-            loss = xp.where(present, loss, xp.zeros_like(loss))
-        return reduce(xp, loss, self.reduction, weight=self.w, out_dtype=self.out_dtype)
+            absent = _sums(xp, self.g, self.batch) <= 0
+            loss = xp.where(absent, xp.zeros_like(loss), loss)
+        return reduce(xp, loss, self.reduction, weight=self.w, out_dtype=self.out_dtype,
+                      mean_over=self.mean_over)
 
 
 def _overlap_inputs(fn, input, target, weight, *, mode, from_logits, batch, include_background,
-                    ignore_index, reduction, mask_absent=False, **flags):
+                    ignore_index, reduction, mask_absent=False, mean_over="weights", **flags):
     """The argument handling shared by the overlap losses (Dice, Jaccard, Tversky, focal
-    Tversky, generalised Dice): checks ``reduction`` and the bool keywords (``batch``, the
-    loss's own ``flags``, ``mask_absent``), then prepares the arrays with :func:`_seg_prepare`.
+    Tversky, generalised Dice): checks ``reduction``, ``mean_over`` and the bool keywords
+    (``batch``, the loss's own ``flags``, ``mask_absent``), then prepares the arrays with
+    :func:`_seg_prepare`.
     """
     check.reduction(reduction)
+    check.choice(mean_over, "mean_over", _MEAN_OVER)
     for name, value in {"batch": batch, **flags, "mask_absent": mask_absent}.items():
-        _check_flag(value, name)
-    xp = namespace(input, target, weight)
+        check.flag(value, name)
+    xp = namespace(input=input, target=target, weight=weight)
     p, g, w, out_dtype = _seg_prepare(xp, input, target, weight, mode=mode, from_logits=from_logits,
                                       include_background=include_background, ignore_index=ignore_index,
                                       fn=fn)
-    return _Overlap(xp, p, g, w, out_dtype, batch, mask_absent, reduction)
+    return _Overlap(xp, p, g, w, out_dtype, batch, mask_absent, reduction, mean_over)
 
 
 _SHARED_ARGS = """
@@ -254,7 +295,11 @@ _SHARED_ARGS = """
             sample (``(N, C')``).
         include_background: keep channel 0 (ignored in ``"binary"`` mode).
         weight: optional non-negative class weights, shape ``(C,)`` (or ``(C-1,)`` without
-            background); ``"mean"`` is ``sum(w * l) / sum(w)`` over the loss matrix.
+            background), an array (integer/bool weights are cast); ``"mean"`` is
+            ``sum(w * l) / sum(w)`` over the loss matrix (``mean_over="weights"``).
+        mean_over: what a weighted ``"mean"`` divides by: ``"weights"`` (default, the weight
+            sum of the loss matrix) or ``"elements"`` (its number of entries: MONAI's
+            ``weight=``). No effect without ``weight``.
         ignore_index: target value whose pixels are removed from both prediction and target.
         mask_absent: classes with no target pixel in the pooled region get loss 0 (still
             counted by the ``"mean"``), as segmentation_models_pytorch.
@@ -263,14 +308,17 @@ _SHARED_ARGS = """
 
     Returns:
         A 0-d array, or the per-class loss matrix for ``reduction="none"``, in the promoted
-        floating dtype of the inputs.
+        floating dtype of the inputs. A NaN in ``input`` or ``target`` makes the losses that
+        read it NaN (ignored pixels aside); an empty batch (``N = 0``, ``batch=False``) gives
+        NaN for ``"mean"``, 0 for ``"sum"`` and an empty ``(0, C')`` matrix for ``"none"``.
 
     Raises:
         ValueError: bad shapes (target neither ``(N, *spatial)`` nor ``input``'s shape,
-            ``mode="binary"`` with ``C != 1``, bad ``weight`` shape), bad keyword values;
-            eagerly, class indices out of range, probabilities outside [0, 1], negative
-            weights.
-        TypeError: non-floating ``input``, floating target of the index shape, non-bool flags.
+            ``mode="binary"`` with ``C != 1``, bad ``weight`` shape), bad keyword values
+            (negative or non-finite smoothing/weights of the formula); eagerly, class indices
+            out of range, probabilities outside [0, 1] or NaN, negative weights.
+        TypeError: non-floating ``input``, complex or non-array ``target``/``weight``,
+            floating target of the index shape, non-bool flags, non-number hyper-parameters.
 """
 
 
@@ -283,7 +331,7 @@ def dice_loss(input: ArrayT, target: ArrayT, *, mode: Mode = "multiclass", from_
               batch: bool = False, include_background: bool = True, smooth: float = 0.0,
               smooth_dr: float | None = None, squared_denominator: bool = False,
               weight: ArrayT | None = None, ignore_index: int | None = None, mask_absent: bool = False,
-              reduction: Reduction = "mean") -> ArrayT:
+              mean_over: MeanOver = "weights", reduction: Reduction = "mean") -> ArrayT:
     r"""Soft Dice loss (Milletari et al. 2016; Sudre et al. 2017).
 
     Per class ``c`` (and per sample unless ``batch=True``), with ``p`` the probabilities and
@@ -307,8 +355,7 @@ def dice_loss(input: ArrayT, target: ArrayT, *, mode: Mode = "multiclass", from_
     * MONAI ``DiceLoss(softmax=True, to_onehot_y=True)`` (``smooth_nr=smooth_dr=1e-5``,
       ``batch=False``, background included): ``smooth=1e-5``; MONAI's ``squared_pred``,
       ``batch``, ``include_background`` map to the keywords of the same meaning. MONAI's
-      ``weight=w`` averages ``w * l`` over all entries: ``mean(dice_loss(..., weight=w,
-      reduction="none"))``.
+      ``weight=w`` averages ``w * l`` over all entries: ``weight=w, mean_over="elements"``.
     * segmentation_models_pytorch ``DiceLoss(mode, smooth=0)``: ``batch=True,
       mask_absent=True`` (and ``ignore_index``); smp clamps the denominator at ``eps=1e-7``.
     * optax ``dice_loss(predictions, targets, smooth=s)`` (channels last, softmax/sigmoid):
@@ -325,7 +372,8 @@ def dice_loss(input: ArrayT, target: ArrayT, *, mode: Mode = "multiclass", from_
     s_nr, s_dr = _smooths(smooth, smooth_dr)
     o = _overlap_inputs("dice_loss", input, target, weight, mode=mode, from_logits=from_logits, batch=batch,
                         include_background=include_background, ignore_index=ignore_index,
-                        reduction=reduction, squared_denominator=squared_denominator, mask_absent=mask_absent)
+                        reduction=reduction, squared_denominator=squared_denominator, mask_absent=mask_absent,
+                        mean_over=mean_over)
     tp, sp, sg = o.stats(squared_denominator)
     return o.finish(1 - safe_divide(o.xp, 2 * tp + s_nr, sp + sg + s_dr, 1.0))
 
@@ -335,7 +383,7 @@ def jaccard_loss(input: ArrayT, target: ArrayT, *, mode: Mode = "multiclass", fr
                  batch: bool = False, include_background: bool = True, smooth: float = 0.0,
                  smooth_dr: float | None = None, weight: ArrayT | None = None,
                  ignore_index: int | None = None, mask_absent: bool = False,
-                 reduction: Reduction = "mean") -> ArrayT:
+                 mean_over: MeanOver = "weights", reduction: Reduction = "mean") -> ArrayT:
     r"""Soft Jaccard (IoU) loss.
 
     .. math::
@@ -359,16 +407,16 @@ def jaccard_loss(input: ArrayT, target: ArrayT, *, mode: Mode = "multiclass", fr
     s_nr, s_dr = _smooths(smooth, smooth_dr)
     o = _overlap_inputs("jaccard_loss", input, target, weight, mode=mode, from_logits=from_logits,
                         batch=batch, include_background=include_background, ignore_index=ignore_index,
-                        reduction=reduction, mask_absent=mask_absent)
+                        reduction=reduction, mask_absent=mask_absent, mean_over=mean_over)
     tp, sp, sg = o.stats()
     return o.finish(1 - safe_divide(o.xp, tp + s_nr, sp + sg - tp + s_dr, 1.0))
 
 
 def _tversky_args(alpha_fp, beta_fn, smooth):
-    """Checks ``alpha_fp, beta_fn, smooth >= 0``; returns them as floats."""
-    check.real_number(alpha_fp, "alpha_fp", low=0)
-    check.real_number(beta_fn, "beta_fn", low=0)
-    check.real_number(smooth, "smooth", low=0)
+    """Checks ``alpha_fp, beta_fn, smooth``: finite and >= 0; returns them as floats."""
+    check.finite_number(alpha_fp, "alpha_fp", low=0)
+    check.finite_number(beta_fn, "beta_fn", low=0)
+    check.finite_number(smooth, "smooth", low=0)
     return float(alpha_fp), float(beta_fn), float(smooth)
 
 
@@ -384,7 +432,7 @@ def tversky_loss(input: ArrayT, target: ArrayT, *, alpha_fp: float = 0.3, beta_f
                  mode: Mode = "multiclass", from_logits: bool = True, batch: bool = False,
                  include_background: bool = True, smooth: float = 0.0, weight: ArrayT | None = None,
                  ignore_index: int | None = None, mask_absent: bool = False,
-                 reduction: Reduction = "mean") -> ArrayT:
+                 mean_over: MeanOver = "weights", reduction: Reduction = "mean") -> ArrayT:
     r"""Tversky loss (Salehi, Erdogmus & Gholipour 2017).
 
     .. math::
@@ -407,8 +455,13 @@ def tversky_loss(input: ArrayT, target: ArrayT, *, alpha_fp: float = 0.3, beta_f
       ``moveaxis(..., -1, 1)`` inputs and a one-hot target.
     * segmentation_models_pytorch ``TverskyLoss(alpha=a, beta=b)`` (alpha on false
       positives there too): ``alpha_fp=a, beta_fn=b, batch=True, mask_absent=True``.
-    * Keras 3 ``Tversky(alpha, beta)`` weighs false positives with ``alpha``; some earlier
-      implementations attached ``alpha`` to the false negatives: map by what each weighs.
+    * Keras 3 ``keras.losses.Tversky(alpha=a, beta=b)`` (checked against the released 3.x
+      source): its docstring says ``alpha`` weighs the false positives, but the code
+      multiplies the false negatives ``sum(y_true * (1 - y_pred))`` by ``alpha`` and the false
+      positives by ``beta``, pools every element of the batch and adds ``1e-7`` to the
+      denominator only: ``alpha_fp=b, beta_fn=a, batch=True`` on probabilities
+      (``from_logits=False``, ``mode="binary"``/``"multilabel"``), equal up to that ``1e-7``.
+      Map by what each weight multiplies, not by its name.
 
     Reference: Salehi et al., "Tversky loss function for image segmentation using 3D fully
     convolutional deep networks", MLMI 2017.
@@ -416,7 +469,7 @@ def tversky_loss(input: ArrayT, target: ArrayT, *, alpha_fp: float = 0.3, beta_f
     a_fp, b_fn, s = _tversky_args(alpha_fp, beta_fn, smooth)
     o = _overlap_inputs("tversky_loss", input, target, weight, mode=mode, from_logits=from_logits,
                         batch=batch, include_background=include_background, ignore_index=ignore_index,
-                        reduction=reduction, mask_absent=mask_absent)
+                        reduction=reduction, mask_absent=mask_absent, mean_over=mean_over)
     return o.finish(1 - _tversky_index(o, a_fp, b_fn, s))
 
 
@@ -425,7 +478,8 @@ def focal_tversky_loss(input: ArrayT, target: ArrayT, *, gamma: float = 0.75, al
                        beta_fn: float = 0.7, mode: Mode = "multiclass", from_logits: bool = True,
                        batch: bool = False, include_background: bool = True, smooth: float = 0.0,
                        weight: ArrayT | None = None, ignore_index: int | None = None,
-                       mask_absent: bool = False, reduction: Reduction = "mean") -> ArrayT:
+                       mask_absent: bool = False, mean_over: MeanOver = "weights",
+                       reduction: Reduction = "mean") -> ArrayT:
     r"""Focal Tversky loss (Abraham & Khan 2019): the Tversky loss of each class to a power.
 
     .. math:: \ell_c = (1 - TI_c)^{\gamma}
@@ -438,7 +492,7 @@ def focal_tversky_loss(input: ArrayT, target: ArrayT, *, gamma: float = 0.75, al
     ``"mean"`` here averages (``reduction="sum"`` with ``batch=True`` gives the paper's sum).
 
     {shared}
-        gamma: exponent > 0 (``gamma=1`` is the Tversky loss).
+        gamma: finite exponent > 0 (``gamma=1`` is the Tversky loss).
         alpha_fp, beta_fn, smooth: as :func:`tversky_loss`.
 
     Peer settings: none in torch/optax/MONAI; smp has no focal Tversky. Keras-style code that
@@ -447,11 +501,11 @@ def focal_tversky_loss(input: ArrayT, target: ArrayT, *, gamma: float = 0.75, al
     Reference: Abraham & Khan, "A novel focal Tversky loss function with improved attention
     U-Net for lesion segmentation", ISBI 2019.
     """
-    check.real_number(gamma, "gamma", low=0, low_open=True)
+    check.finite_number(gamma, "gamma", low=0, low_open=True)
     a_fp, b_fn, s = _tversky_args(alpha_fp, beta_fn, smooth)
     o = _overlap_inputs("focal_tversky_loss", input, target, weight, mode=mode, from_logits=from_logits,
                         batch=batch, include_background=include_background, ignore_index=ignore_index,
-                        reduction=reduction, mask_absent=mask_absent)
+                        reduction=reduction, mask_absent=mask_absent, mean_over=mean_over)
     d = relu0(o.xp, 1 - _tversky_index(o, a_fp, b_fn, s))
     return o.finish(d if gamma == 1 else pow0(o.xp, d, float(gamma)))
 
@@ -505,15 +559,15 @@ def generalized_dice_loss(input: ArrayT, target: ArrayT, *, mode: Mode = "multic
                         reduction=reduction)
     xp = o.xp
     tp, sp, sg = o.stats()
-    present = sg > 0
+    absent = sg <= 0  # (a NaN volume is not absent: its NaN weight goes through)
     if weight_type == "uniform":
         w = xp.ones_like(sg)
     else:
-        safe = xp.where(present, sg, xp.ones_like(sg))
+        safe = xp.where(absent, xp.ones_like(sg), sg)
         w = 1 / (safe * safe) if weight_type == "square" else 1 / safe
-        w = xp.where(present, w, xp.zeros_like(w))
+        w = xp.where(absent, xp.zeros_like(w), w)
         w_max = xp.max(w, axis=-1, keepdims=True)
-        w = xp.where(present, w, w_max * xp.ones_like(w))
+        w = xp.where(absent, w_max * xp.ones_like(w), w)
     num = 2 * xp.sum(w * tp, axis=-1) + s_nr
     den = xp.sum(w * (sp + sg), axis=-1) + s_dr
     return o.finish(1 - safe_divide(xp, num, den, 1.0))  # no class weights, no mask_absent
@@ -526,6 +580,8 @@ def _lovasz_dot(xp, errors, fg):
     ``errors`` is sorted in decreasing order (stable, so ties keep their input order on every
     backend); the gradient flows through the sorted errors, ``fg`` (0/1) is a constant.
     """
+    if math.prod(errors.shape) == 0:  # no pixel or no group: nothing to sort (an empty sum)
+        return xp.sum(errors * xp.stop_gradient(fg), axis=-1)
     order = xp.argsort(-errors, axis=-1, stable=True)
     e = xp.take_along_last(errors, order)
     f = xp.take_along_last(fg, order)
@@ -582,9 +638,16 @@ def lovasz_softmax_loss(input: ArrayT, target: ArrayT, *, from_logits: bool = Tr
         reduction: ``"mean"`` | ``"sum"`` | ``"none"`` over the ``(N,)`` per-image losses
             (``per_image=True``); with ``per_image=False`` the result is the single 0-d loss.
 
+    Returns:
+        A 0-d array, or the ``(N,)`` per-image losses for ``per_image=True,
+        reduction="none"``. An empty batch (``N = 0``) has no image and, with
+        ``per_image=False``, no pooled group either: ``"mean"`` is NaN, ``"sum"`` 0 and
+        ``"none"`` an empty ``(0,)`` array (the reference returns an empty tensor there too).
+
     Raises:
         ValueError: shapes, class indices out of range (eager), bad ``classes``.
-        TypeError: non-integer target, non-floating ``input``.
+        TypeError: non-integer or complex target, non-floating ``input``, a non-bool
+            ``per_image``.
 
     Peer settings (covered by a test): the reference implementation
     ``lovasz_softmax(probas, labels, classes, per_image, ignore)`` = ``from_logits=False``
@@ -594,16 +657,20 @@ def lovasz_softmax_loss(input: ArrayT, target: ArrayT, *, from_logits: bool = Tr
     optimization of the intersection-over-union measure in neural networks", CVPR 2018.
     """
     check.reduction(reduction)
-    _check_flag(per_image, "per_image")
-    xp = namespace(input, target)
+    check.flag(per_image, "per_image")
+    xp = namespace(input=input, target=target)
+    check.floating(xp, input, "input")
     c = _check_channels(input, "multiclass", "lovasz_softmax_loss")
     sel = _check_classes(classes, c)
     p, g, _, out_dtype = _seg_prepare(xp, input, target, None, mode="multiclass", from_logits=from_logits,
                                       include_background=True, ignore_index=ignore_index,
                                       fn="lovasz_softmax_loss")
-    if not per_image:
-        p = xp.reshape(xp.permute_dims(p, (1, 0, 2)), (1, c, -1))
-        g = xp.reshape(xp.permute_dims(g, (1, 0, 2)), (1, c, -1))
+    n = input.shape[0]
+    pooled = not per_image and n > 0  # one group of all pixels; none in an empty batch
+    if pooled:
+        p = xp.reshape(xp.permute_dims(p, (1, 0, 2)), (1, c, n * p.shape[2]))
+        g = xp.reshape(xp.permute_dims(g, (1, 0, 2)), (1, c, n * g.shape[2]))
+    # (an empty batch keeps its (0, C, S) arrays: no group)
     # removed (ignored) pixels have p = g = 0: error 0, background, sorted last, no contribution
     e = abs0(xp, g - p)
     per_class = _lovasz_dot(xp, e, g)  # (G, C)
@@ -617,7 +684,7 @@ def lovasz_softmax_loss(input: ArrayT, target: ArrayT, *, from_logits: bool = Tr
         for k in sel[1:]:
             loss = loss + per_class[:, k]
         loss = loss / len(sel)
-    if not per_image:
+    if pooled:
         loss = xp.reshape(loss, ())
     return reduce(xp, loss, reduction, out_dtype=out_dtype)
 
@@ -642,9 +709,17 @@ def lovasz_hinge_loss(input: ArrayT, target: ArrayT, *, per_image: bool = True,
         ignore_index: label value whose pixels are removed.
         reduction: ``"mean"`` | ``"sum"`` | ``"none"`` over the ``(N,)`` per-image losses.
 
+    Returns:
+        A 0-d array, or the ``(N,)`` per-image losses for ``reduction="none"``
+        (``per_image=True``). An empty batch has no image (and no pooled group with
+        ``per_image=False``): ``"mean"`` NaN, ``"sum"`` 0, ``"none"`` an empty ``(0,)`` array.
+        A NaN logit or label makes the loss of its image NaN.
+
     Raises:
         ValueError: shapes differ, input with fewer than 1 dimension; eagerly, labels other
-            than 0/1 (or ``ignore_index``).
+            than 0/1 (or ``ignore_index``), NaN labels.
+        TypeError: non-floating ``input``, complex or non-array ``target``, non-bool
+            ``per_image``.
 
     Peer settings (covered by a test): the reference ``lovasz_hinge(logits, labels,
     per_image, ignore)`` with the same keywords.
@@ -652,10 +727,11 @@ def lovasz_hinge_loss(input: ArrayT, target: ArrayT, *, per_image: bool = True,
     Reference: Berman et al., CVPR 2018.
     """
     check.reduction(reduction)
-    _check_flag(per_image, "per_image")
+    check.flag(per_image, "per_image")
     _check_ignore(ignore_index)
-    xp = namespace(input, target)
+    xp = namespace(input=input, target=target)
     check.floating(xp, input, "input")
+    _check_array(xp, target, "target", "lovasz_hinge_loss")
     check.ndim_at_least(input, 1, "input")
     check.same_shape(input, target, "input", "target")
     keep = None
@@ -664,9 +740,10 @@ def lovasz_hinge_loss(input: ArrayT, target: ArrayT, *, per_image: bool = True,
         keep = target != ignore_index
         tt = xp.where(keep, target, xp.zeros_like(target))
     check.values_in(xp, tt, "target", 0, 1, what="binary labels")
-    _, out_dtype, (z, y) = float_args(xp, input, tt)
-    n = z.shape[0]
-    shape = (n, -1) if per_image else (1, -1)
+    _, out_dtype, (z, y) = float_args(xp, input, tt, names=("input", "target"))
+    n, pixels = z.shape[0], math.prod(z.shape[1:])
+    # per image: (N, pixels); pooled: one group of all pixels (no group in an empty batch)
+    shape = (n, pixels) if per_image else ((1, n * pixels) if n > 0 else (0, pixels))
     z = xp.reshape(z, shape)
     y = xp.reshape(y, shape)
     e = 1 - z * (2 * y - 1)
@@ -674,7 +751,7 @@ def lovasz_hinge_loss(input: ArrayT, target: ArrayT, *, per_image: bool = True,
         k = xp.reshape(keep, shape)
         e = xp.where(k, e, xp.full_like(e, -1.0))  # after every positive error; relu0 -> 0
     loss = _lovasz_dot(xp, relu0(xp, e), y)
-    if not per_image:
+    if not per_image and n > 0:
         loss = xp.reshape(loss, ())
     return reduce(xp, loss, reduction, out_dtype=out_dtype)
 
@@ -695,7 +772,8 @@ def boundary_loss(input: ArrayT, distance_maps: ArrayT, *, from_logits: bool = F
     Args:
         input: probabilities (default, as the reference) or logits with ``from_logits=True``,
             shape ``(N, C, *spatial)``.
-        distance_maps: signed distance maps of the same shape (floating).
+        distance_maps: signed distance maps of the same shape (floating; integer maps are
+            cast).
         from_logits: apply softmax (``mode="multiclass"``) or sigmoid first.
         mode: ``"multiclass"`` | ``"multilabel"`` | ``"binary"`` (which activation).
         include_background: include channel 0 (default False: the reference applies the loss
@@ -703,10 +781,16 @@ def boundary_loss(input: ArrayT, distance_maps: ArrayT, *, from_logits: bool = F
         reduction: ``"mean"`` (the reference's mean over pixels and classes) | ``"sum"`` |
             ``"none"`` (the element-wise products, shape ``(N, C', *spatial)``).
 
+    Returns:
+        A 0-d array, or the ``(N, C', *spatial)`` products for ``reduction="none"``. A NaN
+        in either argument makes the products that read it NaN; an empty batch gives NaN for
+        ``"mean"``, 0 for ``"sum"``, an empty array for ``"none"``.
+
     Raises:
         ValueError: shapes differ, ``mode="binary"`` with ``C != 1``; eagerly, probabilities
-            outside [0, 1].
-        TypeError: non-floating inputs.
+            outside [0, 1] or NaN (``from_logits=False``).
+        TypeError: non-floating ``input``, complex or non-array ``distance_maps``, non-bool
+            flags.
 
     Peer settings (covered by a test): the reference ``SurfaceLoss(idc=[1, ..., C-1])`` =
     ``include_background=False`` on softmax probabilities; ``idc=[0, ..., C-1]`` =
@@ -716,17 +800,17 @@ def boundary_loss(input: ArrayT, distance_maps: ArrayT, *, from_logits: bool = F
     """
     check.reduction(reduction)
     check.choice(mode, "mode", _MODES)
-    _check_flag(from_logits, "from_logits")
-    _check_flag(include_background, "include_background")
-    xp = namespace(input, distance_maps)
+    check.flag(from_logits, "from_logits")
+    check.flag(include_background, "include_background")
+    xp = namespace(input=input, distance_maps=distance_maps)
     check.floating(xp, input, "input")
-    check.floating(xp, distance_maps, "distance_maps")
+    _check_array(xp, distance_maps, "distance_maps", "boundary_loss")
     check.ndim_at_least(input, 2, "input")
     check.same_shape(input, distance_maps, "input", "distance_maps")
     c = input.shape[1]
     if mode == "binary" and c != 1:
         raise ValueError(f"boundary_loss: mode='binary' expects input of shape (N, 1, *spatial), got {tuple(input.shape)}")
-    _, out_dtype, (z, phi) = float_args(xp, input, distance_maps, names=("input",))
+    _, out_dtype, (z, phi) = float_args(xp, input, distance_maps, names=("input", "distance_maps"))
     p = _probabilities(xp, z, mode, from_logits, "boundary_loss")
     if not include_background and mode != "binary":
         if c < 2:
@@ -763,12 +847,13 @@ def dice_ce_loss(input: ArrayT, target: ArrayT, *, mode: Mode = "multiclass", la
 
     ``"multiclass"``: :func:`losses.cross_entropy` (class indices or probabilities, class
     weights ``ce_weight``, ``ignore_index``); ``"binary"``/``"multilabel"``:
-    :func:`losses.binary_cross_entropy_with_logits` (mean over all elements; ignored pixels
-    get weight 0). The Dice term is :func:`dice_loss` with the Dice keywords.
+    the binary cross-entropy on logits of :func:`losses.binary_cross_entropy_with_logits`
+    (torch's element-wise formula), averaged over the kept pixels (all elements without
+    ``ignore_index``). The Dice term is :func:`dice_loss` with the Dice keywords.
 
     Args:
         input: logits ``(N, C, *spatial)``. target: as :func:`dice_loss`.
-        lambda_dice, lambda_ce: non-negative weights of the two terms.
+        lambda_dice, lambda_ce: finite non-negative weights of the two terms.
         ce_weight: optional per-class weights of the cross-entropy, shape ``(C,)``
             (``"multiclass"`` only).
         batch, include_background, smooth, smooth_dr, squared_denominator, weight,
@@ -789,10 +874,13 @@ def dice_ce_loss(input: ArrayT, target: ArrayT, *, mode: Mode = "multiclass", la
     """
     check.reduction(reduction, ("mean", "sum"))
     check.choice(mode, "mode", _MODES)
-    check.real_number(lambda_dice, "lambda_dice", low=0)
-    check.real_number(lambda_ce, "lambda_ce", low=0)
+    check.finite_number(lambda_dice, "lambda_dice", low=0)
+    check.finite_number(lambda_ce, "lambda_ce", low=0)
     _check_ignore(ignore_index)
-    xp = namespace(input, target, ce_weight, weight)
+    xp = namespace(input=input, target=target, ce_weight=ce_weight, weight=weight)
+    _check_array(xp, ce_weight, "ce_weight", "dice_ce_loss")  # (its dtype before any value check)
+    if mode != "multiclass" and ce_weight is not None:
+        raise ValueError(f"dice_ce_loss: ce_weight applies to mode='multiclass' only, got mode={mode!r}")
     d = dice_loss(input, target, mode=mode, from_logits=True, batch=batch,
                   include_background=include_background, smooth=smooth, smooth_dr=smooth_dr,
                   squared_denominator=squared_denominator, weight=weight, ignore_index=ignore_index,
@@ -801,29 +889,28 @@ def dice_ce_loss(input: ArrayT, target: ArrayT, *, mode: Mode = "multiclass", la
         ii = -100 if ignore_index is None else ignore_index
         ce = cross_entropy(input, target, weight=ce_weight, ignore_index=ii, reduction=reduction)
     else:
-        if ce_weight is not None:
-            raise ValueError(f"dice_ce_loss: ce_weight applies to mode='multiclass' only, got mode={mode!r}")
-        ce = _bce_term(xp, input, target, ignore_index, 0.5, reduction, weighted=False)
+        ce = _bce_term(xp, input, target, ignore_index, None, reduction)
     return xp.as_array(lambda_dice * d + lambda_ce * ce)
 
 
-def _bce_term(xp, input, target, ignore_index, beta, reduction, *, weighted):
-    """(Weighted) BCE on logits against a binary/multilabel target (indices or dense)."""
+def _bce_term(xp, input, target, ignore_index, beta, reduction):
+    """BCE on logits against a binary/multilabel target (indices or dense), averaged over the
+    kept pixels: torch's ``(1 - y) z + softplus(-z)`` (``beta=None``), or the Combo loss's
+    ``beta y softplus(-z) + (1 - beta)(1 - y) softplus(z)``. (The checks of ``input`` and
+    ``target`` ran in :func:`dice_loss` first.)"""
     if tuple(target.shape) == tuple(input.shape):
         y = target
     else:
         y = xp.expand_dims(target, axis=1)
     w = None
     if ignore_index is not None:
-        keep = y != ignore_index
-        w = keep
-        y = xp.where(keep, y, xp.zeros_like(y))
-    yf = cast(xp, y, input.dtype) if not check.is_floating(xp, y) else y
-    if not weighted:
-        wf = None if w is None else cast(xp, w, input.dtype)
-        return binary_cross_entropy_with_logits(input, yf, weight=wf, reduction=reduction)
-    _, out_dtype, (z, yy) = float_args(xp, input, yf)
-    loss = beta * yy * xp.softplus(-z) + (1 - beta) * (1 - yy) * xp.softplus(z)
+        w = y != ignore_index
+        y = xp.where(w, y, xp.zeros_like(y))
+    _, out_dtype, (z, yy) = float_args(xp, input, y, names=("input", "target"))
+    if beta is None:
+        loss = (1 - yy) * z + xp.softplus(-z)
+    else:
+        loss = beta * yy * xp.softplus(-z) + (1 - beta) * (1 - yy) * xp.softplus(z)
     wf = None if w is None else cast(xp, w, z.dtype)
     return reduce(xp, loss, reduction, weight=wf, out_dtype=out_dtype)
 
@@ -870,9 +957,9 @@ def combo_loss(input: ArrayT, target: ArrayT, *, alpha: float = 0.5, beta: float
     check.choice(mode, "mode", ("binary", "multilabel"))
     check.real_number(alpha, "alpha", low=0, high=1)
     check.real_number(beta, "beta", low=0, high=1)
-    xp = namespace(input, target)
+    xp = namespace(input=input, target=target)
     d = dice_loss(input, target, mode=mode, from_logits=True, batch=batch,
                   include_background=include_background, smooth=smooth, ignore_index=ignore_index,
                   reduction=reduction)
-    ce = _bce_term(xp, input, target, ignore_index, float(beta), reduction, weighted=True)
+    ce = _bce_term(xp, input, target, ignore_index, float(beta), reduction)
     return xp.as_array(float(alpha) * ce + (1 - float(alpha)) * d)

@@ -2,9 +2,10 @@
 from __future__ import annotations
 
 import math
+from numbers import Integral
 
 from . import _validate as check
-from ._common import cast, float_args, numel
+from ._common import cast, device_of, float_args, numel
 from ._reduction import reduce
 from ._typing import ArrayT, Reduction
 from .backends import namespace
@@ -52,9 +53,10 @@ def ctc_loss(log_probs: ArrayT, targets: ArrayT, input_lengths: ArrayT, target_l
             ``(sum(target_lengths),)``; ``(S,)`` for an unbatched sequence. Labels must be in
             ``[0, C)`` and differ from ``blank``.
         input_lengths: integer array ``(N,)`` (``()`` or ``(1,)`` unbatched), each in
-            ``[0, T]``.
+            ``[0, T]``; a list/tuple of Python ints is accepted too (as torch does) and
+            becomes an int64 array on ``log_probs``' device.
         target_lengths: integer array ``(N,)`` (``()`` or ``(1,)`` unbatched), each in
-            ``[0, S]``.
+            ``[0, S]``; or a list/tuple of Python ints.
         blank: index of the blank class, in ``[0, C)``.
         reduction: ``"mean"`` (batch mean of ``loss_n / max(target_length_n, 1)``, torch's
             rule), ``"sum"`` or ``"none"`` (shape ``(N,)``, ``()`` unbatched).
@@ -67,15 +69,20 @@ def ctc_loss(log_probs: ArrayT, targets: ArrayT, input_lengths: ArrayT, target_l
         The loss with the floating dtype of ``log_probs`` (float16/bfloat16 computed in
         float32) on its device. Infeasible sequences give ``inf`` (0 with
         ``zero_infinity``); their gradient is 0 and never NaN, so they do not spoil the
-        gradients of the other sequences of the batch.
+        gradients of the other sequences of the batch. Non-finite log-probabilities follow
+        torch: a NaN or a ``+inf`` (a probability above 1) that the recursion reads makes the
+        sequence's loss NaN; ``-inf`` (probability 0) is an impossible emission. An empty
+        batch (``N = 0``) gives NaN for ``"mean"``, 0 for ``"sum"`` and an empty ``(0,)`` for
+        ``"none"`` (torch raises "log_probs tensor must not be empty").
 
     Raises:
         ValueError: wrong ranks or shapes, ``blank`` outside ``[0, C)``, bad ``reduction``;
             eagerly (concrete arrays only): lengths out of range, labels out of range or
             equal to ``blank``, concatenated targets whose length is not
             ``sum(target_lengths)``.
-        TypeError: non-floating ``log_probs``, non-integer targets or lengths, non-bool
-            ``zero_infinity``/``batch_first``.
+        TypeError: non-floating ``log_probs``, non-integer targets or lengths (a list of
+            lengths holding anything but ints), non-arrays, arrays of two frameworks,
+            non-bool ``zero_infinity``/``batch_first``.
 
     Concatenated 1-D targets are unpacked to ``(N, S)`` with ``S = max(target_lengths)``
     read eagerly; under tracing (jit, compile, vmap, Dask) the static bound
@@ -90,8 +97,8 @@ def ctc_loss(log_probs: ArrayT, targets: ArrayT, input_lengths: ArrayT, target_l
     ``reduction="none", batch_first=True`` on feasible sequences; it returns a large finite
     value instead of ``inf`` for infeasible ones).
     """
-    xp = _check_arguments(log_probs, targets, input_lengths, target_lengths, blank, reduction,
-                          zero_infinity, batch_first)
+    xp, input_lengths, target_lengths = _check_arguments(
+        log_probs, targets, input_lengths, target_lengths, blank, reduction, zero_infinity, batch_first)
     unbatched = log_probs.ndim == 2
     log_probs, targets, input_lengths, target_lengths = _time_major(
         xp, log_probs, targets, input_lengths, target_lengths, batch_first)
@@ -99,6 +106,14 @@ def ctc_loss(log_probs: ArrayT, targets: ArrayT, input_lengths: ArrayT, target_l
     # becomes a tracer as soon as it is computed with)
     eager = check._concrete(log_probs, targets, input_lengths, target_lengths)
     _check_length_values(xp, log_probs, targets, input_lengths, target_lengths, eager)
+    if log_probs.shape[1] == 0:  # an empty batch: no sequence ("mean" NaN, "sum" 0, "none" empty)
+        if targets.ndim == 1 and targets.shape[0] != 0:
+            raise ValueError(
+                f"concatenated targets must have length sum(target_lengths) = 0 for an empty batch, "
+                f"got {targets.shape[0]}"
+            )
+        _, out_dtype, (lp,) = float_args(xp, log_probs, names=("log_probs",))
+        return _reduce_ctc(xp, xp.sum(lp, axis=(0, 2)), target_lengths, reduction, unbatched, out_dtype)
     padded, tl = _padded_targets(xp, targets, target_lengths, eager)
     ext, skip = _extended_labels(xp, padded, tl, blank, log_probs.shape[2], eager)
     _, out_dtype, (lp,) = float_args(xp, log_probs, names=("log_probs",))
@@ -110,19 +125,34 @@ def ctc_loss(log_probs: ArrayT, targets: ArrayT, input_lengths: ArrayT, target_l
 # ------------------------------------------------------------------ argument checks ----
 def _check_arguments(log_probs, targets, input_lengths, target_lengths, blank, reduction,
                      zero_infinity, batch_first):
-    """Every static check (types, dtypes, ranks, shapes, ``blank``); returns the namespace."""
-    for a, name, shape_text in ((targets, "targets", "(N, S) or (sum(target_lengths),)"),
-                                (input_lengths, "input_lengths", "(N,)"),
-                                (target_lengths, "target_lengths", "(N,)")):
-        if not hasattr(a, "dtype") or not hasattr(a, "shape"):
-            raise TypeError(f"{name} must be an integer array of shape {shape_text}, got {type(a).__name__}")
-    xp = namespace(log_probs, targets, input_lengths, target_lengths)
+    """Every static check (types, dtypes, ranks, shapes, ``blank``); returns the namespace and
+    the lengths as arrays (lists/tuples of ints, which torch accepts, become int64 arrays on
+    ``log_probs``' device)."""
+    if not hasattr(log_probs, "dtype") or not hasattr(log_probs, "shape"):
+        raise TypeError(f"log_probs must be a floating array of shape (T, N, C), got {type(log_probs).__name__}")
+    if not hasattr(targets, "dtype") or not hasattr(targets, "shape"):
+        raise TypeError(
+            f"targets must be an integer array of shape (N, S) or (sum(target_lengths),), got "
+            f"{type(targets).__name__}"
+        )
+    for a, name in ((input_lengths, "input_lengths"), (target_lengths, "target_lengths")):
+        if isinstance(a, (list, tuple)):
+            if not all(isinstance(v, Integral) and not isinstance(v, bool) for v in a):
+                raise TypeError(f"{name} given as a list/tuple must hold Python ints, got {a!r}")
+        elif not hasattr(a, "dtype") or not hasattr(a, "shape"):
+            raise TypeError(
+                f"{name} must be an integer array of shape (N,) or a list/tuple of ints, got {type(a).__name__}"
+            )
+    xp = namespace(log_probs=log_probs, targets=targets,
+                   **{k: v for k, v in (("input_lengths", input_lengths), ("target_lengths", target_lengths))
+                      if not isinstance(v, (list, tuple))})
     check.reduction(reduction)
-    if not isinstance(zero_infinity, bool):
-        raise TypeError(f"zero_infinity must be a bool, got {zero_infinity!r}")
-    if not isinstance(batch_first, bool):
-        raise TypeError(f"batch_first must be a bool, got {batch_first!r}")
+    check.flag(zero_infinity, "zero_infinity")
+    check.flag(batch_first, "batch_first")
     check.floating(xp, log_probs, "log_probs")
+    input_lengths, target_lengths = (
+        xp.asarray(list(a), dtype=xp.int64, device=device_of(log_probs)) if isinstance(a, (list, tuple)) else a
+        for a in (input_lengths, target_lengths))
     for a, name in ((targets, "targets"), (input_lengths, "input_lengths"), (target_lengths, "target_lengths")):
         check.integer(xp, a, name)
     if log_probs.ndim not in (2, 3):
@@ -141,7 +171,7 @@ def _check_arguments(log_probs, targets, input_lengths, target_lengths, blank, r
     if isinstance(blank, bool) or not isinstance(blank, int) or not 0 <= blank < n_classes:
         raise ValueError(f"blank must be an int in [0, {n_classes - 1}] (C = {n_classes}), got {blank!r}")
     if unbatched:  # one sequence: the shapes above are all it takes
-        return xp
+        return xp, input_lengths, target_lengths
     n_batch = log_probs.shape[0 if batch_first else 1]
     for a, name in ((input_lengths, "input_lengths"), (target_lengths, "target_lengths")):
         if tuple(a.shape) != (n_batch,):
@@ -154,7 +184,7 @@ def _check_arguments(log_probs, targets, input_lengths, target_lengths, blank, r
         raise ValueError(
             f"targets must have shape (N, S) or (sum(target_lengths),), got {tuple(targets.shape)}"
         )
-    return xp
+    return xp, input_lengths, target_lengths
 
 
 def _time_major(xp, log_probs, targets, input_lengths, target_lengths, batch_first):
@@ -266,13 +296,20 @@ def _emissions(xp, lp, ext):
     flat = xp.reshape(rows + ext, (n_batch * n_ext,))
     emit = xp.take(xp.reshape(lp, (n_time, n_batch * n_classes)), flat, axis=1)
     emit = xp.reshape(emit, (n_time, n_batch, n_ext))
-    return xp.where(emit < _NEG, xp.full_like(emit, _NEG), emit)  # log 0 -> finite "impossible"; NaN stays NaN
+    # log 0 -> the finite "impossible"; NaN stays NaN; +inf (a probability above 1) -> NaN, as
+    # torch's recursion gives wherever the element is read. The first frame reaches only the
+    # states s = 0, 1: the emissions of the others are not read there (torch's initialisation).
+    first = _grid(xp, emit[:, :1, :1], axis=0) == 0  # (T, 1, 1); T may be 0
+    unread = xp.logical_and(first, xp.expand_dims(_grid(xp, ext[:1, :], axis=1) >= 2, axis=0))
+    impossible = xp.logical_or(emit < _NEG, unread)
+    emit = xp.where(emit == math.inf, xp.full_like(emit, math.nan), emit)
+    return xp.where(impossible, xp.full_like(emit, _NEG), emit)
 
 
 def _forward(xp, emit, skip, input_lengths):
     """The alpha recursion over the frames: the forward variables ``(N, L)`` after each
     sequence's last frame."""
-    zero = xp.zeros_like(emit[0, ...])
+    zero = xp.zeros_like(skip, dtype=emit.dtype)  # (N, L); T may be 0
     neg = xp.full_like(zero, _NEG)
     skip_add = xp.where(skip, zero, neg)
     # carry: (N, L + 2), two impossible columns on the left so the shifts are slices;
@@ -319,7 +356,7 @@ def _sequence_nll(xp, alpha, tl, zero_infinity):
     loglik = xp.logsumexp(xp.where(ends, alpha, xp.full_like(alpha, _NEG)), axis=1)
     infeasible = loglik < _FEASIBLE  # NaN inputs stay NaN
     fill = 0.0 if zero_infinity else math.inf
-    return xp.where(infeasible, xp.full_like(loglik, fill), -loglik)
+    return xp.where(infeasible, xp.full_like(loglik, fill), 0.0 - loglik)  # (0 - 0 is +0)
 
 
 def _reduce_ctc(xp, nll, tl, reduction, unbatched, out_dtype):

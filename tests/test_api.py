@@ -86,7 +86,8 @@ VOCABULARY = {
     "keepdim": "keep the reduced axis (torch's name)", "blank": "CTC blank index",
     "zero_infinity": "infeasible CTC paths give 0 (torch)", "batch_first": "CTC (N, T, C) layout",
     "average": "how per-class F1 scores combine (sklearn's 'binary' | 'micro' | 'macro' ...)",
-    "mean_over": "which triplets a mining loss's mean divides by ('valid' | 'nonzero')",
+    "mean_over": "what a 'mean' divides by: the weight sum or the element count ('weights' | "
+                 "'elements'); a mining loss's triplets ('valid' | 'nonzero')",
     "soft_margin": "softplus instead of the hinge", "negatives": "which negative semi-hard mining takes",
     "negative_mode": "InfoNCE negatives shared or per query", "directions": "NT-Xent direction combination",
     "base_temperature": "SupCon's base temperature", "correction": "Bessel correction of the std",
@@ -142,7 +143,13 @@ DEFAULTS = {
     "normalize": (True, {f: (False, "TF-Addons and pml mining take the embeddings as given")
                          for f in ("batch_hard_triplet_loss", "batch_all_triplet_loss",
                                    "semi_hard_triplet_loss")}),
-    "mean_over": ("valid", {}),
+    "mean_over": ("weights", {
+        **{f: ("valid", "the mining losses' mean is over triplets (valid or non-zero ones)")
+           for f in ("batch_hard_triplet_loss", "batch_all_triplet_loss", "semi_hard_triplet_loss")},
+        **{f: ("elements", "torch's twin divides a weighted mean by the number of elements")
+           for f in ("binary_cross_entropy", "binary_cross_entropy_with_logits", "huber_loss",
+                     "multilabel_soft_margin_loss", "multi_margin_loss")},
+    }),
     "include_background": (True, {"boundary_loss": (False, "Kervadec et al. leave the background out")}),
     "mode": ("multiclass", {"combo_loss": ("binary", "Taghanaki et al. define the binary case")}),
     "smooth": (0.0, {"combo_loss": (1.0, "the paper's smoothing")}),

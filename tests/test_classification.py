@@ -67,22 +67,77 @@ def test_bce_with_logits_matches_stable_formula_for_any_logits(z, y):
 
 
 # ------------------------------------------------- differences from torch (docs/differences.md) --
+def _grads(out, *xs):
+    return [g.numpy() for g in torch.autograd.grad(out, xs)]
+
+
+def _leaf(a):
+    return torch.tensor(np.asarray(a, dtype=np.float64), requires_grad=True)
+
+
 @needs_torch
 @pytest.mark.parametrize("name,prob", [("binary_cross_entropy", True), ("binary_cross_entropy_with_logits", False)])
-def test_weighted_mean_divides_by_weight_sum(name, prob):
+def test_weighted_mean_follows_the_twin(name, prob):
+    # default mean_over="elements": torch's own weight= (sum(w l) / numel), values and
+    # gradients; mean_over="weights" is sum(w l) / sum(w)
     ours, theirs = getattr(L, name), getattr(F, name)
     rng = np.random.default_rng(0)
     x = rng.uniform(0.05, 0.95, size=(6, 3)) if prob else rng.normal(size=(6, 3))
     y = rng.uniform(size=(6, 3))
     w = rng.uniform(0.1, 3.0, size=(6, 3))
-    got = float(ours(x, y, weight=w))
+    xa, xb, wa = _leaf(x), _leaf(x), _leaf(w)
+    got, want = ours(xa, _t(y), weight=wa), theirs(xb, _t(y), weight=_t(w))
+    assert got.item() == pytest.approx(want.item(), rel=1e-13)
+    g_ours, g_w = _grads(got, xa, wa)
+    np.testing.assert_allclose(g_ours, _grads(want, xb)[0], rtol=1e-12, atol=1e-15)
     elementwise = theirs(_t(x), _t(y), reduction="none").numpy()
-    assert got == pytest.approx(np.sum(w * elementwise) / np.sum(w), rel=1e-13)
-    torch_value = theirs(_t(x), _t(y), weight=_t(w)).item()
-    assert torch_value == pytest.approx(np.mean(w * elementwise), rel=1e-13)
-    assert abs(got - torch_value) > 1e-3  # the difference is real on these inputs
-    # torch's convention is reachable: sum / numel
-    assert float(ours(x, y, weight=w, reduction="sum")) / x.size == pytest.approx(torch_value, rel=1e-13)
+    assert want.item() == pytest.approx(np.mean(w * elementwise), rel=1e-13)
+    np.testing.assert_allclose(g_w, elementwise / x.size, rtol=1e-12)  # torch has no d/dweight
+    by_weights = float(ours(x, y, weight=w, mean_over="weights"))
+    assert by_weights == pytest.approx(np.sum(w * elementwise) / np.sum(w), rel=1e-13)
+    assert abs(by_weights - want.item()) > 1e-3  # the two rules differ on these inputs
+    # a (C,) weight broadcast over the batch: torch's numel is the input's
+    wc = rng.uniform(0.1, 3.0, size=(3,))
+    assert float(ours(x, y, weight=wc)) == pytest.approx(theirs(_t(x), _t(y), weight=_t(wc)).item(), rel=1e-13)
+
+
+@needs_torch
+@pytest.mark.parametrize("name", ["cross_entropy", "nll_loss", "softmax_focal_loss"])
+def test_class_weighted_mean_over(name):
+    # default "weights" = torch's cross_entropy/nll_loss(weight=); "elements" = sum / N (every
+    # position, ignored ones included)
+    rng = np.random.default_rng(4)
+    z = rng.normal(size=(7, 4)) * 2
+    if name == "nll_loss":
+        z = z - np.log(np.exp(z).sum(1, keepdims=True))
+    t = rng.integers(0, 4, size=(7,))
+    t[2] = -100
+    w = rng.uniform(0.2, 2.0, size=(4,))
+    kw = {"gamma": 0.0} if name == "softmax_focal_loss" else {}
+    twin = F.nll_loss if name == "nll_loss" else F.cross_entropy
+    ours = getattr(L, name)
+    a, b = _leaf(z), _leaf(z)
+    got = ours(a, torch.tensor(t), weight=_t(w), **kw)
+    want = twin(b, torch.tensor(t), weight=_t(w))
+    assert got.item() == pytest.approx(want.item(), rel=1e-13)
+    np.testing.assert_allclose(_grads(got, a)[0], _grads(want, b)[0], rtol=1e-12, atol=1e-15)
+    total = twin(_t(z), torch.tensor(t), weight=_t(w), reduction="sum").item()
+    assert float(ours(z, t, weight=w, mean_over="elements", **kw)) == pytest.approx(total / 7, rel=1e-13)
+    with pytest.raises(ValueError, match="mean_over must be one of"):
+        ours(z, t, mean_over="valid", **kw)
+    # every position ignored: the weight-sum mean is NaN (torch), the element mean 0 / N = 0
+    none = np.full(7, -100)
+    assert np.isnan(float(ours(z, none, weight=w, **kw)))
+    assert float(ours(z, none, weight=w, mean_over="elements", **kw)) == 0.0
+
+
+@needs_torch
+def test_sigmoid_focal_weighted_mean_over():
+    rng = np.random.default_rng(5)
+    x, y, w = rng.normal(size=(5, 3)), (rng.uniform(size=(5, 3)) < 0.5) * 1.0, rng.uniform(0.1, 2, size=(5, 3))
+    el = _torchvision_focal(_t(x), _t(y)).numpy()
+    assert float(L.sigmoid_focal_loss(x, y, weight=w)) == pytest.approx(np.sum(w * el) / np.sum(w), rel=1e-13)
+    assert float(L.sigmoid_focal_loss(x, y, weight=w, mean_over="elements")) == pytest.approx(np.mean(w * el), rel=1e-13)
 
 
 @needs_torch
@@ -268,3 +323,159 @@ def test_jax_jit_sequence_loss():
     ref = F.cross_entropy(a.permute(0, 2, 1), torch.tensor(tokens), ignore_index=PAD)
     np.testing.assert_allclose(float(val), ref.item(), rtol=1e-12)
     np.testing.assert_allclose(np.asarray(g), _grad(ref, a), rtol=1e-12, atol=1e-12)
+
+
+# ------------------------------------------------------------------ honest edges (issue 10)
+@needs_torch
+def test_pos_weight_and_weight_accept_python_numbers():
+    rng = np.random.default_rng(6)
+    x, y = _t(rng.normal(size=(4, 3))), _t(rng.uniform(size=(4, 3)))
+    want = F.binary_cross_entropy_with_logits(x, y, pos_weight=torch.tensor(49.0, dtype=torch.float64))
+    assert L.binary_cross_entropy_with_logits(x, y, pos_weight=49.0).item() == pytest.approx(want.item(), rel=1e-14)
+    want = F.binary_cross_entropy_with_logits(x, y, weight=torch.tensor(0.5, dtype=torch.float64))
+    assert L.binary_cross_entropy_with_logits(x, y, weight=0.5).item() == pytest.approx(want.item(), rel=1e-14)
+
+
+@needs_torch
+def test_bce_with_logits_and_focal_targets_outside_0_1_torch_computes_we_raise():
+    # docs/differences.md: torch gives 0.404 for target 1.5; labels live in [0, 1]
+    x, y = torch.tensor([0.3], dtype=torch.float64), torch.tensor([1.5], dtype=torch.float64)
+    assert torch.isfinite(F.binary_cross_entropy_with_logits(x, y))
+    with pytest.raises(ValueError, match=r"target must hold labels in \[0, 1\]"):
+        L.binary_cross_entropy_with_logits(x, y)
+    with pytest.raises(ValueError, match=r"target must hold labels in \[0, 1\]"):
+        L.sigmoid_focal_loss(x, y)
+    with pytest.raises(ValueError, match=r"target must hold labels in \[0, 1\]"):
+        L.binary_cross_entropy_with_logits(x, torch.tensor([np.nan], dtype=torch.float64))
+
+
+def test_bce_with_logits_target_check_skipped_under_jit_nan_goes_through():
+    jax = pytest.importorskip("jax")
+    jnp = jax.numpy
+    out = jax.jit(lambda y: L.binary_cross_entropy_with_logits(jnp.zeros(2), y, reduction="none"))(
+        jnp.asarray([np.nan, 1.0]))
+    assert np.isnan(out[0]) and out[1] == pytest.approx(np.log(2.0), rel=1e-6)
+    # sigmoid_focal_loss reads log(y) and log(1 - y): a NaN label stays NaN under jit
+    out = jax.jit(lambda y: L.sigmoid_focal_loss(jnp.zeros(2), y, reduction="none"))(jnp.asarray([np.nan, 1.0]))
+    assert np.isnan(out[0]) and np.isfinite(out[1])
+
+
+@needs_torch
+def test_kl_div_negative_target_torch_nan_we_raise():
+    # docs/differences.md: torch returns NaN for a negative probability; we name the argument
+    x, y = torch.tensor([-1.0], dtype=torch.float64), torch.tensor([-0.5], dtype=torch.float64)
+    assert torch.isnan(F.kl_div(x, y, reduction="sum"))
+    with pytest.raises(ValueError, match="target must be non-negative"):
+        L.kl_div(x, y)
+    # log_target=True: any real target is a log-probability
+    assert torch.isfinite(L.kl_div(x, y, log_target=True))
+    with pytest.raises(TypeError, match="log_target must be a bool"):
+        L.kl_div(x, y, log_target=1)
+
+
+@needs_torch
+@pytest.mark.parametrize("poison", [np.inf, -np.inf])
+@pytest.mark.parametrize("where", ["target", "weight"])
+def test_cross_entropy_prob_targets_infinite_like_torch(poison, where):
+    # -sum(y log_softmax(z)), torch's form: an infinite target/class weight gives torch's ±inf
+    rng = np.random.default_rng(7)
+    z, y, w = rng.normal(size=(3, 4)), rng.uniform(size=(3, 4)), rng.uniform(0.5, 2, size=(4,))
+    if where == "target":
+        y[0, 1] = poison
+    else:
+        w[1] = poison
+    ours = L.cross_entropy(_t(z), _t(y), weight=_t(w), reduction="none")
+    theirs = F.cross_entropy(_t(z), _t(y), weight=_t(w), reduction="none")
+    np.testing.assert_array_equal(np.isinf(ours.numpy()), np.isinf(theirs.numpy()))
+    np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-13)
+
+
+@needs_torch
+@pytest.mark.parametrize("name", ["softmax_focal_loss", "cross_entropy"])
+def test_infinite_logits_like_torch_cross_entropy(name):
+    # a row holding +inf is NaN, a -inf target logit is +inf: torch's cross_entropy
+    z = np.zeros((3, 4))
+    z[0, 2] = np.inf  # non-target +inf
+    z[1, 0] = -np.inf  # target -inf
+    z[2, 3] = np.inf  # target +inf
+    t = torch.tensor([0, 0, 3])
+    kw = {"gamma": 0.0} if name == "softmax_focal_loss" else {}
+    ours = getattr(L, name)(_t(z), t, reduction="none", **kw).numpy()
+    theirs = F.cross_entropy(_t(z), t, reduction="none").numpy()
+    np.testing.assert_array_equal(ours, theirs)  # [nan, inf, nan]
+
+
+def test_nan_logit_gives_nan_and_ignored_rows_stay_silent():
+    z = np.zeros((3, 4))
+    z[0, 0] = np.nan  # read by every loss at row 0 (nll_loss reads only the target's entry)
+    for name, kw in [("cross_entropy", {}), ("softmax_focal_loss", {}), ("nll_loss", {})]:
+        fn = getattr(L, name)
+        out = np.asarray(fn(z, np.array([0, 1, 2]), reduction="none", **kw))
+        assert np.isnan(out[0]) and np.isfinite(out[1:]).all()
+        assert np.isfinite(float(fn(z, np.array([-100, 1, 2]), **kw)))  # rule 10
+
+
+def test_class_loss_arguments_are_checked():
+    z = np.zeros((3, 4))
+    t = np.array([0, 1, 2])
+    for name in ("cross_entropy", "nll_loss", "softmax_focal_loss"):
+        fn = getattr(L, name)
+        with pytest.raises(TypeError, match=r"\bignore_index must be an int"):
+            fn(z, t, ignore_index=1.5)
+        with pytest.raises(TypeError, match=r"\bignore_index must be an int"):
+            fn(z, t, ignore_index=True)
+        with pytest.raises(TypeError, match=r"\baxis must be an int"):
+            fn(z, t, axis=True)
+        with pytest.raises(TypeError, match=r"\btarget must hold integer class indices"):
+            fn(z, t + 0j)
+        with pytest.raises(TypeError, match=r"\bweight must have a real dtype"):
+            fn(z, t, weight=np.ones(4) + 1j)
+        with pytest.raises(TypeError, match=r"\btarget must be an array"):
+            fn(z, 1)
+    with pytest.raises(TypeError, match=r"\btarget must have a real dtype"):
+        L.binary_cross_entropy(np.full(2, 0.5), np.array([1j, 0]))
+    with pytest.raises(ValueError, match=r"\blabel_smoothing must be finite|label_smoothing must be <= 1"):
+        L.cross_entropy(z, t, label_smoothing=float("inf"))
+    with pytest.raises(TypeError, match=r"\bgamma must be a real number"):
+        L.sigmoid_focal_loss(np.zeros(2), np.zeros(2), gamma=float("nan"))
+
+
+# ------------------------------------------------------------------ kornia's focal loss
+def _kornia_focal_loss(pred, target, alpha, gamma=2.0, reduction="mean", weight=None, ignore_index=-100):
+    """``kornia.losses.focal_loss`` (kornia 0.7, ``kornia/losses/focal.py``) transcribed to
+    NumPy float64 from its source: a one-hot masked per-class loss of shape ``(N, C, *)``,
+    class 0 weighted by ``1 - alpha`` and every other class by ``alpha``, optional class
+    ``weight``, ``"mean"`` over all N x C x positions. kornia is not installed here."""
+    n_classes = pred.shape[1]
+    keep = target != ignore_index
+    safe = np.where(keep, target, 0)
+    one_hot = (np.arange(n_classes).reshape([1, -1] + [1] * (pred.ndim - 2)) == safe[:, None]).astype(float)
+    one_hot = one_hot * keep[:, None]
+    m = pred.max(1, keepdims=True)
+    log_p = pred - m - np.log(np.exp(pred - m).sum(1, keepdims=True))
+    loss = -np.power(1.0 - np.exp(log_p), gamma) * log_p * one_hot
+    shape = [-1] + [1] * (pred.ndim - 2)
+    if alpha is not None:
+        loss = np.array([1 - alpha] + [alpha] * (n_classes - 1)).reshape(shape) * loss
+    if weight is not None:
+        loss = weight.reshape(shape) * loss
+    return {"none": loss, "mean": loss.mean(), "sum": loss.sum()}[reduction]
+
+
+def test_softmax_focal_maps_to_kornia_with_class_weights_and_size():
+    # kornia's alpha is not ours (a scalar on every class): it weighs class 0 by 1 - alpha and
+    # the others by alpha, and its "mean" divides by classes x positions
+    rng = np.random.default_rng(8)
+    z = rng.normal(size=(4, 5, 3)) * 2
+    t = rng.integers(0, 5, size=(4, 3))
+    t[0, 0] = -100
+    kw = rng.uniform(0.5, 2.0, size=(5,))
+    for alpha, gamma in [(0.25, 2.0), (0.6, 0.5)]:
+        a = np.array([1 - alpha] + [alpha] * 4)
+        want = _kornia_focal_loss(z, t, alpha, gamma, weight=kw)
+        ours = L.softmax_focal_loss(z, t, gamma=gamma, weight=a * kw, reduction="sum") / (5 * t.size)
+        np.testing.assert_allclose(ours, want, rtol=1e-13)
+        via_elements = L.softmax_focal_loss(z, t, gamma=gamma, weight=a * kw, mean_over="elements") / 5
+        np.testing.assert_allclose(via_elements, want, rtol=1e-13)
+        # our alpha is one factor on every class: not kornia's (the old docstring's claim)
+        assert abs(float(L.softmax_focal_loss(z, t, gamma=gamma, alpha=alpha)) - want * 5) > 1e-3

@@ -286,3 +286,97 @@ def test_soft_f1_errors():
         L.soft_f1_loss(p, p - 1)
     with pytest.raises(ValueError, match="axis must be an int"):
         L.soft_f1_loss(p, p, average="macro", axis=2)
+
+
+# ------------------------------------------------------------------ honest edges (issue 10)
+def test_distillation_target_must_be_an_integer_array():
+    z = np.zeros((3, 4))
+    with pytest.raises(TypeError, match=r"\btarget must be an array, got float"):
+        L.distillation_loss(z, z, target=-1.0)
+    with pytest.raises(TypeError, match=r"\btarget must hold integer class indices"):
+        L.distillation_loss(z, z, target=np.zeros(3) + 0j)
+    with pytest.raises(TypeError, match=r"\bteacher_logits must have a real dtype"):
+        L.distillation_loss(z, z + 1j)
+    with pytest.raises(TypeError, match=r"\balpha must be a real number"):
+        L.distillation_loss(z, z, target=np.zeros(3, dtype=int), alpha="half")
+    with pytest.raises(ValueError, match=r"\btemperature must be finite"):
+        L.distillation_loss(z, z, temperature=float("inf"))
+
+
+def test_soft_f1_checks_axis_and_flags_for_every_average():
+    p = np.full((3, 2), 0.5)
+    for average in ("binary", "macro"):
+        with pytest.raises(ValueError, match=r"\baxis must be an int in \[-2, 1\]"):
+            L.soft_f1_loss(p, p, average=average, axis=7)
+    with pytest.raises(TypeError, match=r"\baxis must be an int or None"):
+        L.soft_f1_loss(p, p, axis=True)
+    with pytest.raises(TypeError, match=r"\bfrom_logits must be a bool"):
+        L.soft_f1_loss(p, p, from_logits=1)
+    with pytest.raises(ValueError, match=r"\beps must be >= 0"):
+        L.soft_f1_loss(p, p, eps=-1.0)
+
+
+def test_soft_f1_empty_batch():
+    # binary: no element, no loss (the rule of every loss); macro: every label of an empty
+    # batch is an empty class, loss 1 (the documented convention)
+    torch = _torch()
+    e = _t(np.zeros((0, 3)))
+    assert torch.isnan(L.soft_f1_loss(e, _t(np.zeros((0, 3)), False)))
+    out = L.soft_f1_loss(e, _t(np.zeros((0, 3)), False), reduction="sum")
+    assert out.item() == 0.0
+    assert torch.isfinite(torch.autograd.grad(out, e)[0]).all()
+    assert L.soft_f1_loss(np.zeros((0, 3)), np.zeros((0, 3)), reduction="none").shape == (0,)
+    np.testing.assert_array_equal(L.soft_f1_loss(np.zeros((0, 3)), np.zeros((0, 3)), average="macro",
+                                                 reduction="none"), [1.0, 1.0, 1.0])
+
+
+def test_soft_f1_nan_goes_through_under_jit():
+    jax = pytest.importorskip("jax")
+    jnp = jax.numpy
+    p = np.full((3, 2), 0.5)
+    p[0, 0] = np.nan
+    y = np.ones((3, 2))
+    out = jax.jit(lambda a: L.soft_f1_loss(a, jnp.asarray(y), average="macro", reduction="none"))(jnp.asarray(p))
+    assert np.isnan(out[0]) and np.isfinite(out[1])  # only the label that reads it
+    with pytest.raises(ValueError, match="input must hold probabilities"):  # eagerly: refused
+        L.soft_f1_loss(p, y)
+
+
+def test_gce_probability_targets_nan_under_jit():
+    # log(y) of a NaN label is NaN, not -inf (the log-space p_t of probability targets)
+    jax = pytest.importorskip("jax")
+    jnp = jax.numpy
+    z = RNG.normal(size=(2, 3))
+    y = np.array([[np.nan, 0.5, 0.5], [0.2, 0.3, 0.5]])
+    out = jax.jit(lambda t: L.generalized_cross_entropy(jnp.asarray(z), t, axis=-1, reduction="none"))(jnp.asarray(y))
+    assert np.isnan(out[0]) and np.isfinite(out[1])
+
+
+@pytest.mark.parametrize("name", ["poly1_cross_entropy", "generalized_cross_entropy"])
+def test_class_weighted_mean_over(name):
+    z = RNG.normal(size=(7, 4)) * 2
+    t = RNG.integers(0, 4, size=(7,))
+    t[3] = -100
+    w = RNG.uniform(0.2, 2.0, size=(4,))
+    fn = getattr(L, name)
+    el = np.asarray(fn(z, t, reduction="none"))  # unweighted, 0 at the ignored position
+    wt = np.where(t < 0, 0.0, w[np.where(t < 0, 0, t)])
+    np.testing.assert_allclose(fn(z, t, weight=w), np.sum(wt * el) / np.sum(wt), rtol=1e-13)
+    np.testing.assert_allclose(fn(z, t, weight=w, mean_over="elements"), np.sum(wt * el) / 7, rtol=1e-13)
+    with pytest.raises(ValueError, match="mean_over must be one of"):
+        fn(z, t, mean_over="nonzero")
+    with pytest.raises(TypeError, match=r"\bignore_index must be an int"):
+        fn(z, t, ignore_index=None)
+
+
+def test_poly1_infinite_logits_like_torch_cross_entropy():
+    torch = _torch()
+    F = torch.nn.functional
+    z = np.zeros((2, 3))
+    z[0, 1] = np.inf  # a row holding +inf: NaN
+    z[1, 0] = -np.inf  # the target's logit -inf: +inf
+    t = torch.tensor([0, 0])
+    want = F.cross_entropy(_t(z, False), t, reduction="none").numpy()
+    for fn in (L.poly1_cross_entropy, L.generalized_cross_entropy):
+        kw = {"epsilon": 0.0} if fn is L.poly1_cross_entropy else {"q": 0.0}
+        np.testing.assert_array_equal(fn(_t(z, False), t, reduction="none", **kw).numpy(), want)

@@ -1,6 +1,12 @@
 """The conformance checks under pytest: the same checks as ``python -m losses.conformance``, one test each."""
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
+import sys
+import time
+
 import pytest
 
 import losses
@@ -41,3 +47,59 @@ def test_cupy_backend_runs_the_matrix_where_a_gpu_exists():
     if "cupy" not in backends.available_backends():
         pytest.skip("CuPy is not installed or no CUDA GPU is present: the CuPy checks are not run")
     assert any(c.backend == "cupy" for c in _CHECKS)
+
+
+def test_edge_exemptions_are_documented():
+    """A conformance case may exempt a NaN/inf/empty variant only for a deliberate difference
+    that docs/differences.md lists (the loss is named there)."""
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parents[1] / "docs" / "differences.md").read_text()
+    for case in all_cases():
+        for pattern, reason in case.edge_exemptions:
+            assert reason.strip(), (case.id, pattern)
+            assert f"`{case.loss_name}" in text, f"{case.id} exempts {pattern!r} but docs/differences.md does not name {case.loss_name}"
+
+
+def _children(pid):
+    out = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as fh:
+                    fields = fh.read().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == pid:
+                out.append(int(entry))
+    return out
+
+
+def _alive(pid):
+    try:
+        with open(f"/proc/{pid}/stat") as fh:
+            return fh.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc"), reason="needs /proc to list child processes")
+def test_sigterm_stops_every_worker_process():
+    """``python -m losses.conformance -j 2`` stopped with SIGTERM leaves no process behind."""
+    proc = subprocess.Popen([sys.executable, "-m", "losses.conformance", "--full", "-j", "2", "--loss", "mse_loss",
+                             "--loss", "l1_loss"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    workers = []
+    deadline = time.time() + 120
+    while time.time() < deadline and len(workers) < 2:
+        workers = [c for c in _children(proc.pid) if _alive(c)]
+        time.sleep(0.2)
+    assert len(workers) >= 2, f"the run did not start its workers: {proc.poll()}"
+    time.sleep(2.0)  # workers running checks
+    descendants = set(workers) | {g for w in workers for g in _children(w)}
+    proc.send_signal(signal.SIGTERM)
+    out, _ = proc.communicate(timeout=60)
+    assert proc.returncode == 130, out[-2000:]
+    assert "interrupted" in out
+    time.sleep(1.0)
+    survivors = [p for p in descendants | set(_children(proc.pid)) if _alive(p)]
+    assert not survivors, f"processes left running after SIGTERM: {survivors}"

@@ -258,3 +258,65 @@ def test_giou_degenerate_enclosing_box_has_bounded_gradient():
     a3 = torch.tensor(b, dtype=torch.float16, requires_grad=True)
     L.generalized_box_iou_loss(a3, torch.tensor(b, dtype=torch.float16)).backward()
     assert torch.isfinite(a3.grad).all()
+
+
+# ------------------------------------------------------------------ issue 10: honest edges
+@pytest.mark.parametrize("loss, ref", PAIRS)
+def test_nan_coordinate_refused_eagerly_nan_under_jit(loss, ref):
+    jax = pytest.importorskip("jax")
+    b1, b2 = boxes()
+    for k in range(4):
+        bad = b1.copy()
+        bad[5, k] = np.nan
+        with pytest.raises(ValueError, match="boxes1 must hold valid"):
+            loss(bad, b2)
+        out = np.asarray(jax.jit(lambda a, b: loss(a, b, reduction="none"))(jax.numpy.asarray(bad), jax.numpy.asarray(b2)))
+        assert np.isnan(out[5]), k
+        np.testing.assert_allclose(np.delete(out, 5), np.delete(ref(b1, b2), 5), rtol=1e-12)
+        bad2 = b2.copy()
+        bad2[3, k] = np.nan
+        out = np.asarray(jax.jit(lambda a, b: loss(a, b))(jax.numpy.asarray(b1), jax.numpy.asarray(bad2)))
+        assert np.isnan(out)
+
+
+@pytest.mark.parametrize("loss, ref", PAIRS)
+def test_mean_over_elements_and_integer_targets(loss, ref):
+    b1, b2 = boxes()
+    w = RNG.uniform(0.1, 2, size=16)
+    np.testing.assert_allclose(loss(b1, b2, weight=w, mean_over="elements"), (w * ref(b1, b2)).sum() / 16, rtol=1e-12)
+    np.testing.assert_allclose(loss(b1, b2, weight=w, mean_over="weights"), (w * ref(b1, b2)).sum() / w.sum(),
+                               rtol=1e-12)
+    # integer target boxes are cast (the library's policy for integer targets)
+    t = np.round(b2 * 4).astype(np.int64)
+    np.testing.assert_allclose(loss(b1 * 4, t, reduction="none"), ref(b1 * 4, t.astype(np.float64)), rtol=1e-12)
+
+
+def test_argument_checks_name_the_argument():
+    torch = pytest.importorskip("torch")
+    b1, b2 = boxes()
+    for mk in (np.asarray, torch.tensor):
+        with pytest.raises(TypeError, match=r"\bboxes2\b must have a real dtype"):
+            L.box_iou_loss(mk(b1), mk(b2.astype(np.complex128)))
+        with pytest.raises(TypeError, match=r"\bweight\b must have a real dtype"):
+            L.generalized_box_iou_loss(mk(b1), mk(b2), weight=mk(np.ones(16, dtype=np.complex128)))
+    with pytest.raises(TypeError, match=r"\bboxes1\b must be an array"):
+        L.box_iou_loss(b1.tolist(), b2)
+    with pytest.raises(TypeError, match=r"\bboxes2\b must be an array"):
+        L.box_iou_loss(b1, b2.tolist())
+    for bad in (np.inf, np.nan, True, "1"):
+        with pytest.raises((TypeError, ValueError), match=r"\beps\b"):
+            L.distance_box_iou_loss(b1, b2, eps=bad)
+    with pytest.raises(ValueError, match=r"mean_over must be one of \('weights', 'elements'\)"):
+        L.box_iou_loss(b1, b2, mean_over="boxes")
+
+
+@pytest.mark.parametrize("loss", [p[0] for p in PAIRS])
+def test_empty_batch(loss):
+    torch = pytest.importorskip("torch")
+    a = torch.zeros(0, 4, dtype=torch.float64, requires_grad=True)
+    b = torch.zeros(0, 4, dtype=torch.float64)
+    assert torch.isnan(loss(a, b)) and loss(a, b, reduction="sum").item() == 0.0
+    assert loss(a, b, reduction="none").shape == (0,)
+    assert torch.isnan(loss(a, b, weight=torch.zeros(0, dtype=torch.float64), mean_over="elements"))
+    g = torch.autograd.grad(loss(a, b, reduction="sum"), a)[0]
+    assert g.shape == (0, 4)

@@ -5,6 +5,7 @@ import pytest
 
 import losses as L
 from losses.backends.autodiff import critic_gradients
+from losses.generative import GAN_KINDS
 
 
 def softplus(x):
@@ -430,6 +431,191 @@ def test_perceptual_errors():
         L.perceptual_loss(p, p, lambda x: [x.reshape(-1)])
     with pytest.raises(ValueError, match="input and target must have the same shape"):
         L.perceptual_loss(p, p[:1], tiny_np)
+
+
+# -------------------------------------------------------- issue 10: dtypes, edges, NaN ----
+EMPTY_BACKENDS = ["numpy", "torch", "jax.numpy", "array_api_strict", "dask.array"]
+
+
+def _as(backend):
+    mod = pytest.importorskip(backend)
+    if backend == "torch":
+        return mod.tensor
+    return mod.from_array if backend == "dask.array" else mod.asarray
+
+
+def _empty_rule(fn):
+    """An empty batch: "mean" NaN, "sum" 0, "none" empty: (0,) for per-sample losses, the
+    element shape (0, ...) for the element-wise GAN losses (DESIGN rule 10)."""
+    out = {r: np.asarray(fn(r)) for r in ("mean", "sum", "none")}
+    assert out["mean"].shape == () and np.isnan(out["mean"])
+    assert out["sum"].shape == () and out["sum"] == 0.0
+    assert out["none"].shape[:1] == (0,) and out["none"].size == 0
+    return out
+
+
+@pytest.mark.parametrize("backend", EMPTY_BACKENDS)
+def test_empty_batches(backend):
+    a = _as(backend)
+    g = a(np.zeros((0, 3, 2)))  # several feature axes: no reshape(..., -1) on a size-0 batch
+    _empty_rule(lambda r: L.gradient_penalty(g, reduction=r))
+    _empty_rule(lambda r: L.gradient_penalty(g, one_sided=True, eps=1e-12, reduction=r))
+    _empty_rule(lambda r: L.gaussian_kl_divergence(g, g, reduction=r))
+    p = a(np.full((0, 2, 3), 0.5))
+    _empty_rule(lambda r: L.vae_loss(p, p, g, g, reduction=r))
+    assert _empty_rule(lambda r: L.gradient_penalty(g, reduction=r))["none"].shape == (0,)
+    _empty_rule(lambda r: L.perceptual_loss(p, p, lambda x: [x, x[:, :1, ...]], reduction=r))
+    f = a(np.zeros((0, 1)))
+    for kind in GAN_KINDS:
+        _empty_rule(lambda r: L.gan_generator_loss(f, kind=kind, reduction=r))
+        _empty_rule(lambda r: L.gan_discriminator_loss(f, f, kind=kind, reduction=r))
+
+
+def test_empty_batch_gradients_are_finite():
+    torch = pytest.importorskip("torch")
+    g = torch.zeros((0, 3, 2), dtype=torch.float64, requires_grad=True)
+    for fn in (lambda: L.gradient_penalty(g, reduction="sum"), lambda: L.gaussian_kl_divergence(g, g, reduction="sum")):
+        (grad,) = torch.autograd.grad(fn(), g)
+        assert grad.shape == (0, 3, 2)
+
+
+def test_per_sample_sums_over_several_axes_against_numpy():
+    # the per-sample sums take every non-batch axis at once (no reshape(..., -1))
+    rng = np.random.default_rng(30)
+    g, mu, lv = rng.normal(size=(4, 3, 2)), rng.normal(size=(4, 2, 3)), rng.normal(size=(4, 2, 3)) * 0.5
+    norms = np.sqrt((g ** 2).sum(axis=(1, 2)))
+    np.testing.assert_allclose(L.gradient_penalty(g, reduction="none"), (norms - 1) ** 2, rtol=1e-12)
+    want = -0.5 * (1 + lv - mu ** 2 - np.exp(lv)).sum(axis=(1, 2))
+    np.testing.assert_allclose(L.gaussian_kl_divergence(mu, lv, reduction="none"), want, rtol=1e-12)
+
+
+def test_vae_dtypes_are_checked_before_values():
+    torch = pytest.importorskip("torch")
+    recon, x, mu, lv = (torch.tensor(a) for a in _vae_data())
+    # complex data used to reach the [0, 1] check first (torch: NotImplementedError in min)
+    with pytest.raises(TypeError, match="target must have a real dtype"):
+        L.vae_loss(recon, x.to(torch.complex128), mu, lv)
+    with pytest.raises(TypeError, match="mu must have a real floating dtype"):
+        L.vae_loss(recon, x, mu.to(torch.complex128), lv)
+    with pytest.raises(TypeError, match="logvar must have a real floating dtype"):
+        L.vae_loss(recon, x, mu, lv.to(torch.int64))
+    with pytest.raises(TypeError, match="target must be an array"):
+        L.vae_loss(recon, 1.0, mu, lv)
+    with pytest.raises(TypeError, match=r"one framework.*input.*numpy.*target.*torch"):
+        L.vae_loss(recon.numpy(), x, mu.numpy(), lv.numpy())
+    # integer and bool data are accepted and cast (the library's policy for targets)
+    want = L.vae_loss(recon, x, mu, lv)
+    torch.testing.assert_close(L.vae_loss(recon, x.to(torch.int64), mu, lv), want, rtol=0, atol=0)
+    torch.testing.assert_close(L.vae_loss(recon, x.to(torch.bool), mu, lv), want, rtol=0, atol=0)
+
+
+def test_vae_nan_is_refused_eagerly_and_propagates_under_jit():
+    jax = pytest.importorskip("jax")
+    recon, x, mu, lv = _vae_data()
+    bad = recon.copy()
+    bad[1, 2] = np.nan
+    # eagerly the probabilities are checked (torch's binary_cross_entropy refuses NaN too)
+    with pytest.raises(ValueError, match="input must hold probabilities in .*, got a NaN"):
+        L.vae_loss(bad, x, mu, lv)
+    jnp = jax.numpy
+    out = jax.jit(lambda p: L.vae_loss(p, jnp.asarray(x), jnp.asarray(mu), jnp.asarray(lv), reduction="none"))(
+        jnp.asarray(bad))
+    assert np.isnan(out[1]) and np.all(np.isfinite(np.asarray(out)[[0, 2, 3]]))
+    # no value check on logits / latents: NaN goes through
+    z = np.log(recon) - np.log1p(-recon)
+    z[2, 0] = np.nan
+    assert np.isnan(L.vae_loss(z, x, mu, lv, criterion="bce_logits", reduction="none")[2])
+    m = mu.copy()
+    m[3, 1] = np.nan
+    assert np.isnan(L.vae_loss(recon, x, m, lv, reduction="none")).tolist() == [False, False, False, True]
+
+
+def test_gan_nan_goes_through_every_kind(logits):
+    r, f = logits
+    f = f.copy()
+    f[2] = np.nan
+    for kind in GAN_KINDS:
+        assert np.isnan(L.gan_generator_loss(f, kind=kind)), kind
+        assert np.isnan(L.gan_discriminator_loss(r, f, kind=kind)), kind
+        none = L.gan_discriminator_loss(r[:5], f, kind=kind, reduction="none")
+        assert np.isnan(none).tolist() == [False, False, True, False, False], kind
+
+
+def test_hyper_parameters_are_checked():
+    g = np.ones((2, 2))
+    recon, x, mu, lv = _vae_data()
+    r = np.ones(3)
+    cases = [
+        (lambda: L.gradient_penalty(g, target=np.inf), ValueError, "target must be finite"),
+        (lambda: L.gradient_penalty(g, target=np.nan), TypeError, "target must be a real number"),
+        (lambda: L.gradient_penalty(g, eps=np.inf), ValueError, "eps must be finite"),
+        (lambda: L.gradient_penalty(g, one_sided=1), TypeError, "one_sided must be a bool"),
+        (lambda: L.vae_loss(recon, x, mu, lv, beta=np.inf), ValueError, "beta must be finite"),
+        (lambda: L.vae_loss(recon, x, mu, lv, beta="1"), TypeError, "beta must be a real number"),
+        (lambda: L.gan_discriminator_loss(r, r, label_smoothing=np.nan), TypeError, "label_smoothing must be a real"),
+        (lambda: L.gan_discriminator_loss(r, r, label_smoothing=True), TypeError, "label_smoothing must be a real"),
+        (lambda: L.perceptual_loss(g, g, tiny_np_2, layer_weights=2.0), TypeError, "layer_weights must be a sequence"),
+        (lambda: L.perceptual_loss(g, g, tiny_np_2, layer_weights="ab"), TypeError, "layer_weights must be a sequence"),
+        (lambda: L.perceptual_loss(g, g, tiny_np_2, layer_weights=[1.0, -1.0]), ValueError,
+         r"layer_weights\[1\] must be >= 0"),
+        (lambda: L.perceptual_loss(g, g, tiny_np_2, layer_weights=[1.0, np.inf]), ValueError,
+         r"layer_weights\[1\] must be finite"),
+        (lambda: L.perceptual_loss(g, g, tiny_np_2, layer_weights=[None, 1.0]), TypeError,
+         r"layer_weights\[0\] must be a real number"),
+    ]
+    for call, exc, match in cases:
+        with pytest.raises(exc, match=match):
+            call()
+
+
+def tiny_np_2(x):
+    return [x, np.tanh(x)]
+
+
+def test_perceptual_dtypes_and_arrays_are_named():
+    p = np.ones((2, 4))
+    with pytest.raises(TypeError, match="input must have a real floating dtype"):
+        L.perceptual_loss(p.astype(np.complex128), p, tiny_np)
+    with pytest.raises(TypeError, match="input must have a real floating dtype"):
+        L.perceptual_loss(p.astype(np.int64), p, tiny_np)
+    with pytest.raises(TypeError, match="target must have a real dtype"):
+        L.perceptual_loss(p, p.astype(np.complex128), tiny_np)
+    with pytest.raises(TypeError, match="target must be an array"):
+        L.perceptual_loss(p, p.tolist(), tiny_np)
+    q = p * 2
+    with pytest.raises(TypeError, match=r"features\[1\] of target must have a real dtype"):
+        L.perceptual_loss(p, q, lambda x: [x, x.astype(np.complex128) if x is q else x])
+    # integer images go through the extractor (which decides what to do with them)
+    ints = np.arange(8).reshape(2, 4)
+    got = L.perceptual_loss(p, ints, lambda x: [x.astype(np.float64)], reduction="none")
+    np.testing.assert_allclose(got, ((p - ints) ** 2).mean(axis=1), rtol=1e-15)
+
+
+def test_gan_and_penalty_name_their_arrays(logits):
+    r, f = logits
+    with pytest.raises(TypeError, match="real_logits must be an array"):
+        L.gan_discriminator_loss(r.tolist(), f)
+    with pytest.raises(TypeError, match="fake_logits must be an array"):
+        L.gan_discriminator_loss(r, f.tolist())
+    with pytest.raises(TypeError, match="fake_logits must be an array"):
+        L.gan_generator_loss(None)
+    with pytest.raises(TypeError, match="fake_logits must have a real floating dtype"):
+        L.gan_discriminator_loss(r, f.astype(np.complex128))
+    with pytest.raises(TypeError, match="gradients must be an array"):
+        L.gradient_penalty([[1.0, 2.0]])
+    with pytest.raises(TypeError, match="mu must be an array"):
+        L.gaussian_kl_divergence(None, f)
+
+
+def test_critic_gradients_argument_errors():
+    torch = pytest.importorskip("torch")
+    real = torch.ones(3, 2, dtype=torch.float64)
+    with pytest.raises(TypeError, match="critic must be callable"):
+        critic_gradients("critic", real)
+    with pytest.raises(TypeError, match="create_graph must be a bool"):
+        critic_gradients(lambda z: z.sum(1), real, create_graph=1)
+    # an empty batch gives empty gradients
+    assert critic_gradients(lambda z: z.sum(1), real[:0], real[:0], torch.ones(0, dtype=torch.float64)).shape == (0, 2)
 
 
 # ------------------------------------------------------------------------ docs examples ----

@@ -145,7 +145,7 @@ def test_smooth_labels_probabilities_keep_dtype_and_eps0():
 
 
 def test_smooth_labels_errors():
-    with pytest.raises(ValueError, match="num_classes must be a positive int for integer class targets, got None"):
+    with pytest.raises(ValueError, match="num_classes must be a positive int when target holds integer class indices, got None"):
         L.smooth_labels(np.array([0, 1]))
     with pytest.raises(ValueError, match=r"target must hold class indices in \[0, 2\]"):
         L.smooth_labels(np.array([0, 3]), 3)
@@ -159,3 +159,89 @@ def test_smooth_labels_errors():
         L.smooth_labels(np.array([0, 1]), 2, axis=3)
     with pytest.raises(TypeError, match="target must hold integer class indices or floating probabilities"):
         L.smooth_labels(np.array([True, False]), 2)
+
+
+
+# ------------------------------------------------------------------ issue 10: honest edges
+@pytest.mark.parametrize("method,kw", [("inverse", {}), ("inverse_sqrt", {}), ("effective_number", {"beta": 0.9}),
+                                       ("effective_number", {"beta": 0.0})])
+def test_class_weights_nan_count_gives_nan(method, kw):
+    n = np.array([[4.0, np.nan, 1.0], [2.0, 0.0, 2.0]])
+    raw = L.class_weights(n, method=method, rescale=False, **kw)
+    assert np.isnan(raw[0, 1]) and np.isfinite(raw[0, [0, 2]]).all()
+    assert raw[1, 1] == 0.0  # a zero count still gets weight 0
+    scaled = L.class_weights(n, method=method, **kw)
+    assert np.isnan(scaled[0]).all()  # the rescaling reads every count of the row
+    np.testing.assert_allclose(scaled[1], L.class_weights(n[1], method=method, **kw), rtol=1e-15)
+
+
+def test_pos_weight_nan_count_gives_nan():
+    out = L.pos_weight_from_counts(np.array([np.nan, 2.0, 0.0]), np.array([3.0, np.nan, 5.0]))
+    assert np.isnan(out[0]) and np.isnan(out[1]) and out[2] == 1.0
+
+
+def test_smooth_labels_nan_refused_eagerly_nan_under_jit():
+    jax = pytest.importorskip("jax")
+    p = np.array([[0.5, 0.5], [np.nan, 1.0]])
+    with pytest.raises(ValueError, match="target must hold class probabilities"):
+        L.smooth_labels(p)
+    out = jax.jit(lambda t: L.smooth_labels(t, label_smoothing=0.2))(jax.numpy.asarray(p))
+    np.testing.assert_allclose(np.asarray(out)[0], [0.5, 0.5], rtol=1e-15)
+    assert np.isnan(np.asarray(out)[1, 0]) and np.asarray(out)[1, 1] == pytest.approx(0.9)
+
+
+def test_dtype_must_be_a_real_floating_dtype():
+    torch = pytest.importorskip("torch")
+    for fn in (lambda **k: L.class_weights(np.array([1, 2]), **k),
+               lambda **k: L.pos_weight_from_counts(np.array([1, 2]), np.array([3, 4]), **k),
+               lambda **k: L.smooth_labels(np.array([0, 1]), 2, **k)):
+        for bad in ("int64", "bogus", np.int64, np.complex128, True, float):
+            with pytest.raises(TypeError, match=r"\bdtype\b must be a real floating dtype"):
+                fn(dtype=bad)
+        assert fn(dtype=np.float32).dtype == np.float32
+    with pytest.raises(TypeError, match=r"\bdtype\b must be a real floating dtype"):
+        L.class_weights(torch.tensor([1, 2]), dtype=torch.int64)
+    with pytest.raises(TypeError, match=r"\bdtype\b must be a real floating dtype"):
+        L.class_weights(torch.tensor([1, 2]), dtype=np.float32)
+    assert L.class_weights(torch.tensor([1, 2]), dtype=torch.float64).dtype == torch.float64
+
+
+def test_helper_arguments_are_checked():
+    torch = pytest.importorskip("torch")
+    for bad in (1, "yes", None):
+        with pytest.raises(TypeError, match=r"\brescale\b must be a bool"):
+            L.class_weights(np.ones(3), rescale=bad)
+    for counts in (np.ones(3, dtype=complex), torch.ones(3, dtype=torch.complex64)):
+        with pytest.raises(TypeError, match=r"\bcounts\b must have an integer or real floating dtype"):
+            L.class_weights(counts)
+        with pytest.raises(TypeError, match=r"\bn_neg\b must have an integer or real floating dtype"):
+            L.pos_weight_from_counts(counts.real, counts)
+    with pytest.raises(TypeError, match=r"\bcounts\b must be an array"):
+        L.class_weights(3)
+    with pytest.raises(TypeError, match=r"\bcounts\b must be an array"):
+        L.class_weights([1, 2, 3])
+    with pytest.raises(TypeError, match=r"\baxis\b must be an int"):
+        L.smooth_labels(np.full((2, 3), 1 / 3), axis=True)
+    with pytest.raises(TypeError, match=r"\btarget\b must be an array"):
+        L.smooth_labels(1, 3)
+
+
+@pytest.mark.parametrize("backend", ["numpy", "torch"])
+def test_pos_weight_mismatched_shapes_name_both_arguments(backend):
+    torch = pytest.importorskip("torch")
+    a, b = np.ones(8), np.ones(9)
+    if backend == "torch":
+        a, b = torch.tensor(a), torch.tensor(b)
+    with pytest.raises(ValueError, match=r"n_pos of shape \(8,\) and n_neg of shape \(9,\) do not broadcast together"):
+        L.pos_weight_from_counts(a, b)
+    # broadcasting shapes are fine (as torch's division)
+    out = L.pos_weight_from_counts(np.array([[1.0], [2.0]]), np.array([2.0, 4.0, 6.0]))
+    np.testing.assert_allclose(out, np.array([[2.0, 4.0, 6.0], [1.0, 2.0, 3.0]]), rtol=1e-15)
+
+
+def test_pos_weight_result_dtype_is_the_floating_argument():
+    torch = pytest.importorskip("torch")
+    out = L.pos_weight_from_counts(torch.tensor([2, 4]), torch.tensor([3.0, 5.0], dtype=torch.float64))
+    assert out.dtype == torch.float64
+    np.testing.assert_allclose(out.numpy(), [1.5, 1.25], rtol=1e-15)
+    assert L.pos_weight_from_counts(torch.tensor([2, 4]), torch.tensor([3, 5])).dtype == torch.get_default_dtype()

@@ -107,6 +107,121 @@ def test_pairwise_distance_zero_distance_eps0_finite_gradient():
     _close(ga, tg)
 
 
+def _torch_and_ours(fn_t, fn_o, arrays, reduce_sum=True):
+    """Value and gradients of a torch function and ours on the same float64 inputs."""
+    torch = _torch()
+    ts = [_t(x, True) for x in arrays]
+    want = fn_t(*ts)
+    g_want = torch.autograd.grad(want.sum(), ts, allow_unused=True)
+    ours = [_t(x, True) for x in arrays]
+    got = fn_o(*ours)
+    g_got = torch.autograd.grad(got.sum(), ours, allow_unused=True)
+    g_want = [torch.zeros_like(t) if g is None else g for g, t in zip(g_want, ts)]  # p=0: no graph
+    g_got = [torch.zeros_like(t) if g is None else g for g, t in zip(g_got, ours)]
+    return got.detach(), want.detach(), g_got, g_want
+
+
+def _diffs_with_zeros_and_ties(seed=70):
+    """x1 - x2 holds integer differences: zeros in some rows, ties of the largest and of the
+    smallest |difference| in others."""
+    x2 = _rng(seed).normal(size=(6, 4))
+    diff = np.array([[3.0, -3.0, 1.0, 2.0],    # tie of the max, unique min
+                     [0.0, 1.0, -2.0, 2.0],    # a zero difference, tie of the max
+                     [1.0, -1.0, 3.0, 2.0],    # tie of the min
+                     [0.0, 0.0, 0.0, 0.0],     # identical rows
+                     [2.5, -0.5, 1.5, 0.75],   # no tie, no zero
+                     [-4.0, 1.0, 0.5, 2.0]])
+    return x2 + diff, x2
+
+
+@pytest.mark.parametrize("p", [-1.0, -2.5, 0.0, 0.5, float("inf"), -float("inf")])
+@pytest.mark.parametrize("eps", [0.0, 1e-6])
+def test_pairwise_distance_every_p_torch_takes(p, eps):
+    """torch accepts any p: p < 0, p = 0 (a count), p = +-inf; values and gradients equal
+    torch's, zeros (norm 0, gradient 0 for p < 0) and ties (split gradient) included."""
+    x1, x2 = _diffs_with_zeros_and_ties()
+    F = _torch().nn.functional
+    for arrays in [(x1, x2), tuple(_rng(71).normal(size=(2, 5, 3)))]:
+        got, want, g_got, g_want = _torch_and_ours(
+            lambda a, b: F.pairwise_distance(a, b, p=p, eps=eps),
+            lambda a, b: L.pairwise_distance(a, b, p=p, eps=eps), arrays)
+        _close(got, want)
+        for x, y in zip(g_got, g_want):
+            _close(x, y)
+
+
+def test_pairwise_distance_p_formulas():
+    x1, x2 = _diffs_with_zeros_and_ties()
+    v = np.abs(x1 - x2)
+    _close(L.pairwise_distance(x1, x2, p=float("inf"), eps=0.0), v.max(-1))
+    _close(L.pairwise_distance(x1, x2, p=-float("inf"), eps=0.0), v.min(-1))
+    _close(L.pairwise_distance(x1, x2, p=0.0, eps=0.0), (v != 0).sum(-1))
+    with np.errstate(divide="ignore"):
+        want = np.where((v == 0).any(-1), 0.0, (v ** -1.0).sum(-1) ** -1.0)
+    _close(L.pairwise_distance(x1, x2, p=-1.0, eps=0.0), want)
+
+
+def test_pairwise_distance_p0_nan_difference_from_torch():
+    """docs/differences.md: torch's p=0 "norm" counts a NaN difference as non-zero (a finite
+    count); ours is NaN (DESIGN rule 5). Every other p gives NaN on both."""
+    torch = _torch()
+    x1, x2 = _rng(72).normal(size=(2, 3, 4))
+    x1[1, 2] = np.nan
+    ours = L.pairwise_distance(x1, x2, p=0.0)
+    assert np.isnan(ours[1]) and np.isfinite(ours[[0, 2]]).all()
+    theirs = torch.nn.functional.pairwise_distance(_t(x1), _t(x2), p=0.0).numpy()
+    assert theirs[1] == 4.0
+    for p in (-1.0, 1.0, 2.0, float("inf"), -float("inf")):
+        assert np.isnan(L.pairwise_distance(x1, x2, p=p)[1])
+        assert np.isnan(torch.nn.functional.pairwise_distance(_t(x1), _t(x2), p=p).numpy()[1])
+
+
+def test_pairwise_distance_empty_feature_axis():
+    """torch raises a RuntimeError for the norms without an identity on an empty axis; we raise
+    a ValueError naming p. p > 0 and p = 0 give 0 (as torch)."""
+    torch = _torch()
+    x = np.zeros((3, 0))
+    for p in (-1.0, float("inf"), -float("inf")):
+        with pytest.raises(ValueError, match=r"p=.* needs a non-empty last \(feature\) axis"):
+            L.pairwise_distance(x, x, p=p)
+        with pytest.raises(ValueError, match=r"p=.* needs a non-empty last"):
+            L.triplet_margin_loss(x, x, x, p=p)
+        with pytest.raises(RuntimeError):
+            torch.nn.functional.pairwise_distance(_t(x), _t(x), p=p)
+    for p in (0.0, 2.0):
+        _close(L.pairwise_distance(x, x, p=p), torch.nn.functional.pairwise_distance(_t(x), _t(x), p=p))
+
+
+def test_pairwise_distance_0d_inputs_match_torch():
+    """0-d inputs are vectors of one element, as torch (keepdim keeps the 0-d shape)."""
+    F = _torch().nn.functional
+    x1, x2 = np.asarray(1.5), np.asarray(-0.25)
+    for kw in ({}, {"keepdim": True}, {"p": 3.0}, {"p": -1.0, "eps": 0.0}):
+        got, want, g_got, g_want = _torch_and_ours(lambda a, b: F.pairwise_distance(a, b, **kw),
+                                                   lambda a, b: L.pairwise_distance(a, b, **kw), (x1, x2))
+        assert tuple(got.shape) == tuple(want.shape) == ()
+        _close(got, want)
+        for x, y in zip(g_got, g_want):
+            _close(x, y)
+    # a 0-d argument broadcasts against rows
+    rows = _rng(73).normal(size=(4, 3))
+    _close(L.pairwise_distance(rows, np.asarray(0.5)), F.pairwise_distance(_t(rows), _t(np.asarray(0.5))))
+
+
+def test_negative_eps_refused_where_torch_computes():
+    """docs/differences.md: eps is a bias >= 0 (issue #10); torch computes with eps < 0."""
+    torch = _torch()
+    x1, x2, x3 = _rng(74).normal(size=(3, 4, 3))
+    with pytest.raises(ValueError, match="eps must be >= 0"):
+        L.pairwise_distance(x1, x2, eps=-1.0)
+    with pytest.raises(ValueError, match="eps must be >= 0"):
+        L.triplet_margin_loss(x1, x2, x3, eps=-1.0)
+    with pytest.raises(ValueError, match="eps must be >= 0"):
+        L.cosine_similarity(x1, x2, eps=-1.0)
+    assert torch.isfinite(torch.nn.functional.pairwise_distance(_t(x1), _t(x2), eps=-1.0)).all()
+    assert torch.isfinite(torch.nn.functional.triplet_margin_loss(_t(x1), _t(x2), _t(x3), eps=-1.0))
+
+
 def test_cosine_similarity_matches_torch_and_formula():
     torch = _torch()
     x1, x2 = _rng(5).normal(size=(2, 6, 4))
@@ -168,6 +283,36 @@ def test_cosine_similarity_default_axis_difference_from_torch():
     _close(L.cosine_similarity(x1, x2, axis=1), theirs)
 
 
+def test_cosine_similarity_0d_inputs_and_axis0_match_torch():
+    """torch accepts 0-d inputs (dim 0 or -1: a vector of one element, similarity +-1) and a
+    0-d argument broadcast against an array."""
+    F = _torch().nn.functional
+    for x1, x2, axis in [(np.asarray(-1.5), np.asarray(2.0), 0), (np.asarray(3.0), np.asarray(2.0), -1),
+                         (np.asarray(0.0), np.asarray(2.0), 0),
+                         (np.asarray(0.7), _rng(75).normal(size=(3, 4)), 0),
+                         (_rng(76).normal(size=(3, 4)), np.asarray(-0.7), 1),
+                         (_rng(77).normal(size=(4,)), _rng(78).normal(size=(4,)), 0)]:
+        got, want, g_got, g_want = _torch_and_ours(lambda a, b: F.cosine_similarity(a, b, dim=axis),
+                                                   lambda a, b: L.cosine_similarity(a, b, axis=axis), (x1, x2))
+        assert tuple(got.shape) == tuple(want.shape)
+        _close(got, want)
+        for x, y in zip(g_got, g_want):
+            _close(x, y, rtol=1e-12, atol=1e-4)  # magnitudes ~1e8 at the zero scalar
+    with pytest.raises(ValueError, match="axis must be an int in"):
+        L.cosine_similarity(np.asarray(1.0), np.asarray(2.0), axis=1)
+
+
+def test_cosine_similarity_eps0_matches_torch():
+    """eps >= 0 as torch: with eps=0 a zero vector gives NaN (0 / 0) on both."""
+    torch = _torch()
+    x1, x2 = _rng(79).normal(size=(2, 3, 4))
+    x1[0] = 0.0
+    ours = L.cosine_similarity(x1, x2, eps=0.0)
+    theirs = torch.nn.functional.cosine_similarity(_t(x1), _t(x2), dim=-1, eps=0.0).numpy()
+    assert np.isnan(ours[0]) and np.isnan(theirs[0])
+    _close(ours[1:], theirs[1:])
+
+
 def test_cosine_similarity_optax_value():
     pytest.importorskip("optax")
     import optax
@@ -208,12 +353,62 @@ def test_contrastive_loss_tf_addons_setting():
     _close(2 * L.contrastive_loss(x1, x2, y, margin=1.0), tfa)
 
 
+def ref_pml_contrastive(x1, x2, y, pos_margin=0.0, neg_margin=1.0):
+    """pytorch-metric-learning ContrastiveLoss on explicit pairs (indices_tuple), LpDistance(p=2,
+    normalize_embeddings=False), MeanReducer: the loss dict has a "pos_loss" (relu(d - pos_margin)
+    over the positive pairs) and a "neg_loss" (relu(neg_margin - d) over the negative pairs);
+    the reducer averages each sub-loss on its own (an empty one is 0) and the total is their
+    sum."""
+    d = np.sqrt(((x1 - x2) ** 2).sum(-1))
+    pos = np.maximum(d[y == 1] - pos_margin, 0)
+    neg = np.maximum(neg_margin - d[y == 0], 0)
+    return (pos.mean() if pos.size else 0.0) + (neg.mean() if neg.size else 0.0)
+
+
 def test_contrastive_loss_pml_setting():
-    # pml ContrastiveLoss(pos_margin=0, neg_margin=m), MeanReducer on explicit pairs
-    x1, x2, y = _pairs(11)
-    d = np.linalg.norm(x1 - x2, axis=-1)
-    pml = np.mean(np.where(y == 1, np.maximum(d - 0.0, 0), np.maximum(0.8 - d, 0)))
-    _close(2 * L.contrastive_loss(x1, x2, y, margin=0.8, squared=False), pml)
+    """pml averages the positive and the negative pairs separately and adds the two means: the
+    docstring's recipe from reduction="none"; not a multiple of our mean unless balanced."""
+    x1, x2, _ = _pairs(11, n=9)
+    y = np.array([1, 1, 0, 1, 0, 1, 1, 1, 0], dtype=np.float64)  # 6 positive, 3 negative pairs
+    pml = ref_pml_contrastive(x1, x2, y, neg_margin=0.8)
+    per_pair = L.contrastive_loss(x1, x2, y, margin=0.8, squared=False, reduction="none")
+    _close(2 * (per_pair[y == 1].mean() + per_pair[y == 0].mean()), pml)
+    mean = L.contrastive_loss(x1, x2, y, margin=0.8, squared=False)
+    assert not np.isclose(2 * mean, pml) and not np.isclose(4 * mean, pml)
+    # balanced pairs: pml = 4 x our mean (the former claim "2x" was wrong)
+    x1, x2, y = _pairs(12)
+    _close(4 * L.contrastive_loss(x1, x2, y, margin=0.8, squared=False),
+           ref_pml_contrastive(x1, x2, y, neg_margin=0.8))
+
+
+def test_contrastive_loss_infinite_distance_follows_hinge_embedding():
+    """A dissimilar pair at an infinite distance has loss 0 (its label selects the hinge term,
+    as torch's hinge_embedding_loss); a similar one inf; a NaN embedding gives NaN."""
+    torch = _torch()
+    x1, x2, y = _pairs(64)
+    x1[0, 1] = np.inf  # y[0] = 0: dissimilar
+    x1[1, 2] = -np.inf  # y[1] = 1: similar
+    for squared in (True, False):
+        none = L.contrastive_loss(x1, x2, y, margin=1.1, squared=squared, reduction="none")
+        assert none[0] == 0.0 and none[1] == np.inf
+        assert np.isfinite(none[2:]).all()
+    d = torch.linalg.vector_norm(_t(x1) - _t(x2), dim=-1)
+    want = torch.nn.functional.hinge_embedding_loss(d, _t(2 * y - 1), margin=1.1, reduction="none")
+    _close(2 * L.contrastive_loss(x1, x2, y, margin=1.1, squared=False, reduction="none"), want)
+    x1[0, 1] = np.nan
+    none = L.contrastive_loss(x1, x2, y, reduction="none")
+    assert np.isnan(none[0]) and np.isnan(L.contrastive_loss(x1, x2, y))
+
+
+def test_contrastive_loss_complex_target_refused_before_value_checks():
+    """Every argument's dtype before any value check: a complex target is a TypeError naming it
+    (torch's min would fail first with NotImplementedError)."""
+    torch = _torch()
+    x1, x2, y = _pairs(65)
+    for target in (y.astype(np.complex128), torch.tensor(y, dtype=torch.complex128)):
+        a, b = (x1, x2) if isinstance(target, np.ndarray) else (_t(x1), _t(x2))
+        with pytest.raises(TypeError, match="target must have a real dtype"):
+            L.contrastive_loss(a, b, target)
 
 
 def test_contrastive_loss_hinge_embedding_setting():
@@ -272,6 +467,34 @@ def test_triplet_margin_loss_matches_torch(kw):
     _close(got.detach(), want.detach())
     for a, b in zip(g_got, g_want):
         _close(a, b)
+
+
+@pytest.mark.parametrize("p", [-1.0, 0.0, float("inf"), -float("inf")])
+@pytest.mark.parametrize("swap", [False, True])
+def test_triplet_margin_loss_every_p_torch_takes(p, swap):
+    F = _torch().nn.functional
+    arrays = tuple(_triplets(21))
+    kw = {"p": p, "swap": swap, "margin": 0.2 if p < 0 else 1.0, "reduction": "none"}
+    got, want, g_got, g_want = _torch_and_ours(lambda *a: F.triplet_margin_loss(*a, **kw),
+                                               lambda *a: L.triplet_margin_loss(*a, **kw), arrays)
+    _close(got, want)
+    for x, y in zip(g_got, g_want):
+        _close(x, y)
+
+
+def test_triplet_margin_loss_margin_must_be_positive_as_torch():
+    torch = _torch()
+    a, p, n = _triplets(22)
+    for m in (0.0, -1.0):
+        with pytest.raises(ValueError, match="margin must be > 0"):
+            L.triplet_margin_loss(a, p, n, margin=m)
+        with pytest.raises(ValueError, match="margin must be greater than 0"):
+            torch.nn.functional.triplet_margin_loss(_t(a), _t(p), _t(n), margin=m)
+    # docs/differences.md: an infinite margin is refused; torch computes an infinite loss
+    for f in (L.triplet_margin_loss, L.triplet_margin_with_distance_loss):
+        with pytest.raises(ValueError, match="margin must be finite"):
+            f(a, p, n, margin=float("inf"))
+    assert torch.nn.functional.triplet_margin_loss(_t(a), _t(p), _t(n), margin=float("inf")) == float("inf")
 
 
 def test_triplet_margin_loss_1d_inputs_match_torch():
@@ -595,6 +818,104 @@ def test_mining_empty_masks_and_identical_inputs_finite(f, case):
         assert out.item() == pytest.approx(1.0)  # all distances 0: loss = margin
 
 
+def _nan_batch(seed=80, k=4):
+    e = _rng(seed).normal(size=(9, 4))
+    y = _labels_with_positives()
+    e[k, 2] = np.nan
+    return e, y, k
+
+
+_MINING_NAN = [(f, kw) for f in (L.batch_hard_triplet_loss, L.batch_all_triplet_loss, L.semi_hard_triplet_loss)
+               for kw in ({}, {"mean_over": "nonzero"},
+                          {"distance": "cosine", "normalize": True, "margin": 0.2, "mean_over": "nonzero"})]
+_MINING_NAN += [(L.semi_hard_triplet_loss, {"negatives": "all", "mean_over": "nonzero", "margin": 0.5}),
+                (L.semi_hard_triplet_loss, {"negatives": "all", "normalize": True})]
+
+
+@pytest.mark.parametrize("f, kw", _MINING_NAN)
+def test_mining_nan_embedding_gives_nan_mean(f, kw):
+    """A NaN embedding is never dropped by the mining (a NaN loss is not "<= 0", a NaN distance
+    is selected): the mean is NaN, with every backend agreeing (conformance variants)."""
+    e, y, _ = _nan_batch()
+    assert np.isnan(f(e, y, **kw))
+    assert np.isnan(f(e, y, reduction="sum", **{k: v for k, v in kw.items() if k != "mean_over"}))
+
+
+def test_mining_nan_terms_are_the_terms_that_read_it():
+    """reduction="none": exactly the valid terms that read the NaN sample k are NaN (k as
+    anchor, positive or negative; semi-hard "closest" reads every negative of an anchor in
+    its selection, so every pair of an anchor that has k as a negative is NaN)."""
+    e, y, k = _nan_batch()
+    n = len(y)
+    same = y[:, None] == y[None, :]
+    pos = same & ~np.eye(n, dtype=bool)
+    neg = ~same
+    # batch-all: triplets [a, p, n] with k in any role
+    valid = pos[:, :, None] & neg[:, None, :]
+    a_, p_, n_ = np.meshgrid(np.arange(n), np.arange(n), np.arange(n), indexing="ij")
+    reads = (a_ == k) | (p_ == k) | (n_ == k)
+    out = L.batch_all_triplet_loss(e, y, reduction="none")
+    np.testing.assert_array_equal(np.isnan(out), valid & reads)
+    # semi-hard "closest": pairs [a, p]
+    a2, p2 = np.meshgrid(np.arange(n), np.arange(n), indexing="ij")
+    reads2 = (a2 == k) | (p2 == k) | neg[:, k][:, None]
+    out = L.semi_hard_triplet_loss(e, y, reduction="none")
+    np.testing.assert_array_equal(np.isnan(out), pos & reads2)
+    # semi-hard "all": triplets with k in any role (a NaN gap is inside the band)
+    out = L.semi_hard_triplet_loss(e, y, negatives="all", reduction="none")
+    np.testing.assert_array_equal(np.isnan(out), valid & reads)
+    # batch-hard: every anchor reads k (as its positive or its negative)
+    assert np.isnan(L.batch_hard_triplet_loss(e, y, reduction="none")).all()
+    # the clean batch: the semi-hard negative of some pair (a, p) was k; it stays NaN
+    clean = e.copy()
+    clean[k, 2] = 0.3
+    d = np_dist(clean)
+    assert any(neg[a, k] and pos[a, p] and d[a, k] > d[a, p] for a in range(n) for p in range(n))
+
+
+@pytest.mark.parametrize("backend", ["numpy", "torch", "jax", "array_api_strict", "dask"])
+def test_empty_batch_rule(backend):
+    """N = 0: "mean" is NaN, "sum" 0, "none" empty on every backend (issue #10, section 3);
+    the mining losses' "mean of no valid term is 0" holds for non-empty batches only."""
+    pytest.importorskip(backend)
+    from losses.backends.harness import harness
+
+    ad = harness(backend)
+    e = ad.asarray(np.zeros((0, 4)))
+    y = ad.asarray(np.zeros((0,), dtype=np.int64))
+    calls = [
+        (L.batch_hard_triplet_loss, (e, y), {}, (0,)),
+        (L.batch_hard_triplet_loss, (e, y), {"soft_margin": True, "mean_over": "nonzero"}, (0,)),
+        (L.batch_all_triplet_loss, (e, y), {"mean_over": "nonzero"}, (0, 0, 0)),
+        (L.semi_hard_triplet_loss, (e, y), {}, (0, 0)),
+        (L.semi_hard_triplet_loss, (e, y), {"negatives": "all"}, (0, 0, 0)),
+        (L.supervised_contrastive_loss, (e, y), {}, (0,)),
+        (L.nt_xent_loss, (e, e), {}, (0,)),
+        (L.info_nce_loss, (e, e), {}, (0,)),
+        (L.clip_loss, (e, e), {}, (0,)),
+        (L.barlow_twins_loss, (e, e), {}, (0, 0)),
+        (L.contrastive_loss, (e, e, ad.asarray(np.zeros((0,)))), {}, (0,)),
+        (L.triplet_margin_loss, (e, e, e), {}, (0,)),
+    ]
+    for f, args, kw, none_shape in calls:
+        mean = ad.to_numpy(f(*args, **kw, reduction="mean"))
+        total = ad.to_numpy(f(*args, **kw, reduction="sum"))
+        none = ad.to_numpy(f(*args, **kw, reduction="none"))
+        assert mean.shape == () and np.isnan(mean), (f.__name__, kw, mean)
+        assert total.shape == () and total == 0.0, (f.__name__, kw, total)
+        assert none.shape == none_shape, (f.__name__, kw, none.shape)
+
+
+def test_empty_batch_gradients_are_zero():
+    torch = _torch()
+    e = torch.zeros((0, 4), dtype=torch.float64, requires_grad=True)
+    y = torch.zeros((0,), dtype=torch.int64)
+    for f, args in [(L.batch_hard_triplet_loss, (y,)), (L.semi_hard_triplet_loss, (y,)),
+                    (L.supervised_contrastive_loss, (y,)), (L.nt_xent_loss, (e,)), (L.barlow_twins_loss, (e,))]:
+        (g,) = torch.autograd.grad(f(e, *args, reduction="sum"), (e,), allow_unused=True)
+        assert g is None or (tuple(g.shape) == (0, 4))
+
+
 def test_mining_gradients_equal_torch_jax_and_jit():
     torch = _torch()
     jax, jnp = _jax()
@@ -791,6 +1112,47 @@ def test_supcon_reference_counts_anchors_without_positives_as_zero():
     assert not np.isclose(L.supervised_contrastive_loss(e, labels), want)
 
 
+def ref_pml_supcon(e, y, temperature):
+    """pytorch-metric-learning SupConLoss(temperature) with its defaults (CosineSimilarity,
+    AvgNonZeroReducer), transcribed: zero losses unless the batch has a positive *and* a
+    negative pair; per anchor -mean over positives of (s_ip - logsumexp over a != i of s_ia),
+    s = cos / t (max-shifted); the mean over the anchors with a loss > 0 (0 if none)."""
+    n = len(y)
+    same = y[:, None] == y[None, :]
+    pos = same & ~np.eye(n, dtype=bool)
+    neg = ~same
+    if not (pos.any() and neg.any()):
+        return 0.0
+    z = np_normalize(e)
+    mat = z @ z.T / temperature
+    mat = mat - mat.max(1, keepdims=True)
+    keep = pos | neg
+    denom = np.log((np.exp(mat) * keep).sum(1, keepdims=True))
+    log_prob = mat - denom
+    losses = -(pos * log_prob).sum(1) / (pos.sum(1) + np.finfo(np.float64).tiny)
+    nonzero = losses[losses > 0]
+    return float(nonzero.mean()) if nonzero.size else 0.0
+
+
+def test_supcon_pml_setting_and_no_negative_pair_difference():
+    """docs/differences.md: pml's SupConLoss equals ours when the batch has a negative pair;
+    with a single label pml returns 0, ours the SupCon value (every other sample a positive)."""
+    e = _rng(66).normal(size=(8, 3))
+    for y in (np.array([0, 0, 0, 1, 1, 2, 2, 2]), np.array([0, 1, 1, 1, 1, 1, 1, 1]),
+              np.array([0, 1, 2, 3, 4, 5, 6, 6])):  # the last: one positive pair only
+        for t in (0.1, 0.5):
+            _close(L.supervised_contrastive_loss(e, y, temperature=t), ref_pml_supcon(e, y, t), rtol=1e-11)
+    one_label = np.zeros(8, dtype=np.int64)
+    assert ref_pml_supcon(e, one_label, 0.1) == 0.0
+    ours = L.supervised_contrastive_loss(e, one_label)
+    z = np_normalize(e)
+    s = z @ z.T / 0.1
+    want = np.mean([-np.mean([s[i, p] - np.log(sum(np.exp(s[i, a]) for a in range(8) if a != i))
+                              for p in range(8) if p != i]) for i in range(8)])
+    _close(ours, want)
+    assert ours > 0
+
+
 def test_supcon_paper_formula_and_pml_setting():
     e = _rng(43).normal(size=(8, 3))
     y = np.array([0, 0, 0, 1, 1, 2, 2, 2])
@@ -842,6 +1204,20 @@ def test_clip_loss_gradients_equal_torch_formula():
     _close(got.detach(), want.detach())
     for x, y in zip(gg, gw):
         _close(x, y)
+
+
+def test_clip_loss_logit_scale_checks():
+    torch = _torch()
+    i, t = _rng(67).normal(size=(2, 4, 3))
+    with pytest.raises(ValueError, match="logit_scale must be > 0"):
+        L.clip_loss(i, t, np.asarray(0.0))
+    with pytest.raises(TypeError, match="logit_scale"):
+        L.clip_loss(_t(i), _t(t), np.complex128(2.0))
+    with pytest.raises(TypeError, match="logit_scale must have a real floating dtype"):
+        L.clip_loss(_t(i), _t(t), torch.tensor(2.0 + 0j))
+    with pytest.raises(TypeError, match="logit_scale"):
+        L.clip_loss(i, t, float("nan"))
+    assert np.isnan(L.clip_loss(i, t, np.asarray(np.nan)))  # a NaN array goes through (rule 5)
 
 
 # -------------------------------------------------------------------------- Barlow Twins ----
@@ -913,6 +1289,27 @@ def test_barlow_twins_constant_feature_eps0_finite():
     _close(out.detach(), want, rtol=1e-10)
 
 
+def test_barlow_twins_empty_batch_has_no_terms():
+    """docs/differences.md: N = 0 follows the library's empty-batch rule (no correlation, no
+    terms); the reference formula gives NaN there (BatchNorm1d of an empty batch is empty, and
+    C = 0 / 0)."""
+    torch = _torch()
+    F = torch.nn.functional
+    z = np.zeros((0, 5))
+    e = torch.zeros((0, 5), dtype=torch.float64)
+    c = F.batch_norm(e, None, None, training=True).T @ F.batch_norm(e, None, None, training=True) / 0
+    assert torch.isnan(c).all()
+    assert L.barlow_twins_loss(z, z) == 0.0
+    assert np.isnan(L.barlow_twins_loss(z, z, reduction="mean"))
+    assert L.barlow_twins_loss(z, z, reduction="none").shape == (0, 0)
+    assert L.barlow_twins_loss(z, z, correction=1) == 0.0
+    with pytest.raises(ValueError, match="more than 1 sample"):
+        L.barlow_twins_loss(np.zeros((1, 5)), np.zeros((1, 5)), correction=1)
+    a = torch.zeros((0, 5), dtype=torch.float64, requires_grad=True)
+    (g,) = torch.autograd.grad(L.barlow_twins_loss(a, a), (a,))
+    assert tuple(g.shape) == (0, 5)
+
+
 def test_barlow_twins_nan_goes_through():
     """A NaN feature is not standardised away as a constant one (DESIGN rule 5)."""
     z1, z2 = _rng(62).normal(size=(2, 6, 4))
@@ -952,11 +1349,17 @@ Y = np.array([0, 0, 1, 1])
 
 @pytest.mark.parametrize("call, exc, match", [
     (lambda: L.pairwise_distance(X, np.zeros((4, 2))), ValueError, r"x1 of shape \(4, 3\) and x2 of shape \(4, 2\)"),
-    (lambda: L.pairwise_distance(X, X, p=0), ValueError, "p must be > 0"),
-    (lambda: L.pairwise_distance(X, X, p=float("inf")), ValueError, "p must be finite"),
+    (lambda: L.pairwise_distance(X, X, p=float("nan")), TypeError, "p must be a real number"),
+    (lambda: L.pairwise_distance(X, X, p=True), TypeError, "p must be a real number"),
+    (lambda: L.pairwise_distance(X, X, eps=-1.0), ValueError, "eps must be >= 0"),
+    (lambda: L.pairwise_distance(X, X, keepdim=1), TypeError, "keepdim must be a bool"),
+    (lambda: L.pairwise_distance([1.0, 2.0], X), TypeError, "x1 must be an array"),
     (lambda: L.pairwise_distance(X.astype(np.int64), X), TypeError, "x1 must have a real floating dtype"),
     (lambda: L.cosine_similarity(X, X, axis=2), ValueError, "axis must be an int"),
-    (lambda: L.cosine_similarity(X, X, eps=0.0), ValueError, "eps must be > 0"),
+    (lambda: L.cosine_similarity(X, X, eps=-1.0), ValueError, "eps must be >= 0"),
+    (lambda: L.cosine_similarity(X, X, axis=True), TypeError, "axis must be an int"),
+    (lambda: L.cosine_similarity(X, X.astype(np.complex128)), TypeError, "x2 must have a real floating dtype"),
+    (lambda: L.contrastive_loss(X, X, Y % 2, margin=float("inf")), ValueError, "margin must be finite"),
     (lambda: L.contrastive_loss(X, X, np.zeros(3)), ValueError, r"target must have shape \(4,\)"),
     (lambda: L.contrastive_loss(X, X, np.array([0, 1, 2, 0.0])), ValueError, r"target must hold pair labels in \[0, 1\]"),
     (lambda: L.contrastive_loss(X, X, Y % 2, squared="yes"), TypeError, "squared must be a bool"),
@@ -964,7 +1367,14 @@ Y = np.array([0, 0, 1, 1])
     (lambda: L.contrastive_loss(X, np.zeros((4, 2)), Y % 2), ValueError, "x1 and x2 must have the same shape"),
     (lambda: L.triplet_margin_loss(X, X, np.zeros((4, 2))), ValueError, "anchor and negative must have the same shape"),
     (lambda: L.triplet_margin_loss(*(np.zeros((2, 2, 2)),) * 3), ValueError, "all 2-D"),
-    (lambda: L.triplet_margin_loss(X, X, X, p=-1), ValueError, "p must be > 0"),
+    (lambda: L.triplet_margin_loss(X, X, X, margin=-1.0), ValueError, "margin must be > 0"),
+    (lambda: L.triplet_margin_loss(X, X, X, swap="yes"), TypeError, "swap must be a bool"),
+    (lambda: L.triplet_margin_with_distance_loss(X, X, X, swap=1), TypeError, "swap must be a bool"),
+    (lambda: L.batch_hard_triplet_loss(X, Y, margin=float("nan")), TypeError, "margin must be a real number"),
+    (lambda: L.batch_hard_triplet_loss(X, Y.astype(np.complex64)), TypeError, "labels must have an integer dtype"),
+    (lambda: L.batch_all_triplet_loss(X, [0, 0, 1, 1]), TypeError, "labels must be an array"),
+    (lambda: L.info_nce_loss(X, X, normalize=1), TypeError, "normalize must be a bool"),
+    (lambda: L.info_nce_loss(X, X, temperature=float("inf")), ValueError, "temperature must be finite"),
     (lambda: L.triplet_margin_with_distance_loss(X, X, X, margin=0.0), ValueError, "margin must be > 0"),
     (lambda: L.triplet_margin_with_distance_loss(X, X, X, distance_function=3), TypeError, "distance_function must be callable"),
     (lambda: L.batch_hard_triplet_loss(X[0], Y[:3]), ValueError, r"embeddings must be 2-D"),
@@ -987,17 +1397,47 @@ Y = np.array([0, 0, 1, 1])
     (lambda: L.supervised_contrastive_loss(X, Y.astype(bool)), TypeError, "labels must have an integer dtype"),
     (lambda: L.clip_loss(X, X, -1.0), ValueError, "logit_scale must be > 0"),
     (lambda: L.clip_loss(X, X, np.ones(2)), ValueError, r"logit_scale must be a scalar"),
-    (lambda: L.clip_loss(X, X, np.asarray(-2.0)), ValueError, "logit_scale must hold positive scales"),
+    (lambda: L.clip_loss(X, X, np.asarray(-2.0)), ValueError, "logit_scale must be > 0"),
     (lambda: L.clip_loss(X, X, "big"), TypeError, "logit_scale must be a positive number"),
     (lambda: L.clip_loss(X, X[:, :2]), ValueError, "image_embeddings and text_embeddings must have the same shape"),
     (lambda: L.barlow_twins_loss(X[:1], X[:1], correction=1), ValueError, "more than 1 sample"),
     (lambda: L.barlow_twins_loss(X, X, lambda_=-1.0), ValueError, "lambda_ must be >= 0"),
     (lambda: L.barlow_twins_loss(X, X, correction=2), ValueError, "correction must be one of"),
+    (lambda: L.barlow_twins_loss(X, X, correction=True), TypeError, "correction must be the int 0 or 1"),
+    (lambda: L.barlow_twins_loss(X, X, lambda_=float("inf")), ValueError, "lambda_ must be finite"),
     (lambda: L.barlow_twins_loss(X, X.astype(np.int32)), TypeError, "z2 must have a real floating dtype"),
 ])
 def test_errors(call, exc, match):
     with pytest.raises(exc, match=match):
         call()
+
+
+_E, _Y = _rng(81).normal(size=(6, 3)), np.array([0, 0, 1, 1, 2, 2])
+_REQUIRED = [
+    (L.pairwise_distance, {"x1": _E, "x2": _E}),
+    (L.cosine_similarity, {"x1": _E, "x2": _E}),
+    (L.contrastive_loss, {"x1": _E, "x2": _E, "target": (_Y % 2).astype(np.float64)}),
+    (L.triplet_margin_loss, {"anchor": _E, "positive": _E, "negative": _E}),
+    (L.triplet_margin_with_distance_loss, {"anchor": _E, "positive": _E, "negative": _E}),
+    (L.batch_hard_triplet_loss, {"embeddings": _E, "labels": _Y}),
+    (L.batch_all_triplet_loss, {"embeddings": _E, "labels": _Y}),
+    (L.semi_hard_triplet_loss, {"embeddings": _E, "labels": _Y}),
+    (L.supervised_contrastive_loss, {"embeddings": _E, "labels": _Y}),
+    (L.info_nce_loss, {"query": _E, "positive_key": _E}),
+    (L.nt_xent_loss, {"z1": _E, "z2": _E}),
+    (L.clip_loss, {"image_embeddings": _E, "text_embeddings": _E}),
+    (L.barlow_twins_loss, {"z1": _E, "z2": _E}),
+]
+
+
+@pytest.mark.parametrize("f, arrays", _REQUIRED, ids=lambda v: getattr(v, "__name__", ""))
+def test_required_arrays_refused_with_their_name(f, arrays):
+    """None, a Python number or a string in place of a required array is a TypeError naming
+    the argument, never an internal AttributeError (0-d arrays are what torch takes)."""
+    for name in arrays:
+        for bad in (None, 1.0, 2, True, "x"):
+            with pytest.raises(TypeError, match=rf"\b{name}\b"):
+                f(**{**arrays, name: bad})
 
 
 def test_mixed_frameworks_rejected():

@@ -157,6 +157,63 @@ def test_renormalize_task_weights():
         L.renormalize_task_weights(w, total=0)
 
 
+def test_gradnorm_negative_grad_norms_are_refused_eagerly():
+    G, Lr = np.array([1.0, -0.5, 2.0]), np.array([0.5, 0.7, 0.9])
+    with pytest.raises(ValueError, match="grad_norms must be non-negative, got a minimum of -0.5"):
+        L.gradnorm_loss(G, Lr)
+    _torch()
+    with pytest.raises(ValueError, match="grad_norms must be non-negative"):
+        L.gradnorm_loss(_t(G, True), _t(Lr))
+    # NaN is not refused: it propagates (a diverged norm must not become a silent number)
+    out = L.gradnorm_loss(np.array([1.0, np.nan, 2.0]), Lr, reduction="none")
+    assert np.isnan(out).all()  # the mean gradient norm reads every task
+    jax = pytest.importorskip("jax")
+    # under jit the values cannot be checked: the formula is computed
+    got = jax.jit(lambda g: L.gradnorm_loss(g, jax.numpy.asarray(Lr)))(jax.numpy.asarray(G))
+    assert np.isclose(float(got), _gradnorm_numpy(G, Lr, 1.5).sum(), rtol=1e-13)
+
+
+def test_multitask_hyper_parameters_are_checked_by_name():
+    losses_, s = RNG.uniform(0.1, 3, size=3), RNG.normal(size=3)
+    for kw, name in (({"precision_scale": math.inf}, "precision_scale"), ({"log_var_scale": math.inf}, "log_var_scale"),
+                     ({"precision_scale": (0.5, math.inf, 1.0)}, r"precision_scale\[1\]")):
+        with pytest.raises(ValueError, match=f"{name} must be finite"):
+            L.uncertainty_weighted_loss(losses_, s, **kw)
+    with pytest.raises(TypeError, match="log_var_scale must be a real number"):
+        L.uncertainty_weighted_loss(losses_, s, log_var_scale=math.nan)
+    with pytest.raises(ValueError, match="alpha must be finite"):
+        L.gradnorm_loss(np.ones(3), np.ones(3), alpha=math.inf)
+    with pytest.raises(ValueError, match="total must be finite"):
+        L.renormalize_task_weights(np.ones(3), total=math.inf)
+    with pytest.raises(ValueError, match="lambda_ must be finite"):
+        L.super_loss(np.ones(3), tau=1.0, lambda_=math.inf)
+    with pytest.raises(ValueError, match="tau must be finite"):  # gave a silent -inf
+        L.super_loss(np.ones(3), tau=math.inf)
+    for bad in (1, "yes", None):
+        with pytest.raises(TypeError, match="rescale must be a bool"):
+            L.curriculum_weights(np.ones(3), 0.5, rescale=bad)
+    with pytest.raises(TypeError, match="progress must be a real number"):
+        L.curriculum_weights(np.ones(3), math.nan)
+    with pytest.raises(TypeError, match="threshold must be a real number"):
+        L.self_paced_weights(np.ones(3), math.nan)
+
+
+def test_multitask_complex_and_list_arguments_are_refused_by_name():
+    with pytest.raises(TypeError, match="loss_ratios must have a real dtype"):
+        L.gradnorm_loss(np.ones(3), np.ones(3) + 1j)
+    _torch()
+    with pytest.raises(TypeError, match="loss_ratios must have a real dtype"):  # was torch's NotImplementedError
+        L.gradnorm_loss(_t(np.ones(3)), _t(np.ones(3)).to(dtype=_torch().complex128))
+    with pytest.raises(TypeError, match="progress must have a real dtype"):
+        L.curriculum_weights(np.ones(3), np.asarray(0.5 + 1j))
+    with pytest.raises(TypeError, match="tau must have a real dtype"):
+        L.super_loss(np.ones(3), tau=np.asarray(1.0 + 0j))
+    with pytest.raises(TypeError, match="grad_norms must be an array"):
+        L.gradnorm_loss([1.0, 2.0], np.ones(2))
+    with pytest.raises(TypeError, match="loss_history must be an array"):
+        L.dynamic_weight_average([[1.0, 2.0]])
+
+
 def test_gradnorm_errors():
     with pytest.raises(ValueError, match="grad_norms and loss_ratios must have the same shape"):
         L.gradnorm_loss(np.ones(3), np.ones(2))
@@ -194,6 +251,46 @@ def test_curriculum_weights_jit_progress_array():
         got = np.asarray(f(d, jax.numpy.asarray(p)))
         assert np.allclose(got, L.curriculum_weights(np.asarray(d), p))
     assert np.all(np.isfinite(np.asarray(f(d, jax.numpy.asarray(-1.0)))))
+
+
+def test_curriculum_weights_nan_goes_through():
+    # a NaN difficulty gave weight 0 (d <= p is False for NaN): now NaN
+    d = np.array([0.1, np.nan, 0.4, 0.9])
+    mask = L.curriculum_weights(d, 0.5, rescale=False)
+    assert mask[0] == 1 and np.isnan(mask[1]) and mask[2] == 1 and mask[3] == 0
+    assert np.isnan(L.curriculum_weights(d, 0.5)).all()  # the count reads every element
+    assert np.isnan(L.curriculum_weights(np.array([0.1, 0.4]), np.asarray(np.nan), rescale=False)).all()
+    # +-inf difficulties are ordinary comparisons
+    assert np.array_equal(L.curriculum_weights(np.array([-np.inf, np.inf]), 0.5, rescale=False), [1.0, 0.0])
+    jax = pytest.importorskip("jax")
+    got = np.asarray(jax.jit(lambda x: L.curriculum_weights(x, 0.5, rescale=False))(jax.numpy.asarray(d)))
+    assert np.array_equal(got, mask, equal_nan=True)
+
+
+def test_self_paced_weights_nan_goes_through():
+    l = np.array([0.2, np.nan, 1.5, 0.6])
+    hard = L.self_paced_weights(l, 1.0)
+    linear = L.self_paced_weights(l, 1.0, regime="linear")
+    assert np.array_equal(hard, [1.0, np.nan, 0.0, 1.0], equal_nan=True)
+    assert np.allclose(linear, [0.8, np.nan, 0.0, 0.4], equal_nan=True, rtol=1e-15)
+    lam = np.array([1.0, 1.0, np.nan, 1.0])
+    assert np.isnan(L.self_paced_weights(np.full(4, 0.5), lam)[2])
+    assert np.isnan(L.self_paced_weights(np.full(4, 0.5), lam, regime="linear")[2])
+    _torch()
+    got = L.self_paced_weights(_t(l), 1.0, regime="linear")
+    assert np.allclose(got.numpy(), linear, equal_nan=True, rtol=1e-15)
+
+
+def test_self_paced_linear_threshold_array_must_be_positive():
+    with pytest.raises(ValueError, match="threshold must be > 0"):
+        L.self_paced_weights(np.ones(3), np.array([1.0, 0.0, 2.0]), regime="linear")
+    # any threshold for "hard"; integer threshold arrays are accepted and cast
+    assert np.array_equal(L.self_paced_weights(np.array([0.5, 1.5]), np.array([0, 2])), [0.0, 1.0])
+    assert np.allclose(L.self_paced_weights(np.array([0.5, 1.5]), np.array([1, 2]), regime="linear"), [0.5, 0.25])
+    jax = pytest.importorskip("jax")
+    # under jit a non-positive threshold cannot be refused: weight 0
+    f = jax.jit(lambda t: L.self_paced_weights(jax.numpy.asarray([0.5, 0.5]), t, regime="linear"))
+    assert np.array_equal(np.asarray(f(jax.numpy.asarray([0.0, 1.0]))), [0.0, 0.5])
 
 
 def test_self_paced_weights():

@@ -45,6 +45,13 @@ def test_wheel_installs_one_top_level_package(wheel_names):
                      "losses/backends/torch.py", "losses/conformance/__main__.py",
                      "losses/conformance/engine.py", "losses/conformance/cases/regression.py"):
         assert required in wheel_names, f"{required} is missing from the wheel"
+    # every module of the three source folders is in the wheel, under losses/
+    for folder, prefix in (("losses", "losses"), ("backends", "losses/backends"), ("conformance", "losses/conformance")):
+        for path in (ROOT / folder).rglob("*.py"):
+            rel = path.relative_to(ROOT / folder).as_posix()
+            if "__pycache__" in rel or (folder == "losses" and rel.split("/")[0] in ("backends", "conformance")):
+                continue
+            assert f"{prefix}/{rel}" in wheel_names, f"{prefix}/{rel} is missing from the wheel"
     # the unit tests are not part of the distribution
     assert not any(n.startswith("losses/tests") or "/test_" in n for n in wheel_names)
 

@@ -187,3 +187,63 @@ def test_bernoulli_nll_is_binary_cross_entropy():
     np.testing.assert_allclose(L.binary_cross_entropy(p, y, reduction="none"), want, rtol=1e-13)
     z = np.log(p / (1 - p))
     np.testing.assert_allclose(L.binary_cross_entropy_with_logits(z, y, reduction="none"), want, rtol=1e-12)
+
+
+# ------------------------------------------------------------------ honest edges (issue 10)
+def test_gaussian_nll_float16_at_1e4_computes_in_float32():
+    # d = 1e4, var = 1e4: d**2 = 1e8 overflows float16, the loss (~5e3) and every gradient fit.
+    # Computed in float32 inside (DESIGN rule 7): finite, and equal to the float64 values
+    # rounded to float16; in pure float16 arithmetic d**2 / var**2 would be inf
+    x = np.array([1e4, -1e4, 0.5])
+    y = np.array([0.0, 0.0, 0.0])
+    v = np.array([1e4, 2e4, 1.0])
+    a, va = (torch.tensor(t, dtype=torch.float16, requires_grad=True) for t in (x, v))
+    out = L.gaussian_nll_loss(a, torch.tensor(y, dtype=torch.float16), va, reduction="sum")
+    assert out.dtype == torch.float16 and torch.isfinite(out)
+    ga, gv = torch.autograd.grad(out, [a, va])
+    assert torch.isfinite(ga).all() and torch.isfinite(gv).all()
+    xh, vh = a.detach().double().numpy(), va.detach().double().numpy()
+    d = xh - y
+    np.testing.assert_allclose(ga.double().numpy(), (d / vh).astype(np.float16), rtol=1e-3)
+    np.testing.assert_allclose(gv.double().numpy(), (0.5 * (1 / vh - d**2 / vh**2)).astype(np.float16), rtol=1e-3)
+    assert out.item() == pytest.approx(np.sum(0.5 * (np.log(vh) + d**2 / vh)), rel=1e-3)
+
+
+def test_gaussian_nll_nan_variance_is_nan_not_clamped():
+    x = np.zeros(3)
+    out = L.gaussian_nll_loss(x, x, np.array([np.nan, 1.0, 1e-9]), reduction="none")
+    assert np.isnan(out[0]) and np.isfinite(out[1:]).all()
+    tv = F.gaussian_nll_loss(torch.zeros(3, dtype=torch.float64), torch.zeros(3, dtype=torch.float64),
+                             torch.tensor([np.nan, 1.0, 1e-9], dtype=torch.float64), reduction="none")
+    assert torch.isnan(tv[0])
+
+
+def test_poisson_negative_target_torch_computes_we_raise():
+    # docs/differences.md: a Poisson count cannot be negative; torch returns a number for it
+    x, y = torch.tensor([0.3], dtype=torch.float64), torch.tensor([-2.0], dtype=torch.float64)
+    assert torch.isfinite(F.poisson_nll_loss(x, y))
+    with pytest.raises(ValueError, match="target must be non-negative"):
+        L.poisson_nll_loss(x, y)
+    # a NaN count is not a negative one: it gives NaN (eagerly and under jit)
+    assert np.isnan(float(L.poisson_nll_loss(np.array([0.3]), np.array([np.nan]), full=True)))
+
+
+@pytest.mark.parametrize("call", [
+    lambda x: L.gaussian_nll_loss(x, x, np.ones(3), full=1),
+    lambda x: L.gaussian_nll_loss(x, x, np.ones(3), eps=float("nan")),
+    lambda x: L.poisson_nll_loss(x, x, log_input="yes"),
+    lambda x: L.poisson_nll_loss(x, x, full=None),
+])
+def test_flags_and_numbers_are_checked(call):
+    with pytest.raises((TypeError, ValueError), match=r"\b(full|eps|log_input)\b"):
+        call(np.ones(3))
+
+
+def test_every_argument_dtype_is_checked_first():
+    x = np.ones(3)
+    with pytest.raises(TypeError, match=r"\bvar must have a real dtype"):
+        L.gaussian_nll_loss(x, x, np.ones(3) + 1j)
+    with pytest.raises(TypeError, match=r"\btarget must have a real dtype"):
+        L.poisson_nll_loss(torch.zeros(3), torch.ones(3) + 1j)  # torch: before min()
+    with pytest.raises(TypeError, match=r"\bvar must be an array"):
+        L.gaussian_nll_loss(x, x, [1.0, 1.0, 1.0])

@@ -70,32 +70,44 @@ def test_quantile_and_log_cosh_against_formulas():
 
 
 # ------------------------------------------------- differences from torch (docs/differences.md) --
-@needs_torch
-@pytest.mark.parametrize("name,prob", [("huber_loss", False)])
-def test_weighted_mean_divides_by_weight_sum(name, prob):
-    ours, theirs = getattr(L, name), getattr(F, name)
-    rng = np.random.default_rng(0)
-    x = rng.uniform(0.05, 0.95, size=(6, 3)) if prob else rng.normal(size=(6, 3))
-    y = rng.uniform(size=(6, 3))
-    w = rng.uniform(0.1, 3.0, size=(6, 3))
-    got = float(ours(x, y, weight=w))
-    elementwise = theirs(_f64(x), _f64(y), reduction="none").numpy()
-    assert got == pytest.approx(np.sum(w * elementwise) / np.sum(w), rel=1e-13)
-    torch_value = theirs(_f64(x), _f64(y), weight=_f64(w)).item()
-    assert torch_value == pytest.approx(np.mean(w * elementwise), rel=1e-13)
-    assert abs(got - torch_value) > 1e-3  # the difference is real on these inputs
-    # torch's convention is reachable: sum / numel
-    assert float(ours(x, y, weight=w, reduction="sum")) / x.size == pytest.approx(torch_value, rel=1e-13)
+def _grads(out, *xs):
+    return [g.numpy() for g in torch.autograd.grad(out, xs)]
 
 
 @needs_torch
-@pytest.mark.parametrize("name", ["mse_loss", "l1_loss"])
-def test_weighted_mse_and_l1_agree_with_torch(name):
-    # torch's own mse_loss/l1_loss(weight=) divide by sum(weight) too
+@pytest.mark.parametrize("name,default", [("mse_loss", "weights"), ("l1_loss", "weights"), ("huber_loss", "elements")])
+def test_weighted_mean_follows_the_twin(name, default):
+    # the default reproduces torch's own weight= (torch 2.13: mse_loss/l1_loss divide by
+    # sum(w), huber_loss by numel), values and gradients; the other rule is one keyword away
     ours, theirs = getattr(L, name), getattr(F, name)
     rng = np.random.default_rng(0)
     x, y, w = rng.normal(size=(6, 3)), rng.normal(size=(6, 3)), rng.uniform(0.1, 3.0, size=(6, 3))
-    assert float(ours(x, y, weight=w)) == pytest.approx(theirs(_f64(x), _f64(y), weight=_f64(w)).item(), rel=1e-13)
+    xa, xb, wa, wb = _t(x), _t(x), _t(w), _t(w)
+    got, want = ours(xa, _t(y, False), weight=wa), theirs(xb, _t(y, False), weight=wb)
+    assert got.item() == pytest.approx(want.item(), rel=1e-13)
+    for g1, g2 in zip(_grads(got, xa, wa), _grads(want, xb, wb)):
+        np.testing.assert_allclose(g1, g2, rtol=1e-12, atol=1e-15)
+    elementwise = theirs(_f64(x), _f64(y), reduction="none").numpy()
+    by_rule = {"weights": np.sum(w * elementwise) / np.sum(w), "elements": np.mean(w * elementwise)}
+    assert want.item() == pytest.approx(by_rule[default], rel=1e-13)
+    other = {"weights": "elements", "elements": "weights"}[default]
+    assert float(ours(x, y, weight=w, mean_over=other)) == pytest.approx(by_rule[other], rel=1e-13)
+    assert abs(by_rule["weights"] - by_rule["elements"]) > 1e-3  # the two rules differ here
+
+
+@pytest.mark.parametrize("name", ["smooth_l1_loss", "log_cosh_loss", "quantile_loss", "asymmetric_mse_loss",
+                                  "mean_squared_log_error", "mean_absolute_percentage_error"])
+def test_weighted_mean_without_twin_divides_by_weight_sum(name):
+    rng = np.random.default_rng(3)
+    x, y, w = rng.uniform(0.1, 2, size=(5, 4)), rng.uniform(0.1, 2, size=(5, 4)), rng.uniform(0.1, 3, size=(5, 4))
+    fn = getattr(L, name)
+    el = np.asarray(fn(x, y, reduction="none"))
+    assert float(fn(x, y, weight=w)) == pytest.approx(np.sum(w * el) / np.sum(w), rel=1e-13)
+    assert float(fn(x, y, weight=w, mean_over="elements")) == pytest.approx(np.mean(w * el), rel=1e-13)
+    # a Python number is a weight too: a constant weight leaves the mean unchanged
+    assert float(fn(x, y, weight=2.0)) == pytest.approx(np.mean(el), rel=1e-13)
+    with pytest.raises(ValueError, match="mean_over must be one of"):
+        fn(x, y, weight=w, mean_over="numel")
 
 
 @needs_torch
@@ -104,6 +116,8 @@ def test_smooth_l1_weight_and_keras_style_recipe():
     x, y, w = rng.normal(size=(4, 5)), rng.normal(size=(4, 5)), rng.uniform(size=(4, 5))
     el = F.smooth_l1_loss(_f64(x), _f64(y), reduction="none", beta=0.5).numpy()
     assert float(L.smooth_l1_loss(x, y, beta=0.5, weight=w)) == pytest.approx((w * el).sum() / w.sum(), rel=1e-13)
+    assert float(L.smooth_l1_loss(x, y, beta=0.5, weight=w, mean_over="elements")) == pytest.approx(
+        (w * el).mean(), rel=1e-13)
 
 
 def test_keras_style_last_axis_mean_recipe():
@@ -181,3 +195,107 @@ def test_mape_subgradients_zero_at_kinks():
     g = torch.autograd.grad(L.mean_absolute_percentage_error(x, y, reduction="sum"), [x, y])
     np.testing.assert_allclose(g[0].numpy(), [0.0, 100.0 / 1e-7], rtol=1e-15)
     np.testing.assert_allclose(g[1].numpy(), [0.0, -100.0 / 1e-7], rtol=1e-15)
+
+
+# ------------------------------------------------------------------ honest edges (issue 10)
+_NAN_CALLS = {
+    "mse_loss": {}, "l1_loss": {}, "huber_loss": {"delta": 0.5}, "smooth_l1_loss": {"beta": 0.5},
+    "log_cosh_loss": {}, "quantile_loss": {"q": 0.3}, "asymmetric_mse_loss": {},
+    "mean_squared_log_error": {"clip_min": 1e-7}, "mean_absolute_percentage_error": {},
+}
+
+
+@pytest.mark.parametrize("name", sorted(_NAN_CALLS))
+@pytest.mark.parametrize("where", ["input", "target"])
+def test_nan_goes_through_kinks_and_clips(name, where):
+    # IEEE: every element that reads a NaN is NaN (torch's l1_loss([nan, 1, 2, 3], 0) is nan)
+    x, y = np.array([np.nan, 1.0, 2.0, 3.0]), np.array([0.0, 0.5, 2.0, -1.0])
+    if where == "target":
+        x, y = np.array([0.0, 1.0, 2.0, 3.0]), np.array([np.nan, 0.5, 2.0, -1.0])
+    fn = getattr(L, name)
+    out = np.asarray(fn(x, y, reduction="none", **_NAN_CALLS[name]))
+    assert np.isnan(out[0]) and np.isfinite(out[1:]).all()
+    assert np.isnan(float(fn(x, y, **_NAN_CALLS[name])))
+    # a weight of 0 silences it (DESIGN rule 10)
+    w = np.array([0.0, 1.0, 1.0, 1.0])
+    assert np.isfinite(float(fn(x, y, weight=w, **_NAN_CALLS[name])))
+
+
+@needs_torch
+def test_nan_l1_and_msle_clip_match_torch_and_ieee():
+    x = np.array([np.nan, 1.0, 2.0, 3.0])
+    assert np.isnan(float(L.l1_loss(x, np.zeros(4)))) and torch.isnan(F.l1_loss(_f64(x), torch.zeros(4, dtype=torch.float64)))
+    # the Keras clip max(v, 1e-7) of NaN is NaN (numpy.maximum's rule), not the floor
+    keras = np.mean((np.log1p(np.maximum(x, 1e-7)) - np.log1p(np.maximum(np.ones(4), 1e-7))) ** 2)
+    assert np.isnan(keras) and np.isnan(float(L.mean_squared_log_error(x, np.ones(4), clip_min=1e-7)))
+
+
+def test_every_argument_dtype_is_checked_first():
+    x = np.array([0.5, 1.0])
+    for name in _NAN_CALLS:
+        fn = getattr(L, name)
+        with pytest.raises(TypeError, match=r"\btarget must have a real dtype"):
+            fn(x, np.array([1 + 5j, 2j]))
+        with pytest.raises(TypeError, match=r"\bweight must have a real dtype"):
+            fn(x, x, weight=np.array([1 + 1j, 1.0]))
+        with pytest.raises(TypeError, match=r"\btarget must be an array of a supported framework"):
+            fn(x, [1.0, 2.0])
+    # integer and bool targets are cast (the library's policy): the float64 formula
+    assert float(L.mse_loss(x, np.array([1, 0]))) == pytest.approx(((0.5 - 1) ** 2 + 1.0) / 2, rel=1e-15)
+    assert float(L.l1_loss(x, np.array([True, False]))) == pytest.approx(0.75, rel=1e-15)
+
+
+@needs_torch
+def test_complex_target_is_a_type_error_before_value_checks_on_torch():
+    # torch's min() has no complex kernel: the dtype check must come before the value check
+    x = torch.tensor([0.5, 1.0], dtype=torch.float64)
+    with pytest.raises(TypeError, match=r"\btarget\b"):
+        L.mean_squared_log_error(x, torch.tensor([1 + 1j, 2j]))
+    with pytest.raises(TypeError, match=r"\binput must have a real floating dtype"):
+        L.mean_squared_log_error(torch.tensor([1 + 1j, 2j]), x)
+
+
+@pytest.mark.parametrize("name,kwargs,match", [
+    ("huber_loss", {"delta": float("nan")}, "delta"), ("huber_loss", {"delta": float("inf")}, "delta"),
+    ("smooth_l1_loss", {"beta": -1.0}, "beta"), ("smooth_l1_loss", {"beta": "1"}, "beta"),
+    ("quantile_loss", {"q": 1.5}, "q"), ("quantile_loss", {"q": True}, "q"),
+    ("asymmetric_mse_loss", {"over_penalty": float("nan")}, "over_penalty"),
+    ("mean_squared_log_error", {"clip_min": float("inf")}, "clip_min"),
+    ("mean_absolute_percentage_error", {"eps": -1.0}, "eps"),
+    ("mean_absolute_percentage_error", {"percent": 1}, "percent"),
+])
+def test_hyper_parameters_are_checked(name, kwargs, match):
+    x = np.array([0.5, 1.0])
+    with pytest.raises((ValueError, TypeError), match=rf"\b{match}\b"):
+        getattr(L, name)(x, x, **kwargs)
+
+
+@pytest.mark.parametrize("name", sorted(_NAN_CALLS))
+def test_empty_batch(name):
+    fn, kw = getattr(L, name), _NAN_CALLS[name]
+    e = np.zeros((0, 3))
+    assert np.isnan(float(fn(e, e, **kw)))
+    assert float(fn(e, e, reduction="sum", **kw)) == 0.0
+    assert np.asarray(fn(e, e, reduction="none", **kw)).shape == (0, 3)
+    assert np.isnan(float(fn(e, e, weight=e, **kw))) and np.isnan(float(fn(e, e, weight=e, mean_over="elements", **kw)))
+
+
+@needs_torch
+def test_mape_float16_at_1e4_computes_in_float32():
+    # DESIGN rule 7: float16 is computed in float32 and only the result is cast back, so the
+    # gradients are float32's rounded to float16 (finite wherever they fit float16)
+    x = np.array([1e4, -1e4, 3e4, 2.0])
+    y = np.array([5e3, 1e4, 2e4, 1e4])
+    a = torch.tensor(x, dtype=torch.float16, requires_grad=True)
+    b = torch.tensor(y, dtype=torch.float16, requires_grad=True)
+    out = L.mean_absolute_percentage_error(a, b, reduction="sum")
+    assert out.dtype == torch.float16
+    ga, gb = torch.autograd.grad(out, [a, b])
+    assert torch.isfinite(out) and torch.isfinite(ga).all() and torch.isfinite(gb).all()
+    # the exact float64 derivatives, rounded to float16
+    xh, yh = a.detach().double().numpy(), b.detach().double().numpy()
+    want_x = 100 * np.sign(xh - yh) / np.abs(yh)
+    want_y = 100 * (-np.sign(xh - yh) / np.abs(yh) - np.abs(xh - yh) * np.sign(yh) / yh**2)
+    np.testing.assert_allclose(ga.double().numpy(), want_x.astype(np.float16), rtol=1e-3)
+    np.testing.assert_allclose(gb.double().numpy(), want_y.astype(np.float16), rtol=1e-3)
+    assert float(out) == pytest.approx(float(np.sum(100 * np.abs(xh - yh) / np.abs(yh))), rel=1e-3)

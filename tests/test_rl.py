@@ -134,6 +134,109 @@ def test_td_loss_errors():
             L.td_loss(v, r, bad, vn)
 
 
+def test_integer_and_bool_rewards_are_cast():
+    # the library's policy for integer/bool rewards (and bool discounts): accepted and cast
+    v = RNG.normal(size=6)
+    r_int = np.array([1, 0, -1, 2, 0, 1])
+    done = np.array([False, False, True, False, True, False])
+    vn = RNG.normal(size=6)
+    want = np.mean((r_int + 0.9 * (~done) * vn - v) ** 2)
+    assert np.isclose(L.td_loss(v, r_int, 0.9 * (~done), vn), want, rtol=1e-14)
+    assert np.isclose(L.td_loss(v, r_int.astype(np.int8), ~done, vn),
+                      np.mean((r_int + (~done) * vn - v) ** 2), rtol=1e-14)
+    r, d, vt = _traj()
+    got = L.lambda_returns(np.round(r).astype(np.int32), d, vt, lambda_=0.8)
+    assert got.dtype == np.float64
+    assert np.allclose(got, L.lambda_returns(np.round(r), d, vt, lambda_=0.8), rtol=1e-15)
+    z, a, _ = _pg_inputs()
+    adv_int = RNG.integers(-2, 3, size=len(a))
+    assert np.isclose(L.policy_gradient_loss(z, a, adv_int),
+                      -np.mean(_logsoftmax(z)[np.arange(len(a)), a] * adv_int), rtol=1e-14)
+
+
+@pytest.mark.parametrize("backend", ["numpy", "torch"])
+def test_complex_arguments_are_refused_by_name(backend):
+    conv = (lambda x: x) if backend == "numpy" else (lambda x: _torch().as_tensor(x))
+    v, r, g, vn = _td_inputs(4)
+    for i, name in enumerate(("r_t", "discount_t", "v_t")):
+        args = [v, r, g, vn]
+        args[i + 1] = args[i + 1] + 1j
+        with pytest.raises(TypeError, match=rf"{name} must have a real dtype"):
+            L.td_loss(*map(conv, args))
+    z, a, adv = _pg_inputs()
+    with pytest.raises(TypeError, match="advantages must have a real dtype"):
+        L.policy_gradient_loss(conv(z), conv(a), conv(adv + 1j))
+    # dtype before value checks: out-of-range actions with complex advantages -> the TypeError
+    with pytest.raises(TypeError, match="advantages must have a real dtype"):
+        L.policy_gradient_loss(conv(z), conv(a + 100), conv(adv + 1j))
+    with pytest.raises(TypeError, match="old_log_prob must have a real dtype"):
+        L.ppo_clip_loss(conv(adv), conv(adv), old_log_prob=conv(adv + 1j))
+
+
+def test_lists_and_foreign_objects_are_refused_by_name():
+    v, r, g, vn = _td_inputs(4)
+    with pytest.raises(TypeError, match="v_tm1 must be an array"):
+        L.td_loss(v.tolist(), r, g, vn)
+    with pytest.raises(TypeError, match="weight must be an array"):
+        L.td_loss(v, r, g, vn, weight=[1.0] * 4)
+    z, a, adv = _pg_inputs()
+    with pytest.raises(TypeError, match="actions must be an array"):
+        L.policy_gradient_loss(z, a.tolist(), adv)
+    with pytest.raises(TypeError, match="logits must be an array"):
+        L.entropy_loss(z.tolist())
+
+
+def test_discounts_outside_unit_interval_are_refused_eagerly():
+    v, r, g, vn = _td_inputs(4)
+    with pytest.raises(ValueError, match=r"discount_t must be <= 1"):
+        L.td_loss(v, r, 1.5, vn)
+    with pytest.raises(ValueError, match=r"discount_t must hold values in \[0, 1\]"):
+        L.td_loss(v, r, np.array([0.9, 1.5, 0.9, 0.9]), vn)
+    rt, d, vt = _traj()
+    bad = d.copy()
+    bad[2] = -0.1
+    for fn in (lambda dd: L.lambda_returns(rt, dd, vt), lambda dd: L.n_step_returns(rt, dd, vt, n=2)):
+        with pytest.raises(ValueError, match=r"discount_t must hold values in \[0, 1\]"):
+            fn(bad)
+    bad[2] = np.nan  # NaN is refused eagerly too ...
+    with pytest.raises(ValueError, match="discount_t .*got a NaN"):
+        L.lambda_returns(rt, bad, vt)
+    jax = pytest.importorskip("jax")
+    # ... and comes out as NaN under jit, where values cannot be checked
+    jr, jv = jax.numpy.asarray(rt), jax.numpy.asarray(vt)
+    out = np.asarray(jax.jit(lambda dd: L.lambda_returns(jr, dd, jv))(bad))
+    assert np.isnan(out[2]).all() and np.isnan(out[:2]).all() and np.isfinite(out[3:]).all()
+
+
+def test_hyper_parameters_are_checked_by_name():
+    v, r, g, vn = _td_inputs(4)
+    for bad in (1, "yes", None):
+        with pytest.raises(TypeError, match="stop_target_gradients must be a bool"):
+            L.td_loss(v, r, g, vn, stop_target_gradients=bad)
+    rt, d, vt = _traj()
+    with pytest.raises(TypeError, match="stop_target_gradients must be a bool"):
+        L.lambda_returns(rt, d, vt, stop_target_gradients=0)
+    with pytest.raises(TypeError, match="lambda_ must be a real number or an array, got str"):
+        L.lambda_returns(rt, d, vt, lambda_="abc")
+    with pytest.raises(TypeError, match="lambda_ must be a real number"):
+        L.lambda_returns(rt, d, vt, lambda_=math.nan)
+    z, a, adv = _pg_inputs()
+    for fn in (lambda **k: L.policy_gradient_loss(z, a, adv, **k), lambda **k: L.entropy_loss(z, **k)):
+        with pytest.raises(TypeError, match="axis must be an int"):
+            fn(axis=True)
+        with pytest.raises(ValueError, match="axis must be an int"):
+            fn(axis=7)
+    values = RNG.normal(size=len(a))
+    with pytest.raises(ValueError, match="value_coef must be finite"):
+        L.actor_critic_loss(z, a, values, values, value_coef=math.inf)
+    with pytest.raises(ValueError, match="entropy_coef must be finite"):
+        L.actor_critic_loss(z, a, values, values, entropy_coef=-math.inf)
+    with pytest.raises(TypeError, match="entropy_coef must be a real number"):
+        L.actor_critic_loss(z, a, values, values, entropy_coef=math.nan)
+    with pytest.raises(TypeError, match="normalize_advantages must be a bool"):
+        L.ppo_clip_loss(adv, adv, normalize_advantages=1)
+
+
 def test_td_loss_number_bootstrap_arguments():
     v = RNG.normal(size=5)
     d = 1.0 + 0.9 * 2.0 - v
@@ -289,17 +392,75 @@ def test_policy_gradient_numpy_formula():
 
 
 def test_difference_rlax_weighted_mean():
-    # rlax.policy_gradient_loss / entropy_loss return mean(w * l) (divide by T); ours sum(w l)/sum(w)
+    # rlax.policy_gradient_loss / entropy_loss return mean(w * l) (divide by T); our default is
+    # sum(w l) / sum(w), and mean_over="elements" gives rlax's mean(w l)
     z, a, adv = _pg_inputs()
     w = (RNG.uniform(size=len(a)) < 0.5).astype(np.float64)
     w[0] = 1.0
-    per = L.policy_gradient_loss(z, a, adv, reduction="none")
-    rlax = np.mean(per * w)
-    assert np.isclose(rlax, np.mean(-_logsoftmax(z)[np.arange(len(a)), a] * adv * w), rtol=1e-13)
-    assert np.isclose(L.policy_gradient_loss(z, a, adv, weight=w), rlax * len(a) / w.sum(), rtol=1e-13)
-    assert np.isclose(L.policy_gradient_loss(z, a, adv), np.mean(per), rtol=1e-14)  # equal without weights
-    ent_per = L.entropy_loss(z, reduction="none")
-    assert np.isclose(L.entropy_loss(z, weight=w), np.mean(ent_per * w) * len(a) / w.sum(), rtol=1e-13)
+    logp = _logsoftmax(z)[np.arange(len(a)), a]
+    rlax_pg = np.mean(-logp * adv * w)
+    assert np.isclose(L.policy_gradient_loss(z, a, adv, weight=w), rlax_pg * len(a) / w.sum(), rtol=1e-13)
+    assert np.isclose(L.policy_gradient_loss(z, a, adv, weight=w, mean_over="elements"), rlax_pg, rtol=1e-13)
+    assert np.isclose(L.policy_gradient_loss(z, a, adv), np.mean(-logp * adv), rtol=1e-14)  # equal without weights
+    p = np.exp(_logsoftmax(z))
+    rlax_ent = np.mean(np.sum(p * np.log(p), -1) * w)
+    assert np.isclose(L.entropy_loss(z, weight=w), rlax_ent * len(a) / w.sum(), rtol=1e-13)
+    assert np.isclose(L.entropy_loss(z, weight=w, mean_over="elements"), rlax_ent, rtol=1e-13)
+
+
+def test_mean_over_elements_on_every_weighted_loss():
+    # mean(w l) from independent float64 formulas, for each weighted loss of the family
+    n = 7
+    w = RNG.uniform(0.0, 2.0, size=n)
+    v, r, g, vn = _td_inputs(n)
+    td = (r + g * vn - v) ** 2
+    assert np.isclose(L.td_loss(v, r, g, vn, weight=w, mean_over="elements"), np.mean(w * td), rtol=1e-14)
+    assert np.isclose(L.td_loss(v, r, g, vn, weight=w), np.sum(w * td) / np.sum(w), rtol=1e-14)
+    z, a, adv = _pg_inputs(n)
+    values, returns = RNG.normal(size=n), RNG.normal(size=n)
+    logp_all = _logsoftmax(z)
+    ac = (-logp_all[np.arange(n), a] * (returns - values) + 0.5 * (returns - values) ** 2
+          + 0.01 * np.sum(np.exp(logp_all) * logp_all, -1))
+    got = L.actor_critic_loss(z, a, values, returns, weight=w, mean_over="elements")
+    assert np.isclose(got, np.mean(w * ac), rtol=1e-13)
+    assert np.isclose(L.actor_critic_loss(z, a, values, returns, weight=w), np.sum(w * ac) / w.sum(), rtol=1e-13)
+    lr, adv = RNG.normal(size=n) * 0.4, RNG.normal(size=n)
+    ratio = np.exp(lr)
+    ppo = -np.minimum(ratio * adv, np.clip(ratio, 0.8, 1.2) * adv)
+    assert np.isclose(L.ppo_clip_loss(lr, adv, weight=w, mean_over="elements"), np.mean(w * ppo), rtol=1e-13)
+    # "sum" and "none" do not depend on it; a bad value is refused by name
+    assert np.allclose(L.td_loss(v, r, g, vn, weight=w, mean_over="elements", reduction="none"), w * td, rtol=1e-14)
+    with pytest.raises(ValueError, match="mean_over must be one of"):
+        L.policy_gradient_loss(z, a, adv, weight=w, mean_over="valid")
+
+
+def test_mean_over_elements_torch_values_and_grads():
+    torch = _torch()
+    z, a, adv = _pg_inputs(6)
+    w = RNG.uniform(0.0, 2.0, size=6)
+    tz = _t(z, True)
+    ours = L.policy_gradient_loss(tz, _t(a), _t(adv), weight=_t(w), mean_over="elements")
+    rlax = (-(torch.distributions.Categorical(logits=tz).log_prob(_t(a)) * _t(adv)) * _t(w)).mean()
+    g1, g2 = torch.autograd.grad(ours, tz)[0], torch.autograd.grad(rlax, tz)[0]
+    assert torch.allclose(ours, rlax, rtol=1e-13) and torch.allclose(g1, g2, rtol=1e-12, atol=1e-15)
+
+
+@pytest.mark.parametrize("backend", ["numpy", "torch"])
+def test_weights_may_be_python_numbers(backend):
+    # td_loss(weight=2.0) raised AttributeError; a number weight is a constant weight now
+    v, r, g, vn = _td_inputs(5)
+    conv = (lambda x: x) if backend == "numpy" else _t
+    d2 = (r + g * vn - v) ** 2
+    got = L.td_loss(conv(v), conv(r), conv(g), conv(vn), weight=2.0)
+    assert np.isclose(float(got), np.mean(d2), rtol=1e-14)  # sum(2 l) / sum(2)
+    got = L.td_loss(conv(v), conv(r), conv(g), conv(vn), weight=2.0, mean_over="elements")
+    assert np.isclose(float(got), 2 * np.mean(d2), rtol=1e-14)
+    z, a, adv = _pg_inputs(5)
+    got = L.policy_gradient_loss(conv(z), conv(a), conv(adv), weight=0.5, reduction="sum")
+    assert np.isclose(float(got), 0.5 * np.sum(-_logsoftmax(z)[np.arange(5), a] * adv), rtol=1e-13)
+    for bad, what in ((True, "bool"), ("2", "str")):
+        with pytest.raises(TypeError, match=f"weight must be .*got .*{what}"):
+            L.td_loss(conv(v), conv(r), conv(g), conv(vn), weight=bad)
 
 
 def test_policy_gradient_torch_categorical_values_and_grads():
@@ -460,6 +621,58 @@ def test_ppo_first_epoch_ratio_one_gradient():
     assert np.allclose(np.asarray(g), -np.asarray(adv) / 6, rtol=1e-12)
     g_old = jax.grad(lambda o: L.ppo_clip_loss(old, adv, old_log_prob=o))(old)
     assert np.all(np.asarray(g_old) == 0)
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32", "float16"])
+def test_ppo_log_ratios_of_1e4_are_finite_where_the_objective_is(dtype):
+    # the naive exp(log_ratio) overflows: A >= 0 gave NaN gradients, A = 0 a NaN-prone inf * 0.
+    # Expected values from the clipped objective written with the closed forms
+    # -A min(rho, 1 + eps) (A >= 0) and -A max(rho, 1 - eps) (A < 0), in float64
+    torch = _torch()
+    lr = np.array([1e4, 1e4, -1e4, -1e4, 0.1, -0.4, 1e4])
+    adv = np.array([1.5, 0.0, -0.7, 2.0, -1.0, 0.5, -1.0])
+    want = np.array([-1.2 * 1.5, 0.0, 0.7 * 0.8, 0.0, np.exp(0.1), -0.5 * np.exp(-0.4), np.inf])
+    want_grad = np.array([0.0, 0.0, 0.0, 0.0, np.exp(0.1), -0.5 * np.exp(-0.4), np.inf])
+    tl = torch.tensor(lr, dtype=getattr(torch, dtype), requires_grad=True)
+    out = L.ppo_clip_loss(tl, torch.tensor(adv, dtype=getattr(torch, dtype)), reduction="none")
+    (g,) = torch.autograd.grad(out.sum(), tl)
+    tol = {"float64": 1e-15, "float32": 1e-6, "float16": 1e-3}[dtype]
+    assert out.dtype == tl.dtype
+    assert np.allclose(out.detach().double().numpy(), want, rtol=tol, atol=tol)
+    assert np.allclose(g.double().numpy(), want_grad, rtol=tol, atol=tol)
+    # A < 0 with a log-ratio of 1e4 is -A e^{1e4}: the formula itself is infinite
+    assert out[-1].item() == math.inf
+
+
+def test_ppo_no_intermediate_overflow_where_the_product_is_finite():
+    # float32: exp(88.8) overflows, 0.5 exp(88.8) = 1.84e38 does not
+    torch = _torch()
+    tl = torch.tensor([88.8, 88.6, 50.0], dtype=torch.float32, requires_grad=True)
+    adv = torch.tensor([-0.5, -0.5, -1.0])
+    out = L.ppo_clip_loss(tl, adv, reduction="none")
+    (g,) = torch.autograd.grad(out.sum(), tl)
+    want = 0.5 * np.exp(np.array([88.8, 88.6], dtype=np.float64))
+    assert np.allclose(out[:2].detach().double().numpy(), want, rtol=1e-5)
+    assert np.allclose(g[:2].double().numpy(), want, rtol=1e-5)  # d/dx (-A e^x) = -A e^x
+    # ordinary ratios: the plain product, as stable-baselines3 computes it
+    assert out[2].item() == (torch.exp(torch.tensor(50.0)) * 1.0).item()
+
+
+def test_ppo_jax_huge_log_ratio_gradients_are_finite():
+    jax = pytest.importorskip("jax")
+    lr = jax.numpy.asarray([1e4, 1e4, -1e4, 0.1])
+    adv = jax.numpy.asarray([1.0, 0.0, -1.0, 1.0])
+    g = jax.jit(jax.grad(lambda x: L.ppo_clip_loss(x, adv, reduction="sum")))(lr)
+    assert np.allclose(np.asarray(g), [0.0, 0.0, 0.0, -math.exp(0.1)], rtol=1e-14)
+
+
+def test_entropy_loss_empty_batch():
+    z = np.zeros((0, 4))
+    assert np.isnan(L.entropy_loss(z)) and L.entropy_loss(z, reduction="sum") == 0
+    assert L.entropy_loss(z, reduction="none").shape == (0,)
+    da = pytest.importorskip("dask.array")
+    out = L.entropy_loss(da.from_array(z, chunks=(1, 4)), reduction="sum")  # Dask: no max over nothing
+    assert float(out.compute()) == 0.0
 
 
 def test_policy_errors():

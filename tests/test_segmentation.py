@@ -100,6 +100,8 @@ def test_dice_monai_weight_is_mean_of_weighted_matrix():
     want = monai_dice(softmax(z), onehot(t, 3), weight=w)
     got_matrix = L.dice_loss(z, t, smooth=1e-5, weight=w, reduction="none")
     np.testing.assert_allclose(got_matrix.mean(), want, rtol=1e-12)
+    # mean_over="elements" is MONAI's rule: the weighted matrix averaged over its entries
+    np.testing.assert_allclose(L.dice_loss(z, t, smooth=1e-5, weight=w, mean_over="elements"), want, rtol=1e-12)
     # ours: sum(w l) / sum(w) over the matrix (docs/differences.md)
     l = L.dice_loss(z, t, smooth=1e-5, reduction="none")
     np.testing.assert_allclose(L.dice_loss(z, t, smooth=1e-5, weight=w), (l * w).sum() / (w.sum() * 4), rtol=1e-12)
@@ -579,3 +581,251 @@ def test_errors():
         L.signed_distance_map(t, num_classes=2)
     with pytest.raises(ValueError, match="spacing must be a positive number"):
         L.signed_distance_map(t, num_classes=3, spacing=(1.0, -1.0))
+
+
+# --------------------------------------------------------------------- honest edges (#10) ----
+OVERLAP = (L.dice_loss, L.jaccard_loss, L.tversky_loss, L.focal_tversky_loss, L.generalized_dice_loss)
+
+
+def keras_tversky(y_true, y_pred, alpha, beta):
+    """keras.losses.tversky as released in Keras 3 (keras/src/losses/losses.py), transcribed:
+    ``inputs = y_true``, ``targets = y_pred`` flattened over the whole batch,
+    ``fp = sum((1 - targets) * inputs)`` (the missed foreground: false negatives in the usual
+    naming) weighted by ``alpha``, ``fn = sum(targets * (1 - inputs))`` (false positives)
+    weighted by ``beta``, and ``backend.epsilon() = 1e-7`` in the denominator only."""
+    inputs, targets = y_true.reshape(-1), y_pred.reshape(-1)
+    intersection = (inputs * targets).sum()
+    fp = ((1 - targets) * inputs).sum()
+    fn = (targets * (1 - inputs)).sum()
+    return 1 - intersection / (intersection + fp * alpha + fn * beta + 1e-7)
+
+
+def test_tversky_keras_swaps_alpha_and_beta():
+    """Keras's alpha multiplies the false negatives: Tversky(alpha=a, beta=b) is ours with
+    alpha_fp=b, beta_fn=a (pooled over the batch, up to Keras's 1e-7)."""
+    rng = np.random.default_rng(5)
+    p = rng.uniform(0.6, 0.95, size=(3, 1, 4, 5))  # over-predicts: false positives dominate
+    y = rng.integers(0, 2, size=(3, 4, 5))
+    want = keras_tversky(y[:, None].astype(float), p, alpha=0.3, beta=0.7)
+    got = L.tversky_loss(p, y, mode="binary", from_logits=False, batch=True, alpha_fp=0.7, beta_fn=0.3)
+    np.testing.assert_allclose(got, want, rtol=1e-6)
+    by_name = L.tversky_loss(p, y, mode="binary", from_logits=False, batch=True, alpha_fp=0.3, beta_fn=0.7)
+    assert abs(float(by_name) - want) > 1e-3
+
+
+@pytest.mark.parametrize("loss", OVERLAP + (L.lovasz_softmax_loss, L.dice_ce_loss))
+def test_empty_batch_mean_nan_sum_zero_none_empty(loss):
+    torch = pytest.importorskip("torch")
+    z = torch.zeros((0, 3, 3, 4), dtype=torch.float64, requires_grad=True)
+    t = torch.zeros((0, 3, 4), dtype=torch.int64)
+    assert torch.isnan(loss(z, t, reduction="mean"))
+    out = loss(z, t, reduction="sum")
+    assert out.item() == 0.0
+    out.backward()
+    assert z.grad.shape == z.shape
+    if loss is not L.dice_ce_loss:
+        assert loss(z, t, reduction="none").numel() == 0
+
+
+@pytest.mark.parametrize("per_image", [True, False])
+def test_lovasz_empty_batch_has_no_group(per_image):
+    """per_image=False pools the pixels of the batch into one loss; an empty batch has none:
+    NaN mean, zero sum, an empty (0,) "none" (the reference returns an empty tensor)."""
+    z, t = np.zeros((0, 3, 2, 3)), np.zeros((0, 2, 3), dtype=int)
+    for loss, args in ((L.lovasz_softmax_loss, (z, t)), (L.lovasz_hinge_loss, (z[:, 0], t))):
+        assert np.isnan(loss(*args, per_image=per_image))
+        assert loss(*args, per_image=per_image, reduction="sum") == 0
+        assert loss(*args, per_image=per_image, reduction="none").shape == (0,)
+    # a non-empty batch keeps the 0-d pooled loss
+    assert L.lovasz_softmax_loss(*data(n=2), reduction="none").shape == ()
+
+
+def test_boundary_loss_empty_batch():
+    z = np.zeros((0, 3, 3, 4))
+    assert np.isnan(L.boundary_loss(z, z))
+    assert L.boundary_loss(z, z, reduction="sum") == 0
+    assert L.boundary_loss(z, z, reduction="none").shape == (0, 2, 3, 4)
+
+
+def test_nan_target_goes_through_absent_class_masks_under_jit():
+    """Value checks refuse a NaN target eagerly; under jit (no value checks) the NaN must come
+    out of the mask_absent and generalised-Dice weight masks instead of a number."""
+    jax = pytest.importorskip("jax")
+    z, t = data(n=2)
+    g = onehot(t, 3)
+    g[0, 1, 0, 0] = np.nan
+    with pytest.raises(ValueError, match="target"):
+        L.dice_loss(z, g, mask_absent=True)
+    jz, jg = jax.numpy.asarray(z), jax.numpy.asarray(g)
+    out = jax.jit(lambda a, b: L.dice_loss(a, b, mask_absent=True, reduction="none"))(jz, jg)
+    assert np.isnan(out[0, 1]) and np.isfinite(out[1]).all()
+    out = jax.jit(lambda a, b: L.dice_loss(a, b, batch=True, mask_absent=True, reduction="none"))(jz, jg)
+    assert np.isnan(out[1])
+    out = jax.jit(lambda a, b: L.generalized_dice_loss(a, b, reduction="none"))(jz, jg)
+    assert np.isnan(out[0]) and np.isfinite(out[1])
+
+
+@pytest.mark.parametrize("loss", OVERLAP + (L.lovasz_softmax_loss,))
+def test_nan_logit_gives_nan_and_ignored_pixel_is_silenced(loss):
+    z, t = data(n=2)
+    bad = z.copy()
+    bad[1, 0, 2, 3] = np.nan
+    kw = {"per_image": True} if loss is L.lovasz_softmax_loss else {}
+    assert np.isnan(loss(bad, t, **kw))
+    # the same pixel ignored: prediction and target are removed there (rule 10), so the loss
+    # is the one with any finite logit at that pixel
+    ti = t.copy()
+    ti[1, 2, 3] = 255
+    got = loss(bad, ti, ignore_index=255, **kw)
+    fine = z.copy()
+    fine[1, :, 2, 3] = 7.0
+    np.testing.assert_allclose(got, loss(fine, ti, ignore_index=255, **kw), rtol=1e-12)
+    assert np.isfinite(got)
+
+
+def test_dice_ignored_pixel_nan_matches_smp_formula():
+    z, t = data()
+    t = np.where(RNG.uniform(size=t.shape) < 0.2, 255, t)
+    bad = z.copy()
+    i = np.argwhere(t == 255)[0]
+    bad[i[0], :, i[1], i[2]] = np.nan
+    want = smp_loss(np.where(np.isnan(bad), 0.0, bad), t, "dice", ignore_index=255)
+    np.testing.assert_allclose(L.dice_loss(bad, t, batch=True, mask_absent=True, ignore_index=255), want,
+                               rtol=1e-12)
+
+
+def test_focal_tversky_and_lovasz_hinge_nan_through():
+    z, t = data(n=2)
+    z[0, 1, 1, 1] = np.nan
+    out = L.focal_tversky_loss(z, t, reduction="none")
+    assert np.isnan(out[0]).all() and np.isfinite(out[1]).all()  # softmax row: every class of sample 0
+    zh = RNG.normal(size=(3, 4, 5))
+    th = RNG.integers(0, 2, size=(3, 4, 5))
+    zh[1, 2, 2] = np.nan
+    out = L.lovasz_hinge_loss(zh, th, reduction="none")
+    assert np.isnan(out[1]) and np.isfinite(out[[0, 2]]).all()
+    assert np.isnan(L.lovasz_hinge_loss(zh, th, per_image=False))
+
+
+@pytest.mark.parametrize("loss", OVERLAP + (L.lovasz_softmax_loss, L.dice_ce_loss))
+def test_torch_func_vmap_per_sample(loss):
+    """Plain torch.func.vmap (no grad around it) works and maps per sample: each sample is a
+    batch of C images with C classes (the one-hot is built without moveaxis)."""
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(3)
+    z, t = rng.normal(size=(4, 3, 3, 5)), rng.integers(0, 3, size=(4, 3, 5))
+    kw = {"per_image": True, "reduction": "none"} if loss is L.lovasz_softmax_loss else {}
+    want = np.stack([np.asarray(loss(z[i], t[i], **kw)) for i in range(4)])
+    got = torch.func.vmap(lambda a, b: loss(a, b, **kw))(torch.tensor(z), torch.tensor(t))
+    np.testing.assert_allclose(got.numpy(), want, rtol=1e-12)
+    jax = pytest.importorskip("jax")
+    got = jax.vmap(lambda a, b: loss(a, b, **kw))(jax.numpy.asarray(z), jax.numpy.asarray(t))
+    np.testing.assert_allclose(np.asarray(got), want, rtol=1e-6 if got.dtype == np.float32 else 1e-12)
+
+
+def test_dice_ce_binary_ignore_index_averages_kept_pixels():
+    """The BCE term of dice_ce_loss with ignore_index is torch's BCE-with-logits averaged over
+    the kept pixels only (independent of binary_cross_entropy_with_logits's weighted mean)."""
+    torch = pytest.importorskip("torch")
+    F = torch.nn.functional
+    zb = RNG.normal(size=(3, 1, 4, 5))
+    tb = np.where(RNG.uniform(size=(3, 4, 5)) < 0.3, 9, RNG.integers(0, 2, size=(3, 4, 5)))
+    keep = tb != 9
+    zk = torch.tensor(zb[:, 0][keep])
+    bce = F.binary_cross_entropy_with_logits(zk, torch.tensor(tb[keep]).double()).item()
+    dice = L.dice_loss(zb, tb, mode="binary", ignore_index=9)
+    np.testing.assert_allclose(L.dice_ce_loss(zb, tb, mode="binary", ignore_index=9), dice + bce, rtol=1e-12)
+    bce_sum = F.binary_cross_entropy_with_logits(zk, torch.tensor(tb[keep]).double(), reduction="sum").item()
+    np.testing.assert_allclose(L.dice_ce_loss(zb, tb, mode="binary", ignore_index=9, reduction="sum"),
+                               L.dice_loss(zb, tb, mode="binary", ignore_index=9, reduction="sum") + bce_sum,
+                               rtol=1e-12)
+
+
+def test_mean_over_elements_is_weighted_matrix_mean():
+    z, t = data()
+    w = np.array([0.0, 1.0, 3.0])
+    for loss in (L.dice_loss, L.jaccard_loss, L.tversky_loss, L.focal_tversky_loss):
+        l = loss(z, t, reduction="none")
+        np.testing.assert_allclose(loss(z, t, weight=w, mean_over="elements"), (l * w).mean(), rtol=1e-12)
+        np.testing.assert_allclose(loss(z, t, weight=w), (l * w).sum() / (4 * w.sum()), rtol=1e-12)
+        np.testing.assert_allclose(loss(z, t, mean_over="elements"), l.mean(), rtol=1e-12)  # no weight: no effect
+        with pytest.raises(ValueError, match="mean_over must be one of"):
+            loss(z, t, mean_over="valid")
+
+
+def test_boundary_loss_accepts_integer_distance_maps():
+    z, t = data()
+    dist = L.signed_distance_map(t, num_classes=3)
+    rounded = np.round(dist)
+    p = softmax(z)
+    np.testing.assert_allclose(L.boundary_loss(p, rounded.astype(np.int64)), (p[:, 1:] * rounded[:, 1:]).mean(),
+                               rtol=1e-12)
+
+
+def test_every_argument_dtype_and_hyper_parameter_checked():
+    torch = pytest.importorskip("torch")
+    z, t = data(n=2)
+    zt, tt = torch.tensor(z), torch.tensor(t)
+    g = torch.tensor(onehot(t, 3))
+    # complex anywhere: a TypeError naming the argument, before any value check (torch's
+    # min/max of a complex tensor would raise NotImplementedError)
+    with pytest.raises(TypeError, match=r"\btarget must have a real dtype"):
+        L.dice_loss(zt, g + 0j)
+    with pytest.raises(TypeError, match=r"\bweight must have a real dtype"):
+        L.dice_loss(zt, tt, weight=torch.tensor([1, 2, 3j]))
+    with pytest.raises(TypeError, match=r"\bce_weight must have a real dtype"):
+        L.dice_ce_loss(zt, tt + 7, ce_weight=torch.tensor([1, 2, 3j]))  # (before the index check)
+    with pytest.raises(TypeError, match=r"\btarget must have a real dtype"):
+        L.lovasz_hinge_loss(zt[:, 0], tt % 2 + 0j)
+    with pytest.raises(TypeError, match=r"\bdistance_maps must have a real dtype"):
+        L.boundary_loss(zt, zt * 1j)
+    # lists, numbers and mixed frameworks name the argument
+    with pytest.raises(TypeError, match=r"\binput\b"):
+        L.dice_loss(z.tolist(), t)
+    with pytest.raises(TypeError, match=r"\btarget\b"):
+        L.lovasz_softmax_loss(z, t.tolist())
+    with pytest.raises(TypeError, match=r"\bweight must be an array"):
+        L.dice_loss(z, t, weight=2.0)
+    with pytest.raises(TypeError, match=r"\btarget must be an array"):
+        L.dice_loss(z, 1.0)
+    # hyper-parameters: type, NaN, inf and range, each named
+    for kw, exc, name in [({"smooth": np.inf}, ValueError, "smooth"), ({"smooth": np.nan}, TypeError, "smooth"),
+                          ({"smooth_dr": -1.0}, ValueError, "smooth_dr"), ({"smooth": "1"}, TypeError, "smooth")]:
+        with pytest.raises(exc, match=rf"\b{name} must"):
+            L.dice_loss(z, t, **kw)
+    with pytest.raises(ValueError, match="alpha_fp must be finite"):
+        L.tversky_loss(z, t, alpha_fp=np.inf)
+    with pytest.raises(ValueError, match="beta_fn must be finite"):
+        L.focal_tversky_loss(z, t, beta_fn=np.inf)
+    with pytest.raises(ValueError, match="gamma must be finite"):
+        L.focal_tversky_loss(z, t, gamma=np.inf)
+    with pytest.raises(ValueError, match="lambda_ce must be finite"):
+        L.dice_ce_loss(z, t, lambda_ce=np.inf)
+    with pytest.raises(TypeError, match="lambda_dice must be a real number"):
+        L.dice_ce_loss(z, t, lambda_dice=None)
+    with pytest.raises(TypeError, match="per_image must be a bool"):
+        L.lovasz_hinge_loss(z[:, 0], t % 2, per_image=1)
+    with pytest.raises(TypeError, match="from_logits must be a bool"):
+        L.boundary_loss(z, z, from_logits="yes")
+
+
+def test_signed_distance_map_argument_checks():
+    t = np.zeros((1, 3, 4), dtype=int)
+    t[0, 1, 1] = 1
+    with pytest.raises(TypeError, match="dtype must be a real NumPy floating dtype"):
+        L.signed_distance_map(t, num_classes=2, dtype="int64")
+    with pytest.raises(TypeError, match="dtype must be a real NumPy floating dtype"):
+        L.signed_distance_map(t, num_classes=2, dtype="bogus")
+    assert L.signed_distance_map(t, num_classes=2, dtype="float32").dtype == np.float32
+    with pytest.raises(ValueError, match="spacing must be a positive number"):
+        L.signed_distance_map(t, num_classes=2, spacing=np.nan)
+    with pytest.raises(ValueError, match="spacing must be a positive number"):
+        L.signed_distance_map(t, num_classes=2, spacing="abc")
+    with pytest.raises(TypeError, match="num_classes must be an int"):
+        L.signed_distance_map(t, num_classes=2.0)
+    with pytest.raises(TypeError, match="target of class indices must have an integer dtype"):
+        L.signed_distance_map(t.astype(float), num_classes=2)
+    with pytest.raises(TypeError, match="target must have a real dtype"):
+        L.signed_distance_map(t[:, None] + 0j)
+    with pytest.raises(ValueError, match="must not hold NaN"):
+        L.signed_distance_map(np.where(t[:, None] == 1, np.nan, 0.0))

@@ -334,10 +334,155 @@ def test_keyword_errors():
         L.ctc_loss(*args, reduction="batchmean")
     with pytest.raises(TypeError, match="zero_infinity must be a bool"):
         L.ctc_loss(*args, zero_infinity=1)
+    with pytest.raises(TypeError, match="input_lengths given as a list/tuple must hold Python ints"):
+        L.ctc_loss(args[0], args[1], [5.0, 5], args[3])
+    with pytest.raises(TypeError, match="target_lengths given as a list/tuple must hold Python ints"):
+        L.ctc_loss(args[0], args[1], args[2], (True, 1))
     with pytest.raises(TypeError, match="input_lengths must be an integer array"):
-        L.ctc_loss(args[0], args[1], [5, 5], args[3])
+        L.ctc_loss(args[0], args[1], 5, args[3])
+    with pytest.raises(TypeError, match="log_probs must be a floating array"):
+        L.ctc_loss(args[0].tolist(), args[1], args[2], args[3])
+    with pytest.raises(TypeError, match="targets must be an integer array"):
+        L.ctc_loss(args[0], args[1].tolist(), args[2], args[3])
+    with pytest.raises(TypeError, match="batch_first must be a bool"):
+        L.ctc_loss(*args, batch_first=None)
     with pytest.raises(ValueError, match=r"unbatched input_lengths must have shape \(\) or \(1,\)"):
         L.ctc_loss(args[0][:, 0], args[1][0], args[2], args[3])
+
+
+def test_mixed_frameworks_name_the_arguments():
+    torch = pytest.importorskip("torch")
+    lp, tg, il, tl = _ok()
+    with pytest.raises(TypeError, match=r"one framework.*log_probs.*numpy.*target_lengths.*torch"):
+        L.ctc_loss(lp, tg, il, torch.tensor(tl))
+
+
+# -------------------------------------------------------- issue 10: lists, edges, inf ----
+@pytest.mark.parametrize("container", [list, tuple])
+def test_lengths_as_lists_match_torch(container):
+    # torch.nn.functional.ctc_loss accepts input_lengths/target_lengths as lists/tuples of ints
+    torch, z, tg, il, tl = _torch_case(seed=21)
+    F = torch.nn.functional
+    lp = z.log_softmax(-1)
+    il_l, tl_l = container(int(v) for v in il), container(int(v) for v in tl)
+    for reduction in ("mean", "sum", "none"):
+        want = F.ctc_loss(lp, tg, il_l, tl_l, reduction=reduction)
+        torch.testing.assert_close(L.ctc_loss(lp, tg, il_l, tl_l, reduction=reduction), want, rtol=1e-12, atol=1e-12)
+        np.testing.assert_allclose(L.ctc_loss(lp.numpy(), tg.numpy(), il_l, tl_l, reduction=reduction),
+                                   want.numpy(), rtol=1e-12)
+    # one list, one array; concatenated targets; the unbatched form with one-element lists
+    cat = torch.cat([tg[i, :k] for i, k in enumerate(tl_l)])
+    torch.testing.assert_close(L.ctc_loss(lp, cat, il_l, tl, reduction="none"),
+                               F.ctc_loss(lp, cat, il_l, tl_l, reduction="none"), rtol=1e-12, atol=1e-12)
+    torch.testing.assert_close(L.ctc_loss(lp[:, 0], tg[0], container([il_l[0]]), container([tl_l[0]])),
+                               F.ctc_loss(lp[:, 0], tg[0], container([il_l[0]]), container([tl_l[0]])),
+                               rtol=1e-12, atol=1e-12)
+
+
+def test_lengths_as_lists_under_jax_jit():
+    jax = pytest.importorskip("jax")
+    rng = np.random.default_rng(22)
+    lp, tg, il, tl = sample(rng, T=6, N=3, C=4, S=2, il=[6, 5, 4], tl=[2, 1, 2])
+    want = L.ctc_loss(lp, tg, il, tl, reduction="none")
+    got = jax.jit(lambda x: L.ctc_loss(x, jax.numpy.asarray(tg), il.tolist(), tl.tolist(), reduction="none"))(
+        jax.numpy.asarray(lp))
+    np.testing.assert_allclose(np.asarray(got), want, rtol=1e-12)
+
+
+@pytest.mark.parametrize("zero_infinity", [False, True])
+def test_non_finite_log_probs_follow_torch(zero_infinity):
+    # every element in turn set to +inf, -inf and NaN; the reference is torch's own CTC:
+    # -inf is an impossible emission, NaN and +inf (a probability above 1) read by the
+    # recursion give NaN; elements it does not read (inactive frames, classes not in the
+    # labels, states the first frame cannot reach) leave the value alone
+    torch = pytest.importorskip("torch")
+    F = torch.nn.functional
+    rng = np.random.default_rng(23)
+    lp = log_softmax(rng.normal(size=(6, 3, 4)))
+    tg, il, tl = np.array([[1, 2, 2], [3, 3, 1], [1, 2, 3]]), np.array([6, 5, 4]), np.array([2, 3, 3])
+    for value in (np.inf, -np.inf, np.nan):
+        for index in np.ndindex(lp.shape):
+            x = lp.copy()
+            x[index] = value
+            want = F.ctc_loss(torch.tensor(x), torch.tensor(tg), torch.tensor(il), torch.tensor(tl),
+                              reduction="none", zero_infinity=zero_infinity).numpy()
+            with np.errstate(invalid="ignore"):
+                got = L.ctc_loss(x, tg, il, tl, reduction="none", zero_infinity=zero_infinity)
+            np.testing.assert_allclose(got, want, rtol=1e-10, equal_nan=True, err_msg=f"{value} at {index}")
+
+
+def test_plus_inf_log_prob_is_nan_on_every_backend():
+    jax = pytest.importorskip("jax")
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(24)
+    lp, tg, il, tl = sample(rng, T=5, N=2, C=3, S=2)
+    lp[1, 0, 0] = np.inf  # a blank of sequence 0 that its alignments read
+    want = torch.nn.functional.ctc_loss(*(torch.tensor(a) for a in (lp, tg, il, tl)), reduction="none")
+    assert np.isnan(want[0]) and np.isfinite(want[1])
+    with np.errstate(invalid="ignore"):
+        outs = [L.ctc_loss(lp, tg, il, tl, reduction="none"),
+                L.ctc_loss(*(torch.tensor(a) for a in (lp, tg, il, tl)), reduction="none").numpy(),
+                np.asarray(jax.jit(lambda *a: L.ctc_loss(*a, reduction="none"))(
+                    *(jax.numpy.asarray(a) for a in (lp, tg, il, tl))))]
+    for got in outs:
+        np.testing.assert_allclose(got, want.numpy(), rtol=1e-12, equal_nan=True)
+
+
+def test_plus_inf_in_an_empty_label_sequence_differs_from_torch_at_the_last_frame():
+    # docs/differences.md: torch's CTC returns -log_alpha directly for an empty label
+    # sequence, so a +inf blank at its last active frame gives -inf there (NaN at every other
+    # frame, where its log-sum-exp computes inf - inf); ours is NaN at every frame
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(25)
+    lp = log_softmax(rng.normal(size=(5, 2, 3)))
+    tg, il, tl = np.array([[1, 2], [1, 1]]), np.array([5, 4]), np.array([2, 0])
+    for t in range(4):
+        x = lp.copy()
+        x[t, 1, 0] = np.inf
+        theirs = torch.nn.functional.ctc_loss(*(torch.tensor(a) for a in (x, tg, il, tl)), reduction="none").numpy()
+        with np.errstate(invalid="ignore"):
+            ours = L.ctc_loss(x, tg, il, tl, reduction="none")
+        assert np.isnan(ours[1]) and ours[0] == pytest.approx(theirs[0], rel=1e-12)
+        assert np.isneginf(theirs[1]) if t == 3 else np.isnan(theirs[1])
+
+
+@pytest.mark.parametrize("backend", ["numpy", "torch", "jax.numpy", "array_api_strict", "dask.array"])
+def test_empty_batch(backend):
+    # N = 0: "mean" is NaN (the mean of nothing), "sum" 0, "none" empty (torch raises
+    # "log_probs tensor must not be empty"; docs/differences.md)
+    mod = pytest.importorskip(backend)
+    as_array = {"torch": lambda a: mod.tensor(a), "dask.array": lambda a: mod.from_array(a)}.get(
+        backend, lambda a: mod.asarray(a))
+    lp = as_array(np.zeros((3, 0, 4)))
+    tg, lengths = as_array(np.zeros((0, 2), dtype=np.int64)), as_array(np.zeros((0,), dtype=np.int64))
+    out = {r: np.asarray(L.ctc_loss(lp, tg, lengths, lengths, reduction=r)) for r in ("mean", "sum", "none")}
+    assert np.isnan(out["mean"]) and out["mean"].shape == ()
+    assert out["sum"] == 0.0 and out["sum"].shape == ()
+    assert out["none"].shape == (0,)
+    # concatenated targets of an empty batch are empty
+    assert np.asarray(L.ctc_loss(lp, as_array(np.zeros((0,), dtype=np.int64)), lengths, lengths,
+                                 reduction="sum")) == 0.0
+    with pytest.raises(ValueError, match=r"sum\(target_lengths\) = 0 for an empty batch"):
+        L.ctc_loss(lp, as_array(np.ones((2,), dtype=np.int64)), lengths, lengths)
+
+
+def test_empty_batch_gradient_is_finite():
+    torch = pytest.importorskip("torch")
+    lp = torch.zeros((3, 0, 4), dtype=torch.float64, requires_grad=True)
+    empty = torch.zeros((0,), dtype=torch.int64)
+    (g,) = torch.autograd.grad(L.ctc_loss(lp, torch.zeros((0, 2), dtype=torch.int64), empty, empty,
+                                          reduction="sum"), lp)
+    assert g.shape == (3, 0, 4)
+
+
+def test_zero_frames():
+    # T = 0: the empty label sequence has probability 1 (loss 0), any other is infeasible
+    # (inf, 0 with zero_infinity); torch raises for an empty log_probs
+    lp = np.zeros((0, 3, 4))
+    tg, il, tl = np.ones((3, 1), dtype=np.int64), np.zeros(3, dtype=np.int64), np.array([0, 1, 0])
+    out = L.ctc_loss(lp, tg, il, tl, reduction="none")
+    assert out.tolist() == [0.0, np.inf, 0.0]
+    assert L.ctc_loss(lp, tg, il, tl, reduction="none", zero_infinity=True).tolist() == [0.0, 0.0, 0.0]
 
 
 # ------------------------------------------------------------------------ docs examples ----

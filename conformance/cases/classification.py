@@ -80,6 +80,12 @@ CASES = [
          peers=(Peer("torch.nn.functional.cross_entropy", "torch", _t("cross_entropy")),)),
     Case(L.cross_entropy, _ce_probs, {"label_smoothing": 0.05}, name="prob_targets", diff=("input", "target", "weight"),
          peers=(Peer("torch.nn.functional.cross_entropy", "torch", _t("cross_entropy", label_smoothing=0.05)),)),
+    # mean_over="elements": sum_i w_{y_i} l_i over every position (ignored ones included) / N
+    Case(L.cross_entropy, _ce_ignore, {"mean_over": "elements"}, name="weight_ignore_mean_over_elements",
+         diff=("input", "weight"),
+         peers=(Peer("cross_entropy(reduction='sum') / N", "torch",
+                     lambda input, target, weight: P.F().cross_entropy(input, target, weight=weight, reduction="sum")
+                     / target.numel(), diff=("input",)),)),
     Case(L.cross_entropy, _ce_seq, {"axis": -1}, name="sequence_axis_last",
          peers=(Peer("torch F.cross_entropy on (B, V, L)", "torch",
                      lambda input, target: P.F().cross_entropy(input.permute(0, 2, 1), target)),)),
@@ -88,12 +94,17 @@ CASES = [
 
 def _nll(rng, n):
     z = _logits(rng, n)
-    return {"input": z - np.log(np.exp(z).sum(1, keepdims=True)), "target": rng.integers(0, C, size=(n,)).astype(np.int16)}
+    return {"input": z - np.log(np.exp(z).sum(1, keepdims=True)), "target": rng.integers(0, C, size=(n,))}
+
+
+def _nll_int16(rng, n):
+    d = _nll(rng, n)
+    d["target"] = d["target"].astype(np.int16)  # any integer dtype
+    return d
 
 
 def _nll_w(rng, n):
     d = _nll(rng, n)
-    d["target"] = d["target"].astype(np.int64)
     d["target"][1] = -1
     d["weight"] = rng.uniform(0.2, 2.0, size=(C,))
     return d
@@ -103,8 +114,17 @@ CASES += [
     Case(L.nll_loss, _nll, {}, vmap=("input", "target"), dynamic=True,
          peers=(Peer("torch.nn.functional.nll_loss", "torch",
                      lambda input, target: P.F().nll_loss(input, target.long())),)),
+    Case(L.nll_loss, _nll_int16, {}, name="int16_target",
+         peers=(Peer("torch.nn.functional.nll_loss", "torch",
+                     lambda input, target: P.F().nll_loss(input, target.long())),)),
     Case(L.nll_loss, _nll_w, {"ignore_index": -1}, name="weight_ignore", diff=("input", "weight"),
          peers=(Peer("torch.nn.functional.nll_loss", "torch", _t("nll_loss", ignore_index=-1), diff=("input",)),)),
+    Case(L.nll_loss, _nll_w, {"ignore_index": -1, "mean_over": "elements"}, name="weight_ignore_mean_over_elements",
+         diff=("input", "weight"),
+         peers=(Peer("nll_loss(reduction='sum') / N", "torch",
+                     lambda input, target, weight: P.F().nll_loss(input, target, weight=weight, ignore_index=-1,
+                                                                  reduction="sum") / target.numel(),
+                     diff=("input",)),)),
     Case(L.nll_loss, _nll_w, {"ignore_index": -1, "reduction": "none"}, name="none",
          peers=(Peer("torch.nn.functional.nll_loss", "torch", _t("nll_loss", ignore_index=-1, reduction="none")),)),
 ]
@@ -130,11 +150,20 @@ def _probs_w(rng, n):
 
 
 def _torch_w_mean(name, **kw):
+    # the weight-sum mean (mean_over="weights") from torch's element-wise loss
     def peer(input, target, weight):
         l = getattr(P.F(), name)(input, target, reduction="none", **kw)
         return (l * weight).sum() / weight.expand_as(l).sum()
 
     return peer
+
+
+def _torch_weight(name, **kw):
+    # torch's own weight= (its weighted mean divides by the number of elements; torch has no
+    # gradient with respect to weight)
+    return Peer(f"torch.nn.functional.{name}(weight=)", "torch",
+                lambda input, target, weight: getattr(P.F(), name)(input, target, weight=weight, **kw),
+                diff=("input",))
 
 
 CASES += [
@@ -144,6 +173,9 @@ CASES += [
          peers=(Peer("torch.nn.functional.binary_cross_entropy", "torch", _t("binary_cross_entropy", reduction="sum"),
                      grad=False),)),
     Case(L.binary_cross_entropy, _probs_w, {}, name="weighted", diff=("input", "weight"),
+         peers=(_torch_weight("binary_cross_entropy"),)),
+    Case(L.binary_cross_entropy, _probs_w, {"mean_over": "weights"}, name="weighted_mean_over_weights",
+         diff=("input", "weight"),
          peers=(Peer("binary_cross_entropy weighted (sum w l / sum w)", "torch", _torch_w_mean("binary_cross_entropy")),)),
 ]
 
@@ -175,6 +207,17 @@ CASES += [
          diff=("input", "pos_weight", "weight"),
          peers=(Peer("torch.nn.functional.binary_cross_entropy_with_logits", "torch",
                      _t("binary_cross_entropy_with_logits", reduction="sum"), diff=("input",)),)),
+    Case(L.binary_cross_entropy_with_logits, _probs_w, {}, name="weighted", diff=("input", "weight"),
+         peers=(_torch_weight("binary_cross_entropy_with_logits"),)),
+    Case(L.binary_cross_entropy_with_logits, _probs_w, {"mean_over": "weights"}, name="weighted_mean_over_weights",
+         diff=("input", "weight"),
+         peers=(Peer("binary_cross_entropy_with_logits weighted (sum w l / sum w)", "torch",
+                     _torch_w_mean("binary_cross_entropy_with_logits")),)),
+    # a Python number where torch takes a tensor
+    Case(L.binary_cross_entropy_with_logits, _bl, {"pos_weight": 2.5}, name="pos_weight_number",
+         peers=(Peer("torch.nn.functional.binary_cross_entropy_with_logits(pos_weight=tensor)", "torch",
+                     lambda input, target: P.F().binary_cross_entropy_with_logits(
+                         input, target, pos_weight=P.torch().tensor(2.5, dtype=input.dtype))),)),
     Case(L.binary_cross_entropy_with_logits, _bl_extreme, {"reduction": "none"}, name="logits_1e4",
          dtypes=("float64", "float32", "bfloat16"),
          peers=(Peer("torch.nn.functional.binary_cross_entropy_with_logits", "torch",
@@ -194,11 +237,21 @@ def _kl_log(rng, n):
     return {"input": lsm(a), "target": lsm(b)}
 
 
+def _kl_interior(rng, n):
+    # targets strictly inside (0, 1): every element can be moved, so the NaN/±inf variants of
+    # target run (the random case holds a target exactly 0, where a move below is refused)
+    d = _kl(rng, n)
+    d["target"] = np.clip(d["target"], 0.01, None)
+    return d
+
+
 CASES += [
     Case(L.kl_div, _kl, {"reduction": "batchmean"}, diff=("input", "target"), fd=False, vmap=("input", "target"),
          dynamic=True, peers=(Peer("torch.nn.functional.kl_div", "torch", _t("kl_div", reduction="batchmean"),
                                    diff=("input",)),)),  # torch's d/dtarget is NaN at target == 0
     Case(L.kl_div, _kl, {}, name="mean", peers=(Peer("torch.nn.functional.kl_div", "torch", _t("kl_div")),)),
+    Case(L.kl_div, _kl_interior, {"reduction": "none"}, name="interior_targets", diff=("input", "target"),
+         peers=(Peer("torch.nn.functional.kl_div", "torch", _t("kl_div", reduction="none")),)),
     Case(L.kl_div, _kl_log, {"log_target": True, "reduction": "sum"}, name="log_target", diff=("input", "target"),
          peers=(Peer("torch.nn.functional.kl_div", "torch", _t("kl_div", log_target=True, reduction="sum")),)),
 ]
@@ -256,6 +309,33 @@ def _sfocal_ref(gamma, alpha=None, ignore_index=-100):
     return peer
 
 
+def _kornia_focal_times_size(alpha, gamma):
+    """``kornia.losses.focal_loss(input, target, alpha, gamma, reduction="mean")`` (its source,
+    kornia 0.7: one-hot masked per-class loss ``-(1 - p)^g log p``, class 0 weighted by
+    ``1 - alpha`` and the others by ``alpha``, mean over N x C x positions) times
+    ``C * target.numel()``: kornia is not installed here."""
+
+    def peer(input, target, weight):  # weight: ours, the class weights that carry alpha
+        torch = P.torch()
+        n_classes = input.shape[1]
+        one_hot = P.F().one_hot(target, n_classes).movedim(-1, 1).to(input.dtype)
+        log_p = input.log_softmax(1)
+        loss = -torch.pow(1.0 - log_p.exp(), gamma) * log_p * one_hot
+        alpha_fac = torch.tensor([1 - alpha] + [alpha] * (n_classes - 1), dtype=input.dtype)
+        loss = alpha_fac.view([-1] + [1] * (input.ndim - 2)) * loss
+        return torch.mean(loss) * (n_classes * target.numel())
+
+    return peer
+
+
+#: the class weights that carry kornia's alpha=0.25 (class 0: 1 - alpha, the others: alpha)
+_KORNIA_ALPHA = np.array([0.75] + [0.25] * (C - 1))
+
+
+def _ce_kornia(rng, n):
+    return {"input": rng.normal(size=(n, C, 3)), "target": rng.integers(0, C, size=(n, 3)), "weight": _KORNIA_ALPHA}
+
+
 CASES += [
     Case(L.softmax_focal_loss, _ce, {"gamma": 2.0}, vmap=("input", "target"), dynamic=True,
          peers=(Peer("multi-class focal loss (log_softmax formula)", "torch", _sfocal_ref(2.0)),)),
@@ -267,4 +347,23 @@ CASES += [
          tol=4096.0),
     Case(L.softmax_focal_loss, _ce, {"gamma": 0.0}, name="gamma0_is_cross_entropy",
          peers=(Peer("torch.nn.functional.cross_entropy", "torch", _t("cross_entropy")),)),
+    Case(L.softmax_focal_loss, _ce_kornia, {"gamma": 2.0, "reduction": "sum"},
+         name="kornia_alpha_mapping", diff=("input",),
+         peers=(Peer("kornia.losses.focal_loss formula (x C * positions)", "torch", _kornia_focal_times_size(0.25, 2.0)),)),
 ]
+
+
+# tests/test_edges.py: value domains of array arguments and per-function hyper-parameter ranges
+DOMAINS = {
+    "binary_cross_entropy": {"input": "prob", "target": "prob"},
+    "binary_cross_entropy_with_logits": {"target": "prob"},
+    "cross_entropy": {"target": "class"},
+    "nll_loss": {"target": "class"},
+    "kl_div": {"target": "nonneg"},
+    "sigmoid_focal_loss": {"target": "prob"},
+    "softmax_focal_loss": {"target": "class"},
+}
+
+HYPER_RANGES = {
+    "sigmoid_focal_loss": {"alpha": (1.5, float("inf"))},
+}

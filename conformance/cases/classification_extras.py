@@ -177,3 +177,16 @@ CASES += [
     Case(L.soft_f1_loss, lambda rng, n: {"input": np.zeros((n, 2)), "target": np.zeros((n, 2))}, {"eps": 0.0},
          name="all_empty_eps0", fd=False),
 ]
+
+
+# tests/test_edges.py: value domains of array arguments and per-function hyper-parameter ranges
+DOMAINS = {
+    "poly1_cross_entropy": {"target": "class"},
+    "generalized_cross_entropy": {"target": "class"},
+    "soft_f1_loss": {"input": "prob", "target": "prob"},
+}
+
+HYPER_RANGES = {
+    "poly1_cross_entropy": {"epsilon": (-2.0, float("inf"))},
+    "generalized_cross_entropy": {"q": (-0.1, 1.5)},
+}

@@ -1,4 +1,6 @@
 """Generative-model cases: GAN objectives, gradient penalty, Gaussian KL, VAE, perceptual."""
+import math
+
 import numpy as np
 
 from ... import generative as L
@@ -237,3 +239,11 @@ CASES += [
              P.F().l1_loss(a, b, reduction="sum") / a[0].numel() for a, b in
              zip(tiny_extractor(input), tiny_extractor(target)))),)),
 ]
+
+# tests/test_edges.py: value domains of the array arguments and per-function bad hyper-parameters
+DOMAINS = {"vae_loss": {"input": "prob", "target": "prob"}}  # the first case's criterion is "bce"
+HYPER_RANGES = {
+    "gan_discriminator_loss": {"label_smoothing": (1.0, math.inf)},
+    "gradient_penalty": {"target": (-1.0, math.inf), "eps": (math.inf,)},
+    "vae_loss": {"beta": (-1.0, math.inf)},
+}

@@ -4,6 +4,19 @@ from ... import helpers as L
 from ..case import Case, Peer
 from . import _peers as P
 
+# value domains checked eagerly (tests/test_edges.py)
+DOMAINS = {
+    "class_weights": {"counts": "nonneg"},
+    "pos_weight_from_counts": {"n_pos": "nonneg", "n_neg": "nonneg"},
+    "smooth_labels": {"target": "prob"},
+}
+
+# bad hyper-parameter values beyond tests/test_edges.py's per-name RANGES
+HYPER_RANGES = {
+    "class_weights": {"beta": (1.0, -0.1, float("inf"))},
+    "smooth_labels": {"label_smoothing": (float("inf"),)},
+}
+
 
 def _counts(rng, n):
     return {"counts": rng.uniform(1.0, 50.0, size=(n,))}

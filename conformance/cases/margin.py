@@ -18,6 +18,33 @@ def _tf(name, **kw):
     return Peer(f"torch.nn.functional.{name}", "torch", lambda **a: getattr(P.F(), name)(**a, **kw))
 
 
+#: torch's multi_margin_loss / multilabel_margin_loss kernels drop a NaN score (``if (z > 0)``
+#: is false for NaN) and return a finite number; ours is NaN (DESIGN rule 5, docs/differences.md)
+_NAN_DROPPED = (("input=nan-peer0", "torch's kernel drops NaN scores (if (z > 0)); ours propagates NaN"),)
+
+# value domains checked eagerly (tests/test_edges.py)
+DOMAINS = {
+    "hinge_embedding_loss": {"target": "pm1"},
+    "margin_ranking_loss": {"target": "pm1"},
+    "cosine_embedding_loss": {"target": "pm1"},
+    "hinge_loss": {"target": "pm1"},
+    "squared_hinge_loss": {"target": "pm1"},
+    "multi_margin_loss": {"target": "class"},
+    "multilabel_margin_loss": {"target": "class"},
+    "multiclass_hinge_loss": {"target": "class"},
+}
+
+# bad hyper-parameter values beyond tests/test_edges.py's per-name RANGES
+HYPER_RANGES = {
+    "multi_margin_loss": {"p": (3, 0, -1), "margin": (float("inf"),)},
+    "cosine_embedding_loss": {"margin": (1.5, -2.0)},
+    "cosine_similarity_loss": {"eps": (0.0, float("inf"))},
+    "hinge_embedding_loss": {"margin": (float("inf"),)},
+    "margin_ranking_loss": {"margin": (float("-inf"),)},
+    "multiclass_hinge_loss": {"margin": (float("inf"),)},
+}
+
+
 # ---------------------------------------------------------------- hinge_embedding_loss
 def _hel_kinks(rng, n):
     # x == margin (1.0) with y == -1: the clamp is exactly 0; x == 0 and integer distances
@@ -63,6 +90,19 @@ CASES += [
          peers=(_tf("multilabel_soft_margin_loss"),)),
     Case(L.multilabel_soft_margin_loss, _mlsm_w, {"reduction": "none"}, name="weighted", diff=("input", "weight"),
          peers=(_tf("multilabel_soft_margin_loss", reduction="none"),)),
+    Case(L.multilabel_soft_margin_loss, _mlsm_w, {}, name="weighted_mean", diff=("input", "weight"),
+         peers=(_tf("multilabel_soft_margin_loss"),)),
+    # mean_over="weights": sum(w l) / sum(w) over samples and classes
+    Case(L.multilabel_soft_margin_loss, _mlsm_w, {"mean_over": "weights"}, name="weighted_mean_over_weights",
+         diff=("input", "weight"),
+         peers=(Peer("torch.nn.functional.multilabel_soft_margin_loss(reduction='sum') * C / (N sum(weight))", "torch",
+                     lambda input, target, weight: P.F().multilabel_soft_margin_loss(input, target, weight=weight,
+                                                                                       reduction="sum")
+                     * input.shape[-1] / (input.shape[0] * weight.sum())),)),
+    # targets outside [0, 1] are accepted, as torch (the formula is linear in the target)
+    Case(L.multilabel_soft_margin_loss, lambda rng, n: {"input": rng.normal(size=(n, 4)), "target": rng.uniform(-1, 2, size=(n, 4))},
+         {"reduction": "none"}, name="targets_outside_01", diff=("input", "target"),
+         peers=(_tf("multilabel_soft_margin_loss", reduction="none"),)),
     Case(L.multilabel_soft_margin_loss,
          lambda rng, n: {"input": np.tile([1e4, -1e4, 1e4, -1e4], (n, 1)), "target": np.tile([1.0, 0.0, 0.0, 1.0], (n, 1))},
          {"reduction": "sum"}, name="logits_1e4", fd=False, dtypes=("float64", "float32", "bfloat16"),
@@ -87,15 +127,31 @@ def _mm_kinks(rng, n):
 
 
 CASES += [
-    Case(L.multi_margin_loss, _mm, {}, vmap=("input", "target"), dynamic=True, peers=(_tf("multi_margin_loss"),)),
+    Case(L.multi_margin_loss, _mm, {}, vmap=("input", "target"), dynamic=True, peers=(_tf("multi_margin_loss"),),
+         edge_exemptions=_NAN_DROPPED),
     Case(L.multi_margin_loss, _mm_w, {"p": 2, "margin": 0.7, "reduction": "none"}, name="p2_weighted",
-         peers=(_tf("multi_margin_loss", p=2, margin=0.7, reduction="none"),)),
+         peers=(_tf("multi_margin_loss", p=2, margin=0.7, reduction="none"),), edge_exemptions=_NAN_DROPPED),
     Case(L.multi_margin_loss, _mm_w, {"p": 1, "reduction": "sum"}, name="p1_weighted_sum",
-         peers=(_tf("multi_margin_loss", p=1, reduction="sum"),)),
+         peers=(_tf("multi_margin_loss", p=1, reduction="sum"),), edge_exemptions=_NAN_DROPPED),
+    # torch divides a weighted mean by N; mean_over="weights" by the sum of the target weights
+    Case(L.multi_margin_loss, _mm_w, {}, name="weighted_mean", diff=("input", "weight"),
+         peers=(Peer("torch.nn.functional.multi_margin_loss", "torch",
+                     lambda **a: P.F().multi_margin_loss(**a), diff=("input",)),), edge_exemptions=_NAN_DROPPED),
+    Case(L.multi_margin_loss, _mm_w, {"mean_over": "weights"}, name="weighted_mean_over_weights",
+         diff=("input", "weight"),
+         peers=(Peer("torch.nn.functional.multi_margin_loss(reduction='sum') / sum(weight[target])", "torch",
+                     lambda input, target, weight: P.F().multi_margin_loss(input, target, weight=weight, reduction="sum")
+                     / weight[target].sum(), diff=("input",)),), edge_exemptions=_NAN_DROPPED),
+    # torch's accepted shapes: (C,) scores with a target of shape (1,), 0-d scores (one class)
+    Case(L.multi_margin_loss, lambda rng, n: {"input": rng.normal(size=(n,)), "target": rng.integers(0, n, size=(1,))},
+         {"reduction": "none"}, name="vector_target1", fd=True,
+         peers=(_tf("multi_margin_loss", reduction="none"),), edge_exemptions=_NAN_DROPPED),
+    Case(L.multi_margin_loss, lambda rng, n: {"input": np.asarray(rng.normal()), "target": np.asarray(0)},
+         {"reduction": "none"}, name="zero_d", peers=(_tf("multi_margin_loss", reduction="none"),)),
     # torch has no gradient wrt weight: checked against jax and finite differences only
     Case(L.multi_margin_loss, _mm_w, {"p": 2, "reduction": "sum"}, name="weight_grad", diff=("input", "weight")),
     Case(L.multi_margin_loss, _mm_kinks, {"reduction": "sum"}, name="kinks", fd=False,
-         peers=(_tf("multi_margin_loss", reduction="sum"),)),
+         peers=(_tf("multi_margin_loss", reduction="sum"),), edge_exemptions=_NAN_DROPPED),
 ]
 
 
@@ -120,11 +176,14 @@ def _mlm_kinks(rng, n, c=4):
 
 CASES += [
     Case(L.multilabel_margin_loss, _mlm, {}, vmap=("input", "target"), dynamic=True,
-         peers=(_tf("multilabel_margin_loss"),)),
+         peers=(_tf("multilabel_margin_loss"),), edge_exemptions=_NAN_DROPPED),
     Case(L.multilabel_margin_loss, _mlm, {"reduction": "none"}, name="none",
-         peers=(_tf("multilabel_margin_loss", reduction="none"),)),
+         peers=(_tf("multilabel_margin_loss", reduction="none"),), edge_exemptions=_NAN_DROPPED),
     Case(L.multilabel_margin_loss, _mlm_kinks, {"reduction": "sum"}, name="kinks", fd=False,
-         peers=(_tf("multilabel_margin_loss", reduction="sum"),)),
+         peers=(_tf("multilabel_margin_loss", reduction="sum"),), edge_exemptions=_NAN_DROPPED),
+    # 0-d scores (one class) with a 0-d target, as torch accepts
+    Case(L.multilabel_margin_loss, lambda rng, n: {"input": np.asarray(rng.normal()), "target": np.asarray(0)},
+         {"reduction": "none"}, name="zero_d", peers=(_tf("multilabel_margin_loss", reduction="none"),)),
 ]
 
 

@@ -5,6 +5,29 @@ from ..case import Case, Peer
 from . import _peers as P
 
 F64_F32 = ("float64", "float32")
+INF = float("inf")
+
+# value domains checked eagerly (tests/test_edges.py)
+DOMAINS = {
+    "contrastive_loss": {"target": "prob"},
+    "clip_loss": {"logit_scale": "positive"},
+}
+
+# bad hyper-parameter values beyond tests/test_edges.py's per-name RANGES
+HYPER_RANGES = {
+    "pairwise_distance": {"eps": (INF,)},
+    "cosine_similarity": {"eps": (INF,)},
+    "contrastive_loss": {"margin": (INF, -INF)},
+    "triplet_margin_loss": {"margin": (0.0, -1.0, INF), "eps": (INF,)},
+    "triplet_margin_with_distance_loss": {"margin": (0.0, -1.0, INF)},
+    "batch_hard_triplet_loss": {"margin": (INF, -INF)},
+    "batch_all_triplet_loss": {"margin": (INF, -INF)},
+    "semi_hard_triplet_loss": {"margin": (INF, -INF)},
+    "info_nce_loss": {"temperature": (INF,)},
+    "nt_xent_loss": {"temperature": (INF,)},
+    "supervised_contrastive_loss": {"temperature": (INF,)},
+    "barlow_twins_loss": {"lambda_": (-1.0, INF), "eps": (INF,), "correction": (2, -1)},
+}
 
 
 # ------------------------------------------------------------------------- generators ----
@@ -31,6 +54,21 @@ def _pair_zero_rows(rng, n):
     d["x1"][2] = 0.0
     d["x2"][2] = 0.0
     return d
+
+
+def _pair_ties(rng, n):
+    """Integer differences: zero differences (p < 0: norm 0) and ties of the largest and the
+    smallest |difference| (p = +-inf: the gradient is split), with eps=0. Every value is exact
+    in float16, so the ties survive the cast to each dtype."""
+    x2 = rng.integers(-6, 7, size=(n, 5)) * 0.5
+    diff = rng.integers(-2, 3, size=(n, 5)).astype(np.float64)
+    diff[:, 0] = 3.0
+    diff[::2, 1] = -3.0
+    return {"x1": x2 + diff, "x2": x2}
+
+
+def _scalars(rng, n):
+    return {"x1": np.asarray(rng.normal()), "x2": np.asarray(rng.normal())}
 
 
 def _pair_same_rows(rng, n):
@@ -241,6 +279,24 @@ CASES = [
     Case(L.pairwise_distance, _pair, {"p": 3.0}, name="p3", diff=("x1", "x2"),
          peers=(_torch_pair_twin("pairwise_distance", p=3.0),)),
     Case(L.pairwise_distance, _pair_same_rows, {"eps": 0.0}, name="zero_distance", diff=("x1", "x2"), fd=False),
+    # every p torch takes: p < 0, p = 0 (a count), p = +-inf (max / min |difference|)
+    Case(L.pairwise_distance, _pair, {"p": -1.0}, name="p-1", diff=("x1", "x2"),
+         peers=(_torch_pair_twin("pairwise_distance", p=-1.0),)),
+    Case(L.pairwise_distance, _pair, {"p": float("inf")}, name="pinf", diff=("x1", "x2"),
+         peers=(_torch_pair_twin("pairwise_distance", p=float("inf")),)),
+    Case(L.pairwise_distance, _pair, {"p": -float("inf"), "keepdim": True}, name="p-inf", diff=("x1", "x2"),
+         peers=(_torch_pair_twin("pairwise_distance", p=-float("inf"), keepdim=True),)),
+    Case(L.pairwise_distance, _pair_ties, {"p": float("inf"), "eps": 0.0}, name="pinf_ties", diff=("x1", "x2"),
+         fd=False, peers=(_torch_pair_twin("pairwise_distance", p=float("inf"), eps=0.0),)),
+    Case(L.pairwise_distance, _pair_ties, {"p": -2.0, "eps": 0.0}, name="p-2_zeros", diff=("x1", "x2"),
+         fd=False, peers=(_torch_pair_twin("pairwise_distance", p=-2.0, eps=0.0),)),
+    # p=0 counts non-zero differences: piecewise constant (zero gradient; torch's has no graph),
+    # so no NaN/inf variant finds a site; tests/test_metric.py checks that a NaN gives NaN
+    Case(L.pairwise_distance, _pair_ties, {"p": 0.0, "eps": 0.0}, name="p0", diff=("x1", "x2"), fd=False,
+         peers=(Peer("torch.nn.functional.pairwise_distance", "torch",
+                     lambda x1, x2: P.F().pairwise_distance(x1, x2, p=0.0, eps=0.0), grad=False),)),
+    Case(L.pairwise_distance, _scalars, {}, name="scalars", diff=("x1", "x2"),
+         peers=(_torch_pair_twin("pairwise_distance"),)),
     Case(L.cosine_similarity, _pair, {}, diff=("x1", "x2"), vmap=("x1", "x2"), dynamic=True,
          peers=(_torch_pair_twin("cosine_similarity", dim=-1),
                 Peer("optax.cosine_similarity", "jax",
@@ -248,6 +304,10 @@ CASES = [
                      rtol=1e-12, requires="optax"))),
     Case(L.cosine_similarity, _pair_zero_rows, {}, name="zero_vectors", diff=("x1", "x2"), fd=False,
          dtypes=F64_F32, peers=(_torch_pair_twin("cosine_similarity", dim=-1),)),
+    Case(L.cosine_similarity, _scalars, {"axis": 0}, name="scalars", diff=("x1", "x2"), fd=False,
+         peers=(_torch_pair_twin("cosine_similarity", dim=0),)),
+    Case(L.cosine_similarity, _pair, {"axis": 0, "eps": 0.0}, name="axis0_eps0", diff=("x1", "x2"),
+         peers=(_torch_pair_twin("cosine_similarity", dim=0, eps=0.0),)),
     # pairs
     Case(L.contrastive_loss, _pair_target, {"margin": 2.0}, diff=("x1", "x2"),
          vmap=("x1", "x2", "target"), dynamic=True),
@@ -275,6 +335,11 @@ CASES = [
          peers=(_torch_triplet(p=1.0, eps=0.0, margin=5.0, swap=True),)),
     Case(L.triplet_margin_loss, _triplet_zero_distance, {"eps": 0.0}, name="zero_distance",
          diff=("anchor", "positive", "negative"), fd=False),
+    Case(L.triplet_margin_loss, _triplet, {"p": -1.0, "margin": 0.1, "reduction": "none"}, name="p-1",
+         diff=("anchor", "positive", "negative"),
+         peers=(_torch_triplet(p=-1.0, margin=0.1, reduction="none"),)),
+    Case(L.triplet_margin_loss, _triplet, {"p": float("inf"), "swap": True}, name="pinf_swap",
+         diff=("anchor", "positive", "negative"), peers=(_torch_triplet(p=float("inf"), swap=True),)),
     Case(L.triplet_margin_with_distance_loss, _triplet, {}, diff=("anchor", "positive", "negative"),
          vmap=("anchor", "positive", "negative"), dynamic=True,
          peers=(Peer("torch.nn.functional.triplet_margin_with_distance_loss", "torch",

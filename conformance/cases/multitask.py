@@ -138,3 +138,15 @@ CASES = [
          dtypes=("float64", "float32")),
     Case(L.super_loss, _sl_tau_array, {}, name="tau_array", diff=("losses",)),
 ]
+
+# value domains of the array arguments that are checked eagerly (tests/test_edges.py)
+DOMAINS = {
+    "gradnorm_loss": {"grad_norms": "nonneg", "loss_ratios": "nonneg"},
+}
+
+# bad values of hyper-parameters beyond the per-name RANGES of tests/test_edges.py
+HYPER_RANGES = {
+    "uncertainty_weighted_loss": {"precision_scale": (-1.0, math.inf), "log_var_scale": (-1.0, math.inf)},
+    "gradnorm_loss": {"alpha": (-1.0, math.inf)},
+    "super_loss": {"lambda_": (0.0, -1.0, math.inf)},
+}

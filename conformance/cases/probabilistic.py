@@ -82,3 +82,14 @@ CASES += [
     Case(L.poisson_nll_loss, _pois_zero_rate, {"log_input": False, "eps": 1e-4}, name="zero_rate", fd=False,
          dtypes=("float64", "float32"), peers=(_tf("poisson_nll_loss", log_input=False, eps=1e-4),)),
 ]
+
+# tests/test_edges.py: value domains of array arguments and per-function hyper-parameter ranges
+DOMAINS = {
+    "gaussian_nll_loss": {"var": "nonneg"},
+    # torch computes a number for negative counts; we refuse them (docs/differences.md)
+    "poisson_nll_loss": {"target": "nonneg"},
+}
+
+HYPER_RANGES = {
+    "gaussian_nll_loss": {"eps": (0.0,)},
+}

@@ -23,12 +23,27 @@ def _td_weighted(rng, n):
     return d
 
 
+def _td_interior(rng, n):
+    # discounts strictly inside (0, 1): central differences in discount_t stay in its domain
+    d = _td(rng, n)
+    d["discount_t"] = rng.uniform(0.05, 0.95, size=(n,))
+    return d
+
+
 def _td_kinks(rng, n):
     # TD error exactly 0, +-delta(=1) and away from them: integer-valued values and rewards
     v = rng.integers(-3, 4, size=(n,)).astype(np.float64)
     r = rng.integers(-2, 3, size=(n,)).astype(np.float64)
     offs = np.resize(np.array([0.0, 1.0, -1.0, 0.5]), n)
     return {"v_tm1": r + v - offs, "r_t": r, "discount_t": np.ones(n), "v_t": v}
+
+
+def _td_integer_rewards(rng, n):
+    # integer rewards (the library's policy: accepted and cast) and bool discounts
+    d = _td(rng, n)
+    d["r_t"] = rng.integers(-1, 2, size=(n,))
+    d["discount_t"] = rng.uniform(size=(n,)) < 0.8
+    return d
 
 
 def _td_target(r_t, discount_t, v_t):
@@ -47,14 +62,36 @@ def _torch_td(kind, reduction="mean", **kw):
     return peer
 
 
+def _torch_td_rlax_mean(v_tm1, r_t, discount_t, v_t, weight):
+    """rlax's weighted mean, mean(w l), over torch's per-transition squared error."""
+    F = P.F()
+    per = F.mse_loss(v_tm1, _td_target(r_t, discount_t, v_t), reduction="none")
+    return (per * weight).mean()
+
+
+def _torch_td_cast(v_tm1, r_t, discount_t, v_t):
+    """The TD target with the integer rewards and bool discounts cast to the values' dtype."""
+    F = P.F()
+    target = r_t.to(v_tm1.dtype) + discount_t.to(v_tm1.dtype) * v_t
+    return F.mse_loss(v_tm1, target.detach())
+
+
 # ------------------------------------------------------------------------ return estimators ----
 def _traj(rng, n):
     done = rng.uniform(size=(T, n)) < 0.15
     return {"r_t": rng.normal(size=(T, n)), "discount_t": np.where(done, 0.0, 0.97), "v_t": rng.normal(size=(T, n))}
 
 
-def _traj_lambda_array(rng, n):
+def _traj_interior(rng, n):
+    # discounts strictly inside (0, 1) (no episode end): the cases that differentiate with
+    # respect to discount_t (central differences stay in [0, 1], which is checked eagerly)
     d = _traj(rng, n)
+    d["discount_t"] = rng.uniform(0.05, 0.95, size=(T, n))
+    return d
+
+
+def _traj_lambda_array(rng, n):
+    d = _traj_interior(rng, n)
     d["lambda_"] = rng.uniform(0.3, 1.0, size=(T, n))
     return d
 
@@ -122,6 +159,13 @@ def _pg_extreme(rng, n):
 def _pg_time_major(rng, n):
     return {"logits": rng.normal(size=(3, n, A)), "actions": rng.integers(0, A, size=(3, n)).astype(np.int32),
             "advantages": rng.normal(size=(3, n))}
+
+
+def _torch_pg_rlax_mean(logits, actions, advantages, weight):
+    """rlax.policy_gradient_loss's weighted mean, mean(w l), over Categorical.log_prob."""
+    torch = P.torch()
+    logp = torch.distributions.Categorical(logits=logits).log_prob(actions)
+    return (-(logp * advantages.detach()) * weight).mean()
 
 
 def _torch_pg(reduction="mean"):
@@ -202,6 +246,19 @@ def _ppo_kinks(rng, n):
     return {"log_prob": lr, "advantages": adv}
 
 
+def _ppo_huge_log_ratios(rng, n):
+    # log-ratios of +-1e4 (exp overflows in every dtype) with advantages >= 0 and < 0 where the
+    # clipped objective stays finite, and ordinary ones elsewhere
+    d = _ppo(rng, n)
+    lr = d.pop("log_prob") - d.pop("old_log_prob")
+    adv = d["advantages"]
+    lr[0], adv[0] = 1e4, 1.5   # clipped at 1 + eps: -(1 + eps) A, zero gradient
+    lr[1], adv[1] = 1e4, 0.0   # A = 0: 0 (the naive product is inf * 0 = NaN)
+    lr[2], adv[2] = -1e4, -0.7  # clipped at 1 - eps
+    lr[3], adv[3] = -1e4, 2.0  # ratio 0
+    return {"log_prob": lr, "advantages": adv}
+
+
 def _torch_sb3_ppo(clip_range, normalize=False):
     def peer(log_prob, advantages, old_log_prob=None, weight=None):
         torch = P.torch()
@@ -229,26 +286,34 @@ CASES = [
                                  Peer("F.smooth_l1_loss (SB3 DQN)", "torch", _torch_td("smooth_l1_loss", reduction="none")))),
     Case(L.td_loss, _td_weighted, {"reduction": "mean"}, name="weighted", diff=("v_tm1",),
          peers=(Peer("sum(w mse) / sum(w)", "torch", _torch_td("mse_loss")),)),
-    Case(L.td_loss, _td, {"stop_target_gradients": False, "reduction": "sum"}, name="residual_gradient",
+    Case(L.td_loss, _td_weighted, {"mean_over": "elements"}, name="weighted_rlax_mean", diff=("v_tm1",),
+         peers=(Peer("rlax mean(w l) of F.mse_loss(reduction='none')", "torch", _torch_td_rlax_mean),)),
+    Case(L.td_loss, _td_integer_rewards, {}, name="integer_rewards", diff=("v_tm1",),
+         peers=(Peer("F.mse_loss with the target cast", "torch", _torch_td_cast),)),
+    Case(L.td_loss, _td_interior, {"stop_target_gradients": False, "reduction": "sum"}, name="residual_gradient",
          diff=_V),
-    # return estimators: time-major (T, n), full gradients (no stop-gradient by default)
-    Case(L.n_step_returns, _traj, {"n": 3}, diff=("r_t", "discount_t", "v_t"), dynamic=True,
+    # return estimators: time-major (T, n), full gradients (no stop-gradient by default); the
+    # discount gradient on interior discounts (episode ends have discount 0, the edge of its domain)
+    Case(L.n_step_returns, _traj, {"n": 3}, diff=("r_t", "v_t"), dynamic=True,
          peers=(Peer("truncated n-step sum (JAX)", "jax", _jax_n_step(3)),)),
-    Case(L.n_step_returns, _traj, {"n": 1}, name="n1", diff=("r_t", "discount_t", "v_t"),
+    Case(L.n_step_returns, _traj_interior, {"n": 1}, name="n1", diff=("r_t", "discount_t", "v_t"),
          peers=(Peer("r + discount * v", "torch", lambda r_t, discount_t, v_t: r_t + discount_t * v_t),)),
     Case(L.n_step_returns, _traj, {"n": 10}, name="n_longer_than_T", diff=("r_t", "v_t"),
          peers=(Peer("truncated n-step sum (JAX)", "jax", _jax_n_step(10)),)),
-    Case(L.n_step_returns, _traj_lambda_array, {"n": 4}, name="lambda_array", diff=("r_t", "v_t", "lambda_")),
-    Case(L.lambda_returns, _traj, {"lambda_": 0.95}, diff=("r_t", "discount_t", "v_t"), dynamic=True,
+    Case(L.n_step_returns, _traj_lambda_array, {"n": 4}, name="lambda_array",
+         diff=("r_t", "discount_t", "v_t", "lambda_")),
+    Case(L.lambda_returns, _traj, {"lambda_": 0.95}, diff=("r_t", "v_t"), dynamic=True,
          peers=(Peer("stable-baselines3 GAE returns (torch loop)", "torch", _torch_sb3_gae(0.95)),)),
     Case(L.lambda_returns, _traj, {"lambda_": 1.0}, name="monte_carlo", diff=("r_t", "v_t"),
          peers=(Peer("n-step with n >= T (JAX)", "jax", _jax_n_step(T)),)),
-    Case(L.lambda_returns, _traj_lambda_array, {}, name="lambda_array", diff=("r_t", "v_t", "lambda_")),
+    Case(L.lambda_returns, _traj_lambda_array, {}, name="lambda_array", diff=("r_t", "discount_t", "v_t", "lambda_")),
     # policy gradient: advantages under stop-gradient
     Case(L.policy_gradient_loss, _pg, {}, diff=("logits",), vmap=("logits", "actions", "advantages"), dynamic=True,
          peers=(Peer("SB3 A2C policy loss (Categorical.log_prob)", "torch", _torch_pg()),)),
     Case(L.policy_gradient_loss, _pg_weighted, {}, name="weighted", diff=("logits",),
          peers=(Peer("sum(w l) / sum(w)", "torch", _torch_pg()),)),
+    Case(L.policy_gradient_loss, _pg_weighted, {"mean_over": "elements"}, name="weighted_rlax_mean",
+         diff=("logits",), peers=(Peer("rlax.policy_gradient_loss mean(w l)", "torch", _torch_pg_rlax_mean),)),
     Case(L.policy_gradient_loss, _pg_extreme, {"reduction": "sum"}, name="logits_1e4", diff=("logits",),
          dtypes=("float64", "float32"), peers=(Peer("Categorical.log_prob", "torch", _torch_pg("sum")),)),
     Case(L.policy_gradient_loss, _pg_time_major, {"reduction": "none"}, name="time_major", diff=("logits",),
@@ -273,6 +338,24 @@ CASES = [
     Case(L.ppo_clip_loss, _ppo_kinks, {"clip_range": 0.25}, name="clip_kinks", diff=("log_prob",), fd=False,
          dtypes=("float64",),
          peers=(Peer("SB3 PPO policy loss (torch.clamp subgradient)", "torch", _torch_sb3_ppo(0.25)),)),
+    Case(L.ppo_clip_loss, _ppo_huge_log_ratios, {"reduction": "none"}, name="log_ratio_1e4", diff=("log_prob",)),
     Case(L.ppo_clip_loss, _ppo, {"normalize_advantages": True, "clip_range": 0.15}, name="normalized",
          diff=("log_prob",), peers=(Peer("SB3 PPO normalize_advantage=True", "torch", _torch_sb3_ppo(0.15, True)),)),
 ]
+
+# value domains of the array arguments that are checked eagerly (tests/test_edges.py)
+DOMAINS = {
+    "td_loss": {"discount_t": "prob"},
+    "n_step_returns": {"discount_t": "prob", "lambda_": "prob"},
+    "lambda_returns": {"discount_t": "prob", "lambda_": "prob"},
+    "policy_gradient_loss": {"actions": "class"},
+    "actor_critic_loss": {"actions": "class"},
+}
+
+# bad values of hyper-parameters beyond the per-name RANGES of tests/test_edges.py
+HYPER_RANGES = {
+    "n_step_returns": {"lambda_": (-0.1, 1.5)},
+    "lambda_returns": {"lambda_": (-0.1, 1.5)},
+    "actor_critic_loss": {"value_coef": (-1.0,)},
+    "ppo_clip_loss": {"clip_range": (1.0, 1.5)},
+}

@@ -1,4 +1,6 @@
 # (generators return C-contiguous arrays: the engine's finite differences write through reshape)
+import math
+
 import numpy as np
 
 from ... import segmentation as L
@@ -7,6 +9,11 @@ from . import _peers as P
 
 C, H, W = 3, 3, 4
 _c = np.ascontiguousarray
+#: the per-sample vmap check maps over axis 0: a sample ``(C, H, W)`` of ``_mc`` is itself a
+#: batch of ``C`` images with ``H`` classes and ``W`` pixels, and its target ``(H, W)`` has
+#: the index shape ``(N, W)`` of that batch because ``H == C`` (labels in [0, C) fit both).
+VMAP = ("input", "target")
+assert H == C
 
 
 def _mc(rng, n):
@@ -81,13 +88,14 @@ def _optax_dice(smooth, alpha=0.5, beta=0.5):
 CASES = []
 for loss in (L.dice_loss, L.jaccard_loss, L.tversky_loss, L.focal_tversky_loss):
     CASES += [
-        Case(loss, _mc, {}, dynamic=True),
+        Case(loss, _mc, {}, dynamic=True, vmap=VMAP),
         Case(loss, _mc_dense, {"batch": True, "include_background": False, "smooth": 0.5, "mask_absent": True,
                                "reduction": "none"}, name="dense_batch_nobg"),
         Case(loss, _mc_ignore, {"ignore_index": 255, "reduction": "sum"}, name="ignore_index"),
         Case(loss, _bin, {"mode": "binary"}, name="binary"),
         Case(loss, _ml, {"mode": "multilabel", "reduction": "none"}, name="multilabel"),
         Case(loss, _weights, {}, name="weighted", diff=("input", "weight")),
+        Case(loss, _weights, {"mean_over": "elements"}, name="weighted_elements", diff=("input", "weight")),
         Case(loss, _mc_empty, {"reduction": "none"}, name="empty_class"),
         Case(loss, _mc_extreme, {"smooth": 1.0}, name="logits_1e4", fd=False),
     ]
@@ -104,7 +112,7 @@ CASES += [
 ]
 
 CASES += [
-    Case(L.generalized_dice_loss, _mc, {}, dynamic=True),
+    Case(L.generalized_dice_loss, _mc, {}, dynamic=True, vmap=VMAP),
     Case(L.generalized_dice_loss, _mc, {"batch": True, "weight_type": "simple", "smooth": 1e-5},
          name="batch_simple"),
     Case(L.generalized_dice_loss, _mc_empty, {"reduction": "none"}, name="empty_class"),
@@ -139,6 +147,7 @@ CASES += [
     Case(L.lovasz_softmax_loss, _lovasz_ignore, {"ignore_index": -1, "per_image": True}, name="ignore_index"),
     Case(L.lovasz_softmax_loss, _mc_empty, {"per_image": True, "reduction": "sum"}, name="empty_class", fd=False),
     Case(L.lovasz_softmax_loss, _lovasz_ties, {"per_image": True}, name="ties_1e4", fd=False),
+    Case(L.lovasz_softmax_loss, _mc, {"per_image": True, "reduction": "none"}, name="vmap", vmap=VMAP),
 ]
 
 
@@ -189,7 +198,7 @@ def _boundary_probs(rng, n):
 
 
 CASES += [
-    Case(L.boundary_loss, _boundary, {"from_logits": True}, dynamic=True),
+    Case(L.boundary_loss, _boundary, {"from_logits": True}, dynamic=True, vmap=("input", "distance_maps")),
     Case(L.boundary_loss, _boundary_probs, {}, name="probabilities", diff=("input", "distance_maps")),
     Case(L.boundary_loss, _boundary, {"from_logits": True, "include_background": True,
                                       "reduction": "none"}, name="none_bg"),
@@ -199,7 +208,7 @@ CASES += [
 ]
 
 CASES += [
-    Case(L.dice_ce_loss, _mc, {}, dynamic=True),
+    Case(L.dice_ce_loss, _mc, {}, dynamic=True, vmap=VMAP),
     Case(L.dice_ce_loss, _mc_ignore, {"ignore_index": 255, "lambda_dice": 0.3, "lambda_ce": 2.0,
                                       "smooth": 1e-5}, name="ignore_index"),
     Case(L.dice_ce_loss, lambda rng, n: dict(_mc(rng, n), ce_weight=np.array([0.2, 1.0, 3.0])),
@@ -208,7 +217,7 @@ CASES += [
     Case(L.dice_ce_loss, _mc_extreme, {"smooth": 1.0}, name="logits_1e4", fd=False),
     Case(L.combo_loss, _bin, {}, dynamic=True),
     Case(L.combo_loss, _ml, {"mode": "multilabel", "alpha": 0.7, "beta": 0.3, "reduction": "sum"},
-         name="multilabel"),
+         name="multilabel", vmap=VMAP),
     Case(L.combo_loss, lambda rng, n: dict(_bin(rng, n), target=np.where(rng.uniform(size=(n, H, W)) < 0.3, 9,
                                                                        rng.integers(0, 2, size=(n, H, W)))),
          {"ignore_index": 9, "beta": 0.8}, name="ignore_index"),
@@ -224,3 +233,27 @@ CASES += [
     Case(L.signed_distance_map, lambda rng, n: {"target": rng.integers(0, 2, size=(n, 2, H, W))},
          {"spacing": (1.0, 0.5)}, name="masks_spacing", diff=(), backends=("numpy",)),
 ]
+
+
+# ------------------------------------------------------------- tables of tests/test_edges.py ----
+_OVERLAP = ("dice_loss", "jaccard_loss", "tversky_loss", "focal_tversky_loss")
+#: array arguments whose values are checked eagerly (probability inputs are checked only with
+#: from_logits=False, which the first cases do not use)
+DOMAINS = {
+    **{f: {"target": "class", "weight": "nonneg"} for f in _OVERLAP},
+    "generalized_dice_loss": {"target": "class"},
+    "lovasz_softmax_loss": {"target": "class"},
+    "lovasz_hinge_loss": {"target": "class"},  # {0, 1} labels: indices of 2 classes
+    "dice_ce_loss": {"target": "class", "weight": "nonneg", "ce_weight": "nonneg"},
+    "combo_loss": {"target": "class"},
+}
+_TVERSKY = {"alpha_fp": (-0.1, math.inf), "beta_fn": (-0.1, math.inf)}
+#: bad hyper-parameter values beyond test_edges.RANGES
+HYPER_RANGES = {
+    **{f: {"smooth": (math.inf,)} for f in ("dice_loss", "jaccard_loss", "generalized_dice_loss",
+                                            "dice_ce_loss", "combo_loss")},
+    "tversky_loss": {"smooth": (math.inf,), **_TVERSKY},
+    "focal_tversky_loss": {"smooth": (math.inf,), "gamma": (0.0, math.inf), **_TVERSKY},
+    "dice_ce_loss": {"smooth": (math.inf,), "lambda_dice": (-1.0, math.inf), "lambda_ce": (-1.0, math.inf)},
+    "combo_loss": {"smooth": (math.inf,), "alpha": (-0.1, 1.5), "beta": (-0.1, 1.5)},
+}
