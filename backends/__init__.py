@@ -4,6 +4,8 @@
 primitives the standard lacks (``logsumexp``, ``take_class``, ...). Each primitive has one
 generic array-API implementation (``backends/_generic.py``) and, where it is faster and equal,
 a native fast path registered by the framework's adapter module (``backends/<framework>.py``).
+Whole losses may have a native kernel too (``backends/torch_losses/``), reached through
+``ns.fast(loss_name, ...)``; the generic body stays the definition.
 
 Framework modules are imported lazily: importing :mod:`backends` imports no array library.
 """
@@ -16,6 +18,7 @@ from ._core import (
     available_backends,
     framework_of,
     generic_namespace,
+    generic_paths,
     is_lazy,
     namespace,
 )
@@ -27,6 +30,7 @@ __all__ = [
     "available_backends",
     "framework_of",
     "generic_namespace",
+    "generic_paths",
     "is_lazy",
     "namespace",
 ]

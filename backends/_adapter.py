@@ -21,5 +21,10 @@ class BaseAdapter:
         """Native fast paths: ``{primitive_name: fn(ns, *args, **kwargs)}``."""
         return {}
 
+    def loss_paths(self) -> dict[str, Callable]:
+        """Native kernels for whole losses: ``{loss_name: fn(ns, *args, **kwargs)}``; ``fn``
+        returns ``NotImplemented`` for argument combinations it does not cover."""
+        return {}
+
     def is_lazy(self, x: Any) -> bool:
         return False

@@ -1,7 +1,9 @@
 """Namespace resolution, framework detection and the adapter registry."""
 from __future__ import annotations
 
+import contextlib
 import importlib.util
+import threading
 from functools import partial
 from typing import Any
 
@@ -95,11 +97,20 @@ class Namespace:
     primitives are bound methods (native fast path or generic implementation).
     """
 
-    def __init__(self, xp: Any, framework: str, primitives: dict):
+    def __init__(self, xp: Any, framework: str, primitives: dict, loss_paths: dict | None = None):
         self.xp = xp
         self.framework = framework
+        self.loss_paths = dict(loss_paths or {})
         for name, fn in primitives.items():
             setattr(self, name, partial(fn, self))
+
+    def fast(self, loss: str, *args: Any, **kwargs: Any) -> Any:
+        """The framework's own kernel for the whole loss ``loss`` on these (validated,
+        promoted) arguments, or ``NotImplemented`` where it has none or does not cover this
+        argument combination -- then the caller runs its generic body. Every registered kernel
+        is checked against that body by the conformance suite."""
+        fn = self.loss_paths.get(loss)
+        return NotImplemented if fn is None else fn(self, *args, **kwargs)
 
     def __getattr__(self, name: str):
         # only called on a miss: cache the namespace's attribute on the instance
@@ -116,7 +127,27 @@ def _build(framework: str, native: bool) -> Namespace:
     prims = dict(_generic.PRIMITIVES)
     if native:
         prims.update(ad.primitives())
-    return Namespace(ad.xp(), framework, prims)
+    return Namespace(ad.xp(), framework, prims, ad.loss_paths() if native else None)
+
+
+class _Paths(threading.local):
+    generic = False
+
+
+_PATHS = _Paths()
+
+
+@contextlib.contextmanager
+def generic_paths():
+    """Inside the block (this thread), :func:`namespace` returns the generic namespaces: every
+    primitive and every loss runs its array-API body, no native fast path. The conformance
+    suite compares both ways of computing each loss."""
+    before = _PATHS.generic
+    _PATHS.generic = True
+    try:
+        yield
+    finally:
+        _PATHS.generic = before
 
 
 def namespace(*arrays: Any, **named: Any) -> Namespace:
@@ -150,10 +181,11 @@ def namespace(*arrays: Any, **named: Any) -> Namespace:
             )
     if framework is None:
         raise TypeError("expected at least one array argument, got only None/Python scalars")
+    native = not _PATHS.generic
     try:
-        return _NS_CACHE[(framework, True)]
+        return _NS_CACHE[(framework, native)]
     except KeyError:
-        ns = _NS_CACHE[(framework, True)] = _build(framework, True)
+        ns = _NS_CACHE[(framework, native)] = _build(framework, native)
         return ns
 
 

@@ -104,6 +104,11 @@ class Adapter(BaseAdapter):
             "unstack": _unstack,
         }
 
+    def loss_paths(self):
+        from .torch_losses import LOSS_PATHS
+
+        return LOSS_PATHS
+
     def is_lazy(self, x):
         if torch.compiler.is_compiling() or torch.jit.is_tracing():
             return True

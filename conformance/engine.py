@@ -15,6 +15,7 @@ Columns of the matrix:
 """
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import math
 import os
@@ -633,6 +634,94 @@ def _variant_checks(case: Case, names, primary: bool) -> list[Check]:
     return checks
 
 
+# ---------------------------------------------------------------------- loss fast paths ----
+# A framework's own kernel for a whole loss (backends/<framework>_losses) must give exactly what
+# the generic array-API body gives: values in float64 and float32, gradients in float64, and
+# the NaN/inf variants of every floating argument, on every case of the loss.
+def _fast_losses(name: str) -> frozenset:
+    try:
+        return frozenset(backends.adapter(name).loss_paths())
+    except Exception:  # noqa: BLE001 - an adapter that cannot load has no fast paths
+        return frozenset()
+
+
+def _fast_run(case: Case, backend: str, arrays: dict, dtype: str, grads: bool):
+    ad = harness(backend)
+    native = _native_args(ad, arrays, dtype, None)
+    names = list(native)
+    if not grads or not ad.has_autodiff or not case.diff:
+        with ad.guard():
+            return ad.to_numpy(_call(case, native)), {}
+    argnums = [names.index(k) for k in case.diff]
+    out = {}
+
+    def scalar(*args):
+        value = case.loss(**dict(zip(names, args)), **case.kwargs)
+        out["value"] = value
+        return ad.scalarize(value, _cotangent(case, tuple(value.shape)))
+
+    _, g = ad.value_and_grad(scalar, [native[k] for k in names], argnums)
+    return ad.to_numpy(out["value"]), {k: ad.to_numpy(v) for k, v in zip(case.diff, g)}
+
+
+def _fast_check(case: Case, backend: str, dtype: str, variant: tuple | None = None):
+    """The loss's native fast path against its generic body on the same inputs."""
+    def run():
+        arrays = _inputs(case)
+        what, site = dtype, None
+        if variant is not None:
+            arg, kind = variant
+            site = _poison_site(case, arg)
+            if site is None:
+                raise Skip(f"no sampled element of {arg} changes the result")
+            arrays = _poisoned(case, arg, _POISON[kind], site[0])
+            what = f"{arg}={kind}"
+        grads = dtype == "float64"
+        outcome = []
+        for generic in (False, True):
+            ctx = backends.generic_paths() if generic else contextlib.nullcontext()
+            try:
+                with ctx:
+                    outcome.append(_fast_run(case, backend, arrays, dtype, grads))
+            except Exception as e:  # noqa: BLE001 - both paths must refuse alike
+                outcome.append(e)
+        fast, generic = outcome
+        if isinstance(fast, Exception) or isinstance(generic, Exception):
+            if type(fast) is type(generic) and str(fast) == str(generic):
+                return
+            raise AssertionError(f"fast path {fast!r} vs generic {generic!r} ({what})")
+        tol = case.tol * _eps(dtype) * (1 if dtype == "float64" else 4)
+        _close(fast[0], generic[0], tol, f"fast path vs generic body: value ({what})")
+        for k in fast[1]:
+            a, b = np.array(fast[1][k], dtype=np.float64), np.array(generic[1][k], dtype=np.float64)
+            if variant is not None and a.shape == np.shape(arrays[variant[0]]) and a.size:
+                # the derivative at the non-finite element (and at its element-wise partners)
+                # is not defined: a kernel may give NaN there where the generic body's kink
+                # helpers give a one-sided value; every other entry must agree
+                i = site[0]
+                if np.isnan(a.reshape(-1)[i]) or np.isnan(b.reshape(-1)[i]):
+                    a.reshape(-1)[i] = b.reshape(-1)[i] = 0.0
+            _close(a, b, tol, f"fast path vs generic body: d/d{k} ({what})")
+
+    return run
+
+
+def _fast_checks(case: Case, names, primary: bool) -> list[Check]:
+    checks = []
+    for name in names:
+        if case.loss_name not in _fast_losses(name) or (case.backends is not None and name not in case.backends):
+            continue
+        for dtype in ("float64", "float32"):
+            checks.append(Check(f"{case.id}-{name}-fast-{dtype}", case.loss_name, name, "value",
+                                _fast_check(case, name, dtype), slow=False))
+        for arg in _float_arg_names(case):
+            for kind in _POISON:
+                checks.append(Check(f"{case.id}~{arg}={kind}-{name}-fast", case.loss_name, name, "value",
+                                    _fast_check(case, name, "float64", (arg, kind)),
+                                    slow=kind != "nan" and not primary))
+    return checks
+
+
 # ------------------------------------------------------------------------ empty batches ----
 # Every loss's first case whose n is a batch size, with n = 0: "mean" is NaN, "sum" is 0,
 # "none" is empty (functions without a reduction give an empty result), on every backend,
@@ -970,9 +1059,12 @@ def build_checks(cases=None, backend_names=None, loss_names=None, compile_backen
         if tier == "smoke":
             if primary:
                 checks += _smoke_checks(case, names)
+                checks += [c for c in _fast_checks(case, names, True) if "~" not in c.id]
             seen_losses.add(case.loss_name)
             continue
         checks += _case_checks(case, names, primary, dynamic_done, compile_backend, include_slow)
+        checks += _fast_checks(case, names, primary) if variants else \
+            [c for c in _fast_checks(case, names, primary) if "~" not in c.id]
         if variants:
             checks += _variant_checks(case, names, primary)
             if case.dynamic and case.loss_name not in empty_done:

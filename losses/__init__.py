@@ -125,6 +125,9 @@ from .segmentation import (
 )
 from .sequence import ctc_loss
 
+# not a loss: the switch for the eager value checks (``with losses.value_checks(False): ...``)
+from ._validate import value_checks as value_checks
+
 #: family module -> its public functions, in documentation order
 FAMILIES: dict[str, tuple[str, ...]] = {
     module.__name__.rpartition(".")[2]: tuple(module.__all__)

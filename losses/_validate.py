@@ -8,8 +8,13 @@ only when the arrays are concrete (``backends.is_lazy`` is false): under ``jax.j
 """
 from __future__ import annotations
 
+import contextlib
+import functools
 import math
+import os
+import threading
 from numbers import Real
+from typing import Any, Callable, TypeVar
 
 from .backends import is_lazy
 
@@ -108,6 +113,93 @@ def real_number(value, name, *, low=None, high=None, low_open=False, high_open=F
         raise ValueError(f"{name} must be {'<' if high_open else '<='} {high}, got {value!r}")
 
 
+# ---------------------------------------------------------------------------------------------
+# Value checks: one host read per call.
+#
+# Inside a public function (the ``entry`` decorator), each value check below only *records* a
+# device flag (``True`` = bad) and how to explain it; nothing is read back. When the call
+# returns -- or when its body raises -- the flags of the whole call are reduced on the device and
+# read once; only if one of them is set are the details computed (more reads, on the error path
+# only) and the first failing check raises its ``ValueError``. Outside a public call (a helper
+# used directly) the checks run at once. ``value_checks(False)`` or the environment variable
+# ``LOSSES_VALUE_CHECKS=0`` turns value checks off; shape, dtype and argument checks always run.
+class _State(threading.local):
+    def __init__(self):
+        self.enabled = os.environ.get("LOSSES_VALUE_CHECKS", "1").strip().lower() not in (
+            "0", "false", "off", "no")
+        self.pending = None  # list of (xp, flag, explain) while a public call is open
+
+
+_STATE = _State()
+
+
+@contextlib.contextmanager
+def value_checks(enabled: bool = True):
+    """Turn the eager value checks on or off inside a ``with`` block (this thread only).
+
+    Value checks (class indices in range, probabilities in [0, 1], non-negative variances...)
+    cost one device-to-host read per call. ``with losses.value_checks(False):`` skips them in a
+    production loop whose inputs are known to be valid; shape, dtype and hyper-parameter checks
+    still run. The environment variable ``LOSSES_VALUE_CHECKS=0`` sets the default off.
+    """
+    if not isinstance(enabled, bool):
+        raise TypeError(f"enabled must be a bool, got {enabled!r}")
+    before = _STATE.enabled
+    _STATE.enabled = enabled
+    try:
+        yield
+    finally:
+        _STATE.enabled = before
+
+
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+
+def entry(fn: _F) -> _F:
+    """Decorate a public function: its value checks are read back once, when it returns."""
+    @functools.wraps(fn)
+    def call(*args, **kwargs):
+        state = _STATE
+        if state.pending is not None:  # nested public call: its checks join the outer call's
+            return fn(*args, **kwargs)
+        state.pending = pending = []
+        try:
+            out = fn(*args, **kwargs)
+        except Exception:
+            state.pending = None
+            _flush(pending)  # a bad value explains the failure better than its consequence
+            raise
+        state.pending = None
+        if pending:
+            _flush(pending)
+        return out
+    return call  # type: ignore[return-value]
+
+
+def _flush(pending):
+    if not pending:
+        return
+    xp = pending[0][0]
+    flags = [xp.reshape(f, (1,)) for _, f, _ in pending]
+    if not bool(xp.any(xp.concat(flags)) if len(flags) > 1 else flags[0][0]):
+        return
+    for _, f, explain in pending:
+        if bool(f):
+            raise ValueError(explain())
+
+
+def _record(xp, flag, explain):
+    """Record (inside a public call) or evaluate (outside) one value check."""
+    if not _known(flag):
+        return
+    pending = _STATE.pending
+    if pending is None:
+        if bool(flag):
+            raise ValueError(explain())
+    else:
+        pending.append((xp, flag, explain))
+
+
 def _concrete(*arrays):
     return all(a is not None and not is_lazy(a) for a in arrays)
 
@@ -119,25 +211,26 @@ def _known(flag) -> bool:
 
 
 def values_in(xp, x, name, low, high, *, what=None):
-    """Eager-only: every value of ``x`` lies in [low, high]."""
-    if x is None or not _concrete(x) or math.prod(x.shape) == 0 or xp.isdtype(x.dtype, "bool"):
+    """Eager-only: every value of ``x`` lies in [low, high] (NaN is outside)."""
+    if x is None or not _STATE.enabled or not _concrete(x) or math.prod(x.shape) == 0 \
+            or xp.isdtype(x.dtype, "bool"):
         return
-    lo, hi = xp.min(x), xp.max(x)
-    if not _known(lo):
-        return
-    bad_nan = bool(xp.any(xp.isnan(x))) if is_floating(xp, x) else False
-    if bad_nan or bool(lo < low) or bool(hi > high):
-        got = "a NaN" if bad_nan else f"values in [{float(lo)}, {float(hi)}]"
-        raise ValueError(f"{name} must hold {what or 'values'} in [{low}, {high}], got {got}")
+    lo, hi = xp.min(x), xp.max(x)  # NaN propagates through min/max: one pass each, no temporaries
+
+    def explain():
+        nan = is_floating(xp, x) and bool(xp.any(xp.isnan(x)))
+        got = "a NaN" if nan else f"values in [{float(lo)}, {float(hi)}]"
+        return f"{name} must hold {what or 'values'} in [{low}, {high}], got {got}"
+
+    _record(xp, xp.logical_not(xp.logical_and(lo >= low, hi <= high)), explain)
 
 
 def nonnegative(xp, x, name):
     """Eager-only: every value of ``x`` is >= 0."""
-    if x is None or not _concrete(x) or math.prod(x.shape) == 0:
+    if x is None or not _STATE.enabled or not _concrete(x) or math.prod(x.shape) == 0:
         return
     lo = xp.min(x)
-    if _known(lo) and bool(lo < 0):
-        raise ValueError(f"{name} must be non-negative, got a minimum of {float(lo)}")
+    _record(xp, lo < 0, lambda: f"{name} must be non-negative, got a minimum of {float(lo)}")
 
 
 def class_indices(xp, target, num_classes, name="target", ignore_index=None, safe=None):
@@ -146,52 +239,49 @@ def class_indices(xp, target, num_classes, name="target", ignore_index=None, saf
     ``safe`` (optional): ``target`` with the ignored positions already replaced by a valid
     class; then the check costs one min and one max.
     """
-    if not _concrete(target) or math.prod(target.shape) == 0:
+    if not _STATE.enabled or not _concrete(target) or math.prod(target.shape) == 0:
         return
     if safe is None:
         safe = target if ignore_index is None else xp.where(target != ignore_index, target, xp.zeros_like(target))
     lo, hi = xp.min(safe), xp.max(safe)
-    if not _known(lo) or (int(lo) >= 0 and int(hi) < num_classes):
-        return
-    bad = xp.logical_or(target < 0, target >= num_classes)
-    if ignore_index is not None:
-        bad = xp.logical_and(bad, target != ignore_index)
-    lo = int(xp.min(xp.where(bad, target, xp.full_like(target, num_classes))))
-    hi = int(xp.max(xp.where(bad, target, xp.full_like(target, -1))))
-    extra = f" (or ignore_index={ignore_index})" if ignore_index is not None else ""
-    raise ValueError(
-        f"{name} must hold class indices in [0, {num_classes - 1}]{extra}, "
-        f"got out-of-range values between {min(lo, hi)} and {max(lo, hi)}"
-    )
+
+    def explain():
+        bad = xp.logical_or(target < 0, target >= num_classes)
+        if ignore_index is not None:
+            bad = xp.logical_and(bad, target != ignore_index)
+        first = int(xp.min(xp.where(bad, target, xp.full_like(target, num_classes))))
+        last = int(xp.max(xp.where(bad, target, xp.full_like(target, -1))))
+        extra = f" (or ignore_index={ignore_index})" if ignore_index is not None else ""
+        return (f"{name} must hold class indices in [0, {num_classes - 1}]{extra}, "
+                f"got out-of-range values between {min(first, last)} and {max(first, last)}")
+
+    _record(xp, xp.logical_or(lo < 0, hi >= num_classes), explain)
 
 
 def values_among(xp, x, name, allowed):
     """Eager-only: every value of ``x`` is one of the numbers in ``allowed`` (e.g. (-1, 1))."""
-    if x is None or not _concrete(x) or math.prod(x.shape) == 0:
+    if x is None or not _STATE.enabled or not _concrete(x) or math.prod(x.shape) == 0:
         return
     ok = None
     for a in allowed:
         hit = x == a
         ok = hit if ok is None else xp.logical_or(ok, hit)
     bad = xp.logical_not(ok)
-    any_bad = xp.any(bad)
-    if not _known(any_bad):  # a concrete array closed over by jax.jit still yields tracers
-        return
-    if bool(any_bad):
+
+    def explain():
         first = xp.reshape(x, (-1,))[xp.argmax(xp.astype(xp.reshape(bad, (-1,)), xp.int8))]
-        raise ValueError(
-            f"{name} must hold only the values {tuple(allowed)}, got {float(first)!r} "
-            f"(and {int(xp.sum(xp.astype(bad, xp.int64)))} bad value(s) in total)"
-        )
+        return (f"{name} must hold only the values {tuple(allowed)}, got {float(first)!r} "
+                f"(and {int(xp.sum(xp.astype(bad, xp.int64)))} bad value(s) in total)")
+
+    _record(xp, xp.any(bad), explain)
 
 
 def greater_than(xp, x, name, low):
     """Eager-only: every value of ``x`` is > ``low``."""
-    if x is None or not _concrete(x) or math.prod(x.shape) == 0:
+    if x is None or not _STATE.enabled or not _concrete(x) or math.prod(x.shape) == 0:
         return
     lo = xp.min(x)
-    if _known(lo) and bool(lo <= low):
-        raise ValueError(f"{name} must be > {low}, got a minimum of {float(lo)}")
+    _record(xp, lo <= low, lambda: f"{name} must be > {low}, got a minimum of {float(lo)}")
 
 
 def finite_number(value, name, *, low=None, low_open=False, high=None, high_open=False):

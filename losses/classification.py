@@ -65,6 +65,7 @@ def _binary_setup(input, target, weight, reduction, mean_over, pos_weight=None):
     return xp, out_dtype, arrays
 
 
+@check.entry
 def binary_cross_entropy(input: ArrayT, target: ArrayT, *, weight: ArrayT | float | None = None,
                          mean_over: MeanOver = "elements", reduction: Reduction = "mean") -> ArrayT:
     r"""Binary cross-entropy on probabilities.
@@ -100,6 +101,7 @@ def binary_cross_entropy(input: ArrayT, target: ArrayT, *, weight: ArrayT | floa
     return reduce(xp, loss, reduction, weight=w, mean_over=mean_over, out_dtype=out_dtype)
 
 
+@check.entry
 def binary_cross_entropy_with_logits(input: ArrayT, target: ArrayT, *, weight: ArrayT | float | None = None,
                                      pos_weight: ArrayT | float | None = None,
                                      mean_over: MeanOver = "elements",
@@ -194,6 +196,7 @@ def _log_or_neg_inf(xp, p):
     return xp.where(zero, xp.full_like(p, -math.inf), xp.log(xp.where(zero, xp.ones_like(p), p)))
 
 
+@check.entry
 def cross_entropy(input: ArrayT, target: ArrayT, *, weight: ArrayT | None = None,
                   ignore_index: int = -100, mean_over: MeanOver = "weights", reduction: Reduction = "mean",
                   label_smoothing: float = 0.0, axis: int | None = None) -> ArrayT:
@@ -292,6 +295,7 @@ def _cross_entropy_probs(xp, input, target, weight, reduction, eps, axis):
     return reduce(xp, loss, reduction, out_dtype=out_dtype)
 
 
+@check.entry
 def nll_loss(input: ArrayT, target: ArrayT, *, weight: ArrayT | None = None, ignore_index: int = -100,
              mean_over: MeanOver = "weights", reduction: Reduction = "mean",
              axis: int | None = None) -> ArrayT:
@@ -318,6 +322,7 @@ def nll_loss(input: ArrayT, target: ArrayT, *, weight: ArrayT | None = None, ign
     return reduce(xp, loss, reduction, weight=w_t, mean_over=mean_over, out_dtype=out_dtype)
 
 
+@check.entry
 def kl_div(input: ArrayT, target: ArrayT, *, reduction: ReductionBatchmean = "mean",
            log_target: bool = False) -> ArrayT:
     r"""Kullback-Leibler divergence ``KL(target || exp(input))`` with torch's argument order.
@@ -367,6 +372,7 @@ def _log_prob_pair(xp, z, y):
     return log_1m_pt
 
 
+@check.entry
 def sigmoid_focal_loss(input: ArrayT, target: ArrayT, *, alpha: float = 0.25, gamma: float = 2.0,
                        weight: ArrayT | float | None = None, mean_over: MeanOver = "weights",
                        reduction: Reduction = "mean") -> ArrayT:
@@ -406,6 +412,7 @@ def sigmoid_focal_loss(input: ArrayT, target: ArrayT, *, alpha: float = 0.25, ga
     return reduce(xp, loss, reduction, weight=w, mean_over=mean_over, out_dtype=out_dtype)
 
 
+@check.entry
 def softmax_focal_loss(input: ArrayT, target: ArrayT, *, alpha: float | None = None, gamma: float = 2.0,
                        weight: ArrayT | None = None, ignore_index: int = -100,
                        mean_over: MeanOver = "weights", reduction: Reduction = "mean",

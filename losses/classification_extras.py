@@ -71,6 +71,7 @@ def _class_args(input, target, weight, reduction, mean_over, ignore_index, axis)
 
 
 # -- Poly-1 ----------------------------------------------------------------------------------------
+@check.entry
 def poly1_cross_entropy(input: ArrayT, target: ArrayT, *, epsilon: float = 2.0,
                         weight: ArrayT | None = None, ignore_index: int = -100,
                         mean_over: MeanOver = "weights", reduction: Reduction = "mean",
@@ -133,6 +134,7 @@ def poly1_cross_entropy(input: ArrayT, target: ArrayT, *, epsilon: float = 2.0,
 
 
 # -- knowledge distillation ------------------------------------------------------------------------
+@check.entry
 def distillation_loss(student_logits: ArrayT, teacher_logits: ArrayT, *, temperature: float = 1.0,
                       target: ArrayT | None = None, alpha: float | None = None,
                       reduction: Reduction = "mean", axis: int | None = None) -> ArrayT:
@@ -207,6 +209,7 @@ def distillation_loss(student_logits: ArrayT, teacher_logits: ArrayT, *, tempera
 
 
 # -- generalized cross-entropy ---------------------------------------------------------------------
+@check.entry
 def generalized_cross_entropy(input: ArrayT, target: ArrayT, *, q: float = 0.7,
                               weight: ArrayT | None = None, ignore_index: int = -100,
                               mean_over: MeanOver = "weights", reduction: Reduction = "mean",
@@ -266,6 +269,7 @@ def generalized_cross_entropy(input: ArrayT, target: ArrayT, *, q: float = 0.7,
 
 
 # -- soft F1 ---------------------------------------------------------------------------------------
+@check.entry
 def soft_f1_loss(input: ArrayT, target: ArrayT, *, average: Literal["binary", "macro"] = "binary",
                  from_logits: bool = False, eps: float = 1e-16, axis: int | None = -1,
                  reduction: Reduction = "mean") -> ArrayT:

@@ -136,6 +136,7 @@ _ARGS = """
 _doc = fill_doc("{args}", _ARGS)
 
 
+@check.entry
 @_doc
 def box_iou_loss(boxes1: ArrayT, boxes2: ArrayT, *, weight: ArrayT | None = None,
                  mean_over: MeanOver = "weights", reduction: Reduction = "mean",
@@ -159,6 +160,7 @@ def box_iou_loss(boxes1: ArrayT, boxes2: ArrayT, *, weight: ArrayT | None = None
     return reduce(xp, loss, reduction, weight=w, mean_over=mean_over, out_dtype=out_dtype)
 
 
+@check.entry
 @_doc
 def generalized_box_iou_loss(boxes1: ArrayT, boxes2: ArrayT, *, weight: ArrayT | None = None,
                              mean_over: MeanOver = "weights", reduction: Reduction = "mean",
@@ -192,6 +194,7 @@ def generalized_box_iou_loss(boxes1: ArrayT, boxes2: ArrayT, *, weight: ArrayT |
     return reduce(xp, loss, reduction, weight=w, mean_over=mean_over, out_dtype=out_dtype)
 
 
+@check.entry
 @_doc
 def distance_box_iou_loss(boxes1: ArrayT, boxes2: ArrayT, *, weight: ArrayT | None = None,
                           mean_over: MeanOver = "weights", reduction: Reduction = "mean",
@@ -214,6 +217,7 @@ def distance_box_iou_loss(boxes1: ArrayT, boxes2: ArrayT, *, weight: ArrayT | No
     return reduce(xp, loss, reduction, weight=w, mean_over=mean_over, out_dtype=out_dtype)
 
 
+@check.entry
 @_doc
 def complete_box_iou_loss(boxes1: ArrayT, boxes2: ArrayT, *, weight: ArrayT | None = None,
                           mean_over: MeanOver = "weights", reduction: Reduction = "mean",

@@ -55,6 +55,7 @@ def _check_kind(kind):
     check.choice(kind, "kind", GAN_KINDS)
 
 
+@check.entry
 def gan_discriminator_loss(real_logits: ArrayT, fake_logits: ArrayT, *, kind: GanKind = "non_saturating",
                            label_smoothing: float = 0.0, reduction: Reduction = "mean") -> ArrayT:
     r"""Discriminator (critic) loss of a GAN, on critic outputs (logits / scores).
@@ -144,6 +145,7 @@ def gan_discriminator_loss(real_logits: ArrayT, fake_logits: ArrayT, *, kind: Ga
     return xp.as_array(total)
 
 
+@check.entry
 def gan_generator_loss(fake_logits: ArrayT, *, kind: GanKind = "non_saturating",
                        reduction: Reduction = "mean") -> ArrayT:
     r"""Generator loss of a GAN, on the critic's outputs :math:`f` for generated samples.
@@ -191,6 +193,7 @@ def gan_generator_loss(fake_logits: ArrayT, *, kind: GanKind = "non_saturating",
     return reduce(xp, loss, reduction, out_dtype=out_dtype)
 
 
+@check.entry
 def gradient_penalty(gradients: ArrayT, *, target: float = 1.0, one_sided: bool = False, eps: float = 0.0,
                      reduction: Reduction = "mean") -> ArrayT:
     r"""Gradient penalty of WGAN-GP (Gulrajani et al. 2017) on per-sample critic gradients.
@@ -263,6 +266,7 @@ def _kl_terms(xp, mu, logvar):
     return -0.5 * (1.0 + logvar - mu * mu - xp.exp(logvar))
 
 
+@check.entry
 def gaussian_kl_divergence(mu: ArrayT, logvar: ArrayT, *, reduction: Reduction = "mean") -> ArrayT:
     r"""KL divergence of a diagonal Gaussian from the standard normal (Kingma & Welling 2014).
 
@@ -308,6 +312,7 @@ VaeCriterion = Literal["bce", "bce_logits", "mse"]
 VAE_CRITERIA: tuple[str, ...] = get_args(VaeCriterion)
 
 
+@check.entry
 def vae_loss(input: ArrayT, target: ArrayT, mu: ArrayT, logvar: ArrayT, *, beta: float = 1.0,
              criterion: VaeCriterion = "bce", reduction: Reduction = "mean") -> ArrayT:
     r"""Negative ELBO of a VAE (Kingma & Welling 2014) with the β-VAE weight (Higgins et al. 2017).
@@ -410,6 +415,7 @@ def _as_list(features, which):
 PerceptualCriterion = Literal["mse", "l1"]
 
 
+@check.entry
 def perceptual_loss(input: ArrayT, target: ArrayT,
                     feature_extractor: Callable[[ArrayT], Sequence[ArrayT] | ArrayT], *,
                     layer_weights: Sequence[float] | None = None, criterion: PerceptualCriterion = "mse",

@@ -48,6 +48,7 @@ def _float_dtype(xp, x, dtype):
         return xp.float64
 
 
+@check.entry
 def class_weights(counts: ArrayT, *, method: ClassWeightMethod = "inverse", beta: float = 0.999,
                   rescale: bool = True, dtype: Any = None) -> ArrayT:
     r"""Per-class weights from class frequencies, for ``weight=`` of the classification losses.
@@ -122,6 +123,7 @@ def class_weights(counts: ArrayT, *, method: ClassWeightMethod = "inverse", beta
     return xp.as_array(w)
 
 
+@check.entry
 def pos_weight_from_counts(n_pos: ArrayT | float, n_neg: ArrayT | float, *, dtype: Any = None) -> ArrayT:
     r"""``pos_weight`` for :func:`~losses.binary_cross_entropy_with_logits`: ``n_neg / n_pos``.
 
@@ -189,6 +191,7 @@ def _broadcast_together(a, b, name_a, name_b):
         raise ValueError(f"{name_a} of shape {sa} and {name_b} of shape {sb} do not broadcast together")
 
 
+@check.entry
 def smooth_labels(target: ArrayT, num_classes: int | None = None, *, label_smoothing: float = 0.1,
                   axis: int = -1, dtype: Any = None) -> ArrayT:
     r"""Label smoothing with torch's ε/K convention.

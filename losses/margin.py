@@ -60,6 +60,7 @@ def _weighted_options(mean_over, reduction):
     check.choice(mean_over, "mean_over", MEAN_OVER)
 
 
+@check.entry
 def hinge_embedding_loss(input: ArrayT, target: ArrayT, *, margin: float = 1.0,
                          reduction: Reduction = "mean") -> ArrayT:
     r"""Hinge embedding loss (``torch.nn.functional.hinge_embedding_loss``).
@@ -104,6 +105,7 @@ def hinge_embedding_loss(input: ArrayT, target: ArrayT, *, margin: float = 1.0,
     return reduce(xp, loss, reduction, out_dtype=out_dtype)
 
 
+@check.entry
 def soft_margin_loss(input: ArrayT, target: ArrayT, *, reduction: Reduction = "mean") -> ArrayT:
     r"""Two-class logistic loss on ±1 labels (``torch.nn.functional.soft_margin_loss``).
 
@@ -137,6 +139,7 @@ def soft_margin_loss(input: ArrayT, target: ArrayT, *, reduction: Reduction = "m
     return reduce(xp, xp.softplus(-(y * x)), reduction, out_dtype=out_dtype)
 
 
+@check.entry
 def multilabel_soft_margin_loss(input: ArrayT, target: ArrayT, *, weight: ArrayT | None = None,
                                 mean_over: MeanOver = "elements", reduction: Reduction = "mean") -> ArrayT:
     r"""Multi-label one-versus-all logistic loss (``torch.nn.functional.multilabel_soft_margin_loss``).
@@ -215,6 +218,7 @@ def _margin_target(xp, input, target, what):
     return x, xp.reshape(target, lead), tuple(target.shape)
 
 
+@check.entry
 def multi_margin_loss(input: ArrayT, target: ArrayT, *, p: int = 1, margin: float = 1.0,
                       weight: ArrayT | None = None, mean_over: MeanOver = "elements",
                       reduction: Reduction = "mean") -> ArrayT:
@@ -282,6 +286,7 @@ def multi_margin_loss(input: ArrayT, target: ArrayT, *, p: int = 1, margin: floa
     return reduce(xp, loss, reduction, weight=w_t, mean_over=mean_over, out_dtype=out_dtype)
 
 
+@check.entry
 def multilabel_margin_loss(input: ArrayT, target: ArrayT, *, reduction: Reduction = "mean") -> ArrayT:
     r"""Multi-label hinge loss (``torch.nn.functional.multilabel_margin_loss``).
 
@@ -348,6 +353,7 @@ def multilabel_margin_loss(input: ArrayT, target: ArrayT, *, reduction: Reductio
     return reduce(xp, loss, reduction, out_dtype=out_dtype)
 
 
+@check.entry
 def margin_ranking_loss(input1: ArrayT, input2: ArrayT, target: ArrayT, *, margin: float = 0.0,
                         reduction: Reduction = "mean") -> ArrayT:
     r"""Pairwise ranking hinge (``torch.nn.functional.margin_ranking_loss``).
@@ -399,6 +405,7 @@ def _pair_rows(xp, input1, input2, target, name):
         )
 
 
+@check.entry
 def cosine_embedding_loss(input1: ArrayT, input2: ArrayT, target: ArrayT, *, margin: float = 0.0,
                           reduction: Reduction = "mean") -> ArrayT:
     r"""Cosine embedding loss (``torch.nn.functional.cosine_embedding_loss``).
@@ -446,6 +453,7 @@ def cosine_embedding_loss(input1: ArrayT, input2: ArrayT, target: ArrayT, *, mar
     return reduce(xp, loss, reduction, out_dtype=out_dtype)
 
 
+@check.entry
 def cosine_similarity_loss(input: ArrayT, target: ArrayT, *, axis: int = -1, eps: float = 1e-8,
                            weight: ArrayT | None = None, mean_over: MeanOver = "weights",
                            reduction: Reduction = "mean") -> ArrayT:
@@ -508,6 +516,7 @@ def _binary_margin(xp, input, target, weight, target_encoding, mean_over, reduct
     return relu0(xp, 1 - y * x), w, out_dtype
 
 
+@check.entry
 def hinge_loss(input: ArrayT, target: ArrayT, *, target_encoding: TargetEncoding = "pm1",
                weight: ArrayT | None = None, mean_over: MeanOver = "weights",
                reduction: Reduction = "mean") -> ArrayT:
@@ -549,6 +558,7 @@ def hinge_loss(input: ArrayT, target: ArrayT, *, target_encoding: TargetEncoding
     return reduce(xp, loss, reduction, weight=w, mean_over=mean_over, out_dtype=out_dtype)
 
 
+@check.entry
 def squared_hinge_loss(input: ArrayT, target: ArrayT, *, target_encoding: TargetEncoding = "pm1",
                        weight: ArrayT | None = None, mean_over: MeanOver = "weights",
                        reduction: Reduction = "mean") -> ArrayT:
@@ -570,6 +580,7 @@ def squared_hinge_loss(input: ArrayT, target: ArrayT, *, target_encoding: Target
     return reduce(xp, loss * loss, reduction, weight=w, mean_over=mean_over, out_dtype=out_dtype)
 
 
+@check.entry
 def multiclass_hinge_loss(input: ArrayT, target: ArrayT, *, margin: float = 1.0, weight: ArrayT | None = None,
                           mean_over: MeanOver = "weights", reduction: Reduction = "mean",
                           axis: int | None = None) -> ArrayT:

@@ -233,6 +233,7 @@ _mining_doc = fill_doc("{mining}", _MINING_ARGS)
 
 
 # ----------------------------------------------------------------------------- helpers ----
+@check.entry
 def pairwise_distance(x1: ArrayT, x2: ArrayT, *, p: float = 2.0, eps: float = 1e-6,
                       keepdim: bool = False) -> ArrayT:
     r"""p-norm distance between corresponding rows (``torch.nn.functional.pairwise_distance``).
@@ -282,6 +283,7 @@ def pairwise_distance(x1: ArrayT, x2: ArrayT, *, p: float = 2.0, eps: float = 1e
     return xp.as_array(cast(xp, d, out_dtype))
 
 
+@check.entry
 def cosine_similarity(x1: ArrayT, x2: ArrayT, *, axis: int = -1, eps: float = 1e-8) -> ArrayT:
     r"""Cosine similarity along ``axis``, finite (value and gradient) at zero vectors.
 
@@ -331,6 +333,7 @@ def cosine_similarity(x1: ArrayT, x2: ArrayT, *, axis: int = -1, eps: float = 1e
 
 
 # -------------------------------------------------------------------------- pair losses ----
+@check.entry
 def contrastive_loss(x1: ArrayT, x2: ArrayT, target: ArrayT, *, margin: float = 1.0,
                      squared: bool = True, reduction: Reduction = "mean") -> ArrayT:
     r"""Contrastive loss on pairs (Hadsell, Chopra & LeCun 2006), ``target=1`` = similar.
@@ -429,6 +432,7 @@ def _triplet_combine(xp, d_ap, d_an, d_pn, margin, reduction, out_dtype):
     return reduce(xp, loss, reduction, out_dtype=out_dtype)
 
 
+@check.entry
 def triplet_margin_loss(anchor: ArrayT, positive: ArrayT, negative: ArrayT, *, margin: float = 1.0,
                         p: float = 2.0, eps: float = 1e-6, swap: bool = False,
                         reduction: Reduction = "mean") -> ArrayT:
@@ -479,6 +483,7 @@ def triplet_margin_loss(anchor: ArrayT, positive: ArrayT, negative: ArrayT, *, m
     return _triplet_combine(xp, d_ap, d_an, d_pn, margin, reduction, out_dtype)
 
 
+@check.entry
 def triplet_margin_with_distance_loss(anchor: ArrayT, positive: ArrayT, negative: ArrayT, *,
                                       distance_function: Callable[[ArrayT, ArrayT], ArrayT] | None = None,
                                       margin: float = 1.0, swap: bool = False,
@@ -523,6 +528,7 @@ def triplet_margin_with_distance_loss(anchor: ArrayT, positive: ArrayT, negative
 
 
 # ------------------------------------------------------------------------ online mining ----
+@check.entry
 @_mining_doc
 def batch_hard_triplet_loss(embeddings: ArrayT, labels: ArrayT, *, margin: float = 1.0,
                             distance: Distance = "euclidean", normalize: bool = False,
@@ -574,6 +580,7 @@ def batch_hard_triplet_loss(embeddings: ArrayT, labels: ArrayT, *, margin: float
     return _mining_reduce(xp, loss, valid, reduction, mean_over, out_dtype)
 
 
+@check.entry
 @_mining_doc
 def batch_all_triplet_loss(embeddings: ArrayT, labels: ArrayT, *, margin: float = 1.0,
                            distance: Distance = "euclidean", normalize: bool = False,
@@ -611,6 +618,7 @@ def batch_all_triplet_loss(embeddings: ArrayT, labels: ArrayT, *, margin: float 
     return _mining_reduce(xp, loss, valid, reduction, mean_over, out_dtype)
 
 
+@check.entry
 @_mining_doc
 def semi_hard_triplet_loss(embeddings: ArrayT, labels: ArrayT, *, margin: float = 1.0,
                            distance: Distance = "euclidean", normalize: bool = False,
@@ -687,6 +695,7 @@ def _temperature(value, name="temperature"):
     return float(value)
 
 
+@check.entry
 def info_nce_loss(query: ArrayT, positive_key: ArrayT, negative_keys: ArrayT | None = None, *,
                   temperature: float = 0.1, negative_mode: Literal["unpaired", "paired"] = "unpaired",
                   normalize: bool = True, reduction: Reduction = "mean") -> ArrayT:
@@ -764,6 +773,7 @@ def info_nce_loss(query: ArrayT, positive_key: ArrayT, negative_keys: ArrayT | N
     return reduce(xp, loss, reduction, out_dtype=out_dtype)
 
 
+@check.entry
 def nt_xent_loss(z1: ArrayT, z2: ArrayT, *, temperature: float = 0.5,
                  directions: Literal["mean", "sum"] = "mean", reduction: Reduction = "mean") -> ArrayT:
     r"""NT-Xent, the normalised temperature-scaled cross-entropy of SimCLR (Chen et al. 2020).
@@ -827,6 +837,7 @@ def nt_xent_loss(z1: ArrayT, z2: ArrayT, *, temperature: float = 0.5,
     return reduce(xp, loss, reduction, out_dtype=out_dtype)
 
 
+@check.entry
 def supervised_contrastive_loss(embeddings: ArrayT, labels: ArrayT, *, temperature: float = 0.1,
                                 base_temperature: float | None = None, normalize: bool = True,
                                 reduction: Reduction = "mean") -> ArrayT:
@@ -895,6 +906,7 @@ def supervised_contrastive_loss(embeddings: ArrayT, labels: ArrayT, *, temperatu
     return _mining_reduce(xp, loss, valid, reduction, "valid", out_dtype)
 
 
+@check.entry
 def clip_loss(image_embeddings: ArrayT, text_embeddings: ArrayT, logit_scale: ArrayT | float = 1 / 0.07,
               *, normalize: bool = True, reduction: Reduction = "mean") -> ArrayT:
     r"""CLIP's symmetric contrastive loss (Radford et al. 2021).
@@ -961,6 +973,7 @@ def clip_loss(image_embeddings: ArrayT, text_embeddings: ArrayT, logit_scale: Ar
     return reduce(xp, loss, reduction, out_dtype=out_dtype)
 
 
+@check.entry
 def barlow_twins_loss(z1: ArrayT, z2: ArrayT, *, lambda_: float = 0.0051, eps: float = 1e-5,
                       correction: Literal[0, 1] = 0, reduction: Reduction = "sum") -> ArrayT:
     r"""Barlow Twins redundancy-reduction loss (Zbontar et al. 2021).

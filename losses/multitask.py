@@ -52,6 +52,7 @@ def _task_scale(xp, value, like, name):
     raise TypeError(f"{name} must be a non-negative number or a sequence of them, got {type(value).__name__}")
 
 
+@check.entry
 def uncertainty_weighted_loss(losses: ArrayT, log_vars: ArrayT, *,
                               precision_scale: float | Sequence[float] = 0.5,
                               log_var_scale: float = 0.5, reduction: Reduction = "sum") -> ArrayT:
@@ -102,6 +103,7 @@ def uncertainty_weighted_loss(losses: ArrayT, log_vars: ArrayT, *,
     return reduce(xp, per, reduction, out_dtype=out_dtype)
 
 
+@check.entry
 def dynamic_weight_average(loss_history: ArrayT, *, temperature: float = 2.0) -> ArrayT:
     r"""Dynamic Weight Average task weights (Liu, Johns & Davison 2019, MTAN).
 
@@ -148,6 +150,7 @@ def dynamic_weight_average(loss_history: ArrayT, *, temperature: float = 2.0) ->
     return xp.as_array(cast(xp, w, out_dtype))
 
 
+@check.entry
 def gradnorm_loss(grad_norms: ArrayT, loss_ratios: ArrayT, *, alpha: float = 1.5,
                   reduction: Reduction = "sum") -> ArrayT:
     r"""GradNorm's gradient-balancing loss (Chen et al. 2018), to train the task weights.
@@ -205,6 +208,7 @@ def gradnorm_loss(grad_norms: ArrayT, loss_ratios: ArrayT, *, alpha: float = 1.5
     return reduce(xp, per, reduction, out_dtype=out_dtype)
 
 
+@check.entry
 def renormalize_task_weights(task_weights: ArrayT, *, total: float | None = None) -> ArrayT:
     r"""Rescale task weights so that they sum to ``total`` (default: the number of tasks K).
 
@@ -248,6 +252,7 @@ def _threshold(xp, value, name, like, like_name, *, positive=False, finite=False
         check.broadcastable(value, name, like.shape, like_name)
 
 
+@check.entry
 def curriculum_weights(difficulty: ArrayT, progress: ArrayT | float, *,
                        rescale: bool = True) -> ArrayT:
     r"""Threshold curriculum: samples no harder than ``progress`` are in, renormalised.
@@ -297,6 +302,7 @@ def curriculum_weights(difficulty: ArrayT, progress: ArrayT | float, *,
     return xp.as_array(cast(xp, m, out_dtype))
 
 
+@check.entry
 def self_paced_weights(losses: ArrayT, threshold: ArrayT | float, *,
                        regime: Literal["hard", "linear"] = "hard") -> ArrayT:
     r"""Self-paced learning sample weights (the closed-form weight step of SPL).
@@ -383,6 +389,7 @@ def _lambertw0(xp, y, iterations=5):
     return w
 
 
+@check.entry
 def super_loss(losses: ArrayT, *, tau: ArrayT | float, lambda_: float = 1.0,
                reduction: Reduction = "mean") -> ArrayT:
     r"""SuperLoss (Castells, Weinzaepfel & Revaud 2020): confidence-aware per-sample loss.

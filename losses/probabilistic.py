@@ -35,6 +35,7 @@ def _var_shape(input, var):
     )
 
 
+@check.entry
 def gaussian_nll_loss(input: ArrayT, target: ArrayT, var: ArrayT | float, *, full: bool = False,
                       eps: float = 1e-6, reduction: Reduction = "mean") -> ArrayT:
     r"""Gaussian negative log-likelihood with predicted variance (``torch.nn.functional.gaussian_nll_loss``).
@@ -101,6 +102,7 @@ def gaussian_nll_loss(input: ArrayT, target: ArrayT, var: ArrayT | float, *, ful
     return reduce(xp, loss, reduction, out_dtype=out_dtype)
 
 
+@check.entry
 def poisson_nll_loss(input: ArrayT, target: ArrayT, *, log_input: bool = True, full: bool = False,
                      eps: float = 1e-8, reduction: Reduction = "mean") -> ArrayT:
     r"""Poisson negative log-likelihood (``torch.nn.functional.poisson_nll_loss``).

@@ -83,6 +83,7 @@ def _prepare(input, target, weight, reduction, mean_over):
     return xp, x - y, w, out_dtype
 
 
+@check.entry
 @_doc
 def mse_loss(input: ArrayT, target: ArrayT, *, weight: ArrayT | float | None = None,
              mean_over: MeanOver = "weights", reduction: Reduction = "mean") -> ArrayT:
@@ -95,10 +96,15 @@ def mse_loss(input: ArrayT, target: ArrayT, *, weight: ArrayT | float | None = N
     too), ``optax.squared_error`` (element-wise, without the mean),
     ``keras.losses.mean_squared_error`` (mean over the last axis).
     """
-    xp, d, w, out_dtype = _prepare(input, target, weight, reduction, mean_over)
+    xp, x, y, w, out_dtype = _checked(input, target, weight, reduction, mean_over)
+    out = xp.fast("mse_loss", x, y, w, reduction, out_dtype)
+    if out is not NotImplemented:
+        return out
+    d = x - y
     return reduce(xp, d * d, reduction, weight=w, mean_over=mean_over, out_dtype=out_dtype)
 
 
+@check.entry
 @_doc
 def l1_loss(input: ArrayT, target: ArrayT, *, weight: ArrayT | float | None = None,
             mean_over: MeanOver = "weights", reduction: Reduction = "mean") -> ArrayT:
@@ -115,6 +121,7 @@ def l1_loss(input: ArrayT, target: ArrayT, *, weight: ArrayT | float | None = No
     return reduce(xp, abs0(xp, d), reduction, weight=w, mean_over=mean_over, out_dtype=out_dtype)
 
 
+@check.entry
 @_doc_for("Default ``\"elements\"``,\n            as ``torch.nn.functional.huber_loss(weight=)``.")
 def huber_loss(input: ArrayT, target: ArrayT, *, delta: float = 1.0, weight: ArrayT | float | None = None,
                mean_over: MeanOver = "elements", reduction: Reduction = "mean") -> ArrayT:
@@ -132,12 +139,19 @@ def huber_loss(input: ArrayT, target: ArrayT, *, delta: float = 1.0, weight: Arr
     ``optax.huber_loss`` (element-wise), ``keras.losses.huber``.
     """
     check.finite_number(delta, "delta", low=0, low_open=True)
-    xp, d, w, out_dtype = _prepare(input, target, weight, reduction, mean_over)
+    xp, x, y, w, out_dtype = _checked(input, target, weight, reduction, mean_over)
+    out = xp.fast("huber_loss", x, y, w, reduction, out_dtype, delta=delta)
+    if out is not NotImplemented:
+        return out
+    d = x - y
     a = abs0(xp, d)
-    loss = xp.where(a < delta, 0.5 * d * d, delta * (a - 0.5 * delta))
+    small = a < delta
+    ds = xp.where(small, d, xp.zeros_like(d))  # the quadratic branch never sees an inf (grad 0*inf)
+    loss = xp.where(small, 0.5 * ds * ds, delta * (a - 0.5 * delta))
     return reduce(xp, loss, reduction, weight=w, mean_over=mean_over, out_dtype=out_dtype)
 
 
+@check.entry
 @_doc
 def smooth_l1_loss(input: ArrayT, target: ArrayT, *, beta: float = 1.0, weight: ArrayT | float | None = None,
                    mean_over: MeanOver = "weights", reduction: Reduction = "mean") -> ArrayT:
@@ -161,6 +175,7 @@ def smooth_l1_loss(input: ArrayT, target: ArrayT, *, beta: float = 1.0, weight: 
     return reduce(xp, loss, reduction, weight=w, mean_over=mean_over, out_dtype=out_dtype)
 
 
+@check.entry
 @_doc
 def log_cosh_loss(input: ArrayT, target: ArrayT, *, weight: ArrayT | float | None = None,
                   mean_over: MeanOver = "weights", reduction: Reduction = "mean") -> ArrayT:
@@ -179,6 +194,7 @@ def log_cosh_loss(input: ArrayT, target: ArrayT, *, weight: ArrayT | float | Non
     return reduce(xp, loss, reduction, weight=w, mean_over=mean_over, out_dtype=out_dtype)
 
 
+@check.entry
 @_doc
 def quantile_loss(input: ArrayT, target: ArrayT, *, q: float = 0.5, weight: ArrayT | float | None = None,
                   mean_over: MeanOver = "weights", reduction: Reduction = "mean") -> ArrayT:
@@ -207,6 +223,7 @@ _EXTRA_RETURNS = """    Returns:
 _extra_doc = fill_doc("{returns}", _EXTRA_RETURNS)
 
 
+@check.entry
 @_extra_doc
 def asymmetric_mse_loss(input: ArrayT, target: ArrayT, *, over_penalty: float = 2.0,
                         weight: ArrayT | float | None = None, mean_over: MeanOver = "weights",
@@ -250,6 +267,7 @@ def _clamp_min0(xp, x, floor):
     return xp.where(x <= floor, xp.full_like(x, floor), x)
 
 
+@check.entry
 @_extra_doc
 def mean_squared_log_error(input: ArrayT, target: ArrayT, *, clip_min: float | None = None,
                            weight: ArrayT | float | None = None, mean_over: MeanOver = "weights",
@@ -294,6 +312,7 @@ def mean_squared_log_error(input: ArrayT, target: ArrayT, *, clip_min: float | N
     return reduce(xp, d * d, reduction, weight=w, mean_over=mean_over, out_dtype=out_dtype)
 
 
+@check.entry
 @_extra_doc
 def mean_absolute_percentage_error(input: ArrayT, target: ArrayT, *, eps: float = 1e-7,
                                    percent: bool = True, weight: ArrayT | float | None = None,

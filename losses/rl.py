@@ -133,6 +133,7 @@ def _huber(xp, d, delta):
     return xp.where(a < delta, 0.5 * d * d, delta * (a - 0.5 * delta))
 
 
+@check.entry
 def td_loss(v_tm1: ArrayT, r_t: ArrayT | float, discount_t: ArrayT | float, v_t: ArrayT | float, *,
             criterion: TDCriterion = "mse", delta: float = 1.0, weight: ArrayT | float | None = None,
             stop_target_gradients: bool = True, mean_over: MeanOver = "weights",
@@ -239,6 +240,7 @@ def _returns_setup(r_t, discount_t, v_t, lambda_, stop_target_gradients, fname):
     return xp, out_dtype, _shaped_like(xp, r, v), _shaped_like(xp, g, v), v, _shaped_like(xp, lam, v)
 
 
+@check.entry
 def n_step_returns(r_t: ArrayT, discount_t: ArrayT | float, v_t: ArrayT, *, n: int,
                    lambda_: ArrayT | float = 1.0, stop_target_gradients: bool = False) -> ArrayT:
     r"""n-step bootstrapped returns along the time axis (axis 0), truncated at the end.
@@ -308,6 +310,7 @@ def n_step_returns(r_t: ArrayT, discount_t: ArrayT | float, v_t: ArrayT, *, n: i
     return xp.as_array(cast(xp, out, out_dtype))
 
 
+@check.entry
 def lambda_returns(r_t: ArrayT, discount_t: ArrayT | float, v_t: ArrayT, *,
                    lambda_: ArrayT | float = 1.0, stop_target_gradients: bool = False) -> ArrayT:
     r"""λ-returns along the time axis (axis 0), by a reverse scan.
@@ -397,6 +400,7 @@ def _neg_entropy(xp, z, ax):
     return xp.sum(p * safe, axis=ax)
 
 
+@check.entry
 def policy_gradient_loss(logits: ArrayT, actions: ArrayT, advantages: ArrayT, *,
                          weight: ArrayT | float | None = None, axis: int | None = -1,
                          mean_over: MeanOver = "weights", reduction: Reduction = "mean") -> ArrayT:
@@ -447,6 +451,7 @@ def policy_gradient_loss(logits: ArrayT, actions: ArrayT, advantages: ArrayT, *,
     return reduce(xp, per, reduction, weight=w, mean_over=mean_over, out_dtype=out_dtype)
 
 
+@check.entry
 def entropy_loss(logits: ArrayT, *, weight: ArrayT | float | None = None, axis: int | None = -1,
                  mean_over: MeanOver = "weights", reduction: Reduction = "mean") -> ArrayT:
     r"""Negative entropy of a softmax policy (minimising it encourages exploration).
@@ -490,6 +495,7 @@ def entropy_loss(logits: ArrayT, *, weight: ArrayT | float | None = None, axis: 
     return reduce(xp, _neg_entropy(xp, z, ax), reduction, weight=w, mean_over=mean_over, out_dtype=out_dtype)
 
 
+@check.entry
 def actor_critic_loss(logits: ArrayT, actions: ArrayT, values: ArrayT, returns: ArrayT, *,
                       advantages: ArrayT | None = None, value_coef: float = 0.5,
                       entropy_coef: float = 0.01, weight: ArrayT | float | None = None,
@@ -590,6 +596,7 @@ def _clipped_ratio_times_advantage(xp, log_ratio, adv, clip_range):
     return xp.where(negative, lower, upper)
 
 
+@check.entry
 def ppo_clip_loss(log_prob: ArrayT, advantages: ArrayT, *, old_log_prob: ArrayT | None = None,
                   clip_range: float = 0.2, normalize_advantages: bool = False,
                   weight: ArrayT | float | None = None, mean_over: MeanOver = "weights",

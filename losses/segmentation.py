@@ -326,6 +326,7 @@ _doc = fill_doc("{shared}", _SHARED_ARGS)
 
 
 # ---------------------------------------------------------------------------- Dice family ----
+@check.entry
 @_doc
 def dice_loss(input: ArrayT, target: ArrayT, *, mode: Mode = "multiclass", from_logits: bool = True,
               batch: bool = False, include_background: bool = True, smooth: float = 0.0,
@@ -378,6 +379,7 @@ def dice_loss(input: ArrayT, target: ArrayT, *, mode: Mode = "multiclass", from_
     return o.finish(1 - safe_divide(o.xp, 2 * tp + s_nr, sp + sg + s_dr, 1.0))
 
 
+@check.entry
 @_doc
 def jaccard_loss(input: ArrayT, target: ArrayT, *, mode: Mode = "multiclass", from_logits: bool = True,
                  batch: bool = False, include_background: bool = True, smooth: float = 0.0,
@@ -427,6 +429,7 @@ def _tversky_index(o, alpha_fp, beta_fn, smooth):
     return safe_divide(o.xp, tp + smooth, tp + alpha_fp * fp + beta_fn * fn + smooth, 1.0)
 
 
+@check.entry
 @_doc
 def tversky_loss(input: ArrayT, target: ArrayT, *, alpha_fp: float = 0.3, beta_fn: float = 0.7,
                  mode: Mode = "multiclass", from_logits: bool = True, batch: bool = False,
@@ -473,6 +476,7 @@ def tversky_loss(input: ArrayT, target: ArrayT, *, alpha_fp: float = 0.3, beta_f
     return o.finish(1 - _tversky_index(o, a_fp, b_fn, s))
 
 
+@check.entry
 @_doc
 def focal_tversky_loss(input: ArrayT, target: ArrayT, *, gamma: float = 0.75, alpha_fp: float = 0.3,
                        beta_fn: float = 0.7, mode: Mode = "multiclass", from_logits: bool = True,
@@ -510,6 +514,7 @@ def focal_tversky_loss(input: ArrayT, target: ArrayT, *, gamma: float = 0.75, al
     return o.finish(d if gamma == 1 else pow0(o.xp, d, float(gamma)))
 
 
+@check.entry
 def generalized_dice_loss(input: ArrayT, target: ArrayT, *, mode: Mode = "multiclass",
                           from_logits: bool = True, batch: bool = False, include_background: bool = True,
                           weight_type: WeightType = "square", smooth: float = 0.0,
@@ -606,6 +611,7 @@ def _check_classes(classes, c):
     return sorted(set(items))
 
 
+@check.entry
 def lovasz_softmax_loss(input: ArrayT, target: ArrayT, *, from_logits: bool = True,
                         classes: Classes = "present", per_image: bool = False,
                         ignore_index: int | None = None, reduction: Reduction = "mean") -> ArrayT:
@@ -689,6 +695,7 @@ def lovasz_softmax_loss(input: ArrayT, target: ArrayT, *, from_logits: bool = Tr
     return reduce(xp, loss, reduction, out_dtype=out_dtype)
 
 
+@check.entry
 def lovasz_hinge_loss(input: ArrayT, target: ArrayT, *, per_image: bool = True,
                       ignore_index: int | None = None, reduction: Reduction = "mean") -> ArrayT:
     r"""Binary Lovasz hinge loss (Berman, Rannen Triki & Blaschko 2018).
@@ -757,6 +764,7 @@ def lovasz_hinge_loss(input: ArrayT, target: ArrayT, *, per_image: bool = True,
 
 
 # ------------------------------------------------------------------------------ boundary ----
+@check.entry
 def boundary_loss(input: ArrayT, distance_maps: ArrayT, *, from_logits: bool = False,
                   mode: Mode = "multiclass", include_background: bool = False,
                   reduction: Reduction = "mean") -> ArrayT:
@@ -819,6 +827,7 @@ def boundary_loss(input: ArrayT, distance_maps: ArrayT, *, from_logits: bool = F
     return reduce(xp, p * phi, reduction, out_dtype=out_dtype)
 
 
+@check.entry
 def signed_distance_map(target: Array, *, num_classes: int | None = None,
                         spacing: float | Sequence[float] | None = None, dtype: Any = "float64") -> Array:
     """Signed distance maps for :func:`boundary_loss` (NumPy/SciPy, not differentiable).
@@ -836,6 +845,7 @@ def signed_distance_map(target: Array, *, num_classes: int | None = None,
 
 
 # ------------------------------------------------------------------------- combinations ----
+@check.entry
 def dice_ce_loss(input: ArrayT, target: ArrayT, *, mode: Mode = "multiclass", lambda_dice: float = 1.0,
                  lambda_ce: float = 1.0, ce_weight: ArrayT | None = None, batch: bool = False,
                  include_background: bool = True, smooth: float = 0.0, smooth_dr: float | None = None,
@@ -915,6 +925,7 @@ def _bce_term(xp, input, target, ignore_index, beta, reduction):
     return reduce(xp, loss, reduction, weight=wf, out_dtype=out_dtype)
 
 
+@check.entry
 def combo_loss(input: ArrayT, target: ArrayT, *, alpha: float = 0.5, beta: float = 0.5,
                mode: SigmoidMode = "binary", smooth: float = 1.0, batch: bool = False,
                include_background: bool = True, ignore_index: int | None = None,

@@ -20,6 +20,7 @@ _NEG = -1e30
 _FEASIBLE = -1e29
 
 
+@check.entry
 def ctc_loss(log_probs: ArrayT, targets: ArrayT, input_lengths: ArrayT, target_lengths: ArrayT, *,
              blank: int = 0, reduction: Reduction = "mean", zero_infinity: bool = False,
              batch_first: bool = False) -> ArrayT:
