@@ -600,9 +600,13 @@ def _exempt(case: Case, suffix: str, fn):
     return run
 
 
+_CHEAP_EAGER = ("numpy", "torch", "array_api_strict")
+
+
 def _variant_checks(case: Case, names, primary: bool) -> list[Check]:
-    """NaN variants of every case eagerly on every backend; +-inf eagerly for each loss's
-    first case; compiled NaN variants of the first case under jax.jit; the rest is slow."""
+    """NaN and +-inf variants of each loss's first case eagerly on every backend, NaN variants
+    of every case on the backends whose eager calls are cheap, compiled NaN variants of the
+    first case under jax.jit; the rest (every variant everywhere, torch.compile) is slow."""
     checks = []
     for arg in _float_arg_names(case):
         for kind in _POISON:
@@ -610,10 +614,14 @@ def _variant_checks(case: Case, names, primary: bool) -> list[Check]:
             for name in names:
                 if case.backends is not None and name not in case.backends:
                     continue
+                # default run: NaN on every case where an eager call is cheap (numpy, torch,
+                # array-api-strict), on each loss's first case elsewhere (jax, dask); the rest
+                # is slow
+                cheap = name in _CHEAP_EAGER and kind == "nan"
                 checks.append(Check(f"{base}-{name}-eager", case.loss_name, name, "value",
                                     _exempt(case, f"{arg}={kind}-{name}-eager",
                                             _variant_check(case, arg, kind, name, False)),
-                                    slow=kind != "nan" and not primary))
+                                    slow=not (primary or cheap)))
                 if harness(name).has_autodiff:
                     # default run: jax.jit of the NaN variants of each loss's first case
                     # (compiles are the cost); every variant under jax.jit and torch.compile

@@ -121,7 +121,7 @@ def test_target_and_weight_shapes_are_checked():
 
 def test_mixed_frameworks_raise_type_error_naming_both():
     torch = pytest.importorskip("torch")
-    with pytest.raises(TypeError, match=r"torch\.Tensor \(torch\) and numpy\.ndarray \(numpy\)"):
+    with pytest.raises(TypeError, match=r"input torch\.Tensor \(torch\) and target numpy\.ndarray \(numpy\)"):
         L.mse_loss(torch.zeros(3), np.zeros(3))
 
 
