@@ -10,6 +10,8 @@ from typing import Any, Callable
 class BaseAdapter:
     #: framework name as used by :func:`losses.backends.namespace`
     name = ""
+    #: arrays live in host memory, so reading a value back costs no device synchronisation
+    on_host = False
 
     def available(self) -> bool:
         return True

@@ -101,6 +101,7 @@ class Namespace:
         self.xp = xp
         self.framework = framework
         self.loss_paths = dict(loss_paths or {})
+        self.on_host = adapter(framework).on_host
         for name, fn in primitives.items():
             setattr(self, name, partial(fn, self))
 

@@ -14,6 +14,7 @@ def _as_array(ns, x):
 
 class Adapter(BaseAdapter):
     name = "numpy"
+    on_host = True
 
     def xp(self):
         return _xp

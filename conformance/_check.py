@@ -38,6 +38,8 @@ class CaseResult:
     message: str = ""
     max_rel_error: float | None = None
     where: str | None = None
+    #: what was compared: "value", then "gradient wrt <their name>" per differentiable argument
+    compared: list = field(default_factory=list)
     inputs: dict | None = field(default=None, repr=False)
     kwargs: dict = field(default_factory=dict)
     call: dict = field(default_factory=dict, repr=False)  # their argument names -> ours
@@ -45,7 +47,8 @@ class CaseResult:
 
     def to_json(self) -> dict:
         return {"case": self.case, "status": self.status, "message": self.message,
-                "max_rel_error": self.max_rel_error, "where": self.where, "kwargs": _jsonable(self.kwargs)}
+                "max_rel_error": self.max_rel_error, "where": self.where, "compared": list(self.compared),
+                "kwargs": _jsonable(self.kwargs)}
 
 
 @dataclass
@@ -318,6 +321,7 @@ def _run_one(case: Case, label: str, arrays: dict, setting: _Setting, ad, dtype:
         return result
     # +-inf inputs: a non-finite result must be non-finite (NaN or inf) as the reference's
     err, where = _rel_error(got_a, want_a, nonfinite_alike="inf" in label.rpartition("~")[2])
+    result.compared.append("value")
     result.max_rel_error, result.where = err, f"value at index {tuple(int(i) for i in where)}" if where is not None else "value"
     if err > tol:
         result.status = "fail"
@@ -340,6 +344,7 @@ def _run_one(case: Case, label: str, arrays: dict, setting: _Setting, ad, dtype:
         _, g_ours = ad.value_and_grad(scal(ours), [native[k] for k in names], argnums)
         for k, a, b in zip([names[i] for i in argnums], g_theirs, g_ours):
             e2, w2 = _rel_error(ad.to_numpy(a), ad.to_numpy(b))
+            result.compared.append(f"gradient wrt {setting.theirs(k)}")
             if e2 > result.max_rel_error:
                 result.max_rel_error = e2
                 result.where = f"gradient wrt {setting.theirs(k)} at index {tuple(int(i) for i in w2)}" if w2 is not None else f"gradient wrt {setting.theirs(k)}"

@@ -22,6 +22,9 @@ from . import (  # the family modules themselves
     segmentation,
     sequence,
 )
+
+# not a loss: the switch for the eager value checks (``with losses.value_checks(False): ...``)
+from ._validate import value_checks as value_checks
 from .classification import (
     binary_cross_entropy,
     binary_cross_entropy_with_logits,
@@ -124,9 +127,6 @@ from .segmentation import (
     tversky_loss,
 )
 from .sequence import ctc_loss
-
-# not a loss: the switch for the eager value checks (``with losses.value_checks(False): ...``)
-from ._validate import value_checks as value_checks
 
 #: family module -> its public functions, in documentation order
 FAMILIES: dict[str, tuple[str, ...]] = {

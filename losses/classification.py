@@ -6,7 +6,7 @@ from numbers import Integral
 from typing import Literal
 
 from . import _validate as check
-from ._common import arange_like, cast, class_axis, class_target, float_args, log_clamped
+from ._common import arange_like, cast, class_axis, class_target, float_args, log_clamped, safe_divide
 from ._reduction import MEAN_OVER, reduce
 from ._typing import ArrayT, Reduction, ReductionBatchmean
 from .backends import namespace
@@ -97,6 +97,9 @@ def binary_cross_entropy(input: ArrayT, target: ArrayT, *, weight: ArrayT | floa
     xp, out_dtype, (p, y, w, _) = _binary_setup(input, target, weight, reduction, mean_over)
     check.values_in(xp, p, "input", 0, 1, what="probabilities")
     check.values_in(xp, y, "target", 0, 1, what="probabilities")
+    out = xp.fast("binary_cross_entropy", p, y, w, reduction, out_dtype)
+    if out is not NotImplemented:
+        return out
     loss = -(y * log_clamped(xp, p) + (1 - y) * log_clamped(xp, 1 - p))
     return reduce(xp, loss, reduction, weight=w, mean_over=mean_over, out_dtype=out_dtype)
 
@@ -134,6 +137,9 @@ def binary_cross_entropy_with_logits(input: ArrayT, target: ArrayT, *, weight: A
     """
     xp, out_dtype, (z, y, w, pw) = _binary_setup(input, target, weight, reduction, mean_over, pos_weight)
     check.values_in(xp, y, "target", 0, 1, what="labels")
+    out = xp.fast("binary_cross_entropy_with_logits", z, y, w, pw, reduction, out_dtype)
+    if out is not NotImplemented:
+        return out
     sp = xp.softplus(-z)
     if pw is None:
         loss = (1 - y) * z + sp
@@ -169,9 +175,20 @@ def _target_weights(xp, target, n_classes, ignore_index, weight, dtype):
     ``safe_target`` has ignored positions replaced by class 0; ``w_t`` is ``weight[t]`` (1
     without class weights) and 0 at ignored positions.
     """
+    keep, safe_t = _safe_targets(xp, target, n_classes, ignore_index)
+    return safe_t, _weights_at(xp, keep, safe_t, weight, dtype)
+
+
+def _safe_targets(xp, target, n_classes, ignore_index):
+    """``(keep, safe_target)`` after the eager check of the class indices."""
     keep = target != ignore_index
     safe_t = xp.where(keep, target, xp.zeros_like(target))
     check.class_indices(xp, target, n_classes, "target", ignore_index, safe=safe_t)
+    return keep, safe_t
+
+
+def _weights_at(xp, keep, safe_t, weight, dtype):
+    """``w_t``: ``weight[t]`` (1 without class weights), 0 at ignored positions."""
     if weight is None:
         w_t = cast(xp, keep, dtype)
     else:
@@ -179,7 +196,7 @@ def _target_weights(xp, target, n_classes, ignore_index, weight, dtype):
         index = safe_t if safe_t.dtype in (xp.int32, xp.int64) else xp.astype(safe_t, xp.int64)
         w_t = xp.reshape(xp.take(weight, xp.reshape(index, (-1,)), axis=0), safe_t.shape)
         w_t = xp.where(keep, w_t, xp.zeros_like(w_t))
-    return safe_t, w_t
+    return w_t
 
 
 def _weight_along(xp, weight, ndim, axis):
@@ -257,16 +274,24 @@ def cross_entropy(input: ArrayT, target: ArrayT, *, weight: ArrayT | None = None
     if check.is_floating(xp, target):
         return _cross_entropy_probs(xp, input, target, weight, reduction, label_smoothing, axis)
     ax, n_classes, z, w, out_dtype = _class_setup(xp, input, target, weight, axis, "cross_entropy")
-    safe_t, w_t = _target_weights(xp, target, n_classes, ignore_index, w, z.dtype)
+    keep, safe_t = _safe_targets(xp, target, n_classes, ignore_index)
     nll = xp.nll_logits(z, safe_t, axis=ax)
-    if label_smoothing == 0:
-        return reduce(xp, nll, reduction, weight=w_t, mean_over=mean_over, out_dtype=out_dtype)
     eps = float(label_smoothing)
-    lse = xp.logsumexp(z, axis=ax)
     if w is None:
-        smooth = lse - xp.mean(z, axis=ax)
-        loss = (1 - eps) * nll + eps * smooth
-        return reduce(xp, loss, reduction, weight=w_t, mean_over=mean_over, out_dtype=out_dtype)
+        # weights 0/1: the ignored positions become 0 by one where and "mean" divides by the
+        # number kept -- the weighted reduction's values and gradients, fewer operations
+        if eps:
+            nll = (1 - eps) * nll + eps * (xp.logsumexp(z, axis=ax) - xp.mean(z, axis=ax))
+        loss = xp.where(keep, nll, xp.zeros_like(nll))
+        if reduction == "mean" and mean_over == "weights":  # NaN when every position is ignored
+            kept = xp.sum(cast(xp, keep, z.dtype))
+            return xp.as_array(cast(xp, safe_divide(xp, xp.sum(loss), kept), out_dtype))
+        norm = cast(xp, keep, z.dtype) if reduction == "mean" else None
+        return reduce(xp, loss, reduction, norm=norm, mean_over=mean_over, out_dtype=out_dtype)
+    w_t = _weights_at(xp, keep, safe_t, w, z.dtype)
+    if eps == 0:
+        return reduce(xp, nll, reduction, weight=w_t, mean_over=mean_over, out_dtype=out_dtype)
+    lse = xp.logsumexp(z, axis=ax)
     wb = _weight_along(xp, w, z.ndim, ax)
     smooth = (lse * xp.sum(w) - xp.sum(wb * z, axis=ax)) / n_classes
     keep = w_t != 0
@@ -317,7 +342,13 @@ def nll_loss(input: ArrayT, target: ArrayT, *, weight: ArrayT | None = None, ign
     check.floating(xp, input, "input")
     _array_arg(target, "target")
     ax, n_classes, x, w, out_dtype = _class_setup(xp, input, target, weight, axis, "nll_loss")
-    safe_t, w_t = _target_weights(xp, target, n_classes, ignore_index, w, x.dtype)
+    keep, safe_t = _safe_targets(xp, target, n_classes, ignore_index)
+    out = xp.fast("nll_loss", x, target, w, ignore_index, reduction, mean_over, ax, out_dtype)
+    if out is not NotImplemented:
+        return out
+    w_t = _weights_at(xp, keep, safe_t, w, x.dtype)
+    if safe_t.dtype not in (xp.int32, xp.int64):  # take_along_axis wants wide indices
+        safe_t = xp.astype(safe_t, xp.int64)
     loss = -xp.take_class(x, safe_t, axis=ax)
     return reduce(xp, loss, reduction, weight=w_t, mean_over=mean_over, out_dtype=out_dtype)
 
@@ -352,22 +383,27 @@ def kl_div(input: ArrayT, target: ArrayT, *, reduction: ReductionBatchmean = "me
     check.flag(log_target, "log_target")
     _, out_dtype, (x, y) = float_args(xp, input, target, names=("input", "target"))
     check.same_shape(x, y, "input", "target")
+    if not log_target:
+        check.nonnegative(xp, y, "target")
+    out = xp.fast("kl_div", x, y, reduction, log_target, out_dtype)
+    if out is not NotImplemented:
+        return out
     if log_target:
         loss = xp.exp(y) * (y - x)
     else:
-        check.nonnegative(xp, y, "target")
         loss = xp.xlogy(y, y) - y * x
     batch = x.shape[0] if x.ndim else 1
     return reduce(xp, loss, reduction, out_dtype=out_dtype, batch_size=batch)
 
 
-def _log_prob_pair(xp, z, y):
-    """``log p_t`` and ``log(1 - p_t)`` for binary logits and (soft) labels, without overflow.
+def _log_prob_pair(xp, z, y, sp):
+    """``log(1 - p_t)`` for binary logits and (soft) labels, without overflow.
 
-    ``p_t = y p + (1-y)(1-p)``; each is a ``logaddexp`` of log-sigmoids so ``(1 - p_t)**gamma``
-    keeps a finite gradient for gamma < 1 and confident logits.
+    ``p_t = y p + (1-y)(1-p)``; a ``logaddexp`` of log-sigmoids so ``(1 - p_t)**gamma`` keeps
+    a finite gradient for gamma < 1 and confident logits. ``sp = softplus(-z)``, already
+    computed by the caller: ``log_sigmoid(z)`` is exactly ``-sp``.
     """
-    ls_pos, ls_neg = xp.log_sigmoid(z), xp.log_sigmoid(-z)
+    ls_pos, ls_neg = -sp, -xp.softplus(z)
     log_1m_pt = xp.logaddexp(_log_or_neg_inf(xp, y) + ls_neg, _log_or_neg_inf(xp, 1 - y) + ls_pos)
     return log_1m_pt
 
@@ -405,8 +441,9 @@ def sigmoid_focal_loss(input: ArrayT, target: ArrayT, *, alpha: float = 0.25, ga
     check.finite_number(gamma, "gamma", low=0)
     xp, out_dtype, (z, y, w, _) = _binary_setup(input, target, weight, reduction, mean_over)
     check.values_in(xp, y, "target", 0, 1, what="labels")
-    ce = (1 - y) * z + xp.softplus(-z)
-    loss = ce if gamma == 0 else ce * xp.exp(gamma * _log_prob_pair(xp, z, y))
+    sp = xp.softplus(-z)
+    ce = (1 - y) * z + sp
+    loss = ce if gamma == 0 else ce * xp.exp(gamma * _log_prob_pair(xp, z, y, sp))
     if alpha >= 0:
         loss = (alpha * y + (1 - alpha) * (1 - y)) * loss
     return reduce(xp, loss, reduction, weight=w, mean_over=mean_over, out_dtype=out_dtype)

@@ -18,10 +18,10 @@ import math
 from typing import Literal
 
 from . import _validate as check
-from ._common import fill_doc, float_args, max_split, min_split, numel, safe_divide
+from ._common import fill_doc, float_args, numel, safe_divide
 from ._reduction import MEAN_OVER, reduce
 from ._typing import ArrayT, Reduction
-from .backends import is_lazy, namespace
+from .backends import namespace
 
 #: ``mean_over=`` of the weighted losses: what a weighted ``"mean"`` divides by
 MeanOver = Literal["weights", "elements"]
@@ -34,20 +34,22 @@ __all__ = [
 ]
 
 
-def _valid_boxes(xp, boxes, name):
-    """Eager-only: ``x2 >= x1`` and ``y2 >= y1`` (and no NaN) for every box."""
-    if is_lazy(boxes) or numel(boxes) == 0:
+def _valid_boxes(xp, w, h, name):
+    """Eager-only: widths ``w = x2 - x1`` and heights ``h = y2 - y1`` are >= 0 (and no NaN)
+    for every box. Inside a public call this records one device flag (read back once with the
+    call's other value checks)."""
+    if not check._STATE.enabled or not check._concrete(w) or numel(w) == 0:
         return
-    w = boxes[..., 2] - boxes[..., 0]
-    h = boxes[..., 3] - boxes[..., 1]
-    bad = xp.logical_not(xp.logical_and(w >= 0, h >= 0))
-    any_bad = xp.any(bad)
-    if check._known(any_bad) and bool(any_bad):
+    w, h = xp.stop_gradient(w), xp.stop_gradient(h)
+    lo = xp.min(xp.minimum(w, h))  # NaN propagates through minimum and min
+
+    def explain():
+        bad = xp.logical_not(xp.logical_and(w >= 0, h >= 0))
         n_bad = int(xp.sum(xp.astype(bad, xp.int32)))
-        raise ValueError(
-            f"{name} must hold valid (x1, y1, x2, y2) boxes with x2 >= x1 and y2 >= y1; got "
-            f"{n_bad} invalid box(es), smallest width {float(xp.min(w))} and height {float(xp.min(h))}"
-        )
+        return (f"{name} must hold valid (x1, y1, x2, y2) boxes with x2 >= x1 and y2 >= y1; got "
+                f"{n_bad} invalid box(es), smallest width {float(xp.min(w))} and height {float(xp.min(h))}")
+
+    check._record(xp, xp.logical_not(lo >= 0), explain)
 
 
 def _prepare(boxes1, boxes2, weight, reduction, eps, mean_over):
@@ -61,33 +63,39 @@ def _prepare(boxes1, boxes2, weight, reduction, eps, mean_over):
             raise ValueError(f"{name} must have shape (..., 4) of (x1, y1, x2, y2) boxes, got {tuple(b.shape)}")
     check.same_shape(b1, b2, "boxes1", "boxes2")
     check.broadcastable(w, "weight", tuple(b1.shape[:-1]), "boxes1 without the last axis")
-    _valid_boxes(xp, b1, "boxes1")
-    _valid_boxes(xp, b2, "boxes2")
     return xp, b1, b2, w, out_dtype, float(eps)
 
 
 class _Geometry:
-    """Shared terms of the IoU family for boxes ``b1`` (prediction) and ``b2`` (target)."""
+    """Shared terms of the IoU family for boxes ``b1`` (prediction) and ``b2`` (target); the
+    eager box checks of both arguments are recorded from the widths and heights.
+
+    ``maximum``/``minimum`` split the gradient 1/2 - 1/2 between tied coordinates (torch and
+    JAX both do), so identical boxes have the same subgradient on every backend."""
 
     def __init__(self, xp, b1, b2, eps):
         self.xp = xp
-        x1, y1, x2, y2 = (b1[..., k] for k in range(4))
-        x1g, y1g, x2g, y2g = (b2[..., k] for k in range(4))
+        x1, y1, x2, y2 = xp.unstack(b1, axis=-1)
+        x1g, y1g, x2g, y2g = xp.unstack(b2, axis=-1)
         self.coords = (x1, y1, x2, y2, x1g, y1g, x2g, y2g)
-        iw = min_split(xp, x2, x2g) - max_split(xp, x1, x1g)
-        ih = min_split(xp, y2, y2g) - max_split(xp, y1, y1g)
+        self.w, self.h = x2 - x1, y2 - y1
+        self.wg, self.hg = x2g - x1g, y2g - y1g
+        _valid_boxes(xp, self.w, self.h, "boxes1")
+        _valid_boxes(xp, self.wg, self.hg, "boxes2")
+        iw = xp.minimum(x2, x2g) - xp.maximum(x1, x1g)
+        ih = xp.minimum(y2, y2g) - xp.maximum(y1, y1g)
         # written so that NaN coordinates take the computed branch (DESIGN rule 5)
         apart = xp.logical_or(iw <= 0, ih <= 0)
         inter = xp.where(apart, xp.zeros_like(iw), iw * ih)
-        self.union = (x2 - x1) * (y2 - y1) + (x2g - x1g) * (y2g - y1g) - inter
+        self.union = self.w * self.h + self.wg * self.hg - inter
         self.iou = safe_divide(xp, inter, self.union + eps, 0.0)
         self.eps = eps
 
     def enclosing(self):
         xp = self.xp
         x1, y1, x2, y2, x1g, y1g, x2g, y2g = self.coords
-        cw = max_split(xp, x2, x2g) - min_split(xp, x1, x1g)
-        ch = max_split(xp, y2, y2g) - min_split(xp, y1, y1g)
+        cw = xp.maximum(x2, x2g) - xp.minimum(x1, x1g)
+        ch = xp.maximum(y2, y2g) - xp.minimum(y1, y1g)
         return cw, ch
 
     def diou(self):
@@ -243,8 +251,7 @@ def complete_box_iou_loss(boxes1: ArrayT, boxes2: ArrayT, *, weight: ArrayT | No
     """
     xp, b1, b2, w, out_dtype, eps = _prepare(boxes1, boxes2, weight, reduction, eps, mean_over)
     geo = _Geometry(xp, b1, b2, eps)
-    x1, y1, x2, y2, x1g, y1g, x2g, y2g = geo.coords
-    dang = _aspect_angle(xp, x2g - x1g, y2g - y1g) - _aspect_angle(xp, x2 - x1, y2 - y1)
+    dang = _aspect_angle(xp, geo.wg, geo.hg) - _aspect_angle(xp, geo.w, geo.h)
     v = (4 / math.pi**2) * dang * dang
     alpha = xp.stop_gradient(safe_divide(xp, v, 1 - geo.iou + v + eps, 0.0))
     loss = geo.diou() + alpha * v

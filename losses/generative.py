@@ -11,10 +11,12 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import Literal, get_args
 
 from . import _validate as check
-from ._common import abs0, float_args, log_clamped, numel, relu0, sqrt0
+from ._common import abs0, cast, float_args, numel, relu0, sqrt0
 from ._reduction import reduce
 from ._typing import ArrayT, Reduction
 from .backends import namespace
+from .classification import binary_cross_entropy, binary_cross_entropy_with_logits
+from .regression import mse_loss
 
 __all__ = [
     "gan_discriminator_loss",
@@ -378,26 +380,25 @@ def vae_loss(input: ArrayT, target: ArrayT, mu: ArrayT, logvar: ArrayT, *, beta:
             f"input and mu must both be batched with the same batch size N (first axis) or both be "
             f"single 1-D samples, got input {tuple(input.shape)} and mu {tuple(mu.shape)}"
         )
-    # values are read only when no argument is traced (inside a trace even a concrete array
-    # becomes a tracer once computed with)
-    eager = check._concrete(input, target, mu, logvar)
-    if eager and criterion != "mse":
-        check.values_in(xp, target, "target", 0, 1, what="probabilities")
-    if eager and criterion == "bce":
-        check.values_in(xp, input, "input", 0, 1, what="probabilities")
+    # the reconstruction term is the library's own element-wise loss (its value checks --
+    # ``target`` and probability ``input`` in [0, 1] -- and, on torch, its native kernel);
+    # "sum"/"mean" reduce it in one pass without the per-element array
     _, out_dtype, (p, y, m, lv) = float_args(xp, input, target, mu, logvar,
                                              names=("input", "target", "mu", "logvar"))
-    if criterion == "bce":
-        rec = -(y * log_clamped(xp, p) + (1 - y) * log_clamped(xp, 1 - p))
-    elif criterion == "bce_logits":
-        rec = (1 - y) * p + xp.softplus(-p)
-    else:
-        d = p - y
-        rec = d * d
-    loss = _per_sample_sum(xp, rec)
+    rec_loss = {"bce": binary_cross_entropy, "bce_logits": binary_cross_entropy_with_logits,
+                "mse": mse_loss}[criterion]
+    if reduction == "none":
+        loss = _per_sample_sum(xp, rec_loss(p, y, reduction="none"))
+        if beta:
+            loss = loss + float(beta) * _per_sample_sum(xp, _kl_terms(xp, m, lv))
+        return reduce(xp, loss, reduction, out_dtype=out_dtype)
+    loss = rec_loss(p, y, reduction="sum")
     if beta:
-        loss = loss + float(beta) * _per_sample_sum(xp, _kl_terms(xp, m, lv))
-    return reduce(xp, loss, reduction, out_dtype=out_dtype)
+        loss = loss + float(beta) * xp.sum(_kl_terms(xp, m, lv))
+    if reduction == "mean":  # the mean over the batch of the per-sample sums
+        n = p.shape[0] if p.ndim > 1 else 1
+        loss = loss / n if n else loss * float("nan")
+    return xp.as_array(cast(xp, loss, out_dtype))
 
 
 def _as_list(features, which):

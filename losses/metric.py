@@ -5,9 +5,12 @@ Pair and triplet losses (contrastive, triplet margin), online triplet mining fro
 self-supervised objectives (InfoNCE, NT-Xent, SupCon, CLIP, Barlow Twins), plus the small
 distance helpers :func:`pairwise_distance` and :func:`cosine_similarity`.
 
-Everything is vectorised over the batch: mining builds ``N x N`` (and ``N x N x N``)
-distance/mask tensors and selects with ``where``/``argmax``; there is no Python loop over
-samples and no boolean indexing, so every loss runs under ``jax.jit``/``torch.compile``.
+Everything is vectorised over the batch: mining builds ``N x N`` (and, for batch-all and
+semi-hard ``negatives="all"``, ``N x N x N``) distance/mask tensors and selects with
+``where``/``argmax``/``argsort``; there is no Python loop over samples and no boolean indexing,
+so every loss runs under ``jax.jit``/``torch.compile``. Distance matrices come from the Gram
+matrix (one matmul, ``O(N^2)`` memory), semi-hard ``"closest"`` mining sorts each anchor's
+negatives once (``O(N^2 log N)``).
 Distances use the double-``where`` square root :func:`~losses._common.sqrt0`
 (``where(s <= 0, 0, sqrt(where(s <= 0, 1, s)))``): the value and the gradient are finite, and
 the gradient is 0, at zero distance; a NaN goes through.
@@ -70,18 +73,25 @@ def _matmul_t(xp, a, b):
     return xp.matmul(a, xp.matrix_transpose(b))
 
 
-def _distance_matrix(xp, e, distance):
-    """``(N, N)`` distances between the rows of ``e``.
+def _distance_matrix(xp, e, distance, eye=None):
+    """``(N, N)`` distances between the rows of ``e`` (``O(N^2)`` memory, one matmul).
 
-    Euclidean and squared distances come from explicit differences (``O(N^2 D)`` memory): the
-    diagonal and the distance between identical rows are exactly 0 on every backend, which the
-    Gram-matrix shortcut ``|a|^2 + |b|^2 - 2 a.b`` does not guarantee.
+    Euclidean and squared distances come from the Gram matrix ``G = e e^T``:
+    ``s_ij = G_ii + G_jj - 2 G_ij``, clamped at 0, with the diagonal set to exactly 0 (value
+    and gradient). The squared norms are read off the diagonal of ``G`` itself, so two
+    identical rows (whose entries of ``G`` are computed by the same reduction) are at
+    distance exactly 0 too, with a zero gradient. Near but distinct points lose relative
+    accuracy to cancellation (about ``eps * ||e||^2`` absolute in ``s``), as every
+    ``cdist``-style matmul formula does.
     """
     if distance == "cosine":
         en = l2_normalize(xp, e)
         return 1.0 - _matmul_t(xp, en, en)
-    diff = xp.expand_dims(e, axis=1) - xp.expand_dims(e, axis=0)
-    s = xp.sum(diff * diff, axis=-1)
+    g = _matmul_t(xp, e, e)
+    eye = eye_mask(xp, e, e.shape[0]) if eye is None else eye
+    sq = xp.sum(xp.where(eye, g, xp.zeros_like(g)), axis=1)  # diag(G), exactly
+    s = (xp.expand_dims(sq, axis=1) + xp.expand_dims(sq, axis=0)) - 2.0 * g
+    s = xp.where(xp.logical_or(eye, s <= 0), xp.zeros_like(s), s)  # NaN goes through
     return s if distance == "squared" else sqrt0(xp, s)
 
 
@@ -169,11 +179,11 @@ def _mining_options(margin, distance, normalize, mean_over, reduction):
     check.flag(normalize, "normalize")
 
 
-def _label_masks(xp, e, labels):
+def _label_masks(xp, e, labels, eye=None):
     """``(pos, neg)``: same label and not the same row / different label, both ``(N, N)``."""
     n = labels.shape[0]
     same = xp.expand_dims(labels, axis=1) == xp.expand_dims(labels, axis=0)
-    pos = xp.logical_and(same, xp.logical_not(eye_mask(xp, e, n)))
+    pos = xp.logical_and(same, xp.logical_not(eye_mask(xp, e, n) if eye is None else eye))
     return pos, xp.logical_not(same)
 
 
@@ -276,6 +286,9 @@ def pairwise_distance(x1: ArrayT, x2: ArrayT, *, p: float = 2.0, eps: float = 1e
     shape = _broadcast_shape(x1, x2, "x1", "x2")
     _norm_degree(p, shape, "the broadcast of x1 and x2")
     _, out_dtype, (a, b) = float_args(xp, x1, x2, names=("x1", "x2"))
+    out = xp.fast("pairwise_distance", a, b, p, eps, keepdim, out_dtype)
+    if out is not NotImplemented:
+        return out
     diff = a - b + eps
     if not shape:  # 0-d inputs: a vector of one element (torch); keepdim keeps the 0-d shape
         return xp.as_array(cast(xp, _p_norm(xp, xp.reshape(diff, (1,)), p, axis=0), out_dtype))
@@ -425,6 +438,13 @@ def _triplet_shapes(xp, anchor, positive, negative):
     check.same_shape(anchor, negative, "anchor", "negative")
 
 
+def _row_distance(xp, x, y, p, eps):
+    """``||x - y + eps||_p`` over the last axis: the framework's ``pairwise_distance`` kernel
+    where it has one for ``p``, else :func:`_p_norm`."""
+    d = xp.fast("pairwise_distance", x, y, p, eps, False, None)
+    return _p_norm(xp, x - y + eps, p) if d is NotImplemented else d
+
+
 def _triplet_combine(xp, d_ap, d_an, d_pn, margin, reduction, out_dtype):
     if d_pn is not None:
         d_an = min_split(xp, d_an, d_pn)
@@ -477,9 +497,9 @@ def triplet_margin_loss(anchor: ArrayT, positive: ArrayT, negative: ArrayT, *, m
     _norm_degree(p, anchor.shape, "anchor")
     _, out_dtype, (a, pos, neg) = float_args(xp, anchor, positive, negative,
                                              names=("anchor", "positive", "negative"))
-    d_ap = _p_norm(xp, a - pos + eps, p)
-    d_an = _p_norm(xp, a - neg + eps, p)
-    d_pn = _p_norm(xp, pos - neg + eps, p) if swap else None
+    d_ap = _row_distance(xp, a, pos, p, eps)
+    d_an = _row_distance(xp, a, neg, p, eps)
+    d_pn = _row_distance(xp, pos, neg, p, eps) if swap else None
     return _triplet_combine(xp, d_ap, d_an, d_pn, margin, reduction, out_dtype)
 
 
@@ -565,8 +585,9 @@ def batch_hard_triplet_loss(embeddings: ArrayT, labels: ArrayT, *, margin: float
     check.flag(soft_margin, "soft_margin")
     _embeddings_labels(xp, embeddings, labels)
     e, out_dtype = _prepare_embeddings(xp, embeddings, normalize)
-    d = _distance_matrix(xp, e, distance)
-    pos, neg = _label_masks(xp, e, labels)
+    eye = eye_mask(xp, e, e.shape[0])
+    d = _distance_matrix(xp, e, distance, eye)
+    pos, neg = _label_masks(xp, e, labels, eye)
     if d.shape[0] == 0:  # an empty batch: argmax over an empty axis is undefined
         d_ap = d_an = xp.sum(d, axis=1)
     else:  # argmax/argmin pick a NaN distance first, on every backend: NaN goes through
@@ -609,13 +630,46 @@ def batch_all_triplet_loss(embeddings: ArrayT, labels: ArrayT, *, margin: float 
     _mining_options(margin, distance, normalize, mean_over, reduction)
     _embeddings_labels(xp, embeddings, labels)
     e, out_dtype = _prepare_embeddings(xp, embeddings, normalize)
-    d = _distance_matrix(xp, e, distance)
-    pos, neg = _label_masks(xp, e, labels)
+    eye = eye_mask(xp, e, e.shape[0])
+    d = _distance_matrix(xp, e, distance, eye)
+    pos, neg = _label_masks(xp, e, labels, eye)
     d_ap = xp.expand_dims(d, axis=2)
     d_an = xp.expand_dims(d, axis=1)
     loss = relu0(xp, margin + d_ap - d_an)
     valid = xp.logical_and(xp.expand_dims(pos, axis=2), xp.expand_dims(neg, axis=1))
     return _mining_reduce(xp, loss, valid, reduction, mean_over, out_dtype)
+
+
+def _semi_hard_index(xp, d, neg):
+    """``[a, p]``: the index of ``a``'s closest negative farther than ``d[a, p]``, else of its
+    farthest negative (first index on ties, as ``argmin``/``argmax``) -- in ``O(N^2 log N)``.
+
+    Each anchor's negative distances are sorted once; the number ``c`` of negatives at most
+    ``d_ap`` (a ``searchsorted``) comes from one stable sort of the row's negatives together
+    with its queries ``d[a, :]`` (negatives first at ties), and the answer is the ``c``-th
+    sorted negative. A NaN negative distance of ``a`` is picked for every pair of ``a`` (a
+    comparison with NaN is False, so it is always "farther"); a NaN ``d_ap`` counts no
+    negative below it (every negative is farther).
+    """
+    n = d.shape[0]
+    inf = xp.full_like(d, math.inf)
+    nan = xp.isnan(d)
+    key = xp.where(xp.logical_or(xp.logical_not(neg), nan), inf, d)  # [a, n]: negatives only
+    order = xp.argsort(key, axis=1, stable=True)  # sorted negatives of each anchor
+    query = xp.where(nan, -inf, d)  # [a, p]
+    both = xp.argsort(xp.concat([key, query], axis=1), axis=1, stable=True)  # [a, 2N]
+    neg_i = xp.astype(neg, xp.int64)
+    is_neg = xp.concat([neg_i, xp.zeros_like(neg_i)], axis=1)
+    below = xp.cumulative_sum(xp.take_along_last(is_neg, both), axis=1)  # negatives up to here
+    rank = xp.argsort(both, axis=1, stable=True)  # the sorted position of each entry
+    count = xp.take_along_last(below, rank)[:, n:]  # [a, p]: negatives with d_an <= d_ap
+    found = count < xp.sum(neg_i, axis=1, keepdims=True)  # a negative farther than d_ap
+    closest = xp.take_along_last(order, xp.astype(xp.where(found, count, xp.zeros_like(count)), order.dtype))
+    farthest = xp.argmax(xp.where(neg, d, -inf), axis=1, keepdims=True)
+    nan_neg = xp.logical_and(neg, nan)
+    first_nan = xp.argmax(xp.astype(nan_neg, xp.int8), axis=1, keepdims=True)
+    idx = xp.where(found, closest, xp.astype(farthest, closest.dtype))
+    return xp.where(xp.any(nan_neg, axis=1, keepdims=True), xp.astype(first_nan, idx.dtype), idx)
 
 
 @check.entry
@@ -660,15 +714,16 @@ def semi_hard_triplet_loss(embeddings: ArrayT, labels: ArrayT, *, margin: float 
     check.choice(negatives, "negatives", ("closest", "all"))
     _embeddings_labels(xp, embeddings, labels)
     e, out_dtype = _prepare_embeddings(xp, embeddings, normalize)
-    d = _distance_matrix(xp, e, distance)
-    pos, neg = _label_masks(xp, e, labels)
+    eye = eye_mask(xp, e, e.shape[0])
+    d = _distance_matrix(xp, e, distance, eye)
+    pos, neg = _label_masks(xp, e, labels, eye)
     n = d.shape[0]
-    d_ap = xp.expand_dims(d, axis=2)  # [a, p, 1]
-    d_an = xp.broadcast_to(xp.expand_dims(d, axis=1), (n, n, n))  # [a, ., n]
-    neg_b = xp.expand_dims(neg, axis=1)  # [a, 1, n]
     # The comparisons are written so that a NaN distance is selected (a comparison with NaN
     # is False): a NaN is never dropped as "not semi-hard" (rule 5).
     if negatives == "all":
+        d_ap = xp.expand_dims(d, axis=2)  # [a, p, 1]
+        d_an = xp.expand_dims(d, axis=1)  # [a, 1, n]
+        neg_b = xp.expand_dims(neg, axis=1)  # [a, 1, n]
         gap = d_an - d_ap
         band = xp.logical_not(xp.logical_or(gap <= 0, gap > margin))  # 0 < gap <= margin
         valid = xp.logical_and(xp.logical_and(xp.expand_dims(pos, axis=2), neg_b), band)
@@ -677,13 +732,7 @@ def semi_hard_triplet_loss(embeddings: ArrayT, labels: ArrayT, *, margin: float 
     if n == 0:  # an empty batch: argmin over an empty axis is undefined
         d_sn = d
     else:
-        farther = xp.logical_and(neg_b, xp.logical_not(d_an <= d_ap))  # [a, p, n]: d_an > d_ap
-        inf = xp.full_like(d_an, math.inf)
-        idx_far = xp.argmin(xp.where(farther, d_an, inf), axis=2)  # [a, p]; a NaN comes first
-        idx_max = xp.argmax(xp.where(neg, d, -xp.full_like(d, math.inf)), axis=1)  # [a]
-        has_far = xp.any(farther, axis=2)
-        idx = xp.where(has_far, idx_far, xp.broadcast_to(xp.expand_dims(idx_max, axis=1), (n, n)))
-        d_sn = xp.take_class(d_an, idx, axis=2)
+        d_sn = xp.take_along_last(d, _semi_hard_index(xp, d, neg))
     loss = relu0(xp, margin + d - d_sn)
     valid = xp.logical_and(pos, xp.expand_dims(xp.any(neg, axis=1), axis=1))
     return _mining_reduce(xp, loss, valid, reduction, mean_over, out_dtype)

@@ -22,7 +22,7 @@ from ._common import abs0, cast, clamp_min1, float_args, is_number, numel, pow0,
 from ._reduction import reduce
 from ._typing import ArrayT, Reduction
 from .backends import namespace
-from .rl import _below_zero, _floats, _number_or_array, _value_checks
+from .rl import _floats, _number_or_array
 
 __all__ = [
     "uncertainty_weighted_loss",
@@ -196,8 +196,8 @@ def gradnorm_loss(grad_norms: ArrayT, loss_ratios: ArrayT, *, alpha: float = 1.5
     check.same_shape(grad_norms, loss_ratios, "grad_norms", "loss_ratios")
     check.finite_number(alpha, "alpha", low=0)
     _, out_dtype, (g, lr) = float_args(xp, grad_norms, loss_ratios, names=("grad_norms", "loss_ratios"))
-    _value_checks(xp, (g, _below_zero, lambda: check.nonnegative(xp, xp.stop_gradient(g), "grad_norms")),
-                  (lr, _below_zero, lambda: check.nonnegative(xp, xp.stop_gradient(lr), "loss_ratios")))
+    check.nonnegative(xp, xp.stop_gradient(g), "grad_norms")
+    check.nonnegative(xp, xp.stop_gradient(lr), "loss_ratios")
     g_bar = xp.mean(g, axis=-1, keepdims=True)
     lr = xp.stop_gradient(lr)
     mean_lr = xp.mean(lr, axis=-1, keepdims=True)
@@ -343,8 +343,7 @@ def self_paced_weights(losses: ArrayT, threshold: ArrayT | float, *,
     _threshold(xp, threshold, "threshold", losses, "losses", positive=linear)
     _, out_dtype, (l, lam) = _floats(xp, losses, threshold, names=("losses", "threshold"))
     if linear and not is_number(lam):
-        _value_checks(xp, (lam, lambda t: t <= 0,
-                           lambda: check.greater_than(xp, xp.stop_gradient(lam), "threshold", 0)))
+        check.greater_than(xp, xp.stop_gradient(lam), "threshold", 0)
     lam = lam if is_number(lam) else xp.stop_gradient(lam)
     l = xp.stop_gradient(l)
     # NaN goes through: l >= lam and l < lam are both False only for a NaN l or lam

@@ -149,6 +149,9 @@ def poisson_nll_loss(input: ArrayT, target: ArrayT, *, log_input: bool = True, f
     check.nonnegative(xp, y, "target")
     if not log_input:
         check.nonnegative(xp, x, "input (a rate, log_input=False)")
+    out = xp.fast("poisson_nll_loss", x, y, log_input, full, eps, reduction, out_dtype)
+    if out is not NotImplemented:
+        return out
     if log_input:
         loss = xp.exp(x) - y * x
     else:

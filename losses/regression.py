@@ -83,6 +83,29 @@ def _prepare(input, target, weight, reduction, mean_over):
     return xp, x - y, w, out_dtype
 
 
+def _abs(xp, d):
+    """``|d|`` with gradient ``sign(d)``: 0 at ``d == 0`` (the library's kink rule) and NaN at
+    a NaN, as torch's ``l1_loss``. ``d * sign(d)`` is exact."""
+    return d * xp.stop_gradient(xp.sign(d))
+
+
+def _native_or(xp, name, x, y, w, reduction, mean_over, out_dtype, body, **params):
+    """The framework's kernel ``name`` for the whole loss when unweighted; weighted, its
+    element-wise loss (``reduction="none"``) under the library's weighted reduction (a zero
+    weight silences a non-finite loss, which torch's ``weight=`` does not). ``body(x, y)``
+    computes the element-wise loss where there is no kernel."""
+    if w is None:
+        out = xp.fast(name, x, y, None, reduction, out_dtype, **params)
+        if out is not NotImplemented:
+            return out
+        loss = body(x, y)
+    else:
+        loss = xp.fast(name, x, y, None, "none", None, **params)
+        if loss is NotImplemented:
+            loss = body(x, y)
+    return reduce(xp, loss, reduction, weight=w, mean_over=mean_over, out_dtype=out_dtype)
+
+
 @check.entry
 @_doc
 def mse_loss(input: ArrayT, target: ArrayT, *, weight: ArrayT | float | None = None,
@@ -97,11 +120,12 @@ def mse_loss(input: ArrayT, target: ArrayT, *, weight: ArrayT | float | None = N
     ``keras.losses.mean_squared_error`` (mean over the last axis).
     """
     xp, x, y, w, out_dtype = _checked(input, target, weight, reduction, mean_over)
-    out = xp.fast("mse_loss", x, y, w, reduction, out_dtype)
-    if out is not NotImplemented:
-        return out
-    d = x - y
-    return reduce(xp, d * d, reduction, weight=w, mean_over=mean_over, out_dtype=out_dtype)
+
+    def body(x, y):
+        d = x - y
+        return d * d
+
+    return _native_or(xp, "mse_loss", x, y, w, reduction, mean_over, out_dtype, body)
 
 
 @check.entry
@@ -117,8 +141,9 @@ def l1_loss(input: ArrayT, target: ArrayT, *, weight: ArrayT | float | None = No
     Peer twins: ``torch.nn.functional.l1_loss`` (its ``weight=`` divides by the weight sum
     too), ``keras.losses.mean_absolute_error``.
     """
-    xp, d, w, out_dtype = _prepare(input, target, weight, reduction, mean_over)
-    return reduce(xp, abs0(xp, d), reduction, weight=w, mean_over=mean_over, out_dtype=out_dtype)
+    xp, x, y, w, out_dtype = _checked(input, target, weight, reduction, mean_over)
+    return _native_or(xp, "l1_loss", x, y, w, reduction, mean_over, out_dtype,
+                      lambda x, y: _abs(xp, x - y))
 
 
 @check.entry
@@ -140,15 +165,15 @@ def huber_loss(input: ArrayT, target: ArrayT, *, delta: float = 1.0, weight: Arr
     """
     check.finite_number(delta, "delta", low=0, low_open=True)
     xp, x, y, w, out_dtype = _checked(input, target, weight, reduction, mean_over)
-    out = xp.fast("huber_loss", x, y, w, reduction, out_dtype, delta=delta)
-    if out is not NotImplemented:
-        return out
-    d = x - y
-    a = abs0(xp, d)
-    small = a < delta
-    ds = xp.where(small, d, xp.zeros_like(d))  # the quadratic branch never sees an inf (grad 0*inf)
-    loss = xp.where(small, 0.5 * ds * ds, delta * (a - 0.5 * delta))
-    return reduce(xp, loss, reduction, weight=w, mean_over=mean_over, out_dtype=out_dtype)
+
+    def body(x, y):
+        d = x - y
+        a = abs0(xp, d)
+        small = a < delta
+        ds = xp.where(small, d, xp.zeros_like(d))  # the quadratic branch never sees an inf (grad 0*inf)
+        return xp.where(small, 0.5 * ds * ds, delta * (a - 0.5 * delta))
+
+    return _native_or(xp, "huber_loss", x, y, w, reduction, mean_over, out_dtype, body, delta=delta)
 
 
 @check.entry
@@ -166,13 +191,18 @@ def smooth_l1_loss(input: ArrayT, target: ArrayT, *, beta: float = 1.0, weight: 
     Peer twins: ``torch.nn.functional.smooth_l1_loss`` (no ``weight`` there).
     """
     check.finite_number(beta, "beta", low=0)
-    xp, d, w, out_dtype = _prepare(input, target, weight, reduction, mean_over)
-    a = abs0(xp, d)
-    if beta == 0:
-        loss = a
-    else:
-        loss = xp.where(a < beta, (0.5 / beta) * d * d, a - 0.5 * beta)
-    return reduce(xp, loss, reduction, weight=w, mean_over=mean_over, out_dtype=out_dtype)
+    xp, x, y, w, out_dtype = _checked(input, target, weight, reduction, mean_over)
+
+    def body(x, y):
+        d = x - y
+        if beta == 0:
+            return _abs(xp, d)
+        a = abs0(xp, d)
+        small = a < beta
+        ds = xp.where(small, d, xp.zeros_like(d))  # the quadratic branch never sees an inf (grad 0*inf)
+        return xp.where(small, (0.5 / beta) * ds * ds, a - 0.5 * beta)
+
+    return _native_or(xp, "smooth_l1_loss", x, y, w, reduction, mean_over, out_dtype, body, beta=beta)
 
 
 @check.entry

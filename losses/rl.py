@@ -20,7 +20,7 @@ from . import _validate as check
 from ._common import abs0, cast, class_axis, class_target, device_of, float_args, is_number, numel
 from ._reduction import MEAN_OVER, reduce
 from ._typing import ArrayT, Reduction
-from .backends import is_lazy, namespace
+from .backends import namespace
 
 __all__ = [
     "td_loss",
@@ -92,40 +92,13 @@ def _axis_arg(axis):
         raise TypeError(f"axis must be an int or None, got {axis!r}")
 
 
-# Eager value checks (DESIGN rule 3): each is ``(x, bad, report)``: ``bad(x)`` the boolean mask
-# of x's bad elements, ``report()`` the ``_validate`` check that raises the message naming the
-# argument. The masks of one call fold into one device reduction and one host read; the named
-# checks run only when something is bad.
-def _outside_unit(x):
-    """Elements outside [0, 1], NaN included (``check.values_in``'s rule)."""
-    return (x < 0) | (x > 1) | (x != x)
-
-
-def _below_zero(x):
-    """Elements < 0 (``check.nonnegative``'s rule: NaN passes, and propagates)."""
-    return x < 0
-
-
-def _value_checks(xp, *checks):
-    """Run the eager value checks of one call. Arrays that are None, numbers, empty, bool or
-    lazy (jit, compile, vmap, Dask) are skipped."""
-    live = [(x, bad, report) for x, bad, report in checks
-            if x is not None and not is_number(x) and numel(x) > 0 and not is_lazy(x)
-            and not xp.isdtype(x.dtype, "bool")]
-    any_bad = None
-    for x, bad, _ in live:
-        flag = xp.any(bad(x))
-        any_bad = flag if any_bad is None else xp.logical_or(any_bad, flag)
-    if any_bad is None or is_lazy(any_bad) or not bool(any_bad):  # under jax.jit: tracers
-        return
-    for _, _, report in live:
-        report()
-
-
-def _unit_interval(xp, x, name, given):
-    """The check that ``x`` (the cast array, or a number or None) holds values in [0, 1];
-    ``given`` is the argument as passed (the message reads it, not a tensor that needs grad)."""
-    return (x, _outside_unit, lambda: check.values_in(xp, xp.stop_gradient(given), name, 0, 1))
+# Eager value checks (DESIGN rule 3) are the ``_validate`` ones: inside a public call they
+# only record a device flag, read back once when the call returns (none at all with
+# ``value_checks(False)``); the messages name the argument.
+def _unit_interval(xp, x, name):
+    """``x`` (the cast array, or a number or None) holds values in [0, 1] (NaN refused)."""
+    if x is not None and not is_number(x):
+        check.values_in(xp, xp.stop_gradient(x), name, 0, 1)
 
 
 def _huber(xp, d, delta):
@@ -205,7 +178,7 @@ def td_loss(v_tm1: ArrayT, r_t: ArrayT | float, discount_t: ArrayT | float, v_t:
         check.real_number(discount_t, "discount_t", low=0, high=1)
     _, out_dtype, (v, r, g, vn, w) = _floats(xp, v_tm1, r_t, discount_t, v_t, weight,
                                               names=("v_tm1", "r_t", "discount_t", "v_t", "weight"))
-    _value_checks(xp, _unit_interval(xp, g, "discount_t", discount_t))
+    _unit_interval(xp, g, "discount_t")
     target = r + g * vn
     if is_number(target):
         target = xp.full_like(v, target)
@@ -236,7 +209,8 @@ def _returns_setup(r_t, discount_t, v_t, lambda_, stop_target_gradients, fname):
         check.broadcastable(lambda_, "lambda_", r_t.shape, "r_t")
     _, out_dtype, (v, r, g, lam) = _floats(xp, v_t, r_t, discount_t, lambda_,
                                            names=("v_t", "r_t", "discount_t", "lambda_"))
-    _value_checks(xp, _unit_interval(xp, g, "discount_t", discount_t), _unit_interval(xp, lam, "lambda_", lambda_))
+    _unit_interval(xp, g, "discount_t")
+    _unit_interval(xp, lam, "lambda_")
     return xp, out_dtype, _shaped_like(xp, r, v), _shaped_like(xp, g, v), v, _shaped_like(xp, lam, v)
 
 
@@ -375,8 +349,7 @@ def _policy_setup(xp, logits, actions, axis, fname):
 
 def _actions_check(xp, actions, n_actions):
     """The eager value check of the actions (indices in ``[0, n_actions)``)."""
-    return (actions, lambda a: (a < 0) | (a >= n_actions),
-            lambda: check.class_indices(xp, actions, n_actions, "actions"))
+    check.class_indices(xp, actions, n_actions, "actions")
 
 
 def _log_prob(xp, z, actions, ax):
@@ -446,7 +419,7 @@ def policy_gradient_loss(logits: ArrayT, actions: ArrayT, advantages: ArrayT, *,
     _weight_options(weight, shape, "actions", mean_over, reduction)
     _, out_dtype, (z, adv, w) = float_args(xp, logits, advantages, weight,
                                            names=("logits", "advantages", "weight"))
-    _value_checks(xp, _actions_check(xp, actions, n_actions))
+    _actions_check(xp, actions, n_actions)
     per = -_log_prob(xp, z, actions, ax) * xp.stop_gradient(adv)
     return reduce(xp, per, reduction, weight=w, mean_over=mean_over, out_dtype=out_dtype)
 
@@ -556,7 +529,7 @@ def actor_critic_loss(logits: ArrayT, actions: ArrayT, values: ArrayT, returns: 
     _, out_dtype, (z, v, ret, adv, w) = float_args(
         xp, logits, values, returns, advantages, weight,
         names=("logits", "values", "returns", "advantages", "weight"))
-    _value_checks(xp, _actions_check(xp, actions, n_actions))
+    _actions_check(xp, actions, n_actions)
     ret = xp.stop_gradient(ret)
     adv = xp.stop_gradient(ret - v if adv is None else adv)
     per = -_log_prob(xp, z, actions, ax) * adv

@@ -1,6 +1,7 @@
 """Sequence losses: connectionist temporal classification (CTC)."""
 from __future__ import annotations
 
+import functools
 import math
 from numbers import Integral
 
@@ -18,6 +19,7 @@ __all__ = ["ctc_loss"]
 _NEG = -1e30
 #: a sequence whose best final state is below this has no feasible alignment
 _FEASIBLE = -1e29
+#: frameworks whose arrays live on the host: reading a value there is no device round trip
 
 
 @check.entry
@@ -85,10 +87,13 @@ def ctc_loss(log_probs: ArrayT, targets: ArrayT, input_lengths: ArrayT, target_l
             lengths holding anything but ints), non-arrays, arrays of two frameworks,
             non-bool ``zero_infinity``/``batch_first``.
 
-    Concatenated 1-D targets are unpacked to ``(N, S)`` with ``S = max(target_lengths)``
-    read eagerly; under tracing (jit, compile, vmap, Dask) the static bound
-    ``S = len(targets)`` is used instead (same values, more work) — pass padded targets for
-    the fastest compiled code.
+    On CPU PyTorch tensors (eager, outside ``torch.func`` transforms) the recursion is ATen's
+    own CTC kernel with this function's semantics restored on top (same values and
+    gradients as the generic scan). Concatenated 1-D targets are otherwise unpacked to
+    ``(N, S)`` with ``S = max(target_lengths)`` read on host backends (NumPy,
+    array-api-strict); on device backends and under tracing (jit, compile, vmap, Dask) the
+    static bound ``S = len(targets)`` is used instead (same values, more work, no
+    device-to-host read) — pass padded targets for the fastest compiled code.
 
     Peer twins: ``torch.nn.functional.ctc_loss`` (same arguments; values equal; its
     gradient wrt ``log_probs`` assumes they come from ``log_softmax`` and adds
@@ -106,7 +111,7 @@ def ctc_loss(log_probs: ArrayT, targets: ArrayT, input_lengths: ArrayT, target_l
     # values are read only when no argument is traced (a concrete array used inside a trace
     # becomes a tracer as soon as it is computed with)
     eager = check._concrete(log_probs, targets, input_lengths, target_lengths)
-    _check_length_values(xp, log_probs, targets, input_lengths, target_lengths, eager)
+    _check_values(xp, log_probs, targets, input_lengths, target_lengths, blank, eager)
     if log_probs.shape[1] == 0:  # an empty batch: no sequence ("mean" NaN, "sum" 0, "none" empty)
         if targets.ndim == 1 and targets.shape[0] != 0:
             raise ValueError(
@@ -115,12 +120,16 @@ def ctc_loss(log_probs: ArrayT, targets: ArrayT, input_lengths: ArrayT, target_l
             )
         _, out_dtype, (lp,) = float_args(xp, log_probs, names=("log_probs",))
         return _reduce_ctc(xp, xp.sum(lp, axis=(0, 2)), target_lengths, reduction, unbatched, out_dtype)
-    padded, tl = _padded_targets(xp, targets, target_lengths, eager)
-    ext, skip = _extended_labels(xp, padded, tl, blank, log_probs.shape[2], eager)
     _, out_dtype, (lp,) = float_args(xp, log_probs, names=("log_probs",))
-    alpha = _forward(xp, _emissions(xp, lp, ext), skip, input_lengths)
-    nll = _sequence_nll(xp, alpha, tl, zero_infinity)
-    return _reduce_ctc(xp, nll, tl, reduction, unbatched, out_dtype)
+    # the framework's own CTC where it gives exactly this function's results (torch on CPU)
+    nll = xp.fast("ctc_loss", lp, targets, input_lengths, target_lengths, blank=blank,
+                  zero_infinity=zero_infinity)
+    if nll is NotImplemented:
+        padded, tl = _padded_targets(xp, targets, target_lengths, eager)
+        ext, skip = _extended_labels(xp, padded, tl, blank)
+        alpha = _forward(xp, _emissions(xp, lp, ext), skip, input_lengths)
+        nll = _sequence_nll(xp, alpha, tl, zero_infinity, lp, input_lengths)
+    return _reduce_ctc(xp, nll, target_lengths, reduction, unbatched, out_dtype)
 
 
 # ------------------------------------------------------------------ argument checks ----
@@ -198,45 +207,51 @@ def _time_major(xp, log_probs, targets, input_lengths, target_lengths, batch_fir
     return log_probs, targets, input_lengths, target_lengths
 
 
-def _check_length_values(xp, log_probs, targets, input_lengths, target_lengths, eager):
-    """Eager-only: input lengths in ``[0, T]``, target lengths in ``[0, S]`` (padded targets)
-    or ``[0, len(targets)]`` (concatenated targets)."""
+def _check_values(xp, log_probs, targets, input_lengths, target_lengths, blank, eager):
+    """Eager-only value checks, recorded (``check._record``: one host read per call, none with
+    value checks off): input lengths in ``[0, T]``, target lengths in ``[0, S]`` (padded
+    targets) or ``[0, len(targets)]`` (concatenated ones, whose length must then be
+    ``sum(target_lengths)``), labels within the target lengths in ``[0, C)`` and not ``blank``."""
+    if not eager or not check._STATE.enabled:
+        return
     n_time = log_probs.shape[0]
-    _check_lengths(xp, input_lengths, "input_lengths", n_time, f"T={n_time}", eager)
+    _check_lengths(xp, input_lengths, "input_lengths", n_time, f"T={n_time}")
     n = targets.shape[-1]
     text = f"S={n}" if targets.ndim == 2 else f"len(targets)={n}"
-    _check_lengths(xp, target_lengths, "target_lengths", n, text, eager)
+    _check_lengths(xp, target_lengths, "target_lengths", n, text)
+    n_classes = log_probs.shape[-1]
+    if targets.ndim == 1:
+        if target_lengths.shape[0]:
+            total = xp.sum(target_lengths)
+            check._record(xp, total != n, lambda: (
+                f"concatenated targets must have length sum(target_lengths) = {int(total)}, got {n}"))
+    _check_targets(xp, targets, target_lengths, blank, n_classes)
 
 
-def _check_lengths(xp, lengths, name, high, high_text, eager):
-    """Eager-only: ``0 <= lengths <= high`` (``high`` a Python int)."""
-    if numel(lengths) == 0 or not eager:
+def _check_lengths(xp, lengths, name, high, high_text):
+    """Recorded: ``0 <= lengths <= high`` (``high`` a Python int)."""
+    if numel(lengths) == 0:
         return
-    lo = xp.min(lengths)
-    if not check._known(lo):  # concrete lengths closed over by jax.jit still trace
-        return
-    lo = int(lo)
-    bad_hi = xp.any(lengths > high)
-    if lo < 0 or bool(bad_hi):
-        hi = int(xp.max(lengths))
-        raise ValueError(
-            f"{name} must hold lengths in [0, {high_text}], got values in [{lo}, {hi}]"
-        )
+    lo, hi = xp.min(lengths), xp.max(lengths)
+    check._record(xp, xp.logical_or(lo < 0, hi > high), lambda: (
+        f"{name} must hold lengths in [0, {high_text}], got values in [{int(lo)}, {int(hi)}]"))
 
 
-def _check_targets(xp, padded, valid, blank, n_classes, eager):
-    """Eager-only: every target label (padding excluded) is in [0, C) and is not ``blank``."""
-    if numel(padded) == 0 or not eager:
+def _check_targets(xp, targets, target_lengths, blank, n_classes):
+    """Recorded: every target label (padding excluded) is in [0, C) and is not ``blank``."""
+    if numel(targets) == 0:
         return
-    bad = xp.logical_and(valid, xp.logical_or(xp.logical_or(padded < 0, padded >= n_classes), padded == blank))
-    any_bad = xp.any(bad)
-    if check._known(any_bad) and bool(any_bad):
-        vals = xp.where(bad, padded, xp.full_like(padded, blank))
+    bad = xp.logical_or(xp.logical_or(targets < 0, targets >= n_classes), targets == blank)
+    if targets.ndim == 2:  # padded: only the labels within target_lengths
+        bad = xp.logical_and(_grid(xp, targets[:1, :], axis=1) < xp.expand_dims(target_lengths, axis=1), bad)
+
+    def explain():
+        vals = xp.where(bad, targets, xp.full_like(targets, blank))
         lo, hi = int(xp.min(vals)), int(xp.max(vals))
-        raise ValueError(
-            f"targets must hold labels in [0, {n_classes - 1}] other than blank={blank} "
-            f"(within target_lengths), got bad labels between {min(lo, hi)} and {max(lo, hi)}"
-        )
+        return (f"targets must hold labels in [0, {n_classes - 1}] other than blank={blank} "
+                f"(within target_lengths), got bad labels between {min(lo, hi)} and {max(lo, hi)}")
+
+    check._record(xp, xp.any(bad), explain)
 
 
 # ------------------------------------------------------------------ target unpacking ----
@@ -248,19 +263,18 @@ def _padded_targets(xp, targets, target_lengths, eager):
 
 
 def _unpack(xp, targets, target_lengths, eager):
-    """Concatenated labels ``(sum(lengths),)`` -> padded ``(N, S)`` (padding: label 0)."""
+    """Concatenated labels ``(sum(lengths),)`` -> padded ``(N, S)`` (padding: label 0).
+
+    ``S = max(target_lengths)`` is read where the arrays live on the host (NumPy,
+    array-api-strict); elsewhere (a device, a trace) ``S = len(targets)``, a static bound
+    that gives the same values without a device-to-host read."""
     total = targets.shape[0]
     n_batch = target_lengths.shape[0]
     tl = target_lengths
-    if eager:
-        if n_batch and int(xp.sum(tl)) != total:
-            raise ValueError(
-                f"concatenated targets must have length sum(target_lengths) = {int(xp.sum(tl))}, "
-                f"got {total}"
-            )
-        n_labels = int(xp.max(tl)) if n_batch else 0
+    if eager and n_batch and xp.on_host:
+        n_labels = min(int(xp.max(tl)), total)  # bad lengths are reported by the recorded checks
     else:
-        n_labels = total
+        n_labels = total if n_batch else 0
     if n_labels == 0 or total == 0:
         return xp.reshape(tl, (n_batch, 1))[:, :0]
     offsets = xp.cumulative_sum(tl) - tl
@@ -271,11 +285,10 @@ def _unpack(xp, targets, target_lengths, eager):
     return xp.reshape(out, (n_batch, n_labels))
 
 
-def _extended_labels(xp, padded, tl, blank, n_classes, eager):
+def _extended_labels(xp, padded, tl, blank):
     """The extended label sequences y' ``(N, L = 2S + 1)`` and where the skip s-2 -> s is allowed."""
     n_batch, n_labels = padded.shape
     valid = _grid(xp, padded[:1, :], axis=1) < xp.expand_dims(tl, axis=1)
-    _check_targets(xp, padded, valid, blank, n_classes, eager)
     labels = xp.where(valid, padded, xp.full_like(padded, blank))
     last = xp.full_like(xp.reshape(tl, (n_batch, 1)), blank)
     if n_labels:
@@ -324,17 +337,12 @@ def _forward(xp, emit, skip, input_lengths):
     return final[:, 2:]
 
 
-_STEPS: dict = {}
-
-
+@functools.lru_cache(maxsize=None)
 def _step_for(xp):
     """The recursion step, one function object per namespace: JAX's scan caches its trace and
-    compilation by the step function's identity, so eager calls do not recompile."""
-    try:
-        return _STEPS[xp]
-    except KeyError:
-        pass
-
+    compilation by the step function's identity, so eager calls do not recompile. (An
+    ``lru_cache`` rather than a dict: torch.compile traces through it without guarding on a
+    cache that a first traced call would fill.)"""
     def step(carry, x):
         alpha, skip_add, pad2 = carry
         e, act = x
@@ -343,21 +351,32 @@ def _step_for(xp):
         new = xp.where(act, new, stay)
         return (xp.concat([pad2, new], axis=1), skip_add, pad2), None
 
-    _STEPS[xp] = step
     return step
 
 
 # ------------------------------------------------------------------------- reduction ----
-def _sequence_nll(xp, alpha, tl, zero_infinity):
+def _sequence_nll(xp, alpha, tl, zero_infinity, lp, input_lengths):
     """Per-sequence ``-log p(y | x)`` from the last label or the trailing blank (states
-    ``2 S_n`` and ``2 S_n - 1``); ``inf`` (0 with ``zero_infinity``) where no alignment fits."""
+    ``2 S_n`` and ``2 S_n - 1``); ``inf`` (0 with ``zero_infinity``) where no alignment fits.
+
+    A sequence whose loss is NaN gets a NaN gradient on every element of its active frames
+    (torch's rule), whichever of them the recursion happened to read."""
     s_grid = _grid(xp, alpha[:1, :], axis=1)
     two_tl = xp.expand_dims(2 * cast(xp, tl, alpha.dtype), axis=1)
     ends = xp.logical_or(s_grid == two_tl, s_grid == two_tl - 1)
     loglik = xp.logsumexp(xp.where(ends, alpha, xp.full_like(alpha, _NEG)), axis=1)
     infeasible = loglik < _FEASIBLE  # NaN inputs stay NaN
     fill = 0.0 if zero_infinity else math.inf
-    return xp.where(infeasible, xp.full_like(loglik, fill), 0.0 - loglik)  # (0 - 0 is +0)
+    nll = xp.where(infeasible, xp.full_like(loglik, fill), 0.0 - loglik)  # (0 - 0 is +0)
+    # value: + 0 (NaN sequences are NaN already); gradient: NaN on the NaN sequences' active
+    # frames, exactly 0 elsewhere (the unselected branch of a where gets no gradient)
+    nan_seq = xp.isnan(nll)
+    t_grid = _grid(xp, lp[:, :1, 0], axis=0)  # (T, 1)
+    mask = xp.logical_and(t_grid < xp.expand_dims(cast(xp, input_lengths, t_grid.dtype), axis=0),
+                          xp.expand_dims(nan_seq, axis=0))
+    k = xp.expand_dims(xp.where(mask, xp.full_like(t_grid, math.nan), xp.zeros_like(t_grid)), axis=2)
+    spread = xp.where(xp.expand_dims(mask, axis=2), lp * xp.stop_gradient(k), xp.zeros_like(lp))
+    return nll + xp.sum(spread, axis=(0, 2))
 
 
 def _reduce_ctc(xp, nll, tl, reduction, unbatched, out_dtype):

@@ -70,7 +70,7 @@ def test_correct_torch_port_passes():
     report = check(their_mse, like="mse_loss", backend="torch",
                    args={"prediction": "input", "truth": "target"})
     assert report.ok, str(report)
-    assert any(r.where and r.where.startswith("gradient") for r in report.results)
+    assert any(c.startswith("gradient wrt prediction") for r in report.results for c in r.compared)
 
 
 def test_focal_loss_with_alpha_on_the_negatives_fails():

@@ -479,3 +479,92 @@ def test_softmax_focal_maps_to_kornia_with_class_weights_and_size():
         np.testing.assert_allclose(via_elements, want, rtol=1e-13)
         # our alpha is one factor on every class: not kornia's (the old docstring's claim)
         assert abs(float(L.softmax_focal_loss(z, t, gamma=gamma, alpha=alpha)) - want * 5) > 1e-3
+
+
+# -- torch's own kernels (backends/torch_losses/classification.py) ----------------------------
+def _spy(name):
+    """Count the calls of ``torch.nn.functional.<name>`` (the kernels look it up per call)."""
+    import unittest.mock
+
+    return unittest.mock.patch.object(torch.nn.functional, name, wraps=getattr(torch.nn.functional, name))
+
+
+@needs_torch
+@pytest.mark.parametrize("pos_weight", [None, 2.5])
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+def test_bce_with_logits_kernel_matches_the_twin(pos_weight, reduction):
+    z = torch.randn(6, 4, dtype=torch.float64, requires_grad=True)
+    y = torch.rand(6, 4, dtype=torch.float64)
+    pw = None if pos_weight is None else torch.tensor(pos_weight, dtype=torch.float64)
+    with _spy("binary_cross_entropy_with_logits") as spy:
+        out = L.binary_cross_entropy_with_logits(z, y, pos_weight=pw, reduction=reduction)
+    assert spy.call_count == 1
+    want = F.binary_cross_entropy_with_logits(z, y, pos_weight=pw, reduction=reduction)
+    torch.testing.assert_close(out, want)
+    torch.testing.assert_close(torch.autograd.grad(out.sum(), z)[0], torch.autograd.grad(want.sum(), z)[0])
+
+
+@needs_torch
+def test_binary_kernels_are_not_used_where_semantics_differ():
+    z = torch.randn(5, 3, dtype=torch.float64, requires_grad=True)
+    y = torch.rand(5, 3, dtype=torch.float64)
+    with _spy("binary_cross_entropy_with_logits") as spy:
+        L.binary_cross_entropy_with_logits(z, y, weight=torch.rand(5, 3, dtype=torch.float64))
+        L.binary_cross_entropy_with_logits(z, y, pos_weight=torch.ones(3, dtype=torch.float64, requires_grad=True))
+    assert spy.call_count == 0  # element weights: zero weights silence NaN; pos_weight gradient
+    p = torch.rand(5, 3, dtype=torch.float64)
+    with _spy("binary_cross_entropy") as spy:
+        L.binary_cross_entropy(p.requires_grad_(), y)  # torch's gradient differs at p = 0, 1
+        assert spy.call_count == 0
+        out = L.binary_cross_entropy(p.detach(), y)
+        assert spy.call_count == 1
+    torch.testing.assert_close(out, F.binary_cross_entropy(p.detach(), y))
+
+
+@needs_torch
+@pytest.mark.parametrize("kw", [{}, {"reduction": "sum"}, {"reduction": "none"}, {"mean_over": "elements"},
+                                {"ignore_index": 2}])
+def test_nll_kernel_matches_the_twin(kw):
+    x = torch.randn(7, 4, dtype=torch.float64).log_softmax(1).requires_grad_()
+    t = torch.tensor([0, 1, 2, 3, 2, 1, 0])
+    with _spy("nll_loss") as spy:
+        out = L.nll_loss(x, t, **kw)
+    assert spy.call_count == 1 and type(out.grad_fn).__name__ in ("NllLossBackward0", "DivBackward0")
+    tkw = {k: v for k, v in kw.items() if k != "mean_over"}
+    want = F.nll_loss(x, t, **tkw)
+    if kw.get("mean_over") == "elements":
+        want = F.nll_loss(x, t, reduction="sum") / t.numel()
+    torch.testing.assert_close(out, want)
+    torch.testing.assert_close(torch.autograd.grad(out.sum(), x)[0], torch.autograd.grad(want.sum(), x)[0])
+
+
+@needs_torch
+def test_nll_kernel_axis_and_class_weights():
+    x = torch.randn(2, 3, 5, dtype=torch.float64).log_softmax(-1)
+    t = torch.randint(0, 5, (2, 3))
+    torch.testing.assert_close(L.nll_loss(x, t, axis=-1), F.nll_loss(x.movedim(-1, 1), t))
+    with _spy("nll_loss") as spy:  # class weights: the generic body (zero weights silence -inf)
+        L.nll_loss(x, t, axis=-1, weight=torch.rand(5, dtype=torch.float64))
+    assert spy.call_count == 0
+
+
+@needs_torch
+@pytest.mark.parametrize("kw", [{}, {"reduction": "batchmean"}, {"reduction": "sum"}, {"log_target": True}])
+def test_kl_div_kernel_matches_the_twin(kw):
+    import warnings
+
+    x = torch.randn(4, 6, dtype=torch.float64).log_softmax(1).requires_grad_()
+    y = torch.randn(4, 6, dtype=torch.float64).softmax(1)
+    if kw.get("log_target"):
+        y = y.log()
+    with _spy("kl_div") as spy, warnings.catch_warnings():
+        warnings.simplefilter("error")  # torch's "mean" warning is not ours
+        out = L.kl_div(x, y, **kw)
+    assert spy.call_count == 1
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        want = F.kl_div(x, y, **kw)
+    torch.testing.assert_close(out, want)
+    with _spy("kl_div") as spy:  # torch's target gradient is NaN at y = 0
+        L.kl_div(x, y.detach().requires_grad_(), **kw)
+    assert spy.call_count == int(bool(kw.get("log_target")))  # log space: no y log y

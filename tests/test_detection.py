@@ -320,3 +320,32 @@ def test_empty_batch(loss):
     assert torch.isnan(loss(a, b, weight=torch.zeros(0, dtype=torch.float64), mean_over="elements"))
     g = torch.autograd.grad(loss(a, b, reduction="sum"), a)[0]
     assert g.shape == (0, 4)
+
+
+def test_box_checks_are_recorded_and_switched_off():
+    """The box checks cost no host read of their own (one folded read per call, none with
+    ``value_checks(False)``) and still name the argument."""
+    torch = pytest.importorskip("torch")
+    good = torch.tensor([[0.0, 0.0, 2.0, 2.0], [1.0, 1.0, 3.0, 4.0]])
+    bad = torch.tensor([[0.0, 0.0, 2.0, 2.0], [3.0, 1.0, 1.0, 4.0]])
+    for fn in (L.box_iou_loss, L.generalized_box_iou_loss, L.distance_box_iou_loss, L.complete_box_iou_loss):
+        with pytest.raises(ValueError, match=r"boxes2 must hold valid .* 1 invalid box"):
+            fn(good, bad)
+        with pytest.raises(ValueError, match="boxes1 must hold valid"):
+            fn(bad.clone().requires_grad_(), good)
+        nan = good.clone()
+        nan[0, 1] = float("nan")
+        with pytest.raises(ValueError, match="boxes1 must hold valid"):
+            fn(nan, good)
+        with L.value_checks(False):
+            assert torch.isfinite(fn(good, good))
+            fn(bad, good)  # unchecked: computed, no error
+
+
+def test_tied_coordinates_split_the_gradient_like_torch_maximum():
+    torch = pytest.importorskip("torch")
+    b = torch.tensor([[0.0, 0.0, 2.0, 3.0]], dtype=torch.float64, requires_grad=True)
+    g = torch.tensor([[0.0, 0.0, 2.0, 3.0]], dtype=torch.float64, requires_grad=True)
+    L.generalized_box_iou_loss(b, g, eps=0.0).backward()
+    # identical boxes: the loss is symmetric, the tie splits the gradient equally
+    torch.testing.assert_close(b.grad, g.grad)

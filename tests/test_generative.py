@@ -708,3 +708,50 @@ def test_docs_code_blocks_are_the_tested_examples():
     tested = ["\n".join(line[4:] for line in m.group(1).splitlines()).rstrip() + "\n" for m in
               re.finditer(r"    # --- docs/generative.md[^\n]*---\n(.*?)    # --- end ---", src, re.S)]
     assert md == tested
+
+
+def _graph_names(t):
+    seen, stack, names = set(), [t.grad_fn], set()
+    while stack:
+        f = stack.pop()
+        if f is None or f in seen:
+            continue
+        seen.add(f)
+        names.add(type(f).__name__)
+        stack.extend(g for g, _ in f.next_functions)
+    return names
+
+
+def test_vae_reconstruction_is_the_librarys_elementwise_loss():
+    """The reconstruction term is ``mse_loss``/``binary_cross_entropy*`` (their native kernel on
+    torch where one is registered); "sum"/"mean" reduce it without a per-sample array and
+    agree with the per-sample sums of ``reduction="none"``."""
+    torch = pytest.importorskip("torch")
+    from losses.backends import generic_paths
+    recon, x, mu, lv = (torch.tensor(a) for a in _vae_data())
+    z = torch.logit(recon)
+    for inp, crit, peer in ((recon, "bce", lambda: L.binary_cross_entropy(recon, x, reduction="sum")),
+                            (z, "bce_logits", lambda: L.binary_cross_entropy_with_logits(z, x, reduction="sum")),
+                            (z, "mse", lambda: L.mse_loss(z, x, reduction="sum"))):
+        per = L.vae_loss(inp, x, mu, lv, criterion=crit, reduction="none")
+        total = L.vae_loss(inp, x, mu, lv, criterion=crit, reduction="sum")
+        torch.testing.assert_close(total, per.sum(), rtol=1e-12, atol=0)
+        torch.testing.assert_close(L.vae_loss(inp, x, mu, lv, criterion=crit), per.mean(), rtol=1e-12, atol=0)
+        torch.testing.assert_close(L.vae_loss(inp, x, mu, lv, criterion=crit, beta=0.0, reduction="sum"), peer(),
+                                   rtol=0, atol=0)
+    # the mse kernel is registered on torch: vae_loss runs it, the generic namespace does not
+    p = z.clone().requires_grad_()
+    assert "MseLossBackward0" in _graph_names(L.vae_loss(p, x, mu, lv, criterion="mse", reduction="sum"))
+    with generic_paths():
+        assert "MseLossBackward0" not in _graph_names(L.vae_loss(p, x, mu, lv, criterion="mse", reduction="sum"))
+
+
+def test_vae_empty_batch_and_single_sample_rules():
+    torch = pytest.importorskip("torch")
+    e = torch.zeros(0, 5, dtype=torch.float64)
+    m = torch.zeros(0, 2, dtype=torch.float64)
+    assert torch.isnan(L.vae_loss(e, e, m, m))
+    assert float(L.vae_loss(e, e, m, m, reduction="sum")) == 0.0
+    recon, x, mu, lv = (torch.tensor(a) for a in _vae_data())
+    one = L.vae_loss(recon[0], x[0], mu[0], lv[0])
+    torch.testing.assert_close(one, L.vae_loss(recon[:1], x[:1], mu[:1], lv[:1]), rtol=1e-12, atol=0)

@@ -655,3 +655,158 @@ def test_empty_batch(fn):
     assert fl(x, t, reduction="none").numel() == 0
     g = torch.autograd.grad(fl(x, t, reduction="sum"), x)[0]
     assert g.shape == x.shape
+
+
+# ------------------------------------------------------------------ native kernels (torch)
+def _spy(monkeypatch, name):
+    calls = []
+    real = getattr(F, name)
+
+    def spy(*args, **kwargs):
+        calls.append(name)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(F, name, spy)
+    return calls
+
+
+@pytest.mark.parametrize("name", ["hinge_embedding_loss", "margin_ranking_loss", "soft_margin_loss", "multi_margin_loss",
+                                  "cosine_embedding_loss"])
+def test_losses_whose_torch_kernel_differs_keep_the_generic_body(monkeypatch, name):
+    calls = _spy(monkeypatch, name)
+    x = _t(RNG.normal(size=(4, 3)))
+    if name == "multi_margin_loss":
+        getattr(L, name)(x, torch.tensor([0, 2, 1, 1]))
+    elif name == "margin_ranking_loss":
+        getattr(L, name)(x, _t(RNG.normal(size=(4, 3))), _t(_pm1((4, 3)), False))
+    elif name == "cosine_embedding_loss":
+        getattr(L, name)(x, _t(RNG.normal(size=(4, 3))), _t(_pm1((4,)), False))
+    else:
+        getattr(L, name)(x, _t(_pm1((4, 3)), False))
+    assert calls == []
+
+
+@pytest.mark.parametrize("mean_over", ["elements", "weights"])
+def test_multilabel_soft_margin_kernel_only_for_torchs_weighted_mean(monkeypatch, mean_over):
+    calls = _spy(monkeypatch, "multilabel_soft_margin_loss")
+    x = _t(RNG.normal(size=(5, 4)))
+    y = _t((RNG.uniform(size=(5, 4)) < 0.5).astype(float), False)
+    w = _t(RNG.uniform(0.5, 2, size=(4,)))
+    L.multilabel_soft_margin_loss(x, y, weight=w, mean_over=mean_over)
+    assert calls == (["multilabel_soft_margin_loss"] if mean_over == "elements" else [])
+
+
+def _mlm_target(rng, n, c, dup=False):
+    t = np.full((n, c), -1)
+    for i in range(n):
+        k = int(rng.integers(0, c + 1))
+        t[i, :k] = rng.integers(0, c, size=k) if dup else rng.permutation(c)[:k]
+        if k < c:
+            t[i, k + 1:] = rng.integers(-1, c, size=c - k - 1)
+    return t
+
+
+def _mlm_pairwise(x, t):
+    """The definition, pair by pair (NaN through: a pair counts unless its margin is <= 0)."""
+    n, c = x.shape
+    out = np.zeros(n)
+    for r in range(n):
+        listed = []
+        for v in t[r]:
+            if v < 0:
+                break
+            listed.append(int(v))
+        for j in listed:
+            for i in range(c):
+                if i not in listed:
+                    z = 1 - x[r, j] + x[r, i]
+                    out[r] += 0.0 if z <= 0 else z
+    return out / c
+
+
+@pytest.mark.parametrize("native", [True, False])
+def test_multilabel_margin_nonfinite_scores_torch_kernel_and_sorted_body_agree(native):
+    """NaN and equal infinities make a pair's margin NaN: the row is NaN and the pair's gradient
+    is counted, on torch's kernel (with its correction) and on the sorted generic body."""
+    rng = np.random.default_rng(7)
+    import contextlib
+    ctx = contextlib.nullcontext if native else L.backends.generic_paths
+    for trial in range(60):
+        n, c = int(rng.integers(1, 5)), int(rng.integers(1, 7))
+        x = rng.integers(-2, 3, size=(n, c)).astype(float) if trial % 2 else rng.normal(size=(n, c))
+        for _ in range(int(rng.integers(0, 3))):
+            x[rng.integers(n), rng.integers(c)] = rng.choice([np.nan, np.inf, -np.inf])
+        t = _mlm_target(rng, n, c, dup=trial % 3 == 0)
+        with np.errstate(invalid="ignore"):
+            want = _mlm_pairwise(x, t)
+        a = _t(x)
+        with ctx():
+            got = L.multilabel_margin_loss(a, torch.tensor(t), reduction="none")
+        np.testing.assert_allclose(got.detach().numpy(), want, rtol=1e-12, atol=1e-12)
+        (g,) = torch.autograd.grad(got.sum(), a)
+        # the pairwise gradient: -1/C per counted pair to the target, +1/C to the non-target
+        gw = np.zeros_like(x)
+        with np.errstate(invalid="ignore"):
+            counted = 1 - x[:, :, None] + x[:, None, :] <= 0  # [r, j, i]: not a violated pair
+        for r in range(n):
+            listed = []
+            for v in t[r]:
+                if v < 0:
+                    break
+                listed.append(int(v))
+            for j in listed:
+                for i in range(c):
+                    if i not in listed and not counted[r, j, i]:
+                        gw[r, j] -= 1 / c
+                        gw[r, i] += 1 / c
+        np.testing.assert_allclose(g.numpy(), gw, rtol=1e-12, atol=1e-12)
+
+
+def test_multilabel_margin_kernel_is_torchs(monkeypatch):
+    calls = _spy(monkeypatch, "multilabel_margin_loss")
+    x = _t(RNG.normal(size=(3, 5)))
+    L.multilabel_margin_loss(x, torch.tensor(_mlm_target(RNG, 3, 5)))
+    assert calls == ["multilabel_margin_loss"]
+    with L.backends.generic_paths():
+        L.multilabel_margin_loss(x, torch.tensor(_mlm_target(RNG, 3, 5)))
+    assert calls == ["multilabel_margin_loss"]
+
+
+def test_multilabel_margin_generic_body_is_linear_in_memory():
+    """Many classes: no (N, C, C) grid (it would need ~12 GB here)."""
+    rng = np.random.default_rng(3)
+    n, c = 3, 40000
+    x = rng.normal(size=(n, c))
+    t = np.full((n, c), -1)
+    t[:, :3] = rng.integers(0, c, size=(n, 3))
+    got = L.multilabel_margin_loss(x, t, reduction="none")
+    want = np.zeros(n)
+    for r in range(n):
+        listed = [int(v) for v in t[r, :3]]
+        mask = np.ones(c, bool)
+        mask[listed] = False
+        for j in listed:
+            want[r] += np.maximum(0, 1 - x[r, j] + x[r, mask]).sum()
+    np.testing.assert_allclose(got, want / c, rtol=1e-10)
+
+
+@pytest.mark.parametrize("checks", [True, False])
+def test_multilabel_margin_kernel_nan_with_and_without_value_checks(checks):
+    """Checks on: finiteness is read with the checks (plain kernel for a finite batch); off:
+    nothing is read and the correction term keeps NaN scores NaN."""
+    x = np.array([[0.5, np.nan, -1.0, 2.0], [0.1, 0.2, 0.3, 0.4]])
+    t = torch.tensor([[0, 2, -1, 1], [3, -1, 0, 0]])
+    a = _t(x)
+    with L.value_checks(checks):
+        out = L.multilabel_margin_loss(a, t, reduction="none")
+    want = _mlm_pairwise(x, t.numpy())
+    np.testing.assert_allclose(out.detach().numpy(), want)
+    (g,) = torch.autograd.grad(out.sum(), a)
+    with L.backends.generic_paths():
+        b = _t(x)
+        (gw,) = torch.autograd.grad(L.multilabel_margin_loss(b, t, reduction="none").sum(), b)
+    np.testing.assert_allclose(g[:, [0, 2, 3]].numpy(), gw[:, [0, 2, 3]].numpy())
+    fin = _t(x[1:])
+    with L.value_checks(checks):
+        out = L.multilabel_margin_loss(fin, t[1:])
+    np.testing.assert_allclose(out.item(), F.multilabel_margin_loss(fin, t[1:]).item())

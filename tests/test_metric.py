@@ -1444,3 +1444,166 @@ def test_mixed_frameworks_rejected():
     torch = _torch()
     with pytest.raises(TypeError, match="one framework"):
         L.nt_xent_loss(torch.zeros(3, 2), np.zeros((3, 2)))
+
+
+# ------------------------------------------------------------------ native speed paths ----
+def _gram_inputs(n=40, dim=16, seed=3):
+    rng = _rng(seed)
+    e = rng.normal(size=(n, dim))
+    e[5] = e[2]  # an exact duplicate: distance exactly 0, finite (zero) gradient
+    return e, rng.integers(0, 4, size=n)
+
+
+@pytest.mark.parametrize("distance", ["euclidean", "squared"])
+def test_gram_distance_matrix_exact_zeros_and_torch_cdist(distance):
+    """The Gram-matrix distances: diagonal and duplicate rows exactly 0 with a zero gradient
+    (torch.cdist's matmul path leaves ~1e-8 on its diagonal), the rest the explicit
+    differences' value (float64)."""
+    torch = _torch()
+    from losses.backends import namespace
+    from losses.metric import _distance_matrix
+    e, _ = _gram_inputs()
+    x = _t(e, grad=True)
+    d = _distance_matrix(namespace(e=x), x, distance)
+    assert torch.all(torch.diagonal(d) == 0) and d[2, 5] == 0 and d[5, 2] == 0
+    _close(d.detach(), np_dist(e, distance), rtol=1e-10, atol=1e-10)
+    (d[2, 5] + d[5, 2] + torch.diagonal(d).sum()).backward(retain_graph=True)
+    assert torch.all(x.grad == 0)
+    x.grad = None
+    d.sum().backward()
+    assert torch.all(torch.isfinite(x.grad))
+
+
+def test_mining_memory_is_quadratic():
+    """No (N, N, D) difference tensor: the autograd graph of batch-hard at N=512, D=64 saves
+    O(N^2) (a few N x N tensors), not N^2 D floats."""
+    torch = _torch()
+    saved = []
+
+    def pack(t):
+        saved.append(t.numel() * t.element_size())
+        return t
+
+    e = torch.randn(512, 64, requires_grad=True)
+    y = torch.randint(0, 8, (512,))
+    with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
+        L.batch_hard_triplet_loss(e, y)
+    assert max(saved) <= 512 * 512 * 8  # one N x N float (or int64) tensor at most
+
+
+@pytest.mark.parametrize("kw", [{}, {"distance": "squared", "margin": 0.3}, {"distance": "cosine"}])
+def test_semi_hard_sorted_selection_matches_cubic_reference(kw):
+    """The O(N^2 log N) semi-hard selection = the N^3 comparison (ties, duplicates, fallback)."""
+    rng = _rng(7)
+    for trial in range(6):
+        n = int(rng.integers(3, 14))
+        e = rng.integers(-2, 3, size=(n, 2)).astype(np.float64) if trial % 2 else rng.normal(size=(n, 3))
+        y = rng.integers(0, 3, size=n)
+        d = np_dist(e, kw.get("distance", "euclidean"))
+        m = kw.get("margin", 1.0)
+        want = np.zeros((n, n))
+        for a in range(n):
+            negs = [k for k in range(n) if y[k] != y[a]]
+            if not negs:
+                continue
+            for p in range(n):
+                if p == a or y[p] != y[a]:
+                    continue
+                far = [d[a, k] for k in negs if d[a, k] > d[a, p]]
+                dn = min(far) if far else max(d[a, k] for k in negs)
+                want[a, p] = max(0.0, m + d[a, p] - dn)
+        got = L.semi_hard_triplet_loss(e, y, reduction="none", **kw)
+        _close(got, want, rtol=1e-9, atol=1e-9)
+
+
+def test_semi_hard_nan_row_is_selected():
+    e, y = _gram_inputs(12, 3)
+    e[4, 1] = np.nan
+    out = L.semi_hard_triplet_loss(e, y, reduction="none")
+    bad = (y[:, None] == y[None, :]) & ~np.eye(12, dtype=bool)
+    # every pair whose anchor has a NaN distance to a negative is NaN (a NaN is never dropped)
+    rows = [a for a in range(12) if a == 4 or y[a] != y[4]]
+    assert np.all(np.isnan(out[rows][bad[rows]]))
+
+
+@pytest.mark.parametrize("p", [2.0, 1.5, 3.0])
+@pytest.mark.parametrize("keepdim", [False, True])
+def test_pairwise_distance_torch_kernel(p, keepdim):
+    """1 < p < inf: torch's own kernel (NormBackward), values and gradients of the twin."""
+    torch = _torch()
+    rng = _rng(11)
+    a, b = rng.normal(size=(6, 5)), rng.normal(size=(6, 5))
+    a[0] = b[0]
+    xa, xb, ta, tb = _t(a, True), _t(b, True), _t(a, True), _t(b, True)
+    got = L.pairwise_distance(xa, xb, p=p, keepdim=keepdim)
+    want = torch.nn.functional.pairwise_distance(ta, tb, p=p, keepdim=keepdim)
+    assert "Norm" in type(got.grad_fn).__name__
+    _close(got.detach(), want.detach())
+    got.sum().backward()
+    want.sum().backward()
+    _close(xa.grad, ta.grad)
+    _close(xb.grad, tb.grad)
+
+
+@pytest.mark.parametrize("p", [1.0, 0.5, 0.0, -1.0, float("inf")])
+def test_pairwise_distance_generic_degrees(p):
+    """p = 1, p < 1 and +-inf keep the generic body (torch differs on NaN rows or counts)."""
+    x = _t(_rng(2).normal(size=(4, 3)), True)
+    out = L.pairwise_distance(x, x * 2.0, p=p)
+    assert "Norm" not in type(out.grad_fn).__name__
+
+
+def test_pairwise_distance_generic_without_torch_paths():
+    torch = _torch()
+    from losses.backends import generic_paths
+    x = _t(_rng(2).normal(size=(4, 3)), True)
+    with generic_paths():
+        out = L.pairwise_distance(x, x * 2.0)
+    assert "Norm" not in type(out.grad_fn).__name__
+    _close(out.detach(), torch.nn.functional.pairwise_distance(x, x * 2.0).detach())
+
+
+@pytest.mark.parametrize("kw", [{}, {"swap": True, "margin": 0.5}, {"p": 3.0, "reduction": "none"}])
+def test_triplet_margin_loss_uses_torch_distances(kw):
+    torch = _torch()
+    rng = _rng(5)
+    arrs = [rng.normal(size=(7, 4)) for _ in range(3)]
+    ours, theirs = [_t(v, True) for v in arrs], [_t(v, True) for v in arrs]
+    got = L.triplet_margin_loss(*ours, **kw)
+    want = torch.nn.functional.triplet_margin_loss(*theirs, **kw)
+    _close(got.detach(), want.detach())
+    got.sum().backward()
+    want.sum().backward()
+    for o, t in zip(ours, theirs):
+        _close(o.grad, t.grad)
+    # the distances are torch's NormBackward nodes
+    names, stack = set(), [got.grad_fn]
+    while stack:
+        node = stack.pop()
+        if node is not None and type(node).__name__ not in names:
+            names.add(type(node).__name__)
+            stack += [f for f, _ in node.next_functions]
+    assert any("Norm" in name for name in names)
+
+
+def test_clip_loss_one_host_read_with_array_scale():
+    torch = _torch()
+    from torch.utils._python_dispatch import TorchDispatchMode
+
+    class Count(TorchDispatchMode):
+        n = 0
+
+        def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+            if func is torch.ops.aten._local_scalar_dense.default:
+                Count.n += 1
+            return func(*args, **(kwargs or {}))
+
+    a, b = torch.randn(8, 5), torch.randn(8, 5)
+    L.clip_loss(a, b, torch.tensor(10.0))
+    with Count():
+        L.clip_loss(a, b, torch.tensor(10.0))
+    assert Count.n <= 1
+    Count.n = 0
+    with L.value_checks(False), Count():
+        L.clip_loss(a, b, torch.tensor(10.0))
+    assert Count.n == 0

@@ -247,3 +247,22 @@ def test_every_argument_dtype_is_checked_first():
         L.poisson_nll_loss(torch.zeros(3), torch.ones(3) + 1j)  # torch: before min()
     with pytest.raises(TypeError, match=r"\bvar must be an array"):
         L.gaussian_nll_loss(x, x, [1.0, 1.0, 1.0])
+
+
+# -- torch's own kernel (backends/torch_losses/regression.py) ---------------------------------
+@pytest.mark.parametrize("kw", [{}, {"log_input": False}, {"full": True}, {"reduction": "none"}])
+def test_poisson_kernel_matches_the_twin(kw):
+    import unittest.mock
+
+    F = torch.nn.functional
+    x = torch.rand(5, 3, dtype=torch.float64).requires_grad_()
+    y = torch.poisson(torch.full((5, 3), 2.0, dtype=torch.float64))
+    with unittest.mock.patch.object(F, "poisson_nll_loss", wraps=F.poisson_nll_loss) as spy:
+        out = L.poisson_nll_loss(x, y, **kw)
+        assert spy.call_count == 1
+        # the Stirling term's target gradient is NaN at y = 0 in torch: the generic body
+        L.poisson_nll_loss(x, y.clone().requires_grad_(), full=True)
+        assert spy.call_count == 1
+    want = F.poisson_nll_loss(x, y, **kw)
+    torch.testing.assert_close(out, want)
+    torch.testing.assert_close(torch.autograd.grad(out.sum(), x)[0], torch.autograd.grad(want.sum(), x)[0])

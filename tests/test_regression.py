@@ -2,9 +2,12 @@
 settings, the deliberate differences of docs/differences.md, errors."""
 from __future__ import annotations
 
+import contextlib
+
 import numpy as np
 import pytest
 
+import losses
 import losses as L
 
 try:
@@ -299,3 +302,69 @@ def test_mape_float16_at_1e4_computes_in_float32():
     np.testing.assert_allclose(ga.double().numpy(), want_x.astype(np.float16), rtol=1e-3)
     np.testing.assert_allclose(gb.double().numpy(), want_y.astype(np.float16), rtol=1e-3)
     assert float(out) == pytest.approx(float(np.sum(100 * np.abs(xh - yh) / np.abs(yh))), rel=1e-3)
+
+
+# -- torch's own kernels (backends/torch_losses/regression.py) --------------------------------
+def _spy(name):
+    """Count the calls of ``torch.nn.functional.<name>`` (the kernels look it up per call)."""
+    import unittest.mock
+
+    import torch.nn.functional as F
+
+    return unittest.mock.patch.object(F, name, wraps=getattr(F, name))
+
+
+@pytest.mark.parametrize("loss, twin, kw", [
+    ("mse_loss", "mse_loss", {}),
+    ("l1_loss", "l1_loss", {}),
+    ("huber_loss", "huber_loss", {"delta": 0.7}),
+    ("smooth_l1_loss", "smooth_l1_loss", {"beta": 0.5}),
+    ("smooth_l1_loss", "l1_loss", {"beta": 0.0}),
+])
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+def test_torch_kernel_is_used_and_matches_the_twin(loss, twin, kw, reduction):
+    torch = pytest.importorskip("torch")
+    import torch.nn.functional as F
+
+    x = torch.randn(6, 5, dtype=torch.float64, requires_grad=True)
+    y = torch.randn(6, 5, dtype=torch.float64)
+    with _spy(twin) as spy:
+        out = getattr(L, loss)(x, y, reduction=reduction, **kw)
+    assert spy.call_count == 1
+    tkw = {"beta": kw["beta"]} if twin == "smooth_l1_loss" else {"delta": kw["delta"]} if kw.get("delta") else {}
+    want = getattr(F, twin)(x, y, reduction=reduction, **tkw)
+    torch.testing.assert_close(out, want)
+    g, = torch.autograd.grad(out.sum(), x)
+    gw, = torch.autograd.grad(want.sum(), x)
+    torch.testing.assert_close(g, gw)
+
+
+@pytest.mark.parametrize("loss", ["mse_loss", "l1_loss", "huber_loss", "smooth_l1_loss"])
+def test_weighted_calls_use_the_element_kernel_under_the_library_reduction(loss):
+    torch = pytest.importorskip("torch")
+
+    x = torch.randn(4, 3, dtype=torch.float64)
+    x[0, 0] = float("nan")
+    y = torch.randn(4, 3, dtype=torch.float64)
+    w = torch.rand(4, 3, dtype=torch.float64) + 0.1
+    w[0, 0] = 0.0  # a zero weight silences the NaN (torch's weight= gives NaN)
+    twin = "l1_loss" if loss == "l1_loss" else loss
+    with _spy(twin) as spy:
+        out = getattr(L, loss)(x, y, weight=w)
+    assert spy.call_count == 1 and spy.call_args.kwargs["reduction"] == "none"
+    with losses.backends.generic_paths():
+        want = getattr(L, loss)(x, y, weight=w)
+    assert torch.isfinite(out)
+    torch.testing.assert_close(out, want)
+
+
+def test_l1_subgradient_at_zero_and_nan_gradient_on_every_path():
+    torch = pytest.importorskip("torch")
+
+    x = torch.tensor([0.0, 1.0, float("nan")], dtype=torch.float64, requires_grad=True)
+    y = torch.zeros(3, dtype=torch.float64)
+    for generic in (False, True):
+        ctx = losses.backends.generic_paths() if generic else contextlib.nullcontext()
+        with ctx:
+            g, = torch.autograd.grad(L.l1_loss(x, y, reduction="sum"), x)
+        assert g[0] == 0 and g[1] == 1

@@ -701,3 +701,19 @@ def test_policy_errors():
         L.ppo_clip_loss(adv[:1], adv[:1], normalize_advantages=True)
 
 
+
+
+def test_value_checks_switch_covers_the_rl_checks():
+    torch = pytest.importorskip("torch")
+    r = torch.ones(3, 2)
+    v = torch.zeros(3, 2)
+    g = torch.full((3, 2), 1.5)  # discounts outside [0, 1]
+    with pytest.raises(ValueError, match=r"discount_t must hold values in \[0, 1\]"):
+        L.n_step_returns(r, g, v, n=2)
+    with pytest.raises(ValueError, match=r"lambda_ must hold values in \[0, 1\]"):
+        L.lambda_returns(r, 0.9, v, lambda_=torch.full((3, 2), -0.5))
+    with pytest.raises(ValueError, match="actions must hold class indices"):
+        L.policy_gradient_loss(torch.zeros(3, 4), torch.tensor([0, 1, 4]), torch.ones(3))
+    with L.value_checks(False):
+        L.n_step_returns(r, g, v, n=2)
+        L.td_loss(v, r, g, v)

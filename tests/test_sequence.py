@@ -1,6 +1,8 @@
 """ctc_loss: values against a brute-force float64 NumPy sum over alignments, torch and optax
 twins (values and gradients), reductions, layouts, infeasible sequences, errors."""
+import contextlib
 import itertools
+import math
 
 import numpy as np
 import pytest
@@ -483,6 +485,103 @@ def test_zero_frames():
     out = L.ctc_loss(lp, tg, il, tl, reduction="none")
     assert out.tolist() == [0.0, np.inf, 0.0]
     assert L.ctc_loss(lp, tg, il, tl, reduction="none", zero_infinity=True).tolist() == [0.0, 0.0, 0.0]
+
+
+# ------------------------------------------------------------------- native fast path ----
+def _grad_fn_names(out):
+    names, todo = set(), [out.grad_fn]
+    while todo:
+        fn = todo.pop()
+        if fn is not None and type(fn).__name__ not in names:
+            names.add(type(fn).__name__)
+            todo += [f for f, _ in fn.next_functions]
+    return names
+
+
+@pytest.mark.parametrize("layout", ["padded", "concatenated", "batch_first", "unbatched"])
+def test_torch_cpu_uses_the_native_kernel_and_matches_the_generic_body(layout):
+    torch = pytest.importorskip("torch")
+    from losses.backends import generic_paths
+
+    rng = np.random.default_rng(30)
+    lp, tg, il, tl = sample(rng, T=7, N=3, C=4, S=3, il=[7, 5, 4], tl=[3, 0, 2])
+    lp[2, 0, 3] = -np.inf  # a log-0 mask: zero gradient there, as the generic body gives
+    args = [torch.tensor(a) for a in (lp, tg, il, tl)]
+    kw = {"reduction": "none"}
+    if layout == "concatenated":
+        args[1] = torch.cat([args[1][n, : tl[n]] for n in range(3)])
+    elif layout == "batch_first":
+        args[0], kw["batch_first"] = args[0].transpose(0, 1).contiguous(), True
+    elif layout == "unbatched":
+        args = [args[0][:, 0], args[1][0], args[2][0], args[3][0]]
+    results = []
+    for generic in (False, True):
+        x = args[0].clone().requires_grad_(True)
+        with generic_paths() if generic else contextlib.nullcontext():
+            out = L.ctc_loss(x, *args[1:], **kw)
+        names = _grad_fn_names(out)
+        assert ("_NativeCTCBackward" in names) != generic, names
+        (g,) = torch.autograd.grad((out * torch.linspace(0.5, 1.5, out.numel(), dtype=out.dtype)
+                                    .reshape(out.shape)).sum(), x)
+        results.append((out.detach(), g))
+    torch.testing.assert_close(results[0][0], results[1][0], rtol=1e-13, atol=1e-13)
+    torch.testing.assert_close(results[0][1], results[1][1], rtol=1e-13, atol=1e-13)
+
+
+def test_native_kernel_gradient_accuracy_with_huge_logits():
+    # ATen's posterior exp(log_alpha + log_beta + nll - log_probs) loses digits when path
+    # log-probabilities are ~1e4; the fast path renormalises each frame's posteriors
+    torch = pytest.importorskip("torch")
+    from losses.backends import generic_paths
+
+    rng = np.random.default_rng(31)
+    lp, tg, il, tl = sample(rng, T=5, N=2, C=4, S=2)
+    lp = log_softmax(rng.normal(size=lp.shape) * 1e4)
+    grads = []
+    for generic in (False, True):
+        x = torch.tensor(lp, requires_grad=True)
+        with generic_paths() if generic else contextlib.nullcontext():
+            L.ctc_loss(x, torch.tensor(tg), torch.tensor(il), torch.tensor(tl), reduction="sum").backward()
+        grads.append(x.grad)
+    torch.testing.assert_close(grads[0], grads[1], rtol=1e-13, atol=1e-13)
+
+
+def test_native_kernel_not_used_where_it_does_not_apply():
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(32)
+    lp, tg, il, tl = sample(rng, T=5, N=2, C=4, S=2)
+    args = [torch.tensor(a) for a in (lp, tg, il, tl)]
+    # torch.func transforms keep the generic scan (ATen's CTC has no batching rule)
+    per = torch.func.vmap(lambda x, t, i, k: L.ctc_loss(x, t, i, k, reduction="none"), in_dims=(1, 0, 0, 0))(*args)
+    torch.testing.assert_close(per, L.ctc_loss(*args, reduction="none"), rtol=1e-12, atol=1e-12)
+    # zero frames: ATen refuses an empty log_probs, the generic body defines the result
+    out = L.ctc_loss(torch.zeros((0, 2, 4), dtype=torch.float64, requires_grad=True), args[1],
+                     torch.zeros(2, dtype=torch.int64), torch.tensor([0, 1]), reduction="none")
+    assert "_NativeCTCBackward" not in _grad_fn_names(out) and out.tolist() == [0.0, math.inf]
+
+
+def test_one_host_read_and_none_with_checks_off():
+    torch = pytest.importorskip("torch")
+    from torch.utils._python_dispatch import TorchDispatchMode
+
+    class Count(TorchDispatchMode):
+        reads = 0
+
+        def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+            if func is torch.ops.aten._local_scalar_dense.default:
+                Count.reads += 1
+            return func(*args, **(kwargs or {}))
+
+    rng = np.random.default_rng(33)
+    lp, tg, il, tl = sample(rng, T=6, N=3, C=4, S=3, il=[6, 5, 4], tl=[3, 1, 2])
+    concat = np.concatenate([tg[n, : tl[n]] for n in range(3)])
+    for targets in (tg, concat):
+        args = [torch.tensor(a) for a in (lp, targets, il, tl)]
+        for enabled, most in ((True, 1), (False, 0)):
+            Count.reads = 0
+            with L.value_checks(enabled), Count():
+                L.ctc_loss(*args)
+            assert Count.reads <= most, (targets.ndim, enabled, Count.reads)
 
 
 # ------------------------------------------------------------------------ docs examples ----

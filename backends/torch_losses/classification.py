@@ -1,4 +1,85 @@
-"""torch.nn.functional kernels for the classification family."""
+"""torch.nn.functional kernels for the classification family.
+
+Weighted calls stay on the generic bodies. Class weights of the integer-target losses: torch
+multiplies a non-finite loss by a zero class weight (NaN) where the library's rule silences
+it. Element weights of the binary losses: under an infinite weight torch's fused gradients
+give ±inf where the library's body gives NaN (inf - inf).
+
+``cross_entropy`` has no whole-loss kernel: torch's fused gradient is NaN across an ignored
+row holding a NaN logit (the library's is 0) and masking those rows first costs as much as the
+loss; its body already runs torch's fused kernel per position (the ``nll_logits`` primitive).
+"""
 from __future__ import annotations
 
-LOSS_PATHS: dict = {}
+import torch
+import torch.nn.functional as F
+
+
+def _cast(out, out_dtype):
+    return out if out_dtype is None or out.dtype == out_dtype else out.to(out_dtype)
+
+
+def _class_first(x, axis):
+    """torch's layout: classes on axis 1 (axis 0 of a 1-D input)."""
+    return x if x.ndim < 2 or axis == 1 else torch.movedim(x, axis, 1)
+
+
+def _mean_over_elements(per_sum, n):
+    """``sum / n`` over every position, NaN for none (the library's empty mean)."""
+    return per_sum / n if n else per_sum * float("nan")
+
+
+def _bce(ns, p, y, weight, reduction, out_dtype):
+    # torch's gradient is (p - y) / max(p (1 - p), 1e-12), the library's that of the clamped
+    # logs (they differ at p = 0 or 1): the kernel serves calls that need no gradient
+    if weight is not None or not isinstance(p, torch.Tensor) or p.requires_grad or y.requires_grad:
+        return NotImplemented
+    return _cast(F.binary_cross_entropy(p, y, reduction=reduction), out_dtype)
+
+
+def _bce_logits(ns, z, y, weight, pos_weight, reduction, out_dtype):
+    # torch has no gradient for pos_weight
+    if weight is not None or not isinstance(z, torch.Tensor) or (
+            pos_weight is not None and pos_weight.requires_grad):
+        return NotImplemented
+    return _cast(F.binary_cross_entropy_with_logits(z, y, pos_weight=pos_weight, reduction=reduction),
+                 out_dtype)
+
+
+def _index(t):
+    return t if t.dtype == torch.int64 else t.to(torch.int64)
+
+
+def _nll(ns, x, target, weight, ignore_index, reduction, mean_over, axis, out_dtype):
+    if weight is not None or not isinstance(x, torch.Tensor):
+        return NotImplemented
+    x = _class_first(x, axis)
+    if reduction == "mean" and mean_over == "elements":
+        out = _mean_over_elements(
+            F.nll_loss(x, _index(target), ignore_index=ignore_index, reduction="sum"), target.numel())
+    else:
+        out = F.nll_loss(x, _index(target), ignore_index=ignore_index, reduction=reduction)
+    return _cast(out, out_dtype)
+
+
+def _kl(ns, x, y, reduction, log_target, out_dtype):
+    # torch's target gradient of y log y is NaN at y = 0 (the library's is finite): only for
+    # a target that needs no gradient, or in log space
+    if not isinstance(x, torch.Tensor) or (not log_target and y.requires_grad):
+        return NotImplemented
+    if reduction == "batchmean" and x.ndim and x.shape[0] == 0:
+        return NotImplemented  # the library's empty batch
+    if reduction == "batchmean" and not x.ndim:
+        reduction = "sum"
+    if reduction == "mean":  # torch warns on its "mean"; the same sum / numel, silently
+        return _cast(_mean_over_elements(F.kl_div(x, y, reduction="sum", log_target=log_target),
+                                         x.numel()), out_dtype)
+    return _cast(F.kl_div(x, y, reduction=reduction, log_target=log_target), out_dtype)
+
+
+LOSS_PATHS = {
+    "binary_cross_entropy": _bce,
+    "binary_cross_entropy_with_logits": _bce_logits,
+    "nll_loss": _nll,
+    "kl_div": _kl,
+}

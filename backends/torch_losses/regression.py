@@ -1,4 +1,10 @@
-"""torch.nn.functional kernels for the regression family."""
+"""torch.nn.functional kernels for the regression and probabilistic families.
+
+Each kernel covers the *unweighted* loss: torch's ``weight=`` multiplies non-finite losses
+by zero weights (NaN) where the library's rule silences them, so the loss bodies call the
+kernel with ``reduction="none"`` for the element-wise loss and apply the library's weighted
+reduction themselves.
+"""
 from __future__ import annotations
 
 import torch
@@ -10,8 +16,7 @@ def _cast(out, out_dtype):
 
 
 def _unweighted(kernel):
-    """``kernel(x, y, reduction)`` for unweighted calls; weighted ones keep the generic body
-    (torch's ``weight=`` semantics differ per loss)."""
+    """``kernel(x, y, reduction, **params)`` for unweighted calls."""
     def fast(ns, x, y, weight, reduction, out_dtype, **params):
         if weight is not None or not isinstance(x, torch.Tensor):
             return NotImplemented
@@ -19,7 +24,23 @@ def _unweighted(kernel):
     return fast
 
 
+def _smooth_l1(x, y, r, beta):
+    return F.l1_loss(x, y, reduction=r) if beta == 0 else F.smooth_l1_loss(x, y, reduction=r, beta=beta)
+
+
+def _poisson_nll(ns, x, y, log_input, full, eps, reduction, out_dtype):
+    # torch's Stirling term has a NaN target gradient at y = 0 (ours is 0): only without it
+    # or for a target that needs no gradient
+    if not isinstance(x, torch.Tensor) or (full and y.requires_grad):
+        return NotImplemented
+    return _cast(F.poisson_nll_loss(x, y, log_input=log_input, full=full, eps=eps, reduction=reduction),
+                 out_dtype)
+
+
 LOSS_PATHS = {
     "mse_loss": _unweighted(lambda x, y, r: F.mse_loss(x, y, reduction=r)),
+    "l1_loss": _unweighted(lambda x, y, r: F.l1_loss(x, y, reduction=r)),
     "huber_loss": _unweighted(lambda x, y, r, delta: F.huber_loss(x, y, reduction=r, delta=delta)),
+    "smooth_l1_loss": _unweighted(_smooth_l1),
+    "poisson_nll_loss": _poisson_nll,
 }

@@ -184,6 +184,10 @@ def _clip(rng, n):
             "logit_scale": np.asarray(rng.uniform(2.0, 10.0))}
 
 
+def _clip_pairs(rng, n):
+    return {"image_embeddings": rng.normal(size=(n, 5)), "text_embeddings": rng.normal(size=(n, 5))}
+
+
 def _clip_identical(rng, n):
     x = rng.normal(size=(n, 5))
     x[0] = 0.0
@@ -411,6 +415,12 @@ CASES += [
          fd=False),
     Case(L.supervised_contrastive_loss, _mining_duplicates, {"temperature": 0.05}, name="duplicates",
          diff=("embeddings",), fd=False, dtypes=F64_F32, tol=1024.0),
+    # a Python-number logit_scale first: every array argument of this case is a batch
+    Case(L.clip_loss, _clip_pairs, {"logit_scale": 20.0}, name="number_scale",
+         diff=("image_embeddings", "text_embeddings"),
+         peers=(Peer("open_clip ClipLoss formula (F.cross_entropy), number scale", "torch",
+                     lambda image_embeddings, text_embeddings: _torch_clip().fn(
+                         image_embeddings, text_embeddings, 20.0)),)),
     Case(L.clip_loss, _clip, {}, diff=("image_embeddings", "text_embeddings", "logit_scale"), dynamic=True,
          peers=(_torch_clip(),)),
     Case(L.clip_loss, _clip, {"normalize": False, "reduction": "sum"}, name="unnormalized",
