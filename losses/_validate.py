@@ -188,7 +188,7 @@ def _flush(pending):
             raise ValueError(explain())
 
 
-def _record(xp, flag, explain):
+def record(xp, flag, explain):
     """Record (inside a public call) or evaluate (outside) one value check."""
     if not _known(flag):
         return
@@ -200,7 +200,7 @@ def _record(xp, flag, explain):
         pending.append((xp, flag, explain))
 
 
-def _concrete(*arrays):
+def concrete(*arrays):
     return all(a is not None and not is_lazy(a) for a in arrays)
 
 
@@ -210,9 +210,33 @@ def _known(flag) -> bool:
     return not is_lazy(flag)
 
 
+def enabled() -> bool:
+    """Whether value checks run in this thread (``value_checks`` / ``LOSSES_VALUE_CHECKS``)."""
+    return _STATE.enabled
+
+
+def read_pending_with(xp, fact):
+    """Read the open call's pending value-check flags together with the device boolean
+    ``fact``, in the one host read the call makes anyway, and return ``fact`` as a Python bool
+    (None when value checks are off, no call is open, nothing is pending or ``fact`` is traced:
+    then nothing is read).
+
+    A failing check raises its ``ValueError`` here, as it would at the end of the call; once
+    read, the flags are not read again."""
+    pending = _STATE.pending
+    if not _STATE.enabled or not pending or not _known(fact):
+        return None
+    flags = [xp.reshape(f, (1,)) for _, f, _ in pending]
+    host = [bool(v) for v in xp.concat(flags + [xp.reshape(xp.logical_not(fact), (1,))]).tolist()]
+    if any(host[:-1]):
+        _flush(pending)  # the error path: reads again to explain the failure
+    pending.clear()
+    return not host[-1]
+
+
 def values_in(xp, x, name, low, high, *, what=None):
     """Eager-only: every value of ``x`` lies in [low, high] (NaN is outside)."""
-    if x is None or not _STATE.enabled or not _concrete(x) or math.prod(x.shape) == 0 \
+    if x is None or not _STATE.enabled or not concrete(x) or math.prod(x.shape) == 0 \
             or xp.isdtype(x.dtype, "bool"):
         return
     lo, hi = xp.min(x), xp.max(x)  # NaN propagates through min/max: one pass each, no temporaries
@@ -222,15 +246,15 @@ def values_in(xp, x, name, low, high, *, what=None):
         got = "a NaN" if nan else f"values in [{float(lo)}, {float(hi)}]"
         return f"{name} must hold {what or 'values'} in [{low}, {high}], got {got}"
 
-    _record(xp, xp.logical_not(xp.logical_and(lo >= low, hi <= high)), explain)
+    record(xp, xp.logical_not(xp.logical_and(lo >= low, hi <= high)), explain)
 
 
 def nonnegative(xp, x, name):
     """Eager-only: every value of ``x`` is >= 0."""
-    if x is None or not _STATE.enabled or not _concrete(x) or math.prod(x.shape) == 0:
+    if x is None or not _STATE.enabled or not concrete(x) or math.prod(x.shape) == 0:
         return
     lo = xp.min(x)
-    _record(xp, lo < 0, lambda: f"{name} must be non-negative, got a minimum of {float(lo)}")
+    record(xp, lo < 0, lambda: f"{name} must be non-negative, got a minimum of {float(lo)}")
 
 
 def class_indices(xp, target, num_classes, name="target", ignore_index=None, safe=None):
@@ -239,7 +263,7 @@ def class_indices(xp, target, num_classes, name="target", ignore_index=None, saf
     ``safe`` (optional): ``target`` with the ignored positions already replaced by a valid
     class; then the check costs one min and one max.
     """
-    if not _STATE.enabled or not _concrete(target) or math.prod(target.shape) == 0:
+    if not _STATE.enabled or not concrete(target) or math.prod(target.shape) == 0:
         return
     if safe is None:
         safe = target if ignore_index is None else xp.where(target != ignore_index, target, xp.zeros_like(target))
@@ -255,12 +279,12 @@ def class_indices(xp, target, num_classes, name="target", ignore_index=None, saf
         return (f"{name} must hold class indices in [0, {num_classes - 1}]{extra}, "
                 f"got out-of-range values between {min(first, last)} and {max(first, last)}")
 
-    _record(xp, xp.logical_or(lo < 0, hi >= num_classes), explain)
+    record(xp, xp.logical_or(lo < 0, hi >= num_classes), explain)
 
 
 def values_among(xp, x, name, allowed):
     """Eager-only: every value of ``x`` is one of the numbers in ``allowed`` (e.g. (-1, 1))."""
-    if x is None or not _STATE.enabled or not _concrete(x) or math.prod(x.shape) == 0:
+    if x is None or not _STATE.enabled or not concrete(x) or math.prod(x.shape) == 0:
         return
     ok = None
     for a in allowed:
@@ -273,15 +297,15 @@ def values_among(xp, x, name, allowed):
         return (f"{name} must hold only the values {tuple(allowed)}, got {float(first)!r} "
                 f"(and {int(xp.sum(xp.astype(bad, xp.int64)))} bad value(s) in total)")
 
-    _record(xp, xp.any(bad), explain)
+    record(xp, xp.any(bad), explain)
 
 
 def greater_than(xp, x, name, low):
     """Eager-only: every value of ``x`` is > ``low``."""
-    if x is None or not _STATE.enabled or not _concrete(x) or math.prod(x.shape) == 0:
+    if x is None or not _STATE.enabled or not concrete(x) or math.prod(x.shape) == 0:
         return
     lo = xp.min(x)
-    _record(xp, lo <= low, lambda: f"{name} must be > {low}, got a minimum of {float(lo)}")
+    record(xp, lo <= low, lambda: f"{name} must be > {low}, got a minimum of {float(lo)}")
 
 
 def finite_number(value, name, *, low=None, low_open=False, high=None, high_open=False):

@@ -38,7 +38,7 @@ def _valid_boxes(xp, w, h, name):
     """Eager-only: widths ``w = x2 - x1`` and heights ``h = y2 - y1`` are >= 0 (and no NaN)
     for every box. Inside a public call this records one device flag (read back once with the
     call's other value checks)."""
-    if not check._STATE.enabled or not check._concrete(w) or numel(w) == 0:
+    if not check.enabled() or not check.concrete(w) or numel(w) == 0:
         return
     w, h = xp.stop_gradient(w), xp.stop_gradient(h)
     lo = xp.min(xp.minimum(w, h))  # NaN propagates through minimum and min
@@ -49,7 +49,7 @@ def _valid_boxes(xp, w, h, name):
         return (f"{name} must hold valid (x1, y1, x2, y2) boxes with x2 >= x1 and y2 >= y1; got "
                 f"{n_bad} invalid box(es), smallest width {float(xp.min(w))} and height {float(xp.min(h))}")
 
-    check._record(xp, xp.logical_not(lo >= 0), explain)
+    check.record(xp, xp.logical_not(lo >= 0), explain)
 
 
 def _prepare(boxes1, boxes2, weight, reduction, eps, mean_over):

@@ -289,26 +289,6 @@ def multi_margin_loss(input: ArrayT, target: ArrayT, *, p: int = 1, margin: floa
     return reduce(xp, loss, reduction, weight=w_t, mean_over=mean_over, out_dtype=out_dtype)
 
 
-def _read_checks_and(xp, fact):
-    """Read the call's pending value-check flags together with the device boolean ``fact``,
-    in the one host read the call makes anyway, and return ``fact`` as a Python bool (None
-    when value checks are off or nothing is pending: then nothing is read).
-
-    A failing check raises its ``ValueError`` here, as it would at the end of the call; once
-    read, the flags are not read again."""
-    state = check._STATE
-    pending = state.pending
-    if not state.enabled or not pending or not check._known(fact):
-        return None
-    flags = [xp.reshape(f, (1,)) for _, f, _ in pending]
-    got = xp.concat(flags + [xp.reshape(xp.logical_not(fact), (1,))])
-    host = [bool(v) for v in got.tolist()]
-    if any(host[:-1]):
-        check._flush(pending)  # the error path: reads again to explain the failure
-    pending.clear()
-    return not host[-1]
-
-
 def _multilabel_hinge(xp, x, target, n_classes):
     r"""Per-row ``(1/C) sum_{k valid} sum_{i not in T} relu0(1 - (x[t_k] - x_i))`` in
     ``O(C log C)`` per row (no ``C x C`` grid).
@@ -416,7 +396,7 @@ def multilabel_margin_loss(input: ArrayT, target: ArrayT, *, reduction: Reductio
         n_classes = x.shape[-1]
     check.values_in(xp, target, "target", -1, n_classes - 1, what="class indices (or -1 padding)")
     out = xp.fast("multilabel_margin_loss", x, target, reduction, out_dtype,
-                  all_finite=lambda: _read_checks_and(xp, xp.all(xp.isfinite(x))))
+                  all_finite=lambda: check.read_pending_with(xp, xp.all(xp.isfinite(x))))
     if out is not NotImplemented:
         return out
     loss = _multilabel_hinge(xp, x, target, n_classes)

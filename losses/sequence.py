@@ -110,7 +110,7 @@ def ctc_loss(log_probs: ArrayT, targets: ArrayT, input_lengths: ArrayT, target_l
         xp, log_probs, targets, input_lengths, target_lengths, batch_first)
     # values are read only when no argument is traced (a concrete array used inside a trace
     # becomes a tracer as soon as it is computed with)
-    eager = check._concrete(log_probs, targets, input_lengths, target_lengths)
+    eager = check.concrete(log_probs, targets, input_lengths, target_lengths)
     _check_values(xp, log_probs, targets, input_lengths, target_lengths, blank, eager)
     if log_probs.shape[1] == 0:  # an empty batch: no sequence ("mean" NaN, "sum" 0, "none" empty)
         if targets.ndim == 1 and targets.shape[0] != 0:
@@ -208,11 +208,11 @@ def _time_major(xp, log_probs, targets, input_lengths, target_lengths, batch_fir
 
 
 def _check_values(xp, log_probs, targets, input_lengths, target_lengths, blank, eager):
-    """Eager-only value checks, recorded (``check._record``: one host read per call, none with
+    """Eager-only value checks, recorded (``check.record``: one host read per call, none with
     value checks off): input lengths in ``[0, T]``, target lengths in ``[0, S]`` (padded
     targets) or ``[0, len(targets)]`` (concatenated ones, whose length must then be
     ``sum(target_lengths)``), labels within the target lengths in ``[0, C)`` and not ``blank``."""
-    if not eager or not check._STATE.enabled:
+    if not eager or not check.enabled():
         return
     n_time = log_probs.shape[0]
     _check_lengths(xp, input_lengths, "input_lengths", n_time, f"T={n_time}")
@@ -223,7 +223,7 @@ def _check_values(xp, log_probs, targets, input_lengths, target_lengths, blank, 
     if targets.ndim == 1:
         if target_lengths.shape[0]:
             total = xp.sum(target_lengths)
-            check._record(xp, total != n, lambda: (
+            check.record(xp, total != n, lambda: (
                 f"concatenated targets must have length sum(target_lengths) = {int(total)}, got {n}"))
     _check_targets(xp, targets, target_lengths, blank, n_classes)
 
@@ -233,7 +233,7 @@ def _check_lengths(xp, lengths, name, high, high_text):
     if numel(lengths) == 0:
         return
     lo, hi = xp.min(lengths), xp.max(lengths)
-    check._record(xp, xp.logical_or(lo < 0, hi > high), lambda: (
+    check.record(xp, xp.logical_or(lo < 0, hi > high), lambda: (
         f"{name} must hold lengths in [0, {high_text}], got values in [{int(lo)}, {int(hi)}]"))
 
 
@@ -251,7 +251,7 @@ def _check_targets(xp, targets, target_lengths, blank, n_classes):
         return (f"targets must hold labels in [0, {n_classes - 1}] other than blank={blank} "
                 f"(within target_lengths), got bad labels between {min(lo, hi)} and {max(lo, hi)}")
 
-    check._record(xp, xp.any(bad), explain)
+    check.record(xp, xp.any(bad), explain)
 
 
 # ------------------------------------------------------------------ target unpacking ----

@@ -1607,3 +1607,20 @@ def test_clip_loss_one_host_read_with_array_scale():
     with L.value_checks(False), Count():
         L.clip_loss(a, b, torch.tensor(10.0))
     assert Count.n == 0
+
+
+def test_infinite_embedding_gives_non_finite_distances_and_a_nan_loss():
+    """The Gram formula turns an infinite embedding into NaN/inf distances on its row (inf - inf),
+    never a finite number; the mining losses then return NaN."""
+    torch = _torch()
+    from losses.backends import namespace
+    from losses.metric import _distance_matrix
+    e, y = _gram_inputs(n=12, dim=4)
+    e[1, 0] = np.inf
+    x = _t(e)
+    d = _distance_matrix(namespace(e=x), x, "euclidean")
+    others = torch.arange(12) != 1
+    assert not torch.isfinite(d[1, others]).any() and not torch.isfinite(d[others, 1]).any()
+    assert torch.isfinite(d[others][:, others]).all()
+    for loss in (L.batch_hard_triplet_loss, L.batch_all_triplet_loss):
+        assert torch.isnan(loss(x, torch.tensor(y))), loss.__name__

@@ -640,3 +640,27 @@ def test_docs_code_blocks_are_the_tested_examples():
     tested = ["\n".join(line[4:] for line in m.group(1).splitlines()).rstrip() + "\n" for m in
               re.finditer(r"    # --- docs/sequence.md[^\n]*---\n(.*?)    # --- end ---", src, re.S)]
     assert md == tested
+
+
+def test_nan_loss_sequence_has_nan_gradient_on_its_active_frames_as_torch():
+    torch = pytest.importorskip("torch")
+    from losses.backends import generic_paths
+
+    rng = np.random.default_rng(33)
+    lp = torch.log_softmax(torch.tensor(rng.normal(size=(6, 2, 4))), -1)
+    lp[2, 0, 0] = math.nan  # the blank of an active frame of sequence 0
+    tg, il, tl = torch.tensor([[1, 2], [3, 1]]), torch.tensor([5, 6]), torch.tensor([2, 2])
+    peer = None
+    for path in ("torch", "fast", "generic"):
+        x = lp.clone().requires_grad_(True)
+        with generic_paths() if path == "generic" else contextlib.nullcontext():
+            f = torch.nn.functional.ctc_loss if path == "torch" else L.ctc_loss
+            out = f(x, tg, il, tl, reduction="none")
+        (g,) = torch.autograd.grad(out.sum(), x)
+        assert torch.isnan(out[0]) and torch.isfinite(out[1]), path
+        assert torch.isnan(g[:5, 0]).all() and torch.all(g[5:, 0] == 0), path  # frames past il
+        assert torch.isfinite(g[:, 1]).all(), path
+        if peer is None:
+            peer = (out[1].detach(), g[:, 1])
+        else:  # the feasible sequence agrees with torch after log_softmax
+            torch.testing.assert_close(out[1].detach(), peer[0], rtol=1e-12, atol=1e-12)
