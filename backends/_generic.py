@@ -7,6 +7,7 @@ native fast path against these.
 """
 from __future__ import annotations
 
+import functools
 import math
 
 from array_api_compat import device as _device
@@ -103,9 +104,19 @@ def take_class(ns, x, index, axis=-1):
     axis = axis % x.ndim
     idx = ns.expand_dims(index, axis=axis)
     if hasattr(ns.xp, "take_along_axis"):
+        wide = _indexing_dtype(ns)  # e.g. torch's take_along_dim takes int64 indices only
+        if idx.dtype != wide:
+            idx = ns.astype(idx, wide)
         return ns.squeeze(ns.take_along_axis(x, idx, axis=axis), axis=axis)
     hit = _class_grid(ns, x, axis) == ns.astype(idx, ns.int64)
     return ns.sum(ns.where(hit, x, ns.zeros_like(x)), axis=axis)
+
+
+@functools.lru_cache(maxsize=None)
+def _indexing_dtype(ns):
+    """The namespace's default indexing dtype (int64, or int32 on JAX without x64)."""
+    info = getattr(ns.xp, "__array_namespace_info__", None)
+    return info().default_dtypes()["indexing"] if info is not None else ns.int64
 
 
 def check_index_like(x, index):

@@ -701,7 +701,9 @@ def _fast_check(case: Case, backend: str, dtype: str, variant: tuple | None = No
         tol = case.tol * _eps(dtype) * (1 if dtype == "float64" else 4)
         _close(fast[0], generic[0], tol, f"fast path vs generic body: value ({what})")
         for k in fast[1]:
-            a, b = np.array(fast[1][k], dtype=np.float64), np.array(generic[1][k], dtype=np.float64)
+            # C order: the reshape(-1) views below must write through
+            a = np.array(fast[1][k], dtype=np.float64, order="C")
+            b = np.array(generic[1][k], dtype=np.float64, order="C")
             if variant is not None and a.shape == np.shape(arrays[variant[0]]) and a.size:
                 # the derivative at the non-finite element (and at its element-wise partners)
                 # is not defined: a kernel may give NaN there where the generic body's kink

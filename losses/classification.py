@@ -274,6 +274,10 @@ def cross_entropy(input: ArrayT, target: ArrayT, *, weight: ArrayT | None = None
     if check.is_floating(xp, target):
         return _cross_entropy_probs(xp, input, target, weight, reduction, label_smoothing, axis)
     ax, n_classes, z, w, out_dtype = _class_setup(xp, input, target, weight, axis, "cross_entropy")
+    out = xp.fast("cross_entropy", z, target, w, ignore_index, reduction, mean_over, float(label_smoothing),
+                  ax, out_dtype, check=lambda: _safe_targets(xp, target, n_classes, ignore_index))
+    if out is not NotImplemented:
+        return out
     keep, safe_t = _safe_targets(xp, target, n_classes, ignore_index)
     nll = xp.nll_logits(z, safe_t, axis=ax)
     eps = float(label_smoothing)
@@ -342,10 +346,11 @@ def nll_loss(input: ArrayT, target: ArrayT, *, weight: ArrayT | None = None, ign
     check.floating(xp, input, "input")
     _array_arg(target, "target")
     ax, n_classes, x, w, out_dtype = _class_setup(xp, input, target, weight, axis, "nll_loss")
-    keep, safe_t = _safe_targets(xp, target, n_classes, ignore_index)
-    out = xp.fast("nll_loss", x, target, w, ignore_index, reduction, mean_over, ax, out_dtype)
+    out = xp.fast("nll_loss", x, target, w, ignore_index, reduction, mean_over, ax, out_dtype,
+                  check=lambda: _safe_targets(xp, target, n_classes, ignore_index))
     if out is not NotImplemented:
         return out
+    keep, safe_t = _safe_targets(xp, target, n_classes, ignore_index)
     w_t = _weights_at(xp, keep, safe_t, w, x.dtype)
     if safe_t.dtype not in (xp.int32, xp.int64):  # take_along_axis wants wide indices
         safe_t = xp.astype(safe_t, xp.int64)

@@ -539,6 +539,39 @@ def test_nll_kernel_matches_the_twin(kw):
 
 
 @needs_torch
+@pytest.mark.parametrize("kw", [{}, {"reduction": "sum"}, {"reduction": "none"}, {"mean_over": "elements"},
+                                {"ignore_index": 2}, {"label_smoothing": 0.1}, {"axis": -1}])
+def test_cross_entropy_kernel_matches_the_twin(kw):
+    z = torch.randn(7, 3, 4, dtype=torch.float64, requires_grad=True)
+    t = torch.randint(0, 3, (7, 4))
+    t[0, 0] = kw.get("ignore_index", -100)
+    if kw.get("axis") == -1:
+        t = torch.randint(0, 4, (7, 3))
+    with _spy("cross_entropy") as spy:
+        out = L.cross_entropy(z, t, **kw)
+    assert spy.call_count == 1  # the whole loss: one fused kernel, no per-position body
+    tkw = {k: v for k, v in kw.items() if k not in ("mean_over", "axis")}
+    zt = z.movedim(-1, 1) if kw.get("axis") == -1 else z
+    want = F.cross_entropy(zt, t, **tkw)
+    if kw.get("mean_over") == "elements":
+        want = F.cross_entropy(zt, t, reduction="sum") / t.numel()
+    torch.testing.assert_close(out, want)
+    torch.testing.assert_close(torch.autograd.grad(out.sum(), z)[0], torch.autograd.grad(want.sum(), z)[0])
+
+
+@needs_torch
+@pytest.mark.parametrize("name", ["cross_entropy", "nll_loss"])
+def test_kernels_leave_bad_class_indices_to_the_library_check(name):
+    """torch's CPU kernel refuses an out-of-range index itself (no host read); the call then
+    reports it as the library's ValueError naming ``target``, and counts no extra read."""
+    z = torch.randn(4, 3, dtype=torch.float64).log_softmax(1)
+    for bad in (3, -1, -7):
+        t = torch.tensor([0, 1, bad, 2])
+        with pytest.raises(ValueError, match=r"target must hold class indices in \[0, 2\]"):
+            getattr(L, name)(z, t)
+
+
+@needs_torch
 def test_nll_kernel_axis_and_class_weights():
     x = torch.randn(2, 3, 5, dtype=torch.float64).log_softmax(-1)
     t = torch.randint(0, 5, (2, 3))

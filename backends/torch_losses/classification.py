@@ -5,9 +5,10 @@ multiplies a non-finite loss by a zero class weight (NaN) where the library's ru
 it. Element weights of the binary losses: under an infinite weight torch's fused gradients
 give ±inf where the library's body gives NaN (inf - inf).
 
-``cross_entropy`` has no whole-loss kernel: torch's fused gradient is NaN across an ignored
-row holding a NaN logit (the library's is 0) and masking those rows first costs as much as the
-loss; its body already runs torch's fused kernel per position (the ``nll_logits`` primitive).
+Class indices: torch's CPU kernels check the range themselves (``IndexError``, no host read),
+so on the CPU the library's value check is skipped and a refused call falls back to the
+generic body, whose check explains the bad index; elsewhere (CUDA raises a device-side
+assert) the library's check (``check``) runs first.
 """
 from __future__ import annotations
 
@@ -50,16 +51,50 @@ def _index(t):
     return t if t.dtype == torch.int64 else t.to(torch.int64)
 
 
-def _nll(ns, x, target, weight, ignore_index, reduction, mean_over, axis, out_dtype):
+def _checked_by_torch(run, x, check):
+    """``run()`` with the class indices range-checked once: by torch's own CPU kernel
+    (``NotImplemented`` when it refuses them: the generic body reports the bad index), or by
+    the library's ``check`` first on other devices and under tracing."""
+    if x.device.type != "cpu" or torch.compiler.is_compiling():
+        check()
+        return run()
+    try:
+        return run()
+    except (IndexError, RuntimeError):
+        return NotImplemented
+
+
+def _nll(ns, x, target, weight, ignore_index, reduction, mean_over, axis, out_dtype, check):
     if weight is not None or not isinstance(x, torch.Tensor):
         return NotImplemented
-    x = _class_first(x, axis)
-    if reduction == "mean" and mean_over == "elements":
-        out = _mean_over_elements(
-            F.nll_loss(x, _index(target), ignore_index=ignore_index, reduction="sum"), target.numel())
-    else:
-        out = F.nll_loss(x, _index(target), ignore_index=ignore_index, reduction=reduction)
-    return _cast(out, out_dtype)
+    x, t = _class_first(x, axis), _index(target)
+
+    def run():
+        if reduction == "mean" and mean_over == "elements":
+            return _mean_over_elements(F.nll_loss(x, t, ignore_index=ignore_index, reduction="sum"),
+                                       target.numel())
+        return F.nll_loss(x, t, ignore_index=ignore_index, reduction=reduction)
+
+    out = _checked_by_torch(run, x, check)
+    return out if out is NotImplemented else _cast(out, out_dtype)
+
+
+def _cross_entropy(ns, z, target, weight, ignore_index, reduction, mean_over, label_smoothing,
+                   axis, out_dtype, check):
+    # integer targets; an ignored row holding a NaN logit gets NaN gradients from torch's
+    # log-softmax backward (0 * NaN), as from the generic body's per-position kernel
+    if weight is not None or not isinstance(z, torch.Tensor):
+        return NotImplemented
+    z, t = _class_first(z, axis), _index(target)
+    kw = {"ignore_index": ignore_index, "label_smoothing": label_smoothing}
+
+    def run():
+        if reduction == "mean" and mean_over == "elements":
+            return _mean_over_elements(F.cross_entropy(z, t, reduction="sum", **kw), target.numel())
+        return F.cross_entropy(z, t, reduction=reduction, **kw)
+
+    out = _checked_by_torch(run, z, check)
+    return out if out is NotImplemented else _cast(out, out_dtype)
 
 
 def _kl(ns, x, y, reduction, log_target, out_dtype):
@@ -81,5 +116,6 @@ LOSS_PATHS = {
     "binary_cross_entropy": _bce,
     "binary_cross_entropy_with_logits": _bce_logits,
     "nll_loss": _nll,
+    "cross_entropy": _cross_entropy,
     "kl_div": _kl,
 }
