@@ -1105,20 +1105,9 @@ def peak_bytes(step: Callable[[], Any]) -> int:
 
 def host_reads(fn: Callable[[], Any]) -> int:
     """``aten._local_scalar_dense`` calls (device-to-host reads) during ``fn()``."""
-    import torch
-    from torch.utils._python_dispatch import TorchDispatchMode
+    from losses.backends.harness import harness
 
-    class Count(TorchDispatchMode):
-        n = 0
-
-        def __torch_dispatch__(self, func, types, args=(), kwargs=None):
-            if func is torch.ops.aten._local_scalar_dense.default:
-                Count.n += 1
-            return func(*args, **(kwargs or {}))
-
-    with Count():
-        fn()
-    return Count.n
+    return harness("torch").host_reads(fn)[1]
 
 
 def _scalar(x) -> float:

@@ -157,6 +157,18 @@ def _class_weight_shape(weight, n_classes):
         )
 
 
+def _class_args(input, target, weight, reduction, mean_over, ignore_index, axis):
+    """The namespace after the argument checks shared by the integer/probability-target
+    class losses (before any array is read)."""
+    xp = namespace(input=input, target=target, weight=weight)
+    _options(reduction, mean_over)
+    _int_arg(ignore_index, "ignore_index")
+    _axis_arg(axis)
+    check.floating(xp, input, "input")
+    _array_arg(target, "target")
+    return xp
+
+
 def _class_setup(xp, input, target, weight, axis, what):
     """Shared checks of the integer-target class losses, every dtype before any value check:
     floating ``input``, integer ``target`` of the index shape, real ``(C,)`` ``weight``.
@@ -264,13 +276,8 @@ def cross_entropy(input: ArrayT, target: ArrayT, *, weight: ArrayT | None = None
     Peer twins: ``torch.nn.functional.cross_entropy``,
     ``optax.softmax_cross_entropy_with_integer_labels`` / ``optax.softmax_cross_entropy``.
     """
-    xp = namespace(input=input, target=target, weight=weight)
-    _options(reduction, mean_over)
+    xp = _class_args(input, target, weight, reduction, mean_over, ignore_index, axis)
     check.finite_number(label_smoothing, "label_smoothing", low=0, high=1)
-    _int_arg(ignore_index, "ignore_index")
-    _axis_arg(axis)
-    check.floating(xp, input, "input")
-    _array_arg(target, "target")
     if check.is_floating(xp, target):
         return _cross_entropy_probs(xp, input, target, weight, reduction, label_smoothing, axis)
     ax, n_classes, z, w, out_dtype = _class_setup(xp, input, target, weight, axis, "cross_entropy")
@@ -339,12 +346,7 @@ def nll_loss(input: ArrayT, target: ArrayT, *, weight: ArrayT | None = None, ign
 
     Peer twins: ``torch.nn.functional.nll_loss``.
     """
-    xp = namespace(input=input, target=target, weight=weight)
-    _options(reduction, mean_over)
-    _int_arg(ignore_index, "ignore_index")
-    _axis_arg(axis)
-    check.floating(xp, input, "input")
-    _array_arg(target, "target")
+    xp = _class_args(input, target, weight, reduction, mean_over, ignore_index, axis)
     ax, n_classes, x, w, out_dtype = _class_setup(xp, input, target, weight, axis, "nll_loss")
     out = xp.fast("nll_loss", x, target, w, ignore_index, reduction, mean_over, ax, out_dtype,
                   check=lambda: _safe_targets(xp, target, n_classes, ignore_index))

@@ -13,11 +13,10 @@ from .classification import (
     MeanOver,
     _array_arg,
     _axis_arg,
+    _class_args,
     _class_setup,
     _class_weight_shape,
-    _int_arg,
     _log_or_neg_inf,
-    _options,
     _target_weights,
     _weight_along,
 )
@@ -56,18 +55,6 @@ def _log_pt(xp, z, target, ax, n_classes, ignore_index, w):
     checked eagerly)."""
     safe_t, w_t = _target_weights(xp, target, n_classes, ignore_index, w, z.dtype)
     return -xp.nll_logits(z, safe_t, axis=ax), w_t
-
-
-def _class_args(input, target, weight, reduction, mean_over, ignore_index, axis):
-    """The namespace after the argument checks shared by the integer/probability-target
-    losses of this module (before any array is read)."""
-    xp = namespace(input=input, target=target, weight=weight)
-    _options(reduction, mean_over)
-    _int_arg(ignore_index, "ignore_index")
-    _axis_arg(axis)
-    check.floating(xp, input, "input")
-    _array_arg(target, "target")
-    return xp
 
 
 # -- Poly-1 ----------------------------------------------------------------------------------------

@@ -74,6 +74,11 @@ class BaseHarness:
         """``fn`` mapped over axis ``in_axes[i]`` of argument i, or None if unsupported."""
         return None
 
+    def host_reads(self, fn: Callable[[], Any]) -> tuple[Any, int | None]:
+        """``(fn(), number of device-to-host reads during the call)``; the count is None
+        where the framework cannot count them."""
+        return fn(), None
+
 
 def harness(name: str) -> BaseHarness:
     """The harness of a framework (imports the framework on first use)."""

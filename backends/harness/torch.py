@@ -73,3 +73,20 @@ class Harness(BaseHarness):
 
     def vmap(self, fn, in_axes):
         return torch.func.vmap(fn, in_dims=tuple(in_axes))
+
+    def host_reads(self, fn):
+        """Every ``bool(t)``, ``float(t)``, ``.item()`` and ``.tolist()`` of a tensor goes
+        through ``aten._local_scalar_dense``: a dispatch mode counts them."""
+        from torch.utils._python_dispatch import TorchDispatchMode
+
+        class Count(TorchDispatchMode):
+            reads = 0
+
+            def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+                if func is torch.ops.aten._local_scalar_dense.default:
+                    Count.reads += 1
+                return func(*args, **(kwargs or {}))
+
+        with Count():
+            out = fn()
+        return out, Count.reads
