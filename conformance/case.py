@@ -60,6 +60,11 @@ class Case:
         finite: the value and gradient must be finite (edge cases check this on purpose).
         peers: twins in peer libraries.
         backends: restrict to these backends (None: all installed).
+        costly_eager: eager JAX compiles every primitive (and a scan) per shape, seconds per
+            call for a recursion such as CTC's: for such a case other than the loss's first,
+            the eager JAX value and gradient checks, and eager JAX as the cross-backend
+            reference of gradients checked by finite differences, are left to the slow tier
+            (``jax.jit`` still checks the case in the default run).
         edge_exemptions: ``(pattern, reason)`` pairs: the NaN/±inf/empty variant checks
             whose id suffix matches the glob ``pattern`` (e.g. ``"target=inf-peer*"``,
             ``"input=nan-*-compiled"``, ``"empty-dask-*"``) are skipped with ``reason``: a
@@ -80,6 +85,7 @@ class Case:
     peers: tuple = ()
     backends: tuple | None = None
     edge_exemptions: tuple = ()
+    costly_eager: bool = False
 
     def exemption(self, suffix: str) -> str | None:
         """The reason a variant check (id suffix after ``~``) is exempt, or None."""

@@ -305,8 +305,10 @@ def _grad_check(case: Case, name: str, device, dtype: str, cross: bool = True):
         if case.finite:
             for k, g in grads.items():
                 _finite(g, f"gradient wrt {k}")
+        # without ``cross``, float64 gradients are checked by finite differences alone
+        use_ref = cross or not case.fd or dtype != "float64"
         ref_name, ref = (_autodiff_reference(case, dtype, exclude=name if dtype == "float64" else None)
-                         if cross or not case.fd else (None, None))
+                         if use_ref else (None, None))
         if ref is not None and not (ref_name == name and dtype == "float64"):
             for k in case.diff:
                 _close(grads[k], ref[k], case.tol * _eps(dtype), f"gradient wrt {k} vs {ref_name} float64")
@@ -907,6 +909,19 @@ class Slot:
         return self.backend == "jax" and self.dtype != "float64"
 
     @property
+    def jax_slow(self) -> bool:
+        """Eager JAX checks left to the slow tier (beyond a loss's first case): below
+        float64, and for a case marked ``costly_eager``."""
+        return self.jax_low or (self.backend == "jax" and self.case.costly_eager)
+
+    @property
+    def fd_only(self) -> bool:
+        """float64 gradients of a non-JAX backend checked by finite differences alone by
+        default (a ``costly_eager`` case beyond the first: eager JAX would be the reference)."""
+        return (self.case.costly_eager and self.case.fd and not self.primary and self.autodiff
+                and bool(self.case.diff) and self.dtype == "float64" and self.backend != "jax")
+
+    @property
     def compiled_default(self) -> bool:
         """Compiled checks of the default run: torch.compile of each loss's first case in
         float32; jax.jit in float32 for every case and in float64 for the first."""
@@ -920,9 +935,12 @@ class Slot:
 # --inductor / pytest -m slow; None: not applicable). Low-precision eager JAX and compiled
 # gradients of non-first cases are slow: jax.jit covers every case and torch every dtype.
 SCHEDULE = (
-    ("value", "value", lambda s: "slow" if s.jax_low and not s.primary else "default"),
+    ("value", "value", lambda s: "slow" if s.jax_slow and not s.primary else "default"),
     ("grad", "grad", lambda s: None if not (s.autodiff and s.case.diff)
-     else "slow" if s.jax_low and not s.primary else "default"),
+     else "slow" if s.jax_slow and not s.primary else "default"),
+    # a costly_eager case beyond the first: float64 gradients against finite differences by
+    # default, against the other autodiff backend (eager JAX) in the slow run
+    ("gradref", "grad", lambda s: "slow" if s.fd_only else None),
     ("jit", "jit", lambda s: None if not s.autodiff
      else "default" if s.compiled_default and s.primary else "slow"),
     ("jitvalue", "jit", lambda s: "default" if s.autodiff and s.compiled_default and not s.primary else None),
@@ -936,6 +954,8 @@ def _slot_check(kind: str, slot: Slot, compile_backend: str):
     if kind == "value":
         return _value_check(case, name, device, dtype)
     if kind == "grad":
+        return _grad_check(case, name, device, dtype, cross=not slot.fd_only)
+    if kind == "gradref":
         return _grad_check(case, name, device, dtype)
     if kind == "jit":
         return _jit_check(case, name, device, dtype, compile_backend)

@@ -235,10 +235,13 @@ def read_pending_with(xp, fact):
 
 
 def values_in(xp, x, name, low, high, *, what=None):
-    """Eager-only: every value of ``x`` lies in [low, high] (NaN is outside)."""
+    """Eager-only: every value of ``x`` lies in [low, high] (NaN is outside).
+
+    Returns the device scalars ``(min, max)`` it computed (for a caller that decides more
+    from them), or None when the check did not run."""
     if x is None or not _STATE.enabled or not concrete(x) or math.prod(x.shape) == 0 \
             or xp.isdtype(x.dtype, "bool"):
-        return
+        return None
     lo, hi = xp.min(x), xp.max(x)  # NaN propagates through min/max: one pass each, no temporaries
 
     def explain():
@@ -247,6 +250,7 @@ def values_in(xp, x, name, low, high, *, what=None):
         return f"{name} must hold {what or 'values'} in [{low}, {high}], got {got}"
 
     record(xp, xp.logical_not(xp.logical_and(lo >= low, hi <= high)), explain)
+    return lo, hi
 
 
 def nonnegative(xp, x, name):

@@ -51,6 +51,10 @@ def _array_arg(x, name):
         raise TypeError(f"{name} must be an array, got {type(x).__name__}")
 
 
+#: p in [a, 1 - a] with this a: p (1 - p) > 1e-12, where torch's BCE gradient is unclamped
+_BCE_INTERIOR = 1.01e-12
+
+
 def _binary_setup(input, target, weight, reduction, mean_over, pos_weight=None):
     """Checks of the binary losses, every argument's dtype first; returns ``(xp, out_dtype,
     [x, y, w, pw])`` cast to the compute dtype (Python numbers as 0-d arrays)."""
@@ -95,9 +99,15 @@ def binary_cross_entropy(input: ArrayT, target: ArrayT, *, weight: ArrayT | floa
     instead).
     """
     xp, out_dtype, (p, y, w, _) = _binary_setup(input, target, weight, reduction, mean_over)
-    check.values_in(xp, p, "input", 0, 1, what="probabilities")
+    lo_hi = check.values_in(xp, p, "input", 0, 1, what="probabilities")
     check.values_in(xp, y, "target", 0, 1, what="probabilities")
-    out = xp.fast("binary_cross_entropy", p, y, w, reduction, out_dtype)
+    interior = None
+    if lo_hi is not None and "binary_cross_entropy" in xp.loss_paths:
+        # torch's gradient (p - y) / max(p (1 - p), 1e-12) is that of the clamped logs where
+        # every p lies in [a, 1 - a] with a (1 - a) > 1e-12: read with the call's checks
+        lo, hi = lo_hi
+        interior = check.read_pending_with(xp, xp.logical_and(lo >= _BCE_INTERIOR, (1 - hi) >= _BCE_INTERIOR))
+    out = xp.fast("binary_cross_entropy", p, y, w, reduction, out_dtype, interior=bool(interior))
     if out is not NotImplemented:
         return out
     loss = -(y * log_clamped(xp, p) + (1 - y) * log_clamped(xp, 1 - p))
@@ -424,9 +434,10 @@ def sigmoid_focal_loss(input: ArrayT, target: ArrayT, *, alpha: float = 0.25, ga
     .. math:: \ell_i = \alpha_t\,(1 - p_t)^{\gamma}\ \mathrm{BCE}(z_i, y_i),\qquad
               p_t = y p + (1-y)(1-p),\ \ \alpha_t = y\alpha + (1-y)(1-\alpha)
 
-    ``alpha < 0`` disables the α weighting (torchvision). ``(1 - p_t)**gamma`` is computed as
-    ``exp(gamma * log(1 - p_t))`` from log-sigmoids, so gamma < 1 with confident logits gives
-    finite gradients (torchvision returns NaN there).
+    ``alpha < 0`` disables the α weighting (torchvision). ``1 - p_t`` is computed as
+    ``y sigmoid(-z) + (1 - y) sigmoid(z)`` (no cancellation); for ``gamma < 1`` the power is
+    ``exp(gamma * log(1 - p_t))`` from log-sigmoids, so confident logits give finite gradients
+    (torchvision returns NaN there).
 
     Args:
         input: logits, any shape. target: same shape, labels in [0, 1] (checked eagerly).
@@ -449,10 +460,18 @@ def sigmoid_focal_loss(input: ArrayT, target: ArrayT, *, alpha: float = 0.25, ga
     xp, out_dtype, (z, y, w, _) = _binary_setup(input, target, weight, reduction, mean_over)
     check.values_in(xp, y, "target", 0, 1, what="labels")
     sp = xp.softplus(-z)
-    ce = (1 - y) * z + sp
-    loss = ce if gamma == 0 else ce * xp.exp(gamma * _log_prob_pair(xp, z, y, sp))
+    ny = 1 - y
+    ce = ny * z + sp
+    if gamma == 0:
+        loss = ce
+    elif gamma >= 1:
+        # 1 - p_t = y sigmoid(-z) + (1 - y) sigmoid(z): non-negative terms, no cancellation;
+        # its power has a finite gradient at 0 for gamma >= 1
+        loss = ce * (y * xp.sigmoid(-z) + ny * xp.sigmoid(z)) ** gamma
+    else:  # 0 < gamma < 1: in log space, finite where 1 - p_t underflows
+        loss = ce * xp.exp(gamma * _log_prob_pair(xp, z, y, sp))
     if alpha >= 0:
-        loss = (alpha * y + (1 - alpha) * (1 - y)) * loss
+        loss = (alpha * y + (1 - alpha) * ny) * loss
     return reduce(xp, loss, reduction, weight=w, mean_over=mean_over, out_dtype=out_dtype)
 
 
@@ -465,8 +484,10 @@ def softmax_focal_loss(input: ArrayT, target: ArrayT, *, alpha: float | None = N
 
     .. math:: \ell_i = -\alpha\, w_{y_i}\,(1 - p_{i,y_i})^{\gamma}\,\log p_{i,y_i}
 
-    ``log p_t = z_t - logsumexp(z)`` and ``log(1 - p_t) = logsumexp(z_{c \ne t}) -
-    logsumexp(z)``, so confident logits keep finite values and gradients for any gamma >= 0.
+    ``log p_t = z_t - logsumexp(z)`` (torch's fused cross-entropy per position) and, for
+    ``gamma >= 1``, ``1 - p_t = -expm1(log p_t)`` per position (accurate as ``p_t -> 1``); for
+    ``0 < gamma < 1``, ``log(1 - p_t) = logsumexp(z_{c \ne t}) - logsumexp(z)``. Confident
+    logits keep finite values and gradients for any gamma >= 0.
     With ``gamma=0`` and ``alpha=None`` it equals :func:`cross_entropy` (±inf logits
     included). Shapes, ``weight`` (per class), ``ignore_index``, ``axis``, ``mean_over`` and
     the ``"mean"`` rule (``sum w_t l / sum w_t``) as :func:`cross_entropy`.
@@ -482,20 +503,19 @@ def softmax_focal_loss(input: ArrayT, target: ArrayT, *, alpha: float | None = N
     ``softmax_focal_loss(z, t, gamma=g, weight=a, reduction="sum") / (C * t.size)`` with
     class weights ``a = [1 - α, α, ..., α]`` (times kornia's ``weight``, if any).
     """
-    xp = namespace(input=input, target=target, weight=weight)
-    _options(reduction, mean_over)
+    xp = _class_args(input, target, weight, reduction, mean_over, ignore_index, axis)
     check.finite_number(gamma, "gamma", low=0)
     if alpha is not None:
         check.finite_number(alpha, "alpha", low=0)
-    _int_arg(ignore_index, "ignore_index")
-    _axis_arg(axis)
-    check.floating(xp, input, "input")
-    _array_arg(target, "target")
     ax, n_classes, z, w, out_dtype = _class_setup(xp, input, target, weight, axis, "softmax_focal_loss")
     safe_t, w_t = _target_weights(xp, target, n_classes, ignore_index, w, z.dtype)
     # torch's cross-entropy values on ±inf rows (NaN for a row holding +inf or only -inf)
     loss = xp.nll_logits(z, safe_t, axis=ax)
-    if gamma != 0:
+    if gamma >= 1:
+        # 1 - p_t = -expm1(-nll): per position, accurate as p_t -> 1; its power has a finite
+        # gradient at 0 for gamma >= 1
+        loss = (0.0 - xp.expm1(-loss)) ** gamma * loss
+    elif gamma != 0:  # 0 < gamma < 1: log(1 - p_t) from the other classes' logsumexp
         lse = xp.logsumexp(z, axis=ax)
         grid = xp.reshape(arange_like(xp, z, n_classes),
                           tuple(n_classes if i == ax else 1 for i in range(z.ndim)))

@@ -513,12 +513,30 @@ def test_binary_kernels_are_not_used_where_semantics_differ():
         L.binary_cross_entropy_with_logits(z, y, pos_weight=torch.ones(3, dtype=torch.float64, requires_grad=True))
     assert spy.call_count == 0  # element weights: zero weights silence NaN; pos_weight gradient
     p = torch.rand(5, 3, dtype=torch.float64)
-    with _spy("binary_cross_entropy") as spy:
-        L.binary_cross_entropy(p.requires_grad_(), y)  # torch's gradient differs at p = 0, 1
+    for edge in (0.0, 1.0, 1e-13, 1 - 1e-13):  # torch's gradient is clamped there
+        q = p.clone()
+        q[1, 2] = edge
+        q.requires_grad_()
+        with _spy("binary_cross_entropy") as spy:
+            out = L.binary_cross_entropy(q, y)
         assert spy.call_count == 0
-        out = L.binary_cross_entropy(p.detach(), y)
+        (g,) = torch.autograd.grad(out, q)
+        with L.backends.generic_paths():
+            (want,) = torch.autograd.grad(L.binary_cross_entropy(q, y), q)
+        torch.testing.assert_close(g, want, rtol=0, atol=0)
+    with _spy("binary_cross_entropy") as spy:
+        out = L.binary_cross_entropy(p.detach(), y)  # no gradient needed: the kernel
         assert spy.call_count == 1
+        interior = p.clone().requires_grad_()  # every p (1 - p) > 1e-12: the kernel, gradient too
+        g_fast = torch.autograd.grad(L.binary_cross_entropy(interior, y), interior)[0]
+        assert spy.call_count == 2
     torch.testing.assert_close(out, F.binary_cross_entropy(p.detach(), y))
+    with L.backends.generic_paths():
+        g_generic = torch.autograd.grad(L.binary_cross_entropy(interior, y), interior)[0]
+    torch.testing.assert_close(g_fast, g_generic, rtol=1e-12, atol=1e-15)
+    with L.value_checks(False), _spy("binary_cross_entropy") as spy:
+        L.binary_cross_entropy(interior, y)  # nothing read: the generic body
+    assert spy.call_count == 0
 
 
 @needs_torch

@@ -30,10 +30,12 @@ def _mean_over_elements(per_sum, n):
     return per_sum / n if n else per_sum * float("nan")
 
 
-def _bce(ns, p, y, weight, reduction, out_dtype):
+def _bce(ns, p, y, weight, reduction, out_dtype, interior=False):
     # torch's gradient is (p - y) / max(p (1 - p), 1e-12), the library's that of the clamped
-    # logs (they differ at p = 0 or 1): the kernel serves calls that need no gradient
-    if weight is not None or not isinstance(p, torch.Tensor) or p.requires_grad or y.requires_grad:
+    # logs: they agree where every p (1 - p) > 1e-12 (``interior``, read by the caller with
+    # its value checks); otherwise the kernel serves calls that need no gradient
+    if weight is not None or not isinstance(p, torch.Tensor) or y.requires_grad or (
+            p.requires_grad and not interior):
         return NotImplemented
     return _cast(F.binary_cross_entropy(p, y, reduction=reduction), out_dtype)
 

@@ -9,6 +9,8 @@ normalised; 0 where ``c`` is not finite) and its gradient is exactly that term, 
 peers give torch's/optax's values and the exact derivative wrt ``log_probs`` that
 ``ctc_loss`` returns.
 """
+import dataclasses
+
 import numpy as np
 
 from ... import sequence as L
@@ -150,6 +152,8 @@ CASES = [
     Case(L.ctc_loss, _unbatched, {"reduction": "none"}, name="unbatched", diff=_LP, dtypes=_HI, peers=(_tp("none"),)),
     Case(L.ctc_loss, _batch, {"reduction": "sum"}, name="batch_size", diff=_LP, dtypes=_HI, dynamic=True),
 ]
+# the recursion makes eager JAX slow (a compile per shape); jax.jit checks every case by default
+CASES = CASES[:1] + [dataclasses.replace(c, costly_eager=True) for c in CASES[1:]]
 
 # tests/test_edges.py: value domains of the array arguments and per-function bad hyper-parameters
 DOMAINS = {"ctc_loss": {"targets": "class", "input_lengths": "nonneg", "target_lengths": "nonneg"}}
