@@ -75,18 +75,37 @@ class Harness(BaseHarness):
         return torch.func.vmap(fn, in_dims=tuple(in_axes))
 
     def host_reads(self, fn):
-        """Every ``bool(t)``, ``float(t)``, ``.item()`` and ``.tolist()`` of a tensor goes
-        through ``aten._local_scalar_dense``: a dispatch mode counts them."""
+        """A device-to-host read is a tensor converted to Python (``bool(t)``, ``float(t)``,
+        ``int(t)``, ``.item()``, ``.tolist()``, ``.numpy()``: seen by a function mode) or a
+        kernel reading a scalar back (``aten._local_scalar_dense`` outside those: seen by a
+        dispatch mode)."""
+        from torch.overrides import TorchFunctionMode
         from torch.utils._python_dispatch import TorchDispatchMode
 
-        class Count(TorchDispatchMode):
-            reads = 0
+        state = {"reads": 0, "inside": False}
 
+        class Conversions(TorchFunctionMode):
+            def __torch_function__(self, func, types, args=(), kwargs=None):
+                if getattr(func, "__name__", None) not in _READS:
+                    return func(*args, **(kwargs or {}))
+                state["reads"] += 1
+                state["inside"] = True
+                try:
+                    return func(*args, **(kwargs or {}))
+                finally:
+                    state["inside"] = False
+
+        class Scalars(TorchDispatchMode):
             def __torch_dispatch__(self, func, types, args=(), kwargs=None):
-                if func is torch.ops.aten._local_scalar_dense.default:
-                    Count.reads += 1
+                if func is torch.ops.aten._local_scalar_dense.default and not state["inside"]:
+                    state["reads"] += 1
                 return func(*args, **(kwargs or {}))
 
-        with Count():
+        with Conversions(), Scalars():
             out = fn()
-        return out, Count.reads
+        return out, state["reads"]
+
+
+#: the Tensor methods that hand values to Python
+_READS = frozenset({"__bool__", "__float__", "__int__", "__index__", "__complex__", "item", "tolist",
+                    "numpy", "__array__"})
