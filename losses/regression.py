@@ -381,6 +381,7 @@ def mean_absolute_percentage_error(input: ArrayT, target: ArrayT, *, eps: float 
     ay = abs0(xp, y)
     den = _clamp_min0(xp, ay, eps)
     loss = abs0(xp, x - y) / den
-    if percent:
+    if percent and reduction == "none":
         loss = 100.0 * loss
-    return reduce(xp, loss, reduction, weight=w, mean_over=mean_over, out_dtype=out_dtype)
+    out = reduce(xp, loss, reduction, weight=w, mean_over=mean_over, out_dtype=out_dtype)
+    return 100.0 * out if percent and reduction != "none" else out  # one scaled scalar
