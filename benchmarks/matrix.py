@@ -45,6 +45,7 @@ import platform
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -1241,8 +1242,13 @@ def cold(names: list[str], size: str = "S") -> list[dict]:
             kinds += ["compile-ours", "compile-twin"]
         row: dict[str, Any] = {"loss": name, "size": size}
         for which in kinds:
-            res = subprocess.run([sys.executable, __file__, "--cold-child", name, which, size],
-                                 capture_output=True, text=True, env=_child_env())
+            # an empty compile cache per child: the second of two identical graphs would
+            # otherwise be read from the first one's on-disk inductor/AOT cache
+            with tempfile.TemporaryDirectory() as cache:
+                env = {**_child_env(), "TORCHINDUCTOR_CACHE_DIR": cache,
+                       "JAX_COMPILATION_CACHE_DIR": os.path.join(cache, "jax")}
+                res = subprocess.run([sys.executable, __file__, "--cold-child", name, which, size],
+                                     capture_output=True, text=True, env=env)
             try:
                 row[which] = float(res.stdout.strip().splitlines()[-1])
             except (ValueError, IndexError):
