@@ -384,4 +384,4 @@ def mean_absolute_percentage_error(input: ArrayT, target: ArrayT, *, eps: float 
     if percent and reduction == "none":
         loss = 100.0 * loss
     out = reduce(xp, loss, reduction, weight=w, mean_over=mean_over, out_dtype=out_dtype)
-    return 100.0 * out if percent and reduction != "none" else out  # one scaled scalar
+    return xp.as_array(100.0 * out) if percent and reduction != "none" else out  # one scaled scalar
