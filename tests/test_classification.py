@@ -539,40 +539,31 @@ def test_binary_kernels_are_not_used_where_semantics_differ():
     assert spy.call_count == 0
 
 
-@needs_torch
-@pytest.mark.parametrize("kw", [{}, {"reduction": "sum"}, {"reduction": "none"}, {"mean_over": "elements"},
-                                {"ignore_index": 2}])
-def test_nll_kernel_matches_the_twin(kw):
-    x = torch.randn(7, 4, dtype=torch.float64).log_softmax(1).requires_grad_()
-    t = torch.tensor([0, 1, 2, 3, 2, 1, 0])
-    with _spy("nll_loss") as spy:
-        out = L.nll_loss(x, t, **kw)
-    assert spy.call_count == 1 and type(out.grad_fn).__name__ in ("NllLossBackward0", "DivBackward0")
-    tkw = {k: v for k, v in kw.items() if k != "mean_over"}
-    want = F.nll_loss(x, t, **tkw)
-    if kw.get("mean_over") == "elements":
-        want = F.nll_loss(x, t, reduction="sum") / t.numel()
-    torch.testing.assert_close(out, want)
-    torch.testing.assert_close(torch.autograd.grad(out.sum(), x)[0], torch.autograd.grad(want.sum(), x)[0])
+_KERNEL_KW = [{}, {"reduction": "sum"}, {"reduction": "none"}, {"mean_over": "elements"}, {"ignore_index": 2},
+              {"axis": -1}]
 
 
 @needs_torch
-@pytest.mark.parametrize("kw", [{}, {"reduction": "sum"}, {"reduction": "none"}, {"mean_over": "elements"},
-                                {"ignore_index": 2}, {"label_smoothing": 0.1}, {"axis": -1}])
-def test_cross_entropy_kernel_matches_the_twin(kw):
-    z = torch.randn(7, 3, 4, dtype=torch.float64, requires_grad=True)
-    t = torch.randint(0, 3, (7, 4))
+@pytest.mark.parametrize("name, kw", [("nll_loss", kw) for kw in _KERNEL_KW]
+                         + [("cross_entropy", kw) for kw in _KERNEL_KW + [{"label_smoothing": 0.1}]])
+def test_class_index_kernels_match_the_twin(name, kw):
+    """The whole loss is one fused torch kernel (no per-position body), values and gradients
+    those of the twin."""
+    z = torch.randn(7, 3, 4, dtype=torch.float64)
+    if name == "nll_loss":
+        z = z.log_softmax(-1 if kw.get("axis") == -1 else 1)
+    z.requires_grad_()
+    t = torch.randint(0, 4, (7, 3)) if kw.get("axis") == -1 else torch.randint(0, 3, (7, 4))
     t[0, 0] = kw.get("ignore_index", -100)
-    if kw.get("axis") == -1:
-        t = torch.randint(0, 4, (7, 3))
-    with _spy("cross_entropy") as spy:
-        out = L.cross_entropy(z, t, **kw)
-    assert spy.call_count == 1  # the whole loss: one fused kernel, no per-position body
+    twin = getattr(F, name)
+    with _spy(name) as spy:
+        out = getattr(L, name)(z, t, **kw)
+    assert spy.call_count == 1
     tkw = {k: v for k, v in kw.items() if k not in ("mean_over", "axis")}
     zt = z.movedim(-1, 1) if kw.get("axis") == -1 else z
-    want = F.cross_entropy(zt, t, **tkw)
+    want = twin(zt, t, **tkw)
     if kw.get("mean_over") == "elements":
-        want = F.cross_entropy(zt, t, reduction="sum") / t.numel()
+        want = twin(zt, t, reduction="sum") / t.numel()
     torch.testing.assert_close(out, want)
     torch.testing.assert_close(torch.autograd.grad(out.sum(), z)[0], torch.autograd.grad(want.sum(), z)[0])
 

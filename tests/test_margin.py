@@ -706,16 +706,22 @@ def _mlm_target(rng, n, c, dup=False):
     return t
 
 
+def _listed(row):
+    """The target classes of one row: the indices before the first negative one."""
+    listed = []
+    for v in row:
+        if v < 0:
+            break
+        listed.append(int(v))
+    return listed
+
+
 def _mlm_pairwise(x, t):
     """The definition, pair by pair (NaN through: a pair counts unless its margin is <= 0)."""
     n, c = x.shape
     out = np.zeros(n)
     for r in range(n):
-        listed = []
-        for v in t[r]:
-            if v < 0:
-                break
-            listed.append(int(v))
+        listed = _listed(t[r])
         for j in listed:
             for i in range(c):
                 if i not in listed:
@@ -749,11 +755,7 @@ def test_multilabel_margin_nonfinite_scores_torch_kernel_and_sorted_body_agree(n
         with np.errstate(invalid="ignore"):
             counted = 1 - x[:, :, None] + x[:, None, :] <= 0  # [r, j, i]: not a violated pair
         for r in range(n):
-            listed = []
-            for v in t[r]:
-                if v < 0:
-                    break
-                listed.append(int(v))
+            listed = _listed(t[r])
             for j in listed:
                 for i in range(c):
                     if i not in listed and not counted[r, j, i]:

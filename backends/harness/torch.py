@@ -105,6 +105,17 @@ class Harness(BaseHarness):
             out = fn()
         return out, state["reads"]
 
+    def grad_fn_names(self, out):
+        """The class names of every autograd node ``out`` was computed through (which
+        kernels a call used)."""
+        names, todo = set(), [out.grad_fn]
+        while todo:
+            node = todo.pop()
+            if node is not None and type(node).__name__ not in names:
+                names.add(type(node).__name__)
+                todo += [f for f, _ in node.next_functions]
+        return names
+
 
 #: the Tensor methods that hand values to Python
 _READS = frozenset({"__bool__", "__float__", "__int__", "__index__", "__complex__", "item", "tolist",
