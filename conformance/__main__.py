@@ -106,6 +106,16 @@ def render(mat, backends_shown, fmt="text"):
     return "\n".join(out)
 
 
+def _markdown_header(tier, path, missing, n_pass, n_fail, n_skip, losses=None) -> str:
+    flag = {"smoke": "", "default": " --full", "full": " --inductor"}.get(tier, "")
+    flag += f" --loss {' '.join(losses)}" if losses else ""
+    absent = f", not available: {', '.join(missing)}" if missing else ""
+    return (f"# Conformance matrix\n\nWritten by `python -m losses.conformance{flag} --markdown {path}` "
+            f"({tier} run, CPU{absent}): {n_pass} passed, {n_fail} failed, {n_skip} skipped. Rows are "
+            "the public functions and the native fast paths of the primitives; each backend cell is "
+            "value / grad / jit (jit includes vmap and the one-compile-for-all-batch-sizes check).\n\n")
+
+
 def main(argv=None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv[:1] == ["check"]:
@@ -169,7 +179,8 @@ def main(argv=None) -> int:
             print(f"  ... and {len(failed) - 50} more (use -v)")
     if args.markdown:
         with open(args.markdown, "w") as fh:
-            fh.write(render(mat, shown, fmt="markdown") + "\n")
+            fh.write(_markdown_header(tier, args.markdown, missing, n_pass, len(failed), n_skip, args.loss)
+                     + render(mat, shown, fmt="markdown") + "\n")
     if args.json:
         with open(args.json, "w") as fh:
             json.dump({cid: {"status": st, "message": msg} for cid, (st, msg) in results.items()}, fh, indent=1)

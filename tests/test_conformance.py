@@ -103,3 +103,16 @@ def test_sigterm_stops_every_worker_process():
     time.sleep(1.0)
     survivors = [p for p in descendants | set(_children(proc.pid)) if _alive(p)]
     assert not survivors, f"processes left running after SIGTERM: {survivors}"
+
+
+def test_markdown_page_names_its_command_and_counts(tmp_path, capsys):
+    from losses.conformance.__main__ import main
+
+    out = tmp_path / "matrix.md"
+    assert main(["--smoke", "--loss", "mse_loss", "--backend", "numpy", "--markdown", str(out)]) == 0
+    text = out.read_text()
+    summary = capsys.readouterr().out.strip().splitlines()[-1]  # "N passed, 0 failed, K skipped in ..."
+    n_pass = int(summary.split(" passed")[0])
+    assert text.startswith("# Conformance matrix\n\nWritten by `python -m losses.conformance --loss mse_loss "
+                           f"--markdown {out}` (smoke run, CPU")
+    assert f": {n_pass} passed, 0 failed," in text and "\n| mse_loss |" in text
