@@ -15,9 +15,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-
-def _cast(out, out_dtype):
-    return out if out_dtype is None or out.dtype == out_dtype else out.to(out_dtype)
+from ._shared import cast_to
 
 
 def _class_first(x, axis):
@@ -37,7 +35,7 @@ def _bce(ns, p, y, weight, reduction, out_dtype, interior=False):
     if weight is not None or not isinstance(p, torch.Tensor) or y.requires_grad or (
             p.requires_grad and not interior):
         return NotImplemented
-    return _cast(F.binary_cross_entropy(p, y, reduction=reduction), out_dtype)
+    return cast_to(F.binary_cross_entropy(p, y, reduction=reduction), out_dtype)
 
 
 def _bce_logits(ns, z, y, weight, pos_weight, reduction, out_dtype):
@@ -45,7 +43,7 @@ def _bce_logits(ns, z, y, weight, pos_weight, reduction, out_dtype):
     if weight is not None or not isinstance(z, torch.Tensor) or (
             pos_weight is not None and pos_weight.requires_grad):
         return NotImplemented
-    return _cast(F.binary_cross_entropy_with_logits(z, y, pos_weight=pos_weight, reduction=reduction),
+    return cast_to(F.binary_cross_entropy_with_logits(z, y, pos_weight=pos_weight, reduction=reduction),
                  out_dtype)
 
 
@@ -78,7 +76,7 @@ def _nll(ns, x, target, weight, ignore_index, reduction, mean_over, axis, out_dt
         return F.nll_loss(x, t, ignore_index=ignore_index, reduction=reduction)
 
     out = _checked_by_torch(run, x, check)
-    return out if out is NotImplemented else _cast(out, out_dtype)
+    return out if out is NotImplemented else cast_to(out, out_dtype)
 
 
 def _cross_entropy(ns, z, target, weight, ignore_index, reduction, mean_over, label_smoothing,
@@ -96,7 +94,7 @@ def _cross_entropy(ns, z, target, weight, ignore_index, reduction, mean_over, la
         return F.cross_entropy(z, t, reduction=reduction, **kw)
 
     out = _checked_by_torch(run, z, check)
-    return out if out is NotImplemented else _cast(out, out_dtype)
+    return out if out is NotImplemented else cast_to(out, out_dtype)
 
 
 def _kl(ns, x, y, reduction, log_target, out_dtype):
@@ -109,9 +107,9 @@ def _kl(ns, x, y, reduction, log_target, out_dtype):
     if reduction == "batchmean" and not x.ndim:
         reduction = "sum"
     if reduction == "mean":  # torch warns on its "mean"; the same sum / numel, silently
-        return _cast(_mean_over_elements(F.kl_div(x, y, reduction="sum", log_target=log_target),
+        return cast_to(_mean_over_elements(F.kl_div(x, y, reduction="sum", log_target=log_target),
                                          x.numel()), out_dtype)
-    return _cast(F.kl_div(x, y, reduction=reduction, log_target=log_target), out_dtype)
+    return cast_to(F.kl_div(x, y, reduction=reduction, log_target=log_target), out_dtype)
 
 
 LOSS_PATHS = {

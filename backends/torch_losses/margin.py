@@ -21,9 +21,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-
-def _cast(out, out_dtype):
-    return out if out_dtype is None or out.dtype == out_dtype else out.to(out_dtype)
+from ._shared import cast_to
 
 
 def _tensors(*arrays):
@@ -35,7 +33,7 @@ def _multilabel_soft_margin(ns, x, y, w, reduction, out_dtype, *, mean_over):
         return NotImplemented
     if x.ndim < 1 or x.shape[-1] == 0:
         return NotImplemented
-    return _cast(F.multilabel_soft_margin_loss(x, y, weight=w, reduction=reduction), out_dtype)
+    return cast_to(F.multilabel_soft_margin_loss(x, y, weight=w, reduction=reduction), out_dtype)
 
 
 def _multilabel_margin(ns, x, target, reduction, out_dtype, *, all_finite):
@@ -55,7 +53,7 @@ def _multilabel_margin(ns, x, target, reduction, out_dtype, *, all_finite):
     x2 = x.reshape(-1, c)
     t2 = target.reshape(-1, c).to(torch.int64)
     if all_finite() is True:  # read with the value checks: torch's kernel is exact here
-        return _cast(F.multilabel_margin_loss(x2, t2, reduction=reduction).reshape(
+        return cast_to(F.multilabel_margin_loss(x2, t2, reduction=reduction).reshape(
             lead if reduction == "none" else ()), out_dtype)
     out = F.multilabel_margin_loss(x2, t2, reduction="none")
     with torch.no_grad():
@@ -85,7 +83,7 @@ def _multilabel_margin(ns, x, target, reduction, out_dtype, *, all_finite):
         loss = torch.sum(loss)
     elif reduction == "mean":
         loss = torch.mean(loss)
-    return _cast(loss, out_dtype)
+    return cast_to(loss, out_dtype)
 
 
 LOSS_PATHS = {

@@ -18,9 +18,7 @@ import math
 import torch
 import torch.nn.functional as F
 
-
-def _cast(out, out_dtype):
-    return out if out_dtype is None or out.dtype == out_dtype else out.to(out_dtype)
+from ._shared import cast_to
 
 
 def _degree_ok(p):
@@ -31,7 +29,7 @@ def _pairwise_distance(ns, a, b, p, eps, keepdim, out_dtype):
     if not (isinstance(a, torch.Tensor) and isinstance(b, torch.Tensor)) or not _degree_ok(p) \
             or a.ndim == 0 or b.ndim == 0:
         return NotImplemented
-    return _cast(F.pairwise_distance(a, b, p=p, eps=eps, keepdim=keepdim), out_dtype)
+    return cast_to(F.pairwise_distance(a, b, p=p, eps=eps, keepdim=keepdim), out_dtype)
 
 
 LOSS_PATHS: dict = {

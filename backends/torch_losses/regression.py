@@ -10,9 +10,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-
-def _cast(out, out_dtype):
-    return out if out_dtype is None or out.dtype == out_dtype else out.to(out_dtype)
+from ._shared import cast_to
 
 
 def _unweighted(kernel):
@@ -20,7 +18,7 @@ def _unweighted(kernel):
     def fast(ns, x, y, weight, reduction, out_dtype, **params):
         if weight is not None or not isinstance(x, torch.Tensor):
             return NotImplemented
-        return _cast(kernel(x, y, reduction, **params), out_dtype)
+        return cast_to(kernel(x, y, reduction, **params), out_dtype)
     return fast
 
 
@@ -33,7 +31,7 @@ def _poisson_nll(ns, x, y, log_input, full, eps, reduction, out_dtype):
     # or for a target that needs no gradient
     if not isinstance(x, torch.Tensor) or (full and y.requires_grad):
         return NotImplemented
-    return _cast(F.poisson_nll_loss(x, y, log_input=log_input, full=full, eps=eps, reduction=reduction),
+    return cast_to(F.poisson_nll_loss(x, y, log_input=log_input, full=full, eps=eps, reduction=reduction),
                  out_dtype)
 
 
