@@ -28,5 +28,10 @@ class BaseAdapter:
         returns ``NotImplemented`` for argument combinations it does not cover."""
         return {}
 
+    def collectives(self) -> dict[str, Callable]:
+        """``check_group``/``all_gather``/``all_sum``/``group_rank`` of the framework
+        (:mod:`losses.backends.collectives`); the generic ones accept only ``group=None``."""
+        return {}
+
     def is_lazy(self, x: Any) -> bool:
         return False

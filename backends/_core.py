@@ -7,7 +7,7 @@ import threading
 from functools import partial
 from typing import Any
 
-from . import _generic
+from . import _generic, collectives
 
 #: Every framework the library knows, in the order the conformance matrix shows them.
 BACKEND_NAMES = ("numpy", "torch", "jax", "array_api_strict", "dask", "cupy")
@@ -126,8 +126,10 @@ class Namespace:
 def _build(framework: str, native: bool) -> Namespace:
     ad = adapter(framework)
     prims = dict(_generic.PRIMITIVES)
+    prims.update(collectives.GENERIC)
     if native:
         prims.update(ad.primitives())
+    prims.update(ad.collectives())  # not fast paths: the generic namespaces keep them too
     return Namespace(ad.xp(), framework, prims, ad.loss_paths() if native else None)
 
 

@@ -10,6 +10,7 @@ import jax.numpy as jnp
 
 from ._adapter import BaseAdapter
 from ._generic import check_index_like
+from .collectives import jax_collectives
 
 
 def _logsumexp(ns, x, axis=-1, keepdims=False):
@@ -57,6 +58,9 @@ class Adapter(BaseAdapter):
             "take_along_last": _take_along_last,
             "scan": _scan,
         }
+
+    def collectives(self):
+        return jax_collectives()
 
     def is_lazy(self, x):
         return isinstance(x, jax.core.Tracer)

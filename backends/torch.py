@@ -6,6 +6,7 @@ import torch
 
 from ._adapter import BaseAdapter
 from ._generic import check_index_like
+from .collectives import torch_collectives
 
 
 # -- native fast paths (checked against backends/_generic.py by the conformance suite) -------
@@ -108,6 +109,9 @@ class Adapter(BaseAdapter):
         from .torch_losses import LOSS_PATHS
 
         return LOSS_PATHS
+
+    def collectives(self):
+        return torch_collectives()
 
     def is_lazy(self, x):
         if torch.compiler.is_compiling() or torch.jit.is_tracing():

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any, Literal, Protocol, TypeVar, Union
 
-__all__ = ["Array", "ArrayT", "Reduction", "ReductionBatchmean", "ScalarReduction", "Scalar", "ArrayOrScalar"]
+__all__ = ["Array", "ArrayT", "Reduction", "ReductionBatchmean", "ScalarReduction", "Scalar", "ArrayOrScalar", "Group"]
 
 
 class Array(Protocol):
@@ -42,3 +42,7 @@ ReductionBatchmean = Literal["mean", "sum", "none", "batchmean"]
 
 #: ``reduction=`` of compound losses whose terms have different shapes (no ``"none"``).
 ScalarReduction = Literal["mean", "sum"]
+
+#: ``group=`` of the batch-coupled losses: None, ``"world"`` or a ``torch.distributed``
+#: ProcessGroup (torch), a mapped axis name or a tuple of names (JAX); docs/distributed.md.
+Group = Any

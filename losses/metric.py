@@ -25,6 +25,7 @@ from . import _validate as check
 from ._common import (
     NORMALIZE_EPS,
     abs0,
+    arange_like,
     cast,
     eye_mask,
     fill_doc,
@@ -38,8 +39,8 @@ from ._common import (
     safe_divide,
     sqrt0,
 )
-from ._reduction import reduce
-from ._typing import ArrayT, Reduction
+from ._reduction import GROUP_ARG, global_count, global_sum, group_doc, reduce
+from ._typing import ArrayT, Group, Reduction
 from .backends import namespace
 
 __all__ = [
@@ -73,8 +74,24 @@ def _matmul_t(xp, a, b):
     return xp.matmul(a, xp.matrix_transpose(b))
 
 
-def _distance_matrix(xp, e, distance, eye=None):
-    """``(N, N)`` distances between the rows of ``e`` (``O(N^2)`` memory, one matmul).
+def _gathered(xp, x, group):
+    """The members' ``x`` concatenated along axis 0 (``x`` itself for ``group=None``)."""
+    return x if group is None else xp.all_gather(x, group)
+
+
+def _self_mask(xp, like, n, n_all, group):
+    """``(n, n_all)``: True where local row ``i`` meets its own row ``offset + i`` of the
+    gathered batch (the identity matrix for ``group=None``)."""
+    if group is None:
+        return eye_mask(xp, like, n)
+    rows = arange_like(xp, like, n) + xp.group_rank(group) * n
+    return xp.expand_dims(rows, axis=1) == xp.expand_dims(arange_like(xp, like, n_all), axis=0)
+
+
+def _distance_matrix(xp, e, distance, eye=None, group=None):
+    """``(N, N)`` distances between the rows of ``e`` (``O(N^2)`` memory, one matmul); with a
+    ``group``, the ``(n, N)`` distances of the local rows to the gathered batch (``eye``: the
+    :func:`_self_mask`).
 
     Euclidean and squared distances come from the Gram matrix ``G = e e^T``:
     ``s_ij = G_ii + G_jj - 2 G_ij``, clamped at 0, with the diagonal set to exactly 0 (value
@@ -86,11 +103,11 @@ def _distance_matrix(xp, e, distance, eye=None):
     """
     if distance == "cosine":
         en = l2_normalize(xp, e)
-        return 1.0 - _matmul_t(xp, en, en)
-    g = _matmul_t(xp, e, e)
+        return 1.0 - _matmul_t(xp, en, _gathered(xp, en, group))
+    g = _matmul_t(xp, e, _gathered(xp, e, group))
     eye = eye_mask(xp, e, e.shape[0]) if eye is None else eye
     sq = xp.sum(xp.where(eye, g, xp.zeros_like(g)), axis=1)  # diag(G), exactly
-    s = (xp.expand_dims(sq, axis=1) + xp.expand_dims(sq, axis=0)) - 2.0 * g
+    s = (xp.expand_dims(sq, axis=1) + xp.expand_dims(_gathered(xp, sq, group), axis=0)) - 2.0 * g
     s = xp.where(xp.logical_or(eye, s <= 0), xp.zeros_like(s), s)  # NaN goes through
     return s if distance == "squared" else sqrt0(xp, s)
 
@@ -179,15 +196,27 @@ def _mining_options(margin, distance, normalize, mean_over, reduction):
     check.flag(normalize, "normalize")
 
 
-def _label_masks(xp, e, labels, eye=None):
-    """``(pos, neg)``: same label and not the same row / different label, both ``(N, N)``."""
+def _label_masks(xp, e, labels, eye=None, labels_all=None):
+    """``(pos, neg)``: same label and not the same row / different label, both ``(N, N)``
+    (``(n, N)`` against the gathered ``labels_all``)."""
     n = labels.shape[0]
-    same = xp.expand_dims(labels, axis=1) == xp.expand_dims(labels, axis=0)
+    others = labels if labels_all is None else labels_all
+    same = xp.expand_dims(labels, axis=1) == xp.expand_dims(others, axis=0)
     pos = xp.logical_and(same, xp.logical_not(eye_mask(xp, e, n) if eye is None else eye))
     return pos, xp.logical_not(same)
 
 
-def _mining_reduce(xp, loss, valid, reduction, mean_over, out_dtype):
+def _mining_matrices(xp, e, labels, distance, group):
+    """``(d, pos, neg)`` of the mining losses: the local anchors' distances to every sample
+    of the (global) batch and their positive / negative masks."""
+    labels_all = _gathered(xp, labels, group)
+    eye = _self_mask(xp, e, e.shape[0], labels_all.shape[0], group)
+    d = _distance_matrix(xp, e, distance, eye, group)
+    pos, neg = _label_masks(xp, e, labels, eye, labels_all)
+    return d, pos, neg
+
+
+def _mining_reduce(xp, loss, valid, reduction, mean_over, out_dtype, group=None):
     """Reduce per-triplet (or per-anchor) losses over the ``valid`` ones.
 
     ``"mean"`` averages over the valid entries (``mean_over="valid"``) or over the valid
@@ -196,11 +225,11 @@ def _mining_reduce(xp, loss, valid, reduction, mean_over, out_dtype):
     pytorch-metric-learning. An empty batch (no entry at all) gives NaN, the mean of nothing.
     """
     loss = xp.where(valid, loss, xp.zeros_like(loss))
-    if reduction != "mean" or numel(loss) == 0:
-        return reduce(xp, loss, reduction, out_dtype=out_dtype)
+    if reduction != "mean" or (group is None and numel(loss) == 0):
+        return reduce(xp, loss, reduction, out_dtype=out_dtype, group=group)
     count = valid if mean_over == "valid" else xp.logical_and(valid, xp.logical_not(loss <= 0))
-    total = xp.sum(xp.where(count, loss, xp.zeros_like(loss)))
-    out = safe_divide(xp, total, xp.sum(cast(xp, count, loss.dtype)), fill=0.0)
+    total = global_sum(xp, xp.where(count, loss, xp.zeros_like(loss)), group)
+    out = safe_divide(xp, total, global_sum(xp, cast(xp, count, loss.dtype), group), fill=0.0)
     return xp.as_array(cast(xp, out, out_dtype))
 
 
@@ -230,7 +259,7 @@ _MINING_ARGS = f"""
             An empty batch (``N = 0``) gives NaN for ``"mean"``, 0 for ``"sum"`` and an empty
             array for ``"none"``. A NaN in an embedding makes every term that reads it NaN: the
             NaN is selected by the mining comparisons (it is never dropped as "not harder").
-
+{GROUP_ARG}
     Raises:
         ValueError: embeddings not 2-D, labels not of shape ``(N,)``, an infinite ``margin``,
             bad ``distance``, ``mean_over`` or ``reduction``.
@@ -347,8 +376,9 @@ def cosine_similarity(x1: ArrayT, x2: ArrayT, *, axis: int = -1, eps: float = 1e
 
 # -------------------------------------------------------------------------- pair losses ----
 @check.entry
+@group_doc
 def contrastive_loss(x1: ArrayT, x2: ArrayT, target: ArrayT, *, margin: float = 1.0,
-                     squared: bool = True, reduction: Reduction = "mean") -> ArrayT:
+                     squared: bool = True, reduction: Reduction = "mean", group: Group = None) -> ArrayT:
     r"""Contrastive loss on pairs (Hadsell, Chopra & LeCun 2006), ``target=1`` = similar.
 
     With the Euclidean distance ``D = ||x_1 - x_2||_2``:
@@ -373,6 +403,7 @@ def contrastive_loss(x1: ArrayT, x2: ArrayT, target: ArrayT, *, margin: float = 
         margin: ``m``, a finite real number (default 1.0).
         squared: square the distance and the hinge (the paper, default) or not.
         reduction: ``"mean"`` | ``"sum"`` | ``"none"``.
+    {group}
 
     Returns:
         The pair losses (shape ``x1.shape[:-1]``) for ``"none"``, else a scalar.
@@ -398,6 +429,7 @@ def contrastive_loss(x1: ArrayT, x2: ArrayT, target: ArrayT, *, margin: float = 
     """
     xp = namespace(x1=x1, x2=x2, target=target)
     check.reduction(reduction)
+    group = xp.check_group(group)
     check.finite_number(margin, "margin")
     check.flag(squared, "squared")
     _floating(xp, x1, "x1")
@@ -421,7 +453,7 @@ def contrastive_loss(x1: ArrayT, x2: ArrayT, target: ArrayT, *, margin: float = 
     pull = s if squared else d
     pull = xp.where(y == 0, xp.zeros_like(pull), y * pull)  # y = 0: no 0 * inf (torch's select)
     loss = 0.5 * (pull + (1 - y) * (hinge * hinge if squared else hinge))
-    return reduce(xp, loss, reduction, out_dtype=out_dtype)
+    return reduce(xp, loss, reduction, out_dtype=out_dtype, group=group)
 
 
 # ----------------------------------------------------------------------- triplet losses ----
@@ -445,17 +477,18 @@ def _row_distance(xp, x, y, p, eps):
     return _p_norm(xp, x - y + eps, p) if d is NotImplemented else d
 
 
-def _triplet_combine(xp, d_ap, d_an, d_pn, margin, reduction, out_dtype):
+def _triplet_combine(xp, d_ap, d_an, d_pn, margin, reduction, out_dtype, group):
     if d_pn is not None:
         d_an = min_split(xp, d_an, d_pn)
     loss = relu1(xp, margin + d_ap - d_an)
-    return reduce(xp, loss, reduction, out_dtype=out_dtype)
+    return reduce(xp, loss, reduction, out_dtype=out_dtype, group=group)
 
 
 @check.entry
+@group_doc
 def triplet_margin_loss(anchor: ArrayT, positive: ArrayT, negative: ArrayT, *, margin: float = 1.0,
                         p: float = 2.0, eps: float = 1e-6, swap: bool = False,
-                        reduction: Reduction = "mean") -> ArrayT:
+                        reduction: Reduction = "mean", group: Group = None) -> ArrayT:
     r"""Triplet margin loss (Balntas et al. 2016), ``torch.nn.functional`` semantics.
 
     .. math:: \ell_i = \max\big(0,\ m + d(a_i, p_i) - d(a_i, n_i)\big),\qquad
@@ -474,6 +507,7 @@ def triplet_margin_loss(anchor: ArrayT, positive: ArrayT, negative: ArrayT, *, m
         eps: added to the differences, as torch (default 1e-6), >= 0; 0 is allowed and safe.
         swap: use the distance swap.
         reduction: ``"mean"`` | ``"sum"`` | ``"none"``.
+    {group}
 
     Returns:
         ``(N,)`` (or ``()``) losses for ``"none"``, else a scalar.
@@ -490,6 +524,7 @@ def triplet_margin_loss(anchor: ArrayT, positive: ArrayT, negative: ArrayT, *, m
     """
     xp = namespace(anchor=anchor, positive=positive, negative=negative)
     check.reduction(reduction)
+    group = xp.check_group(group)
     check.finite_number(margin, "margin", low=0, low_open=True)
     check.finite_number(eps, "eps", low=0)
     check.flag(swap, "swap")
@@ -500,14 +535,15 @@ def triplet_margin_loss(anchor: ArrayT, positive: ArrayT, negative: ArrayT, *, m
     d_ap = _row_distance(xp, a, pos, p, eps)
     d_an = _row_distance(xp, a, neg, p, eps)
     d_pn = _row_distance(xp, pos, neg, p, eps) if swap else None
-    return _triplet_combine(xp, d_ap, d_an, d_pn, margin, reduction, out_dtype)
+    return _triplet_combine(xp, d_ap, d_an, d_pn, margin, reduction, out_dtype, group)
 
 
 @check.entry
+@group_doc
 def triplet_margin_with_distance_loss(anchor: ArrayT, positive: ArrayT, negative: ArrayT, *,
                                       distance_function: Callable[[ArrayT, ArrayT], ArrayT] | None = None,
                                       margin: float = 1.0, swap: bool = False,
-                                      reduction: Reduction = "mean") -> ArrayT:
+                                      reduction: Reduction = "mean", group: Group = None) -> ArrayT:
     r"""Triplet margin loss with a custom distance (``torch.nn.functional`` semantics).
 
     .. math:: \ell_i = \max\big(0,\ m + d(a_i, p_i) - d(a_i, n_i)\big)
@@ -521,6 +557,7 @@ def triplet_margin_with_distance_loss(anchor: ArrayT, positive: ArrayT, negative
         margin: ``m`` > 0 and finite (torch's requirement; default 1.0).
         swap: negative distance ``min(d(a, n), d(p, n))``.
         reduction: ``"mean"`` | ``"sum"`` | ``"none"``.
+    {group}
 
     Returns:
         ``(N,)`` losses for ``"none"``, else a scalar.
@@ -534,6 +571,7 @@ def triplet_margin_with_distance_loss(anchor: ArrayT, positive: ArrayT, negative
     """
     xp = namespace(anchor=anchor, positive=positive, negative=negative)
     check.reduction(reduction)
+    group = xp.check_group(group)
     check.finite_number(margin, "margin", low=0, low_open=True)
     check.flag(swap, "swap")
     if distance_function is not None and not callable(distance_function):
@@ -544,7 +582,7 @@ def triplet_margin_with_distance_loss(anchor: ArrayT, positive: ArrayT, negative
     dist = pairwise_distance if distance_function is None else distance_function
     d_ap, d_an = dist(a, pos), dist(a, neg)
     d_pn = dist(pos, neg) if swap else None
-    return _triplet_combine(xp, d_ap, d_an, d_pn, margin, reduction, out_dtype)
+    return _triplet_combine(xp, d_ap, d_an, d_pn, margin, reduction, out_dtype, group)
 
 
 # ------------------------------------------------------------------------ online mining ----
@@ -553,7 +591,7 @@ def triplet_margin_with_distance_loss(anchor: ArrayT, positive: ArrayT, negative
 def batch_hard_triplet_loss(embeddings: ArrayT, labels: ArrayT, *, margin: float = 1.0,
                             distance: Distance = "euclidean", normalize: bool = False,
                             soft_margin: bool = False, mean_over: MeanOver = "valid",
-                            reduction: Reduction = "mean") -> ArrayT:
+                            reduction: Reduction = "mean", group: Group = None) -> ArrayT:
     r"""Batch-hard triplet loss (Hermans, Beyer & Leibe 2017, "In Defense of the Triplet Loss").
 
     For every anchor ``a``: the farthest positive and the closest negative in the batch,
@@ -582,13 +620,12 @@ def batch_hard_triplet_loss(embeddings: ArrayT, labels: ArrayT, *, margin: float
     """
     xp = namespace(embeddings=embeddings, labels=labels)
     _mining_options(margin, distance, normalize, mean_over, reduction)
+    group = xp.check_group(group)
     check.flag(soft_margin, "soft_margin")
     _embeddings_labels(xp, embeddings, labels)
     e, out_dtype = _prepare_embeddings(xp, embeddings, normalize)
-    eye = eye_mask(xp, e, e.shape[0])
-    d = _distance_matrix(xp, e, distance, eye)
-    pos, neg = _label_masks(xp, e, labels, eye)
-    if d.shape[0] == 0:  # an empty batch: argmax over an empty axis is undefined
+    d, pos, neg = _mining_matrices(xp, e, labels, distance, group)
+    if 0 in d.shape:  # an empty batch: argmax over an empty axis is undefined
         d_ap = d_an = xp.sum(d, axis=1)
     else:  # argmax/argmin pick a NaN distance first, on every backend: NaN goes through
         inf = xp.full_like(d, math.inf)
@@ -598,14 +635,15 @@ def batch_hard_triplet_loss(embeddings: ArrayT, labels: ArrayT, *, margin: float
         d_an = xp.take_class(d, idx_n, axis=1)
     valid = xp.logical_and(xp.any(pos, axis=1), xp.any(neg, axis=1))
     loss = xp.softplus(d_ap - d_an) if soft_margin else relu0(xp, margin + d_ap - d_an)
-    return _mining_reduce(xp, loss, valid, reduction, mean_over, out_dtype)
+    return _mining_reduce(xp, loss, valid, reduction, mean_over, out_dtype, group)
 
 
 @check.entry
 @_mining_doc
 def batch_all_triplet_loss(embeddings: ArrayT, labels: ArrayT, *, margin: float = 1.0,
                            distance: Distance = "euclidean", normalize: bool = False,
-                           mean_over: MeanOver = "valid", reduction: Reduction = "mean") -> ArrayT:
+                           mean_over: MeanOver = "valid", reduction: Reduction = "mean",
+                           group: Group = None) -> ArrayT:
     r"""Batch-all triplet loss (Hermans et al. 2017): every valid triplet of the batch.
 
     .. math:: \ell_{apn} = \max(0,\ m + d_{ap} - d_{an}),\qquad
@@ -628,16 +666,15 @@ def batch_all_triplet_loss(embeddings: ArrayT, labels: ArrayT, *, margin: float 
     """
     xp = namespace(embeddings=embeddings, labels=labels)
     _mining_options(margin, distance, normalize, mean_over, reduction)
+    group = xp.check_group(group)
     _embeddings_labels(xp, embeddings, labels)
     e, out_dtype = _prepare_embeddings(xp, embeddings, normalize)
-    eye = eye_mask(xp, e, e.shape[0])
-    d = _distance_matrix(xp, e, distance, eye)
-    pos, neg = _label_masks(xp, e, labels, eye)
+    d, pos, neg = _mining_matrices(xp, e, labels, distance, group)
     d_ap = xp.expand_dims(d, axis=2)
     d_an = xp.expand_dims(d, axis=1)
     loss = relu0(xp, margin + d_ap - d_an)
     valid = xp.logical_and(xp.expand_dims(pos, axis=2), xp.expand_dims(neg, axis=1))
-    return _mining_reduce(xp, loss, valid, reduction, mean_over, out_dtype)
+    return _mining_reduce(xp, loss, valid, reduction, mean_over, out_dtype, group)
 
 
 def _semi_hard_index(xp, d, neg):
@@ -651,7 +688,7 @@ def _semi_hard_index(xp, d, neg):
     comparison with NaN is False, so it is always "farther"); a NaN ``d_ap`` counts no
     negative below it (every negative is farther).
     """
-    n = d.shape[0]
+    n = d.shape[1]
     inf = xp.full_like(d, math.inf)
     nan = xp.isnan(d)
     key = xp.where(xp.logical_or(xp.logical_not(neg), nan), inf, d)  # [a, n]: negatives only
@@ -677,7 +714,8 @@ def _semi_hard_index(xp, d, neg):
 def semi_hard_triplet_loss(embeddings: ArrayT, labels: ArrayT, *, margin: float = 1.0,
                            distance: Distance = "euclidean", normalize: bool = False,
                            negatives: Literal["closest", "all"] = "closest",
-                           mean_over: MeanOver = "valid", reduction: Reduction = "mean") -> ArrayT:
+                           mean_over: MeanOver = "valid", reduction: Reduction = "mean",
+                           group: Group = None) -> ArrayT:
     r"""Semi-hard triplet loss (Schroff, Kalenichenko & Philbin 2015, FaceNet).
 
     ``negatives="closest"`` (default; FaceNet / TF-Addons ``triplet_semihard_loss``): for
@@ -711,13 +749,11 @@ def semi_hard_triplet_loss(embeddings: ArrayT, labels: ArrayT, *, margin: float 
     """
     xp = namespace(embeddings=embeddings, labels=labels)
     _mining_options(margin, distance, normalize, mean_over, reduction)
+    group = xp.check_group(group)
     check.choice(negatives, "negatives", ("closest", "all"))
     _embeddings_labels(xp, embeddings, labels)
     e, out_dtype = _prepare_embeddings(xp, embeddings, normalize)
-    eye = eye_mask(xp, e, e.shape[0])
-    d = _distance_matrix(xp, e, distance, eye)
-    pos, neg = _label_masks(xp, e, labels, eye)
-    n = d.shape[0]
+    d, pos, neg = _mining_matrices(xp, e, labels, distance, group)
     # The comparisons are written so that a NaN distance is selected (a comparison with NaN
     # is False): a NaN is never dropped as "not semi-hard" (rule 5).
     if negatives == "all":
@@ -728,14 +764,14 @@ def semi_hard_triplet_loss(embeddings: ArrayT, labels: ArrayT, *, margin: float 
         band = xp.logical_not(xp.logical_or(gap <= 0, gap > margin))  # 0 < gap <= margin
         valid = xp.logical_and(xp.logical_and(xp.expand_dims(pos, axis=2), neg_b), band)
         loss = relu0(xp, margin - gap)
-        return _mining_reduce(xp, loss, valid, reduction, mean_over, out_dtype)
-    if n == 0:  # an empty batch: argmin over an empty axis is undefined
+        return _mining_reduce(xp, loss, valid, reduction, mean_over, out_dtype, group)
+    if 0 in d.shape:  # an empty batch: argmin over an empty axis is undefined
         d_sn = d
     else:
         d_sn = xp.take_along_last(d, _semi_hard_index(xp, d, neg))
     loss = relu0(xp, margin + d - d_sn)
     valid = xp.logical_and(pos, xp.expand_dims(xp.any(neg, axis=1), axis=1))
-    return _mining_reduce(xp, loss, valid, reduction, mean_over, out_dtype)
+    return _mining_reduce(xp, loss, valid, reduction, mean_over, out_dtype, group)
 
 
 # ------------------------------------------------------------ self-supervised / InfoNCE ----
@@ -745,9 +781,10 @@ def _temperature(value, name="temperature"):
 
 
 @check.entry
+@group_doc
 def info_nce_loss(query: ArrayT, positive_key: ArrayT, negative_keys: ArrayT | None = None, *,
                   temperature: float = 0.1, negative_mode: Literal["unpaired", "paired"] = "unpaired",
-                  normalize: bool = True, reduction: Reduction = "mean") -> ArrayT:
+                  normalize: bool = True, reduction: Reduction = "mean", group: Group = None) -> ArrayT:
     r"""InfoNCE (van den Oord et al. 2018, CPC; He et al. 2020, MoCo).
 
     With ``s(u, v) = u^\top v / \tau`` on L2-normalised vectors (``normalize=True``):
@@ -769,6 +806,9 @@ def info_nce_loss(query: ArrayT, positive_key: ArrayT, negative_keys: ArrayT | N
         normalize: L2-normalise query and keys (default True, as MoCo/CPC implementations
             with cosine scores); False uses raw dot products.
         reduction: ``"mean"`` | ``"sum"`` | ``"none"``.
+    {group}
+            In-batch negatives are the positive keys of the whole group's batch; given
+            ``negative_keys`` are used as they are (a MoCo queue is the same on every member).
 
     Returns:
         ``(N,)`` per-query losses for ``"none"``, else a scalar.
@@ -783,6 +823,7 @@ def info_nce_loss(query: ArrayT, positive_key: ArrayT, negative_keys: ArrayT | N
     """
     xp = namespace(query=query, positive_key=positive_key, negative_keys=negative_keys)
     check.reduction(reduction)
+    group = xp.check_group(group)
     t = _temperature(temperature)
     check.choice(negative_mode, "negative_mode", ("unpaired", "paired"))
     check.flag(normalize, "normalize")
@@ -811,7 +852,7 @@ def info_nce_loss(query: ArrayT, positive_key: ArrayT, negative_keys: ArrayT | N
         nk = None if nk is None else l2_normalize(xp, nk)
     pos = xp.sum(q * k, axis=-1) / t
     if nk is None:
-        logits = _matmul_t(xp, q, k) / t
+        logits = _matmul_t(xp, q, _gathered(xp, k, group)) / t
     else:
         if negative_mode == "unpaired":
             neg = _matmul_t(xp, q, nk) / t
@@ -819,12 +860,14 @@ def info_nce_loss(query: ArrayT, positive_key: ArrayT, negative_keys: ArrayT | N
             neg = xp.sum(xp.expand_dims(q, axis=1) * nk, axis=-1) / t
         logits = xp.concat([xp.expand_dims(pos, axis=1), neg], axis=1)
     loss = xp.logsumexp(logits, axis=1) - pos
-    return reduce(xp, loss, reduction, out_dtype=out_dtype)
+    return reduce(xp, loss, reduction, out_dtype=out_dtype, group=group)
 
 
 @check.entry
+@group_doc
 def nt_xent_loss(z1: ArrayT, z2: ArrayT, *, temperature: float = 0.5,
-                 directions: Literal["mean", "sum"] = "mean", reduction: Reduction = "mean") -> ArrayT:
+                 directions: Literal["mean", "sum"] = "mean", reduction: Reduction = "mean",
+                 group: Group = None) -> ArrayT:
     r"""NT-Xent, the normalised temperature-scaled cross-entropy of SimCLR (Chen et al. 2020).
 
     The ``2N`` views ``z = [z_1; z_2]`` are L2-normalised, ``s_{ij} = z_i^\top z_j / \tau``,
@@ -845,6 +888,8 @@ def nt_xent_loss(z1: ArrayT, z2: ArrayT, *, temperature: float = 0.5,
         temperature: ``tau`` > 0 (default 0.5).
         directions: ``"mean"`` (default) or ``"sum"`` of the two directions.
         reduction: ``"mean"`` | ``"sum"`` | ``"none"`` over the N pairs.
+    {group}
+            The negatives are the ``2N - 2`` other views of the whole group's batch.
 
     Returns:
         ``(N,)`` per-pair losses for ``"none"``, else a scalar.
@@ -865,6 +910,7 @@ def nt_xent_loss(z1: ArrayT, z2: ArrayT, *, temperature: float = 0.5,
     """
     xp = namespace(z1=z1, z2=z2)
     check.reduction(reduction)
+    group = xp.check_group(group)
     t = _temperature(temperature)
     check.choice(directions, "directions", ("mean", "sum"))
     _floating(xp, z1, "z1")
@@ -874,22 +920,31 @@ def nt_xent_loss(z1: ArrayT, z2: ArrayT, *, temperature: float = 0.5,
     _, out_dtype, (a, b) = float_args(xp, z1, z2, names=("z1", "z2"))
     n = a.shape[0]
     if n == 0:  # an empty batch: no pairs (Dask cannot multiply the empty concatenation)
-        return reduce(xp, xp.sum(a * b, axis=-1), reduction, out_dtype=out_dtype)
+        return reduce(xp, xp.sum(a * b, axis=-1), reduction, out_dtype=out_dtype, group=group)
     z = l2_normalize(xp, xp.concat([a, b], axis=0))
-    sim = _matmul_t(xp, z, z) / t
-    sim = xp.where(eye_mask(xp, z, 2 * n), xp.full_like(sim, -math.inf), sim)
+    if group is None:
+        sim = _matmul_t(xp, z, z) / t
+        eye = eye_mask(xp, z, 2 * n)
+    else:  # the local views against the gathered [all first views; all second views]
+        z1_all, z2_all = xp.all_gather(z[:n, ...], group), xp.all_gather(z[n:, ...], group)
+        sim = _matmul_t(xp, z, xp.concat([z1_all, z2_all], axis=0)) / t
+        first = _self_mask(xp, z, n, z1_all.shape[0], group)
+        off = xp.zeros_like(first)
+        eye = xp.concat([xp.concat([first, off], axis=1), xp.concat([off, first], axis=1)], axis=0)
+    sim = xp.where(eye, xp.full_like(sim, -math.inf), sim)
     lse = xp.logsumexp(sim, axis=1)
     pos = xp.sum(z[:n, ...] * z[n:, ...], axis=-1) / t
     loss = (lse[:n] - pos) + (lse[n:] - pos)
     if directions == "mean":
         loss = 0.5 * loss
-    return reduce(xp, loss, reduction, out_dtype=out_dtype)
+    return reduce(xp, loss, reduction, out_dtype=out_dtype, group=group)
 
 
 @check.entry
+@group_doc
 def supervised_contrastive_loss(embeddings: ArrayT, labels: ArrayT, *, temperature: float = 0.1,
                                 base_temperature: float | None = None, normalize: bool = True,
-                                reduction: Reduction = "mean") -> ArrayT:
+                                reduction: Reduction = "mean", group: Group = None) -> ArrayT:
     r"""Supervised contrastive loss, SupCon ``L_out`` (Khosla et al. 2020), multi-positive.
 
     With ``s_{ij} = z_i^\top z_j / \tau`` (L2-normalised ``z``), the positives
@@ -913,6 +968,7 @@ def supervised_contrastive_loss(embeddings: ArrayT, labels: ArrayT, *, temperatu
         normalize: L2-normalise the embeddings (default True, as the paper's projection
             head; the reference code expects normalised features).
         reduction: ``"mean"`` | ``"sum"`` | ``"none"``.
+    {group}
 
     Returns:
         ``(N,)`` per-anchor losses (0 for anchors without positives) for ``"none"``, else a
@@ -937,27 +993,29 @@ def supervised_contrastive_loss(embeddings: ArrayT, labels: ArrayT, *, temperatu
     """
     xp = namespace(embeddings=embeddings, labels=labels)
     check.reduction(reduction)
+    group = xp.check_group(group)
     t = _temperature(temperature)
     scale = 1.0 if base_temperature is None else t / _temperature(base_temperature, "base_temperature")
     check.flag(normalize, "normalize")
     _embeddings_labels(xp, embeddings, labels)
     e, out_dtype = _prepare_embeddings(xp, embeddings, normalize)
-    n = e.shape[0]
-    eye = eye_mask(xp, e, n)
-    sim = _matmul_t(xp, e, e) / t
+    labels_all = _gathered(xp, labels, group)
+    eye = _self_mask(xp, e, e.shape[0], labels_all.shape[0], group)
+    sim = _matmul_t(xp, e, _gathered(xp, e, group)) / t
     sim = xp.where(eye, xp.full_like(sim, -math.inf), sim)
     log_prob = sim - xp.logsumexp(sim, axis=1, keepdims=True)
-    pos, _ = _label_masks(xp, e, labels)
+    pos, _ = _label_masks(xp, e, labels, eye, labels_all)
     n_pos = xp.sum(cast(xp, pos, e.dtype), axis=1)
     total = xp.sum(xp.where(pos, log_prob, xp.zeros_like(log_prob)), axis=1)
     loss = -scale * safe_divide(xp, total, n_pos, fill=0.0)
     valid = n_pos > 0
-    return _mining_reduce(xp, loss, valid, reduction, "valid", out_dtype)
+    return _mining_reduce(xp, loss, valid, reduction, "valid", out_dtype, group)
 
 
 @check.entry
+@group_doc
 def clip_loss(image_embeddings: ArrayT, text_embeddings: ArrayT, logit_scale: ArrayT | float = 1 / 0.07,
-              *, normalize: bool = True, reduction: Reduction = "mean") -> ArrayT:
+              *, normalize: bool = True, reduction: Reduction = "mean", group: Group = None) -> ArrayT:
     r"""CLIP's symmetric contrastive loss (Radford et al. 2021).
 
     With L2-normalised embeddings and ``L = s\, I T^\top`` (``s = logit_scale``):
@@ -976,6 +1034,11 @@ def clip_loss(image_embeddings: ArrayT, text_embeddings: ArrayT, logit_scale: Ar
         normalize: L2-normalise the embeddings (default True, as CLIP); False uses the
             embeddings as given (e.g. already normalised).
         reduction: ``"mean"`` | ``"sum"`` | ``"none"`` over the N pairs.
+    {group}
+            Each member computes the logits of its own pairs against the gathered batch
+            (open_clip's ``local_loss=True, gather_with_grad=True``: ``O(n N)`` logits, no
+            ``N x N`` matrix); a ``logit_scale`` array is replicated, its gradient on each
+            member is ``world_size`` times that member's share.
 
     Returns:
         ``(N,)`` per-pair losses for ``"none"``, else a scalar.
@@ -995,6 +1058,7 @@ def clip_loss(image_embeddings: ArrayT, text_embeddings: ArrayT, logit_scale: Ar
     xp = namespace(image_embeddings=image_embeddings, text_embeddings=text_embeddings,
                    logit_scale=logit_scale)
     check.reduction(reduction)
+    group = xp.check_group(group)
     check.flag(normalize, "normalize")
     _floating(xp, image_embeddings, "image_embeddings")
     _floating(xp, text_embeddings, "text_embeddings")
@@ -1016,15 +1080,22 @@ def clip_loss(image_embeddings: ArrayT, text_embeddings: ArrayT, logit_scale: Ar
         s = float(logit_scale)
     if normalize:
         a, b = l2_normalize(xp, a), l2_normalize(xp, b)
-    logits = s * _matmul_t(xp, a, b)
     diag = s * xp.sum(a * b, axis=-1)
-    loss = 0.5 * ((xp.logsumexp(logits, axis=1) - diag) + (xp.logsumexp(logits, axis=0) - diag))
-    return reduce(xp, loss, reduction, out_dtype=out_dtype)
+    if group is None:
+        logits = s * _matmul_t(xp, a, b)
+        image_lse, text_lse = xp.logsumexp(logits, axis=1), xp.logsumexp(logits, axis=0)
+    else:  # this member's rows (images) and columns (texts) of the global logits
+        image_lse = xp.logsumexp(s * _matmul_t(xp, a, xp.all_gather(b, group)), axis=1)
+        text_lse = xp.logsumexp(s * _matmul_t(xp, b, xp.all_gather(a, group)), axis=1)
+    loss = 0.5 * ((image_lse - diag) + (text_lse - diag))
+    return reduce(xp, loss, reduction, out_dtype=out_dtype, group=group)
 
 
 @check.entry
+@group_doc
 def barlow_twins_loss(z1: ArrayT, z2: ArrayT, *, lambda_: float = 0.0051, eps: float = 1e-5,
-                      correction: Literal[0, 1] = 0, reduction: Reduction = "sum") -> ArrayT:
+                      correction: Literal[0, 1] = 0, reduction: Reduction = "sum",
+                      group: Group = None) -> ArrayT:
     r"""Barlow Twins redundancy-reduction loss (Zbontar et al. 2021).
 
     Each feature is standardised over the batch, ``\hat z = (z - \mu) / \sqrt{\sigma^2 +
@@ -1049,6 +1120,10 @@ def barlow_twins_loss(z1: ArrayT, z2: ArrayT, *, lambda_: float = 0.0051, eps: f
             reference) or 1 (unbiased, ``torch.std``'s default).
         reduction: ``"sum"`` (default, the loss above), ``"mean"`` (over the ``D^2`` terms) or
             ``"none"`` (the ``(D, D)`` matrix of weighted terms).
+    {group}
+            The batch statistics and the cross-correlation are those of the whole group's
+            batch (``D``-sized and ``D x D`` sums over the group, as the reference code's
+            ``all_reduce``); every member gets the global loss, ``"none"`` the global terms.
 
     Returns:
         A scalar, or the ``(D, D)`` terms for ``"none"`` (``(0, 0)`` for an empty batch).
@@ -1067,6 +1142,7 @@ def barlow_twins_loss(z1: ArrayT, z2: ArrayT, *, lambda_: float = 0.0051, eps: f
     """
     xp = namespace(z1=z1, z2=z2)
     check.reduction(reduction)
+    group = xp.check_group(group)
     check.finite_number(lambda_, "lambda_", low=0)
     check.finite_number(eps, "eps", low=0)
     if isinstance(correction, bool) or not isinstance(correction, int):
@@ -1077,18 +1153,24 @@ def barlow_twins_loss(z1: ArrayT, z2: ArrayT, *, lambda_: float = 0.0051, eps: f
     _ndim(z1, 2, "z1", "N samples x D features")
     check.same_shape(z1, z2, "z1", "z2")
     n = z1.shape[0]
-    if 0 < n <= correction:
+    if group is None and 0 < n <= correction:
         raise ValueError(f"barlow_twins_loss needs a batch of more than {correction} sample(s) (correction={correction}), got N={n}")
     _, out_dtype, (a, b) = float_args(xp, z1, z2, names=("z1", "z2"))
     if n == 0:  # no samples, no correlation: the reduction of no terms
-        return reduce(xp, a[:, :0] * b[:, :0], reduction, out_dtype=out_dtype)
+        return reduce(xp, a[:, :0] * b[:, :0], reduction, out_dtype=out_dtype)  # (local) terms
+
+    def batch_sum(v):  # over the samples of the whole batch
+        return xp.sum(v, axis=0, keepdims=True) if group is None else xp.all_sum(xp.sum(v, axis=0, keepdims=True), group)
+
+    n_all = global_count(xp, a, n, group)
 
     def standardise(z):
-        c = z - xp.mean(z, axis=0, keepdims=True)
-        var = xp.sum(c * c, axis=0, keepdims=True) / (n - correction)
+        c = z - (xp.mean(z, axis=0, keepdims=True) if group is None else batch_sum(z) / n_all)
+        var = batch_sum(c * c) / (n_all - correction)
         return safe_divide(xp, c, sqrt0(xp, var + eps), fill=0.0)  # constant feature -> 0
 
-    corr = xp.matmul(xp.matrix_transpose(standardise(a)), standardise(b)) / n
+    corr = xp.matmul(xp.matrix_transpose(standardise(a)), standardise(b))
+    corr = (corr if group is None else xp.all_sum(corr, group)) / n_all
     dim = corr.shape[0]
     eye = eye_mask(xp, corr, dim)
     terms = xp.where(eye, (1.0 - corr) ** 2, lambda_ * corr * corr)

@@ -63,6 +63,8 @@ VOCABULARY = {
     "ce_weight": "class weights of the cross-entropy term of a compound loss (MONAI's name)",
     "layer_weights": "weights of the feature layers",
     "ignore_index": "target value whose positions are ignored",
+    "group": "the devices/processes that each hold a shard of the batch (None: local; torch: a "
+             "process group or 'world'; JAX: the mapped axis name); docs/distributed.md",
     # shared hyper-parameters
     "axis": "the class (or feature) axis", "eps": "small positive number for numerical stability",
     "margin": "margin of a margin loss", "p": "norm degree (torch's name) / exponent of multi_margin_loss",
@@ -158,7 +160,7 @@ DEFAULTS = {
     "swap": (False, {}), "full": (False, {}), "log_target": (False, {}), "keepdim": (False, {}),
     "zero_infinity": (False, {}), "blank": (0, {}), "batch": (False, {}), "mask_absent": (False, {}),
     "dtype": (None, {"signed_distance_map": ("float64", "a NumPy/SciPy helper: float64 maps")}),
-    "rescale": (True, {}),
+    "rescale": (True, {}), "group": (None, {}),
 }
 
 

@@ -1,0 +1,385 @@
+"""Losses over a batch split across processes and devices (``group=``, docs/distributed.md).
+
+Real engines, nothing mocked:
+
+* torch.distributed with the gloo backend, 2 and 4 processes on 127.0.0.1 spawned by the test
+  (one spawn per world size runs every case): each rank holds its shard of one global float64
+  batch. The value on every rank must equal the single-process value on the global batch, and
+  the gradient of each rank's local inputs ``factor x`` the single-process gradient rows of
+  those inputs (``factor = world_size`` for a scalar loss, which every rank computes; 1 for
+  ``reduction="none"``, whose shards sum to the global objective). Replicated inputs
+  (``logit_scale``, class weights): the sum over the ranks of their gradients is ``factor x``
+  the single-process gradient. A short ``DistributedDataParallel`` run of an embedding model
+  trained with ``clip_loss(group="world")`` must reproduce the single-process parameters.
+* JAX ``shard_map`` over 8 host CPU devices (one subprocess, ``XLA_FLAGS``): the value and
+  ``jax.grad`` of the mapped function equal the unsharded ones.
+
+The single-process side is the library's own ``group=None`` value, which the conformance suite
+pins to peers and float64 references; CLIP and the ignore-index cross-entropy are also checked
+against plain torch formulas here, and a control checks that the per-shard (``group=None``)
+value of CLIP differs from the global one (so agreement is not an accident of the inputs).
+"""
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import traceback
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+N = 16  # global batch: divisible by 2, 4 and 8 members
+TOL = 1e-10
+TIMEOUT = 240  # seconds for one spawn, then every process of it is killed
+
+
+# ------------------------------------------------------------------------------ cases ----
+# A case: (loss name, [(array, shard axis or None for replicated, differentiable)], kwargs,
+# output axis of reduction="none" or None for a replicated output).
+def _cases():
+    rng = np.random.default_rng(20261201)
+
+    def f(*shape):
+        return rng.normal(size=shape)
+
+    a, b, c = f(N, 6), f(N, 6), f(N, 6)
+    labels = rng.integers(0, 4, N)
+    pair = (rng.random(N) < 0.5).astype(np.float64)
+    S, R = 0, None  # sharded along axis 0 / replicated
+    cases = {
+        "clip": ("clip_loss", [(a, S, True), (b, S, True), (np.asarray(3.5), R, True)], {}, 0),
+        "clip_none": ("clip_loss", [(a, S, True), (b, S, True)], {"reduction": "none"}, 0),
+        "clip_sum_raw": ("clip_loss", [(a, S, True), (b, S, True)], {"normalize": False, "reduction": "sum"}, 0),
+        "nt_xent": ("nt_xent_loss", [(a, S, True), (b, S, True)], {}, 0),
+        "nt_xent_sum_dirs": ("nt_xent_loss", [(a, S, True), (b, S, True)],
+                             {"directions": "sum", "temperature": 0.2}, 0),
+        "info_nce": ("info_nce_loss", [(a, S, True), (b, S, True)], {}, 0),
+        "info_nce_queue": ("info_nce_loss", [(a, S, True), (b, S, True), (f(5, 6), R, True)], {}, 0),
+        "supcon": ("supervised_contrastive_loss", [(a, S, True), (labels, S, False)], {}, 0),
+        "barlow": ("barlow_twins_loss", [(a, S, True), (b, S, True)], {}, None),
+        "barlow_mean_unbiased": ("barlow_twins_loss", [(a, S, True), (b, S, True)],
+                                 {"correction": 1, "eps": 0.0, "reduction": "mean"}, None),
+        "batch_hard": ("batch_hard_triplet_loss", [(a, S, True), (labels, S, False)], {}, 0),
+        "batch_hard_soft_cos": ("batch_hard_triplet_loss", [(a, S, True), (labels, S, False)],
+                                {"soft_margin": True, "distance": "cosine", "mean_over": "nonzero"}, 0),
+        "batch_all": ("batch_all_triplet_loss", [(a, S, True), (labels, S, False)],
+                      {"mean_over": "nonzero", "distance": "squared"}, 0),
+        "semi_hard": ("semi_hard_triplet_loss", [(a, S, True), (labels, S, False)], {"margin": 2.0}, 0),
+        "semi_hard_all": ("semi_hard_triplet_loss", [(a, S, True), (labels, S, False)],
+                          {"negatives": "all", "margin": 2.0}, 0),
+        "contrastive": ("contrastive_loss", [(a, S, True), (b, S, True), (pair, S, False)], {}, 0),
+        "triplet": ("triplet_margin_loss", [(a, S, True), (b, S, True), (c, S, True)], {"margin": 3.0}, 0),
+        "triplet_distance": ("triplet_margin_with_distance_loss", [(a, S, True), (b, S, True), (c, S, True)],
+                             {"margin": 3.0, "swap": True}, 0),
+    }
+    return cases
+
+
+CASES = _cases()
+
+
+def _shard(x, axis, rank, world):
+    if axis is None:
+        return x
+    n = x.shape[axis] // world
+    return np.take(x, np.arange(rank * n, (rank + 1) * n), axis=axis)
+
+
+def _max_err(x, y):
+    x, y = np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
+    if x.shape != y.shape:
+        return float("inf")
+    return float(np.max(np.abs(x - y) / (1.0 + np.abs(y)))) if x.size else 0.0
+
+
+# ------------------------------------------------------------------------ torch worker ----
+def _torch_case(torch, losses, spec, rank, world, group):
+    """``(value error, gradient error)`` of one case on this rank."""
+    name, args, kwargs, out_axis = spec
+    fn = getattr(losses, name)
+
+    def run(arrays, grp):
+        ts = [torch.tensor(x, requires_grad=d) for x, (_, _, d) in zip(arrays, args)]
+        out = fn(*ts, **kwargs, group=grp)
+        out.sum().backward()
+        return out.detach().numpy(), [t.grad.numpy() if t.grad is not None else None for t in ts]
+
+    ref, ref_grads = run([x for x, _, _ in args], None)
+    val, grads = run([_shard(x, ax, rank, world) for x, ax, _ in args], group)
+    replicated_out = kwargs.get("reduction", "mean") != "none" or out_axis is None
+    want = ref if replicated_out else _shard(ref, out_axis, rank, world)
+    factor = world if replicated_out else 1
+    grad_err = 0.0
+    for (_, ax, d), g, rg in zip(args, grads, ref_grads):
+        if not d:
+            continue
+        if ax is None:  # a replicated input: the members' gradients sum to factor x the reference
+            g = torch.tensor(g)
+            torch.distributed.all_reduce(g)
+            g = g.numpy()
+            grad_err = max(grad_err, _max_err(g, factor * rg))
+        else:
+            grad_err = max(grad_err, _max_err(g, factor * _shard(rg, ax, rank, world)))
+    return _max_err(val, want), grad_err
+
+
+def _independent_torch(torch, losses, rank, world):
+    """Plain-torch formulas on the global batch vs the library's distributed values."""
+    F = torch.nn.functional
+    _, [(a, _, _), (b, _, _), (s, _, _)], _, _ = CASES["clip"]
+    ia, tb = F.normalize(torch.tensor(a), dim=1), F.normalize(torch.tensor(b), dim=1)
+    logits = float(s) * ia @ tb.T
+    target = torch.arange(N)
+    clip_ref = 0.5 * (F.cross_entropy(logits, target) + F.cross_entropy(logits.T, target))
+    sa, sb = (torch.tensor(_shard(x, 0, rank, world)) for x in (a, b))
+    clip = losses.clip_loss(sa, sb, torch.tensor(s), group="world")
+    local_only = losses.clip_loss(sa, sb, torch.tensor(s))
+    return {"clip_vs_torch": _max_err(clip.numpy(), clip_ref.numpy()),
+            "clip_local_differs": abs(float(local_only) - float(clip_ref))}
+
+
+def _ddp_run(torch, losses, rank, world, steps=5):
+    """Parameters after ``steps`` SGD steps of a DistributedDataParallel two-tower embedding
+    model (with CLIP's learnt temperature) trained with ``clip_loss(group="world")`` on this
+    rank's shards, against one process trained on the global batches."""
+    from torch.nn.parallel import DistributedDataParallel
+
+    rng = np.random.default_rng(7)
+    images, texts = rng.normal(size=(steps, N, 8)), rng.normal(size=(steps, N, 5))
+
+    class TwoTower(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            torch.manual_seed(0)
+            self.image, self.text = torch.nn.Linear(8, 4), torch.nn.Linear(5, 4)
+            self.log_scale = torch.nn.Parameter(torch.tensor(1.0))
+
+        def forward(self, i, x):
+            return self.image(i), self.text(x), self.log_scale.exp()
+
+    def train(forward, params, group, shard):
+        opt = torch.optim.SGD(params, lr=0.5)
+        for t in range(steps):
+            loss = losses.clip_loss(*forward(*(torch.tensor(shard(v[t])) for v in (images, texts))), group=group)
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+        return [p.detach().numpy().copy() for p in params]
+
+    start = [p.detach().numpy().copy() for p in TwoTower().double().parameters()]
+    single = TwoTower().double()
+    want = train(single, list(single.parameters()), None, lambda v: v)
+    ddp = DistributedDataParallel(TwoTower().double())
+    got = train(ddp, list(ddp.parameters()), "world", lambda v: _shard(v, 0, rank, world))
+    return {"ddp_params": max(_max_err(g, w) for g, w in zip(got, want)),
+            "ddp_moved": min(float(np.max(np.abs(w - s))) for w, s in zip(want, start))}
+
+
+def torch_worker(rank, world, port, out):
+    import datetime
+
+    import torch
+    import torch.distributed as dist
+
+    import losses
+
+    torch.set_num_threads(1)
+    result = {}
+    try:
+        dist.init_process_group("gloo", init_method=f"tcp://127.0.0.1:{port}", rank=rank,
+                                world_size=world, timeout=datetime.timedelta(seconds=120))
+        for key, spec in CASES.items():
+            result[key] = _torch_case(torch, losses, spec, rank, world, "world")
+        result["independent"] = _independent_torch(torch, losses, rank, world)
+        result["ddp"] = _ddp_run(torch, losses, rank, world)
+        dist.barrier()
+        dist.destroy_process_group()
+    except Exception:  # noqa: BLE001 - reported to the test through the file
+        result["error"] = traceback.format_exc()
+    Path(out).write_text(json.dumps(result))
+
+
+# -------------------------------------------------------------------------- jax worker ----
+def jax_worker(out):
+    import jax
+    from jax.sharding import PartitionSpec as P
+
+    import losses
+
+    jax.config.update("jax_enable_x64", True)
+    jax.config.update("jax_disable_most_optimizations", True)  # compile time: the checks are numerics-only
+    jnp = jax.numpy
+    mesh = jax.make_mesh((8,), ("b",), axis_types=(jax.sharding.AxisType.Auto,))
+    result = {}
+    try:
+        def objective(group):
+            """Every case's value and the gradient of its sum, in one program (one compile)."""
+            def run(arrays):
+                outs = {}
+                for key, (name, args, kwargs, out_axis) in CASES.items():
+                    fn, xs = getattr(losses, name), arrays[key]
+                    diff = tuple(i for i, (_, _, d) in enumerate(args) if d)
+                    if group is None:
+                        call = lambda *v, fn=fn, kwargs=kwargs: fn(*v, **kwargs)  # noqa: E731
+                    else:
+                        specs = tuple(P() if ax is None else P(*([None] * ax + ["b"])) for _, ax, _ in args)
+                        sharded_out = kwargs.get("reduction", "mean") == "none" and out_axis is not None
+                        call = jax.shard_map(lambda *v, fn=fn, kwargs=kwargs: fn(*v, **kwargs, group=group),
+                                             mesh=mesh, in_specs=specs, out_specs=P("b") if sharded_out else P())
+                    grad = jax.grad(lambda *v, call=call: jnp.sum(call(*v)), argnums=diff)(*xs)
+                    outs[key] = (call(*xs), grad)
+                return outs
+            return jax.jit(run)
+
+        arrays = {key: [jnp.asarray(x) for x, _, _ in args] for key, (_, args, _, _) in CASES.items()}
+        ref, got = objective(None)(arrays), objective("b")(arrays)
+        for key in CASES:
+            (rv, rg), (v, g) = ref[key], got[key]
+            result[key] = (_max_err(v, rv), max(_max_err(x, y) for x, y in zip(g, rg)))
+        # a tuple of axis names is one group: the 2 x 4 mesh flattened in row-major order
+        mesh2 = jax.make_mesh((2, 4), ("h", "d"), axis_types=(jax.sharding.AxisType.Auto,) * 2)
+        a, b = arrays["nt_xent"]
+        mapped = jax.shard_map(lambda x, y: losses.nt_xent_loss(x, y, group=("h", "d")), mesh=mesh2,
+                               in_specs=(P(("h", "d")), P(("h", "d"))), out_specs=P())
+        result["axis_tuple"] = (_max_err(jax.jit(mapped)(a, b), losses.nt_xent_loss(a, b)), 0.0)
+    except Exception:  # noqa: BLE001 - reported to the test through the file
+        result["error"] = traceback.format_exc()
+    Path(out).write_text(json.dumps(result))
+
+
+# ------------------------------------------------------------------------------- spawn ----
+def _free_port():
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _spawn(argvs, env_extra):
+    """Run one process per argv (``python -m tests.test_distributed ...``) and return the JSON
+    each wrote; every process is killed when the spawn runs over ``TIMEOUT``."""
+    env = dict(os.environ, PYTHONPATH=str(ROOT), OMP_NUM_THREADS="1", GLOO_SOCKET_IFNAME="lo",
+               **env_extra)
+    with tempfile.TemporaryDirectory() as tmp:
+        outs = [str(Path(tmp) / f"{i}.json") for i in range(len(argvs))]
+        procs = [subprocess.Popen([sys.executable, "-m", "tests.test_distributed", *argv, out], cwd=ROOT, env=env,
+                                  stdout=subprocess.PIPE, stderr=subprocess.STDOUT) for argv, out in zip(argvs, outs)]
+        logs = []
+        try:
+            for p in procs:
+                logs.append(p.communicate(timeout=TIMEOUT)[0].decode(errors="replace"))
+        except subprocess.TimeoutExpired:
+            for p in procs:
+                p.kill()
+            for p in procs:
+                p.communicate()
+            pytest.fail(f"distributed run exceeded {TIMEOUT} s and was killed")
+        results = []
+        for out, log in zip(outs, logs):
+            assert Path(out).exists(), f"a worker wrote no result:\n{log[-3000:]}"
+            r = json.loads(Path(out).read_text())
+            assert "error" not in r, r["error"] + log[-2000:]
+            results.append(r)
+        return results
+
+
+def _check_cases(results, label):
+    bad = []
+    for rank, r in enumerate(results):
+        for key in CASES:
+            v, g = r[key]
+            if not (v < TOL and g < TOL):
+                bad.append(f"{label} rank {rank} {key}: value error {v:.3g}, gradient error {g:.3g}")
+    assert not bad, "\n".join(bad)
+
+
+@pytest.fixture(scope="module", params=[pytest.param(2, id="gloo2"),
+                                        pytest.param(4, id="gloo4", marks=pytest.mark.slow)])
+def torch_results(request):
+    pytest.importorskip("torch")
+    world = request.param
+    port = _free_port()
+    return world, _spawn([["torch", str(r), str(world), str(port)] for r in range(world)], {})
+
+
+def test_torch_values_and_gradients_equal_the_global_batch(torch_results):
+    world, results = torch_results
+    _check_cases(results, f"gloo world={world}")
+
+
+def test_torch_matches_plain_torch_formulas(torch_results):
+    _, results = torch_results
+    for r in results:
+        assert r["independent"]["clip_vs_torch"] < TOL
+        assert r["independent"]["clip_local_differs"] > 1e-3  # the per-shard objective is another one
+
+
+def test_ddp_training_reproduces_single_process(torch_results):
+    _, results = torch_results
+    for r in results:
+        assert r["ddp"]["ddp_moved"] > 1e-3  # the parameters did move in 5 steps
+        assert r["ddp"]["ddp_params"] < 1e-9
+
+
+def test_jax_shard_map_values_and_gradients_equal_unsharded():
+    pytest.importorskip("jax")
+    (r,) = _spawn([["jax"]], {"XLA_FLAGS": "--xla_force_host_platform_device_count=8"})
+    _check_cases([r], "jax shard_map x8")
+    v, _ = r["axis_tuple"]
+    assert v < TOL
+
+
+# ------------------------------------------------------------------- group validation ----
+def test_group_must_be_none_without_collectives():
+    import losses
+
+    x = np.ones((4, 3))
+    for bad in ("world", ("b",), object()):
+        with pytest.raises(ValueError, match="group= must be None for numpy"):
+            losses.clip_loss(x, x, group=bad)
+    strict = pytest.importorskip("array_api_strict")
+    with pytest.raises(ValueError, match="group= must be None for array_api_strict"):
+        losses.nt_xent_loss(strict.asarray(x), strict.asarray(x), group="world")
+    da = pytest.importorskip("dask.array")
+    with pytest.raises(ValueError, match="Dask arrays are already global"):
+        losses.barlow_twins_loss(da.asarray(x), da.asarray(x), group="world")
+
+
+def test_torch_group_validation():
+    torch = pytest.importorskip("torch")
+    import losses
+
+    x = torch.ones(4, 3)
+    with pytest.raises(TypeError, match="group must be None, 'world' or a torch.distributed ProcessGroup"):
+        losses.clip_loss(x, x, group=3)
+    with pytest.raises(ValueError, match="group must be None, 'world'"):
+        losses.clip_loss(x, x, group="everyone")
+    if not torch.distributed.is_initialized():
+        with pytest.raises(ValueError, match="needs an initialised default process group"):
+            losses.clip_loss(x, x, group="world")
+
+
+def test_jax_group_validation():
+    jax = pytest.importorskip("jax")
+    import losses
+
+    x = jax.numpy.ones((4, 3))
+    with pytest.raises(TypeError, match="mapped axis name"):
+        losses.clip_loss(x, x, group=3)
+    with pytest.raises(TypeError, match="mapped axis name"):
+        losses.clip_loss(x, x, group=())
+    with pytest.raises(ValueError, match="axis name 'b' is not bound"):
+        losses.clip_loss(x, x, group="b")
+
+
+if __name__ == "__main__":
+    kind, *rest = sys.argv[1:]
+    if kind == "torch":
+        torch_worker(int(rest[0]), int(rest[1]), int(rest[2]), rest[3])
+    else:
+        jax_worker(rest[0])
