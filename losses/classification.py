@@ -7,8 +7,8 @@ from typing import Literal
 
 from . import _validate as check
 from ._common import arange_like, cast, class_axis, class_target, float_args, log_clamped, safe_divide
-from ._reduction import MEAN_OVER, reduce
-from ._typing import ArrayT, Reduction, ReductionBatchmean
+from ._reduction import MEAN_OVER, global_sum, group_doc, reduce
+from ._typing import ArrayT, Group, Reduction, ReductionBatchmean
 from .backends import namespace
 
 __all__ = [
@@ -55,11 +55,12 @@ def _array_arg(x, name):
 _BCE_INTERIOR = 1.01e-12
 
 
-def _binary_setup(input, target, weight, reduction, mean_over, pos_weight=None):
+def _binary_setup(input, target, weight, reduction, mean_over, pos_weight=None, group=None):
     """Checks of the binary losses, every argument's dtype first; returns ``(xp, out_dtype,
     [x, y, w, pw])`` cast to the compute dtype (Python numbers as 0-d arrays)."""
     xp = namespace(input=input, target=target, weight=weight, pos_weight=pos_weight)
     _options(reduction, mean_over)
+    xp.check_group(group)
     _, out_dtype, arrays = float_args(xp, input, target, weight, pos_weight,
                                       names=("input", "target", "weight", "pos_weight"))
     x, y, w, pw = arrays
@@ -70,8 +71,10 @@ def _binary_setup(input, target, weight, reduction, mean_over, pos_weight=None):
 
 
 @check.entry
+@group_doc
 def binary_cross_entropy(input: ArrayT, target: ArrayT, *, weight: ArrayT | float | None = None,
-                         mean_over: MeanOver = "elements", reduction: Reduction = "mean") -> ArrayT:
+                         mean_over: MeanOver = "elements", reduction: Reduction = "mean",
+                         group: Group = None) -> ArrayT:
     r"""Binary cross-entropy on probabilities.
 
     .. math:: \ell_i = -w_i\,\big(y_i \log p_i + (1 - y_i)\log(1 - p_i)\big)
@@ -88,6 +91,7 @@ def binary_cross_entropy(input: ArrayT, target: ArrayT, *, weight: ArrayT | floa
         mean_over: what a weighted ``"mean"`` divides by: ``"elements"`` (default,
             ``sum(w*l) / input.size``, torch's rule) or ``"weights"`` (``sum(w*l) / sum(w)``).
         reduction: ``"mean"`` | ``"sum"`` | ``"none"``.
+    {group}
 
     Raises:
         ValueError: shapes differ, bad ``reduction``/``mean_over``; eagerly, ``input`` or
@@ -98,27 +102,29 @@ def binary_cross_entropy(input: ArrayT, target: ArrayT, *, weight: ArrayT | floa
     included), ``keras.losses.binary_crossentropy`` (which clips p to [1e-7, 1 - 1e-7]
     instead).
     """
-    xp, out_dtype, (p, y, w, _) = _binary_setup(input, target, weight, reduction, mean_over)
+    xp, out_dtype, (p, y, w, _) = _binary_setup(input, target, weight, reduction, mean_over, group=group)
     lo_hi = check.values_in(xp, p, "input", 0, 1, what="probabilities")
     check.values_in(xp, y, "target", 0, 1, what="probabilities")
     interior = None
-    if lo_hi is not None and "binary_cross_entropy" in xp.loss_paths:
+    if lo_hi is not None and group is None and "binary_cross_entropy" in xp.loss_paths:
         # torch's gradient (p - y) / max(p (1 - p), 1e-12) is that of the clamped logs where
         # every p lies in [a, 1 - a] with a (1 - a) > 1e-12: read with the call's checks
         lo, hi = lo_hi
         interior = check.read_pending_with(xp, xp.logical_and(lo >= _BCE_INTERIOR, (1 - hi) >= _BCE_INTERIOR))
-    out = xp.fast("binary_cross_entropy", p, y, w, reduction, out_dtype, interior=bool(interior))
-    if out is not NotImplemented:
-        return out
+    if group is None:
+        out = xp.fast("binary_cross_entropy", p, y, w, reduction, out_dtype, interior=bool(interior))
+        if out is not NotImplemented:
+            return out
     loss = -(y * log_clamped(xp, p) + (1 - y) * log_clamped(xp, 1 - p))
-    return reduce(xp, loss, reduction, weight=w, mean_over=mean_over, out_dtype=out_dtype)
+    return reduce(xp, loss, reduction, weight=w, mean_over=mean_over, out_dtype=out_dtype, group=group)
 
 
 @check.entry
+@group_doc
 def binary_cross_entropy_with_logits(input: ArrayT, target: ArrayT, *, weight: ArrayT | float | None = None,
                                      pos_weight: ArrayT | float | None = None,
                                      mean_over: MeanOver = "elements",
-                                     reduction: Reduction = "mean") -> ArrayT:
+                                     reduction: Reduction = "mean", group: Group = None) -> ArrayT:
     r"""Binary cross-entropy on logits, numerically stable for any logit.
 
     .. math:: \ell_i = w_i\,\big[(1 - y_i)\,z_i + (1 + (w_p - 1)\,y_i)\,\operatorname{softplus}(-z_i)\big]
@@ -133,6 +139,7 @@ def binary_cross_entropy_with_logits(input: ArrayT, target: ArrayT, *, weight: A
         mean_over: what a weighted ``"mean"`` divides by: ``"elements"`` (default,
             ``sum(w*l) / input.size``, torch's rule) or ``"weights"`` (``sum(w*l) / sum(w)``).
         reduction: ``"mean"`` | ``"sum"`` | ``"none"``.
+    {group}
 
     Finite values and gradients for logits of any magnitude (±1e4 included); ±inf logits
     follow IEEE arithmetic as torch's.
@@ -145,17 +152,18 @@ def binary_cross_entropy_with_logits(input: ArrayT, target: ArrayT, *, weight: A
     Peer twins: ``torch.nn.functional.binary_cross_entropy_with_logits`` (identical,
     ``weight=`` included), ``optax.sigmoid_binary_cross_entropy`` (element-wise).
     """
-    xp, out_dtype, (z, y, w, pw) = _binary_setup(input, target, weight, reduction, mean_over, pos_weight)
+    xp, out_dtype, (z, y, w, pw) = _binary_setup(input, target, weight, reduction, mean_over, pos_weight, group)
     check.values_in(xp, y, "target", 0, 1, what="labels")
-    out = xp.fast("binary_cross_entropy_with_logits", z, y, w, pw, reduction, out_dtype)
-    if out is not NotImplemented:
-        return out
+    if group is None:
+        out = xp.fast("binary_cross_entropy_with_logits", z, y, w, pw, reduction, out_dtype)
+        if out is not NotImplemented:
+            return out
     sp = xp.softplus(-z)
     if pw is None:
         loss = (1 - y) * z + sp
     else:
         loss = (1 - y) * z + (1 + (pw - 1) * y) * sp
-    return reduce(xp, loss, reduction, weight=w, mean_over=mean_over, out_dtype=out_dtype)
+    return reduce(xp, loss, reduction, weight=w, mean_over=mean_over, out_dtype=out_dtype, group=group)
 
 
 def _class_weight_shape(weight, n_classes):
@@ -236,9 +244,10 @@ def _log_or_neg_inf(xp, p):
 
 
 @check.entry
+@group_doc
 def cross_entropy(input: ArrayT, target: ArrayT, *, weight: ArrayT | None = None,
                   ignore_index: int = -100, mean_over: MeanOver = "weights", reduction: Reduction = "mean",
-                  label_smoothing: float = 0.0, axis: int | None = None) -> ArrayT:
+                  label_smoothing: float = 0.0, axis: int | None = None, group: Group = None) -> ArrayT:
     r"""Softmax cross-entropy between logits and class indices or class probabilities.
 
     Integer targets (any integer dtype):
@@ -273,6 +282,9 @@ def cross_entropy(input: ArrayT, target: ArrayT, *, weight: ArrayT | None = None
         label_smoothing: ε in [0, 1], torch's ε/C convention.
         axis: the class axis. Default: 1 (0 for a 1-D input), as torch. Use ``axis=-1`` for
             ``(B, L, V)`` sequence logits with ``(B, L)`` targets (no reshape needed).
+    {group}
+            ``"mean"`` then divides by the non-ignored target weights of the whole batch (the
+            data-parallel / gradient-accumulation normalisation), not by each shard's own.
 
     Raises:
         ValueError: wrong target shape, weight shape, ``label_smoothing`` outside [0, 1],
@@ -287,14 +299,16 @@ def cross_entropy(input: ArrayT, target: ArrayT, *, weight: ArrayT | None = None
     ``optax.softmax_cross_entropy_with_integer_labels`` / ``optax.softmax_cross_entropy``.
     """
     xp = _class_args(input, target, weight, reduction, mean_over, ignore_index, axis)
+    group = xp.check_group(group)
     check.finite_number(label_smoothing, "label_smoothing", low=0, high=1)
     if check.is_floating(xp, target):
-        return _cross_entropy_probs(xp, input, target, weight, reduction, label_smoothing, axis)
+        return _cross_entropy_probs(xp, input, target, weight, reduction, label_smoothing, axis, group)
     ax, n_classes, z, w, out_dtype = _class_setup(xp, input, target, weight, axis, "cross_entropy")
-    out = xp.fast("cross_entropy", z, target, w, ignore_index, reduction, mean_over, float(label_smoothing),
-                  ax, out_dtype, check=lambda: _safe_targets(xp, target, n_classes, ignore_index))
-    if out is not NotImplemented:
-        return out
+    if group is None:
+        out = xp.fast("cross_entropy", z, target, w, ignore_index, reduction, mean_over, float(label_smoothing),
+                      ax, out_dtype, check=lambda: _safe_targets(xp, target, n_classes, ignore_index))
+        if out is not NotImplemented:
+            return out
     keep, safe_t = _safe_targets(xp, target, n_classes, ignore_index)
     nll = xp.nll_logits(z, safe_t, axis=ax)
     eps = float(label_smoothing)
@@ -305,23 +319,23 @@ def cross_entropy(input: ArrayT, target: ArrayT, *, weight: ArrayT | None = None
             nll = (1 - eps) * nll + eps * (xp.logsumexp(z, axis=ax) - xp.mean(z, axis=ax))
         loss = xp.where(keep, nll, xp.zeros_like(nll))
         if reduction == "mean" and mean_over == "weights":  # NaN when every position is ignored
-            kept = xp.sum(cast(xp, keep, z.dtype))
-            return xp.as_array(cast(xp, safe_divide(xp, xp.sum(loss), kept), out_dtype))
+            kept = global_sum(xp, cast(xp, keep, z.dtype), group)
+            return xp.as_array(cast(xp, safe_divide(xp, global_sum(xp, loss, group), kept), out_dtype))
         norm = cast(xp, keep, z.dtype) if reduction == "mean" else None
-        return reduce(xp, loss, reduction, norm=norm, mean_over=mean_over, out_dtype=out_dtype)
+        return reduce(xp, loss, reduction, norm=norm, mean_over=mean_over, out_dtype=out_dtype, group=group)
     w_t = _weights_at(xp, keep, safe_t, w, z.dtype)
     if eps == 0:
-        return reduce(xp, nll, reduction, weight=w_t, mean_over=mean_over, out_dtype=out_dtype)
+        return reduce(xp, nll, reduction, weight=w_t, mean_over=mean_over, out_dtype=out_dtype, group=group)
     lse = xp.logsumexp(z, axis=ax)
     wb = _weight_along(xp, w, z.ndim, ax)
     smooth = (lse * xp.sum(w) - xp.sum(wb * z, axis=ax)) / n_classes
     keep = w_t != 0
     loss = xp.where(keep, (1 - eps) * w_t * nll, xp.zeros_like(nll))
     loss = loss + xp.where(target != ignore_index, eps * smooth, xp.zeros_like(smooth))
-    return reduce(xp, loss, reduction, norm=w_t, mean_over=mean_over, out_dtype=out_dtype)
+    return reduce(xp, loss, reduction, norm=w_t, mean_over=mean_over, out_dtype=out_dtype, group=group)
 
 
-def _cross_entropy_probs(xp, input, target, weight, reduction, eps, axis):
+def _cross_entropy_probs(xp, input, target, weight, reduction, eps, axis, group):
     if tuple(target.shape) != tuple(input.shape):
         raise TypeError(
             f"cross_entropy: a floating target is read as class probabilities and must have "
@@ -338,13 +352,14 @@ def _cross_entropy_probs(xp, input, target, weight, reduction, eps, axis):
         y = y * _weight_along(xp, w, z.ndim, ax)
     # torch's form -sum(y log_softmax(z)): ±inf targets/weights give its ±inf, not inf - inf
     loss = -xp.sum(y * xp.log_softmax(z, axis=ax), axis=ax)
-    return reduce(xp, loss, reduction, out_dtype=out_dtype)
+    return reduce(xp, loss, reduction, out_dtype=out_dtype, group=group)
 
 
 @check.entry
+@group_doc
 def nll_loss(input: ArrayT, target: ArrayT, *, weight: ArrayT | None = None, ignore_index: int = -100,
              mean_over: MeanOver = "weights", reduction: Reduction = "mean",
-             axis: int | None = None) -> ArrayT:
+             axis: int | None = None, group: Group = None) -> ArrayT:
     r"""Negative log-likelihood of class indices given log-probabilities.
 
     .. math:: \ell_i = -w_{y_i}\, x_{i, y_i}
@@ -354,20 +369,26 @@ def nll_loss(input: ArrayT, target: ArrayT, *, weight: ArrayT | None = None, ign
     Shapes, ``weight``, ``ignore_index``, ``mean_over`` and ``axis`` as
     :func:`cross_entropy` with integer targets; raises as it does.
 
+    Args:
+    {group}
+            ``"mean"`` then divides by the non-ignored target weights of the whole batch.
+
     Peer twins: ``torch.nn.functional.nll_loss``.
     """
     xp = _class_args(input, target, weight, reduction, mean_over, ignore_index, axis)
+    group = xp.check_group(group)
     ax, n_classes, x, w, out_dtype = _class_setup(xp, input, target, weight, axis, "nll_loss")
-    out = xp.fast("nll_loss", x, target, w, ignore_index, reduction, mean_over, ax, out_dtype,
-                  check=lambda: _safe_targets(xp, target, n_classes, ignore_index))
-    if out is not NotImplemented:
-        return out
+    if group is None:
+        out = xp.fast("nll_loss", x, target, w, ignore_index, reduction, mean_over, ax, out_dtype,
+                      check=lambda: _safe_targets(xp, target, n_classes, ignore_index))
+        if out is not NotImplemented:
+            return out
     keep, safe_t = _safe_targets(xp, target, n_classes, ignore_index)
     w_t = _weights_at(xp, keep, safe_t, w, x.dtype)
     if safe_t.dtype not in (xp.int32, xp.int64):  # take_along_axis wants wide indices
         safe_t = xp.astype(safe_t, xp.int64)
     loss = -xp.take_class(x, safe_t, axis=ax)
-    return reduce(xp, loss, reduction, weight=w_t, mean_over=mean_over, out_dtype=out_dtype)
+    return reduce(xp, loss, reduction, weight=w_t, mean_over=mean_over, out_dtype=out_dtype, group=group)
 
 
 @check.entry
@@ -426,9 +447,10 @@ def _log_prob_pair(xp, z, y, sp):
 
 
 @check.entry
+@group_doc
 def sigmoid_focal_loss(input: ArrayT, target: ArrayT, *, alpha: float = 0.25, gamma: float = 2.0,
                        weight: ArrayT | float | None = None, mean_over: MeanOver = "weights",
-                       reduction: Reduction = "mean") -> ArrayT:
+                       reduction: Reduction = "mean", group: Group = None) -> ArrayT:
     r"""Sigmoid focal loss (Lin et al. 2017, RetinaNet), torchvision.ops semantics.
 
     .. math:: \ell_i = \alpha_t\,(1 - p_t)^{\gamma}\ \mathrm{BCE}(z_i, y_i),\qquad
@@ -447,6 +469,7 @@ def sigmoid_focal_loss(input: ArrayT, target: ArrayT, *, alpha: float = 0.25, ga
             ``sum(w*l)/sum(w)``; torchvision has no ``weight``) or ``"elements"``
             (``sum(w*l)/input.size``).
         reduction: ``"mean"`` (torchvision's default is ``"none"``; docs/differences.md).
+    {group}
 
     Raises:
         ValueError: shapes differ, ``alpha`` > 1, ``gamma`` < 0, bad
@@ -457,7 +480,7 @@ def sigmoid_focal_loss(input: ArrayT, target: ArrayT, *, alpha: float = 0.25, ga
     """
     check.finite_number(alpha, "alpha", high=1)
     check.finite_number(gamma, "gamma", low=0)
-    xp, out_dtype, (z, y, w, _) = _binary_setup(input, target, weight, reduction, mean_over)
+    xp, out_dtype, (z, y, w, _) = _binary_setup(input, target, weight, reduction, mean_over, group=group)
     check.values_in(xp, y, "target", 0, 1, what="labels")
     sp = xp.softplus(-z)
     ny = 1 - y
@@ -472,14 +495,15 @@ def sigmoid_focal_loss(input: ArrayT, target: ArrayT, *, alpha: float = 0.25, ga
         loss = ce * xp.exp(gamma * _log_prob_pair(xp, z, y, sp))
     if alpha >= 0:
         loss = (alpha * y + (1 - alpha) * ny) * loss
-    return reduce(xp, loss, reduction, weight=w, mean_over=mean_over, out_dtype=out_dtype)
+    return reduce(xp, loss, reduction, weight=w, mean_over=mean_over, out_dtype=out_dtype, group=group)
 
 
 @check.entry
+@group_doc
 def softmax_focal_loss(input: ArrayT, target: ArrayT, *, alpha: float | None = None, gamma: float = 2.0,
                        weight: ArrayT | None = None, ignore_index: int = -100,
                        mean_over: MeanOver = "weights", reduction: Reduction = "mean",
-                       axis: int | None = None) -> ArrayT:
+                       axis: int | None = None, group: Group = None) -> ArrayT:
     r"""Multi-class (softmax) focal loss (Lin et al. 2017) on logits and class indices.
 
     .. math:: \ell_i = -\alpha\, w_{y_i}\,(1 - p_{i,y_i})^{\gamma}\,\log p_{i,y_i}
@@ -495,6 +519,7 @@ def softmax_focal_loss(input: ArrayT, target: ArrayT, *, alpha: float | None = N
     Args:
         alpha: optional scalar balance factor α >= 0 (None: 1), the same for every class.
         gamma: focusing parameter >= 0.
+    {group}
 
     Peer twins: none in torch/optax; the paper's multi-class form. ``kornia.losses.focal_loss``
     differs in two ways: its ``alpha`` weighs class 0 by ``1 - α`` and every other class by
@@ -504,6 +529,7 @@ def softmax_focal_loss(input: ArrayT, target: ArrayT, *, alpha: float | None = N
     class weights ``a = [1 - α, α, ..., α]`` (times kornia's ``weight``, if any).
     """
     xp = _class_args(input, target, weight, reduction, mean_over, ignore_index, axis)
+    group = xp.check_group(group)
     check.finite_number(gamma, "gamma", low=0)
     if alpha is not None:
         check.finite_number(alpha, "alpha", low=0)
@@ -524,4 +550,4 @@ def softmax_focal_loss(input: ArrayT, target: ArrayT, *, alpha: float | None = N
         loss = xp.exp(gamma * log_1m_pt) * loss
     if alpha is not None:
         loss = alpha * loss
-    return reduce(xp, loss, reduction, weight=w_t, mean_over=mean_over, out_dtype=out_dtype)
+    return reduce(xp, loss, reduction, weight=w_t, mean_over=mean_over, out_dtype=out_dtype, group=group)

@@ -7,8 +7,8 @@ from numbers import Integral
 
 from . import _validate as check
 from ._common import cast, device_of, float_args, numel
-from ._reduction import reduce
-from ._typing import ArrayT, Reduction
+from ._reduction import group_doc, reduce
+from ._typing import ArrayT, Group, Reduction
 from .backends import namespace
 
 __all__ = ["ctc_loss"]
@@ -23,9 +23,10 @@ _FEASIBLE = -1e29
 
 
 @check.entry
+@group_doc
 def ctc_loss(log_probs: ArrayT, targets: ArrayT, input_lengths: ArrayT, target_lengths: ArrayT, *,
              blank: int = 0, reduction: Reduction = "mean", zero_infinity: bool = False,
-             batch_first: bool = False) -> ArrayT:
+             batch_first: bool = False, group: Group = None) -> ArrayT:
     r"""Connectionist temporal classification loss (Graves et al., 2006).
 
     For each sequence :math:`n` with emissions :math:`\log p_t(c)` over :math:`T_n` frames
@@ -67,6 +68,9 @@ def ctc_loss(log_probs: ArrayT, targets: ArrayT, input_lengths: ArrayT, target_l
             in ``T_n`` frames) by 0, with a zero gradient.
         batch_first: ``log_probs`` is ``(N, T, C)`` (optax's layout) instead of torch's
             ``(T, N, C)``.
+    {group}
+            The batch axis ``N`` is the sharded one; ``"mean"`` is the mean over every
+            sequence of the group.
 
     Returns:
         The loss with the floating dtype of ``log_probs`` (float16/bfloat16 computed in
@@ -105,6 +109,7 @@ def ctc_loss(log_probs: ArrayT, targets: ArrayT, input_lengths: ArrayT, target_l
     """
     xp, input_lengths, target_lengths = _check_arguments(
         log_probs, targets, input_lengths, target_lengths, blank, reduction, zero_infinity, batch_first)
+    group = xp.check_group(group)
     unbatched = log_probs.ndim == 2
     log_probs, targets, input_lengths, target_lengths = _time_major(
         xp, log_probs, targets, input_lengths, target_lengths, batch_first)
@@ -119,7 +124,7 @@ def ctc_loss(log_probs: ArrayT, targets: ArrayT, input_lengths: ArrayT, target_l
                 f"got {targets.shape[0]}"
             )
         _, out_dtype, (lp,) = float_args(xp, log_probs, names=("log_probs",))
-        return _reduce_ctc(xp, xp.sum(lp, axis=(0, 2)), target_lengths, reduction, unbatched, out_dtype)
+        return _reduce_ctc(xp, xp.sum(lp, axis=(0, 2)), target_lengths, reduction, unbatched, out_dtype, group)
     _, out_dtype, (lp,) = float_args(xp, log_probs, names=("log_probs",))
     # the framework's own CTC where it gives exactly this function's results (torch on CPU)
     nll = xp.fast("ctc_loss", lp, targets, input_lengths, target_lengths, blank=blank,
@@ -129,7 +134,7 @@ def ctc_loss(log_probs: ArrayT, targets: ArrayT, input_lengths: ArrayT, target_l
         ext, skip = _extended_labels(xp, padded, tl, blank)
         alpha = _forward(xp, _emissions(xp, lp, ext), skip, input_lengths)
         nll = _sequence_nll(xp, alpha, tl, zero_infinity, lp, input_lengths)
-    return _reduce_ctc(xp, nll, target_lengths, reduction, unbatched, out_dtype)
+    return _reduce_ctc(xp, nll, target_lengths, reduction, unbatched, out_dtype, group)
 
 
 # ------------------------------------------------------------------ argument checks ----
@@ -379,14 +384,14 @@ def _sequence_nll(xp, alpha, tl, zero_infinity, lp, input_lengths):
     return nll + xp.sum(spread, axis=(0, 2))
 
 
-def _reduce_ctc(xp, nll, tl, reduction, unbatched, out_dtype):
+def _reduce_ctc(xp, nll, tl, reduction, unbatched, out_dtype, group):
     """torch's reduction: ``"mean"`` is the batch mean of ``nll_n / max(S_n, 1)``."""
     if reduction == "mean":
         tlf = cast(xp, tl, nll.dtype)
         nll = nll / xp.where(tlf > 1, tlf, xp.ones_like(tlf))
     if unbatched and reduction == "none":
         nll = xp.reshape(nll, ())
-    return reduce(xp, nll, reduction, out_dtype=out_dtype)
+    return reduce(xp, nll, reduction, out_dtype=out_dtype, group=group)
 
 
 def _grid(xp, like, axis):

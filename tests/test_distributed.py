@@ -40,8 +40,8 @@ TIMEOUT = 240  # seconds for one spawn, then every process of it is killed
 
 
 # ------------------------------------------------------------------------------ cases ----
-# A case: (loss name, [(array, shard axis or None for replicated, differentiable)], kwargs,
-# output axis of reduction="none" or None for a replicated output).
+# A case: (loss name, [(array, shard axis or None for replicated, differentiable[, keyword])],
+# kwargs, output axis of reduction="none" or None for a replicated output).
 def _cases():
     rng = np.random.default_rng(20261201)
 
@@ -78,10 +78,52 @@ def _cases():
         "triplet_distance": ("triplet_margin_with_distance_loss", [(a, S, True), (b, S, True), (c, S, True)],
                              {"margin": 3.0, "swap": True}, 0),
     }
+    # cross-entropy family: the shards hold very different numbers of non-ignored targets
+    logits, cls = f(N, 5, 3), rng.integers(0, 5, (N, 3))
+    cls[: N // 4] = -100
+    cls[0, 0] = 2
+    cls[N // 2: N // 2 + 2, 1] = -100
+    w5 = rng.random(5) + 0.5
+    logp = logits - np.log(np.sum(np.exp(logits), axis=1, keepdims=True))
+    probs = np.exp(logp)
+    bce_p = 1 / (1 + np.exp(-f(N, 3)))
+    bce_y = (rng.random((N, 3)) < 0.4).astype(np.float64)
+    bce_w = rng.random((N, 3)) * (np.arange(N)[:, None] < N // 2)  # half the batch has weight 0
+    cases.update({
+        "cross_entropy_ignore": ("cross_entropy", [(logits, S, True), (cls, S, False)], {}, 0),
+        "cross_entropy_weight_smooth": ("cross_entropy", [(logits, S, True), (cls, S, False), (w5, R, True, "weight")],
+                                        {"label_smoothing": 0.2}, 0),
+        "cross_entropy_smooth": ("cross_entropy", [(logits, S, True), (cls, S, False)], {"label_smoothing": 0.1}, 0),
+        "cross_entropy_elements": ("cross_entropy", [(logits, S, True), (cls, S, False), (w5, R, True, "weight")],
+                                   {"mean_over": "elements"}, 0),
+        "cross_entropy_probs": ("cross_entropy", [(logits, S, True), (probs, S, False)], {}, 0),
+        "cross_entropy_none": ("cross_entropy", [(logits, S, True), (cls, S, False)], {"reduction": "none"}, 0),
+        "nll_weight": ("nll_loss", [(logp, S, True), (cls, S, False), (w5, R, True, "weight")], {}, 0),
+        "bce_weights": ("binary_cross_entropy", [(bce_p, S, True), (bce_y, S, False), (bce_w, S, True, "weight")],
+                        {"mean_over": "weights"}, 0),
+        "bce_logits": ("binary_cross_entropy_with_logits",
+                       [(f(N, 3), S, True), (bce_y, S, False), (bce_w, S, True, "weight"),
+                        (np.asarray([1.0, 2.0, 0.5]), R, True, "pos_weight")],
+                       {"mean_over": "weights"}, 0),
+        "sigmoid_focal": ("sigmoid_focal_loss", [(f(N, 3), S, True), (bce_y, S, False), (bce_w, S, False, "weight")], {}, 0),
+        "softmax_focal": ("softmax_focal_loss", [(logits, S, True), (cls, S, False), (w5, R, False, "weight")], {}, 0),
+    })
+    T_, C_, S_ = 10, 5, 4
+    ctc_lp = f(T_, N, C_)
+    ctc_lp = ctc_lp - np.log(np.sum(np.exp(ctc_lp), axis=2, keepdims=True))
+    cases["ctc"] = ("ctc_loss", [(ctc_lp, 1, True), (rng.integers(1, C_, (N, S_)), S, False),
+                                 (rng.integers(7, T_ + 1, N), S, False), (rng.integers(1, S_ + 1, N), S, False)], {}, 0)
     return cases
 
 
 CASES = _cases()
+
+
+def _call(fn, arrays, args, kwargs, group):
+    """``fn`` on the case's arrays (positional, or by their keyword) with ``group``."""
+    pos = [x for x, a in zip(arrays, args) if len(a) == 3]
+    named = {a[3]: x for x, a in zip(arrays, args) if len(a) == 4}
+    return fn(*pos, **named, **kwargs, group=group)
 
 
 def _shard(x, axis, rank, world):
@@ -105,18 +147,18 @@ def _torch_case(torch, losses, spec, rank, world, group):
     fn = getattr(losses, name)
 
     def run(arrays, grp):
-        ts = [torch.tensor(x, requires_grad=d) for x, (_, _, d) in zip(arrays, args)]
-        out = fn(*ts, **kwargs, group=grp)
+        ts = [torch.tensor(x, requires_grad=a[2]) for x, a in zip(arrays, args)]
+        out = _call(fn, ts, args, kwargs, grp)
         out.sum().backward()
         return out.detach().numpy(), [t.grad.numpy() if t.grad is not None else None for t in ts]
 
-    ref, ref_grads = run([x for x, _, _ in args], None)
-    val, grads = run([_shard(x, ax, rank, world) for x, ax, _ in args], group)
+    ref, ref_grads = run([a[0] for a in args], None)
+    val, grads = run([_shard(a[0], a[1], rank, world) for a in args], group)
     replicated_out = kwargs.get("reduction", "mean") != "none" or out_axis is None
     want = ref if replicated_out else _shard(ref, out_axis, rank, world)
     factor = world if replicated_out else 1
     grad_err = 0.0
-    for (_, ax, d), g, rg in zip(args, grads, ref_grads):
+    for (_, ax, d, *_), g, rg in zip(args, grads, ref_grads):
         if not d:
             continue
         if ax is None:  # a replicated input: the members' gradients sum to factor x the reference
@@ -140,8 +182,14 @@ def _independent_torch(torch, losses, rank, world):
     sa, sb = (torch.tensor(_shard(x, 0, rank, world)) for x in (a, b))
     clip = losses.clip_loss(sa, sb, torch.tensor(s), group="world")
     local_only = losses.clip_loss(sa, sb, torch.tensor(s))
+    _, [(z, _, _), (t, _, _)], _, _ = CASES["cross_entropy_ignore"]
+    ce_ref = F.cross_entropy(torch.tensor(z), torch.tensor(t))
+    sz, st = (torch.tensor(_shard(x, 0, rank, world)) for x in (z, t))
+    ce = losses.cross_entropy(sz, st, group="world")
     return {"clip_vs_torch": _max_err(clip.numpy(), clip_ref.numpy()),
-            "clip_local_differs": abs(float(local_only) - float(clip_ref))}
+            "clip_local_differs": abs(float(local_only) - float(clip_ref)),
+            "ce_vs_torch": _max_err(ce.numpy(), ce_ref.numpy()),
+            "ce_local_differs": abs(float(losses.cross_entropy(sz, st)) - float(ce_ref))}
 
 
 def _ddp_run(torch, losses, rank, world, steps=5):
@@ -224,20 +272,20 @@ def jax_worker(out):
                 outs = {}
                 for key, (name, args, kwargs, out_axis) in CASES.items():
                     fn, xs = getattr(losses, name), arrays[key]
-                    diff = tuple(i for i, (_, _, d) in enumerate(args) if d)
+                    diff = tuple(i for i, a in enumerate(args) if a[2])
                     if group is None:
-                        call = lambda *v, fn=fn, kwargs=kwargs: fn(*v, **kwargs)  # noqa: E731
+                        call = lambda *v, fn=fn, args=args, kwargs=kwargs: _call(fn, v, args, kwargs, None)  # noqa: E731
                     else:
-                        specs = tuple(P() if ax is None else P(*([None] * ax + ["b"])) for _, ax, _ in args)
+                        specs = tuple(P() if a[1] is None else P(*([None] * a[1] + ["b"])) for a in args)
                         sharded_out = kwargs.get("reduction", "mean") == "none" and out_axis is not None
-                        call = jax.shard_map(lambda *v, fn=fn, kwargs=kwargs: fn(*v, **kwargs, group=group),
+                        call = jax.shard_map(lambda *v, fn=fn, args=args, kwargs=kwargs: _call(fn, v, args, kwargs, group),
                                              mesh=mesh, in_specs=specs, out_specs=P("b") if sharded_out else P())
                     grad = jax.grad(lambda *v, call=call: jnp.sum(call(*v)), argnums=diff)(*xs)
                     outs[key] = (call(*xs), grad)
                 return outs
             return jax.jit(run)
 
-        arrays = {key: [jnp.asarray(x) for x, _, _ in args] for key, (_, args, _, _) in CASES.items()}
+        arrays = {key: [jnp.asarray(a[0]) for a in args] for key, (_, args, _, _) in CASES.items()}
         ref, got = objective(None)(arrays), objective("b")(arrays)
         for key in CASES:
             (rv, rg), (v, g) = ref[key], got[key]
@@ -317,6 +365,8 @@ def test_torch_matches_plain_torch_formulas(torch_results):
     for r in results:
         assert r["independent"]["clip_vs_torch"] < TOL
         assert r["independent"]["clip_local_differs"] > 1e-3  # the per-shard objective is another one
+        assert r["independent"]["ce_vs_torch"] < TOL
+        assert r["independent"]["ce_local_differs"] > 1e-3
 
 
 def test_ddp_training_reproduces_single_process(torch_results):
