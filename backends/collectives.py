@@ -132,7 +132,11 @@ def torch_collectives():
 
 # ----------------------------------------------------------------------------------- jax ----
 def jax_collectives():
+    import inspect
+
     import jax
+
+    invariant = {"to": "invarying"} if "to" in inspect.signature(jax.lax.all_gather).parameters else {}
 
     def check_group(ns, group):
         if group is None:
@@ -155,7 +159,9 @@ def jax_collectives():
             return x
         if x.ndim == 0:
             raise ValueError("all_gather needs an array with a batch axis, got a 0-d array")
-        return jax.lax.all_gather(x, group, axis=0, tiled=True)
+        # the gathered batch is the same on every member ("invarying", where JAX types it), so a
+        # loss computed from it alone is replicated -- shard_map's out_specs=P() accepts it
+        return jax.lax.all_gather(x, group, axis=0, tiled=True, **invariant)
 
     def all_sum(ns, x, group):
         group = ns.check_group(group)

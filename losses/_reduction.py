@@ -38,6 +38,11 @@ GROUP_ARG = """\
 group_doc = fill_doc("{group}", GROUP_ARG)
 
 
+def gathered(xp, x, group):
+    """The group members' ``x`` concatenated along axis 0 (``x`` itself for ``group=None``)."""
+    return x if group is None else xp.all_gather(x, group)
+
+
 def global_sum(xp, x, group, axis=None):
     """``sum(x)`` over the whole batch: the local sum, summed over ``group`` (None: local)."""
     out = xp.sum(x, axis=axis)

@@ -39,7 +39,7 @@ from ._common import (
     safe_divide,
     sqrt0,
 )
-from ._reduction import GROUP_ARG, global_count, global_sum, group_doc, reduce
+from ._reduction import GROUP_ARG, gathered, global_count, global_sum, group_doc, reduce
 from ._typing import ArrayT, Group, Reduction
 from .backends import namespace
 
@@ -74,11 +74,6 @@ def _matmul_t(xp, a, b):
     return xp.matmul(a, xp.matrix_transpose(b))
 
 
-def _gathered(xp, x, group):
-    """The members' ``x`` concatenated along axis 0 (``x`` itself for ``group=None``)."""
-    return x if group is None else xp.all_gather(x, group)
-
-
 def _self_mask(xp, like, n, n_all, group):
     """``(n, n_all)``: True where local row ``i`` meets its own row ``offset + i`` of the
     gathered batch (the identity matrix for ``group=None``)."""
@@ -103,11 +98,11 @@ def _distance_matrix(xp, e, distance, eye=None, group=None):
     """
     if distance == "cosine":
         en = l2_normalize(xp, e)
-        return 1.0 - _matmul_t(xp, en, _gathered(xp, en, group))
-    g = _matmul_t(xp, e, _gathered(xp, e, group))
+        return 1.0 - _matmul_t(xp, en, gathered(xp, en, group))
+    g = _matmul_t(xp, e, gathered(xp, e, group))
     eye = eye_mask(xp, e, e.shape[0]) if eye is None else eye
     sq = xp.sum(xp.where(eye, g, xp.zeros_like(g)), axis=1)  # diag(G), exactly
-    s = (xp.expand_dims(sq, axis=1) + xp.expand_dims(_gathered(xp, sq, group), axis=0)) - 2.0 * g
+    s = (xp.expand_dims(sq, axis=1) + xp.expand_dims(gathered(xp, sq, group), axis=0)) - 2.0 * g
     s = xp.where(xp.logical_or(eye, s <= 0), xp.zeros_like(s), s)  # NaN goes through
     return s if distance == "squared" else sqrt0(xp, s)
 
@@ -209,7 +204,7 @@ def _label_masks(xp, e, labels, eye=None, labels_all=None):
 def _mining_matrices(xp, e, labels, distance, group):
     """``(d, pos, neg)`` of the mining losses: the local anchors' distances to every sample
     of the (global) batch and their positive / negative masks."""
-    labels_all = _gathered(xp, labels, group)
+    labels_all = gathered(xp, labels, group)
     eye = _self_mask(xp, e, e.shape[0], labels_all.shape[0], group)
     d = _distance_matrix(xp, e, distance, eye, group)
     pos, neg = _label_masks(xp, e, labels, eye, labels_all)
@@ -852,7 +847,7 @@ def info_nce_loss(query: ArrayT, positive_key: ArrayT, negative_keys: ArrayT | N
         nk = None if nk is None else l2_normalize(xp, nk)
     pos = xp.sum(q * k, axis=-1) / t
     if nk is None:
-        logits = _matmul_t(xp, q, _gathered(xp, k, group)) / t
+        logits = _matmul_t(xp, q, gathered(xp, k, group)) / t
     else:
         if negative_mode == "unpaired":
             neg = _matmul_t(xp, q, nk) / t
@@ -999,9 +994,9 @@ def supervised_contrastive_loss(embeddings: ArrayT, labels: ArrayT, *, temperatu
     check.flag(normalize, "normalize")
     _embeddings_labels(xp, embeddings, labels)
     e, out_dtype = _prepare_embeddings(xp, embeddings, normalize)
-    labels_all = _gathered(xp, labels, group)
+    labels_all = gathered(xp, labels, group)
     eye = _self_mask(xp, e, e.shape[0], labels_all.shape[0], group)
-    sim = _matmul_t(xp, e, _gathered(xp, e, group)) / t
+    sim = _matmul_t(xp, e, gathered(xp, e, group)) / t
     sim = xp.where(eye, xp.full_like(sim, -math.inf), sim)
     log_prob = sim - xp.logsumexp(sim, axis=1, keepdims=True)
     pos, _ = _label_masks(xp, e, labels, eye, labels_all)

@@ -31,8 +31,8 @@ from typing import Any, Literal, NamedTuple, get_args
 
 from . import _validate as check
 from ._common import abs0, arange_like, cast, fill_doc, float_args, pow0, relu0, safe_divide
-from ._reduction import reduce
-from ._typing import Array, ArrayT, Reduction, ScalarReduction
+from ._reduction import GROUP_ARG, gathered, group_doc, reduce
+from ._typing import Array, ArrayT, Group, Reduction, ScalarReduction
 from .backends import namespace
 from .classification import cross_entropy
 
@@ -225,8 +225,12 @@ def _seg_prepare(xp, input, target, weight, *, mode, from_logits, include_backgr
     return _flat(xp, p, 2), _flat(xp, g, 2), w, out_dtype
 
 
-def _sums(xp, x, batch):
-    return xp.sum(x, axis=(0, 2)) if batch else xp.sum(x, axis=2)
+def _sums(xp, x, batch, group=None):
+    """Per-sample (``(N, C')``) or batch-pooled (``(C',)``, over the whole group's batch) sums."""
+    if not batch:
+        return xp.sum(x, axis=2)
+    out = xp.sum(x, axis=(0, 2))
+    return out if group is None else xp.all_sum(out, group)
 
 
 class _Overlap(NamedTuple):
@@ -243,14 +247,15 @@ class _Overlap(NamedTuple):
     mask_absent: bool
     reduction: Reduction
     mean_over: str = "weights"
+    group: Any = None
 
     def stats(self, squared=False):
         """``(TP, sum p, sum g)`` per class (``sum p**2``, ``sum g**2`` when ``squared``)."""
-        xp, p, g, batch = self.xp, self.p, self.g, self.batch
-        tp = _sums(xp, p * g, batch)
+        xp, p, g, batch, group = self.xp, self.p, self.g, self.batch, self.group
+        tp = _sums(xp, p * g, batch, group)
         if squared:
-            return tp, _sums(xp, p * p, batch), _sums(xp, g * g, batch)
-        return tp, _sums(xp, p, batch), _sums(xp, g, batch)
+            return tp, _sums(xp, p * p, batch, group), _sums(xp, g * g, batch, group)
+        return tp, _sums(xp, p, batch, group), _sums(xp, g, batch, group)
 
     def finish(self, loss):
         """Zero the classes without target pixels (``mask_absent``), then reduce with ``w``.
@@ -258,14 +263,15 @@ class _Overlap(NamedTuple):
         The absent test is ``sum g <= 0`` (a NaN target sum is not absent: NaN goes through)."""
         xp = self.xp
         if self.mask_absent:
-            absent = _sums(xp, self.g, self.batch) <= 0
+            absent = _sums(xp, self.g, self.batch, self.group) <= 0
             loss = xp.where(absent, xp.zeros_like(loss), loss)
+        # batch-pooled losses are already those of the whole group's batch
         return reduce(xp, loss, self.reduction, weight=self.w, out_dtype=self.out_dtype,
-                      mean_over=self.mean_over)
+                      mean_over=self.mean_over, group=None if self.batch else self.group)
 
 
 def _overlap_inputs(fn, input, target, weight, *, mode, from_logits, batch, include_background,
-                    ignore_index, reduction, mask_absent=False, mean_over="weights", **flags):
+                    ignore_index, reduction, mask_absent=False, mean_over="weights", group=None, **flags):
     """The argument handling shared by the overlap losses (Dice, Jaccard, Tversky, focal
     Tversky, generalised Dice): checks ``reduction``, ``mean_over`` and the bool keywords
     (``batch``, the loss's own ``flags``, ``mask_absent``), then prepares the arrays with
@@ -276,10 +282,11 @@ def _overlap_inputs(fn, input, target, weight, *, mode, from_logits, batch, incl
     for name, value in {"batch": batch, **flags, "mask_absent": mask_absent}.items():
         check.flag(value, name)
     xp = namespace(input=input, target=target, weight=weight)
+    group = xp.check_group(group)
     p, g, w, out_dtype = _seg_prepare(xp, input, target, weight, mode=mode, from_logits=from_logits,
                                       include_background=include_background, ignore_index=ignore_index,
                                       fn=fn)
-    return _Overlap(xp, p, g, w, out_dtype, batch, mask_absent, reduction, mean_over)
+    return _Overlap(xp, p, g, w, out_dtype, batch, mask_absent, reduction, mean_over, group)
 
 
 _SHARED_ARGS = """
@@ -305,6 +312,9 @@ _SHARED_ARGS = """
             counted by the ``"mean"``), as segmentation_models_pytorch.
         reduction: ``"mean"`` | ``"sum"`` | ``"none"`` (the ``(N, C')`` or ``(C',)`` matrix of
             per-class losses, weighted when ``weight`` is given).
+""" + GROUP_ARG + """\
+            With ``batch=True`` the statistics are pooled over the whole group's batch (a
+            ``(C',)`` sum over the group) and every member gets the global per-class losses.
 
     Returns:
         A 0-d array, or the per-class loss matrix for ``reduction="none"``, in the promoted
@@ -332,7 +342,8 @@ def dice_loss(input: ArrayT, target: ArrayT, *, mode: Mode = "multiclass", from_
               batch: bool = False, include_background: bool = True, smooth: float = 0.0,
               smooth_dr: float | None = None, squared_denominator: bool = False,
               weight: ArrayT | None = None, ignore_index: int | None = None, mask_absent: bool = False,
-              mean_over: MeanOver = "weights", reduction: Reduction = "mean") -> ArrayT:
+              mean_over: MeanOver = "weights", reduction: Reduction = "mean",
+              group: Group = None) -> ArrayT:
     r"""Soft Dice loss (Milletari et al. 2016; Sudre et al. 2017).
 
     Per class ``c`` (and per sample unless ``batch=True``), with ``p`` the probabilities and
@@ -374,7 +385,7 @@ def dice_loss(input: ArrayT, target: ArrayT, *, mode: Mode = "multiclass", from_
     o = _overlap_inputs("dice_loss", input, target, weight, mode=mode, from_logits=from_logits, batch=batch,
                         include_background=include_background, ignore_index=ignore_index,
                         reduction=reduction, squared_denominator=squared_denominator, mask_absent=mask_absent,
-                        mean_over=mean_over)
+                        mean_over=mean_over, group=group)
     tp, sp, sg = o.stats(squared_denominator)
     return o.finish(1 - safe_divide(o.xp, 2 * tp + s_nr, sp + sg + s_dr, 1.0))
 
@@ -385,7 +396,8 @@ def jaccard_loss(input: ArrayT, target: ArrayT, *, mode: Mode = "multiclass", fr
                  batch: bool = False, include_background: bool = True, smooth: float = 0.0,
                  smooth_dr: float | None = None, weight: ArrayT | None = None,
                  ignore_index: int | None = None, mask_absent: bool = False,
-                 mean_over: MeanOver = "weights", reduction: Reduction = "mean") -> ArrayT:
+                 mean_over: MeanOver = "weights", reduction: Reduction = "mean",
+                 group: Group = None) -> ArrayT:
     r"""Soft Jaccard (IoU) loss.
 
     .. math::
@@ -409,7 +421,7 @@ def jaccard_loss(input: ArrayT, target: ArrayT, *, mode: Mode = "multiclass", fr
     s_nr, s_dr = _smooths(smooth, smooth_dr)
     o = _overlap_inputs("jaccard_loss", input, target, weight, mode=mode, from_logits=from_logits,
                         batch=batch, include_background=include_background, ignore_index=ignore_index,
-                        reduction=reduction, mask_absent=mask_absent, mean_over=mean_over)
+                        reduction=reduction, mask_absent=mask_absent, mean_over=mean_over, group=group)
     tp, sp, sg = o.stats()
     return o.finish(1 - safe_divide(o.xp, tp + s_nr, sp + sg - tp + s_dr, 1.0))
 
@@ -435,7 +447,8 @@ def tversky_loss(input: ArrayT, target: ArrayT, *, alpha_fp: float = 0.3, beta_f
                  mode: Mode = "multiclass", from_logits: bool = True, batch: bool = False,
                  include_background: bool = True, smooth: float = 0.0, weight: ArrayT | None = None,
                  ignore_index: int | None = None, mask_absent: bool = False,
-                 mean_over: MeanOver = "weights", reduction: Reduction = "mean") -> ArrayT:
+                 mean_over: MeanOver = "weights", reduction: Reduction = "mean",
+                 group: Group = None) -> ArrayT:
     r"""Tversky loss (Salehi, Erdogmus & Gholipour 2017).
 
     .. math::
@@ -472,7 +485,7 @@ def tversky_loss(input: ArrayT, target: ArrayT, *, alpha_fp: float = 0.3, beta_f
     a_fp, b_fn, s = _tversky_args(alpha_fp, beta_fn, smooth)
     o = _overlap_inputs("tversky_loss", input, target, weight, mode=mode, from_logits=from_logits,
                         batch=batch, include_background=include_background, ignore_index=ignore_index,
-                        reduction=reduction, mask_absent=mask_absent, mean_over=mean_over)
+                        reduction=reduction, mask_absent=mask_absent, mean_over=mean_over, group=group)
     return o.finish(1 - _tversky_index(o, a_fp, b_fn, s))
 
 
@@ -483,7 +496,7 @@ def focal_tversky_loss(input: ArrayT, target: ArrayT, *, gamma: float = 0.75, al
                        batch: bool = False, include_background: bool = True, smooth: float = 0.0,
                        weight: ArrayT | None = None, ignore_index: int | None = None,
                        mask_absent: bool = False, mean_over: MeanOver = "weights",
-                       reduction: Reduction = "mean") -> ArrayT:
+                       reduction: Reduction = "mean", group: Group = None) -> ArrayT:
     r"""Focal Tversky loss (Abraham & Khan 2019): the Tversky loss of each class to a power.
 
     .. math:: \ell_c = (1 - TI_c)^{\gamma}
@@ -509,17 +522,18 @@ def focal_tversky_loss(input: ArrayT, target: ArrayT, *, gamma: float = 0.75, al
     a_fp, b_fn, s = _tversky_args(alpha_fp, beta_fn, smooth)
     o = _overlap_inputs("focal_tversky_loss", input, target, weight, mode=mode, from_logits=from_logits,
                         batch=batch, include_background=include_background, ignore_index=ignore_index,
-                        reduction=reduction, mask_absent=mask_absent, mean_over=mean_over)
+                        reduction=reduction, mask_absent=mask_absent, mean_over=mean_over, group=group)
     d = relu0(o.xp, 1 - _tversky_index(o, a_fp, b_fn, s))
     return o.finish(d if gamma == 1 else pow0(o.xp, d, float(gamma)))
 
 
 @check.entry
+@group_doc
 def generalized_dice_loss(input: ArrayT, target: ArrayT, *, mode: Mode = "multiclass",
                           from_logits: bool = True, batch: bool = False, include_background: bool = True,
                           weight_type: WeightType = "square", smooth: float = 0.0,
                           smooth_dr: float | None = None, ignore_index: int | None = None,
-                          reduction: Reduction = "mean") -> ArrayT:
+                          reduction: Reduction = "mean", group: Group = None) -> ArrayT:
     r"""Generalised Dice loss (Sudre et al. 2017), class weights from the target volumes.
 
     .. math::
@@ -540,6 +554,9 @@ def generalized_dice_loss(input: ArrayT, target: ArrayT, *, mode: Mode = "multic
         weight_type: ``"square"`` | ``"simple"`` | ``"uniform"``.
         smooth, smooth_dr: numerator / denominator smoothing (``smooth_dr=None``: ``smooth``).
         reduction: ``"mean"`` | ``"sum"`` | ``"none"`` over the per-sample losses.
+    {group}
+            With ``batch=True`` the class volumes and overlaps are those of the whole group's
+            batch.
 
     Returns:
         A 0-d array, or ``(N,)`` per-sample losses for ``reduction="none"`` (``batch=False``).
@@ -561,7 +578,7 @@ def generalized_dice_loss(input: ArrayT, target: ArrayT, *, mode: Mode = "multic
     s_nr, s_dr = _smooths(smooth, smooth_dr)
     o = _overlap_inputs("generalized_dice_loss", input, target, None, mode=mode, from_logits=from_logits,
                         batch=batch, include_background=include_background, ignore_index=ignore_index,
-                        reduction=reduction)
+                        reduction=reduction, group=group)
     xp = o.xp
     tp, sp, sg = o.stats()
     absent = sg <= 0  # (a NaN volume is not absent: its NaN weight goes through)
@@ -612,9 +629,11 @@ def _check_classes(classes, c):
 
 
 @check.entry
+@group_doc
 def lovasz_softmax_loss(input: ArrayT, target: ArrayT, *, from_logits: bool = True,
                         classes: Classes = "present", per_image: bool = False,
-                        ignore_index: int | None = None, reduction: Reduction = "mean") -> ArrayT:
+                        ignore_index: int | None = None, reduction: Reduction = "mean",
+                        group: Group = None) -> ArrayT:
     r"""Lovasz-softmax loss (Berman, Rannen Triki & Blaschko 2018).
 
     For each class ``c`` the pixel errors ``e_i = |[y_i = c] - p_{ic}|`` are sorted in
@@ -643,6 +662,9 @@ def lovasz_softmax_loss(input: ArrayT, target: ArrayT, *, from_logits: bool = Tr
         ignore_index: target value whose pixels are removed.
         reduction: ``"mean"`` | ``"sum"`` | ``"none"`` over the ``(N,)`` per-image losses
             (``per_image=True``); with ``per_image=False`` the result is the single 0-d loss.
+    {group}
+            With ``per_image=False`` the pixels of the whole group's batch are gathered
+            (``O(global batch x pixels)`` per member) and sorted together.
 
     Returns:
         A 0-d array, or the ``(N,)`` per-image losses for ``per_image=True,
@@ -665,6 +687,7 @@ def lovasz_softmax_loss(input: ArrayT, target: ArrayT, *, from_logits: bool = Tr
     check.reduction(reduction)
     check.flag(per_image, "per_image")
     xp = namespace(input=input, target=target)
+    group = xp.check_group(group)
     check.floating(xp, input, "input")
     c = _check_channels(input, "multiclass", "lovasz_softmax_loss")
     sel = _check_classes(classes, c)
@@ -673,9 +696,10 @@ def lovasz_softmax_loss(input: ArrayT, target: ArrayT, *, from_logits: bool = Tr
                                       fn="lovasz_softmax_loss")
     n = input.shape[0]
     pooled = not per_image and n > 0  # one group of all pixels; none in an empty batch
-    if pooled:
-        p = xp.reshape(xp.permute_dims(p, (1, 0, 2)), (1, c, n * p.shape[2]))
-        g = xp.reshape(xp.permute_dims(g, (1, 0, 2)), (1, c, n * g.shape[2]))
+    if pooled:  # the pixels of the whole group's batch, sorted together
+        p, g = gathered(xp, p, group), gathered(xp, g, group)
+        p = xp.reshape(xp.permute_dims(p, (1, 0, 2)), (1, c, p.shape[0] * p.shape[2]))
+        g = xp.reshape(xp.permute_dims(g, (1, 0, 2)), (1, c, g.shape[0] * g.shape[2]))
     # (an empty batch keeps its (0, C, S) arrays: no group)
     # removed (ignored) pixels have p = g = 0: error 0, background, sorted last, no contribution
     e = abs0(xp, g - p)
@@ -692,12 +716,14 @@ def lovasz_softmax_loss(input: ArrayT, target: ArrayT, *, from_logits: bool = Tr
         loss = loss / len(sel)
     if pooled:
         loss = xp.reshape(loss, ())
-    return reduce(xp, loss, reduction, out_dtype=out_dtype)
+    return reduce(xp, loss, reduction, out_dtype=out_dtype, group=None if pooled else group)
 
 
 @check.entry
+@group_doc
 def lovasz_hinge_loss(input: ArrayT, target: ArrayT, *, per_image: bool = True,
-                      ignore_index: int | None = None, reduction: Reduction = "mean") -> ArrayT:
+                      ignore_index: int | None = None, reduction: Reduction = "mean",
+                      group: Group = None) -> ArrayT:
     r"""Binary Lovasz hinge loss (Berman, Rannen Triki & Blaschko 2018).
 
     With signs ``s_i = 2 y_i - 1`` and hinge errors ``e_i = 1 - z_i s_i`` sorted in decreasing
@@ -715,6 +741,9 @@ def lovasz_hinge_loss(input: ArrayT, target: ArrayT, *, per_image: bool = True,
             loss over all pixels of the batch (a 0-d result).
         ignore_index: label value whose pixels are removed.
         reduction: ``"mean"`` | ``"sum"`` | ``"none"`` over the ``(N,)`` per-image losses.
+    {group}
+            With ``per_image=False`` the pixels of the whole group's batch are gathered
+            (``O(global batch x pixels)`` per member) and sorted together.
 
     Returns:
         A 0-d array, or the ``(N,)`` per-image losses for ``reduction="none"``
@@ -737,6 +766,7 @@ def lovasz_hinge_loss(input: ArrayT, target: ArrayT, *, per_image: bool = True,
     check.flag(per_image, "per_image")
     _check_ignore(ignore_index)
     xp = namespace(input=input, target=target)
+    group = xp.check_group(group)
     check.floating(xp, input, "input")
     _check_array(xp, target, "target", "lovasz_hinge_loss")
     check.ndim_at_least(input, 1, "input")
@@ -749,18 +779,20 @@ def lovasz_hinge_loss(input: ArrayT, target: ArrayT, *, per_image: bool = True,
     check.values_in(xp, tt, "target", 0, 1, what="binary labels")
     _, out_dtype, (z, y) = float_args(xp, input, tt, names=("input", "target"))
     n, pixels = z.shape[0], math.prod(z.shape[1:])
-    # per image: (N, pixels); pooled: one group of all pixels (no group in an empty batch)
-    shape = (n, pixels) if per_image else ((1, n * pixels) if n > 0 else (0, pixels))
-    z = xp.reshape(z, shape)
-    y = xp.reshape(y, shape)
+    z = xp.reshape(z, (n, pixels))
+    y = xp.reshape(y, (n, pixels))
     e = 1 - z * (2 * y - 1)
     if keep is not None:
-        k = xp.reshape(keep, shape)
+        k = xp.reshape(keep, (n, pixels))
         e = xp.where(k, e, xp.full_like(e, -1.0))  # after every positive error; relu0 -> 0
+    pooled = not per_image and n > 0  # one group of all pixels (none in an empty batch)
+    if pooled:  # the pixels of the whole group's batch, sorted together
+        e, y = gathered(xp, e, group), gathered(xp, y, group)
+        e, y = xp.reshape(e, (1, -1)), xp.reshape(y, (1, -1))
     loss = _lovasz_dot(xp, relu0(xp, e), y)
-    if not per_image and n > 0:
+    if pooled:
         loss = xp.reshape(loss, ())
-    return reduce(xp, loss, reduction, out_dtype=out_dtype)
+    return reduce(xp, loss, reduction, out_dtype=out_dtype, group=None if pooled else group)
 
 
 # ------------------------------------------------------------------------------ boundary ----

@@ -113,6 +113,39 @@ def _cases():
     ctc_lp = ctc_lp - np.log(np.sum(np.exp(ctc_lp), axis=2, keepdims=True))
     cases["ctc"] = ("ctc_loss", [(ctc_lp, 1, True), (rng.integers(1, C_, (N, S_)), S, False),
                                  (rng.integers(7, T_ + 1, N), S, False), (rng.integers(1, S_ + 1, N), S, False)], {}, 0)
+    # segmentation: batch-pooled statistics, Lovasz over the pixels of the whole batch
+    seg, seg_t = f(N, 3, 6), rng.integers(0, 3, (N, 6))
+    seg_t[: N // 2] = np.where(seg_t[: N // 2] == 2, 0, seg_t[: N // 2])  # class 2 only in half the batch
+    seg_t[1, :2] = -1
+    hinge, hinge_t = f(N, 6), rng.integers(0, 2, (N, 6))
+    cw = rng.random(3) + 0.5
+    cases.update({
+        "dice_batch": ("dice_loss", [(seg, S, True), (seg_t, S, False)], {"batch": True, "smooth": 0.1, "ignore_index": -1}, None),
+        "dice_batch_none": ("dice_loss", [(seg, S, True), (seg_t, S, False)],
+                            {"batch": True, "reduction": "none", "ignore_index": -1}, None),
+        "dice_batch_weighted": ("dice_loss", [(seg, S, True), (seg_t, S, False), (cw, R, False, "weight")],
+                                {"batch": True, "squared_denominator": True, "mask_absent": True,
+                                 "ignore_index": -1}, None),
+        "dice_per_sample": ("dice_loss", [(seg, S, True), (seg_t, S, False), (cw, R, False, "weight")],
+                            {"ignore_index": -1}, 0),
+        "jaccard_batch": ("jaccard_loss", [(seg, S, True), (seg_t, S, False)],
+                          {"batch": True, "ignore_index": -1}, None),
+        "tversky_batch": ("tversky_loss", [(seg, S, True), (seg_t, S, False)],
+                          {"batch": True, "ignore_index": -1}, None),
+        "focal_tversky_batch": ("focal_tversky_loss", [(seg, S, True), (seg_t, S, False)],
+                                {"batch": True, "ignore_index": -1}, None),
+        "generalized_dice_batch": ("generalized_dice_loss", [(seg, S, True), (seg_t, S, False)],
+                                   {"batch": True, "ignore_index": -1}, None),
+        "generalized_dice_per_sample": ("generalized_dice_loss", [(seg, S, True), (seg_t, S, False)],
+                                        {"ignore_index": -1, "smooth": 1e-3}, 0),
+        "lovasz_softmax_pooled": ("lovasz_softmax_loss", [(seg, S, True), (seg_t, S, False)],
+                                  {"ignore_index": -1}, None),
+        "lovasz_softmax_per_image": ("lovasz_softmax_loss", [(seg, S, True), (seg_t, S, False)],
+                                     {"per_image": True, "classes": "all", "ignore_index": -1}, 0),
+        "lovasz_hinge_pooled": ("lovasz_hinge_loss", [(hinge, S, True), (hinge_t, S, False)],
+                                {"per_image": False}, None),
+        "lovasz_hinge_per_image": ("lovasz_hinge_loss", [(hinge, S, True), (hinge_t, S, False)], {}, 0),
+    })
     return cases
 
 
