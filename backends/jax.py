@@ -5,12 +5,13 @@ user's default dtypes) — the conformance suite does, for its own process.
 """
 from __future__ import annotations
 
+import inspect
+
 import jax
 import jax.numpy as jnp
 
 from ._adapter import BaseAdapter
 from ._generic import check_index_like
-from .collectives import jax_collectives
 
 
 def _logsumexp(ns, x, axis=-1, keepdims=False):
@@ -42,6 +43,48 @@ def _scan(ns, f, init, xs=None, *, length=None, reverse=False):
     return jax.lax.scan(f, init, xs, length=length, reverse=reverse)
 
 
+
+# -- collectives (backends/collectives.py): lax collectives over a mapped axis -------------
+#: the gathered batch is the same on every member ("invarying", where JAX types it), so a loss
+#: computed from it alone is replicated -- shard_map's out_specs=P() accepts it
+_INVARIANT = {"to": "invarying"} if "to" in inspect.signature(jax.lax.all_gather).parameters else {}
+
+
+def _check_group(ns, group):
+    if group is None:
+        return None
+    names = group if isinstance(group, tuple) else (group,)
+    if not names or not all(isinstance(n, str) for n in names):
+        raise TypeError("group must be None, a mapped axis name (str) or a tuple of axis names "
+                        f"(shard_map/pmap), got {group!r}")
+    for n in names:
+        try:
+            jax.lax.axis_size(n)
+        except NameError:
+            raise ValueError(f"group={group!r}: axis name {n!r} is not bound here; call the loss "
+                             "inside shard_map/pmap over that axis") from None
+    return group
+
+
+def _all_gather(ns, x, group):
+    group = ns.check_group(group)
+    if group is None:
+        return x
+    if x.ndim == 0:
+        raise ValueError("all_gather needs an array with a batch axis, got a 0-d array")
+    return jax.lax.all_gather(x, group, axis=0, tiled=True, **_INVARIANT)
+
+
+def _all_sum(ns, x, group):
+    group = ns.check_group(group)
+    return x if group is None else jax.lax.psum(x, group)
+
+
+def _group_rank(ns, group):
+    group = ns.check_group(group)
+    return 0 if group is None else jax.lax.axis_index(group)
+
+
 class Adapter(BaseAdapter):
     name = "jax"
 
@@ -60,7 +103,8 @@ class Adapter(BaseAdapter):
         }
 
     def collectives(self):
-        return jax_collectives()
+        return {"check_group": _check_group, "all_gather": _all_gather, "all_sum": _all_sum,
+                "group_rank": _group_rank}
 
     def is_lazy(self, x):
         return isinstance(x, jax.core.Tracer)

@@ -3,10 +3,10 @@ from __future__ import annotations
 
 import array_api_compat.torch as _xp
 import torch
+import torch.distributed as _dist
 
 from ._adapter import BaseAdapter
 from ._generic import check_index_like
-from .collectives import torch_collectives
 
 
 # -- native fast paths (checked against backends/_generic.py by the conformance suite) -------
@@ -69,6 +69,89 @@ def _stop_gradient(ns, x):
     return x.detach()
 
 
+
+# -- collectives (backends/collectives.py): torch.distributed, gradients summed over the group --
+def _check_group(ns, group):
+    if group is None:
+        return None
+    if isinstance(group, str):
+        if group != "world":
+            raise ValueError(f"group must be None, 'world' or a torch.distributed ProcessGroup, got {group!r}")
+        if not (_dist.is_available() and _dist.is_initialized()):
+            raise ValueError("group='world' needs an initialised default process group "
+                             "(torch.distributed.init_process_group)")
+        return _dist.group.WORLD
+    if _dist.is_available() and isinstance(group, _dist.ProcessGroup):
+        return group
+    raise TypeError("group must be None, 'world' or a torch.distributed ProcessGroup, got "
+                    f"{type(group).__module__}.{type(group).__qualname__}")
+
+
+def _sum_over_group(x, group):
+    out = x.contiguous().clone()
+    _dist.all_reduce(out, op=_dist.ReduceOp.SUM, group=group)
+    return out
+
+
+def _gather_over_group(x, group):
+    parts = [torch.empty_like(x) for _ in range(_dist.get_world_size(group))]
+    _dist.all_gather(parts, x.contiguous(), group=group)
+    return torch.cat(parts, dim=0)
+
+
+class _AllGather(torch.autograd.Function):
+    """The members' ``x`` along axis 0; backward: the gradients summed over the group, this
+    member's rows."""
+
+    @staticmethod
+    def forward(ctx, x, group):
+        ctx.group, ctx.n, ctx.rank = group, x.shape[0], _dist.get_rank(group)
+        return _gather_over_group(x, group)
+
+    @staticmethod
+    def backward(ctx, g):
+        start = ctx.rank * ctx.n
+        return _sum_over_group(g, ctx.group)[start:start + ctx.n], None
+
+
+class _AllSum(torch.autograd.Function):
+    """The members' ``x`` summed; backward: the gradients summed over the group."""
+
+    @staticmethod
+    def forward(ctx, x, group):
+        ctx.group = group
+        return _sum_over_group(x, group)
+
+    @staticmethod
+    def backward(ctx, g):
+        return _sum_over_group(g, ctx.group), None
+
+
+def _differentiable(x):
+    return x.requires_grad and torch.is_grad_enabled()
+
+
+def _all_gather(ns, x, group):
+    group = ns.check_group(group)
+    if group is None:
+        return x
+    if x.ndim == 0:
+        raise ValueError("all_gather needs an array with a batch axis, got a 0-d array")
+    return _AllGather.apply(x, group) if _differentiable(x) else _gather_over_group(x, group)
+
+
+def _all_sum(ns, x, group):
+    group = ns.check_group(group)
+    if group is None:
+        return x
+    return _AllSum.apply(x, group) if _differentiable(x) else _sum_over_group(x, group)
+
+
+def _group_rank(ns, group):
+    group = ns.check_group(group)
+    return 0 if group is None else _dist.get_rank(group)
+
+
 def _lazy_types():
     out = []
     try:
@@ -111,7 +194,8 @@ class Adapter(BaseAdapter):
         return LOSS_PATHS
 
     def collectives(self):
-        return torch_collectives()
+        return {"check_group": _check_group, "all_gather": _all_gather, "all_sum": _all_sum,
+                "group_rank": _group_rank}
 
     def is_lazy(self, x):
         if torch.compiler.is_compiling() or torch.jit.is_tracing():

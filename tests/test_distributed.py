@@ -150,6 +150,10 @@ def _cases():
 
 
 CASES = _cases()
+#: the cases of the default run's JAX check (every case runs in the slow tier: compiling all of
+#: them for 8 devices takes about a minute)
+JAX_DEFAULT = ("clip", "nt_xent", "supcon", "barlow", "batch_hard", "cross_entropy_ignore",
+               "dice_batch", "lovasz_softmax_pooled")
 
 
 def _call(fn, arrays, args, kwargs, group):
@@ -287,7 +291,7 @@ def torch_worker(rank, world, port, out):
 
 
 # -------------------------------------------------------------------------- jax worker ----
-def jax_worker(out):
+def jax_worker(which, out):
     import jax
     from jax.sharding import PartitionSpec as P
 
@@ -298,12 +302,14 @@ def jax_worker(out):
     jnp = jax.numpy
     mesh = jax.make_mesh((8,), ("b",), axis_types=(jax.sharding.AxisType.Auto,))
     result = {}
+    keys = list(CASES) if which == "all" else list(JAX_DEFAULT)
     try:
         def objective(group):
             """Every case's value and the gradient of its sum, in one program (one compile)."""
             def run(arrays):
                 outs = {}
-                for key, (name, args, kwargs, out_axis) in CASES.items():
+                for key in keys:
+                    name, args, kwargs, out_axis = CASES[key]
                     fn, xs = getattr(losses, name), arrays[key]
                     diff = tuple(i for i, a in enumerate(args) if a[2])
                     if group is None:
@@ -318,9 +324,9 @@ def jax_worker(out):
                 return outs
             return jax.jit(run)
 
-        arrays = {key: [jnp.asarray(a[0]) for a in args] for key, (_, args, _, _) in CASES.items()}
+        arrays = {key: [jnp.asarray(a[0]) for a in CASES[key][1]] for key in keys}
         ref, got = objective(None)(arrays), objective("b")(arrays)
-        for key in CASES:
+        for key in keys:
             (rv, rg), (v, g) = ref[key], got[key]
             result[key] = (_max_err(v, rv), max(_max_err(x, y) for x, y in zip(g, rg)))
         # a tuple of axis names is one group: the 2 x 4 mesh flattened in row-major order
@@ -329,6 +335,11 @@ def jax_worker(out):
         mapped = jax.shard_map(lambda x, y: losses.nt_xent_loss(x, y, group=("h", "d")), mesh=mesh2,
                                in_specs=(P(("h", "d")), P(("h", "d"))), out_specs=P())
         result["axis_tuple"] = (_max_err(jax.jit(mapped)(a, b), losses.nt_xent_loss(a, b)), 0.0)
+        from tests._docs import doc_blocks
+
+        (example,) = doc_blocks("distributed.md")  # the JAX example of the docs page, on 8 devices
+        exec(compile(example, "docs/distributed.md", "exec"), {})
+        result["docs_example"] = (0.0, 0.0)
     except Exception:  # noqa: BLE001 - reported to the test through the file
         result["error"] = traceback.format_exc()
     Path(out).write_text(json.dumps(result))
@@ -369,10 +380,10 @@ def _spawn(argvs, env_extra):
         return results
 
 
-def _check_cases(results, label):
+def _check_cases(results, label, keys=tuple(CASES)):
     bad = []
     for rank, r in enumerate(results):
-        for key in CASES:
+        for key in keys:
             v, g = r[key]
             if not (v < TOL and g < TOL):
                 bad.append(f"{label} rank {rank} {key}: value error {v:.3g}, gradient error {g:.3g}")
@@ -409,12 +420,15 @@ def test_ddp_training_reproduces_single_process(torch_results):
         assert r["ddp"]["ddp_params"] < 1e-9
 
 
-def test_jax_shard_map_values_and_gradients_equal_unsharded():
+@pytest.mark.parametrize("which", [pytest.param("default", id="default-cases"),
+                                   pytest.param("all", id="all-cases", marks=pytest.mark.slow)])
+def test_jax_shard_map_values_and_gradients_equal_unsharded(which):
     pytest.importorskip("jax")
-    (r,) = _spawn([["jax"]], {"XLA_FLAGS": "--xla_force_host_platform_device_count=8"})
-    _check_cases([r], "jax shard_map x8")
+    (r,) = _spawn([["jax", which]], {"XLA_FLAGS": "--xla_force_host_platform_device_count=8"})
+    _check_cases([r], "jax shard_map x8", tuple(CASES) if which == "all" else JAX_DEFAULT)
     v, _ = r["axis_tuple"]
     assert v < TOL
+    assert "docs_example" in r
 
 
 # ------------------------------------------------------------------- group validation ----
@@ -465,4 +479,4 @@ if __name__ == "__main__":
     if kind == "torch":
         torch_worker(int(rest[0]), int(rest[1]), int(rest[2]), rest[3])
     else:
-        jax_worker(rest[0])
+        jax_worker(rest[0], rest[1])
