@@ -34,6 +34,15 @@ def _generic_check_group(ns, group):
     return None
 
 
+def gather_group(ns, x, group):
+    """``all_gather``'s checks, shared by the native versions: the resolved group (None: no
+    collective), and ``x`` must have a batch axis."""
+    group = ns.check_group(group)
+    if group is not None and x.ndim == 0:
+        raise ValueError("all_gather needs an array with a batch axis, got a 0-d array")
+    return group
+
+
 def _local(ns, x, group):
     """The generic collective: the group is one member, this call."""
     ns.check_group(group)

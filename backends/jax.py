@@ -12,6 +12,7 @@ import jax.numpy as jnp
 
 from ._adapter import BaseAdapter
 from ._generic import check_index_like
+from .collectives import gather_group
 
 
 def _logsumexp(ns, x, axis=-1, keepdims=False):
@@ -67,11 +68,9 @@ def _check_group(ns, group):
 
 
 def _all_gather(ns, x, group):
-    group = ns.check_group(group)
+    group = gather_group(ns, x, group)
     if group is None:
         return x
-    if x.ndim == 0:
-        raise ValueError("all_gather needs an array with a batch axis, got a 0-d array")
     return jax.lax.all_gather(x, group, axis=0, tiled=True, **_INVARIANT)
 
 

@@ -7,6 +7,7 @@ import torch.distributed as _dist
 
 from ._adapter import BaseAdapter
 from ._generic import check_index_like
+from .collectives import gather_group
 
 
 # -- native fast paths (checked against backends/_generic.py by the conformance suite) -------
@@ -132,11 +133,9 @@ def _differentiable(x):
 
 
 def _all_gather(ns, x, group):
-    group = ns.check_group(group)
+    group = gather_group(ns, x, group)
     if group is None:
         return x
-    if x.ndim == 0:
-        raise ValueError("all_gather needs an array with a batch axis, got a 0-d array")
     return _AllGather.apply(x, group) if _differentiable(x) else _gather_over_group(x, group)
 
 

@@ -43,9 +43,9 @@ def gathered(xp, x, group):
     return x if group is None else xp.all_gather(x, group)
 
 
-def global_sum(xp, x, group, axis=None):
+def global_sum(xp, x, group):
     """``sum(x)`` over the whole batch: the local sum, summed over ``group`` (None: local)."""
-    out = xp.sum(x, axis=axis)
+    out = xp.sum(x)
     return out if group is None else xp.all_sum(out, group)
 
 
@@ -101,7 +101,6 @@ def reduce(xp, loss, reduction, *, weight=None, norm=None, out_dtype=None, batch
     else:  # pragma: no cover - every public loss validates first
         check.reduction(reduction)
     return xp.as_array(cast(xp, out, out_dtype))
-
 
 
 def _global_reduce(xp, loss, w, reduction, batch_size, mean_over, group):

@@ -392,8 +392,9 @@ def nll_loss(input: ArrayT, target: ArrayT, *, weight: ArrayT | None = None, ign
 
 
 @check.entry
+@group_doc
 def kl_div(input: ArrayT, target: ArrayT, *, reduction: ReductionBatchmean = "mean",
-           log_target: bool = False) -> ArrayT:
+           log_target: bool = False, group: Group = None) -> ArrayT:
     r"""Kullback-Leibler divergence ``KL(target || exp(input))`` with torch's argument order.
 
     .. math:: \ell_i = y_i\,(\log y_i - x_i)\ \ (\text{0 where } y_i = 0), \qquad
@@ -407,6 +408,8 @@ def kl_div(input: ArrayT, target: ArrayT, *, reduction: ReductionBatchmean = "me
             ``"batchmean"`` (sum / ``input.shape[0]``, the mathematically correct KL per
             sample), ``"sum"`` or ``"none"``.
         log_target: whether ``target`` is given in log space (a bool).
+    {group}
+            ``"batchmean"`` then divides by the whole group's batch size.
 
     Raises:
         ValueError: shapes differ, bad ``reduction``; eagerly, a negative ``target`` without
@@ -418,20 +421,22 @@ def kl_div(input: ArrayT, target: ArrayT, *, reduction: ReductionBatchmean = "me
     """
     xp = namespace(input=input, target=target)
     check.reduction(reduction, ("mean", "batchmean", "sum", "none"))
+    group = xp.check_group(group)
     check.flag(log_target, "log_target")
     _, out_dtype, (x, y) = float_args(xp, input, target, names=("input", "target"))
     check.same_shape(x, y, "input", "target")
     if not log_target:
         check.nonnegative(xp, y, "target")
-    out = xp.fast("kl_div", x, y, reduction, log_target, out_dtype)
-    if out is not NotImplemented:
-        return out
+    if group is None:
+        out = xp.fast("kl_div", x, y, reduction, log_target, out_dtype)
+        if out is not NotImplemented:
+            return out
     if log_target:
         loss = xp.exp(y) * (y - x)
     else:
         loss = xp.xlogy(y, y) - y * x
     batch = x.shape[0] if x.ndim else 1
-    return reduce(xp, loss, reduction, out_dtype=out_dtype, batch_size=batch)
+    return reduce(xp, loss, reduction, out_dtype=out_dtype, batch_size=batch, group=group)
 
 
 def _log_prob_pair(xp, z, y, sp):

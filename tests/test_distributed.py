@@ -106,6 +106,8 @@ def _cases():
                         (np.asarray([1.0, 2.0, 0.5]), R, True, "pos_weight")],
                        {"mean_over": "weights"}, 0),
         "sigmoid_focal": ("sigmoid_focal_loss", [(f(N, 3), S, True), (bce_y, S, False), (bce_w, S, False, "weight")], {}, 0),
+        "kl_batchmean": ("kl_div", [(logp, S, True), (probs, S, False)], {"reduction": "batchmean"}, 0),
+        "kl_log_target_mean": ("kl_div", [(logp, S, True), (logp[::-1].copy(), S, True)], {"log_target": True}, 0),
         "softmax_focal": ("softmax_focal_loss", [(logits, S, True), (cls, S, False), (w5, R, False, "weight")], {}, 0),
     })
     T_, C_, S_ = 10, 5, 4
