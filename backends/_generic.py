@@ -23,6 +23,22 @@ def stop_gradient(ns, x):
     return x
 
 
+# kinks whose subgradient the library defines (DESIGN rule 5); NaN takes the input's branch
+def relu0(ns, x):
+    """``max(x, 0)`` with gradient 0 at ``x == 0``; NaN stays NaN."""
+    return ns.where(x <= 0, 0.0, x)
+
+
+def relu1(ns, x):
+    """``max(x, 0)`` with gradient 1 at ``x == 0`` (torch's ``clamp_min(x, 0)``); NaN stays NaN."""
+    return ns.where(x < 0, 0.0, x)
+
+
+def abs0(ns, x):
+    """``|x|`` with gradient 0 at ``x == 0`` (``jnp.abs`` gives 1 there); NaN stays NaN."""
+    return ns.where(x < 0, -x, ns.where(x == 0, 0.0, x))
+
+
 def as_array(ns, x):
     """``x`` as an array of its framework: NumPy reductions and operations on 0-d arrays give
     NumPy scalars, which this turns back into 0-d arrays (every public function returns an
@@ -207,6 +223,9 @@ PRIMITIVES = {
         "device",
         "as_array",
         "stop_gradient",
+        "relu0",
+        "relu1",
+        "abs0",
         "logsumexp",
         "log_softmax",
         "softmax",

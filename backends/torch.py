@@ -66,6 +66,21 @@ def _unstack(ns, x, axis=0):
     return tuple(torch.unbind(x, dim=axis))
 
 
+# torch's own kernels have the library's subgradients: relu and abs give 0 at 0, clamp_min
+# passes the gradient at 0. (At a NaN input, clamp_min and abs pass no gradient where the
+# generic helpers pass one: the derivative there is undefined either way.)
+def _relu0(ns, x):
+    return torch.relu(x)
+
+
+def _relu1(ns, x):
+    return torch.clamp_min(x, 0)
+
+
+def _abs0(ns, x):
+    return torch.abs(x)
+
+
 def _stop_gradient(ns, x):
     return x.detach()
 
@@ -183,6 +198,9 @@ class Adapter(BaseAdapter):
             "take_along_last": _take_along_last,
             "nll_logits": _nll_logits,
             "stop_gradient": _stop_gradient,
+            "relu0": _relu0,
+            "relu1": _relu1,
+            "abs0": _abs0,
             "where": _where,
             "unstack": _unstack,
         }

@@ -66,24 +66,26 @@ def _promote_floats(xp, dtypes):
 # NaN through: a comparison with NaN is False, so the branch taken when it is False is the
 # input's own value, never a constant.
 def relu0(xp, x):
-    """``max(x, 0)`` with gradient 0 at ``x == 0``."""
-    return xp.where(x <= 0, xp.zeros_like(x), x)
+    """``max(x, 0)`` with gradient 0 at ``x == 0`` (the namespace's primitive)."""
+    return xp.relu0(x)
 
 
 def relu1(xp, x):
-    """``max(x, 0)`` with gradient 1 at ``x == 0`` (torch's ``clamp_min(x, 0)``)."""
-    return xp.where(x < 0, xp.zeros_like(x), x)
+    """``max(x, 0)`` with gradient 1 at ``x == 0`` (torch's ``clamp_min(x, 0)``; the
+    namespace's primitive)."""
+    return xp.relu1(x)
 
 
 def clamp_min1(xp, x, floor):
     """``max(x, floor)`` for a Python number ``floor``, gradient 1 at ``x == floor`` (torch's
     ``clamp_min``)."""
-    return xp.where(x < floor, xp.full_like(x, floor), x)
+    return xp.where(x < floor, float(floor), x)
 
 
 def abs0(xp, x):
-    """``|x|`` with gradient 0 at ``x == 0`` (``jnp.abs`` and ``torch.abs`` differ there)."""
-    return xp.where(x < 0, -x, xp.where(x == 0, xp.zeros_like(x), x))
+    """``|x|`` with gradient 0 at ``x == 0`` (``jnp.abs`` and ``torch.abs`` differ there; the
+    namespace's primitive)."""
+    return xp.abs0(x)
 
 
 def min_split(xp, a, b):

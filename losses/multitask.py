@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from typing import Literal
 
 from . import _validate as check
-from ._common import abs0, cast, clamp_min1, float_args, is_number, numel, pow0, safe_divide, sqrt0
+from ._common import abs0, cast, clamp_min1, device_of, float_args, is_number, numel, pow0, safe_divide, sqrt0
 from ._reduction import reduce
 from ._typing import ArrayT, Reduction
 from .backends import namespace
@@ -44,11 +44,9 @@ def _task_scale(xp, value, like, name):
         n_tasks = like.shape[-1]
         if len(value) != n_tasks:
             raise ValueError(f"{name} must have one value per task ({n_tasks}), got {len(value)}")
-        cols = []
         for k, v in enumerate(value):
             check.finite_number(v, f"{name}[{k}]", low=0)
-            cols.append(xp.full_like(like[..., k], float(v)))
-        return xp.stack(cols, axis=-1)
+        return xp.asarray([float(v) for v in value], dtype=like.dtype, device=device_of(like))
     raise TypeError(f"{name} must be a non-negative number or a sequence of them, got {type(value).__name__}")
 
 
@@ -97,9 +95,11 @@ def uncertainty_weighted_loss(losses: ArrayT, log_vars: ArrayT, *,
     check.broadcastable(log_vars, "log_vars", losses.shape, "losses")
     check.finite_number(log_var_scale, "log_var_scale", low=0)
     _, out_dtype, (L, s) = float_args(xp, losses, log_vars, names=("losses", "log_vars"))
-    s = xp.broadcast_to(s, L.shape)
     a = _task_scale(xp, precision_scale, L, "precision_scale")
+    # exp(-s) at log_vars' own shape (usually (K,)); the terms broadcast to losses' shape
     per = a * xp.exp(-s) * L + log_var_scale * s
+    if tuple(per.shape) != tuple(L.shape):  # s of a larger shape is refused above
+        per = xp.broadcast_to(per, L.shape)
     return reduce(xp, per, reduction, out_dtype=out_dtype)
 
 
@@ -295,7 +295,7 @@ def curriculum_weights(difficulty: ArrayT, progress: ArrayT | float, *,
     # NaN goes through: d <= p and d > p are both False only for a NaN d or p, and there the
     # weight is d - p (NaN) instead of a silent 0 (with rescale=True the count makes every
     # weight NaN)
-    m = xp.where(d > p, xp.zeros_like(d), xp.where(d <= p, xp.ones_like(d), d - p))
+    m = xp.where(d <= p, 1.0, xp.where(d > p, 0.0, d - p))
     if rescale:
         # no admitted sample: the count is 0 and every weight is 0 (not NaN)
         m = m * safe_divide(xp, float(numel(d)), xp.sum(m), fill=0.0)
@@ -349,7 +349,7 @@ def self_paced_weights(losses: ArrayT, threshold: ArrayT | float, *,
     # NaN goes through: l >= lam and l < lam are both False only for a NaN l or lam
     hard = l >= lam
     if not linear:
-        v = xp.where(hard, xp.zeros_like(l), xp.where(l < lam, xp.ones_like(l), l - lam))
+        v = xp.where(l < lam, 1.0, xp.where(hard, 0.0, l - lam))
     else:
         if is_number(lam):
             v = 1 - l / lam
@@ -357,7 +357,7 @@ def self_paced_weights(losses: ArrayT, threshold: ArrayT | float, *,
             # lam <= 0 (refused eagerly; reachable under jit or on Dask) gives weight 0
             nonpos = lam <= 0
             v = xp.where(nonpos, xp.zeros_like(l), 1 - l / xp.where(nonpos, xp.ones_like(lam), lam))
-        v = xp.where(hard, xp.zeros_like(l), v)
+        v = xp.where(hard, 0.0, v)
     return xp.as_array(cast(xp, v, out_dtype))
 
 

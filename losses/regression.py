@@ -287,14 +287,14 @@ def asymmetric_mse_loss(input: ArrayT, target: ArrayT, *, over_penalty: float = 
     """
     check.finite_number(over_penalty, "over_penalty", low=0)
     xp, d, w, out_dtype = _prepare(input, target, weight, reduction, mean_over)
-    sq = d * d
-    loss = xp.where(d > 0, over_penalty * sq, sq)  # NaN: the sq branch, NaN
+    # a factor with no gradient path (NaN: factor 1, loss NaN); gradient 0 at d == 0
+    loss = d * d * xp.where(d > 0, float(over_penalty), xp.ones_like(d))
     return reduce(xp, loss, reduction, weight=w, mean_over=mean_over, out_dtype=out_dtype)
 
 
 def _clamp_min0(xp, x, floor):
     """``max(x, floor)`` with gradient 0 at ``x == floor``; NaN stays NaN (DESIGN rule 5)."""
-    return xp.where(x <= floor, xp.full_like(x, floor), x)
+    return xp.where(x <= floor, float(floor), x)
 
 
 @check.entry

@@ -21,6 +21,7 @@ from ._common import abs0, cast, class_axis, class_target, device_of, float_args
 from ._reduction import MEAN_OVER, reduce
 from ._typing import ArrayT, Reduction
 from .backends import namespace
+from .regression import _native_or
 
 __all__ = [
     "td_loss",
@@ -184,9 +185,16 @@ def td_loss(v_tm1: ArrayT, r_t: ArrayT | float, discount_t: ArrayT | float, v_t:
         target = xp.full_like(v, target)
     if stop_target_gradients:
         target = xp.stop_gradient(target)
-    d = target - v
-    per = d * d if criterion == "mse" else _huber(xp, d, delta)
-    return reduce(xp, per, reduction, weight=_as_weight(xp, w, per), mean_over=mean_over, out_dtype=out_dtype)
+    if tuple(target.shape) != tuple(v.shape):
+        target = xp.broadcast_to(target, v.shape)
+
+    def body(v, target):
+        d = target - v
+        return d * d if criterion == "mse" else _huber(xp, d, delta)
+
+    # torch: F.mse_loss / F.huber_loss (the same values and subgradients, kinks included)
+    return _native_or(xp, "td_loss", v, target, _as_weight(xp, w, v), reduction, mean_over, out_dtype, body,
+                      criterion=criterion, delta=float(delta))
 
 
 def _returns_setup(r_t, discount_t, v_t, lambda_, stop_target_gradients, fname):

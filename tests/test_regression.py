@@ -3,6 +3,7 @@ settings, the deliberate differences of docs/differences.md, errors."""
 from __future__ import annotations
 
 import contextlib
+import math
 
 import numpy as np
 import pytest
@@ -368,3 +369,25 @@ def test_l1_subgradient_at_zero_and_nan_gradient_on_every_path():
         with ctx:
             g, = torch.autograd.grad(L.l1_loss(x, y, reduction="sum"), x)
         assert g[0] == 0 and g[1] == 1
+
+
+def test_kink_helpers_torch_native_and_generic_agree_but_at_nan():
+    torch = pytest.importorskip("torch")
+    from losses import _common
+
+    values = [-2.0, -0.0, 0.0, 3.0, math.nan]
+    want = {"abs0": [-1, 0, 0, 1], "relu0": [0, 0, 0, 1], "relu1": [0, 1, 1, 1]}  # d/dx, finite x
+    for name, grad in want.items():
+        helper = getattr(_common, name)
+        got = {}
+        for ctx in (contextlib.nullcontext, L.backends.generic_paths):
+            x = torch.tensor(values, dtype=torch.float64, requires_grad=True)
+            with ctx():
+                y = helper(L.backends.namespace(x), x)
+            (g,) = torch.autograd.grad(y.sum(), x)
+            assert torch.isnan(y[-1]) and y[:-1].tolist() == [abs(v) if name == "abs0" else max(v, 0)
+                                                              for v in values[:-1]]
+            got[ctx] = g.tolist()
+        native, generic = got[contextlib.nullcontext], got[L.backends.generic_paths]
+        assert native[:-1] == generic[:-1] == grad, name
+        assert native[-1] == (0.0 if name in ("abs0", "relu1") else 1.0) and generic[-1] == 1.0, name

@@ -3,6 +3,7 @@ stable-baselines3 semantics), values and gradients against torch twins, errors, 
 differences, and the docs/rl.md examples."""
 from __future__ import annotations
 
+import contextlib
 import math
 import pathlib
 
@@ -77,6 +78,26 @@ def test_td_loss_matches_torch_values_and_grads(kind, kw):
     g1 = torch.autograd.grad(ours, args[0])[0]
     g2 = torch.autograd.grad(theirs, args[0])[0]
     assert torch.allclose(g1, g2, rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("kind,node", [("mse", "MseLossBackward0"), ("huber", "HuberLossBackward0")])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_td_loss_runs_torch_kernel_and_equals_generic_body(kind, node, weighted):
+    torch = _torch()
+    from losses.conformance.engine import harness
+
+    v, r, g, vn = _td_inputs(7)
+    v[0] = r[0] + g[0] * vn[0]  # the kink d == 0
+    w = np.linspace(0.0, 2.0, v.shape[0]) if weighted else None
+    got = []
+    for ctx in (contextlib.nullcontext, L.backends.generic_paths):
+        args = [_t(a, True) for a in (v, r, g, vn)]
+        with ctx():
+            out = L.td_loss(*args, criterion=kind, weight=None if w is None else _t(w, False))
+        got.append((out, torch.autograd.grad(out, args[0])[0], harness("torch").grad_fn_names(out)))
+    (fast, g_fast, names), (generic, g_generic, generic_names) = got
+    assert node in names and node not in generic_names
+    assert torch.allclose(fast, generic, rtol=1e-14, atol=0) and torch.equal(g_fast, g_generic)
 
 
 def test_td_loss_smooth_l1_is_sb3_dqn():

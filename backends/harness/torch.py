@@ -108,10 +108,11 @@ class Harness(BaseHarness):
     def grad_fn_names(self, out):
         """The class names of every autograd node ``out`` was computed through (which
         kernels a call used)."""
-        names, todo = set(), [out.grad_fn]
+        names, seen, todo = set(), set(), [out.grad_fn]
         while todo:
             node = todo.pop()
-            if node is not None and type(node).__name__ not in names:
+            if node is not None and id(node) not in seen:
+                seen.add(id(node))
                 names.add(type(node).__name__)
                 todo += [f for f, _ in node.next_functions]
         return names

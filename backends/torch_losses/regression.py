@@ -1,4 +1,5 @@
-"""torch.nn.functional kernels for the regression and probabilistic families.
+"""torch.nn.functional kernels for the regression and probabilistic families (and ``td_loss``,
+a squared or Huber error of a value against its bootstrapped target).
 
 Each kernel covers the *unweighted* loss: torch's ``weight=`` multiplies non-finite losses
 by zero weights (NaN) where the library's rule silences them, so the loss bodies call the
@@ -35,10 +36,16 @@ def _poisson_nll(ns, x, y, log_input, full, eps, reduction, out_dtype):
                  out_dtype)
 
 
+def _td(x, y, r, criterion, delta):
+    # td_loss: the squared or Huber TD error of v_tm1 against its (broadcast) target
+    return F.mse_loss(x, y, reduction=r) if criterion == "mse" else F.huber_loss(x, y, reduction=r, delta=delta)
+
+
 LOSS_PATHS = {
     "mse_loss": _unweighted(lambda x, y, r: F.mse_loss(x, y, reduction=r)),
     "l1_loss": _unweighted(lambda x, y, r: F.l1_loss(x, y, reduction=r)),
     "huber_loss": _unweighted(lambda x, y, r, delta: F.huber_loss(x, y, reduction=r, delta=delta)),
     "smooth_l1_loss": _unweighted(_smooth_l1),
     "poisson_nll_loss": _poisson_nll,
+    "td_loss": _unweighted(_td),
 }
