@@ -25,7 +25,8 @@ if _keras.backend.backend() not in ("jax", "torch"):
     raise ImportError(f"losses.keras runs on Keras's JAX and PyTorch backends, not {_keras.backend.backend()!r}: "
                       "set KERAS_BACKEND=jax (or torch) before the first import of keras")
 
-from .backends.keras_losses import FrontDoorLoss, classes as _classes  # noqa: E402
+from .backends.keras_losses import FrontDoorLoss  # noqa: E402
+from .backends.keras_losses import classes as _classes
 
 _CLASSES = _classes()
 globals().update(_CLASSES)

@@ -16,7 +16,8 @@ try:
 except ImportError as _err:  # pragma: no cover - exercised in a subprocess by tests/test_nn.py
     raise ImportError("losses.nn needs PyTorch: pip install 'losses[torch]'") from _err
 
-from .backends.torch_modules import FrontDoorModule, classes as _classes
+from .backends.torch_modules import FrontDoorModule
+from .backends.torch_modules import classes as _classes
 
 _CLASSES = _classes()
 globals().update(_CLASSES)
