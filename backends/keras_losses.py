@@ -28,6 +28,7 @@ import keras
 import numpy as np
 
 from . import frontdoor
+from ._core import namespace
 
 MODULE = "losses.keras"
 PACKAGE = "losses"
@@ -91,13 +92,14 @@ class FrontDoorLoss(keras.losses.Loss):
                 value = keras.ops.convert_to_tensor(value, dtype=self.dtype)
             kwargs[p.name] = value
         out = spec.function(**{target: y_true, pred: y_pred}, **kwargs, reduction="none")
-        if out.ndim == 0 or out.shape[0] != y_pred.shape[0]:
+        if out.ndim == 0 or y_pred.ndim == 0 or out.shape[0] != y_pred.shape[0]:
+            batch = f"the batch of {y_pred.shape[0]}" if y_pred.ndim else f"a batch ({pred} is 0-d)"
             raise ValueError(
                 f"{type(self).__name__}: with these settings losses.{spec.name}(reduction='none') gives "
-                f"shape {tuple(out.shape)}, not one loss per sample of the batch of {y_pred.shape[0]} "
+                f"shape {tuple(out.shape)}, not one loss per sample of {batch} "
                 "(a batch-level setting such as batch=True or per_image=False has no Keras form)")
-        if out.ndim > 1:
-            out = keras.ops.mean(out, axis=tuple(range(1, out.ndim)))
+        if out.ndim > 1:  # the array API's mean (keras.ops.mean accumulates float64 in float32 on JAX)
+            out = namespace(out).mean(out, axis=tuple(range(1, out.ndim)))
         return out
 
     def get_config(self):
