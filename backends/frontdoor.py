@@ -268,3 +268,102 @@ def signature(s: Spec, settings, extra: tuple = ()) -> inspect.Signature:
 def summary(framework: str) -> list[tuple[str, str]]:
     """``(class name, function name)`` of every generated class of ``framework``."""
     return [(class_name(s, framework), s.name) for s in specs(framework)]
+
+
+DOCS_HEADING = "## Classes (PyTorch modules, Keras losses)"
+
+
+def docs_section(functions) -> str:
+    """The family page's section naming the generated classes, one line per loss.
+
+    ``functions``: the family's public functions; the text is empty when none is a loss.
+    """
+    rows = []
+    for f in functions:
+        if not is_loss(f):
+            continue
+        s = spec(f)
+        keras_cls = f"`losses.keras.{s.keras_name}`" if s.keras_pair else "none"
+        rows.append(f"| `{s.name}` | `losses.nn.{s.torch_name}` | {keras_cls} |")
+    if not rows:
+        return ""
+    return "\n".join([
+        DOCS_HEADING, "",
+        "Generated from the functions (README: \"Use from PyTorch modules\", \"Use from Keras\"); "
+        "the constructors take the functions' keywords.", "",
+        "| function | `torch.nn.Module` | `keras.losses.Loss` |", "|---|---|---|", *rows, ""])
+
+
+# ----------------------------------------------------------------------- editor stubs ----
+def _render(annotation, array: str) -> str:
+    """An annotation as stub text, arrays written as ``array`` (``Tensor`` / ``Any``)."""
+    if _is_array_type(annotation):
+        return array
+    if annotation is type(None) or annotation is None:
+        return "None"
+    if annotation is Any:
+        return "Any"
+    if isinstance(annotation, type):
+        return annotation.__name__
+    origin, args = typing.get_origin(annotation), typing.get_args(annotation)
+    if origin in (typing.Union, types.UnionType):
+        out = []
+        for a in args:
+            text = _render(a, array)
+            if text not in out:
+                out.append(text)
+        return " | ".join(out)
+    if origin is typing.Literal:
+        return f"Literal[{', '.join(repr(a) for a in args)}]"
+    if origin is collections.abc.Callable:
+        return "Callable[..., Any]"
+    if origin is collections.abc.Sequence:
+        return f"Sequence[{_render(args[0], array)}]"
+    return "Any"
+
+
+def _default(p: Param) -> str:
+    if p.required:
+        return ""
+    d = p.default
+    return f" = {d!r}" if d is None or isinstance(d, (bool, int, float, str)) else " = ..."
+
+
+def stub(framework: str) -> str:
+    """The text of ``losses/nn.pyi`` (``"torch"``) or ``losses/keras.pyi`` (``"keras"``)."""
+    array = "Tensor" if framework == "torch" else "Any"
+    base = "FrontDoorModule" if framework == "torch" else "FrontDoorLoss"
+    lines = [
+        f'"""Editor stub of losses.{"nn" if framework == "torch" else "keras"}: written by '
+        f'backends/frontdoor.py (stub({framework!r})); a test checks it is current."""',
+        "from collections.abc import Callable, Sequence",
+        "from typing import Any, Literal",
+        "",
+    ]
+    if framework == "torch":
+        lines += ["from torch import Tensor, nn", "", f"class {base}(nn.Module):"]
+    else:
+        lines += ["import keras", "", f"class {base}(keras.losses.Loss):"]
+    lines += ["    function: Callable[..., Any]", "    hyperparameters: tuple[str, ...]", ""]
+    for s in specs(framework):
+        name = class_name(s, framework)
+        settings = s.settings if framework == "torch" else s.keras_settings
+        params = [f"{p.name}: {_render(p.annotation, array)}{_default(p)}" for p in settings]
+        if framework == "keras":
+            params += ["reduction: str | None = 'sum_over_batch_size'", "name: str | None = None",
+                       "dtype: Any = None"]
+        lines += [f"class {name}({base}):",
+                  f"    def __init__(self{', *, ' if params else ''}{', '.join(params)}) -> None: ..."]
+        if framework == "torch":
+            args = [f"{p.name}: {_render(p.annotation, array)}{_default(p)}" for p in s.arrays]
+            kw = [f"{p.name}: {_render(p.annotation, array)} = ..." for p in s.per_call + s.buffers]
+            sig = ", ".join(["self", *args, *(["*", *kw] if kw else [])])
+            lines += [f"    def forward({sig}) -> Tensor: ...",
+                      f"    def __call__({sig}) -> Tensor: ..."]
+        lines.append("")
+    lines += [f"__all__ = [{', '.join(repr(n) for n in [base] + [class_name(s, framework) for s in specs(framework)])}]", ""]
+    if not any("Sequence[" in line for line in lines):
+        lines[1] = "from collections.abc import Callable"
+    else:
+        lines[1] = "from collections.abc import Callable, Sequence"
+    return "\n".join(lines)

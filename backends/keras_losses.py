@@ -30,6 +30,10 @@ import numpy as np
 from . import frontdoor
 from ._core import namespace
 
+if keras.backend.backend() not in ("jax", "torch"):
+    raise ImportError(f"losses.keras runs on Keras's JAX and PyTorch backends, not {keras.backend.backend()!r}: "
+                      "set KERAS_BACKEND=jax (or torch) before the first import of keras", name="keras")
+
 MODULE = "losses.keras"
 PACKAGE = "losses"
 

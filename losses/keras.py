@@ -15,18 +15,14 @@ Keras 3 with the JAX or PyTorch backend (``KERAS_BACKEND=jax`` or ``torch`` befo
 from __future__ import annotations
 
 try:
-    import keras as _keras
+    from .backends.keras_losses import FrontDoorLoss
+    from .backends.keras_losses import classes as _classes
 except ImportError as _err:
+    if (_err.name or "").split(".")[0] not in ("keras", "tensorflow"):
+        raise
     raise ImportError("losses.keras needs Keras 3 with the JAX or PyTorch backend: "
                       "pip install 'losses[keras]' and set KERAS_BACKEND=jax (or torch) "
                       "before the first import of keras") from _err
-
-if _keras.backend.backend() not in ("jax", "torch"):
-    raise ImportError(f"losses.keras runs on Keras's JAX and PyTorch backends, not {_keras.backend.backend()!r}: "
-                      "set KERAS_BACKEND=jax (or torch) before the first import of keras")
-
-from .backends.keras_losses import FrontDoorLoss  # noqa: E402
-from .backends.keras_losses import classes as _classes
 
 _CLASSES = _classes()
 globals().update(_CLASSES)

@@ -12,12 +12,12 @@ Importing this module imports torch (``pip install "losses[torch]"``).
 from __future__ import annotations
 
 try:
-    import torch as _torch  # noqa: F401
-except ImportError as _err:  # pragma: no cover - exercised in a subprocess by tests/test_nn.py
+    from .backends.torch_modules import FrontDoorModule
+    from .backends.torch_modules import classes as _classes
+except ImportError as _err:
+    if (_err.name or "").split(".")[0] != "torch":
+        raise
     raise ImportError("losses.nn needs PyTorch: pip install 'losses[torch]'") from _err
-
-from .backends.torch_modules import FrontDoorModule
-from .backends.torch_modules import classes as _classes
 
 _CLASSES = _classes()
 globals().update(_CLASSES)

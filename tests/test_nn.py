@@ -7,6 +7,7 @@ import inspect
 import pickle
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -19,6 +20,7 @@ from losses.backends import frontdoor  # noqa: E402
 from losses.conformance import engine  # noqa: E402
 from losses.conformance.cases import all_cases  # noqa: E402
 
+ROOT = Path(__file__).resolve().parents[1]
 SPECS = {s.name: s for s in frontdoor.specs("torch")}
 NON_LOSSES = ("class_weights", "pos_weight_from_counts", "smooth_labels", "value_checks", "pairwise_distance",
               "cosine_similarity", "signed_distance_map", "n_step_returns", "lambda_returns",
@@ -275,7 +277,7 @@ def test_clear_import_error_without_torch(tmp_path):
         "class Block:\n"
         "    def find_spec(self, name, path=None, target=None):\n"
         "        if name == 'torch' or name.startswith('torch.'):\n"
-        "            raise ImportError('No module named torch')\n"
+        "            raise ModuleNotFoundError(f'No module named {name!r}', name=name)\n"
         "sys.meta_path.insert(0, Block())\n"
         "import losses\n"
         "try:\n"
@@ -286,3 +288,26 @@ def test_clear_import_error_without_torch(tmp_path):
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
     assert "ERR" in out.stdout and "losses[torch]" in out.stdout
+
+
+@pytest.mark.parametrize("framework,path", [("torch", "losses/nn.pyi"), ("keras", "losses/keras.pyi")])
+def test_editor_stubs_are_current(framework, path):
+    """The stubs are the generator's text (regenerate: python -c "from losses.backends import
+    frontdoor; open('losses/nn.pyi', 'w').write(frontdoor.stub('torch'))", same for keras)."""
+    assert (ROOT / path).read_text() == frontdoor.stub(framework)
+    text = frontdoor.stub(framework)
+    for s in frontdoor.specs(framework):
+        assert f"class {frontdoor.class_name(s, framework)}(" in text
+
+
+def test_family_pages_list_the_classes():
+    for family, names in losses.FAMILIES.items():
+        section = frontdoor.docs_section([getattr(losses, n) for n in names])
+        page = (ROOT / "docs" / f"{family}.md").read_text()
+        if not section:
+            assert frontdoor.DOCS_HEADING not in page, family
+            continue
+        assert page.endswith(section), f"docs/{family}.md: its last section is not the generated class list"
+        for n in names:
+            if n in SPECS:
+                assert f"| `{n}` | `losses.nn.{SPECS[n].torch_name}` |" in section
