@@ -17,6 +17,8 @@ One class per loss, generated from the function's signature:
 """
 from __future__ import annotations
 
+import types
+
 import torch
 from torch import nn
 
@@ -113,11 +115,24 @@ def _docstring(spec: frontdoor.Spec, name: str) -> str:
             f"buffers): {buffers}.\nSee ``losses.{fn}`` for the formula, the shapes and the errors.\n")
 
 
+def _own_forward(qualname: str):
+    """``FrontDoorModule.forward`` with a code object of its own: ``torch.compile`` caches
+    graphs per code object (8 by default), so classes sharing one ``forward`` would exhaust
+    that cache after eight losses in a process."""
+    fn = FrontDoorModule.forward
+    code = fn.__code__
+    code = code.replace(co_qualname=qualname) if hasattr(code, "co_qualname") else code.replace()
+    out = types.FunctionType(code, fn.__globals__, fn.__name__, fn.__defaults__, fn.__closure__)
+    out.__qualname__, out.__doc__, out.__module__ = qualname, fn.__doc__, MODULE
+    return out
+
+
 def build(spec: frontdoor.Spec) -> type:
     """The generated ``nn.Module`` class of one loss."""
     name = spec.torch_name
     settings = tuple(p.name for p in spec.settings)
     cls = type(name, (FrontDoorModule,), {
+        "forward": _own_forward(f"{name}.forward"),
         "__module__": MODULE,
         "__qualname__": name,
         "__doc__": _docstring(spec, name),

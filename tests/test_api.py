@@ -301,3 +301,26 @@ def test_import_losses_imports_neither_torch_nor_keras():
         pytest.skip("torch is not installed")
     assert out.returncode == 0, out.stderr[-2000:]
     assert out.stdout.splitlines() == ["[]", "['torch']"]
+
+
+@pytest.mark.parametrize("front_door,framework,extra", [("nn", "torch", "losses[torch]"), ("keras", "keras", "losses[keras]")])
+def test_front_door_without_its_framework_names_the_extra(front_door, framework, extra):
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "class Block:\n"
+        "    def find_spec(self, name, path=None, target=None):\n"
+        f"        if name.split('.')[0] == {framework!r}:\n"
+        "            raise ModuleNotFoundError(f'No module named {name!r}', name=name)\n"
+        "sys.meta_path.insert(0, Block())\n"
+        "import losses\n"
+        "try:\n"
+        f"    import losses.{front_door}\n"
+        "except ImportError as err:\n"
+        "    print('ERR', err)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=120)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.startswith("ERR") and extra in out.stdout

@@ -65,25 +65,6 @@ def test_classes_names_and_registration():
         assert n not in SPECS
 
 
-def test_clear_import_error_without_keras():
-    code = (
-        "import sys\n"
-        "class Block:\n"
-        "    def find_spec(self, name, path=None, target=None):\n"
-        "        if name == 'keras' or name.startswith('keras.'):\n"
-        "            raise ModuleNotFoundError(f'No module named {name!r}', name=name)\n"
-        "sys.meta_path.insert(0, Block())\n"
-        "import losses\n"
-        "try:\n"
-        "    import losses.keras\n"
-        "except ImportError as err:\n"
-        "    print('ERR', err)\n"
-    )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
-    assert out.returncode == 0, out.stderr
-    assert "ERR" in out.stdout and "losses[keras]" in out.stdout and "KERAS_BACKEND" in out.stdout
-
-
 def test_excluded_losses_really_have_no_per_sample_form():
     by_loss = {}
     for c in all_cases():
@@ -306,25 +287,24 @@ def test_fit_with_an_elementwise_loss():
                                losses.sigmoid_focal_loss(z, y, alpha=0.3), rtol=1e-5)
 
 
-@pytest.mark.skipif(BACKEND != "jax", reason="runs once, from the JAX-backend run")
-def test_pytorch_backend_in_a_subprocess():
+def _torch_backend_run(*args: str, timeout: float) -> subprocess.CompletedProcess:
+    """This file's tests on Keras's PyTorch backend, in a subprocess (bounded time)."""
     pytest.importorskip("torch")
     env = {**os.environ, "LOSSES_TEST_KERAS_BACKEND": "torch", "KERAS_BACKEND": "torch"}
     proc = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:xdist", "-p", "no:cacheprovider", str(Path(__file__)),
-         "-k", "fit or on_the_cases or sample_weight or integer"],
-        capture_output=True, text=True, timeout=120, cwd=ROOT, env=env)
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:xdist", "-p", "no:cacheprovider", str(Path(__file__)), *args],
+        capture_output=True, text=True, timeout=timeout, cwd=ROOT, env=env)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-2000:]
+    return proc
+
+
+@pytest.mark.skipif(BACKEND != "jax", reason="runs once, from the JAX-backend run")
+def test_pytorch_backend_in_a_subprocess():
+    proc = _torch_backend_run("-k", "fit or on_the_cases or sample_weight or integer", timeout=120)
     assert " passed" in proc.stdout and "skipped" not in proc.stdout.splitlines()[-1], proc.stdout[-500:]
 
 
 @pytest.mark.slow
 @pytest.mark.skipif(BACKEND != "jax", reason="runs once, from the JAX-backend run")
 def test_pytorch_backend_every_case_in_a_subprocess():
-    pytest.importorskip("torch")
-    env = {**os.environ, "LOSSES_TEST_KERAS_BACKEND": "torch", "KERAS_BACKEND": "torch"}
-    proc = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:xdist", "-p", "no:cacheprovider", str(Path(__file__)),
-         "-m", "slow", "-k", "on_the_cases"],
-        capture_output=True, text=True, timeout=600, cwd=ROOT, env=env)
-    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-2000:]
+    _torch_backend_run("-m", "slow", "-k", "on_the_cases", timeout=600)

@@ -5,8 +5,6 @@ import copy
 import importlib
 import inspect
 import pickle
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -257,6 +255,14 @@ def test_compiled_fullgraph(backend):
     torch.testing.assert_close(g, w, rtol=1e-6, atol=1e-6)
 
 
+def test_each_class_compiles_on_its_own():
+    """torch.compile caches graphs per code object (8 by default): each class has its own
+    forward, so compiling many losses in one process does not exhaust one shared cache."""
+    codes = {getattr(lnn, s.torch_name).forward.__code__ for s in SPECS.values()}
+    assert len(codes) == len(SPECS)
+    assert lnn.DiceLoss.forward.__qualname__ == "DiceLoss.forward"
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("case", [c for c in CASES if c.name == "random" or c is next(
     d for d in CASES if d.loss_name == c.loss_name)], ids=lambda c: c.id)
@@ -269,25 +275,6 @@ def test_every_module_compiles_fullgraph(case):
     with losses.value_checks(False):
         got = torch.compile(module, fullgraph=True)(*args, **call_kw)
     torch.testing.assert_close(got, module(*args, **call_kw), rtol=1e-9, atol=1e-9, equal_nan=True)
-
-
-def test_clear_import_error_without_torch(tmp_path):
-    code = (
-        "import sys\n"
-        "class Block:\n"
-        "    def find_spec(self, name, path=None, target=None):\n"
-        "        if name == 'torch' or name.startswith('torch.'):\n"
-        "            raise ModuleNotFoundError(f'No module named {name!r}', name=name)\n"
-        "sys.meta_path.insert(0, Block())\n"
-        "import losses\n"
-        "try:\n"
-        "    import losses.nn\n"
-        "except ImportError as err:\n"
-        "    print('ERR', err)\n"
-    )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
-    assert out.returncode == 0, out.stderr
-    assert "ERR" in out.stdout and "losses[torch]" in out.stdout
 
 
 @pytest.mark.parametrize("framework,path", [("torch", "losses/nn.pyi"), ("keras", "losses/keras.pyi")])
