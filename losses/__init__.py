@@ -128,6 +128,16 @@ from .segmentation import (
 )
 from .sequence import ctc_loss
 
+
+def __getattr__(name: str):
+    # the framework front doors import their framework, so only when first used
+    if name in ("nn", "keras"):
+        import importlib
+
+        return importlib.import_module(f".{name}", __name__)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
 #: family module -> its public functions, in documentation order
 FAMILIES: dict[str, tuple[str, ...]] = {
     module.__name__.rpartition(".")[2]: tuple(module.__all__)

@@ -273,7 +273,8 @@ def test_every_family_is_four_files():
         for path in (f"losses/{family}.py", f"conformance/cases/{family}.py", f"tests/test_{family}.py",
                      f"docs/{family}.md"):
             assert (ROOT / path).is_file(), f"family {family!r} has no {path}"
-    modules = {p.stem for p in (ROOT / "losses").glob("[a-z]*.py")} - {"__main__"}
+    # not families: the command line and the framework front doors (losses.nn, losses.keras)
+    modules = {p.stem for p in (ROOT / "losses").glob("[a-z]*.py")} - {"__main__", "nn", "keras"}
     assert modules == set(losses.FAMILIES), f"modules that are not families: {modules - set(losses.FAMILIES)}"
 
 
@@ -286,3 +287,42 @@ def test_readme_table_names_each_function_by_its_family_module():
     for family, names in losses.FAMILIES.items():
         for n in names:
             assert rows.get(n) == family, f"README lists {n} under {rows.get(n)!r}, its module is {family!r}"
+
+
+def test_import_losses_imports_neither_torch_nor_keras():
+    """The framework front doors load their framework only when used (losses.nn, losses.keras)."""
+    import subprocess
+    import sys
+
+    code = ("import sys, losses\n"
+            "print(sorted(m for m in ('torch', 'keras', 'jax', 'tensorflow') if m in sys.modules))\n"
+            "losses.nn.MSELoss\n"
+            "print(sorted(m for m in ('torch', 'keras') if m in sys.modules))\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=120)
+    if out.returncode and "losses[torch]" in out.stderr:
+        pytest.skip("torch is not installed")
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.splitlines() == ["[]", "['torch']"]
+
+
+@pytest.mark.parametrize("front_door,framework,extra", [("nn", "torch", "losses[torch]"), ("keras", "keras", "losses[keras]")])
+def test_front_door_without_its_framework_names_the_extra(front_door, framework, extra):
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "class Block:\n"
+        "    def find_spec(self, name, path=None, target=None):\n"
+        f"        if name.split('.')[0] == {framework!r}:\n"
+        "            raise ModuleNotFoundError(f'No module named {name!r}', name=name)\n"
+        "sys.meta_path.insert(0, Block())\n"
+        "import losses\n"
+        "try:\n"
+        f"    import losses.{front_door}\n"
+        "except ImportError as err:\n"
+        "    print('ERR', err)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=120)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.startswith("ERR") and extra in out.stdout
