@@ -96,10 +96,8 @@ def uncertainty_weighted_loss(losses: ArrayT, log_vars: ArrayT, *,
     check.finite_number(log_var_scale, "log_var_scale", low=0)
     _, out_dtype, (L, s) = float_args(xp, losses, log_vars, names=("losses", "log_vars"))
     a = _task_scale(xp, precision_scale, L, "precision_scale")
-    # exp(-s) at log_vars' own shape (usually (K,)); the terms broadcast to losses' shape
+    # exp(-s) at log_vars' own shape (usually (K,)); s broadcasts to losses' shape (checked)
     per = a * xp.exp(-s) * L + log_var_scale * s
-    if tuple(per.shape) != tuple(L.shape):  # s of a larger shape is refused above
-        per = xp.broadcast_to(per, L.shape)
     return reduce(xp, per, reduction, out_dtype=out_dtype)
 
 
