@@ -33,5 +33,9 @@ class BaseAdapter:
         (:mod:`losses.backends.collectives`); the generic ones accept only ``group=None``."""
         return {}
 
+    def whole_call(self, fn: Callable, run: Callable, args: tuple, kwargs: dict) -> Any:
+        """Run a whole public call natively (see ``_core.whole_call``), or ``NotImplemented``."""
+        return NotImplemented
+
     def is_lazy(self, x: Any) -> bool:
         return False

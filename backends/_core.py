@@ -200,6 +200,26 @@ def generic_namespace(framework: str) -> Namespace:
     return _NS_CACHE[key]
 
 
+def whole_call(fn: Any, run: Any, args: tuple, kwargs: dict) -> Any:
+    """A framework's way of running a whole public call at once (JAX: one compiled program per
+    argument signature instead of one per primitive), or ``NotImplemented``.
+
+    ``run(fn, args, kwargs)`` evaluates ``fn`` with its value checks collected, returning
+    ``(out, bad)`` where ``bad`` is a device boolean (or None); the caller reads ``bad`` and, if
+    it is set, repeats the call eagerly to raise the check's own error. Only calls whose first
+    argument is a JAX array or tracer are considered, outside :func:`generic_paths` (which keeps
+    the op-by-op generic path as the reference)."""
+    if not args or _PATHS.generic:
+        return NotImplemented
+    first = args[0]
+    if type(first) in (list, tuple) and first:  # a sequence of per-task losses
+        first = first[0]
+    root = type(first).__module__.partition(".")[0]
+    if root != "jax" and root != "jaxlib":
+        return NotImplemented
+    return adapter("jax").whole_call(fn, run, args, kwargs)
+
+
 def is_lazy(x: Any) -> bool:
     """True when ``x``'s values cannot be read now without tracing problems or computing.
 

@@ -6,6 +6,7 @@ user's default dtypes) — the conformance suite does, for its own process.
 from __future__ import annotations
 
 import inspect
+import os
 
 import jax
 import jax.numpy as jnp
@@ -84,6 +85,73 @@ def _group_rank(ns, group):
     return 0 if group is None else jax.lax.axis_index(group)
 
 
+# -- whole calls: one compiled program per public call ---------------------------------------
+# Eager JAX runs and compiles every primitive separately; a loss is a few dozen of them, so its
+# first call compiles a few dozen small programs and every call dispatches them one by one. A
+# public call whose array arguments are all JAX arrays (concrete or tracers of an enclosing
+# transformation) runs instead as one ``jax.jit`` of the whole function, keyed by the call's
+# non-array arguments; its value checks come out of the program as one device flag, read once.
+# Declined (the op-by-op path runs): a non-array argument that is not a plain Python scalar,
+# string or None (callables, NumPy arrays...), more than _WHOLE_LIMIT signatures of one
+# function, and a function that cannot be traced with these arguments. The environment
+# variable LOSSES_JAX_WHOLE_CALLS=0 turns whole calls off (every eager call op by op).
+_STATIC = (bool, int, float, str)
+_WHOLE: dict = {}
+_WHOLE_LIMIT = 0 if os.environ.get("LOSSES_JAX_WHOLE_CALLS", "1").strip().lower() in ("0", "false", "off", "no") else 64
+_TRACE_ERRORS = (jax.errors.ConcretizationTypeError, jax.errors.TracerIntegerConversionError,
+                 jax.errors.TracerArrayConversionError, jax.errors.UnexpectedTracerError,
+                 jax.errors.NonConcreteBooleanIndexError)
+
+
+def _whole_program(fn, run, treedef, where, static):
+    n = len(where) + len(static)
+
+    def body(*arrays):
+        leaves = [None] * n
+        for i, v in static:
+            leaves[i] = v
+        for i, a in zip(where, arrays):
+            leaves[i] = a
+        args, kwargs = jax.tree_util.tree_unflatten(treedef, leaves)
+        return run(fn, args, kwargs)
+
+    body.__name__ = getattr(fn, "__name__", "loss")
+    return jax.jit(body)
+
+
+def _whole_call(fn, run, args, kwargs):
+    leaves, treedef = jax.tree_util.tree_flatten((args, kwargs))
+    where, arrays, static = [], [], []
+    for i, leaf in enumerate(leaves):
+        if isinstance(leaf, (jax.Array, jax.core.Tracer)):
+            where.append(i)
+            arrays.append(leaf)
+        elif type(leaf) in _STATIC:
+            static.append((i, leaf))
+        else:
+            return NotImplemented
+    if not arrays:
+        return NotImplemented
+    programs = _WHOLE.setdefault((fn, run), {})
+    # type in the key: True, 1 and 1.0 hash alike but are different arguments
+    key = (treedef, tuple(where), tuple((i, type(v), v) for i, v in static), jax.config.jax_enable_x64)
+    program = programs.get(key)
+    if program is None:
+        if key in programs or len(programs) >= _WHOLE_LIMIT:
+            return NotImplemented
+        program = programs[key] = _whole_program(fn, run, treedef, where, static)
+    try:
+        out, bad = program(*arrays)
+    except _TRACE_ERRORS:  # not traceable with these arguments: op-by-op from now on
+        programs[key] = None
+        return NotImplemented
+    except Exception:  # noqa: BLE001 - a bad argument: the op-by-op call raises its own error
+        return NotImplemented
+    if bad is not None and not isinstance(bad, jax.core.Tracer) and bool(bad):
+        return NotImplemented  # a value check failed: the op-by-op call explains it
+    return out
+
+
 class Adapter(BaseAdapter):
     name = "jax"
 
@@ -104,6 +172,9 @@ class Adapter(BaseAdapter):
     def collectives(self):
         return {"check_group": _check_group, "all_gather": _all_gather, "all_sum": _all_sum,
                 "group_rank": _group_rank}
+
+    def whole_call(self, fn, run, args, kwargs):
+        return _whole_call(fn, run, args, kwargs)
 
     def is_lazy(self, x):
         return isinstance(x, jax.core.Tracer)

@@ -17,6 +17,7 @@ from numbers import Real
 from typing import Any, Callable, TypeVar
 
 from .backends import is_lazy
+from .backends._core import whole_call
 
 REDUCTIONS = ("mean", "sum", "none")
 
@@ -128,6 +129,7 @@ class _State(threading.local):
         self.enabled = os.environ.get("LOSSES_VALUE_CHECKS", "1").strip().lower() not in (
             "0", "false", "off", "no")
         self.pending = None  # list of (xp, flag, explain) while a public call is open
+        self.collect = False  # inside a whole-call trace: keep traced flags, read nothing
 
 
 _STATE = _State()
@@ -162,6 +164,9 @@ def entry(fn: _F) -> _F:
         state = _STATE
         if state.pending is not None:  # nested public call: its checks join the outer call's
             return fn(*args, **kwargs)
+        out = whole_call(fn, _collected if state.enabled else _unchecked, args, kwargs)
+        if out is not NotImplemented:
+            return out
         state.pending = pending = []
         try:
             out = fn(*args, **kwargs)
@@ -174,6 +179,35 @@ def entry(fn: _F) -> _F:
             _flush(pending)
         return out
     return call  # type: ignore[return-value]
+
+
+def _collected(fn, args, kwargs):
+    """``fn(*args, **kwargs)`` with its value checks kept as device flags: ``(out, bad)``,
+    ``bad`` the logical or of every flag (None when nothing was checked). For a framework
+    that traces the whole call (``backends.whole_call``), which reads ``bad`` once."""
+    state = _STATE
+    state.pending = pending = []
+    state.collect = True
+    try:
+        out = fn(*args, **kwargs)
+    finally:
+        state.pending = None
+        state.collect = False
+    if not pending:
+        return out, None
+    xp = pending[0][0]
+    flags = [xp.reshape(f, (1,)) for _, f, _ in pending]
+    return out, xp.any(xp.concat(flags)) if len(flags) > 1 else flags[0][0]
+
+
+def _unchecked(fn, args, kwargs):
+    """``fn(*args, **kwargs)`` with value checks off (they record nothing): ``(out, None)``."""
+    state = _STATE
+    state.pending = []
+    try:
+        return fn(*args, **kwargs), None
+    finally:
+        state.pending = None
 
 
 def _flush(pending):
@@ -190,9 +224,9 @@ def _flush(pending):
 
 def record(xp, flag, explain):
     """Record (inside a public call) or evaluate (outside) one value check."""
-    if not _known(flag):
-        return
     pending = _STATE.pending
+    if not _known(flag) and not (_STATE.collect and pending is not None):
+        return
     if pending is None:
         if bool(flag):
             raise ValueError(explain())
@@ -201,7 +235,14 @@ def record(xp, flag, explain):
 
 
 def concrete(*arrays):
+    """The values of these arrays can be read now (none is traced or lazy)."""
     return all(a is not None and not is_lazy(a) for a in arrays)
+
+
+def checkable(*arrays):
+    """A value check of these arrays runs: they are concrete, or the whole call is being traced
+    to run at once (``_collected``), whose flags are read when the program has run."""
+    return _STATE.collect or concrete(*arrays)
 
 
 def _known(flag) -> bool:
@@ -224,7 +265,7 @@ def read_pending_with(xp, fact):
     A failing check raises its ``ValueError`` here, as it would at the end of the call; once
     read, the flags are not read again."""
     pending = _STATE.pending
-    if not _STATE.enabled or not pending or not _known(fact):
+    if not _STATE.enabled or not pending or not _known(fact) or _STATE.collect:
         return None
     flags = [xp.reshape(f, (1,)) for _, f, _ in pending]
     host = [bool(v) for v in xp.concat(flags + [xp.reshape(xp.logical_not(fact), (1,))]).tolist()]
@@ -239,7 +280,7 @@ def values_in(xp, x, name, low, high, *, what=None):
 
     Returns the device scalars ``(min, max)`` it computed (for a caller that decides more
     from them), or None when the check did not run."""
-    if x is None or not _STATE.enabled or not concrete(x) or math.prod(x.shape) == 0 \
+    if x is None or not _STATE.enabled or not checkable(x) or math.prod(x.shape) == 0 \
             or xp.isdtype(x.dtype, "bool"):
         return None
     lo, hi = xp.min(x), xp.max(x)  # NaN propagates through min/max: one pass each, no temporaries
@@ -255,7 +296,7 @@ def values_in(xp, x, name, low, high, *, what=None):
 
 def nonnegative(xp, x, name):
     """Eager-only: every value of ``x`` is >= 0."""
-    if x is None or not _STATE.enabled or not concrete(x) or math.prod(x.shape) == 0:
+    if x is None or not _STATE.enabled or not checkable(x) or math.prod(x.shape) == 0:
         return
     lo = xp.min(x)
     record(xp, lo < 0, lambda: f"{name} must be non-negative, got a minimum of {float(lo)}")
@@ -267,7 +308,7 @@ def class_indices(xp, target, num_classes, name="target", ignore_index=None, saf
     ``safe`` (optional): ``target`` with the ignored positions already replaced by a valid
     class; then the check costs one min and one max.
     """
-    if not _STATE.enabled or not concrete(target) or math.prod(target.shape) == 0:
+    if not _STATE.enabled or not checkable(target) or math.prod(target.shape) == 0:
         return
     if safe is None:
         safe = target if ignore_index is None else xp.where(target != ignore_index, target, xp.zeros_like(target))
@@ -277,8 +318,9 @@ def class_indices(xp, target, num_classes, name="target", ignore_index=None, saf
         bad = xp.logical_or(target < 0, target >= num_classes)
         if ignore_index is not None:
             bad = xp.logical_and(bad, target != ignore_index)
-        first = int(xp.min(xp.where(bad, target, xp.full_like(target, num_classes))))
-        last = int(xp.max(xp.where(bad, target, xp.full_like(target, -1))))
+        # the fills lie within the bad values' span: min/max over the bad positions only
+        first = int(xp.min(xp.where(bad, target, xp.max(target))))
+        last = int(xp.max(xp.where(bad, target, xp.min(target))))
         extra = f" (or ignore_index={ignore_index})" if ignore_index is not None else ""
         return (f"{name} must hold class indices in [0, {num_classes - 1}]{extra}, "
                 f"got out-of-range values between {min(first, last)} and {max(first, last)}")
@@ -288,7 +330,7 @@ def class_indices(xp, target, num_classes, name="target", ignore_index=None, saf
 
 def values_among(xp, x, name, allowed):
     """Eager-only: every value of ``x`` is one of the numbers in ``allowed`` (e.g. (-1, 1))."""
-    if x is None or not _STATE.enabled or not concrete(x) or math.prod(x.shape) == 0:
+    if x is None or not _STATE.enabled or not checkable(x) or math.prod(x.shape) == 0:
         return
     ok = None
     for a in allowed:
@@ -306,7 +348,7 @@ def values_among(xp, x, name, allowed):
 
 def greater_than(xp, x, name, low):
     """Eager-only: every value of ``x`` is > ``low``."""
-    if x is None or not _STATE.enabled or not concrete(x) or math.prod(x.shape) == 0:
+    if x is None or not _STATE.enabled or not checkable(x) or math.prod(x.shape) == 0:
         return
     lo = xp.min(x)
     record(xp, lo <= low, lambda: f"{name} must be > {low}, got a minimum of {float(lo)}")

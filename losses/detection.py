@@ -38,7 +38,7 @@ def _valid_boxes(xp, w, h, name):
     """Eager-only: widths ``w = x2 - x1`` and heights ``h = y2 - y1`` are >= 0 (and no NaN)
     for every box. Inside a public call this records one device flag (read back once with the
     call's other value checks)."""
-    if not check.enabled() or not check.concrete(w) or numel(w) == 0:
+    if not check.enabled() or not check.checkable(w) or numel(w) == 0:
         return
     w, h = xp.stop_gradient(w), xp.stop_gradient(h)
     lo = xp.min(xp.minimum(w, h))  # NaN propagates through minimum and min

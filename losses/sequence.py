@@ -116,7 +116,8 @@ def ctc_loss(log_probs: ArrayT, targets: ArrayT, input_lengths: ArrayT, target_l
     # values are read only when no argument is traced (a concrete array used inside a trace
     # becomes a tracer as soon as it is computed with)
     eager = check.concrete(log_probs, targets, input_lengths, target_lengths)
-    _check_values(xp, log_probs, targets, input_lengths, target_lengths, blank, eager)
+    _check_values(xp, log_probs, targets, input_lengths, target_lengths, blank,
+                  check.checkable(log_probs, targets, input_lengths, target_lengths))
     if log_probs.shape[1] == 0:  # an empty batch: no sequence ("mean" NaN, "sum" 0, "none" empty)
         if targets.ndim == 1 and targets.shape[0] != 0:
             raise ValueError(
@@ -212,12 +213,12 @@ def _time_major(xp, log_probs, targets, input_lengths, target_lengths, batch_fir
     return log_probs, targets, input_lengths, target_lengths
 
 
-def _check_values(xp, log_probs, targets, input_lengths, target_lengths, blank, eager):
+def _check_values(xp, log_probs, targets, input_lengths, target_lengths, blank, checkable):
     """Eager-only value checks, recorded (``check.record``: one host read per call, none with
     value checks off): input lengths in ``[0, T]``, target lengths in ``[0, S]`` (padded
     targets) or ``[0, len(targets)]`` (concatenated ones, whose length must then be
     ``sum(target_lengths)``), labels within the target lengths in ``[0, C)`` and not ``blank``."""
-    if not eager or not check.enabled():
+    if not checkable or not check.enabled():
         return
     n_time = log_probs.shape[0]
     _check_lengths(xp, input_lengths, "input_lengths", n_time, f"T={n_time}")
