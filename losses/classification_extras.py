@@ -296,6 +296,8 @@ def soft_f1_loss(input: ArrayT, target: ArrayT, *, average: Literal["binary", "m
         reduction: ``"mean"`` | ``"sum"`` | ``"none"`` over labels (``"macro"``); the
             ``"binary"`` loss is a scalar for every reduction.
     {group}
+            The TP, FP and FN sums run over the whole group's batch (one ``all_sum``): every
+            member gets the global loss (``"none"``: the global per-label losses).
 
     Returns:
         A scalar, or the per-label losses for ``average="macro", reduction="none"``.
