@@ -37,6 +37,7 @@ ROOT = Path(__file__).resolve().parents[1]
 N = 16  # global batch: divisible by 2, 4 and 8 members
 TOL = 1e-10
 TIMEOUT = 240  # seconds for one spawn, then every process of it is killed
+TIMEOUT_ALL = 900  # the slow tier's JAX run: one program of every case (compiled once)
 
 
 # ------------------------------------------------------------------------------ cases ----
@@ -505,9 +506,9 @@ def _free_port():
         return s.getsockname()[1]
 
 
-def _spawn(argvs, env_extra):
+def _spawn(argvs, env_extra, timeout=TIMEOUT):
     """Run one process per argv (``python -m tests.test_distributed ...``) and return the JSON
-    each wrote; every process is killed when the spawn runs over ``TIMEOUT``."""
+    each wrote; every process is killed when the spawn runs over ``timeout`` seconds."""
     env = dict(os.environ, PYTHONPATH=str(ROOT), OMP_NUM_THREADS="1", GLOO_SOCKET_IFNAME="lo",
                **env_extra)
     with tempfile.TemporaryDirectory() as tmp:
@@ -517,13 +518,13 @@ def _spawn(argvs, env_extra):
         logs = []
         try:
             for p in procs:
-                logs.append(p.communicate(timeout=TIMEOUT)[0].decode(errors="replace"))
+                logs.append(p.communicate(timeout=timeout)[0].decode(errors="replace"))
         except subprocess.TimeoutExpired:
             for p in procs:
                 p.kill()
             for p in procs:
                 p.communicate()
-            pytest.fail(f"distributed run exceeded {TIMEOUT} s and was killed")
+            pytest.fail(f"distributed run exceeded {timeout} s and was killed")
         results = []
         for out, log in zip(outs, logs):
             assert Path(out).exists(), f"a worker wrote no result:\n{log[-3000:]}"
@@ -598,7 +599,8 @@ def test_torch_compile_traces_the_collectives(torch_results):
                                    pytest.param("all", id="all-cases", marks=pytest.mark.slow)])
 def test_jax_shard_map_values_and_gradients_equal_unsharded(which):
     pytest.importorskip("jax")
-    (r,) = _spawn([["jax", which]], {"XLA_FLAGS": "--xla_force_host_platform_device_count=8"})
+    (r,) = _spawn([["jax", which]], {"XLA_FLAGS": "--xla_force_host_platform_device_count=8"},
+                  TIMEOUT_ALL if which == "all" else TIMEOUT)
     _check_cases([r], "jax shard_map x8", tuple(CASES) if which == "all" else JAX_DEFAULT)
     v, _ = r["axis_tuple"]
     assert v < TOL
