@@ -6,8 +6,8 @@ from typing import Literal
 
 from . import _validate as check
 from ._common import class_axis, class_target, float_args, numel, safe_divide
-from ._reduction import reduce
-from ._typing import ArrayT, Reduction
+from ._reduction import group_doc, reduce
+from ._typing import ArrayT, Group, Reduction
 from .backends import namespace
 from .classification import (
     MeanOver,
@@ -59,10 +59,11 @@ def _log_pt(xp, z, target, ax, n_classes, ignore_index, w):
 
 # -- Poly-1 ----------------------------------------------------------------------------------------
 @check.entry
+@group_doc
 def poly1_cross_entropy(input: ArrayT, target: ArrayT, *, epsilon: float = 2.0,
                         weight: ArrayT | None = None, ignore_index: int = -100,
                         mean_over: MeanOver = "weights", reduction: Reduction = "mean",
-                        axis: int | None = None) -> ArrayT:
+                        axis: int | None = None, group: Group = None) -> ArrayT:
     r"""Poly-1 cross-entropy (Leng et al. 2022, PolyLoss).
 
     .. math:: \ell_i = -\log p_{i,t} + \epsilon\,(1 - p_{i,t}), \qquad p = \operatorname{softmax}(z)
@@ -88,6 +89,7 @@ def poly1_cross_entropy(input: ArrayT, target: ArrayT, *, epsilon: float = 2.0,
             position counted), as :func:`~losses.cross_entropy`.
         reduction: ``"mean"`` | ``"sum"`` | ``"none"``.
         axis: class axis (default 1, or 0 for 1-D input, as torch; optax uses -1).
+    {group}
 
     Returns:
         A scalar, or the per-position loss for ``reduction="none"``.
@@ -106,6 +108,7 @@ def poly1_cross_entropy(input: ArrayT, target: ArrayT, *, epsilon: float = 2.0,
     one-hot) targets with ``axis=-1, reduction="none"``.
     """
     xp = _class_args(input, target, weight, reduction, mean_over, ignore_index, axis)
+    group = xp.check_group(group)
     check.finite_number(epsilon, "epsilon", low=-1)
     if check.is_floating(xp, target):
         ax, _, z, y, w, out_dtype = _prob_setup(xp, input, target, weight, axis, "poly1_cross_entropy")
@@ -113,18 +116,19 @@ def poly1_cross_entropy(input: ArrayT, target: ArrayT, *, epsilon: float = 2.0,
             y = y * _weight_along(xp, w, z.ndim, ax)
         log_p = xp.log_softmax(z, axis=ax)
         loss = -xp.sum(y * log_p, axis=ax) + epsilon * xp.sum(y * (1 - xp.exp(log_p)), axis=ax)
-        return reduce(xp, loss, reduction, out_dtype=out_dtype)
+        return reduce(xp, loss, reduction, out_dtype=out_dtype, group=group)
     ax, n_classes, z, w, out_dtype = _class_setup(xp, input, target, weight, axis, "poly1_cross_entropy")
     log_pt, w_t = _log_pt(xp, z, target, ax, n_classes, ignore_index, w)
     loss = -log_pt - epsilon * xp.expm1(log_pt)
-    return reduce(xp, loss, reduction, weight=w_t, mean_over=mean_over, out_dtype=out_dtype)
+    return reduce(xp, loss, reduction, weight=w_t, mean_over=mean_over, out_dtype=out_dtype, group=group)
 
 
 # -- knowledge distillation ------------------------------------------------------------------------
 @check.entry
+@group_doc
 def distillation_loss(student_logits: ArrayT, teacher_logits: ArrayT, *, temperature: float = 1.0,
                       target: ArrayT | None = None, alpha: float | None = None,
-                      reduction: Reduction = "mean", axis: int | None = None) -> ArrayT:
+                      reduction: Reduction = "mean", axis: int | None = None, group: Group = None) -> ArrayT:
     r"""Knowledge-distillation loss (Hinton et al. 2015).
 
     .. math::
@@ -146,6 +150,7 @@ def distillation_loss(student_logits: ArrayT, teacher_logits: ArrayT, *, tempera
             only), 0.5 with it. Without ``target`` only ``alpha=None`` or 1 is accepted.
         reduction: ``"mean"`` (over samples: ``"batchmean"`` KL) | ``"sum"`` | ``"none"``.
         axis: class axis (default 1, or 0 for 1-D input, as torch).
+    {group}
 
     Returns:
         A scalar, or the per-sample loss (shape without the class axis) for ``"none"``.
@@ -163,6 +168,7 @@ def distillation_loss(student_logits: ArrayT, teacher_logits: ArrayT, *, tempera
     with target add ``(1 - α) * F.cross_entropy(s, y)`` and scale the first term by α.
     """
     xp = namespace(student_logits=student_logits, teacher_logits=teacher_logits, target=target)
+    group = xp.check_group(group)
     check.reduction(reduction)
     check.finite_number(temperature, "temperature", low=0, low_open=True)
     _axis_arg(axis)
@@ -192,15 +198,16 @@ def distillation_loss(student_logits: ArrayT, teacher_logits: ArrayT, *, tempera
     if target is not None and a != 1:
         ce = xp.nll_logits(s, target, axis=ax)
         loss = loss + (1 - a) * ce
-    return reduce(xp, loss, reduction, out_dtype=out_dtype)
+    return reduce(xp, loss, reduction, out_dtype=out_dtype, group=group)
 
 
 # -- generalized cross-entropy ---------------------------------------------------------------------
 @check.entry
+@group_doc
 def generalized_cross_entropy(input: ArrayT, target: ArrayT, *, q: float = 0.7,
                               weight: ArrayT | None = None, ignore_index: int = -100,
                               mean_over: MeanOver = "weights", reduction: Reduction = "mean",
-                              axis: int | None = None) -> ArrayT:
+                              axis: int | None = None, group: Group = None) -> ArrayT:
     r"""Generalized cross-entropy, the noise-robust ``L_q`` loss (Zhang & Sabuncu 2018).
 
     .. math:: \ell_i = \frac{1 - p_{i,t}^{\,q}}{q}, \qquad p = \operatorname{softmax}(z)
@@ -222,6 +229,7 @@ def generalized_cross_entropy(input: ArrayT, target: ArrayT, *, q: float = 0.7,
             ``"elements"``, as :func:`~losses.cross_entropy`.
         reduction: ``"mean"`` | ``"sum"`` | ``"none"``.
         axis: class axis (default 1, or 0 for 1-D input).
+    {group}
 
     Returns:
         A scalar, or the per-position loss for ``reduction="none"``.
@@ -241,6 +249,7 @@ def generalized_cross_entropy(input: ArrayT, target: ArrayT, *, q: float = 0.7,
     ``target``, ``axis=-1``, ``reduction="none"``. No torch/optax twin.
     """
     xp = _class_args(input, target, weight, reduction, mean_over, ignore_index, axis)
+    group = xp.check_group(group)
     check.finite_number(q, "q", low=0, high=1)
     if check.is_floating(xp, target):
         if weight is not None:
@@ -252,14 +261,15 @@ def generalized_cross_entropy(input: ArrayT, target: ArrayT, *, q: float = 0.7,
         ax, n_classes, z, w, out_dtype = _class_setup(xp, input, target, weight, axis, "generalized_cross_entropy")
         log_pt, w_t = _log_pt(xp, z, target, ax, n_classes, ignore_index, w)
     loss = -log_pt if q == 0 else -xp.expm1(q * log_pt) / q
-    return reduce(xp, loss, reduction, weight=w_t, mean_over=mean_over, out_dtype=out_dtype)
+    return reduce(xp, loss, reduction, weight=w_t, mean_over=mean_over, out_dtype=out_dtype, group=group)
 
 
 # -- soft F1 ---------------------------------------------------------------------------------------
 @check.entry
+@group_doc
 def soft_f1_loss(input: ArrayT, target: ArrayT, *, average: Literal["binary", "macro"] = "binary",
                  from_logits: bool = False, eps: float = 1e-16, axis: int | None = -1,
-                 reduction: Reduction = "mean") -> ArrayT:
+                 reduction: Reduction = "mean", group: Group = None) -> ArrayT:
     r"""Differentiable F1 loss on probabilities: ``1 - soft F1``.
 
     .. math::
@@ -285,6 +295,9 @@ def soft_f1_loss(input: ArrayT, target: ArrayT, *, average: Literal["binary", "m
             ``input``'s dimensions for either ``average``.
         reduction: ``"mean"`` | ``"sum"`` | ``"none"`` over labels (``"macro"``); the
             ``"binary"`` loss is a scalar for every reduction.
+    {group}
+            The TP, FP and FN sums run over the whole group's batch (one ``all_sum``): every
+            member gets the global loss (``"none"``: the global per-label losses).
 
     Returns:
         A scalar, or the per-label losses for ``average="macro", reduction="none"``.
@@ -301,6 +314,7 @@ def soft_f1_loss(input: ArrayT, target: ArrayT, *, average: Literal["binary", "m
     ``average="macro", axis=-1, eps=1e-16`` on ``(N, C)`` probabilities. No torch/optax twin.
     """
     xp = namespace(input=input, target=target)
+    group = xp.check_group(group)
     check.reduction(reduction)
     check.choice(average, "average", ("binary", "macro"))
     check.finite_number(eps, "eps", low=0)
@@ -319,12 +333,14 @@ def soft_f1_loss(input: ArrayT, target: ArrayT, *, average: Literal["binary", "m
         if numel(x) == 0:  # nothing to average: the empty-batch rule of every loss
             empty_axis = tuple(x.shape).index(0)  # a sum over the others: shape (0,), no reshape
             nothing = xp.sum(p * y, axis=tuple(i for i in range(x.ndim) if i != empty_axis))
-            return reduce(xp, nothing, reduction, out_dtype=out_dtype)
+            return reduce(xp, nothing, reduction, out_dtype=out_dtype)  # every shard is empty
         dims = None
     else:
         dims = tuple(i for i in range(x.ndim) if i != ax)
     tp = xp.sum(p * y, axis=dims)
     fp = xp.sum(p * (1 - y), axis=dims)
     fn = xp.sum((1 - p) * y, axis=dims)
+    if group is not None:  # the counts of the whole group's batch: one collective
+        tp, fp, fn = xp.unstack(xp.all_sum(xp.stack([tp, fp, fn]), group))
     f1 = safe_divide(xp, 2 * tp, 2 * tp + fp + fn + eps, fill=0.0)
-    return reduce(xp, 1 - f1, reduction, out_dtype=out_dtype)
+    return reduce(xp, 1 - f1, reduction, out_dtype=out_dtype)  # (per label) already global

@@ -19,8 +19,8 @@ from typing import Literal
 
 from . import _validate as check
 from ._common import fill_doc, float_args, numel, safe_divide
-from ._reduction import MEAN_OVER, reduce
-from ._typing import ArrayT, Reduction
+from ._reduction import MEAN_OVER, group_doc, reduce
+from ._typing import ArrayT, Group, Reduction
 from .backends import namespace
 
 #: ``mean_over=`` of the weighted losses: what a weighted ``"mean"`` divides by
@@ -52,8 +52,9 @@ def _valid_boxes(xp, w, h, name):
     check.record(xp, xp.logical_not(lo >= 0), explain)
 
 
-def _prepare(boxes1, boxes2, weight, reduction, eps, mean_over):
+def _prepare(boxes1, boxes2, weight, reduction, eps, mean_over, group):
     xp = namespace(boxes1=boxes1, boxes2=boxes2, weight=weight)
+    group = xp.check_group(group)
     check.reduction(reduction)
     check.choice(mean_over, "mean_over", MEAN_OVER)
     check.finite_number(eps, "eps", low=0)
@@ -63,7 +64,7 @@ def _prepare(boxes1, boxes2, weight, reduction, eps, mean_over):
             raise ValueError(f"{name} must have shape (..., 4) of (x1, y1, x2, y2) boxes, got {tuple(b.shape)}")
     check.same_shape(b1, b2, "boxes1", "boxes2")
     check.broadcastable(w, "weight", tuple(b1.shape[:-1]), "boxes1 without the last axis")
-    return xp, b1, b2, w, out_dtype, float(eps)
+    return xp, b1, b2, w, out_dtype, float(eps), group
 
 
 class _Geometry:
@@ -128,6 +129,7 @@ _ARGS = """
         reduction: ``"mean"`` (default; torchvision's default is ``"none"``) | ``"sum"`` |
             ``"none"`` (shape ``boxes1.shape[:-1]``).
         eps: small finite number >= 0 added to denominators, as torchvision (default 1e-7).
+    {group}
 
     Returns:
         A scalar, or the per-box losses for ``reduction="none"``, in the promoted floating
@@ -145,10 +147,11 @@ _doc = fill_doc("{args}", _ARGS)
 
 
 @check.entry
+@group_doc
 @_doc
 def box_iou_loss(boxes1: ArrayT, boxes2: ArrayT, *, weight: ArrayT | None = None,
                  mean_over: MeanOver = "weights", reduction: Reduction = "mean",
-                 eps: float = 1e-7) -> ArrayT:
+                 eps: float = 1e-7, group: Group = None) -> ArrayT:
     r"""IoU loss: one minus the intersection over union of paired boxes.
 
     .. math:: \ell = 1 - \frac{|B \cap B^{gt}|}{|B \cup B^{gt}| + \varepsilon}
@@ -163,16 +166,17 @@ def box_iou_loss(boxes1: ArrayT, boxes2: ArrayT, *, weight: ArrayT | None = None
 
     Reference: Yu et al., "UnitBox: an advanced object detection network", ACM MM 2016.
     """
-    xp, b1, b2, w, out_dtype, eps = _prepare(boxes1, boxes2, weight, reduction, eps, mean_over)
+    xp, b1, b2, w, out_dtype, eps, group = _prepare(boxes1, boxes2, weight, reduction, eps, mean_over, group)
     loss = 1 - _Geometry(xp, b1, b2, eps).iou
-    return reduce(xp, loss, reduction, weight=w, mean_over=mean_over, out_dtype=out_dtype)
+    return reduce(xp, loss, reduction, weight=w, mean_over=mean_over, out_dtype=out_dtype, group=group)
 
 
 @check.entry
+@group_doc
 @_doc
 def generalized_box_iou_loss(boxes1: ArrayT, boxes2: ArrayT, *, weight: ArrayT | None = None,
                              mean_over: MeanOver = "weights", reduction: Reduction = "mean",
-                             eps: float = 1e-7) -> ArrayT:
+                             eps: float = 1e-7, group: Group = None) -> ArrayT:
     r"""Generalised IoU loss (Rezatofighi et al. 2019).
 
     .. math::
@@ -190,7 +194,7 @@ def generalized_box_iou_loss(boxes1: ArrayT, boxes2: ArrayT, *, weight: ArrayT |
     Reference: Rezatofighi et al., "Generalized intersection over union: a metric and a loss
     for bounding box regression", CVPR 2019.
     """
-    xp, b1, b2, w, out_dtype, eps = _prepare(boxes1, boxes2, weight, reduction, eps, mean_over)
+    xp, b1, b2, w, out_dtype, eps, group = _prepare(boxes1, boxes2, weight, reduction, eps, mean_over, group)
     geo = _Geometry(xp, b1, b2, eps)
     cw, ch = geo.enclosing()
     area_c = cw * ch
@@ -199,14 +203,15 @@ def generalized_box_iou_loss(boxes1: ArrayT, boxes2: ArrayT, *, weight: ArrayT |
     flat = area_c <= 0  # a NaN area takes the ratio's branch
     penalty = safe_divide(xp, area_c - geo.union, xp.where(flat, xp.zeros_like(area_c), area_c + eps), 0.0)
     loss = 1 - geo.iou + penalty
-    return reduce(xp, loss, reduction, weight=w, mean_over=mean_over, out_dtype=out_dtype)
+    return reduce(xp, loss, reduction, weight=w, mean_over=mean_over, out_dtype=out_dtype, group=group)
 
 
 @check.entry
+@group_doc
 @_doc
 def distance_box_iou_loss(boxes1: ArrayT, boxes2: ArrayT, *, weight: ArrayT | None = None,
                           mean_over: MeanOver = "weights", reduction: Reduction = "mean",
-                          eps: float = 1e-7) -> ArrayT:
+                          eps: float = 1e-7, group: Group = None) -> ArrayT:
     r"""Distance IoU loss (Zheng et al. 2020).
 
     .. math:: \ell = 1 - \mathrm{IoU} + \frac{\rho^2(b, b^{gt})}{c^2 + \varepsilon}
@@ -220,16 +225,17 @@ def distance_box_iou_loss(boxes1: ArrayT, boxes2: ArrayT, *, weight: ArrayT | No
     Reference: Zheng et al., "Distance-IoU loss: faster and better learning for bounding box
     regression", AAAI 2020.
     """
-    xp, b1, b2, w, out_dtype, eps = _prepare(boxes1, boxes2, weight, reduction, eps, mean_over)
+    xp, b1, b2, w, out_dtype, eps, group = _prepare(boxes1, boxes2, weight, reduction, eps, mean_over, group)
     loss = _Geometry(xp, b1, b2, eps).diou()
-    return reduce(xp, loss, reduction, weight=w, mean_over=mean_over, out_dtype=out_dtype)
+    return reduce(xp, loss, reduction, weight=w, mean_over=mean_over, out_dtype=out_dtype, group=group)
 
 
 @check.entry
+@group_doc
 @_doc
 def complete_box_iou_loss(boxes1: ArrayT, boxes2: ArrayT, *, weight: ArrayT | None = None,
                           mean_over: MeanOver = "weights", reduction: Reduction = "mean",
-                          eps: float = 1e-7) -> ArrayT:
+                          eps: float = 1e-7, group: Group = None) -> ArrayT:
     r"""Complete IoU loss (Zheng et al. 2020): DIoU plus an aspect-ratio consistency term.
 
     .. math::
@@ -249,10 +255,10 @@ def complete_box_iou_loss(boxes1: ArrayT, boxes2: ArrayT, *, weight: ArrayT | No
     Reference: Zheng et al., "Distance-IoU loss: faster and better learning for bounding box
     regression", AAAI 2020.
     """
-    xp, b1, b2, w, out_dtype, eps = _prepare(boxes1, boxes2, weight, reduction, eps, mean_over)
+    xp, b1, b2, w, out_dtype, eps, group = _prepare(boxes1, boxes2, weight, reduction, eps, mean_over, group)
     geo = _Geometry(xp, b1, b2, eps)
     dang = _aspect_angle(xp, geo.wg, geo.hg) - _aspect_angle(xp, geo.w, geo.h)
     v = (4 / math.pi**2) * dang * dang
     alpha = xp.stop_gradient(safe_divide(xp, v, 1 - geo.iou + v + eps, 0.0))
     loss = geo.diou() + alpha * v
-    return reduce(xp, loss, reduction, weight=w, mean_over=mean_over, out_dtype=out_dtype)
+    return reduce(xp, loss, reduction, weight=w, mean_over=mean_over, out_dtype=out_dtype, group=group)

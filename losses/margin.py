@@ -6,8 +6,8 @@ from typing import Literal, get_args
 
 from . import _validate as check
 from ._common import arange_like, cast, class_axis, class_target, float_args, norm_floor, numel, relu0, relu1
-from ._reduction import MEAN_OVER, reduce
-from ._typing import ArrayT, Reduction
+from ._reduction import MEAN_OVER, group_doc, reduce
+from ._typing import ArrayT, Group, Reduction
 from .backends import namespace
 
 __all__ = [
@@ -61,8 +61,9 @@ def _weighted_options(mean_over, reduction):
 
 
 @check.entry
+@group_doc
 def hinge_embedding_loss(input: ArrayT, target: ArrayT, *, margin: float = 1.0,
-                         reduction: Reduction = "mean") -> ArrayT:
+                         reduction: Reduction = "mean", group: Group = None) -> ArrayT:
     r"""Hinge embedding loss (``torch.nn.functional.hinge_embedding_loss``).
 
     .. math::
@@ -77,6 +78,7 @@ def hinge_embedding_loss(input: ArrayT, target: ArrayT, *, margin: float = 1.0,
         target: labels in {-1, 1}, same shape as ``input`` (integer or floating dtype).
         margin: Δ, a finite real number (default 1).
         reduction: ``"mean"`` | ``"sum"`` | ``"none"``.
+    {group}
 
     Returns:
         A scalar, or the element-wise loss (``input``'s shape) for ``reduction="none"``,
@@ -96,17 +98,20 @@ def hinge_embedding_loss(input: ArrayT, target: ArrayT, *, margin: float = 1.0,
     (identical for every setting).
     """
     xp = namespace(input=input, target=target)
+    group = xp.check_group(group)
     check.reduction(reduction)
     check.finite_number(margin, "margin")
     _, out_dtype, (x, y) = float_args(xp, input, target, names=("input", "target"))
     check.same_shape(x, y, "input", "target")
     check.values_among(xp, y, "target", (-1, 1))
     loss = _pm1_select(xp, y, x, relu1(xp, margin - x))
-    return reduce(xp, loss, reduction, out_dtype=out_dtype)
+    return reduce(xp, loss, reduction, out_dtype=out_dtype, group=group)
 
 
 @check.entry
-def soft_margin_loss(input: ArrayT, target: ArrayT, *, reduction: Reduction = "mean") -> ArrayT:
+@group_doc
+def soft_margin_loss(input: ArrayT, target: ArrayT, *, reduction: Reduction = "mean",
+                     group: Group = None) -> ArrayT:
     r"""Two-class logistic loss on ±1 labels (``torch.nn.functional.soft_margin_loss``).
 
     .. math:: \ell_i = \log\big(1 + e^{-y_i x_i}\big) = \operatorname{softplus}(-y_i x_i)
@@ -119,6 +124,7 @@ def soft_margin_loss(input: ArrayT, target: ArrayT, *, reduction: Reduction = "m
         target: labels ``y`` (normally -1 or 1; any real value is accepted, as torch), same
             shape as ``input``.
         reduction: ``"mean"`` (over all elements) | ``"sum"`` | ``"none"``.
+    {group}
 
     Returns:
         A scalar, or the element-wise loss for ``reduction="none"``.
@@ -133,15 +139,18 @@ def soft_margin_loss(input: ArrayT, target: ArrayT, *, reduction: Reduction = "m
     Peer twins: ``torch.nn.functional.soft_margin_loss`` (identical).
     """
     xp = namespace(input=input, target=target)
+    group = xp.check_group(group)
     check.reduction(reduction)
     _, out_dtype, (x, y) = float_args(xp, input, target, names=("input", "target"))
     check.same_shape(x, y, "input", "target")
-    return reduce(xp, xp.softplus(-(y * x)), reduction, out_dtype=out_dtype)
+    return reduce(xp, xp.softplus(-(y * x)), reduction, out_dtype=out_dtype, group=group)
 
 
 @check.entry
+@group_doc
 def multilabel_soft_margin_loss(input: ArrayT, target: ArrayT, *, weight: ArrayT | None = None,
-                                mean_over: MeanOver = "elements", reduction: Reduction = "mean") -> ArrayT:
+                                mean_over: MeanOver = "elements", reduction: Reduction = "mean",
+                                group: Group = None) -> ArrayT:
     r"""Multi-label one-versus-all logistic loss (``torch.nn.functional.multilabel_soft_margin_loss``).
 
     .. math:: \ell_n = \frac{1}{C}\sum_{c=1}^{C} w_c\big[y_{nc}\,\operatorname{softplus}(-x_{nc})
@@ -162,6 +171,7 @@ def multilabel_soft_margin_loss(input: ArrayT, target: ArrayT, *, weight: ArrayT
             the number of samples) or ``"weights"`` (the weight sum over samples and classes,
             divided by ``C``). Without ``weight`` both are the plain mean.
         reduction: ``"mean"`` | ``"sum"`` | ``"none"`` (``"none"`` gives shape ``(...)``).
+    {group}
 
     Returns:
         A scalar, or the per-sample loss (``input.shape[:-1]``) for ``reduction="none"``.
@@ -176,12 +186,14 @@ def multilabel_soft_margin_loss(input: ArrayT, target: ArrayT, *, weight: ArrayT
     (identical, ±inf included; ``mean_over="elements"``).
     """
     xp = namespace(input=input, target=target, weight=weight)
+    group = xp.check_group(group)
     _weighted_options(mean_over, reduction)
     _, out_dtype, (x, y, w) = float_args(xp, input, target, weight, names=("input", "target", "weight"))
     check.ndim_at_least(x, 1, "input")
     check.same_shape(x, y, "input", "target")
     check.broadcastable(w, "weight", x.shape, "input")
-    out = xp.fast("multilabel_soft_margin_loss", x, y, w, reduction, out_dtype, mean_over=mean_over)
+    out = NotImplemented if group is not None else xp.fast(
+        "multilabel_soft_margin_loss", x, y, w, reduction, out_dtype, mean_over=mean_over)
     if out is not NotImplemented:
         return out
     loss = y * xp.softplus(-x) + (1 - y) * xp.softplus(x)
@@ -192,7 +204,7 @@ def multilabel_soft_margin_loss(input: ArrayT, target: ArrayT, *, weight: ArrayT
         if mean_over == "weights" and reduction == "mean":
             norm = xp.sum(xp.broadcast_to(w, x.shape), axis=-1) / n_classes
     loss = xp.sum(loss, axis=-1) / n_classes
-    return reduce(xp, loss, reduction, norm=norm, mean_over=mean_over, out_dtype=out_dtype)
+    return reduce(xp, loss, reduction, norm=norm, mean_over=mean_over, out_dtype=out_dtype, group=group)
 
 
 def _margin_target(xp, input, target, what):
@@ -222,9 +234,10 @@ def _margin_target(xp, input, target, what):
 
 
 @check.entry
+@group_doc
 def multi_margin_loss(input: ArrayT, target: ArrayT, *, p: int = 1, margin: float = 1.0,
                       weight: ArrayT | None = None, mean_over: MeanOver = "elements",
-                      reduction: Reduction = "mean") -> ArrayT:
+                      reduction: Reduction = "mean", group: Group = None) -> ArrayT:
     r"""Multi-class hinge loss of Weston & Watkins (``torch.nn.functional.multi_margin_loss``).
 
     .. math:: \ell_n = \frac{1}{C}\sum_{i \ne y_n} w_{y_n}\,\max(0,\ \Delta - x_{n,y_n} + x_{n,i})^p
@@ -247,6 +260,7 @@ def multi_margin_loss(input: ArrayT, target: ArrayT, *, p: int = 1, margin: floa
             the number of samples) or ``"weights"`` (``sum_n w_{y_n}``, the rule of the
             class-weighted cross-entropy). Without ``weight`` both are the plain mean.
         reduction: ``"mean"`` | ``"sum"`` | ``"none"``.
+    {group}
 
     Returns:
         A scalar, or the per-sample loss for ``reduction="none"``, shaped like ``target``
@@ -265,6 +279,7 @@ def multi_margin_loss(input: ArrayT, target: ArrayT, *, p: int = 1, margin: floa
     (identical for finite scores; ``mean_over="elements"``).
     """
     xp = namespace(input=input, target=target, weight=weight)
+    group = xp.check_group(group)
     _weighted_options(mean_over, reduction)
     if isinstance(p, bool) or not isinstance(p, (int, float)) or p not in (1, 2):
         raise ValueError(f"p must be 1 or 2, got {p!r}")
@@ -286,7 +301,7 @@ def multi_margin_loss(input: ArrayT, target: ArrayT, *, p: int = 1, margin: floa
     if w is not None:
         flat = xp.reshape(xp.astype(target, xp.int64), (numel(target),))
         w_t = xp.reshape(xp.take(w, flat, axis=0), out_shape)
-    return reduce(xp, loss, reduction, weight=w_t, mean_over=mean_over, out_dtype=out_dtype)
+    return reduce(xp, loss, reduction, weight=w_t, mean_over=mean_over, out_dtype=out_dtype, group=group)
 
 
 def _multilabel_hinge(xp, x, target, n_classes):
@@ -342,7 +357,9 @@ def _multilabel_hinge(xp, x, target, n_classes):
 
 
 @check.entry
-def multilabel_margin_loss(input: ArrayT, target: ArrayT, *, reduction: Reduction = "mean") -> ArrayT:
+@group_doc
+def multilabel_margin_loss(input: ArrayT, target: ArrayT, *, reduction: Reduction = "mean",
+                           group: Group = None) -> ArrayT:
     r"""Multi-label hinge loss (``torch.nn.functional.multilabel_margin_loss``).
 
     .. math:: \ell_n = \frac{1}{C}\sum_{j \in T_n}\ \sum_{i \notin T_n} \max\big(0,\ 1 - (x_{n,j} - x_{n,i})\big)
@@ -360,6 +377,7 @@ def multilabel_margin_loss(input: ArrayT, target: ArrayT, *, reduction: Reductio
         target: integer class lists padded with -1, same shape as ``input`` (for ``(C,)``
             and ``()`` scores: ``C`` elements in a 0-d or 1-D array, as torch).
         reduction: ``"mean"`` | ``"sum"`` | ``"none"``.
+    {group}
 
     Returns:
         A scalar, or the per-sample loss (``input.shape[:-1]``; ``()`` for ``(C,)`` and
@@ -377,6 +395,7 @@ def multilabel_margin_loss(input: ArrayT, target: ArrayT, *, reduction: Reductio
     scores).
     """
     xp = namespace(input=input, target=target)
+    group = xp.check_group(group)
     check.reduction(reduction)
     _, out_dtype, (x,) = float_args(xp, input, names=("input",))
     if not hasattr(target, "dtype") or not hasattr(target, "shape"):
@@ -395,17 +414,19 @@ def multilabel_margin_loss(input: ArrayT, target: ArrayT, *, reduction: Reductio
         check.same_shape(x, target, "input", "target")
         n_classes = x.shape[-1]
     check.values_in(xp, target, "target", -1, n_classes - 1, what="class indices (or -1 padding)")
-    out = xp.fast("multilabel_margin_loss", x, target, reduction, out_dtype,
-                  all_finite=lambda: check.read_pending_with(xp, xp.all(xp.isfinite(x))))
+    out = NotImplemented if group is not None else xp.fast(
+        "multilabel_margin_loss", x, target, reduction, out_dtype,
+        all_finite=lambda: check.read_pending_with(xp, xp.all(xp.isfinite(x))))
     if out is not NotImplemented:
         return out
     loss = _multilabel_hinge(xp, x, target, n_classes)
-    return reduce(xp, loss, reduction, out_dtype=out_dtype)
+    return reduce(xp, loss, reduction, out_dtype=out_dtype, group=group)
 
 
 @check.entry
+@group_doc
 def margin_ranking_loss(input1: ArrayT, input2: ArrayT, target: ArrayT, *, margin: float = 0.0,
-                        reduction: Reduction = "mean") -> ArrayT:
+                        reduction: Reduction = "mean", group: Group = None) -> ArrayT:
     r"""Pairwise ranking hinge (``torch.nn.functional.margin_ranking_loss``).
 
     .. math:: \ell_i = \max\big(0,\ -y_i\,(x^{(1)}_i - x^{(2)}_i) + \Delta\big)
@@ -418,6 +439,7 @@ def margin_ranking_loss(input1: ArrayT, input2: ArrayT, target: ArrayT, *, margi
         target: labels in {-1, 1}, broadcastable to the inputs' shape.
         margin: Δ, a finite real number (default 0).
         reduction: ``"mean"`` | ``"sum"`` | ``"none"``.
+    {group}
 
     Returns:
         A scalar, or the element-wise loss (the inputs' shape) for ``reduction="none"``.
@@ -434,6 +456,7 @@ def margin_ranking_loss(input1: ArrayT, input2: ArrayT, target: ArrayT, *, margi
     (identical for every setting).
     """
     xp = namespace(input1=input1, input2=input2, target=target)
+    group = xp.check_group(group)
     check.reduction(reduction)
     check.finite_number(margin, "margin")
     _, out_dtype, (a, b, y) = float_args(xp, input1, input2, target, names=("input1", "input2", "target"))
@@ -441,7 +464,7 @@ def margin_ranking_loss(input1: ArrayT, input2: ArrayT, target: ArrayT, *, margi
     check.broadcastable(y, "target", a.shape, "input1")
     check.values_among(xp, y, "target", (-1, 1))
     loss = relu1(xp, -y * (a - b) + margin)
-    return reduce(xp, loss, reduction, out_dtype=out_dtype)
+    return reduce(xp, loss, reduction, out_dtype=out_dtype, group=group)
 
 
 def _pair_rows(xp, input1, input2, target, name):
@@ -456,8 +479,9 @@ def _pair_rows(xp, input1, input2, target, name):
 
 
 @check.entry
+@group_doc
 def cosine_embedding_loss(input1: ArrayT, input2: ArrayT, target: ArrayT, *, margin: float = 0.0,
-                          reduction: Reduction = "mean") -> ArrayT:
+                          reduction: Reduction = "mean", group: Group = None) -> ArrayT:
     r"""Cosine embedding loss (``torch.nn.functional.cosine_embedding_loss``).
 
     .. math::
@@ -474,6 +498,7 @@ def cosine_embedding_loss(input1: ArrayT, input2: ArrayT, target: ArrayT, *, mar
         target: labels in {-1, 1}, shape ``(N,)`` (or ``()`` for 1-D inputs).
         margin: Δ in [-1, 1] (default 0; 0 to 0.5 is the usual range).
         reduction: ``"mean"`` | ``"sum"`` | ``"none"``.
+    {group}
 
     Returns:
         A scalar, or the per-pair loss ``(N,)`` for ``reduction="none"``.
@@ -490,6 +515,7 @@ def cosine_embedding_loss(input1: ArrayT, input2: ArrayT, target: ArrayT, *, mar
     margin=Δ)`` (identical, zero vectors included).
     """
     xp = namespace(input1=input1, input2=input2, target=target)
+    group = xp.check_group(group)
     check.reduction(reduction)
     check.real_number(margin, "margin", low=-1, high=1)
     _, out_dtype, (a, b, y) = float_args(xp, input1, input2, target, names=("input1", "input2", "target"))
@@ -500,13 +526,14 @@ def cosine_embedding_loss(input1: ArrayT, input2: ArrayT, target: ArrayT, *, mar
     m2 = xp.sum(b * b, axis=-1) + _TORCH_COSINE_EPS
     cos = dot / xp.sqrt(m1 * m2)
     loss = _pm1_select(xp, y, 1 - cos, relu1(xp, cos - margin))
-    return reduce(xp, loss, reduction, out_dtype=out_dtype)
+    return reduce(xp, loss, reduction, out_dtype=out_dtype, group=group)
 
 
 @check.entry
+@group_doc
 def cosine_similarity_loss(input: ArrayT, target: ArrayT, *, axis: int = -1, eps: float = 1e-8,
                            weight: ArrayT | None = None, mean_over: MeanOver = "weights",
-                           reduction: Reduction = "mean") -> ArrayT:
+                           reduction: Reduction = "mean", group: Group = None) -> ArrayT:
     r"""Cosine distance ``1 - cos(x, y)`` with a floor ``eps`` on each norm.
 
     .. math:: \ell = 1 - \frac{x\cdot y}{\max(\lVert x\rVert, \varepsilon)\,\max(\lVert y\rVert, \varepsilon)}
@@ -524,6 +551,7 @@ def cosine_similarity_loss(input: ArrayT, target: ArrayT, *, axis: int = -1, eps
         mean_over: what a weighted ``"mean"`` divides by: ``"weights"`` (default,
             ``sum(w*l)/sum(w)``) or ``"elements"`` (``sum(w*l)`` over the number of vectors).
         reduction: ``"mean"`` | ``"sum"`` | ``"none"``.
+    {group}
 
     Returns:
         A scalar, or the per-vector loss (the shape without ``axis``) for ``reduction="none"``.
@@ -539,6 +567,7 @@ def cosine_similarity_loss(input: ArrayT, target: ArrayT, *, axis: int = -1, eps
     target, dim=axis, eps=eps)``.
     """
     xp = namespace(input=input, target=target, weight=weight)
+    group = xp.check_group(group)
     _weighted_options(mean_over, reduction)
     check.finite_number(eps, "eps", low=0, low_open=True)
     _axis_arg(axis)
@@ -551,7 +580,7 @@ def cosine_similarity_loss(input: ArrayT, target: ArrayT, *, axis: int = -1, eps
     nx = norm_floor(xp, x, ax, eps)
     ny = norm_floor(xp, y, ax, eps)
     cos = xp.sum((x / nx) * (y / ny), axis=ax)
-    return reduce(xp, 1 - cos, reduction, weight=w, mean_over=mean_over, out_dtype=out_dtype)
+    return reduce(xp, 1 - cos, reduction, weight=w, mean_over=mean_over, out_dtype=out_dtype, group=group)
 
 
 def _binary_margin(xp, input, target, weight, target_encoding, mean_over, reduction):
@@ -567,9 +596,10 @@ def _binary_margin(xp, input, target, weight, target_encoding, mean_over, reduct
 
 
 @check.entry
+@group_doc
 def hinge_loss(input: ArrayT, target: ArrayT, *, target_encoding: TargetEncoding = "pm1",
                weight: ArrayT | None = None, mean_over: MeanOver = "weights",
-               reduction: Reduction = "mean") -> ArrayT:
+               reduction: Reduction = "mean", group: Group = None) -> ArrayT:
     r"""Binary SVM hinge loss.
 
     .. math:: \ell_i = \max(0,\ 1 - y_i x_i),\qquad y_i = t_i \ (\texttt{target\_encoding="pm1"})
@@ -588,6 +618,7 @@ def hinge_loss(input: ArrayT, target: ArrayT, *, target_encoding: TargetEncoding
         mean_over: what a weighted ``"mean"`` divides by: ``"weights"`` (default,
             ``sum(w*l)/sum(w)``) or ``"elements"`` (``sum(w*l)/input.size``).
         reduction: ``"mean"`` | ``"sum"`` | ``"none"``.
+    {group}
 
     Returns:
         A scalar, or the element-wise loss for ``reduction="none"``.
@@ -604,14 +635,16 @@ def hinge_loss(input: ArrayT, target: ArrayT, *, target_encoding: TargetEncoding
     labels) or ``"pm1"`` (±1 labels), with ``reduction="none"`` then a mean over the last axis.
     """
     xp = namespace(input=input, target=target, weight=weight)
+    group = xp.check_group(group)
     loss, w, out_dtype = _binary_margin(xp, input, target, weight, target_encoding, mean_over, reduction)
-    return reduce(xp, loss, reduction, weight=w, mean_over=mean_over, out_dtype=out_dtype)
+    return reduce(xp, loss, reduction, weight=w, mean_over=mean_over, out_dtype=out_dtype, group=group)
 
 
 @check.entry
+@group_doc
 def squared_hinge_loss(input: ArrayT, target: ArrayT, *, target_encoding: TargetEncoding = "pm1",
                        weight: ArrayT | None = None, mean_over: MeanOver = "weights",
-                       reduction: Reduction = "mean") -> ArrayT:
+                       reduction: Reduction = "mean", group: Group = None) -> ArrayT:
     r"""Squared (L2-SVM) hinge loss: ``max(0, 1 - y x)^2``.
 
     .. math:: \ell_i = \max(0,\ 1 - y_i x_i)^2
@@ -626,14 +659,17 @@ def squared_hinge_loss(input: ArrayT, target: ArrayT, *, target_encoding: Target
     ``optax.losses.hinge_loss(input, target) ** 2`` with ``target_encoding="pm1"``.
     """
     xp = namespace(input=input, target=target, weight=weight)
+    group = xp.check_group(group)
     loss, w, out_dtype = _binary_margin(xp, input, target, weight, target_encoding, mean_over, reduction)
-    return reduce(xp, loss * loss, reduction, weight=w, mean_over=mean_over, out_dtype=out_dtype)
+    return reduce(xp, loss * loss, reduction, weight=w, mean_over=mean_over, out_dtype=out_dtype,
+                  group=group)
 
 
 @check.entry
+@group_doc
 def multiclass_hinge_loss(input: ArrayT, target: ArrayT, *, margin: float = 1.0, weight: ArrayT | None = None,
                           mean_over: MeanOver = "weights", reduction: Reduction = "mean",
-                          axis: int | None = None) -> ArrayT:
+                          axis: int | None = None, group: Group = None) -> ArrayT:
     r"""Crammer–Singer multi-class hinge loss.
 
     .. math:: \ell_n = \max\Big(0,\ \Delta + \max_{j \ne y_n} x_{n,j} - x_{n,y_n}\Big)
@@ -653,6 +689,7 @@ def multiclass_hinge_loss(input: ArrayT, target: ArrayT, *, margin: float = 1.0,
             ``sum(w*l)/sum(w)``) or ``"elements"`` (``sum(w*l)`` over the number of samples).
         reduction: ``"mean"`` | ``"sum"`` | ``"none"``.
         axis: the class axis (default 1, or 0 for a 1-D input, as torch).
+    {group}
 
     Returns:
         A scalar, or the per-sample loss (shape of ``target``) for ``reduction="none"``.
@@ -671,6 +708,7 @@ def multiclass_hinge_loss(input: ArrayT, target: ArrayT, *, margin: float = 1.0,
     is >= 0 (see docs/differences.md for the rest).
     """
     xp = namespace(input=input, target=target, weight=weight)
+    group = xp.check_group(group)
     _weighted_options(mean_over, reduction)
     check.finite_number(margin, "margin")
     _axis_arg(axis)
@@ -688,4 +726,4 @@ def multiclass_hinge_loss(input: ArrayT, target: ArrayT, *, margin: float = 1.0,
     others = xp.where(is_t, xp.full_like(x, -float("inf")), x)
     best = xp.take_class(others, xp.argmax(others, axis=ax), axis=ax)
     loss = relu0(xp, margin + best - xp.take_class(x, target, axis=ax))
-    return reduce(xp, loss, reduction, weight=w, mean_over=mean_over, out_dtype=out_dtype)
+    return reduce(xp, loss, reduction, weight=w, mean_over=mean_over, out_dtype=out_dtype, group=group)

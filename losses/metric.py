@@ -217,10 +217,12 @@ def _mining_reduce(xp, loss, valid, reduction, mean_over, out_dtype, group=None)
     ``"mean"`` averages over the valid entries (``mean_over="valid"``) or over the valid
     entries with a loss > 0 (``mean_over="nonzero"``; a NaN loss counts, rule 5); with nothing
     to average in a non-empty batch the result is 0 (finite, zero gradient), as in
-    pytorch-metric-learning. An empty batch (no entry at all) gives NaN, the mean of nothing.
+    pytorch-metric-learning. An empty batch (no entry at all) gives NaN, the mean of nothing;
+    with a group too (the shards are equal, so an empty shard means an empty global batch,
+    and every member takes this branch and its collective).
     """
     loss = xp.where(valid, loss, xp.zeros_like(loss))
-    if reduction != "mean" or (group is None and numel(loss) == 0):
+    if reduction != "mean" or numel(loss) == 0:
         return reduce(xp, loss, reduction, out_dtype=out_dtype, group=group)
     count = valid if mean_over == "valid" else xp.logical_and(valid, xp.logical_not(loss <= 0))
     total = global_sum(xp, xp.where(count, loss, xp.zeros_like(loss)), group)

@@ -19,8 +19,8 @@ from typing import Literal
 
 from . import _validate as check
 from ._common import abs0, cast, clamp_min1, device_of, float_args, is_number, numel, pow0, safe_divide, sqrt0
-from ._reduction import reduce
-from ._typing import ArrayT, Reduction
+from ._reduction import group_doc, reduce
+from ._typing import ArrayT, Group, Reduction
 from .backends import namespace
 from .rl import _floats, _number_or_array
 
@@ -387,8 +387,9 @@ def _lambertw0(xp, y, iterations=5):
 
 
 @check.entry
+@group_doc
 def super_loss(losses: ArrayT, *, tau: ArrayT | float, lambda_: float = 1.0,
-               reduction: Reduction = "mean") -> ArrayT:
+               reduction: Reduction = "mean", group: Group = None) -> ArrayT:
     r"""SuperLoss (Castells, Weinzaepfel & Revaud 2020): confidence-aware per-sample loss.
 
     .. math::
@@ -410,6 +411,7 @@ def super_loss(losses: ArrayT, *, tau: ArrayT | float, lambda_: float = 1.0,
             moving) average of the loss — a number or a broadcastable array (held constant).
         lambda_: regularisation λ > 0, finite (paper: 1 or 0.25 for noisy labels).
         reduction: ``"mean"`` | ``"sum"`` | ``"none"``.
+    {group}
 
     Returns:
         The SuperLoss (per sample with ``reduction="none"``).
@@ -428,6 +430,7 @@ def super_loss(losses: ArrayT, *, tau: ArrayT | float, lambda_: float = 1.0,
     """
     _number_or_array(tau, "tau")
     xp = namespace(losses=losses, tau=tau)
+    group = xp.check_group(group)
     check.reduction(reduction)
     check.floating(xp, losses, "losses")
     check.finite_number(lambda_, "lambda_", low=0, low_open=True)
@@ -442,4 +445,4 @@ def super_loss(losses: ArrayT, *, tau: ArrayT | float, lambda_: float = 1.0,
     w = xp.stop_gradient(xp.where(free, _lambertw0(xp, y), xp.full_like(y, -1.0)))
     sigma = xp.exp(-w)
     per = centred * sigma + lambda_ * (w * w)
-    return reduce(xp, per, reduction, out_dtype=out_dtype)
+    return reduce(xp, per, reduction, out_dtype=out_dtype, group=group)

@@ -11,8 +11,8 @@ import math
 
 from . import _validate as check
 from ._common import float_args, is_number
-from ._reduction import reduce
-from ._typing import ArrayT, Reduction
+from ._reduction import group_doc, reduce
+from ._typing import ArrayT, Group, Reduction
 from .backends import namespace
 
 __all__ = ["gaussian_nll_loss", "poisson_nll_loss"]
@@ -36,8 +36,9 @@ def _var_shape(input, var):
 
 
 @check.entry
+@group_doc
 def gaussian_nll_loss(input: ArrayT, target: ArrayT, var: ArrayT | float, *, full: bool = False,
-                      eps: float = 1e-6, reduction: Reduction = "mean") -> ArrayT:
+                      eps: float = 1e-6, reduction: Reduction = "mean", group: Group = None) -> ArrayT:
     r"""Gaussian negative log-likelihood with predicted variance (``torch.nn.functional.gaussian_nll_loss``).
 
     .. math:: \ell_i = \tfrac12\Big(\log \max(\sigma^2_i, \varepsilon)
@@ -60,6 +61,7 @@ def gaussian_nll_loss(input: ArrayT, target: ArrayT, var: ArrayT | float, *, ful
         full: add the constant ``0.5 log 2π`` (a bool).
         eps: clamp floor of the variance, > 0 (default 1e-6).
         reduction: ``"mean"`` | ``"sum"`` | ``"none"``.
+    {group}
 
     Returns:
         A scalar, or the element-wise loss (``input``'s shape) for ``reduction="none"``.
@@ -78,6 +80,7 @@ def gaussian_nll_loss(input: ArrayT, target: ArrayT, var: ArrayT | float, *, ful
     different shapes, we raise).
     """
     xp = namespace(input=input, target=target, var=var)
+    group = xp.check_group(group)
     check.reduction(reduction)
     check.flag(full, "full")
     check.finite_number(eps, "eps", low=0, low_open=True)
@@ -99,12 +102,13 @@ def gaussian_nll_loss(input: ArrayT, target: ArrayT, var: ArrayT | float, *, ful
     loss = 0.5 * (xp.log(v) + d * d / v)
     if full:
         loss = loss + _HALF_LOG_2PI
-    return reduce(xp, loss, reduction, out_dtype=out_dtype)
+    return reduce(xp, loss, reduction, out_dtype=out_dtype, group=group)
 
 
 @check.entry
+@group_doc
 def poisson_nll_loss(input: ArrayT, target: ArrayT, *, log_input: bool = True, full: bool = False,
-                     eps: float = 1e-8, reduction: Reduction = "mean") -> ArrayT:
+                     eps: float = 1e-8, reduction: Reduction = "mean", group: Group = None) -> ArrayT:
     r"""Poisson negative log-likelihood (``torch.nn.functional.poisson_nll_loss``).
 
     .. math::
@@ -125,6 +129,7 @@ def poisson_nll_loss(input: ArrayT, target: ArrayT, *, log_input: bool = True, f
         full: add the Stirling approximation of ``log(y!)`` (a bool).
         eps: added to λ inside the log when ``log_input=False``, >= 0 (default 1e-8).
         reduction: ``"mean"`` | ``"sum"`` | ``"none"``.
+    {group}
 
     Returns:
         A scalar, or the element-wise loss for ``reduction="none"``.
@@ -140,6 +145,7 @@ def poisson_nll_loss(input: ArrayT, target: ArrayT, *, log_input: bool = True, f
     full=..., eps=...)`` (identical values and input gradients on non-negative targets).
     """
     xp = namespace(input=input, target=target)
+    group = xp.check_group(group)
     check.reduction(reduction)
     check.flag(log_input, "log_input")
     check.flag(full, "full")
@@ -149,7 +155,8 @@ def poisson_nll_loss(input: ArrayT, target: ArrayT, *, log_input: bool = True, f
     check.nonnegative(xp, y, "target")
     if not log_input:
         check.nonnegative(xp, x, "input (a rate, log_input=False)")
-    out = xp.fast("poisson_nll_loss", x, y, log_input, full, eps, reduction, out_dtype)
+    out = NotImplemented if group is not None else xp.fast(
+        "poisson_nll_loss", x, y, log_input, full, eps, reduction, out_dtype)
     if out is not NotImplemented:
         return out
     if log_input:
@@ -161,4 +168,4 @@ def poisson_nll_loss(input: ArrayT, target: ArrayT, *, log_input: bool = True, f
         ys = xp.where(small, xp.full_like(y, 2.0), y)
         stirling = ys * xp.log(ys) - ys + 0.5 * xp.log((2 * math.pi) * ys)
         loss = loss + xp.where(small, xp.zeros_like(stirling), stirling)
-    return reduce(xp, loss, reduction, out_dtype=out_dtype)
+    return reduce(xp, loss, reduction, out_dtype=out_dtype, group=group)

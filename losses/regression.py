@@ -7,8 +7,8 @@ from typing import Any, Callable, Literal, TypeVar
 
 from . import _validate as check
 from ._common import abs0, fill_doc, float_args, relu0
-from ._reduction import MEAN_OVER, reduce
-from ._typing import ArrayT, Reduction
+from ._reduction import MEAN_OVER, group_doc, reduce
+from ._typing import ArrayT, Group, Reduction
 from .backends import namespace
 
 #: ``mean_over=`` of the weighted losses: what a weighted ``"mean"`` divides by, the weight
@@ -36,6 +36,7 @@ _COMMON_ARGS = """
         mean_over: what a weighted ``"mean"`` divides by: ``"weights"`` (``sum(w * l) /
             sum(w)``) or ``"elements"`` (``sum(w * l) / input.size``). {mean_over}
         reduction: ``"mean"`` | ``"sum"`` | ``"none"``.
+    {group}
 
     Returns:
         A scalar, or the element-wise loss of ``input``'s shape for ``reduction="none"``,
@@ -63,24 +64,25 @@ def _doc_for(mean_over_note: str) -> Callable[[_F], _F]:
 _doc = _doc_for(_MEAN_WEIGHTS)
 
 
-def _checked(input, target, weight, reduction, mean_over):
+def _checked(input, target, weight, reduction, mean_over, group):
     """The checks every regression loss makes, every argument's dtype first.
 
-    Returns ``(xp, x, y, w, out_dtype)``, the arrays cast to the compute dtype (a Python
-    number becomes a 0-d array).
+    Returns ``(xp, x, y, w, out_dtype, group)``, the arrays cast to the compute dtype (a
+    Python number becomes a 0-d array) and the resolved ``group``.
     """
     xp = namespace(input=input, target=target, weight=weight)
     check.reduction(reduction)
     check.choice(mean_over, "mean_over", MEAN_OVER)
+    group = xp.check_group(group)
     _, out_dtype, (x, y, w) = float_args(xp, input, target, weight, names=("input", "target", "weight"))
     check.same_shape(x, y, "input", "target")
     check.broadcastable(w, "weight", x.shape, "input")
-    return xp, x, y, w, out_dtype
+    return xp, x, y, w, out_dtype, group
 
 
-def _prepare(input, target, weight, reduction, mean_over):
-    xp, x, y, w, out_dtype = _checked(input, target, weight, reduction, mean_over)
-    return xp, x - y, w, out_dtype
+def _prepare(input, target, weight, reduction, mean_over, group):
+    xp, x, y, w, out_dtype, group = _checked(input, target, weight, reduction, mean_over, group)
+    return xp, x - y, w, out_dtype, group
 
 
 def _abs(xp, d):
@@ -89,12 +91,12 @@ def _abs(xp, d):
     return d * xp.stop_gradient(xp.sign(d))
 
 
-def _native_or(xp, name, x, y, w, reduction, mean_over, out_dtype, body, **params):
-    """The framework's kernel ``name`` for the whole loss when unweighted; weighted, its
-    element-wise loss (``reduction="none"``) under the library's weighted reduction (a zero
-    weight silences a non-finite loss, which torch's ``weight=`` does not). ``body(x, y)``
-    computes the element-wise loss where there is no kernel."""
-    if w is None:
+def _native_or(xp, name, x, y, w, reduction, mean_over, out_dtype, body, group=None, **params):
+    """The framework's kernel ``name`` for the whole loss when unweighted and local; weighted
+    or with a ``group``, its element-wise loss (``reduction="none"``) under the library's
+    reduction (a zero weight silences a non-finite loss, which torch's ``weight=`` does not;
+    the group's sums). ``body(x, y)`` computes the element-wise loss where there is no kernel."""
+    if w is None and group is None:
         out = xp.fast(name, x, y, None, reduction, out_dtype, **params)
         if out is not NotImplemented:
             return out
@@ -103,13 +105,14 @@ def _native_or(xp, name, x, y, w, reduction, mean_over, out_dtype, body, **param
         loss = xp.fast(name, x, y, None, "none", None, **params)
         if loss is NotImplemented:
             loss = body(x, y)
-    return reduce(xp, loss, reduction, weight=w, mean_over=mean_over, out_dtype=out_dtype)
+    return reduce(xp, loss, reduction, weight=w, mean_over=mean_over, out_dtype=out_dtype, group=group)
 
 
 @check.entry
+@group_doc
 @_doc
 def mse_loss(input: ArrayT, target: ArrayT, *, weight: ArrayT | float | None = None,
-             mean_over: MeanOver = "weights", reduction: Reduction = "mean") -> ArrayT:
+             mean_over: MeanOver = "weights", reduction: Reduction = "mean", group: Group = None) -> ArrayT:
     r"""Mean squared error.
 
     .. math:: \ell_i = (x_i - y_i)^2
@@ -119,19 +122,20 @@ def mse_loss(input: ArrayT, target: ArrayT, *, weight: ArrayT | float | None = N
     too), ``optax.squared_error`` (element-wise, without the mean),
     ``keras.losses.mean_squared_error`` (mean over the last axis).
     """
-    xp, x, y, w, out_dtype = _checked(input, target, weight, reduction, mean_over)
+    xp, x, y, w, out_dtype, group = _checked(input, target, weight, reduction, mean_over, group)
 
     def body(x, y):
         d = x - y
         return d * d
 
-    return _native_or(xp, "mse_loss", x, y, w, reduction, mean_over, out_dtype, body)
+    return _native_or(xp, "mse_loss", x, y, w, reduction, mean_over, out_dtype, body, group=group)
 
 
 @check.entry
+@group_doc
 @_doc
 def l1_loss(input: ArrayT, target: ArrayT, *, weight: ArrayT | float | None = None,
-            mean_over: MeanOver = "weights", reduction: Reduction = "mean") -> ArrayT:
+            mean_over: MeanOver = "weights", reduction: Reduction = "mean", group: Group = None) -> ArrayT:
     r"""Mean absolute error.
 
     .. math:: \ell_i = |x_i - y_i|
@@ -141,15 +145,16 @@ def l1_loss(input: ArrayT, target: ArrayT, *, weight: ArrayT | float | None = No
     Peer twins: ``torch.nn.functional.l1_loss`` (its ``weight=`` divides by the weight sum
     too), ``keras.losses.mean_absolute_error``.
     """
-    xp, x, y, w, out_dtype = _checked(input, target, weight, reduction, mean_over)
+    xp, x, y, w, out_dtype, group = _checked(input, target, weight, reduction, mean_over, group)
     return _native_or(xp, "l1_loss", x, y, w, reduction, mean_over, out_dtype,
-                      lambda x, y: _abs(xp, x - y))
+                      lambda x, y: _abs(xp, x - y), group=group)
 
 
 @check.entry
+@group_doc
 @_doc_for("Default ``\"elements\"``,\n            as ``torch.nn.functional.huber_loss(weight=)``.")
 def huber_loss(input: ArrayT, target: ArrayT, *, delta: float = 1.0, weight: ArrayT | float | None = None,
-               mean_over: MeanOver = "elements", reduction: Reduction = "mean") -> ArrayT:
+               mean_over: MeanOver = "elements", reduction: Reduction = "mean", group: Group = None) -> ArrayT:
     r"""Huber loss (Huber 1964): quadratic near 0, linear beyond ``delta``.
 
     .. math::
@@ -164,7 +169,7 @@ def huber_loss(input: ArrayT, target: ArrayT, *, delta: float = 1.0, weight: Arr
     ``optax.huber_loss`` (element-wise), ``keras.losses.huber``.
     """
     check.finite_number(delta, "delta", low=0, low_open=True)
-    xp, x, y, w, out_dtype = _checked(input, target, weight, reduction, mean_over)
+    xp, x, y, w, out_dtype, group = _checked(input, target, weight, reduction, mean_over, group)
 
     def body(x, y):
         d = x - y
@@ -173,13 +178,14 @@ def huber_loss(input: ArrayT, target: ArrayT, *, delta: float = 1.0, weight: Arr
         ds = xp.where(small, d, xp.zeros_like(d))  # the quadratic branch never sees an inf (grad 0*inf)
         return xp.where(small, 0.5 * ds * ds, delta * (a - 0.5 * delta))
 
-    return _native_or(xp, "huber_loss", x, y, w, reduction, mean_over, out_dtype, body, delta=delta)
+    return _native_or(xp, "huber_loss", x, y, w, reduction, mean_over, out_dtype, body, group=group, delta=delta)
 
 
 @check.entry
+@group_doc
 @_doc
 def smooth_l1_loss(input: ArrayT, target: ArrayT, *, beta: float = 1.0, weight: ArrayT | float | None = None,
-                   mean_over: MeanOver = "weights", reduction: Reduction = "mean") -> ArrayT:
+                   mean_over: MeanOver = "weights", reduction: Reduction = "mean", group: Group = None) -> ArrayT:
     r"""Smooth L1 loss (Girshick 2015, Fast R-CNN).
 
     .. math::
@@ -191,7 +197,7 @@ def smooth_l1_loss(input: ArrayT, target: ArrayT, *, beta: float = 1.0, weight: 
     Peer twins: ``torch.nn.functional.smooth_l1_loss`` (no ``weight`` there).
     """
     check.finite_number(beta, "beta", low=0)
-    xp, x, y, w, out_dtype = _checked(input, target, weight, reduction, mean_over)
+    xp, x, y, w, out_dtype, group = _checked(input, target, weight, reduction, mean_over, group)
 
     def body(x, y):
         d = x - y
@@ -202,13 +208,14 @@ def smooth_l1_loss(input: ArrayT, target: ArrayT, *, beta: float = 1.0, weight: 
         ds = xp.where(small, d, xp.zeros_like(d))  # the quadratic branch never sees an inf (grad 0*inf)
         return xp.where(small, (0.5 / beta) * ds * ds, a - 0.5 * beta)
 
-    return _native_or(xp, "smooth_l1_loss", x, y, w, reduction, mean_over, out_dtype, body, beta=beta)
+    return _native_or(xp, "smooth_l1_loss", x, y, w, reduction, mean_over, out_dtype, body, group=group, beta=beta)
 
 
 @check.entry
+@group_doc
 @_doc
 def log_cosh_loss(input: ArrayT, target: ArrayT, *, weight: ArrayT | float | None = None,
-                  mean_over: MeanOver = "weights", reduction: Reduction = "mean") -> ArrayT:
+                  mean_over: MeanOver = "weights", reduction: Reduction = "mean", group: Group = None) -> ArrayT:
     r"""Log-cosh loss, computed without overflow as ``logaddexp(d, -d) - log 2``.
 
     .. math:: \ell_i = \log\cosh(x_i - y_i)
@@ -219,15 +226,16 @@ def log_cosh_loss(input: ArrayT, target: ArrayT, *, weight: ArrayT | float | Non
     Peer twins: ``optax.log_cosh`` (element-wise), ``keras.losses.log_cosh`` (mean over the
     last axis). PyTorch has none.
     """
-    xp, d, w, out_dtype = _prepare(input, target, weight, reduction, mean_over)
+    xp, d, w, out_dtype, group = _prepare(input, target, weight, reduction, mean_over, group)
     loss = xp.logaddexp(d, -d) - math.log(2.0)
-    return reduce(xp, loss, reduction, weight=w, mean_over=mean_over, out_dtype=out_dtype)
+    return reduce(xp, loss, reduction, weight=w, mean_over=mean_over, out_dtype=out_dtype, group=group)
 
 
 @check.entry
+@group_doc
 @_doc
 def quantile_loss(input: ArrayT, target: ArrayT, *, q: float = 0.5, weight: ArrayT | float | None = None,
-                  mean_over: MeanOver = "weights", reduction: Reduction = "mean") -> ArrayT:
+                  mean_over: MeanOver = "weights", reduction: Reduction = "mean", group: Group = None) -> ArrayT:
     r"""Quantile (pinball) loss for the ``q``-quantile (Koenker & Bassett 1978).
 
     .. math:: \ell_i = \max\big(q\,(y_i - x_i),\ (q - 1)\,(y_i - x_i)\big)
@@ -239,9 +247,9 @@ def quantile_loss(input: ArrayT, target: ArrayT, *, q: float = 0.5, weight: Arra
     axis). PyTorch and optax have none.
     """
     check.finite_number(q, "q", low=0, high=1)
-    xp, d, w, out_dtype = _prepare(input, target, weight, reduction, mean_over)
+    xp, d, w, out_dtype, group = _prepare(input, target, weight, reduction, mean_over, group)
     loss = q * relu0(xp, -d) + (1.0 - q) * relu0(xp, d)
-    return reduce(xp, loss, reduction, weight=w, mean_over=mean_over, out_dtype=out_dtype)
+    return reduce(xp, loss, reduction, weight=w, mean_over=mean_over, out_dtype=out_dtype, group=group)
 
 
 _EXTRA_RETURNS = """    Returns:
@@ -254,10 +262,11 @@ _extra_doc = fill_doc("{returns}", _EXTRA_RETURNS)
 
 
 @check.entry
+@group_doc
 @_extra_doc
 def asymmetric_mse_loss(input: ArrayT, target: ArrayT, *, over_penalty: float = 2.0,
                         weight: ArrayT | float | None = None, mean_over: MeanOver = "weights",
-                        reduction: Reduction = "mean") -> ArrayT:
+                        reduction: Reduction = "mean", group: Group = None) -> ArrayT:
     r"""Squared error that weighs over-prediction by ``over_penalty``.
 
     .. math:: \ell_i = \begin{cases} \kappa\,(x_i - y_i)^2 & x_i > y_i \\ (x_i - y_i)^2 & \text{otherwise}\end{cases}
@@ -273,6 +282,7 @@ def asymmetric_mse_loss(input: ArrayT, target: ArrayT, *, over_penalty: float = 
         mean_over: what a weighted ``"mean"`` divides by: ``"weights"`` (default,
             ``sum(w*l)/sum(w)``) or ``"elements"`` (``sum(w*l)/input.size``).
         reduction: ``"mean"`` | ``"sum"`` | ``"none"``.
+    {group}
 
     {returns}
     Raises:
@@ -286,10 +296,10 @@ def asymmetric_mse_loss(input: ArrayT, target: ArrayT, *, over_penalty: float = 
     ``torch.nn.functional.mse_loss``.
     """
     check.finite_number(over_penalty, "over_penalty", low=0)
-    xp, d, w, out_dtype = _prepare(input, target, weight, reduction, mean_over)
+    xp, d, w, out_dtype, group = _prepare(input, target, weight, reduction, mean_over, group)
     # a factor with no gradient path (NaN: factor 1, loss NaN); gradient 0 at d == 0
     loss = d * d * xp.where(d > 0, float(over_penalty), xp.ones_like(d))
-    return reduce(xp, loss, reduction, weight=w, mean_over=mean_over, out_dtype=out_dtype)
+    return reduce(xp, loss, reduction, weight=w, mean_over=mean_over, out_dtype=out_dtype, group=group)
 
 
 def _clamp_min0(xp, x, floor):
@@ -298,10 +308,11 @@ def _clamp_min0(xp, x, floor):
 
 
 @check.entry
+@group_doc
 @_extra_doc
 def mean_squared_log_error(input: ArrayT, target: ArrayT, *, clip_min: float | None = None,
                            weight: ArrayT | float | None = None, mean_over: MeanOver = "weights",
-                           reduction: Reduction = "mean") -> ArrayT:
+                           reduction: Reduction = "mean", group: Group = None) -> ArrayT:
     r"""Mean squared logarithmic error.
 
     .. math:: \ell_i = \big(\log(1 + \tilde x_i) - \log(1 + \tilde y_i)\big)^2,\qquad
@@ -319,6 +330,7 @@ def mean_squared_log_error(input: ArrayT, target: ArrayT, *, clip_min: float | N
         mean_over: what a weighted ``"mean"`` divides by: ``"weights"`` (default,
             ``sum(w*l)/sum(w)``) or ``"elements"`` (``sum(w*l)/input.size``).
         reduction: ``"mean"`` | ``"sum"`` | ``"none"``.
+    {group}
 
     {returns}
     Raises:
@@ -332,22 +344,23 @@ def mean_squared_log_error(input: ArrayT, target: ArrayT, *, clip_min: float | N
     """
     if clip_min is not None:
         check.finite_number(clip_min, "clip_min", low=-1, low_open=True)
-    xp, x, y, w, out_dtype = _checked(input, target, weight, reduction, mean_over)
+    xp, x, y, w, out_dtype, group = _checked(input, target, weight, reduction, mean_over, group)
     if clip_min is None:
         check.greater_than(xp, x, "input", -1)
         check.greater_than(xp, y, "target", -1)
     else:
         x, y = _clamp_min0(xp, x, clip_min), _clamp_min0(xp, y, clip_min)
     d = xp.log1p(x) - xp.log1p(y)
-    return reduce(xp, d * d, reduction, weight=w, mean_over=mean_over, out_dtype=out_dtype)
+    return reduce(xp, d * d, reduction, weight=w, mean_over=mean_over, out_dtype=out_dtype, group=group)
 
 
 @check.entry
+@group_doc
 @_extra_doc
 def mean_absolute_percentage_error(input: ArrayT, target: ArrayT, *, eps: float = 1e-7,
                                    percent: bool = True, weight: ArrayT | float | None = None,
                                    mean_over: MeanOver = "weights",
-                                   reduction: Reduction = "mean") -> ArrayT:
+                                   reduction: Reduction = "mean", group: Group = None) -> ArrayT:
     r"""Mean absolute percentage error.
 
     .. math:: \ell_i = c\,\frac{|x_i - y_i|}{\max(|y_i|, \varepsilon)},\qquad c = 100 \text{ if percent else } 1
@@ -365,6 +378,7 @@ def mean_absolute_percentage_error(input: ArrayT, target: ArrayT, *, eps: float 
         mean_over: what a weighted ``"mean"`` divides by: ``"weights"`` (default,
             ``sum(w*l)/sum(w)``) or ``"elements"`` (``sum(w*l)/input.size``).
         reduction: ``"mean"`` | ``"sum"`` | ``"none"``.
+    {group}
 
     {returns}
     Raises:
@@ -377,11 +391,11 @@ def mean_absolute_percentage_error(input: ArrayT, target: ArrayT, *, eps: float 
     """
     check.finite_number(eps, "eps", low=0, low_open=True)
     check.flag(percent, "percent")
-    xp, x, y, w, out_dtype = _checked(input, target, weight, reduction, mean_over)
+    xp, x, y, w, out_dtype, group = _checked(input, target, weight, reduction, mean_over, group)
     ay = abs0(xp, y)
     den = _clamp_min0(xp, ay, eps)
     loss = abs0(xp, x - y) / den
     if percent and reduction == "none":
         loss = 100.0 * loss
-    out = reduce(xp, loss, reduction, weight=w, mean_over=mean_over, out_dtype=out_dtype)
+    out = reduce(xp, loss, reduction, weight=w, mean_over=mean_over, out_dtype=out_dtype, group=group)
     return xp.as_array(100.0 * out) if percent and reduction != "none" else out  # one scaled scalar

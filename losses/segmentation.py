@@ -797,9 +797,10 @@ def lovasz_hinge_loss(input: ArrayT, target: ArrayT, *, per_image: bool = True,
 
 # ------------------------------------------------------------------------------ boundary ----
 @check.entry
+@group_doc
 def boundary_loss(input: ArrayT, distance_maps: ArrayT, *, from_logits: bool = False,
                   mode: Mode = "multiclass", include_background: bool = False,
-                  reduction: Reduction = "mean") -> ArrayT:
+                  reduction: Reduction = "mean", group: Group = None) -> ArrayT:
     r"""Boundary loss (Kervadec et al. 2019): probabilities weighted by signed distances.
 
     .. math:: \ell = \frac{1}{|\Omega|\,C'} \sum_{c}\sum_{q \in \Omega} \phi_c(q)\, p_c(q)
@@ -820,6 +821,7 @@ def boundary_loss(input: ArrayT, distance_maps: ArrayT, *, from_logits: bool = F
             to the foreground classes, ``idc=[1]`` for a two-class problem).
         reduction: ``"mean"`` (the reference's mean over pixels and classes) | ``"sum"`` |
             ``"none"`` (the element-wise products, shape ``(N, C', *spatial)``).
+    {group}
 
     Returns:
         A 0-d array, or the ``(N, C', *spatial)`` products for ``reduction="none"``. A NaN
@@ -843,6 +845,7 @@ def boundary_loss(input: ArrayT, distance_maps: ArrayT, *, from_logits: bool = F
     check.flag(from_logits, "from_logits")
     check.flag(include_background, "include_background")
     xp = namespace(input=input, distance_maps=distance_maps)
+    group = xp.check_group(group)
     check.floating(xp, input, "input")
     _check_array(xp, distance_maps, "distance_maps", "boundary_loss")
     check.ndim_at_least(input, 2, "input")
@@ -856,7 +859,7 @@ def boundary_loss(input: ArrayT, distance_maps: ArrayT, *, from_logits: bool = F
         if c < 2:
             raise ValueError("boundary_loss: include_background=False needs at least 2 channels")
         p, phi = p[:, 1:, ...], phi[:, 1:, ...]
-    return reduce(xp, p * phi, reduction, out_dtype=out_dtype)
+    return reduce(xp, p * phi, reduction, out_dtype=out_dtype, group=group)
 
 
 @check.entry
@@ -878,11 +881,13 @@ def signed_distance_map(target: Array, *, num_classes: int | None = None,
 
 # ------------------------------------------------------------------------- combinations ----
 @check.entry
+@group_doc
 def dice_ce_loss(input: ArrayT, target: ArrayT, *, mode: Mode = "multiclass", lambda_dice: float = 1.0,
                  lambda_ce: float = 1.0, ce_weight: ArrayT | None = None, batch: bool = False,
                  include_background: bool = True, smooth: float = 0.0, smooth_dr: float | None = None,
                  squared_denominator: bool = False, weight: ArrayT | None = None,
-                 ignore_index: int | None = None, reduction: ScalarReduction = "mean") -> ArrayT:
+                 ignore_index: int | None = None, reduction: ScalarReduction = "mean",
+                 group: Group = None) -> ArrayT:
     r"""Cross-entropy (softmax) or binary cross-entropy (sigmoid) plus the Dice loss, on logits.
 
     .. math:: \ell = \lambda_{dice}\,\mathrm{Dice}(z, y) + \lambda_{ce}\,\mathrm{CE}(z, y)
@@ -902,6 +907,9 @@ def dice_ce_loss(input: ArrayT, target: ArrayT, *, mode: Mode = "multiclass", la
         ignore_index: Dice keywords (``ignore_index`` also applies to the CE).
         reduction: ``"mean"`` | ``"sum"``: how each term is reduced before the weighted sum
             (``"none"`` is refused: the two terms have different shapes).
+    {group}
+            Both terms are those of the whole group's batch (the Dice term pooled over it with
+            ``batch=True``, else its mean; the CE/BCE mean over the group's kept pixels).
 
     Returns:
         A 0-d array in the promoted floating dtype of the inputs.
@@ -920,22 +928,23 @@ def dice_ce_loss(input: ArrayT, target: ArrayT, *, mode: Mode = "multiclass", la
     check.finite_number(lambda_ce, "lambda_ce", low=0)
     _check_ignore(ignore_index)
     xp = namespace(input=input, target=target, ce_weight=ce_weight, weight=weight)
+    group = xp.check_group(group)
     _check_array(xp, ce_weight, "ce_weight", "dice_ce_loss")  # (its dtype before any value check)
     if mode != "multiclass" and ce_weight is not None:
         raise ValueError(f"dice_ce_loss: ce_weight applies to mode='multiclass' only, got mode={mode!r}")
     d = dice_loss(input, target, mode=mode, from_logits=True, batch=batch,
                   include_background=include_background, smooth=smooth, smooth_dr=smooth_dr,
                   squared_denominator=squared_denominator, weight=weight, ignore_index=ignore_index,
-                  reduction=reduction)
+                  reduction=reduction, group=group)
     if mode == "multiclass":
         ii = -100 if ignore_index is None else ignore_index
-        ce = cross_entropy(input, target, weight=ce_weight, ignore_index=ii, reduction=reduction)
+        ce = cross_entropy(input, target, weight=ce_weight, ignore_index=ii, reduction=reduction, group=group)
     else:
-        ce = _bce_term(xp, input, target, ignore_index, None, reduction)
+        ce = _bce_term(xp, input, target, ignore_index, None, reduction, group)
     return xp.as_array(lambda_dice * d + lambda_ce * ce)
 
 
-def _bce_term(xp, input, target, ignore_index, beta, reduction):
+def _bce_term(xp, input, target, ignore_index, beta, reduction, group):
     """BCE on logits against a binary/multilabel target (indices or dense), averaged over the
     kept pixels: torch's ``(1 - y) z + softplus(-z)`` (``beta=None``), or the Combo loss's
     ``beta y softplus(-z) + (1 - beta)(1 - y) softplus(z)``. (The checks of ``input`` and
@@ -954,14 +963,15 @@ def _bce_term(xp, input, target, ignore_index, beta, reduction):
     else:
         loss = beta * yy * xp.softplus(-z) + (1 - beta) * (1 - yy) * xp.softplus(z)
     wf = None if w is None else cast(xp, w, z.dtype)
-    return reduce(xp, loss, reduction, weight=wf, out_dtype=out_dtype)
+    return reduce(xp, loss, reduction, weight=wf, out_dtype=out_dtype, group=group)
 
 
 @check.entry
+@group_doc
 def combo_loss(input: ArrayT, target: ArrayT, *, alpha: float = 0.5, beta: float = 0.5,
                mode: SigmoidMode = "binary", smooth: float = 1.0, batch: bool = False,
                include_background: bool = True, ignore_index: int | None = None,
-               reduction: ScalarReduction = "mean") -> ArrayT:
+               reduction: ScalarReduction = "mean", group: Group = None) -> ArrayT:
     r"""Combo loss (Taghanaki et al. 2019): weighted binary cross-entropy plus Dice loss.
 
     .. math::
@@ -984,6 +994,8 @@ def combo_loss(input: ArrayT, target: ArrayT, *, alpha: float = 0.5, beta: float
         smooth, batch, include_background, ignore_index: Dice keywords.
         reduction: ``"mean"`` | ``"sum"`` (each term reduced this way, then combined;
             ``"none"`` is refused).
+    {group}
+            Both terms are those of the whole group's batch (as :func:`dice_ce_loss`).
 
     Returns:
         A 0-d array in the promoted floating dtype of the inputs.
@@ -1001,8 +1013,9 @@ def combo_loss(input: ArrayT, target: ArrayT, *, alpha: float = 0.5, beta: float
     check.real_number(alpha, "alpha", low=0, high=1)
     check.real_number(beta, "beta", low=0, high=1)
     xp = namespace(input=input, target=target)
+    group = xp.check_group(group)
     d = dice_loss(input, target, mode=mode, from_logits=True, batch=batch,
                   include_background=include_background, smooth=smooth, ignore_index=ignore_index,
-                  reduction=reduction)
-    ce = _bce_term(xp, input, target, ignore_index, float(beta), reduction)
+                  reduction=reduction, group=group)
+    ce = _bce_term(xp, input, target, ignore_index, float(beta), reduction, group)
     return xp.as_array(float(alpha) * ce + (1 - float(alpha)) * d)

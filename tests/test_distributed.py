@@ -37,6 +37,7 @@ ROOT = Path(__file__).resolve().parents[1]
 N = 16  # global batch: divisible by 2, 4 and 8 members
 TOL = 1e-10
 TIMEOUT = 240  # seconds for one spawn, then every process of it is killed
+TIMEOUT_ALL = 900  # the slow tier's JAX run: one program of every case (compiled once)
 
 
 # ------------------------------------------------------------------------------ cases ----
@@ -148,14 +149,115 @@ def _cases():
                                 {"per_image": False}, None),
         "lovasz_hinge_per_image": ("lovasz_hinge_loss", [(hinge, S, True), (hinge_t, S, False)], {}, 0),
     })
+    cases.update(_weighted_mean_cases(np.random.default_rng(20261202)))
     return cases
+
+
+def _weighted_mean_cases(rng):
+    """The losses whose only coupling is the ``"mean"`` normaliser (the global weight sum,
+    element or kept-pixel count), the batch-pooled soft F1 and the segmentation compounds.
+    Weights are 0 on most of the first shards, so the local normalisers differ."""
+    def f(*shape):
+        return rng.normal(size=shape)
+
+    S, R = 0, None
+    x, y = f(N, 3), f(N, 3)
+    w = rng.random((N, 3)) * (np.arange(N)[:, None] >= N // 4)  # the first quarter: weight 0
+    w_row = rng.random(N) * (np.arange(N) >= N // 4)
+    pm1 = np.where(rng.random((N, 3)) < 0.5, -1.0, 1.0)
+    b01 = (rng.random((N, 3)) < 0.4).astype(np.float64)
+    cls4, scores = rng.integers(0, 4, N), f(N, 4)
+    cw4, cw5 = rng.random(4) + 0.5, rng.random(5) + 0.5
+    multilabel = -np.ones((N, 4), dtype=np.int64)
+    multilabel[:, 0] = cls4
+    multilabel[::3, 1] = (cls4[::3] + 1) % 4
+    xy = rng.random((N, 2)) * 4
+    boxes1 = np.concatenate([xy, xy + rng.random((N, 2)) * 3 + 0.1], axis=1)
+    xy2 = xy + f(N, 2) * 0.5
+    boxes2 = np.concatenate([xy2, xy2 + rng.random((N, 2)) * 3 + 0.1], axis=1)
+    logits, tgt = f(N, 5, 2), rng.integers(0, 5, (N, 2))
+    tgt[: N // 4, 0] = -100
+    seg, seg_t = f(N, 3, 6), rng.integers(0, 3, (N, 6))
+    seg_t[: N // 2] = np.where(seg_t[: N // 2] == 2, 0, seg_t[: N // 2])
+    seg_t[1, :2] = -1
+    bin_seg, bin_t = f(N, 1, 6), rng.integers(0, 2, (N, 6))
+    probs3 = np.exp(seg) / np.sum(np.exp(seg), axis=1, keepdims=True)
+    return {
+        # regression: weighted means (weight sum or element count over the group)
+        "mse_weighted": ("mse_loss", [(x, S, True), (y, S, True), (w, S, True, "weight")], {}, 0),
+        "l1": ("l1_loss", [(x, S, True), (y, S, False)], {}, 0),
+        "huber_weighted_elements": ("huber_loss", [(x, S, True), (y, S, False), (w, S, False, "weight")],
+                                    {"delta": 0.5}, 0),
+        "smooth_l1_none": ("smooth_l1_loss", [(x, S, True), (y, S, False)], {"reduction": "none"}, 0),
+        "log_cosh_weighted": ("log_cosh_loss", [(x, S, True), (y, S, False), (w, S, False, "weight")], {}, 0),
+        "quantile_sum": ("quantile_loss", [(x, S, True), (y, S, False)], {"q": 0.3, "reduction": "sum"}, 0),
+        "asymmetric_mse": ("asymmetric_mse_loss", [(x, S, True), (y, S, False), (w, S, False, "weight")],
+                           {"mean_over": "elements"}, 0),
+        "msle": ("mean_squared_log_error", [(np.abs(x), S, True), (np.abs(y), S, False)], {}, 0),
+        "mape_weighted": ("mean_absolute_percentage_error", [(x, S, True), (y, S, False), (w, S, False, "weight")],
+                          {}, 0),
+        # margin
+        "hinge_embedding": ("hinge_embedding_loss", [(np.abs(x), S, True), (pm1, S, False)], {}, 0),
+        "soft_margin": ("soft_margin_loss", [(x, S, True), (pm1, S, False)], {}, 0),
+        "multilabel_soft_margin_w": ("multilabel_soft_margin_loss",
+                                     [(scores, S, True), ((scores > 0).astype(np.float64), S, False),
+                                      (cw4, R, True, "weight")], {"mean_over": "weights"}, 0),
+        "multi_margin_w": ("multi_margin_loss", [(scores, S, True), (cls4, S, False), (cw4, R, True, "weight")],
+                           {"p": 2}, 0),
+        "multilabel_margin": ("multilabel_margin_loss", [(scores, S, True), (multilabel, S, False)], {}, 0),
+        "margin_ranking": ("margin_ranking_loss", [(x, S, True), (y, S, True), (pm1, S, False)], {"margin": 0.3}, 0),
+        "cosine_embedding": ("cosine_embedding_loss", [(x, S, True), (y, S, True), (pm1[:, 0], S, False)],
+                             {"margin": 0.2}, 0),
+        "cosine_similarity_w": ("cosine_similarity_loss", [(x, S, True), (y, S, True), (w_row, S, False, "weight")],
+                                {}, 0),
+        "hinge_w": ("hinge_loss", [(x, S, True), (b01, S, False), (w, S, False, "weight")],
+                    {"target_encoding": "01"}, 0),
+        "squared_hinge": ("squared_hinge_loss", [(x, S, True), (pm1, S, False)], {}, 0),
+        "multiclass_hinge_w": ("multiclass_hinge_loss", [(scores, S, True), (cls4, S, False),
+                                                         (w_row, S, False, "weight")], {}, 0),
+        # classification extras
+        "poly1_ignore_w": ("poly1_cross_entropy", [(logits, S, True), (tgt, S, False), (cw5, R, True, "weight")],
+                           {}, 0),
+        "distillation_target": ("distillation_loss", [(f(N, 5), S, True), (f(N, 5), S, False),
+                                                      (rng.integers(0, 5, N), S, False, "target")],
+                                {"temperature": 2.0, "alpha": 0.7}, 0),
+        "gce_ignore": ("generalized_cross_entropy", [(logits, S, True), (tgt, S, False)], {"q": 0.5}, 0),
+        "soft_f1_binary": ("soft_f1_loss", [(x, S, True), (b01, S, False)], {"from_logits": True}, None),
+        "soft_f1_macro_none": ("soft_f1_loss", [(1 / (1 + np.exp(-x)), S, True), (b01, S, False)],
+                               {"average": "macro", "reduction": "none"}, None),
+        # detection
+        "iou_w": ("box_iou_loss", [(boxes1, S, True), (boxes2, S, False), (w_row, S, False, "weight")], {}, 0),
+        "giou_w_elements": ("generalized_box_iou_loss", [(boxes1, S, True), (boxes2, S, False),
+                                                         (w_row, S, False, "weight")], {"mean_over": "elements"}, 0),
+        "diou": ("distance_box_iou_loss", [(boxes1, S, True), (boxes2, S, True)], {}, 0),
+        "ciou_w": ("complete_box_iou_loss", [(boxes1, S, True), (boxes2, S, False), (w_row, S, False, "weight")],
+                   {}, 0),
+        # probabilistic
+        "gaussian_nll": ("gaussian_nll_loss", [(x, S, True), (y, S, False), (rng.random((N, 3)) + 0.1, S, True)],
+                         {"full": True}, 0),
+        "poisson_nll": ("poisson_nll_loss", [(x, S, True), (rng.poisson(2.0, (N, 3)).astype(np.float64), S, False)],
+                        {}, 0),
+        "poisson_nll_rate": ("poisson_nll_loss", [(np.abs(x), S, True),
+                                                  (rng.poisson(2.0, (N, 3)).astype(np.float64), S, False)],
+                             {"log_input": False, "full": True}, 0),
+        # multitask: per-sample curriculum loss
+        "super_loss": ("super_loss", [(np.abs(x), S, True)], {"tau": 0.8}, 0),
+        # segmentation compounds and the boundary loss
+        "dice_ce_batch": ("dice_ce_loss", [(seg, S, True), (seg_t, S, False), (rng.random(3) + 0.5, R, True,
+                                                                               "ce_weight")],
+                          {"batch": True, "ignore_index": -1, "smooth": 1e-5}, None),
+        "dice_ce_binary_sum": ("dice_ce_loss", [(bin_seg, S, True), (bin_t, S, False)],
+                               {"mode": "binary", "reduction": "sum"}, None),
+        "combo": ("combo_loss", [(bin_seg, S, True), (bin_t, S, False)], {"beta": 0.7, "batch": True}, None),
+        "boundary": ("boundary_loss", [(probs3, S, True), (f(N, 3, 6), S, False)], {}, 0),
+    }
 
 
 CASES = _cases()
 #: the cases of the default run's JAX check (every case runs in the slow tier: compiling all of
 #: them for 8 devices takes about a minute)
 JAX_DEFAULT = ("clip", "nt_xent", "supcon", "barlow", "batch_hard", "cross_entropy_ignore",
-               "dice_batch", "lovasz_softmax_pooled")
+               "dice_batch", "lovasz_softmax_pooled", "mse_weighted", "soft_f1_macro_none")
 
 
 def _call(fn, arrays, args, kwargs, group):
@@ -231,6 +333,53 @@ def _independent_torch(torch, losses, rank, world):
             "ce_local_differs": abs(float(losses.cross_entropy(sz, st)) - float(ce_ref))}
 
 
+#: the mining losses on an empty batch: (name, kwargs)
+EMPTY_MINING = (("batch_hard_triplet_loss", {}), ("batch_all_triplet_loss", {"mean_over": "nonzero"}),
+                ("semi_hard_triplet_loss", {}), ("semi_hard_triplet_loss", {"negatives": "all"}))
+
+
+def _empty_mining(torch, losses):
+    """``[single-process value, group value, group gradient shape]`` of every mining loss on
+    an empty batch (every rank's shard empty) per reduction."""
+    out = {}
+    for name, kwargs in EMPTY_MINING:
+        fn = getattr(losses, name)
+        for reduction in ("mean", "sum"):
+            e = torch.zeros((0, 6), dtype=torch.float64, requires_grad=True)
+            labels = torch.zeros(0, dtype=torch.int64)
+            single = fn(e.detach(), labels, reduction=reduction, **kwargs)
+            got = fn(e, labels, reduction=reduction, group="world", **kwargs)
+            got.backward()
+            out[f"{name} {kwargs} {reduction}"] = [float(single), float(got), list(e.grad.shape)]
+    return out
+
+
+def _compiled(torch, losses, rank, world):
+    """``torch.compile(fullgraph=True)`` of a function calling ``cross_entropy`` and
+    ``clip_loss`` with ``group="world"``: its values and gradients against the eager call
+    (dynamo traces the collectives and their autograd functions, no graph break)."""
+    _, [(z, _, _), (t, _, _)], _, _ = CASES["cross_entropy_ignore"]
+    _, [(a, _, _), (b, _, _), (s, _, _)], _, _ = CASES["clip"]
+
+    def fn(z, t, a, b, s):
+        return losses.cross_entropy(z, t, group="world"), losses.clip_loss(a, b, s, group="world")
+
+    def run(f):
+        ts = [torch.tensor(_shard(x, 0, rank, world), requires_grad=True) for x in (z, a, b)]
+        ts.insert(1, torch.tensor(_shard(t, 0, rank, world)))
+        ts.append(torch.tensor(s, requires_grad=True))
+        ce, clip = f(*ts)
+        (ce + 2 * clip).backward()
+        return [ce.detach().numpy(), clip.detach().numpy()], [x.grad.numpy() for x in ts if x.requires_grad]
+
+    (eager_v, eager_g) = run(fn)
+    # aot_eager: dynamo and AOTAutograd (forward and backward graphs), without inductor's C++
+    # code generation, which the check does not need and which costs tens of CPU seconds
+    compiled_v, compiled_g = run(torch.compile(fn, backend="aot_eager", fullgraph=True))
+    return {"value": max(_max_err(x, y) for x, y in zip(compiled_v, eager_v)),
+            "grad": max(_max_err(x, y) for x, y in zip(compiled_g, eager_g))}
+
+
 def _ddp_run(torch, losses, rank, world, steps=5):
     """Parameters after ``steps`` SGD steps of a DistributedDataParallel two-tower embedding
     model (with CLIP's learnt temperature) trained with ``clip_loss(group="world")`` on this
@@ -285,6 +434,9 @@ def torch_worker(rank, world, port, out):
             result[key] = _torch_case(torch, losses, spec, rank, world, "world")
         result["independent"] = _independent_torch(torch, losses, rank, world)
         result["ddp"] = _ddp_run(torch, losses, rank, world)
+        result["empty_mining"] = _empty_mining(torch, losses)
+        if world == 2:  # the default tier's run
+            result["compiled"] = _compiled(torch, losses, rank, world)
         dist.barrier()
         dist.destroy_process_group()
     except Exception:  # noqa: BLE001 - reported to the test through the file
@@ -354,9 +506,9 @@ def _free_port():
         return s.getsockname()[1]
 
 
-def _spawn(argvs, env_extra):
+def _spawn(argvs, env_extra, timeout=TIMEOUT):
     """Run one process per argv (``python -m tests.test_distributed ...``) and return the JSON
-    each wrote; every process is killed when the spawn runs over ``TIMEOUT``."""
+    each wrote; every process is killed when the spawn runs over ``timeout`` seconds."""
     env = dict(os.environ, PYTHONPATH=str(ROOT), OMP_NUM_THREADS="1", GLOO_SOCKET_IFNAME="lo",
                **env_extra)
     with tempfile.TemporaryDirectory() as tmp:
@@ -366,13 +518,13 @@ def _spawn(argvs, env_extra):
         logs = []
         try:
             for p in procs:
-                logs.append(p.communicate(timeout=TIMEOUT)[0].decode(errors="replace"))
+                logs.append(p.communicate(timeout=timeout)[0].decode(errors="replace"))
         except subprocess.TimeoutExpired:
             for p in procs:
                 p.kill()
             for p in procs:
                 p.communicate()
-            pytest.fail(f"distributed run exceeded {TIMEOUT} s and was killed")
+            pytest.fail(f"distributed run exceeded {timeout} s and was killed")
         results = []
         for out, log in zip(outs, logs):
             assert Path(out).exists(), f"a worker wrote no result:\n{log[-3000:]}"
@@ -422,15 +574,63 @@ def test_ddp_training_reproduces_single_process(torch_results):
         assert r["ddp"]["ddp_params"] < 1e-9
 
 
+def test_mining_on_an_empty_global_batch_is_the_mean_of_nothing(torch_results):
+    """Every rank's shard empty: ``"mean"`` is NaN (the mean of nothing, as the
+    single-process call), ``"sum"`` 0, the gradient an empty one; not a finite 0."""
+    _, results = torch_results
+    for r in results:
+        for key, (single, got, grad_shape) in r["empty_mining"].items():
+            if key.endswith("mean"):
+                assert np.isnan(single) and np.isnan(got), (key, single, got)
+            else:
+                assert single == got == 0.0, (key, single, got)
+            assert grad_shape == [0, 6], key
+
+
+def test_torch_compile_traces_the_collectives(torch_results):
+    world, results = torch_results
+    if world != 2:
+        pytest.skip("checked in the 2-process run")
+    for r in results:
+        assert r["compiled"]["value"] < TOL and r["compiled"]["grad"] < TOL, r["compiled"]
+
+
 @pytest.mark.parametrize("which", [pytest.param("default", id="default-cases"),
                                    pytest.param("all", id="all-cases", marks=pytest.mark.slow)])
 def test_jax_shard_map_values_and_gradients_equal_unsharded(which):
     pytest.importorskip("jax")
-    (r,) = _spawn([["jax", which]], {"XLA_FLAGS": "--xla_force_host_platform_device_count=8"})
+    (r,) = _spawn([["jax", which]], {"XLA_FLAGS": "--xla_force_host_platform_device_count=8"},
+                  TIMEOUT_ALL if which == "all" else TIMEOUT)
     _check_cases([r], "jax shard_map x8", tuple(CASES) if which == "all" else JAX_DEFAULT)
     v, _ = r["axis_tuple"]
     assert v < TOL
     assert "docs_example" in r
+
+
+# --------------------------------------------------------------- which losses take it ----
+def _functions_with_group():
+    import inspect
+
+    import losses
+
+    return {n for n in losses.__all__ if "group" in inspect.signature(getattr(losses, n)).parameters}
+
+
+def test_docs_list_every_function_with_group():
+    import re
+
+    page = (ROOT / "docs" / "distributed.md").read_text()
+    block = re.search(r"<!-- group-list -->\n(.*?)<!-- /group-list -->", page, re.S)
+    assert block, "docs/distributed.md lost its <!-- group-list --> block"
+    listed = re.findall(r"`(\w+)`", block.group(1))
+    assert len(listed) == len(set(listed))
+    assert set(listed) == _functions_with_group(), (
+        f"missing from the page: {sorted(_functions_with_group() - set(listed))}; "
+        f"listed without group=: {sorted(set(listed) - _functions_with_group())}")
+
+
+def test_every_function_with_group_has_a_distributed_case():
+    assert _functions_with_group() <= {spec[0] for spec in CASES.values()}
 
 
 # ------------------------------------------------------------------- group validation ----
