@@ -294,6 +294,8 @@ def listmle_loss(scores: ArrayT, labels: ArrayT, *, where: ArrayT | None = None,
         0.720868
     """
     xp, out_dtype, s, y, _, valid = _setup(scores, labels, where, None, reduction)
+    if math.prod(s.shape) == 0:  # nothing to sort (Dask cannot sort an empty array)
+        return _listwise(xp, xp.sum(s, axis=-1), valid, reduction, out_dtype)
     # lexicographic order (valid first, then decreasing label), stable: two stable sorts
     by_label = xp.argsort(_masked(xp, valid, -y), axis=-1, stable=True)
     invalid = xp.take_along_last(xp.astype(xp.logical_not(valid), s.dtype), by_label)
