@@ -110,6 +110,8 @@ VOCABULARY = {
     "precision_scale": "factor on the precision term", "log_var_scale": "factor on the log-variance term",
     "total": "sum the weights are renormalised to", "regime": "self-paced weighting regime",
     "method": "class-weight formula", "target_encoding": "targets in {-1, 1} ('pm1') or {0, 1} ('01')",
+    "scores": "ranking scores (..., list_size)",
+    "where": "boolean mask of the valid items of ranking lists (rax's name)",
 }
 
 # names that must not come back: each is a second name for a concept above
