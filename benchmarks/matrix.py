@@ -345,6 +345,12 @@ def _ppo(rng, d):
     return {"log_prob": old + _vec(rng, d) * 0.3, "old_log_prob": old, "advantages": _vec(rng, d)}
 
 
+def _lists(rng, d):
+    """Ranking lists: ``rows`` lists of 32 items, graded labels 0..3."""
+    shape = (d["rows"], 32)
+    return {"scores": rng.normal(size=shape), "labels": rng.integers(0, 4, size=shape).astype(np.float64)}
+
+
 def _tasks(rng, d, *names, lo=0.05, hi=3.0):
     return {k: rng.uniform(lo, hi, size=(d["rows"], d["feat"])) for k in names}
 
@@ -443,6 +449,10 @@ SPECS: dict[str, Spec] = {
     "entropy_loss": Spec(lambda rng, d: {"logits": _mat(rng, d, 2.0)}, diff=("logits",)),
     "actor_critic_loss": Spec(_ac, diff=("logits", "values")),
     "ppo_clip_loss": Spec(_ppo, diff=("log_prob",)),
+    # ranking
+    **{name: Spec(_lists, diff=("scores",)) for name in (
+        "ranking_softmax_loss", "poly1_softmax_loss", "listmle_loss", "pairwise_hinge_loss",
+        "pairwise_logistic_loss", "pairwise_mse_loss", "approx_ndcg_loss", "approx_mrr_loss")},
     # multitask
     "uncertainty_weighted_loss": Spec(lambda rng, d: {"losses": rng.uniform(0.05, 3.0, size=(d["rows"], d["feat"])),
                                                       "log_vars": rng.normal(size=(d["feat"],))},
@@ -961,6 +971,30 @@ TWINS: dict[str, Twin] = {
                               lambda logits, actions, values, returns: _a2c(logits, actions, values, returns)),
     "ppo_clip_loss": Twin("peer", "SB3 PPO: -min(r A, clamp(r, .8, 1.2) A).mean()",
                           lambda log_prob, old_log_prob, advantages: _ppo_peer(log_prob, old_log_prob, advantages)),
+    # ---- ranking (torch: the formula as a user writes it; JAX: rax / optax)
+    "ranking_softmax_loss": Twin("peer", "-(labels * log_softmax(scores)).sum(-1).mean(); optax ranking_softmax_loss",
+                                 lambda scores, labels: -(labels * scores.log_softmax(-1)).sum(-1).mean(),
+                                 lambda scores, labels: _ox().losses.ranking_softmax_loss(scores, labels)),
+    "poly1_softmax_loss": Twin("peer", "softmax loss + (1 - pt); rax.poly1_softmax_loss",
+                               lambda scores, labels: _t_poly1(scores, labels),
+                               lambda scores, labels: _rax().poly1_softmax_loss(scores, labels)),
+    "listmle_loss": Twin("peer", "sort by labels, logcumsumexp of the flipped scores; rax.listmle_loss",
+                         lambda scores, labels: _t_listmle(scores, labels),
+                         lambda scores, labels: _rax().listmle_loss(scores, labels)),
+    "pairwise_hinge_loss": Twin("peer", "relu(1 - (s_i - s_j)) over y_i > y_j, pair mean; rax",
+                                lambda scores, labels: _t_pairs(scores, labels, lambda d: (1 - d).relu()),
+                                lambda scores, labels: _rax().pairwise_hinge_loss(scores, labels)),
+    "pairwise_logistic_loss": Twin("peer", "softplus(-(s_i - s_j)) over y_i > y_j, pair mean; rax",
+                                   lambda scores, labels: _t_pairs(scores, labels, lambda d: _F().softplus(-d)),
+                                   lambda scores, labels: _rax().pairwise_logistic_loss(scores, labels)),
+    "pairwise_mse_loss": Twin("peer", "((s_i - s_j) - (y_i - y_j))^2 over all pairs, mean; rax",
+                              lambda scores, labels: ((scores[:, :, None] - scores[:, None, :])
+                                                      - (labels[:, :, None] - labels[:, None, :])).square().mean(),
+                              lambda scores, labels: _rax().pairwise_mse_loss(scores, labels)),
+    "approx_ndcg_loss": Twin("peer", "-NDCG at sigmoid ranks (rax.approx_t12n(ndcg_metric))",
+                             lambda scores, labels: _t_approx_ndcg(scores, labels)),
+    "approx_mrr_loss": Twin("peer", "-max relevant 1/sigmoid rank (rax.approx_t12n(mrr_metric))",
+                            lambda scores, labels: _t_approx_mrr(scores, labels)),
     # ---- multitask
     "uncertainty_weighted_loss": Twin("peer", "Kendall et al.: sum(0.5 exp(-s) L + 0.5 s)",
                                       lambda losses, log_vars: (0.5 * _T().exp(-log_vars) * losses
@@ -1014,6 +1048,51 @@ def _a2c(logits, actions, values, returns):
     logp = logits.log_softmax(-1)
     entropy = -(logp.exp() * logp).sum(-1)
     return -(adv * _gather(logp, actions)).mean() + 0.5 * F.mse_loss(returns, values) - 0.01 * entropy.mean()
+
+
+def _rax():
+    import rax
+
+    return rax
+
+
+def _t_poly1(scores, labels):
+    logp = scores.log_softmax(-1)
+    ce = -(labels * logp).sum(-1)
+    dist = labels / labels.sum(-1, keepdim=True)
+    dist = _T().where(labels.sum(-1, keepdim=True) != 0, dist, _T().full_like(labels, 1.0 / labels.shape[-1]))
+    return (ce + 1.0 - (dist * logp.exp()).sum(-1)).mean()
+
+
+def _t_listmle(scores, labels):
+    order = _T().sort(-labels, dim=-1, stable=True).indices
+    s = scores.gather(-1, order)
+    lse = _T().logcumsumexp(s.flip(-1), dim=-1).flip(-1)
+    return -(s - lse).sum(-1).mean()
+
+
+def _t_pairs(scores, labels, pair_loss):
+    valid = (labels[:, :, None] - labels[:, None, :]) > 0
+    loss = pair_loss(scores[:, :, None] - scores[:, None, :])
+    return (loss * valid).sum() / valid.sum()
+
+
+def _t_approx_ranks(scores):
+    n = scores.shape[-1]
+    sig = (scores[:, None, :] - scores[:, :, None]).sigmoid() * (1 - _T().eye(n, dtype=scores.dtype))
+    return 1 + sig.sum(-1)
+
+
+def _t_approx_ndcg(scores, labels):
+    gains = 2 ** labels - 1
+    dcg = (gains / _T().log2(1 + _t_approx_ranks(scores))).sum(-1)
+    ideal = gains.sort(-1, descending=True).values
+    idcg = (ideal / _T().log2(_T().arange(2, labels.shape[-1] + 2, dtype=scores.dtype))).sum(-1)
+    return -(dcg / _T().where(idcg == 0, _T().ones_like(idcg), idcg)).mean()
+
+
+def _t_approx_mrr(scores, labels):
+    return -((labels >= 1) / _t_approx_ranks(scores)).amax(-1).mean()
 
 
 def _ppo_peer(log_prob, old_log_prob, advantages):

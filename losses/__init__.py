@@ -17,6 +17,7 @@ from . import (  # the family modules themselves
     metric,
     multitask,
     probabilistic,
+    ranking,
     regression,
     rl,
     segmentation,
@@ -93,6 +94,16 @@ from .multitask import (
     uncertainty_weighted_loss,
 )
 from .probabilistic import gaussian_nll_loss, poisson_nll_loss
+from .ranking import (
+    approx_mrr_loss,
+    approx_ndcg_loss,
+    listmle_loss,
+    pairwise_hinge_loss,
+    pairwise_logistic_loss,
+    pairwise_mse_loss,
+    poly1_softmax_loss,
+    ranking_softmax_loss,
+)
 from .regression import (
     asymmetric_mse_loss,
     huber_loss,
@@ -142,7 +153,7 @@ def __getattr__(name: str):
 FAMILIES: dict[str, tuple[str, ...]] = {
     module.__name__.rpartition(".")[2]: tuple(module.__all__)
     for module in (regression, classification, classification_extras, probabilistic, margin, helpers,
-                   metric, segmentation, detection, sequence, generative, rl, multitask)
+                   metric, segmentation, detection, sequence, generative, rl, multitask, ranking)
 }
 
 __all__ = [
@@ -244,4 +255,13 @@ __all__ = [
     "curriculum_weights",
     "self_paced_weights",
     "super_loss",
+    # ranking
+    "ranking_softmax_loss",
+    "poly1_softmax_loss",
+    "listmle_loss",
+    "pairwise_hinge_loss",
+    "pairwise_logistic_loss",
+    "pairwise_mse_loss",
+    "approx_ndcg_loss",
+    "approx_mrr_loss",
 ]

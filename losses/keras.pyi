@@ -137,4 +137,28 @@ class DistanceBoxIoU(FrontDoorLoss):
 class CompleteBoxIoU(FrontDoorLoss):
     def __init__(self, *, weight: Any | None = None, eps: float = 1e-07, group: Any = None, reduction: str | None = 'sum_over_batch_size', name: str | None = None, dtype: Any = None) -> None: ...
 
-__all__ = ['FrontDoorLoss', 'MSE', 'L1', 'Huber', 'SmoothL1', 'LogCosh', 'Quantile', 'AsymmetricMSE', 'MeanSquaredLogError', 'MeanAbsolutePercentageError', 'BinaryCrossEntropy', 'BinaryCrossEntropyWithLogits', 'CrossEntropy', 'NLL', 'KLDiv', 'SigmoidFocal', 'SoftmaxFocal', 'Poly1CrossEntropy', 'GeneralizedCrossEntropy', 'PoissonNLL', 'HingeEmbedding', 'SoftMargin', 'MultiLabelSoftMargin', 'MultiMargin', 'MultiLabelMargin', 'CosineSimilarity', 'Hinge', 'SquaredHinge', 'MulticlassHinge', 'BatchHardTriplet', 'BatchAllTriplet', 'SemiHardTriplet', 'SupervisedContrastive', 'Dice', 'Jaccard', 'Tversky', 'FocalTversky', 'GeneralizedDice', 'LovaszHinge', 'Boundary', 'BoxIoU', 'GeneralizedBoxIoU', 'DistanceBoxIoU', 'CompleteBoxIoU']
+class RankingSoftmax(FrontDoorLoss):
+    def __init__(self, *, where: Any | None = None, weight: Any | None = None, reduction: str | None = 'sum_over_batch_size', name: str | None = None, dtype: Any = None) -> None: ...
+
+class Poly1Softmax(FrontDoorLoss):
+    def __init__(self, *, epsilon: float = 1.0, where: Any | None = None, weight: Any | None = None, reduction: str | None = 'sum_over_batch_size', name: str | None = None, dtype: Any = None) -> None: ...
+
+class Listmle(FrontDoorLoss):
+    def __init__(self, *, where: Any | None = None, reduction: str | None = 'sum_over_batch_size', name: str | None = None, dtype: Any = None) -> None: ...
+
+class PairwiseHinge(FrontDoorLoss):
+    def __init__(self, *, where: Any | None = None, weight: Any | None = None, reduction: str | None = 'sum_over_batch_size', name: str | None = None, dtype: Any = None) -> None: ...
+
+class PairwiseLogistic(FrontDoorLoss):
+    def __init__(self, *, where: Any | None = None, weight: Any | None = None, reduction: str | None = 'sum_over_batch_size', name: str | None = None, dtype: Any = None) -> None: ...
+
+class PairwiseMSE(FrontDoorLoss):
+    def __init__(self, *, where: Any | None = None, weight: Any | None = None, reduction: str | None = 'sum_over_batch_size', name: str | None = None, dtype: Any = None) -> None: ...
+
+class ApproxNdcg(FrontDoorLoss):
+    def __init__(self, *, temperature: float = 1.0, where: Any | None = None, weight: Any | None = None, reduction: str | None = 'sum_over_batch_size', name: str | None = None, dtype: Any = None) -> None: ...
+
+class ApproxMrr(FrontDoorLoss):
+    def __init__(self, *, temperature: float = 1.0, where: Any | None = None, reduction: str | None = 'sum_over_batch_size', name: str | None = None, dtype: Any = None) -> None: ...
+
+__all__ = ['FrontDoorLoss', 'MSE', 'L1', 'Huber', 'SmoothL1', 'LogCosh', 'Quantile', 'AsymmetricMSE', 'MeanSquaredLogError', 'MeanAbsolutePercentageError', 'BinaryCrossEntropy', 'BinaryCrossEntropyWithLogits', 'CrossEntropy', 'NLL', 'KLDiv', 'SigmoidFocal', 'SoftmaxFocal', 'Poly1CrossEntropy', 'GeneralizedCrossEntropy', 'PoissonNLL', 'HingeEmbedding', 'SoftMargin', 'MultiLabelSoftMargin', 'MultiMargin', 'MultiLabelMargin', 'CosineSimilarity', 'Hinge', 'SquaredHinge', 'MulticlassHinge', 'BatchHardTriplet', 'BatchAllTriplet', 'SemiHardTriplet', 'SupervisedContrastive', 'Dice', 'Jaccard', 'Tversky', 'FocalTversky', 'GeneralizedDice', 'LovaszHinge', 'Boundary', 'BoxIoU', 'GeneralizedBoxIoU', 'DistanceBoxIoU', 'CompleteBoxIoU', 'RankingSoftmax', 'Poly1Softmax', 'Listmle', 'PairwiseHinge', 'PairwiseLogistic', 'PairwiseMSE', 'ApproxNdcg', 'ApproxMrr']

@@ -31,7 +31,8 @@ VOCABULARY = {
     "x2": "second batch of vectors",
     "z1": "embeddings of the first view (self-supervised losses)", "z2": "embeddings of the second view",
     "anchor": "triplet anchors", "positive": "triplet positives", "negative": "triplet negatives",
-    "embeddings": "(N, D) embeddings of a batch", "labels": "(N,) integer labels of embeddings",
+    "embeddings": "(N, D) embeddings of a batch",
+    "labels": "(N,) integer labels of embeddings; ranking: (..., list_size) relevance labels",
     "query": "InfoNCE queries", "positive_key": "InfoNCE positive keys",
     "negative_keys": "InfoNCE negative keys",
     "image_embeddings": "CLIP image embeddings", "text_embeddings": "CLIP text embeddings",
@@ -68,7 +69,7 @@ VOCABULARY = {
     # shared hyper-parameters
     "axis": "the class (or feature) axis", "eps": "small positive number for numerical stability",
     "margin": "margin of a margin loss", "p": "norm degree (torch's name) / exponent of multi_margin_loss",
-    "temperature": "softmax temperature", "label_smoothing": "label smoothing amount in [0, 1]",
+    "temperature": "softmax temperature (ranking: the temperature of the sigmoid smooth ranks)", "label_smoothing": "label smoothing amount in [0, 1]",
     "from_logits": "input holds logits (True) or probabilities (False)",
     "normalize": "L2-normalise the embeddings first",
     "rescale": "rescale the weights to average 1",
@@ -109,6 +110,8 @@ VOCABULARY = {
     "precision_scale": "factor on the precision term", "log_var_scale": "factor on the log-variance term",
     "total": "sum the weights are renormalised to", "regime": "self-paced weighting regime",
     "method": "class-weight formula", "target_encoding": "targets in {-1, 1} ('pm1') or {0, 1} ('01')",
+    "scores": "ranking scores (..., list_size)",
+    "where": "boolean mask of the valid items of ranking lists (rax's name)",
 }
 
 # names that must not come back: each is a second name for a concept above
