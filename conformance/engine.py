@@ -955,8 +955,10 @@ class Slot:
 # with its own (and with finite differences) by default.
 SCHEDULE = (
     ("value", "value", lambda s: "slow" if s.jax_slow and not s.primary else "default"),
+    # eager JAX gradients below float64: slow even for the first case -- an eager JAX call is one
+    # compiled program (backends/jax.py, whole calls), which the float32 jax.jit check runs too
     ("grad", "grad", lambda s: None if not (s.autodiff and s.case.diff)
-     else "slow" if (s.jax_slow or s.crossed) and not s.primary else "default"),
+     else "slow" if s.jax_low or ((s.jax_slow or s.crossed) and not s.primary) else "default"),
     # a costly_eager case beyond the first: float64 gradients against finite differences by
     # default, against the other autodiff backend (eager JAX) in the slow run
     ("gradref", "grad", lambda s: "slow" if s.fd_only else None),

@@ -40,8 +40,18 @@ def _kinks(rng, n):
 
 
 def _rax(fn_name, reduce="mean", pairwise=False, approx=None, **kw):
-    """rax's twin as the user writes it, on JAX arrays (``where``/``weights`` passed through)."""
+    """rax's twin as the user writes it, on JAX arrays (``where``/``weights`` passed through),
+    under one ``jax.jit`` (rax op by op compiles each of its primitives: many seconds)."""
+    compiled = {}
+
     def peer(scores, labels, where=None, weight=None):
+        import jax
+
+        if "fn" not in compiled:
+            compiled["fn"] = jax.jit(body)
+        return compiled["fn"](scores, labels, where, weight)
+
+    def body(scores, labels, where, weight):
         import jax
         import rax
 
