@@ -22,7 +22,7 @@ the ``entmax`` package, whose backward is not differentiable either).
 from __future__ import annotations
 
 from . import _validate as check
-from ._common import class_axis, float_args, pow0, relu0
+from ._common import class_axis, float_args, numel, pow0, relu0
 from ._reduction import reduce
 from ._typing import ArrayT, Reduction
 from .backends import namespace
@@ -64,12 +64,16 @@ def _entmax15(xp, x):
     """1.5-entmax in closed form (Peters, Niculae & Martins 2019, Alg. 2)."""
     x = x / 2
     s = xp.sort(x, axis=-1, descending=True)
+    # -inf scores (sorted last) are never in the support; 0 in the running moments keeps the
+    # earlier positions exact and no inf - inf is formed (a NaN score still gives NaN)
+    masked = s == -float("inf")
+    s0 = xp.where(masked, 0.0, s)
     k = _ranks(xp, s)
-    mean = xp.cumulative_sum(s, axis=-1) / k
-    mean_sq = xp.cumulative_sum(s * s, axis=-1) / k
+    mean = xp.cumulative_sum(s0, axis=-1) / k
+    mean_sq = xp.cumulative_sum(s0 * s0, axis=-1) / k
     delta = (1 - k * (mean_sq - mean * mean)) / k
-    tau = mean - xp.sqrt(xp.where(delta > 0, delta, 0.0))
-    size = xp.sum(xp.astype(tau <= s, s.dtype), axis=-1, keepdims=True)
+    tau = mean - xp.sqrt(xp.where(delta <= 0, 0.0, delta))
+    size = xp.sum(xp.astype((tau <= s) & ~masked, s.dtype), axis=-1, keepdims=True)
     tau_star = xp.sum(xp.where(k == size, tau, 0.0), axis=-1, keepdims=True)  # tau[size - 1]
     p = relu0(xp, x - tau_star)
     return p * p
@@ -116,7 +120,8 @@ def _fenchel_young(input, target, weight, ignore_index, mean_over, reduction, ax
     if ax != z.ndim - 1:
         z = xp.moveaxis(z, ax, -1)
     # shifted by the (constant) row maximum: the loss is invariant, sorting and powers stay finite
-    z = z - xp.stop_gradient(xp.max(z, axis=-1, keepdims=True))
+    if numel(z):  # (a maximum over nothing has no value)
+        z = z - xp.stop_gradient(xp.max(z, axis=-1, keepdims=True))
     p = xp.stop_gradient(project(xp, xp.stop_gradient(z)))
     # p * z with p = 0 counts 0 (also at z = -inf); the gradient wrt z is p
     loss = omega(xp, p) + xp.sum(p * xp.where(p > 0, z, 0.0), axis=-1) - xp.take_class(z, safe_t, axis=-1)
