@@ -11,20 +11,11 @@ import numpy as np
 import pytest
 
 import losses as L
+from tests._torch import tensor as _t
+from tests._torch import torch_or_skip as _torch
 
 RNG = np.random.default_rng(20260113)
 K = 5
-
-
-def _torch():
-    return pytest.importorskip("torch")
-
-
-def _t(a, grad=False):
-    torch = _torch()
-    a = np.asarray(a)
-    t = torch.tensor(a, dtype=torch.float64 if a.dtype.kind == "f" else torch.int64)
-    return t.requires_grad_(grad) if grad else t
 
 
 def _coral():
