@@ -24,13 +24,6 @@ def _cls_ties(rng, n):
     return {"input": z, "target": np.resize(np.array([0, 1, 2, 3, 4, 2, 0]), (n,))}
 
 
-def _cls_ignored(rng, n):
-    d = _cls(rng, n)
-    d["target"][1::3] = -100
-    d["weight"] = rng.uniform(0.5, 2.0, size=(C,))
-    return d
-
-
 def _cls_masked(rng, n):
     # masked classes (-inf logits) that are never the target, and logits of 1e4
     d = _cls(rng, n)
@@ -40,25 +33,9 @@ def _cls_masked(rng, n):
     return d
 
 
-def _cls_spatial(rng, n):
-    return {"input": rng.normal(size=(n, 3, 4)), "target": rng.integers(0, 3, size=(n, 4))}
-
-
 def _entmax_peer(fn, **kw):
     """An ``entmax`` package loss (per sample) on (N, C) scores, averaged."""
     return lambda input, target: getattr(_entmax(), fn)(input, target, **kw).mean()
-
-
-def _entmax_ignored(fn, **kw):
-    """The entmax loss with class weights and ignore_index=-100 written out: sum(w l) / sum(w)."""
-    def peer(input, target, weight):
-        torch = P.torch()
-        keep = target != -100
-        safe = torch.where(keep, target, torch.zeros_like(target))
-        w = torch.where(keep, weight[safe], torch.zeros_like(weight[safe]))
-        return (getattr(_entmax(), fn)(input, safe, **kw) * w).sum() / w.sum()
-
-    return peer
 
 
 def _entmax_unmasked(fn):
@@ -128,39 +105,31 @@ CASES = [
     Case(L.multiclass_sparsemax_loss, _cls, {}, vmap=("input", "target"), dynamic=True,
          peers=(Peer("optax.losses.multiclass_sparsemax_loss", "jax", _optax_msm, **_OPTAX),
                 Peer("entmax.sparsemax_loss", "torch", _entmax_peer("sparsemax_loss"), requires="entmax"))),
-    Case(L.multiclass_sparsemax_loss, _cls_ties, {"reduction": "sum"}, name="ties", fd=False,
+    Case(L.multiclass_sparsemax_loss, _cls_ties, {"reduction": "sum"}, name="ties", fd=False, dtypes=("float64",),
          peers=(Peer("entmax.sparsemax_loss", "torch", lambda input, target: _entmax().sparsemax_loss(input, target).sum(),
                      requires="entmax"),)),
-    Case(L.multiclass_sparsemax_loss, _cls_ignored, {}, name="ignored_weighted",
-         peers=(Peer("entmax.sparsemax_loss, weighted", "torch", _entmax_ignored("sparsemax_loss"), requires="entmax"),)),
     Case(L.entmax15_loss, _cls, {}, vmap=("input", "target"), dynamic=True,
          peers=(Peer("entmax.entmax15_loss", "torch", _entmax_peer("entmax15_loss"), requires="entmax"),)),
     Case(L.entmax15_loss, _cls_masked, {"reduction": "none"}, name="masked_1e4", fd=False, dtypes=("float64", "float32"),
          peers=(Peer("entmax.entmax15_loss, -inf as -1e6", "torch", _entmax_unmasked("entmax15_loss"),
                      requires="entmax"),)),
-    Case(L.entmax15_loss, _cls_spatial, {"reduction": "sum"}, name="spatial"),
-    Case(L.entmax_bisect_loss, _cls, {}, vmap=("input", "target"),
-         peers=(Peer("entmax.entmax_bisect_loss", "torch", _entmax_peer("entmax_bisect_loss"), requires="entmax"),)),
-    Case(L.entmax_bisect_loss, _cls_ignored, {"alpha": 1.25, "n_iter": 30}, name="alpha_1.25_ignored",
-         dtypes=("float64", "float32"),
-         peers=(Peer("entmax.entmax_bisect_loss, weighted", "torch",
-                     _entmax_ignored("entmax_bisect_loss", alpha=1.25, n_iter=30), requires="entmax"),)),
-    Case(L.entmax_bisect_loss, _cls_ties, {"alpha": 2.0, "reduction": "sum"}, name="alpha2_ties", fd=False,
-         peers=(Peer("entmax.sparsemax_loss (alpha = 2)", "torch",
-                     lambda input, target: _entmax().sparsemax_loss(input, target).sum(), rtol=1e-9, atol=1e-9,
+    # 20 bisection steps keep the compiles short; the value is piecewise smooth in the scores
+    # (each step compares), so gradients are checked against the peer's p - e_y, not differences
+    Case(L.entmax_bisect_loss, _cls, {"n_iter": 20}, vmap=("input", "target"), fd=False,
+         peers=(Peer("entmax.entmax_bisect_loss", "torch", _entmax_peer("entmax_bisect_loss", n_iter=20),
                      requires="entmax"),)),
     # binary sparsemax
     Case(L.sparsemax_loss, _bin, {}, vmap=("input", "target"), dynamic=True,
          peers=(Peer("optax.losses.sparsemax_loss", "jax",
                      lambda input, target: P.optax().losses.sparsemax_loss(input, target).mean(), **_OPTAX),)),
-    Case(L.sparsemax_loss, _bin_kinks, {"reduction": "none"}, name="kinks", fd=False,
+    Case(L.sparsemax_loss, _bin_kinks, {"reduction": "none"}, name="kinks", fd=False, dtypes=("float64",),
          peers=(Peer("optax.losses.sparsemax_loss", "jax",
                      lambda input, target: P.optax().losses.sparsemax_loss(input, target), **_OPTAX),)),
     # perceptrons: optax's gradient off the kinks; the kink subgradient is 0 (docs/differences.md)
     Case(L.perceptron_loss, _pm1, {}, vmap=("input", "target"), dynamic=True,
          peers=(Peer("optax.losses.perceptron_loss", "jax",
                      lambda input, target: P.optax().losses.perceptron_loss(input, target).mean(), **_OPTAX),)),
-    Case(L.perceptron_loss, _pm1_kinks, {"reduction": "sum"}, name="kinks", fd=False,
+    Case(L.perceptron_loss, _pm1_kinks, {"reduction": "sum"}, name="kinks", fd=False, dtypes=("float64",),
          peers=(Peer("optax.losses.perceptron_loss (value only: jnp.maximum splits the kink)", "jax",
                      lambda input, target: P.optax().losses.perceptron_loss(input, target).sum(), grad=False,
                      **_OPTAX),)),
@@ -168,7 +137,7 @@ CASES = [
          peers=(Peer("optax.losses.multiclass_perceptron_loss", "jax",
                      lambda input, target: P.optax().losses.multiclass_perceptron_loss(input, target).mean(),
                      **_OPTAX),)),
-    Case(L.multiclass_perceptron_loss, _cls_ties, {"reduction": "none"}, name="ties", fd=False,
+    Case(L.multiclass_perceptron_loss, _cls_ties, {"reduction": "none"}, name="ties", fd=False, dtypes=("float64",),
          peers=(Peer("optax.losses.multiclass_perceptron_loss (value only: jnp.max splits ties)", "jax",
                      lambda input, target: P.optax().losses.multiclass_perceptron_loss(input, target), grad=False,
                      **_OPTAX),)),
@@ -177,7 +146,7 @@ CASES = [
          peers=(Peer("optax.losses.generalized_kl_divergence", "jax",
                      lambda input, target: P.optax().losses.generalized_kl_divergence(input, target).mean(),
                      **_OPTAX),)),
-    Case(L.generalized_kl_divergence, _kl_zeros, {"reduction": "none"}, name="zero_targets", fd=False),
+    Case(L.generalized_kl_divergence, _kl_zeros, {"reduction": "none"}, name="zero_targets", fd=False, dtypes=("float64",)),
     Case(L.convex_kl_divergence, _kl, {"reduction": "sum"}, vmap=("input", "target"),
          peers=(Peer("optax.losses.convex_kl_divergence", "jax",
                      lambda input, target: P.optax().losses.convex_kl_divergence(input, target).sum(), **_OPTAX),)),
@@ -185,7 +154,7 @@ CASES = [
          peers=(Peer("optax.safe_softmax_cross_entropy", "jax",
                      lambda input, target: P.optax().safe_softmax_cross_entropy(input, target).mean(), **_OPTAX),
                 Peer("torch.nn.functional.cross_entropy", "torch", lambda input, target: P.F().cross_entropy(input, target)))),
-    Case(L.safe_softmax_cross_entropy, _probs_masked, {"reduction": "none"}, name="masked_classes", fd=False,
+    Case(L.safe_softmax_cross_entropy, _probs_masked, {"reduction": "none"}, name="masked_classes", fd=False, dtypes=("float64",),
          peers=(Peer("optax.safe_softmax_cross_entropy", "jax",
                      lambda input, target: P.optax().safe_softmax_cross_entropy(input, target), **_OPTAX),)),
 ]
