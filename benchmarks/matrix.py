@@ -351,6 +351,11 @@ def _lists(rng, d):
     return {"scores": rng.normal(size=shape), "labels": rng.integers(0, 4, size=shape).astype(np.float64)}
 
 
+def _coral(rng, d):
+    y = rng.integers(0, d["feat"] + 1, size=(d["rows"],))
+    return {"input": _mat(rng, d, 2.0), "target": (y[:, None] > np.arange(d["feat"])) * 1.0}
+
+
 def _tasks(rng, d, *names, lo=0.05, hi=3.0):
     return {k: rng.uniform(lo, hi, size=(d["rows"], d["feat"])) for k in names}
 
@@ -467,6 +472,23 @@ SPECS: dict[str, Spec] = {
     "curriculum_weights": Spec(lambda rng, d: {"difficulty": _vec(rng, d, 0.0, 1.0)}, {"progress": 0.5}, diff=()),
     "self_paced_weights": Spec(lambda rng, d: {"losses": _vec(rng, d, 0.0, 2.0)}, {"threshold": 1.0}, diff=()),
     "super_loss": Spec(lambda rng, d: {"losses": _vec(rng, d, 0.0, 4.0)}, {"tau": math.log(4.0)}, diff=("losses",)),
+    # sparse
+    "sparsemax_loss": Spec(_logits_binary),
+    "multiclass_sparsemax_loss": Spec(_classes),
+    "entmax15_loss": Spec(_classes),
+    "entmax_bisect_loss": Spec(_classes),
+    "perceptron_loss": Spec(_logits_pm1),
+    "multiclass_perceptron_loss": Spec(_classes),
+    "generalized_kl_divergence": Spec(lambda rng, d: {"input": _mat(rng, d), "target": rng.uniform(0.0, 2.0, size=(d["rows"], d["feat"]))}),
+    "convex_kl_divergence": Spec(lambda rng, d: {"input": _mat(rng, d), "target": rng.uniform(0.0, 2.0, size=(d["rows"], d["feat"]))}),
+    "safe_softmax_cross_entropy": Spec(lambda rng, d: {"input": _mat(rng, d, 2.0), "target": _softmax(_mat(rng, d))}),
+    # ordinal (feat - 1 binary tasks of feat levels)
+    "ordinal_targets": Spec(lambda rng, d: {"levels": rng.integers(0, d["feat"], size=(d["rows"],))},
+                            {"num_classes": 256}, diff=()),
+    "coral_loss": Spec(_coral),
+    "corn_loss": Spec(lambda rng, d: {"input": _mat(rng, d, 2.0), "target": rng.integers(0, d["feat"] + 1, size=(d["rows"],))}),
+    "cumulative_link_loss": Spec(lambda rng, d: {"input": _vec(rng, d), "target": rng.integers(0, 8, size=(d["rows"] * d["feat"],)),
+                                                 "cutpoints": np.linspace(-2.0, 2.0, 7)}, diff=("input", "cutpoints")),
 }
 
 
@@ -1014,7 +1036,68 @@ TWINS: dict[str, Twin] = {
                                / (difficulty <= 0.5).sum()),
     "self_paced_weights": Twin("peer", "(losses < threshold) as float", lambda losses: (losses < 1.0).to(losses.dtype)),
     "super_loss": Twin("peer", "SuperLoss reference: scipy.special.lambertw on the host", _t_super),
+    # ---- sparse: the entmax package (torch) and optax
+    "sparsemax_loss": Twin("peer", "sparse_plus((1 - 2y) x) (jax.nn.sparse_plus in torch)",
+                           lambda input, target: _t_sparse_plus((1 - 2 * target) * input).mean(),
+                           lambda input, target: _ox().losses.sparsemax_loss(input, target).mean()),
+    "multiclass_sparsemax_loss": Twin("peer", "entmax.sparsemax_loss (sort, closed-form backward)",
+                                      lambda input, target: _entmax().sparsemax_loss(input, target).mean(),
+                                      lambda input, target: _ox().losses.multiclass_sparsemax_loss(input, target).mean()),
+    "entmax15_loss": Twin("peer", "entmax.entmax15_loss (sort, closed-form backward)",
+                          lambda input, target: _entmax().entmax15_loss(input, target).mean()),
+    "entmax_bisect_loss": Twin("peer", "entmax.entmax_bisect_loss (alpha 1.5, 50 bisection steps)",
+                               lambda input, target: _entmax().entmax_bisect_loss(input, target).mean()),
+    "perceptron_loss": Twin("peer", "clamp(-y x, min=0), y in {-1, 1}",
+                            lambda input, target: (-input * target).clamp(min=0).mean(),
+                            lambda input, target: _ox().losses.perceptron_loss(input, target).mean()),
+    "multiclass_perceptron_loss": Twin("peer", "x.max(-1) - x_y",
+                                       lambda input, target: (input.max(-1).values - _gather(input, target)).mean(),
+                                       lambda input, target: _ox().losses.multiclass_perceptron_loss(input, target).mean()),
+    "generalized_kl_divergence": Twin("peer", "sum(xlogy(t, t) - t z + exp(z) - t, -1)",
+                                      lambda input, target: (_T().xlogy(target, target) - target * input
+                                                             + input.exp() - target).sum(-1).mean(),
+                                      lambda input, target: _ox().losses.generalized_kl_divergence(input, target).mean()),
+    "convex_kl_divergence": Twin("peer", "sum(xlogy(t, t) - t z + exp(z) - t, -1)",
+                                 lambda input, target: (_T().xlogy(target, target) - target * input
+                                                        + input.exp() - target).sum(-1).mean(),
+                                 lambda input, target: _ox().losses.convex_kl_divergence(input, target).mean()),
+    "safe_softmax_cross_entropy": Twin("F", "F.cross_entropy (probability targets)",
+                                       lambda input, target: _F().cross_entropy(input, target),
+                                       lambda input, target: _ox().safe_softmax_cross_entropy(input, target).mean()),
+    # ---- ordinal: coral-pytorch
+    "ordinal_targets": Twin("peer", "coral_pytorch.dataset.levels_from_labelbatch (a Python loop)",
+                            lambda levels: _coral_pt().dataset.levels_from_labelbatch(levels, 256)),
+    "coral_loss": Twin("peer", "coral_pytorch.losses.coral_loss",
+                       lambda input, target: _coral_pt().losses.coral_loss(input, target)),
+    "corn_loss": Twin("peer", "coral_pytorch.losses.corn_loss (boolean-mask loop over the tasks)",
+                      lambda input, target: _coral_pt().losses.corn_loss(input, target, input.shape[-1] + 1)),
+    "cumulative_link_loss": Twin("peer", "-log(sigmoid(theta_y - eta) - sigmoid(theta_{y-1} - eta))",
+                                 lambda input, target, cutpoints: _t_cumulative_link(input, target, cutpoints)),
 }
+
+
+def _entmax():
+    import entmax
+
+    return entmax
+
+
+def _coral_pt():
+    import coral_pytorch.dataset
+    import coral_pytorch.losses
+
+    return coral_pytorch
+
+
+def _t_sparse_plus(u):
+    return _T().where(u <= -1, 0.0, _T().where(u >= 1, u, (u + 1) ** 2 / 4))
+
+
+def _t_cumulative_link(input, target, cutpoints):
+    torch = _T()
+    inf = torch.full((1,), float("inf"), dtype=cutpoints.dtype)
+    padded = torch.cat([-inf, cutpoints, inf])
+    return -torch.log(torch.sigmoid(padded[target + 1] - input) - torch.sigmoid(padded[target] - input)).mean()
 
 
 def _tv_focal(x, y, alpha=0.25, gamma=2.0):

@@ -16,12 +16,14 @@ from . import (  # the family modules themselves
     margin,
     metric,
     multitask,
+    ordinal,
     probabilistic,
     ranking,
     regression,
     rl,
     segmentation,
     sequence,
+    sparse,
 )
 
 # not a loss: the switch for the eager value checks (``with losses.value_checks(False): ...``)
@@ -93,6 +95,7 @@ from .multitask import (
     super_loss,
     uncertainty_weighted_loss,
 )
+from .ordinal import coral_loss, corn_loss, cumulative_link_loss, ordinal_targets
 from .probabilistic import gaussian_nll_loss, poisson_nll_loss
 from .ranking import (
     approx_mrr_loss,
@@ -138,6 +141,17 @@ from .segmentation import (
     tversky_loss,
 )
 from .sequence import ctc_loss
+from .sparse import (
+    convex_kl_divergence,
+    entmax15_loss,
+    entmax_bisect_loss,
+    generalized_kl_divergence,
+    multiclass_perceptron_loss,
+    multiclass_sparsemax_loss,
+    perceptron_loss,
+    safe_softmax_cross_entropy,
+    sparsemax_loss,
+)
 
 
 def __getattr__(name: str):
@@ -153,7 +167,8 @@ def __getattr__(name: str):
 FAMILIES: dict[str, tuple[str, ...]] = {
     module.__name__.rpartition(".")[2]: tuple(module.__all__)
     for module in (regression, classification, classification_extras, probabilistic, margin, helpers,
-                   metric, segmentation, detection, sequence, generative, rl, multitask, ranking)
+                   metric, segmentation, detection, sequence, generative, rl, multitask, ranking,
+                   sparse, ordinal)
 }
 
 __all__ = [
@@ -264,4 +279,19 @@ __all__ = [
     "pairwise_mse_loss",
     "approx_ndcg_loss",
     "approx_mrr_loss",
+    # sparse
+    "sparsemax_loss",
+    "multiclass_sparsemax_loss",
+    "entmax15_loss",
+    "entmax_bisect_loss",
+    "perceptron_loss",
+    "multiclass_perceptron_loss",
+    "generalized_kl_divergence",
+    "convex_kl_divergence",
+    "safe_softmax_cross_entropy",
+    # ordinal
+    "ordinal_targets",
+    "coral_loss",
+    "corn_loss",
+    "cumulative_link_loss",
 ]

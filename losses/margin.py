@@ -583,7 +583,7 @@ def cosine_similarity_loss(input: ArrayT, target: ArrayT, *, axis: int = -1, eps
     return reduce(xp, 1 - cos, reduction, weight=w, mean_over=mean_over, out_dtype=out_dtype, group=group)
 
 
-def _binary_margin(xp, input, target, weight, target_encoding, mean_over, reduction):
+def _binary_margin(xp, input, target, weight, target_encoding, mean_over, reduction, margin=1.0):
     _weighted_options(mean_over, reduction)
     check.choice(target_encoding, "target_encoding", get_args(TargetEncoding))
     _, out_dtype, (x, t, w) = float_args(xp, input, target, weight, names=("input", "target", "weight"))
@@ -592,7 +592,7 @@ def _binary_margin(xp, input, target, weight, target_encoding, mean_over, reduct
     pm1 = target_encoding == "pm1"
     check.values_among(xp, t, "target", (-1, 1) if pm1 else (0, 1))
     y = t if pm1 else 2 * t - 1
-    return relu0(xp, 1 - y * x), w, out_dtype
+    return relu0(xp, margin - y * x), w, out_dtype
 
 
 @check.entry
@@ -707,6 +707,14 @@ def multiclass_hinge_loss(input: ArrayT, target: ArrayT, *, margin: float = 1.0,
     ``keras.losses.categorical_hinge(one_hot(target), input)`` wherever some non-target score
     is >= 0 (see docs/differences.md for the rest).
     """
+    return _crammer_singer(input, target, weight, margin, mean_over, reduction, axis, "multiclass_hinge_loss",
+                           group)
+
+
+def _crammer_singer(input, target, weight, margin, mean_over, reduction, axis, what, group=None):
+    """``max(0, margin + max_{j != y} x_j - x_y)`` per sample, reduced (``what``: the public
+    name in messages). The inner max's gradient goes to the first maximal other class, the
+    hinge's subgradient at 0 is 0."""
     xp = namespace(input=input, target=target, weight=weight)
     group = xp.check_group(group)
     _weighted_options(mean_over, reduction)
@@ -715,9 +723,9 @@ def multiclass_hinge_loss(input: ArrayT, target: ArrayT, *, margin: float = 1.0,
     _, out_dtype, (x, w) = float_args(xp, input, weight, names=("input", "weight"))
     if not hasattr(target, "dtype") or not hasattr(target, "shape"):
         raise TypeError(f"target must be an array of integer class indices, got {type(target).__name__}")
-    ax, n_classes, expected = class_target(xp, x, target, axis, "multiclass_hinge_loss")
+    ax, n_classes, expected = class_target(xp, x, target, axis, what)
     if n_classes < 2:
-        raise ValueError(f"multiclass_hinge_loss needs at least 2 classes along axis {ax}, got input {tuple(input.shape)}")
+        raise ValueError(f"{what} needs at least 2 classes along axis {ax}, got input {tuple(input.shape)}")
     check.broadcastable(w, "weight", expected, "the per-sample loss")
     check.class_indices(xp, target, n_classes, "target")
     shape = tuple(n_classes if i == ax else 1 for i in range(x.ndim))

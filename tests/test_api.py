@@ -57,6 +57,7 @@ VOCABULARY = {
     "difficulty": "per-sample difficulty", "progress": "the curriculum's current difficulty threshold",
     "threshold": "self-paced threshold", "counts": "class counts",
     "n_pos": "positive counts", "n_neg": "negative counts", "num_classes": "number of classes",
+    "levels": "integer ordinal levels (ranks 0..K-1)", "cutpoints": "ordered cut-points of a cumulative-link model",
     # reductions and weights
     "reduction": "'mean' | 'sum' | 'none' (+ 'batchmean' in kl_div)",
     "weight": "element, sample or class weights (torch's name); None: unweighted",
@@ -112,6 +113,7 @@ VOCABULARY = {
     "method": "class-weight formula", "target_encoding": "targets in {-1, 1} ('pm1') or {0, 1} ('01')",
     "scores": "ranking scores (..., list_size)",
     "where": "boolean mask of the valid items of ranking lists (rax's name)",
+    "n_iter": "number of iterations of a fixed-length solver (bisection)",
 }
 
 # names that must not come back: each is a second name for a concept above

@@ -5,7 +5,7 @@ import pytest
 
 from tests._docs import doc_blocks, run_block
 
-PAGES = ("regression.md", "rl.md", "multitask.md")
+PAGES = ("regression.md", "rl.md", "multitask.md", "sparse.md", "ordinal.md")
 
 
 @pytest.mark.parametrize("page,index", [(p, i) for p in PAGES for i in range(len(doc_blocks(p)))])
