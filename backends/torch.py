@@ -86,6 +86,30 @@ def _stop_gradient(ns, x):
 
 
 
+# -- custom gradients (backends/_generic.py custom_vjp) ----------------------------------------
+class _CustomVJP(torch.autograd.Function):
+    """``fwd``'s value; backward: ``bwd`` on the residuals ``fwd`` returned (tensors or None)."""
+
+    @staticmethod
+    def forward(ctx, ns, fwd, bwd, static, *args):
+        needs = tuple(ctx.needs_input_grad[4:])
+        out, res = fwd(ns, static, needs, *args)
+        ctx.ns, ctx.bwd, ctx.static = ns, bwd, static
+        ctx.save_for_backward(*res)
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        grads = ctx.bwd(ctx.ns, ctx.static, tuple(ctx.needs_input_grad[4:]), ctx.saved_tensors, g)
+        return (None, None, None, None, *grads)
+
+
+def _custom_vjp(ns, fwd, bwd, static, *args):
+    if torch.is_grad_enabled() and any(isinstance(a, torch.Tensor) and a.requires_grad for a in args):
+        return _CustomVJP.apply(ns, fwd, bwd, static, *args)
+    return fwd(ns, static, None, *args)[0]
+
+
 # -- collectives (backends/collectives.py): torch.distributed, gradients summed over the group --
 def _check_group(ns, group):
     if group is None:
@@ -203,6 +227,7 @@ class Adapter(BaseAdapter):
             "abs0": _abs0,
             "where": _where,
             "unstack": _unstack,
+            "custom_vjp": _custom_vjp,
         }
 
     def loss_paths(self):
