@@ -227,11 +227,26 @@ def custom_vjp(ns, fwd, bwd, static, *args):
       is wanted;
     - ``bwd(ns, static, needs, residuals, g) -> grads``: one gradient per argument (None: none).
 
-    ``static`` holds hashable Python values (shapes, options). Generic version: the value
+    ``static`` holds hashable Python values (shapes, options). The backward runs once per
+    forward: ``bwd`` may consume the residuals (:func:`scale_consumed`); torch refuses a
+    second backward through the same call (``retain_graph=True``). Generic version: the value
     alone, so frameworks with autodiff differentiate the forward body itself -- the reference
     the native versions (``torch.autograd.Function``, ``jax.custom_vjp``) are checked against.
     """
     return fwd(ns, static, None, *args)[0]
+
+
+def addmm(ns, acc, a, b):
+    """``acc + a @ b`` (``a @ b`` where ``acc`` is None): a running sum of matrix products
+    (chunked gradients). ``acc`` is consumed: a native version may update it in place."""
+    prod = ns.matmul(a, b)
+    return prod if acc is None else acc + prod
+
+
+def scale_consumed(ns, x, g):
+    """``x * g`` where ``x`` is consumed (a custom gradient's residual, used once): a native
+    version may scale it in place."""
+    return x * g
 
 
 PRIMITIVES = {
@@ -256,5 +271,7 @@ PRIMITIVES = {
         "one_hot",
         "scan",
         "custom_vjp",
+        "addmm",
+        "scale_consumed",
     )
 }

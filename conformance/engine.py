@@ -860,6 +860,8 @@ PRIMITIVE_CALLS = {
     "scan": lambda ns, x, idx: ns.scan(lambda c, r: (c + r, c * r), ns.zeros_like(x[0]), x)[1],
     # the hand-written gradient of the native versions against autodiff of the forward body
     "custom_vjp": lambda ns, x, idx: ns.custom_vjp(_custom_vjp_fwd, _custom_vjp_bwd, 0.5, x, ns.cos(x)),
+    "addmm": lambda ns, x, idx: ns.addmm(ns.addmm(None, x, x.T), x[:, :3], x[:, :3].T),
+    "scale_consumed": lambda ns, x, idx: ns.scale_consumed(x * 1.0, ns.sum(x[0])),
 }
 
 

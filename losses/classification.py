@@ -562,7 +562,7 @@ def softmax_focal_loss(input: ArrayT, target: ArrayT, *, alpha: float | None = N
 
 # -- linear_cross_entropy: cross-entropy of a linear head, chunk by chunk ---------------------
 #: logits held at once by ``linear_cross_entropy``'s default chunking (rows x classes)
-LCE_CHUNK_ELEMENTS = 2 ** 22
+LCE_CHUNK_ELEMENTS = 2 ** 20
 
 
 def _chunk_arg(chunk_size, n_classes):
@@ -606,9 +606,10 @@ def _lce_lse(xp, x, lw, lb, spans):
     return xp.log(s) + m, (z if len(spans) == 1 else None)
 
 
-def _lce_rows(xp, static, needs, x, lw, lb, t, alpha, gamma, w, cot, lse):
-    """One chunk of rows: ``(losses, lse, gradients)``; the gradients (of ``sum(cot * loss)``,
-    one per argument of :func:`_lce_fwd`) only with the rows' cotangents ``cot``.
+def _lce_rows(xp, static, needs, x, lw, lb, t, alpha, gamma, w, cot, lse, acc):
+    """One chunk of rows: ``(losses, lse, (gx, galpha))``. With the rows' cotangents ``cot``,
+    the gradients of ``sum(cot * loss)``: the rows' own returned, the parameters' added to the
+    running sums ``acc`` (``{"w": [...], "b": [...], "cw": [...]}``, one entry per class chunk).
 
     ``loss_i = alpha_i (lse_i - z_{i,t_i}) + gamma_i (S_w lse_i - sum_c w_c z_ic)``, the
     target logit a gathered dot product and ``sum_c w_c z_ic = x_i . (w W) + w . b``.
@@ -632,16 +633,15 @@ def _lce_rows(xp, static, needs, x, lw, lb, t, alpha, gamma, w, cot, lse):
         sz = xp.matmul(x, u)
         if lb is not None:
             sz = sz + (xp.sum(lb) if w is None else xp.sum(w * lb))
-        q = s_w * lse - sz
-        loss = loss + gamma * q
+        loss = loss + gamma * (s_w * lse - sz)
     loss = xp.where(live, loss, xp.zeros_like(loss))
     if cot is None:
         return loss, lse, None
     need_x, need_w, need_b, _, need_alpha, _, need_cw = needs
     ca, cg = cot * alpha, cot * gamma
     a = ca + cg * s_w if smooth else ca
-    gx, gws, gbs, gw = None, [], [], []
-    for lo, hi in spans:
+    gx = None
+    for k, (lo, hi) in enumerate(spans):
         zk = z if z is not None else _lce_logits(xp, x, lw, lb, lo, hi)
         grid = xp.arange(lo, hi, dtype=t.dtype, device=xp.device(t))
         dz = a[:, None] * xp.exp(zk - lse[:, None])
@@ -649,57 +649,58 @@ def _lce_rows(xp, static, needs, x, lw, lb, t, alpha, gamma, w, cot, lse):
         if smooth:
             dz = dz - (cg[:, None] if w is None else cg[:, None] * w[None, lo:hi])
             if need_cw and w is not None:
-                gw.append(xp.sum(cg * lse) - xp.matmul(cg, zk))
+                part = xp.sum(cg * lse) - xp.matmul(cg, zk)
+                acc["cw"][k] = part if acc["cw"][k] is None else acc["cw"][k] + part
+        zk = None
         if need_x:
-            part = xp.matmul(dz, lw[lo:hi, ...])
-            gx = part if gx is None else gx + part
+            gx = xp.addmm(gx, dz, lw[lo:hi, ...])
         if need_w:
-            gws.append(xp.matmul(xp.matrix_transpose(dz), x))
+            acc["w"][k] = xp.addmm(acc["w"][k], xp.matrix_transpose(dz), x)
         if need_b and lb is not None:
-            gbs.append(xp.sum(dz, axis=0))
-    if need_cw and w is not None and not smooth:
-        gw = [xp.zeros_like(w)]
-    grads = (gx, _lce_concat(xp, gws), _lce_concat(xp, gbs), None,
-             cot * nll if need_alpha else None, None, _lce_concat(xp, gw))
-    return loss, lse, grads
+            part = xp.sum(dz, axis=0)
+            acc["b"][k] = part if acc["b"][k] is None else acc["b"][k] + part
+    return loss, lse, (gx, cot * nll if need_alpha else None)
 
 
 def _lce_concat(xp, parts):
-    return None if not parts else parts[0] if len(parts) == 1 else xp.concat(parts, axis=0)
+    return None if not parts or parts[0] is None else parts[0] if len(parts) == 1 else xp.concat(parts, axis=0)
 
 
 def _lce_blocks(xp, static, needs, x, lw, lb, t, alpha, gamma, w, cot=None, lse=None):
-    """:func:`_lce_rows` over the row chunks: ``(losses, lse, gradients or None)``, the rows'
-    gradients concatenated, the parameters' summed."""
-    rows, n = static[2], x.shape[0]
-    if n == 0:
-        empty = xp.zeros((0,), dtype=x.dtype, device=xp.device(x))
-        zero = None if cot is None else tuple(
-            None if (a is None or not need or i == 3) else xp.zeros_like(a)
-            for i, (a, need) in enumerate(zip((x, lw, lb, t, alpha, gamma, w), needs)))
-        return empty, empty, zero
-    outs = []
+    """:func:`_lce_rows` over the row chunks: ``(losses, lse, gradients or None)``, one
+    gradient per argument of :func:`_lce_fwd`: the rows' concatenated, the parameters'
+    accumulated chunk by chunk (one running sum each)."""
+    _, n_classes, rows, cols, smooth = static
+    n = x.shape[0]
+    n_spans = len(range(0, n_classes, cols))
+    acc = {"w": [None] * n_spans, "b": [None] * n_spans, "cw": [None] * n_spans}
+    losses, lses, gxs, gas = [], [], [], []
     for lo in range(0, n, rows):
         hi = min(lo + rows, n)
-        outs.append(_lce_rows(xp, static, needs, x[lo:hi, ...], lw, lb, t[lo:hi], alpha[lo:hi], gamma[lo:hi], w,
-                              None if cot is None else cot[lo:hi], None if lse is None else lse[lo:hi]))
-    loss = _lce_concat(xp, [o[0] for o in outs])
-    lse_all = _lce_concat(xp, [o[1] for o in outs])
+        loss, lse_k, g = _lce_rows(xp, static, needs, x[lo:hi, ...], lw, lb, t[lo:hi], alpha[lo:hi], gamma[lo:hi],
+                                   w, None if cot is None else cot[lo:hi], None if lse is None else lse[lo:hi], acc)
+        losses.append(loss)
+        lses.append(lse_k)
+        if g is not None:
+            gxs.append(g[0])
+            gas.append(g[1])
+    if n == 0:
+        empty = xp.zeros((0,), dtype=x.dtype, device=xp.device(x))
+        losses, lses = [empty], [empty]
     if cot is None:
-        return loss, lse_all, None
-    grads = []
-    for i in range(7):
-        parts = [o[2][i] for o in outs]
-        if parts[0] is None:
-            grads.append(None)
-        elif i in (0, 4):  # per row
-            grads.append(_lce_concat(xp, parts))
-        else:
-            total = parts[0]
-            for p in parts[1:]:
-                total = total + p
-            grads.append(total)
-    return loss, lse_all, tuple(grads)
+        return _lce_concat(xp, losses), _lce_concat(xp, lses), None
+    need_x, need_w, need_b, _, need_alpha, _, need_cw = needs
+
+    def param(parts, like, wanted):
+        if not wanted or like is None:
+            return None
+        return xp.zeros_like(like) if parts[0] is None else _lce_concat(xp, parts)  # no rows / no smoothing
+
+    grads = (xp.zeros_like(x) if n == 0 and need_x else _lce_concat(xp, gxs) if need_x else None,
+             param(acc["w"], lw, need_w), param(acc["b"], lb, need_b), None,
+             xp.zeros_like(alpha) if n == 0 and need_alpha else _lce_concat(xp, gas) if need_alpha else None,
+             None, param(acc["cw"], w, need_cw))
+    return _lce_concat(xp, losses), _lce_concat(xp, lses), grads
 
 
 def _lce_fwd(xp, static, needs, x, lw, lb, t, alpha, gamma, w):
@@ -720,7 +721,7 @@ def _lce_fwd(xp, static, needs, x, lw, lb, t, alpha, gamma, w):
 def _lce_bwd(xp, static, needs, res, g):
     """``custom_vjp`` backward of :func:`linear_cross_entropy`."""
     if static[0]:
-        return tuple(None if r is None else g * r for r in res)
+        return tuple(None if r is None else xp.scale_consumed(r, g) for r in res)
     x, lw, lb, t, alpha, gamma, w, lse = res
     return _lce_blocks(xp, static, needs, x, lw, lb, t, alpha, gamma, w, cot=g, lse=lse)[2]
 
@@ -750,7 +751,7 @@ def linear_cross_entropy(input: ArrayT, linear_weight: ArrayT, target: ArrayT, *
     log-sum-exp. NumPy, Dask and array-api-strict compute the value by the same chunks.
 
     Chunking: ``chunk_size`` rows (batch chunking) of all ``V`` logits at a time, by default
-    ``max(1, 2**22 // V)`` rows (16 MB of float32 logits); a pair ``(rows, classes)`` also
+    ``max(1, 2**20 // V)`` rows (4 MB of float32 logits); a pair ``(rows, classes)`` also
     chunks the vocabulary (online log-sum-exp; the gradient pass then computes each chunk's
     logits twice, once for the log-sum-exp and once for the gradient). At most one chunk of
     logits (and its gradient) is held at once; the gradients of ``input`` and

@@ -284,3 +284,17 @@ def test_errors_share_cross_entropy_messages():
     with pytest.raises(ValueError) as lce:
         L.linear_cross_entropy(np.ones((3, 4)), np.ones((5, 4)), t)
     assert str(ce.value) == str(lce.value)
+
+
+def test_second_backward_is_refused():
+    """The "mean"/"sum" gradients are computed in the forward pass and scaled in place by the
+    backward pass: a second backward through the same call would scale them twice."""
+    torch = _torch()
+    x, w, _, t, _ = _inputs()
+    xt = torch.tensor(x, requires_grad=True)
+    out = L.linear_cross_entropy(xt, torch.tensor(w), torch.tensor(t))
+    (g1,) = torch.autograd.grad(out, [xt], retain_graph=True)
+    ref = torch.autograd.grad(torch.nn.functional.cross_entropy(xt @ torch.tensor(w).T, torch.tensor(t)), [xt])[0]
+    np.testing.assert_allclose(g1.numpy(), ref.numpy(), rtol=1e-12, atol=1e-14)
+    with pytest.raises(RuntimeError, match="second backward"):
+        torch.autograd.grad(out, [xt])
