@@ -561,8 +561,11 @@ def softmax_focal_loss(input: ArrayT, target: ArrayT, *, alpha: float | None = N
 
 
 # -- linear_cross_entropy: cross-entropy of a linear head, chunk by chunk ---------------------
-#: logits held at once by ``linear_cross_entropy``'s default chunking (rows x classes)
-LCE_CHUNK_ELEMENTS = 2 ** 20
+#: ``linear_cross_entropy``'s default chunking: rows of logits held at once, as many as fit in
+#: this many elements (16 MB of float32), at least ``LCE_MIN_ROWS`` (fewer chunks: the head's
+#: weight is read once per chunk)
+LCE_CHUNK_ELEMENTS = 2 ** 22
+LCE_MIN_ROWS = 64
 
 
 def _chunk_arg(chunk_size, n_classes):
@@ -574,7 +577,7 @@ def _chunk_arg(chunk_size, n_classes):
 
     whole = max(n_classes, 1)
     if chunk_size is None:
-        return max(1, LCE_CHUNK_ELEMENTS // whole), whole
+        return max(LCE_MIN_ROWS, LCE_CHUNK_ELEMENTS // whole), whole
     if isinstance(chunk_size, tuple) and len(chunk_size) == 2:
         return positive(chunk_size[0], "rows"), min(positive(chunk_size[1], "classes"), whole)
     if isinstance(chunk_size, (tuple, list)):
@@ -590,26 +593,28 @@ def _lce_logits(xp, x, lw, lb, lo, hi):
 
 def _lce_lse(xp, x, lw, lb, spans):
     """``logsumexp`` of each row's logits, online over the class chunks ``spans`` (the shift
-    gradient-free); returns ``(lse, z)``, ``z`` the logits when there is one chunk (reused),
-    else None. A row holding +inf, NaN or only -inf gives NaN (as torch's cross-entropy); a
-    chunk of only -inf adds nothing."""
-    m = s = z = None
+    gradient-free); returns ``(lse, cache)``, ``cache = (exp(z - m), sum)`` when there is one
+    chunk (the gradient reuses them), else None. A row holding +inf, NaN or only -inf gives
+    NaN (as torch's cross-entropy); a chunk of only -inf adds nothing."""
+    m = s = e = None
     for lo, hi in spans:
         z = _lce_logits(xp, x, lw, lb, lo, hi)
         mk = xp.max(z, axis=-1)
         m_new = xp.stop_gradient(mk if m is None else xp.maximum(m, mk))
-        sk = xp.sum(xp.exp(z - m_new[:, None]), axis=-1)
+        e = xp.exp(z - m_new[:, None])
+        z = None
+        sk = xp.sum(e, axis=-1)
         if m is not None:
             # exp(m - m_new) rescales the running sum; nothing was added while m is -inf
             sk = sk + xp.where(m == -math.inf, xp.zeros_like(s), s * xp.exp(m - m_new))
         m, s = m_new, sk
-    return xp.log(s) + m, (z if len(spans) == 1 else None)
+    return xp.log(s) + m, ((e, s) if len(spans) == 1 else None)
 
 
-def _lce_rows(xp, static, needs, x, lw, lb, t, alpha, gamma, w, cot, lse, acc):
-    """One chunk of rows: ``(losses, lse, (gx, galpha))``. With the rows' cotangents ``cot``,
-    the gradients of ``sum(cot * loss)``: the rows' own returned, the parameters' added to the
-    running sums ``acc`` (``{"w": [...], "b": [...], "cw": [...]}``, one entry per class chunk).
+def _lce_rows(xp, static, needs, acc, x, t, alpha, gamma, cot, lse, lw, lb, w):
+    """One chunk of rows: ``(acc, (losses, lse, gx, galpha))``. With the rows' cotangents
+    ``cot``, the gradients of ``sum(cot * loss)``: the rows' own returned, the parameters'
+    added to the running sums ``acc = (gW, gb, gw)`` (one entry per class chunk each).
 
     ``loss_i = alpha_i (lse_i - z_{i,t_i}) + gamma_i (S_w lse_i - sum_c w_c z_ic)``, the
     target logit a gathered dot product and ``sum_c w_c z_ic = x_i . (w W) + w . b``.
@@ -618,9 +623,9 @@ def _lce_rows(xp, static, needs, x, lw, lb, t, alpha, gamma, w, cot, lse, acc):
     """
     _, n_classes, _, cols, smooth = static
     spans = [(lo, min(lo + cols, n_classes)) for lo in range(0, n_classes, cols)]
-    z = None
+    cache = None
     if lse is None:
-        lse, z = _lce_lse(xp, x, lw, lb, spans)
+        lse, cache = _lce_lse(xp, x, lw, lb, spans)
     zt = xp.sum(x * xp.take(lw, t, axis=0), axis=-1)
     if lb is not None:
         zt = zt + xp.take(lb, t, axis=0)
@@ -636,30 +641,37 @@ def _lce_rows(xp, static, needs, x, lw, lb, t, alpha, gamma, w, cot, lse, acc):
         loss = loss + gamma * (s_w * lse - sz)
     loss = xp.where(live, loss, xp.zeros_like(loss))
     if cot is None:
-        return loss, lse, None
+        return acc, (loss, lse, None, None)
     need_x, need_w, need_b, _, need_alpha, _, need_cw = needs
     ca, cg = cot * alpha, cot * gamma
     a = ca + cg * s_w if smooth else ca
+    gws, gbs, gcws = (list(v) for v in acc)
     gx = None
     for k, (lo, hi) in enumerate(spans):
-        zk = z if z is not None else _lce_logits(xp, x, lw, lb, lo, hi)
+        if cache is not None:  # p = e / s from the log-sum-exp pass
+            e, s = cache
+            cache = None
+            dz = e * (a / s)[:, None]
+            e = None
+        else:
+            dz = a[:, None] * xp.exp(_lce_logits(xp, x, lw, lb, lo, hi) - lse[:, None])
         grid = xp.arange(lo, hi, dtype=t.dtype, device=xp.device(t))
-        dz = a[:, None] * xp.exp(zk - lse[:, None])
         dz = xp.where(grid[None, :] == t[:, None], dz - ca[:, None], dz)
         if smooth:
             dz = dz - (cg[:, None] if w is None else cg[:, None] * w[None, lo:hi])
             if need_cw and w is not None:
-                part = xp.sum(cg * lse) - xp.matmul(cg, zk)
-                acc["cw"][k] = part if acc["cw"][k] is None else acc["cw"][k] + part
-        zk = None
+                # sum_i cg_i (lse_i - z_ic), with cg . z = (cg x) W^T + sum(cg) b: no logits
+                cz = xp.matmul(xp.matmul(cg, x), xp.matrix_transpose(lw[lo:hi, ...]))
+                if lb is not None:
+                    cz = cz + xp.sum(cg) * lb[lo:hi]
+                gcws[k] = gcws[k] + (xp.sum(cg * lse) - cz)
         if need_x:
             gx = xp.addmm(gx, dz, lw[lo:hi, ...])
         if need_w:
-            acc["w"][k] = xp.addmm(acc["w"][k], xp.matrix_transpose(dz), x)
+            gws[k] = xp.addmm(gws[k], xp.matrix_transpose(dz), x)
         if need_b and lb is not None:
-            part = xp.sum(dz, axis=0)
-            acc["b"][k] = part if acc["b"][k] is None else acc["b"][k] + part
-    return loss, lse, (gx, cot * nll if need_alpha else None)
+            gbs[k] = gbs[k] + xp.sum(dz, axis=0)
+    return (gws, gbs, gcws), (loss, lse, gx, cot * nll if need_alpha else None)
 
 
 def _lce_concat(xp, parts):
@@ -667,40 +679,46 @@ def _lce_concat(xp, parts):
 
 
 def _lce_blocks(xp, static, needs, x, lw, lb, t, alpha, gamma, w, cot=None, lse=None):
-    """:func:`_lce_rows` over the row chunks: ``(losses, lse, gradients or None)``, one
-    gradient per argument of :func:`_lce_fwd`: the rows' concatenated, the parameters'
-    accumulated chunk by chunk (one running sum each)."""
-    _, n_classes, rows, cols, smooth = static
-    n = x.shape[0]
-    n_spans = len(range(0, n_classes, cols))
-    acc = {"w": [None] * n_spans, "b": [None] * n_spans, "cw": [None] * n_spans}
-    losses, lses, gxs, gas = [], [], [], []
-    for lo in range(0, n, rows):
-        hi = min(lo + rows, n)
-        loss, lse_k, g = _lce_rows(xp, static, needs, x[lo:hi, ...], lw, lb, t[lo:hi], alpha[lo:hi], gamma[lo:hi],
-                                   w, None if cot is None else cot[lo:hi], None if lse is None else lse[lo:hi], acc)
-        losses.append(loss)
-        lses.append(lse_k)
-        if g is not None:
-            gxs.append(g[0])
-            gas.append(g[1])
-    if n == 0:
-        empty = xp.zeros((0,), dtype=x.dtype, device=xp.device(x))
-        losses, lses = [empty], [empty]
+    """:func:`_lce_rows` over the row chunks, a ``scan`` (``jax.lax.scan`` on JAX: one chunk
+    live at a time) over the full chunks and one call for the rest: ``(losses, lse,
+    gradients or None)``, one gradient per argument of :func:`_lce_fwd`: the rows'
+    concatenated, the parameters' accumulated (one running sum each)."""
+    _, n_classes, rows, cols, _ = static
+    n, d = x.shape
+    spans = [(lo, min(lo + cols, n_classes)) for lo in range(0, n_classes, cols)]
+    acc = ([], [], [])
+    if cot is not None:
+        need_x, need_w, need_b, _, need_alpha, _, need_cw = needs
+        for lo, hi in spans:
+            acc[0].append(xp.zeros((hi - lo, d), dtype=x.dtype, device=xp.device(x)) if need_w else None)
+            acc[1].append(xp.zeros_like(lb[lo:hi]) if need_b and lb is not None else None)
+            acc[2].append(xp.zeros_like(w[lo:hi]) if need_cw and w is not None else None)
+    rowwise = [a for a in (x, t, alpha, gamma, cot, lse) if a is not None]
+
+    def body(carry, chunk):
+        it = iter(chunk)
+        xc, tc, ac, gc = next(it), next(it), next(it), next(it)
+        cc = next(it) if cot is not None else None
+        lc = next(it) if lse is not None else None
+        return _lce_rows(xp, static, needs, carry, xc, tc, ac, gc, cc, lc, lw, lb, w)
+
+    n_full, outs = n // rows, []
+    if n_full:
+        m = n_full * rows
+        xs = tuple(xp.reshape(a[:m, ...], (n_full, rows) + tuple(a.shape[1:])) for a in rowwise)
+        acc, ys = xp.scan(body, acc, xs)
+        outs.append([None if y is None else xp.reshape(y, (m,) + tuple(y.shape[2:])) for y in ys])
+    if n % rows or n == 0:
+        acc, ys = body(acc, tuple(a[n_full * rows:, ...] for a in rowwise))
+        outs.append(list(ys))
+    loss, lse_all, gx, galpha = (_lce_concat(xp, [o[k] for o in outs]) for k in range(4))
     if cot is None:
-        return _lce_concat(xp, losses), _lce_concat(xp, lses), None
-    need_x, need_w, need_b, _, need_alpha, _, need_cw = needs
-
-    def param(parts, like, wanted):
-        if not wanted or like is None:
-            return None
-        return xp.zeros_like(like) if parts[0] is None else _lce_concat(xp, parts)  # no rows / no smoothing
-
-    grads = (xp.zeros_like(x) if n == 0 and need_x else _lce_concat(xp, gxs) if need_x else None,
-             param(acc["w"], lw, need_w), param(acc["b"], lb, need_b), None,
-             xp.zeros_like(alpha) if n == 0 and need_alpha else _lce_concat(xp, gas) if need_alpha else None,
-             None, param(acc["cw"], w, need_cw))
-    return _lce_concat(xp, losses), _lce_concat(xp, lses), grads
+        return loss, lse_all, None
+    if n == 0:
+        gx = xp.zeros_like(x) if need_x else None
+        galpha = xp.zeros_like(alpha) if need_alpha else None
+    grads = (gx, _lce_concat(xp, acc[0]), _lce_concat(xp, acc[1]), None, galpha, None, _lce_concat(xp, acc[2]))
+    return loss, lse_all, grads
 
 
 def _lce_fwd(xp, static, needs, x, lw, lb, t, alpha, gamma, w):
@@ -751,7 +769,8 @@ def linear_cross_entropy(input: ArrayT, linear_weight: ArrayT, target: ArrayT, *
     log-sum-exp. NumPy, Dask and array-api-strict compute the value by the same chunks.
 
     Chunking: ``chunk_size`` rows (batch chunking) of all ``V`` logits at a time, by default
-    ``max(1, 2**20 // V)`` rows (4 MB of float32 logits); a pair ``(rows, classes)`` also
+    ``max(64, 2**22 // V)`` rows (16 MB of float32 logits, 131 rows for
+    V = 32000); a pair ``(rows, classes)`` also
     chunks the vocabulary (online log-sum-exp; the gradient pass then computes each chunk's
     logits twice, once for the log-sum-exp and once for the gradient). At most one chunk of
     logits (and its gradient) is held at once; the gradients of ``input`` and
