@@ -217,6 +217,38 @@ def scan(ns, f, init, xs=None, *, length=None, reverse=False):
     return carry, (_stack(ns, ys) if ys else None)
 
 
+def custom_vjp(ns, fwd, bwd, static, *args):
+    """``fwd``'s value with the gradient ``bwd`` gives (``jax.custom_vjp`` semantics), for
+    losses that must not keep their intermediates for autodiff (chunked
+    ``linear_cross_entropy``). Both bodies are written once in the array API:
+
+    - ``fwd(ns, static, needs, *args) -> (out, residuals)``: ``needs`` is None for the value
+      alone (residuals are then not used), else one bool per argument, whether its gradient
+      is wanted;
+    - ``bwd(ns, static, needs, residuals, g) -> grads``: one gradient per argument (None: none).
+
+    ``static`` holds hashable Python values (shapes, options). The backward runs once per
+    forward: ``bwd`` may consume the residuals (:func:`scale_consumed`); torch refuses a
+    second backward through the same call (``retain_graph=True``). Generic version: the value
+    alone, so frameworks with autodiff differentiate the forward body itself -- the reference
+    the native versions (``torch.autograd.Function``, ``jax.custom_vjp``) are checked against.
+    """
+    return fwd(ns, static, None, *args)[0]
+
+
+def addmm(ns, acc, a, b):
+    """``acc + a @ b`` (``a @ b`` where ``acc`` is None): a running sum of matrix products
+    (chunked gradients). ``acc`` is consumed: a native version may update it in place."""
+    prod = ns.matmul(a, b)
+    return prod if acc is None else acc + prod
+
+
+def scale_consumed(ns, x, g):
+    """``x * g`` where ``x`` is consumed (a custom gradient's residual, used once): a native
+    version may scale it in place."""
+    return x * g
+
+
 PRIMITIVES = {
     name: globals()[name]
     for name in (
@@ -238,5 +270,8 @@ PRIMITIVES = {
         "nll_logits",
         "one_hot",
         "scan",
+        "custom_vjp",
+        "addmm",
+        "scale_consumed",
     )
 }

@@ -46,6 +46,23 @@ def _scan(ns, f, init, xs=None, *, length=None, reverse=False):
 
 
 
+def _custom_vjp(ns, fwd, bwd, static, *args):
+    needs = tuple(a is not None and jnp.issubdtype(jnp.result_type(a), jnp.inexact) for a in args)
+
+    @jax.custom_vjp
+    def f(*a):
+        return fwd(ns, static, None, *a)[0]
+
+    def f_fwd(*a):
+        return fwd(ns, static, needs, *a)
+
+    def f_bwd(res, g):
+        return tuple(bwd(ns, static, needs, res, g))
+
+    f.defvjp(f_fwd, f_bwd)
+    return f(*args)
+
+
 # -- collectives (backends/collectives.py): lax collectives over a mapped axis -------------
 #: the gathered batch is the same on every member ("invarying", where JAX types it), so a loss
 #: computed from it alone is replicated -- shard_map's out_specs=P() accepts it
@@ -167,6 +184,7 @@ class Adapter(BaseAdapter):
             "stop_gradient": _stop_gradient,
             "take_along_last": _take_along_last,
             "scan": _scan,
+            "custom_vjp": _custom_vjp,
         }
 
     def collectives(self):

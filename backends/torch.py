@@ -86,6 +86,50 @@ def _stop_gradient(ns, x):
 
 
 
+# -- custom gradients (backends/_generic.py custom_vjp) ----------------------------------------
+class _CustomVJP(torch.autograd.Function):
+    """``fwd``'s value; backward: ``bwd`` on the residuals ``fwd`` returned (tensors or None)."""
+
+    @staticmethod
+    def forward(ctx, ns, fwd, bwd, static, *args):
+        needs = tuple(ctx.needs_input_grad[4:])
+        out, res = fwd(ns, static, needs, *args)
+        ctx.ns, ctx.bwd, ctx.static, ctx.used = ns, bwd, static, False
+        ctx.save_for_backward(*res)
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        if ctx.used:
+            raise RuntimeError("a second backward pass through a custom gradient (retain_graph=True): its "
+                               "residuals were consumed by the first; recompute the loss")
+        grads = ctx.bwd(ctx.ns, ctx.static, tuple(ctx.needs_input_grad[4:]), ctx.saved_tensors, g)
+        ctx.used = True
+        return (None, None, None, None, *grads)
+
+
+def _custom_vjp(ns, fwd, bwd, static, *args):
+    if torch.is_grad_enabled() and any(isinstance(a, torch.Tensor) and a.requires_grad for a in args):
+        return _CustomVJP.apply(ns, fwd, bwd, static, *args)
+    return fwd(ns, static, None, *args)[0]
+
+
+def _addmm(ns, acc, a, b):
+    # in place where autograd does not record it (inside a custom gradient's forward/backward)
+    if acc is None:
+        return torch.matmul(a, b)
+    if torch.is_grad_enabled() and (acc.requires_grad or a.requires_grad or b.requires_grad):
+        return torch.addmm(acc, a, b)
+    return acc.addmm_(a, b)
+
+
+def _scale_consumed(ns, x, g):
+    # in place where autograd does not record it (a custom gradient's residual, used once)
+    if torch.is_grad_enabled() and (x.requires_grad or g.requires_grad):
+        return x * g
+    return x.mul_(g)
+
+
 # -- collectives (backends/collectives.py): torch.distributed, gradients summed over the group --
 def _check_group(ns, group):
     if group is None:
@@ -203,6 +247,9 @@ class Adapter(BaseAdapter):
             "abs0": _abs0,
             "where": _where,
             "unstack": _unstack,
+            "custom_vjp": _custom_vjp,
+            "addmm": _addmm,
+            "scale_consumed": _scale_consumed,
         }
 
     def loss_paths(self):

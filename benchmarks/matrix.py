@@ -135,6 +135,13 @@ def _classes(rng, d):
     return {"input": _mat(rng, d, 2.0), "target": rng.integers(0, d["feat"], size=(d["rows"],))}
 
 
+def _linear_head(rng, d):
+    # features (rows, D) through a head of feat classes: the logits are never materialised
+    n, dim = d["rows"], d["emb"][1]
+    return {"input": rng.normal(size=(n, dim)), "linear_weight": rng.normal(size=(d["feat"], dim)) / dim ** 0.5,
+            "target": rng.integers(0, d["feat"], size=(n,))}
+
+
 def _log_softmax(z, axis=-1):
     z = z - z.max(axis=axis, keepdims=True)
     return z - np.log(np.exp(z).sum(axis=axis, keepdims=True))
@@ -379,6 +386,7 @@ SPECS: dict[str, Spec] = {
     "kl_div": Spec(_kl, {"reduction": "batchmean"}),
     "sigmoid_focal_loss": Spec(_logits_binary),
     "softmax_focal_loss": Spec(_classes),
+    "linear_cross_entropy": Spec(_linear_head, diff=("input", "linear_weight")),
     "poly1_cross_entropy": Spec(_classes),
     "distillation_loss": Spec(_kd, {"temperature": 4.0}, diff=("student_logits",)),
     "generalized_cross_entropy": Spec(_classes),
@@ -854,6 +862,9 @@ TWINS: dict[str, Twin] = {
                                lambda input, target: _ox().sigmoid_focal_loss(input, target, alpha=0.25).mean()),
     "softmax_focal_loss": Twin("peer", "-(1 - p_t)^2 log p_t from log_softmax + gather",
                                lambda input, target: _sfocal(input, target)),
+    "linear_cross_entropy": Twin("F", "F.linear_cross_entropy (torch 2.13, reference path)",
+                                 lambda input, linear_weight, target: _F().linear_cross_entropy(
+                                     input, linear_weight, target)),
     "poly1_cross_entropy": Twin("peer", "F.cross_entropy(none) + 2 (1 - p_t)",
                                 lambda input, target: (_F().cross_entropy(input, target, reduction="none")
                                                        + 2 * (1 - _gather(input.softmax(-1), target))).mean(),

@@ -33,6 +33,7 @@ from .classification import (
     binary_cross_entropy_with_logits,
     cross_entropy,
     kl_div,
+    linear_cross_entropy,
     nll_loss,
     sigmoid_focal_loss,
     softmax_focal_loss,
@@ -190,6 +191,7 @@ __all__ = [
     "kl_div",
     "sigmoid_focal_loss",
     "softmax_focal_loss",
+    "linear_cross_entropy",
     # classification_extras
     "poly1_cross_entropy",
     "distillation_loss",

@@ -19,6 +19,7 @@ __all__ = [
     "kl_div",
     "sigmoid_focal_loss",
     "softmax_focal_loss",
+    "linear_cross_entropy",
 ]
 
 #: ``mean_over=`` of the weighted losses: what a weighted ``"mean"`` divides by, the weight
@@ -556,3 +557,319 @@ def softmax_focal_loss(input: ArrayT, target: ArrayT, *, alpha: float | None = N
     if alpha is not None:
         loss = alpha * loss
     return reduce(xp, loss, reduction, weight=w_t, mean_over=mean_over, out_dtype=out_dtype, group=group)
+
+
+
+# -- linear_cross_entropy: cross-entropy of a linear head, chunk by chunk ---------------------
+#: ``linear_cross_entropy``'s default chunking: rows of logits held at once, as many as fit in
+#: this many elements (16 MB of float32), at least ``LCE_MIN_ROWS`` (fewer chunks: the head's
+#: weight is read once per chunk)
+LCE_CHUNK_ELEMENTS = 2 ** 22
+LCE_MIN_ROWS = 64
+
+
+def _chunk_arg(chunk_size, n_classes):
+    """``(rows, classes)`` per chunk from ``chunk_size`` (None, an int or a pair of ints)."""
+    def positive(v, what):
+        if isinstance(v, bool) or not isinstance(v, Integral) or v < 1:
+            raise ValueError(f"chunk_size: {what} must be a positive int, got {v!r}")
+        return int(v)
+
+    whole = max(n_classes, 1)
+    if chunk_size is None:
+        return max(LCE_MIN_ROWS, LCE_CHUNK_ELEMENTS // whole), whole
+    if isinstance(chunk_size, tuple) and len(chunk_size) == 2:
+        return positive(chunk_size[0], "rows"), min(positive(chunk_size[1], "classes"), whole)
+    if isinstance(chunk_size, (tuple, list)):
+        raise ValueError(f"chunk_size must be None, an int or a pair (rows, classes), got {chunk_size!r}")
+    return positive(chunk_size, "rows"), whole
+
+
+def _lce_logits(xp, x, lw, lb, lo, hi):
+    """The logits of classes ``lo:hi`` for the rows ``x``: ``x @ W[lo:hi].T (+ b[lo:hi])``."""
+    z = xp.matmul(x, xp.matrix_transpose(lw[lo:hi, ...]))
+    return z if lb is None else z + lb[lo:hi]
+
+
+def _lce_lse(xp, x, lw, lb, spans):
+    """``logsumexp`` of each row's logits, online over the class chunks ``spans`` (the shift
+    gradient-free); returns ``(lse, cache)``, ``cache = (exp(z - m), sum)`` when there is one
+    chunk (the gradient reuses them), else None. A row holding +inf, NaN or only -inf gives
+    NaN (as torch's cross-entropy); a chunk of only -inf adds nothing."""
+    m = s = e = None
+    for lo, hi in spans:
+        z = _lce_logits(xp, x, lw, lb, lo, hi)
+        mk = xp.max(z, axis=-1)
+        m_new = xp.stop_gradient(mk if m is None else xp.maximum(m, mk))
+        e = xp.exp(z - m_new[:, None])
+        z = None
+        sk = xp.sum(e, axis=-1)
+        if m is not None:
+            # exp(m - m_new) rescales the running sum; nothing was added while m is -inf
+            sk = sk + xp.where(m == -math.inf, xp.zeros_like(s), s * xp.exp(m - m_new))
+        m, s = m_new, sk
+    return xp.log(s) + m, ((e, s) if len(spans) == 1 else None)
+
+
+def _lce_rows(xp, static, needs, acc, x, t, alpha, gamma, cot, lse, lw, lb, w):
+    """One chunk of rows: ``(acc, (losses, lse, gx, galpha))``. With the rows' cotangents
+    ``cot``, the gradients of ``sum(cot * loss)``: the rows' own returned, the parameters'
+    added to the running sums ``acc = (gW, gb, gw)`` (one entry per class chunk each).
+
+    ``loss_i = alpha_i (lse_i - z_{i,t_i}) + gamma_i (S_w lse_i - sum_c w_c z_ic)``, the
+    target logit a gathered dot product and ``sum_c w_c z_ic = x_i . (w W) + w . b``.
+    Gradients: ``dz = cot (a p - alpha onehot(t) - gamma w)`` with ``a = alpha + gamma S_w``,
+    class chunk by class chunk, never more than one chunk of logits at a time.
+    """
+    _, n_classes, _, cols, smooth = static
+    spans = [(lo, min(lo + cols, n_classes)) for lo in range(0, n_classes, cols)]
+    cache = None
+    if lse is None:
+        lse, cache = _lce_lse(xp, x, lw, lb, spans)
+    zt = xp.sum(x * xp.take(lw, t, axis=0), axis=-1)
+    if lb is not None:
+        zt = zt + xp.take(lb, t, axis=0)
+    nll = lse - zt
+    live = (alpha != 0) | (gamma != 0)  # ignored rows are silenced (their NaN too)
+    loss = alpha * nll
+    if smooth:
+        s_w = n_classes if w is None else xp.sum(w)
+        u = xp.sum(lw, axis=0) if w is None else xp.matmul(w, lw)
+        sz = xp.matmul(x, u)
+        if lb is not None:
+            sz = sz + (xp.sum(lb) if w is None else xp.sum(w * lb))
+        loss = loss + gamma * (s_w * lse - sz)
+    loss = xp.where(live, loss, xp.zeros_like(loss))
+    if cot is None:
+        return acc, (loss, lse, None, None)
+    need_x, need_w, need_b, _, need_alpha, _, need_cw = needs
+    ca, cg = cot * alpha, cot * gamma
+    a = ca + cg * s_w if smooth else ca
+    gws, gbs, gcws = (list(v) for v in acc)
+    gx = None
+    for k, (lo, hi) in enumerate(spans):
+        if cache is not None:  # p = e / s from the log-sum-exp pass
+            e, s = cache
+            cache = None
+            dz = e * (a / s)[:, None]
+            e = None
+        else:
+            dz = a[:, None] * xp.exp(_lce_logits(xp, x, lw, lb, lo, hi) - lse[:, None])
+        grid = xp.arange(lo, hi, dtype=t.dtype, device=xp.device(t))
+        dz = xp.where(grid[None, :] == t[:, None], dz - ca[:, None], dz)
+        if smooth:
+            dz = dz - (cg[:, None] if w is None else cg[:, None] * w[None, lo:hi])
+            if need_cw and w is not None:
+                # sum_i cg_i (lse_i - z_ic), with cg . z = (cg x) W^T + sum(cg) b: no logits
+                cz = xp.matmul(xp.matmul(cg, x), xp.matrix_transpose(lw[lo:hi, ...]))
+                if lb is not None:
+                    cz = cz + xp.sum(cg) * lb[lo:hi]
+                gcws[k] = gcws[k] + (xp.sum(cg * lse) - cz)
+        if need_x:
+            gx = xp.addmm(gx, dz, lw[lo:hi, ...])
+        if need_w:
+            gws[k] = xp.addmm(gws[k], xp.matrix_transpose(dz), x)
+        if need_b and lb is not None:
+            gbs[k] = gbs[k] + xp.sum(dz, axis=0)
+    return (gws, gbs, gcws), (loss, lse, gx, cot * nll if need_alpha else None)
+
+
+def _lce_concat(xp, parts):
+    return None if not parts or parts[0] is None else parts[0] if len(parts) == 1 else xp.concat(parts, axis=0)
+
+
+def _lce_blocks(xp, static, needs, x, lw, lb, t, alpha, gamma, w, cot=None, lse=None):
+    """:func:`_lce_rows` over the row chunks, a ``scan`` (``jax.lax.scan`` on JAX: one chunk
+    live at a time) over the full chunks and one call for the rest: ``(losses, lse,
+    gradients or None)``, one gradient per argument of :func:`_lce_fwd`: the rows'
+    concatenated, the parameters' accumulated (one running sum each)."""
+    _, n_classes, rows, cols, _ = static
+    n, d = x.shape
+    spans = [(lo, min(lo + cols, n_classes)) for lo in range(0, n_classes, cols)]
+    acc = ([], [], [])
+    if cot is not None:
+        need_x, need_w, need_b, _, need_alpha, _, need_cw = needs
+        for lo, hi in spans:
+            acc[0].append(xp.zeros((hi - lo, d), dtype=x.dtype, device=xp.device(x)) if need_w else None)
+            acc[1].append(xp.zeros_like(lb[lo:hi]) if need_b and lb is not None else None)
+            acc[2].append(xp.zeros_like(w[lo:hi]) if need_cw and w is not None else None)
+    rowwise = [a for a in (x, t, alpha, gamma, cot, lse) if a is not None]
+
+    def body(carry, chunk):
+        it = iter(chunk)
+        xc, tc, ac, gc = next(it), next(it), next(it), next(it)
+        cc = next(it) if cot is not None else None
+        lc = next(it) if lse is not None else None
+        return _lce_rows(xp, static, needs, carry, xc, tc, ac, gc, cc, lc, lw, lb, w)
+
+    n_full, outs = n // rows, []
+    if n_full:
+        m = n_full * rows
+        xs = tuple(xp.reshape(a[:m, ...], (n_full, rows) + tuple(a.shape[1:])) for a in rowwise)
+        acc, ys = xp.scan(body, acc, xs)
+        outs.append([None if y is None else xp.reshape(y, (m,) + tuple(y.shape[2:])) for y in ys])
+    if n % rows or n == 0:
+        acc, ys = body(acc, tuple(a[n_full * rows:, ...] for a in rowwise))
+        outs.append(list(ys))
+    loss, lse_all, gx, galpha = (_lce_concat(xp, [o[k] for o in outs]) for k in range(4))
+    if cot is None:
+        return loss, lse_all, None
+    if n == 0:
+        gx = xp.zeros_like(x) if need_x else None
+        galpha = xp.zeros_like(alpha) if need_alpha else None
+    grads = (gx, _lce_concat(xp, acc[0]), _lce_concat(xp, acc[1]), None, galpha, None, _lce_concat(xp, acc[2]))
+    return loss, lse_all, grads
+
+
+def _lce_fwd(xp, static, needs, x, lw, lb, t, alpha, gamma, w):
+    """``custom_vjp`` forward of :func:`linear_cross_entropy`: the summed (``static[0]``) or
+    per-row losses. For the sum, the gradients of a unit cotangent come from the same pass
+    over the chunks (the backward pass scales them); per-row losses keep the rows'
+    log-sum-exp, and the backward pass recomputes the logits chunk by chunk."""
+    total = static[0]
+    if total and needs is not None:
+        loss, _, grads = _lce_blocks(xp, static, needs, x, lw, lb, t, alpha, gamma, w, cot=xp.ones_like(alpha))
+        return xp.sum(loss), grads
+    loss, lse, _ = _lce_blocks(xp, static, needs, x, lw, lb, t, alpha, gamma, w)
+    if total:
+        return xp.sum(loss), None
+    return loss, (None if needs is None else (x, lw, lb, t, alpha, gamma, w, lse))
+
+
+def _lce_bwd(xp, static, needs, res, g):
+    """``custom_vjp`` backward of :func:`linear_cross_entropy`."""
+    if static[0]:
+        return tuple(None if r is None else xp.scale_consumed(r, g) for r in res)
+    x, lw, lb, t, alpha, gamma, w, lse = res
+    return _lce_blocks(xp, static, needs, x, lw, lb, t, alpha, gamma, w, cot=g, lse=lse)[2]
+
+
+@check.entry
+def linear_cross_entropy(input: ArrayT, linear_weight: ArrayT, target: ArrayT, *,
+                         linear_bias: ArrayT | None = None, weight: ArrayT | None = None,
+                         ignore_index: int | None = -100, mean_over: MeanOver = "weights",
+                         reduction: Reduction = "mean", label_smoothing: float = 0.0,
+                         chunk_size: int | tuple[int, int] | None = None) -> ArrayT:
+    r"""Cross-entropy of a linear head, ``cross_entropy(input @ W.T + b, target)``, without
+    materialising the ``N x V`` logits (Cut Cross-Entropy).
+
+    .. math:: z_i = W x_i + b, \qquad
+              \ell_i = w_{y_i}(1-\varepsilon)\big(\operatorname{lse}(z_i) - z_{i,y_i}\big)
+              + \tfrac{\varepsilon}{V}\sum_c w_c\,\big(\operatorname{lse}(z_i) - z_{ic}\big)
+
+    The value of :func:`cross_entropy` on ``linear(input, W, b)`` with class indices (its
+    class weights, ``ignore_index``, label smoothing, ``mean_over`` and ``"mean"`` rule:
+    ``sum_i w_{y_i} l_i / sum_i w_{y_i}``, NaN with a zero gradient when every position is
+    ignored). The log-sum-exp is computed online over chunks of logits, the target logit as
+    the gathered dot product ``x_i . W[y_i] + b[y_i]`` and the smoothing term as
+    ``x_i . (w W) + w . b``. The gradient is a custom one (``torch.autograd.Function``,
+    ``jax.custom_vjp``): for ``"mean"``/``"sum"`` it is computed in the forward pass, chunk
+    by chunk, and scaled by the cotangent (one pass over the logits, no saved logits); for
+    ``"none"`` the backward pass recomputes the logits chunk by chunk from the saved
+    log-sum-exp. NumPy, Dask and array-api-strict compute the value by the same chunks.
+
+    Chunking: ``chunk_size`` rows (batch chunking) of all ``V`` logits at a time, by default
+    ``max(64, 2**22 // V)`` rows (16 MB of float32 logits, 131 rows for
+    V = 32000); a pair ``(rows, classes)`` also
+    chunks the vocabulary (online log-sum-exp; the gradient pass then computes each chunk's
+    logits twice, once for the log-sum-exp and once for the gradient). At most one chunk of
+    logits (and its gradient) is held at once; the gradients of ``input`` and
+    ``linear_weight`` are the only full-size buffers. The number of chunks follows the
+    (static) shapes: one trace under ``jax.jit``/``torch.compile`` per shape.
+
+    float16/bfloat16 arguments are computed in float32 (the logits, their log-sum-exp and
+    the gradients accumulate in float32) and the result is cast back. A NaN in ``input`` makes
+    its row's loss NaN, one in ``linear_weight``/``linear_bias`` every row's; ignored rows
+    are silenced. Class weights receive their gradient too.
+
+    Args:
+        input: features ``x``, shape ``(..., D)``: ``(D,)``, ``(N, D)`` or ``(B, L, D)``
+            (torch's twin takes 1-D and 2-D inputs only).
+        linear_weight: the head's weight ``W``, shape ``(V, D)`` (``torch.nn.Linear(D, V)``'s).
+        target: class indices, shape ``input.shape[:-1]``, any integer dtype.
+        linear_bias: optional bias ``b``, shape ``(V,)``.
+        weight: optional per-class weights, shape ``(V,)``.
+        ignore_index: target value that is skipped (None: -100, as torch's twin).
+        mean_over: as :func:`cross_entropy` (``"weights"``: torch's rule).
+        reduction: ``"mean"`` | ``"sum"`` | ``"none"`` (shape ``input.shape[:-1]``).
+        label_smoothing: ε in [0, 1], torch's ε/V convention.
+        chunk_size: rows per chunk (an int), or ``(rows, classes)``; None: the default above.
+
+    Returns:
+        The loss: a 0-d array, or ``input.shape[:-1]`` for ``"none"``, of the promoted float
+        dtype of ``input``, ``linear_weight``, ``linear_bias`` and ``weight``.
+
+    Raises:
+        ValueError: ``linear_weight`` not 2-D or not ``(V, D)`` for ``input``'s ``D``, a
+            ``linear_bias``/``weight`` not ``(V,)``, a target not of shape
+            ``input.shape[:-1]``, ``label_smoothing`` outside [0, 1], a bad
+            ``reduction``/``mean_over``/``chunk_size``; eagerly, class indices outside
+            ``[0, V)`` other than ``ignore_index``.
+        TypeError: non-floating ``input``/``linear_weight``, a floating ``target``
+            (class-probability targets are not supported: use :func:`cross_entropy` on the
+            logits), complex arguments, a non-int ``ignore_index``.
+
+    References: Wijmans et al. 2024, "Cut Your Losses in Large-Vocabulary Language Models"
+    (Cut Cross-Entropy); Milakov & Gimelshein 2018 (online softmax normaliser).
+
+    Peer twins: ``torch.nn.functional.linear_cross_entropy`` (torch 2.13; reference path
+    ``options=None`` and the chunked ``options=torch.nn.LinearCrossEntropyOptions()``, which
+    takes no label smoothing), i.e. ``F.cross_entropy(F.linear(input, W, b), target, ...)``
+    for 2-D inputs; for ``(B, L, D)`` inputs, the same on ``input.reshape(-1, D)`` and
+    ``target.reshape(-1)``.
+
+    Example:
+        >>> import numpy as np
+        >>> x = np.array([[1.0, 0.0], [0.0, 2.0]])
+        >>> W = np.array([[1.0, 0.0], [0.0, 1.0], [0.0, 0.0]])
+        >>> t = np.array([0, 1])
+        >>> ref = np.mean(np.log(np.exp(x @ W.T).sum(1)) - (x @ W.T)[[0, 1], t])
+        >>> bool(np.isclose(linear_cross_entropy(x, W, t, chunk_size=1), ref))
+        True
+    """
+    xp = namespace(input=input, linear_weight=linear_weight, target=target, linear_bias=linear_bias,
+                   weight=weight)
+    ignore_index = -100 if ignore_index is None else ignore_index
+    _class_args(input, target, weight, reduction, mean_over, ignore_index, None)
+    check.finite_number(label_smoothing, "label_smoothing", low=0, high=1)
+    check.floating(xp, linear_weight, "linear_weight")
+    if check.is_floating(xp, target):
+        raise TypeError(f"linear_cross_entropy: target must hold class indices (an integer dtype), got "
+                        f"{target.dtype}; class-probability targets are not supported (use cross_entropy "
+                        "on the logits)")
+    check.ndim_at_least(input, 1, "input")
+    if linear_weight.ndim != 2 or linear_weight.shape[1] != input.shape[-1]:
+        raise ValueError(f"linear_weight must have the shape (V, {input.shape[-1]}) (D = input.shape[-1] "
+                         f"of input {tuple(input.shape)}), got {tuple(linear_weight.shape)}")
+    n_classes = linear_weight.shape[0]
+    if linear_bias is not None and tuple(linear_bias.shape) != (n_classes,):
+        raise ValueError(f"linear_bias must have the shape ({n_classes},) of one bias per class, "
+                         f"got {tuple(linear_bias.shape)}")
+    shape = tuple(input.shape[:-1])
+    if tuple(target.shape) != shape:
+        raise ValueError(f"linear_cross_entropy: target must have shape {shape} (input {tuple(input.shape)} "
+                         f"without its feature axis), got {tuple(target.shape)}")
+    check.integer(xp, target, "target")
+    rows, cols = _chunk_arg(chunk_size, n_classes)
+    _, out_dtype, (x, lw, lb, w) = float_args(xp, input, linear_weight, linear_bias, weight,
+                                              names=("input", "linear_weight", "linear_bias", "weight"))
+    _class_weight_shape(w, n_classes)
+    keep, safe_t = _safe_targets(xp, target, n_classes, ignore_index)
+    w_t = _weights_at(xp, keep, safe_t, w, x.dtype)
+    n = math.prod(shape)
+    if safe_t.dtype not in (xp.int32, xp.int64):  # take and gather want wide indices
+        safe_t = xp.astype(safe_t, xp.int64)
+    eps = float(label_smoothing)
+    w_t = xp.reshape(w_t, (n,))
+    alpha = (1 - eps) * w_t if eps else w_t
+    gamma = cast(xp, xp.reshape(keep, (n,)), x.dtype) * (eps / max(n_classes, 1))
+    static = (reduction != "none", n_classes, rows, cols, eps != 0)
+    out = xp.custom_vjp(_lce_fwd, _lce_bwd, static, xp.reshape(x, (n, x.shape[-1])), lw, lb,
+                        xp.reshape(safe_t, (n,)), alpha, gamma, w)
+    if reduction == "none":
+        out = xp.reshape(out, shape)
+    elif reduction == "mean" and mean_over == "weights":
+        out = safe_divide(xp, out, xp.sum(w_t))
+    elif reduction == "mean":
+        out = out / n if n else out * math.nan
+    return xp.as_array(cast(xp, out, out_dtype))

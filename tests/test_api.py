@@ -65,6 +65,9 @@ VOCABULARY = {
     "ce_weight": "class weights of the cross-entropy term of a compound loss (MONAI's name)",
     "layer_weights": "weights of the feature layers",
     "ignore_index": "target value whose positions are ignored",
+    "linear_weight": "weight (V, D) of the linear head whose logits the loss computes (torch's name)",
+    "linear_bias": "bias (V,) of that linear head (torch's name)",
+    "chunk_size": "how many rows (or (rows, classes)) of logits are computed at a time",
     "group": "the devices/processes that each hold a shard of the batch (None: local; torch: a "
              "process group or 'world'; JAX: the mapped axis name); docs/distributed.md",
     # shared hyper-parameters

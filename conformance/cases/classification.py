@@ -353,6 +353,57 @@ CASES += [
 ]
 
 
+_LCE_V, _LCE_D = 7, 4
+
+
+def _lce(rng, n):
+    return {"input": rng.normal(size=(n, _LCE_D)), "linear_weight": rng.normal(size=(_LCE_V, _LCE_D)),
+            "target": rng.integers(0, _LCE_V, size=(n,)), "linear_bias": rng.normal(size=(_LCE_V,))}
+
+
+def _lce_seq(rng, n):
+    t = rng.integers(0, _LCE_V, size=(2, n))
+    t[:, -2:] = -100  # padding
+    return {"input": rng.normal(size=(2, n, _LCE_D)), "linear_weight": rng.normal(size=(_LCE_V, _LCE_D)),
+            "target": t, "weight": rng.uniform(0.2, 2.0, size=(_LCE_V,))}
+
+
+def _lce_ignore(rng, n):
+    d = _lce(rng, n)
+    d["target"][::3] = -100
+    d["weight"] = rng.uniform(0.2, 2.0, size=(_LCE_V,))
+    return d
+
+
+def _torch_lce(chunked=False, **kw):
+    """``F.linear_cross_entropy`` (torch 2.13), reference path or the chunked one; (B, L, D)
+    inputs flattened to (B * L, D) (torch takes 2-D inputs)."""
+    def peer(input, linear_weight, target, **arrays):
+        F, torch = P.F(), P.torch()
+        opts = torch.nn.LinearCrossEntropyOptions() if chunked else None
+        out = F.linear_cross_entropy(input.reshape(-1, input.shape[-1]), linear_weight, target.reshape(-1),
+                                     options=opts, **arrays, **kw)
+        return out.reshape(target.shape) if kw.get("reduction") == "none" else out
+
+    return peer
+
+
+CASES += [
+    Case(L.linear_cross_entropy, _lce, {"chunk_size": (4, 4)}, diff=("input", "linear_weight", "linear_bias"),
+         peers=(Peer("torch.nn.functional.linear_cross_entropy", "torch", _torch_lce()),
+                Peer("torch.nn.functional.linear_cross_entropy(options=LinearCrossEntropyOptions())", "torch",
+                     _torch_lce(chunked=True), rtol=1e-10, atol=1e-10))),
+    Case(L.linear_cross_entropy, _lce_seq, {"label_smoothing": 0.1, "reduction": "none", "chunk_size": 8},
+         name="sequence_weight_smoothing_none", diff=("input", "linear_weight", "weight"), costly_eager=True,
+         peers=(Peer("torch.nn.functional.linear_cross_entropy", "torch",
+                     _torch_lce(label_smoothing=0.1, reduction="none"), diff=("input", "linear_weight")),)),
+    Case(L.linear_cross_entropy, _lce_ignore, {"reduction": "sum"}, name="weight_ignore_sum",
+         diff=("input", "linear_weight", "weight"), dtypes=("float64", "float32", "bfloat16"), costly_eager=True,
+         peers=(Peer("torch.nn.functional.linear_cross_entropy(options=LinearCrossEntropyOptions())", "torch",
+                     _torch_lce(chunked=True, reduction="sum"), rtol=1e-10, atol=1e-10,
+                     diff=("input", "linear_weight")),)),
+]
+
 # tests/test_edges.py: value domains of array arguments and per-function hyper-parameter ranges
 DOMAINS = {
     "binary_cross_entropy": {"input": "prob", "target": "prob"},
@@ -362,6 +413,7 @@ DOMAINS = {
     "kl_div": {"target": "nonneg"},
     "sigmoid_focal_loss": {"target": "prob"},
     "softmax_focal_loss": {"target": "class"},
+    "linear_cross_entropy": {"target": "class"},
 }
 
 HYPER_RANGES = {
