@@ -353,9 +353,15 @@ _PAIRWISE_DOC = """
 """
 
 
-def _pair_doc(pairs):
-    """The shared part of the pairwise docstrings (placeholder ``{pairwise}``)."""
-    return fill_doc("{pairwise}", _PAIRWISE_DOC.format(pairs=pairs).lstrip("\n"))
+def _pair_doc(pairs, rax_name, empty_is_zero=True):
+    """The shared parts of the pairwise docstrings (placeholders ``{pairwise}`` and
+    ``{rax_twin}``, rax's function of that name)."""
+    twin = (f"    Peer twins: ``rax.{rax_name}(scores, labels, where=, weights=, reduce_fn=)``\n"
+            "    (``reduce_fn=None`` gives the pair losses: sum them over the last axis for ``\"none\"``"
+            + (";\n    a batch without a valid pair: rax 0, ours NaN).\n" if empty_is_zero else ").\n"))
+    shared = fill_doc("{pairwise}", _PAIRWISE_DOC.format(pairs=pairs).lstrip("\n"))
+    peer = fill_doc("{rax_twin}", twin)
+    return lambda f: shared(peer(f))
 
 
 def _hinge(xp, sd, yd):
@@ -372,7 +378,7 @@ def _squared(xp, sd, yd):
 
 
 @_pair_doc("Only the pairs with ``y_i > y_j`` count (a tie is no pair). The subgradient at "
-           "the kink ``s_i - s_j = 1`` is 0 (``jax.nn.relu``'s, as rax).")
+           "the kink ``s_i - s_j = 1`` is 0 (``jax.nn.relu``'s, as rax).", "pairwise_hinge_loss")
 @check.entry
 def pairwise_hinge_loss(scores: ArrayT, labels: ArrayT, *, where: ArrayT | None = None,
                         weight: ArrayT | None = None, reduction: Reduction = "mean") -> ArrayT:
@@ -384,9 +390,7 @@ def pairwise_hinge_loss(scores: ArrayT, labels: ArrayT, *, where: ArrayT | None 
     References: Herbrich et al. 1999, "Support Vector Learning for Ordinal Regression";
     Joachims 2002, "Optimizing Search Engines using Clickthrough Data".
 
-    Peer twins: ``rax.pairwise_hinge_loss(scores, labels, where=, weights=, reduce_fn=)``
-    (``reduce_fn=None`` gives the pair losses: sum them over the last axis for ``"none"``;
-    a batch without a valid pair: rax 0, ours NaN).
+    {rax_twin}
 
     Example:
         >>> import numpy as np, losses
@@ -398,7 +402,7 @@ def pairwise_hinge_loss(scores: ArrayT, labels: ArrayT, *, where: ArrayT | None 
 
 
 @_pair_doc("Only the pairs with ``y_i > y_j`` count (a tie is no pair). ``softplus`` as "
-           "``logaddexp``: finite for score differences of any magnitude.")
+           "``logaddexp``: finite for score differences of any magnitude.", "pairwise_logistic_loss")
 @check.entry
 def pairwise_logistic_loss(scores: ArrayT, labels: ArrayT, *, where: ArrayT | None = None,
                            weight: ArrayT | None = None, reduction: Reduction = "mean") -> ArrayT:
@@ -409,9 +413,7 @@ def pairwise_logistic_loss(scores: ArrayT, labels: ArrayT, *, where: ArrayT | No
     {pairwise}
     References: Burges et al. 2005, "Learning to Rank using Gradient Descent" (RankNet).
 
-    Peer twins: ``rax.pairwise_logistic_loss(scores, labels, where=, weights=, reduce_fn=)``
-    (``reduce_fn=None`` gives the pair losses: sum them over the last axis for ``"none"``;
-    a batch without a valid pair: rax 0, ours NaN).
+    {rax_twin}
 
     Example:
         >>> import numpy as np, losses
@@ -423,7 +425,8 @@ def pairwise_logistic_loss(scores: ArrayT, labels: ArrayT, *, where: ArrayT | No
 
 
 @_pair_doc("Every ordered pair of valid items counts, ``i = j`` included (rax's pair set: a "
-           "list of ``n`` valid items has ``n**2`` pairs in the mean).")
+           "list of ``n`` valid items has ``n**2`` pairs in the mean).", "pairwise_mse_loss",
+           empty_is_zero=False)
 @check.entry
 def pairwise_mse_loss(scores: ArrayT, labels: ArrayT, *, where: ArrayT | None = None,
                       weight: ArrayT | None = None, reduction: Reduction = "mean") -> ArrayT:
@@ -435,8 +438,7 @@ def pairwise_mse_loss(scores: ArrayT, labels: ArrayT, *, where: ArrayT | None = 
     References: Qin et al. 2021, "Are Neural Rankers still Outperformed by Gradient Boosted
     Decision Trees?" (pairwise regression objectives); rax's definition.
 
-    Peer twins: ``rax.pairwise_mse_loss(scores, labels, where=, weights=, reduce_fn=)``
-    (``reduce_fn=None`` gives the pair losses: sum them over the last axis for ``"none"``).
+    {rax_twin}
 
     Example:
         >>> import numpy as np, losses
