@@ -1,7 +1,7 @@
 """``python -m losses.conformance``: run the cross-backend suite and print the loss x backend matrix.
 
 By default the smoke matrix (each public function's first case on every installed backend:
-value, gradients, jax.jit, one NaN variant, the peers; every native fast path), in about two
+value, gradients, jax.jit, one NaN variant, the peers; every native fast path), in about three
 minutes on two cores. ``--full`` runs every case, ``--inductor`` everything.
 Exit status 0 when every check passed (skips allowed), 1 otherwise, 130 when interrupted.
 """
