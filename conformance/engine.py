@@ -619,11 +619,18 @@ def _variant_checks(case: Case, names, primary: bool) -> list[Check]:
                 # default run: NaN on every case where an eager call is cheap (numpy, torch,
                 # array-api-strict), on each loss's first case elsewhere (jax, dask); the rest
                 # is slow
-                cheap = name in _CHEAP_EAGER and kind == "nan"
+                # (array-api-strict runs NumPy's generic body: its NaN variants beyond the
+                # first case are slow)
+                cheap = name in _CHEAP_EAGER and kind == "nan" and name != "array_api_strict"
+                # first case: slow are eager JAX's NaN variants (the compiled NaN variants below
+                # run the same whole program) and Dask's +-inf ones (NumPy's body, whose +-inf
+                # variants run by default)
+                first = primary and not ((name == "jax" and kind == "nan")
+                                         or (name == "dask" and kind != "nan"))
                 checks.append(Check(f"{base}-{name}-eager", case.loss_name, name, "value",
                                     _exempt(case, f"{arg}={kind}-{name}-eager",
                                             _variant_check(case, arg, kind, name, False)),
-                                    slow=not (primary or cheap)))
+                                    slow=not (first or cheap)))
                 if harness(name).has_autodiff:
                     # default run: jax.jit of the NaN variants of each loss's first case
                     # (compiles are the cost); every variant under jax.jit and torch.compile
@@ -955,7 +962,8 @@ class Slot:
     @property
     def compiled_default(self) -> bool:
         """Compiled checks of the default run: torch.compile of each loss's first case in
-        float32; jax.jit in float32 for every case and in float64 for the first."""
+        float32; jax.jit in float32 for every case (with gradients for the first; its float64
+        jax.jit is slow: the eager float64 checks run the same whole program)."""
         if self.backend == "torch":
             return self.primary and self.dtype == "float32"
         return self.dtype == "float32" or (self.primary and self.dtype == "float64")
@@ -968,7 +976,14 @@ class Slot:
 # are eager JAX float64 gradients of non-first cases, which torch's gradient check compares
 # with its own (and with finite differences) by default.
 SCHEDULE = (
-    ("value", "value", lambda s: "slow" if s.jax_slow and not s.primary else "default"),
+    # eager JAX values beyond each loss's first case and Dask float32 beyond it: slow (an eager
+    # JAX call is one compiled program, which the float32 jax.jit check runs on every case and
+    # whose float64 gradients torch's gradient check takes as its reference on every case; Dask
+    # computes with NumPy, whose float32 runs every case); eager JAX float32 of the first case too
+    ("value", "value", lambda s: "slow" if ((s.backend == "jax" and s.dtype == "float32")
+                                            or (s.backend == "jax" and not s.primary)
+                                            or (s.backend == "dask" and s.dtype == "float32" and not s.primary))
+     else "default"),
     # eager JAX gradients below float64: slow even for the first case -- an eager JAX call is one
     # compiled program (backends/jax.py, whole calls), which the float32 jax.jit check runs too
     ("grad", "grad", lambda s: None if not (s.autodiff and s.case.diff)
@@ -976,12 +991,16 @@ SCHEDULE = (
     # a costly_eager case beyond the first: float64 gradients against finite differences by
     # default, against the other autodiff backend (eager JAX) in the slow run
     ("gradref", "grad", lambda s: "slow" if s.fd_only else None),
+    # jax.jit in float64 of the first case: slow (the eager float64 checks run the same whole
+    # program: backends/jax.py whole calls)
     ("jit", "jit", lambda s: None if not s.autodiff
-     else "default" if s.compiled_default and s.primary else "slow"),
+     else "default" if s.compiled_default and s.primary
+     and not (s.backend == "jax" and s.dtype == "float64") else "slow"),
     ("jitvalue", "jit", lambda s: "default" if s.autodiff and s.compiled_default and not s.primary else None),
-    # batching does not depend on the dtype: float64 by default, float32 in the slow run
+    # batching does not depend on the dtype: float64 by default, float32 in the slow run; beyond
+    # each loss's first case on JAX in the slow run
     ("vmap", "jit", lambda s: None if not (s.autodiff and s.case.vmap and s.dtype in ("float64", "float32"))
-     else "default" if s.dtype == "float64" else "slow"),
+     else "default" if s.dtype == "float64" and (s.primary or s.backend != "jax") else "slow"),
 )
 
 

@@ -84,8 +84,9 @@ def _f64(shape, seed, low=-2.0, high=2.0):
     ("generalized_box_iou_loss", lambda: losses.generalized_box_iou_loss(
         jnp.asarray([[0.0, 0.0, 2.0, 2.0], [1.0, 1.0, 3.0, 4.0]]),
         jnp.asarray([[0.5, 0.5, 2.5, 2.0], [0.0, 1.0, 2.0, 3.0]]))),
-    ("ctc_loss", lambda: losses.ctc_loss(jax.nn.log_softmax(_f64((6, 2, 4), 9), axis=-1),
-                                         jnp.asarray([[1, 2], [3, 3]]), jnp.asarray([6, 5]), jnp.asarray([2, 2]))),
+    pytest.param("ctc_loss", lambda: losses.ctc_loss(jax.nn.log_softmax(_f64((6, 2, 4), 9), axis=-1),
+                                         jnp.asarray([[1, 2], [3, 3]]), jnp.asarray([6, 5]), jnp.asarray([2, 2])),
+                 marks=pytest.mark.slow),
     ("clip_loss", lambda: losses.clip_loss(_f64((5, 3), 10), _f64((5, 3), 11))),
 ])
 def test_whole_program_equals_the_op_by_op_path(name, call):
@@ -104,9 +105,6 @@ def test_value_checks_are_read_once_and_explained():
         losses.cross_entropy(x, bad)  # same signature as the good call: the compiled program's flag
     with pytest.raises(ValueError, match=r"input must hold probabilities in \[0, 1\]"):
         losses.binary_cross_entropy(jnp.asarray([0.5, 1.5]), jnp.asarray([0.0, 1.0]))
-    with pytest.raises(ValueError, match="input_lengths must hold lengths in"):
-        losses.ctc_loss(jax.nn.log_softmax(x[:, None, :], axis=-1), jnp.asarray([[1]]),
-                        jnp.asarray([9]), jnp.asarray([1]))
     with losses.value_checks(False):  # another program, without the checks: JAX's NaN
         assert np.isnan(float(losses.cross_entropy(x, bad, reduction="sum")))
 

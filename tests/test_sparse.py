@@ -186,6 +186,7 @@ def test_nan_scores_give_nan():
 
 
 # ------------------------------------------------------------------------ peers: optax ----
+@pytest.mark.slow  # the conformance peers compare the values with optax by default
 def test_optax_sparsemax_losses_values_and_gradients():
     jax = _jax()
     optax = pytest.importorskip("optax")
