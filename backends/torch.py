@@ -88,29 +88,58 @@ def _stop_gradient(ns, x):
 
 # -- custom gradients (backends/_generic.py custom_vjp) ----------------------------------------
 class _CustomVJP(torch.autograd.Function):
-    """``fwd``'s value; backward: ``bwd`` on the residuals ``fwd`` returned (tensors or None)."""
+    """``fwd``'s value; backward: ``bwd`` on the residuals ``fwd`` returned (tensors or None).
+
+    Written in the ``setup_context`` form with a generated vmap rule, so that it also runs
+    under ``torch.func`` transforms (``vmap``, ``grad``, ``vmap(grad(...))``). The residuals
+    leave ``forward`` as extra, non-differentiable outputs (that is how the form hands them to
+    ``setup_context``); ``needs`` -- which gradients the forward pass prepares -- is decided
+    by the caller, before the transforms unwrap the tensors."""
+
+    generate_vmap_rule = True
 
     @staticmethod
-    def forward(ctx, ns, fwd, bwd, static, *args):
-        needs = tuple(ctx.needs_input_grad[4:])
+    def forward(ns, fwd, bwd, static, needs, *args):
         out, res = fwd(ns, static, needs, *args)
-        ctx.ns, ctx.bwd, ctx.static, ctx.used = ns, bwd, static, False
-        ctx.save_for_backward(*res)
-        return out
+        # an input saved as a residual leaves as a view of itself (the form saves outputs)
+        return (out, *(r.view_as(r) if r is not None and any(r is a for a in args) else r for r in res))
 
     @staticmethod
-    def backward(ctx, g):
+    def setup_context(ctx, inputs, output):
+        ns, _, bwd, static, needs = inputs[:5]
+        ctx.ns, ctx.bwd, ctx.static, ctx.needs, ctx.used = ns, bwd, static, needs, False
+        res = output[1:]
+        ctx.n_res = len(res)
+        ctx.save_for_backward(*res)
+        ctx.mark_non_differentiable(*(r for r in res if r is not None))
+
+    @staticmethod
+    def backward(ctx, g, *_):
         if ctx.used:
             raise RuntimeError("a second backward pass through a custom gradient (retain_graph=True): its "
                                "residuals were consumed by the first; recompute the loss")
-        grads = ctx.bwd(ctx.ns, ctx.static, tuple(ctx.needs_input_grad[4:]), ctx.saved_tensors, g)
+        grads = ctx.bwd(ctx.ns, ctx.static, ctx.needs, ctx.saved_tensors, g)
         ctx.used = True
-        return (None, None, None, None, *grads)
+        return (None, None, None, None, None, *grads)
+
+
+def _transformed(a) -> bool:
+    """Whether ``a`` is wrapped by a ``torch.func`` transform (its ``requires_grad`` then says
+    nothing about whether an outer level differentiates it)."""
+    if torch.compiler.is_compiling():  # traced tensors are plain ones here
+        return False
+    f = torch._C._functorch
+    return f.is_batchedtensor(a) or f.is_gradtrackingtensor(a) or f.is_functionaltensor(a)
 
 
 def _custom_vjp(ns, fwd, bwd, static, *args):
-    if torch.is_grad_enabled() and any(isinstance(a, torch.Tensor) and a.requires_grad for a in args):
-        return _CustomVJP.apply(ns, fwd, bwd, static, *args)
+    if torch.is_grad_enabled():
+        # a tensor under a torch.func transform may be differentiated by an outer level even
+        # where its requires_grad is False: prepare its gradient too
+        needs = tuple(isinstance(a, torch.Tensor) and a.is_floating_point()
+                      and (a.requires_grad or _transformed(a)) for a in args)
+        if any(needs):
+            return _CustomVJP.apply(ns, fwd, bwd, static, needs, *args)[0]
     return fwd(ns, static, None, *args)[0]
 
 
@@ -118,14 +147,15 @@ def _addmm(ns, acc, a, b):
     # in place where autograd does not record it (inside a custom gradient's forward/backward)
     if acc is None:
         return torch.matmul(a, b)
-    if torch.is_grad_enabled() and (acc.requires_grad or a.requires_grad or b.requires_grad):
+    if (torch.is_grad_enabled() and (acc.requires_grad or a.requires_grad or b.requires_grad)) or any(
+            map(_transformed, (acc, a, b))):
         return torch.addmm(acc, a, b)
     return acc.addmm_(a, b)
 
 
 def _scale_consumed(ns, x, g):
     # in place where autograd does not record it (a custom gradient's residual, used once)
-    if torch.is_grad_enabled() and (x.requires_grad or g.requires_grad):
+    if (torch.is_grad_enabled() and (x.requires_grad or g.requires_grad)) or _transformed(x) or _transformed(g):
         return x * g
     return x.mul_(g)
 

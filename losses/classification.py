@@ -561,9 +561,10 @@ def softmax_focal_loss(input: ArrayT, target: ArrayT, *, alpha: float | None = N
 
 
 # -- linear_cross_entropy: cross-entropy of a linear head, chunk by chunk ---------------------
-#: ``linear_cross_entropy``'s default chunking: rows of logits held at once, as many as fit in
-#: this many elements (16 MB of float32), at least ``LCE_MIN_ROWS`` (fewer chunks: the head's
-#: weight is read once per chunk)
+#: ``linear_cross_entropy``'s default chunking: rows of logits held at once, the largest power
+#: of two that fits in this many elements (16 MB of float32; a power of two divides the usual
+#: batch sizes, so no smaller last chunk needs buffers of its own), at least ``LCE_MIN_ROWS``
+#: (fewer chunks: the head's weight is read once per chunk)
 LCE_CHUNK_ELEMENTS = 2 ** 22
 LCE_MIN_ROWS = 64
 
@@ -577,7 +578,8 @@ def _chunk_arg(chunk_size, n_classes):
 
     whole = max(n_classes, 1)
     if chunk_size is None:
-        return max(LCE_MIN_ROWS, LCE_CHUNK_ELEMENTS // whole), whole
+        fit = max(LCE_CHUNK_ELEMENTS // whole, 1)
+        return max(LCE_MIN_ROWS, 1 << (fit.bit_length() - 1)), whole
     if isinstance(chunk_size, tuple) and len(chunk_size) == 2:
         return positive(chunk_size[0], "rows"), min(positive(chunk_size[1], "classes"), whole)
     if isinstance(chunk_size, (tuple, list)):
@@ -769,13 +771,14 @@ def linear_cross_entropy(input: ArrayT, linear_weight: ArrayT, target: ArrayT, *
     log-sum-exp. NumPy, Dask and array-api-strict compute the value by the same chunks.
 
     Chunking: ``chunk_size`` rows (batch chunking) of all ``V`` logits at a time, by default
-    ``max(64, 2**22 // V)`` rows (16 MB of float32 logits, 131 rows for
-    V = 32000); a pair ``(rows, classes)`` also
+    the largest power of two of rows whose logits fit in 16 MB of float32, at least 64
+    (128 rows for V = 32000); a pair ``(rows, classes)`` also
     chunks the vocabulary (online log-sum-exp; the gradient pass then computes each chunk's
     logits twice, once for the log-sum-exp and once for the gradient). At most one chunk of
     logits (and its gradient) is held at once; the gradients of ``input`` and
     ``linear_weight`` are the only full-size buffers. The number of chunks follows the
-    (static) shapes: one trace under ``jax.jit``/``torch.compile`` per shape.
+    (static) shapes: one trace under ``jax.jit``/``torch.compile`` per shape. It runs under
+    ``jax.vmap`` and the ``torch.func`` transforms (``vmap``, ``grad``, ``vmap(grad(...))``).
 
     float16/bfloat16 arguments are computed in float32 (the logits, their log-sum-exp and
     the gradients accumulate in float32) and the result is cast back. A NaN in ``input`` makes

@@ -298,3 +298,57 @@ def test_second_backward_is_refused():
     np.testing.assert_allclose(g1.numpy(), ref.numpy(), rtol=1e-12, atol=1e-14)
     with pytest.raises(RuntimeError, match="second backward"):
         torch.autograd.grad(out, [xt])
+
+
+@pytest.mark.parametrize("reduction", ["mean", pytest.param("none", marks=pytest.mark.slow)])
+def test_under_vmap_and_per_sample_gradients(reduction):
+    """``torch.func.vmap`` / ``jax.vmap`` over a leading batch of sequences, gradients of the
+    vmapped call (``.backward()``, ``torch.func.grad``) and per-sequence gradients
+    (``vmap(grad)``): values against the float64 formula, gradients against autodiff of the
+    plain formula ``cross_entropy(x @ W.T, t)`` (through the library's ``cross_entropy``)."""
+    torch = _torch()
+    jax = pytest.importorskip("jax")
+    jnp = jax.numpy
+    x, w = RNG.normal(size=(3, 6, D)), RNG.normal(size=(V, D))
+    t = RNG.integers(0, V, size=(3, 6))
+    t[:, -1] = -100
+    want = np.stack([_numpy_lce(x[i], w, None, t[i], None, reduction=reduction) for i in range(3)])
+    kw = {"reduction": reduction, "chunk_size": (4, 5)}
+
+    def total(out, xp):  # a weighted sum, so that every output element matters
+        shape = want.shape[1:]
+        return xp.sum(out * xp.asarray(np.linspace(0.5, 1.5, int(np.prod(shape))).reshape(shape)))
+
+    def ours(xs, ts, W, xp):
+        return total(L.linear_cross_entropy(xs, W, ts, **kw), xp)
+
+    def plain(xs, ts, W, xp):
+        return total(L.cross_entropy(xp.matmul(xs, W.T) if xp is jnp else xs @ W.T, ts, reduction=reduction), xp)
+
+    tx, tw, tt = torch.tensor(x), torch.tensor(w), torch.tensor(t)
+    got = torch.func.vmap(lambda a, b, W: L.linear_cross_entropy(a, W, b, **kw), (0, 0, None))(tx, tt, tw)
+    np.testing.assert_allclose(got.numpy(), want, rtol=1e-10, atol=1e-12)
+
+    # gradient of the vmapped sum: .backward() and torch.func.grad
+    def batched(f):
+        return lambda W, a=tx, b=tt: torch.func.vmap(lambda u, v: f(u, v, W, torch), (0, 0))(a, b).sum()
+
+    ref_w = torch.func.grad(batched(plain))(tw)
+    np.testing.assert_allclose(torch.func.grad(batched(ours))(tw).numpy(), ref_w.numpy(), rtol=1e-10, atol=1e-12)
+    leaf = tw.clone().requires_grad_()
+    batched(ours)(leaf).backward()
+    np.testing.assert_allclose(leaf.grad.numpy(), ref_w.numpy(), rtol=1e-10, atol=1e-12)
+
+    # per-sequence gradients of the input
+    per = torch.func.vmap(torch.func.grad(lambda a, b: ours(a, b, tw, torch)))(tx, tt)
+    ref = torch.func.vmap(torch.func.grad(lambda a, b: plain(a, b, tw, torch)))(tx, tt)
+    np.testing.assert_allclose(per.numpy(), ref.numpy(), rtol=1e-10, atol=1e-12)
+
+    # the test session runs JAX with x64 (conftest)
+    jx, jw, jt = jnp.asarray(x), jnp.asarray(w), jnp.asarray(t)
+    got = jax.vmap(lambda a, b: L.linear_cross_entropy(a, jw, b, **kw))(jx, jt)
+    np.testing.assert_allclose(np.asarray(got), want, rtol=1e-10, atol=1e-12)
+    per = jax.jit(jax.vmap(jax.grad(lambda a, b: ours(a, b, jw, jnp))))(jx, jt)
+    np.testing.assert_allclose(np.asarray(per), ref.numpy(), rtol=1e-10, atol=1e-12)
+    gw = jax.grad(lambda W: jnp.sum(jax.vmap(lambda a, b: ours(a, b, W, jnp))(jx, jt)))(jw)
+    np.testing.assert_allclose(np.asarray(gw), ref_w.numpy(), rtol=1e-10, atol=1e-12)

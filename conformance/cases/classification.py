@@ -395,6 +395,7 @@ CASES += [
                      _torch_lce(chunked=True), rtol=1e-10, atol=1e-10))),
     Case(L.linear_cross_entropy, _lce_seq, {"label_smoothing": 0.1, "reduction": "none", "chunk_size": 8},
          name="sequence_weight_smoothing_none", diff=("input", "linear_weight", "weight"), costly_eager=True,
+         vmap=("input", "target"),
          peers=(Peer("torch.nn.functional.linear_cross_entropy", "torch",
                      _torch_lce(label_smoothing=0.1, reduction="none"), diff=("input", "linear_weight")),)),
     Case(L.linear_cross_entropy, _lce_ignore, {"reduction": "sum"}, name="weight_ignore_sum",
