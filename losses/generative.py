@@ -3,6 +3,10 @@
 The per-sample critic gradients the gradient penalty needs come from
 :func:`backends.autodiff.critic_gradients` (torch and JAX); everything here is plain
 array-API math.
+
+With ``group=`` (docs/distributed.md) the batch (axis 0) is split over the members and the
+``"mean"`` over the batch is the global one (``"sum"``: the global sum; ``"none"``: this
+member's samples).
 """
 from __future__ import annotations
 
@@ -12,8 +16,8 @@ from typing import Literal, get_args
 
 from . import _validate as check
 from ._common import abs0, cast, float_args, numel, relu0, sqrt0
-from ._reduction import reduce
-from ._typing import ArrayT, Reduction
+from ._reduction import group_doc, reduce
+from ._typing import ArrayT, Group, Reduction
 from .backends import namespace
 from .classification import binary_cross_entropy, binary_cross_entropy_with_logits
 from .regression import mse_loss
@@ -58,8 +62,10 @@ def _check_kind(kind):
 
 
 @check.entry
+@group_doc
 def gan_discriminator_loss(real_logits: ArrayT, fake_logits: ArrayT, *, kind: GanKind = "non_saturating",
-                           label_smoothing: float = 0.0, reduction: Reduction = "mean") -> ArrayT:
+                           label_smoothing: float = 0.0, reduction: Reduction = "mean",
+                           group: Group = None) -> ArrayT:
     r"""Discriminator (critic) loss of a GAN, on critic outputs (logits / scores).
 
     With :math:`r` the critic's outputs on real samples, :math:`f` on generated ones,
@@ -94,6 +100,7 @@ def gan_discriminator_loss(real_logits: ArrayT, fake_logits: ArrayT, *, kind: Ga
             Only for the kinds with targets (minimax, non_saturating, least_squares).
         reduction: ``"mean"`` (sum of the two batch means), ``"sum"`` or ``"none"`` (the
             element-wise sum of the real and fake terms; needs equal shapes).
+    {group}
 
     Returns:
         The loss with the promoted floating dtype of the inputs.
@@ -118,6 +125,7 @@ def gan_discriminator_loss(real_logits: ArrayT, fake_logits: ArrayT, *, kind: Ga
     _array(fake_logits, "fake_logits")
     xp = namespace(real_logits=real_logits, fake_logits=fake_logits)
     check.reduction(reduction)
+    group = xp.check_group(group)
     _check_kind(kind)
     check.finite_number(label_smoothing, "label_smoothing", low=0, high=1, high_open=True)
     if label_smoothing and kind not in _SMOOTHABLE:
@@ -143,13 +151,15 @@ def gan_discriminator_loss(real_logits: ArrayT, fake_logits: ArrayT, *, kind: Ga
         lr, lf = 0.5 * dr * dr, 0.5 * f * f
     if reduction == "none":
         return reduce(xp, lr + lf, "none", out_dtype=out_dtype)
-    total = reduce(xp, lr, reduction, out_dtype=out_dtype) + reduce(xp, lf, reduction, out_dtype=out_dtype)
+    total = (reduce(xp, lr, reduction, out_dtype=out_dtype, group=group)
+             + reduce(xp, lf, reduction, out_dtype=out_dtype, group=group))
     return xp.as_array(total)
 
 
 @check.entry
+@group_doc
 def gan_generator_loss(fake_logits: ArrayT, *, kind: GanKind = "non_saturating",
-                       reduction: Reduction = "mean") -> ArrayT:
+                       reduction: Reduction = "mean", group: Group = None) -> ArrayT:
     r"""Generator loss of a GAN, on the critic's outputs :math:`f` for generated samples.
 
     .. math::
@@ -165,6 +175,7 @@ def gan_generator_loss(fake_logits: ArrayT, *, kind: GanKind = "non_saturating",
         fake_logits: critic outputs on generated data, any shape, floating.
         kind: as in :func:`gan_discriminator_loss`.
         reduction: ``"mean"`` | ``"sum"`` | ``"none"``.
+    {group}
 
     Returns:
         The loss with ``fake_logits``' floating dtype.
@@ -181,6 +192,7 @@ def gan_generator_loss(fake_logits: ArrayT, *, kind: GanKind = "non_saturating",
     _array(fake_logits, "fake_logits")
     xp = namespace(fake_logits=fake_logits)
     check.reduction(reduction)
+    group = xp.check_group(group)
     _check_kind(kind)
     _, out_dtype, (f,) = float_args(xp, fake_logits, names=("fake_logits",))
     if kind == "minimax":
@@ -192,12 +204,13 @@ def gan_generator_loss(fake_logits: ArrayT, *, kind: GanKind = "non_saturating",
     else:
         d = f - 1.0
         loss = 0.5 * d * d
-    return reduce(xp, loss, reduction, out_dtype=out_dtype)
+    return reduce(xp, loss, reduction, out_dtype=out_dtype, group=group)
 
 
 @check.entry
+@group_doc
 def gradient_penalty(gradients: ArrayT, *, target: float = 1.0, one_sided: bool = False, eps: float = 0.0,
-                     reduction: Reduction = "mean") -> ArrayT:
+                     reduction: Reduction = "mean", group: Group = None) -> ArrayT:
     r"""Gradient penalty of WGAN-GP (Gulrajani et al. 2017) on per-sample critic gradients.
 
     .. math::
@@ -224,6 +237,7 @@ def gradient_penalty(gradients: ArrayT, *, target: float = 1.0, one_sided: bool 
             Petzka et al. 2018, WGAN-LP).
         eps: added under the square root, finite and >= 0.
         reduction: ``"mean"`` (over the batch, as the paper) | ``"sum"`` | ``"none"`` (``(N,)``).
+    {group}
 
     Returns:
         The penalty with ``gradients``' floating dtype.
@@ -246,6 +260,7 @@ def gradient_penalty(gradients: ArrayT, *, target: float = 1.0, one_sided: bool 
     _array(gradients, "gradients")
     xp = namespace(gradients=gradients)
     check.reduction(reduction)
+    group = xp.check_group(group)
     check.finite_number(target, "target", low=0)
     check.finite_number(eps, "eps", low=0)
     check.flag(one_sided, "one_sided")
@@ -261,7 +276,7 @@ def gradient_penalty(gradients: ArrayT, *, target: float = 1.0, one_sided: bool 
     d = norm - float(target)
     if one_sided:
         d = relu0(xp, d)
-    return reduce(xp, d * d, reduction, out_dtype=out_dtype)
+    return reduce(xp, d * d, reduction, out_dtype=out_dtype, group=group)
 
 
 def _kl_terms(xp, mu, logvar):
@@ -269,7 +284,9 @@ def _kl_terms(xp, mu, logvar):
 
 
 @check.entry
-def gaussian_kl_divergence(mu: ArrayT, logvar: ArrayT, *, reduction: Reduction = "mean") -> ArrayT:
+@group_doc
+def gaussian_kl_divergence(mu: ArrayT, logvar: ArrayT, *, reduction: Reduction = "mean",
+                           group: Group = None) -> ArrayT:
     r"""KL divergence of a diagonal Gaussian from the standard normal (Kingma & Welling 2014).
 
     .. math::
@@ -284,6 +301,7 @@ def gaussian_kl_divergence(mu: ArrayT, logvar: ArrayT, *, reduction: Reduction =
         reduction: ``"mean"`` (over the batch: the per-sample KL, as the VAE objective),
             ``"sum"`` (over the batch: the PyTorch VAE example's
             ``-0.5 * torch.sum(1 + logvar - mu**2 - logvar.exp())``) or ``"none"`` (``(N,)``).
+    {group}
 
     Returns:
         The divergence with the promoted floating dtype of the inputs.
@@ -300,13 +318,14 @@ def gaussian_kl_divergence(mu: ArrayT, logvar: ArrayT, *, reduction: Reduction =
     _array(logvar, "logvar")
     xp = namespace(mu=mu, logvar=logvar)
     check.reduction(reduction)
+    group = xp.check_group(group)
     check.floating(xp, mu, "mu")
     check.floating(xp, logvar, "logvar")
     check.same_shape(mu, logvar, "mu", "logvar")
     check.ndim_at_least(mu, 1, "mu")
     _, out_dtype, (m, lv) = float_args(xp, mu, logvar, names=("mu", "logvar"))
     kl = _per_sample_sum(xp, _kl_terms(xp, m, lv))
-    return reduce(xp, kl, reduction, out_dtype=out_dtype)
+    return reduce(xp, kl, reduction, out_dtype=out_dtype, group=group)
 
 
 #: ``criterion=`` of :func:`vae_loss`: the reconstruction term
@@ -315,8 +334,9 @@ VAE_CRITERIA: tuple[str, ...] = get_args(VaeCriterion)
 
 
 @check.entry
+@group_doc
 def vae_loss(input: ArrayT, target: ArrayT, mu: ArrayT, logvar: ArrayT, *, beta: float = 1.0,
-             criterion: VaeCriterion = "bce", reduction: Reduction = "mean") -> ArrayT:
+             criterion: VaeCriterion = "bce", reduction: Reduction = "mean", group: Group = None) -> ArrayT:
     r"""Negative ELBO of a VAE (Kingma & Welling 2014) with the β-VAE weight (Higgins et al. 2017).
 
     .. math:: \ell_i = \sum_j \operatorname{rec}(\hat x_{ij}, x_{ij})
@@ -344,6 +364,7 @@ def vae_loss(input: ArrayT, target: ArrayT, mu: ArrayT, logvar: ArrayT, *, beta:
         reduction: ``"mean"`` (over the batch) | ``"sum"`` (the PyTorch VAE example's
             ``F.binary_cross_entropy(input, target, reduction="sum") + KLD``) | ``"none"``
             (``(N,)``).
+    {group}
 
     Returns:
         The loss with the promoted floating dtype of the inputs.
@@ -364,6 +385,7 @@ def vae_loss(input: ArrayT, target: ArrayT, mu: ArrayT, logvar: ArrayT, *, beta:
         _array(a, name)
     xp = namespace(input=input, target=target, mu=mu, logvar=logvar)
     check.reduction(reduction)
+    group = xp.check_group(group)
     check.choice(criterion, "criterion", VAE_CRITERIA)
     check.finite_number(beta, "beta", low=0)
     # every argument's dtype before any value check; integer/bool data (target) are cast
@@ -382,16 +404,17 @@ def vae_loss(input: ArrayT, target: ArrayT, mu: ArrayT, logvar: ArrayT, *, beta:
         )
     # the reconstruction term is the library's own element-wise loss (its value checks --
     # ``target`` and probability ``input`` in [0, 1] -- and, on torch, its native kernel);
-    # "sum"/"mean" reduce it in one pass without the per-element array
+    # "sum"/"mean" reduce it in one pass without the per-element array (with a group: the
+    # per-sample losses, reduced over the group's batch)
     _, out_dtype, (p, y, m, lv) = float_args(xp, input, target, mu, logvar,
                                              names=("input", "target", "mu", "logvar"))
     rec_loss = {"bce": binary_cross_entropy, "bce_logits": binary_cross_entropy_with_logits,
                 "mse": mse_loss}[criterion]
-    if reduction == "none":
+    if reduction == "none" or group is not None:
         loss = _per_sample_sum(xp, rec_loss(p, y, reduction="none"))
         if beta:
             loss = loss + float(beta) * _per_sample_sum(xp, _kl_terms(xp, m, lv))
-        return reduce(xp, loss, reduction, out_dtype=out_dtype)
+        return reduce(xp, loss, reduction, out_dtype=out_dtype, group=group)
     loss = rec_loss(p, y, reduction="sum")
     if beta:
         loss = loss + float(beta) * xp.sum(_kl_terms(xp, m, lv))
@@ -417,10 +440,11 @@ PerceptualCriterion = Literal["mse", "l1"]
 
 
 @check.entry
+@group_doc
 def perceptual_loss(input: ArrayT, target: ArrayT,
                     feature_extractor: Callable[[ArrayT], Sequence[ArrayT] | ArrayT], *,
                     layer_weights: Sequence[float] | None = None, criterion: PerceptualCriterion = "mse",
-                    reduction: Reduction = "mean") -> ArrayT:
+                    reduction: Reduction = "mean", group: Group = None) -> ArrayT:
     r"""Perceptual (feature reconstruction) loss (Johnson et al. 2016).
 
     .. math:: \ell_i = \sum_k w_k\, \frac{1}{|\phi_k|} \sum_j
@@ -443,6 +467,7 @@ def perceptual_loss(input: ArrayT, target: ArrayT,
         criterion: the element-wise comparison of the feature maps, ``"mse"`` | ``"l1"``
             (subgradient 0 at equal features).
         reduction: ``"mean"`` (over the batch) | ``"sum"`` | ``"none"`` (``(N,)``).
+    {group}
 
     Returns:
         The loss with the promoted floating dtype of the feature maps.
@@ -463,6 +488,7 @@ def perceptual_loss(input: ArrayT, target: ArrayT,
     _array(target, "target")
     xp = namespace(input=input, target=target)
     check.reduction(reduction)
+    group = xp.check_group(group)
     check.choice(criterion, "criterion", get_args(PerceptualCriterion))
     check.floating(xp, input, "input")
     check.real_array(xp, target, "target")  # it only goes through the extractor
@@ -512,4 +538,4 @@ def perceptual_loss(input: ArrayT, target: ArrayT,
     total = terms[0] if terms[0].dtype == compute else xp.astype(terms[0], compute)
     for term in terms[1:]:
         total = total + (term if term.dtype == compute else xp.astype(term, compute))
-    return reduce(xp, total, reduction, out_dtype=out_dtype)
+    return reduce(xp, total, reduction, out_dtype=out_dtype, group=group)

@@ -7,6 +7,10 @@ one score η per sample and places K−1 ordered cut-points on its scale.
 
 The ordinal task axis (the K−1 logits of CORAL and CORN) is axis 1, or 0 for a 1-D input,
 as torch's class axis (``axis=`` chooses another).
+
+With ``group=`` (docs/distributed.md) the samples (axis 0) are split over the members and
+``"mean"`` divides by the global normaliser: the number of samples (CORAL), of the
+(sample, task) pairs that enter (CORN), or the weight sum (cumulative link).
 """
 from __future__ import annotations
 
@@ -16,8 +20,8 @@ from typing import Any
 
 from . import _validate as check
 from ._common import arange_like, cast, class_axis, class_target, float_args, numel
-from ._reduction import reduce
-from ._typing import ArrayT, Reduction
+from ._reduction import group_doc, reduce
+from ._typing import ArrayT, Group, Reduction
 from .backends import namespace
 from .classification import _axis_arg
 from .helpers import _dtype_arg, _float_dtype
@@ -95,8 +99,9 @@ def _binary_terms(xp, z, y):
 
 
 @check.entry
+@group_doc
 def coral_loss(input: ArrayT, target: ArrayT, *, task_weights: ArrayT | None = None,
-               reduction: Reduction = "mean", axis: int | None = None) -> ArrayT:
+               reduction: Reduction = "mean", axis: int | None = None, group: Group = None) -> ArrayT:
     r"""CORAL loss: K−1 binary cross-entropies on "level > k", summed per sample.
 
     .. math:: \ell_i = \sum_{k=0}^{K-2} \lambda_k\,\big[\operatorname{softplus}(z_{ik})
@@ -115,6 +120,7 @@ def coral_loss(input: ArrayT, target: ArrayT, *, task_weights: ArrayT | None = N
             per-sample sum, so ``"mean"`` stays the mean over samples.
         reduction: ``"mean"`` | ``"sum"`` | ``"none"`` over the per-sample sums.
         axis: the task axis (default 1, or 0 for a 1-D input).
+    {group}
 
     Returns:
         A scalar, or the per-sample loss (``input``'s shape without ``axis``) for
@@ -139,6 +145,7 @@ def coral_loss(input: ArrayT, target: ArrayT, *, task_weights: ArrayT | None = N
     """
     xp = namespace(input=input, target=target, task_weights=task_weights)
     check.reduction(reduction)
+    group = xp.check_group(group)
     _axis_arg(axis)
     _, out_dtype, (z, t, lam) = float_args(xp, input, target, task_weights,
                                            names=("input", "target", "task_weights"))
@@ -150,12 +157,13 @@ def coral_loss(input: ArrayT, target: ArrayT, *, task_weights: ArrayT | None = N
     terms = _binary_terms(xp, z, t)
     if lam is not None:
         terms = terms * lam
-    return reduce(xp, xp.sum(terms, axis=ax), reduction, out_dtype=out_dtype)
+    return reduce(xp, xp.sum(terms, axis=ax), reduction, out_dtype=out_dtype, group=group)
 
 
 @check.entry
+@group_doc
 def corn_loss(input: ArrayT, target: ArrayT, *, reduction: Reduction = "mean",
-              axis: int | None = None) -> ArrayT:
+              axis: int | None = None, group: Group = None) -> ArrayT:
     r"""CORN loss: conditional binary cross-entropies, task k trained on the samples above k−1.
 
     .. math::
@@ -174,6 +182,7 @@ def corn_loss(input: ArrayT, target: ArrayT, *, reduction: Reduction = "mean",
         reduction: ``"mean"`` | ``"sum"`` | ``"none"`` (the element-wise terms, ``input``'s
             shape, 0 for the pairs that do not enter).
         axis: the task axis (default 1, or 0 for a 1-D input).
+    {group}
 
     Returns:
         A scalar, or the element-wise terms for ``reduction="none"``.
@@ -197,6 +206,7 @@ def corn_loss(input: ArrayT, target: ArrayT, *, reduction: Reduction = "mean",
     """
     xp = namespace(input=input, target=target)
     check.reduction(reduction)
+    group = xp.check_group(group)
     _axis_arg(axis)
     if not hasattr(target, "dtype") or not hasattr(target, "shape"):
         raise TypeError(f"target must be an array of integer levels, got {type(target).__name__}")
@@ -205,7 +215,7 @@ def corn_loss(input: ArrayT, target: ArrayT, *, reduction: Reduction = "mean",
     check.class_indices(xp, target, n_tasks + 1, "target")
     above = cast(xp, _exceeds(xp, target, n_tasks, ax), z.dtype)  # [y > k]
     enters = cast(xp, _exceeds(xp, target + 1, n_tasks, ax), z.dtype)  # [y >= k]
-    return reduce(xp, _binary_terms(xp, z, above), reduction, weight=enters, out_dtype=out_dtype)
+    return reduce(xp, _binary_terms(xp, z, above), reduction, weight=enters, out_dtype=out_dtype, group=group)
 
 
 def _log1mexp(xp, d):
@@ -218,9 +228,10 @@ def _log1mexp(xp, d):
 
 
 @check.entry
+@group_doc
 def cumulative_link_loss(input: ArrayT, target: ArrayT, cutpoints: ArrayT, *,
                          weight: ArrayT | None = None, mean_over: MeanOver = "weights",
-                         reduction: Reduction = "mean") -> ArrayT:
+                         reduction: Reduction = "mean", group: Group = None) -> ArrayT:
     r"""Negative log-likelihood of the cumulative-link (proportional-odds, ordinal logistic) model.
 
     .. math::
@@ -244,6 +255,7 @@ def cumulative_link_loss(input: ArrayT, target: ArrayT, cutpoints: ArrayT, *,
         mean_over: what a weighted ``"mean"`` divides by: ``"weights"`` (default) or
             ``"elements"``.
         reduction: ``"mean"`` | ``"sum"`` | ``"none"``.
+    {group}
 
     Returns:
         A scalar, or the per-sample loss (``input``'s shape) for ``reduction="none"``.
@@ -269,6 +281,7 @@ def cumulative_link_loss(input: ArrayT, target: ArrayT, cutpoints: ArrayT, *,
     """
     xp = namespace(input=input, target=target, cutpoints=cutpoints, weight=weight)
     _weighted_options(mean_over, reduction)
+    group = xp.check_group(group)
     if not hasattr(target, "dtype") or not hasattr(target, "shape"):
         raise TypeError(f"target must be an array of integer levels, got {type(target).__name__}")
     _, out_dtype, (eta, theta, w) = float_args(xp, input, cutpoints, weight,
@@ -292,4 +305,4 @@ def cumulative_link_loss(input: ArrayT, target: ArrayT, cutpoints: ArrayT, *,
     lo = xp.reshape(xp.take(padded, t, axis=0), eta.shape)
     hi = xp.reshape(xp.take(padded, t + 1, axis=0), eta.shape)
     log_p = xp.log_sigmoid(hi - eta) + xp.log_sigmoid(eta - lo) + _log1mexp(xp, hi - lo)
-    return reduce(xp, -log_p, reduction, weight=w, mean_over=mean_over, out_dtype=out_dtype)
+    return reduce(xp, -log_p, reduction, weight=w, mean_over=mean_over, out_dtype=out_dtype, group=group)

@@ -23,6 +23,11 @@ Reductions (rax's ``reduce_fn`` = ``jnp.mean`` | ``jnp.sum`` | ``None``):
   The mean of nothing (no valid list, no valid pair) is NaN with a zero gradient, the
   library's rule, where rax returns 0 (docs/differences.md).
 
+With ``group=`` (docs/distributed.md) the lists are the batch, split along the first axis:
+``"mean"`` divides by the global number of lists with a valid item (the global number of
+valid pairs for the pairwise losses), ``"sum"`` is the global sum and ``"none"`` this
+member's lists.
+
 A NaN in a valid item's score, label or weight that the loss reads makes its list's loss NaN
 (rax turns a NaN label of the pairwise and ListMLE losses into a valid or invalid pair or
 a sort position instead).
@@ -33,8 +38,8 @@ import math
 
 from . import _validate as check
 from ._common import arange_like, fill_doc, float_args, relu0
-from ._reduction import reduce
-from ._typing import ArrayT, Reduction
+from ._reduction import group_doc, reduce
+from ._typing import ArrayT, Group, Reduction
 from .backends import namespace
 
 __all__ = [
@@ -52,14 +57,15 @@ _LN2 = math.log(2.0)
 
 
 # ------------------------------------------------------------------------------ set-up ----
-def _setup(scores, labels, where, weight, reduction):
+def _setup(scores, labels, where, weight, reduction, group):
     """Checks and casts shared by every ranking loss.
 
-    Returns ``(xp, out_dtype, s, y, w, valid)``: the scores, labels and weights (None or
-    broadcast to the scores' shape) in the compute dtype, and the boolean mask of valid items
-    of the scores' shape (all true without ``where``)."""
+    Returns ``(xp, out_dtype, s, y, w, valid, group)``: the scores, labels and weights (None
+    or broadcast to the scores' shape) in the compute dtype, the boolean mask of valid items
+    of the scores' shape (all true without ``where``) and the resolved ``group``."""
     xp = namespace(scores=scores, labels=labels, where=where, weight=weight)
     check.reduction(reduction)
+    group = xp.check_group(group)
     check.floating(xp, scores, "scores")
     check.ndim_at_least(scores, 1, "scores")
     if not hasattr(labels, "shape"):
@@ -83,13 +89,14 @@ def _setup(scores, labels, where, weight, reduction):
     else:
         valid = where if tuple(where.shape) == shape else xp.broadcast_to(where, shape)
         w = None if w is None else _masked(xp, valid, w)
-    return xp, out_dtype, s, y, w, valid
+    return xp, out_dtype, s, y, w, valid, group
 
 
-def _listwise(xp, per, valid, reduction, out_dtype):
-    """Reduce per-list losses: lists without a valid item count for nothing (weight 0)."""
+def _listwise(xp, per, valid, reduction, out_dtype, group):
+    """Reduce per-list losses: lists without a valid item count for nothing (weight 0);
+    with a ``group``, ``"mean"`` divides by the global number of lists with a valid item."""
     has_item = xp.astype(xp.any(valid, axis=-1), per.dtype)
-    return reduce(xp, per, reduction, weight=has_item, out_dtype=out_dtype)
+    return reduce(xp, per, reduction, weight=has_item, out_dtype=out_dtype, group=group)
 
 
 def _masked(xp, valid, x, fill=0.0):
@@ -137,8 +144,9 @@ def _temperature(temperature):
 
 # ------------------------------------------------------------------------------ listwise ----
 @check.entry
+@group_doc
 def ranking_softmax_loss(scores: ArrayT, labels: ArrayT, *, where: ArrayT | None = None,
-                         weight: ArrayT | None = None, reduction: Reduction = "mean") -> ArrayT:
+                         weight: ArrayT | None = None, reduction: Reduction = "mean", group: Group = None) -> ArrayT:
     r"""Softmax (listwise cross-entropy) ranking loss (ListNet's top-one form).
 
     .. math:: \ell(s, y) = -\sum_{i \text{ valid}} w_i\, y_i \log \frac{e^{s_i}}{\sum_{j \text{ valid}} e^{s_j}}
@@ -154,6 +162,7 @@ def ranking_softmax_loss(scores: ArrayT, labels: ArrayT, *, where: ArrayT | None
             they multiply the labels.
         reduction: ``"mean"`` (over the lists with a valid item) | ``"sum"`` | ``"none"``
             (per list).
+    {group}
 
     Returns:
         A scalar, or the per-list losses ``scores.shape[:-1]`` for ``"none"``.
@@ -178,16 +187,17 @@ def ranking_softmax_loss(scores: ArrayT, labels: ArrayT, *, where: ArrayT | None
         >>> print(f"{float(losses.ranking_softmax_loss(s, y)):.6f}")
         1.407606
     """
-    xp, out_dtype, s, y, w, valid = _setup(scores, labels, where, weight, reduction)
+    xp, out_dtype, s, y, w, valid, group = _setup(scores, labels, where, weight, reduction, group)
     yw = _masked(xp, valid, y if w is None else y * w)
     logp, _ = _log_softmax_valid(xp, s, valid)
     per = -xp.sum(yw * logp, axis=-1)
-    return _listwise(xp, per, valid, reduction, out_dtype)
+    return _listwise(xp, per, valid, reduction, out_dtype, group)
 
 
 @check.entry
+@group_doc
 def poly1_softmax_loss(scores: ArrayT, labels: ArrayT, *, epsilon: float = 1.0, where: ArrayT | None = None,
-                       weight: ArrayT | None = None, reduction: Reduction = "mean") -> ArrayT:
+                       weight: ArrayT | None = None, reduction: Reduction = "mean", group: Group = None) -> ArrayT:
     r"""Poly-1 softmax ranking loss: the softmax loss plus ε times one minus the target probability.
 
     .. math::
@@ -205,6 +215,7 @@ def poly1_softmax_loss(scores: ArrayT, labels: ArrayT, *, epsilon: float = 1.0, 
         where: optional boolean mask of valid items, broadcastable to ``scores``.
         weight: optional per-item weights (rax's ``weights=``), broadcastable to ``scores``.
         reduction: ``"mean"`` (over the lists with a valid item) | ``"sum"`` | ``"none"``.
+    {group}
 
     Returns:
         A scalar, or the per-list losses for ``"none"``.
@@ -226,7 +237,7 @@ def poly1_softmax_loss(scores: ArrayT, labels: ArrayT, *, epsilon: float = 1.0, 
         1.785242
     """
     check.finite_number(epsilon, "epsilon")
-    xp, out_dtype, s, y, w, valid = _setup(scores, labels, where, weight, reduction)
+    xp, out_dtype, s, y, w, valid, group = _setup(scores, labels, where, weight, reduction, group)
     yw = _masked(xp, valid, y if w is None else y * w)
     logp, z = _log_softmax_valid(xp, s, valid)
     ce = -xp.sum(yw * logp, axis=-1)
@@ -239,7 +250,7 @@ def poly1_softmax_loss(scores: ArrayT, labels: ArrayT, *, epsilon: float = 1.0, 
     pt = xp.sum(dist * p, axis=-1)
     pt = xp.where(xp.any(valid, axis=-1), pt, xp.ones_like(pt))
     per = ce + epsilon * (1.0 - pt)
-    return _listwise(xp, per, valid, reduction, out_dtype)
+    return _listwise(xp, per, valid, reduction, out_dtype, group)
 
 
 def _suffix_logsumexp(xp, x):
@@ -256,8 +267,9 @@ def _suffix_logsumexp(xp, x):
 
 
 @check.entry
+@group_doc
 def listmle_loss(scores: ArrayT, labels: ArrayT, *, where: ArrayT | None = None,
-                 reduction: Reduction = "mean") -> ArrayT:
+                 reduction: Reduction = "mean", group: Group = None) -> ArrayT:
     r"""ListMLE: the negative Plackett-Luce log-likelihood of the order the labels induce.
 
     .. math::
@@ -273,6 +285,7 @@ def listmle_loss(scores: ArrayT, labels: ArrayT, *, where: ArrayT | None = None,
         labels: relevance labels, the shape of ``scores``.
         where: optional boolean mask of valid items, broadcastable to ``scores``.
         reduction: ``"mean"`` (over the lists with a valid item) | ``"sum"`` | ``"none"``.
+    {group}
 
     Returns:
         A scalar, or the per-list losses for ``"none"``.
@@ -293,9 +306,9 @@ def listmle_loss(scores: ArrayT, labels: ArrayT, *, where: ArrayT | None = None,
         >>> print(f"{float(losses.listmle_loss(s, y)):.6f}")
         0.720868
     """
-    xp, out_dtype, s, y, _, valid = _setup(scores, labels, where, None, reduction)
+    xp, out_dtype, s, y, _, valid, group = _setup(scores, labels, where, None, reduction, group)
     if math.prod(s.shape) == 0:  # nothing to sort (Dask cannot sort an empty array)
-        return _listwise(xp, xp.sum(s, axis=-1), valid, reduction, out_dtype)
+        return _listwise(xp, xp.sum(s, axis=-1), valid, reduction, out_dtype, group)
     # lexicographic order (valid first, then decreasing label), stable: two stable sorts
     by_label = xp.argsort(_masked(xp, valid, -y), axis=-1, stable=True)
     invalid = xp.take_along_last(xp.astype(xp.logical_not(valid), s.dtype), by_label)
@@ -305,14 +318,15 @@ def listmle_loss(scores: ArrayT, labels: ArrayT, *, where: ArrayT | None = None,
     x = _masked(xp, v_sorted, s_sorted, xp.finfo(s.dtype).min)
     lse = _suffix_logsumexp(xp, x)
     per = -xp.sum(_masked(xp, v_sorted, x - lse), axis=-1)
-    return _listwise(xp, _nan_labels(xp, per, y, valid), valid, reduction, out_dtype)
+    return _listwise(xp, _nan_labels(xp, per, y, valid), valid, reduction, out_dtype, group)
 
 
 # ------------------------------------------------------------------------------ pairwise ----
-def _pairwise(scores, labels, where, weight, reduction, pair_loss, all_pairs=False):
+def _pairwise(scores, labels, where, weight, reduction, pair_loss, group, all_pairs=False):
     """rax's ``pairwise_loss``: pairs ``(i, j)`` of valid items with ``y_i > y_j`` (every pair
-    with ``all_pairs``), each weighted by ``weight_i``; per-list sums, a per-pair mean."""
-    xp, out_dtype, s, y, w, valid = _setup(scores, labels, where, weight, reduction)
+    with ``all_pairs``), each weighted by ``weight_i``; per-list sums, a per-pair mean (over
+    the valid pairs of the global batch with a ``group``)."""
+    xp, out_dtype, s, y, w, valid, group = _setup(scores, labels, where, weight, reduction, group)
     s0, y0 = _masked(xp, valid, s), _masked(xp, valid, y)
     sd = xp.expand_dims(s0, axis=-1) - xp.expand_dims(s0, axis=-2)  # [i, j]: s_i - s_j
     yd = xp.expand_dims(y0, axis=-1) - xp.expand_dims(y0, axis=-2)
@@ -328,7 +342,7 @@ def _pairwise(scores, labels, where, weight, reduction, pair_loss, all_pairs=Fal
     terms = xp.where(pw == 0, xp.zeros_like(per_pair), per_pair * pw)
     per = xp.sum(xp.sum(terms, axis=-1), axis=-1)
     count = xp.sum(xp.sum(indicator, axis=-1), axis=-1)
-    return reduce(xp, per, reduction, norm=count, out_dtype=out_dtype)
+    return reduce(xp, per, reduction, norm=count, out_dtype=out_dtype, group=group)
 
 
 _PAIRWISE_DOC = """
@@ -342,6 +356,7 @@ _PAIRWISE_DOC = """
         weight: optional per-item weights (rax's ``weights=``), broadcastable to ``scores``.
         reduction: ``"mean"`` (over the valid pairs of the batch: rax's ``jnp.mean``) |
             ``"sum"`` | ``"none"`` (per list: the sum of its pair losses).
+    {{group}}
 
     Returns:
         A scalar, or the per-list losses ``scores.shape[:-1]`` for ``"none"``.
@@ -361,7 +376,7 @@ def _pair_doc(pairs, rax_name, empty_is_zero=True):
             + (";\n    a batch without a valid pair: rax 0, ours NaN).\n" if empty_is_zero else ").\n"))
     shared = fill_doc("{pairwise}", _PAIRWISE_DOC.format(pairs=pairs).lstrip("\n"))
     peer = fill_doc("{rax_twin}", twin)
-    return lambda f: shared(peer(f))
+    return lambda f: group_doc(shared(peer(f)))
 
 
 def _hinge(xp, sd, yd):
@@ -381,7 +396,7 @@ def _squared(xp, sd, yd):
            "the kink ``s_i - s_j = 1`` is 0 (``jax.nn.relu``'s, as rax).", "pairwise_hinge_loss")
 @check.entry
 def pairwise_hinge_loss(scores: ArrayT, labels: ArrayT, *, where: ArrayT | None = None,
-                        weight: ArrayT | None = None, reduction: Reduction = "mean") -> ArrayT:
+                        weight: ArrayT | None = None, reduction: Reduction = "mean", group: Group = None) -> ArrayT:
     r"""Pairwise hinge ranking loss (RankSVM).
 
     .. math:: \ell(s, y) = \sum_{i, j} [y_i > y_j]\, w_i \max(0, 1 - (s_i - s_j))
@@ -398,14 +413,14 @@ def pairwise_hinge_loss(scores: ArrayT, labels: ArrayT, *, where: ArrayT | None 
         >>> print(float(losses.pairwise_hinge_loss(s, y, reduction="sum")))
         2.0
     """
-    return _pairwise(scores, labels, where, weight, reduction, _hinge)
+    return _pairwise(scores, labels, where, weight, reduction, _hinge, group)
 
 
 @_pair_doc("Only the pairs with ``y_i > y_j`` count (a tie is no pair). ``softplus`` as "
            "``logaddexp``: finite for score differences of any magnitude.", "pairwise_logistic_loss")
 @check.entry
 def pairwise_logistic_loss(scores: ArrayT, labels: ArrayT, *, where: ArrayT | None = None,
-                           weight: ArrayT | None = None, reduction: Reduction = "mean") -> ArrayT:
+                           weight: ArrayT | None = None, reduction: Reduction = "mean", group: Group = None) -> ArrayT:
     r"""Pairwise logistic ranking loss (RankNet).
 
     .. math:: \ell(s, y) = \sum_{i, j} [y_i > y_j]\, w_i \log\big(1 + e^{-(s_i - s_j)}\big)
@@ -421,7 +436,7 @@ def pairwise_logistic_loss(scores: ArrayT, labels: ArrayT, *, where: ArrayT | No
         >>> print(f"{float(losses.pairwise_logistic_loss(s, y)):.6f}")
         0.693147
     """
-    return _pairwise(scores, labels, where, weight, reduction, _logistic)
+    return _pairwise(scores, labels, where, weight, reduction, _logistic, group)
 
 
 @_pair_doc("Every ordered pair of valid items counts, ``i = j`` included (rax's pair set: a "
@@ -429,7 +444,7 @@ def pairwise_logistic_loss(scores: ArrayT, labels: ArrayT, *, where: ArrayT | No
            empty_is_zero=False)
 @check.entry
 def pairwise_mse_loss(scores: ArrayT, labels: ArrayT, *, where: ArrayT | None = None,
-                      weight: ArrayT | None = None, reduction: Reduction = "mean") -> ArrayT:
+                      weight: ArrayT | None = None, reduction: Reduction = "mean", group: Group = None) -> ArrayT:
     r"""Pairwise squared-error ranking loss: score differences regress label differences.
 
     .. math:: \ell(s, y) = \sum_{i, j} w_i \big((y_i - y_j) - (s_i - s_j)\big)^2
@@ -446,13 +461,14 @@ def pairwise_mse_loss(scores: ArrayT, labels: ArrayT, *, where: ArrayT | None = 
         >>> print(float(losses.pairwise_mse_loss(s, y)))
         0.5
     """
-    return _pairwise(scores, labels, where, weight, reduction, _squared, all_pairs=True)
+    return _pairwise(scores, labels, where, weight, reduction, _squared, group, all_pairs=True)
 
 
 # -------------------------------------------------------------------- smooth-rank metrics ----
 @check.entry
+@group_doc
 def approx_ndcg_loss(scores: ArrayT, labels: ArrayT, *, temperature: float = 1.0, where: ArrayT | None = None,
-                     weight: ArrayT | None = None, reduction: Reduction = "mean") -> ArrayT:
+                     weight: ArrayT | None = None, reduction: Reduction = "mean", group: Group = None) -> ArrayT:
     r"""Approximate NDCG loss: minus the NDCG of the smooth (sigmoid) ranks.
 
     .. math::
@@ -473,6 +489,7 @@ def approx_ndcg_loss(scores: ArrayT, labels: ArrayT, *, temperature: float = 1.0
         weight: optional per-item weights (rax's ``weights=``) multiplying the gains,
             broadcastable to ``scores``.
         reduction: ``"mean"`` (over the lists with a valid item) | ``"sum"`` | ``"none"``.
+    {group}
 
     Returns:
         A scalar, or the per-list losses (in [-1, 0] for labels >= 0) for ``"none"``.
@@ -496,7 +513,7 @@ def approx_ndcg_loss(scores: ArrayT, labels: ArrayT, *, temperature: float = 1.0
         -0.630930
     """
     _temperature(temperature)
-    xp, out_dtype, s, y, w, valid = _setup(scores, labels, where, weight, reduction)
+    xp, out_dtype, s, y, w, valid, group = _setup(scores, labels, where, weight, reduction, group)
     g = _gains(xp, _masked(xp, valid, y), None if w is None else _masked(xp, valid, w))
     rank = _approx_ranks(xp, s, valid, float(temperature))
     dcg = xp.sum(_masked(xp, valid, g * _LN2 / xp.log1p(rank)), axis=-1)
@@ -509,12 +526,13 @@ def approx_ndcg_loss(scores: ArrayT, labels: ArrayT, *, temperature: float = 1.0
     disc = _LN2 / xp.log1p(xp.astype(pos, s.dtype) + 1.0)
     idcg = xp.sum(_masked(xp, first, ideal_g) * disc, axis=-1)
     idcg = xp.where(idcg == 0, xp.ones_like(idcg), idcg)
-    return _listwise(xp, -dcg / idcg, valid, reduction, out_dtype)
+    return _listwise(xp, -dcg / idcg, valid, reduction, out_dtype, group)
 
 
 @check.entry
+@group_doc
 def approx_mrr_loss(scores: ArrayT, labels: ArrayT, *, temperature: float = 1.0, where: ArrayT | None = None,
-                    reduction: Reduction = "mean") -> ArrayT:
+                    reduction: Reduction = "mean", group: Group = None) -> ArrayT:
     r"""Approximate MRR loss: minus the reciprocal smooth rank of the best-placed relevant item.
 
     .. math::
@@ -531,6 +549,7 @@ def approx_mrr_loss(scores: ArrayT, labels: ArrayT, *, temperature: float = 1.0,
         temperature: the sigmoid temperature T > 0 (rax's ``approx_t12n``, default 1).
         where: optional boolean mask of valid items, broadcastable to ``scores``.
         reduction: ``"mean"`` (over the lists with a valid item) | ``"sum"`` | ``"none"``.
+    {group}
 
     Returns:
         A scalar, or the per-list losses (in [-1, 0]) for ``"none"``.
@@ -554,7 +573,7 @@ def approx_mrr_loss(scores: ArrayT, labels: ArrayT, *, temperature: float = 1.0,
         -0.696587
     """
     _temperature(temperature)
-    xp, out_dtype, s, y, _, valid = _setup(scores, labels, where, None, reduction)
+    xp, out_dtype, s, y, _, valid, group = _setup(scores, labels, where, None, reduction, group)
     y0 = _masked(xp, valid, y)
     relevant = xp.where(y0 >= 1, xp.ones_like(y0), xp.where(y0 < 1, xp.zeros_like(y0), y0))
     rank = _approx_ranks(xp, s, valid, float(temperature))
@@ -563,4 +582,4 @@ def approx_mrr_loss(scores: ArrayT, labels: ArrayT, *, temperature: float = 1.0,
         best = xp.sum(v, axis=-1)
     else:  # the first maximum carries the gradient; 0 * sum(v) lets a NaN through
         best = xp.take_class(v, xp.argmax(v, axis=-1), axis=-1) + 0.0 * xp.sum(v, axis=-1)
-    return _listwise(xp, -best, valid, reduction, out_dtype)
+    return _listwise(xp, -best, valid, reduction, out_dtype, group)

@@ -23,8 +23,8 @@ from __future__ import annotations
 
 from . import _validate as check
 from ._common import class_axis, float_args, numel, pow0, relu0
-from ._reduction import reduce
-from ._typing import ArrayT, Reduction
+from ._reduction import group_doc, reduce
+from ._typing import ArrayT, Group, Reduction
 from .backends import namespace
 from .classification import _axis_arg, _class_args, _class_setup, _safe_targets, _weights_at
 from .margin import MeanOver, TargetEncoding, _binary_margin, _crammer_singer, _weighted_options
@@ -107,11 +107,13 @@ def _tsallis(alpha):
     return lambda xp, p: (1 - xp.sum(pow0(xp, p, float(alpha)), axis=-1)) / (alpha * (alpha - 1))
 
 
-def _fenchel_young(input, target, weight, ignore_index, mean_over, reduction, axis, what, project, omega):
+def _fenchel_young(input, target, weight, ignore_index, mean_over, reduction, axis, what, project, omega,
+                   group):
     """The multi-class Fenchel–Young loss ``Ω(p̂) + <p̂, z> − z_y`` with ``p̂ = project(z)``
-    held constant (gradient ``p̂ − e_y``), class weights and ignored targets as
+    held constant (gradient ``p̂ − e_y``), class weights, ignored targets and ``group`` as
     :func:`losses.cross_entropy`."""
     xp = _class_args(input, target, weight, reduction, mean_over, ignore_index, axis)
+    group = xp.check_group(group)
     ax, n_classes, z, w, out_dtype = _class_setup(xp, input, target, weight, axis, what)
     if n_classes < 1:
         raise ValueError(f"{what} needs at least 1 class along axis {ax}, got input {tuple(input.shape)}")
@@ -125,7 +127,7 @@ def _fenchel_young(input, target, weight, ignore_index, mean_over, reduction, ax
     p = xp.stop_gradient(project(xp, xp.stop_gradient(z)))
     # p * z with p = 0 counts 0 (also at z = -inf); the gradient wrt z is p
     loss = omega(xp, p) + xp.sum(p * xp.where(p > 0, z, 0.0), axis=-1) - xp.take_class(z, safe_t, axis=-1)
-    return reduce(xp, loss, reduction, weight=w_t, mean_over=mean_over, out_dtype=out_dtype)
+    return reduce(xp, loss, reduction, weight=w_t, mean_over=mean_over, out_dtype=out_dtype, group=group)
 
 
 _MULTICLASS_ARGS = """\
@@ -135,8 +137,8 @@ _MULTICLASS_ARGS = """\
         weight: optional class weights, shape ``(C,)`` (as :func:`losses.cross_entropy`).
         ignore_index: target value whose positions are skipped (default -100).
         mean_over: what a weighted ``"mean"`` divides by: ``"weights"`` (default, the sum of
-            the kept targets' class weights, the number kept without weights) or
-            ``"elements"``.
+            the kept targets' class weights, the number kept without weights; over the whole
+            group with ``group=``) or ``"elements"``.
         reduction: ``"mean"`` | ``"sum"`` | ``"none"``.
         axis: the class axis (default 1, or 0 for a 1-D input, as torch).
 """
@@ -162,10 +164,12 @@ def _multiclass_doc(f):
 
 
 @check.entry
+@group_doc
 @_multiclass_doc
 def multiclass_sparsemax_loss(input: ArrayT, target: ArrayT, *, weight: ArrayT | None = None,
                               ignore_index: int = -100, mean_over: MeanOver = "weights",
-                              reduction: Reduction = "mean", axis: int | None = None) -> ArrayT:
+                              reduction: Reduction = "mean", axis: int | None = None,
+                              group: Group = None) -> ArrayT:
     r"""Sparsemax loss: the Fenchel–Young loss of the Gini negentropy (sparse cross-entropy).
 
     .. math::
@@ -178,6 +182,7 @@ def multiclass_sparsemax_loss(input: ArrayT, target: ArrayT, *, weight: ArrayT |
     score by at least 1.
 
     {args}
+    {group}
 
     {returns_raises}
 
@@ -196,14 +201,15 @@ def multiclass_sparsemax_loss(input: ArrayT, target: ArrayT, *, weight: ArrayT |
         array([0.    , 0.5833])
     """
     return _fenchel_young(input, target, weight, ignore_index, mean_over, reduction, axis,
-                          "multiclass_sparsemax_loss", _sparsemax, _gini)
+                          "multiclass_sparsemax_loss", _sparsemax, _gini, group)
 
 
 @check.entry
+@group_doc
 @_multiclass_doc
 def entmax15_loss(input: ArrayT, target: ArrayT, *, weight: ArrayT | None = None,
                   ignore_index: int = -100, mean_over: MeanOver = "weights",
-                  reduction: Reduction = "mean", axis: int | None = None) -> ArrayT:
+                  reduction: Reduction = "mean", axis: int | None = None, group: Group = None) -> ArrayT:
     r"""1.5-entmax loss: the Fenchel–Young loss of the Tsallis 1.5-negentropy.
 
     .. math::
@@ -214,6 +220,7 @@ def entmax15_loss(input: ArrayT, target: ArrayT, *, weight: ArrayT | None = None
     but smoother than sparsemax.
 
     {args}
+    {group}
 
     {returns_raises}
 
@@ -229,15 +236,16 @@ def entmax15_loss(input: ArrayT, target: ArrayT, *, weight: ArrayT | None = None
         0.7801
     """
     return _fenchel_young(input, target, weight, ignore_index, mean_over, reduction, axis,
-                          "entmax15_loss", _entmax15, _tsallis15)
+                          "entmax15_loss", _entmax15, _tsallis15, group)
 
 
 @check.entry
+@group_doc
 @_multiclass_doc
 def entmax_bisect_loss(input: ArrayT, target: ArrayT, *, alpha: float = 1.5, n_iter: int = 50,
                        weight: ArrayT | None = None, ignore_index: int = -100,
                        mean_over: MeanOver = "weights", reduction: Reduction = "mean",
-                       axis: int | None = None) -> ArrayT:
+                       axis: int | None = None, group: Group = None) -> ArrayT:
     r"""α-entmax loss for any α > 1, its prediction map found by bisection.
 
     .. math::
@@ -254,6 +262,7 @@ def entmax_bisect_loss(input: ArrayT, target: ArrayT, *, alpha: float = 1.5, n_i
         alpha: α > 1, a Python number (the ``entmax`` package also takes one α per row).
         n_iter: bisection steps, an int >= 1 (default 50, the peer's; about 24 reach float32
             precision, 50 float64).
+    {group}
 
     {returns_raises}
 
@@ -278,7 +287,7 @@ def entmax_bisect_loss(input: ArrayT, target: ArrayT, *, alpha: float = 1.5, n_i
         raise ValueError(f"n_iter must be >= 1, got {n_iter!r}")
     a = float(alpha)
     return _fenchel_young(input, target, weight, ignore_index, mean_over, reduction, axis, "entmax_bisect_loss",
-                          lambda xp, x: _entmax_bisect(xp, x, a, n_iter), _tsallis(a))
+                          lambda xp, x: _entmax_bisect(xp, x, a, n_iter), _tsallis(a), group)
 
 
 def _sparse_plus(xp, u):
@@ -290,8 +299,10 @@ def _sparse_plus(xp, u):
 
 
 @check.entry
+@group_doc
 def sparsemax_loss(input: ArrayT, target: ArrayT, *, weight: ArrayT | None = None,
-                   mean_over: MeanOver = "weights", reduction: Reduction = "mean") -> ArrayT:
+                   mean_over: MeanOver = "weights", reduction: Reduction = "mean",
+                   group: Group = None) -> ArrayT:
     r"""Binary sparsemax loss: the Fenchel–Young loss of the sparse sigmoid.
 
     .. math::
@@ -311,6 +322,7 @@ def sparsemax_loss(input: ArrayT, target: ArrayT, *, weight: ArrayT | None = Non
         mean_over: what a weighted ``"mean"`` divides by: ``"weights"`` (default) or
             ``"elements"``.
         reduction: ``"mean"`` | ``"sum"`` | ``"none"``.
+    {group}
 
     Returns:
         A scalar, or the element-wise loss for ``reduction="none"``.
@@ -332,24 +344,25 @@ def sparsemax_loss(input: ArrayT, target: ArrayT, *, weight: ArrayT | None = Non
     """
     xp = namespace(input=input, target=target, weight=weight)
     _weighted_options(mean_over, reduction)
+    group = xp.check_group(group)
     _, out_dtype, (x, t, w) = float_args(xp, input, target, weight, names=("input", "target", "weight"))
     check.same_shape(x, t, "input", "target")
     check.broadcastable(w, "weight", x.shape, "input")
     check.values_among(xp, t, "target", (0, 1))
     loss = _sparse_plus(xp, (1 - 2 * t) * x)
-    return reduce(xp, loss, reduction, weight=w, mean_over=mean_over, out_dtype=out_dtype)
+    return reduce(xp, loss, reduction, weight=w, mean_over=mean_over, out_dtype=out_dtype, group=group)
 
 
 @check.entry
 def perceptron_loss(input: ArrayT, target: ArrayT, *, target_encoding: TargetEncoding = "pm1",
                     weight: ArrayT | None = None, mean_over: MeanOver = "weights",
-                    reduction: Reduction = "mean") -> ArrayT:
+                    reduction: Reduction = "mean", group: Group = None) -> ArrayT:
     r"""Binary perceptron loss: the hinge loss without a margin.
 
     .. math:: \ell_i = \max(0,\ -y_i x_i)
 
     Label conventions (``target`` in {-1, 1} for ``target_encoding="pm1"``, the default and
-    optax's, or in {0, 1} for ``"01"``), arguments, returns and errors as
+    optax's, or in {0, 1} for ``"01"``), arguments (``group`` included), returns and errors as
     :func:`losses.hinge_loss`. The subgradient at ``y x = 0`` is 0, as ``hinge_loss`` at its
     kink (optax's ``jnp.maximum`` gives ``−y/2`` there; docs/differences.md).
 
@@ -364,15 +377,16 @@ def perceptron_loss(input: ArrayT, target: ArrayT, *, target_encoding: TargetEnc
         array([0. , 0.5])
     """
     xp = namespace(input=input, target=target, weight=weight)
+    group = xp.check_group(group)
     loss, w, out_dtype = _binary_margin(xp, input, target, weight, target_encoding, mean_over, reduction,
                                         margin=0.0)
-    return reduce(xp, loss, reduction, weight=w, mean_over=mean_over, out_dtype=out_dtype)
+    return reduce(xp, loss, reduction, weight=w, mean_over=mean_over, out_dtype=out_dtype, group=group)
 
 
 @check.entry
 def multiclass_perceptron_loss(input: ArrayT, target: ArrayT, *, weight: ArrayT | None = None,
                                mean_over: MeanOver = "weights", reduction: Reduction = "mean",
-                               axis: int | None = None) -> ArrayT:
+                               axis: int | None = None, group: Group = None) -> ArrayT:
     r"""Multi-class perceptron loss (Collins 2002): best score minus the target's score.
 
     .. math:: \ell_n = \max_j x_{n,j} - x_{n,y_n} = \max\Big(0,\ \max_{j \ne y_n} x_{n,j} - x_{n,y_n}\Big)
@@ -383,7 +397,8 @@ def multiclass_perceptron_loss(input: ArrayT, target: ArrayT, *, weight: ArrayT 
 
     Arguments (no ``margin``), returns and errors as :func:`losses.multiclass_hinge_loss`:
     scores ``(N, C)``, ``(N, C, d1, ...)`` or ``(C,)`` with C >= 2, integer class targets,
-    optional per-sample ``weight``, ``mean_over``, ``reduction`` and the class ``axis``.
+    optional per-sample ``weight``, ``mean_over``, ``reduction``, the class ``axis`` and
+    ``group``.
 
     Reference: Collins 2002, "Discriminative training methods for hidden Markov models".
 
@@ -396,24 +411,27 @@ def multiclass_perceptron_loss(input: ArrayT, target: ArrayT, *, weight: ArrayT 
         >>> losses.multiclass_perceptron_loss(z, np.array([0, 2]), reduction="none")
         array([0., 2.])
     """
-    return _crammer_singer(input, target, weight, 0.0, mean_over, reduction, axis, "multiclass_perceptron_loss")
+    return _crammer_singer(input, target, weight, 0.0, mean_over, reduction, axis, "multiclass_perceptron_loss",
+                           group)
 
 
-def _distribution_args(input, target, reduction, axis):
+def _distribution_args(input, target, reduction, axis, group):
     """Checks shared by the losses between distributions along a class axis; returns
-    ``(xp, class axis, input, target, out_dtype)`` in the compute dtype."""
+    ``(xp, class axis, input, target, out_dtype, group)`` in the compute dtype."""
     xp = namespace(input=input, target=target)
     check.reduction(reduction)
+    group = xp.check_group(group)
     _axis_arg(axis)
     _, out_dtype, (z, t) = float_args(xp, input, target, names=("input", "target"))
     check.same_shape(z, t, "input", "target")
     check.ndim_at_least(z, 1, "input")
-    return xp, class_axis(z, axis), z, t, out_dtype
+    return xp, class_axis(z, axis), z, t, out_dtype, group
 
 
 @check.entry
+@group_doc
 def generalized_kl_divergence(input: ArrayT, target: ArrayT, *, reduction: Reduction = "mean",
-                              axis: int | None = None) -> ArrayT:
+                              axis: int | None = None, group: Group = None) -> ArrayT:
     r"""Generalized Kullback–Leibler divergence between unnormalised distributions.
 
     .. math:: D(t \,\|\, e^{z}) = \sum_j t_j \log t_j - t_j z_j + e^{z_j} - t_j
@@ -427,6 +445,7 @@ def generalized_kl_divergence(input: ArrayT, target: ArrayT, *, reduction: Reduc
         target: non-negative target masses of ``input``'s shape (need not sum to 1).
         reduction: ``"mean"`` | ``"sum"`` | ``"none"`` over the per-distribution divergences.
         axis: the axis the divergence sums over (default 1, or 0 for a 1-D input).
+    {group}
 
     Returns:
         A scalar, or the divergence per distribution (``input``'s shape without ``axis``)
@@ -449,15 +468,16 @@ def generalized_kl_divergence(input: ArrayT, target: ArrayT, *, reduction: Reduc
         ...                                  reduction="none").round(4)
         array([0.    , 2.3863])
     """
-    xp, ax, z, t, out_dtype = _distribution_args(input, target, reduction, axis)
+    xp, ax, z, t, out_dtype, group = _distribution_args(input, target, reduction, axis, group)
     check.nonnegative(xp, xp.stop_gradient(t), "target")
     elem = xp.xlogy(t, t) - t * xp.where(t != 0, z, 0.0) + xp.exp(z) - t
-    return reduce(xp, xp.sum(elem, axis=ax), reduction, out_dtype=out_dtype)
+    return reduce(xp, xp.sum(elem, axis=ax), reduction, out_dtype=out_dtype, group=group)
 
 
 @check.entry
+@group_doc
 def convex_kl_divergence(input: ArrayT, target: ArrayT, *, reduction: Reduction = "mean",
-                         axis: int | None = None) -> ArrayT:
+                         axis: int | None = None, group: Group = None) -> ArrayT:
     r"""The convex (generalized) Kullback–Leibler divergence: optax's older name of
     :func:`generalized_kl_divergence`, with the same arguments and results.
 
@@ -468,6 +488,7 @@ def convex_kl_divergence(input: ArrayT, target: ArrayT, *, reduction: Reduction 
         target: non-negative target masses of ``input``'s shape.
         reduction: ``"mean"`` | ``"sum"`` | ``"none"`` over the per-distribution divergences.
         axis: the axis the divergence sums over (default 1, or 0 for a 1-D input).
+    {group}
 
     Returns:
         As :func:`generalized_kl_divergence`.
@@ -485,12 +506,13 @@ def convex_kl_divergence(input: ArrayT, target: ArrayT, *, reduction: Reduction 
         >>> losses.convex_kl_divergence(np.zeros((1, 2)), np.array([[1.0, 1.0]]))
         array(0.)
     """
-    return generalized_kl_divergence(input, target, reduction=reduction, axis=axis)
+    return generalized_kl_divergence(input, target, reduction=reduction, axis=axis, group=group)
 
 
 @check.entry
+@group_doc
 def safe_softmax_cross_entropy(input: ArrayT, target: ArrayT, *, reduction: Reduction = "mean",
-                               axis: int | None = None) -> ArrayT:
+                               axis: int | None = None, group: Group = None) -> ArrayT:
     r"""Softmax cross-entropy with probability targets where ``0 · log 0 = 0``.
 
     .. math:: \ell = -\sum_{j:\ t_j \ne 0} t_j \log\operatorname{softmax}(z)_j
@@ -504,6 +526,7 @@ def safe_softmax_cross_entropy(input: ArrayT, target: ArrayT, *, reduction: Redu
         target: class probabilities of ``input``'s shape.
         reduction: ``"mean"`` | ``"sum"`` | ``"none"``.
         axis: the class axis (default 1, or 0 for a 1-D input, as torch).
+    {group}
 
     Returns:
         A scalar, or the per-sample loss (``input``'s shape without ``axis``) for
@@ -526,7 +549,7 @@ def safe_softmax_cross_entropy(input: ArrayT, target: ArrayT, *, reduction: Redu
         >>> print(round(float(losses.safe_softmax_cross_entropy(z, np.array([[1.0, 0.0, 0.0]]))), 4))
         0.6931
     """
-    xp, ax, z, t, out_dtype = _distribution_args(input, target, reduction, axis)
+    xp, ax, z, t, out_dtype, group = _distribution_args(input, target, reduction, axis, group)
     log_p = xp.log_softmax(z, axis=ax)
     loss = -xp.sum(t * xp.where(t != 0, log_p, 0.0), axis=ax)
-    return reduce(xp, loss, reduction, out_dtype=out_dtype)
+    return reduce(xp, loss, reduction, out_dtype=out_dtype, group=group)

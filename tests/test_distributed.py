@@ -150,6 +150,7 @@ def _cases():
         "lovasz_hinge_per_image": ("lovasz_hinge_loss", [(hinge, S, True), (hinge_t, S, False)], {}, 0),
     })
     cases.update(_weighted_mean_cases(np.random.default_rng(20261202)))
+    cases.update(_ranking_sparse_ordinal_generative_cases(np.random.default_rng(20261203)))
     return cases
 
 
@@ -253,11 +254,121 @@ def _weighted_mean_cases(rng):
     }
 
 
+# ------------------------------------------- ranking, sparse, ordinal, generative ----
+def _ranking_sparse_ordinal_generative_cases(rng):
+    """The ranking losses (the lists are the batch: masked lists, masked items and weights make
+    the shards' counts of valid lists and pairs differ), the sparse / Fenchel-Young losses,
+    the ordinal losses (CORN's normaliser counts the (sample, task) pairs that enter) and the
+    generative losses (means over the batch; weights 0 and ignored targets on the first shards)."""
+    def f(*shape):
+        return rng.normal(size=shape)
+
+    S, R = 0, None
+    first = np.arange(N) < N // 4  # the first quarter of the batch
+    L = 5  # list size
+    scores, grades = f(N, L), rng.integers(0, 4, (N, L)).astype(np.float64)
+    where = rng.random((N, L)) < 0.8
+    where[first] = False  # whole lists masked: no valid item, no valid pair
+    where[N // 2, 1:] = False  # a list of one valid item: no pair
+    item_w = rng.random((N, L)) + 0.2
+    relevance = rng.random((N, L))  # continuous labels: no ties in ListMLE's sort
+    x3, b01 = f(N, 3), (rng.random((N, 3)) < 0.4).astype(np.float64)
+    w3 = rng.random((N, 3)) * ~first[:, None]
+    w_row = rng.random(N) * ~first
+    pm1 = np.where(rng.random((N, 3)) < 0.5, -1.0, 1.0)
+    logits, cls = f(N, 5), rng.integers(0, 5, N)
+    cls[first] = -100
+    logits2, cls2 = f(N, 5, 2), rng.integers(0, 5, (N, 2))
+    cls2[: N // 4, 0] = -100
+    cw5 = rng.random(5) + 0.5
+    masses = rng.random((N, 4)) * (rng.random((N, 4)) < 0.7)  # zeros: the 0 log 0 terms
+    probs = rng.dirichlet(np.ones(4), N)
+    masked_logits = f(N, 4)
+    masked_logits[::3, 3] = -np.inf  # masked-out classes with probability 0
+    probs_masked = probs.copy()
+    probs_masked[::3, :3] += probs_masked[::3, 3:] / 3
+    probs_masked[::3, 3] = 0.0
+    levels = rng.integers(0, 5, N)
+    levels[first] = 0  # CORN: these samples enter task 0 only
+    coral_t = (levels[:, None] > np.arange(4)).astype(np.float64)
+    grads = f(N, 2, 3)
+    grads[N // 2] = 0.0  # a zero critic gradient (norm 0)
+    recon = 1 / (1 + np.exp(-f(N, 6)))
+    data = rng.random((N, 6))
+    return {
+        # ranking
+        "ranking_softmax_masked_lists": ("ranking_softmax_loss", [(scores, S, True), (grades, S, False),
+                                                                  (where, S, False, "where"),
+                                                                  (item_w, S, True, "weight")], {}, 0),
+        "poly1_softmax_masked_lists": ("poly1_softmax_loss", [(scores, S, True), (grades, S, False),
+                                                              (where, S, False, "where")], {"epsilon": 0.5}, 0),
+        "listmle_masked_lists": ("listmle_loss", [(scores, S, True), (relevance, S, False),
+                                                  (where, S, False, "where")], {}, 0),
+        "pairwise_hinge_masked": ("pairwise_hinge_loss", [(scores, S, True), (grades, S, False),
+                                                          (where, S, False, "where"),
+                                                          (item_w, S, True, "weight")], {}, 0),
+        "pairwise_logistic_masked": ("pairwise_logistic_loss", [(scores, S, True), (grades, S, False),
+                                                                (where, S, False, "where")], {}, 0),
+        "pairwise_logistic_none": ("pairwise_logistic_loss", [(scores, S, True), (grades, S, False)],
+                                   {"reduction": "none"}, 0),
+        "pairwise_mse_masked": ("pairwise_mse_loss", [(scores, S, True), (grades, S, False),
+                                                      (where, S, False, "where")], {}, 0),
+        "approx_ndcg_masked": ("approx_ndcg_loss", [(scores, S, True), (grades, S, False),
+                                                    (where, S, False, "where"), (item_w, S, False, "weight")],
+                               {"temperature": 0.5}, 0),
+        "approx_mrr_masked": ("approx_mrr_loss", [(scores, S, True), (grades, S, False),
+                                                  (where, S, False, "where")], {}, 0),
+        # sparse and Fenchel-Young
+        "sparsemax_w": ("sparsemax_loss", [(x3, S, True), (b01, S, False), (w3, S, True, "weight")], {}, 0),
+        "multiclass_sparsemax_ignore_w": ("multiclass_sparsemax_loss", [(logits * 2, S, True), (cls, S, False),
+                                                                        (cw5, R, True, "weight")], {}, 0),
+        "entmax15_ignore_elements": ("entmax15_loss", [(logits2, S, True), (cls2, S, False),
+                                                       (cw5, R, False, "weight")], {"mean_over": "elements"}, 0),
+        "entmax_bisect_ignore": ("entmax_bisect_loss", [(logits, S, True), (cls, S, False)],
+                                 {"alpha": 1.3, "n_iter": 40}, 0),
+        "perceptron_w": ("perceptron_loss", [(x3, S, True), (pm1, S, False), (w3, S, False, "weight")], {}, 0),
+        "multiclass_perceptron_w": ("multiclass_perceptron_loss", [(logits, S, True), (rng.integers(0, 5, N), S, False),
+                                                                   (w_row, S, False, "weight")], {}, 0),
+        "generalized_kl": ("generalized_kl_divergence", [(f(N, 4), S, True), (masses, S, False)], {}, 0),
+        "convex_kl_sum": ("convex_kl_divergence", [(f(N, 4), S, True), (masses, S, False)], {"reduction": "sum"}, 0),
+        "safe_softmax_ce_masked": ("safe_softmax_cross_entropy", [(masked_logits, S, True), (probs_masked, S, False)],
+                                   {}, 0),
+        # ordinal
+        "coral_task_weights": ("coral_loss", [(f(N, 4), S, True), (coral_t, S, False),
+                                              (rng.random(4) + 0.5, R, True, "task_weights")], {}, 0),
+        "corn": ("corn_loss", [(f(N, 4), S, True), (levels, S, False)], {}, 0),
+        "cumulative_link_w": ("cumulative_link_loss", [(f(N), S, True), (rng.integers(0, 4, N), S, False),
+                                                       (np.asarray([-1.0, 0.2, 1.5]), R, True),
+                                                       (w_row, S, False, "weight")], {}, 0),
+        # generative: real and fake batches of different sizes, a zero critic gradient
+        "gan_discriminator_smooth": ("gan_discriminator_loss", [(f(N), S, True), (f(N, 2), S, True)],
+                                     {"label_smoothing": 0.1}, 0),
+        "gan_discriminator_hinge_sum": ("gan_discriminator_loss", [(f(N), S, True), (f(N, 3), S, True)],
+                                        {"kind": "hinge", "reduction": "sum"}, 0),
+        "gan_generator_ls": ("gan_generator_loss", [(f(N, 2), S, True)], {"kind": "least_squares"}, 0),
+        "gradient_penalty_zero_row": ("gradient_penalty", [(grads, S, True)], {}, 0),
+        "gaussian_kl": ("gaussian_kl_divergence", [(f(N, 4), S, True), (f(N, 4) * 0.5, S, True)], {}, 0),
+        "vae_bce": ("vae_loss", [(recon, S, True), (data, S, False), (f(N, 3), S, True), (f(N, 3) * 0.5, S, True)],
+                    {"beta": 0.5}, 0),
+        "vae_mse_sum": ("vae_loss", [(f(N, 6), S, True), (data, S, False), (f(N, 3), S, True),
+                                     (f(N, 3) * 0.5, S, True)], {"criterion": "mse", "reduction": "sum"}, 0),
+        "perceptual": ("perceptual_loss", [(f(N, 2, 3), S, True), (f(N, 2, 3), S, False)],
+                       {"feature_extractor": _features, "layer_weights": [1.0, 0.5]}, 0),
+    }
+
+
+def _features(x):
+    """A feature extractor of two maps, written once for every framework."""
+    return [x, x[:, :1] * x[:, 1:]]
+
+
 CASES = _cases()
 #: the cases of the default run's JAX check (every case runs in the slow tier: compiling all of
 #: them for 8 devices takes about a minute)
 JAX_DEFAULT = ("clip", "nt_xent", "supcon", "barlow", "batch_hard", "cross_entropy_ignore",
                "dice_batch", "lovasz_softmax_pooled", "mse_weighted", "soft_f1_macro_none")
+# the ranking and ordinal families: a sort over each list, CORN's count of entering pairs
+JAX_DEFAULT += ("listmle_masked_lists", "corn")
 
 
 def _call(fn, arrays, args, kwargs, group):
@@ -634,6 +745,23 @@ def test_every_function_with_group_has_a_distributed_case():
 
 
 # ------------------------------------------------------------------- group validation ----
+def test_every_function_with_group_checks_it_on_numpy():
+    """Each function of CASES (its first case, NumPy arrays) refuses a group, also with
+    ``reduction="none"``, which calls no collective: every body checks its ``group``."""
+    import losses
+
+    seen = set()
+    for name, args, kwargs, _ in CASES.values():
+        if name in seen:
+            continue
+        seen.add(name)
+        if name not in ("dice_ce_loss", "combo_loss"):  # (scalar reductions only)
+            kwargs = {**kwargs, "reduction": "none"}
+        with pytest.raises(ValueError, match="group= must be None for numpy"):
+            _call(getattr(losses, name), [a[0] for a in args], args, kwargs, "world")
+    assert seen == _functions_with_group()
+
+
 def test_group_must_be_none_without_collectives():
     import losses
 
