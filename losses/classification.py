@@ -566,7 +566,7 @@ def softmax_focal_loss(input: ArrayT, target: ArrayT, *, alpha: float | None = N
 #: batch sizes, so no smaller last chunk needs buffers of its own), at least ``LCE_MIN_ROWS``
 #: (fewer chunks: the head's weight is read once per chunk)
 LCE_CHUNK_ELEMENTS = 2 ** 22
-LCE_MIN_ROWS = 64
+LCE_MIN_ROWS = 128
 
 
 def _chunk_arg(chunk_size, n_classes):
@@ -771,8 +771,8 @@ def linear_cross_entropy(input: ArrayT, linear_weight: ArrayT, target: ArrayT, *
     log-sum-exp. NumPy, Dask and array-api-strict compute the value by the same chunks.
 
     Chunking: ``chunk_size`` rows (batch chunking) of all ``V`` logits at a time, by default
-    the largest power of two of rows whose logits fit in 16 MB of float32, at least 64
-    (128 rows for V = 32000); a pair ``(rows, classes)`` also
+    the largest power of two of rows whose logits fit in 16 MB of float32, at least 128
+    (128 rows for V = 32000 and 64000); a pair ``(rows, classes)`` also
     chunks the vocabulary (online log-sum-exp; the gradient pass then computes each chunk's
     logits twice, once for the log-sum-exp and once for the gradient). At most one chunk of
     logits (and its gradient) is held at once; the gradients of ``input`` and
