@@ -275,7 +275,7 @@ def _rl_cases(rng):
     z, acts = f(N, A), rng.integers(0, A, N)
     w_tm = np.broadcast_to(w, (T, N)).copy()
     seq = [(f(T, N), B, False), (np.full((T, N), 0.95), B, False), (f(T, N), B, False)]  # r_t, discount_t, v_t
-    vt = [(f(T, N), B, True), (f(T, N), B, False), (f(T, N), B, False), (np.full((T, N), 0.95), B, False),
+    vt = [(f(T, N), B, False), (f(T, N), B, False), (f(T, N), B, False), (np.full((T, N), 0.95), B, False),
           (np.exp(f(T, N) * 0.5), B, False)]  # v_tm1, v_t, r_t, discount_t, rho_tm1
     old = np.log(rng.uniform(0.1, 1.0, N))
     return {

@@ -1154,3 +1154,50 @@ def test_sac_errors():
         L.sac_temperature_loss(np.asarray(0.0), x["q1"], target_entropy="auto")
     with pytest.raises(ValueError, match="log_alpha of shape"):
         L.sac_temperature_loss(np.zeros(3), x["q1"], target_entropy=-1.0)
+
+
+# ------------------------------------------------------- documented differences (new losses) ----
+def test_difference_q_and_td_lambda_losses_mse_has_no_half():
+    # rlax.l2_loss(td_error) = 0.5 td_error^2; criterion="mse" is td_error^2, as td_loss
+    q_tm1, a_tm1, r, g, q_t, *_ = _q_inputs(6, 3)
+    td = r + g * q_t.max(1) - q_tm1[np.arange(6), a_tm1]
+    assert np.allclose(0.5 * L.q_learning_loss(q_tm1, a_tm1, r, g, q_t, reduction="none"), 0.5 * td ** 2, rtol=1e-14)
+    assert np.allclose(L.q_learning_loss(q_tm1, a_tm1, r, g, q_t, reduction="none"), td ** 2, rtol=1e-14)
+    rt, d, v = _traj(5, 2)
+    v_tm1 = RNG.normal(size=(5, 2))
+    td = L.lambda_returns(rt, d, v, lambda_=0.0) - v_tm1
+    assert np.allclose(L.td_lambda_loss(v_tm1, rt, d, v, lambda_=0.0, reduction="none"), td ** 2, rtol=1e-14)
+
+
+def test_difference_vtrace_clip_subgradient_at_the_threshold():
+    # min(clip, rho) at rho == clip: gradient 1 (torch clamp); jnp.minimum in rlax.vtrace gives 1/2
+    jax, jnp = pytest.importorskip("jax"), pytest.importorskip("jax.numpy")
+    v_tm1, v_t, r = jnp.asarray([[0.5]]), jnp.asarray([[2.0]]), jnp.asarray([[1.0]])
+    delta = 1.0 + 0.9 * 2.0 - 0.5
+    g = jax.grad(lambda rho: L.vtrace_returns(v_tm1, v_t, r, 0.9, rho, clip_rho_threshold=1.5).sum())
+    assert np.isclose(float(g(jnp.asarray([[1.5]]))[0, 0]), delta, rtol=1e-14)
+    assert np.isclose(float(g(jnp.asarray([[1.4]]))[0, 0]), delta, rtol=1e-14)
+    assert float(g(jnp.asarray([[1.6]]))[0, 0]) == 0.0
+    rlax = _rlax()
+    g_rlax = jax.grad(lambda rho: rlax.vtrace(v_tm1[:, 0], v_t[:, 0], r[:, 0], jnp.asarray([0.9]), rho,
+                                              clip_rho_threshold=1.5, stop_target_gradients=False).sum())
+    assert np.isclose(float(g_rlax(jnp.asarray([1.5]))[0]), 0.5 * delta, rtol=1e-14)
+
+
+def test_difference_vtrace_returns_are_differentiable_by_default():
+    # like lambda_returns / n_step_returns; rlax.vtrace holds the targets constant by default
+    jax, jnp = pytest.importorskip("jax"), pytest.importorskip("jax.numpy")
+    v_tm1, v_t, r, d, rho = (jnp.asarray(a) for a in _vtrace_inputs(4, 2))
+    g = jax.grad(lambda x: L.vtrace_returns(v_tm1, x, r, d, rho).sum())(v_t)
+    assert np.count_nonzero(np.asarray(g)) > 0
+    g = jax.grad(lambda x: L.vtrace_returns(v_tm1, x, r, d, rho, stop_target_gradients=True).sum())(v_t)
+    assert np.all(np.asarray(g) == 0)
+
+
+def test_difference_sac_alpha_default():
+    # alpha=0.2 (the usual fixed temperature); SB3 learns it (ent_coef="auto", initial value 1.0)
+    x = _sac_inputs(6)
+    lp, q1, q2 = x["next_log_prob"], x["q1"], x["q2"]
+    default = L.sac_actor_loss(lp, q1, q2)
+    assert np.isclose(default, np.mean(0.2 * lp - np.minimum(q1, q2)), rtol=1e-14)
+    assert not np.isclose(default, np.mean(1.0 * lp - np.minimum(q1, q2)))
