@@ -747,6 +747,7 @@ _Q_RAISES = """
         TypeError: non-integer actions, non-floating Q-values, complex arguments,
             ``r_t``/``discount_t`` neither a number nor an array, a non-bool
             ``stop_target_gradients``, mixed array frameworks.
+
 """
 
 _Q_ARGS = """\

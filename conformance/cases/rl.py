@@ -300,18 +300,16 @@ def _q_expected(rng, n):
     return d
 
 
-def _rlax_q(name, criterion="mse", delta=1.0, bootstrap=("q_t",), extra=()):
-    """rlax's TD error of one transition, vmapped over the batch, as our per-transition loss."""
+def _rlax_q(name, bootstrap=("q_t",), extra=()):
+    """rlax's TD error of one transition, vmapped over the batch, as our mean squared loss
+    (``2 * rlax.l2_loss``)."""
 
     def peer(q_tm1, a_tm1, r_t, discount_t, **rest):
         import jax
         import rlax
 
         args = [q_tm1, a_tm1, r_t, discount_t] + [rest[k] for k in (*bootstrap, *extra)]
-        td = jax.vmap(getattr(rlax, name))(*args)
-        per = 2 * rlax.l2_loss(td) if criterion == "mse" else rlax.huber_loss(td, delta)
-        w = rest.get("weight")
-        return P.jnp().mean(per) if w is None else P.jnp().sum(w * per) / P.jnp().sum(w)
+        return P.jnp().mean(2 * rlax.l2_loss(jax.vmap(getattr(rlax, name))(*args)))
 
     return peer
 
