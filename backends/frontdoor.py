@@ -62,7 +62,7 @@ ACRONYMS = {
     "mse": "MSE", "nll": "NLL", "kl": "KL", "ce": "CE", "nt": "NT", "xent": "Xent", "nce": "NCE",
     "info": "Info", "iou": "IoU", "vae": "VAE", "gan": "GAN", "td": "TD",
     "ppo": "PPO", "f1": "F1", "l1": "L1", "ctc": "CTC",
-    "multilabel": "MultiLabel", "gradnorm": "GradNorm",
+    "multilabel": "MultiLabel", "gradnorm": "GradNorm", "sac": "SAC", "sarsa": "SARSA", "vtrace": "VTrace",
 }
 
 #: names no rule gives (CLIP is the model's name; "clip" elsewhere is clipping: PPOClipLoss)

@@ -352,6 +352,63 @@ def _ppo(rng, d):
     return {"log_prob": old + _vec(rng, d) * 0.3, "old_log_prob": old, "advantages": _vec(rng, d)}
 
 
+def _q(rng, d):
+    n, a = d["rows"], 18  # a replay batch of rows transitions, 18 actions (Atari)
+    return {"q_tm1": rng.normal(size=(n, a)), "a_tm1": rng.integers(0, a, size=(n,)), "r_t": rng.normal(size=(n,)),
+            "discount_t": np.where(rng.uniform(size=(n,)) < 0.1, 0.0, 0.99), "q_t": rng.normal(size=(n, a))}
+
+
+def _q_double(rng, d):
+    out = _q(rng, d)
+    out["q_t_value"] = out.pop("q_t")
+    out["q_t_selector"] = rng.normal(size=out["q_tm1"].shape)
+    return out
+
+
+def _q_sarsa(rng, d):
+    out = _q(rng, d)
+    out["a_t"] = rng.integers(0, out["q_tm1"].shape[1], size=(d["rows"],))
+    return out
+
+
+def _q_expected(rng, d):
+    out = _q(rng, d)
+    z = rng.normal(size=out["q_tm1"].shape)
+    out["probs_a_t"] = np.exp(z) / np.exp(z).sum(-1, keepdims=True)
+    return out
+
+
+def _traj_td_lambda(rng, d):
+    out = _traj(rng, d)
+    out["v_tm1"] = rng.normal(size=out["r_t"].shape)
+    return out
+
+
+def _vtrace(rng, d):
+    out = _traj_td_lambda(rng, d)
+    out["rho_tm1"] = np.exp(rng.normal(size=out["r_t"].shape) * 0.5)
+    return out
+
+
+def _vtrace_pg(rng, d):
+    out = _vtrace(rng, d)
+    t, b = d["steps"]
+    out["logits"] = rng.normal(size=(t, b, 18))
+    out["actions"] = rng.integers(0, 18, size=(t, b))
+    return out
+
+
+def _sac_critic(rng, d):
+    n = d["rows"] * d["feat"]
+    return {"q1_tm1": rng.normal(size=(n,)), "q2_tm1": rng.normal(size=(n,)), "r_t": rng.normal(size=(n,)),
+            "discount_t": np.where(rng.uniform(size=(n,)) < 0.1, 0.0, 0.99), "q1_t": rng.normal(size=(n,)),
+            "q2_t": rng.normal(size=(n,)), "log_prob_t": rng.normal(size=(n,)) - 1.0}
+
+
+def _sac_actor(rng, d):
+    return {"log_prob": _vec(rng, d) - 1.0, "q1": _vec(rng, d), "q2": _vec(rng, d)}
+
+
 def _lists(rng, d):
     """Ranking lists: ``rows`` lists of 32 items, graded labels 0..3."""
     shape = (d["rows"], 32)
@@ -456,12 +513,23 @@ SPECS: dict[str, Spec] = {
     "perceptual_loss": Spec(_pair, {"feature_extractor": perceptual_extractor}, diff=("input",)),
     # rl
     "td_loss": Spec(_td, diff=("v_tm1",)),
+    "q_learning_loss": Spec(_q, diff=("q_tm1",)),
+    "double_q_learning_loss": Spec(_q_double, diff=("q_tm1",)),
+    "sarsa_loss": Spec(_q_sarsa, diff=("q_tm1",)),
+    "expected_sarsa_loss": Spec(_q_expected, diff=("q_tm1",)),
+    "td_lambda_loss": Spec(_traj_td_lambda, {"lambda_": 0.95}, diff=("v_tm1",)),
     "n_step_returns": Spec(_traj, {"n": 5}, diff=("r_t", "v_t")),
     "lambda_returns": Spec(_traj, {"lambda_": 0.95}, diff=("r_t", "v_t")),
+    "vtrace_returns": Spec(_vtrace, diff=("v_tm1", "v_t")),
     "policy_gradient_loss": Spec(_pg, diff=("logits",)),
+    "vtrace_policy_gradient_loss": Spec(_vtrace_pg, diff=("logits",)),
     "entropy_loss": Spec(lambda rng, d: {"logits": _mat(rng, d, 2.0)}, diff=("logits",)),
     "actor_critic_loss": Spec(_ac, diff=("logits", "values")),
     "ppo_clip_loss": Spec(_ppo, diff=("log_prob",)),
+    "sac_critic_loss": Spec(_sac_critic, diff=("q1_tm1", "q2_tm1")),
+    "sac_actor_loss": Spec(_sac_actor, diff=("log_prob", "q1", "q2")),
+    "sac_temperature_loss": Spec(lambda rng, d: {"log_alpha": np.asarray([-1.0]), "log_prob": _vec(rng, d) - 1.0},
+                                 {"target_entropy": -6.0}, diff=("log_alpha",)),
     # ranking
     **{name: Spec(_lists, diff=("scores",)) for name in (
         "ranking_softmax_loss", "poly1_softmax_loss", "listmle_loss", "pairwise_hinge_loss",
@@ -774,6 +842,35 @@ def _t_lambda(r_t, discount_t, v_t, lam=0.95):
     return torch.stack(out[::-1])
 
 
+def _t_vtrace(v_tm1, v_t, r_t, discount_t, rho_tm1, clip=1.0):
+    """rlax ``vtrace`` (lambda 1) as a reverse Python loop over time, plus ``v_tm1``."""
+    torch = _T()
+    td = rho_tm1.clamp(max=clip) * (r_t + discount_t * v_t - v_tm1)
+    c = rho_tm1.clamp(max=1.0)
+    acc, out = torch.zeros_like(v_tm1[0]), []
+    for i in reversed(range(r_t.shape[0])):
+        acc = td[i] + discount_t[i] * c[i] * acc
+        out.append(acc)
+    return v_tm1 + torch.stack(out[::-1])
+
+
+def _t_vtrace_pg(logits, actions, v_tm1, v_t, r_t, discount_t, rho_tm1):
+    """IMPALA's policy-gradient loss with V-trace advantages (all clips 1, lambda 1)."""
+    torch = _T()
+    with torch.no_grad():
+        vs = _t_vtrace(v_tm1, v_t, r_t, discount_t, rho_tm1)
+        nxt = torch.cat([vs[1:], v_t[-1:]])
+        adv = rho_tm1.clamp(max=1.0) * (r_t + discount_t * nxt - v_tm1)
+    return -(_gather(logits.log_softmax(-1), actions) * adv).mean()
+
+
+def _t_sac_critic(q1_tm1, q2_tm1, r_t, discount_t, q1_t, q2_t, log_prob_t, alpha=0.2):
+    F = _F()
+    with _T().no_grad():
+        target = r_t + discount_t * (_T().min(q1_t, q2_t) - alpha * log_prob_t)
+    return 0.5 * (F.mse_loss(q1_tm1, target) + F.mse_loss(q2_tm1, target))
+
+
 def _t_super(losses):
     """SuperLoss reference: sigma from scipy's Lambert W on the host (held constant)."""
     import scipy.special
@@ -993,8 +1090,27 @@ TWINS: dict[str, Twin] = {
     # ---- rl
     "td_loss": Twin("F", "F.mse_loss(v_tm1, (r_t + discount_t v_t).detach())",
                     lambda v_tm1, r_t, discount_t, v_t: _F().mse_loss(v_tm1, (r_t + discount_t * v_t).detach())),
+    "q_learning_loss": Twin("peer", "DQN: F.mse_loss(q.gather(a), (r + discount q_next.max(1)).detach())",
+                            lambda q_tm1, a_tm1, r_t, discount_t, q_t: _F().mse_loss(
+                                _gather(q_tm1, a_tm1), (r_t + discount_t * q_t.max(-1).values).detach())),
+    "double_q_learning_loss": Twin("peer", "Double DQN: the target network's Q at the online argmax",
+                                   lambda q_tm1, a_tm1, r_t, discount_t, q_t_value, q_t_selector: _F().mse_loss(
+                                       _gather(q_tm1, a_tm1), (r_t + discount_t * _gather(
+                                           q_t_value, q_t_selector.argmax(-1))).detach())),
+    "sarsa_loss": Twin("peer", "F.mse_loss(q.gather(a), (r + discount q_next.gather(a_next)).detach())",
+                       lambda q_tm1, a_tm1, r_t, discount_t, q_t, a_t: _F().mse_loss(
+                           _gather(q_tm1, a_tm1), (r_t + discount_t * _gather(q_t, a_t)).detach())),
+    "expected_sarsa_loss": Twin("peer", "F.mse_loss(q.gather(a), (r + discount (q_next * probs).sum(-1)).detach())",
+                                lambda q_tm1, a_tm1, r_t, discount_t, q_t, probs_a_t: _F().mse_loss(
+                                    _gather(q_tm1, a_tm1), (r_t + discount_t * (q_t * probs_a_t).sum(-1)).detach())),
+    "td_lambda_loss": Twin("peer", "F.mse_loss(v_tm1, lambda returns (reverse loop).detach())",
+                           lambda v_tm1, r_t, discount_t, v_t: _F().mse_loss(v_tm1, _t_lambda(r_t, discount_t,
+                                                                                              v_t).detach())),
     "n_step_returns": Twin("peer", "rlax n-step bootstrapped returns, a loop over n", _t_n_step),
     "lambda_returns": Twin("peer", "rlax lambda returns, a reverse loop over time", _t_lambda),
+    "vtrace_returns": Twin("peer", "rlax vtrace as a reverse Python loop over time", _t_vtrace),
+    "vtrace_policy_gradient_loss": Twin("peer", "IMPALA pg loss: V-trace advantages by a reverse loop",
+                                        lambda **kw: _t_vtrace_pg(**kw)),
     "policy_gradient_loss": Twin("peer", "-(log_softmax.gather(actions) * advantages.detach()).mean()",
                                  lambda logits, actions, advantages: -(_gather(logits.log_softmax(-1), actions)
                                                                       * advantages.detach()).mean()),
@@ -1004,6 +1120,12 @@ TWINS: dict[str, Twin] = {
                               lambda logits, actions, values, returns: _a2c(logits, actions, values, returns)),
     "ppo_clip_loss": Twin("peer", "SB3 PPO: -min(r A, clamp(r, .8, 1.2) A).mean()",
                           lambda log_prob, old_log_prob, advantages: _ppo_peer(log_prob, old_log_prob, advantages)),
+    "sac_critic_loss": Twin("peer", "SB3 SAC critic_loss: 0.5 sum F.mse_loss(q, target) over both critics",
+                            lambda **kw: _t_sac_critic(**kw)),
+    "sac_actor_loss": Twin("peer", "SB3 SAC actor_loss: (0.2 log_prob - min(q1, q2)).mean()",
+                           lambda log_prob, q1, q2: (0.2 * log_prob - _T().min(q1, q2)).mean()),
+    "sac_temperature_loss": Twin("peer", "SB3 SAC ent_coef_loss: -(log_alpha (log_prob + H).detach()).mean()",
+                                 lambda log_alpha, log_prob: -(log_alpha * (log_prob - 6.0).detach()).mean()),
     # ---- ranking (torch: the formula as a user writes it; JAX: rax / optax)
     "ranking_softmax_loss": Twin("peer", "-(labels * log_softmax(scores)).sum(-1).mean(); optax ranking_softmax_loss",
                                  lambda scores, labels: -(labels * scores.log_softmax(-1)).sum(-1).mean(),

@@ -18,19 +18,29 @@ from typing import Literal
 
 from . import _validate as check
 from ._common import abs0, cast, class_axis, class_target, device_of, float_args, is_number, numel
-from ._reduction import MEAN_OVER, reduce
-from ._typing import ArrayT, Reduction
+from ._reduction import MEAN_OVER, global_count, global_sum, group_doc, reduce
+from ._typing import ArrayT, Group, Reduction
 from .backends import namespace
 from .regression import _native_or
 
 __all__ = [
     "td_loss",
+    "q_learning_loss",
+    "double_q_learning_loss",
+    "sarsa_loss",
+    "expected_sarsa_loss",
+    "td_lambda_loss",
     "n_step_returns",
     "lambda_returns",
+    "vtrace_returns",
     "policy_gradient_loss",
+    "vtrace_policy_gradient_loss",
     "entropy_loss",
     "actor_critic_loss",
     "ppo_clip_loss",
+    "sac_critic_loss",
+    "sac_actor_loss",
+    "sac_temperature_loss",
 ]
 
 #: ``criterion=`` of :func:`td_loss`
@@ -108,10 +118,11 @@ def _huber(xp, d, delta):
 
 
 @check.entry
+@group_doc
 def td_loss(v_tm1: ArrayT, r_t: ArrayT | float, discount_t: ArrayT | float, v_t: ArrayT | float, *,
             criterion: TDCriterion = "mse", delta: float = 1.0, weight: ArrayT | float | None = None,
             stop_target_gradients: bool = True, mean_over: MeanOver = "weights",
-            reduction: Reduction = "mean") -> ArrayT:
+            reduction: Reduction = "mean", group: Group = None) -> ArrayT:
     r"""Temporal-difference (TD(0)) value loss with the bootstrap target held constant.
 
     .. math::
@@ -142,6 +153,7 @@ def td_loss(v_tm1: ArrayT, r_t: ArrayT | float, discount_t: ArrayT | float, v_t:
         mean_over: what a weighted ``"mean"`` divides by: ``"weights"`` (default,
             ``sum(w l) / sum(w)``) or ``"elements"`` (``mean(w l)``, rlax's rule).
         reduction: ``"mean"`` | ``"sum"`` | ``"none"``.
+    {group}
 
     Returns:
         A scalar, or the per-transition loss of ``v_tm1``'s shape for ``reduction="none"``,
@@ -167,6 +179,7 @@ def td_loss(v_tm1: ArrayT, r_t: ArrayT | float, discount_t: ArrayT | float, v_t:
     for x, name in bootstrap:
         _number_or_array(x, name)
     xp = namespace(v_tm1=v_tm1, r_t=r_t, discount_t=discount_t, v_t=v_t, weight=weight)
+    group = xp.check_group(group)
     check.choice(criterion, "criterion", ("mse", "huber"))
     check.real_number(delta, "delta", low=0, low_open=True)
     check.flag(stop_target_gradients, "stop_target_gradients")
@@ -183,6 +196,15 @@ def td_loss(v_tm1: ArrayT, r_t: ArrayT | float, discount_t: ArrayT | float, v_t:
     target = r + g * vn
     if is_number(target):
         target = xp.full_like(v, target)
+    return _td_criterion(xp, v, target, w, stop_target_gradients, criterion, delta, reduction, mean_over,
+                         out_dtype, group)
+
+
+def _td_criterion(xp, v, target, w, stop_target_gradients, criterion, delta, reduction, mean_over, out_dtype,
+                  group):
+    """The squared or Huber error of ``v`` against ``target`` (held constant unless
+    ``stop_target_gradients`` is False), reduced by the library's rule: the one body of every
+    TD-style loss of the family (td_loss, the Q-learning family, td_lambda_loss)."""
     if stop_target_gradients:
         target = xp.stop_gradient(target)
     if tuple(target.shape) != tuple(v.shape):
@@ -194,15 +216,33 @@ def td_loss(v_tm1: ArrayT, r_t: ArrayT | float, discount_t: ArrayT | float, v_t:
 
     # torch: F.mse_loss / F.huber_loss (the same values and subgradients, kinks included)
     return _native_or(xp, "td_loss", v, target, _as_weight(xp, w, v), reduction, mean_over, out_dtype, body,
-                      criterion=criterion, delta=float(delta))
+                      group=group, criterion=criterion, delta=float(delta))
 
 
 def _returns_setup(r_t, discount_t, v_t, lambda_, stop_target_gradients, fname):
+    xp, out_dtype, (r, g, v, lam), _, _ = _sequence_setup(r_t, discount_t, v_t, lambda_, stop_target_gradients,
+                                                          fname)
+    return xp, out_dtype, r, g, v, lam
+
+
+def _sequence_setup(r_t, discount_t, v_t, lambda_, stop_target_gradients, fname, extra=(), weight=None,
+                    options=None):
+    """The checks of a time-major sequence (time axis 0) of rewards, discounts, values and
+    λ, plus ``extra`` floating arrays ``((array, name), ...)`` of ``r_t``'s shape and an
+    optional ``weight`` (checked with ``options = (shape, shape_name, mean_over, reduction)``
+    when given), every dtype before any value check.
+
+    Returns ``(xp, out_dtype, (r, g, v, lam), extras, w)``: ``r, g, v, lam`` arrays of
+    ``v_t``'s shape in the compute dtype, the cast extras and ``w`` (None, a Python float or
+    the cast array)."""
     _number_or_array(discount_t, "discount_t")
     _number_or_array(lambda_, "lambda_")
-    xp = namespace(r_t=r_t, discount_t=discount_t, v_t=v_t, lambda_=lambda_)
+    xp = namespace(r_t=r_t, discount_t=discount_t, v_t=v_t, lambda_=lambda_, weight=weight,
+                   **{name: x for x, name in extra})
     check.flag(stop_target_gradients, "stop_target_gradients")
     check.floating(xp, v_t, "v_t")
+    for x, name in extra:
+        check.floating(xp, x, name)
     check.ndim_at_least(r_t, 1, "r_t")
     check.same_shape(r_t, v_t, "r_t", "v_t")
     if r_t.shape[0] == 0:
@@ -215,11 +255,16 @@ def _returns_setup(r_t, discount_t, v_t, lambda_, stop_target_gradients, fname):
         check.real_number(lambda_, "lambda_", low=0, high=1)
     else:
         check.broadcastable(lambda_, "lambda_", r_t.shape, "r_t")
-    _, out_dtype, (v, r, g, lam) = _floats(xp, v_t, r_t, discount_t, lambda_,
-                                           names=("v_t", "r_t", "discount_t", "lambda_"))
+    for x, name in extra:
+        check.same_shape(r_t, x, "r_t", name)
+    if options is not None:
+        _weight_options(weight, *options)
+    names = ("v_t", "r_t", "discount_t", "lambda_", *(name for _, name in extra), "weight")
+    _, out_dtype, (v, r, g, lam, *extras, w) = _floats(xp, v_t, r_t, discount_t, lambda_, *(x for x, _ in extra),
+                                                       weight, names=names)
     _unit_interval(xp, g, "discount_t")
     _unit_interval(xp, lam, "lambda_")
-    return xp, out_dtype, _shaped_like(xp, r, v), _shaped_like(xp, g, v), v, _shaped_like(xp, lam, v)
+    return xp, out_dtype, (_shaped_like(xp, r, v), _shaped_like(xp, g, v), v, _shaped_like(xp, lam, v)), extras, w
 
 
 @check.entry
@@ -336,6 +381,14 @@ def lambda_returns(r_t: ArrayT, discount_t: ArrayT | float, v_t: ArrayT, *,
     GAE as above.
     """
     xp, out_dtype, r, g, v, lam = _returns_setup(r_t, discount_t, v_t, lambda_, stop_target_gradients, "lambda_returns")
+    out = _lambda_scan(xp, r, g, v, lam)
+    if stop_target_gradients:
+        out = xp.stop_gradient(out)
+    return xp.as_array(cast(xp, out, out_dtype))
+
+
+def _lambda_scan(xp, r, g, v, lam):
+    """The λ-return recursion (time axis 0, arrays of one shape), by a reverse ``scan``."""
 
     def step(acc, x):
         r_i, g_i, v_i, l_i = x
@@ -343,9 +396,7 @@ def lambda_returns(r_t: ArrayT, discount_t: ArrayT | float, v_t: ArrayT, *,
         return acc, acc
 
     _, out = xp.scan(step, v[-1, ...], (r, g, v, lam), reverse=True)
-    if stop_target_gradients:
-        out = xp.stop_gradient(out)
-    return xp.as_array(cast(xp, out, out_dtype))
+    return out
 
 
 def _policy_setup(xp, logits, actions, axis, fname):
@@ -382,9 +433,11 @@ def _neg_entropy(xp, z, ax):
 
 
 @check.entry
+@group_doc
 def policy_gradient_loss(logits: ArrayT, actions: ArrayT, advantages: ArrayT, *,
                          weight: ArrayT | float | None = None, axis: int | None = -1,
-                         mean_over: MeanOver = "weights", reduction: Reduction = "mean") -> ArrayT:
+                         mean_over: MeanOver = "weights", reduction: Reduction = "mean",
+                         group: Group = None) -> ArrayT:
     r"""REINFORCE / advantage policy-gradient loss of a softmax (categorical) policy.
 
     .. math:: \ell_t = -\log\pi(a_t \mid s_t)\;\operatorname{sg}(A_t), \qquad
@@ -405,6 +458,7 @@ def policy_gradient_loss(logits: ArrayT, actions: ArrayT, advantages: ArrayT, *,
         mean_over: what a weighted ``"mean"`` divides by: ``"weights"`` (default,
             ``sum(w l) / sum(w)``) or ``"elements"`` (``mean(w l)``, rlax's rule).
         reduction: ``"mean"`` | ``"sum"`` | ``"none"``.
+    {group}
 
     Returns:
         A scalar, or the per-step loss of ``actions``' shape for ``reduction="none"``.
@@ -422,6 +476,7 @@ def policy_gradient_loss(logits: ArrayT, actions: ArrayT, advantages: ArrayT, *,
     ``mean_over="elements"`` (equal to the default when ``weight`` is None).
     """
     xp = namespace(logits=logits, actions=actions, advantages=advantages, weight=weight)
+    group = xp.check_group(group)
     ax, n_actions, shape = _policy_setup(xp, logits, actions, axis, "policy_gradient_loss")
     check.same_shape(actions, advantages, "actions", "advantages")
     _weight_options(weight, shape, "actions", mean_over, reduction)
@@ -429,12 +484,14 @@ def policy_gradient_loss(logits: ArrayT, actions: ArrayT, advantages: ArrayT, *,
                                            names=("logits", "advantages", "weight"))
     _actions_check(xp, actions, n_actions)
     per = -_log_prob(xp, z, actions, ax) * xp.stop_gradient(adv)
-    return reduce(xp, per, reduction, weight=w, mean_over=mean_over, out_dtype=out_dtype)
+    return reduce(xp, per, reduction, weight=w, mean_over=mean_over, out_dtype=out_dtype, group=group)
 
 
 @check.entry
+@group_doc
 def entropy_loss(logits: ArrayT, *, weight: ArrayT | float | None = None, axis: int | None = -1,
-                 mean_over: MeanOver = "weights", reduction: Reduction = "mean") -> ArrayT:
+                 mean_over: MeanOver = "weights", reduction: Reduction = "mean",
+                 group: Group = None) -> ArrayT:
     r"""Negative entropy of a softmax policy (minimising it encourages exploration).
 
     .. math:: \ell_t = -H(\pi_t) = \sum_a \pi_t(a)\log\pi_t(a), \qquad \pi_t = \operatorname{softmax}(z_t)
@@ -450,6 +507,7 @@ def entropy_loss(logits: ArrayT, *, weight: ArrayT | float | None = None, axis: 
         mean_over: what a weighted ``"mean"`` divides by: ``"weights"`` (default,
             ``sum(w l) / sum(w)``) or ``"elements"`` (``mean(w l)``, rlax's rule).
         reduction: ``"mean"`` | ``"sum"`` | ``"none"``.
+    {group}
 
     Returns:
         A scalar, or the per-step negative entropy for ``reduction="none"``.
@@ -466,6 +524,7 @@ def entropy_loss(logits: ArrayT, *, weight: ArrayT | float | None = None, axis: 
     (``mean(w l)``: ``mean_over="elements"``, equal to the default for ``weight=None``).
     """
     xp = namespace(logits=logits, weight=weight)
+    group = xp.check_group(group)
     _axis_arg(axis)
     check.floating(xp, logits, "logits")
     check.ndim_at_least(logits, 1, "logits")
@@ -473,15 +532,16 @@ def entropy_loss(logits: ArrayT, *, weight: ArrayT | float | None = None, axis: 
     shape = tuple(s for i, s in enumerate(logits.shape) if i != ax)
     _weight_options(weight, shape, "logits without the action axis", mean_over, reduction)
     _, out_dtype, (z, w) = float_args(xp, logits, weight, names=("logits", "weight"))
-    return reduce(xp, _neg_entropy(xp, z, ax), reduction, weight=w, mean_over=mean_over, out_dtype=out_dtype)
+    return reduce(xp, _neg_entropy(xp, z, ax), reduction, weight=w, mean_over=mean_over, out_dtype=out_dtype, group=group)
 
 
 @check.entry
+@group_doc
 def actor_critic_loss(logits: ArrayT, actions: ArrayT, values: ArrayT, returns: ArrayT, *,
                       advantages: ArrayT | None = None, value_coef: float = 0.5,
                       entropy_coef: float = 0.01, weight: ArrayT | float | None = None,
                       axis: int | None = -1, mean_over: MeanOver = "weights",
-                      reduction: Reduction = "mean") -> ArrayT:
+                      reduction: Reduction = "mean", group: Group = None) -> ArrayT:
     r"""Advantage actor-critic (A2C/A3C) loss: policy gradient + value regression − entropy bonus.
 
     .. math::
@@ -507,6 +567,7 @@ def actor_critic_loss(logits: ArrayT, actions: ArrayT, values: ArrayT, returns: 
         mean_over: what a weighted ``"mean"`` divides by: ``"weights"`` (default,
             ``sum(w l) / sum(w)``) or ``"elements"`` (``mean(w l)``, rlax's rule).
         reduction: ``"mean"`` | ``"sum"`` | ``"none"``.
+    {group}
 
     Returns:
         The combined loss (scalar, or per step with ``reduction="none"``).
@@ -526,6 +587,7 @@ def actor_critic_loss(logits: ArrayT, actions: ArrayT, values: ArrayT, returns: 
     """
     xp = namespace(logits=logits, actions=actions, values=values, returns=returns,
                    advantages=advantages, weight=weight)
+    group = xp.check_group(group)
     check.finite_number(value_coef, "value_coef", low=0)
     check.finite_number(entropy_coef, "entropy_coef")
     ax, n_actions, shape = _policy_setup(xp, logits, actions, axis, "actor_critic_loss")
@@ -545,7 +607,7 @@ def actor_critic_loss(logits: ArrayT, actions: ArrayT, values: ArrayT, returns: 
     per = per + value_coef * (diff * diff)
     if entropy_coef:
         per = per + entropy_coef * _neg_entropy(xp, z, ax)
-    return reduce(xp, per, reduction, weight=w, mean_over=mean_over, out_dtype=out_dtype)
+    return reduce(xp, per, reduction, weight=w, mean_over=mean_over, out_dtype=out_dtype, group=group)
 
 
 def _clipped_ratio_times_advantage(xp, log_ratio, adv, clip_range):
@@ -577,11 +639,24 @@ def _clipped_ratio_times_advantage(xp, log_ratio, adv, clip_range):
     return xp.where(negative, lower, upper)
 
 
+def _normalized(xp, adv, group):
+    """``(A - mean) / (std + 1e-8)`` with the unbiased std, over the global batch of ``group``
+    (the local array for ``group=None``)."""
+    if group is None:
+        return (adv - xp.mean(adv)) / (xp.std(adv, correction=1) + 1e-8)
+    n = global_count(xp, adv, numel(adv), group)
+    mean = global_sum(xp, adv, group) / n
+    centred = adv - mean
+    var = global_sum(xp, centred * centred, group) / (n - 1)
+    return centred / (xp.sqrt(var) + 1e-8)
+
+
 @check.entry
+@group_doc
 def ppo_clip_loss(log_prob: ArrayT, advantages: ArrayT, *, old_log_prob: ArrayT | None = None,
                   clip_range: float = 0.2, normalize_advantages: bool = False,
                   weight: ArrayT | float | None = None, mean_over: MeanOver = "weights",
-                  reduction: Reduction = "mean") -> ArrayT:
+                  reduction: Reduction = "mean", group: Group = None) -> ArrayT:
     r"""PPO clipped surrogate objective (Schulman et al. 2017), as a loss to minimise.
 
     .. math::
@@ -606,13 +681,14 @@ def ppo_clip_loss(log_prob: ArrayT, advantages: ArrayT, *, old_log_prob: ArrayT 
         old_log_prob: log-probabilities under the behaviour policy, same shape (held
             constant), or None (``log_prob`` is then the log ratio).
         clip_range: ε in [0, 1) (stable-baselines3's name).
-        normalize_advantages: standardise the advantages over all elements first,
-            ``(A − mean) / (std + 1e-8)`` with the unbiased std (stable-baselines3 PPO's
+        normalize_advantages: standardise the advantages over all elements first (of the
+            global batch with ``group``), ``(A − mean) / (std + 1e-8)`` with the unbiased std (stable-baselines3 PPO's
             ``normalize_advantage=True``, its default). Off by default (the paper).
         weight: optional per-step weights broadcastable to ``log_prob``, or a Python number.
         mean_over: what a weighted ``"mean"`` divides by: ``"weights"`` (default,
             ``sum(w l) / sum(w)``) or ``"elements"`` (``mean(w l)``, rlax's rule).
         reduction: ``"mean"`` | ``"sum"`` | ``"none"``.
+    {group}
 
     Returns:
         A scalar, or the per-step loss for ``reduction="none"``.
@@ -632,21 +708,787 @@ def ppo_clip_loss(log_prob: ArrayT, advantages: ArrayT, *, old_log_prob: ArrayT 
     ``clip_range=epsilon``.
     """
     xp = namespace(log_prob=log_prob, advantages=advantages, old_log_prob=old_log_prob, weight=weight)
+    group = xp.check_group(group)
     check.real_number(clip_range, "clip_range", low=0, high=1, high_open=True)
     check.flag(normalize_advantages, "normalize_advantages")
     check.floating(xp, log_prob, "log_prob")
     check.same_shape(log_prob, advantages, "log_prob", "advantages")
     check.same_shape(log_prob, old_log_prob, "log_prob", "old_log_prob")
     _weight_options(weight, log_prob.shape, "log_prob", mean_over, reduction)
-    if normalize_advantages and numel(advantages) < 2:
-        raise ValueError(
-            f"normalize_advantages needs at least 2 advantages, got shape {tuple(advantages.shape)}")
+    least = 2 if group is None else 1  # with a group: 2 in the global batch is not checkable here
+    if normalize_advantages and numel(advantages) < least:
+        raise ValueError(f"normalize_advantages needs at least {least} advantage{'s' if least > 1 else ''}"
+                         f"{'' if group is None else ' per group member'}, got shape {tuple(advantages.shape)}")
     _, out_dtype, (lp, adv, old, w) = float_args(
         xp, log_prob, advantages, old_log_prob, weight,
         names=("log_prob", "advantages", "old_log_prob", "weight"))
     log_ratio = lp if old is None else lp - xp.stop_gradient(old)
     adv = xp.stop_gradient(adv)
     if normalize_advantages:
-        adv = (adv - xp.mean(adv)) / (xp.std(adv, correction=1) + 1e-8)
+        adv = _normalized(xp, adv, group)
     per = -_clipped_ratio_times_advantage(xp, log_ratio, adv, float(clip_range))
-    return reduce(xp, per, reduction, weight=w, mean_over=mean_over, out_dtype=out_dtype)
+    return reduce(xp, per, reduction, weight=w, mean_over=mean_over, out_dtype=out_dtype, group=group)
+
+
+# --------------------------------------------------------------------- Q-learning family ----
+_Q_RETURNS = """
+    Returns:
+        A scalar, or the per-transition loss of ``a_tm1``'s shape for ``reduction="none"``,
+        in the promoted floating dtype of the inputs.
+"""
+
+_Q_RAISES = """
+    Raises:
+        ValueError: shape mismatches (Q-value arrays of ``q_tm1``'s shape, actions of its
+            shape without the action axis, ``r_t``/``discount_t``/``weight`` broadcastable to
+            the actions), an empty action axis, bad ``axis``/``criterion``/``delta``/
+            ``mean_over``/``reduction``, a ``discount_t`` number outside [0, 1]; eagerly,
+            actions outside ``[0, A)`` and ``discount_t`` arrays outside [0, 1] or NaN.
+        TypeError: non-integer actions, non-floating Q-values, complex arguments,
+            ``r_t``/``discount_t`` neither a number nor an array, a non-bool
+            ``stop_target_gradients``, mixed array frameworks.
+
+"""
+
+_Q_ARGS = """\
+        r_t: rewards, broadcastable to ``a_tm1``, or a Python number (integer and bool
+            rewards are cast to the floating dtype, the library's policy).
+        discount_t: discounts γ_t in [0, 1] (0 at episode ends), broadcastable to ``a_tm1``,
+            or a Python number.
+"""
+
+_Q_COMMON = """\
+        axis: the action axis of the Q-value arrays (default -1, rlax's layout).
+        criterion: ``"mse"`` (``δ²``, as :func:`td_loss`: torch ``mse_loss``, twice rlax's
+            ``l2_loss``) or ``"huber"`` (``rlax.huber_loss(δ, delta)``; SB3 DQN's
+            ``smooth_l1_loss`` for ``delta=1``).
+        delta: Huber threshold δ > 0 (``criterion="huber"`` only).
+        weight: optional per-transition weights (prioritised-replay importance weights)
+            broadcastable to ``a_tm1``, or a Python number.
+        stop_target_gradients: hold the target constant (default, rlax's default);
+            ``False`` lets gradients reach the bootstrap Q-values.
+        mean_over: what a weighted ``"mean"`` divides by: ``"weights"`` (default,
+            ``sum(w l) / sum(w)``) or ``"elements"`` (``mean(w l)``, rlax's rule).
+        reduction: ``"mean"`` | ``"sum"`` | ``"none"``.
+"""
+
+
+def _q_doc(f):
+    f.__doc__ = (f.__doc__.replace("    {q_args}\n", _Q_ARGS).replace("    {q_common}\n", _Q_COMMON)
+                 .replace("    {q_returns}\n", _Q_RETURNS).replace("    {q_raises}\n", _Q_RAISES)) \
+        if f.__doc__ else f.__doc__
+    return f
+
+
+def _q_setup(fname, q_tm1, a_tm1, r_t, discount_t, q_arrays, a_arrays, *, axis, criterion, delta, weight,
+             stop_target_gradients, mean_over, reduction, group):
+    """Checks and casts of a one-step Q-learning-style loss: ``q_tm1`` ``(..., A)`` with its
+    actions ``a_tm1`` ``(...)``, bootstrap Q-value arrays ``q_arrays`` ``((array, name), ...)``
+    of ``q_tm1``'s shape and further integer actions ``a_arrays`` of ``a_tm1``'s shape.
+
+    Returns ``(xp, group, ax, out_dtype, q, r, g, qs, w)``."""
+    for x, name in ((r_t, "r_t"), (discount_t, "discount_t")):
+        _number_or_array(x, name)
+    xp = namespace(q_tm1=q_tm1, a_tm1=a_tm1, r_t=r_t, discount_t=discount_t, weight=weight,
+                   **{name: x for x, name in (*q_arrays, *a_arrays)})
+    group = xp.check_group(group)
+    check.choice(criterion, "criterion", ("mse", "huber"))
+    check.real_number(delta, "delta", low=0, low_open=True)
+    check.flag(stop_target_gradients, "stop_target_gradients")
+    _axis_arg(axis)
+    ax, n_actions, shape = class_target(xp, q_tm1, a_tm1, axis, fname, "q_tm1", "a_tm1", "action")
+    if n_actions == 0:
+        raise ValueError(f"{fname}: the action axis {ax} of q_tm1 must not be empty, got shape {tuple(q_tm1.shape)}")
+    for x, name in q_arrays:
+        check.floating(xp, x, name)
+        check.same_shape(q_tm1, x, "q_tm1", name)
+    for x, name in a_arrays:
+        check.integer(xp, x, name)
+        check.same_shape(a_tm1, x, "a_tm1", name)
+    _weight_options(weight, shape, "a_tm1", mean_over, reduction)
+    for x, name in ((r_t, "r_t"), (discount_t, "discount_t")):
+        if not is_number(x):
+            check.broadcastable(x, name, shape, "a_tm1")
+    if is_number(discount_t):
+        check.real_number(discount_t, "discount_t", low=0, high=1)
+    names = ("q_tm1", "r_t", "discount_t", "weight", *(name for _, name in q_arrays))
+    _, out_dtype, (q, r, g, w, *qs) = _floats(xp, q_tm1, r_t, discount_t, weight, *(x for x, _ in q_arrays),
+                                              names=names)
+    _unit_interval(xp, g, "discount_t")
+    for x, name in ((a_tm1, "a_tm1"), *a_arrays):
+        check.class_indices(xp, x, n_actions, name)
+    return xp, group, ax, out_dtype, q, r, g, qs, w
+
+
+def _greedy(xp, value, selector, ax):
+    """``value`` at the first maximiser of ``selector`` along ``ax`` (NaN if the selector
+    holds a NaN). A gather, so a gradient reaching ``value`` goes to that one action: ties
+    are broken towards the first maximiser on every backend."""
+    out = xp.take_class(value, xp.argmax(selector, axis=ax), axis=ax)
+    nan = xp.any(xp.isnan(selector), axis=ax)
+    return xp.where(nan, xp.full_like(out, math.nan), out)
+
+
+def _q_loss(xp, q, a_tm1, ax, r, g, bootstrap, w, stop_target_gradients, criterion, delta, reduction,
+            mean_over, out_dtype, group):
+    q_taken = xp.take_class(q, a_tm1, axis=ax)
+    return _td_criterion(xp, q_taken, r + g * bootstrap, w, stop_target_gradients, criterion, delta, reduction,
+                         mean_over, out_dtype, group)
+
+
+@check.entry
+@group_doc
+@_q_doc
+def q_learning_loss(q_tm1: ArrayT, a_tm1: ArrayT, r_t: ArrayT | float, discount_t: ArrayT | float, q_t: ArrayT, *,
+                    axis: int | None = -1, criterion: TDCriterion = "mse", delta: float = 1.0,
+                    weight: ArrayT | float | None = None, stop_target_gradients: bool = True,
+                    mean_over: MeanOver = "weights", reduction: Reduction = "mean", group: Group = None) -> ArrayT:
+    r"""Q-learning (DQN) loss: the TD error of the taken action against the greedy bootstrap.
+
+    .. math::
+        \delta = \operatorname{sg}\!\big(r_t + \gamma_t \max_a q_t(a)\big) - q_{t-1}(a_{t-1}),
+        \qquad \ell = \delta^2 \ (\texttt{"mse"}) \ \text{or}\ \operatorname{huber}_\delta(\delta)
+
+    Batched: ``q_tm1`` and ``q_t`` are ``(..., A)`` (any leading batch axes), ``a_tm1`` is
+    ``(...)``. The maximum is a gather at the first maximiser (with
+    ``stop_target_gradients=False`` its gradient goes to that one action; ``jnp.max`` splits
+    it between ties).
+
+    Args:
+        q_tm1: Q-values at time t-1, ``(..., A)``, floating (differentiable).
+        a_tm1: integer actions taken at time t-1, ``q_tm1``'s shape without the action axis.
+    {q_args}
+        q_t: Q-values at time t (a target network's), ``q_tm1``'s shape.
+    {q_common}
+    {group}
+    {q_returns}
+    {q_raises}
+    References: Watkins & Dayan 1992; Mnih et al. 2015 (DQN).
+
+    Peer twins: ``jax.vmap(rlax.q_learning)(q_tm1, a_tm1, r_t, discount_t, q_t)`` is the TD
+    error δ: ``rlax.l2_loss(δ) == 0.5 * q_learning_loss(..., reduction="none")``,
+    ``rlax.huber_loss(δ, delta) == q_learning_loss(..., criterion="huber", delta=delta,
+    reduction="none")``; stable-baselines3 DQN ``F.smooth_l1_loss(current_q_values,
+    target_q_values)``: ``criterion="huber", delta=1.0`` with ``discount_t = gamma * (1 - dones)``.
+
+    Example:
+        >>> import numpy as np, losses
+        >>> q_tm1 = np.array([[1.0, 2.0], [0.5, 0.0]])
+        >>> q_t = np.array([[3.0, 4.0], [1.0, -1.0]])
+        >>> float(losses.q_learning_loss(q_tm1, np.array([1, 0]), 1.0, 0.5, q_t, reduction="sum"))
+        2.0
+    """
+    xp, group, ax, out_dtype, q, r, g, (qn,), w = _q_setup(
+        "q_learning_loss", q_tm1, a_tm1, r_t, discount_t, ((q_t, "q_t"),), (), axis=axis, criterion=criterion,
+        delta=delta, weight=weight, stop_target_gradients=stop_target_gradients, mean_over=mean_over,
+        reduction=reduction, group=group)
+    return _q_loss(xp, q, a_tm1, ax, r, g, _greedy(xp, qn, xp.stop_gradient(qn), ax), w, stop_target_gradients,
+                   criterion, delta, reduction, mean_over, out_dtype, group)
+
+
+@check.entry
+@group_doc
+@_q_doc
+def double_q_learning_loss(q_tm1: ArrayT, a_tm1: ArrayT, r_t: ArrayT | float, discount_t: ArrayT | float,
+                           q_t_value: ArrayT, q_t_selector: ArrayT, *, axis: int | None = -1,
+                           criterion: TDCriterion = "mse", delta: float = 1.0, weight: ArrayT | float | None = None,
+                           stop_target_gradients: bool = True, mean_over: MeanOver = "weights",
+                           reduction: Reduction = "mean", group: Group = None) -> ArrayT:
+    r"""Double Q-learning loss: the bootstrap action is chosen by one network, valued by another.
+
+    .. math::
+        \delta = \operatorname{sg}\!\big(r_t + \gamma_t\, q^{value}_t(a^*)\big) - q_{t-1}(a_{t-1}),
+        \qquad a^* = \operatorname{argmax}_a q^{selector}_t(a)
+
+    (first maximiser on ties), ``ℓ = δ²`` or ``huber_δ(δ)``. Double DQN (van Hasselt et al.
+    2016): ``q_t_value`` from the target network, ``q_t_selector`` from the online network.
+    The selector never receives a gradient (an argmax); a NaN in it makes the target NaN.
+
+    Args:
+        q_tm1: Q-values at time t-1, ``(..., A)``, floating (differentiable).
+        a_tm1: integer actions taken at time t-1, ``q_tm1``'s shape without the action axis.
+    {q_args}
+        q_t_value: Q-values at time t that value the bootstrap action, ``q_tm1``'s shape.
+        q_t_selector: Q-values at time t that select it (argmax), ``q_tm1``'s shape.
+    {q_common}
+    {group}
+    {q_returns}
+    {q_raises}
+    References: van Hasselt 2010; van Hasselt, Guez & Silver 2016 (Double DQN).
+
+    Peer twins: ``jax.vmap(rlax.double_q_learning)(q_tm1, a_tm1, r_t, discount_t, q_t_value,
+    q_t_selector)`` is δ (``rlax.l2_loss(δ) == 0.5 * double_q_learning_loss(...,
+    reduction="none")``).
+
+    Example:
+        >>> import numpy as np, losses
+        >>> q_tm1 = np.array([[1.0, 2.0]])
+        >>> value, selector = np.array([[3.0, 4.0]]), np.array([[1.0, 0.0]])  # selects action 0
+        >>> float(losses.double_q_learning_loss(q_tm1, np.array([1]), 1.0, 0.5, value, selector))
+        0.25
+    """
+    xp, group, ax, out_dtype, q, r, g, (qv, qs), w = _q_setup(
+        "double_q_learning_loss", q_tm1, a_tm1, r_t, discount_t, ((q_t_value, "q_t_value"),
+                                                                  (q_t_selector, "q_t_selector")), (),
+        axis=axis, criterion=criterion, delta=delta, weight=weight, stop_target_gradients=stop_target_gradients,
+        mean_over=mean_over, reduction=reduction, group=group)
+    return _q_loss(xp, q, a_tm1, ax, r, g, _greedy(xp, qv, xp.stop_gradient(qs), ax), w, stop_target_gradients,
+                   criterion, delta, reduction, mean_over, out_dtype, group)
+
+
+@check.entry
+@group_doc
+@_q_doc
+def sarsa_loss(q_tm1: ArrayT, a_tm1: ArrayT, r_t: ArrayT | float, discount_t: ArrayT | float, q_t: ArrayT,
+               a_t: ArrayT, *, axis: int | None = -1, criterion: TDCriterion = "mse", delta: float = 1.0,
+               weight: ArrayT | float | None = None, stop_target_gradients: bool = True,
+               mean_over: MeanOver = "weights", reduction: Reduction = "mean", group: Group = None) -> ArrayT:
+    r"""SARSA loss: the TD error against the Q-value of the next action actually taken.
+
+    .. math::
+        \delta = \operatorname{sg}\!\big(r_t + \gamma_t\, q_t(a_t)\big) - q_{t-1}(a_{t-1}),
+        \qquad \ell = \delta^2 \ \text{or}\ \operatorname{huber}_\delta(\delta)
+
+    Args:
+        q_tm1: Q-values at time t-1, ``(..., A)``, floating (differentiable).
+        a_tm1: integer actions taken at time t-1, ``q_tm1``'s shape without the action axis.
+    {q_args}
+        q_t: Q-values at time t, ``q_tm1``'s shape.
+        a_t: integer actions taken at time t, ``a_tm1``'s shape.
+    {q_common}
+    {group}
+    {q_returns}
+    {q_raises}
+    References: Rummery & Niranjan 1994; Sutton & Barto 2018, sec. 6.4.
+
+    Peer twins: ``jax.vmap(rlax.sarsa)(q_tm1, a_tm1, r_t, discount_t, q_t, a_t)`` is δ
+    (``rlax.l2_loss(δ) == 0.5 * sarsa_loss(..., reduction="none")``).
+
+    Example:
+        >>> import numpy as np, losses
+        >>> q_tm1, q_t = np.array([[1.0, 2.0]]), np.array([[3.0, 4.0]])
+        >>> float(losses.sarsa_loss(q_tm1, np.array([0]), 0.0, 0.5, q_t, np.array([0])))
+        0.25
+    """
+    xp, group, ax, out_dtype, q, r, g, (qn,), w = _q_setup(
+        "sarsa_loss", q_tm1, a_tm1, r_t, discount_t, ((q_t, "q_t"),), ((a_t, "a_t"),), axis=axis,
+        criterion=criterion, delta=delta, weight=weight, stop_target_gradients=stop_target_gradients,
+        mean_over=mean_over, reduction=reduction, group=group)
+    return _q_loss(xp, q, a_tm1, ax, r, g, xp.take_class(qn, a_t, axis=ax), w, stop_target_gradients,
+                   criterion, delta, reduction, mean_over, out_dtype, group)
+
+
+@check.entry
+@group_doc
+@_q_doc
+def expected_sarsa_loss(q_tm1: ArrayT, a_tm1: ArrayT, r_t: ArrayT | float, discount_t: ArrayT | float,
+                        q_t: ArrayT, probs_a_t: ArrayT, *, axis: int | None = -1, criterion: TDCriterion = "mse",
+                        delta: float = 1.0, weight: ArrayT | float | None = None,
+                        stop_target_gradients: bool = True, mean_over: MeanOver = "weights",
+                        reduction: Reduction = "mean", group: Group = None) -> ArrayT:
+    r"""Expected SARSA loss: the TD error against the policy's expected next Q-value.
+
+    .. math::
+        \delta = \operatorname{sg}\!\Big(r_t + \gamma_t \sum_a \pi_t(a)\, q_t(a)\Big) - q_{t-1}(a_{t-1}),
+        \qquad \ell = \delta^2 \ \text{or}\ \operatorname{huber}_\delta(\delta)
+
+    Args:
+        q_tm1: Q-values at time t-1, ``(..., A)``, floating (differentiable).
+        a_tm1: integer actions taken at time t-1, ``q_tm1``'s shape without the action axis.
+    {q_args}
+        q_t: Q-values at time t, ``q_tm1``'s shape.
+        probs_a_t: the policy's action probabilities π_t at time t, ``q_tm1``'s shape, values
+            in [0, 1] (checked eagerly; with ``stop_target_gradients=False`` they receive a
+            gradient too).
+    {q_common}
+    {group}
+    {q_returns}
+    {q_raises}
+    References: van Seijen, van Hasselt, Whiteson & Wiering 2009.
+
+    Peer twins: ``jax.vmap(rlax.expected_sarsa)(q_tm1, a_tm1, r_t, discount_t, q_t,
+    probs_a_t)`` is δ (``rlax.l2_loss(δ) == 0.5 * expected_sarsa_loss(..., reduction="none")``).
+
+    Example:
+        >>> import numpy as np, losses
+        >>> q_tm1, q_t = np.array([[1.0, 2.0]]), np.array([[3.0, 5.0]])
+        >>> probs = np.array([[0.5, 0.5]])
+        >>> float(losses.expected_sarsa_loss(q_tm1, np.array([0]), 0.0, 0.5, q_t, probs))
+        1.0
+    """
+    xp, group, ax, out_dtype, q, r, g, (qn, p), w = _q_setup(
+        "expected_sarsa_loss", q_tm1, a_tm1, r_t, discount_t, ((q_t, "q_t"), (probs_a_t, "probs_a_t")), (),
+        axis=axis, criterion=criterion, delta=delta, weight=weight, stop_target_gradients=stop_target_gradients,
+        mean_over=mean_over, reduction=reduction, group=group)
+    _unit_interval(xp, p, "probs_a_t")
+    return _q_loss(xp, q, a_tm1, ax, r, g, xp.sum(qn * p, axis=ax), w, stop_target_gradients, criterion, delta,
+                   reduction, mean_over, out_dtype, group)
+
+
+@check.entry
+@group_doc
+def td_lambda_loss(v_tm1: ArrayT, r_t: ArrayT, discount_t: ArrayT | float, v_t: ArrayT, *,
+                   lambda_: ArrayT | float = 1.0, criterion: TDCriterion = "mse", delta: float = 1.0,
+                   weight: ArrayT | float | None = None, stop_target_gradients: bool = True,
+                   mean_over: MeanOver = "weights", reduction: Reduction = "mean", group: Group = None) -> ArrayT:
+    r"""TD(λ) value loss: the error of ``v_tm1`` against the λ-returns (time-major, axis 0).
+
+    .. math::
+        \delta_t = \operatorname{sg}(G^\lambda_t) - v_{t-1}, \qquad
+        G^\lambda_t = r_t + \gamma_t\big((1 - \lambda_t)\, v_t + \lambda_t\, G^\lambda_{t+1}\big),
+        \quad G^\lambda_T = v_{T-1}
+
+    ``G^λ`` is :func:`lambda_returns` (one implementation, a reverse ``scan``);
+    ``ℓ_t = δ_t²`` (``"mse"``) or ``huber_δ(δ_t)``, reduced over every step and batch element.
+
+    Args:
+        v_tm1: values of the states at time t-1, shape ``(T, ...)``, floating (differentiable).
+        r_t: rewards, ``(T, ...)``; integer and bool rewards are cast (the library's policy).
+        discount_t: discounts in [0, 1], ``(T, ...)`` (0 at episode ends), or a Python number.
+        v_t: values of the states at time t, ``(T, ...)``, floating.
+        lambda_: λ in [0, 1], a number or a per-step array broadcastable to ``r_t``.
+        criterion: ``"mse"`` (``δ²``, as :func:`td_loss`; twice rlax's ``l2_loss``) or
+            ``"huber"``.
+        delta: Huber threshold δ > 0 (``criterion="huber"`` only).
+        weight: optional per-step weights (e.g. a mask of valid steps) broadcastable to
+            ``r_t``, or a Python number.
+        stop_target_gradients: hold the λ-returns constant (default, rlax's default).
+        mean_over: what a weighted ``"mean"`` divides by: ``"weights"`` (default) or
+            ``"elements"`` (``mean(w l)``, rlax's rule).
+        reduction: ``"mean"`` | ``"sum"`` | ``"none"``.
+    {group}
+
+    Returns:
+        A scalar, or the per-step loss ``(T, ...)`` for ``reduction="none"``.
+
+    Raises:
+        ValueError: shapes differ, empty time axis, bad ``criterion``/``delta``/
+            ``mean_over``/``reduction``, ``discount_t``/``lambda_`` numbers outside [0, 1];
+            eagerly, ``discount_t``/``lambda_`` arrays outside [0, 1] or NaN.
+        TypeError: non-floating ``v_tm1``/``v_t``, complex arguments, a non-bool
+            ``stop_target_gradients``.
+
+    References: Sutton 1988; Sutton & Barto 2018, ch. 12.
+
+    Peer twins: ``jax.vmap(rlax.td_lambda, in_axes=(1, 1, 1, 1, None or 1), out_axes=1)(v_tm1,
+    r_t, discount_t, v_t, lambda_)`` is δ (``rlax.l2_loss(δ) == 0.5 * td_lambda_loss(...,
+    reduction="none")``).
+
+    Example:
+        >>> import numpy as np, losses
+        >>> v_tm1, v_t = np.array([0.0, 0.0]), np.array([1.0, 2.0])
+        >>> float(losses.td_lambda_loss(v_tm1, np.ones(2), 1.0, v_t, lambda_=0.0, reduction="sum"))
+        13.0
+    """
+    for x, name in ((v_tm1, "v_tm1"), (r_t, "r_t"), (v_t, "v_t")):
+        if not hasattr(x, "shape"):
+            raise TypeError(f"{name} must be an array, got {type(x).__name__}")
+    xp = namespace(v_tm1=v_tm1, r_t=r_t, discount_t=discount_t, v_t=v_t, lambda_=lambda_, weight=weight)
+    group = xp.check_group(group)
+    check.choice(criterion, "criterion", ("mse", "huber"))
+    check.real_number(delta, "delta", low=0, low_open=True)
+    xp, out_dtype, (r, g, v, lam), (vp,), w = _sequence_setup(
+        r_t, discount_t, v_t, lambda_, stop_target_gradients, "td_lambda_loss", ((v_tm1, "v_tm1"),), weight,
+        (tuple(r_t.shape), "r_t", mean_over, reduction))
+    return _td_criterion(xp, vp, _lambda_scan(xp, r, g, v, lam), w, stop_target_gradients, criterion, delta,
+                         reduction, mean_over, out_dtype, group)
+
+
+# -------------------------------------------------------------------------------- V-trace ----
+def _clip_above(xp, x, c):
+    """``min(x, c)`` with torch ``clamp(max=c)``'s subgradient (1 at ``x == c``); NaN stays NaN."""
+    return xp.where(x > c, xp.full_like(x, c), x)
+
+
+def _vtrace_setup(fname, v_tm1, v_t, r_t, discount_t, rho_tm1, lambda_, thresholds, stop_target_gradients,
+                  extra_ns=None, weight=None, options=None):
+    for value, name in thresholds:
+        check.real_number(value, name, low=0, low_open=True)
+    xp, out_dtype, (r, g, v, lam), (vp, rho), w = _sequence_setup(
+        r_t, discount_t, v_t, lambda_, stop_target_gradients, fname, ((v_tm1, "v_tm1"), (rho_tm1, "rho_tm1")),
+        weight, options)
+    check.nonnegative(xp, xp.stop_gradient(rho), "rho_tm1")
+    return xp, out_dtype, r, g, v, lam, vp, rho, w
+
+
+def _vtrace_targets(xp, v_tm1, v_t, r, g, rho, lam, clip_rho_threshold):
+    """``v_s = v_{t-1} + sum_k (prod c) ρ̄ δ``, by a reverse ``scan`` of
+    ``acc_t = ρ̄_t δ_t + γ_t c_t acc_{t+1}`` (``acc_T = 0``)."""
+    td = _clip_above(xp, rho, clip_rho_threshold) * (r + g * v_t - v_tm1)
+    c = _clip_above(xp, rho, 1.0) * lam
+
+    def step(acc, x):
+        td_i, g_i, c_i = x
+        acc = td_i + g_i * c_i * acc
+        return acc, acc
+
+    _, errors = xp.scan(step, xp.zeros_like(td[0, ...]), (td, g, c), reverse=True)
+    return v_tm1 + errors
+
+
+@check.entry
+def vtrace_returns(v_tm1: ArrayT, v_t: ArrayT, r_t: ArrayT, discount_t: ArrayT | float, rho_tm1: ArrayT, *,
+                   lambda_: ArrayT | float = 1.0, clip_rho_threshold: float = 1.0,
+                   stop_target_gradients: bool = False) -> ArrayT:
+    r"""V-trace targets ``v_s`` (IMPALA) along the time axis (axis 0), by a reverse scan.
+
+    .. math::
+        v_s = v_{s-1} + \sum_{t \ge s} \Big(\prod_{i=s}^{t-1} \gamma_i c_i\Big)\,
+              \bar\rho_t\,\big(r_t + \gamma_t v_t - v_{t-1}\big), \qquad
+        \bar\rho_t = \min(\bar\rho, \rho_t), \quad c_t = \lambda_t \min(1, \rho_t)
+
+    (indices as rlax: ``v_tm1[t]`` is the value of the state before transition t, ``v_t[t]``
+    the one after it, ``rho_tm1[t] = π(a|s)/μ(a|s)`` the importance ratio of its action).
+    With ``ρ ≡ 1`` (on-policy) and ``lambda_=λ`` these are the λ-returns of
+    :func:`lambda_returns`. The clips have torch ``clamp``'s subgradient (1 at the threshold).
+
+    Args:
+        v_tm1: values at time t-1, ``(T, ...)``, floating.
+        v_t: values at time t, ``(T, ...)``, floating.
+        r_t: rewards, ``(T, ...)`` (integer and bool rewards are cast).
+        discount_t: discounts in [0, 1], ``(T, ...)``, or a Python number.
+        rho_tm1: importance ratios ``ρ >= 0`` (checked eagerly), ``(T, ...)``, floating.
+        lambda_: λ in [0, 1], a number or a per-step array broadcastable to ``r_t``.
+        clip_rho_threshold: ``ρ̄ > 0`` (IMPALA's default 1.0; ``math.inf`` for no clipping).
+        stop_target_gradients: return the targets under stop-gradient (a bool; default False
+            as :func:`lambda_returns`; rlax's ``vtrace`` holds them constant by default).
+
+    Returns:
+        ``v_s`` of shape ``(T, ...)`` in the promoted floating dtype.
+
+    Raises:
+        ValueError: shapes differ, empty time axis, a non-positive threshold, numbers
+            outside [0, 1]; eagerly, ``discount_t``/``lambda_`` outside [0, 1] or NaN and
+            negative ``rho_tm1``.
+        TypeError: non-floating values or ratios, complex arguments, a non-bool
+            ``stop_target_gradients``.
+
+    References: Espeholt et al. 2018, "IMPALA", sec. 4.1.
+
+    Peer twins: ``v_tm1 + jax.vmap(rlax.vtrace, in_axes=1, out_axes=1)(v_tm1, v_t, r_t,
+    discount_t, rho_tm1, lambda_, clip_rho_threshold)`` (rlax returns the errors
+    ``v_s - v_tm1``).
+
+    Example:
+        >>> import numpy as np, losses
+        >>> v_tm1, v_t = np.array([0.5, 1.0]), np.array([1.0, 2.0])
+        >>> r, rho = np.array([1.0, 0.0]), np.array([2.0, 0.5])
+        >>> losses.vtrace_returns(v_tm1, v_t, r, 0.9, rho).tolist()
+        [2.26, 1.4]
+    """
+    xp, out_dtype, r, g, v, lam, vp, rho, _ = _vtrace_setup(
+        "vtrace_returns", v_tm1, v_t, r_t, discount_t, rho_tm1, lambda_,
+        ((clip_rho_threshold, "clip_rho_threshold"),), stop_target_gradients)
+    out = _vtrace_targets(xp, vp, v, r, g, rho, lam, float(clip_rho_threshold))
+    if stop_target_gradients:
+        out = xp.stop_gradient(out)
+    return xp.as_array(cast(xp, out, out_dtype))
+
+
+@check.entry
+@group_doc
+def vtrace_policy_gradient_loss(logits: ArrayT, actions: ArrayT, v_tm1: ArrayT, v_t: ArrayT, r_t: ArrayT,
+                                discount_t: ArrayT | float, rho_tm1: ArrayT, *, lambda_: ArrayT | float = 1.0,
+                                clip_rho_threshold: float = 1.0, clip_pg_rho_threshold: float = 1.0,
+                                weight: ArrayT | float | None = None, axis: int | None = -1,
+                                mean_over: MeanOver = "weights", reduction: Reduction = "mean",
+                                group: Group = None) -> ArrayT:
+    r"""IMPALA's V-trace policy-gradient loss (time-major, axis 0).
+
+    .. math::
+        \ell_t = -\log\pi(a_t\mid s_t)\;\operatorname{sg}(A_t), \qquad
+        A_t = \min(\bar\rho_{pg}, \rho_t)\big(r_t + \gamma_t \hat v_{t+1} - v_{t-1}\big), \qquad
+        \hat v_{t+1} = \lambda_t v^{s}_{t+1} + (1 - \lambda_t)\, v_{t-1}[t+1]
+
+    with ``v^s`` the V-trace targets (:func:`vtrace_returns`) and ``\hat v_T = v_t[T-1]``.
+    The advantages are held constant; the log-probability is a gather minus a logsumexp.
+
+    Args:
+        logits: policy logits ``(T, ..., A)`` (action axis ``axis``, default last).
+        actions: integer actions ``(T, ...)``, ``logits``' shape without the action axis.
+        v_tm1, v_t, r_t, discount_t, rho_tm1, lambda_: as :func:`vtrace_returns`, all
+            ``(T, ...)`` (``discount_t``, ``lambda_`` may be numbers).
+        clip_rho_threshold: ``ρ̄`` of the V-trace targets (> 0, default 1.0).
+        clip_pg_rho_threshold: ``ρ̄_pg`` of the policy-gradient advantage (> 0, default 1.0).
+        weight: optional per-step weights broadcastable to ``actions``, or a Python number.
+        axis: the action axis of ``logits``.
+        mean_over: what a weighted ``"mean"`` divides by: ``"weights"`` (default) or
+            ``"elements"`` (``mean(w l)``, rlax's rule).
+        reduction: ``"mean"`` | ``"sum"`` | ``"none"``.
+    {group}
+
+    Returns:
+        A scalar, or the per-step loss of ``actions``' shape for ``reduction="none"``.
+
+    Raises:
+        ValueError: shape mismatches, empty time axis, non-positive thresholds, bad
+            ``axis``/``mean_over``/``reduction``; eagerly, actions outside ``[0, A)``,
+            discounts/λ outside [0, 1], negative ratios.
+        TypeError: non-integer actions, non-floating logits/values/ratios, complex arguments.
+
+    References: Espeholt et al. 2018, "IMPALA", sec. 4.2.
+
+    Peer twins: ``rlax.policy_gradient_loss(logits, actions, adv, w)`` (``mean(w l)``:
+    ``mean_over="elements"``) with ``adv = rlax.vtrace_td_error_and_advantage(v_tm1, v_t, r_t,
+    discount_t, rho_tm1, lambda_, clip_rho_threshold, clip_pg_rho_threshold).pg_advantage``
+    (one trajectory; ``vmap`` over the batch axes).
+
+    Example:
+        >>> import numpy as np, losses
+        >>> logits = np.zeros((2, 2))
+        >>> v_tm1, v_t = np.array([0.5, 1.0]), np.array([1.0, 2.0])
+        >>> out = losses.vtrace_policy_gradient_loss(logits, np.array([0, 1]), v_tm1, v_t,
+        ...                                          np.array([1.0, 0.0]), 0.9, np.array([2.0, 0.5]))
+        >>> round(float(out), 6)  # advantages 1.76 and 0.4, log pi = log 1/2
+        0.748599
+    """
+    xp = namespace(logits=logits, actions=actions, v_tm1=v_tm1, v_t=v_t, r_t=r_t, discount_t=discount_t,
+                   rho_tm1=rho_tm1, lambda_=lambda_, weight=weight)
+    group = xp.check_group(group)
+    ax, n_actions, shape = _policy_setup(xp, logits, actions, axis, "vtrace_policy_gradient_loss")
+    xp, out_dtype, r, g, v, lam, vp, rho, w = _vtrace_setup(
+        "vtrace_policy_gradient_loss", v_tm1, v_t, r_t, discount_t, rho_tm1, lambda_,
+        ((clip_rho_threshold, "clip_rho_threshold"), (clip_pg_rho_threshold, "clip_pg_rho_threshold")), False,
+        weight=weight, options=(shape, "actions", mean_over, reduction))
+    check.same_shape(actions, r_t, "actions", "r_t")
+    _, z_dtype, (z,) = float_args(xp, logits, names=("logits",))
+    out_dtype = xp.result_type(out_dtype, z_dtype)
+    _actions_check(xp, actions, n_actions)
+    compute = xp.result_type(z.dtype, r.dtype)
+    r, g, v, lam, vp, rho = (cast(xp, a, compute) for a in (r, g, v, lam, vp, rho))
+    r, g, v, lam, vp, rho = (xp.stop_gradient(a) for a in (r, g, v, lam, vp, rho))
+    vs = _vtrace_targets(xp, vp, v, r, g, rho, lam, float(clip_rho_threshold))
+    T = vp.shape[0]
+    nxt = xp.concat([lam[:T - 1, ...] * vs[1:, ...] + (1 - lam[:T - 1, ...]) * vp[1:, ...], v[T - 1:, ...]], axis=0)
+    adv = _clip_above(xp, rho, float(clip_pg_rho_threshold)) * (r + g * nxt - vp)
+    per = -_log_prob(xp, cast(xp, z, compute), actions, ax) * xp.stop_gradient(adv)
+    return reduce(xp, per, reduction, weight=_as_weight(xp, w, per), mean_over=mean_over, out_dtype=out_dtype, group=group)
+
+
+# ------------------------------------------------------------------------------------ SAC ----
+def _min0(xp, a, b):
+    """``min(a, b)`` with the gradient on ``a`` at ties (torch ``min(dim)``'s first index) and
+    NaN if either is NaN."""
+    out = xp.where(b < a, b, a)
+    return xp.where(xp.isnan(b), b, out)
+
+
+def _alpha_arg(alpha):
+    """``alpha``: a real number >= 0 or an array (held constant, checked >= 0 eagerly)."""
+    if is_number(alpha):
+        check.real_number(alpha, "alpha", low=0)
+
+
+def _sac_arrays(xp, first, first_name, arrays, numbers, weight, mean_over, reduction):
+    """``first`` floating; ``arrays`` ``((array, name), ...)`` floating of ``first``'s shape;
+    ``numbers`` ``((value, name), ...)`` numbers or arrays broadcastable to it."""
+    check.floating(xp, first, first_name)
+    for x, name in arrays:
+        check.floating(xp, x, name)
+        check.same_shape(first, x, first_name, name)
+    for x, name in numbers:
+        if not is_number(x):
+            check.broadcastable(x, name, first.shape, first_name)
+    _weight_options(weight, first.shape, first_name, mean_over, reduction)
+    names = (first_name, *(n for _, n in arrays), "weight", *(n for _, n in numbers))
+    return _floats(xp, first, *(x for x, _ in arrays), weight, *(x for x, _ in numbers), names=names)
+
+
+_SAC_REDUCE_ARGS = """\
+        weight: optional per-transition weights broadcastable to {shape}, or a Python number.
+        mean_over: what a weighted ``"mean"`` divides by: ``"weights"`` (default,
+            ``sum(w l) / sum(w)``) or ``"elements"`` (``mean(w l)``).
+        reduction: ``"mean"`` | ``"sum"`` | ``"none"``.
+"""
+
+
+@check.entry
+@group_doc
+def sac_critic_loss(q1_tm1: ArrayT, q2_tm1: ArrayT, r_t: ArrayT | float, discount_t: ArrayT | float,
+                    q1_t: ArrayT, q2_t: ArrayT, log_prob_t: ArrayT, *, alpha: ArrayT | float = 0.2,
+                    weight: ArrayT | float | None = None, mean_over: MeanOver = "weights",
+                    reduction: Reduction = "mean", group: Group = None) -> ArrayT:
+    r"""Soft actor-critic critic loss with clipped double-Q targets (stable-baselines3 SAC).
+
+    .. math::
+        y = \operatorname{sg}\!\Big(r_t + \gamma_t\big(\min(Q'_1, Q'_2)(s_t, a_t) - \alpha \log\pi(a_t\mid s_t)\big)\Big),
+        \qquad \ell = \tfrac12\big((Q_1(s_{t-1}, a_{t-1}) - y)^2 + (Q_2(s_{t-1}, a_{t-1}) - y)^2\big)
+
+    ``a_t ~ π(·|s_t)`` is the next action sampled from the current policy, ``Q'`` the target
+    critics. The target is held constant, so the gradient flows into ``q1_tm1`` and
+    ``q2_tm1`` only. The mean of ``ℓ`` is SB3's ``0.5 * sum(F.mse_loss(q, y) for q in
+    (q1, q2))``.
+
+    Args:
+        q1_tm1, q2_tm1: the two critics' Q-values of the replayed transitions, any shape
+            (e.g. ``(B,)``), floating.
+        r_t: rewards, broadcastable to ``q1_tm1``, or a Python number.
+        discount_t: ``γ (1 - done)`` in [0, 1], broadcastable to ``q1_tm1``, or a number.
+        q1_t, q2_t: the target critics' Q-values of the next states and next actions,
+            ``q1_tm1``'s shape.
+        log_prob_t: ``log π(a_t|s_t)`` of the next actions, ``q1_tm1``'s shape.
+        alpha: the entropy temperature α >= 0, a number or an array broadcastable to
+            ``q1_tm1`` (SB3's ``ent_coef``; held constant). Default 0.2 (SAC's common fixed
+            value; SB3 learns it, see :func:`sac_temperature_loss`).
+    {sac_reduce}
+    {group}
+
+    Returns:
+        A scalar, or the per-transition loss of ``q1_tm1``'s shape for ``reduction="none"``.
+
+    Raises:
+        ValueError: shape mismatches, negative ``alpha``, a ``discount_t`` number outside
+            [0, 1], bad ``mean_over``/``reduction``; eagerly, ``discount_t`` arrays outside
+            [0, 1] and negative ``alpha`` arrays.
+        TypeError: non-floating Q-values or log-probabilities, complex arguments.
+
+    References: Haarnoja et al. 2018, "Soft Actor-Critic Algorithms and Applications" (eq. 5,
+    clipped double Q of Fujimoto et al. 2018).
+
+    Peer twins: stable-baselines3 ``SAC.train``'s ``critic_loss`` with ``discount_t = gamma *
+    (1 - dones)``, ``alpha = ent_coef``.
+
+    Example:
+        >>> import numpy as np, losses
+        >>> q1, q2 = np.array([1.0]), np.array([2.0])
+        >>> y = 1.0 + 0.5 * (3.0 - 0.2 * -1.0)   # r + gamma (min(3, 4) - alpha log pi)
+        >>> out = losses.sac_critic_loss(q1, q2, 1.0, 0.5, np.array([3.0]), np.array([4.0]), np.array([-1.0]))
+        >>> bool(np.isclose(out, 0.5 * ((1.0 - y) ** 2 + (2.0 - y) ** 2)))
+        True
+    """
+    for x, name in ((r_t, "r_t"), (discount_t, "discount_t")):
+        _number_or_array(x, name)
+    _number_or_array(alpha, "alpha")
+    xp = namespace(q1_tm1=q1_tm1, q2_tm1=q2_tm1, r_t=r_t, discount_t=discount_t, q1_t=q1_t, q2_t=q2_t,
+                   log_prob_t=log_prob_t, alpha=alpha, weight=weight)
+    group = xp.check_group(group)
+    _alpha_arg(alpha)
+    if is_number(discount_t):
+        check.real_number(discount_t, "discount_t", low=0, high=1)
+    _, out_dtype, (q1, q2, n1, n2, lp, w, r, g, a) = _sac_arrays(
+        xp, q1_tm1, "q1_tm1", ((q2_tm1, "q2_tm1"), (q1_t, "q1_t"), (q2_t, "q2_t"),
+                                                 (log_prob_t, "log_prob_t")),
+        ((r_t, "r_t"), (discount_t, "discount_t"), (alpha, "alpha")), weight, mean_over, reduction)
+    _unit_interval(xp, g, "discount_t")
+    if not is_number(a):
+        check.nonnegative(xp, xp.stop_gradient(a), "alpha")
+    y = xp.stop_gradient(r + g * (_min0(xp, n1, n2) - a * lp))
+    d1, d2 = q1 - y, q2 - y
+    per = 0.5 * (d1 * d1 + d2 * d2)
+    return reduce(xp, per, reduction, weight=_as_weight(xp, w, per), mean_over=mean_over, out_dtype=out_dtype,
+                  group=group)
+
+
+@check.entry
+@group_doc
+def sac_actor_loss(log_prob: ArrayT, q1: ArrayT, q2: ArrayT, *, alpha: ArrayT | float = 0.2,
+                   weight: ArrayT | float | None = None, mean_over: MeanOver = "weights",
+                   reduction: Reduction = "mean", group: Group = None) -> ArrayT:
+    r"""Soft actor-critic policy loss (stable-baselines3 SAC).
+
+    .. math:: \ell = \operatorname{sg}(\alpha)\,\log\pi(\tilde a\mid s) - \min\big(Q_1(s, \tilde a), Q_2(s, \tilde a)\big)
+
+    with ``ã ~ π(·|s)`` reparameterised, so the gradient reaches the policy through
+    ``log_prob`` and through the Q-values of ``ã``. The minimum's subgradient goes to ``q1``
+    at ties (torch ``min(dim)``'s first index); a NaN in either critic gives NaN.
+
+    Args:
+        log_prob: ``log π(ã|s)`` of the reparameterised actions, any shape, floating.
+        q1, q2: the two critics' Q-values of ``(s, ã)``, ``log_prob``'s shape.
+        alpha: the temperature α >= 0, a number or an array broadcastable to ``log_prob``
+            (SB3's ``ent_coef``, held constant). Default 0.2.
+    {sac_reduce}
+    {group}
+
+    Returns:
+        A scalar, or the per-sample loss of ``log_prob``'s shape for ``reduction="none"``.
+
+    Raises:
+        ValueError: shape mismatches, negative ``alpha``, bad ``mean_over``/``reduction``.
+        TypeError: non-floating arguments, complex arguments.
+
+    References: Haarnoja et al. 2018, "Soft Actor-Critic Algorithms and Applications" (eq. 7).
+
+    Peer twins: stable-baselines3 ``SAC.train``'s ``actor_loss = (ent_coef * log_prob -
+    min_qf_pi).mean()``.
+
+    Example:
+        >>> import numpy as np, losses
+        >>> float(losses.sac_actor_loss(np.array([-1.0]), np.array([2.0]), np.array([3.0]), alpha=0.5))
+        -2.5
+    """
+    _number_or_array(alpha, "alpha")
+    xp = namespace(log_prob=log_prob, q1=q1, q2=q2, alpha=alpha, weight=weight)
+    group = xp.check_group(group)
+    _alpha_arg(alpha)
+    _, out_dtype, (lp, a1, a2, w, a) = _sac_arrays(
+        xp, log_prob, "log_prob", ((q1, "q1"), (q2, "q2")), ((alpha, "alpha"),), weight,
+        mean_over, reduction)
+    if not is_number(a):
+        check.nonnegative(xp, xp.stop_gradient(a), "alpha")
+        a = xp.stop_gradient(a)
+    per = a * lp - _min0(xp, a1, a2)
+    return reduce(xp, per, reduction, weight=_as_weight(xp, w, per), mean_over=mean_over, out_dtype=out_dtype,
+                  group=group)
+
+
+@check.entry
+@group_doc
+def sac_temperature_loss(log_alpha: ArrayT, log_prob: ArrayT, *, target_entropy: float,
+                         weight: ArrayT | float | None = None, mean_over: MeanOver = "weights",
+                         reduction: Reduction = "mean", group: Group = None) -> ArrayT:
+    r"""Soft actor-critic temperature (entropy-coefficient) loss, in log α (stable-baselines3).
+
+    .. math:: \ell = -\log\alpha \cdot \operatorname{sg}\big(\log\pi(\tilde a\mid s) + \bar{\mathcal H}\big)
+
+    Minimising it raises α when the policy's entropy ``-log π`` is below the target
+    ``H̄`` and lowers it above. Only ``log_alpha`` receives a gradient.
+
+    Args:
+        log_alpha: log α, an array broadcastable to ``log_prob`` (usually one number, shape
+            ``()`` or ``(1,)``: SB3's ``log_ent_coef``), floating (differentiable).
+        log_prob: ``log π(ã|s)`` of sampled actions, any shape (held constant).
+        target_entropy: the target entropy ``H̄``, a finite real number (SB3's ``"auto"`` is
+            ``-dim(action_space)``).
+    {sac_reduce}
+    {group}
+
+    Returns:
+        A scalar, or the per-sample loss of ``log_prob``'s shape for ``reduction="none"``.
+
+    Raises:
+        ValueError: ``log_alpha`` that does not broadcast to ``log_prob``, an infinite
+            ``target_entropy``, bad ``mean_over``/``reduction``.
+        TypeError: non-floating ``log_alpha``/``log_prob``, complex arguments, a
+            ``target_entropy`` that is not a real number.
+
+    References: Haarnoja et al. 2018, "Soft Actor-Critic Algorithms and Applications" (eq. 18).
+
+    Peer twins: stable-baselines3 ``SAC.train``'s ``ent_coef_loss = -(log_ent_coef *
+    (log_prob + target_entropy).detach()).mean()``.
+
+    Example:
+        >>> import numpy as np, losses
+        >>> float(losses.sac_temperature_loss(np.array(0.5), np.array([-1.0, -3.0]), target_entropy=-1.0))
+        1.5
+    """
+    xp = namespace(log_alpha=log_alpha, log_prob=log_prob, weight=weight)
+    group = xp.check_group(group)
+    check.finite_number(target_entropy, "target_entropy")
+    check.floating(xp, log_alpha, "log_alpha")
+    check.floating(xp, log_prob, "log_prob")
+    check.broadcastable(log_alpha, "log_alpha", log_prob.shape, "log_prob")
+    _weight_options(weight, log_prob.shape, "log_prob", mean_over, reduction)
+    _, out_dtype, (lp, la, w) = float_args(xp, log_prob, log_alpha, weight,
+                                           names=("log_prob", "log_alpha", "weight"))
+    per = -la * xp.stop_gradient(lp + float(target_entropy))
+    if tuple(per.shape) != tuple(lp.shape):
+        per = xp.broadcast_to(per, lp.shape)
+    return reduce(xp, per, reduction, weight=w, mean_over=mean_over, out_dtype=out_dtype, group=group)
+
+
+for _f in (sac_critic_loss, sac_actor_loss, sac_temperature_loss):
+    _shape = {"sac_critic_loss": "``q1_tm1``"}.get(_f.__name__, "``log_prob``")
+    if _f.__doc__:
+        _f.__doc__ = _f.__doc__.replace("    {sac_reduce}\n", _SAC_REDUCE_ARGS.replace("{shape}", _shape))
+del _f, _shape

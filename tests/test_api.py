@@ -51,6 +51,16 @@ VOCABULARY = {
     "values": "value predictions", "returns": "return targets",
     "log_prob": "log-probability of the taken action (new policy)",
     "old_log_prob": "log-probability of the taken action (behaviour policy)",
+    "q_tm1": "Q-values at t-1 (..., actions)", "a_tm1": "integer actions at t-1", "q_t": "Q-values at t",
+    "a_t": "integer actions at t", "q_t_value": "Q-values at t that value the bootstrap action",
+    "q_t_selector": "Q-values at t that select the bootstrap action", "probs_a_t": "action probabilities at t",
+    "rho_tm1": "importance ratios pi/mu at t-1", "clip_rho_threshold": "V-trace clip of the importance ratios",
+    "clip_pg_rho_threshold": "V-trace clip of the policy-gradient ratios",
+    "q1_tm1": "first critic's Q-values at t-1", "q2_tm1": "second critic's Q-values at t-1",
+    "q1_t": "first target critic's Q-values at t", "q2_t": "second target critic's Q-values at t",
+    "log_prob_t": "log-probability of the next action (current policy)",
+    "q1": "first critic's Q-values", "q2": "second critic's Q-values",
+    "log_alpha": "log of the SAC temperature", "target_entropy": "SAC's target entropy",
     "losses": "per-task or per-sample losses", "log_vars": "per-task log-variances",
     "loss_history": "per-task loss history", "grad_norms": "per-task gradient norms",
     "loss_ratios": "per-task loss ratios", "task_weights": "per-task weights",
@@ -144,7 +154,9 @@ DEFAULTS = {
         "soft_f1_loss": (False, "macro soft-F1 is defined on probabilities"),
     }),
     "axis": (None, {f: (-1, "rlax's convention: actions on the last axis")
-                    for f in ("policy_gradient_loss", "entropy_loss", "actor_critic_loss")} | {
+                    for f in ("q_learning_loss", "double_q_learning_loss", "sarsa_loss", "expected_sarsa_loss",
+                              "policy_gradient_loss", "vtrace_policy_gradient_loss", "entropy_loss",
+                              "actor_critic_loss")} | {
         "cosine_similarity": (-1, "optax's axis (docs/differences.md)"),
         "cosine_similarity_loss": (-1, "optax.cosine_distance's axis"),
         "soft_f1_loss": (-1, "(N, C) multi-label scores, classes last"),
@@ -164,7 +176,9 @@ DEFAULTS = {
     "mode": ("multiclass", {"combo_loss": ("binary", "Taghanaki et al. define the binary case")}),
     "smooth": (0.0, {"combo_loss": (1.0, "the paper's smoothing")}),
     "per_image": (False, {"lovasz_hinge_loss": (True, "the reference lovasz_hinge default")}),
-    "stop_target_gradients": (False, {"td_loss": (True, "rlax.td_learning's default: a TD target is fixed")}),
+    "stop_target_gradients": (False, {f: (True, "rlax's default for its TD errors: a TD target is fixed")
+                                      for f in ("td_loss", "q_learning_loss", "double_q_learning_loss",
+                                                "sarsa_loss", "expected_sarsa_loss", "td_lambda_loss")}),
     "swap": (False, {}), "full": (False, {}), "log_target": (False, {}), "keepdim": (False, {}),
     "zero_infinity": (False, {}), "blank": (0, {}), "batch": (False, {}), "mask_absent": (False, {}),
     "dtype": (None, {"signed_distance_map": ("float64", "a NumPy/SciPy helper: float64 maps")}),

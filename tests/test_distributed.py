@@ -363,6 +363,64 @@ def _features(x):
 
 
 CASES = _cases()
+
+
+# rl: batch-major losses sharded along axis 0; the time-major ones ((T, N) sequences) along
+# the batch axis 1. The weights are 0 on the first quarter of the batch (unequal local
+# normalisers) and the means run over the weight sum or the element count.
+def _rl_cases(rng):
+    w = rng.random(N) * (np.arange(N) >= N // 4)  # the first quarter: weight 0
+
+    def f(*shape):
+        return rng.normal(size=shape)
+
+    S, B, R = 0, 1, None
+    A, T = 3, 4
+    q_tm1, q_t, a_tm1 = f(N, A), f(N, A), rng.integers(0, A, N)
+    r_t, disc = f(N), np.where(rng.random(N) < 0.2, 0.0, 0.9)
+    q = [(q_tm1, S, True), (a_tm1, S, False), (r_t, S, False), (disc, S, False)]
+    probs = np.exp(f(N, A))
+    probs /= probs.sum(1, keepdims=True)
+    z, acts = f(N, A), rng.integers(0, A, N)
+    w_tm = np.broadcast_to(w, (T, N)).copy()
+    seq = [(f(T, N), B, False), (np.full((T, N), 0.95), B, False), (f(T, N), B, False)]  # r_t, discount_t, v_t
+    vt = [(f(T, N), B, False), (f(T, N), B, False), (f(T, N), B, False), (np.full((T, N), 0.95), B, False),
+          (np.exp(f(T, N) * 0.5), B, False)]  # v_tm1, v_t, r_t, discount_t, rho_tm1
+    old = np.log(rng.uniform(0.1, 1.0, N))
+    return {
+        "td_w": ("td_loss", [(f(N), S, True), (r_t, S, False), (disc, S, False), (f(N), S, False),
+                             (w, S, False, "weight")], {}, 0),
+        "q_learning_w_huber": ("q_learning_loss", q + [(q_t, S, False), (w, S, False, "weight")],
+                               {"criterion": "huber"}, 0),
+        "double_q_elements": ("double_q_learning_loss", q + [(q_t, S, False), (f(N, A), S, False),
+                                                            (w, S, False, "weight")], {"mean_over": "elements"}, 0),
+        "sarsa_w": ("sarsa_loss", q + [(q_t, S, False), (rng.integers(0, A, N), S, False), (w, S, False, "weight")],
+                    {}, 0),
+        "expected_sarsa_none": ("expected_sarsa_loss", q + [(q_t, S, False), (probs, S, False)],
+                                {"reduction": "none"}, 0),
+        "td_lambda_w": ("td_lambda_loss", [(f(T, N), B, True)] + seq + [(w_tm, B, False, "weight")],
+                        {"lambda_": 0.9}, 1),
+        "pg_w": ("policy_gradient_loss", [(z, S, True), (acts, S, False), (f(N), S, False), (w, S, False, "weight")],
+                 {}, 0),
+        "vtrace_pg_w": ("vtrace_policy_gradient_loss", [(f(T, N, A), B, True), (rng.integers(0, A, (T, N)), B, False)]
+                        + vt + [(w_tm, B, False, "weight")], {"lambda_": 0.9}, 1),
+        "entropy_w": ("entropy_loss", [(z, S, True), (w, S, False, "weight")], {}, 0),
+        "actor_critic_w": ("actor_critic_loss", [(z, S, True), (acts, S, False), (f(N), S, True), (f(N), S, False),
+                                                 (w, S, False, "weight")], {}, 0),
+        "ppo_normalized_w": ("ppo_clip_loss", [(old + 0.3 * f(N), S, True), (f(N) * 2 + 1, S, False),
+                                               (old, S, False, "old_log_prob"), (w, S, False, "weight")],
+                             {"normalize_advantages": True}, 0),
+        "sac_critic_w": ("sac_critic_loss", [(f(N), S, True), (f(N), S, True), (r_t, S, False), (disc, S, False),
+                                             (f(N), S, False), (f(N), S, False), (f(N), S, False),
+                                             (w, S, False, "weight")], {"alpha": 0.3}, 0),
+        "sac_actor_sum": ("sac_actor_loss", [(f(N), S, True), (f(N), S, True), (f(N), S, True)],
+                          {"reduction": "sum"}, 0),
+        "sac_temperature_w": ("sac_temperature_loss", [(np.asarray([0.2]), R, True), (f(N), S, False),
+                                                       (w, S, False, "weight")], {"target_entropy": -1.0}, 0),
+    }
+
+
+CASES.update(_rl_cases(np.random.default_rng(20261203)))
 #: the cases of the default run's JAX check (every case runs in the slow tier: compiling all of
 #: them for 8 devices takes about a minute)
 JAX_DEFAULT = ("clip", "nt_xent", "supcon", "barlow", "batch_hard", "cross_entropy_ignore",

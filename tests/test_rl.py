@@ -738,3 +738,466 @@ def test_value_checks_switch_covers_the_rl_checks():
     with L.value_checks(False):
         L.n_step_returns(r, g, v, n=2)
         L.td_loss(v, r, g, v)
+
+
+# ----------------------------------------------------- Q-learning family against rlax ----
+def _rlax():
+    return pytest.importorskip("rlax")
+
+
+def _q_inputs(B=9, A=4):
+    q_tm1, q_t = RNG.normal(size=(B, A)) * 2, RNG.normal(size=(B, A)) * 2
+    a_tm1, a_t = RNG.integers(0, A, size=B), RNG.integers(0, A, size=B)
+    r = RNG.normal(size=B)
+    g = np.where(RNG.uniform(size=B) < 0.3, 0.0, 0.9)
+    sel = RNG.normal(size=(B, A))
+    probs = np.exp(_logsoftmax(RNG.normal(size=(B, A))))
+    return q_tm1, a_tm1, r, g, q_t, a_t, sel, probs
+
+
+def _q_calls(name, q_tm1, a_tm1, r, g, q_t, a_t, sel, probs):
+    """(our positional arguments, the rlax function, rlax's per-transition arguments)."""
+    return {
+        "q_learning_loss": ((q_tm1, a_tm1, r, g, q_t), "q_learning", (q_tm1, a_tm1, r, g, q_t)),
+        "double_q_learning_loss": ((q_tm1, a_tm1, r, g, q_t, sel), "double_q_learning", (q_tm1, a_tm1, r, g, q_t, sel)),
+        "sarsa_loss": ((q_tm1, a_tm1, r, g, q_t, a_t), "sarsa", (q_tm1, a_tm1, r, g, q_t, a_t)),
+        "expected_sarsa_loss": ((q_tm1, a_tm1, r, g, q_t, probs), "expected_sarsa", (q_tm1, a_tm1, r, g, q_t, probs)),
+    }[name]
+
+
+Q_LOSSES = ["q_learning_loss", "double_q_learning_loss", "sarsa_loss", "expected_sarsa_loss"]
+
+
+@pytest.mark.parametrize("name", Q_LOSSES)
+@pytest.mark.parametrize("criterion", ["mse", "huber"])
+def test_q_losses_match_rlax_values_and_jax_gradients(name, criterion):
+    rlax = _rlax()
+    jax, jnp = pytest.importorskip("jax"), pytest.importorskip("jax.numpy")
+    ours_args, rlax_name, rlax_args = _q_calls(name, *_q_inputs())
+    ours_args = [jnp.asarray(a) for a in ours_args]
+    kw = {"criterion": criterion, "delta": 0.7}
+    fn, peer = getattr(L, name), getattr(rlax, rlax_name)
+    i = 4  # the bootstrap Q-values: residual gradients with stop_target_gradients=False
+
+    def theirs(q_tm1, boot, stop):
+        args = [q_tm1, *ours_args[1:i], boot, *ours_args[i + 1:]]
+        td = jax.vmap(lambda *a: peer(*a, stop_target_gradients=stop))(*args)
+        return 2 * rlax.l2_loss(td) if criterion == "mse" else rlax.huber_loss(td, 0.7)
+
+    def ours(q_tm1, boot, stop, reduction="mean"):
+        return fn(q_tm1, *ours_args[1:i], boot, *ours_args[i + 1:], stop_target_gradients=stop,
+                  reduction=reduction, **kw)
+
+    @jax.jit
+    def run(q, boot):
+        grads = [jax.grad(f, argnums=(0, 1))(q, boot, stop) for stop in (True, False)
+                 for f in (ours, lambda *a: jnp.mean(theirs(*a)))]
+        return ours(q, boot, True, "none"), theirs(q, boot, True), grads
+
+    got, want, (g_ours, g_theirs, g_ours_res, g_theirs_res) = run(ours_args[0], ours_args[i])
+    assert np.allclose(np.asarray(got), np.asarray(want), rtol=1e-13, atol=1e-14)
+    for a, b in zip(g_ours + g_ours_res, g_theirs + g_theirs_res):
+        assert np.allclose(np.asarray(a), np.asarray(b), rtol=1e-12, atol=1e-14)
+    assert np.count_nonzero(np.asarray(g_ours[0])) > 0 and np.count_nonzero(np.asarray(g_ours_res[1])) > 0
+    assert np.all(np.asarray(g_ours[1]) == 0)  # the target is held constant by default
+
+
+def test_q_learning_numpy_formulas_weights_and_torch_grads():
+    torch = _torch()
+    q_tm1, a_tm1, r, g, q_t, a_t, sel, probs = _q_inputs(7, 3)
+    rows = np.arange(7)
+    taken = q_tm1[rows, a_tm1]
+    w = RNG.uniform(0, 2, size=7)
+    td = {"q_learning_loss": r + g * q_t.max(1) - taken,
+          "double_q_learning_loss": r + g * q_t[rows, sel.argmax(1)] - taken,
+          "sarsa_loss": r + g * q_t[rows, a_t] - taken,
+          "expected_sarsa_loss": r + g * (q_t * probs).sum(1) - taken}
+    for name in Q_LOSSES:
+        args = _q_calls(name, q_tm1, a_tm1, r, g, q_t, a_t, sel, probs)[0]
+        fn = getattr(L, name)
+        assert np.isclose(fn(*args, weight=w), np.sum(w * td[name] ** 2) / w.sum(), rtol=1e-13)
+        assert np.isclose(fn(*args, weight=w, mean_over="elements"), np.mean(w * td[name] ** 2), rtol=1e-13)
+        targs = [_t(a, i == 0) for i, a in enumerate(args)]
+        out = fn(*targs, reduction="sum")
+        (gq,) = torch.autograd.grad(out, targs[0])
+        want = np.zeros_like(q_tm1)
+        want[rows, a_tm1] = -2 * td[name]
+        assert np.allclose(gq.numpy(), want, rtol=1e-12, atol=1e-14)
+
+
+def test_q_learning_action_axis_and_number_bootstrap():
+    q_tm1, a_tm1, r, _, q_t, *_ = _q_inputs(5, 3)
+    want = L.q_learning_loss(q_tm1, a_tm1, r, 0.9, q_t, reduction="none")
+    got = L.q_learning_loss(q_tm1.T.copy(), a_tm1, r, 0.9, q_t.T.copy(), axis=0, reduction="none")
+    assert np.allclose(got, want, rtol=1e-15)
+    assert np.allclose(want, (r + 0.9 * q_t.max(1) - q_tm1[np.arange(5), a_tm1]) ** 2, rtol=1e-13)
+
+
+def test_double_q_learning_ties_pick_the_first_maximiser_and_nan_selector_gives_nan():
+    q_tm1 = np.zeros((3, 3))
+    value = np.array([[1.0, 5.0, 5.0], [2.0, 3.0, 4.0], [1.0, 2.0, 3.0]])
+    selector = np.array([[0.0, 7.0, 7.0], [1.0, 1.0, 0.0], [0.0, np.nan, 1.0]])
+    got = L.double_q_learning_loss(q_tm1, np.zeros(3, dtype=np.int64), 0.0, 1.0, value, selector, reduction="none")
+    assert np.allclose(got[:2], [25.0, 4.0]) and np.isnan(got[2])  # argmax picks the first maximiser
+    # q_learning: with stop_target_gradients=False the tie's gradient goes to the first maximiser
+    jax = pytest.importorskip("jax")
+    q_t = jax.numpy.asarray([[1.0, 3.0, 3.0]])
+    grad = jax.grad(lambda x: L.q_learning_loss(jax.numpy.zeros((1, 3)), jax.numpy.asarray([0]), 0.0, 1.0, x,
+                                                stop_target_gradients=False))(q_t)
+    assert np.allclose(np.asarray(grad), [[0.0, 6.0, 0.0]])
+
+
+def test_q_losses_errors():
+    q_tm1, a_tm1, r, g, q_t, a_t, sel, probs = _q_inputs(4, 3)
+    with pytest.raises(ValueError, match=r"a_tm1 must have shape \(4,\)"):
+        L.q_learning_loss(q_tm1, a_tm1[:3], r, g, q_t)
+    with pytest.raises(ValueError, match="q_tm1 and q_t must have the same shape"):
+        L.q_learning_loss(q_tm1, a_tm1, r, g, q_t[:, :2])
+    with pytest.raises(ValueError, match=r"a_tm1 must hold class indices in \[0, 2\]"):
+        L.q_learning_loss(q_tm1, a_tm1 + 3, r, g, q_t)
+    with pytest.raises(ValueError, match=r"a_t must hold class indices in \[0, 2\]"):
+        L.sarsa_loss(q_tm1, a_tm1, r, g, q_t, a_t - 5)
+    with pytest.raises(TypeError, match="a_t must hold integer"):
+        L.sarsa_loss(q_tm1, a_tm1, r, g, q_t, a_t.astype(np.float64))
+    with pytest.raises(TypeError, match="q_t_selector must have a real floating dtype"):
+        L.double_q_learning_loss(q_tm1, a_tm1, r, g, q_t, sel.astype(np.int64))
+    with pytest.raises(ValueError, match=r"probs_a_t must hold values in \[0, 1\]"):
+        L.expected_sarsa_loss(q_tm1, a_tm1, r, g, q_t, probs + 1.0)
+    with pytest.raises(ValueError, match=r"discount_t must hold values in \[0, 1\]"):
+        L.q_learning_loss(q_tm1, a_tm1, r, g + 2.0, q_t)
+    with pytest.raises(ValueError, match=r"r_t of shape \(3,\) does not broadcast"):
+        L.q_learning_loss(q_tm1, a_tm1, r[:3], g, q_t)
+    with pytest.raises(ValueError, match="action axis 1 of q_tm1 must not be empty"):
+        L.q_learning_loss(q_tm1[:, :0], a_tm1, r, g, q_t[:, :0])
+    with pytest.raises(ValueError, match="criterion must be one of"):
+        L.sarsa_loss(q_tm1, a_tm1, r, g, q_t, a_t, criterion="l2")
+    with pytest.raises(TypeError, match="discount_t must be a real number or an array, got str"):
+        L.q_learning_loss(q_tm1, a_tm1, r, "0.9", q_t)
+
+
+# -------------------------------------------------------------------- TD(lambda) and returns ----
+def _rlax_time_major(fn, n_time_major, *args):
+    """``fn`` of one trajectory vmapped over the batch axis 1 of its first ``n_time_major``
+    arguments (the rest broadcast), outputs time-major."""
+    jax = pytest.importorskip("jax")
+    in_axes = tuple(1 if i < n_time_major else None for i in range(len(args)))
+    return jax.vmap(fn, in_axes=in_axes, out_axes=1)(*args)
+
+
+def test_lambda_returns_per_step_lambda_match_rlax():
+    rlax = _rlax()
+    jnp = pytest.importorskip("jax.numpy")
+    r, d, v = (jnp.asarray(a) for a in _traj(8, 3))
+    lam = jnp.asarray(RNG.uniform(0, 1, size=(8, 3)))
+    want = _rlax_time_major(rlax.lambda_returns, 4, r, d, v, lam)
+    assert np.allclose(np.asarray(L.lambda_returns(r, d, v, lambda_=lam)), np.asarray(want), rtol=1e-13)
+    want = _rlax_time_major(rlax.lambda_returns, 3, r, d, v, 0.7)
+    assert np.allclose(np.asarray(L.lambda_returns(r, d, v, lambda_=0.7)), np.asarray(want), rtol=1e-13)
+
+
+@pytest.mark.parametrize("per_step", [False, True])
+def test_td_lambda_loss_matches_rlax(per_step):
+    rlax = _rlax()
+    jax, jnp = pytest.importorskip("jax"), pytest.importorskip("jax.numpy")
+    r, d, v = (jnp.asarray(a) for a in _traj(7, 4))
+    v_tm1 = jnp.asarray(RNG.normal(size=(7, 4)))
+    lam = jnp.asarray(RNG.uniform(0, 1, size=(7, 4))) if per_step else 0.8
+
+    def theirs(x, stop=True):
+        td = _rlax_time_major(lambda *a: rlax.td_lambda(*a, stop_target_gradients=stop), 5 if per_step else 4,
+                              x, r, d, v, lam)
+        return 2 * rlax.l2_loss(td)
+
+    n = 5 if per_step else 4
+
+    @jax.jit
+    def run(v_tm1, v):
+        g1 = jax.grad(lambda x: L.td_lambda_loss(x, r, d, v, lambda_=lam))(v_tm1)
+        g2 = jax.grad(lambda x: jnp.mean(theirs(x)))(v_tm1)
+        huber = L.td_lambda_loss(v_tm1, r, d, v, lambda_=lam, criterion="huber", delta=0.5, reduction="none")
+        td = _rlax_time_major(rlax.td_lambda, n, v_tm1, r, d, v, lam)
+        # the targets are held constant: no gradient reaches v_t (rlax's stop_target_gradients=True)
+        gv0 = jax.grad(lambda x: L.td_lambda_loss(v_tm1, r, d, x, lambda_=lam))(v)
+        gv = jax.grad(lambda x: L.td_lambda_loss(v_tm1, r, d, x, lambda_=lam, stop_target_gradients=False))(v)
+        gw = jax.grad(lambda x: jnp.mean(2 * rlax.l2_loss(_rlax_time_major(
+            lambda *a: rlax.td_lambda(*a, stop_target_gradients=False), n, v_tm1, r, d, x, lam))))(v)
+        return theirs(v_tm1), g1, g2, huber, rlax.huber_loss(td, 0.5), gv0, gv, gw
+
+    want, g1, g2, huber, want_huber, gv0, gv, gw = run(v_tm1, v)
+    got = L.td_lambda_loss(v_tm1, r, d, v, lambda_=lam, reduction="none")  # eager
+    assert np.allclose(np.asarray(got), np.asarray(want), rtol=1e-13, atol=1e-14)
+    assert np.allclose(np.asarray(g1), np.asarray(g2), rtol=1e-12, atol=1e-14)
+    assert np.allclose(np.asarray(huber), np.asarray(want_huber), rtol=1e-13, atol=1e-14)
+    assert np.all(np.asarray(gv0) == 0)
+    assert np.allclose(np.asarray(gv), np.asarray(gw), rtol=1e-12, atol=1e-14)
+
+
+def test_td_lambda_loss_is_td_loss_against_lambda_returns():
+    r, d, v = _traj(6, 2)
+    v_tm1 = RNG.normal(size=(6, 2))
+    w = RNG.uniform(0, 1, size=(6, 2))
+    want = np.empty_like(r)
+    acc = v[-1]
+    for t in range(5, -1, -1):  # the lambda-return recursion, lambda = 0.6
+        acc = r[t] + d[t] * (0.4 * v[t] + 0.6 * acc)
+        want[t] = acc
+    got = L.td_lambda_loss(v_tm1, r, d, v, lambda_=0.6, weight=w)
+    assert np.isclose(got, np.sum(w * (want - v_tm1) ** 2) / np.sum(w), rtol=1e-13)
+    assert np.isclose(L.td_lambda_loss(v_tm1, r, d, v, lambda_=0.0, reduction="sum"),
+                      np.sum((r + d * v - v_tm1) ** 2), rtol=1e-13)
+
+
+def test_td_lambda_loss_errors():
+    r, d, v = _traj(5, 2)
+    with pytest.raises(ValueError, match="r_t and v_tm1 must have the same shape"):
+        L.td_lambda_loss(v[:4], r, d, v)
+    with pytest.raises(TypeError, match="v_tm1 must have a real floating dtype"):
+        L.td_lambda_loss(np.zeros((5, 2), dtype=np.int64), r, d, v)
+    with pytest.raises(ValueError, match=r"lambda_ must hold values in \[0, 1\]"):
+        L.td_lambda_loss(v, r, d, v, lambda_=np.full((5, 2), 1.5))
+    with pytest.raises(ValueError, match="time axis"):
+        L.td_lambda_loss(v[:0], r[:0], d[:0], v[:0])
+    with pytest.raises(TypeError, match="r_t must be an array"):
+        L.td_lambda_loss(v, 1.0, d, v)
+
+
+# ------------------------------------------------------------------------------- V-trace ----
+def _vtrace_inputs(T=7, B=3):
+    r, d, v_t = _traj(T, B)
+    v_tm1 = RNG.normal(size=(T, B))
+    rho = np.exp(RNG.normal(size=(T, B)) * 0.8)
+    return v_tm1, v_t, r, d, rho
+
+
+@pytest.mark.parametrize("lam,clip", [(1.0, 1.0), (0.9, 1.5), ("array", 0.7)])
+def test_vtrace_returns_match_rlax(lam, clip):
+    rlax = _rlax()
+    jax, jnp = pytest.importorskip("jax"), pytest.importorskip("jax.numpy")
+    v_tm1, v_t, r, d, rho = (jnp.asarray(a) for a in _vtrace_inputs())
+    lam = jnp.asarray(RNG.uniform(0.2, 1, size=r.shape)) if lam == "array" else lam
+    n = 6 if not isinstance(lam, float) else 5
+
+    def theirs(v_tm1, v_t, stop):
+        return v_tm1 + _rlax_time_major(lambda *a: rlax.vtrace(*a, clip_rho_threshold=clip, stop_target_gradients=stop),
+                                        n, v_tm1, v_t, r, d, rho, lam)
+
+    cot = jnp.asarray(RNG.normal(size=r.shape))
+
+    def ours(a, b):
+        return L.vtrace_returns(a, b, r, d, rho, lambda_=lam, clip_rho_threshold=clip)
+
+    @jax.jit
+    def run(a, b):
+        # gradients of the targets themselves (rlax with stop_target_gradients=False)
+        g1 = jax.grad(lambda a, b: jnp.sum(cot * ours(a, b)), (0, 1))(a, b)
+        g2 = jax.grad(lambda a, b: jnp.sum(cot * theirs(a, b, False)), (0, 1))(a, b)
+        return ours(a, b), theirs(a, b, True), g1, g2
+
+    got, want, g1, g2 = run(v_tm1, v_t)
+    assert np.allclose(np.asarray(got), np.asarray(want), rtol=1e-13, atol=1e-14)
+    assert np.allclose(np.asarray(L.vtrace_returns(v_tm1, v_t, r, d, rho, lambda_=lam, clip_rho_threshold=clip)),
+                       np.asarray(want), rtol=1e-13, atol=1e-14)  # eager
+    for x, y in zip(g1, g2):
+        assert np.allclose(np.asarray(x), np.asarray(y), rtol=1e-12, atol=1e-14)
+
+
+def test_vtrace_on_policy_is_lambda_returns_and_clipping_formula():
+    v_tm1, v_t, r, d, rho = _vtrace_inputs(6, 2)
+    # rho = 1 and the values of one trajectory (v_tm1[t + 1] = v_t[t]): the V-trace targets are
+    # the lambda-returns (Espeholt et al., remark after eq. 1)
+    v_seq = np.concatenate([v_tm1[:1], v_t[:-1]])
+    got = L.vtrace_returns(v_seq, v_t, r, d, np.ones_like(rho), lambda_=0.8)
+    assert np.allclose(got, L.lambda_returns(r, d, v_t, lambda_=0.8), rtol=1e-12)
+    # the IMPALA sum written out (eq. 1 of Espeholt et al.), clip 1.0, lambda 1
+    rb, c = np.minimum(rho, 1.0), np.minimum(rho, 1.0)
+    want = np.empty_like(r)
+    for s in range(6):
+        acc, prod = 0.0, np.ones(2)
+        for t in range(s, 6):
+            acc = acc + prod * rb[t] * (r[t] + d[t] * v_t[t] - v_tm1[t])
+            prod = prod * d[t] * c[t]
+        want[s] = v_tm1[s] + acc
+    assert np.allclose(L.vtrace_returns(v_tm1, v_t, r, d, rho), want, rtol=1e-13)
+
+
+def test_vtrace_policy_gradient_loss_matches_rlax():
+    rlax = _rlax()
+    jax, jnp = pytest.importorskip("jax"), pytest.importorskip("jax.numpy")
+    T, B, A = 6, 3, 4
+    v_tm1, v_t, r, d, rho = (jnp.asarray(a) for a in _vtrace_inputs(T, B))
+    logits = jnp.asarray(RNG.normal(size=(T, B, A)))
+    actions = jnp.asarray(RNG.integers(0, A, size=(T, B)))
+    w = jnp.asarray((RNG.uniform(size=(T, B)) < 0.7).astype(np.float64))
+    kw = {"lambda_": 0.9, "clip_rho_threshold": 1.2, "clip_pg_rho_threshold": 0.8}
+
+    def theirs(z):
+        def one(z, a, v_tm1, v_t, r, d, rho, w):
+            adv = rlax.vtrace_td_error_and_advantage(v_tm1, v_t, r, d, rho, 0.9, 1.2, 0.8).pg_advantage
+            return rlax.policy_gradient_loss(z, a, adv, w)
+        return jnp.mean(jax.vmap(one, in_axes=1)(z, actions, v_tm1, v_t, r, d, rho, w))
+
+    def ours(z):
+        return L.vtrace_policy_gradient_loss(z, actions, v_tm1, v_t, r, d, rho, weight=w, mean_over="elements", **kw)
+
+    @jax.jit
+    def run(z, v):
+        # the advantages are held constant: no gradient reaches the values
+        gv = jax.grad(lambda x: L.vtrace_policy_gradient_loss(z, actions, x, v_t, r, d, rho))(v)
+        return ours(z), theirs(z), jax.grad(ours)(z), jax.grad(theirs)(z), gv
+
+    got, want, g1, g2, gv = run(logits, v_tm1)
+    assert np.isclose(float(got), float(want), rtol=1e-13)
+    assert np.isclose(float(ours(logits)), float(want), rtol=1e-13)  # eager
+    assert np.allclose(np.asarray(g1), np.asarray(g2), rtol=1e-12, atol=1e-14)
+    assert np.all(np.asarray(gv) == 0)
+
+
+def test_vtrace_errors():
+    v_tm1, v_t, r, d, rho = _vtrace_inputs(4, 2)
+    with pytest.raises(ValueError, match="rho_tm1 must be non-negative"):
+        L.vtrace_returns(v_tm1, v_t, r, d, rho - 5)
+    with pytest.raises(ValueError, match="clip_rho_threshold must be > 0"):
+        L.vtrace_returns(v_tm1, v_t, r, d, rho, clip_rho_threshold=0.0)
+    with pytest.raises(ValueError, match="r_t and rho_tm1 must have the same shape"):
+        L.vtrace_returns(v_tm1, v_t, r, d, rho[:3])
+    with pytest.raises(TypeError, match="rho_tm1 must have a real floating dtype"):
+        L.vtrace_returns(v_tm1, v_t, r, d, np.ones((4, 2), dtype=np.int64))
+    z = RNG.normal(size=(4, 2, 3))
+    with pytest.raises(ValueError, match="clip_pg_rho_threshold must be > 0"):
+        L.vtrace_policy_gradient_loss(z, np.zeros((4, 2), dtype=np.int64), v_tm1, v_t, r, d, rho,
+                                      clip_pg_rho_threshold=-1.0)
+    with pytest.raises(ValueError, match=r"actions must hold class indices in \[0, 2\]"):
+        L.vtrace_policy_gradient_loss(z, np.full((4, 2), 3), v_tm1, v_t, r, d, rho)
+
+
+# ----------------------------------------------------------------------------------- SAC ----
+def _sac_inputs(B=8):
+    return {k: RNG.normal(size=B) for k in ("q1", "q2", "next_q1", "next_q2", "next_log_prob", "rewards")} | {
+        "dones": (RNG.uniform(size=B) < 0.3).astype(np.float64)}
+
+
+def _sb3_sac_critic(x, gamma, ent_coef):
+    """stable-baselines3 SAC.train's critic loss, in float64 NumPy."""
+    next_q = np.minimum(x["next_q1"], x["next_q2"]) - ent_coef * x["next_log_prob"]
+    target = x["rewards"] + (1 - x["dones"]) * gamma * next_q
+    return 0.5 * sum(np.mean((q - target) ** 2) for q in (x["q1"], x["q2"])), target
+
+
+def test_sac_critic_loss_is_sb3s():
+    torch = _torch()
+    x = _sac_inputs()
+    want, target = _sb3_sac_critic(x, 0.99, 0.3)
+    args = (x["q1"], x["q2"], x["rewards"], 0.99 * (1 - x["dones"]), x["next_q1"], x["next_q2"], x["next_log_prob"])
+    assert np.isclose(L.sac_critic_loss(*args, alpha=0.3), want, rtol=1e-13)
+    assert np.isclose(L.sac_critic_loss(*args, alpha=np.asarray(0.3)), want, rtol=1e-13)
+    targs = [_t(a, True) for a in args]
+    out = L.sac_critic_loss(*targs, alpha=0.3)
+    grads = torch.autograd.grad(out, targs, allow_unused=True)
+    n = len(target)
+    assert np.allclose(grads[0].numpy(), (x["q1"] - target) / n, rtol=1e-12)
+    assert np.allclose(grads[1].numpy(), (x["q2"] - target) / n, rtol=1e-12)
+    assert all(g is None or torch.all(g == 0) for g in grads[2:])  # the target is constant
+
+
+def test_sac_actor_and_temperature_losses_are_sb3s():
+    torch = _torch()
+    x = _sac_inputs()
+    lp, q1, q2 = x["next_log_prob"], x["q1"], x["q2"]
+    assert np.isclose(L.sac_actor_loss(lp, q1, q2, alpha=0.4), np.mean(0.4 * lp - np.minimum(q1, q2)), rtol=1e-13)
+    tl, t1, t2 = _t(lp, True), _t(q1, True), _t(q2, True)
+    out = L.sac_actor_loss(tl, t1, t2, alpha=0.4)
+    g_lp, g1, g2 = torch.autograd.grad(out, [tl, t1, t2])
+    n = len(lp)
+    assert np.allclose(g_lp.numpy(), 0.4 / n) and np.allclose(g1.numpy(), -(q1 <= q2).astype(float) / n)
+    assert np.allclose(g2.numpy(), -(q2 < q1).astype(float) / n)
+    # ties: the gradient goes to q1; NaN in either critic gives NaN
+    tie = L.sac_actor_loss(_t([0.0, 0.0]), _t([1.0, np.nan]), _t([1.0, 2.0]), reduction="none")
+    assert tie[0].item() == -1.0 and math.isnan(tie[1].item())
+    tq = _t([1.0], True)
+    (gt,) = torch.autograd.grad(L.sac_actor_loss(_t([0.0]), tq, _t([1.0])), tq)
+    assert gt.item() == -1.0
+    # temperature: SB3's -(log_ent_coef * (log_prob + target_entropy).detach()).mean()
+    log_alpha = torch.tensor([math.log(0.4)], dtype=torch.float64, requires_grad=True)
+    out = L.sac_temperature_loss(log_alpha, tl, target_entropy=-2.0)
+    want = -(math.log(0.4) * (lp - 2.0)).mean()
+    assert math.isclose(out.item(), want, rel_tol=1e-13)
+    ga, gl = torch.autograd.grad(out, [log_alpha, tl], allow_unused=True)
+    assert math.isclose(ga.item(), -np.mean(lp - 2.0), rel_tol=1e-12)
+    assert gl is None or torch.all(gl == 0)
+
+
+def test_sac_jax_gradients_and_alpha_held_constant():
+    jax, jnp = pytest.importorskip("jax"), pytest.importorskip("jax.numpy")
+    x = {k: jnp.asarray(v) for k, v in _sac_inputs().items()}
+    ga = jax.grad(lambda a: L.sac_actor_loss(x["next_log_prob"], x["q1"], x["q2"], alpha=a))(jnp.asarray(0.5))
+    assert float(ga) == 0.0
+    g = jax.grad(lambda la: L.sac_temperature_loss(la, x["next_log_prob"], target_entropy=-1.0))(jnp.asarray(0.1))
+    assert np.isclose(float(g), -float(jnp.mean(x["next_log_prob"] - 1.0)), rtol=1e-12)
+
+
+def test_sac_errors():
+    x = _sac_inputs(4)
+    args = (x["q1"], x["q2"], x["rewards"], 0.9, x["next_q1"], x["next_q2"], x["next_log_prob"])
+    with pytest.raises(ValueError, match="alpha must be >= 0"):
+        L.sac_critic_loss(*args, alpha=-0.1)
+    with pytest.raises(ValueError, match="alpha must be non-negative"):
+        L.sac_actor_loss(x["q1"], x["q1"], x["q2"], alpha=np.asarray(-0.1))
+    with pytest.raises(ValueError, match="q1_tm1 and q2_tm1 must have the same shape"):
+        L.sac_critic_loss(x["q1"], x["q2"][:3], *args[2:])
+    with pytest.raises(ValueError, match="discount_t must be <= 1"):
+        L.sac_critic_loss(*args[:3], 1.5, *args[4:])
+    with pytest.raises(ValueError, match="log_prob and q2 must have the same shape"):
+        L.sac_actor_loss(x["q1"], x["q1"], x["q2"][:2])
+    with pytest.raises(ValueError, match="target_entropy must be finite"):
+        L.sac_temperature_loss(np.asarray(0.0), x["q1"], target_entropy=-math.inf)
+    with pytest.raises(TypeError, match="target_entropy must be a real number"):
+        L.sac_temperature_loss(np.asarray(0.0), x["q1"], target_entropy="auto")
+    with pytest.raises(ValueError, match="log_alpha of shape"):
+        L.sac_temperature_loss(np.zeros(3), x["q1"], target_entropy=-1.0)
+
+
+# ------------------------------------------------------- documented differences (new losses) ----
+def test_difference_q_and_td_lambda_losses_mse_has_no_half():
+    # rlax.l2_loss(td_error) = 0.5 td_error^2; criterion="mse" is td_error^2, as td_loss
+    q_tm1, a_tm1, r, g, q_t, *_ = _q_inputs(6, 3)
+    td = r + g * q_t.max(1) - q_tm1[np.arange(6), a_tm1]
+    assert np.allclose(0.5 * L.q_learning_loss(q_tm1, a_tm1, r, g, q_t, reduction="none"), 0.5 * td ** 2, rtol=1e-14)
+    assert np.allclose(L.q_learning_loss(q_tm1, a_tm1, r, g, q_t, reduction="none"), td ** 2, rtol=1e-14)
+    rt, d, v = _traj(5, 2)
+    v_tm1 = RNG.normal(size=(5, 2))
+    td = L.lambda_returns(rt, d, v, lambda_=0.0) - v_tm1
+    assert np.allclose(L.td_lambda_loss(v_tm1, rt, d, v, lambda_=0.0, reduction="none"), td ** 2, rtol=1e-14)
+
+
+def test_difference_vtrace_clip_subgradient_at_the_threshold():
+    # min(clip, rho) at rho == clip: gradient 1 (torch clamp); jnp.minimum in rlax.vtrace gives 1/2
+    jax, jnp = pytest.importorskip("jax"), pytest.importorskip("jax.numpy")
+    v_tm1, v_t, r = jnp.asarray([[0.5]]), jnp.asarray([[2.0]]), jnp.asarray([[1.0]])
+    delta = 1.0 + 0.9 * 2.0 - 0.5
+    g = jax.grad(lambda rho: L.vtrace_returns(v_tm1, v_t, r, 0.9, rho, clip_rho_threshold=1.5).sum())
+    assert np.isclose(float(g(jnp.asarray([[1.5]]))[0, 0]), delta, rtol=1e-14)
+    assert np.isclose(float(g(jnp.asarray([[1.4]]))[0, 0]), delta, rtol=1e-14)
+    assert float(g(jnp.asarray([[1.6]]))[0, 0]) == 0.0
+    rlax = _rlax()
+    g_rlax = jax.grad(lambda rho: rlax.vtrace(v_tm1[:, 0], v_t[:, 0], r[:, 0], jnp.asarray([0.9]), rho,
+                                              clip_rho_threshold=1.5, stop_target_gradients=False).sum())
+    assert np.isclose(float(g_rlax(jnp.asarray([1.5]))[0]), 0.5 * delta, rtol=1e-14)
+
+
+def test_difference_vtrace_returns_are_differentiable_by_default():
+    # like lambda_returns / n_step_returns; rlax.vtrace holds the targets constant by default
+    jax, jnp = pytest.importorskip("jax"), pytest.importorskip("jax.numpy")
+    v_tm1, v_t, r, d, rho = (jnp.asarray(a) for a in _vtrace_inputs(4, 2))
+    g = jax.grad(lambda x: L.vtrace_returns(v_tm1, x, r, d, rho).sum())(v_t)
+    assert np.count_nonzero(np.asarray(g)) > 0
+    g = jax.grad(lambda x: L.vtrace_returns(v_tm1, x, r, d, rho, stop_target_gradients=True).sum())(v_t)
+    assert np.all(np.asarray(g) == 0)
+
+
+def test_difference_sac_alpha_default():
+    # alpha=0.2 (the usual fixed temperature); SB3 learns it (ent_coef="auto", initial value 1.0)
+    x = _sac_inputs(6)
+    lp, q1, q2 = x["next_log_prob"], x["q1"], x["q2"]
+    default = L.sac_actor_loss(lp, q1, q2)
+    assert np.isclose(default, np.mean(0.2 * lp - np.minimum(q1, q2)), rtol=1e-14)
+    assert not np.isclose(default, np.mean(1.0 * lp - np.minimum(q1, q2)))

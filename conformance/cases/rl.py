@@ -273,6 +273,175 @@ def _torch_sb3_ppo(clip_range, normalize=False):
     return peer
 
 
+# ------------------------------------------------------------------- Q-learning family ----
+def _q(rng, n):
+    done = rng.uniform(size=(n,)) < 0.2
+    return {"q_tm1": rng.normal(size=(n, A)) * 2, "a_tm1": rng.integers(0, A, size=(n,)), "r_t": rng.normal(size=(n,)),
+            "discount_t": np.where(done, 0.0, 0.99), "q_t": rng.normal(size=(n, A)) * 2}
+
+
+def _q_double(rng, n):
+    d = _q(rng, n)
+    d["q_t_value"] = d.pop("q_t")
+    d["q_t_selector"] = rng.normal(size=(n, A))
+    return d
+
+
+def _q_sarsa(rng, n):
+    d = _q(rng, n)
+    d["a_t"] = rng.integers(0, A, size=(n,)).astype(np.int32)
+    return d
+
+
+def _q_expected(rng, n):
+    d = _q(rng, n)
+    z = rng.normal(size=(n, A))
+    d["probs_a_t"] = np.exp(z) / np.exp(z).sum(-1, keepdims=True)
+    return d
+
+
+def _rlax_q(name, bootstrap=("q_t",), extra=()):
+    """rlax's TD error of one transition, vmapped over the batch, as our mean squared loss
+    (``2 * rlax.l2_loss``)."""
+
+    def peer(q_tm1, a_tm1, r_t, discount_t, **rest):
+        import jax
+        import rlax
+
+        args = [q_tm1, a_tm1, r_t, discount_t] + [rest[k] for k in (*bootstrap, *extra)]
+        return P.jnp().mean(2 * rlax.l2_loss(jax.vmap(getattr(rlax, name))(*args)))
+
+    return peer
+
+
+def _rlax_seq(fn, n_time_major, *args):
+    import jax
+
+    in_axes = tuple(1 if i < n_time_major else None for i in range(len(args)))
+    return jax.vmap(fn, in_axes=in_axes, out_axes=1)(*args)
+
+
+def _traj_td_lambda(rng, n):
+    d = _traj_lambda_array(rng, n)
+    d["v_tm1"] = rng.normal(size=(T, n))
+    return d
+
+
+def _rlax_td_lambda(v_tm1, r_t, discount_t, v_t, lambda_):
+    import rlax
+
+    return P.jnp().mean(2 * rlax.l2_loss(_rlax_seq(rlax.td_lambda, 5, v_tm1, r_t, discount_t, v_t, lambda_)))
+
+
+# -------------------------------------------------------------------------------- V-trace ----
+def _vtrace(rng, n):
+    d = _traj(rng, n)
+    d["v_tm1"] = rng.normal(size=(T, n))
+    d["rho_tm1"] = np.exp(rng.normal(size=(T, n)) * 0.7)
+    return d
+
+
+def _vtrace_interior(rng, n):
+    d = _vtrace(rng, n)
+    d["discount_t"] = rng.uniform(0.05, 0.95, size=(T, n))
+    d["lambda_"] = rng.uniform(0.3, 0.95, size=(T, n))
+    return d
+
+
+def _vtrace_kinks(rng, n):
+    # importance ratios exactly at the clip thresholds (1.0 and 1.5) and away from them
+    d = _vtrace(rng, n)
+    d["rho_tm1"] = np.resize(np.array([1.0, 1.5, 0.5, 2.0, 1.0, 0.25]), (T, n)).astype(np.float64)
+    return d
+
+
+def _rlax_vtrace(clip=1.0):
+    def peer(v_tm1, v_t, r_t, discount_t, rho_tm1, lambda_=1.0):
+        import jax
+        import rlax
+
+        n = 6 if hasattr(lambda_, "shape") else 5
+        return jax.jit(lambda *a: a[0] + _rlax_seq(
+            lambda *b: rlax.vtrace(*b, clip_rho_threshold=clip, stop_target_gradients=False), n, *a))(
+                v_tm1, v_t, r_t, discount_t, rho_tm1, lambda_)
+
+    return peer
+
+
+def _vtrace_pg(rng, n):
+    d = _vtrace(rng, n)
+    d["logits"] = rng.normal(size=(T, n, A)) * 2
+    d["actions"] = rng.integers(0, A, size=(T, n))
+    return d
+
+
+def _rlax_vtrace_pg(lam, clip, clip_pg):
+    def peer(logits, actions, v_tm1, v_t, r_t, discount_t, rho_tm1):
+        import jax
+        import rlax
+
+        def one(z, a, v_tm1, v_t, r, d, rho):
+            adv = rlax.vtrace_td_error_and_advantage(v_tm1, v_t, r, d, rho, lam, clip, clip_pg).pg_advantage
+            return rlax.policy_gradient_loss(z, a, adv, P.jnp().ones_like(r))
+
+        # jitted: eager rlax dispatches every operation of the vmapped scan one by one
+        return jax.jit(lambda *a: P.jnp().mean(jax.vmap(one, in_axes=1)(*a)))(
+            logits, actions, v_tm1, v_t, r_t, discount_t, rho_tm1)
+
+    return peer
+
+
+# ------------------------------------------------------------------------------------ SAC ----
+def _sac_critic(rng, n):
+    done = rng.uniform(size=(n,)) < 0.2
+    return {"q1_tm1": rng.normal(size=(n,)), "q2_tm1": rng.normal(size=(n,)), "r_t": rng.normal(size=(n,)),
+            "discount_t": np.where(done, 0.0, 0.99), "q1_t": rng.normal(size=(n,)), "q2_t": rng.normal(size=(n,)),
+            "log_prob_t": rng.normal(size=(n,)) - 1.0}
+
+
+def _torch_sb3_sac_critic(alpha):
+    """stable-baselines3 SAC.train's critic loss (rewards + (1 - dones) gamma (...))."""
+
+    def peer(q1_tm1, q2_tm1, r_t, discount_t, q1_t, q2_t, log_prob_t):
+        torch, F = P.torch(), P.F()
+        with torch.no_grad():
+            next_q = torch.min(torch.stack([q1_t, q2_t], 1), dim=1).values - alpha * log_prob_t
+            target = r_t + discount_t * next_q
+        return 0.5 * sum(F.mse_loss(q, target) for q in (q1_tm1, q2_tm1))
+
+    return peer
+
+
+def _sac_actor(rng, n):
+    return {"log_prob": rng.normal(size=(n,)) - 1.0, "q1": rng.normal(size=(n,)), "q2": rng.normal(size=(n,))}
+
+
+def _sac_actor_ties(rng, n):
+    d = _sac_actor(rng, n)
+    d["q2"][::2] = d["q1"][::2]  # ties: the gradient goes to q1, as torch.min(dim)'s first index
+    return d
+
+
+def _torch_sb3_sac_actor(alpha):
+    def peer(log_prob, q1, q2):
+        torch = P.torch()
+        min_qf_pi = torch.min(torch.stack([q1, q2], 1), dim=1).values
+        return (alpha * log_prob - min_qf_pi).mean()
+
+    return peer
+
+
+def _sac_temperature(rng, n):
+    return {"log_alpha": np.asarray([math.log(0.3)]), "log_prob": rng.normal(size=(n,)) - 1.0}
+
+
+def _torch_sb3_sac_temperature(target_entropy):
+    def peer(log_alpha, log_prob):
+        return -(log_alpha * (log_prob + target_entropy).detach()).mean()
+
+    return peer
+
+
 _V = ("v_tm1", "r_t", "discount_t", "v_t")
 
 CASES = [
@@ -292,6 +461,24 @@ CASES = [
          peers=(Peer("F.mse_loss with the target cast", "torch", _torch_td_cast),)),
     Case(L.td_loss, _td_interior, {"stop_target_gradients": False, "reduction": "sum"}, name="residual_gradient",
          diff=_V),
+    # Q-learning family: batched one-step TD errors of rlax, targets under stop-gradient (the
+    # Huber, weighted and residual-gradient variants against rlax: tests/test_rl.py)
+    Case(L.q_learning_loss, _q, {}, diff=("q_tm1",), vmap=("q_tm1", "a_tm1", "r_t", "discount_t", "q_t"),
+         dynamic=True, peers=(Peer("rlax.q_learning (vmapped), 2 l2_loss", "jax", _rlax_q("q_learning"),
+                                   requires="rlax"),)),
+    Case(L.q_learning_loss, _q, {"stop_target_gradients": False, "reduction": "sum"}, name="residual_gradient",
+         diff=("q_tm1", "q_t")),
+    Case(L.double_q_learning_loss, _q_double, {}, diff=("q_tm1",), dynamic=True,
+         peers=(Peer("rlax.double_q_learning (vmapped)", "jax",
+                     _rlax_q("double_q_learning", bootstrap=("q_t_value", "q_t_selector")), requires="rlax"),)),
+    Case(L.sarsa_loss, _q_sarsa, {}, diff=("q_tm1",), dynamic=True,
+         peers=(Peer("rlax.sarsa (vmapped)", "jax", _rlax_q("sarsa", extra=("a_t",)), requires="rlax"),)),
+    Case(L.expected_sarsa_loss, _q_expected, {}, diff=("q_tm1",), dynamic=True,
+         peers=(Peer("rlax.expected_sarsa (vmapped)", "jax", _rlax_q("expected_sarsa", bootstrap=("q_t", "probs_a_t")),
+                     requires="rlax"),)),
+    # TD(lambda): time-major (T, n), the lambda-returns of lambda_returns as targets
+    Case(L.td_lambda_loss, _traj_td_lambda, {}, diff=("v_tm1",), dynamic=True,
+         peers=(Peer("rlax.td_lambda (vmapped over axis 1), 2 l2_loss", "jax", _rlax_td_lambda, requires="rlax"),)),
     # return estimators: time-major (T, n), full gradients (no stop-gradient by default); the
     # discount gradient on interior discounts (episode ends have discount 0, the edge of its domain)
     Case(L.n_step_returns, _traj, {"n": 3}, diff=("r_t", "v_t"), dynamic=True,
@@ -307,6 +494,13 @@ CASES = [
     Case(L.lambda_returns, _traj, {"lambda_": 1.0}, name="monte_carlo", diff=("r_t", "v_t"),
          peers=(Peer("n-step with n >= T (JAX)", "jax", _jax_n_step(T)),)),
     Case(L.lambda_returns, _traj_lambda_array, {}, name="lambda_array", diff=("r_t", "discount_t", "v_t", "lambda_")),
+    Case(L.vtrace_returns, _vtrace, {}, diff=("v_tm1", "v_t", "r_t", "rho_tm1"), dynamic=True,
+         peers=(Peer("v_tm1 + rlax.vtrace (vmapped over axis 1)", "jax", _rlax_vtrace(), requires="rlax"),)),
+    Case(L.vtrace_returns, _vtrace_interior, {"clip_rho_threshold": 1.5}, name="lambda_array",
+         diff=("v_tm1", "v_t", "r_t", "discount_t", "rho_tm1", "lambda_"),
+         peers=(Peer("v_tm1 + rlax.vtrace", "jax", _rlax_vtrace(1.5), requires="rlax"),)),
+    Case(L.vtrace_returns, _vtrace_kinks, {"clip_rho_threshold": 1.5}, name="clip_kinks", fd=False,
+         diff=("v_tm1", "rho_tm1")),
     # policy gradient: advantages under stop-gradient
     Case(L.policy_gradient_loss, _pg, {}, diff=("logits",), vmap=("logits", "actions", "advantages"), dynamic=True,
          peers=(Peer("SB3 A2C policy loss (Categorical.log_prob)", "torch", _torch_pg()),)),
@@ -318,6 +512,10 @@ CASES = [
          dtypes=("float64", "float32"), peers=(Peer("Categorical.log_prob", "torch", _torch_pg("sum")),)),
     Case(L.policy_gradient_loss, _pg_time_major, {"reduction": "none"}, name="time_major", diff=("logits",),
          peers=(Peer("Categorical.log_prob", "torch", _torch_pg("none")),)),
+    Case(L.vtrace_policy_gradient_loss, _vtrace_pg, {"lambda_": 0.9, "clip_pg_rho_threshold": 0.8},
+         diff=("logits",), dynamic=True,
+         peers=(Peer("rlax.policy_gradient_loss of vtrace_td_error_and_advantage", "jax",
+                     _rlax_vtrace_pg(0.9, 1.0, 0.8), requires="rlax"),)),
     Case(L.entropy_loss, _ent, {}, diff=("logits",), vmap=("logits",), dynamic=True,
          peers=(Peer("-Categorical.entropy().mean()", "torch", _torch_entropy),)),
     Case(L.entropy_loss, _ent_extreme, {}, name="logits_1e4", diff=("logits",), dtypes=("float64", "float32"),
@@ -341,11 +539,30 @@ CASES = [
     Case(L.ppo_clip_loss, _ppo_huge_log_ratios, {"reduction": "none"}, name="log_ratio_1e4", diff=("log_prob",)),
     Case(L.ppo_clip_loss, _ppo, {"normalize_advantages": True, "clip_range": 0.15}, name="normalized",
          diff=("log_prob",), peers=(Peer("SB3 PPO normalize_advantage=True", "torch", _torch_sb3_ppo(0.15, True)),)),
+    # SAC (stable-baselines3): the critic target and alpha are held constant
+    Case(L.sac_critic_loss, _sac_critic, {"alpha": 0.3}, diff=("q1_tm1", "q2_tm1"),
+         vmap=tuple(_sac_critic(np.random.default_rng(0), 1)), dynamic=True,
+         peers=(Peer("SB3 SAC critic_loss", "torch", _torch_sb3_sac_critic(0.3)),)),
+    Case(L.sac_actor_loss, _sac_actor, {"alpha": 0.2}, diff=("log_prob", "q1", "q2"), vmap=("log_prob", "q1", "q2"),
+         dynamic=True, peers=(Peer("SB3 SAC actor_loss", "torch", _torch_sb3_sac_actor(0.2)),)),
+    Case(L.sac_actor_loss, _sac_actor_ties, {"alpha": 0.5, "reduction": "sum"}, name="ties", fd=False,
+         diff=("log_prob", "q1", "q2")),
+    Case(L.sac_temperature_loss, _sac_temperature, {"target_entropy": -2.0}, diff=("log_alpha",), dynamic=True,
+         peers=(Peer("SB3 SAC ent_coef_loss", "torch", _torch_sb3_sac_temperature(-2.0)),)),
 ]
+
 
 # value domains of the array arguments that are checked eagerly (tests/test_edges.py)
 DOMAINS = {
     "td_loss": {"discount_t": "prob"},
+    "q_learning_loss": {"a_tm1": "class", "discount_t": "prob"},
+    "double_q_learning_loss": {"a_tm1": "class", "discount_t": "prob"},
+    "sarsa_loss": {"a_tm1": "class", "a_t": "class", "discount_t": "prob"},
+    "expected_sarsa_loss": {"a_tm1": "class", "discount_t": "prob", "probs_a_t": "prob"},
+    "td_lambda_loss": {"discount_t": "prob", "lambda_": "prob"},
+    "vtrace_returns": {"discount_t": "prob", "lambda_": "prob", "rho_tm1": "nonneg"},
+    "vtrace_policy_gradient_loss": {"actions": "class", "discount_t": "prob", "rho_tm1": "nonneg"},
+    "sac_critic_loss": {"discount_t": "prob"},
     "n_step_returns": {"discount_t": "prob", "lambda_": "prob"},
     "lambda_returns": {"discount_t": "prob", "lambda_": "prob"},
     "policy_gradient_loss": {"actions": "class"},
@@ -354,6 +571,12 @@ DOMAINS = {
 
 # bad values of hyper-parameters beyond the per-name RANGES of tests/test_edges.py
 HYPER_RANGES = {
+    "td_lambda_loss": {"lambda_": (-0.1, 1.5)},
+    "vtrace_returns": {"lambda_": (-0.1, 1.5), "clip_rho_threshold": (0.0, -1.0)},
+    "vtrace_policy_gradient_loss": {"lambda_": (-0.1, 1.5), "clip_rho_threshold": (0.0, -1.0),
+                                    "clip_pg_rho_threshold": (0.0, -1.0)},
+    "sac_critic_loss": {"alpha": (-0.1,)},
+    "sac_actor_loss": {"alpha": (-0.1,)},
     "n_step_returns": {"lambda_": (-0.1, 1.5)},
     "lambda_returns": {"lambda_": (-0.1, 1.5)},
     "actor_critic_loss": {"value_coef": (-1.0,)},
