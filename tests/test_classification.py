@@ -706,6 +706,27 @@ def test_softmax_focal_reproduces_keras_categorical_focal_crossentropy(from_logi
                                                     reduction="none"), np.asarray(fn), rtol=_KERAS_RTOL)
 
 
+def test_keras_focal_clips_confident_predictions_we_do_not():
+    """docs/differences.md: Keras clips p to [1e-7, 1 - 1e-7]; beyond |z| = 16.1 its loss is
+    a constant, ours the exact focal loss (a float64 formula written here)."""
+    keras, jax = _keras_jax()
+    jnp = jax.numpy
+    z, y = np.array([[-25.0, 20.0]]), np.array([[1.0, 0.0]])  # confidently wrong
+    p = 1 / (1 + np.exp(-z))
+    exact = np.mean((1 - (y * p + (1 - y) * (1 - p))) ** 2 * (np.logaddexp(0, z) - y * z))
+    ours = float(L.sigmoid_focal_loss(z, y, alpha=-1, gamma=2.0))
+    k = float(keras.losses.BinaryFocalCrossentropy(gamma=2.0, from_logits=True)(jnp.asarray(y), jnp.asarray(z)))
+    assert ours == pytest.approx(exact, rel=1e-13) and ours == pytest.approx(22.5, rel=1e-6)
+    # both terms clipped near -log(1e-7) = 16.1 (1 - 1e-7 is rounded in float32 by Keras)
+    assert k == pytest.approx(-np.log(1e-7), rel=0.01)
+    zc = np.array([[30.0, 0.0, 0.0]])                      # class 0 confident, target class 1
+    t = np.array([1])
+    ours_c = float(L.softmax_focal_loss(zc, t, alpha=0.25, gamma=2.0, axis=-1))
+    k_c = float(keras.losses.CategoricalFocalCrossentropy(from_logits=True)(jnp.asarray(np.eye(3)[t]), jnp.asarray(zc)))
+    assert ours_c == pytest.approx(0.25 * (30.0 + np.log1p(2 * np.exp(-30.0))), rel=1e-12)
+    assert k_c == pytest.approx(-0.25 * np.log(1e-7), rel=1e-5)
+
+
 def test_softmax_focal_label_smoothing_against_formula():
     """(1-ε) FL(t) + ε/C Σ_c FL(c), each with its own focal factor, in float64 NumPy; class
     weights and ignored positions as cross_entropy's label smoothing."""

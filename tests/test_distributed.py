@@ -364,6 +364,9 @@ def _ranking_sparse_ordinal_generative_cases(rng):
                              {"reduction": "none"}, 0),
         "path_length_mean_update": ("path_length_mean_update", [(grads, S, False), (np.asarray(0.8), R, False)],
                                     {"decay": 0.3}, None),
+        # (and the label-smoothed softmax focal loss: ignored targets, class weights)
+        "softmax_focal_smooth": ("softmax_focal_loss", [(logits2, S, True), (cls2, S, False), (cw5, R, True, "weight")],
+                                 {"label_smoothing": 0.2, "gamma": 1.5}, 0),
     }
 
 
