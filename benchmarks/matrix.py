@@ -508,6 +508,12 @@ SPECS: dict[str, Spec] = {
     "gan_discriminator_loss": Spec(_gan, diff=("real_logits", "fake_logits")),
     "gan_generator_loss": Spec(_gan_fake, diff=("fake_logits",)),
     "gradient_penalty": Spec(lambda rng, d: {"gradients": _mat(rng, d, 0.1)}, diff=("gradients",)),
+    "r1_penalty": Spec(lambda rng, d: {"gradients": _mat(rng, d, 0.1)}, {"interval": 16}, diff=("gradients",)),
+    "r2_penalty": Spec(lambda rng, d: {"gradients": _mat(rng, d, 0.1)}, diff=("gradients",)),
+    "path_length_penalty": Spec(lambda rng, d: {"gradients": _mat(rng, d, 0.1)}, {"mean_path_length": 0.5},
+                                diff=("gradients",)),
+    "path_length_mean_update": Spec(lambda rng, d: {"gradients": _mat(rng, d, 0.1)}, {"mean_path_length": 0.5},
+                                    diff=()),
     "gaussian_kl_divergence": Spec(_latent, diff=("mu", "logvar")),
     "vae_loss": Spec(_vae, diff=("input", "mu", "logvar")),
     "perceptual_loss": Spec(_pair, {"feature_extractor": perceptual_extractor}, diff=("input",)),
@@ -580,6 +586,12 @@ class Twin:
     note: str
     torch: Callable | None = None
     optax: Callable | None = None
+
+
+def _t_path_length(gradients, pl_mean, decay=0.01):
+    lengths = gradients.square().sum(1).sqrt()
+    new_mean = (pl_mean + decay * (lengths.mean() - pl_mean)).detach()
+    return (lengths - new_mean).square().mean(), new_mean
 
 
 def _F():
@@ -1083,6 +1095,14 @@ TWINS: dict[str, Twin] = {
                                    fake_logits, _T().ones_like(fake_logits))),
     "gradient_penalty": Twin("peer", "WGAN-GP ((g.norm(2, dim=1) - 1)^2).mean()",
                              lambda gradients: ((gradients.flatten(1).norm(2, dim=1) - 1) ** 2).mean()),
+    "r1_penalty": Twin("peer", "StyleGAN2-ADA g.square().sum(1) * (gamma / 2), .mean() * interval",
+                       lambda gradients: (gradients.square().sum(1) * 5.0).mean() * 16),
+    "r2_penalty": Twin("peer", "g.square().sum(1) * (gamma / 2), .mean()",
+                       lambda gradients: (gradients.square().sum(1) * 5.0).mean()),
+    "path_length_penalty": Twin("peer", "StyleGAN2-ADA (lengths - pl_mean.lerp(lengths.mean(), 0.01)).square().mean()",
+                                lambda gradients: _t_path_length(gradients, 0.5)[0]),
+    "path_length_mean_update": Twin("peer", "StyleGAN2-ADA pl_mean.lerp(lengths.mean(), 0.01)",
+                                    lambda gradients: _t_path_length(gradients, 0.5)[1]),
     "gaussian_kl_divergence": Twin("peer", "-0.5 sum(1 + logvar - mu^2 - exp(logvar)) per sample, batch mean",
                                    lambda mu, logvar: (-0.5 * (1 + logvar - mu ** 2 - logvar.exp()).sum(1)).mean()),
     "vae_loss": Twin("peer", "PyTorch VAE example (BCE sum + KLD) / batch", _t_vae),

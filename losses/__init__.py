@@ -55,7 +55,11 @@ from .generative import (
     gan_generator_loss,
     gaussian_kl_divergence,
     gradient_penalty,
+    path_length_mean_update,
+    path_length_penalty,
     perceptual_loss,
+    r1_penalty,
+    r2_penalty,
     vae_loss,
 )
 from .helpers import class_weights, pos_weight_from_counts, smooth_labels
@@ -263,6 +267,10 @@ __all__ = [
     "gan_discriminator_loss",
     "gan_generator_loss",
     "gradient_penalty",
+    "r1_penalty",
+    "r2_penalty",
+    "path_length_penalty",
+    "path_length_mean_update",
     "gaussian_kl_divergence",
     "vae_loss",
     "perceptual_loss",

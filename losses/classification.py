@@ -6,7 +6,7 @@ from numbers import Integral
 from typing import Literal
 
 from . import _validate as check
-from ._common import arange_like, cast, class_axis, class_target, float_args, log_clamped, safe_divide
+from ._common import arange_like, cast, class_axis, class_target, float_args, log_clamped, pow0, safe_divide
 from ._reduction import MEAN_OVER, global_sum, group_doc, reduce
 from ._typing import ArrayT, Group, Reduction, ReductionBatchmean
 from .backends import namespace
@@ -483,6 +483,22 @@ def sigmoid_focal_loss(input: ArrayT, target: ArrayT, *, alpha: float = 0.25, ga
         TypeError: non-floating ``input``, complex ``target``/``weight``.
 
     Peer twins: ``torchvision.ops.sigmoid_focal_loss``, ``optax.sigmoid_focal_loss``.
+
+    Keras 3 ``keras.losses.binary_focal_crossentropy(y_true, y_pred,
+    apply_class_balancing=b, alpha=a, gamma=g, from_logits=fl, label_smoothing=ε)`` (and the
+    ``BinaryFocalCrossentropy`` class with its default ``"sum_over_batch_size"``) is
+    ``sigmoid_focal_loss(z, y, alpha=a if b else -1, gamma=g)`` with
+
+    * ``y = y_true * (1 - ε) + ε / 2`` (Keras smooths towards ½; soft labels are accepted
+      here, and Keras's class balancing uses the smoothed labels too);
+    * ``z = y_pred`` for ``fl=True``, and ``z = log(p) - log1p(-p)`` (the logit) for
+      probabilities ``p = y_pred`` (``fl=False``);
+    * ``reduction="mean"``: Keras averages over the last axis, then over the batch.
+
+    Note Keras's default is ``apply_class_balancing=False`` (``alpha=-1`` here) while ours is
+    torchvision's ``alpha=0.25``. The values (and gradients) agree while every probability lies
+    in Keras's clip range ``[1e-7, 1 - 1e-7]`` (``|z| < 16.1``): beyond it Keras clips the
+    cross-entropy term (constant loss there), ours stays exact.
     """
     check.finite_number(alpha, "alpha", high=1)
     check.finite_number(gamma, "gamma", low=0)
@@ -509,7 +525,7 @@ def sigmoid_focal_loss(input: ArrayT, target: ArrayT, *, alpha: float = 0.25, ga
 def softmax_focal_loss(input: ArrayT, target: ArrayT, *, alpha: float | None = None, gamma: float = 2.0,
                        weight: ArrayT | None = None, ignore_index: int = -100,
                        mean_over: MeanOver = "weights", reduction: Reduction = "mean",
-                       axis: int | None = None, group: Group = None) -> ArrayT:
+                       label_smoothing: float = 0.0, axis: int | None = None, group: Group = None) -> ArrayT:
     r"""Multi-class (softmax) focal loss (Lin et al. 2017) on logits and class indices.
 
     .. math:: \ell_i = -\alpha\, w_{y_i}\,(1 - p_{i,y_i})^{\gamma}\,\log p_{i,y_i}
@@ -522,9 +538,21 @@ def softmax_focal_loss(input: ArrayT, target: ArrayT, *, alpha: float | None = N
     included). Shapes, ``weight`` (per class), ``ignore_index``, ``axis``, ``mean_over`` and
     the ``"mean"`` rule (``sum w_t l / sum w_t``) as :func:`cross_entropy`.
 
+    Label smoothing (``label_smoothing=ε > 0``, the ε/C convention of :func:`cross_entropy`
+    and Keras) spreads the target over the classes, each class keeping its own focal factor:
+
+    .. math:: \ell_i = (1-\varepsilon)\,\alpha\, w_{y_i} (1-p_{i,y_i})^{\gamma}(-\log p_{i,y_i})
+              + \tfrac{\varepsilon}{C}\sum_c \alpha\, w_c\,(1-p_{i,c})^{\gamma}(-\log p_{i,c})
+
+    (ignored positions get 0; ``"mean"`` divides by ``sum w_t``, as :func:`cross_entropy`).
+    This is the one path that materialises a full log-softmax (one ``input``-sized
+    temporary); the focal factor of each class is ``(-expm1(log p_c))**gamma`` (subgradient 0
+    where ``p_c`` rounds to 1 for ``gamma < 1``).
+
     Args:
         alpha: optional scalar balance factor α >= 0 (None: 1), the same for every class.
         gamma: focusing parameter >= 0.
+        label_smoothing: ε in [0, 1] (default 0: no smoothing).
     {group}
 
     Peer twins: none in torch/optax; the paper's multi-class form. ``kornia.losses.focal_loss``
@@ -533,10 +561,23 @@ def softmax_focal_loss(input: ArrayT, target: ArrayT, *, alpha: float | None = N
     loss being one-hot masked per class). Its value is reproduced by
     ``softmax_focal_loss(z, t, gamma=g, weight=a, reduction="sum") / (C * t.size)`` with
     class weights ``a = [1 - α, α, ..., α]`` (times kornia's ``weight``, if any).
+
+    Keras 3 ``keras.losses.categorical_focal_crossentropy(y_true, y_pred, alpha=a, gamma=g,
+    from_logits=fl, label_smoothing=ε)`` (and the ``CategoricalFocalCrossentropy`` class with
+    its default ``"sum_over_batch_size"``) on one-hot ``y_true`` with classes last is
+    ``softmax_focal_loss(z, argmax(y_true, -1), alpha=a, gamma=g, label_smoothing=ε,
+    axis=-1)`` with ``z = y_pred`` for ``fl=True`` and ``z = log(y_pred)`` for probabilities
+    (``fl=False``; ``softmax(log p) = p / sum(p)``, Keras's renormalisation). Keras sums over
+    the classes and averages over the rest, our ``"mean"``. Note Keras's ``alpha`` default
+    0.25 (ours: None). The values (and gradients) agree while every probability lies in
+    Keras's clip range ``[1e-7, 1 - 1e-7]``; outside it Keras clips ``p`` (constant loss
+    there), ours stays exact. Soft (non one-hot) ``y_true`` other than by label smoothing has
+    no equivalent (integer targets only).
     """
     xp = _class_args(input, target, weight, reduction, mean_over, ignore_index, axis)
     group = xp.check_group(group)
     check.finite_number(gamma, "gamma", low=0)
+    check.finite_number(label_smoothing, "label_smoothing", low=0, high=1)
     if alpha is not None:
         check.finite_number(alpha, "alpha", low=0)
     ax, n_classes, z, w, out_dtype = _class_setup(xp, input, target, weight, axis, "softmax_focal_loss")
@@ -556,7 +597,25 @@ def softmax_focal_loss(input: ArrayT, target: ArrayT, *, alpha: float | None = N
         loss = xp.exp(gamma * log_1m_pt) * loss
     if alpha is not None:
         loss = alpha * loss
-    return reduce(xp, loss, reduction, weight=w_t, mean_over=mean_over, out_dtype=out_dtype, group=group)
+    eps = float(label_smoothing)
+    if eps == 0:
+        return reduce(xp, loss, reduction, weight=w_t, mean_over=mean_over, out_dtype=out_dtype, group=group)
+    # the smoothed part: every class's focal cross-entropy (one full log-softmax)
+    logp = xp.log_softmax(z, axis=ax)
+    terms = 0.0 - logp
+    if gamma >= 1:
+        terms = (0.0 - xp.expm1(logp)) ** gamma * terms
+    elif gamma != 0:  # 0 < gamma < 1: a zero 1 - p_c (p_c rounded to 1) has subgradient 0
+        terms = pow0(xp, 0.0 - xp.expm1(logp), float(gamma)) * terms
+    if w is not None:
+        terms = _weight_along(xp, w, z.ndim, ax) * terms
+    smooth = xp.sum(terms, axis=ax) / n_classes
+    if alpha is not None:
+        smooth = alpha * smooth
+    keep = w_t != 0
+    loss = xp.where(keep, (1 - eps) * w_t * loss, xp.zeros_like(loss))
+    loss = loss + xp.where(target != ignore_index, eps * smooth, xp.zeros_like(smooth))
+    return reduce(xp, loss, reduction, norm=w_t, mean_over=mean_over, out_dtype=out_dtype, group=group)
 
 
 

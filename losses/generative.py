@@ -1,8 +1,9 @@
-"""Generative-model losses: GAN objectives, the WGAN-GP gradient penalty, VAE and perceptual losses.
+"""Generative-model losses: GAN objectives, the WGAN-GP gradient penalty, the R1/R2 and
+path-length regularisers of StyleGAN2, VAE and perceptual losses.
 
 The per-sample critic gradients the gradient penalty needs come from
-:func:`backends.autodiff.critic_gradients` (torch and JAX); everything here is plain
-array-API math.
+:func:`backends.autodiff.critic_gradients` (torch and JAX); the regularisers take the
+gradients the caller computed the same way. Everything here is plain array-API math.
 
 With ``group=`` (docs/distributed.md) the batch (axis 0) is split over the members and the
 ``"mean"`` over the batch is the global one (``"sum"``: the global sum; ``"none"``: this
@@ -12,20 +13,26 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterable, Sequence
+from numbers import Integral
 from typing import Literal, get_args
 
 from . import _validate as check
-from ._common import abs0, cast, float_args, numel, relu0, sqrt0
+from ._common import abs0, cast, float_args, is_number, numel, relu0, sqrt0
 from ._reduction import group_doc, reduce
 from ._typing import ArrayT, Group, Reduction
 from .backends import namespace
 from .classification import binary_cross_entropy, binary_cross_entropy_with_logits
 from .regression import mse_loss
+from .rl import _floats, _number_or_array
 
 __all__ = [
     "gan_discriminator_loss",
     "gan_generator_loss",
     "gradient_penalty",
+    "r1_penalty",
+    "r2_penalty",
+    "path_length_penalty",
+    "path_length_mean_update",
     "gaussian_kl_divergence",
     "vae_loss",
     "perceptual_loss",
@@ -55,6 +62,12 @@ def _per_sample_mean(xp, x):
     """Mean over every axis but the first (batch) one; a 1-D array is one sample."""
     n = math.prod(x.shape[1:]) if x.ndim > 1 else numel(x)
     return _per_sample_sum(xp, x) / n if n else _per_sample_sum(xp, x) * float("nan")
+
+
+def _squared_norms(xp, g):
+    """Per-sample squared L2 norms of ``g`` over every axis but the first; a 1-D ``g`` holds
+    one scalar per sample. (No ``reshape(..., -1)``: the batch may be empty.)"""
+    return g * g if g.ndim == 1 else xp.sum(g * g, axis=tuple(range(1, g.ndim)))
 
 
 def _check_kind(kind):
@@ -119,7 +132,10 @@ def gan_discriminator_loss(real_logits: ArrayT, fake_logits: ArrayT, *, kind: Ga
     ``least_squares_discriminator_loss``; with torch,
     ``F.binary_cross_entropy_with_logits(r, ones * (1 - ε)) +
     F.binary_cross_entropy_with_logits(f, zeros)`` (non_saturating) and
-    ``F.relu(1 - r).mean() + F.relu(1 + f).mean()`` (hinge).
+    ``F.relu(1 - r).mean() + F.relu(1 + f).mean()`` (hinge). StyleGAN2's discriminator loss
+    (Karras et al. 2020; StyleGAN2-ADA ``loss_Dgen + loss_Dreal``:
+    ``softplus(D(G(z))).mean() + softplus(-D(x)).mean()``, TF ``D_logistic_r1`` without its
+    penalty) is the default ``kind="non_saturating"``; add :func:`r1_penalty` for its R1 term.
     """
     _array(real_logits, "real_logits")
     _array(fake_logits, "fake_logits")
@@ -187,7 +203,10 @@ def gan_generator_loss(fake_logits: ArrayT, *, kind: GanKind = "non_saturating",
     Peer twins: TF-GAN ``minimax_generator_loss``, ``modified_generator_loss``
     (non_saturating), ``wasserstein_generator_loss``, ``least_squares_generator_loss``;
     torch: ``F.binary_cross_entropy_with_logits(f, ones)`` (non_saturating),
-    ``-F.binary_cross_entropy_with_logits(f, zeros)`` (minimax).
+    ``-F.binary_cross_entropy_with_logits(f, zeros)`` (minimax). StyleGAN2's generator loss
+    (StyleGAN2-ADA ``loss_Gmain = softplus(-gen_logits)``, then ``.mean()``; TF
+    ``G_logistic_ns``) is the default ``kind="non_saturating"``; its path-length term is
+    :func:`path_length_penalty`.
     """
     _array(fake_logits, "fake_logits")
     xp = namespace(fake_logits=fake_logits)
@@ -267,8 +286,7 @@ def gradient_penalty(gradients: ArrayT, *, target: float = 1.0, one_sided: bool 
     check.floating(xp, gradients, "gradients")
     check.ndim_at_least(gradients, 1, "gradients")
     _, out_dtype, (g,) = float_args(xp, gradients, names=("gradients",))
-    # per-sample squared norms; no reshape(..., -1), the batch may be empty
-    sq = g * g if g.ndim == 1 else xp.sum(g * g, axis=tuple(range(1, g.ndim)))
+    sq = _squared_norms(xp, g)
     if eps:
         norm = xp.sqrt(sq + float(eps))
     else:
@@ -277,6 +295,262 @@ def gradient_penalty(gradients: ArrayT, *, target: float = 1.0, one_sided: bool 
     if one_sided:
         d = relu0(xp, d)
     return reduce(xp, d * d, reduction, out_dtype=out_dtype, group=group)
+
+
+def _interval_arg(interval):
+    """``interval``: an int >= 1 (bools and other types are a ``TypeError``)."""
+    if isinstance(interval, bool) or not isinstance(interval, Integral):
+        raise TypeError(f"interval must be an int >= 1, got {interval!r}")
+    if interval < 1:
+        raise ValueError(f"interval must be an int >= 1, got {interval!r}")
+
+
+def _r_penalty(gradients, gamma, interval, reduction, group):
+    """``interval * gamma / 2 * ||g_i||^2`` per sample, reduced (R1 and R2 share it)."""
+    _array(gradients, "gradients")
+    xp = namespace(gradients=gradients)
+    check.reduction(reduction)
+    group = xp.check_group(group)
+    check.finite_number(gamma, "gamma", low=0)
+    _interval_arg(interval)
+    check.floating(xp, gradients, "gradients")
+    check.ndim_at_least(gradients, 1, "gradients")
+    _, out_dtype, (g,) = float_args(xp, gradients, names=("gradients",))
+    scale = 0.5 * float(gamma) * int(interval)
+    return reduce(xp, scale * _squared_norms(xp, g), reduction, out_dtype=out_dtype, group=group)
+
+
+_R_DOC = r"""{title}
+
+    .. math::
+        \ell_i = \text{interval}\cdot\frac{\gamma}{2}\,\lVert g_i \rVert_2^2,
+        \qquad g_i = \nabla_x D(x)\big|_{x = {at}_i}
+
+    the squared L2 norm of the discriminator's gradient at each {what} sample, summed over every
+    axis but the first; ``"mean"`` over the batch gives :math:`\tfrac\gamma2\,
+    \mathbb E\lVert\nabla D\rVert^2` (Mescheder, Geiger & Nowozin 2018, eq. {eq}). The penalty
+    is a function of the *provided* gradients; compute them (keeping the graph, so the penalty
+    trains the discriminator) with
+
+    * torch: ``x = {at}.detach().requires_grad_(True)``; ``g, = torch.autograd.grad(D(x).sum(),
+      x, create_graph=True)``;
+    * JAX: ``g = jax.grad(lambda x: D(params, x).sum())({at})`` inside the loss that is
+      differentiated w.r.t. ``params`` (or ``jax.vjp(lambda x: D(params, x), {at})[1]`` of
+      ones),
+
+    or with :func:`backends.autodiff.critic_gradients` ``(D, {at}, None, ones)``.
+    Lazy regularisation (Karras et al. 2020, StyleGAN2 sec. 3.1): applying the penalty only
+    every ``interval`` minibatches and multiplying it by ``interval`` keeps its weight;
+    ``interval`` is that factor (StyleGAN2: 16 for R1; 1 = every minibatch).
+
+    Args:
+        gradients: per-sample gradients :math:`g`, shape ``(N, ...)``, floating (``(N,)`` =
+            one scalar input per sample).
+        gamma: γ, the weight, finite and >= 0 (StyleGAN2's default 10; its configurations
+            scale it with the resolution, e.g. 0.0002 * res**2 / batch size in StyleGAN2-ADA's
+            auto setting).
+        interval: int >= 1, the lazy-regularisation factor the penalty is multiplied by.
+        reduction: ``"mean"`` (over the batch, as the paper) | ``"sum"`` | ``"none"`` (``(N,)``).
+    {group}
+
+    Returns:
+        The penalty with ``gradients``' floating dtype.
+
+    Raises:
+        ValueError: 0-d ``gradients``, negative or infinite ``gamma``, ``interval`` < 1, bad
+            ``reduction``.
+        TypeError: non-floating (or complex) ``gradients``, a non-array, a non-number
+            ``gamma`` (NaN included), a non-int ``interval`` (bools included).
+
+    A NaN in a sample's gradient makes its penalty NaN; an empty batch gives NaN for
+    ``"mean"``, 0 for ``"sum"`` and ``(0,)`` for ``"none"``.
+
+    Peer twins: {peer}.
+
+    Example:
+        >>> import numpy as np, losses
+        >>> g = np.array([[3.0, 4.0], [0.0, 1.0]])
+        >>> float(losses.{name}(g, gamma=10.0))
+        65.0
+    """
+
+
+def r1_penalty(gradients: ArrayT, *, gamma: float = 10.0, interval: int = 1, reduction: Reduction = "mean",
+               group: Group = None) -> ArrayT:
+    return _r_penalty(gradients, gamma, interval, reduction, group)
+
+
+def r2_penalty(gradients: ArrayT, *, gamma: float = 10.0, interval: int = 1, reduction: Reduction = "mean",
+               group: Group = None) -> ArrayT:
+    return _r_penalty(gradients, gamma, interval, reduction, group)
+
+
+def _r_doc(**fields):
+    doc = _R_DOC
+    for k, v in fields.items():
+        doc = doc.replace("{" + k + "}", v)
+    return doc
+
+
+r1_penalty.__doc__ = _r_doc(
+    title="R1 regulariser (Mescheder et al. 2018; StyleGAN2): the discriminator's gradient on real data.",
+    at="real", what="real", eq="9", name="r1_penalty",
+    peer="StyleGAN2-ADA (PyTorch) ``r1_grads.square().sum([1, 2, 3]) * (r1_gamma / 2)`` then\n"
+         "    ``.mean().mul(D_reg_interval)`` (``gamma=r1_gamma, interval=D_reg_interval``); StyleGAN2\n"
+         "    (TF) ``D_logistic_r1`` (``gamma=10``, lazy interval 16); Mescheder et al.'s reference code\n"
+         "    with ``reg_type='real'`` (``gamma=2 * reg_param``); R2 is the same formula on\n"
+         "    generated samples (:func:`r2_penalty`)")
+r2_penalty.__doc__ = _r_doc(
+    title="R2 regulariser (Mescheder et al. 2018): the discriminator's gradient on generated data.",
+    at="fake", what="generated", eq="10", name="r2_penalty",
+    peer="Mescheder et al.'s reference code with ``reg_type='fake'`` (``reg_param`` times the\n"
+         "    mean squared gradient norm on fake data: ``gamma=2 * reg_param``); R1 is the same formula on\n"
+         "    real samples (:func:`r1_penalty`). Pass the generated batch detached\n"
+         "    (``fake.detach()``) so only the discriminator is regularised")
+r1_penalty = check.entry(group_doc(r1_penalty))
+r2_penalty = check.entry(group_doc(r2_penalty))
+
+
+def _path_length_setup(gradients, mean_path_length, decay, reduction, group):
+    _array(gradients, "gradients")
+    _number_or_array(mean_path_length, "mean_path_length")
+    xp = namespace(gradients=gradients, mean_path_length=mean_path_length)
+    check.reduction(reduction)
+    group = xp.check_group(group)
+    check.finite_number(decay, "decay", low=0, high=1)
+    check.floating(xp, gradients, "gradients")
+    if is_number(mean_path_length):
+        check.finite_number(mean_path_length, "mean_path_length", low=0)
+    else:
+        check.real_array(xp, mean_path_length, "mean_path_length")
+        if mean_path_length.ndim != 0:
+            raise ValueError(
+                f"mean_path_length must be a number or a 0-d array (the running mean), got shape "
+                f"{tuple(mean_path_length.shape)}")
+    check.ndim_at_least(gradients, 1, "gradients")
+    _, out_dtype, (g, a) = _floats(xp, gradients, mean_path_length, names=("gradients", "mean_path_length"))
+    lengths = sqrt0(xp, _squared_norms(xp, g))
+    a = a if is_number(a) else xp.stop_gradient(a)
+    # the exponential moving average of the batch's mean length, held constant
+    batch_mean = xp.stop_gradient(reduce(xp, lengths, "mean", group=group))
+    new_mean = xp.stop_gradient(a + float(decay) * (batch_mean - a))
+    return xp, out_dtype, lengths, new_mean, group
+
+
+_PL_ARGS = r"""gradients: per-sample :math:`J_w^\top y`, shape ``(N, ...)``, floating (``(N,)``
+            = one scalar per sample); the norm is taken over every axis but the first.
+        mean_path_length: :math:`a`, the running mean before this step: a number or a 0-d
+            array (a buffer; held constant), StyleGAN2 starts it at 0.
+        decay: the moving average's rate in [0, 1] (StyleGAN2's ``pl_decay = 0.01``)."""
+
+
+def path_length_penalty(gradients: ArrayT, mean_path_length: ArrayT | float, *, decay: float = 0.01,
+                        reduction: Reduction = "mean", group: Group = None) -> ArrayT:
+    r"""Path-length regulariser of StyleGAN2 (Karras et al. 2020, eq. 4 and appendix B).
+
+    .. math::
+        \ell_i = \big(\lVert J_{w_i}^\top y_i \rVert_2 - a'\big)^2,\qquad
+        a' = a + \text{decay}\,\big(\overline{\lVert J^\top y \rVert_2} - a\big)
+
+    with :math:`y_i` random images (normal, scaled by :math:`1/\sqrt{HW}`),
+    :math:`J_{w_i}^\top y_i = \nabla_w \langle g(w), y\rangle` the generator's per-sample
+    Jacobian-vector product w.r.t. the latent :math:`w`, and :math:`a'` the running mean of the
+    lengths after this batch's update, held constant (stop-gradient), exactly as StyleGAN2
+    penalises with the updated ``pl_mean``. The norm shares :func:`gradient_penalty`'s code
+    (exact square root; value :math:`a'^2` with a zero subgradient at a zero product).
+
+    The function is pure: it returns the penalty only. Update the state with
+    :func:`path_length_mean_update` on the same arguments (it returns :math:`a'`, detached)
+    and pass the result as ``mean_path_length`` next time. Compute the products with
+
+    * torch: ``y = torch.randn_like(img) / math.sqrt(H * W)``; ``g, = torch.autograd.grad(
+      (img * y).sum(), ws, create_graph=True)`` (``img = G.synthesis(ws)``);
+    * JAX: ``g = jax.vjp(lambda w: synthesis(params, w), ws)[1](y)[0]`` inside the loss that
+      is differentiated w.r.t. ``params``.
+
+    StyleGAN2 broadcasts :math:`w` to ``(N, num_ws, w_dim)`` and takes
+    ``sqrt(g.square().sum(2).mean(1))``: pass ``g / math.sqrt(num_ws)`` for that length.
+    Its weight (``pl_weight = 2``) and lazy interval (4 minibatches, multiplied in) are
+    applied by the caller.
+
+    Args:
+        {args}
+        reduction: ``"mean"`` (over the batch) | ``"sum"`` | ``"none"`` (``(N,)``).
+    {group}
+
+    Returns:
+        The penalty with the promoted floating dtype of the inputs.
+
+    Raises:
+        ValueError: 0-d ``gradients``, a ``mean_path_length`` that is not 0-d, a negative or
+            infinite number ``mean_path_length``, ``decay`` outside [0, 1], bad ``reduction``.
+        TypeError: non-floating ``gradients``, a complex or non-array, non-number
+            ``mean_path_length``, a non-number ``decay``.
+
+    A NaN in a sample's product makes the batch mean, hence :math:`a'` and every penalty, NaN
+    (as in StyleGAN2); an empty batch gives NaN for ``"mean"``.
+
+    Peer twins: StyleGAN2-ADA (PyTorch) ``pl_lengths = pl_grads.square().sum(2).mean(1).sqrt();
+    pl_mean = self.pl_mean.lerp(pl_lengths.mean(), pl_decay); pl_penalty = (pl_lengths -
+    pl_mean).square()`` (``gradients=pl_grads / sqrt(num_ws)``, ``decay=pl_decay``,
+    ``reduction="none"``); StyleGAN2 (TF) ``G_logistic_ns_pathreg``.
+
+    Example:
+        >>> import numpy as np, losses
+        >>> g = np.array([[3.0, 4.0], [0.0, 1.0]])   # lengths 5 and 1, batch mean 3
+        >>> float(losses.path_length_penalty(g, 2.0, decay=0.5))   # a' = 2.5
+        4.25
+    """
+    xp, out_dtype, lengths, new_mean, group = _path_length_setup(gradients, mean_path_length, decay,
+                                                                 reduction, group)
+    d = lengths - new_mean
+    return reduce(xp, d * d, reduction, out_dtype=out_dtype, group=group)
+
+
+def path_length_mean_update(gradients: ArrayT, mean_path_length: ArrayT | float, *, decay: float = 0.01,
+                            group: Group = None) -> ArrayT:
+    r"""The updated running mean of StyleGAN2's path lengths (for :func:`path_length_penalty`).
+
+    .. math:: a' = a + \text{decay}\,\big(\overline{\lVert J^\top y \rVert_2} - a\big)
+              = \operatorname{lerp}(a, \overline{\lVert J^\top y\rVert_2}, \text{decay})
+
+    the exponential moving average StyleGAN2 keeps in ``pl_mean``, returned as a 0-d array
+    under stop-gradient (no gradient reaches the generator through it). It is the
+    :math:`a'` the penalty of the same call uses; store it and pass it back::
+
+        penalty = losses.path_length_penalty(g, pl_mean, decay=0.01)
+        pl_mean = losses.path_length_mean_update(g, pl_mean, decay=0.01)
+
+    Args:
+        {args}
+    {group}
+
+    With ``group`` the batch mean is over the whole group's batch, so every member keeps the
+    same running mean.
+
+    Returns:
+        :math:`a'`, a 0-d array with the promoted floating dtype of the inputs.
+
+    Raises:
+        ValueError, TypeError: as :func:`path_length_penalty`.
+
+    Peer twins: StyleGAN2-ADA ``self.pl_mean.lerp(pl_lengths.mean(), pl_decay)`` (its
+    ``pl_mean.copy_(...detach())``), StyleGAN2 (TF) ``pl_mean_var`` assignment.
+
+    Example:
+        >>> import numpy as np, losses
+        >>> g = np.array([[3.0, 4.0], [0.0, 1.0]])
+        >>> float(losses.path_length_mean_update(g, 2.0, decay=0.5))
+        2.5
+    """
+    xp, out_dtype, _, new_mean, _ = _path_length_setup(gradients, mean_path_length, decay, "mean", group)
+    return xp.as_array(cast(xp, new_mean, out_dtype))
+
+
+path_length_penalty.__doc__ = path_length_penalty.__doc__.replace("{args}", _PL_ARGS)
+path_length_mean_update.__doc__ = path_length_mean_update.__doc__.replace("{args}", _PL_ARGS)
+path_length_penalty = check.entry(group_doc(path_length_penalty))
+path_length_mean_update = check.entry(group_doc(path_length_mean_update))
 
 
 def _kl_terms(xp, mu, logvar):

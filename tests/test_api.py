@@ -44,7 +44,9 @@ VOCABULARY = {
     "input_lengths": "CTC input lengths", "target_lengths": "CTC target lengths",
     "student_logits": "distillation student logits", "teacher_logits": "distillation teacher logits",
     "real_logits": "critic logits of real samples", "fake_logits": "critic logits of generated samples",
-    "gradients": "critic gradients at the interpolates", "mu": "posterior means",
+    "gradients": "per-sample gradients: the critic's at the interpolates (gradient_penalty), the "
+                 "discriminator's (r1/r2_penalty), the generator's J^T y (path_length_penalty)",
+    "mean_path_length": "the running mean of the path lengths (StyleGAN2's pl_mean)", "mu": "posterior means",
     "logvar": "posterior log-variances", "feature_extractor": "callable returning feature maps",
     "v_tm1": "values at t-1", "r_t": "rewards", "discount_t": "discounts", "v_t": "values at t",
     "logits": "policy logits", "actions": "integer actions", "advantages": "advantage estimates",
@@ -94,7 +96,7 @@ VOCABULARY = {
     "lambda_": "the λ of the paper (trade-off or trace decay)",
     "dtype": "floating dtype of a built array",
     # loss-specific (Greek/Latin letters keep their paper's meaning, see each docstring)
-    "alpha": "paper's α", "beta": "paper's β", "gamma": "paper's γ (focusing exponent)",
+    "alpha": "paper's α", "beta": "paper's β", "gamma": "paper's γ (focusing exponent; r1/r2_penalty: the regulariser's weight)",
     "delta": "Huber threshold (torch's name)", "q": "paper's q (quantile or GCE exponent)",
     "tau": "paper's τ", "epsilon": "the Poly-1 coefficient ε (optax's name)",
     "alpha_fp": "Tversky weight of false positives", "beta_fn": "Tversky weight of false negatives",
@@ -127,6 +129,8 @@ VOCABULARY = {
     "scores": "ranking scores (..., list_size)",
     "where": "boolean mask of the valid items of ranking lists (rax's name)",
     "n_iter": "number of iterations of a fixed-length solver (bisection)",
+    "interval": "lazy regularisation: the penalty is applied every interval minibatches and multiplied by it",
+    "decay": "rate of an exponential moving average (a' = a + decay (x - a))",
 }
 
 # names that must not come back: each is a second name for a concept above

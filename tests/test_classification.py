@@ -610,3 +610,148 @@ def test_kl_div_kernel_matches_the_twin(kw):
     with _spy("kl_div") as spy:  # torch's target gradient is NaN at y = 0
         L.kl_div(x, y.detach().requires_grad_(), **kw)
     assert spy.call_count == int(bool(kw.get("log_target")))  # log space: no y log y
+
+
+# ------------------------------------------------------------- Keras 3 focal cross-entropies --
+def _keras_jax():
+    """Keras 3 on its JAX backend (as tests/test_keras.py), or skip."""
+    import os
+    import sys
+
+    if "keras" not in sys.modules:
+        os.environ["KERAS_BACKEND"] = "jax"
+    jax = pytest.importorskip("jax")
+    keras = pytest.importorskip("keras")
+    if keras.backend.backend() != "jax":
+        pytest.skip(f"keras is imported with the {keras.backend.backend()} backend")
+    jax.config.update("jax_enable_x64", True)
+    return keras, jax
+
+
+# Keras's ops.mean/ops.sum compute float64 inputs with float32 accumulation (dtypes.result_type(
+# x.dtype, "float32")): the reduced values agree with float64 to ~1e-7 relative
+_KERAS_RTOL = 2e-6
+
+
+def _settings(default, *others):
+    """The parameter sets of a Keras comparison: ``default`` in the default run, the others
+    (each a compile of Keras's and our eager JAX ops) in the slow tier."""
+    return [default] + [pytest.param(*o, marks=pytest.mark.slow) for o in others]
+
+
+@pytest.mark.parametrize("apply_class_balancing,from_logits,label_smoothing", _settings(
+    (True, False, 0.2), (False, False, 0.0), (False, True, 0.0), (True, True, 0.0), (False, True, 0.2),
+    (True, True, 0.2), (False, False, 0.2), (True, False, 0.0)))
+def test_sigmoid_focal_reproduces_keras_binary_focal_crossentropy(apply_class_balancing, from_logits, label_smoothing):
+    keras, jax = _keras_jax()
+    jnp = jax.numpy
+    rng = np.random.default_rng(11)
+    z = rng.normal(size=(6, 5)) * 2.5                      # inside Keras's clip range
+    y = (rng.random((6, 5)) < 0.4).astype(np.float64)
+    pred = z if from_logits else 1 / (1 + np.exp(-z))
+    alpha, gamma, eps = 0.3, 1.5, label_smoothing
+
+    def ref(p):
+        return keras.losses.BinaryFocalCrossentropy(
+            apply_class_balancing=apply_class_balancing, alpha=alpha, gamma=gamma, from_logits=from_logits,
+            label_smoothing=eps)(jnp.asarray(y), p)
+
+    def ours(p):
+        logits = p if from_logits else jnp.log(p) - jnp.log1p(-p)
+        return L.sigmoid_focal_loss(logits, jnp.asarray(y * (1 - eps) + eps / 2),
+                                    alpha=alpha if apply_class_balancing else -1, gamma=gamma)
+
+    pk = jnp.asarray(pred)
+    # compiled whole (eager JAX compiles every op on its own)
+    ours_v, ref_v = jax.jit(jax.value_and_grad(ours)), jax.jit(jax.value_and_grad(ref))
+    (v_ours, g_ours), (v_ref, g_ref) = ours_v(pk), ref_v(pk)
+    np.testing.assert_allclose(float(v_ours), float(v_ref), rtol=_KERAS_RTOL)
+    np.testing.assert_allclose(np.asarray(g_ours), np.asarray(g_ref), rtol=1e-5, atol=1e-8)
+    # the functional form, averaged over the batch (sum_over_batch_size)
+    fn = keras.losses.binary_focal_crossentropy(jnp.asarray(y), pk, apply_class_balancing=apply_class_balancing,
+                                                alpha=alpha, gamma=gamma, from_logits=from_logits,
+                                                label_smoothing=eps)
+    np.testing.assert_allclose(float(v_ours), float(np.mean(fn)), rtol=_KERAS_RTOL)
+
+
+@pytest.mark.parametrize("from_logits,label_smoothing", _settings((False, 0.15), (True, 0.0), (True, 0.15),
+                                                                  (False, 0.0)))
+def test_softmax_focal_reproduces_keras_categorical_focal_crossentropy(from_logits, label_smoothing):
+    keras, jax = _keras_jax()
+    jnp = jax.numpy
+    rng = np.random.default_rng(12)
+    z = rng.normal(size=(3, 4, 5)) * 2.0                   # classes last, extra axis averaged
+    t = rng.integers(0, 5, size=(3, 4))
+    onehot = np.eye(5)[t]
+    pred = z if from_logits else np.exp(z) / np.exp(z).sum(-1, keepdims=True)
+    eps = label_smoothing
+
+    def ref(p):
+        return keras.losses.CategoricalFocalCrossentropy(alpha=0.25, gamma=2.0, from_logits=from_logits,
+                                                         label_smoothing=eps)(jnp.asarray(onehot), p)
+
+    def ours(p):
+        logits = p if from_logits else jnp.log(p)
+        return L.softmax_focal_loss(logits, jnp.asarray(t), alpha=0.25, gamma=2.0, label_smoothing=eps, axis=-1)
+
+    pk = jnp.asarray(pred)
+    ours_v, ref_v = jax.jit(jax.value_and_grad(ours)), jax.jit(jax.value_and_grad(ref))
+    (v_ours, g_ours), (v_ref, g_ref) = ours_v(pk), ref_v(pk)
+    np.testing.assert_allclose(float(v_ours), float(v_ref), rtol=_KERAS_RTOL)
+    np.testing.assert_allclose(np.asarray(g_ours), np.asarray(g_ref), rtol=1e-5, atol=1e-8)
+    fn = keras.losses.categorical_focal_crossentropy(jnp.asarray(onehot), pk, alpha=0.25, gamma=2.0,
+                                                     from_logits=from_logits, label_smoothing=eps)
+    logits = pred if from_logits else np.log(pred)
+    np.testing.assert_allclose(L.softmax_focal_loss(logits, t, alpha=0.25, gamma=2.0, label_smoothing=eps, axis=-1,
+                                                    reduction="none"), np.asarray(fn), rtol=_KERAS_RTOL)
+
+
+def test_keras_focal_clips_confident_predictions_we_do_not():
+    """docs/differences.md: Keras clips p to [1e-7, 1 - 1e-7]; beyond |z| = 16.1 its loss is
+    a constant, ours the exact focal loss (a float64 formula written here)."""
+    keras, jax = _keras_jax()
+    jnp = jax.numpy
+    z, y = np.array([[-25.0, 20.0]]), np.array([[1.0, 0.0]])  # confidently wrong
+    p = 1 / (1 + np.exp(-z))
+    exact = np.mean((1 - (y * p + (1 - y) * (1 - p))) ** 2 * (np.logaddexp(0, z) - y * z))
+    ours = float(L.sigmoid_focal_loss(z, y, alpha=-1, gamma=2.0))
+    k = float(keras.losses.BinaryFocalCrossentropy(gamma=2.0, from_logits=True)(jnp.asarray(y), jnp.asarray(z)))
+    assert ours == pytest.approx(exact, rel=1e-13) and ours == pytest.approx(22.5, rel=1e-6)
+    # both terms clipped near -log(1e-7) = 16.1 (1 - 1e-7 is rounded in float32 by Keras)
+    assert k == pytest.approx(-np.log(1e-7), rel=0.01)
+    zc = np.array([[30.0, 0.0, 0.0]])                      # class 0 confident, target class 1
+    t = np.array([1])
+    ours_c = float(L.softmax_focal_loss(zc, t, alpha=0.25, gamma=2.0, axis=-1))
+    k_c = float(keras.losses.CategoricalFocalCrossentropy(from_logits=True)(jnp.asarray(np.eye(3)[t]), jnp.asarray(zc)))
+    assert ours_c == pytest.approx(0.25 * (30.0 + np.log1p(2 * np.exp(-30.0))), rel=1e-12)
+    assert k_c == pytest.approx(-0.25 * np.log(1e-7), rel=1e-5)
+
+
+def test_softmax_focal_label_smoothing_against_formula():
+    """(1-ε) FL(t) + ε/C Σ_c FL(c), each with its own focal factor, in float64 NumPy; class
+    weights and ignored positions as cross_entropy's label smoothing."""
+    rng = np.random.default_rng(13)
+    z, t = rng.normal(size=(7, 4)) * 2, rng.integers(0, 4, size=(7,))
+    t[2] = -100
+    w = rng.uniform(0.5, 2.0, size=4)
+    logp = z - np.log(np.exp(z).sum(1, keepdims=True))
+    fl = -((1 - np.exp(logp)) ** 0.5) * logp               # every class's focal term, gamma = 0.5
+    keep = t != -100
+    ts = np.where(keep, t, 0)
+    per = (0.8 * w[ts] * fl[np.arange(7), ts] + 0.2 / 4 * (w * fl).sum(1)) * keep
+    got = L.softmax_focal_loss(z, t, gamma=0.5, weight=w, label_smoothing=0.2, reduction="none")
+    np.testing.assert_allclose(got, per, rtol=1e-13)
+    assert float(L.softmax_focal_loss(z, t, gamma=0.5, weight=w, label_smoothing=0.2)) == pytest.approx(
+        per.sum() / (w[ts] * keep).sum(), rel=1e-13)
+    # gamma = 0: cross_entropy's label smoothing
+    np.testing.assert_allclose(L.softmax_focal_loss(z, t, gamma=0.0, weight=w, label_smoothing=0.2),
+                               L.cross_entropy(z, t, weight=w, label_smoothing=0.2), rtol=1e-13)
+    np.testing.assert_array_equal(L.softmax_focal_loss(z, t, label_smoothing=0.0), L.softmax_focal_loss(z, t))
+    zn = z.copy()
+    zn[0, 1] = np.nan
+    assert np.isnan(L.softmax_focal_loss(zn, t, label_smoothing=0.1, reduction="none")[0])
+    for bad in (-0.1, 1.5, float("inf")):
+        with pytest.raises(ValueError, match="label_smoothing"):
+            L.softmax_focal_loss(z, t, label_smoothing=bad)
+    with pytest.raises(TypeError, match="label_smoothing"):
+        L.softmax_focal_loss(z, t, label_smoothing="0.1")

@@ -354,6 +354,19 @@ def _ranking_sparse_ordinal_generative_cases(rng):
                                      (f(N, 3) * 0.5, S, True)], {"criterion": "mse", "reduction": "sum"}, 0),
         "perceptual": ("perceptual_loss", [(f(N, 2, 3), S, True), (f(N, 2, 3), S, False)],
                        {"feature_extractor": _features, "layer_weights": [1.0, 0.5]}, 0),
+        # StyleGAN2 regularisers: R1/R2 on per-sample gradients with a zero row; the path-length
+        # running mean is replicated and updated with the global batch's mean length
+        "r1_lazy_zero_row": ("r1_penalty", [(grads, S, True)], {"gamma": 2.0, "interval": 4}, 0),
+        "r2_sum": ("r2_penalty", [(grads, S, True)], {"reduction": "sum"}, 0),
+        "path_length_zero_row": ("path_length_penalty", [(grads, S, True), (np.asarray(0.8), R, False)],
+                                 {"decay": 0.3}, 0),
+        "path_length_none": ("path_length_penalty", [(grads, S, True), (np.asarray(0.8), R, False)],
+                             {"reduction": "none"}, 0),
+        "path_length_mean_update": ("path_length_mean_update", [(grads, S, False), (np.asarray(0.8), R, False)],
+                                    {"decay": 0.3}, None),
+        # (and the label-smoothed softmax focal loss: ignored targets, class weights)
+        "softmax_focal_smooth": ("softmax_focal_loss", [(logits2, S, True), (cls2, S, False), (cw5, R, True, "weight")],
+                                 {"label_smoothing": 0.2, "gamma": 1.5}, 0),
     }
 
 
@@ -459,7 +472,8 @@ def _torch_case(torch, losses, spec, rank, world, group):
     def run(arrays, grp):
         ts = [torch.tensor(x, requires_grad=a[2]) for x, a in zip(arrays, args)]
         out = _call(fn, ts, args, kwargs, grp)
-        out.sum().backward()
+        if out.requires_grad:  # a stop-gradient result (path_length_mean_update) has no graph
+            out.sum().backward()
         return out.detach().numpy(), [t.grad.numpy() if t.grad is not None else None for t in ts]
 
     ref, ref_grads = run([a[0] for a in args], None)
@@ -642,7 +656,8 @@ def jax_worker(which, out):
                         sharded_out = kwargs.get("reduction", "mean") == "none" and out_axis is not None
                         call = jax.shard_map(lambda *v, fn=fn, args=args, kwargs=kwargs: _call(fn, v, args, kwargs, group),
                                              mesh=mesh, in_specs=specs, out_specs=P("b") if sharded_out else P())
-                    grad = jax.grad(lambda *v, call=call: jnp.sum(call(*v)), argnums=diff)(*xs)
+                    # (no differentiable argument: the stop-gradient path_length_mean_update)
+                    grad = jax.grad(lambda *v, call=call: jnp.sum(call(*v)), argnums=diff)(*xs) if diff else ()
                     outs[key] = (call(*xs), grad)
                 return outs
             return jax.jit(run)
@@ -651,7 +666,7 @@ def jax_worker(which, out):
         ref, got = objective(None)(arrays), objective("b")(arrays)
         for key in keys:
             (rv, rg), (v, g) = ref[key], got[key]
-            result[key] = (_max_err(v, rv), max(_max_err(x, y) for x, y in zip(g, rg)))
+            result[key] = (_max_err(v, rv), max((_max_err(x, y) for x, y in zip(g, rg)), default=0.0))
         # a tuple of axis names is one group: the 2 x 4 mesh flattened in row-major order
         mesh2 = jax.make_mesh((2, 4), ("h", "d"), axis_types=(jax.sharding.AxisType.Auto,) * 2)
         a, b = arrays["nt_xent"]
@@ -813,7 +828,8 @@ def test_every_function_with_group_checks_it_on_numpy():
         if name in seen:
             continue
         seen.add(name)
-        if name not in ("dice_ce_loss", "combo_loss"):  # (scalar reductions only)
+        # (scalar reductions only; the running-mean update has no reduction)
+        if name not in ("dice_ce_loss", "combo_loss", "path_length_mean_update"):
             kwargs = {**kwargs, "reduction": "none"}
         with pytest.raises(ValueError, match="group= must be None for numpy"):
             _call(getattr(losses, name), [a[0] for a in args], args, kwargs, "world")

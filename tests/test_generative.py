@@ -618,6 +618,185 @@ def test_critic_gradients_argument_errors():
     assert critic_gradients(lambda z: z.sum(1), real[:0], real[:0], torch.ones(0, dtype=torch.float64)).shape == (0, 2)
 
 
+# ------------------------------------------------------------- StyleGAN2 regularisers ----
+def test_stylegan2_logistic_losses_are_the_non_saturating_kind(logits):
+    """StyleGAN2(-ADA): D = softplus(D(G(z))).mean() + softplus(-D(x)).mean(), G =
+    softplus(-D(G(z))).mean(), written here with log1p/exp in float64."""
+    r, f = logits
+
+    def sp(x):
+        return np.maximum(x, 0) + np.log1p(np.exp(-np.abs(x)))
+
+    assert float(L.gan_discriminator_loss(r, f)) == pytest.approx(sp(f).mean() + sp(-r).mean(), rel=1e-13)
+    assert float(L.gan_generator_loss(f)) == pytest.approx(sp(-f).mean(), rel=1e-13)
+    np.testing.assert_allclose(L.gan_generator_loss(f, reduction="none"), sp(-f), rtol=1e-13)
+
+
+def test_r1_r2_against_numpy():
+    rng = np.random.default_rng(3)
+    g = rng.normal(size=(6, 2, 3, 4))
+    sq = (g.reshape(6, -1) ** 2).sum(1)
+    for fn in (L.r1_penalty, L.r2_penalty):
+        assert float(fn(g)) == pytest.approx(10.0 / 2 * sq.mean(), rel=1e-13)  # StyleGAN2's gamma = 10
+        # lazy regularisation: every 16 minibatches, times 16 (StyleGAN2-ADA's .mean().mul(16))
+        assert float(fn(g, gamma=0.5, interval=16)) == pytest.approx(0.25 * sq.mean() * 16, rel=1e-13)
+        np.testing.assert_allclose(fn(g, gamma=2.0, reduction="none"), sq, rtol=1e-13)
+        assert float(fn(g, reduction="sum")) == pytest.approx(5 * sq.sum(), rel=1e-13)
+        assert float(fn(g[:, 0, 0, 0], gamma=4.0)) == pytest.approx(2 * np.mean(g[:, 0, 0, 0] ** 2), rel=1e-13)
+    np.testing.assert_array_equal(L.r1_penalty(g, interval=4), L.r2_penalty(g, interval=4))
+
+
+def _tanh_critic_grad(x, w):
+    """d/dx sum tanh(x @ w) = (1 - tanh(x @ w)^2) w^T, per sample."""
+    return (1 - np.tanh(x @ w) ** 2)[:, None] * w[None, :]
+
+
+def test_r1_torch_autograd_and_jax_grad_reach_the_discriminator():
+    torch = pytest.importorskip("torch")
+    jax = pytest.importorskip("jax")
+    jnp = jax.numpy
+    rng = np.random.default_rng(4)
+    real, w0 = rng.normal(size=(7, 3)), rng.normal(size=(3,))
+    want = 5.0 * np.mean((_tanh_critic_grad(real, w0) ** 2).sum(1)) * 16
+    # torch: torch.autograd.grad(..., create_graph=True)
+    w = torch.tensor(w0, requires_grad=True)
+    x = torch.tensor(real).requires_grad_(True)
+    (g,) = torch.autograd.grad(torch.tanh(x @ w).sum(), x, create_graph=True)
+    val_t = L.r1_penalty(g, interval=16)
+    val_t.backward()
+    assert float(val_t.detach()) == pytest.approx(want, rel=1e-12)
+    # JAX: jax.grad w.r.t. the inputs inside the loss differentiated w.r.t. the parameters
+
+    def penalty(wj):
+        gj = jax.grad(lambda xj: jnp.sum(jnp.tanh(xj @ wj)))(jnp.asarray(real))
+        return L.r1_penalty(gj, interval=16)
+
+    val_j, dw_j = jax.jit(jax.value_and_grad(penalty))(jnp.asarray(w0))
+    assert float(val_j) == pytest.approx(want, rel=1e-12)
+    np.testing.assert_allclose(np.asarray(dw_j), w.grad.numpy(), rtol=1e-10)
+    # central differences of the float64 formula w.r.t. the discriminator's weights
+    h = 1e-6
+    fd = [(5.0 * 16 * np.mean((_tanh_critic_grad(real, w0 + h * e) ** 2).sum(1))
+           - 5.0 * 16 * np.mean((_tanh_critic_grad(real, w0 - h * e) ** 2).sum(1))) / (2 * h) for e in np.eye(3)]
+    np.testing.assert_allclose(w.grad.numpy(), fd, rtol=1e-6)
+
+
+def _stylegan2_pl(pl_grads, pl_mean, decay):
+    """StyleGAN2-ADA's path-length step in float64 NumPy: lengths over (N, num_ws, w_dim)."""
+    lengths = np.sqrt((pl_grads ** 2).sum(2).mean(1))
+    new_mean = pl_mean + decay * (lengths.mean() - pl_mean)  # torch.lerp
+    return (lengths - new_mean) ** 2, new_mean
+
+
+def test_path_length_penalty_against_stylegan2():
+    rng = np.random.default_rng(5)
+    num_ws = 6
+    pl = rng.normal(size=(4, num_ws, 5))
+    pen, new_mean = _stylegan2_pl(pl, 0.9, 0.01)
+    g = pl / np.sqrt(num_ws)  # StyleGAN2 averages the squared norms over the broadcast w's
+    np.testing.assert_allclose(L.path_length_penalty(g, 0.9, reduction="none"), pen, rtol=1e-13)
+    assert float(L.path_length_penalty(g, np.asarray(0.9))) == pytest.approx(pen.mean(), rel=1e-13)
+    assert float(L.path_length_penalty(g, 0.9, reduction="sum")) == pytest.approx(pen.sum(), rel=1e-13)
+    assert float(L.path_length_mean_update(g, 0.9)) == pytest.approx(new_mean, rel=1e-14)
+    # the running mean over several minibatches, starting at 0 (StyleGAN2's initial pl_mean)
+    a_lib, a_ref = np.asarray(0.0), 0.0
+    for step in range(5):
+        pl = rng.normal(size=(4, num_ws, 5)) * (1 + step)
+        pen, a_ref_next = _stylegan2_pl(pl, a_ref, 0.3)
+        got = L.path_length_penalty(pl / np.sqrt(num_ws), a_lib, decay=0.3, reduction="none")
+        np.testing.assert_allclose(got, pen, rtol=1e-12)
+        a_lib, a_ref = L.path_length_mean_update(pl / np.sqrt(num_ws), a_lib, decay=0.3), a_ref_next
+        assert float(a_lib) == pytest.approx(a_ref, rel=1e-13)
+    assert a_lib.shape == ()
+    # decay 0 keeps the mean; decay 1 replaces it with the batch's mean length
+    lengths = np.linalg.norm(pl.reshape(4, -1), axis=1)
+    assert float(L.path_length_mean_update(pl, 2.0, decay=0.0)) == 2.0
+    assert float(L.path_length_mean_update(pl, 2.0, decay=1.0)) == pytest.approx(lengths.mean(), rel=1e-14)
+
+
+def test_path_length_gradients_hold_the_mean_constant():
+    """torch and JAX: the penalty's gradient is 2 (|g| - a') g / |g| with a' constant (the
+    StyleGAN2-ADA code detaches pl_mean); the updated mean has no gradient at all."""
+    torch = pytest.importorskip("torch")
+    jax = pytest.importorskip("jax")
+    rng = np.random.default_rng(6)
+    g0 = rng.normal(size=(5, 4))
+    g0[2] = 0.0  # a zero product: subgradient 0, not NaN
+    lengths = np.linalg.norm(g0, axis=1)
+    a_new = 0.7 + 0.2 * (lengths.mean() - 0.7)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        want = np.where(lengths[:, None] > 0, 2 * (lengths - a_new)[:, None] * g0 / lengths[:, None], 0.0)
+    g = torch.tensor(g0, requires_grad=True)
+    a = torch.tensor(0.7, dtype=torch.float64, requires_grad=True)
+    L.path_length_penalty(g, a, decay=0.2, reduction="sum").backward()
+    np.testing.assert_allclose(g.grad.numpy(), want, rtol=1e-12, atol=1e-15)
+    assert a.grad is None or float(a.grad) == 0.0
+    new = L.path_length_mean_update(g, a, decay=0.2)
+    assert not new.requires_grad and float(new) == pytest.approx(a_new, rel=1e-14)
+    jg = jax.grad(lambda x: L.path_length_penalty(x, 0.7, decay=0.2, reduction="sum"))(jax.numpy.asarray(g0))
+    np.testing.assert_allclose(np.asarray(jg), want, rtol=1e-12, atol=1e-15)
+    ju = jax.grad(lambda x: L.path_length_mean_update(x, 0.7, decay=0.2))(jax.numpy.asarray(g0))
+    np.testing.assert_array_equal(np.asarray(ju), 0.0)
+
+
+def test_stylegan2_regularisers_nan_and_empty():
+    g = np.ones((3, 2))
+    g[1, 0] = np.nan
+    r1 = L.r1_penalty(g, reduction="none")
+    assert np.isnan(r1[1]) and np.isfinite(r1[[0, 2]]).all()
+    assert np.isnan(L.path_length_penalty(g, 1.0, reduction="none")).all()  # the batch mean is NaN
+    assert np.isnan(L.path_length_mean_update(g, 1.0))
+    assert np.isnan(L.path_length_penalty(np.ones((2, 2)), np.asarray(np.nan)))
+    empty = np.ones((0, 3))
+    for fn in (L.r1_penalty, L.r2_penalty, lambda x, **k: L.path_length_penalty(x, 1.0, **k)):
+        assert np.isnan(fn(empty)) and float(fn(empty, reduction="sum")) == 0.0
+        assert fn(empty, reduction="none").shape == (0,)
+    assert np.isnan(L.path_length_mean_update(empty, 1.0))  # the mean of nothing
+
+
+def test_stylegan2_regulariser_errors():
+    g = np.ones((3, 2))
+    for fn in (L.r1_penalty, L.r2_penalty):
+        with pytest.raises(ValueError, match="gamma"):
+            fn(g, gamma=-1.0)
+        with pytest.raises(ValueError, match="gamma"):
+            fn(g, gamma=float("inf"))
+        with pytest.raises(TypeError, match="gamma"):
+            fn(g, gamma=float("nan"))
+        with pytest.raises(ValueError, match=r"interval must be an int >= 1, got 0"):
+            fn(g, interval=0)
+        for bad in (True, 2.0, "4"):
+            with pytest.raises(TypeError, match="interval must be an int"):
+                fn(g, interval=bad)
+        with pytest.raises(TypeError, match="gradients"):
+            fn(np.ones((3, 2), dtype=np.int64))
+        with pytest.raises(TypeError, match="gradients must be an array"):
+            fn([[1.0, 2.0]])
+        with pytest.raises(ValueError, match="gradients"):
+            fn(np.asarray(1.0))
+        with pytest.raises(ValueError, match="reduction"):
+            fn(g, reduction="batchmean")
+    for fn in (L.path_length_penalty, L.path_length_mean_update):
+        for bad in (-0.1, 1.5, float("inf")):
+            with pytest.raises(ValueError, match="decay"):
+                fn(g, 0.0, decay=bad)
+        with pytest.raises(TypeError, match="decay"):
+            fn(g, 0.0, decay=None)
+        with pytest.raises(ValueError, match=r"mean_path_length must be a number or a 0-d array.*\(2,\)"):
+            fn(g, np.ones(2))
+        with pytest.raises(ValueError, match="mean_path_length"):
+            fn(g, -1.0)
+        with pytest.raises(ValueError, match="mean_path_length"):
+            fn(g, float("inf"))
+        for bad in ("0", None, [0.0], True):
+            with pytest.raises(TypeError, match="mean_path_length"):
+                fn(g, bad)
+        with pytest.raises(TypeError, match="mean_path_length"):
+            fn(g, np.asarray(1.0 + 0j))
+        with pytest.raises(TypeError, match="gradients"):
+            fn(g.astype(np.complex128), 0.0)
+
+
 # ------------------------------------------------------------------------ docs examples ----
 def test_docs_example_wgan_gp_torch():
     torch = pytest.importorskip("torch")
@@ -673,6 +852,44 @@ def test_docs_example_wgan_gp_jax():
     loss, dparams = jax.value_and_grad(critic_loss)(params)
     # --- end ---
     assert np.isfinite(float(loss)) and all(np.all(np.isfinite(v)) for v in jax.tree_util.tree_leaves(dparams))
+
+
+def test_docs_example_stylegan2_torch():
+    torch = pytest.importorskip("torch")
+    # --- docs/generative.md: StyleGAN2 regularisers with PyTorch ---
+    import math
+    import torch
+    from losses import gan_discriminator_loss, gan_generator_loss, path_length_mean_update, \
+        path_length_penalty, r1_penalty
+
+    torch.manual_seed(0)
+    D = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(2 * 4 * 4, 1))
+    mapping = torch.nn.Linear(8, 3 * 16)                 # z -> w, broadcast to num_ws = 3 layers
+    synthesis = torch.nn.Linear(3 * 16, 2 * 4 * 4)       # ws -> a 2 x 4 x 4 "image"
+    real = torch.randn(8, 2, 4, 4)
+    pl_mean = torch.zeros(())                            # StyleGAN2's running mean starts at 0
+
+    # discriminator step with lazy R1 (this is a step where i % 16 == 0)
+    x = real.detach().requires_grad_(True)
+    real_logits = D(x)
+    (r1_grads,) = torch.autograd.grad(real_logits.sum(), x, create_graph=True)
+    fake = synthesis(mapping(torch.randn(8, 8))).reshape(8, 2, 4, 4)
+    loss_d = gan_discriminator_loss(real_logits, D(fake.detach())) + r1_penalty(r1_grads, gamma=10.0, interval=16)
+    loss_d.backward()
+
+    # generator step with lazy path-length regularisation (every 4 steps, weight 2)
+    ws = mapping(torch.randn(8, 8)).reshape(8, 3, 16)
+    img = synthesis(ws.reshape(8, -1)).reshape(8, 2, 4, 4)
+    y = torch.randn_like(img) / math.sqrt(4 * 4)
+    (pl_grads,) = torch.autograd.grad((img * y).sum(), ws, create_graph=True)
+    g = pl_grads / math.sqrt(3)                          # StyleGAN2's mean over the num_ws layers
+    loss_g = gan_generator_loss(D(img)) + 2.0 * 4 * path_length_penalty(g, pl_mean)
+    pl_mean = path_length_mean_update(g, pl_mean)        # the new running mean, detached
+    loss_g.backward()
+    # --- end ---
+    assert all(torch.isfinite(p.grad).all() for p in D.parameters())
+    assert all(torch.isfinite(p.grad).all() for p in (*mapping.parameters(), *synthesis.parameters()))
+    assert not pl_mean.requires_grad and pl_mean.shape == () and float(pl_mean) > 0
 
 
 def test_docs_example_vae_and_perceptual():

@@ -309,6 +309,25 @@ def _sfocal_ref(gamma, alpha=None, ignore_index=-100):
     return peer
 
 
+def _sfocal_smooth_ref(gamma, eps, alpha=None, ignore_index=-100):
+    """Label-smoothed multi-class focal loss with soft targets y' = (1-eps) onehot + eps/C,
+    each class with its own focal factor (Keras's categorical_focal_crossentropy)."""
+
+    def peer(input, target, weight=None):
+        torch = P.torch()
+        logp = torch.log_softmax(input, dim=1)
+        keep = target != ignore_index
+        t = torch.where(keep, target, torch.zeros_like(target))
+        n_classes = input.shape[1]
+        soft = (1 - eps) * torch.nn.functional.one_hot(t, n_classes).to(input.dtype) + eps / n_classes
+        cw = torch.ones(n_classes, dtype=input.dtype) if weight is None else weight
+        per = -(soft * cw * (1 - logp.exp()) ** gamma * logp).sum(1) * (1.0 if alpha is None else alpha)
+        w_t = cw[t] * keep
+        return (per * keep).sum() / w_t.sum()
+
+    return peer
+
+
 def _kornia_focal_times_size(alpha, gamma):
     """``kornia.losses.focal_loss(input, target, alpha, gamma, reduction="mean")`` (its source,
     kornia 0.7: one-hot masked per-class loss ``-(1 - p)^g log p``, class 0 weighted by
@@ -345,6 +364,17 @@ CASES += [
     # logits of 1e4 carry an absolute rounding error of ~1e4 * eps: scale the tolerance
     Case(L.softmax_focal_loss, _ce_extreme, {"gamma": 0.5}, name="logits_1e4", dtypes=("float64", "float32", "bfloat16"),
          tol=4096.0),
+    # label smoothing: every class's focal term (Keras's categorical_focal_crossentropy)
+    Case(L.softmax_focal_loss, _ce, {"gamma": 2.0, "alpha": 0.25, "label_smoothing": 0.1}, name="label_smoothing",
+         vmap=("input", "target"),
+         peers=(Peer("label-smoothed focal loss (soft targets, log_softmax)", "torch",
+                     _sfocal_smooth_ref(2.0, 0.1, 0.25)),)),
+    Case(L.softmax_focal_loss, _ce_ignore, {"gamma": 1.5, "label_smoothing": 0.3}, name="label_smoothing_weight_ignore",
+         diff=("input", "weight"),
+         peers=(Peer("label-smoothed focal loss (soft targets, log_softmax)", "torch",
+                     _sfocal_smooth_ref(1.5, 0.3)),)),
+    Case(L.softmax_focal_loss, _ce_extreme, {"gamma": 0.5, "label_smoothing": 0.2}, name="label_smoothing_logits_1e4",
+         dtypes=("float64", "float32", "bfloat16"), tol=4096.0),
     Case(L.softmax_focal_loss, _ce, {"gamma": 0.0}, name="gamma0_is_cross_entropy",
          peers=(Peer("torch.nn.functional.cross_entropy", "torch", _t("cross_entropy")),)),
     Case(L.softmax_focal_loss, _ce_kornia, {"gamma": 2.0, "reduction": "sum"},
@@ -419,4 +449,5 @@ DOMAINS = {
 
 HYPER_RANGES = {
     "sigmoid_focal_loss": {"alpha": (1.5, float("inf"))},
+    "softmax_focal_loss": {"label_smoothing": (-0.1, 1.5)},
 }

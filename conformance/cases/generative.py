@@ -134,6 +134,83 @@ CASES += [
 ]
 
 
+# ------------------------------------------------------------ StyleGAN2 regularisers ----
+def _r1_images(rng, n):
+    return {"gradients": rng.normal(size=(n, 2, 3, 2)) * 0.6}
+
+
+def _torch_r1(gamma=10.0, interval=1, reduction="mean"):
+    """StyleGAN2-ADA: ``r1_grads.square().sum([1, 2, 3]) * (r1_gamma / 2)``, then ``.mean().mul(interval)``."""
+    def peer(gradients):
+        per = gradients.square().sum(tuple(range(1, gradients.ndim))) * (gamma / 2)
+        return {"mean": per.mean(), "sum": per.sum(), "none": per}[reduction] * interval
+
+    return Peer("StyleGAN2-ADA R1 formula", "torch", peer)
+
+
+def _pl_grads(rng, n):
+    # (N, num_ws, w_dim) products J^T y; a 0-d running mean (a buffer)
+    return {"gradients": rng.normal(size=(n, 3, 4)) * 0.5, "mean_path_length": np.asarray(1.2)}
+
+
+def _pl_grads_zero(rng, n):
+    g = rng.normal(size=(n, 5))
+    g[1] = 0.0
+    return {"gradients": g, "mean_path_length": np.asarray(0.0)}
+
+
+def _torch_pl(decay, reduction="mean"):
+    """StyleGAN2-ADA: ``pl_mean.lerp(pl_lengths.mean(), decay)``; ``(pl_lengths - pl_mean).square()``."""
+    def peer(gradients, mean_path_length):
+        g = gradients.reshape(gradients.shape[0], -1)
+        lengths = g.square().sum(1).sqrt()
+        a = mean_path_length.detach().lerp(lengths.mean().detach(), decay)
+        per = (lengths - a).square()
+        return {"mean": per.mean(), "sum": per.sum(), "none": per}[reduction]
+
+    return Peer("StyleGAN2-ADA path-length formula", "torch", peer)
+
+
+def _torch_pl_mean(decay):
+    def peer(gradients, mean_path_length):
+        lengths = gradients.reshape(gradients.shape[0], -1).square().sum(1).sqrt()
+        return mean_path_length.lerp(lengths.mean(), decay).detach()
+
+    return Peer("StyleGAN2-ADA pl_mean.lerp", "torch", peer)
+
+
+CASES += [
+    Case(L.r1_penalty, _r1_images, {}, diff=("gradients",), dynamic=True, vmap=("gradients",),
+         peers=(_torch_r1(),)),
+    Case(L.r1_penalty, _r1_images, {"gamma": 0.5, "interval": 16, "reduction": "none"}, name="lazy_none",
+         diff=("gradients",), vmap=("gradients",), peers=(_torch_r1(0.5, 16, "none"),)),
+    Case(L.r1_penalty, _grads_zero, {"reduction": "sum"}, name="zero_gradient", diff=("gradients",),
+         peers=(_torch_r1(reduction="sum"),)),
+    Case(L.r1_penalty, lambda rng, n: {"gradients": rng.normal(size=(n,))}, {"gamma": 1.0},
+         name="scalar_inputs", diff=("gradients",)),
+    Case(L.r2_penalty, _r1_images, {}, diff=("gradients",), dynamic=True, vmap=("gradients",),
+         peers=(_torch_r1(),)),
+    Case(L.r2_penalty, _grads, {"gamma": 2.0, "interval": 4, "reduction": "sum"}, name="lazy_sum",
+         diff=("gradients",), peers=(_torch_r1(2.0, 4, "sum"),)),
+    # the running mean a' is held constant: the gradient is not the total derivative finite
+    # differences see (fd=False); backends and the StyleGAN2-ADA formula check it
+    Case(L.path_length_penalty, _pl_grads, {}, diff=("gradients",), dynamic=True, fd=False,
+         peers=(_torch_pl(0.01),)),
+    Case(L.path_length_penalty, _pl_grads, {"decay": 0.5, "reduction": "none"}, name="decay_none",
+         diff=("gradients",), fd=False, peers=(_torch_pl(0.5, "none"),)),
+    # a zero product: value a'^2, subgradient 0 (torch's sqrt gives NaN there: no peer)
+    Case(L.path_length_penalty, _pl_grads_zero, {"reduction": "sum"}, name="zero_gradient",
+         diff=("gradients",), fd=False),
+    # decay 0: a' = a, a constant, so finite differences apply; a number as the running mean
+    Case(L.path_length_penalty, lambda rng, n: {"gradients": rng.normal(size=(n, 4))},
+         {"mean_path_length": 0.7, "decay": 0.0}, name="number_mean", diff=("gradients",)),
+    # a' is stop-gradient: no differentiable argument; one 0-d value per batch
+    Case(L.path_length_mean_update, _pl_grads, {}, diff=(), peers=(_torch_pl_mean(0.01),)),
+    Case(L.path_length_mean_update, _pl_grads, {"decay": 0.3}, name="decay", diff=(),
+         peers=(_torch_pl_mean(0.3),)),
+]
+
+
 # ------------------------------------------------------------------------------------ VAE ----
 def _latent(rng, n):
     return {"mu": rng.normal(size=(n, 3)), "logvar": rng.normal(size=(n, 3)) * 0.7}
@@ -246,4 +323,8 @@ HYPER_RANGES = {
     "gan_discriminator_loss": {"label_smoothing": (1.0, math.inf)},
     "gradient_penalty": {"target": (-1.0, math.inf), "eps": (math.inf,)},
     "vae_loss": {"beta": (-1.0, math.inf)},
+    "r1_penalty": {"gamma": (-1.0, math.inf), "interval": (0, -3)},
+    "r2_penalty": {"gamma": (-1.0, math.inf), "interval": (0,)},
+    "path_length_penalty": {"decay": (-0.1, 1.5, math.inf)},
+    "path_length_mean_update": {"decay": (-0.1, 1.5)},
 }
