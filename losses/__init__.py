@@ -86,6 +86,13 @@ from .metric import (
     supervised_contrastive_loss,
     triplet_margin_loss,
     triplet_margin_with_distance_loss,
+    arcface_loss,
+    cosface_loss,
+    sphereface_loss,
+    multi_similarity_loss,
+    circle_loss,
+    proxy_anchor_loss,
+    proxy_nca_loss,
 )
 from .multitask import (
     curriculum_weights,
@@ -230,6 +237,13 @@ __all__ = [
     "supervised_contrastive_loss",
     "clip_loss",
     "barlow_twins_loss",
+    "arcface_loss",
+    "cosface_loss",
+    "sphereface_loss",
+    "multi_similarity_loss",
+    "circle_loss",
+    "proxy_anchor_loss",
+    "proxy_nca_loss",
     # segmentation
     "dice_loss",
     "jaccard_loss",
