@@ -27,6 +27,7 @@ from ._common import (
     abs0,
     arange_like,
     cast,
+    device_of,
     eye_mask,
     fill_doc,
     float_args,
@@ -1429,7 +1430,7 @@ def _masked_lse(xp, z, mask, add_one=False):
     its entries are replaced by zeros first (double ``where``), so no gradient is NaN."""
     ninf = xp.full_like(z, -math.inf)
     if add_one:
-        zero = xp.zeros_like(z[:, :1])
+        zero = xp.zeros((z.shape[0], 1), dtype=z.dtype, device=device_of(z))
         return xp.logsumexp(xp.concat([xp.where(mask, z, ninf), zero], axis=1), axis=1)
     some = xp.any(mask, axis=1, keepdims=True)
     keep = xp.logical_or(mask, xp.logical_not(some))
@@ -1482,7 +1483,7 @@ def multi_similarity_loss(embeddings: ArrayT, labels: ArrayT, *, alpha: float = 
         >>> import numpy as np, losses
         >>> x = np.array([[1.0, 0.0], [1.0, 0.0], [0.0, 1.0]])
         >>> float(losses.multi_similarity_loss(x, np.array([0, 0, 1]), alpha=1.0, beta=1.0)).__round__(4)
-        0.9412
+        0.8969
     """
     xp = namespace(embeddings=embeddings, labels=labels)
     check.reduction(reduction)
