@@ -1474,10 +1474,9 @@ def multi_similarity_loss(embeddings: ArrayT, labels: ArrayT, *, alpha: float = 
         TypeError: non-floating embeddings, non-integer labels, non-real hyper-parameters.
 
     Peer settings: pytorch-metric-learning ``MultiSimilarityLoss(alpha=a, beta=b,
-    base=l)(embeddings, labels)`` = ``multi_similarity_loss(embeddings, labels, alpha=a,
-    beta=b, base=l)`` (value and gradient) whenever the batch has more than one positive or
-    more than one negative pair; pml returns 0 for a batch with at most one of each
-    (docs/differences.md).
+    base=l)(embeddings, labels)`` (no miner) = ``multi_similarity_loss(embeddings, labels,
+    alpha=a, beta=b, base=l)`` (value and gradient). With a ``MultiSimilarityMiner`` pml
+    computes the same terms over the mined pairs only.
 
     Example:
         >>> import numpy as np, losses
@@ -1539,7 +1538,8 @@ def circle_loss(embeddings: ArrayT, labels: ArrayT, *, margin: float = 0.4, gamm
     Peer settings:
         * pytorch-metric-learning ``CircleLoss(m=m, gamma=g)(embeddings, labels)`` =
           ``circle_loss(embeddings, labels, margin=m, gamma=g, mean_over="nonzero")``
-          (value and gradient).
+          (value and gradient; pml's ``torch.nn.Softplus`` returns its input above 20, an
+          absolute difference below ``exp(-20) = 2.1e-9`` per anchor there).
         * Keras 3 ``keras.losses.Circle(gamma=80, margin=0.4)`` (and ``keras.losses.circle``)
           on L2-normalised embeddings (Keras does not normalise them) gives the same
           per-sample values as ``reduction="none"``, and its default mean (over the non-zero
