@@ -1237,11 +1237,11 @@ _MARGIN_SOFTMAX_ARGS = """
 
 _MARGIN_SOFTMAX_RAISES = """
     Raises:
-        ValueError: embeddings not 2-D, labels not of shape ``(N,)``, ``linear_weight`` not
-            ``(C, D)`` with ``C >= 1``, a bad hyper-parameter (see Args), bad ``reduction``;
-            eagerly, labels outside ``[0, C)``.
-        TypeError: non-floating ``embeddings``/``linear_weight``, non-integer labels,
-            non-real hyper-parameters.
+        ValueError: embeddings not 2-D, labels not of shape ``(N,)``, the class matrix
+            (``linear_weight`` or ``proxies``) not ``(C, D)`` with ``C >= 1``, a bad
+            hyper-parameter (see Args), bad ``reduction``; eagerly, labels outside ``[0, C)``.
+        TypeError: non-floating embeddings or class matrix, non-integer labels, non-real
+            hyper-parameters (``sphereface_loss``: a ``margin`` that is not an int).
 """
 
 _margin_softmax_doc = fill_doc("{margin_args}", _MARGIN_SOFTMAX_ARGS)
