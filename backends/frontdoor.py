@@ -63,6 +63,7 @@ ACRONYMS = {
     "info": "Info", "iou": "IoU", "vae": "VAE", "gan": "GAN", "td": "TD",
     "ppo": "PPO", "f1": "F1", "l1": "L1", "ctc": "CTC",
     "multilabel": "MultiLabel", "gradnorm": "GradNorm", "sac": "SAC", "sarsa": "SARSA", "vtrace": "VTrace",
+    "arcface": "ArcFace", "cosface": "CosFace", "sphereface": "SphereFace", "nca": "NCA",
 }
 
 #: names no rule gives (CLIP is the model's name; "clip" elsewhere is clipping: PPOClipLoss)

@@ -225,6 +225,16 @@ def _mining(rng, d):
     return {"embeddings": _emb(rng, d), "labels": rng.permutation(np.arange(n) // per)}
 
 
+def _classes(rng, d, name="linear_weight"):
+    """Embeddings, labels and a (C, D) class matrix with C = 64 classes."""
+    n, e = d["emb"]
+    return {"embeddings": _emb(rng, d), "labels": rng.integers(0, 64, size=n), name: rng.normal(size=(64, e))}
+
+
+def _proxies(rng, d):
+    return _classes(rng, d, "proxies")
+
+
 def _nce(rng, d):
     q, k = _emb(rng, d, 2)
     return {"query": q, "positive_key": q + 0.3 * k}
@@ -485,6 +495,13 @@ SPECS: dict[str, Spec] = {
     "supervised_contrastive_loss": Spec(_mining, diff=("embeddings",)),
     "clip_loss": Spec(_clip, diff=("image_embeddings", "text_embeddings")),
     "barlow_twins_loss": Spec(_zz, diff=("z1", "z2")),
+    "arcface_loss": Spec(_classes, diff=("embeddings", "linear_weight")),
+    "cosface_loss": Spec(_classes, diff=("embeddings", "linear_weight")),
+    "sphereface_loss": Spec(_classes, diff=("embeddings", "linear_weight")),
+    "multi_similarity_loss": Spec(_mining, diff=("embeddings",)),
+    "circle_loss": Spec(_mining, diff=("embeddings",)),
+    "proxy_anchor_loss": Spec(_proxies, diff=("embeddings", "proxies")),
+    "proxy_nca_loss": Spec(_proxies, diff=("embeddings", "proxies")),
     # segmentation
     "dice_loss": Spec(_seg),
     "jaccard_loss": Spec(_seg),
@@ -791,6 +808,67 @@ def _t_batch_hard(embeddings, labels):
     return (hardest_pos - hardest_neg + 1.0).clamp(min=0).mean()
 
 
+def _t_margin_softmax(embeddings, labels, linear_weight, kind):
+    """ArcFace / CosFace / SphereFace as their papers' code: F.normalize, acos, F.cross_entropy."""
+    torch, F = _T(), _F()
+    cos = F.normalize(embeddings, dim=1) @ F.normalize(linear_weight, dim=1).T
+    onehot = F.one_hot(labels, cos.shape[1]).bool()
+    if kind == "arc":
+        m = math.radians(28.6)
+        theta = torch.acos(cos.clamp(-1 + 1e-7, 1 - 1e-7))
+        target = torch.where(theta <= math.pi - m, torch.cos(theta + m), cos - m * math.sin(m))
+        return F.cross_entropy(64.0 * torch.where(onehot, target, cos), labels)
+    if kind == "cos":
+        return F.cross_entropy(64.0 * torch.where(onehot, cos - 0.35, cos), labels)
+    theta = torch.acos(cos.clamp(-1 + 1e-7, 1 - 1e-7))
+    k = torch.floor(theta * 4 / math.pi).detach()
+    target = (-1.0) ** k * torch.cos(4 * theta) - 2 * k
+    return F.cross_entropy(embeddings.norm(dim=1, keepdim=True) * torch.where(onehot, target, cos), labels)
+
+
+def _t_pair_masks(embeddings, labels):
+    torch, F = _T(), _F()
+    z = F.normalize(embeddings, dim=1)
+    s = z @ z.T
+    same = labels[:, None] == labels[None, :]
+    return s, same & ~torch.eye(len(labels), dtype=torch.bool), ~same
+
+
+def _t_multi_similarity(embeddings, labels):
+    torch = _T()
+    s, pos, neg = _t_pair_masks(embeddings, labels)
+    ninf = torch.tensor(-torch.inf, dtype=s.dtype)
+    zero = torch.zeros(len(labels), 1, dtype=s.dtype)
+    lp = torch.logsumexp(torch.cat([torch.where(pos, -2.0 * (s - 0.5), ninf), zero], 1), 1) / 2.0
+    ln = torch.logsumexp(torch.cat([torch.where(neg, 50.0 * (s - 0.5), ninf), zero], 1), 1) / 50.0
+    return (lp + ln).mean()
+
+
+def _t_circle(embeddings, labels):
+    torch = _T()
+    s, pos, neg = _t_pair_masks(embeddings, labels)
+    ap = torch.relu(1.4 - s.detach())
+    an = torch.relu(s.detach() + 0.4)
+    lp = torch.logsumexp(torch.where(pos, -80.0 * ap * (s - 0.6), -torch.inf), 1)
+    ln = torch.logsumexp(torch.where(neg, 80.0 * an * (s - 0.4), -torch.inf), 1)
+    return _F().softplus(lp + ln).mean()
+
+
+def _t_proxy_anchor(embeddings, labels, proxies):
+    torch, F = _T(), _F()
+    cos = F.normalize(embeddings, dim=1) @ F.normalize(proxies, dim=1).T
+    onehot = F.one_hot(labels, proxies.shape[0]).to(cos.dtype)
+    pos = torch.log1p((torch.exp(-32.0 * (cos - 0.1)) * onehot).sum(0))
+    neg = torch.log1p((torch.exp(32.0 * (cos + 0.1)) * (1 - onehot)).sum(0))
+    return pos.sum() / (onehot.sum(0) > 0).sum() + neg.mean()
+
+
+def _t_proxy_nca(embeddings, labels, proxies):
+    F = _F()
+    d2 = _T().cdist(F.normalize(embeddings, dim=1), F.normalize(proxies, dim=1)) ** 2
+    return F.cross_entropy(-d2, labels)
+
+
 def _t_supcon(embeddings, labels, t=0.1):
     """Khosla et al.'s SupConLoss (one view, base_temperature = temperature)."""
     torch = _T()
@@ -1055,6 +1133,23 @@ TWINS: dict[str, Twin] = {
                          lambda z1, z2: _t_ntxent(z1, z2), lambda z1, z2: _o_ntxent(z1, z2)),
     "supervised_contrastive_loss": Twin("peer", "SupConLoss (Khosla et al. reference), one view",
                                         lambda embeddings, labels: _t_supcon(embeddings, labels)),
+    "arcface_loss": Twin("peer", "F.normalize, acos, cos(theta + m) at the target, F.cross_entropy (insightface)",
+                         lambda embeddings, labels, linear_weight: _t_margin_softmax(
+                             embeddings, labels, linear_weight, "arc")),
+    "cosface_loss": Twin("peer", "F.normalize, cos - m at the target, F.cross_entropy",
+                         lambda embeddings, labels, linear_weight: _t_margin_softmax(
+                             embeddings, labels, linear_weight, "cos")),
+    "sphereface_loss": Twin("peer", "F.normalize, acos, (-1)^k cos(m theta) - 2k, ||x|| logits, F.cross_entropy",
+                            lambda embeddings, labels, linear_weight: _t_margin_softmax(
+                                embeddings, labels, linear_weight, "sphere")),
+    "multi_similarity_loss": Twin("peer", "N x N cosine similarities, masked logsumexp with a zero column",
+                                  lambda embeddings, labels: _t_multi_similarity(embeddings, labels)),
+    "circle_loss": Twin("peer", "N x N cosine similarities, detached weights, masked logsumexp, softplus",
+                        lambda embeddings, labels: _t_circle(embeddings, labels)),
+    "proxy_anchor_loss": Twin("peer", "N x C cosines, one-hot masks, log1p of masked exp sums (reference code)",
+                              lambda embeddings, labels, proxies: _t_proxy_anchor(embeddings, labels, proxies)),
+    "proxy_nca_loss": Twin("peer", "torch.cdist of normalized vectors squared, F.cross_entropy",
+                           lambda embeddings, labels, proxies: _t_proxy_nca(embeddings, labels, proxies)),
     "clip_loss": Twin("peer", "open_clip ClipLoss: scale * normalized logits, mean of the two F.cross_entropy",
                       lambda image_embeddings, text_embeddings: _clip_peer(image_embeddings, text_embeddings)),
     "barlow_twins_loss": Twin("peer", "facebookresearch/barlowtwins (F.batch_norm, cross-correlation)",

@@ -104,6 +104,12 @@ class SemiHardTriplet(FrontDoorLoss):
 class SupervisedContrastive(FrontDoorLoss):
     def __init__(self, *, temperature: float = 0.1, base_temperature: float | None = None, normalize: bool = True, group: Any = None, reduction: str | None = 'sum_over_batch_size', name: str | None = None, dtype: Any = None) -> None: ...
 
+class MultiSimilarity(FrontDoorLoss):
+    def __init__(self, *, alpha: float = 2.0, beta: float = 50.0, base: float = 0.5, reduction: str | None = 'sum_over_batch_size', name: str | None = None, dtype: Any = None) -> None: ...
+
+class Circle(FrontDoorLoss):
+    def __init__(self, *, margin: float = 0.4, gamma: float = 80.0, reduction: str | None = 'sum_over_batch_size', name: str | None = None, dtype: Any = None) -> None: ...
+
 class Dice(FrontDoorLoss):
     def __init__(self, *, mode: Literal['multiclass', 'multilabel', 'binary'] = 'multiclass', from_logits: bool = True, batch: bool = False, include_background: bool = True, smooth: float = 0.0, smooth_dr: float | None = None, squared_denominator: bool = False, weight: Any | None = None, ignore_index: int | None = None, mask_absent: bool = False, group: Any = None, reduction: str | None = 'sum_over_batch_size', name: str | None = None, dtype: Any = None) -> None: ...
 
@@ -194,4 +200,4 @@ class Coral(FrontDoorLoss):
 class Corn(FrontDoorLoss):
     def __init__(self, *, axis: int | None = None, group: Any = None, reduction: str | None = 'sum_over_batch_size', name: str | None = None, dtype: Any = None) -> None: ...
 
-__all__ = ['FrontDoorLoss', 'MSE', 'L1', 'Huber', 'SmoothL1', 'LogCosh', 'Quantile', 'AsymmetricMSE', 'MeanSquaredLogError', 'MeanAbsolutePercentageError', 'BinaryCrossEntropy', 'BinaryCrossEntropyWithLogits', 'CrossEntropy', 'NLL', 'KLDiv', 'SigmoidFocal', 'SoftmaxFocal', 'Poly1CrossEntropy', 'GeneralizedCrossEntropy', 'PoissonNLL', 'HingeEmbedding', 'SoftMargin', 'MultiLabelSoftMargin', 'MultiMargin', 'MultiLabelMargin', 'CosineSimilarity', 'Hinge', 'SquaredHinge', 'MulticlassHinge', 'BatchHardTriplet', 'BatchAllTriplet', 'SemiHardTriplet', 'SupervisedContrastive', 'Dice', 'Jaccard', 'Tversky', 'FocalTversky', 'GeneralizedDice', 'LovaszHinge', 'Boundary', 'BoxIoU', 'GeneralizedBoxIoU', 'DistanceBoxIoU', 'CompleteBoxIoU', 'RankingSoftmax', 'Poly1Softmax', 'Listmle', 'PairwiseHinge', 'PairwiseLogistic', 'PairwiseMSE', 'ApproxNdcg', 'ApproxMrr', 'Sparsemax', 'MulticlassSparsemax', 'Entmax15', 'EntmaxBisect', 'Perceptron', 'MulticlassPerceptron', 'GeneralizedKLDivergence', 'ConvexKLDivergence', 'SafeSoftmaxCrossEntropy', 'Coral', 'Corn']
+__all__ = ['FrontDoorLoss', 'MSE', 'L1', 'Huber', 'SmoothL1', 'LogCosh', 'Quantile', 'AsymmetricMSE', 'MeanSquaredLogError', 'MeanAbsolutePercentageError', 'BinaryCrossEntropy', 'BinaryCrossEntropyWithLogits', 'CrossEntropy', 'NLL', 'KLDiv', 'SigmoidFocal', 'SoftmaxFocal', 'Poly1CrossEntropy', 'GeneralizedCrossEntropy', 'PoissonNLL', 'HingeEmbedding', 'SoftMargin', 'MultiLabelSoftMargin', 'MultiMargin', 'MultiLabelMargin', 'CosineSimilarity', 'Hinge', 'SquaredHinge', 'MulticlassHinge', 'BatchHardTriplet', 'BatchAllTriplet', 'SemiHardTriplet', 'SupervisedContrastive', 'MultiSimilarity', 'Circle', 'Dice', 'Jaccard', 'Tversky', 'FocalTversky', 'GeneralizedDice', 'LovaszHinge', 'Boundary', 'BoxIoU', 'GeneralizedBoxIoU', 'DistanceBoxIoU', 'CompleteBoxIoU', 'RankingSoftmax', 'Poly1Softmax', 'Listmle', 'PairwiseHinge', 'PairwiseLogistic', 'PairwiseMSE', 'ApproxNdcg', 'ApproxMrr', 'Sparsemax', 'MulticlassSparsemax', 'Entmax15', 'EntmaxBisect', 'Perceptron', 'MulticlassPerceptron', 'GeneralizedKLDivergence', 'ConvexKLDivergence', 'SafeSoftmaxCrossEntropy', 'Coral', 'Corn']

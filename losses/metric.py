@@ -27,9 +27,11 @@ from ._common import (
     abs0,
     arange_like,
     cast,
+    device_of,
     eye_mask,
     fill_doc,
     float_args,
+    l2_norm0,
     l2_normalize,
     min_split,
     numel,
@@ -40,7 +42,7 @@ from ._common import (
     sqrt0,
 )
 from ._reduction import GROUP_ARG, gathered, global_count, global_sum, group_doc, reduce
-from ._typing import ArrayT, Group, Reduction
+from ._typing import ArrayT, Group, Reduction, ScalarReduction
 from .backends import namespace
 
 __all__ = [
@@ -57,6 +59,13 @@ __all__ = [
     "supervised_contrastive_loss",
     "clip_loss",
     "barlow_twins_loss",
+    "arcface_loss",
+    "cosface_loss",
+    "sphereface_loss",
+    "multi_similarity_loss",
+    "circle_loss",
+    "proxy_anchor_loss",
+    "proxy_nca_loss",
 ]
 
 #: ``distance=`` of the mining losses.
@@ -1172,3 +1181,501 @@ def barlow_twins_loss(z1: ArrayT, z2: ArrayT, *, lambda_: float = 0.0051, eps: f
     eye = eye_mask(xp, corr, dim)
     terms = xp.where(eye, (1.0 - corr) ** 2, lambda_ * corr * corr)
     return reduce(xp, terms, reduction, out_dtype=out_dtype)
+
+
+# ------------------------------------------------------------ margin-based softmax losses ----
+def _class_matrix(xp, embeddings, labels, matrix, name):
+    """Checks of ``(embeddings, labels, matrix)``: ``matrix`` is ``(C, D)`` with ``D`` the
+    embeddings' feature size; eagerly, the labels lie in ``[0, C)``."""
+    _embeddings_labels(xp, embeddings, labels)
+    _floating(xp, matrix, name)
+    if matrix.ndim != 2 or matrix.shape[1] != embeddings.shape[1] or matrix.shape[0] == 0:
+        raise ValueError(
+            f"{name} must have shape (C, {embeddings.shape[1]}) with C >= 1 (one row per class, "
+            f"the feature size of embeddings {tuple(embeddings.shape)}), got {tuple(matrix.shape)}"
+        )
+    check.class_indices(xp, labels, matrix.shape[0], name="labels")
+
+
+def _scale(value, name="scale"):
+    check.finite_number(value, name, low=0, low_open=True)
+    return float(value)
+
+
+def _clamp_unit(xp, c):
+    """``c`` clamped to ``[-1, 1]`` (gradient 1 inside and at the bounds, 0 outside, as
+    ``torch.clamp``); a NaN goes through."""
+    return xp.where(c > 1, xp.ones_like(c), xp.where(c < -1, -xp.ones_like(c), c))
+
+
+def _margin_softmax(xp, embeddings, labels, linear_weight, target_logit, scale, reduction,
+                    norm_scaled=False):
+    """Cross-entropy over ``scale * cos(x_i, W_c)`` with the target class's cosine replaced by
+    ``target_logit(cos_target)`` (the margin): ``lse_c(logits') - logits'_{y_i}``.
+
+    ``norm_scaled``: the logits are also multiplied by ``||x_i||`` (SphereFace)."""
+    _, out_dtype, (e, w) = float_args(xp, embeddings, linear_weight, names=("embeddings", "linear_weight"))
+    cos = _matmul_t(xp, l2_normalize(xp, e), l2_normalize(xp, w))  # (N, C)
+    c_t = xp.take_class(cos, labels, axis=1)  # (N,)
+    psi = target_logit(c_t)
+    factor = scale * l2_norm0(xp, e, axis=-1) if norm_scaled else scale
+    hit = xp.expand_dims(labels, axis=1) == xp.expand_dims(arange_like(xp, cos, cos.shape[1]), axis=0)
+    fac = xp.expand_dims(factor, axis=1) if norm_scaled else factor
+    logits = fac * xp.where(hit, xp.expand_dims(psi, axis=1), cos)
+    loss = xp.logsumexp(logits, axis=1) - factor * psi
+    return reduce(xp, loss, reduction, out_dtype=out_dtype)
+
+
+_MARGIN_SOFTMAX_ARGS = """
+    Args:
+        embeddings: ``(N, D)`` floating embeddings (L2-normalised inside).
+        labels: ``(N,)`` integer class ids in ``[0, C)`` (any integer dtype).
+        linear_weight: ``(C, D)`` floating class weights, one row per class (L2-normalised
+            inside; differentiable). pytorch-metric-learning keeps them as the module
+            parameter ``loss.W`` of shape ``(D, C)``: pass ``loss.W.T``.
+"""
+
+_MARGIN_SOFTMAX_RAISES = """
+    Raises:
+        ValueError: embeddings not 2-D, labels not of shape ``(N,)``, the class matrix
+            (``linear_weight`` or ``proxies``) not ``(C, D)`` with ``C >= 1``, a bad
+            hyper-parameter (see Args), bad ``reduction``; eagerly, labels outside ``[0, C)``.
+        TypeError: non-floating embeddings or class matrix, non-integer labels, non-real
+            hyper-parameters (``sphereface_loss``: a ``margin`` that is not an int).
+"""
+
+_margin_softmax_doc = fill_doc("{margin_args}", _MARGIN_SOFTMAX_ARGS)
+_margin_softmax_raises = fill_doc("{margin_raises}", _MARGIN_SOFTMAX_RAISES)
+
+
+@check.entry
+@_margin_softmax_raises
+@_margin_softmax_doc
+def arcface_loss(embeddings: ArrayT, labels: ArrayT, linear_weight: ArrayT, *, margin: float = 28.6,
+                 scale: float = 64.0, reduction: Reduction = "mean") -> ArrayT:
+    r"""ArcFace, the additive angular margin loss (Deng et al. 2019), as
+    pytorch-metric-learning's ``ArcFaceLoss``.
+
+    With ``\cos\theta_{ic}`` the cosine between the normalised embedding ``x_i`` and the
+    normalised class row ``W_c``, and ``m`` the margin in radians:
+
+    .. math:: \ell_i = -\log\frac{e^{s\,\psi(\theta_{i y_i})}}{e^{s\,\psi(\theta_{i y_i})}
+              + \sum_{c \ne y_i} e^{s \cos\theta_{ic}}},\qquad
+              \psi(\theta) = \begin{cases}\cos(\theta + m) & \theta \le \pi - m\\
+              \cos\theta - m \sin m & \text{otherwise}\end{cases}
+
+    The second branch keeps the target logit decreasing in ``theta`` beyond ``pi - m``
+    (pml's and insightface's rule). ``cos(theta + m)`` is computed as
+    ``cos(theta) cos(m) - sin(theta) sin(m)`` with ``sin(theta) = sqrt(1 - cos^2)`` (the
+    target cosine clamped to ``[-1, 1]`` first) through the double-``where`` square root: no
+    ``acos``, so the gradient is finite everywhere, and it is 0 through ``sin(theta)`` at
+    ``cos = +-1`` exactly (where pml's ``acos`` gives an infinite or NaN gradient).
+    {margin_args}
+        margin: the angular margin in **degrees**, in ``[0, 180)`` (default 28.6, pml's;
+            the paper's ``m = 0.5`` radians is 28.65 degrees).
+        scale: the logit scale ``s`` > 0 (default 64, the paper's and pml's).
+        reduction: ``"mean"`` (over the N samples, pml's ``MeanReducer``) | ``"sum"`` | ``"none"``.
+
+    Returns:
+        ``(N,)`` per-sample losses for ``"none"``, else a scalar.
+    {margin_raises}
+    Peer settings: pytorch-metric-learning ``ArcFaceLoss(num_classes=C, embedding_size=D,
+    margin=m, scale=s)(embeddings, labels)`` = ``arcface_loss(embeddings, labels, loss.W.T,
+    margin=m, scale=s)`` (value and gradients of both arrays; pml has no weight regulariser by
+    default).
+
+    Example:
+        >>> import numpy as np, losses
+        >>> x = np.array([[1.0, 0.0], [0.0, 2.0]]); w = np.array([[1.0, 0.0], [0.0, 1.0]])
+        >>> float(losses.arcface_loss(x, np.array([0, 1]), w, margin=0.0, scale=1.0)).__round__(4)
+        0.3133
+    """
+    xp = namespace(embeddings=embeddings, labels=labels, linear_weight=linear_weight)
+    check.reduction(reduction)
+    check.finite_number(margin, "margin", low=0, high=180, high_open=True)
+    s = _scale(scale)
+    _class_matrix(xp, embeddings, labels, linear_weight, "linear_weight")
+    m = math.radians(margin)
+    cos_m, sin_m, threshold = math.cos(m), math.sin(m), -math.cos(m)  # cos(pi - m) = -cos(m)
+
+    def target_logit(c):
+        c = _clamp_unit(xp, c)
+        sin = sqrt0(xp, 1.0 - c * c)
+        # theta <= pi - m  <=>  cos(theta) >= cos(pi - m); a NaN takes the first branch (NaN too)
+        return xp.where(c < threshold, c - m * sin_m, c * cos_m - sin * sin_m)
+
+    return _margin_softmax(xp, embeddings, labels, linear_weight, target_logit, s, reduction)
+
+
+@check.entry
+@_margin_softmax_raises
+@_margin_softmax_doc
+def cosface_loss(embeddings: ArrayT, labels: ArrayT, linear_weight: ArrayT, *, margin: float = 0.35,
+                 scale: float = 64.0, reduction: Reduction = "mean") -> ArrayT:
+    r"""CosFace, the large margin cosine loss (Wang et al. 2018), as pytorch-metric-learning's
+    ``CosFaceLoss``.
+
+    .. math:: \ell_i = -\log\frac{e^{s(\cos\theta_{i y_i} - m)}}{e^{s(\cos\theta_{i y_i} - m)}
+              + \sum_{c \ne y_i} e^{s \cos\theta_{ic}}}
+
+    with ``\cos\theta_{ic}`` the cosine between the normalised embedding ``x_i`` and the
+    normalised class row ``W_c``.
+    {margin_args}
+        margin: the cosine margin ``m``, a finite real number (default 0.35, pml's and the
+            paper's).
+        scale: the logit scale ``s`` > 0 (default 64, the paper's and pml's).
+        reduction: ``"mean"`` (over the N samples, pml's ``MeanReducer``) | ``"sum"`` | ``"none"``.
+
+    Returns:
+        ``(N,)`` per-sample losses for ``"none"``, else a scalar.
+    {margin_raises}
+    Peer settings: pytorch-metric-learning ``CosFaceLoss(num_classes=C, embedding_size=D,
+    margin=m, scale=s)(embeddings, labels)`` = ``cosface_loss(embeddings, labels, loss.W.T,
+    margin=m, scale=s)`` (value and gradients of both arrays).
+
+    Example:
+        >>> import numpy as np, losses
+        >>> x = np.array([[1.0, 0.0], [0.0, 2.0]]); w = np.array([[1.0, 0.0], [0.0, 1.0]])
+        >>> float(losses.cosface_loss(x, np.array([0, 1]), w, margin=0.0, scale=1.0)).__round__(4)
+        0.3133
+    """
+    xp = namespace(embeddings=embeddings, labels=labels, linear_weight=linear_weight)
+    check.reduction(reduction)
+    check.finite_number(margin, "margin")
+    s = _scale(scale)
+    _class_matrix(xp, embeddings, labels, linear_weight, "linear_weight")
+    m = float(margin)
+    return _margin_softmax(xp, embeddings, labels, linear_weight, lambda c: c - m, s, reduction)
+
+
+@check.entry
+@_margin_softmax_raises
+@_margin_softmax_doc
+def sphereface_loss(embeddings: ArrayT, labels: ArrayT, linear_weight: ArrayT, *, margin: int = 4,
+                    scale: float = 1.0, reduction: Reduction = "mean") -> ArrayT:
+    r"""SphereFace, the angular softmax (A-Softmax) loss (Liu et al. 2017), as
+    pytorch-metric-learning's ``SphereFaceLoss``.
+
+    With ``\theta_{ic}`` the angle between ``x_i`` and the normalised class row ``W_c`` and an
+    integer margin ``m``:
+
+    .. math:: \ell_i = -\log\frac{e^{s\lVert x_i\rVert\,\psi(\theta_{i y_i})}}
+              {e^{s\lVert x_i\rVert\,\psi(\theta_{i y_i})}
+              + \sum_{c \ne y_i} e^{s\lVert x_i\rVert \cos\theta_{ic}}},\qquad
+              \psi(\theta) = (-1)^k \cos(m\theta) - 2k,\quad
+              k = \lfloor \theta m / \pi \rfloor
+
+    ``cos(m theta)`` is the Chebyshev polynomial of the cosine,
+    ``sum_n (-1)^n binom(m, 2n) cos^(m-2n) (1 - cos^2)^n`` (the paper's equation 7; no
+    ``acos``, so the gradient is finite everywhere), and ``k`` counts the thresholds
+    ``cos(j pi / m)``, j = 1..m, at or above the target cosine (clamped to ``[-1, 1]``):
+    ``psi`` is continuous, so a cosine at a threshold gives the same value and gradient on
+    either side. The class rows are normalised; the embeddings' norms stay in the logits.
+    {margin_args}
+        margin: the integer angular multiplier ``m`` >= 1 (default 4, the paper's and pml's).
+        scale: an extra logit scale ``s`` > 0 (default 1, pml's).
+        reduction: ``"mean"`` (over the N samples, pml's ``MeanReducer``) | ``"sum"`` | ``"none"``.
+
+    Returns:
+        ``(N,)`` per-sample losses for ``"none"``, else a scalar.
+    {margin_raises}
+    Peer settings: pytorch-metric-learning ``SphereFaceLoss(num_classes=C, embedding_size=D,
+    margin=m, scale=s)(embeddings, labels)`` = ``sphereface_loss(embeddings, labels,
+    loss.W.T, margin=m, scale=s)`` (value and gradients of both arrays; pml truncates a
+    non-integer margin with ``int``, here it is a ``TypeError``).
+
+    Example:
+        >>> import numpy as np, losses
+        >>> x = np.array([[1.0, 0.0], [0.0, 2.0]]); w = np.array([[1.0, 0.0], [0.0, 1.0]])
+        >>> float(losses.sphereface_loss(x, np.array([0, 1]), w, margin=1)).__round__(4)
+        0.2201
+    """
+    xp = namespace(embeddings=embeddings, labels=labels, linear_weight=linear_weight)
+    check.reduction(reduction)
+    if isinstance(margin, bool) or not isinstance(margin, int):
+        raise TypeError(f"margin must be an int >= 1 (the angular multiplier), got {margin!r}")
+    if margin < 1:
+        raise ValueError(f"margin must be an int >= 1 (the angular multiplier), got {margin!r}")
+    s = _scale(scale)
+    _class_matrix(xp, embeddings, labels, linear_weight, "linear_weight")
+    terms = [((-1) ** n * math.comb(margin, 2 * n), margin - 2 * n, n) for n in range(margin // 2 + 1)]
+    thresholds = [math.cos(j * math.pi / margin) for j in range(1, margin + 1)]
+
+    def target_logit(c):
+        sin2 = 1.0 - c * c
+        cos_mt = sum(coef * (c ** power if power else 1.0) * (sin2 ** n if n else 1.0)
+                     for coef, power, n in terms)
+        cc = _clamp_unit(xp, xp.stop_gradient(c))
+        k = sum(cast(xp, cc <= t, c.dtype) for t in thresholds)
+        sign = 1.0 - 2.0 * (k - 2.0 * xp.floor(0.5 * k))  # (-1)^k
+        return sign * cos_mt - 2.0 * k
+
+    return _margin_softmax(xp, embeddings, labels, linear_weight, target_logit, s, reduction,
+                           norm_scaled=True)
+
+
+# ------------------------------------------------------------------- pair-weighting losses ----
+def _cosine_pairs(xp, embeddings, labels):
+    """``(sim, pos, neg, out_dtype)``: the ``(N, N)`` cosine similarities of the normalised
+    embeddings and the positive (same label, not the same row) / negative masks."""
+    e, out_dtype = _prepare_embeddings(xp, embeddings, True)
+    sim = _matmul_t(xp, e, e)
+    pos, neg = _label_masks(xp, e, labels)
+    return sim, pos, neg, out_dtype
+
+
+def _masked_lse(xp, z, mask, add_one=False):
+    """Row-wise ``log(sum_{mask} exp(z))`` (``log(1 + ...)`` with ``add_one``, 0 for an empty
+    row). Without ``add_one`` an empty row gives a finite placeholder (the caller masks it):
+    its entries are replaced by zeros first (double ``where``), so no gradient is NaN."""
+    ninf = xp.full_like(z, -math.inf)
+    if add_one:
+        zero = xp.zeros((z.shape[0], 1), dtype=z.dtype, device=device_of(z))
+        return xp.logsumexp(xp.concat([xp.where(mask, z, ninf), zero], axis=1), axis=1)
+    some = xp.any(mask, axis=1, keepdims=True)
+    keep = xp.logical_or(mask, xp.logical_not(some))
+    return xp.logsumexp(xp.where(keep, xp.where(some, z, xp.zeros_like(z)), ninf), axis=1)
+
+
+@check.entry
+def multi_similarity_loss(embeddings: ArrayT, labels: ArrayT, *, alpha: float = 2.0, beta: float = 50.0,
+                          base: float = 0.5, reduction: Reduction = "mean") -> ArrayT:
+    r"""Multi-similarity loss (Wang et al. 2019), as pytorch-metric-learning's
+    ``MultiSimilarityLoss``: every pair of the batch.
+
+    With ``S_{ij}`` the cosine similarity of the normalised embeddings, ``P_i`` the other
+    samples of ``i``'s class and ``N_i`` the samples of other classes:
+
+    .. math:: \ell_i = \frac{1}{\alpha}\log\Big(1 + \sum_{p \in P_i} e^{-\alpha (S_{ip} - \lambda)}\Big)
+              + \frac{1}{\beta}\log\Big(1 + \sum_{n \in N_i} e^{\beta (S_{in} - \lambda)}\Big)
+
+    (``lambda = base``). The paper also mines the pairs first (its hard-pair selection with
+    ``epsilon = 0.1``); pml keeps that in the separate ``MultiSimilarityMiner``, and the
+    loss here, as pml's loss without a miner, uses every pair. An anchor without positives
+    (or negatives) has a zero term for them. Computed with ``logsumexp``: finite at any
+    ``alpha``/``beta``.
+
+    Args:
+        embeddings: ``(N, D)`` floating embeddings (L2-normalised inside).
+        labels: ``(N,)`` integer class ids (any integer dtype).
+        alpha: the positive scale ``alpha`` > 0 (default 2, the paper's and pml's).
+        beta: the negative scale ``beta`` > 0 (default 50, the paper's and pml's).
+        base: the similarity offset ``lambda`` of the paper, finite (default 0.5, pml's name
+            and default; the paper uses 1 for some datasets).
+        reduction: ``"mean"`` (over the N anchors, pml's ``MeanReducer``) | ``"sum"`` |
+            ``"none"``. An empty batch gives NaN for ``"mean"``.
+
+    Returns:
+        ``(N,)`` per-anchor losses for ``"none"``, else a scalar.
+
+    Raises:
+        ValueError: embeddings not 2-D, labels not of shape ``(N,)``, non-positive or
+            infinite ``alpha``/``beta``, infinite ``base``, bad ``reduction``.
+        TypeError: non-floating embeddings, non-integer labels, non-real hyper-parameters.
+
+    Peer settings: pytorch-metric-learning ``MultiSimilarityLoss(alpha=a, beta=b,
+    base=l)(embeddings, labels)`` (no miner) = ``multi_similarity_loss(embeddings, labels,
+    alpha=a, beta=b, base=l)`` (value and gradient). With a ``MultiSimilarityMiner`` pml
+    computes the same terms over the mined pairs only.
+
+    Example:
+        >>> import numpy as np, losses
+        >>> x = np.array([[1.0, 0.0], [1.0, 0.0], [0.0, 1.0]])
+        >>> float(losses.multi_similarity_loss(x, np.array([0, 0, 1]), alpha=1.0, beta=1.0)).__round__(4)
+        0.8969
+    """
+    xp = namespace(embeddings=embeddings, labels=labels)
+    check.reduction(reduction)
+    a = _scale(alpha, "alpha")
+    b = _scale(beta, "beta")
+    check.finite_number(base, "base")
+    _embeddings_labels(xp, embeddings, labels)
+    sim, pos, neg, out_dtype = _cosine_pairs(xp, embeddings, labels)
+    pos_term = _masked_lse(xp, -a * (sim - base), pos, add_one=True) / a
+    neg_term = _masked_lse(xp, b * (sim - base), neg, add_one=True) / b
+    return reduce(xp, pos_term + neg_term, reduction, out_dtype=out_dtype)
+
+
+@check.entry
+def circle_loss(embeddings: ArrayT, labels: ArrayT, *, margin: float = 0.4, gamma: float = 80.0,
+                mean_over: MeanOver = "valid", reduction: Reduction = "mean") -> ArrayT:
+    r"""Circle loss with class-level labels (Sun et al. 2020), as pytorch-metric-learning's
+    ``CircleLoss``.
+
+    With ``S_{ij}`` the cosine similarity of the normalised embeddings, ``P_i`` / ``N_i``
+    the positives / negatives of anchor ``i``, ``O_p = 1 + m``, ``O_n = -m``,
+    ``\Delta_p = 1 - m``, ``\Delta_n = m``:
+
+    .. math:: \ell_i = \operatorname{softplus}\Big(
+              \log\sum_{n \in N_i} e^{\gamma\,\alpha_{in}(S_{in} - \Delta_n)}
+              + \log\sum_{p \in P_i} e^{-\gamma\,\alpha_{ip}(S_{ip} - \Delta_p)}\Big),\quad
+              \alpha_{ip} = [O_p - S_{ip}]_+,\ \alpha_{in} = [S_{in} - O_n]_+
+
+    The weights ``alpha`` are constants for the gradient (the paper's reference code and pml
+    detach them). An anchor without a positive or without a negative is not valid: its
+    loss is 0 and it is left out of the mean.
+
+    Args:
+        embeddings: ``(N, D)`` floating embeddings (L2-normalised inside).
+        labels: ``(N,)`` integer class ids (any integer dtype).
+        margin: the relaxation margin ``m``, finite (default 0.4, pml's and Keras's; the
+            paper's fine-grained retrieval setting).
+        gamma: the scale ``gamma`` > 0 (default 80).
+        mean_over: ``"valid"`` (default: the mean over the valid anchors) or ``"nonzero"``
+            (over the valid anchors with a loss > 0: pml's ``AvgNonZeroReducer``; the two
+            differ only where a softplus underflows to 0).
+        reduction: ``"mean"`` | ``"sum"`` | ``"none"``. The mean of no valid anchor is 0
+            with a zero gradient; an empty batch gives NaN.
+
+    Returns:
+        ``(N,)`` per-anchor losses (0 for invalid anchors) for ``"none"``, else a scalar.
+
+    Raises:
+        ValueError: embeddings not 2-D, labels not of shape ``(N,)``, infinite ``margin``,
+            non-positive or infinite ``gamma``, bad ``mean_over``/``reduction``.
+        TypeError: non-floating embeddings, non-integer labels, non-real hyper-parameters.
+
+    Peer settings:
+        * pytorch-metric-learning ``CircleLoss(m=m, gamma=g)(embeddings, labels)`` =
+          ``circle_loss(embeddings, labels, margin=m, gamma=g, mean_over="nonzero")``
+          (value and gradient; pml's ``torch.nn.Softplus`` returns its input above 20, an
+          absolute difference below ``exp(-20) = 2.1e-9`` per anchor there).
+        * Keras 3 ``keras.losses.Circle(gamma=80, margin=0.4)`` (and ``keras.losses.circle``)
+          on L2-normalised embeddings (Keras does not normalise them) gives the same
+          per-sample values as ``reduction="none"``, and its default mean (over the non-zero
+          per-sample losses) is ``mean_over="nonzero"``; Keras differentiates through the
+          weights ``alpha``, so its gradient differs (docs/differences.md).
+    """
+    xp = namespace(embeddings=embeddings, labels=labels)
+    check.reduction(reduction)
+    check.finite_number(margin, "margin")
+    g = _scale(gamma, "gamma")
+    check.choice(mean_over, "mean_over", _MEAN_OVER)
+    _embeddings_labels(xp, embeddings, labels)
+    sim, pos, neg, out_dtype = _cosine_pairs(xp, embeddings, labels)
+    m = float(margin)
+    fixed = xp.stop_gradient(sim)
+    z_pos = -g * relu0(xp, (1.0 + m) - fixed) * (sim - (1.0 - m))
+    z_neg = g * relu0(xp, fixed + m) * (sim - m)
+    valid = xp.logical_and(xp.any(pos, axis=1), xp.any(neg, axis=1))
+    loss = xp.softplus(_masked_lse(xp, z_pos, pos) + _masked_lse(xp, z_neg, neg))
+    return _mining_reduce(xp, loss, valid, reduction, mean_over, out_dtype)
+
+
+# --------------------------------------------------------------------------- proxy losses ----
+_PROXY_ARGS = """
+    Args:
+        embeddings: ``(N, D)`` floating embeddings (L2-normalised inside).
+        labels: ``(N,)`` integer class ids in ``[0, C)`` (any integer dtype).
+        proxies: ``(C, D)`` floating class proxies, one row per class (L2-normalised inside;
+            differentiable). pytorch-metric-learning keeps them as the module parameter
+            ``loss.proxies`` of the same shape ``(C, D)``: pass it as it is.
+"""
+
+_proxy_doc = fill_doc("{proxy_args}", _PROXY_ARGS)
+
+
+@check.entry
+@_margin_softmax_raises
+@_proxy_doc
+def proxy_anchor_loss(embeddings: ArrayT, labels: ArrayT, proxies: ArrayT, *, margin: float = 0.1,
+                      alpha: float = 32.0, reduction: ScalarReduction = "mean") -> ArrayT:
+    r"""Proxy-Anchor loss (Kim et al. 2020), as pytorch-metric-learning's ``ProxyAnchorLoss``.
+
+    Each proxy ``p`` is an anchor. With ``s(x, p)`` the cosine similarity, ``X_p^+`` the
+    samples of ``p``'s class, ``X_p^-`` the others and ``P^+`` the proxies with at least one
+    sample in the batch (``P``: all ``C`` proxies):
+
+    .. math:: \mathcal L = \frac{1}{|P^+|}\sum_{p \in P^+}
+              \log\Big(1 + \sum_{x \in X_p^+} e^{-\alpha (s(x, p) - \delta)}\Big)
+              + \frac{1}{|P|}\sum_{p \in P}
+              \log\Big(1 + \sum_{x \in X_p^-} e^{\alpha (s(x, p) + \delta)}\Big)
+
+    The terms are per proxy, not per sample, so there is no ``reduction="none"`` (and no
+    per-sample Keras loss).
+    {proxy_args}
+        margin: the margin ``delta``, finite (default 0.1, the paper's and pml's).
+        alpha: the scale ``alpha`` > 0 (default 32, the paper's and pml's).
+        reduction: ``"mean"`` (default: the loss above, pml's ``DivisorReducer``) or
+            ``"sum"`` (the sum of all ``C`` positive and ``C`` negative proxy terms). An empty
+            batch gives NaN for ``"mean"`` (pml: 0) and 0 for ``"sum"``.
+
+    Returns:
+        A scalar.
+    {margin_raises}
+    Peer settings: pytorch-metric-learning ``ProxyAnchorLoss(num_classes=C, embedding_size=D,
+    margin=d, alpha=a)(embeddings, labels)`` = ``proxy_anchor_loss(embeddings, labels,
+    loss.proxies, margin=d, alpha=a)`` (value and gradients of both arrays). The reference
+    code (Proxy-Anchor-CVPR2020) is the same formula.
+
+    Example:
+        >>> import numpy as np, losses
+        >>> x = np.array([[1.0, 0.0], [0.0, 1.0]]); p = np.array([[1.0, 0.0], [0.0, 1.0]])
+        >>> float(losses.proxy_anchor_loss(x, np.array([0, 1]), p, margin=0.0, alpha=1.0)).__round__(4)
+        1.0064
+    """
+    xp = namespace(embeddings=embeddings, labels=labels, proxies=proxies)
+    check.reduction(reduction, ("mean", "sum"))
+    check.finite_number(margin, "margin")
+    a = _scale(alpha, "alpha")
+    _class_matrix(xp, embeddings, labels, proxies, "proxies")
+    _, out_dtype, (e, p) = float_args(xp, embeddings, proxies, names=("embeddings", "proxies"))
+    cos = xp.matrix_transpose(_matmul_t(xp, l2_normalize(xp, e), l2_normalize(xp, p)))  # (C, N)
+    hit = xp.expand_dims(arange_like(xp, cos, cos.shape[0]), axis=1) == xp.expand_dims(labels, axis=0)
+    pos_term = _masked_lse(xp, -a * (cos - margin), hit, add_one=True)  # (C,): 0 without samples
+    neg_term = _masked_lse(xp, a * (cos + margin), xp.logical_not(hit), add_one=True)
+    if reduction == "sum":
+        out = xp.sum(pos_term) + xp.sum(neg_term)
+    else:
+        with_pos = xp.sum(cast(xp, xp.any(hit, axis=1), cos.dtype))
+        out = safe_divide(xp, xp.sum(pos_term), with_pos) + xp.mean(neg_term)
+    return xp.as_array(cast(xp, out, out_dtype))
+
+
+@check.entry
+@_margin_softmax_raises
+@_proxy_doc
+def proxy_nca_loss(embeddings: ArrayT, labels: ArrayT, proxies: ArrayT, *, scale: float = 1.0,
+                   reduction: Reduction = "mean") -> ArrayT:
+    r"""Proxy-NCA loss (Movshovitz-Attias et al. 2017), as pytorch-metric-learning's
+    ``ProxyNCALoss``.
+
+    A softmax over the negative squared Euclidean distances between the normalised
+    embedding and the normalised proxies, with the sample's own class as the target:
+
+    .. math:: \ell_i = -\log\frac{e^{-s\,\lVert \hat x_i - \hat p_{y_i}\rVert^2}}
+              {\sum_{c} e^{-s\,\lVert \hat x_i - \hat p_c\rVert^2}}
+
+    (the denominator over all proxies, pml's form; the paper's leaves the true proxy out).
+    Computed as a log-softmax: finite at any ``scale``. Squared distances come from the Gram
+    matrix, clamped at 0.
+    {proxy_args}
+        scale: the logit scale ``s`` > 0 (default 1: pml's ``softmax_scale``).
+        reduction: ``"mean"`` (over the N samples, pml's ``MeanReducer``) | ``"sum"`` | ``"none"``.
+
+    Returns:
+        ``(N,)`` per-sample losses for ``"none"``, else a scalar.
+    {margin_raises}
+    Peer settings: pytorch-metric-learning ``ProxyNCALoss(num_classes=C, embedding_size=D,
+    softmax_scale=s)(embeddings, labels)`` = ``proxy_nca_loss(embeddings, labels,
+    loss.proxies, scale=s)`` (value and gradients of both arrays) while no probability
+    underflows to 0; pml drops such a sample from its mean (its ``-log`` would be infinite),
+    here its loss is finite and counted (docs/differences.md).
+
+    Example:
+        >>> import numpy as np, losses
+        >>> x = np.array([[1.0, 0.0], [0.0, 1.0]]); p = np.array([[1.0, 0.0], [0.0, 1.0]])
+        >>> float(losses.proxy_nca_loss(x, np.array([0, 1]), p)).__round__(4)
+        0.1269
+    """
+    xp = namespace(embeddings=embeddings, labels=labels, proxies=proxies)
+    check.reduction(reduction)
+    s = _scale(scale)
+    _class_matrix(xp, embeddings, labels, proxies, "proxies")
+    _, out_dtype, (e, p) = float_args(xp, embeddings, proxies, names=("embeddings", "proxies"))
+    e, p = l2_normalize(xp, e), l2_normalize(xp, p)
+    sq = (xp.expand_dims(xp.sum(e * e, axis=1), axis=1) + xp.expand_dims(xp.sum(p * p, axis=1), axis=0)
+          - 2.0 * _matmul_t(xp, e, p))
+    logits = -s * xp.where(sq <= 0, xp.zeros_like(sq), sq)  # NaN goes through
+    loss = xp.logsumexp(logits, axis=1) - xp.take_class(logits, labels, axis=1)
+    return reduce(xp, loss, reduction, out_dtype=out_dtype)

@@ -77,7 +77,9 @@ VOCABULARY = {
     "ce_weight": "class weights of the cross-entropy term of a compound loss (MONAI's name)",
     "layer_weights": "weights of the feature layers",
     "ignore_index": "target value whose positions are ignored",
-    "linear_weight": "weight (V, D) of the linear head whose logits the loss computes (torch's name)",
+    "linear_weight": "weight (V, D) of the linear head whose logits the loss computes (torch's name); "
+                     "the margin softmax losses: the (C, D) class weights",
+    "proxies": "(C, D) class proxies of the proxy losses (pml's name)",
     "linear_bias": "bias (V,) of that linear head (torch's name)",
     "chunk_size": "how many rows (or (rows, classes)) of logits are computed at a time",
     "group": "the devices/processes that each hold a shard of the batch (None: local; torch: a "
@@ -131,6 +133,8 @@ VOCABULARY = {
     "n_iter": "number of iterations of a fixed-length solver (bisection)",
     "interval": "lazy regularisation: the penalty is applied every interval minibatches and multiplied by it",
     "decay": "rate of an exponential moving average (a' = a + decay (x - a))",
+    "scale": "multiplier of the cosine logits of the margin softmax and proxy losses (pml's scale / softmax_scale)",
+    "base": "the similarity offset of the multi-similarity loss (pml's name; the paper's λ)",
 }
 
 # names that must not come back: each is a second name for a concept above
@@ -172,6 +176,7 @@ DEFAULTS = {
     "mean_over": ("weights", {
         **{f: ("valid", "the mining losses' mean is over triplets (valid or non-zero ones)")
            for f in ("batch_hard_triplet_loss", "batch_all_triplet_loss", "semi_hard_triplet_loss")},
+        "circle_loss": ("valid", "the mean over the anchors with a positive and a negative"),
         **{f: ("elements", "torch's twin divides a weighted mean by the number of elements")
            for f in ("binary_cross_entropy", "binary_cross_entropy_with_logits", "huber_loss",
                      "multilabel_soft_margin_loss", "multi_margin_loss")},
@@ -195,6 +200,7 @@ REDUCTION_HINTS = {
     "kl_div": T.ReductionBatchmean,  # torch's "batchmean"
     "dice_ce_loss": T.ScalarReduction,  # the Dice and CE terms have different shapes
     "combo_loss": T.ScalarReduction,
+    "proxy_anchor_loss": T.ScalarReduction,  # the terms are per proxy, not per sample
 }
 
 

@@ -1609,3 +1609,423 @@ def test_infinite_embedding_gives_non_finite_distances_and_a_nan_loss():
     assert torch.isfinite(d[others][:, others]).all()
     for loss in (L.batch_hard_triplet_loss, L.batch_all_triplet_loss):
         assert torch.isnan(loss(x, torch.tensor(y))), loss.__name__
+
+
+# ---------------------------------------------------- margin softmax losses (pml peers) ----
+def _pml():
+    _torch()
+    return pytest.importorskip("pytorch_metric_learning.losses")
+
+
+def _pml_run(module, param, matrix, x, y):
+    """A pml loss module on float64 tensors with its class matrix ``param`` replaced by
+    ``matrix`` (``W`` is stored ``(D, C)``: our ``linear_weight.T``): value and gradients of
+    the embeddings and the matrix."""
+    torch = _torch()
+    from torch.func import functional_call
+
+    xt, mt = _t(x, True), _t(matrix, True)
+    module = module.double()
+    value = functional_call(module, {param: mt.T if param == "W" else mt}, (xt, torch.tensor(y)))
+    return (value.detach().numpy(), *[g.numpy() for g in torch.autograd.grad(value, (xt, mt))])
+
+
+def _ours_run(fn, x, y, matrix, **kw):
+    torch = _torch()
+    xt, mt = _t(x, True), _t(matrix, True)
+    value = fn(xt, torch.tensor(y), mt, **kw)
+    return (value.detach().numpy(), *[g.numpy() for g in torch.autograd.grad(value, (xt, mt))])
+
+
+def _class_batch(seed=0, n=12, d=6, c=5):
+    rng = _rng(seed)
+    return rng.normal(size=(n, d)), rng.integers(0, c, size=n), rng.normal(size=(c, d))
+
+
+def np_margin_softmax(x, y, w, target, scale, norm_scaled=False):
+    """Independent float64 formula: normalised cosines, the target logit replaced, CE."""
+    cos = np_normalize(x) @ np_normalize(w).T
+    rows = np.arange(len(y))
+    logits = cos.copy()
+    logits[rows, y] = target(cos[rows, y])
+    factor = scale * (np.linalg.norm(x, axis=1, keepdims=True) if norm_scaled else 1.0)
+    return np_ce(factor * logits, y)
+
+
+def np_arcface_target(c, margin_deg):
+    m = np.radians(margin_deg)
+    theta = np.arccos(np.clip(c, -1, 1))
+    return np.where(theta <= np.pi - m, np.cos(theta + m), np.cos(theta) - m * np.sin(m))
+
+
+def np_sphereface_target(c, m):
+    theta = np.arccos(np.clip(c, -1, 1))
+    k = np.floor(theta * m / np.pi)
+    return (-1.0) ** k * np.cos(m * theta) - 2 * k
+
+
+@pytest.mark.parametrize("kw", [{}, {"margin": 10.0, "scale": 30.0}, {"margin": 60.0, "scale": 4.0}])
+def test_arcface_loss_matches_pml_and_the_paper_formula(kw):
+    pml = _pml()
+    x, y, w = _class_batch(1)
+    want = _pml_run(pml.ArcFaceLoss(num_classes=5, embedding_size=6, **kw), "W", w, x, y)
+    got = _ours_run(L.arcface_loss, x, y, w, **kw)
+    for a, b in zip(got, want):
+        _close(a, b, rtol=1e-10, atol=1e-12)
+    ref = np_margin_softmax(x, y, w, lambda c: np_arcface_target(c, kw.get("margin", 28.6)), kw.get("scale", 64.0))
+    _close(L.arcface_loss(x, y, w, **kw), ref, rtol=1e-11)
+
+
+def test_arcface_loss_beyond_pi_minus_m_takes_the_linear_branch():
+    pml = _pml()
+    x, y, w = _class_batch(2)
+    x = -w[y] + 0.05 * _rng(3).normal(size=x.shape)  # target angles near pi
+    cos_t = (np_normalize(x) * np_normalize(w)[y]).sum(1)
+    assert (np.arccos(cos_t) > np.pi - np.radians(28.6)).all()
+    want = _pml_run(pml.ArcFaceLoss(num_classes=5, embedding_size=6, scale=8.0), "W", w, x, y)
+    got = _ours_run(L.arcface_loss, x, y, w, scale=8.0)
+    for a, b in zip(got, want):
+        _close(a, b, rtol=1e-10, atol=1e-12)
+    m = np.radians(28.6)
+    ref = np_margin_softmax(x, y, w, lambda c: c - m * np.sin(m), 8.0)
+    _close(got[0], ref, rtol=1e-12)
+
+
+def test_arcface_loss_finite_gradient_at_cos_one_where_pml_is_not():
+    """docs/differences.md: no acos, sin(theta) through the double-where square root."""
+    pml = _pml()
+    w = np.eye(3, 4) * 2.0
+    y = np.array([0, 1, 2, 0])
+    x = w[y] * 3.0  # target cosines exactly 1
+    x[3] *= -1.0  # and exactly -1
+    want = _pml_run(pml.ArcFaceLoss(num_classes=3, embedding_size=4), "W", w, x, y)
+    got = _ours_run(L.arcface_loss, x, y, w)
+    assert not all(np.isfinite(g).all() for g in want[1:])  # pml: acos'(+-1) is infinite
+    _close(got[0], want[0], rtol=1e-12)
+    assert all(np.isfinite(g).all() for g in got[1:])
+    # the ref value: cos(0 + m) for the first three samples, -1 - m sin m for the last
+    m = np.radians(28.6)
+    ref = np_margin_softmax(x, y, w, lambda c: np.where(c > 0, np.cos(m), -1 - m * np.sin(m)), 64.0)
+    _close(got[0], ref, rtol=1e-12)
+
+
+@pytest.mark.parametrize("kw", [{}, {"margin": 0.1, "scale": 10.0}, {"margin": -0.2, "scale": 2.0}])
+def test_cosface_loss_matches_pml_and_the_paper_formula(kw):
+    pml = _pml()
+    x, y, w = _class_batch(4)
+    want = _pml_run(pml.CosFaceLoss(num_classes=5, embedding_size=6, **kw), "W", w, x, y)
+    got = _ours_run(L.cosface_loss, x, y, w, **kw)
+    for a, b in zip(got, want):
+        _close(a, b, rtol=1e-10, atol=1e-12)
+    ref = np_margin_softmax(x, y, w, lambda c: c - kw.get("margin", 0.35), kw.get("scale", 64.0))
+    _close(got[0], ref, rtol=1e-11)
+
+
+@pytest.mark.parametrize("kw", [{}, {"margin": 1}, {"margin": 2, "scale": 0.5}, {"margin": 3, "scale": 2.0},
+                                {"margin": 5}])
+def test_sphereface_loss_matches_pml_and_the_paper_formula(kw):
+    pml = _pml()
+    x, y, w = _class_batch(5)
+    want = _pml_run(pml.SphereFaceLoss(num_classes=5, embedding_size=6, **kw), "W", w, x, y)
+    got = _ours_run(L.sphereface_loss, x, y, w, **kw)
+    for a, b in zip(got, want):
+        _close(a, b, rtol=1e-10, atol=1e-12)
+    m = kw.get("margin", 4)
+    ref = np_margin_softmax(x, y, w, lambda c: np_sphereface_target(c, m), kw.get("scale", 1.0), norm_scaled=True)
+    _close(got[0], ref, rtol=1e-11)
+
+
+def test_sphereface_margin_is_an_int_where_pml_truncates():
+    """docs/differences.md: pml's SphereFaceLoss(margin=4.7) computes with int(4.7) = 4."""
+    pml = _pml()
+    x, y, w = _class_batch(6)
+    want = _pml_run(pml.SphereFaceLoss(num_classes=5, embedding_size=6, margin=4.7), "W", w, x, y)
+    _close(L.sphereface_loss(x, y, w, margin=4), want[0], rtol=1e-12)
+    with pytest.raises(TypeError, match="margin must be an int"):
+        L.sphereface_loss(x, y, w, margin=4.7)
+
+
+def test_margin_softmax_reductions_and_empty_batch():
+    x, y, w = _class_batch(7)
+    for f in (L.arcface_loss, L.cosface_loss, L.sphereface_loss, L.proxy_nca_loss):
+        per = np.asarray(f(x, y, w, reduction="none"))
+        assert per.shape == (12,)
+        _close(f(x, y, w, reduction="sum"), per.sum())
+        _close(f(x, y, w), per.mean())
+        empty = f(x[:0], y[:0], w)
+        assert np.isnan(empty) and float(f(x[:0], y[:0], w, reduction="sum")) == 0.0
+
+
+def test_margin_softmax_nan_goes_through():
+    x, y, w = _class_batch(8)
+    xn = x.copy()
+    xn[2, 1] = np.nan
+    wn = w.copy()
+    wn[4, 0] = np.nan
+    for f in (L.arcface_loss, L.cosface_loss, L.sphereface_loss, L.proxy_nca_loss, L.proxy_anchor_loss):
+        assert np.isnan(f(x, y, wn))  # a class row is read by every sample
+        if f is not L.proxy_anchor_loss:
+            per = np.asarray(f(xn, y, w, reduction="none"))
+            assert np.isnan(per[2]) and np.isfinite(np.delete(per, 2)).all()
+
+
+# -------------------------------------------------- multi-similarity and circle losses ----
+def _pair_batch(seed=0, n=12, d=6, k=3):
+    rng = _rng(seed)
+    return rng.normal(size=(n, d)), rng.permutation(np.arange(n) % k)
+
+
+def _pml_pairs_run(module, x, y):
+    torch = _torch()
+    xt = _t(x, True)
+    value = module(xt, torch.tensor(y))
+    return value.detach().numpy(), torch.autograd.grad(value, xt)[0].numpy()
+
+
+def _ours_pairs_run(fn, x, y, **kw):
+    torch = _torch()
+    xt = _t(x, True)
+    value = fn(xt, torch.tensor(y), **kw)
+    return value.detach().numpy(), torch.autograd.grad(value, xt)[0].numpy()
+
+
+def np_multi_similarity(x, y, alpha=2.0, beta=50.0, base=0.5):
+    s = np_normalize(x) @ np_normalize(x).T
+    out = []
+    for i in range(len(y)):
+        pos = [j for j in range(len(y)) if y[j] == y[i] and j != i]
+        neg = [j for j in range(len(y)) if y[j] != y[i]]
+        lp = np.log1p(np.exp(-alpha * (s[i, pos] - base)).sum()) / alpha
+        ln = np.log1p(np.exp(beta * (s[i, neg] - base)).sum()) / beta
+        out.append(lp + ln)
+    return np.array(out)
+
+
+def np_circle(x, y, m=0.4, gamma=80.0):
+    s = np_normalize(x) @ np_normalize(x).T
+    out = []
+    for i in range(len(y)):
+        sp = np.array([s[i, j] for j in range(len(y)) if y[j] == y[i] and j != i])
+        sn = np.array([s[i, j] for j in range(len(y)) if y[j] != y[i]])
+        if not len(sp) or not len(sn):
+            out.append(None)
+            continue
+        zp = -gamma * np.maximum(1 + m - sp, 0) * (sp - (1 - m))
+        zn = gamma * np.maximum(sn + m, 0) * (sn - m)
+        lse = lambda z: z.max() + np.log(np.exp(z - z.max()).sum())  # noqa: E731
+        t = lse(zp) + lse(zn)
+        out.append(max(t, 0) + np.log1p(np.exp(-abs(t))))
+    return out
+
+
+@pytest.mark.parametrize("kw", [{}, {"alpha": 1.0, "beta": 10.0, "base": 0.2}, {"alpha": 4.0, "beta": 40.0, "base": 1.0}])
+def test_multi_similarity_loss_matches_pml_and_the_paper_formula(kw):
+    pml = _pml()
+    x, y = _pair_batch(10)
+    want = _pml_pairs_run(pml.MultiSimilarityLoss(**kw), x, y)
+    got = _ours_pairs_run(L.multi_similarity_loss, x, y, **kw)
+    for a, b in zip(got, want):
+        _close(a, b, rtol=1e-10, atol=1e-12)
+    ref = np_multi_similarity(x, y, **kw)
+    _close(L.multi_similarity_loss(x, y, reduction="none", **kw), ref, rtol=1e-11)
+    _close(L.multi_similarity_loss(x, y, **kw), ref.mean(), rtol=1e-11)
+
+
+def test_multi_similarity_anchor_without_positives_as_pml():
+    pml = _pml()
+    x, y = _pair_batch(11, n=6)
+    y = np.array([0, 1, 2, 3, 4, 4])  # anchors 0..3 have no positive: only their negative term
+    _close(L.multi_similarity_loss(x, y), np_multi_similarity(x, y).mean(), rtol=1e-11)
+    want = _pml_pairs_run(pml.MultiSimilarityLoss(), x, y)
+    got = _ours_pairs_run(L.multi_similarity_loss, x, y)
+    for a, b in zip(got, want):
+        _close(a, b, rtol=1e-10, atol=1e-12)
+    assert float(L.multi_similarity_loss(x[:1], y[:1])) == 0.0  # one sample: no pair at all
+
+
+@pytest.mark.parametrize("kw", [{}, {"margin": 0.25, "gamma": 16.0}, {"margin": 0.1, "gamma": 256.0}])
+def test_circle_loss_matches_pml_and_the_paper_formula(kw):
+    pml = _pml()
+    x, y = _pair_batch(12)
+    pk = {"m": kw["margin"], "gamma": kw["gamma"]} if kw else {}
+    want = _pml_pairs_run(pml.CircleLoss(**pk), x, y)
+    got = _ours_pairs_run(L.circle_loss, x, y, mean_over="nonzero", **kw)
+    # pml's torch.nn.Softplus returns its input above 20 (an error of up to exp(-20) = 2e-9);
+    # at gamma=16 the anchors' arguments lie just above 20
+    tol = 1e-8 if kw.get("gamma") == 16.0 else 1e-10
+    for a, b in zip(got, want):
+        _close(a, b, rtol=tol, atol=1e-12)
+    ref = np_circle(x, y, kw.get("margin", 0.4), kw.get("gamma", 80.0))
+    _close(L.circle_loss(x, y, reduction="none", **kw), ref, rtol=1e-11)
+    _close(L.circle_loss(x, y, **kw), np.mean(ref), rtol=1e-11)
+
+
+def test_circle_loss_invalid_anchors_left_out_as_pml():
+    pml = _pml()
+    x, y = _pair_batch(13, n=7)
+    y = np.array([0, 0, 1, 1, 2, 3, 3])  # anchor 4 has no positive
+    per = np.asarray(L.circle_loss(x, y, gamma=16.0, reduction="none"))
+    assert per[4] == 0.0 and (np.delete(per, 4) > 0).all()
+    _close(L.circle_loss(x, y, gamma=16.0), np.delete(per, 4).mean(), rtol=1e-12)
+    want = _pml_pairs_run(pml.CircleLoss(gamma=16.0), x, y)
+    got = _ours_pairs_run(L.circle_loss, x, y, gamma=16.0, mean_over="nonzero")
+    for a, b in zip(got, want):
+        _close(a, b, rtol=1e-10, atol=1e-12)
+    one = L.circle_loss(x, np.zeros(7, dtype=np.int64))  # no negatives at all: 0, not NaN
+    assert float(one) == 0.0
+
+
+def test_circle_loss_keras_value_and_gradient_difference():
+    """docs/differences.md: Keras 3's ``circle`` on normalised embeddings gives our values;
+    it differentiates through the weights alpha, pml and we do not."""
+    import os
+    import sys
+
+    if "keras" not in sys.modules:
+        os.environ.setdefault("KERAS_BACKEND", "jax")
+    keras = pytest.importorskip("keras")
+    if keras.backend.backend() not in ("jax", "torch"):
+        pytest.skip("Keras on a backend the library does not run on")
+    torch = _torch()
+    x, y = _pair_batch(14)
+    xn = np_normalize(x)
+    k = keras.ops.convert_to_numpy(keras.losses.circle(y, xn))
+    _close(L.circle_loss(xn, y, reduction="none"), k, rtol=1e-5, atol=1e-4)  # Keras computes in float32
+    # the gradient with the weights differentiated (Keras's) differs from ours (pml's)
+    xt = _t(xn, True)
+    s = xt @ xt.T
+    yt = torch.tensor(y)
+    pos = (yt[:, None] == yt[None]) & ~torch.eye(len(y), dtype=torch.bool)
+    neg = yt[:, None] != yt[None]
+    zp = torch.where(pos, -80 * torch.relu(1.4 - s) * (s - 0.6), -torch.inf)
+    zn = torch.where(neg, 80 * torch.relu(s + 0.4) * (s - 0.4), -torch.inf)
+    undetached = torch.nn.functional.softplus(torch.logsumexp(zp, 1) + torch.logsumexp(zn, 1)).mean()
+    g_keras = torch.autograd.grad(undetached, xt)[0].numpy()
+    _close(undetached.detach().numpy(), L.circle_loss(xn, y), rtol=1e-12)
+    g_ours = _ours_pairs_run(L.circle_loss, xn, y)[1]
+    assert np.abs(g_keras - g_ours).max() > 1e-3
+
+
+# --------------------------------------------------------------------------- proxy losses ----
+def np_proxy_anchor(x, y, p, margin=0.1, alpha=32.0):
+    cos = np_normalize(x) @ np_normalize(p).T
+    c = p.shape[0]
+    pos = [np.log1p(np.exp(-alpha * (cos[y == k, k] - margin)).sum()) for k in range(c) if (y == k).any()]
+    neg = [np.log1p(np.exp(alpha * (cos[y != k, k] + margin)).sum()) for k in range(c)]
+    return np.sum(pos) / len(pos) + np.sum(neg) / c, np.sum(pos) + np.sum(neg)
+
+
+def np_proxy_nca(x, y, p, scale=1.0):
+    d2 = ((np_normalize(x)[:, None, :] - np_normalize(p)[None]) ** 2).sum(-1)
+    return np_ce(-scale * d2, y)
+
+
+@pytest.mark.parametrize("kw", [{}, {"margin": 0.3, "alpha": 4.0}, {"margin": 0.0, "alpha": 64.0}])
+def test_proxy_anchor_loss_matches_pml_and_the_paper_formula(kw):
+    pml = _pml()
+    x, y, p = _class_batch(20, c=7)  # some of the 7 classes have no sample
+    want = _pml_run(pml.ProxyAnchorLoss(num_classes=7, embedding_size=6, **kw), "proxies", p, x, y)
+    got = _ours_run(L.proxy_anchor_loss, x, y, p, **kw)
+    for a, b in zip(got, want):
+        _close(a, b, rtol=1e-10, atol=1e-12)
+    mean, total = np_proxy_anchor(x, y, p, **kw)
+    _close(got[0], mean, rtol=1e-11)
+    _close(L.proxy_anchor_loss(x, y, p, reduction="sum", **kw), total, rtol=1e-11)
+
+
+def test_proxy_anchor_loss_empty_batch_and_no_reduction_none():
+    """docs/differences.md: an empty batch gives NaN (the mean of nothing); pml returns 0."""
+    pml = _pml()
+    x, y, p = _class_batch(21)
+    assert np.isnan(L.proxy_anchor_loss(x[:0], y[:0], p))
+    assert float(L.proxy_anchor_loss(x[:0], y[:0], p, reduction="sum")) == 0.0
+    assert float(_pml_run(pml.ProxyAnchorLoss(num_classes=5, embedding_size=6), "proxies", p, x[:0], y[:0])[0]) == 0.0
+    with pytest.raises(ValueError, match="reduction"):
+        L.proxy_anchor_loss(x, y, p, reduction="none")
+
+
+@pytest.mark.parametrize("scale", [1.0, 0.3, 9.0])
+def test_proxy_nca_loss_matches_pml_and_the_paper_formula(scale):
+    pml = _pml()
+    x, y, p = _class_batch(22)
+    want = _pml_run(pml.ProxyNCALoss(num_classes=5, embedding_size=6, softmax_scale=scale), "proxies", p, x, y)
+    got = _ours_run(L.proxy_nca_loss, x, y, p, scale=scale)
+    for a, b in zip(got, want):
+        _close(a, b, rtol=1e-10, atol=1e-12)
+    _close(got[0], np_proxy_nca(x, y, p, scale), rtol=1e-11)
+
+
+def test_proxy_nca_loss_underflow_is_finite_where_pml_drops_the_sample():
+    """docs/differences.md: a true-class probability that underflows to 0 is dropped from
+    pml's mean; ours is the log-softmax, finite, and counted."""
+    pml = _pml()
+    p = np.eye(3, 4)
+    x = np.array([[1.0, 0.0, 0.0, 0.0], [0.0, 1.0, 0.0, 0.0], [-1.0, 0.0, 0.0, 0.0]])
+    y = np.array([0, 1, 0])  # the last sample is opposite its proxy: d^2 = 4 against 2 elsewhere
+    scale = 400.0  # exp(-400 * 2) underflows in float64
+    want = _pml_run(pml.ProxyNCALoss(num_classes=3, embedding_size=4, softmax_scale=scale), "proxies", p, x, y)
+    per = np.asarray(L.proxy_nca_loss(x, y, p, scale=scale, reduction="none"))
+    _close(per[2], scale * 2 + np.log(1 + 2 * np.exp(0.0)) - 0.0 - np.log(1.0), rtol=1e-3)  # ~800 + log 3
+    assert np.isfinite(per).all()
+    _close(want[0], per[:2].mean(), rtol=1e-12, atol=1e-12)  # pml: the mean of the other two
+    _close(L.proxy_nca_loss(x, y, p, scale=scale), per.mean(), rtol=1e-12)
+
+
+def test_new_metric_errors():
+    x, y, w = _class_batch(23)
+    for f in (L.arcface_loss, L.cosface_loss, L.sphereface_loss, L.proxy_anchor_loss, L.proxy_nca_loss):
+        name = "proxies" if f.__name__.startswith("proxy") else "linear_weight"
+        with pytest.raises(ValueError, match=rf"{name} must have shape \(C, 6\)"):
+            f(x, y, w[:, :4])
+        with pytest.raises(ValueError, match=name):
+            f(x, y, w[:0])
+        with pytest.raises(TypeError, match=name):
+            f(x, y, w.astype(np.int64))
+        with pytest.raises(ValueError, match=r"labels must hold class indices in \[0, 4\]"):
+            f(x, np.where(y == 0, 5, y), w)
+        with pytest.raises(TypeError, match="labels must have an integer dtype"):
+            f(x, y.astype(np.float64), w)
+    with pytest.raises(ValueError, match="margin must be < 180"):
+        L.arcface_loss(x, y, w, margin=180.0)
+    with pytest.raises(ValueError, match="scale must be > 0"):
+        L.cosface_loss(x, y, w, scale=0.0)
+    with pytest.raises(ValueError, match="margin must be an int >= 1"):
+        L.sphereface_loss(x, y, w, margin=0)
+    xe, ye = _pair_batch(24)
+    with pytest.raises(ValueError, match="beta must be > 0"):
+        L.multi_similarity_loss(xe, ye, beta=0.0)
+    with pytest.raises(ValueError, match="base must be finite"):
+        L.multi_similarity_loss(xe, ye, base=float("inf"))
+    with pytest.raises(ValueError, match="mean_over"):
+        L.circle_loss(xe, ye, mean_over="weights")
+    with pytest.raises(ValueError, match="gamma must be > 0"):
+        L.circle_loss(xe, ye, gamma=-1.0)
+
+
+def test_new_metric_docstring_examples_run():
+    import doctest
+
+    for f in (L.arcface_loss, L.cosface_loss, L.sphereface_loss, L.multi_similarity_loss,
+              L.proxy_anchor_loss, L.proxy_nca_loss):
+        runner = doctest.DocTestRunner(optionflags=doctest.ELLIPSIS)
+        for test in doctest.DocTestFinder().find(f, f.__name__, globs={}):
+            runner.run(test)
+        assert runner.summarize(verbose=False).failed == 0, f.__name__
+        assert runner.summarize(verbose=False).attempted > 0, f.__name__
+
+
+@pytest.mark.slow  # the conformance suite runs every case under jax.jit and torch.compile
+def test_new_metric_losses_under_jax_jit_and_torch_compile():
+    jax, jnp = _jax()
+    torch = _torch()
+    x, y, w = _class_batch(25)
+    xe, ye = _pair_batch(25)
+    calls = [(L.arcface_loss, (x, y, w)), (L.cosface_loss, (x, y, w)), (L.sphereface_loss, (x, y, w)),
+             (L.proxy_anchor_loss, (x, y, w)), (L.proxy_nca_loss, (x, y, w)),
+             (L.multi_similarity_loss, (xe, ye)), (L.circle_loss, (xe, ye))]
+    for f, args in calls:
+        want = np.asarray(f(*args))
+        _close(jax.jit(f)(*[jnp.asarray(a, dtype=jnp.float32 if a.dtype.kind == "f" else a.dtype) for a in args]),
+               want, rtol=2e-4, atol=1e-4)
+        compiled = torch.compile(f, fullgraph=True, backend="eager")
+        _close(compiled(*[torch.tensor(a) for a in args]).detach(), want, rtol=1e-10)

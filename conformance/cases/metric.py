@@ -27,6 +27,13 @@ HYPER_RANGES = {
     "nt_xent_loss": {"temperature": (INF,)},
     "supervised_contrastive_loss": {"temperature": (INF,)},
     "barlow_twins_loss": {"lambda_": (-1.0, INF), "eps": (INF,), "correction": (2, -1)},
+    "arcface_loss": {"margin": (-1.0, 180.0, INF), "scale": (0.0, -1.0, INF)},
+    "cosface_loss": {"margin": (INF,), "scale": (0.0, INF)},
+    "sphereface_loss": {"margin": (0, -1), "scale": (0.0, INF)},
+    "multi_similarity_loss": {"alpha": (0.0, INF), "beta": (0.0, -1.0, INF), "base": (INF,)},
+    "circle_loss": {"margin": (INF,), "gamma": (0.0, INF)},
+    "proxy_anchor_loss": {"margin": (INF,), "alpha": (0.0, INF)},
+    "proxy_nca_loss": {"scale": (0.0, -1.0, INF)},
 }
 
 
@@ -434,3 +441,157 @@ CASES += [
          fd=False),
     Case(L.barlow_twins_loss, _views_identical, {"lambda_": 0.1}, name="identical_views", diff=("z1", "z2")),
 ]
+
+
+# ------------------------------------------------------ margin softmax and proxy losses ----
+N_CLASSES = 4
+
+
+def _classes(rng, n, name="linear_weight"):
+    return {"embeddings": rng.normal(size=(n, 5)), "labels": rng.integers(0, N_CLASSES, size=n).astype(np.int64),
+            name: rng.normal(size=(N_CLASSES, 5))}
+
+
+def _proxies(rng, n):
+    return _classes(rng, n, "proxies")
+
+
+def _classes_opposite(rng, n):
+    """Embeddings near the negative of their class row: target angles beyond pi - m (ArcFace's
+    second branch) and cosines near -1."""
+    d = _classes(rng, n)
+    d["embeddings"] = -d["linear_weight"][d["labels"]] + 0.05 * rng.normal(size=(n, 5))
+    return d
+
+
+def _classes_exact(rng, n):
+    """Class rows along the axes and embeddings along their class row: every cosine is exactly
+    1, -1 (the last two rows) or 0 in every dtype (ArcFace: the clamp and the guarded square
+    root at sin = 0); a zero embedding and a zero class row."""
+    w = np.zeros((N_CLASSES, 5))
+    w[np.arange(3), np.arange(3)] = [3.0, -2.0, 0.5]  # class 3: the zero row
+    labels = rng.integers(0, 3, size=n).astype(np.int64)
+    e = w[labels] * 2.0
+    e[-2:] *= -1.0
+    e[0] = 0.0
+    return {"embeddings": e, "labels": labels, "linear_weight": w}
+
+
+def _classes_orthogonal(rng, n):
+    """Target cosines exactly 0 and +-1/2: SphereFace thresholds cos(j pi / m) for m = 3, 4."""
+    w = np.eye(N_CLASSES, 5)
+    labels = rng.integers(0, N_CLASSES, size=n).astype(np.int64)
+    e = np.zeros((n, 5))
+    e[:, 4] = 1.0  # orthogonal to every class row
+    e[1::3, 4] = np.sqrt(3.0)
+    e[1::3, labels[1::3]] = -1.0  # cos = -1/2
+    e[2::3, 4] = np.sqrt(3.0)
+    e[2::3, labels[2::3]] = 1.0  # cos = 1/2
+    return {"embeddings": e, "labels": labels, "linear_weight": w}
+
+
+def _proxies_missing_classes(rng, n):
+    d = _proxies(rng, n)
+    d["labels"] = (np.arange(n) % 2).astype(np.int64)  # classes 2 and 3 have no sample
+    d["embeddings"][0] = 0.0
+    return d
+
+
+def _pml(cls_name, param, **kw):
+    """A pytorch-metric-learning loss module run on the case's arrays: its parameter ``param``
+    (``W``, stored ``(D, C)``, or ``proxies``, ``(C, D)``) is the case's class matrix."""
+    def fn(embeddings, labels, linear_weight=None, proxies=None):
+        from pytorch_metric_learning import losses as pml
+        from torch.func import functional_call
+
+        matrix = linear_weight if proxies is None else proxies
+        c, d = matrix.shape
+        module = getattr(pml, cls_name)(num_classes=c, embedding_size=d, **kw).to(matrix.dtype)
+        value = matrix.T if param == "W" else matrix
+        return functional_call(module, {param: value}, (embeddings, labels))
+
+    return Peer(f"pytorch_metric_learning.losses.{cls_name}", "torch", fn, rtol=1e-11, atol=1e-11,
+                requires="pytorch_metric_learning")
+
+
+def _pml_pairs(cls_name, **kw):
+    def fn(embeddings, labels):
+        from pytorch_metric_learning import losses as pml
+
+        return getattr(pml, cls_name)(**kw)(embeddings, labels)
+
+    return Peer(f"pytorch_metric_learning.losses.{cls_name}", "torch", fn, rtol=1e-11, atol=1e-11,
+                requires="pytorch_metric_learning")
+
+
+_W = ("embeddings", "linear_weight")
+_PROX = ("embeddings", "proxies")
+_BIG = ("float64", "float32")  # scale 64: logits of about +-64 and gradients of the same size
+CASES += [
+    Case(L.arcface_loss, _classes, {}, diff=_W, dynamic=True,
+         peers=(_pml("ArcFaceLoss", "W"),)),
+    Case(L.arcface_loss, _classes, {"margin": 60.0, "scale": 8.0, "reduction": "none"}, name="margin60_none",
+         diff=_W, peers=(Peer("pytorch_metric_learning.losses.ArcFaceLoss (per sample)", "torch",
+                              lambda embeddings, labels, linear_weight: _pml_rows(
+                                  "ArcFaceLoss", embeddings, labels, linear_weight, margin=60.0, scale=8.0),
+                              rtol=1e-11, atol=1e-11, requires="pytorch_metric_learning"),)),
+    Case(L.arcface_loss, _classes_opposite, {"scale": 4.0}, name="beyond_pi_minus_m", diff=_W,
+         peers=(_pml("ArcFaceLoss", "W", scale=4.0),)),
+    Case(L.arcface_loss, _classes_exact, {"scale": 2.0, "reduction": "sum"}, name="cos_pm1_zero_rows", diff=_W,
+         fd=False, dtypes=F64_F32),
+    Case(L.cosface_loss, _classes, {}, diff=_W, dynamic=True,
+         peers=(_pml("CosFaceLoss", "W"),)),
+    Case(L.cosface_loss, _classes, {"margin": 0.2, "scale": 16.0, "reduction": "sum"}, name="m0.2_s16_sum",
+         diff=_W, peers=(Peer("pytorch_metric_learning.losses.CosFaceLoss (sum)", "torch",
+                              lambda embeddings, labels, linear_weight: _pml("CosFaceLoss", "W", margin=0.2,
+                                                                             scale=16.0).fn(
+                                  embeddings, labels, linear_weight) * embeddings.shape[0],
+                              rtol=1e-11, atol=1e-11, requires="pytorch_metric_learning"),)),
+    Case(L.cosface_loss, _classes_exact, {"scale": 2.0, "reduction": "none"}, name="zero_rows", diff=_W, fd=False,
+         dtypes=F64_F32),
+    Case(L.sphereface_loss, _classes, {}, diff=_W, dynamic=True,
+         peers=(_pml("SphereFaceLoss", "W"),)),
+    Case(L.sphereface_loss, _classes, {"margin": 3, "scale": 2.0, "reduction": "none"}, name="m3_none", diff=_W),
+    Case(L.sphereface_loss, _classes_orthogonal, {}, name="thresholds", diff=_W, fd=False,
+         peers=(_pml("SphereFaceLoss", "W"),)),
+    Case(L.sphereface_loss, _classes_orthogonal, {"margin": 3}, name="thresholds_m3", diff=_W, fd=False,
+         peers=(_pml("SphereFaceLoss", "W", margin=3),)),
+    Case(L.sphereface_loss, _classes_exact, {"margin": 1, "reduction": "sum"}, name="cos_pm1_zero_rows",
+         diff=_W, fd=False, dtypes=F64_F32),
+    Case(L.multi_similarity_loss, _mining, {}, diff=("embeddings",), dynamic=True,
+         peers=(_pml_pairs("MultiSimilarityLoss"),)),
+    Case(L.multi_similarity_loss, _mining, {"alpha": 1.0, "beta": 10.0, "base": 0.2, "reduction": "none"},
+         name="a1_b10_none", diff=("embeddings",)),
+    Case(L.multi_similarity_loss, _mining_one_class, {"beta": 10.0}, name="no_negatives", diff=("embeddings",),
+         peers=(_pml_pairs("MultiSimilarityLoss", beta=10.0),)),
+    Case(L.multi_similarity_loss, _mining_duplicates, {"reduction": "sum"}, name="zero_distances",
+         diff=("embeddings",), fd=False, dtypes=_BIG),
+    # the circle weights alpha are constants for the gradient (stop_gradient, as pml and the
+    # paper's code): the gradient is not the derivative of the value, so no finite differences
+    Case(L.circle_loss, _mining, {"mean_over": "nonzero"}, diff=("embeddings",), dynamic=True, fd=False,
+         peers=(_pml_pairs("CircleLoss"),)),
+    Case(L.circle_loss, _mining, {"margin": 0.25, "gamma": 16.0, "reduction": "none"}, name="m0.25_g16_none",
+         diff=("embeddings",), fd=False),
+    Case(L.circle_loss, _mining_one_class, {"gamma": 16.0}, name="no_negatives", diff=("embeddings",), fd=False),
+    Case(L.circle_loss, _mining_all_distinct, {"gamma": 16.0}, name="no_positives", diff=("embeddings",), fd=False),
+    Case(L.circle_loss, _mining_duplicates, {"gamma": 16.0, "reduction": "sum"}, name="zero_distances",
+         diff=("embeddings",), fd=False, dtypes=F64_F32),
+    Case(L.proxy_anchor_loss, _proxies, {}, diff=_PROX, dynamic=True,
+         peers=(_pml("ProxyAnchorLoss", "proxies"),)),
+    Case(L.proxy_anchor_loss, _proxies, {"margin": 0.3, "alpha": 4.0, "reduction": "sum"}, name="sum", diff=_PROX),
+    Case(L.proxy_anchor_loss, _proxies_missing_classes, {"alpha": 8.0}, name="missing_classes", diff=_PROX,
+         fd=False, dtypes=F64_F32, peers=(_pml("ProxyAnchorLoss", "proxies", alpha=8.0),)),
+    Case(L.proxy_nca_loss, _proxies, {}, diff=_PROX, dynamic=True,
+         peers=(_pml("ProxyNCALoss", "proxies"),)),
+    Case(L.proxy_nca_loss, _proxies, {"scale": 8.0, "reduction": "none"}, name="s8_none", diff=_PROX),
+    Case(L.proxy_nca_loss, _proxies_missing_classes, {"scale": 8.0}, name="zero_embedding", diff=_PROX,
+         fd=False, dtypes=F64_F32, peers=(_pml("ProxyNCALoss", "proxies", softmax_scale=8.0),)),
+]
+
+
+def _pml_rows(cls_name, embeddings, labels, linear_weight, **kw):
+    """pml's loss of each sample on its own (its ``MeanReducer`` of one element)."""
+    torch = P.torch()
+    peer = _pml(cls_name, "W", **kw).fn
+    return torch.stack([peer(embeddings[i:i + 1], labels[i:i + 1], linear_weight)
+                        for i in range(embeddings.shape[0])])
