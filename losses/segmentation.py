@@ -34,7 +34,7 @@ from ._common import abs0, arange_like, cast, fill_doc, float_args, pow0, relu0,
 from ._reduction import GROUP_ARG, gathered, group_doc, reduce
 from ._typing import Array, ArrayT, Group, Reduction, ScalarReduction
 from .backends import namespace
-from .classification import cross_entropy
+from .classification import cross_entropy, sigmoid_focal_loss
 
 __all__ = [
     "dice_loss",
@@ -48,6 +48,9 @@ __all__ = [
     "dice_ce_loss",
     "combo_loss",
     "signed_distance_map",
+    "masked_dice_loss",
+    "mcc_loss",
+    "dice_focal_loss",
 ]
 
 #: ``mode=`` of the segmentation losses: which activation and which target layout.
@@ -182,14 +185,30 @@ def _index_target(xp, target, ignore_index, mode, c, dtype):
     return cast(xp, xp.expand_dims(target, axis=1), dtype), keep
 
 
+def _check_mask_shape(input, mask, fn):
+    """``mask``: None or ``(N, 1, *spatial)`` / ``(1, 1, *spatial)`` (one weight per pixel)."""
+    if mask is None:
+        return
+    n = input.shape[0]
+    ok = (mask.ndim == input.ndim and mask.shape[1] == 1 and mask.shape[0] in (1, n)
+          and tuple(mask.shape[2:]) == tuple(input.shape[2:]))
+    if not ok:
+        spatial = tuple(input.shape[2:])
+        raise ValueError(f"{fn}: mask must have shape {(n, 1) + spatial} or {(1, 1) + spatial} "
+                         f"(one weight per pixel), got {tuple(mask.shape)}")
+
+
 def _seg_prepare(xp, input, target, weight, *, mode, from_logits, include_background,
-                 ignore_index, fn):
-    """Checks + ``(p, g, w, out_dtype)``: probabilities and targets as ``(N, C', S)``.
+                 ignore_index, fn, mask=None):
+    """Checks + ``(p, g, w, out_dtype, region)``: probabilities and targets as ``(N, C', S)``.
 
     ``C'`` drops the background channel 0 when ``include_background`` is False (not in
     ``"binary"`` mode). ``w`` is the per-class weight of shape ``(C',)`` or None. Removed
     (``ignore_index``) pixels have ``p = g = 0`` (selected, so a non-finite prediction there
-    is silenced, DESIGN rule 10).
+    is silenced, DESIGN rule 10). ``mask`` (``(N | 1, 1, *spatial)``, non-negative) multiplies
+    ``p`` and ``g`` pixel by pixel; a 0 there is selected like a removed pixel. ``region`` is
+    the flattened pixel weight (kept pixels times ``mask``, broadcastable to ``p``) or None
+    when every pixel counts fully.
 
     Order (DESIGN rule 3): keywords, then the dtype of every array, then shapes, then values.
     """
@@ -200,29 +219,44 @@ def _seg_prepare(xp, input, target, weight, *, mode, from_logits, include_backgr
     check.floating(xp, input, "input")
     _check_array(xp, target, "target", fn)
     _check_array(xp, weight, "weight", fn)
+    _check_array(xp, mask, "mask", fn)
     c = _check_channels(input, mode, fn)
     dense = _target_layout(xp, input, target, mode, fn)
     keep_c = include_background or mode == "binary"
     c_out = c if keep_c else c - 1
     _check_class_weight_shape(weight, c, c_out, fn)
+    _check_mask_shape(input, mask, fn)
     # values (eager only)
     if not dense:
         check.class_indices(xp, target, 2 if mode == "binary" else c, "target", ignore_index)
     check.nonnegative(xp, weight, "weight")
+    check.nonnegative(xp, mask, "mask")
     _, out_dtype, (z, w) = float_args(xp, input, weight, names=("input", "weight"))
     p = _probabilities(xp, z, mode, from_logits, fn)
     if dense:
         g, keep = _dense_target(xp, target, ignore_index, p.dtype)
     else:
         g, keep = _index_target(xp, target, ignore_index, mode, c, p.dtype)
+    region = None
     if keep is not None:
         p = xp.where(keep, p, xp.zeros_like(p))
         g = xp.where(keep, g, xp.zeros_like(g))
+        region = cast(xp, keep, p.dtype)
+    if mask is not None:
+        m = cast(xp, mask, p.dtype)
+        off = m == 0  # (a NaN weight is not 0: it goes through)
+        p = xp.where(off, xp.zeros_like(p), p * m)
+        g = xp.where(off, xp.zeros_like(g), g * m)
+        region = m if region is None else region * m
     if not keep_c:
         p, g = p[:, 1:, ...], g[:, 1:, ...]
         if w is not None and w.shape[0] == c:
             w = w[1:]
-    return _flat(xp, p, 2), _flat(xp, g, 2), w, out_dtype
+        if region is not None and region.shape[1] == c:
+            region = region[:, 1:, ...]
+    if region is not None:
+        region = _flat(xp, region, 2)
+    return _flat(xp, p, 2), _flat(xp, g, 2), w, out_dtype, region
 
 
 def _sums(xp, x, batch, group=None):
@@ -248,6 +282,7 @@ class _Overlap(NamedTuple):
     reduction: Reduction
     mean_over: str = "weights"
     group: Any = None
+    region: Any = None
 
     def stats(self, squared=False):
         """``(TP, sum p, sum g)`` per class (``sum p**2``, ``sum g**2`` when ``squared``)."""
@@ -271,7 +306,8 @@ class _Overlap(NamedTuple):
 
 
 def _overlap_inputs(fn, input, target, weight, *, mode, from_logits, batch, include_background,
-                    ignore_index, reduction, mask_absent=False, mean_over="weights", group=None, **flags):
+                    ignore_index, reduction, mask_absent=False, mean_over="weights", group=None,
+                    mask=None, **flags):
     """The argument handling shared by the overlap losses (Dice, Jaccard, Tversky, focal
     Tversky, generalised Dice): checks ``reduction``, ``mean_over`` and the bool keywords
     (``batch``, the loss's own ``flags``, ``mask_absent``), then prepares the arrays with
@@ -281,12 +317,12 @@ def _overlap_inputs(fn, input, target, weight, *, mode, from_logits, batch, incl
     check.choice(mean_over, "mean_over", _MEAN_OVER)
     for name, value in {"batch": batch, **flags, "mask_absent": mask_absent}.items():
         check.flag(value, name)
-    xp = namespace(input=input, target=target, weight=weight)
+    xp = namespace(input=input, target=target, weight=weight, mask=mask)
     group = xp.check_group(group)
-    p, g, w, out_dtype = _seg_prepare(xp, input, target, weight, mode=mode, from_logits=from_logits,
-                                      include_background=include_background, ignore_index=ignore_index,
-                                      fn=fn)
-    return _Overlap(xp, p, g, w, out_dtype, batch, mask_absent, reduction, mean_over, group)
+    p, g, w, out_dtype, region = _seg_prepare(xp, input, target, weight, mode=mode, from_logits=from_logits,
+                                              include_background=include_background,
+                                              ignore_index=ignore_index, fn=fn, mask=mask)
+    return _Overlap(xp, p, g, w, out_dtype, batch, mask_absent, reduction, mean_over, group, region)
 
 
 _SHARED_ARGS = """
@@ -386,8 +422,60 @@ def dice_loss(input: ArrayT, target: ArrayT, *, mode: Mode = "multiclass", from_
                         include_background=include_background, ignore_index=ignore_index,
                         reduction=reduction, squared_denominator=squared_denominator, mask_absent=mask_absent,
                         mean_over=mean_over, group=group)
-    tp, sp, sg = o.stats(squared_denominator)
-    return o.finish(1 - safe_divide(o.xp, 2 * tp + s_nr, sp + sg + s_dr, 1.0))
+    return o.finish(_dice(o, s_nr, s_dr, squared_denominator))
+
+
+def _dice(o, s_nr, s_dr, squared):
+    """The per-class Dice losses of prepared arguments (score 1 where the denominator is 0)."""
+    tp, sp, sg = o.stats(squared)
+    return 1 - safe_divide(o.xp, 2 * tp + s_nr, sp + sg + s_dr, 1.0)
+
+
+@check.entry
+@_doc
+def masked_dice_loss(input: ArrayT, target: ArrayT, mask: ArrayT, *, mode: Mode = "multiclass",
+                     from_logits: bool = True, batch: bool = False, include_background: bool = True,
+                     smooth: float = 0.0, smooth_dr: float | None = None, squared_denominator: bool = False,
+                     weight: ArrayT | None = None, ignore_index: int | None = None, mask_absent: bool = False,
+                     mean_over: MeanOver = "weights", reduction: Reduction = "mean",
+                     group: Group = None) -> ArrayT:
+    r"""Dice loss restricted to a region: :func:`dice_loss` with a per-pixel weight ``mask``.
+
+    .. math::
+        \ell_c = 1 - rac{2\sum_i m_i p_{ic}\, m_i g_{ic} + s_{nr}}
+                          {\sum_i (m_i p_{ic})^{k} + \sum_i (m_i g_{ic})^{k} + s_{dr}}
+
+    The probabilities and the (one-hot) target are multiplied by ``mask`` pixel by pixel
+    before the Dice statistics, so only the region where ``mask > 0`` contributes to the value
+    and the gradient; pixels with ``mask == 0`` are removed like ignored pixels (a NaN
+    prediction there is silenced). With a mask of ones it is :func:`dice_loss`.
+
+    Args:
+        mask: non-negative pixel weights (a 0/1 region in the usual case), shape
+            ``(N, 1, *spatial)`` or ``(1, 1, *spatial)`` (one mask for the whole batch);
+            integer/bool masks are cast. Not differentiated in the tests (its gradient is the
+            one of the product, 0 where ``mask == 0``).
+    {shared}
+        smooth, smooth_dr, squared_denominator: as :func:`dice_loss`.
+
+    Peer settings (covered by a test): MONAI ``MaskedDiceLoss(softmax=True)(input, onehot,
+    mask)`` (``smooth_nr=smooth_dr=1e-5``) = ``masked_dice_loss(input, onehot, mask,
+    smooth=1e-5)`` on a one-hot target; MONAI's other Dice keywords map as for
+    :func:`dice_loss`. With class indices and ``to_onehot_y=True`` MONAI multiplies the
+    *indices* by the mask before the one-hot, so masked-out pixels become background pixels
+    of the target (docs/differences.md); ours removes them from every class.
+
+    Reference: MONAI ``monai.losses.MaskedDiceLoss`` (Cardoso et al., "MONAI: an open-source
+    framework for deep learning in healthcare", 2022); Dice as :func:`dice_loss`.
+    """
+    s_nr, s_dr = _smooths(smooth, smooth_dr)
+    if mask is None:
+        raise TypeError("masked_dice_loss: mask must be an array, got None (use dice_loss without a mask)")
+    o = _overlap_inputs("masked_dice_loss", input, target, weight, mode=mode, from_logits=from_logits,
+                        batch=batch, include_background=include_background, ignore_index=ignore_index,
+                        reduction=reduction, squared_denominator=squared_denominator, mask_absent=mask_absent,
+                        mean_over=mean_over, group=group, mask=mask)
+    return o.finish(_dice(o, s_nr, s_dr, squared_denominator))
 
 
 @check.entry
@@ -595,6 +683,68 @@ def generalized_dice_loss(input: ArrayT, target: ArrayT, *, mode: Mode = "multic
     return o.finish(1 - safe_divide(xp, num, den, 1.0))  # no class weights, no mask_absent
 
 
+@check.entry
+@_doc
+def mcc_loss(input: ArrayT, target: ArrayT, *, mode: Mode = "multiclass", from_logits: bool = True,
+             batch: bool = False, include_background: bool = True, eps: float = 1e-5,
+             weight: ArrayT | None = None, ignore_index: int | None = None,
+             mean_over: MeanOver = "weights", reduction: Reduction = "mean",
+             group: Group = None) -> ArrayT:
+    r"""Matthews correlation coefficient loss (Abhishek & Hamarneh 2021) on the soft confusion matrix.
+
+    Per class ``c`` (and per sample unless ``batch=True``), with ``TP = \sum p g + \epsilon``,
+    ``FP = \sum p (1 - g) + \epsilon``, ``FN = \sum (1 - p) g + \epsilon`` and
+    ``TN = \sum (1 - p)(1 - g) + \epsilon`` over the kept pixels:
+
+    .. math::
+        \ell_c = 1 - rac{TP\,TN - FP\,FN}
+                          {\sqrt{(TP + FP)(TP + FN)(TN + FP)(TN + FN)}}
+
+    ``eps`` (segmentation_models_pytorch's ``1e-5``) keeps the denominator positive when every
+    pixel belongs to one class. A perfect prediction (``\sum p (1-g) = \sum (1-p) g = 0``
+    exactly, e.g. a class absent from both target and prediction) has loss 0 with a zero
+    gradient, for any ``eps``; with ``eps=0`` a zero denominator otherwise gives an MCC of 0
+    (loss 1), with finite gradients. The loss lies in [0, 2].
+
+    {shared}
+        eps: finite ``>= 0``, added to each of the four confusion entries.
+
+    Peer settings (each covered by a test):
+
+    * segmentation_models_pytorch ``MCCLoss(eps=1e-5)(y_pred, y_true)`` (binary
+      probabilities, one MCC over the whole batch): ``mode="binary", from_logits=False,
+      batch=True``. smp has no perfect-prediction rule: there it gives ``1 - MCC_eps``
+      (about 0.5 for an image without foreground predicted empty; docs/differences.md).
+    * MONAI ``MCCLoss(sigmoid=True | softmax=True, smooth_nr=0, smooth_dr=d)`` (``d`` added
+      under the square root, perfect predictions 0): ``eps=0`` with ``mode`` and the
+      ``batch``/``include_background`` keywords of the same meaning; equal up to ``d`` under
+      the root (exactly equal for ``smooth_dr=0``).
+
+    Reference: Abhishek & Hamarneh, "Matthews correlation coefficient loss for deep
+    convolutional networks: application to skin lesion segmentation", ISBI 2021.
+    """
+    check.finite_number(eps, "eps", low=0)
+    e = float(eps)
+    o = _overlap_inputs("mcc_loss", input, target, weight, mode=mode, from_logits=from_logits, batch=batch,
+                        include_background=include_background, ignore_index=ignore_index,
+                        reduction=reduction, mean_over=mean_over, group=group)
+    xp, p, g = o.xp, o.p, o.g
+    pg = p * g
+    tp = _sums(xp, pg, o.batch, o.group)
+    fp = _sums(xp, p - pg, o.batch, o.group)  # p - p g >= 0 exactly: a perfect match is exact
+    fn = _sums(xp, g - pg, o.batch, o.group)
+    neg = (1 - p) * (1 - g)
+    tn = _sums(xp, neg if o.region is None else neg * o.region, o.batch, o.group)
+    perfect = (fp <= 0) & (fn <= 0)  # (before eps: exact)
+    tp, fp, fn, tn = tp + e, fp + e, fn + e, tn + e
+    a, b = (tp + fp) * (tn + fn), (tp + fn) * (tn + fp)  # two factors: no overflow of the product
+    bad = (a <= 0) | (b <= 0)  # (NaN is not bad: it goes through)
+    one = xp.ones_like(a)
+    den = xp.sqrt(xp.where(bad, one, a)) * xp.sqrt(xp.where(bad, one, b))
+    mcc = xp.where(bad, xp.zeros_like(a), (tp * tn - fp * fn) / den)
+    return o.finish(1 - xp.where(perfect, one, mcc))
+
+
 # -------------------------------------------------------------------------------- Lovasz ----
 def _lovasz_dot(xp, errors, fg):
     """``sum_k errors_sorted[k] * grad_k`` along the last axis (Berman et al. 2018, Alg. 1).
@@ -691,9 +841,9 @@ def lovasz_softmax_loss(input: ArrayT, target: ArrayT, *, from_logits: bool = Tr
     check.floating(xp, input, "input")
     c = _check_channels(input, "multiclass", "lovasz_softmax_loss")
     sel = _check_classes(classes, c)
-    p, g, _, out_dtype = _seg_prepare(xp, input, target, None, mode="multiclass", from_logits=from_logits,
-                                      include_background=True, ignore_index=ignore_index,
-                                      fn="lovasz_softmax_loss")
+    p, g, _, out_dtype, _ = _seg_prepare(xp, input, target, None, mode="multiclass", from_logits=from_logits,
+                                         include_background=True, ignore_index=ignore_index,
+                                         fn="lovasz_softmax_loss")
     n = input.shape[0]
     pooled = not per_image and n > 0  # one group of all pixels; none in an empty batch
     if pooled:  # the pixels of the whole group's batch, sorted together
@@ -942,6 +1092,120 @@ def dice_ce_loss(input: ArrayT, target: ArrayT, *, mode: Mode = "multiclass", la
     else:
         ce = _bce_term(xp, input, target, ignore_index, None, reduction, group)
     return xp.as_array(lambda_dice * d + lambda_ce * ce)
+
+
+@check.entry
+@group_doc
+def dice_focal_loss(input: ArrayT, target: ArrayT, *, mode: Mode = "multiclass", lambda_dice: float = 1.0,
+                    lambda_focal: float = 1.0, gamma: float = 2.0, alpha: float | None = None,
+                    batch: bool = False, include_background: bool = True, smooth: float = 0.0,
+                    smooth_dr: float | None = None, squared_denominator: bool = False,
+                    weight: ArrayT | None = None, mean_over: MeanOver = "weights",
+                    ignore_index: int | None = None, reduction: ScalarReduction = "mean",
+                    group: Group = None) -> ArrayT:
+    r"""Dice loss plus the sigmoid focal loss of every channel, on logits (MONAI's DiceFocalLoss).
+
+    .. math::
+        \ell = \lambda_{dice}\,\mathrm{Dice}(z, y)
+             + \lambda_{focal}\,\operatorname{mean}_{n,c,i}\ lpha_t\,(1 - p_t)^{\gamma}\,
+               \mathrm{BCE}(z_{nci}, y_{nci})
+
+    The Dice term is :func:`dice_loss` (softmax in ``"multiclass"`` mode, sigmoid otherwise)
+    with the Dice keywords. The focal term is :func:`losses.sigmoid_focal_loss` of each
+    channel's logit against the dense (one-hot) target, in every mode: MONAI's weighting,
+    whose focal loss applies a sigmoid per channel even when its Dice term uses the softmax.
+    ``alpha=None`` (default, MONAI's) disables the α balance; ``alpha=a`` weighs the positives
+    of every channel by ``a`` and the negatives by ``1 - a``. ``include_background=False``
+    drops channel 0 from both terms. The class weights ``weight`` weigh both terms (the Dice
+    losses per class, the focal losses of each channel); with ``ignore_index`` the focal term
+    averages over the kept pixels' channels (a weight 0 elsewhere).
+
+    Args:
+        input: logits ``(N, C, *spatial)``. target: as :func:`dice_loss`.
+        lambda_dice, lambda_focal: finite non-negative weights of the two terms.
+        gamma: focusing parameter ``>= 0`` of the focal term. alpha: None or a balance in
+            [0, 1] of the focal term.
+        batch, include_background, smooth, smooth_dr, squared_denominator: Dice keywords.
+        weight: optional non-negative class weights ``(C,)`` (or ``(C-1,)`` without
+            background) of both terms. mean_over: what a weighted ``"mean"`` of each term
+            divides by (``"weights"``: the weight sum; ``"elements"``: the number of entries,
+            MONAI's ``weight=``).
+        ignore_index: target value whose pixels are removed from both terms.
+        reduction: ``"mean"`` | ``"sum"``: how each term is reduced before the weighted sum
+            (``"none"`` is refused: the two terms have different shapes).
+    {group}
+            Both terms are those of the whole group's batch (the Dice term pooled over it with
+            ``batch=True``, else its mean; the focal mean over the group's elements).
+
+    Returns:
+        A 0-d array in the promoted floating dtype of the inputs.
+
+    Raises:
+        ValueError / TypeError: as :func:`dice_loss` and :func:`losses.sigmoid_focal_loss`,
+            bad ``lambda_dice``/``lambda_focal``/``gamma``/``alpha``.
+
+    Peer settings (covered by a test): MONAI ``DiceFocalLoss(softmax=True | sigmoid=True,
+    to_onehot_y=True, lambda_dice=a, lambda_focal=b, gamma=g)`` = ``smooth=1e-5,
+    lambda_dice=a, lambda_focal=b, gamma=g`` (``mode="multiclass"`` for ``softmax=True``,
+    ``"multilabel"`` with a dense target for ``sigmoid=True``); MONAI's ``alpha``,
+    ``batch``, ``include_background``, ``squared_pred`` map to the keywords of the same
+    meaning, its ``weight=w`` to ``weight=w, mean_over="elements"``. For soft targets the
+    focal term follows torchvision's ``p_t = y p + (1-y)(1-p)`` (MONAI's formula is written
+    for 0/1 targets).
+
+    References: Lin et al., "Focal loss for dense object detection", ICCV 2017; Zhu et al.,
+    "AnatomyNet", Medical Physics 2019 (Dice + focal); Dice as :func:`dice_loss`.
+    """
+    check.reduction(reduction, ("mean", "sum"))
+    check.choice(mode, "mode", _MODES)
+    check.finite_number(lambda_dice, "lambda_dice", low=0)
+    check.finite_number(lambda_focal, "lambda_focal", low=0)
+    check.finite_number(gamma, "gamma", low=0)
+    if alpha is not None:
+        check.finite_number(alpha, "alpha", low=0, high=1)
+    _check_ignore(ignore_index)
+    xp = namespace(input=input, target=target, weight=weight)
+    group = xp.check_group(group)
+    # every check of input, target and weight runs here first
+    d = dice_loss(input, target, mode=mode, from_logits=True, batch=batch,
+                  include_background=include_background, smooth=smooth, smooth_dr=smooth_dr,
+                  squared_denominator=squared_denominator, weight=weight, mean_over=mean_over,
+                  ignore_index=ignore_index, reduction=reduction, group=group)
+    z, y, w = _focal_terms(xp, input, target, weight, mode, include_background, ignore_index)
+    f = sigmoid_focal_loss(z, y, alpha=-1.0 if alpha is None else float(alpha), gamma=float(gamma), weight=w,
+                           mean_over=mean_over, reduction=reduction, group=group)
+    return xp.as_array(float(lambda_dice) * d + float(lambda_focal) * f)
+
+
+def _focal_terms(xp, input, target, weight, mode, include_background, ignore_index):
+    """Logits, dense 0/1 (or soft) target and element weights (None: all 1) of
+    :func:`dice_focal_loss`'s focal term, channels ``C'`` (the checks ran in :func:`dice_loss`)."""
+    c = input.shape[1]
+    dense = tuple(target.shape) == tuple(input.shape)
+    keep = None
+    if ignore_index is not None:
+        keep = target != ignore_index
+        target = xp.where(keep, target, xp.zeros_like(target))
+        if not dense:
+            keep = xp.expand_dims(keep, axis=1)
+    if dense:
+        y = target
+    elif mode == "multiclass":
+        y = _one_hot1(xp, target, c, input.dtype)
+    else:
+        y = xp.expand_dims(target, axis=1)
+    w = None if keep is None else cast(xp, keep, input.dtype)
+    z = input
+    if not (include_background or mode == "binary"):
+        z, y = z[:, 1:, ...], y[:, 1:, ...]
+        if w is not None and w.shape[1] == c:
+            w = w[:, 1:, ...]
+        if weight is not None and weight.shape[0] == c:
+            weight = weight[1:]
+    if weight is not None:
+        cw = xp.reshape(weight, (1, weight.shape[0]) + (1,) * (input.ndim - 2))
+        w = cw if w is None else w * cast(xp, cw, w.dtype)
+    return z, y, w
 
 
 def _bce_term(xp, input, target, ignore_index, beta, reduction, group):

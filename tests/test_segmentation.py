@@ -829,3 +829,226 @@ def test_signed_distance_map_argument_checks():
         L.signed_distance_map(t[:, None] + 0j)
     with pytest.raises(ValueError, match="must not hold NaN"):
         L.signed_distance_map(np.where(t[:, None] == 1, np.nan, 0.0))
+
+
+# ------------------------------------------------- MONAI DiceFocal / MaskedDice, MCC (smp) ----
+def _monai(name):
+    monai_losses = pytest.importorskip("monai.losses")
+    return getattr(monai_losses, name)
+
+
+def _torch_pair(z, t):
+    torch = pytest.importorskip("torch")
+    return torch.tensor(z, requires_grad=True), torch.tensor(t)
+
+
+def _assert_same_value_and_grad(ours, theirs, z, rtol):
+    """``ours(zt)``, ``theirs(zt)`` on copies of the same float64 logits: values and grads."""
+    torch = pytest.importorskip("torch")
+    z1, z2 = torch.tensor(z, requires_grad=True), torch.tensor(z, requires_grad=True)
+    a, b = ours(z1), theirs(z2)
+    a.backward()
+    b.backward()
+    np.testing.assert_allclose(a.item(), b.item(), rtol=rtol)
+    np.testing.assert_allclose(z1.grad.numpy(), z2.grad.numpy(), rtol=rtol, atol=rtol * 1e-2)
+
+
+def seg_data_absent(n=3, c=4, spatial=(5, 6), seed=7):
+    """Logits and labels with class c-1 absent from sample 0."""
+    z, t = data(n=n, c=c, spatial=spatial, seed=seed)
+    t[0] = np.where(t[0] == c - 1, 0, t[0])
+    return z, t
+
+
+@pytest.mark.parametrize("kw, monai_kw", [
+    ({}, {}),
+    ({"gamma": 1.5, "lambda_dice": 0.3, "lambda_focal": 2.0}, {"gamma": 1.5, "lambda_dice": 0.3, "lambda_focal": 2.0}),
+    ({"gamma": 0.5, "alpha": 0.25}, {"gamma": 0.5, "alpha": 0.25}),
+    ({"include_background": False}, {"include_background": False}),
+    ({"batch": True, "squared_denominator": True}, {"batch": True, "squared_pred": True}),
+    ({"weight": [0.5, 1.0, 2.0, 3.0], "mean_over": "elements"}, {"weight": [0.5, 1.0, 2.0, 3.0]}),
+])
+def test_dice_focal_reproduces_monai_softmax(kw, monai_kw):
+    """MONAI DiceFocalLoss(softmax=True, to_onehot_y=True): softmax Dice + sigmoid focal per
+    channel, values and gradients (MONAI's focal term runs in float32: rtol 1e-6)."""
+    torch = pytest.importorskip("torch")
+    DiceFocalLoss = _monai("DiceFocalLoss")
+    z, t = seg_data_absent()
+    tt = torch.tensor(t)
+    kw = {k: torch.tensor(v) if k == "weight" else v for k, v in kw.items()}
+    peer = DiceFocalLoss(softmax=True, to_onehot_y=True, **monai_kw)
+    _assert_same_value_and_grad(lambda x: L.dice_focal_loss(x, tt, smooth=1e-5, **kw),
+                                lambda x: peer(x, tt[:, None]), z, rtol=1e-6)
+
+
+def test_dice_focal_reproduces_monai_sigmoid_multilabel_and_formula():
+    torch = pytest.importorskip("torch")
+    DiceFocalLoss = _monai("DiceFocalLoss")
+    z, _ = data(seed=3)
+    y = RNG.integers(0, 2, size=z.shape).astype(np.float64)
+    y[1, 2] = 0  # channel 2 empty in sample 1
+    yt = torch.tensor(y)
+    peer = DiceFocalLoss(sigmoid=True, gamma=2.0)
+    _assert_same_value_and_grad(lambda x: L.dice_focal_loss(x, yt, mode="multilabel", smooth=1e-5),
+                                lambda x: peer(x, yt), z, rtol=1e-6)
+    # independent float64 formula: Dice (per sample, sigmoid) + mean sigmoid focal (gamma 2)
+    p = sigmoid(z)
+    dice = monai_dice(p, y, smooth_nr=0.0, smooth_dr=0.0)
+    bce = -(y * np.log(p) + (1 - y) * np.log(1 - p))
+    pt = y * p + (1 - y) * (1 - p)
+    focal = ((1 - pt) ** 2 * bce).mean()
+    np.testing.assert_allclose(L.dice_focal_loss(z, y, mode="multilabel"), dice + focal, rtol=1e-12)
+
+
+def test_dice_focal_ignore_index_and_sum():
+    """ignore_index removes the pixels from both terms: the focal mean is over the kept
+    pixels' channels (independent formula; MONAI's DiceFocalLoss has no ignore_index)."""
+    z, t = data(seed=4)
+    t = np.where(RNG.uniform(size=t.shape) < 0.25, 255, t)
+    keep = t != 255
+    p, y = sigmoid(z), onehot(np.where(keep, t, 0), 3)
+    bce = -(y * np.log(p) + (1 - y) * np.log(1 - p))
+    pt = y * p + (1 - y) * (1 - p)
+    fl = (1 - pt) ** 2 * bce * keep[:, None]
+    dice_m = L.dice_loss(z, t, ignore_index=255)
+    np.testing.assert_allclose(L.dice_focal_loss(z, t, ignore_index=255),
+                               dice_m + fl.sum() / (3 * keep.sum()), rtol=1e-12)
+    dice_s = L.dice_loss(z, t, ignore_index=255, reduction="sum")
+    np.testing.assert_allclose(L.dice_focal_loss(z, t, ignore_index=255, reduction="sum", lambda_focal=0.5),
+                               dice_s + 0.5 * fl.sum(), rtol=1e-12)
+    with pytest.raises(ValueError, match="reduction must be one of"):
+        L.dice_focal_loss(z, t, reduction="none")
+    with pytest.raises(ValueError, match="alpha must be <= 1"):
+        L.dice_focal_loss(z, t, alpha=1.5)
+    with pytest.raises(ValueError, match="lambda_focal must be >= 0"):
+        L.dice_focal_loss(z, t, lambda_focal=-1.0)
+
+
+@pytest.mark.parametrize("kw", [{}, {"batch": True, "include_background": False}, {"squared_denominator": True}])
+def test_masked_dice_reproduces_monai(kw):
+    """MONAI MaskedDiceLoss(softmax=True) on a one-hot target, per-sample and shared masks,
+    values and gradients; a mask of ones is dice_loss."""
+    torch = pytest.importorskip("torch")
+    MaskedDiceLoss = _monai("MaskedDiceLoss")
+    z, t = seg_data_absent()
+    g = torch.tensor(onehot(t, 4))
+    mkw = {"squared_pred" if k == "squared_denominator" else k: v for k, v in kw.items()}
+    peer = MaskedDiceLoss(softmax=True, **mkw)
+    for mask in ((RNG.uniform(size=(3, 1, 5, 6)) < 0.6).astype(np.float64), RNG.uniform(size=(1, 1, 5, 6))):
+        m = torch.tensor(mask)
+        _assert_same_value_and_grad(lambda x, m=m: L.masked_dice_loss(x, g, m, smooth=1e-5, **kw),
+                                    lambda x, m=m: peer(x, g, m), z, rtol=1e-12)
+        # class indices: the same region removed from every class
+        np.testing.assert_allclose(L.masked_dice_loss(z, t, mask, smooth=1e-5, **kw),
+                                   L.masked_dice_loss(z, onehot(t, 4), mask, smooth=1e-5, **kw), rtol=1e-12)
+    np.testing.assert_allclose(L.masked_dice_loss(z, t, np.ones((1, 1, 5, 6), dtype=bool), **kw),
+                               L.dice_loss(z, t, **kw), rtol=1e-12)
+
+
+def test_masked_dice_formula_nan_outside_region_and_errors():
+    z, t = data(seed=5)
+    m = (RNG.uniform(size=(4, 1, 5, 6)) < 0.5).astype(np.float64)
+    p, g = softmax(z) * m, onehot(t, 3) * m
+    inter = (p * g).sum((2, 3))
+    want = (1 - 2 * inter / (p.sum((2, 3)) + g.sum((2, 3)))).mean()
+    np.testing.assert_allclose(L.masked_dice_loss(z, t, m), want, rtol=1e-12)
+    # a NaN logit outside the region is silenced, inside it goes through
+    out_px = np.argwhere(m[:, 0] == 0)[0]
+    in_px = np.argwhere(m[:, 0] == 1)[0]
+    bad = z.copy()
+    bad[out_px[0], 1, out_px[1], out_px[2]] = np.nan
+    np.testing.assert_allclose(L.masked_dice_loss(bad, t, m), want, rtol=1e-12)
+    bad[in_px[0], 1, in_px[1], in_px[2]] = np.nan
+    assert np.isnan(L.masked_dice_loss(bad, t, m))
+    with pytest.raises(ValueError, match=r"mask must have shape \(4, 1, 5, 6\) or \(1, 1, 5, 6\)"):
+        L.masked_dice_loss(z, t, m[:, :, :4])
+    with pytest.raises(ValueError, match=r"mask must have shape"):
+        L.masked_dice_loss(z, t, np.ones((4, 3, 5, 6)))
+    with pytest.raises(ValueError, match="mask"):
+        L.masked_dice_loss(z, t, -m)
+    with pytest.raises(TypeError, match="mask must be an array"):
+        L.masked_dice_loss(z, t, None)
+    with pytest.raises(TypeError, match="mask must have a real dtype"):
+        L.masked_dice_loss(z, t, m + 0j)
+
+
+def smp_mcc(p, y, eps=1e-5):
+    """segmentation_models_pytorch MCCLoss (binary probabilities, one MCC over the batch),
+    transcribed: eps added to each confusion entry."""
+    p, y = p.reshape(-1), y.reshape(-1).astype(float)
+    tp, tn = (p * y).sum() + eps, ((1 - p) * (1 - y)).sum() + eps
+    fp, fn = (p * (1 - y)).sum() + eps, ((1 - p) * y).sum() + eps
+    return 1 - (tp * tn - fp * fn) / np.sqrt((tp + fp) * (tp + fn) * (tn + fp) * (tn + fn))
+
+
+def test_mcc_reproduces_smp_binary_batch():
+    rng = np.random.default_rng(11)
+    p = rng.uniform(size=(3, 1, 5, 6))
+    y = rng.integers(0, 2, size=(3, 5, 6))
+    got = L.mcc_loss(p, y, mode="binary", from_logits=False, batch=True)
+    np.testing.assert_allclose(got, smp_mcc(p, y), rtol=1e-12)
+    np.testing.assert_allclose(L.mcc_loss(p, y[:, None].astype(float), mode="binary", from_logits=False, batch=True,
+                                          eps=0.1), smp_mcc(p, y, eps=0.1), rtol=1e-12)
+    # per sample (the default): one MCC per image, averaged
+    want = np.mean([smp_mcc(p[i], y[i]) for i in range(3)])
+    np.testing.assert_allclose(L.mcc_loss(p, y, mode="binary", from_logits=False), want, rtol=1e-12)
+
+
+def test_mcc_perfect_prediction_is_zero_unlike_smp():
+    """A perfect prediction has loss 0 (an empty image predicted empty too); smp's eps gives
+    1 - MCC_eps there (about 0.5 for the empty image: docs/differences.md)."""
+    torch = pytest.importorskip("torch")
+    y = np.zeros((2, 1, 3, 4))
+    y[0, 0, 1, 1:3] = 1  # image 1: no foreground
+    out = L.mcc_loss(y, y, mode="binary", from_logits=False, reduction="none")
+    np.testing.assert_array_equal(out, np.zeros((2, 1)))
+    assert abs(smp_mcc(y[1], y[1]) - 0.5) < 1e-3
+    z = torch.tensor(np.where(y == 1, 1e4, -1e4), requires_grad=True)
+    loss = L.mcc_loss(z, torch.tensor(y), mode="binary")
+    loss.backward()
+    assert loss.item() == 0.0 and torch.isfinite(z.grad).all()
+
+
+@pytest.mark.parametrize("kw", [{}, {"batch": True}, {"include_background": False}])
+def test_mcc_reproduces_monai(kw):
+    """MONAI MCCLoss(softmax=True, to_onehot_y=True) (smooth_dr=1e-5 under the root) = eps=0,
+    values and gradients, with a class absent from one sample (MONAI: MCC 0 there)."""
+    torch = pytest.importorskip("torch")
+    MCCLoss = _monai("MCCLoss")
+    z, t = seg_data_absent()
+    tt = torch.tensor(t)
+    peer = MCCLoss(softmax=True, to_onehot_y=True, **kw)
+    _assert_same_value_and_grad(lambda x: L.mcc_loss(x, tt, eps=0.0, **kw), lambda x: peer(x, tt[:, None]), z,
+                                rtol=1e-8)
+    # sigmoid, multilabel target
+    y = torch.tensor(RNG.integers(0, 2, size=z.shape).astype(np.float64))
+    peer = MCCLoss(sigmoid=True, **kw)
+    _assert_same_value_and_grad(lambda x: L.mcc_loss(x, y, mode="multilabel", eps=0.0, **kw), lambda x: peer(x, y), z,
+                                rtol=1e-8)
+
+
+def test_mcc_ignore_index_and_eps_zero_edge():
+    z, t = data(seed=8)
+    t = np.where(RNG.uniform(size=t.shape) < 0.3, 255, t)
+    keep = (t != 255)[:, None]
+    p, g = softmax(z) * keep, onehot(np.where(keep[:, 0], t, 0), 3) * keep
+    ax = (2, 3)
+    tp, fp, fn = (p * g).sum(ax), (p * (1 - g)).sum(ax), ((1 - p) * g).sum(ax)
+    tn = ((1 - p) * (1 - g) * keep).sum(ax)
+    e = 1e-5
+    tp, fp, fn, tn = tp + e, fp + e, fn + e, tn + e
+    mcc = (tp * tn - fp * fn) / np.sqrt((tp + fp) * (tp + fn) * (tn + fp) * (tn + fn))
+    np.testing.assert_allclose(L.mcc_loss(z, t, ignore_index=255), (1 - mcc).mean(), rtol=1e-12)
+    # eps=0, nothing predicted for class 1 (TP + FP = 0) but present: MCC 0, loss 1, finite grad
+    torch = pytest.importorskip("torch")
+    zz = np.zeros((1, 2, 2, 2))
+    zz[0, 0] = 1e4
+    zz[0, 1] = -1e4
+    tt = np.array([[[0, 1], [0, 0]]])
+    x = torch.tensor(zz, requires_grad=True)
+    out = L.mcc_loss(x, torch.tensor(tt), eps=0.0, reduction="none")
+    np.testing.assert_allclose(out.detach().numpy(), [[1.0, 1.0]])
+    out.sum().backward()
+    assert torch.isfinite(x.grad).all()
+    with pytest.raises(ValueError, match="eps must be >= 0"):
+        L.mcc_loss(z, t, eps=-1.0)
