@@ -245,6 +245,11 @@ def _seg(rng, d):
     return {"input": rng.normal(size=(n, c, h, w)) * 2, "target": rng.integers(0, c, size=(n, h, w))}
 
 
+def _seg_masked(rng, d):
+    n, c, h, w = d["mask"]
+    return dict(_seg(rng, d), mask=(rng.uniform(size=(n, 1, h, w)) < 0.7).astype(np.float64))
+
+
 def _seg_binary(rng, d):
     n, c, h, w = d["mask"]
     return {"input": rng.normal(size=(n, 1, h, w)) * 2, "target": rng.integers(0, 2, size=(n, h, w))}
@@ -440,6 +445,9 @@ SPECS: dict[str, Spec] = {
     "dice_ce_loss": Spec(_seg),
     "combo_loss": Spec(_seg_binary),
     "signed_distance_map": Spec(_labels_map, diff=(), backends=("numpy",)),
+    "masked_dice_loss": Spec(_seg_masked),
+    "mcc_loss": Spec(_seg),
+    "dice_focal_loss": Spec(_seg),
     # detection
     "box_iou_loss": Spec(_boxes, diff=("boxes1",)),
     "generalized_box_iou_loss": Spec(_boxes, diff=("boxes1",)),
@@ -611,6 +619,33 @@ def _t_lovasz_hinge(input, target):
         errors_sorted, perm = torch.sort(errors, dim=0, descending=True)
         out.append(torch.dot(_F().relu(errors_sorted), _lovasz_grad(t[perm])))
     return torch.stack(out).mean()
+
+
+def _t_masked_dice(input, target, mask):
+    """Dice of the masked softmax probabilities and one-hot target (MONAI's MaskedDiceLoss)."""
+    p = input.softmax(1) * mask
+    y = _onehot_nchw(target, input.shape[1]).to(input.dtype) * mask
+    tp = (p * y).sum((2, 3))
+    return (1 - 2 * tp / (p.sum((2, 3)) + y.sum((2, 3)))).mean()
+
+
+def _t_mcc(input, target, eps=1e-5):
+    """1 - MCC of the soft confusion matrix per sample and class, eps on each entry."""
+    tp, sp, sy = _seg_sums(input, target)
+    fp, fn = sp - tp, sy - tp
+    tn = input.shape[2] * input.shape[3] - sp - sy + tp
+    tp, fp, fn, tn = tp + eps, fp + eps, fn + eps, tn + eps
+    return (1 - (tp * tn - fp * fn) / ((tp + fp) * (tp + fn) * (tn + fp) * (tn + fn)).sqrt()).mean()
+
+
+def _t_dice_focal(input, target):
+    """Dice (softmax) + the mean sigmoid focal loss (gamma 2) of every channel vs the one-hot target."""
+    F = _F()
+    y = _onehot_nchw(target, input.shape[1]).to(input.dtype)
+    bce = F.binary_cross_entropy_with_logits(input, y, reduction="none")
+    p = input.sigmoid()
+    one_m_pt = y * (1 - p) + (1 - y) * p
+    return _t_dice(input, target) + (one_m_pt ** 2 * bce).mean()
 
 
 def _t_combo(input, target):
@@ -969,6 +1004,11 @@ TWINS: dict[str, Twin] = {
                          lambda input, target: _t_dice(input, target) + _F().cross_entropy(input, target)),
     "combo_loss": Twin("peer", "0.5 beta-weighted BCE (logsigmoid) + 0.5 Dice loss (smooth 1)", _t_combo),
     "signed_distance_map": Twin(None, "NumPy/SciPy only (scipy.ndimage distance transforms): nothing to compare"),
+    "masked_dice_loss": Twin("peer", "MONAI MaskedDiceLoss formula: Dice of mask * softmax and mask * one-hot",
+                             _t_masked_dice),
+    "mcc_loss": Twin("peer", "1 - MCC of the soft confusion matrix per sample and class (eps 1e-5 per entry)", _t_mcc),
+    "dice_focal_loss": Twin("peer", "MONAI DiceFocalLoss formula: softmax Dice + sigmoid focal per channel",
+                            _t_dice_focal),
     # ---- detection (xyxy boxes)
     "box_iou_loss": Twin("peer", "1 - IoU (torchvision box-loss formulas written out)", _t_iou),
     "generalized_box_iou_loss": Twin("peer", "torchvision.ops.generalized_box_iou_loss formula", _t_giou),

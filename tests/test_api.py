@@ -39,6 +39,7 @@ VOCABULARY = {
     "logit_scale": "CLIP's inverse temperature",
     "var": "predicted variances", "boxes1": "predicted boxes (x1, y1, x2, y2)",
     "boxes2": "target boxes (x1, y1, x2, y2)", "distance_maps": "signed distance maps of the target",
+    "mask": "per-pixel weights of the region a loss is restricted to (0: removed)",
     "log_probs": "log-probabilities over classes (CTC: (T, N, C))",
     "targets": "CTC's padded or concatenated target sequences (torch's name)",
     "input_lengths": "CTC input lengths", "target_lengths": "CTC target lengths",
@@ -108,6 +109,7 @@ VOCABULARY = {
     "weight_type": "generalized Dice class weighting", "classes": "which classes Lovász averages",
     "per_image": "compute per image, then average", "lambda_dice": "weight of the Dice term",
     "lambda_ce": "weight of the cross-entropy term", "spacing": "voxel spacing",
+    "lambda_focal": "weight of the focal term",
     "kind": "GAN loss variant", "one_sided": "penalise only norms above the target",
     "n": "number of steps", "value_coef": "weight of the value loss", "entropy_coef": "weight of the entropy bonus",
     "clip_range": "PPO clipping range (SB3's name)", "normalize_advantages": "standardise the advantages",
@@ -137,7 +139,8 @@ DEFAULTS = {
     "ignore_index": (-100, {f: (None, "MONAI/smp segmentation losses ignore nothing by default")
                             for f in ("dice_loss", "jaccard_loss", "tversky_loss", "focal_tversky_loss",
                                       "generalized_dice_loss", "lovasz_softmax_loss", "lovasz_hinge_loss",
-                                      "dice_ce_loss", "combo_loss")}),
+                                      "dice_ce_loss", "combo_loss", "masked_dice_loss", "mcc_loss",
+                                      "dice_focal_loss")}),
     "label_smoothing": (0.0, {"smooth_labels": (0.1, "building smoothed labels is its purpose")}),
     "from_logits": (True, {
         "boundary_loss": (False, "the reference SurfaceLoss takes softmax probabilities"),
@@ -177,6 +180,7 @@ REDUCTION_HINTS = {
     "kl_div": T.ReductionBatchmean,  # torch's "batchmean"
     "dice_ce_loss": T.ScalarReduction,  # the Dice and CE terms have different shapes
     "combo_loss": T.ScalarReduction,
+    "dice_focal_loss": T.ScalarReduction,
 }
 
 

@@ -1052,3 +1052,20 @@ def test_mcc_ignore_index_and_eps_zero_edge():
     assert torch.isfinite(x.grad).all()
     with pytest.raises(ValueError, match="eps must be >= 0"):
         L.mcc_loss(z, t, eps=-1.0)
+
+
+def test_masked_dice_class_indices_differ_from_monai_to_onehot():
+    """MONAI's to_onehot_y multiplies the indices by the mask: masked pixels become class-0
+    target pixels there. Ours removes them from every class (= MONAI on a one-hot target)."""
+    torch = pytest.importorskip("torch")
+    MaskedDiceLoss = _monai("MaskedDiceLoss")
+    z, t = seg_data_absent()
+    mask = (RNG.uniform(size=(3, 1, 5, 6)) < 0.5).astype(np.float64)
+    zt, tt, mt = torch.tensor(z), torch.tensor(t), torch.tensor(mask)
+    theirs = MaskedDiceLoss(softmax=True, to_onehot_y=True)(zt, tt[:, None], mt).item()
+    ours = float(L.masked_dice_loss(z, t, mask, smooth=1e-5))
+    assert abs(theirs - ours) > 1e-3
+    # MONAI's value is the Dice of the masked prediction against "masked-out = class 0"
+    t0 = np.where(mask[:, 0] == 0, 0, t)
+    p, g = softmax(z) * mask, onehot(t0, 4)
+    np.testing.assert_allclose(theirs, monai_dice(p, g), rtol=1e-12)

@@ -226,6 +226,55 @@ CASES += [
          {}, name="logits_1e4", fd=False),
 ]
 
+
+
+def _masked(rng, n, shared=False):
+    d = _mc(rng, n)
+    d["mask"] = (rng.uniform(size=(1 if shared else n, 1, H, W)) < 0.6).astype(np.float64)
+    return d
+
+
+def _masked_dense(rng, n):
+    d = _mc_dense(rng, n)
+    d["mask"] = rng.uniform(size=(n, 1, H, W))
+    return d
+
+
+def _mc_empty_masked(rng, n):
+    d = _mc_empty(rng, n)
+    d["mask"] = np.ones((n, 1, H, W))
+    d["mask"][:, :, 0] = 0.0
+    return d
+
+
+CASES += [
+    Case(L.masked_dice_loss, _masked, {}, dynamic=True),
+    Case(L.masked_dice_loss, lambda rng, n: _masked(rng, n, shared=True),
+         {"batch": True, "include_background": False, "smooth": 1e-5, "reduction": "none"}, name="shared_mask_batch"),
+    Case(L.masked_dice_loss, _masked_dense, {"squared_denominator": True, "smooth": 0.5}, name="soft_mask_dense"),
+    Case(L.masked_dice_loss, lambda rng, n: dict(_masked(rng, n), target=_mc_ignore(rng, n)["target"]),
+         {"ignore_index": 255, "reduction": "sum"}, name="ignore_index"),
+    Case(L.masked_dice_loss, _mc_empty_masked, {"reduction": "none"}, name="empty_class"),
+    Case(L.mcc_loss, _mc, {}, dynamic=True, vmap=VMAP),
+    Case(L.mcc_loss, _mc_dense, {"batch": True, "include_background": False, "eps": 0.0, "reduction": "none"},
+         name="dense_batch_eps0"),
+    Case(L.mcc_loss, _mc_ignore, {"ignore_index": 255, "reduction": "sum"}, name="ignore_index"),
+    Case(L.mcc_loss, lambda rng, n: dict(_bin(rng, n), input=1 / (1 + np.exp(-_bin(rng, n)["input"]))),
+         {"mode": "binary", "from_logits": False, "batch": True}, name="smp_binary_probabilities"),
+    Case(L.mcc_loss, _ml, {"mode": "multilabel", "reduction": "none"}, name="multilabel"),
+    Case(L.mcc_loss, _weights, {"mean_over": "elements"}, name="weighted_elements", diff=("input", "weight")),
+    Case(L.mcc_loss, _mc_empty, {"reduction": "none"}, name="empty_class"),
+    Case(L.mcc_loss, _mc_extreme, {}, name="logits_1e4", fd=False),
+    Case(L.dice_focal_loss, _mc, {}, dynamic=True, vmap=VMAP),
+    Case(L.dice_focal_loss, _mc, {"gamma": 0.5, "alpha": 0.25, "include_background": False, "smooth": 1e-5,
+                                  "lambda_dice": 0.3, "lambda_focal": 2.0}, name="alpha_gamma_nobg"),
+    Case(L.dice_focal_loss, _mc_ignore, {"ignore_index": 255, "batch": True, "reduction": "sum"}, name="ignore_index"),
+    Case(L.dice_focal_loss, _weights, {"mean_over": "elements"}, name="weighted_elements", diff=("input", "weight")),
+    Case(L.dice_focal_loss, _ml, {"mode": "multilabel", "gamma": 1.0}, name="multilabel"),
+    Case(L.dice_focal_loss, _bin, {"mode": "binary", "squared_denominator": True}, name="binary"),
+    Case(L.dice_focal_loss, _mc_extreme, {"smooth": 1.0}, name="logits_1e4", fd=False),
+]
+
 # the NumPy/SciPy helper of boundary_loss: not differentiable, NumPy in and out
 CASES += [
     Case(L.signed_distance_map, lambda rng, n: {"target": rng.integers(0, C, size=(n, H, W))},
@@ -246,6 +295,9 @@ DOMAINS = {
     "lovasz_hinge_loss": {"target": "class"},  # {0, 1} labels: indices of 2 classes
     "dice_ce_loss": {"target": "class", "weight": "nonneg", "ce_weight": "nonneg"},
     "combo_loss": {"target": "class"},
+    "masked_dice_loss": {"target": "class", "mask": "nonneg"},
+    "mcc_loss": {"target": "class", "weight": "nonneg"},
+    "dice_focal_loss": {"target": "class", "weight": "nonneg"},
 }
 _TVERSKY = {"alpha_fp": (-0.1, math.inf), "beta_fn": (-0.1, math.inf)}
 #: bad hyper-parameter values beyond test_edges.RANGES
@@ -256,4 +308,8 @@ HYPER_RANGES = {
     "focal_tversky_loss": {"smooth": (math.inf,), "gamma": (0.0, math.inf), **_TVERSKY},
     "dice_ce_loss": {"smooth": (math.inf,), "lambda_dice": (-1.0, math.inf), "lambda_ce": (-1.0, math.inf)},
     "combo_loss": {"smooth": (math.inf,), "alpha": (-0.1, 1.5), "beta": (-0.1, 1.5)},
+    "masked_dice_loss": {"smooth": (math.inf,), "smooth_dr": (-1.0, math.inf)},
+    "mcc_loss": {"eps": (-1e-5, math.inf)},
+    "dice_focal_loss": {"smooth": (math.inf,), "lambda_dice": (-1.0, math.inf), "lambda_focal": (-1.0, math.inf),
+                        "gamma": (-1.0, math.inf), "alpha": (-0.1, 1.5)},
 }
