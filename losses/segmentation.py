@@ -30,7 +30,7 @@ from collections.abc import Sequence
 from typing import Any, Literal, NamedTuple, get_args
 
 from . import _validate as check
-from ._common import abs0, arange_like, cast, fill_doc, float_args, pow0, relu0, safe_divide
+from ._common import abs0, arange_like, cast, clamp_min1, fill_doc, float_args, pow0, relu0, safe_divide
 from ._reduction import GROUP_ARG, gathered, group_doc, reduce
 from ._typing import Array, ArrayT, Group, Reduction, ScalarReduction
 from .backends import namespace
@@ -283,6 +283,8 @@ class _Overlap(NamedTuple):
     mean_over: str = "weights"
     group: Any = None
     region: Any = None
+    columns: Any = None
+    log_loss: bool = False
 
     def stats(self, squared=False):
         """``(TP, sum p, sum g)`` per class (``sum p**2``, ``sum g**2`` when ``squared``)."""
@@ -292,22 +294,55 @@ class _Overlap(NamedTuple):
             return tp, _sums(xp, p * p, batch, group), _sums(xp, g * g, batch, group)
         return tp, _sums(xp, p, batch, group), _sums(xp, g, batch, group)
 
+    def finish_score(self, score):
+        """:meth:`finish` of the loss of per-class scores in [0, 1]: ``1 - score``, or
+        ``-log(max(score, 1e-7))`` with ``log_loss`` (segmentation_models_pytorch's clamp)."""
+        if self.log_loss:
+            return self.finish(-self.xp.log(clamp_min1(self.xp, score, _LOG_FLOOR)))
+        return self.finish(1 - score)
+
     def finish(self, loss):
-        """Zero the classes without target pixels (``mask_absent``), then reduce with ``w``.
+        """Zero the classes without target pixels (``mask_absent``), keep the ``classes``
+        columns, then reduce with ``w``.
 
         The absent test is ``sum g <= 0`` (a NaN target sum is not absent: NaN goes through)."""
-        xp = self.xp
+        xp, w = self.xp, self.w
         if self.mask_absent:
             absent = _sums(xp, self.g, self.batch, self.group) <= 0
             loss = xp.where(absent, xp.zeros_like(loss), loss)
+        if self.columns is not None:
+            loss = xp.stack([loss[..., k] for k in self.columns], axis=-1)
+            if w is not None:
+                w = xp.stack([w[k] for k in self.columns])
         # batch-pooled losses are already those of the whole group's batch
-        return reduce(xp, loss, self.reduction, weight=self.w, out_dtype=self.out_dtype,
+        return reduce(xp, loss, self.reduction, weight=w, out_dtype=self.out_dtype,
                       mean_over=self.mean_over, group=None if self.batch else self.group)
+
+
+#: the smallest score ``log_loss=True`` takes the logarithm of (segmentation_models_pytorch's eps)
+_LOG_FLOOR = 1e-7
+
+
+def _class_columns(classes, c, mode, include_background, fn):
+    """``classes`` (None or distinct channel indices of ``input``) as columns of the per-class
+    loss matrix (``C'`` columns: channel 0 is not one without background)."""
+    if classes is None:
+        return None
+    if isinstance(classes, (str, bytes)) or not isinstance(classes, Sequence):
+        raise TypeError(f"{fn}: classes must be None or a sequence of channel indices, got {classes!r}")
+    items = list(classes)
+    first = 0 if include_background or mode == "binary" else 1
+    if (not items or len(set(items)) != len(items)
+            or any(isinstance(k, bool) or not isinstance(k, int) or not first <= k < c for k in items)):
+        raise ValueError(f"{fn}: classes must be a non-empty sequence of distinct channel indices in "
+                         f"[{first}, {c - 1}]" + ("" if first == 0 else " (include_background=False)")
+                         + f", got {classes!r}")
+    return tuple(k - first for k in items)
 
 
 def _overlap_inputs(fn, input, target, weight, *, mode, from_logits, batch, include_background,
                     ignore_index, reduction, mask_absent=False, mean_over="weights", group=None,
-                    mask=None, **flags):
+                    mask=None, classes=None, log_loss=False, **flags):
     """The argument handling shared by the overlap losses (Dice, Jaccard, Tversky, focal
     Tversky, generalised Dice): checks ``reduction``, ``mean_over`` and the bool keywords
     (``batch``, the loss's own ``flags``, ``mask_absent``), then prepares the arrays with
@@ -315,14 +350,16 @@ def _overlap_inputs(fn, input, target, weight, *, mode, from_logits, batch, incl
     """
     check.reduction(reduction)
     check.choice(mean_over, "mean_over", _MEAN_OVER)
-    for name, value in {"batch": batch, **flags, "mask_absent": mask_absent}.items():
+    for name, value in {"batch": batch, **flags, "mask_absent": mask_absent, "log_loss": log_loss}.items():
         check.flag(value, name)
     xp = namespace(input=input, target=target, weight=weight, mask=mask)
     group = xp.check_group(group)
     p, g, w, out_dtype, region = _seg_prepare(xp, input, target, weight, mode=mode, from_logits=from_logits,
                                               include_background=include_background,
                                               ignore_index=ignore_index, fn=fn, mask=mask)
-    return _Overlap(xp, p, g, w, out_dtype, batch, mask_absent, reduction, mean_over, group, region)
+    columns = _class_columns(classes, input.shape[1], mode, include_background, fn)
+    return _Overlap(xp, p, g, w, out_dtype, batch, mask_absent, reduction, mean_over, group, region,
+                    columns, log_loss)
 
 
 _SHARED_ARGS = """
@@ -378,6 +415,7 @@ def dice_loss(input: ArrayT, target: ArrayT, *, mode: Mode = "multiclass", from_
               batch: bool = False, include_background: bool = True, smooth: float = 0.0,
               smooth_dr: float | None = None, squared_denominator: bool = False,
               weight: ArrayT | None = None, ignore_index: int | None = None, mask_absent: bool = False,
+              classes: Sequence[int] | None = None, log_loss: bool = False, soft_label: bool = False,
               mean_over: MeanOver = "weights", reduction: Reduction = "mean",
               group: Group = None) -> ArrayT:
     r"""Soft Dice loss (Milletari et al. 2016; Sudre et al. 2017).
@@ -397,6 +435,14 @@ def dice_loss(input: ArrayT, target: ArrayT, *, mode: Mode = "multiclass", from_
         smooth: numerator smoothing ``s_nr >= 0``. smooth_dr: denominator smoothing
             (None: ``smooth``).
         squared_denominator: V-Net's ``sum p^2 + sum g^2`` denominator.
+        classes: None (every class) or the channel indices of ``input`` whose losses are kept
+            (segmentation_models_pytorch's ``classes``; without background channel 0 is not
+            one): the loss matrix has one column per listed class, in that order.
+        log_loss: ``-log(max(score, 1e-7))`` instead of ``1 - score`` (smp's ``log_loss``).
+        soft_label: the overlap of soft targets as MONAI 1.4+: ``TP = (sum p + sum g -
+            sum |p - g|) / 2`` (equal to ``sum p g`` for 0/1 targets, and 1 for ``p == g``
+            whatever the soft target); no effect with ``squared_denominator`` (where both
+            forms agree).
 
     Peer settings (each covered by a test):
 
@@ -405,7 +451,9 @@ def dice_loss(input: ArrayT, target: ArrayT, *, mode: Mode = "multiclass", from_
       ``batch``, ``include_background`` map to the keywords of the same meaning. MONAI's
       ``weight=w`` averages ``w * l`` over all entries: ``weight=w, mean_over="elements"``.
     * segmentation_models_pytorch ``DiceLoss(mode, smooth=0)``: ``batch=True,
-      mask_absent=True`` (and ``ignore_index``); smp clamps the denominator at ``eps=1e-7``.
+      mask_absent=True`` (and ``ignore_index``, ``classes``, ``log_loss``); smp clamps the
+      denominator at ``eps=1e-7``.
+    * MONAI ``DiceLoss(soft_label=True)``: ``soft_label=True`` (with the settings above).
     * optax ``dice_loss(predictions, targets, smooth=s)`` (channels last, softmax/sigmoid):
       ``dice_loss(moveaxis(z, -1, 1), moveaxis(t, -1, 1), smooth=2*s)`` on a one-hot target
       (optax's numerator is ``TP + s`` and its denominator ``(sum p + sum g) / 2 + s``).
@@ -418,17 +466,23 @@ def dice_loss(input: ArrayT, target: ArrayT, *, mode: Mode = "multiclass", from_
     overlap as a deep learning loss function for highly unbalanced segmentations", DLMIA 2017.
     """
     s_nr, s_dr = _smooths(smooth, smooth_dr)
+    check.flag(soft_label, "soft_label")
     o = _overlap_inputs("dice_loss", input, target, weight, mode=mode, from_logits=from_logits, batch=batch,
                         include_background=include_background, ignore_index=ignore_index,
                         reduction=reduction, squared_denominator=squared_denominator, mask_absent=mask_absent,
-                        mean_over=mean_over, group=group)
-    return o.finish(_dice(o, s_nr, s_dr, squared_denominator))
+                        mean_over=mean_over, group=group, classes=classes, log_loss=log_loss)
+    return o.finish_score(_dice_score(o, s_nr, s_dr, squared_denominator, soft_label and not squared_denominator))
 
 
-def _dice(o, s_nr, s_dr, squared):
-    """The per-class Dice losses of prepared arguments (score 1 where the denominator is 0)."""
+def _dice_score(o, s_nr, s_dr, squared, soft_label=False):
+    """The per-class Dice scores of prepared arguments (1 where the denominator is 0).
+
+    ``soft_label``: ``TP = (sum p + sum g - sum |p - g|) / 2`` (MONAI's soft-label overlap)."""
+    xp = o.xp
     tp, sp, sg = o.stats(squared)
-    return 1 - safe_divide(o.xp, 2 * tp + s_nr, sp + sg + s_dr, 1.0)
+    if soft_label:
+        tp = (sp + sg - _sums(xp, abs0(xp, o.p - o.g), o.batch, o.group)) / 2
+    return safe_divide(xp, 2 * tp + s_nr, sp + sg + s_dr, 1.0)
 
 
 @check.entry
@@ -475,7 +529,7 @@ def masked_dice_loss(input: ArrayT, target: ArrayT, mask: ArrayT, *, mode: Mode 
                         batch=batch, include_background=include_background, ignore_index=ignore_index,
                         reduction=reduction, squared_denominator=squared_denominator, mask_absent=mask_absent,
                         mean_over=mean_over, group=group, mask=mask)
-    return o.finish(_dice(o, s_nr, s_dr, squared_denominator))
+    return o.finish_score(_dice_score(o, s_nr, s_dr, squared_denominator))
 
 
 @check.entry
@@ -484,6 +538,7 @@ def jaccard_loss(input: ArrayT, target: ArrayT, *, mode: Mode = "multiclass", fr
                  batch: bool = False, include_background: bool = True, smooth: float = 0.0,
                  smooth_dr: float | None = None, weight: ArrayT | None = None,
                  ignore_index: int | None = None, mask_absent: bool = False,
+                 classes: Sequence[int] | None = None, log_loss: bool = False,
                  mean_over: MeanOver = "weights", reduction: Reduction = "mean",
                  group: Group = None) -> ArrayT:
     r"""Soft Jaccard (IoU) loss.
@@ -495,11 +550,12 @@ def jaccard_loss(input: ArrayT, target: ArrayT, *, mode: Mode = "multiclass", fr
 
     {shared}
         smooth, smooth_dr: numerator / denominator smoothing (``smooth_dr=None``: ``smooth``).
+        classes, log_loss: as :func:`dice_loss` (smp's ``classes``, ``log_loss``).
 
     Peer settings (each covered by a test):
 
     * segmentation_models_pytorch ``JaccardLoss(mode, smooth=0)``: ``batch=True,
-      mask_absent=True``.
+      mask_absent=True`` (and ``classes``, ``log_loss``).
     * MONAI ``DiceLoss(jaccard=True, smooth_nr=s, smooth_dr=s)``: ``smooth=s/2``
       (MONAI computes ``(2 TP + s) / (2 (sum p + sum g - TP) + s)``).
 
@@ -509,9 +565,10 @@ def jaccard_loss(input: ArrayT, target: ArrayT, *, mode: Mode = "multiclass", fr
     s_nr, s_dr = _smooths(smooth, smooth_dr)
     o = _overlap_inputs("jaccard_loss", input, target, weight, mode=mode, from_logits=from_logits,
                         batch=batch, include_background=include_background, ignore_index=ignore_index,
-                        reduction=reduction, mask_absent=mask_absent, mean_over=mean_over, group=group)
+                        reduction=reduction, mask_absent=mask_absent, mean_over=mean_over, group=group,
+                        classes=classes, log_loss=log_loss)
     tp, sp, sg = o.stats()
-    return o.finish(1 - safe_divide(o.xp, tp + s_nr, sp + sg - tp + s_dr, 1.0))
+    return o.finish_score(safe_divide(o.xp, tp + s_nr, sp + sg - tp + s_dr, 1.0))
 
 
 def _tversky_args(alpha_fp, beta_fn, smooth):
@@ -535,6 +592,7 @@ def tversky_loss(input: ArrayT, target: ArrayT, *, alpha_fp: float = 0.3, beta_f
                  mode: Mode = "multiclass", from_logits: bool = True, batch: bool = False,
                  include_background: bool = True, smooth: float = 0.0, weight: ArrayT | None = None,
                  ignore_index: int | None = None, mask_absent: bool = False,
+                 classes: Sequence[int] | None = None, log_loss: bool = False,
                  mean_over: MeanOver = "weights", reduction: Reduction = "mean",
                  group: Group = None) -> ArrayT:
     r"""Tversky loss (Salehi, Erdogmus & Gholipour 2017).
@@ -551,6 +609,7 @@ def tversky_loss(input: ArrayT, target: ArrayT, *, alpha_fp: float = 0.3, beta_f
     {shared}
         alpha_fp: weight of false positives (>= 0). beta_fn: weight of false negatives (>= 0).
         smooth: ``s >= 0`` added to numerator and denominator.
+        classes, log_loss: as :func:`dice_loss` (smp's ``classes``, ``log_loss``).
 
     Peer settings (each covered by a test):
 
@@ -558,7 +617,9 @@ def tversky_loss(input: ArrayT, target: ArrayT, *, alpha_fp: float = 0.3, beta_f
       per sample, mean over classes): ``alpha_fp=a, beta_fn=b, smooth=s`` on
       ``moveaxis(..., -1, 1)`` inputs and a one-hot target.
     * segmentation_models_pytorch ``TverskyLoss(alpha=a, beta=b)`` (alpha on false
-      positives there too): ``alpha_fp=a, beta_fn=b, batch=True, mask_absent=True``.
+      positives there too): ``alpha_fp=a, beta_fn=b, batch=True, mask_absent=True`` (and
+      ``classes``, ``log_loss``; smp's ``gamma`` raises the mean loss to a power, not
+      reproduced).
     * Keras 3 ``keras.losses.Tversky(alpha=a, beta=b)`` (checked against the released 3.x
       source): its docstring says ``alpha`` weighs the false positives, but the code
       multiplies the false negatives ``sum(y_true * (1 - y_pred))`` by ``alpha`` and the false
@@ -573,8 +634,9 @@ def tversky_loss(input: ArrayT, target: ArrayT, *, alpha_fp: float = 0.3, beta_f
     a_fp, b_fn, s = _tversky_args(alpha_fp, beta_fn, smooth)
     o = _overlap_inputs("tversky_loss", input, target, weight, mode=mode, from_logits=from_logits,
                         batch=batch, include_background=include_background, ignore_index=ignore_index,
-                        reduction=reduction, mask_absent=mask_absent, mean_over=mean_over, group=group)
-    return o.finish(1 - _tversky_index(o, a_fp, b_fn, s))
+                        reduction=reduction, mask_absent=mask_absent, mean_over=mean_over, group=group,
+                        classes=classes, log_loss=log_loss)
+    return o.finish_score(_tversky_index(o, a_fp, b_fn, s))
 
 
 @check.entry

@@ -60,8 +60,10 @@ def smp_score(p, g, kind, smooth=0.0, eps=1e-7, alpha=0.5, beta=0.5):
     return (inter + smooth) / np.maximum(inter + alpha * fp + beta * fn + smooth, eps)
 
 
-def smp_loss(z, t, kind, mode="multiclass", ignore_index=None, **kw):
-    """smp DiceLoss / JaccardLoss / TverskyLoss (from_logits=True, gamma=1)."""
+def smp_loss(z, t, kind, mode="multiclass", ignore_index=None, log_loss=False, classes=None, **kw):
+    """smp DiceLoss / JaccardLoss / TverskyLoss (from_logits=True, gamma=1): per-class scores,
+    ``1 - score`` or ``-log(clamp_min(score, 1e-7))``, absent classes zeroed, then the
+    ``classes`` entries kept, then the mean."""
     n, c = z.shape[:2]
     p = softmax(z) if mode == "multiclass" else sigmoid(z)
     p = p.reshape(n, c, -1)
@@ -75,8 +77,11 @@ def smp_loss(z, t, kind, mode="multiclass", ignore_index=None, **kw):
             g = np.moveaxis(np.eye(c)[tt], -1, 1)
     else:
         g = t.reshape(n, c, -1).astype(float)
-    loss = 1 - smp_score(p, g, kind, **kw)
+    score = smp_score(p, g, kind, **kw)
+    loss = -np.log(np.maximum(score, 1e-7)) if log_loss else 1 - score
     loss = loss * (g.sum((0, 2)) > 0)
+    if classes is not None:
+        loss = loss[list(classes)]
     return loss.mean()
 
 
@@ -1069,3 +1074,135 @@ def test_masked_dice_class_indices_differ_from_monai_to_onehot():
     t0 = np.where(mask[:, 0] == 0, 0, t)
     p, g = softmax(z) * mask, onehot(t0, 4)
     np.testing.assert_allclose(theirs, monai_dice(p, g), rtol=1e-12)
+
+
+# ------------------------------------------------ smp's log_loss / classes, MONAI soft_label ----
+@pytest.mark.parametrize("loss, kind, extra", [
+    (L.dice_loss, "dice", {}),
+    (L.jaccard_loss, "jaccard", {}),
+    (L.tversky_loss, "tversky", {"alpha_fp": 0.3, "beta_fn": 0.7}),
+])
+@pytest.mark.parametrize("smp_kw", [{"log_loss": True}, {"classes": [3, 1]}, {"classes": [2], "log_loss": True}])
+def test_log_loss_and_classes_reproduce_smp(loss, kind, extra, smp_kw):
+    z, t = data(c=4)
+    t = np.where(t == 3, 0, t)  # class 3 absent from the target (zeroed before the selection)
+    t = np.where(RNG.uniform(size=t.shape) < 0.2, 255, t)
+    tv = {"alpha": extra["alpha_fp"], "beta": extra["beta_fn"]} if extra else {}
+    want = smp_loss(z, t, kind, ignore_index=255, **tv, **smp_kw)
+    got = loss(z, t, batch=True, mask_absent=True, ignore_index=255, **extra, **smp_kw)
+    np.testing.assert_allclose(got, want, rtol=1e-12)
+
+
+def test_log_loss_floor_classes_columns_and_errors():
+    torch = pytest.importorskip("torch")
+    z, t = data(c=3)
+    # a class predicted nowhere: score 0, -log clamps at 1e-7 (finite value and gradient)
+    zz = z.copy()
+    zz[:, 2] = -1e4
+    x = torch.tensor(zz, requires_grad=True)
+    out = L.dice_loss(x, torch.tensor(t), log_loss=True, reduction="none")
+    np.testing.assert_allclose(out[:, 2].detach().numpy(), -np.log(1e-7), rtol=1e-6)
+    out.sum().backward()
+    assert torch.isfinite(x.grad).all()
+    # -log(score) per class, the loss matrix restricted to the listed columns (in that order)
+    full = L.dice_loss(z, t, reduction="none")
+    np.testing.assert_allclose(L.dice_loss(z, t, log_loss=True, reduction="none"), -np.log(1 - full), rtol=1e-12)
+    np.testing.assert_allclose(L.dice_loss(z, t, classes=[2, 0], reduction="none"), full[:, [2, 0]], rtol=1e-12)
+    nobg = L.jaccard_loss(z, t, include_background=False, reduction="none")
+    np.testing.assert_allclose(L.jaccard_loss(z, t, include_background=False, classes=[2], reduction="none"),
+                               nobg[:, [1]], rtol=1e-12)
+    w = np.array([0.5, 1.0, 3.0])
+    np.testing.assert_allclose(L.tversky_loss(z, t, weight=w, classes=[0, 2]),
+                               (L.tversky_loss(z, t, reduction="none")[:, [0, 2]] * w[[0, 2]]).sum() / (4 * 3.5),
+                               rtol=1e-12)
+    with pytest.raises(ValueError, match=r"classes must be a non-empty sequence of distinct channel indices in \[1, 2\]"):
+        L.dice_loss(z, t, include_background=False, classes=[0])
+    with pytest.raises(ValueError, match="classes must be a non-empty sequence"):
+        L.dice_loss(z, t, classes=[1, 1])
+    with pytest.raises(ValueError, match="classes must be a non-empty sequence"):
+        L.dice_loss(z, t, classes=[])
+    with pytest.raises(TypeError, match="classes must be None or a sequence"):
+        L.dice_loss(z, t, classes=1)
+    with pytest.raises(TypeError, match="log_loss must be a bool"):
+        L.jaccard_loss(z, t, log_loss=1)
+    with pytest.raises(TypeError, match="soft_label must be a bool"):
+        L.dice_loss(z, t, soft_label="yes")
+
+
+def _soft_target(shape, seed=9):
+    rng = np.random.default_rng(seed)
+    g = rng.dirichlet(np.full(shape[1], 2.0), size=(shape[0],) + shape[2:])
+    return np.ascontiguousarray(np.moveaxis(g, -1, 1))
+
+
+@pytest.mark.parametrize("kw", [{}, {"batch": True, "include_background": False}, {"squared_denominator": True}])
+def test_soft_label_reproduces_monai(kw):
+    """MONAI DiceLoss(softmax=True, soft_label=True) on soft targets, values and gradients."""
+    torch = pytest.importorskip("torch")
+    DiceLoss = _monai("DiceLoss")
+    z, _ = data(seed=6)
+    g = torch.tensor(_soft_target(z.shape))
+    mkw = {"squared_pred" if k == "squared_denominator" else k: v for k, v in kw.items()}
+    peer = DiceLoss(softmax=True, soft_label=True, **mkw)
+    _assert_same_value_and_grad(lambda x: L.dice_loss(x, g, smooth=1e-5, soft_label=True, **kw),
+                                lambda x: peer(x, g), z, rtol=1e-12)
+
+
+def test_soft_label_formula_and_hard_targets_unchanged():
+    z, t = data(seed=2)
+    g = _soft_target(z.shape)
+    p = softmax(z)
+    tp = (p.sum((2, 3)) + g.sum((2, 3)) - np.abs(p - g).sum((2, 3))) / 2
+    want = (1 - 2 * tp / (p.sum((2, 3)) + g.sum((2, 3)))).mean()
+    np.testing.assert_allclose(L.dice_loss(z, g, soft_label=True), want, rtol=1e-12)
+    assert abs(float(L.dice_loss(z, g)) - want) > 1e-3  # the hard-label overlap differs
+    # p == g: a perfect score with soft_label (not with the plain overlap)
+    np.testing.assert_allclose(L.dice_loss(g, g, from_logits=False, soft_label=True), 0.0, atol=1e-12)
+    assert float(L.dice_loss(g, g, from_logits=False)) > 0.1
+    np.testing.assert_allclose(L.dice_loss(z, t, soft_label=True), L.dice_loss(z, t), rtol=1e-12)
+
+
+def smp_soft_bce(z, y, smooth_factor, ignore_index=-100):
+    """segmentation_models_pytorch SoftBCEWithLogitsLoss, transcribed: targets smoothed to
+    ``(1 - y) s + y (1 - s)``, torch's element-wise BCE-with-logits, ignored elements zeroed
+    but counted by the mean."""
+    soft = (1 - y) * smooth_factor + y * (1 - smooth_factor)
+    loss = (1 - soft) * z + np.logaddexp(0, -z)
+    return (loss * (y != ignore_index)).mean()
+
+
+def smp_soft_ce(z, t, smooth_factor, ignore_index=-100):
+    """segmentation_models_pytorch SoftCrossEntropyLoss (dim=1), transcribed: fairseq's
+    label-smoothed NLL, ignored positions zeroed but counted by the mean."""
+    logp = z - z.max(1, keepdims=True)
+    logp = logp - np.log(np.exp(logp).sum(1, keepdims=True))
+    pad = t == ignore_index
+    tt = np.where(pad, 0, t)
+    nll = -np.take_along_axis(logp, tt[:, None], axis=1)[:, 0] * ~pad
+    smooth = -logp.sum(1) * ~pad
+    c = z.shape[1]
+    return (1 - smooth_factor) * nll.mean() + smooth_factor / c * smooth.mean()
+
+
+def test_smp_soft_bce_and_soft_ce_mappings():
+    """smp's SoftBCEWithLogitsLoss(smooth_factor=s) is binary_cross_entropy_with_logits on the
+    targets y (1 - 2s) + s; SoftCrossEntropyLoss(smooth_factor=s) is cross_entropy with
+    label_smoothing=s, and with ignored positions its mean divides by every position:
+    reduction="sum" / t.size (docs/segmentation.md)."""
+    rng = np.random.default_rng(21)
+    z = rng.normal(size=(3, 2, 4, 5)) * 2
+    y = rng.integers(0, 2, size=z.shape).astype(np.float64)
+    s = 0.1
+    np.testing.assert_allclose(L.binary_cross_entropy_with_logits(z, y * (1 - 2 * s) + s), smp_soft_bce(z, y, s),
+                               rtol=1e-12)
+    yi = np.where(rng.uniform(size=y.shape) < 0.2, -100.0, y)
+    kept = yi != -100
+    got = L.binary_cross_entropy_with_logits(z, np.where(kept, yi, 0) * (1 - 2 * s) + s, weight=kept)
+    np.testing.assert_allclose(got, smp_soft_bce(z, yi, s), rtol=1e-12)
+    zc = rng.normal(size=(3, 4, 5, 6)) * 2
+    t = rng.integers(0, 4, size=(3, 5, 6))
+    np.testing.assert_allclose(L.cross_entropy(zc, t, label_smoothing=s), smp_soft_ce(zc, t, s), rtol=1e-12)
+    ti = np.where(rng.uniform(size=t.shape) < 0.2, -100, t)
+    np.testing.assert_allclose(L.cross_entropy(zc, ti, label_smoothing=s, reduction="sum") / ti.size,
+                               smp_soft_ce(zc, ti, s), rtol=1e-12)
+    assert abs(float(L.cross_entropy(zc, ti, label_smoothing=s)) - smp_soft_ce(zc, ti, s)) > 1e-3

@@ -100,7 +100,17 @@ for loss in (L.dice_loss, L.jaccard_loss, L.tversky_loss, L.focal_tversky_loss):
         Case(loss, _mc_extreme, {"smooth": 1.0}, name="logits_1e4", fd=False),
     ]
 
+for loss in (L.dice_loss, L.jaccard_loss, L.tversky_loss):
+    CASES += [
+        Case(loss, _mc_ignore, {"batch": True, "mask_absent": True, "ignore_index": 255, "classes": [2, 0],
+                                "log_loss": True, "reduction": "none"}, name="smp_classes_log"),
+        Case(loss, _mc_empty, {"log_loss": True, "classes": [1, 2], "include_background": False}, name="log_empty_class"),
+    ]
+
 CASES += [
+    Case(L.dice_loss, _mc_soft, {"soft_label": True, "smooth": 1e-5}, name="soft_label",
+         diff=("input", "target")),
+    Case(L.dice_loss, _mc_ignore, {"soft_label": True, "ignore_index": 255, "batch": True}, name="soft_label_hard"),
     Case(L.dice_loss, _mc, {"squared_denominator": True, "smooth": 1e-5}, name="squared_monai"),
     Case(L.dice_loss, _mc_soft, {}, name="soft_target", diff=("input", "target")),
     Case(L.dice_loss, _mc, {"smooth": 2.0}, name="optax",
