@@ -270,6 +270,18 @@ def _boundary(rng, d):
             "distance_maps": losses.signed_distance_map(t, num_classes=c)}
 
 
+def _hausdorff(rng, d):
+    import losses
+
+    n, c, h, w = d["mask"]
+    z = rng.normal(size=(n, c, h, w)) * 2
+    t = rng.integers(0, c, size=(n, h, w))
+    t[:, : h // 2] = 0
+    p = np.exp(z) / np.exp(z).sum(1, keepdims=True)
+    return {"input": z, "target": t, "input_distance_maps": losses.boundary_distance_map(p > 0.5),
+            "target_distance_maps": losses.boundary_distance_map(t, num_classes=c)}
+
+
 def _labels_map(rng, d):
     n, c, h, w = d["mask"]
     t = rng.integers(0, c, size=(n, h, w))
@@ -448,6 +460,8 @@ SPECS: dict[str, Spec] = {
     "masked_dice_loss": Spec(_seg_masked),
     "mcc_loss": Spec(_seg),
     "dice_focal_loss": Spec(_seg),
+    "hausdorff_dt_loss": Spec(_hausdorff),
+    "boundary_distance_map": Spec(_labels_map, diff=(), backends=("numpy",)),
     # detection
     "box_iou_loss": Spec(_boxes, diff=("boxes1",)),
     "generalized_box_iou_loss": Spec(_boxes, diff=("boxes1",)),
@@ -646,6 +660,14 @@ def _t_dice_focal(input, target):
     p = input.sigmoid()
     one_m_pt = y * (1 - p) + (1 - y) * p
     return _t_dice(input, target) + (one_m_pt ** 2 * bce).mean()
+
+
+def _t_hausdorff(input, target, input_distance_maps, target_distance_maps):
+    """MONAI HausdorffDTLoss with the fields given: mean (p - g)^2 (dp^2 + dg^2) over classes 1.."""
+    p = input.softmax(1)
+    y = _onehot_nchw(target, input.shape[1]).to(input.dtype)
+    f = (p - y) ** 2 * (input_distance_maps ** 2 + target_distance_maps ** 2)
+    return f[:, 1:].mean()
 
 
 def _t_combo(input, target):
@@ -1009,6 +1031,9 @@ TWINS: dict[str, Twin] = {
     "mcc_loss": Twin("peer", "1 - MCC of the soft confusion matrix per sample and class (eps 1e-5 per entry)", _t_mcc),
     "dice_focal_loss": Twin("peer", "MONAI DiceFocalLoss formula: softmax Dice + sigmoid focal per channel",
                             _t_dice_focal),
+    "hausdorff_dt_loss": Twin("peer", "MONAI HausdorffDTLoss formula with the distance fields given",
+                              _t_hausdorff),
+    "boundary_distance_map": Twin(None, "NumPy/SciPy only (scipy.ndimage distance transforms): nothing to compare"),
     # ---- detection (xyxy boxes)
     "box_iou_loss": Twin("peer", "1 - IoU (torchvision box-loss formulas written out)", _t_iou),
     "generalized_box_iou_loss": Twin("peer", "torchvision.ops.generalized_box_iou_loss formula", _t_giou),

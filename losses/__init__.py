@@ -129,6 +129,7 @@ from .rl import (
     td_loss,
 )
 from .segmentation import (
+    boundary_distance_map,
     boundary_loss,
     combo_loss,
     dice_ce_loss,
@@ -136,6 +137,7 @@ from .segmentation import (
     dice_loss,
     focal_tversky_loss,
     generalized_dice_loss,
+    hausdorff_dt_loss,
     jaccard_loss,
     lovasz_hinge_loss,
     lovasz_softmax_loss,
@@ -248,6 +250,8 @@ __all__ = [
     "masked_dice_loss",
     "mcc_loss",
     "dice_focal_loss",
+    "hausdorff_dt_loss",
+    "boundary_distance_map",
     # detection
     "box_iou_loss",
     "generalized_box_iou_loss",

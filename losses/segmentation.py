@@ -51,6 +51,8 @@ __all__ = [
     "masked_dice_loss",
     "mcc_loss",
     "dice_focal_loss",
+    "hausdorff_dt_loss",
+    "boundary_distance_map",
 ]
 
 #: ``mode=`` of the segmentation losses: which activation and which target layout.
@@ -1089,6 +1091,111 @@ def signed_distance_map(target: Array, *, num_classes: int | None = None,
     from .backends.distance_maps import signed_distance_map as _sdm
 
     return _sdm(target, num_classes=num_classes, spacing=spacing, dtype=dtype)
+
+
+@check.entry
+def boundary_distance_map(target: Array, *, num_classes: int | None = None,
+                          spacing: float | Sequence[float] | None = None, dtype: Any = "float64") -> Array:
+    """Unsigned distance maps for :func:`hausdorff_dt_loss` (NumPy/SciPy, not differentiable).
+
+    See :func:`backends.distance_maps.boundary_distance_map`: inside each class mask the
+    distance to the nearest pixel outside, outside it the distance to the nearest pixel inside
+    (MONAI's ``HausdorffDTLoss`` distance field), zeros for an absent class or a full mask.
+    ``target``: class indices ``(N, *spatial)`` with ``num_classes``, or masks
+    ``(N, C, *spatial)`` (a prediction's: ``probabilities > 0.5``). Returns a NumPy array
+    ``(N, C, *spatial)``; errors and ``spacing``/``dtype`` as :func:`signed_distance_map`.
+    Needs SciPy.
+    """
+    from .backends.distance_maps import boundary_distance_map as _bdm
+
+    return _bdm(target, num_classes=num_classes, spacing=spacing, dtype=dtype)
+
+
+@check.entry
+@group_doc
+def hausdorff_dt_loss(input: ArrayT, target: ArrayT, input_distance_maps: ArrayT, target_distance_maps: ArrayT, *,
+                      alpha: float = 2.0, mode: Mode = "multiclass", from_logits: bool = True, batch: bool = False,
+                      include_background: bool = False, ignore_index: int | None = None,
+                      reduction: Reduction = "mean", group: Group = None) -> ArrayT:
+    r"""Hausdorff distance loss from distance transforms (Karimi & Salcudean 2019, "HD-DT").
+
+    Per class ``c`` (and per sample unless ``batch=True``), a mean over the pixels:
+
+    .. math::
+        \ell_c = rac{1}{|\Omega|} \sum_{q \in \Omega} ig(p_c(q) - g_c(q)ig)^2
+                 ig(d_{p,c}(q)^{lpha} + d_{g,c}(q)^{lpha}ig)
+
+    with ``d_p`` and ``d_g`` the unsigned distance maps of the thresholded prediction
+    (``p > 0.5`` per channel) and of the target (see :func:`boundary_distance_map`): errors
+    far from either boundary weigh most. Both maps are **precomputed inputs** (NumPy/SciPy,
+    outside the differentiable path, as :func:`boundary_loss`'s map): the target's once per
+    target, the prediction's at every step from the detached probabilities; the gradient flows
+    through ``p`` only in the usual use. An absent or full mask has a zero map (its pixels
+    do not count).
+
+    Args:
+        input: logits (``from_logits=True``) or probabilities, shape ``(N, C, *spatial)``.
+        target: as :func:`dice_loss` (class indices or a dense one-hot/probability target).
+        input_distance_maps: ``boundary_distance_map(p > 0.5)`` of the current prediction,
+            shape ``(N, C, *spatial)`` (all channels; non-negative).
+        target_distance_maps: ``boundary_distance_map`` of the target, the same shape.
+        alpha: finite exponent ``> 0`` of the distances (the paper's and MONAI's 2).
+        mode, from_logits, batch, ignore_index: as :func:`dice_loss` (``batch=True`` averages
+            over the batch and the pixels: ``(C',)`` per-class losses).
+        include_background: keep channel 0 (default False, MONAI's).
+        reduction: ``"mean"`` | ``"sum"`` | ``"none"`` (the ``(N, C')`` or ``(C',)`` matrix).
+    {group}
+            With ``batch=True`` the per-class means are over the whole group's batch.
+
+    Returns:
+        A 0-d array, or the per-class loss matrix for ``reduction="none"``. A NaN in any
+        input makes the losses that read it NaN; an empty batch gives NaN for ``"mean"``.
+
+    Raises:
+        ValueError: shapes (the distance maps must have ``input``'s shape), bad ``alpha``;
+            eagerly, negative distances, and as :func:`dice_loss`.
+        TypeError: as :func:`dice_loss`; complex or non-array distance maps.
+
+    Peer settings (covered by a test): MONAI ``HausdorffDTLoss(alpha=a, softmax=True,
+    to_onehot_y=True)`` = ``alpha=a`` with the maps from :func:`boundary_distance_map`
+    (``sigmoid=True``: ``mode="multilabel"``; its ``include_background`` and ``batch`` map
+    to the keywords of the same meaning).
+
+    Reference: Karimi & Salcudean, "Reducing the Hausdorff distance in medical image
+    segmentation with convolutional neural networks", IEEE TMI 2019.
+    """
+    check.finite_number(alpha, "alpha", low=0, low_open=True)
+    fn = "hausdorff_dt_loss"
+    xp = namespace(input=input, target=target, input_distance_maps=input_distance_maps,
+                   target_distance_maps=target_distance_maps)
+    for name, d in (("input_distance_maps", input_distance_maps), ("target_distance_maps", target_distance_maps)):
+        _check_array(xp, d, name, fn)
+    check.floating(xp, input, "input")
+    for name, d in (("input_distance_maps", input_distance_maps), ("target_distance_maps", target_distance_maps)):
+        check.same_shape(input, d, "input", name)
+    o = _overlap_inputs(fn, input, target, None, mode=mode, from_logits=from_logits, batch=batch,
+                        include_background=include_background, ignore_index=ignore_index,
+                        reduction=reduction, group=group)
+    check.nonnegative(xp, input_distance_maps, "input_distance_maps")
+    check.nonnegative(xp, target_distance_maps, "target_distance_maps")
+    xp, p, g = o.xp, o.p, o.g
+    keep_c = include_background or mode == "binary"
+    maps = []
+    for d in (input_distance_maps, target_distance_maps):
+        d = cast(xp, d, p.dtype)
+        if not keep_c:
+            d = d[:, 1:, ...]
+        maps.append(_flat(xp, d, 2))
+    a = float(alpha)
+    dist = pow0(xp, maps[0], a) + pow0(xp, maps[1], a)
+    err = p - g
+    total = _sums(xp, err * err * dist, batch, o.group)
+    if batch:
+        count = _sums(xp, xp.ones_like(p[:, :1, :]), True, o.group)
+        loss = safe_divide(xp, total, count)
+    else:
+        loss = total / p.shape[2] if p.shape[2] else total * float("nan")
+    return o.finish(loss)
 
 
 # ------------------------------------------------------------------------- combinations ----

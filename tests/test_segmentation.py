@@ -1206,3 +1206,52 @@ def test_smp_soft_bce_and_soft_ce_mappings():
     np.testing.assert_allclose(L.cross_entropy(zc, ti, label_smoothing=s, reduction="sum") / ti.size,
                                smp_soft_ce(zc, ti, s), rtol=1e-12)
     assert abs(float(L.cross_entropy(zc, ti, label_smoothing=s)) - smp_soft_ce(zc, ti, s)) > 1e-3
+
+
+# -------------------------------------------------------------- MONAI HausdorffDTLoss ----
+@pytest.mark.parametrize("kw", [{}, {"batch": True}, {"include_background": True, "alpha": 1.0}])
+def test_hausdorff_dt_reproduces_monai(kw):
+    """MONAI HausdorffDTLoss(softmax=True, to_onehot_y=True) computes both distance fields
+    inside (from the detached prediction > 0.5); ours takes them from boundary_distance_map.
+    MONAI casts the fields to float32: rtol 1e-6."""
+    torch = pytest.importorskip("torch")
+    HausdorffDTLoss = _monai("HausdorffDTLoss")
+    z, t = seg_data_absent(spatial=(7, 8))
+    tt = torch.tensor(t)
+    dp = torch.tensor(L.boundary_distance_map(softmax(z) > 0.5))
+    dg = torch.tensor(L.boundary_distance_map(t, num_classes=4))
+    peer = HausdorffDTLoss(softmax=True, to_onehot_y=True, **kw)
+    _assert_same_value_and_grad(lambda x: L.hausdorff_dt_loss(x, tt, dp, dg, **kw), lambda x: peer(x, tt[:, None]),
+                                z, rtol=1e-6)
+    y = torch.tensor(RNG.integers(0, 2, size=z.shape).astype(np.float64))
+    dp = torch.tensor(L.boundary_distance_map(sigmoid(z) > 0.5))
+    dg = torch.tensor(L.boundary_distance_map(y.numpy()))
+    peer = HausdorffDTLoss(sigmoid=True, **kw)
+    _assert_same_value_and_grad(lambda x: L.hausdorff_dt_loss(x, y, dp, dg, mode="multilabel", **kw),
+                                lambda x: peer(x, y), z, rtol=1e-6)
+
+
+def test_boundary_distance_map_brute_force_and_hausdorff_formula():
+    m = np.zeros((5, 6), dtype=bool)
+    m[1:4, 1:3] = True
+    pts_in, pts_out = np.argwhere(m), np.argwhere(~m)
+    want = np.zeros(m.shape)
+    for i, j in np.ndindex(m.shape):
+        other = pts_out if m[i, j] else pts_in
+        want[i, j] = np.sqrt(((other - [i, j]) ** 2).sum(1)).min()
+    np.testing.assert_allclose(L.boundary_distance_map(m[None, None])[0, 0], want, rtol=1e-12)
+    assert np.all(L.boundary_distance_map(np.ones((1, 1, 3, 3))) == 0)  # full mask: no boundary
+    # the loss: mean over pixels of (p - g)^2 (dp^a + dg^a), classes 1.. (no background)
+    z, t = data(n=2, seed=12)
+    p, g = softmax(z), onehot(t, 3)
+    dp, dg = L.boundary_distance_map(p > 0.5), L.boundary_distance_map(t, num_classes=3)
+    f = ((p - g) ** 2 * (dp ** 3 + dg ** 3))[:, 1:].mean((2, 3))
+    np.testing.assert_allclose(L.hausdorff_dt_loss(z, t, dp, dg, alpha=3.0, reduction="none"), f, rtol=1e-12)
+    with pytest.raises(ValueError, match="input and target_distance_maps must have the same shape"):
+        L.hausdorff_dt_loss(z, t, dp, dg[:, :2])
+    with pytest.raises(ValueError, match="input_distance_maps"):
+        L.hausdorff_dt_loss(z, t, -dp - 1, dg)
+    with pytest.raises(ValueError, match="alpha must be > 0"):
+        L.hausdorff_dt_loss(z, t, dp, dg, alpha=0.0)
+    with pytest.raises(TypeError, match="target_distance_maps must have a real dtype"):
+        L.hausdorff_dt_loss(z, t, dp, dg + 0j)

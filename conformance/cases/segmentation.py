@@ -285,6 +285,33 @@ CASES += [
     Case(L.dice_focal_loss, _mc_extreme, {"smooth": 1.0}, name="logits_1e4", fd=False),
 ]
 
+def _hausdorff(rng, n, c=C, binary=False):
+    z = rng.normal(size=(n, c, H, W)) * 2
+    t = rng.integers(0, 2 if binary else c, size=(n, H, W))
+    p = 1 / (1 + np.exp(-z)) if binary else np.exp(z) / np.exp(z).sum(1, keepdims=True)
+    dg = (L.boundary_distance_map(t[:, None]) if binary else L.boundary_distance_map(t, num_classes=c))
+    return {"input": z, "target": t, "input_distance_maps": L.boundary_distance_map(p > 0.5),
+            "target_distance_maps": dg}
+
+
+def _hausdorff_ignore(rng, n):
+    d = _hausdorff(rng, n)
+    d["target"] = np.where(rng.uniform(size=(n, H, W)) < 0.25, 255, d["target"])
+    return d
+
+
+CASES += [
+    Case(L.hausdorff_dt_loss, _hausdorff, {}, dynamic=True),
+    Case(L.hausdorff_dt_loss, _hausdorff, {"batch": True, "include_background": True, "alpha": 1.5,
+                                           "reduction": "none"}, name="batch_bg_alpha"),
+    Case(L.hausdorff_dt_loss, _hausdorff_ignore, {"ignore_index": 255, "reduction": "sum"}, name="ignore_index"),
+    Case(L.hausdorff_dt_loss, lambda rng, n: _hausdorff(rng, n, c=1, binary=True), {"mode": "binary"}, name="binary"),
+    Case(L.hausdorff_dt_loss, lambda rng, n: dict(_hausdorff(rng, n), input=_mc_extreme(rng, n)["input"]),
+         {}, name="logits_1e4", fd=False),
+    Case(L.boundary_distance_map, lambda rng, n: {"target": rng.integers(0, C, size=(n, H, W))},
+         {"num_classes": C}, diff=(), backends=("numpy",)),
+]
+
 # the NumPy/SciPy helper of boundary_loss: not differentiable, NumPy in and out
 CASES += [
     Case(L.signed_distance_map, lambda rng, n: {"target": rng.integers(0, C, size=(n, H, W))},
@@ -308,6 +335,7 @@ DOMAINS = {
     "masked_dice_loss": {"target": "class", "mask": "nonneg"},
     "mcc_loss": {"target": "class", "weight": "nonneg"},
     "dice_focal_loss": {"target": "class", "weight": "nonneg"},
+    "hausdorff_dt_loss": {"target": "class", "input_distance_maps": "nonneg", "target_distance_maps": "nonneg"},
 }
 _TVERSKY = {"alpha_fp": (-0.1, math.inf), "beta_fn": (-0.1, math.inf)}
 #: bad hyper-parameter values beyond test_edges.RANGES
@@ -322,4 +350,5 @@ HYPER_RANGES = {
     "mcc_loss": {"eps": (-1e-5, math.inf)},
     "dice_focal_loss": {"smooth": (math.inf,), "lambda_dice": (-1.0, math.inf), "lambda_focal": (-1.0, math.inf),
                         "gamma": (-1.0, math.inf), "alpha": (-0.1, 1.5)},
+    "hausdorff_dt_loss": {"alpha": (0.0, -1.0, math.inf)},
 }
