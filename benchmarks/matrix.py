@@ -461,6 +461,7 @@ SPECS: dict[str, Spec] = {
     "mcc_loss": Spec(_seg),
     "dice_focal_loss": Spec(_seg),
     "hausdorff_dt_loss": Spec(_hausdorff),
+    "generalized_wasserstein_dice_loss": Spec(_seg),
     "boundary_distance_map": Spec(_labels_map, diff=(), backends=("numpy",)),
     # detection
     "box_iou_loss": Spec(_boxes, diff=("boxes1",)),
@@ -668,6 +669,18 @@ def _t_hausdorff(input, target, input_distance_maps, target_distance_maps):
     y = _onehot_nchw(target, input.shape[1]).to(input.dtype)
     f = (p - y) ** 2 * (input_distance_maps ** 2 + target_distance_maps ** 2)
     return f[:, 1:].mean()
+
+
+def _t_wasserstein_dice(input, target):
+    """MONAI GeneralizedWassersteinDiceLoss formula with M = 1 - I, default weighting."""
+    p = input.softmax(1).flatten(2)
+    c = input.shape[1]
+    y = target.flatten(1)
+    m = 1 - _T().eye(c, dtype=input.dtype)
+    wmap = (m[y] * p.transpose(1, 2)).sum(-1)
+    alpha = (y > 0).to(input.dtype)
+    tp = (alpha * (1 - wmap)).sum(1)
+    return (1 - 2 * tp / (2 * tp + wmap.sum(1))).mean()
 
 
 def _t_combo(input, target):
@@ -1034,6 +1047,8 @@ TWINS: dict[str, Twin] = {
     "hausdorff_dt_loss": Twin("peer", "MONAI HausdorffDTLoss formula with the distance fields given",
                               _t_hausdorff),
     "boundary_distance_map": Twin(None, "NumPy/SciPy only (scipy.ndimage distance transforms): nothing to compare"),
+    "generalized_wasserstein_dice_loss": Twin("peer", "MONAI GeneralizedWassersteinDiceLoss formula (M = 1 - I)",
+                                              _t_wasserstein_dice),
     # ---- detection (xyxy boxes)
     "box_iou_loss": Twin("peer", "1 - IoU (torchvision box-loss formulas written out)", _t_iou),
     "generalized_box_iou_loss": Twin("peer", "torchvision.ops.generalized_box_iou_loss formula", _t_giou),

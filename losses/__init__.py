@@ -137,6 +137,7 @@ from .segmentation import (
     dice_loss,
     focal_tversky_loss,
     generalized_dice_loss,
+    generalized_wasserstein_dice_loss,
     hausdorff_dt_loss,
     jaccard_loss,
     lovasz_hinge_loss,
@@ -252,6 +253,7 @@ __all__ = [
     "dice_focal_loss",
     "hausdorff_dt_loss",
     "boundary_distance_map",
+    "generalized_wasserstein_dice_loss",
     # detection
     "box_iou_loss",
     "generalized_box_iou_loss",

@@ -53,6 +53,7 @@ __all__ = [
     "dice_focal_loss",
     "hausdorff_dt_loss",
     "boundary_distance_map",
+    "generalized_wasserstein_dice_loss",
 ]
 
 #: ``mode=`` of the segmentation losses: which activation and which target layout.
@@ -807,6 +808,107 @@ def mcc_loss(input: ArrayT, target: ArrayT, *, mode: Mode = "multiclass", from_l
     den = xp.sqrt(xp.where(bad, one, a)) * xp.sqrt(xp.where(bad, one, b))
     mcc = xp.where(bad, xp.zeros_like(a), (tp * tn - fp * fn) / den)
     return o.finish(1 - xp.where(perfect, one, mcc))
+
+
+#: ``weighting_mode=`` of :func:`generalized_wasserstein_dice_loss`.
+WassersteinWeighting = Literal["default", "GDL"]
+
+
+@check.entry
+@group_doc
+def generalized_wasserstein_dice_loss(input: ArrayT, target: ArrayT, *, dist_matrix: ArrayT | None = None,
+                                      weighting_mode: WassersteinWeighting = "default", from_logits: bool = True,
+                                      batch: bool = False, smooth: float = 0.0, smooth_dr: float | None = None,
+                                      ignore_index: int | None = None, reduction: Reduction = "mean",
+                                      group: Group = None) -> ArrayT:
+    r"""Generalised Wasserstein Dice loss (Fidon et al. 2017): Dice with a distance between classes.
+
+    With ``M`` the class distance matrix (scaled so that its largest entry is 1), the
+    Wasserstein distance of pixel ``i`` between the softmax probabilities and the label is
+    ``W_i = \sum_k g_{ik} \sum_c M_{kc}\, p_{ic}`` (``(M p_i)_{y_i}`` for a one-hot target), and
+    per sample (or over the batch with ``batch=True``)
+
+    .. math::
+        TP = \sum_i lpha_{y_i} (1 - W_i),\qquad
+        \ell = 1 - rac{2\,TP + s_{nr}}{D + s_{dr}},\qquad
+        D = egin{cases} 2\,TP + \sum_i W_i & 	exttt{"default"} \
+                          \sum_i lpha_{y_i} (2 - W_i) & 	exttt{"GDL"} \end{cases}
+
+    ``weighting_mode="default"`` (the paper): ``alpha = 0`` for the background class 0 and 1
+    for the others; ``"GDL"``: ``alpha_c = 1 / (V_c + 1)`` with ``V_c`` the volume of class
+    ``c`` in the sample (in the pooled batch with ``batch=True``), used in the denominator too.
+    Score 1 (loss 0) where the denominator is exactly 0.
+
+    Args:
+        input: logits (``from_logits=True``) or probabilities, ``(N, C, *spatial)``, softmax
+            over axis 1.
+        target: class indices ``(N, *spatial)`` (integer dtype) or a one-hot/probability
+            target of ``input``'s shape (``W`` is then the expected distance).
+        dist_matrix: ``(C, C)`` non-negative distances between classes (``M[k, c]``: the cost
+            of predicting ``c`` for true class ``k``, 0 on the diagonal); None: ``1 - I``
+            (every mistake costs 1). Divided by its largest entry (as MONAI; an all-zero
+            matrix stays 0).
+        weighting_mode: ``"default"`` | ``"GDL"`` (see above).
+        from_logits, batch, ignore_index: as :func:`dice_loss` (ignored pixels have
+            ``W = 0`` and weight 0).
+        smooth, smooth_dr: numerator / denominator smoothing (``smooth_dr=None``: ``smooth``).
+        reduction: ``"mean"`` | ``"sum"`` | ``"none"`` over the ``(N,)`` per-sample losses
+            (a 0-d loss with ``batch=True``).
+    {group}
+            With ``batch=True`` the sums (and the ``"GDL"`` volumes) are those of the whole
+            group's batch.
+
+    Returns:
+        A 0-d array, or the ``(N,)`` per-sample losses for ``reduction="none"``.
+
+    Raises:
+        ValueError: ``dist_matrix`` not ``(C, C)``, bad ``weighting_mode``; eagerly, negative
+            distances, and as :func:`dice_loss`.
+        TypeError: as :func:`dice_loss`; complex or non-array ``dist_matrix``.
+
+    Peer settings (covered by a test): MONAI ``GeneralizedWassersteinDiceLoss(dist_matrix=M,
+    weighting_mode=w)`` (``smooth_nr=smooth_dr=1e-5``, logits in) = ``dist_matrix=M,
+    weighting_mode=w, smooth=1e-5``.
+
+    Reference: Fidon et al., "Generalised Wasserstein Dice score for imbalanced multi-class
+    segmentation using holistic convolutional networks", BrainLes 2017.
+    """
+    fn = "generalized_wasserstein_dice_loss"
+    check.choice(weighting_mode, "weighting_mode", get_args(WassersteinWeighting))
+    s_nr, s_dr = _smooths(smooth, smooth_dr)
+    xp = namespace(input=input, target=target, dist_matrix=dist_matrix)
+    _check_array(xp, dist_matrix, "dist_matrix", fn)
+    if dist_matrix is not None:
+        check.floating(xp, input, "input")
+        c = _check_channels(input, "multiclass", fn)
+        if tuple(dist_matrix.shape) != (c, c):
+            raise ValueError(f"{fn}: dist_matrix must have shape ({c}, {c}) (one distance per pair of "
+                             f"classes), got {tuple(dist_matrix.shape)}")
+        check.nonnegative(xp, dist_matrix, "dist_matrix")
+    o = _overlap_inputs(fn, input, target, None, mode="multiclass", from_logits=from_logits, batch=batch,
+                        include_background=True, ignore_index=ignore_index, reduction=reduction, group=group)
+    xp, p, g = o.xp, o.p, o.g
+    c = p.shape[1]
+    if dist_matrix is None:
+        grid = arange_like(xp, p, c)
+        m = cast(xp, xp.reshape(grid, (c, 1)) != xp.reshape(grid, (1, c)), p.dtype)
+    else:
+        m = cast(xp, dist_matrix, p.dtype)
+        m = safe_divide(xp, m, xp.max(m), 0.0)
+    w_map = xp.sum(g * xp.matmul(m, p), axis=1, keepdims=True)  # (N, 1, S): sum_k g_k (M p)_k
+    if weighting_mode == "default":
+        alpha = cast(xp, arange_like(xp, p, c) > 0, p.dtype)
+    else:  # 1 / (V + 1) per sample (or pooled)
+        alpha = 1 / (_sums(xp, g, batch, o.group) + 1)
+    alpha = xp.expand_dims(alpha, axis=-1)  # (C, 1) or (N, C, 1)
+    a_map = xp.sum(alpha * g, axis=1, keepdims=True)  # alpha of each pixel's label
+    tp = _sums(xp, a_map * (1 - w_map), batch, o.group)[..., 0]
+    if weighting_mode == "default":
+        den = 2 * tp + _sums(xp, w_map, batch, o.group)[..., 0]
+    else:
+        den = _sums(xp, a_map * (2 - w_map), batch, o.group)[..., 0]
+    loss = 1 - safe_divide(xp, 2 * tp + s_nr, den + s_dr, 1.0)
+    return o.finish(loss)
 
 
 # -------------------------------------------------------------------------------- Lovasz ----

@@ -42,6 +42,8 @@ VOCABULARY = {
     "mask": "per-pixel weights of the region a loss is restricted to (0: removed)",
     "input_distance_maps": "distance maps of the (thresholded) prediction",
     "target_distance_maps": "distance maps of the target",
+    "dist_matrix": "(C, C) distances between classes (MONAI's name)",
+    "weighting_mode": "class weighting of the Wasserstein Dice (MONAI's name)",
     "log_probs": "log-probabilities over classes (CTC: (T, N, C))",
     "targets": "CTC's padded or concatenated target sequences (torch's name)",
     "input_lengths": "CTC input lengths", "target_lengths": "CTC target lengths",
@@ -144,7 +146,8 @@ DEFAULTS = {
                             for f in ("dice_loss", "jaccard_loss", "tversky_loss", "focal_tversky_loss",
                                       "generalized_dice_loss", "lovasz_softmax_loss", "lovasz_hinge_loss",
                                       "dice_ce_loss", "combo_loss", "masked_dice_loss", "mcc_loss",
-                                      "dice_focal_loss", "hausdorff_dt_loss")}),
+                                      "dice_focal_loss", "hausdorff_dt_loss",
+                                      "generalized_wasserstein_dice_loss")}),
     "label_smoothing": (0.0, {"smooth_labels": (0.1, "building smoothed labels is its purpose")}),
     "from_logits": (True, {
         "boundary_loss": (False, "the reference SurfaceLoss takes softmax probabilities"),

@@ -169,6 +169,10 @@ def _cases():
         "hausdorff_dt_per_sample_none": ("hausdorff_dt_loss", [(seg, S, True), (seg_t, S, False), (seg_dp, S, False),
                                                                (seg_dg, S, False)],
                                          {"reduction": "none", "ignore_index": -1, "alpha": 1.0}, 0),
+        "wasserstein_dice_batch_gdl": ("generalized_wasserstein_dice_loss", [(seg, S, True), (seg_t, S, False)],
+                                       {"batch": True, "weighting_mode": "GDL", "ignore_index": -1}, None),
+        "wasserstein_dice_per_sample": ("generalized_wasserstein_dice_loss", [(seg, S, True), (seg_t, S, False)],
+                                        {"ignore_index": -1, "smooth": 1e-5}, 0),
     })
     cases.update(_weighted_mean_cases(np.random.default_rng(20261202)))
     return cases

@@ -1255,3 +1255,61 @@ def test_boundary_distance_map_brute_force_and_hausdorff_formula():
         L.hausdorff_dt_loss(z, t, dp, dg, alpha=0.0)
     with pytest.raises(TypeError, match="target_distance_maps must have a real dtype"):
         L.hausdorff_dt_loss(z, t, dp, dg + 0j)
+
+
+# ------------------------------------------------ MONAI GeneralizedWassersteinDiceLoss ----
+GWDL_M = np.array([[0, 1, 1, 1], [1, 0, 0.6, 0.2], [1, 0.6, 0, 0.5], [1, 0.2, 0.5, 0]]) * 2.0
+
+
+@pytest.mark.parametrize("mode", ["default", "GDL"])
+def test_generalized_wasserstein_dice_reproduces_monai(mode):
+    """MONAI GeneralizedWassersteinDiceLoss (its GDL alpha is float32: rtol 1e-6), values and
+    gradients, with a class absent from one sample and a matrix rescaled to max 1."""
+    torch = pytest.importorskip("torch")
+    GWDL = _monai("GeneralizedWassersteinDiceLoss")
+    z, t = seg_data_absent()
+    tt, m = torch.tensor(t), torch.tensor(GWDL_M)
+    peer = GWDL(dist_matrix=GWDL_M, weighting_mode=mode)
+    _assert_same_value_and_grad(
+        lambda x: L.generalized_wasserstein_dice_loss(x, tt, dist_matrix=m, weighting_mode=mode, smooth=1e-5),
+        lambda x: peer(x, tt), z, rtol=1e-6)
+    peer = GWDL(dist_matrix=GWDL_M, weighting_mode=mode, reduction="none")
+    np.testing.assert_allclose(
+        L.generalized_wasserstein_dice_loss(z, t, dist_matrix=GWDL_M, weighting_mode=mode, smooth=1e-5,
+                                            reduction="none"),
+        peer(torch.tensor(z), tt).numpy(), rtol=1e-6)
+
+
+def test_generalized_wasserstein_dice_formula_default_matrix_and_errors():
+    z, t = data(n=3, c=3, seed=13)
+    p = softmax(z).reshape(3, 3, -1)
+    tf = t.reshape(3, -1)
+    m = 1 - np.eye(3)
+    wmap = (m[tf] * np.moveaxis(p, 1, 2)).sum(-1)  # sum_c M[y, c] p_c, (N, S)
+    alpha = (tf > 0).astype(float)
+    tp = (alpha * (1 - wmap)).sum(1)
+    want = 1 - 2 * tp / (2 * tp + wmap.sum(1))
+    np.testing.assert_allclose(L.generalized_wasserstein_dice_loss(z, t, reduction="none"), want, rtol=1e-12)
+    # batch=True with GDL: volumes and sums pooled over the batch
+    g = onehot(tf, 3)  # (N, C, S)
+    a = 1 / (g.sum((0, 2)) + 1)
+    amap = a[tf]
+    tpb = (amap * (1 - wmap)).sum()
+    want = 1 - 2 * tpb / (amap * (2 - wmap)).sum()
+    np.testing.assert_allclose(L.generalized_wasserstein_dice_loss(z, t, batch=True, weighting_mode="GDL"), want,
+                               rtol=1e-12)
+    # ignored pixels count nowhere
+    ti = np.where(RNG.uniform(size=t.shape) < 0.3, 255, t)
+    keep = ti != 255
+    ref = [L.generalized_wasserstein_dice_loss(z[i:i + 1][..., keep[i]][..., None], ti[i:i + 1][..., keep[i]][..., None],
+                                               reduction="none")[0] for i in range(3)]
+    np.testing.assert_allclose(L.generalized_wasserstein_dice_loss(z, ti, ignore_index=255, reduction="none"), ref,
+                               rtol=1e-12)
+    with pytest.raises(ValueError, match=r"dist_matrix must have shape \(3, 3\)"):
+        L.generalized_wasserstein_dice_loss(z, t, dist_matrix=np.ones((2, 2)))
+    with pytest.raises(ValueError, match="dist_matrix"):
+        L.generalized_wasserstein_dice_loss(z, t, dist_matrix=-np.ones((3, 3)))
+    with pytest.raises(ValueError, match="weighting_mode must be one of"):
+        L.generalized_wasserstein_dice_loss(z, t, weighting_mode="gdl")
+    with pytest.raises(TypeError, match="dist_matrix must have a real dtype"):
+        L.generalized_wasserstein_dice_loss(z, t, dist_matrix=np.ones((3, 3)) * 1j)

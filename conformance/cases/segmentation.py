@@ -312,6 +312,22 @@ CASES += [
          {"num_classes": C}, diff=(), backends=("numpy",)),
 ]
 
+_GW_M = np.array([[0.0, 1.0, 1.0], [1.0, 0.0, 0.4], [1.0, 0.4, 0.0]]) * 3
+
+CASES += [
+    Case(L.generalized_wasserstein_dice_loss, _mc, {}, dynamic=True, vmap=VMAP),
+    Case(L.generalized_wasserstein_dice_loss, lambda rng, n: dict(_mc(rng, n), dist_matrix=_GW_M),
+         {"weighting_mode": "GDL", "smooth": 1e-5, "reduction": "none"}, name="gdl_matrix"),
+    Case(L.generalized_wasserstein_dice_loss, lambda rng, n: dict(_mc_ignore(rng, n), dist_matrix=_GW_M),
+         {"ignore_index": 255, "batch": True}, name="ignore_batch"),
+    Case(L.generalized_wasserstein_dice_loss, _mc_soft, {"weighting_mode": "GDL", "batch": True}, name="soft_target",
+         diff=("input", "target")),
+    Case(L.generalized_wasserstein_dice_loss, _mc_probs, {"from_logits": False, "reduction": "sum"},
+         name="probabilities"),
+    Case(L.generalized_wasserstein_dice_loss, _mc_empty, {"reduction": "none"}, name="empty_class"),
+    Case(L.generalized_wasserstein_dice_loss, _mc_extreme, {"smooth": 1e-5}, name="logits_1e4", fd=False),
+]
+
 # the NumPy/SciPy helper of boundary_loss: not differentiable, NumPy in and out
 CASES += [
     Case(L.signed_distance_map, lambda rng, n: {"target": rng.integers(0, C, size=(n, H, W))},
@@ -336,6 +352,7 @@ DOMAINS = {
     "mcc_loss": {"target": "class", "weight": "nonneg"},
     "dice_focal_loss": {"target": "class", "weight": "nonneg"},
     "hausdorff_dt_loss": {"target": "class", "input_distance_maps": "nonneg", "target_distance_maps": "nonneg"},
+    "generalized_wasserstein_dice_loss": {"target": "class"},
 }
 _TVERSKY = {"alpha_fp": (-0.1, math.inf), "beta_fn": (-0.1, math.inf)}
 #: bad hyper-parameter values beyond test_edges.RANGES
@@ -351,4 +368,5 @@ HYPER_RANGES = {
     "dice_focal_loss": {"smooth": (math.inf,), "lambda_dice": (-1.0, math.inf), "lambda_focal": (-1.0, math.inf),
                         "gamma": (-1.0, math.inf), "alpha": (-0.1, 1.5)},
     "hausdorff_dt_loss": {"alpha": (0.0, -1.0, math.inf)},
+    "generalized_wasserstein_dice_loss": {"smooth": (math.inf,), "smooth_dr": (-1.0,)},
 }
