@@ -1,4 +1,5 @@
-r"""Segmentation losses: Dice family, Tversky, Lovasz, boundary, and CE + Dice combinations.
+r"""Segmentation losses: Dice family, Tversky, MCC, Lovasz, boundary and Hausdorff, Wasserstein Dice,
+and CE/focal + Dice combinations.
 
 Shared conventions (every loss of this module unless its docstring says otherwise):
 
