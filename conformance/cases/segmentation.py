@@ -262,11 +262,19 @@ CASES += [
     Case(L.masked_dice_loss, _masked, {}, dynamic=True),
     Case(L.masked_dice_loss, lambda rng, n: _masked(rng, n, shared=True),
          {"batch": True, "include_background": False, "smooth": 1e-5, "reduction": "none"}, name="shared_mask_batch"),
-    Case(L.masked_dice_loss, _masked_dense, {"squared_denominator": True, "smooth": 0.5}, name="soft_mask_dense"),
+    Case(L.masked_dice_loss, _masked_dense, {"squared_denominator": True, "smooth": 0.5}, name="soft_mask_dense",
+         peers=(Peer("monai.losses.MaskedDiceLoss(softmax=True, squared_pred=True)", "torch",
+                     lambda input, target, mask: P.monai_losses().MaskedDiceLoss(
+                         softmax=True, squared_pred=True, smooth_nr=0.5, smooth_dr=0.5)(input, target, mask),
+                     requires="monai"),)),
     Case(L.masked_dice_loss, _mc_empty_masked, {"reduction": "none"}, name="empty_class"),
     Case(L.mcc_loss, _mc, {}, dynamic=True, vmap=VMAP),
     Case(L.mcc_loss, _mc_dense, {"batch": True, "include_background": False, "eps": 0.0, "reduction": "none"},
-         name="dense_batch_eps0"),
+         name="dense_batch_eps0",
+         peers=(Peer("monai.losses.MCCLoss(softmax=True, batch=True, smooth_dr=0)", "torch",
+                     lambda input, target: P.monai_losses().MCCLoss(
+                         softmax=True, include_background=False, batch=True, smooth_dr=0.0,
+                         reduction="none")(input, target), requires="monai", rtol=1e-10, atol=1e-10),)),
     Case(L.mcc_loss, _mc_ignore, {"ignore_index": 255, "reduction": "sum"}, name="ignore_index"),
     Case(L.mcc_loss, lambda rng, n: dict(_bin(rng, n), input=1 / (1 + np.exp(-_bin(rng, n)["input"]))),
          {"mode": "binary", "from_logits": False, "batch": True}, name="smp_binary_probabilities"),
@@ -275,7 +283,12 @@ CASES += [
     Case(L.mcc_loss, _mc_extreme, {}, name="logits_1e4", fd=False),
     Case(L.dice_focal_loss, _mc, {}, dynamic=True, vmap=VMAP),
     Case(L.dice_focal_loss, _mc, {"gamma": 0.5, "alpha": 0.25, "include_background": False, "smooth": 1e-5,
-                                  "lambda_dice": 0.3, "lambda_focal": 2.0}, name="alpha_gamma_nobg"),
+                                  "lambda_dice": 0.3, "lambda_focal": 2.0}, name="alpha_gamma_nobg",
+         peers=(Peer("monai.losses.DiceFocalLoss(softmax=True, to_onehot_y=True) (focal term in float32)", "torch",
+                     lambda input, target: P.monai_losses().DiceFocalLoss(
+                         softmax=True, to_onehot_y=True, gamma=0.5, alpha=0.25, include_background=False,
+                         lambda_dice=0.3, lambda_focal=2.0)(input, target[:, None]),
+                     requires="monai", rtol=1e-6, atol=1e-7),)),
     Case(L.dice_focal_loss, _mc_ignore, {"ignore_index": 255, "batch": True, "reduction": "sum"}, name="ignore_index"),
     Case(L.dice_focal_loss, _weights, {"mean_over": "elements"}, name="weighted_elements", diff=("input", "weight")),
     Case(L.dice_focal_loss, _ml, {"mode": "multilabel", "gamma": 1.0}, name="multilabel"),
@@ -298,7 +311,11 @@ def _hausdorff_ignore(rng, n):
 
 
 CASES += [
-    Case(L.hausdorff_dt_loss, _hausdorff, {}, dynamic=True),
+    Case(L.hausdorff_dt_loss, _hausdorff, {}, dynamic=True,
+         peers=(Peer("monai.losses.HausdorffDTLoss(softmax=True, to_onehot_y=True) (its maps in float32)", "torch",
+                     lambda input, target, **maps: P.monai_losses().HausdorffDTLoss(
+                         softmax=True, to_onehot_y=True)(input, target[:, None]),
+                     requires="monai", rtol=1e-6, atol=1e-7, diff=("input",)),)),
     Case(L.hausdorff_dt_loss, _hausdorff, {"batch": True, "include_background": True, "alpha": 1.5,
                                            "reduction": "none"}, name="batch_bg_alpha"),
     Case(L.hausdorff_dt_loss, _hausdorff_ignore, {"ignore_index": 255, "reduction": "sum"}, name="ignore_index"),
@@ -314,7 +331,11 @@ _GW_M = np.array([[0.0, 1.0, 1.0], [1.0, 0.0, 0.4], [1.0, 0.4, 0.0]]) * 3
 CASES += [
     Case(L.generalized_wasserstein_dice_loss, _mc, {}, dynamic=True, vmap=VMAP),
     Case(L.generalized_wasserstein_dice_loss, lambda rng, n: dict(_mc(rng, n), dist_matrix=_GW_M),
-         {"weighting_mode": "GDL", "smooth": 1e-5, "reduction": "none"}, name="gdl_matrix"),
+         {"weighting_mode": "GDL", "smooth": 1e-5, "reduction": "none"}, name="gdl_matrix",
+         peers=(Peer("monai.losses.GeneralizedWassersteinDiceLoss(weighting_mode='GDL') (alpha in float32)", "torch",
+                     lambda input, target, dist_matrix: P.monai_losses().GeneralizedWassersteinDiceLoss(
+                         dist_matrix=dist_matrix, weighting_mode="GDL", reduction="none")(input, target),
+                     requires="monai", rtol=1e-6, atol=1e-7),)),
     Case(L.generalized_wasserstein_dice_loss, lambda rng, n: dict(_mc_ignore(rng, n), dist_matrix=_GW_M),
          {"ignore_index": 255, "batch": True}, name="ignore_batch"),
     Case(L.generalized_wasserstein_dice_loss, _mc_soft, {"weighting_mode": "GDL", "batch": True}, name="soft_target",
