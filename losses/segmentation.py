@@ -1421,7 +1421,9 @@ def dice_focal_loss(input: ArrayT, target: ArrayT, *, mode: Mode = "multiclass",
     lambda_dice=a, lambda_focal=b, gamma=g`` (``mode="multiclass"`` for ``softmax=True``,
     ``"multilabel"`` with a dense target for ``sigmoid=True``); MONAI's ``alpha``,
     ``batch``, ``include_background``, ``squared_pred`` map to the keywords of the same
-    meaning, its ``weight=w`` to ``weight=w, mean_over="elements"``. For soft targets the
+    meaning, its ``weight=w`` to ``weight=w, mean_over="elements"`` (all with
+    ``reduction="mean"``: MONAI's focal ``"sum"`` first averages over the pixels, not
+    reproduced). For soft targets the
     focal term follows torchvision's ``p_t = y p + (1-y)(1-p)`` (MONAI's formula is written
     for 0/1 targets).
 
