@@ -71,6 +71,25 @@ def signed_distance_map(target: Any, *, num_classes: int | None = None,
         TypeError: ``target`` of a complex (or non-numeric) dtype, or a floating target of
             class indices; ``num_classes`` not an int; ``dtype`` not a real floating dtype.
     """
+    return _distance_maps(target, num_classes, spacing, dtype, signed=True)
+
+
+def boundary_distance_map(target: Any, *, num_classes: int | None = None,
+                          spacing: float | Sequence[float] | None = None,
+                          dtype: DTypeLike = "float64") -> np.ndarray:
+    """Unsigned Euclidean distance of every pixel to the other side of each class boundary.
+
+    For a class mask ``G``: ``d(q, \bar G)`` inside (distance to the nearest pixel outside,
+    >= 1) and ``d(q, G)`` outside (distance to the nearest pixel inside), i.e. the sum of the
+    distance transforms of ``G`` and of its complement: MONAI's ``HausdorffDTLoss``
+    ``distance_field``. An absent class and a mask covering the whole image give zeros.
+    Arguments, shapes and errors as :func:`signed_distance_map`; for a prediction pass its
+    thresholded masks (``probabilities > 0.5``, shape ``(N, C, *spatial)``).
+    """
+    return _distance_maps(target, num_classes, spacing, dtype, signed=False)
+
+
+def _distance_maps(target, num_classes, spacing, dtype, *, signed):
     from scipy.ndimage import distance_transform_edt
 
     out_dtype = _float_dtype(dtype)
@@ -117,5 +136,5 @@ def signed_distance_map(target: Any, *, num_classes: int | None = None,
         neg = ~pos
         outside = distance_transform_edt(neg, sampling=spacing)
         inside = distance_transform_edt(pos, sampling=spacing)
-        out[idx] = np.where(pos, -(inside - 1.0), outside)
+        out[idx] = np.where(pos, -(inside - 1.0) if signed else inside, outside)
     return out

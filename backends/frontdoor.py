@@ -61,7 +61,7 @@ TORCH_NAMES = {
 ACRONYMS = {
     "mse": "MSE", "nll": "NLL", "kl": "KL", "ce": "CE", "nt": "NT", "xent": "Xent", "nce": "NCE",
     "info": "Info", "iou": "IoU", "vae": "VAE", "gan": "GAN", "td": "TD",
-    "ppo": "PPO", "f1": "F1", "l1": "L1", "ctc": "CTC",
+    "ppo": "PPO", "f1": "F1", "l1": "L1", "ctc": "CTC", "mcc": "MCC", "dt": "DT",
     "multilabel": "MultiLabel", "gradnorm": "GradNorm", "sac": "SAC", "sarsa": "SARSA", "vtrace": "VTrace",
     "arcface": "ArcFace", "cosface": "CosFace", "sphereface": "SphereFace", "nca": "NCA",
 }

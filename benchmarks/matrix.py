@@ -255,6 +255,11 @@ def _seg(rng, d):
     return {"input": rng.normal(size=(n, c, h, w)) * 2, "target": rng.integers(0, c, size=(n, h, w))}
 
 
+def _seg_masked(rng, d):
+    n, c, h, w = d["mask"]
+    return dict(_seg(rng, d), mask=(rng.uniform(size=(n, 1, h, w)) < 0.7).astype(np.float64))
+
+
 def _seg_binary(rng, d):
     n, c, h, w = d["mask"]
     return {"input": rng.normal(size=(n, 1, h, w)) * 2, "target": rng.integers(0, 2, size=(n, h, w))}
@@ -273,6 +278,18 @@ def _boundary(rng, d):
     t[:, : h // 2] = 0  # some structure, so the maps are not all tiny distances
     return {"input": np.ascontiguousarray(np.moveaxis(rng.dirichlet(np.ones(c), size=(n, h, w)), -1, 1)),
             "distance_maps": losses.signed_distance_map(t, num_classes=c)}
+
+
+def _hausdorff(rng, d):
+    import losses
+
+    n, c, h, w = d["mask"]
+    z = rng.normal(size=(n, c, h, w)) * 2
+    t = rng.integers(0, c, size=(n, h, w))
+    t[:, : h // 2] = 0
+    p = np.exp(z) / np.exp(z).sum(1, keepdims=True)
+    return {"input": z, "target": t, "input_distance_maps": losses.boundary_distance_map(p > 0.5),
+            "target_distance_maps": losses.boundary_distance_map(t, num_classes=c)}
 
 
 def _labels_map(rng, d):
@@ -514,6 +531,12 @@ SPECS: dict[str, Spec] = {
     "dice_ce_loss": Spec(_seg),
     "combo_loss": Spec(_seg_binary),
     "signed_distance_map": Spec(_labels_map, diff=(), backends=("numpy",)),
+    "masked_dice_loss": Spec(_seg_masked),
+    "mcc_loss": Spec(_seg),
+    "dice_focal_loss": Spec(_seg),
+    "hausdorff_dt_loss": Spec(_hausdorff),
+    "generalized_wasserstein_dice_loss": Spec(_seg),
+    "boundary_distance_map": Spec(_labels_map, diff=(), backends=("numpy",)),
     # detection
     "box_iou_loss": Spec(_boxes, diff=("boxes1",)),
     "generalized_box_iou_loss": Spec(_boxes, diff=("boxes1",)),
@@ -708,6 +731,53 @@ def _t_lovasz_hinge(input, target):
         errors_sorted, perm = torch.sort(errors, dim=0, descending=True)
         out.append(torch.dot(_F().relu(errors_sorted), _lovasz_grad(t[perm])))
     return torch.stack(out).mean()
+
+
+def _t_masked_dice(input, target, mask):
+    """Dice of the masked softmax probabilities and one-hot target (MONAI's MaskedDiceLoss)."""
+    p = input.softmax(1) * mask
+    y = _onehot_nchw(target, input.shape[1]).to(input.dtype) * mask
+    tp = (p * y).sum((2, 3))
+    return (1 - 2 * tp / (p.sum((2, 3)) + y.sum((2, 3)))).mean()
+
+
+def _t_mcc(input, target, eps=1e-5):
+    """1 - MCC of the soft confusion matrix per sample and class, eps on each entry."""
+    tp, sp, sy = _seg_sums(input, target)
+    fp, fn = sp - tp, sy - tp
+    tn = input.shape[2] * input.shape[3] - sp - sy + tp
+    tp, fp, fn, tn = tp + eps, fp + eps, fn + eps, tn + eps
+    return (1 - (tp * tn - fp * fn) / ((tp + fp) * (tp + fn) * (tn + fp) * (tn + fn)).sqrt()).mean()
+
+
+def _t_dice_focal(input, target):
+    """Dice (softmax) + the mean sigmoid focal loss (gamma 2) of every channel vs the one-hot target."""
+    F = _F()
+    y = _onehot_nchw(target, input.shape[1]).to(input.dtype)
+    bce = F.binary_cross_entropy_with_logits(input, y, reduction="none")
+    p = input.sigmoid()
+    one_m_pt = y * (1 - p) + (1 - y) * p
+    return _t_dice(input, target) + (one_m_pt ** 2 * bce).mean()
+
+
+def _t_hausdorff(input, target, input_distance_maps, target_distance_maps):
+    """MONAI HausdorffDTLoss with the fields given: mean (p - g)^2 (dp^2 + dg^2) over classes 1.."""
+    p = input.softmax(1)
+    y = _onehot_nchw(target, input.shape[1]).to(input.dtype)
+    f = (p - y) ** 2 * (input_distance_maps ** 2 + target_distance_maps ** 2)
+    return f[:, 1:].mean()
+
+
+def _t_wasserstein_dice(input, target):
+    """MONAI GeneralizedWassersteinDiceLoss formula with M = 1 - I, default weighting."""
+    p = input.softmax(1).flatten(2)
+    c = input.shape[1]
+    y = target.flatten(1)
+    m = 1 - _T().eye(c, dtype=input.dtype)
+    wmap = (m[y] * p.transpose(1, 2)).sum(-1)
+    alpha = (y > 0).to(input.dtype)
+    tp = (alpha * (1 - wmap)).sum(1)
+    return (1 - 2 * tp / (2 * tp + wmap.sum(1))).mean()
 
 
 def _t_combo(input, target):
@@ -1173,6 +1243,16 @@ TWINS: dict[str, Twin] = {
                          lambda input, target: _t_dice(input, target) + _F().cross_entropy(input, target)),
     "combo_loss": Twin("peer", "0.5 beta-weighted BCE (logsigmoid) + 0.5 Dice loss (smooth 1)", _t_combo),
     "signed_distance_map": Twin(None, "NumPy/SciPy only (scipy.ndimage distance transforms): nothing to compare"),
+    "masked_dice_loss": Twin("peer", "MONAI MaskedDiceLoss formula: Dice of mask * softmax and mask * one-hot",
+                             _t_masked_dice),
+    "mcc_loss": Twin("peer", "1 - MCC of the soft confusion matrix per sample and class (eps 1e-5 per entry)", _t_mcc),
+    "dice_focal_loss": Twin("peer", "MONAI DiceFocalLoss formula: softmax Dice + sigmoid focal per channel",
+                            _t_dice_focal),
+    "hausdorff_dt_loss": Twin("peer", "MONAI HausdorffDTLoss formula with the distance fields given",
+                              _t_hausdorff),
+    "boundary_distance_map": Twin(None, "NumPy/SciPy only (scipy.ndimage distance transforms): nothing to compare"),
+    "generalized_wasserstein_dice_loss": Twin("peer", "MONAI GeneralizedWassersteinDiceLoss formula (M = 1 - I)",
+                                              _t_wasserstein_dice),
     # ---- detection (xyxy boxes)
     "box_iou_loss": Twin("peer", "1 - IoU (torchvision box-loss formulas written out)", _t_iou),
     "generalized_box_iou_loss": Twin("peer", "torchvision.ops.generalized_box_iou_loss formula", _t_giou),

@@ -1,4 +1,5 @@
-r"""Segmentation losses: Dice family, Tversky, Lovasz, boundary, and CE + Dice combinations.
+r"""Segmentation losses: Dice family, Tversky, MCC, Lovasz, boundary and Hausdorff, Wasserstein Dice,
+and CE/focal + Dice combinations.
 
 Shared conventions (every loss of this module unless its docstring says otherwise):
 
@@ -30,11 +31,11 @@ from collections.abc import Sequence
 from typing import Any, Literal, NamedTuple, get_args
 
 from . import _validate as check
-from ._common import abs0, arange_like, cast, fill_doc, float_args, pow0, relu0, safe_divide
+from ._common import abs0, arange_like, cast, clamp_min1, fill_doc, float_args, pow0, relu0, safe_divide
 from ._reduction import GROUP_ARG, gathered, group_doc, reduce
 from ._typing import Array, ArrayT, Group, Reduction, ScalarReduction
 from .backends import namespace
-from .classification import cross_entropy
+from .classification import cross_entropy, sigmoid_focal_loss
 
 __all__ = [
     "dice_loss",
@@ -48,6 +49,12 @@ __all__ = [
     "dice_ce_loss",
     "combo_loss",
     "signed_distance_map",
+    "masked_dice_loss",
+    "mcc_loss",
+    "dice_focal_loss",
+    "hausdorff_dt_loss",
+    "boundary_distance_map",
+    "generalized_wasserstein_dice_loss",
 ]
 
 #: ``mode=`` of the segmentation losses: which activation and which target layout.
@@ -182,14 +189,30 @@ def _index_target(xp, target, ignore_index, mode, c, dtype):
     return cast(xp, xp.expand_dims(target, axis=1), dtype), keep
 
 
+def _check_mask_shape(input, mask, fn):
+    """``mask``: None or ``(N, 1, *spatial)`` / ``(1, 1, *spatial)`` (one weight per pixel)."""
+    if mask is None:
+        return
+    n = input.shape[0]
+    ok = (mask.ndim == input.ndim and mask.shape[1] == 1 and mask.shape[0] in (1, n)
+          and tuple(mask.shape[2:]) == tuple(input.shape[2:]))
+    if not ok:
+        spatial = tuple(input.shape[2:])
+        raise ValueError(f"{fn}: mask must have shape {(n, 1) + spatial} or {(1, 1) + spatial} "
+                         f"(one weight per pixel), got {tuple(mask.shape)}")
+
+
 def _seg_prepare(xp, input, target, weight, *, mode, from_logits, include_background,
-                 ignore_index, fn):
-    """Checks + ``(p, g, w, out_dtype)``: probabilities and targets as ``(N, C', S)``.
+                 ignore_index, fn, mask=None):
+    """Checks + ``(p, g, w, out_dtype, region)``: probabilities and targets as ``(N, C', S)``.
 
     ``C'`` drops the background channel 0 when ``include_background`` is False (not in
     ``"binary"`` mode). ``w`` is the per-class weight of shape ``(C',)`` or None. Removed
     (``ignore_index``) pixels have ``p = g = 0`` (selected, so a non-finite prediction there
-    is silenced, DESIGN rule 10).
+    is silenced, DESIGN rule 10). ``mask`` (``(N | 1, 1, *spatial)``, non-negative) multiplies
+    ``p`` and ``g`` pixel by pixel; a 0 there is selected like a removed pixel. ``region`` is
+    the flattened pixel weight (kept pixels times ``mask``, broadcastable to ``p``) or None
+    when every pixel counts fully.
 
     Order (DESIGN rule 3): keywords, then the dtype of every array, then shapes, then values.
     """
@@ -200,29 +223,44 @@ def _seg_prepare(xp, input, target, weight, *, mode, from_logits, include_backgr
     check.floating(xp, input, "input")
     _check_array(xp, target, "target", fn)
     _check_array(xp, weight, "weight", fn)
+    _check_array(xp, mask, "mask", fn)
     c = _check_channels(input, mode, fn)
     dense = _target_layout(xp, input, target, mode, fn)
     keep_c = include_background or mode == "binary"
     c_out = c if keep_c else c - 1
     _check_class_weight_shape(weight, c, c_out, fn)
+    _check_mask_shape(input, mask, fn)
     # values (eager only)
     if not dense:
         check.class_indices(xp, target, 2 if mode == "binary" else c, "target", ignore_index)
     check.nonnegative(xp, weight, "weight")
+    check.nonnegative(xp, mask, "mask")
     _, out_dtype, (z, w) = float_args(xp, input, weight, names=("input", "weight"))
     p = _probabilities(xp, z, mode, from_logits, fn)
     if dense:
         g, keep = _dense_target(xp, target, ignore_index, p.dtype)
     else:
         g, keep = _index_target(xp, target, ignore_index, mode, c, p.dtype)
+    region = None
     if keep is not None:
         p = xp.where(keep, p, xp.zeros_like(p))
         g = xp.where(keep, g, xp.zeros_like(g))
+        region = cast(xp, keep, p.dtype)
+    if mask is not None:
+        m = cast(xp, mask, p.dtype)
+        off = m == 0  # (a NaN weight is not 0: it goes through)
+        p = xp.where(off, xp.zeros_like(p), p * m)
+        g = xp.where(off, xp.zeros_like(g), g * m)
+        region = m if region is None else region * m
     if not keep_c:
         p, g = p[:, 1:, ...], g[:, 1:, ...]
         if w is not None and w.shape[0] == c:
             w = w[1:]
-    return _flat(xp, p, 2), _flat(xp, g, 2), w, out_dtype
+        if region is not None and region.shape[1] == c:
+            region = region[:, 1:, ...]
+    if region is not None:
+        region = _flat(xp, region, 2)
+    return _flat(xp, p, 2), _flat(xp, g, 2), w, out_dtype, region
 
 
 def _sums(xp, x, batch, group=None):
@@ -248,6 +286,9 @@ class _Overlap(NamedTuple):
     reduction: Reduction
     mean_over: str = "weights"
     group: Any = None
+    region: Any = None
+    columns: Any = None
+    log_loss: bool = False
 
     def stats(self, squared=False):
         """``(TP, sum p, sum g)`` per class (``sum p**2``, ``sum g**2`` when ``squared``)."""
@@ -257,21 +298,55 @@ class _Overlap(NamedTuple):
             return tp, _sums(xp, p * p, batch, group), _sums(xp, g * g, batch, group)
         return tp, _sums(xp, p, batch, group), _sums(xp, g, batch, group)
 
+    def finish_score(self, score):
+        """:meth:`finish` of the loss of per-class scores in [0, 1]: ``1 - score``, or
+        ``-log(max(score, 1e-7))`` with ``log_loss`` (segmentation_models_pytorch's clamp)."""
+        if self.log_loss:
+            return self.finish(-self.xp.log(clamp_min1(self.xp, score, _LOG_FLOOR)))
+        return self.finish(1 - score)
+
     def finish(self, loss):
-        """Zero the classes without target pixels (``mask_absent``), then reduce with ``w``.
+        """Zero the classes without target pixels (``mask_absent``), keep the ``classes``
+        columns, then reduce with ``w``.
 
         The absent test is ``sum g <= 0`` (a NaN target sum is not absent: NaN goes through)."""
-        xp = self.xp
+        xp, w = self.xp, self.w
         if self.mask_absent:
             absent = _sums(xp, self.g, self.batch, self.group) <= 0
             loss = xp.where(absent, xp.zeros_like(loss), loss)
+        if self.columns is not None:
+            loss = xp.stack([loss[..., k] for k in self.columns], axis=-1)
+            if w is not None:
+                w = xp.stack([w[k] for k in self.columns])
         # batch-pooled losses are already those of the whole group's batch
-        return reduce(xp, loss, self.reduction, weight=self.w, out_dtype=self.out_dtype,
+        return reduce(xp, loss, self.reduction, weight=w, out_dtype=self.out_dtype,
                       mean_over=self.mean_over, group=None if self.batch else self.group)
 
 
+#: the smallest score ``log_loss=True`` takes the logarithm of (segmentation_models_pytorch's eps)
+_LOG_FLOOR = 1e-7
+
+
+def _class_columns(classes, c, mode, include_background, fn):
+    """``classes`` (None or distinct channel indices of ``input``) as columns of the per-class
+    loss matrix (``C'`` columns: channel 0 is not one without background)."""
+    if classes is None:
+        return None
+    if isinstance(classes, (str, bytes)) or not isinstance(classes, Sequence):
+        raise TypeError(f"{fn}: classes must be None or a sequence of channel indices, got {classes!r}")
+    items = list(classes)
+    first = 0 if include_background or mode == "binary" else 1
+    if (not items or len(set(items)) != len(items)
+            or any(isinstance(k, bool) or not isinstance(k, int) or not first <= k < c for k in items)):
+        raise ValueError(f"{fn}: classes must be a non-empty sequence of distinct channel indices in "
+                         f"[{first}, {c - 1}]" + ("" if first == 0 else " (include_background=False)")
+                         + f", got {classes!r}")
+    return tuple(k - first for k in items)
+
+
 def _overlap_inputs(fn, input, target, weight, *, mode, from_logits, batch, include_background,
-                    ignore_index, reduction, mask_absent=False, mean_over="weights", group=None, **flags):
+                    ignore_index, reduction, mask_absent=False, mean_over="weights", group=None,
+                    mask=None, classes=None, log_loss=False, **flags):
     """The argument handling shared by the overlap losses (Dice, Jaccard, Tversky, focal
     Tversky, generalised Dice): checks ``reduction``, ``mean_over`` and the bool keywords
     (``batch``, the loss's own ``flags``, ``mask_absent``), then prepares the arrays with
@@ -279,14 +354,16 @@ def _overlap_inputs(fn, input, target, weight, *, mode, from_logits, batch, incl
     """
     check.reduction(reduction)
     check.choice(mean_over, "mean_over", _MEAN_OVER)
-    for name, value in {"batch": batch, **flags, "mask_absent": mask_absent}.items():
+    for name, value in {"batch": batch, **flags, "mask_absent": mask_absent, "log_loss": log_loss}.items():
         check.flag(value, name)
-    xp = namespace(input=input, target=target, weight=weight)
+    xp = namespace(input=input, target=target, weight=weight, mask=mask)
     group = xp.check_group(group)
-    p, g, w, out_dtype = _seg_prepare(xp, input, target, weight, mode=mode, from_logits=from_logits,
-                                      include_background=include_background, ignore_index=ignore_index,
-                                      fn=fn)
-    return _Overlap(xp, p, g, w, out_dtype, batch, mask_absent, reduction, mean_over, group)
+    p, g, w, out_dtype, region = _seg_prepare(xp, input, target, weight, mode=mode, from_logits=from_logits,
+                                              include_background=include_background,
+                                              ignore_index=ignore_index, fn=fn, mask=mask)
+    columns = _class_columns(classes, input.shape[1], mode, include_background, fn)
+    return _Overlap(xp, p, g, w, out_dtype, batch, mask_absent, reduction, mean_over, group, region,
+                    columns, log_loss)
 
 
 _SHARED_ARGS = """
@@ -342,6 +419,7 @@ def dice_loss(input: ArrayT, target: ArrayT, *, mode: Mode = "multiclass", from_
               batch: bool = False, include_background: bool = True, smooth: float = 0.0,
               smooth_dr: float | None = None, squared_denominator: bool = False,
               weight: ArrayT | None = None, ignore_index: int | None = None, mask_absent: bool = False,
+              classes: Sequence[int] | None = None, log_loss: bool = False, soft_label: bool = False,
               mean_over: MeanOver = "weights", reduction: Reduction = "mean",
               group: Group = None) -> ArrayT:
     r"""Soft Dice loss (Milletari et al. 2016; Sudre et al. 2017).
@@ -361,6 +439,14 @@ def dice_loss(input: ArrayT, target: ArrayT, *, mode: Mode = "multiclass", from_
         smooth: numerator smoothing ``s_nr >= 0``. smooth_dr: denominator smoothing
             (None: ``smooth``).
         squared_denominator: V-Net's ``sum p^2 + sum g^2`` denominator.
+        classes: None (every class) or the channel indices of ``input`` whose losses are kept
+            (segmentation_models_pytorch's ``classes``; without background channel 0 is not
+            one): the loss matrix has one column per listed class, in that order.
+        log_loss: ``-log(max(score, 1e-7))`` instead of ``1 - score`` (smp's ``log_loss``).
+        soft_label: the overlap of soft targets as MONAI 1.4+: ``TP = (sum p + sum g -
+            sum |p - g|) / 2`` (equal to ``sum p g`` for 0/1 targets, and 1 for ``p == g``
+            whatever the soft target); no effect with ``squared_denominator`` (where both
+            forms agree).
 
     Peer settings (each covered by a test):
 
@@ -369,7 +455,9 @@ def dice_loss(input: ArrayT, target: ArrayT, *, mode: Mode = "multiclass", from_
       ``batch``, ``include_background`` map to the keywords of the same meaning. MONAI's
       ``weight=w`` averages ``w * l`` over all entries: ``weight=w, mean_over="elements"``.
     * segmentation_models_pytorch ``DiceLoss(mode, smooth=0)``: ``batch=True,
-      mask_absent=True`` (and ``ignore_index``); smp clamps the denominator at ``eps=1e-7``.
+      mask_absent=True`` (and ``ignore_index``, ``classes``, ``log_loss``); smp clamps the
+      denominator at ``eps=1e-7``.
+    * MONAI ``DiceLoss(soft_label=True)``: ``soft_label=True`` (with the settings above).
     * optax ``dice_loss(predictions, targets, smooth=s)`` (channels last, softmax/sigmoid):
       ``dice_loss(moveaxis(z, -1, 1), moveaxis(t, -1, 1), smooth=2*s)`` on a one-hot target
       (optax's numerator is ``TP + s`` and its denominator ``(sum p + sum g) / 2 + s``).
@@ -382,12 +470,70 @@ def dice_loss(input: ArrayT, target: ArrayT, *, mode: Mode = "multiclass", from_
     overlap as a deep learning loss function for highly unbalanced segmentations", DLMIA 2017.
     """
     s_nr, s_dr = _smooths(smooth, smooth_dr)
+    check.flag(soft_label, "soft_label")
     o = _overlap_inputs("dice_loss", input, target, weight, mode=mode, from_logits=from_logits, batch=batch,
                         include_background=include_background, ignore_index=ignore_index,
                         reduction=reduction, squared_denominator=squared_denominator, mask_absent=mask_absent,
-                        mean_over=mean_over, group=group)
-    tp, sp, sg = o.stats(squared_denominator)
-    return o.finish(1 - safe_divide(o.xp, 2 * tp + s_nr, sp + sg + s_dr, 1.0))
+                        mean_over=mean_over, group=group, classes=classes, log_loss=log_loss)
+    return o.finish_score(_dice_score(o, s_nr, s_dr, squared_denominator, soft_label and not squared_denominator))
+
+
+def _dice_score(o, s_nr, s_dr, squared, soft_label=False):
+    """The per-class Dice scores of prepared arguments (1 where the denominator is 0).
+
+    ``soft_label``: ``TP = (sum p + sum g - sum |p - g|) / 2`` (MONAI's soft-label overlap)."""
+    xp = o.xp
+    tp, sp, sg = o.stats(squared)
+    if soft_label:
+        tp = (sp + sg - _sums(xp, abs0(xp, o.p - o.g), o.batch, o.group)) / 2
+    return safe_divide(xp, 2 * tp + s_nr, sp + sg + s_dr, 1.0)
+
+
+@check.entry
+@_doc
+def masked_dice_loss(input: ArrayT, target: ArrayT, mask: ArrayT, *, mode: Mode = "multiclass",
+                     from_logits: bool = True, batch: bool = False, include_background: bool = True,
+                     smooth: float = 0.0, smooth_dr: float | None = None, squared_denominator: bool = False,
+                     weight: ArrayT | None = None, ignore_index: int | None = None, mask_absent: bool = False,
+                     mean_over: MeanOver = "weights", reduction: Reduction = "mean",
+                     group: Group = None) -> ArrayT:
+    r"""Dice loss restricted to a region: :func:`dice_loss` with a per-pixel weight ``mask``.
+
+    .. math::
+        \ell_c = 1 - rac{2\sum_i m_i p_{ic}\, m_i g_{ic} + s_{nr}}
+                          {\sum_i (m_i p_{ic})^{k} + \sum_i (m_i g_{ic})^{k} + s_{dr}}
+
+    The probabilities and the (one-hot) target are multiplied by ``mask`` pixel by pixel
+    before the Dice statistics, so only the region where ``mask > 0`` contributes to the value
+    and the gradient; pixels with ``mask == 0`` are removed like ignored pixels (a NaN
+    prediction there is silenced). With a mask of ones it is :func:`dice_loss`.
+
+    Args:
+        mask: non-negative pixel weights (a 0/1 region in the usual case), shape
+            ``(N, 1, *spatial)`` or ``(1, 1, *spatial)`` (one mask for the whole batch);
+            integer/bool masks are cast. Not differentiated in the tests (its gradient is the
+            one of the product, 0 where ``mask == 0``).
+    {shared}
+        smooth, smooth_dr, squared_denominator: as :func:`dice_loss`.
+
+    Peer settings (covered by a test): MONAI ``MaskedDiceLoss(softmax=True)(input, onehot,
+    mask)`` (``smooth_nr=smooth_dr=1e-5``) = ``masked_dice_loss(input, onehot, mask,
+    smooth=1e-5)`` on a one-hot target; MONAI's other Dice keywords map as for
+    :func:`dice_loss`. With class indices and ``to_onehot_y=True`` MONAI multiplies the
+    *indices* by the mask before the one-hot, so masked-out pixels become background pixels
+    of the target (docs/differences.md); ours removes them from every class.
+
+    Reference: MONAI ``monai.losses.MaskedDiceLoss`` (Cardoso et al., "MONAI: an open-source
+    framework for deep learning in healthcare", 2022); Dice as :func:`dice_loss`.
+    """
+    s_nr, s_dr = _smooths(smooth, smooth_dr)
+    if mask is None:
+        raise TypeError("masked_dice_loss: mask must be an array, got None (use dice_loss without a mask)")
+    o = _overlap_inputs("masked_dice_loss", input, target, weight, mode=mode, from_logits=from_logits,
+                        batch=batch, include_background=include_background, ignore_index=ignore_index,
+                        reduction=reduction, squared_denominator=squared_denominator, mask_absent=mask_absent,
+                        mean_over=mean_over, group=group, mask=mask)
+    return o.finish_score(_dice_score(o, s_nr, s_dr, squared_denominator))
 
 
 @check.entry
@@ -396,6 +542,7 @@ def jaccard_loss(input: ArrayT, target: ArrayT, *, mode: Mode = "multiclass", fr
                  batch: bool = False, include_background: bool = True, smooth: float = 0.0,
                  smooth_dr: float | None = None, weight: ArrayT | None = None,
                  ignore_index: int | None = None, mask_absent: bool = False,
+                 classes: Sequence[int] | None = None, log_loss: bool = False,
                  mean_over: MeanOver = "weights", reduction: Reduction = "mean",
                  group: Group = None) -> ArrayT:
     r"""Soft Jaccard (IoU) loss.
@@ -407,11 +554,12 @@ def jaccard_loss(input: ArrayT, target: ArrayT, *, mode: Mode = "multiclass", fr
 
     {shared}
         smooth, smooth_dr: numerator / denominator smoothing (``smooth_dr=None``: ``smooth``).
+        classes, log_loss: as :func:`dice_loss` (smp's ``classes``, ``log_loss``).
 
     Peer settings (each covered by a test):
 
     * segmentation_models_pytorch ``JaccardLoss(mode, smooth=0)``: ``batch=True,
-      mask_absent=True``.
+      mask_absent=True`` (and ``classes``, ``log_loss``).
     * MONAI ``DiceLoss(jaccard=True, smooth_nr=s, smooth_dr=s)``: ``smooth=s/2``
       (MONAI computes ``(2 TP + s) / (2 (sum p + sum g - TP) + s)``).
 
@@ -421,9 +569,10 @@ def jaccard_loss(input: ArrayT, target: ArrayT, *, mode: Mode = "multiclass", fr
     s_nr, s_dr = _smooths(smooth, smooth_dr)
     o = _overlap_inputs("jaccard_loss", input, target, weight, mode=mode, from_logits=from_logits,
                         batch=batch, include_background=include_background, ignore_index=ignore_index,
-                        reduction=reduction, mask_absent=mask_absent, mean_over=mean_over, group=group)
+                        reduction=reduction, mask_absent=mask_absent, mean_over=mean_over, group=group,
+                        classes=classes, log_loss=log_loss)
     tp, sp, sg = o.stats()
-    return o.finish(1 - safe_divide(o.xp, tp + s_nr, sp + sg - tp + s_dr, 1.0))
+    return o.finish_score(safe_divide(o.xp, tp + s_nr, sp + sg - tp + s_dr, 1.0))
 
 
 def _tversky_args(alpha_fp, beta_fn, smooth):
@@ -447,6 +596,7 @@ def tversky_loss(input: ArrayT, target: ArrayT, *, alpha_fp: float = 0.3, beta_f
                  mode: Mode = "multiclass", from_logits: bool = True, batch: bool = False,
                  include_background: bool = True, smooth: float = 0.0, weight: ArrayT | None = None,
                  ignore_index: int | None = None, mask_absent: bool = False,
+                 classes: Sequence[int] | None = None, log_loss: bool = False,
                  mean_over: MeanOver = "weights", reduction: Reduction = "mean",
                  group: Group = None) -> ArrayT:
     r"""Tversky loss (Salehi, Erdogmus & Gholipour 2017).
@@ -463,6 +613,7 @@ def tversky_loss(input: ArrayT, target: ArrayT, *, alpha_fp: float = 0.3, beta_f
     {shared}
         alpha_fp: weight of false positives (>= 0). beta_fn: weight of false negatives (>= 0).
         smooth: ``s >= 0`` added to numerator and denominator.
+        classes, log_loss: as :func:`dice_loss` (smp's ``classes``, ``log_loss``).
 
     Peer settings (each covered by a test):
 
@@ -470,7 +621,9 @@ def tversky_loss(input: ArrayT, target: ArrayT, *, alpha_fp: float = 0.3, beta_f
       per sample, mean over classes): ``alpha_fp=a, beta_fn=b, smooth=s`` on
       ``moveaxis(..., -1, 1)`` inputs and a one-hot target.
     * segmentation_models_pytorch ``TverskyLoss(alpha=a, beta=b)`` (alpha on false
-      positives there too): ``alpha_fp=a, beta_fn=b, batch=True, mask_absent=True``.
+      positives there too): ``alpha_fp=a, beta_fn=b, batch=True, mask_absent=True`` (and
+      ``classes``, ``log_loss``; smp's ``gamma`` raises the mean loss to a power, not
+      reproduced).
     * Keras 3 ``keras.losses.Tversky(alpha=a, beta=b)`` (checked against the released 3.x
       source): its docstring says ``alpha`` weighs the false positives, but the code
       multiplies the false negatives ``sum(y_true * (1 - y_pred))`` by ``alpha`` and the false
@@ -485,8 +638,9 @@ def tversky_loss(input: ArrayT, target: ArrayT, *, alpha_fp: float = 0.3, beta_f
     a_fp, b_fn, s = _tversky_args(alpha_fp, beta_fn, smooth)
     o = _overlap_inputs("tversky_loss", input, target, weight, mode=mode, from_logits=from_logits,
                         batch=batch, include_background=include_background, ignore_index=ignore_index,
-                        reduction=reduction, mask_absent=mask_absent, mean_over=mean_over, group=group)
-    return o.finish(1 - _tversky_index(o, a_fp, b_fn, s))
+                        reduction=reduction, mask_absent=mask_absent, mean_over=mean_over, group=group,
+                        classes=classes, log_loss=log_loss)
+    return o.finish_score(_tversky_index(o, a_fp, b_fn, s))
 
 
 @check.entry
@@ -595,6 +749,169 @@ def generalized_dice_loss(input: ArrayT, target: ArrayT, *, mode: Mode = "multic
     return o.finish(1 - safe_divide(xp, num, den, 1.0))  # no class weights, no mask_absent
 
 
+@check.entry
+@_doc
+def mcc_loss(input: ArrayT, target: ArrayT, *, mode: Mode = "multiclass", from_logits: bool = True,
+             batch: bool = False, include_background: bool = True, eps: float = 1e-5,
+             weight: ArrayT | None = None, ignore_index: int | None = None,
+             mean_over: MeanOver = "weights", reduction: Reduction = "mean",
+             group: Group = None) -> ArrayT:
+    r"""Matthews correlation coefficient loss (Abhishek & Hamarneh 2021) on the soft confusion matrix.
+
+    Per class ``c`` (and per sample unless ``batch=True``), with ``TP = \sum p g + \epsilon``,
+    ``FP = \sum p (1 - g) + \epsilon``, ``FN = \sum (1 - p) g + \epsilon`` and
+    ``TN = \sum (1 - p)(1 - g) + \epsilon`` over the kept pixels:
+
+    .. math::
+        \ell_c = 1 - rac{TP\,TN - FP\,FN}
+                          {\sqrt{(TP + FP)(TP + FN)(TN + FP)(TN + FN)}}
+
+    ``eps`` (segmentation_models_pytorch's ``1e-5``) keeps the denominator positive when every
+    pixel belongs to one class. A perfect prediction (``\sum p (1-g) = \sum (1-p) g = 0``
+    exactly, e.g. a class absent from both target and prediction) has loss 0 with a zero
+    gradient, for any ``eps``; with ``eps=0`` a zero denominator otherwise gives an MCC of 0
+    (loss 1), with finite gradients. The loss lies in [0, 2].
+
+    {shared}
+        eps: finite ``>= 0``, added to each of the four confusion entries.
+
+    Peer settings (each covered by a test):
+
+    * segmentation_models_pytorch ``MCCLoss(eps=1e-5)(y_pred, y_true)`` (binary
+      probabilities, one MCC over the whole batch): ``mode="binary", from_logits=False,
+      batch=True``. smp has no perfect-prediction rule: there it gives ``1 - MCC_eps``
+      (about 0.5 for an image without foreground predicted empty; docs/differences.md).
+    * MONAI ``MCCLoss(sigmoid=True | softmax=True, smooth_nr=0, smooth_dr=d)`` (``d`` added
+      under the square root, perfect predictions 0): ``eps=0`` with ``mode`` and the
+      ``batch``/``include_background`` keywords of the same meaning; equal up to ``d`` under
+      the root (exactly equal for ``smooth_dr=0``).
+
+    Reference: Abhishek & Hamarneh, "Matthews correlation coefficient loss for deep
+    convolutional networks: application to skin lesion segmentation", ISBI 2021.
+    """
+    check.finite_number(eps, "eps", low=0)
+    e = float(eps)
+    o = _overlap_inputs("mcc_loss", input, target, weight, mode=mode, from_logits=from_logits, batch=batch,
+                        include_background=include_background, ignore_index=ignore_index,
+                        reduction=reduction, mean_over=mean_over, group=group)
+    xp, p, g = o.xp, o.p, o.g
+    pg = p * g
+    tp = _sums(xp, pg, o.batch, o.group)
+    fp = _sums(xp, p - pg, o.batch, o.group)  # p - p g >= 0 exactly: a perfect match is exact
+    fn = _sums(xp, g - pg, o.batch, o.group)
+    neg = (1 - p) * (1 - g)
+    tn = _sums(xp, neg if o.region is None else neg * o.region, o.batch, o.group)
+    perfect = (fp <= 0) & (fn <= 0)  # (before eps: exact)
+    tp, fp, fn, tn = tp + e, fp + e, fn + e, tn + e
+    a, b = (tp + fp) * (tn + fn), (tp + fn) * (tn + fp)  # two factors: no overflow of the product
+    bad = (a <= 0) | (b <= 0)  # (NaN is not bad: it goes through)
+    one = xp.ones_like(a)
+    den = xp.sqrt(xp.where(bad, one, a)) * xp.sqrt(xp.where(bad, one, b))
+    mcc = xp.where(bad, xp.zeros_like(a), (tp * tn - fp * fn) / den)
+    return o.finish(1 - xp.where(perfect, one, mcc))
+
+
+#: ``weighting_mode=`` of :func:`generalized_wasserstein_dice_loss`.
+WassersteinWeighting = Literal["default", "GDL"]
+
+
+@check.entry
+@group_doc
+def generalized_wasserstein_dice_loss(input: ArrayT, target: ArrayT, *, dist_matrix: ArrayT | None = None,
+                                      weighting_mode: WassersteinWeighting = "default", from_logits: bool = True,
+                                      batch: bool = False, smooth: float = 0.0, smooth_dr: float | None = None,
+                                      ignore_index: int | None = None, reduction: Reduction = "mean",
+                                      group: Group = None) -> ArrayT:
+    r"""Generalised Wasserstein Dice loss (Fidon et al. 2017): Dice with a distance between classes.
+
+    With ``M`` the class distance matrix (scaled so that its largest entry is 1), the
+    Wasserstein distance of pixel ``i`` between the softmax probabilities and the label is
+    ``W_i = \sum_k g_{ik} \sum_c M_{kc}\, p_{ic}`` (``(M p_i)_{y_i}`` for a one-hot target), and
+    per sample (or over the batch with ``batch=True``)
+
+    .. math::
+        TP = \sum_i lpha_{y_i} (1 - W_i),\qquad
+        \ell = 1 - rac{2\,TP + s_{nr}}{D + s_{dr}},\qquad
+        D = egin{cases} 2\,TP + \sum_i W_i & 	exttt{"default"} \
+                          \sum_i lpha_{y_i} (2 - W_i) & 	exttt{"GDL"} \end{cases}
+
+    ``weighting_mode="default"`` (the paper): ``alpha = 0`` for the background class 0 and 1
+    for the others; ``"GDL"``: ``alpha_c = 1 / (V_c + 1)`` with ``V_c`` the volume of class
+    ``c`` in the sample (in the pooled batch with ``batch=True``), used in the denominator too.
+    Score 1 (loss 0) where the denominator is exactly 0.
+
+    Args:
+        input: logits (``from_logits=True``) or probabilities, ``(N, C, *spatial)``, softmax
+            over axis 1.
+        target: class indices ``(N, *spatial)`` (integer dtype) or a one-hot/probability
+            target of ``input``'s shape (``W`` is then the expected distance).
+        dist_matrix: ``(C, C)`` non-negative distances between classes (``M[k, c]``: the cost
+            of predicting ``c`` for true class ``k``, 0 on the diagonal); None: ``1 - I``
+            (every mistake costs 1). Divided by its largest entry (as MONAI; an all-zero
+            matrix stays 0).
+        weighting_mode: ``"default"`` | ``"GDL"`` (see above).
+        from_logits, batch, ignore_index: as :func:`dice_loss` (ignored pixels have
+            ``W = 0`` and weight 0).
+        smooth, smooth_dr: numerator / denominator smoothing (``smooth_dr=None``: ``smooth``).
+        reduction: ``"mean"`` | ``"sum"`` | ``"none"`` over the ``(N,)`` per-sample losses
+            (a 0-d loss with ``batch=True``).
+    {group}
+            With ``batch=True`` the sums (and the ``"GDL"`` volumes) are those of the whole
+            group's batch.
+
+    Returns:
+        A 0-d array, or the ``(N,)`` per-sample losses for ``reduction="none"``.
+
+    Raises:
+        ValueError: ``dist_matrix`` not ``(C, C)``, bad ``weighting_mode``; eagerly, negative
+            distances, and as :func:`dice_loss`.
+        TypeError: as :func:`dice_loss`; complex or non-array ``dist_matrix``.
+
+    Peer settings (covered by a test): MONAI ``GeneralizedWassersteinDiceLoss(dist_matrix=M,
+    weighting_mode=w)`` (``smooth_nr=smooth_dr=1e-5``, logits in) = ``dist_matrix=M,
+    weighting_mode=w, smooth=1e-5``.
+
+    Reference: Fidon et al., "Generalised Wasserstein Dice score for imbalanced multi-class
+    segmentation using holistic convolutional networks", BrainLes 2017.
+    """
+    fn = "generalized_wasserstein_dice_loss"
+    check.choice(weighting_mode, "weighting_mode", get_args(WassersteinWeighting))
+    s_nr, s_dr = _smooths(smooth, smooth_dr)
+    xp = namespace(input=input, target=target, dist_matrix=dist_matrix)
+    _check_array(xp, dist_matrix, "dist_matrix", fn)
+    if dist_matrix is not None:
+        check.floating(xp, input, "input")
+        c = _check_channels(input, "multiclass", fn)
+        if tuple(dist_matrix.shape) != (c, c):
+            raise ValueError(f"{fn}: dist_matrix must have shape ({c}, {c}) (one distance per pair of "
+                             f"classes), got {tuple(dist_matrix.shape)}")
+        check.nonnegative(xp, dist_matrix, "dist_matrix")
+    o = _overlap_inputs(fn, input, target, None, mode="multiclass", from_logits=from_logits, batch=batch,
+                        include_background=True, ignore_index=ignore_index, reduction=reduction, group=group)
+    xp, p, g = o.xp, o.p, o.g
+    c = p.shape[1]
+    if dist_matrix is None:
+        grid = arange_like(xp, p, c)
+        m = cast(xp, xp.reshape(grid, (c, 1)) != xp.reshape(grid, (1, c)), p.dtype)
+    else:
+        m = cast(xp, dist_matrix, p.dtype)
+        m = safe_divide(xp, m, xp.max(m), 0.0)
+    w_map = xp.sum(g * xp.matmul(m, p), axis=1, keepdims=True)  # (N, 1, S): sum_k g_k (M p)_k
+    if weighting_mode == "default":
+        alpha = cast(xp, arange_like(xp, p, c) > 0, p.dtype)
+    else:  # 1 / (V + 1) per sample (or pooled)
+        alpha = 1 / (_sums(xp, g, batch, o.group) + 1)
+    alpha = xp.expand_dims(alpha, axis=-1)  # (C, 1) or (N, C, 1)
+    a_map = xp.sum(alpha * g, axis=1, keepdims=True)  # alpha of each pixel's label
+    tp = _sums(xp, a_map * (1 - w_map), batch, o.group)[..., 0]
+    if weighting_mode == "default":
+        den = 2 * tp + _sums(xp, w_map, batch, o.group)[..., 0]
+    else:
+        den = _sums(xp, a_map * (2 - w_map), batch, o.group)[..., 0]
+    loss = 1 - safe_divide(xp, 2 * tp + s_nr, den + s_dr, 1.0)
+    return o.finish(loss)
+
+
 # -------------------------------------------------------------------------------- Lovasz ----
 def _lovasz_dot(xp, errors, fg):
     """``sum_k errors_sorted[k] * grad_k`` along the last axis (Berman et al. 2018, Alg. 1).
@@ -691,9 +1008,9 @@ def lovasz_softmax_loss(input: ArrayT, target: ArrayT, *, from_logits: bool = Tr
     check.floating(xp, input, "input")
     c = _check_channels(input, "multiclass", "lovasz_softmax_loss")
     sel = _check_classes(classes, c)
-    p, g, _, out_dtype = _seg_prepare(xp, input, target, None, mode="multiclass", from_logits=from_logits,
-                                      include_background=True, ignore_index=ignore_index,
-                                      fn="lovasz_softmax_loss")
+    p, g, _, out_dtype, _ = _seg_prepare(xp, input, target, None, mode="multiclass", from_logits=from_logits,
+                                         include_background=True, ignore_index=ignore_index,
+                                         fn="lovasz_softmax_loss")
     n = input.shape[0]
     pooled = not per_image and n > 0  # one group of all pixels; none in an empty batch
     if pooled:  # the pixels of the whole group's batch, sorted together
@@ -879,6 +1196,111 @@ def signed_distance_map(target: Array, *, num_classes: int | None = None,
     return _sdm(target, num_classes=num_classes, spacing=spacing, dtype=dtype)
 
 
+@check.entry
+def boundary_distance_map(target: Array, *, num_classes: int | None = None,
+                          spacing: float | Sequence[float] | None = None, dtype: Any = "float64") -> Array:
+    """Unsigned distance maps for :func:`hausdorff_dt_loss` (NumPy/SciPy, not differentiable).
+
+    See :func:`backends.distance_maps.boundary_distance_map`: inside each class mask the
+    distance to the nearest pixel outside, outside it the distance to the nearest pixel inside
+    (MONAI's ``HausdorffDTLoss`` distance field), zeros for an absent class or a full mask.
+    ``target``: class indices ``(N, *spatial)`` with ``num_classes``, or masks
+    ``(N, C, *spatial)`` (a prediction's: ``probabilities > 0.5``). Returns a NumPy array
+    ``(N, C, *spatial)``; errors and ``spacing``/``dtype`` as :func:`signed_distance_map`.
+    Needs SciPy.
+    """
+    from .backends.distance_maps import boundary_distance_map as _bdm
+
+    return _bdm(target, num_classes=num_classes, spacing=spacing, dtype=dtype)
+
+
+@check.entry
+@group_doc
+def hausdorff_dt_loss(input: ArrayT, target: ArrayT, input_distance_maps: ArrayT, target_distance_maps: ArrayT, *,
+                      alpha: float = 2.0, mode: Mode = "multiclass", from_logits: bool = True, batch: bool = False,
+                      include_background: bool = False, ignore_index: int | None = None,
+                      reduction: Reduction = "mean", group: Group = None) -> ArrayT:
+    r"""Hausdorff distance loss from distance transforms (Karimi & Salcudean 2019, "HD-DT").
+
+    Per class ``c`` (and per sample unless ``batch=True``), a mean over the pixels:
+
+    .. math::
+        \ell_c = rac{1}{|\Omega|} \sum_{q \in \Omega} ig(p_c(q) - g_c(q)ig)^2
+                 ig(d_{p,c}(q)^{lpha} + d_{g,c}(q)^{lpha}ig)
+
+    with ``d_p`` and ``d_g`` the unsigned distance maps of the thresholded prediction
+    (``p > 0.5`` per channel) and of the target (see :func:`boundary_distance_map`): errors
+    far from either boundary weigh most. Both maps are **precomputed inputs** (NumPy/SciPy,
+    outside the differentiable path, as :func:`boundary_loss`'s map): the target's once per
+    target, the prediction's at every step from the detached probabilities; the gradient flows
+    through ``p`` only in the usual use. An absent or full mask has a zero map (its pixels
+    do not count).
+
+    Args:
+        input: logits (``from_logits=True``) or probabilities, shape ``(N, C, *spatial)``.
+        target: as :func:`dice_loss` (class indices or a dense one-hot/probability target).
+        input_distance_maps: ``boundary_distance_map(p > 0.5)`` of the current prediction,
+            shape ``(N, C, *spatial)`` (all channels; non-negative).
+        target_distance_maps: ``boundary_distance_map`` of the target, the same shape.
+        alpha: finite exponent ``> 0`` of the distances (the paper's and MONAI's 2).
+        mode, from_logits, batch, ignore_index: as :func:`dice_loss` (``batch=True`` averages
+            over the batch and the pixels: ``(C',)`` per-class losses).
+        include_background: keep channel 0 (default False, MONAI's).
+        reduction: ``"mean"`` | ``"sum"`` | ``"none"`` (the ``(N, C')`` or ``(C',)`` matrix).
+    {group}
+            With ``batch=True`` the per-class means are over the whole group's batch.
+
+    Returns:
+        A 0-d array, or the per-class loss matrix for ``reduction="none"``. A NaN in any
+        input makes the losses that read it NaN; an empty batch gives NaN for ``"mean"``.
+
+    Raises:
+        ValueError: shapes (the distance maps must have ``input``'s shape), bad ``alpha``;
+            eagerly, negative distances, and as :func:`dice_loss`.
+        TypeError: as :func:`dice_loss`; complex or non-array distance maps.
+
+    Peer settings (covered by a test): MONAI ``HausdorffDTLoss(alpha=a, softmax=True,
+    to_onehot_y=True)`` = ``alpha=a`` with the maps from :func:`boundary_distance_map`
+    (``sigmoid=True``: ``mode="multilabel"``; its ``include_background`` and ``batch`` map
+    to the keywords of the same meaning).
+
+    Reference: Karimi & Salcudean, "Reducing the Hausdorff distance in medical image
+    segmentation with convolutional neural networks", IEEE TMI 2019.
+    """
+    check.finite_number(alpha, "alpha", low=0, low_open=True)
+    fn = "hausdorff_dt_loss"
+    xp = namespace(input=input, target=target, input_distance_maps=input_distance_maps,
+                   target_distance_maps=target_distance_maps)
+    for name, d in (("input_distance_maps", input_distance_maps), ("target_distance_maps", target_distance_maps)):
+        _check_array(xp, d, name, fn)
+    check.floating(xp, input, "input")
+    for name, d in (("input_distance_maps", input_distance_maps), ("target_distance_maps", target_distance_maps)):
+        check.same_shape(input, d, "input", name)
+    o = _overlap_inputs(fn, input, target, None, mode=mode, from_logits=from_logits, batch=batch,
+                        include_background=include_background, ignore_index=ignore_index,
+                        reduction=reduction, group=group)
+    check.nonnegative(xp, input_distance_maps, "input_distance_maps")
+    check.nonnegative(xp, target_distance_maps, "target_distance_maps")
+    xp, p, g = o.xp, o.p, o.g
+    keep_c = include_background or mode == "binary"
+    maps = []
+    for d in (input_distance_maps, target_distance_maps):
+        d = cast(xp, d, p.dtype)
+        if not keep_c:
+            d = d[:, 1:, ...]
+        maps.append(_flat(xp, d, 2))
+    a = float(alpha)
+    dist = pow0(xp, maps[0], a) + pow0(xp, maps[1], a)
+    err = p - g
+    total = _sums(xp, err * err * dist, batch, o.group)
+    if batch:
+        count = _sums(xp, xp.ones_like(p[:, :1, :]), True, o.group)
+        loss = safe_divide(xp, total, count)
+    else:
+        loss = total / p.shape[2] if p.shape[2] else total * float("nan")
+    return o.finish(loss)
+
+
 # ------------------------------------------------------------------------- combinations ----
 @check.entry
 @group_doc
@@ -942,6 +1364,122 @@ def dice_ce_loss(input: ArrayT, target: ArrayT, *, mode: Mode = "multiclass", la
     else:
         ce = _bce_term(xp, input, target, ignore_index, None, reduction, group)
     return xp.as_array(lambda_dice * d + lambda_ce * ce)
+
+
+@check.entry
+@group_doc
+def dice_focal_loss(input: ArrayT, target: ArrayT, *, mode: Mode = "multiclass", lambda_dice: float = 1.0,
+                    lambda_focal: float = 1.0, gamma: float = 2.0, alpha: float | None = None,
+                    batch: bool = False, include_background: bool = True, smooth: float = 0.0,
+                    smooth_dr: float | None = None, squared_denominator: bool = False,
+                    weight: ArrayT | None = None, mean_over: MeanOver = "weights",
+                    ignore_index: int | None = None, reduction: ScalarReduction = "mean",
+                    group: Group = None) -> ArrayT:
+    r"""Dice loss plus the sigmoid focal loss of every channel, on logits (MONAI's DiceFocalLoss).
+
+    .. math::
+        \ell = \lambda_{dice}\,\mathrm{Dice}(z, y)
+             + \lambda_{focal}\,\operatorname{mean}_{n,c,i}\ lpha_t\,(1 - p_t)^{\gamma}\,
+               \mathrm{BCE}(z_{nci}, y_{nci})
+
+    The Dice term is :func:`dice_loss` (softmax in ``"multiclass"`` mode, sigmoid otherwise)
+    with the Dice keywords. The focal term is :func:`losses.sigmoid_focal_loss` of each
+    channel's logit against the dense (one-hot) target, in every mode: MONAI's weighting,
+    whose focal loss applies a sigmoid per channel even when its Dice term uses the softmax.
+    ``alpha=None`` (default, MONAI's) disables the α balance; ``alpha=a`` weighs the positives
+    of every channel by ``a`` and the negatives by ``1 - a``. ``include_background=False``
+    drops channel 0 from both terms. The class weights ``weight`` weigh both terms (the Dice
+    losses per class, the focal losses of each channel); with ``ignore_index`` the focal term
+    averages over the kept pixels' channels (a weight 0 elsewhere).
+
+    Args:
+        input: logits ``(N, C, *spatial)``. target: as :func:`dice_loss`.
+        lambda_dice, lambda_focal: finite non-negative weights of the two terms.
+        gamma: focusing parameter ``>= 0`` of the focal term. alpha: None or a balance in
+            [0, 1] of the focal term.
+        batch, include_background, smooth, smooth_dr, squared_denominator: Dice keywords.
+        weight: optional non-negative class weights ``(C,)`` (or ``(C-1,)`` without
+            background) of both terms. mean_over: what a weighted ``"mean"`` of each term
+            divides by (``"weights"``: the weight sum; ``"elements"``: the number of entries,
+            MONAI's ``weight=``).
+        ignore_index: target value whose pixels are removed from both terms.
+        reduction: ``"mean"`` | ``"sum"``: how each term is reduced before the weighted sum
+            (``"none"`` is refused: the two terms have different shapes).
+    {group}
+            Both terms are those of the whole group's batch (the Dice term pooled over it with
+            ``batch=True``, else its mean; the focal mean over the group's elements).
+
+    Returns:
+        A 0-d array in the promoted floating dtype of the inputs.
+
+    Raises:
+        ValueError / TypeError: as :func:`dice_loss` and :func:`losses.sigmoid_focal_loss`,
+            bad ``lambda_dice``/``lambda_focal``/``gamma``/``alpha``.
+
+    Peer settings (covered by a test): MONAI ``DiceFocalLoss(softmax=True | sigmoid=True,
+    to_onehot_y=True, lambda_dice=a, lambda_focal=b, gamma=g)`` = ``smooth=1e-5,
+    lambda_dice=a, lambda_focal=b, gamma=g`` (``mode="multiclass"`` for ``softmax=True``,
+    ``"multilabel"`` with a dense target for ``sigmoid=True``); MONAI's ``alpha``,
+    ``batch``, ``include_background``, ``squared_pred`` map to the keywords of the same
+    meaning, its ``weight=w`` to ``weight=w, mean_over="elements"`` (all with
+    ``reduction="mean"``: MONAI's focal ``"sum"`` first averages over the pixels, not
+    reproduced). For soft targets the
+    focal term follows torchvision's ``p_t = y p + (1-y)(1-p)`` (MONAI's formula is written
+    for 0/1 targets).
+
+    References: Lin et al., "Focal loss for dense object detection", ICCV 2017; Zhu et al.,
+    "AnatomyNet", Medical Physics 2019 (Dice + focal); Dice as :func:`dice_loss`.
+    """
+    check.reduction(reduction, ("mean", "sum"))
+    check.choice(mode, "mode", _MODES)
+    check.finite_number(lambda_dice, "lambda_dice", low=0)
+    check.finite_number(lambda_focal, "lambda_focal", low=0)
+    check.finite_number(gamma, "gamma", low=0)
+    if alpha is not None:
+        check.finite_number(alpha, "alpha", low=0, high=1)
+    _check_ignore(ignore_index)
+    xp = namespace(input=input, target=target, weight=weight)
+    group = xp.check_group(group)
+    # every check of input, target and weight runs here first
+    d = dice_loss(input, target, mode=mode, from_logits=True, batch=batch,
+                  include_background=include_background, smooth=smooth, smooth_dr=smooth_dr,
+                  squared_denominator=squared_denominator, weight=weight, mean_over=mean_over,
+                  ignore_index=ignore_index, reduction=reduction, group=group)
+    z, y, w = _focal_terms(xp, input, target, weight, mode, include_background, ignore_index)
+    f = sigmoid_focal_loss(z, y, alpha=-1.0 if alpha is None else float(alpha), gamma=float(gamma), weight=w,
+                           mean_over=mean_over, reduction=reduction, group=group)
+    return xp.as_array(float(lambda_dice) * d + float(lambda_focal) * f)
+
+
+def _focal_terms(xp, input, target, weight, mode, include_background, ignore_index):
+    """Logits, dense 0/1 (or soft) target and element weights (None: all 1) of
+    :func:`dice_focal_loss`'s focal term, channels ``C'`` (the checks ran in :func:`dice_loss`)."""
+    c = input.shape[1]
+    dense = tuple(target.shape) == tuple(input.shape)
+    keep = None
+    if ignore_index is not None:
+        keep = target != ignore_index
+        target = xp.where(keep, target, xp.zeros_like(target))
+        if not dense:
+            keep = xp.expand_dims(keep, axis=1)
+    if dense:
+        y = target
+    elif mode == "multiclass":
+        y = _one_hot1(xp, target, c, input.dtype)
+    else:
+        y = xp.expand_dims(target, axis=1)
+    w = None if keep is None else cast(xp, keep, input.dtype)
+    z = input
+    if not (include_background or mode == "binary"):
+        z, y = z[:, 1:, ...], y[:, 1:, ...]
+        if w is not None and w.shape[1] == c:
+            w = w[:, 1:, ...]
+        if weight is not None and weight.shape[0] == c:
+            weight = weight[1:]
+    if weight is not None:
+        cw = xp.reshape(weight, (1, weight.shape[0]) + (1,) * (input.ndim - 2))
+        w = cw if w is None else w * cast(xp, cw, w.dtype)
+    return z, y, w
 
 
 def _bce_term(xp, input, target, ignore_index, beta, reduction, group):

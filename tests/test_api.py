@@ -39,6 +39,11 @@ VOCABULARY = {
     "logit_scale": "CLIP's inverse temperature",
     "var": "predicted variances", "boxes1": "predicted boxes (x1, y1, x2, y2)",
     "boxes2": "target boxes (x1, y1, x2, y2)", "distance_maps": "signed distance maps of the target",
+    "mask": "per-pixel weights of the region a loss is restricted to (0: removed)",
+    "input_distance_maps": "distance maps of the (thresholded) prediction",
+    "target_distance_maps": "distance maps of the target",
+    "dist_matrix": "(C, C) distances between classes (MONAI's name)",
+    "weighting_mode": "class weighting of the Wasserstein Dice (MONAI's name)",
     "log_probs": "log-probabilities over classes (CTC: (T, N, C))",
     "targets": "CTC's padded or concatenated target sequences (torch's name)",
     "input_lengths": "CTC input lengths", "target_lengths": "CTC target lengths",
@@ -119,9 +124,12 @@ VOCABULARY = {
     "smooth": "additive smoothing of numerator and denominator", "smooth_dr": "smoothing of the denominator",
     "squared_denominator": "squared terms in the Dice denominator (V-Net)",
     "mask_absent": "classes with no target pixel get loss 0 (still counted by the mean; smp's rule)",
-    "weight_type": "generalized Dice class weighting", "classes": "which classes Lovász averages",
+    "weight_type": "generalized Dice class weighting", "classes": "which classes a loss keeps (Lovász: averages)",
+    "log_loss": "-log(score) instead of 1 - score (smp's name)",
+    "soft_label": "overlap formula for soft targets (MONAI's name)",
     "per_image": "compute per image, then average", "lambda_dice": "weight of the Dice term",
     "lambda_ce": "weight of the cross-entropy term", "spacing": "voxel spacing",
+    "lambda_focal": "weight of the focal term",
     "kind": "GAN loss variant", "one_sided": "penalise only norms above the target",
     "n": "number of steps", "value_coef": "weight of the value loss", "entropy_coef": "weight of the entropy bonus",
     "clip_range": "PPO clipping range (SB3's name)", "normalize_advantages": "standardise the advantages",
@@ -155,7 +163,9 @@ DEFAULTS = {
     "ignore_index": (-100, {f: (None, "MONAI/smp segmentation losses ignore nothing by default")
                             for f in ("dice_loss", "jaccard_loss", "tversky_loss", "focal_tversky_loss",
                                       "generalized_dice_loss", "lovasz_softmax_loss", "lovasz_hinge_loss",
-                                      "dice_ce_loss", "combo_loss")}),
+                                      "dice_ce_loss", "combo_loss", "masked_dice_loss", "mcc_loss",
+                                      "dice_focal_loss", "hausdorff_dt_loss",
+                                      "generalized_wasserstein_dice_loss")}),
     "label_smoothing": (0.0, {"smooth_labels": (0.1, "building smoothed labels is its purpose")}),
     "from_logits": (True, {
         "boundary_loss": (False, "the reference SurfaceLoss takes softmax probabilities"),
@@ -181,7 +191,8 @@ DEFAULTS = {
            for f in ("binary_cross_entropy", "binary_cross_entropy_with_logits", "huber_loss",
                      "multilabel_soft_margin_loss", "multi_margin_loss")},
     }),
-    "include_background": (True, {"boundary_loss": (False, "Kervadec et al. leave the background out")}),
+    "include_background": (True, {"boundary_loss": (False, "Kervadec et al. leave the background out"),
+                                  "hausdorff_dt_loss": (False, "MONAI's HausdorffDTLoss leaves the background out")}),
     "mode": ("multiclass", {"combo_loss": ("binary", "Taghanaki et al. define the binary case")}),
     "smooth": (0.0, {"combo_loss": (1.0, "the paper's smoothing")}),
     "per_image": (False, {"lovasz_hinge_loss": (True, "the reference lovasz_hinge default")}),
@@ -190,7 +201,8 @@ DEFAULTS = {
                                                 "sarsa_loss", "expected_sarsa_loss", "td_lambda_loss")}),
     "swap": (False, {}), "full": (False, {}), "log_target": (False, {}), "keepdim": (False, {}),
     "zero_infinity": (False, {}), "blank": (0, {}), "batch": (False, {}), "mask_absent": (False, {}),
-    "dtype": (None, {"signed_distance_map": ("float64", "a NumPy/SciPy helper: float64 maps")}),
+    "dtype": (None, {"signed_distance_map": ("float64", "a NumPy/SciPy helper: float64 maps"),
+                     "boundary_distance_map": ("float64", "a NumPy/SciPy helper: float64 maps")}),
     "rescale": (True, {}), "group": (None, {}),
 }
 
@@ -201,6 +213,7 @@ REDUCTION_HINTS = {
     "dice_ce_loss": T.ScalarReduction,  # the Dice and CE terms have different shapes
     "combo_loss": T.ScalarReduction,
     "proxy_anchor_loss": T.ScalarReduction,  # the terms are per proxy, not per sample
+    "dice_focal_loss": T.ScalarReduction,
 }
 
 

@@ -149,6 +149,31 @@ def _cases():
                                 {"per_image": False}, None),
         "lovasz_hinge_per_image": ("lovasz_hinge_loss", [(hinge, S, True), (hinge_t, S, False)], {}, 0),
     })
+    # segmentation: masked Dice, MCC and Dice + focal (batch-pooled statistics or global means)
+    seg_mask = (rng.random((N, 1, 6)) < 0.7).astype(np.float64)
+    seg_dp, seg_dg = rng.random((N, 3, 6)) * 3, rng.random((N, 3, 6)) * 3  # (distance maps: any >= 0)
+    cases.update({
+        "masked_dice_batch": ("masked_dice_loss", [(seg, S, True), (seg_t, S, False), (seg_mask, S, False)],
+                              {"batch": True, "smooth": 0.1, "ignore_index": -1}, None),
+        "masked_dice_per_sample_none": ("masked_dice_loss", [(seg, S, True), (seg_t, S, False), (seg_mask, S, False)],
+                                        {"reduction": "none", "ignore_index": -1}, 0),
+        "mcc_batch": ("mcc_loss", [(seg, S, True), (seg_t, S, False)], {"batch": True, "ignore_index": -1}, None),
+        "mcc_per_sample_weighted": ("mcc_loss", [(seg, S, True), (seg_t, S, False), (cw, R, False, "weight")],
+                                    {"ignore_index": -1}, 0),
+        "dice_focal_batch": ("dice_focal_loss", [(seg, S, True), (seg_t, S, False), (cw, R, False, "weight")],
+                             {"batch": True, "ignore_index": -1, "alpha": 0.25, "smooth": 1e-5}, None),
+        "dice_focal_sum": ("dice_focal_loss", [(seg, S, True), (seg_t, S, False)],
+                           {"reduction": "sum", "gamma": 0.5, "ignore_index": -1}, None),
+        "hausdorff_dt_batch": ("hausdorff_dt_loss", [(seg, S, True), (seg_t, S, False), (seg_dp, S, False),
+                                                     (seg_dg, S, False)], {"batch": True, "ignore_index": -1}, None),
+        "hausdorff_dt_per_sample_none": ("hausdorff_dt_loss", [(seg, S, True), (seg_t, S, False), (seg_dp, S, False),
+                                                               (seg_dg, S, False)],
+                                         {"reduction": "none", "ignore_index": -1, "alpha": 1.0}, 0),
+        "wasserstein_dice_batch_gdl": ("generalized_wasserstein_dice_loss", [(seg, S, True), (seg_t, S, False)],
+                                       {"batch": True, "weighting_mode": "GDL", "ignore_index": -1}, None),
+        "wasserstein_dice_per_sample": ("generalized_wasserstein_dice_loss", [(seg, S, True), (seg_t, S, False)],
+                                        {"ignore_index": -1, "smooth": 1e-5}, 0),
+    })
     cases.update(_weighted_mean_cases(np.random.default_rng(20261202)))
     cases.update(_ranking_sparse_ordinal_generative_cases(np.random.default_rng(20261203)))
     return cases

@@ -64,7 +64,7 @@ RANGES = {
 }
 
 #: functions whose first case is not a valid "typical" call for these checks
-SKIP = {"signed_distance_map"}  # a NumPy/SciPy helper with its own tests
+SKIP = {"signed_distance_map", "boundary_distance_map"}  # NumPy/SciPy helpers with their own tests
 
 
 def _tables():

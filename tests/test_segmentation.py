@@ -60,8 +60,10 @@ def smp_score(p, g, kind, smooth=0.0, eps=1e-7, alpha=0.5, beta=0.5):
     return (inter + smooth) / np.maximum(inter + alpha * fp + beta * fn + smooth, eps)
 
 
-def smp_loss(z, t, kind, mode="multiclass", ignore_index=None, **kw):
-    """smp DiceLoss / JaccardLoss / TverskyLoss (from_logits=True, gamma=1)."""
+def smp_loss(z, t, kind, mode="multiclass", ignore_index=None, log_loss=False, classes=None, **kw):
+    """smp DiceLoss / JaccardLoss / TverskyLoss (from_logits=True, gamma=1): per-class scores,
+    ``1 - score`` or ``-log(clamp_min(score, 1e-7))``, absent classes zeroed, then the
+    ``classes`` entries kept, then the mean."""
     n, c = z.shape[:2]
     p = softmax(z) if mode == "multiclass" else sigmoid(z)
     p = p.reshape(n, c, -1)
@@ -75,8 +77,11 @@ def smp_loss(z, t, kind, mode="multiclass", ignore_index=None, **kw):
             g = np.moveaxis(np.eye(c)[tt], -1, 1)
     else:
         g = t.reshape(n, c, -1).astype(float)
-    loss = 1 - smp_score(p, g, kind, **kw)
+    score = smp_score(p, g, kind, **kw)
+    loss = -np.log(np.maximum(score, 1e-7)) if log_loss else 1 - score
     loss = loss * (g.sum((0, 2)) > 0)
+    if classes is not None:
+        loss = loss[list(classes)]
     return loss.mean()
 
 
@@ -829,3 +834,482 @@ def test_signed_distance_map_argument_checks():
         L.signed_distance_map(t[:, None] + 0j)
     with pytest.raises(ValueError, match="must not hold NaN"):
         L.signed_distance_map(np.where(t[:, None] == 1, np.nan, 0.0))
+
+
+# ------------------------------------------------- MONAI DiceFocal / MaskedDice, MCC (smp) ----
+def _monai(name):
+    monai_losses = pytest.importorskip("monai.losses")
+    return getattr(monai_losses, name)
+
+
+def _torch_pair(z, t):
+    torch = pytest.importorskip("torch")
+    return torch.tensor(z, requires_grad=True), torch.tensor(t)
+
+
+def _assert_same_value_and_grad(ours, theirs, z, rtol):
+    """``ours(zt)``, ``theirs(zt)`` on copies of the same float64 logits: values and grads."""
+    torch = pytest.importorskip("torch")
+    z1, z2 = torch.tensor(z, requires_grad=True), torch.tensor(z, requires_grad=True)
+    a, b = ours(z1), theirs(z2)
+    a.backward()
+    b.backward()
+    np.testing.assert_allclose(a.item(), b.item(), rtol=rtol)
+    np.testing.assert_allclose(z1.grad.numpy(), z2.grad.numpy(), rtol=rtol, atol=rtol * 1e-2)
+
+
+def seg_data_absent(n=3, c=4, spatial=(5, 6), seed=7):
+    """Logits and labels with class c-1 absent from sample 0."""
+    z, t = data(n=n, c=c, spatial=spatial, seed=seed)
+    t[0] = np.where(t[0] == c - 1, 0, t[0])
+    return z, t
+
+
+@pytest.mark.parametrize("kw, monai_kw", [
+    ({}, {}),
+    ({"gamma": 1.5, "lambda_dice": 0.3, "lambda_focal": 2.0}, {"gamma": 1.5, "lambda_dice": 0.3, "lambda_focal": 2.0}),
+    ({"gamma": 0.5, "alpha": 0.25}, {"gamma": 0.5, "alpha": 0.25}),
+    ({"include_background": False}, {"include_background": False}),
+    ({"batch": True, "squared_denominator": True}, {"batch": True, "squared_pred": True}),
+    ({"weight": [0.5, 1.0, 2.0, 3.0], "mean_over": "elements"}, {"weight": [0.5, 1.0, 2.0, 3.0]}),
+])
+def test_dice_focal_reproduces_monai_softmax(kw, monai_kw):
+    """MONAI DiceFocalLoss(softmax=True, to_onehot_y=True): softmax Dice + sigmoid focal per
+    channel, values and gradients (MONAI's focal term runs in float32: rtol 1e-6)."""
+    torch = pytest.importorskip("torch")
+    DiceFocalLoss = _monai("DiceFocalLoss")
+    z, t = seg_data_absent()
+    tt = torch.tensor(t)
+    kw = {k: torch.tensor(v) if k == "weight" else v for k, v in kw.items()}
+    peer = DiceFocalLoss(softmax=True, to_onehot_y=True, **monai_kw)
+    _assert_same_value_and_grad(lambda x: L.dice_focal_loss(x, tt, smooth=1e-5, **kw),
+                                lambda x: peer(x, tt[:, None]), z, rtol=1e-6)
+
+
+def test_dice_focal_reproduces_monai_sigmoid_multilabel_and_formula():
+    torch = pytest.importorskip("torch")
+    DiceFocalLoss = _monai("DiceFocalLoss")
+    z, _ = data(seed=3)
+    y = RNG.integers(0, 2, size=z.shape).astype(np.float64)
+    y[1, 2] = 0  # channel 2 empty in sample 1
+    yt = torch.tensor(y)
+    peer = DiceFocalLoss(sigmoid=True, gamma=2.0)
+    _assert_same_value_and_grad(lambda x: L.dice_focal_loss(x, yt, mode="multilabel", smooth=1e-5),
+                                lambda x: peer(x, yt), z, rtol=1e-6)
+    # independent float64 formula: Dice (per sample, sigmoid) + mean sigmoid focal (gamma 2)
+    p = sigmoid(z)
+    dice = monai_dice(p, y, smooth_nr=0.0, smooth_dr=0.0)
+    bce = -(y * np.log(p) + (1 - y) * np.log(1 - p))
+    pt = y * p + (1 - y) * (1 - p)
+    focal = ((1 - pt) ** 2 * bce).mean()
+    np.testing.assert_allclose(L.dice_focal_loss(z, y, mode="multilabel"), dice + focal, rtol=1e-12)
+
+
+def test_dice_focal_ignore_index_and_sum():
+    """ignore_index removes the pixels from both terms: the focal mean is over the kept
+    pixels' channels (independent formula; MONAI's DiceFocalLoss has no ignore_index)."""
+    z, t = data(seed=4)
+    t = np.where(RNG.uniform(size=t.shape) < 0.25, 255, t)
+    keep = t != 255
+    p, y = sigmoid(z), onehot(np.where(keep, t, 0), 3)
+    bce = -(y * np.log(p) + (1 - y) * np.log(1 - p))
+    pt = y * p + (1 - y) * (1 - p)
+    fl = (1 - pt) ** 2 * bce * keep[:, None]
+    dice_m = L.dice_loss(z, t, ignore_index=255)
+    np.testing.assert_allclose(L.dice_focal_loss(z, t, ignore_index=255),
+                               dice_m + fl.sum() / (3 * keep.sum()), rtol=1e-12)
+    dice_s = L.dice_loss(z, t, ignore_index=255, reduction="sum")
+    np.testing.assert_allclose(L.dice_focal_loss(z, t, ignore_index=255, reduction="sum", lambda_focal=0.5),
+                               dice_s + 0.5 * fl.sum(), rtol=1e-12)
+    with pytest.raises(ValueError, match="reduction must be one of"):
+        L.dice_focal_loss(z, t, reduction="none")
+    with pytest.raises(ValueError, match="alpha must be <= 1"):
+        L.dice_focal_loss(z, t, alpha=1.5)
+    with pytest.raises(ValueError, match="lambda_focal must be >= 0"):
+        L.dice_focal_loss(z, t, lambda_focal=-1.0)
+
+
+@pytest.mark.parametrize("kw", [{}, {"batch": True, "include_background": False}, {"squared_denominator": True}])
+def test_masked_dice_reproduces_monai(kw):
+    """MONAI MaskedDiceLoss(softmax=True) on a one-hot target, per-sample and shared masks,
+    values and gradients; a mask of ones is dice_loss."""
+    torch = pytest.importorskip("torch")
+    MaskedDiceLoss = _monai("MaskedDiceLoss")
+    z, t = seg_data_absent()
+    g = torch.tensor(onehot(t, 4))
+    mkw = {"squared_pred" if k == "squared_denominator" else k: v for k, v in kw.items()}
+    peer = MaskedDiceLoss(softmax=True, **mkw)
+    for mask in ((RNG.uniform(size=(3, 1, 5, 6)) < 0.6).astype(np.float64), RNG.uniform(size=(1, 1, 5, 6))):
+        m = torch.tensor(mask)
+        _assert_same_value_and_grad(lambda x, m=m: L.masked_dice_loss(x, g, m, smooth=1e-5, **kw),
+                                    lambda x, m=m: peer(x, g, m), z, rtol=1e-12)
+        # class indices: the same region removed from every class
+        np.testing.assert_allclose(L.masked_dice_loss(z, t, mask, smooth=1e-5, **kw),
+                                   L.masked_dice_loss(z, onehot(t, 4), mask, smooth=1e-5, **kw), rtol=1e-12)
+    np.testing.assert_allclose(L.masked_dice_loss(z, t, np.ones((1, 1, 5, 6), dtype=bool), **kw),
+                               L.dice_loss(z, t, **kw), rtol=1e-12)
+
+
+def test_masked_dice_formula_nan_outside_region_and_errors():
+    z, t = data(seed=5)
+    m = (RNG.uniform(size=(4, 1, 5, 6)) < 0.5).astype(np.float64)
+    p, g = softmax(z) * m, onehot(t, 3) * m
+    inter = (p * g).sum((2, 3))
+    want = (1 - 2 * inter / (p.sum((2, 3)) + g.sum((2, 3)))).mean()
+    np.testing.assert_allclose(L.masked_dice_loss(z, t, m), want, rtol=1e-12)
+    # a NaN logit outside the region is silenced, inside it goes through
+    out_px = np.argwhere(m[:, 0] == 0)[0]
+    in_px = np.argwhere(m[:, 0] == 1)[0]
+    bad = z.copy()
+    bad[out_px[0], 1, out_px[1], out_px[2]] = np.nan
+    np.testing.assert_allclose(L.masked_dice_loss(bad, t, m), want, rtol=1e-12)
+    bad[in_px[0], 1, in_px[1], in_px[2]] = np.nan
+    assert np.isnan(L.masked_dice_loss(bad, t, m))
+    with pytest.raises(ValueError, match=r"mask must have shape \(4, 1, 5, 6\) or \(1, 1, 5, 6\)"):
+        L.masked_dice_loss(z, t, m[:, :, :4])
+    with pytest.raises(ValueError, match=r"mask must have shape"):
+        L.masked_dice_loss(z, t, np.ones((4, 3, 5, 6)))
+    with pytest.raises(ValueError, match="mask"):
+        L.masked_dice_loss(z, t, -m)
+    with pytest.raises(TypeError, match="mask must be an array"):
+        L.masked_dice_loss(z, t, None)
+    with pytest.raises(TypeError, match="mask must have a real dtype"):
+        L.masked_dice_loss(z, t, m + 0j)
+
+
+def smp_mcc(p, y, eps=1e-5):
+    """segmentation_models_pytorch MCCLoss (binary probabilities, one MCC over the batch),
+    transcribed: eps added to each confusion entry."""
+    p, y = p.reshape(-1), y.reshape(-1).astype(float)
+    tp, tn = (p * y).sum() + eps, ((1 - p) * (1 - y)).sum() + eps
+    fp, fn = (p * (1 - y)).sum() + eps, ((1 - p) * y).sum() + eps
+    return 1 - (tp * tn - fp * fn) / np.sqrt((tp + fp) * (tp + fn) * (tn + fp) * (tn + fn))
+
+
+def test_mcc_reproduces_smp_binary_batch():
+    rng = np.random.default_rng(11)
+    p = rng.uniform(size=(3, 1, 5, 6))
+    y = rng.integers(0, 2, size=(3, 5, 6))
+    got = L.mcc_loss(p, y, mode="binary", from_logits=False, batch=True)
+    np.testing.assert_allclose(got, smp_mcc(p, y), rtol=1e-12)
+    np.testing.assert_allclose(L.mcc_loss(p, y[:, None].astype(float), mode="binary", from_logits=False, batch=True,
+                                          eps=0.1), smp_mcc(p, y, eps=0.1), rtol=1e-12)
+    # per sample (the default): one MCC per image, averaged
+    want = np.mean([smp_mcc(p[i], y[i]) for i in range(3)])
+    np.testing.assert_allclose(L.mcc_loss(p, y, mode="binary", from_logits=False), want, rtol=1e-12)
+
+
+def test_mcc_perfect_prediction_is_zero_unlike_smp():
+    """A perfect prediction has loss 0 (an empty image predicted empty too); smp's eps gives
+    1 - MCC_eps there (about 0.5 for the empty image: docs/differences.md)."""
+    torch = pytest.importorskip("torch")
+    y = np.zeros((2, 1, 3, 4))
+    y[0, 0, 1, 1:3] = 1  # image 1: no foreground
+    out = L.mcc_loss(y, y, mode="binary", from_logits=False, reduction="none")
+    np.testing.assert_array_equal(out, np.zeros((2, 1)))
+    assert abs(smp_mcc(y[1], y[1]) - 0.5) < 1e-3
+    z = torch.tensor(np.where(y == 1, 1e4, -1e4), requires_grad=True)
+    loss = L.mcc_loss(z, torch.tensor(y), mode="binary")
+    loss.backward()
+    assert loss.item() == 0.0 and torch.isfinite(z.grad).all()
+
+
+@pytest.mark.parametrize("kw", [{}, {"batch": True}, {"include_background": False}])
+def test_mcc_reproduces_monai(kw):
+    """MONAI MCCLoss(softmax=True, to_onehot_y=True) (smooth_dr=1e-5 under the root) = eps=0,
+    values and gradients, with a class absent from one sample (MONAI: MCC 0 there)."""
+    torch = pytest.importorskip("torch")
+    MCCLoss = _monai("MCCLoss")
+    z, t = seg_data_absent()
+    tt = torch.tensor(t)
+    peer = MCCLoss(softmax=True, to_onehot_y=True, **kw)
+    _assert_same_value_and_grad(lambda x: L.mcc_loss(x, tt, eps=0.0, **kw), lambda x: peer(x, tt[:, None]), z,
+                                rtol=1e-8)
+    # sigmoid, multilabel target
+    y = torch.tensor(RNG.integers(0, 2, size=z.shape).astype(np.float64))
+    peer = MCCLoss(sigmoid=True, **kw)
+    _assert_same_value_and_grad(lambda x: L.mcc_loss(x, y, mode="multilabel", eps=0.0, **kw), lambda x: peer(x, y), z,
+                                rtol=1e-8)
+
+
+def test_mcc_ignore_index_and_eps_zero_edge():
+    z, t = data(seed=8)
+    t = np.where(RNG.uniform(size=t.shape) < 0.3, 255, t)
+    keep = (t != 255)[:, None]
+    p, g = softmax(z) * keep, onehot(np.where(keep[:, 0], t, 0), 3) * keep
+    ax = (2, 3)
+    tp, fp, fn = (p * g).sum(ax), (p * (1 - g)).sum(ax), ((1 - p) * g).sum(ax)
+    tn = ((1 - p) * (1 - g) * keep).sum(ax)
+    e = 1e-5
+    tp, fp, fn, tn = tp + e, fp + e, fn + e, tn + e
+    mcc = (tp * tn - fp * fn) / np.sqrt((tp + fp) * (tp + fn) * (tn + fp) * (tn + fn))
+    np.testing.assert_allclose(L.mcc_loss(z, t, ignore_index=255), (1 - mcc).mean(), rtol=1e-12)
+    # eps=0, nothing predicted for class 1 (TP + FP = 0) but present: MCC 0, loss 1, finite grad
+    torch = pytest.importorskip("torch")
+    zz = np.zeros((1, 2, 2, 2))
+    zz[0, 0] = 1e4
+    zz[0, 1] = -1e4
+    tt = np.array([[[0, 1], [0, 0]]])
+    x = torch.tensor(zz, requires_grad=True)
+    out = L.mcc_loss(x, torch.tensor(tt), eps=0.0, reduction="none")
+    np.testing.assert_allclose(out.detach().numpy(), [[1.0, 1.0]])
+    out.sum().backward()
+    assert torch.isfinite(x.grad).all()
+    with pytest.raises(ValueError, match="eps must be >= 0"):
+        L.mcc_loss(z, t, eps=-1.0)
+
+
+def test_masked_dice_class_indices_differ_from_monai_to_onehot():
+    """MONAI's to_onehot_y multiplies the indices by the mask: masked pixels become class-0
+    target pixels there. Ours removes them from every class (= MONAI on a one-hot target)."""
+    torch = pytest.importorskip("torch")
+    MaskedDiceLoss = _monai("MaskedDiceLoss")
+    z, t = seg_data_absent()
+    mask = (RNG.uniform(size=(3, 1, 5, 6)) < 0.5).astype(np.float64)
+    zt, tt, mt = torch.tensor(z), torch.tensor(t), torch.tensor(mask)
+    theirs = MaskedDiceLoss(softmax=True, to_onehot_y=True)(zt, tt[:, None], mt).item()
+    ours = float(L.masked_dice_loss(z, t, mask, smooth=1e-5))
+    assert abs(theirs - ours) > 1e-3
+    # MONAI's value is the Dice of the masked prediction against "masked-out = class 0"
+    t0 = np.where(mask[:, 0] == 0, 0, t)
+    p, g = softmax(z) * mask, onehot(t0, 4)
+    np.testing.assert_allclose(theirs, monai_dice(p, g), rtol=1e-12)
+
+
+# ------------------------------------------------ smp's log_loss / classes, MONAI soft_label ----
+@pytest.mark.parametrize("loss, kind, extra", [
+    (L.dice_loss, "dice", {}),
+    (L.jaccard_loss, "jaccard", {}),
+    (L.tversky_loss, "tversky", {"alpha_fp": 0.3, "beta_fn": 0.7}),
+])
+@pytest.mark.parametrize("smp_kw", [{"log_loss": True}, {"classes": [3, 1]}, {"classes": [2], "log_loss": True}])
+def test_log_loss_and_classes_reproduce_smp(loss, kind, extra, smp_kw):
+    z, t = data(c=4)
+    t = np.where(t == 3, 0, t)  # class 3 absent from the target (zeroed before the selection)
+    t = np.where(RNG.uniform(size=t.shape) < 0.2, 255, t)
+    tv = {"alpha": extra["alpha_fp"], "beta": extra["beta_fn"]} if extra else {}
+    want = smp_loss(z, t, kind, ignore_index=255, **tv, **smp_kw)
+    got = loss(z, t, batch=True, mask_absent=True, ignore_index=255, **extra, **smp_kw)
+    np.testing.assert_allclose(got, want, rtol=1e-12)
+
+
+def test_log_loss_floor_classes_columns_and_errors():
+    torch = pytest.importorskip("torch")
+    z, t = data(c=3)
+    # a class predicted nowhere: score 0, -log clamps at 1e-7 (finite value and gradient)
+    zz = z.copy()
+    zz[:, 2] = -1e4
+    x = torch.tensor(zz, requires_grad=True)
+    out = L.dice_loss(x, torch.tensor(t), log_loss=True, reduction="none")
+    np.testing.assert_allclose(out[:, 2].detach().numpy(), -np.log(1e-7), rtol=1e-6)
+    out.sum().backward()
+    assert torch.isfinite(x.grad).all()
+    # -log(score) per class, the loss matrix restricted to the listed columns (in that order)
+    full = L.dice_loss(z, t, reduction="none")
+    np.testing.assert_allclose(L.dice_loss(z, t, log_loss=True, reduction="none"), -np.log(1 - full), rtol=1e-12)
+    np.testing.assert_allclose(L.dice_loss(z, t, classes=[2, 0], reduction="none"), full[:, [2, 0]], rtol=1e-12)
+    nobg = L.jaccard_loss(z, t, include_background=False, reduction="none")
+    np.testing.assert_allclose(L.jaccard_loss(z, t, include_background=False, classes=[2], reduction="none"),
+                               nobg[:, [1]], rtol=1e-12)
+    w = np.array([0.5, 1.0, 3.0])
+    np.testing.assert_allclose(L.tversky_loss(z, t, weight=w, classes=[0, 2]),
+                               (L.tversky_loss(z, t, reduction="none")[:, [0, 2]] * w[[0, 2]]).sum() / (4 * 3.5),
+                               rtol=1e-12)
+    with pytest.raises(ValueError, match=r"classes must be a non-empty sequence of distinct channel indices in \[1, 2\]"):
+        L.dice_loss(z, t, include_background=False, classes=[0])
+    with pytest.raises(ValueError, match="classes must be a non-empty sequence"):
+        L.dice_loss(z, t, classes=[1, 1])
+    with pytest.raises(ValueError, match="classes must be a non-empty sequence"):
+        L.dice_loss(z, t, classes=[])
+    with pytest.raises(TypeError, match="classes must be None or a sequence"):
+        L.dice_loss(z, t, classes=1)
+    with pytest.raises(TypeError, match="log_loss must be a bool"):
+        L.jaccard_loss(z, t, log_loss=1)
+    with pytest.raises(TypeError, match="soft_label must be a bool"):
+        L.dice_loss(z, t, soft_label="yes")
+
+
+def _soft_target(shape, seed=9):
+    rng = np.random.default_rng(seed)
+    g = rng.dirichlet(np.full(shape[1], 2.0), size=(shape[0],) + shape[2:])
+    return np.ascontiguousarray(np.moveaxis(g, -1, 1))
+
+
+@pytest.mark.parametrize("kw", [{}, {"batch": True, "include_background": False}, {"squared_denominator": True}])
+def test_soft_label_reproduces_monai(kw):
+    """MONAI DiceLoss(softmax=True, soft_label=True) on soft targets, values and gradients."""
+    torch = pytest.importorskip("torch")
+    DiceLoss = _monai("DiceLoss")
+    z, _ = data(seed=6)
+    g = torch.tensor(_soft_target(z.shape))
+    mkw = {"squared_pred" if k == "squared_denominator" else k: v for k, v in kw.items()}
+    peer = DiceLoss(softmax=True, soft_label=True, **mkw)
+    _assert_same_value_and_grad(lambda x: L.dice_loss(x, g, smooth=1e-5, soft_label=True, **kw),
+                                lambda x: peer(x, g), z, rtol=1e-12)
+
+
+def test_soft_label_formula_and_hard_targets_unchanged():
+    z, t = data(seed=2)
+    g = _soft_target(z.shape)
+    p = softmax(z)
+    tp = (p.sum((2, 3)) + g.sum((2, 3)) - np.abs(p - g).sum((2, 3))) / 2
+    want = (1 - 2 * tp / (p.sum((2, 3)) + g.sum((2, 3)))).mean()
+    np.testing.assert_allclose(L.dice_loss(z, g, soft_label=True), want, rtol=1e-12)
+    assert abs(float(L.dice_loss(z, g)) - want) > 1e-3  # the hard-label overlap differs
+    # p == g: a perfect score with soft_label (not with the plain overlap)
+    np.testing.assert_allclose(L.dice_loss(g, g, from_logits=False, soft_label=True), 0.0, atol=1e-12)
+    assert float(L.dice_loss(g, g, from_logits=False)) > 0.1
+    np.testing.assert_allclose(L.dice_loss(z, t, soft_label=True), L.dice_loss(z, t), rtol=1e-12)
+
+
+def smp_soft_bce(z, y, smooth_factor, ignore_index=-100):
+    """segmentation_models_pytorch SoftBCEWithLogitsLoss, transcribed: targets smoothed to
+    ``(1 - y) s + y (1 - s)``, torch's element-wise BCE-with-logits, ignored elements zeroed
+    but counted by the mean."""
+    soft = (1 - y) * smooth_factor + y * (1 - smooth_factor)
+    loss = (1 - soft) * z + np.logaddexp(0, -z)
+    return (loss * (y != ignore_index)).mean()
+
+
+def smp_soft_ce(z, t, smooth_factor, ignore_index=-100):
+    """segmentation_models_pytorch SoftCrossEntropyLoss (dim=1), transcribed: fairseq's
+    label-smoothed NLL, ignored positions zeroed but counted by the mean."""
+    logp = z - z.max(1, keepdims=True)
+    logp = logp - np.log(np.exp(logp).sum(1, keepdims=True))
+    pad = t == ignore_index
+    tt = np.where(pad, 0, t)
+    nll = -np.take_along_axis(logp, tt[:, None], axis=1)[:, 0] * ~pad
+    smooth = -logp.sum(1) * ~pad
+    c = z.shape[1]
+    return (1 - smooth_factor) * nll.mean() + smooth_factor / c * smooth.mean()
+
+
+def test_smp_soft_bce_and_soft_ce_mappings():
+    """smp's SoftBCEWithLogitsLoss(smooth_factor=s) is binary_cross_entropy_with_logits on the
+    targets y (1 - 2s) + s; SoftCrossEntropyLoss(smooth_factor=s) is cross_entropy with
+    label_smoothing=s, and with ignored positions its mean divides by every position:
+    reduction="sum" / t.size (docs/segmentation.md)."""
+    rng = np.random.default_rng(21)
+    z = rng.normal(size=(3, 2, 4, 5)) * 2
+    y = rng.integers(0, 2, size=z.shape).astype(np.float64)
+    s = 0.1
+    np.testing.assert_allclose(L.binary_cross_entropy_with_logits(z, y * (1 - 2 * s) + s), smp_soft_bce(z, y, s),
+                               rtol=1e-12)
+    yi = np.where(rng.uniform(size=y.shape) < 0.2, -100.0, y)
+    kept = yi != -100
+    got = L.binary_cross_entropy_with_logits(z, np.where(kept, yi, 0) * (1 - 2 * s) + s, weight=kept)
+    np.testing.assert_allclose(got, smp_soft_bce(z, yi, s), rtol=1e-12)
+    zc = rng.normal(size=(3, 4, 5, 6)) * 2
+    t = rng.integers(0, 4, size=(3, 5, 6))
+    np.testing.assert_allclose(L.cross_entropy(zc, t, label_smoothing=s), smp_soft_ce(zc, t, s), rtol=1e-12)
+    ti = np.where(rng.uniform(size=t.shape) < 0.2, -100, t)
+    np.testing.assert_allclose(L.cross_entropy(zc, ti, label_smoothing=s, reduction="sum") / ti.size,
+                               smp_soft_ce(zc, ti, s), rtol=1e-12)
+    assert abs(float(L.cross_entropy(zc, ti, label_smoothing=s)) - smp_soft_ce(zc, ti, s)) > 1e-3
+
+
+# -------------------------------------------------------------- MONAI HausdorffDTLoss ----
+@pytest.mark.parametrize("kw", [{}, {"batch": True}, {"include_background": True, "alpha": 1.0}])
+def test_hausdorff_dt_reproduces_monai(kw):
+    """MONAI HausdorffDTLoss(softmax=True, to_onehot_y=True) computes both distance fields
+    inside (from the detached prediction > 0.5); ours takes them from boundary_distance_map.
+    MONAI casts the fields to float32: rtol 1e-6."""
+    torch = pytest.importorskip("torch")
+    HausdorffDTLoss = _monai("HausdorffDTLoss")
+    z, t = seg_data_absent(spatial=(7, 8))
+    tt = torch.tensor(t)
+    dp = torch.tensor(L.boundary_distance_map(softmax(z) > 0.5))
+    dg = torch.tensor(L.boundary_distance_map(t, num_classes=4))
+    peer = HausdorffDTLoss(softmax=True, to_onehot_y=True, **kw)
+    _assert_same_value_and_grad(lambda x: L.hausdorff_dt_loss(x, tt, dp, dg, **kw), lambda x: peer(x, tt[:, None]),
+                                z, rtol=1e-6)
+    y = torch.tensor(RNG.integers(0, 2, size=z.shape).astype(np.float64))
+    dp = torch.tensor(L.boundary_distance_map(sigmoid(z) > 0.5))
+    dg = torch.tensor(L.boundary_distance_map(y.numpy()))
+    peer = HausdorffDTLoss(sigmoid=True, **kw)
+    _assert_same_value_and_grad(lambda x: L.hausdorff_dt_loss(x, y, dp, dg, mode="multilabel", **kw),
+                                lambda x: peer(x, y), z, rtol=1e-6)
+
+
+def test_boundary_distance_map_brute_force_and_hausdorff_formula():
+    m = np.zeros((5, 6), dtype=bool)
+    m[1:4, 1:3] = True
+    pts_in, pts_out = np.argwhere(m), np.argwhere(~m)
+    want = np.zeros(m.shape)
+    for i, j in np.ndindex(m.shape):
+        other = pts_out if m[i, j] else pts_in
+        want[i, j] = np.sqrt(((other - [i, j]) ** 2).sum(1)).min()
+    np.testing.assert_allclose(L.boundary_distance_map(m[None, None])[0, 0], want, rtol=1e-12)
+    assert np.all(L.boundary_distance_map(np.ones((1, 1, 3, 3))) == 0)  # full mask: no boundary
+    # the loss: mean over pixels of (p - g)^2 (dp^a + dg^a), classes 1.. (no background)
+    z, t = data(n=2, seed=12)
+    p, g = softmax(z), onehot(t, 3)
+    dp, dg = L.boundary_distance_map(p > 0.5), L.boundary_distance_map(t, num_classes=3)
+    f = ((p - g) ** 2 * (dp ** 3 + dg ** 3))[:, 1:].mean((2, 3))
+    np.testing.assert_allclose(L.hausdorff_dt_loss(z, t, dp, dg, alpha=3.0, reduction="none"), f, rtol=1e-12)
+    with pytest.raises(ValueError, match="input and target_distance_maps must have the same shape"):
+        L.hausdorff_dt_loss(z, t, dp, dg[:, :2])
+    with pytest.raises(ValueError, match="input_distance_maps"):
+        L.hausdorff_dt_loss(z, t, -dp - 1, dg)
+    with pytest.raises(ValueError, match="alpha must be > 0"):
+        L.hausdorff_dt_loss(z, t, dp, dg, alpha=0.0)
+    with pytest.raises(TypeError, match="target_distance_maps must have a real dtype"):
+        L.hausdorff_dt_loss(z, t, dp, dg + 0j)
+
+
+# ------------------------------------------------ MONAI GeneralizedWassersteinDiceLoss ----
+GWDL_M = np.array([[0, 1, 1, 1], [1, 0, 0.6, 0.2], [1, 0.6, 0, 0.5], [1, 0.2, 0.5, 0]]) * 2.0
+
+
+@pytest.mark.parametrize("mode", ["default", "GDL"])
+def test_generalized_wasserstein_dice_reproduces_monai(mode):
+    """MONAI GeneralizedWassersteinDiceLoss (its GDL alpha is float32: rtol 1e-6), values and
+    gradients, with a class absent from one sample and a matrix rescaled to max 1."""
+    torch = pytest.importorskip("torch")
+    GWDL = _monai("GeneralizedWassersteinDiceLoss")
+    z, t = seg_data_absent()
+    tt, m = torch.tensor(t), torch.tensor(GWDL_M)
+    peer = GWDL(dist_matrix=GWDL_M, weighting_mode=mode)
+    _assert_same_value_and_grad(
+        lambda x: L.generalized_wasserstein_dice_loss(x, tt, dist_matrix=m, weighting_mode=mode, smooth=1e-5),
+        lambda x: peer(x, tt), z, rtol=1e-6)
+    peer = GWDL(dist_matrix=GWDL_M, weighting_mode=mode, reduction="none")
+    np.testing.assert_allclose(
+        L.generalized_wasserstein_dice_loss(z, t, dist_matrix=GWDL_M, weighting_mode=mode, smooth=1e-5,
+                                            reduction="none"),
+        peer(torch.tensor(z), tt).numpy(), rtol=1e-6)
+
+
+def test_generalized_wasserstein_dice_formula_default_matrix_and_errors():
+    z, t = data(n=3, c=3, seed=13)
+    p = softmax(z).reshape(3, 3, -1)
+    tf = t.reshape(3, -1)
+    m = 1 - np.eye(3)
+    wmap = (m[tf] * np.moveaxis(p, 1, 2)).sum(-1)  # sum_c M[y, c] p_c, (N, S)
+    alpha = (tf > 0).astype(float)
+    tp = (alpha * (1 - wmap)).sum(1)
+    want = 1 - 2 * tp / (2 * tp + wmap.sum(1))
+    np.testing.assert_allclose(L.generalized_wasserstein_dice_loss(z, t, reduction="none"), want, rtol=1e-12)
+    # batch=True with GDL: volumes and sums pooled over the batch
+    g = onehot(tf, 3)  # (N, C, S)
+    a = 1 / (g.sum((0, 2)) + 1)
+    amap = a[tf]
+    tpb = (amap * (1 - wmap)).sum()
+    want = 1 - 2 * tpb / (amap * (2 - wmap)).sum()
+    np.testing.assert_allclose(L.generalized_wasserstein_dice_loss(z, t, batch=True, weighting_mode="GDL"), want,
+                               rtol=1e-12)
+    # ignored pixels count nowhere
+    ti = np.where(RNG.uniform(size=t.shape) < 0.3, 255, t)
+    keep = ti != 255
+    ref = [L.generalized_wasserstein_dice_loss(z[i:i + 1][..., keep[i]][..., None], ti[i:i + 1][..., keep[i]][..., None],
+                                               reduction="none")[0] for i in range(3)]
+    np.testing.assert_allclose(L.generalized_wasserstein_dice_loss(z, ti, ignore_index=255, reduction="none"), ref,
+                               rtol=1e-12)
+    with pytest.raises(ValueError, match=r"dist_matrix must have shape \(3, 3\)"):
+        L.generalized_wasserstein_dice_loss(z, t, dist_matrix=np.ones((2, 2)))
+    with pytest.raises(ValueError, match="dist_matrix"):
+        L.generalized_wasserstein_dice_loss(z, t, dist_matrix=-np.ones((3, 3)))
+    with pytest.raises(ValueError, match="weighting_mode must be one of"):
+        L.generalized_wasserstein_dice_loss(z, t, weighting_mode="gdl")
+    with pytest.raises(TypeError, match="dist_matrix must have a real dtype"):
+        L.generalized_wasserstein_dice_loss(z, t, dist_matrix=np.ones((3, 3)) * 1j)

@@ -38,3 +38,12 @@ def torchvision_sigmoid_focal(x, y, alpha=0.25, gamma=2.0):
         loss = (alpha * y + (1 - alpha) * (1 - y)) * loss
     return loss
 
+
+
+def monai_losses():
+    import warnings
+
+    import monai.losses as ml
+
+    warnings.filterwarnings("ignore", module="monai")
+    return ml

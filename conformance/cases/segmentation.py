@@ -100,7 +100,18 @@ for loss in (L.dice_loss, L.jaccard_loss, L.tversky_loss, L.focal_tversky_loss):
         Case(loss, _mc_extreme, {"smooth": 1.0}, name="logits_1e4", fd=False),
     ]
 
+for loss in (L.dice_loss, L.jaccard_loss, L.tversky_loss):
+    CASES += [
+        Case(loss, _mc_ignore, {"batch": True, "mask_absent": True, "ignore_index": 255, "classes": [2, 0],
+                                "log_loss": True, "reduction": "none"}, name="smp_classes_log"),
+    ]
+CASES.append(Case(L.dice_loss, _mc_empty, {"log_loss": True, "classes": [1, 2], "include_background": False},
+                  name="log_empty_class"))
+
 CASES += [
+    Case(L.dice_loss, _mc_soft, {"soft_label": True, "smooth": 1e-5}, name="soft_label",
+         diff=("input", "target")),
+    Case(L.dice_loss, _mc_ignore, {"soft_label": True, "ignore_index": 255, "batch": True}, name="soft_label_hard"),
     Case(L.dice_loss, _mc, {"squared_denominator": True, "smooth": 1e-5}, name="squared_monai"),
     Case(L.dice_loss, _mc_soft, {}, name="soft_target", diff=("input", "target")),
     Case(L.dice_loss, _mc, {"smooth": 2.0}, name="optax",
@@ -226,6 +237,113 @@ CASES += [
          {}, name="logits_1e4", fd=False),
 ]
 
+
+
+def _masked(rng, n, shared=False):
+    d = _mc(rng, n)
+    d["mask"] = (rng.uniform(size=(1 if shared else n, 1, H, W)) < 0.6).astype(np.float64)
+    return d
+
+
+def _masked_dense(rng, n):
+    d = _mc_dense(rng, n)
+    d["mask"] = rng.uniform(size=(n, 1, H, W))
+    return d
+
+
+def _mc_empty_masked(rng, n):
+    d = _mc_empty(rng, n)
+    d["mask"] = np.ones((n, 1, H, W))
+    d["mask"][:, :, 0] = 0.0
+    return d
+
+
+CASES += [
+    Case(L.masked_dice_loss, _masked, {}, dynamic=True),
+    Case(L.masked_dice_loss, lambda rng, n: _masked(rng, n, shared=True),
+         {"batch": True, "include_background": False, "smooth": 1e-5, "reduction": "none"}, name="shared_mask_batch"),
+    Case(L.masked_dice_loss, _masked_dense, {"squared_denominator": True, "smooth": 0.5}, name="soft_mask_dense",
+         peers=(Peer("monai.losses.MaskedDiceLoss(softmax=True, squared_pred=True)", "torch",
+                     lambda input, target, mask: P.monai_losses().MaskedDiceLoss(
+                         softmax=True, squared_pred=True, smooth_nr=0.5, smooth_dr=0.5)(input, target, mask),
+                     requires="monai"),)),
+    Case(L.masked_dice_loss, _mc_empty_masked, {"reduction": "none"}, name="empty_class"),
+    Case(L.mcc_loss, _mc, {}, dynamic=True, vmap=VMAP),
+    Case(L.mcc_loss, _mc_dense, {"batch": True, "include_background": False, "eps": 0.0, "reduction": "none"},
+         name="dense_batch_eps0",
+         peers=(Peer("monai.losses.MCCLoss(softmax=True, batch=True, smooth_dr=0)", "torch",
+                     lambda input, target: P.monai_losses().MCCLoss(
+                         softmax=True, include_background=False, batch=True, smooth_dr=0.0,
+                         reduction="none")(input, target), requires="monai", rtol=1e-10, atol=1e-10),)),
+    Case(L.mcc_loss, _mc_ignore, {"ignore_index": 255, "reduction": "sum"}, name="ignore_index"),
+    Case(L.mcc_loss, lambda rng, n: dict(_bin(rng, n), input=1 / (1 + np.exp(-_bin(rng, n)["input"]))),
+         {"mode": "binary", "from_logits": False, "batch": True}, name="smp_binary_probabilities"),
+    Case(L.mcc_loss, _weights, {"mean_over": "elements"}, name="weighted_elements", diff=("input", "weight")),
+    Case(L.mcc_loss, _mc_empty, {"reduction": "none"}, name="empty_class"),
+    Case(L.mcc_loss, _mc_extreme, {}, name="logits_1e4", fd=False),
+    Case(L.dice_focal_loss, _mc, {}, dynamic=True, vmap=VMAP),
+    Case(L.dice_focal_loss, _mc, {"gamma": 0.5, "alpha": 0.25, "include_background": False, "smooth": 1e-5,
+                                  "lambda_dice": 0.3, "lambda_focal": 2.0}, name="alpha_gamma_nobg",
+         peers=(Peer("monai.losses.DiceFocalLoss(softmax=True, to_onehot_y=True) (focal term in float32)", "torch",
+                     lambda input, target: P.monai_losses().DiceFocalLoss(
+                         softmax=True, to_onehot_y=True, gamma=0.5, alpha=0.25, include_background=False,
+                         lambda_dice=0.3, lambda_focal=2.0)(input, target[:, None]),
+                     requires="monai", rtol=1e-6, atol=1e-7),)),
+    Case(L.dice_focal_loss, _mc_ignore, {"ignore_index": 255, "batch": True, "reduction": "sum"}, name="ignore_index"),
+    Case(L.dice_focal_loss, _weights, {"mean_over": "elements"}, name="weighted_elements", diff=("input", "weight")),
+    Case(L.dice_focal_loss, _ml, {"mode": "multilabel", "gamma": 1.0}, name="multilabel"),
+    Case(L.dice_focal_loss, _mc_extreme, {"smooth": 1.0}, name="logits_1e4", fd=False),
+]
+
+def _hausdorff(rng, n, c=C, binary=False):
+    z = rng.normal(size=(n, c, H, W)) * 2
+    t = rng.integers(0, 2 if binary else c, size=(n, H, W))
+    p = 1 / (1 + np.exp(-z)) if binary else np.exp(z) / np.exp(z).sum(1, keepdims=True)
+    dg = (L.boundary_distance_map(t[:, None]) if binary else L.boundary_distance_map(t, num_classes=c))
+    return {"input": z, "target": t, "input_distance_maps": L.boundary_distance_map(p > 0.5),
+            "target_distance_maps": dg}
+
+
+def _hausdorff_ignore(rng, n):
+    d = _hausdorff(rng, n)
+    d["target"] = np.where(rng.uniform(size=(n, H, W)) < 0.25, 255, d["target"])
+    return d
+
+
+CASES += [
+    Case(L.hausdorff_dt_loss, _hausdorff, {}, dynamic=True,
+         peers=(Peer("monai.losses.HausdorffDTLoss(softmax=True, to_onehot_y=True) (its maps in float32)", "torch",
+                     lambda input, target, **maps: P.monai_losses().HausdorffDTLoss(
+                         softmax=True, to_onehot_y=True)(input, target[:, None]),
+                     requires="monai", rtol=1e-6, atol=1e-7, diff=("input",)),)),
+    Case(L.hausdorff_dt_loss, _hausdorff, {"batch": True, "include_background": True, "alpha": 1.5,
+                                           "reduction": "none"}, name="batch_bg_alpha"),
+    Case(L.hausdorff_dt_loss, _hausdorff_ignore, {"ignore_index": 255, "reduction": "sum"}, name="ignore_index"),
+    Case(L.hausdorff_dt_loss, lambda rng, n: _hausdorff(rng, n, c=1, binary=True), {"mode": "binary"}, name="binary"),
+    Case(L.hausdorff_dt_loss, lambda rng, n: dict(_hausdorff(rng, n), input=_mc_extreme(rng, n)["input"]),
+         {}, name="logits_1e4", fd=False),
+    Case(L.boundary_distance_map, lambda rng, n: {"target": rng.integers(0, C, size=(n, H, W))},
+         {"num_classes": C}, diff=(), backends=("numpy",)),
+]
+
+_GW_M = np.array([[0.0, 1.0, 1.0], [1.0, 0.0, 0.4], [1.0, 0.4, 0.0]]) * 3
+
+CASES += [
+    Case(L.generalized_wasserstein_dice_loss, _mc, {}, dynamic=True, vmap=VMAP),
+    Case(L.generalized_wasserstein_dice_loss, lambda rng, n: dict(_mc(rng, n), dist_matrix=_GW_M),
+         {"weighting_mode": "GDL", "smooth": 1e-5, "reduction": "none"}, name="gdl_matrix",
+         peers=(Peer("monai.losses.GeneralizedWassersteinDiceLoss(weighting_mode='GDL') (alpha in float32)", "torch",
+                     lambda input, target, dist_matrix: P.monai_losses().GeneralizedWassersteinDiceLoss(
+                         dist_matrix=dist_matrix, weighting_mode="GDL", reduction="none")(input, target),
+                     requires="monai", rtol=1e-6, atol=1e-7),)),
+    Case(L.generalized_wasserstein_dice_loss, lambda rng, n: dict(_mc_ignore(rng, n), dist_matrix=_GW_M),
+         {"ignore_index": 255, "batch": True}, name="ignore_batch"),
+    Case(L.generalized_wasserstein_dice_loss, _mc_soft, {"weighting_mode": "GDL", "batch": True}, name="soft_target",
+         diff=("input", "target")),
+    Case(L.generalized_wasserstein_dice_loss, _mc_empty, {"reduction": "none"}, name="empty_class"),
+    Case(L.generalized_wasserstein_dice_loss, _mc_extreme, {"smooth": 1e-5}, name="logits_1e4", fd=False),
+]
+
 # the NumPy/SciPy helper of boundary_loss: not differentiable, NumPy in and out
 CASES += [
     Case(L.signed_distance_map, lambda rng, n: {"target": rng.integers(0, C, size=(n, H, W))},
@@ -246,6 +364,11 @@ DOMAINS = {
     "lovasz_hinge_loss": {"target": "class"},  # {0, 1} labels: indices of 2 classes
     "dice_ce_loss": {"target": "class", "weight": "nonneg", "ce_weight": "nonneg"},
     "combo_loss": {"target": "class"},
+    "masked_dice_loss": {"target": "class", "mask": "nonneg"},
+    "mcc_loss": {"target": "class", "weight": "nonneg"},
+    "dice_focal_loss": {"target": "class", "weight": "nonneg"},
+    "hausdorff_dt_loss": {"target": "class", "input_distance_maps": "nonneg", "target_distance_maps": "nonneg"},
+    "generalized_wasserstein_dice_loss": {"target": "class"},
 }
 _TVERSKY = {"alpha_fp": (-0.1, math.inf), "beta_fn": (-0.1, math.inf)}
 #: bad hyper-parameter values beyond test_edges.RANGES
@@ -256,4 +379,10 @@ HYPER_RANGES = {
     "focal_tversky_loss": {"smooth": (math.inf,), "gamma": (0.0, math.inf), **_TVERSKY},
     "dice_ce_loss": {"smooth": (math.inf,), "lambda_dice": (-1.0, math.inf), "lambda_ce": (-1.0, math.inf)},
     "combo_loss": {"smooth": (math.inf,), "alpha": (-0.1, 1.5), "beta": (-0.1, 1.5)},
+    "masked_dice_loss": {"smooth": (math.inf,), "smooth_dr": (-1.0, math.inf)},
+    "mcc_loss": {"eps": (-1e-5, math.inf)},
+    "dice_focal_loss": {"smooth": (math.inf,), "lambda_dice": (-1.0, math.inf), "lambda_focal": (-1.0, math.inf),
+                        "gamma": (-1.0, math.inf), "alpha": (-0.1, 1.5)},
+    "hausdorff_dt_loss": {"alpha": (0.0, -1.0, math.inf)},
+    "generalized_wasserstein_dice_loss": {"smooth": (math.inf,), "smooth_dr": (-1.0,)},
 }
