@@ -30,7 +30,7 @@ def _torch_args(case):
     rng = np.random.default_rng(0)
     out = {}
     for k, v in case.gen(rng, 8).items():
-        out[k] = torch.from_numpy(np.ascontiguousarray(v)) if isinstance(v, np.ndarray) else v
+        out[k] = torch.from_numpy(np.array(v, order="C")) if isinstance(v, np.ndarray) else v  # 0-d stays 0-d
     return out
 
 
