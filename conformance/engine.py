@@ -811,8 +811,11 @@ def _empty_checks(case: Case, names) -> list[Check]:
     for name in names:
         if case.backends is not None and name not in case.backends:
             continue
+        # eager JAX: slow (an eager JAX call is one compiled program, which the compiled empty
+        # check below runs by default)
         checks.append(Check(f"{case.id}~empty-{name}-eager", case.loss_name, name, "value",
-                            _exempt(case, f"empty-{name}-eager", _empty_check(case, name, False))))
+                            _exempt(case, f"empty-{name}-eager", _empty_check(case, name, False)),
+                            slow=name == "jax"))
         if harness(name).has_autodiff:
             checks.append(Check(f"{case.id}~empty-{name}-compiled", case.loss_name, name, "jit",
                                 _exempt(case, f"empty-{name}-compiled", _empty_check(case, name, True)),
@@ -976,13 +979,15 @@ class Slot:
 # are eager JAX float64 gradients of non-first cases, which torch's gradient check compares
 # with its own (and with finite differences) by default.
 SCHEDULE = (
-    # eager JAX values beyond each loss's first case and Dask float32 beyond it: slow (an eager
+    # eager JAX values beyond each loss's first case and Dask values beyond it: slow (an eager
     # JAX call is one compiled program, which the float32 jax.jit check runs on every case and
     # whose float64 gradients torch's gradient check takes as its reference on every case; Dask
-    # computes with NumPy, whose float32 runs every case); eager JAX float32 of the first case too
-    ("value", "value", lambda s: "slow" if ((s.backend == "jax" and s.dtype == "float32")
+    # computes with NumPy's body, which runs every case in every dtype, and its laziness is
+    # checked on each loss's first case); eager JAX float32 and float16 of the first case too
+    # (bfloat16 stays: one half-precision dtype by default)
+    ("value", "value", lambda s: "slow" if ((s.backend == "jax" and s.dtype in ("float32", "float16"))
                                             or (s.backend == "jax" and not s.primary)
-                                            or (s.backend == "dask" and s.dtype == "float32" and not s.primary))
+                                            or (s.backend == "dask" and not s.primary))
      else "default"),
     # eager JAX gradients below float64: slow even for the first case -- an eager JAX call is one
     # compiled program (backends/jax.py, whole calls), which the float32 jax.jit check runs too
