@@ -112,6 +112,7 @@ class _CustomVJP(torch.autograd.Function):
         ctx.n_res = len(res)
         ctx.save_for_backward(*res)
         ctx.mark_non_differentiable(*(r for r in res if r is not None))
+        ctx.set_materialize_grads(False)  # no zero-filled gradients for the residual outputs
 
     @staticmethod
     def backward(ctx, g, *_):

@@ -1208,12 +1208,13 @@ def _clamp_unit(xp, c):
     return xp.where(c > 1, xp.ones_like(c), xp.where(c < -1, -xp.ones_like(c), c))
 
 
-def _margin_softmax(xp, embeddings, labels, linear_weight, target_logit, scale, reduction,
+def _margin_softmax(xp, embeddings, labels, linear_weight, target_logit, scale, reduction, group,
                     norm_scaled=False):
     """Cross-entropy over ``scale * cos(x_i, W_c)`` with the target class's cosine replaced by
     ``target_logit(cos_target)`` (the margin): ``lse_c(logits') - logits'_{y_i}``.
 
     ``norm_scaled``: the logits are also multiplied by ``||x_i||`` (SphereFace)."""
+    group = xp.check_group(group)
     _, out_dtype, (e, w) = float_args(xp, embeddings, linear_weight, names=("embeddings", "linear_weight"))
     cos = _matmul_t(xp, l2_normalize(xp, e), l2_normalize(xp, w))  # (N, C)
     c_t = xp.take_class(cos, labels, axis=1)  # (N,)
@@ -1223,7 +1224,7 @@ def _margin_softmax(xp, embeddings, labels, linear_weight, target_logit, scale, 
     fac = xp.expand_dims(factor, axis=1) if norm_scaled else factor
     logits = fac * xp.where(hit, xp.expand_dims(psi, axis=1), cos)
     loss = xp.logsumexp(logits, axis=1) - factor * psi
-    return reduce(xp, loss, reduction, out_dtype=out_dtype)
+    return reduce(xp, loss, reduction, out_dtype=out_dtype, group=group)
 
 
 _MARGIN_SOFTMAX_ARGS = """
@@ -1249,10 +1250,11 @@ _margin_softmax_raises = fill_doc("{margin_raises}", _MARGIN_SOFTMAX_RAISES)
 
 
 @check.entry
+@group_doc
 @_margin_softmax_raises
 @_margin_softmax_doc
 def arcface_loss(embeddings: ArrayT, labels: ArrayT, linear_weight: ArrayT, *, margin: float = 28.6,
-                 scale: float = 64.0, reduction: Reduction = "mean") -> ArrayT:
+                 scale: float = 64.0, reduction: Reduction = "mean", group: Group = None) -> ArrayT:
     r"""ArcFace, the additive angular margin loss (Deng et al. 2019), as
     pytorch-metric-learning's ``ArcFaceLoss``.
 
@@ -1275,6 +1277,7 @@ def arcface_loss(embeddings: ArrayT, labels: ArrayT, linear_weight: ArrayT, *, m
             the paper's ``m = 0.5`` radians is 28.65 degrees).
         scale: the logit scale ``s`` > 0 (default 64, the paper's and pml's).
         reduction: ``"mean"`` (over the N samples, pml's ``MeanReducer``) | ``"sum"`` | ``"none"``.
+    {group}
 
     Returns:
         ``(N,)`` per-sample losses for ``"none"``, else a scalar.
@@ -1304,14 +1307,15 @@ def arcface_loss(embeddings: ArrayT, labels: ArrayT, linear_weight: ArrayT, *, m
         # theta <= pi - m  <=>  cos(theta) >= cos(pi - m); a NaN takes the first branch (NaN too)
         return xp.where(c < threshold, c - m * sin_m, c * cos_m - sin * sin_m)
 
-    return _margin_softmax(xp, embeddings, labels, linear_weight, target_logit, s, reduction)
+    return _margin_softmax(xp, embeddings, labels, linear_weight, target_logit, s, reduction, group)
 
 
 @check.entry
+@group_doc
 @_margin_softmax_raises
 @_margin_softmax_doc
 def cosface_loss(embeddings: ArrayT, labels: ArrayT, linear_weight: ArrayT, *, margin: float = 0.35,
-                 scale: float = 64.0, reduction: Reduction = "mean") -> ArrayT:
+                 scale: float = 64.0, reduction: Reduction = "mean", group: Group = None) -> ArrayT:
     r"""CosFace, the large margin cosine loss (Wang et al. 2018), as pytorch-metric-learning's
     ``CosFaceLoss``.
 
@@ -1325,6 +1329,7 @@ def cosface_loss(embeddings: ArrayT, labels: ArrayT, linear_weight: ArrayT, *, m
             paper's).
         scale: the logit scale ``s`` > 0 (default 64, the paper's and pml's).
         reduction: ``"mean"`` (over the N samples, pml's ``MeanReducer``) | ``"sum"`` | ``"none"``.
+    {group}
 
     Returns:
         ``(N,)`` per-sample losses for ``"none"``, else a scalar.
@@ -1345,14 +1350,16 @@ def cosface_loss(embeddings: ArrayT, labels: ArrayT, linear_weight: ArrayT, *, m
     s = _scale(scale)
     _class_matrix(xp, embeddings, labels, linear_weight, "linear_weight")
     m = float(margin)
-    return _margin_softmax(xp, embeddings, labels, linear_weight, lambda c: c - m, s, reduction)
+    return _margin_softmax(xp, embeddings, labels, linear_weight, lambda c: c - m, s, reduction, group)
 
 
 @check.entry
+@group_doc
+@group_doc
 @_margin_softmax_raises
 @_margin_softmax_doc
 def sphereface_loss(embeddings: ArrayT, labels: ArrayT, linear_weight: ArrayT, *, margin: int = 4,
-                    scale: float = 1.0, reduction: Reduction = "mean") -> ArrayT:
+                    scale: float = 1.0, reduction: Reduction = "mean", group: Group = None) -> ArrayT:
     r"""SphereFace, the angular softmax (A-Softmax) loss (Liu et al. 2017), as
     pytorch-metric-learning's ``SphereFaceLoss``.
 
@@ -1375,6 +1382,7 @@ def sphereface_loss(embeddings: ArrayT, labels: ArrayT, linear_weight: ArrayT, *
         margin: the integer angular multiplier ``m`` >= 1 (default 4, the paper's and pml's).
         scale: an extra logit scale ``s`` > 0 (default 1, pml's).
         reduction: ``"mean"`` (over the N samples, pml's ``MeanReducer``) | ``"sum"`` | ``"none"``.
+    {group}
 
     Returns:
         ``(N,)`` per-sample losses for ``"none"``, else a scalar.
@@ -1410,17 +1418,20 @@ def sphereface_loss(embeddings: ArrayT, labels: ArrayT, linear_weight: ArrayT, *
         sign = 1.0 - 2.0 * (k - 2.0 * xp.floor(0.5 * k))  # (-1)^k
         return sign * cos_mt - 2.0 * k
 
-    return _margin_softmax(xp, embeddings, labels, linear_weight, target_logit, s, reduction,
+    return _margin_softmax(xp, embeddings, labels, linear_weight, target_logit, s, reduction, group,
                            norm_scaled=True)
 
 
 # ------------------------------------------------------------------- pair-weighting losses ----
-def _cosine_pairs(xp, embeddings, labels):
+def _cosine_pairs(xp, embeddings, labels, group=None):
     """``(sim, pos, neg, out_dtype)``: the ``(N, N)`` cosine similarities of the normalised
-    embeddings and the positive (same label, not the same row) / negative masks."""
+    embeddings and the positive (same label, not the same row) / negative masks; with a
+    ``group``, the local anchors' ``(n, N)`` rows against the gathered batch."""
     e, out_dtype = _prepare_embeddings(xp, embeddings, True)
-    sim = _matmul_t(xp, e, e)
-    pos, neg = _label_masks(xp, e, labels)
+    labels_all = gathered(xp, labels, group)
+    eye = _self_mask(xp, e, e.shape[0], labels_all.shape[0], group)
+    sim = _matmul_t(xp, e, gathered(xp, e, group))
+    pos, neg = _label_masks(xp, e, labels, eye, labels_all)
     return sim, pos, neg, out_dtype
 
 
@@ -1438,8 +1449,9 @@ def _masked_lse(xp, z, mask, add_one=False):
 
 
 @check.entry
+@group_doc
 def multi_similarity_loss(embeddings: ArrayT, labels: ArrayT, *, alpha: float = 2.0, beta: float = 50.0,
-                          base: float = 0.5, reduction: Reduction = "mean") -> ArrayT:
+                          base: float = 0.5, reduction: Reduction = "mean", group: Group = None) -> ArrayT:
     r"""Multi-similarity loss (Wang et al. 2019), as pytorch-metric-learning's
     ``MultiSimilarityLoss``: every pair of the batch.
 
@@ -1464,6 +1476,7 @@ def multi_similarity_loss(embeddings: ArrayT, labels: ArrayT, *, alpha: float = 
             and default; the paper uses 1 for some datasets).
         reduction: ``"mean"`` (over the N anchors, pml's ``MeanReducer``) | ``"sum"`` |
             ``"none"``. An empty batch gives NaN for ``"mean"``.
+    {group}
 
     Returns:
         ``(N,)`` per-anchor losses for ``"none"``, else a scalar.
@@ -1490,15 +1503,16 @@ def multi_similarity_loss(embeddings: ArrayT, labels: ArrayT, *, alpha: float = 
     b = _scale(beta, "beta")
     check.finite_number(base, "base")
     _embeddings_labels(xp, embeddings, labels)
-    sim, pos, neg, out_dtype = _cosine_pairs(xp, embeddings, labels)
+    group = xp.check_group(group)
+    sim, pos, neg, out_dtype = _cosine_pairs(xp, embeddings, labels, group)
     pos_term = _masked_lse(xp, -a * (sim - base), pos, add_one=True) / a
     neg_term = _masked_lse(xp, b * (sim - base), neg, add_one=True) / b
-    return reduce(xp, pos_term + neg_term, reduction, out_dtype=out_dtype)
+    return reduce(xp, pos_term + neg_term, reduction, out_dtype=out_dtype, group=group)
 
 
 @check.entry
 def circle_loss(embeddings: ArrayT, labels: ArrayT, *, margin: float = 0.4, gamma: float = 80.0,
-                mean_over: MeanOver = "valid", reduction: Reduction = "mean") -> ArrayT:
+                mean_over: MeanOver = "valid", reduction: Reduction = "mean", group: Group = None) -> ArrayT:
     r"""Circle loss with class-level labels (Sun et al. 2020), as pytorch-metric-learning's
     ``CircleLoss``.
 
@@ -1526,6 +1540,7 @@ def circle_loss(embeddings: ArrayT, labels: ArrayT, *, margin: float = 0.4, gamm
             differ only where a softplus underflows to 0).
         reduction: ``"mean"`` | ``"sum"`` | ``"none"``. The mean of no valid anchor is 0
             with a zero gradient; an empty batch gives NaN.
+    {group}
 
     Returns:
         ``(N,)`` per-anchor losses (0 for invalid anchors) for ``"none"``, else a scalar.
@@ -1552,14 +1567,15 @@ def circle_loss(embeddings: ArrayT, labels: ArrayT, *, margin: float = 0.4, gamm
     g = _scale(gamma, "gamma")
     check.choice(mean_over, "mean_over", _MEAN_OVER)
     _embeddings_labels(xp, embeddings, labels)
-    sim, pos, neg, out_dtype = _cosine_pairs(xp, embeddings, labels)
+    group = xp.check_group(group)
+    sim, pos, neg, out_dtype = _cosine_pairs(xp, embeddings, labels, group)
     m = float(margin)
     fixed = xp.stop_gradient(sim)
     z_pos = -g * relu0(xp, (1.0 + m) - fixed) * (sim - (1.0 - m))
     z_neg = g * relu0(xp, fixed + m) * (sim - m)
     valid = xp.logical_and(xp.any(pos, axis=1), xp.any(neg, axis=1))
     loss = xp.softplus(_masked_lse(xp, z_pos, pos) + _masked_lse(xp, z_neg, neg))
-    return _mining_reduce(xp, loss, valid, reduction, mean_over, out_dtype)
+    return _mining_reduce(xp, loss, valid, reduction, mean_over, out_dtype, group)
 
 
 # --------------------------------------------------------------------------- proxy losses ----
@@ -1576,10 +1592,11 @@ _proxy_doc = fill_doc("{proxy_args}", _PROXY_ARGS)
 
 
 @check.entry
+@group_doc
 @_margin_softmax_raises
 @_proxy_doc
 def proxy_anchor_loss(embeddings: ArrayT, labels: ArrayT, proxies: ArrayT, *, margin: float = 0.1,
-                      alpha: float = 32.0, reduction: ScalarReduction = "mean") -> ArrayT:
+                      alpha: float = 32.0, reduction: ScalarReduction = "mean", group: Group = None) -> ArrayT:
     r"""Proxy-Anchor loss (Kim et al. 2020), as pytorch-metric-learning's ``ProxyAnchorLoss``.
 
     Each proxy ``p`` is an anchor. With ``s(x, p)`` the cosine similarity, ``X_p^+`` the
@@ -1599,6 +1616,7 @@ def proxy_anchor_loss(embeddings: ArrayT, labels: ArrayT, proxies: ArrayT, *, ma
         reduction: ``"mean"`` (default: the loss above, pml's ``DivisorReducer``) or
             ``"sum"`` (the sum of all ``C`` positive and ``C`` negative proxy terms). An empty
             batch gives NaN for ``"mean"`` (pml: 0) and 0 for ``"sum"``.
+    {group}
 
     Returns:
         A scalar.
@@ -1619,7 +1637,11 @@ def proxy_anchor_loss(embeddings: ArrayT, labels: ArrayT, proxies: ArrayT, *, ma
     check.finite_number(margin, "margin")
     a = _scale(alpha, "alpha")
     _class_matrix(xp, embeddings, labels, proxies, "proxies")
+    group = xp.check_group(group)
     _, out_dtype, (e, p) = float_args(xp, embeddings, proxies, names=("embeddings", "proxies"))
+    # the terms are per proxy, over every sample: with a group, over the gathered batch
+    # (O(global batch x D) per member; each member computes the global value)
+    e, labels = gathered(xp, e, group), gathered(xp, labels, group)
     cos = xp.matrix_transpose(_matmul_t(xp, l2_normalize(xp, e), l2_normalize(xp, p)))  # (C, N)
     hit = xp.expand_dims(arange_like(xp, cos, cos.shape[0]), axis=1) == xp.expand_dims(labels, axis=0)
     pos_term = _masked_lse(xp, -a * (cos - margin), hit, add_one=True)  # (C,): 0 without samples
@@ -1633,10 +1655,11 @@ def proxy_anchor_loss(embeddings: ArrayT, labels: ArrayT, proxies: ArrayT, *, ma
 
 
 @check.entry
+@group_doc
 @_margin_softmax_raises
 @_proxy_doc
 def proxy_nca_loss(embeddings: ArrayT, labels: ArrayT, proxies: ArrayT, *, scale: float = 1.0,
-                   reduction: Reduction = "mean") -> ArrayT:
+                   reduction: Reduction = "mean", group: Group = None) -> ArrayT:
     r"""Proxy-NCA loss (Movshovitz-Attias et al. 2017), as pytorch-metric-learning's
     ``ProxyNCALoss``.
 
@@ -1652,6 +1675,7 @@ def proxy_nca_loss(embeddings: ArrayT, labels: ArrayT, proxies: ArrayT, *, scale
     {proxy_args}
         scale: the logit scale ``s`` > 0 (default 1: pml's ``softmax_scale``).
         reduction: ``"mean"`` (over the N samples, pml's ``MeanReducer``) | ``"sum"`` | ``"none"``.
+    {group}
 
     Returns:
         ``(N,)`` per-sample losses for ``"none"``, else a scalar.
@@ -1672,10 +1696,11 @@ def proxy_nca_loss(embeddings: ArrayT, labels: ArrayT, proxies: ArrayT, *, scale
     check.reduction(reduction)
     s = _scale(scale)
     _class_matrix(xp, embeddings, labels, proxies, "proxies")
+    group = xp.check_group(group)
     _, out_dtype, (e, p) = float_args(xp, embeddings, proxies, names=("embeddings", "proxies"))
     e, p = l2_normalize(xp, e), l2_normalize(xp, p)
     sq = (xp.expand_dims(xp.sum(e * e, axis=1), axis=1) + xp.expand_dims(xp.sum(p * p, axis=1), axis=0)
           - 2.0 * _matmul_t(xp, e, p))
     logits = -s * xp.where(sq <= 0, xp.zeros_like(sq), sq)  # NaN goes through
     loss = xp.logsumexp(logits, axis=1) - xp.take_class(logits, labels, axis=1)
-    return reduce(xp, loss, reduction, out_dtype=out_dtype)
+    return reduce(xp, loss, reduction, out_dtype=out_dtype, group=group)

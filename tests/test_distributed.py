@@ -404,6 +404,30 @@ def _features(x):
 CASES = _cases()
 
 
+# metric learning: the margin-softmax and proxy losses (class matrices replicated), the
+# in-batch multi-similarity and circle losses (local anchors against the gathered batch) and
+# Proxy-Anchor (per-proxy terms over the gathered batch). Labels 0 are absent from the first
+# shards, so a per-shard mean would differ.
+def _metric_cases(rng):
+    S, R = 0, None
+    e = rng.normal(size=(N, 6))
+    labels = rng.integers(0, 4, N)
+    labels[: N // 2] = np.where(labels[: N // 2] == 0, 1, labels[: N // 2])
+    w = rng.normal(size=(4, 6))
+    return {
+        "arcface": ("arcface_loss", [(e, S, True), (labels, S, False), (w, R, True)], {}, 0),
+        "cosface_sum": ("cosface_loss", [(e, S, True), (labels, S, False), (w, R, True)], {"reduction": "sum"}, 0),
+        "sphereface": ("sphereface_loss", [(e, S, True), (labels, S, False), (w, R, True)], {}, 0),
+        "multi_similarity": ("multi_similarity_loss", [(e, S, True), (labels, S, False)], {}, 0),
+        "circle_nonzero": ("circle_loss", [(e, S, True), (labels, S, False)], {"mean_over": "nonzero"}, 0),
+        "proxy_anchor": ("proxy_anchor_loss", [(e, S, True), (labels, S, False), (w, R, True)], {}, None),
+        "proxy_nca": ("proxy_nca_loss", [(e, S, True), (labels, S, False), (w, R, True)], {}, 0),
+    }
+
+
+CASES.update(_metric_cases(np.random.default_rng(20261203)))
+
+
 # rl: batch-major losses sharded along axis 0; the time-major ones ((T, N) sequences) along
 # the batch axis 1. The weights are 0 on the first quarter of the batch (unequal local
 # normalisers) and the means run over the weight sum or the element count.
