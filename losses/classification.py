@@ -7,7 +7,7 @@ from typing import Literal
 
 from . import _validate as check
 from ._common import arange_like, cast, class_axis, class_target, float_args, log_clamped, pow0, safe_divide
-from ._reduction import MEAN_OVER, global_sum, group_doc, reduce
+from ._reduction import MEAN_OVER, global_count, global_sum, group_doc, reduce
 from ._typing import ArrayT, Group, Reduction, ReductionBatchmean
 from .backends import namespace
 
@@ -806,11 +806,12 @@ def _lce_bwd(xp, static, needs, res, g):
 
 
 @check.entry
+@group_doc
 def linear_cross_entropy(input: ArrayT, linear_weight: ArrayT, target: ArrayT, *,
                          linear_bias: ArrayT | None = None, weight: ArrayT | None = None,
                          ignore_index: int | None = -100, mean_over: MeanOver = "weights",
                          reduction: Reduction = "mean", label_smoothing: float = 0.0,
-                         chunk_size: int | tuple[int, int] | None = None) -> ArrayT:
+                         chunk_size: int | tuple[int, int] | None = None, group: Group = None) -> ArrayT:
     r"""Cross-entropy of a linear head, ``cross_entropy(input @ W.T + b, target)``, without
     materialising the ``N x V`` logits (Cut Cross-Entropy).
 
@@ -856,6 +857,7 @@ def linear_cross_entropy(input: ArrayT, linear_weight: ArrayT, target: ArrayT, *
         reduction: ``"mean"`` | ``"sum"`` | ``"none"`` (shape ``input.shape[:-1]``).
         label_smoothing: ε in [0, 1], torch's ε/V convention.
         chunk_size: rows per chunk (an int), or ``(rows, classes)``; None: the default above.
+    {group}
 
     Returns:
         The loss: a 0-d array, or ``input.shape[:-1]`` for ``"none"``, of the promoted float
@@ -893,6 +895,7 @@ def linear_cross_entropy(input: ArrayT, linear_weight: ArrayT, target: ArrayT, *
                    weight=weight)
     ignore_index = -100 if ignore_index is None else ignore_index
     _class_args(input, target, weight, reduction, mean_over, ignore_index, None)
+    group = xp.check_group(group)
     check.finite_number(label_smoothing, "label_smoothing", low=0, high=1)
     check.floating(xp, linear_weight, "linear_weight")
     if check.is_floating(xp, target):
@@ -930,6 +933,11 @@ def linear_cross_entropy(input: ArrayT, linear_weight: ArrayT, target: ArrayT, *
                         xp.reshape(safe_t, (n,)), alpha, gamma, w)
     if reduction == "none":
         out = xp.reshape(out, shape)
+    elif group is not None:  # the group's sums: the global batch's value
+        out = global_sum(xp, out, group)
+        if reduction == "mean":
+            den = global_sum(xp, w_t, group) if mean_over == "weights" else global_count(xp, out, n, group)
+            out = safe_divide(xp, out, den)
     elif reduction == "mean" and mean_over == "weights":
         out = safe_divide(xp, out, xp.sum(w_t))
     elif reduction == "mean":

@@ -428,6 +428,25 @@ def _metric_cases(rng):
 CASES.update(_metric_cases(np.random.default_rng(20261203)))
 
 
+def _lce_cases(rng):
+    """linear_cross_entropy: rows sharded, the head replicated; the first quarter of the
+    targets ignored, so the local weight sums differ."""
+    S, R = 0, None
+    x, w, b, cw = rng.normal(size=(N, 5)), rng.normal(size=(7, 5)), rng.normal(size=(7,)), rng.random(7) + 0.5
+    t = rng.integers(0, 7, N)
+    t[: N // 4] = -100
+    return {
+        "lce_weight_ignore": ("linear_cross_entropy", [(x, S, True), (w, R, True), (t, S, False),
+                                                       (b, R, True, "linear_bias"), (cw, R, True, "weight")],
+                              {"chunk_size": (3, 4), "label_smoothing": 0.1}, 0),
+        "lce_elements": ("linear_cross_entropy", [(x, S, True), (w, R, True), (t, S, False)],
+                         {"mean_over": "elements"}, 0),
+    }
+
+
+CASES.update(_lce_cases(np.random.default_rng(20261204)))
+
+
 # rl: batch-major losses sharded along axis 0; the time-major ones ((T, N) sequences) along
 # the batch axis 1. The weights are 0 on the first quarter of the batch (unequal local
 # normalisers) and the means run over the weight sum or the element count.
