@@ -225,14 +225,14 @@ def _mining(rng, d):
     return {"embeddings": _emb(rng, d), "labels": rng.permutation(np.arange(n) // per)}
 
 
-def _classes(rng, d, name="linear_weight"):
+def _class_matrix(rng, d, name="linear_weight"):
     """Embeddings, labels and a (C, D) class matrix with C = 64 classes."""
     n, e = d["emb"]
     return {"embeddings": _emb(rng, d), "labels": rng.integers(0, 64, size=n), name: rng.normal(size=(64, e))}
 
 
 def _proxies(rng, d):
-    return _classes(rng, d, "proxies")
+    return _class_matrix(rng, d, "proxies")
 
 
 def _nce(rng, d):
@@ -512,9 +512,9 @@ SPECS: dict[str, Spec] = {
     "supervised_contrastive_loss": Spec(_mining, diff=("embeddings",)),
     "clip_loss": Spec(_clip, diff=("image_embeddings", "text_embeddings")),
     "barlow_twins_loss": Spec(_zz, diff=("z1", "z2")),
-    "arcface_loss": Spec(_classes, diff=("embeddings", "linear_weight")),
-    "cosface_loss": Spec(_classes, diff=("embeddings", "linear_weight")),
-    "sphereface_loss": Spec(_classes, diff=("embeddings", "linear_weight")),
+    "arcface_loss": Spec(_class_matrix, diff=("embeddings", "linear_weight")),
+    "cosface_loss": Spec(_class_matrix, diff=("embeddings", "linear_weight")),
+    "sphereface_loss": Spec(_class_matrix, diff=("embeddings", "linear_weight")),
     "multi_similarity_loss": Spec(_mining, diff=("embeddings",)),
     "circle_loss": Spec(_mining, diff=("embeddings",)),
     "proxy_anchor_loss": Spec(_proxies, diff=("embeddings", "proxies")),

@@ -9,6 +9,7 @@ import json
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 import losses
@@ -34,6 +35,19 @@ def test_every_public_name_has_a_spec_and_a_twin(matrix):
         assert twin.kind in ("F", "peer", None), name
         assert twin.note, name
         assert (twin.torch is None) == (twin.kind is None), name
+
+
+def test_every_spec_calls_its_loss(matrix):
+    # the generated arguments bind to the function's signature and the differentiated ones exist
+    import inspect
+    for name, spec in matrix.SPECS.items():
+        args = spec.make(np.random.default_rng(0), spec.dims_at("T"))
+        sig = inspect.signature(getattr(losses, name))
+        try:
+            sig.bind(**args, **spec.kwargs)
+        except TypeError as e:
+            raise AssertionError(f"{name}: {e}") from None
+        assert set(spec.diff) <= set(args), name
 
 
 def test_one_tiny_row(matrix):
