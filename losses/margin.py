@@ -37,6 +37,14 @@ TargetEncoding = Literal["pm1", "01"]
 MeanOver = Literal["weights", "elements"]
 
 
+def _all_finite(xp, x):
+    """A device boolean: every value of ``x`` is finite. One pass and no full-size temporary:
+    the sum is finite only if every term is (a NaN or an infinity makes it NaN or infinite,
+    and then ``0 * sum`` is NaN); a sum that overflows from finite terms says False, which
+    only costs the caller its fast path."""
+    return xp.sum(x) * 0 == 0
+
+
 def _zeros_where_not(xp, cond, x):
     return xp.where(cond, x, xp.zeros_like(x))
 
@@ -290,6 +298,11 @@ def multi_margin_loss(input: ArrayT, target: ArrayT, *, p: int = 1, margin: floa
     if w is not None and tuple(w.shape) != (n_classes,):
         raise ValueError(f"weight must have one weight per class, shape ({n_classes},), got {tuple(w.shape)}")
     check.class_indices(xp, t, n_classes, "target")
+    if group is None and len(out_shape) == 1:
+        out = xp.fast("multi_margin_loss", x, t, int(p), float(margin), w, reduction, mean_over, out_dtype,
+                      all_finite=lambda: check.read_pending_with(xp, _all_finite(xp, x)))
+        if out is not NotImplemented:
+            return out
     x_t = xp.take_class(x, t, axis=-1)
     h = relu0(xp, margin - xp.expand_dims(x_t, axis=-1) + x)
     if p == 2:
@@ -416,7 +429,7 @@ def multilabel_margin_loss(input: ArrayT, target: ArrayT, *, reduction: Reductio
     check.values_in(xp, target, "target", -1, n_classes - 1, what="class indices (or -1 padding)")
     out = NotImplemented if group is not None else xp.fast(
         "multilabel_margin_loss", x, target, reduction, out_dtype,
-        all_finite=lambda: check.read_pending_with(xp, xp.all(xp.isfinite(x))))
+        all_finite=lambda: check.read_pending_with(xp, _all_finite(xp, x)))
     if out is not NotImplemented:
         return out
     loss = _multilabel_hinge(xp, x, target, n_classes)

@@ -1,4 +1,6 @@
 """Margin, ranking and hinge losses: torch/optax parity, Keras semantics, kinks, errors."""
+import math
+
 import numpy as np
 import pytest
 
@@ -670,14 +672,12 @@ def _spy(monkeypatch, name):
     return calls
 
 
-@pytest.mark.parametrize("name", ["hinge_embedding_loss", "margin_ranking_loss", "soft_margin_loss", "multi_margin_loss",
+@pytest.mark.parametrize("name", ["hinge_embedding_loss", "margin_ranking_loss", "soft_margin_loss",
                                   "cosine_embedding_loss"])
 def test_losses_whose_torch_kernel_differs_keep_the_generic_body(monkeypatch, name):
     calls = _spy(monkeypatch, name)
     x = _t(RNG.normal(size=(4, 3)))
-    if name == "multi_margin_loss":
-        getattr(L, name)(x, torch.tensor([0, 2, 1, 1]))
-    elif name == "margin_ranking_loss":
+    if name == "margin_ranking_loss":
         getattr(L, name)(x, _t(RNG.normal(size=(4, 3))), _t(_pm1((4, 3)), False))
     elif name == "cosine_embedding_loss":
         getattr(L, name)(x, _t(RNG.normal(size=(4, 3))), _t(_pm1((4,)), False))
@@ -694,6 +694,32 @@ def test_multilabel_soft_margin_kernel_only_for_torchs_weighted_mean(monkeypatch
     w = _t(RNG.uniform(0.5, 2, size=(4,)))
     L.multilabel_soft_margin_loss(x, y, weight=w, mean_over=mean_over)
     assert calls == (["multilabel_soft_margin_loss"] if mean_over == "elements" else [])
+
+
+@pytest.mark.parametrize("bad", [None, math.nan, math.inf, -math.inf])
+def test_multi_margin_kernel_only_for_finite_scores(monkeypatch, bad):
+    """torch's kernel drops a NaN margin: it runs only when every score is finite (read with
+    the value checks, one host read); a non-finite score takes the generic body, whose value
+    is NaN for NaN scores and matches torch's for infinities."""
+    calls = _spy(monkeypatch, "multi_margin_loss")
+    x = RNG.normal(size=(4, 3))
+    if bad is not None:
+        x[1, 2] = bad
+    t = torch.tensor([0, 2, 1, 1])
+    out = L.multi_margin_loss(_t(x), t)
+    assert calls == ([] if bad is not None else ["multi_margin_loss"])
+    # independent float64 formula: mean_i sum_{j != y_i} max(0, 1 - x_{i y_i} + x_ij) / C
+    ref = np.mean([sum(max(0.0, 1 - x[i, t[i]] + x[i, j]) if not np.isnan(1 - x[i, t[i]] + x[i, j])
+                       else np.nan for j in range(3) if j != t[i]) / 3 for i in range(4)])
+    np.testing.assert_allclose(float(out), ref)
+    with L.value_checks(False):  # no checks, no read: the generic body
+        calls.clear()
+        L.multi_margin_loss(_t(x), t)
+        assert calls == []
+    w = _t(RNG.uniform(0.5, 2, size=(3,)))
+    calls.clear()
+    L.multi_margin_loss(_t(x), t, weight=w, mean_over="weights")
+    assert calls == []
 
 
 def _mlm_target(rng, n, c, dup=False):

@@ -13,8 +13,14 @@ Registered where torch's kernel computes the generic body's values and subgradie
 (``clamp_min`` passes no gradient to a NaN input, the generic body's ``relu1`` does),
 ``cosine_embedding_loss`` (other rounding of the ~1e6 gradients at a zero vector, and 0
 instead of NaN for other labels), ``margin_ranking_loss`` (no faster than the generic body)
-and ``multi_margin_loss`` (NaN dropped; restoring it costs as much as the generic body) keep
-their generic bodies.
+keep their generic bodies.
+
+* ``multi_margin_loss``: torch's kernel skips a term whose margin is NaN (a NaN score, or
+  ``inf - inf``); restoring those costs as much as the generic body. So the kernel runs when
+  every score is finite, read with the value checks (the call's one host read, as
+  ``multilabel_margin_loss``); with a ``weight``, only for torch's rule
+  (``mean_over="elements"``, or reductions that do not divide) and when no gradient is asked
+  of the weights (torch's kernel has none).
 """
 from __future__ import annotations
 
@@ -86,7 +92,20 @@ def _multilabel_margin(ns, x, target, reduction, out_dtype, *, all_finite):
     return cast_to(loss, out_dtype)
 
 
+def _multi_margin(ns, x, target, p, margin, weight, reduction, mean_over, out_dtype, *, all_finite):
+    if not _tensors(x, target) or x.ndim != 2 or x.numel() == 0 or torch.compiler.is_compiling():
+        return NotImplemented
+    if weight is not None and (not _tensors(weight) or weight.requires_grad
+                               or (reduction == "mean" and mean_over != "elements")):
+        return NotImplemented
+    if all_finite() is not True:  # read with the value checks; NaN/inf scores: the generic body
+        return NotImplemented
+    return cast_to(F.multi_margin_loss(x, target.to(torch.int64), p=p, margin=margin, weight=weight,
+                                       reduction=reduction), out_dtype)
+
+
 LOSS_PATHS = {
+    "multi_margin_loss": _multi_margin,
     "multilabel_soft_margin_loss": _multilabel_soft_margin,
     "multilabel_margin_loss": _multilabel_margin,
 }
