@@ -919,9 +919,18 @@ def linear_cross_entropy(input: ArrayT, linear_weight: ArrayT, target: ArrayT, *
     _, out_dtype, (x, lw, lb, w) = float_args(xp, input, linear_weight, linear_bias, weight,
                                               names=("input", "linear_weight", "linear_bias", "weight"))
     _class_weight_shape(w, n_classes)
-    keep, safe_t = _safe_targets(xp, target, n_classes, ignore_index)
-    w_t = _weights_at(xp, keep, safe_t, w, x.dtype)
     n = math.prod(shape)
+    keep, safe_t = _safe_targets(xp, target, n_classes, ignore_index)
+    if group is None and chunk_size is None and w is None and n <= rows:  # one chunk holds every logit
+        def finite_head():
+            head = xp.sum(lw) if lb is None else xp.sum(lw) + xp.sum(lb)
+            return check.read_pending_with(xp, head * 0 == 0)
+
+        out = xp.fast("linear_cross_entropy", x, lw, lb, target, ignore_index, reduction, mean_over,
+                      float(label_smoothing), out_dtype, all_finite=finite_head)
+        if out is not NotImplemented:
+            return out
+    w_t = _weights_at(xp, keep, safe_t, w, x.dtype)
     if safe_t.dtype not in (xp.int32, xp.int64):  # take and gather want wide indices
         safe_t = xp.astype(safe_t, xp.int64)
     eps = float(label_smoothing)

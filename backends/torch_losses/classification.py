@@ -97,6 +97,26 @@ def _cross_entropy(ns, z, target, weight, ignore_index, reduction, mean_over, la
     return out if out is NotImplemented else cast_to(out, out_dtype)
 
 
+def _linear_cross_entropy(ns, x, lw, lb, target, ignore_index, reduction, mean_over, label_smoothing,
+                          out_dtype, *, all_finite):
+    """``F.linear`` then ``F.cross_entropy``, for calls whose logits fit in one chunk (the
+    caller's condition), where chunking would materialise all of them anyway. Only with a
+    finite head (``all_finite``: read with the call's value checks, in its one host read):
+    an infinite head weight makes BLAS's input gradient infinite where the generic body's
+    is NaN."""
+    if not isinstance(x, torch.Tensor) or x.ndim == 0 or all_finite() is not True:
+        return NotImplemented
+    shape = x.shape[:-1]
+    z = F.linear(x.reshape(-1, x.shape[-1]), lw, lb)
+    t = _index(target.reshape(-1))
+    kw = {"ignore_index": ignore_index, "label_smoothing": label_smoothing}
+    if reduction == "mean" and mean_over == "elements":
+        out = _mean_over_elements(F.cross_entropy(z, t, reduction="sum", **kw), t.numel())
+    else:
+        out = F.cross_entropy(z, t, reduction=reduction, **kw)
+    return cast_to(out.reshape(shape) if reduction == "none" else out, out_dtype)
+
+
 def _kl(ns, x, y, reduction, log_target, out_dtype):
     # torch's target gradient of y log y is NaN at y = 0 (the library's is finite): only for
     # a target that needs no gradient, or in log space
@@ -118,4 +138,5 @@ LOSS_PATHS = {
     "nll_loss": _nll,
     "cross_entropy": _cross_entropy,
     "kl_div": _kl,
+    "linear_cross_entropy": _linear_cross_entropy,
 }
