@@ -365,6 +365,7 @@ _PAIRWISE_DOC = """
         ValueError: shapes that differ or do not broadcast, bad ``reduction``.
         TypeError: non-floating ``scores``, complex labels or weights, a non-boolean
             ``where``, mixed array frameworks.
+
 """
 
 
