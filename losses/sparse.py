@@ -152,9 +152,9 @@ _MULTICLASS_RETURNS_RAISES = """\
     Raises:
         ValueError: wrong ``target`` or ``weight`` shape, no class, bad ``reduction``/
             ``mean_over``/``axis``; eagerly, class indices outside ``[0, C)`` other than
-            ``ignore_index``.
+            ``ignore_index``{more_value}.
         TypeError: non-floating ``input``, non-integer ``target``, complex ``weight``,
-            non-int ``ignore_index``.
+            non-int ``ignore_index``{more_type}.
 """
 
 
@@ -163,7 +163,11 @@ def _multiclass_doc(f):
         f.__doc__ = (f.__doc__.replace("    {args}\n", _MULTICLASS_ARGS_HEAD + _MULTICLASS_ARGS_TAIL)
                      .replace("    {args_head}\n", _MULTICLASS_ARGS_HEAD)
                      .replace("    {args_tail}\n", _MULTICLASS_ARGS_TAIL)
-                     .replace("    {returns_raises}\n", _MULTICLASS_RETURNS_RAISES))
+                     .replace("    {returns_raises}\n", _MULTICLASS_RETURNS_RAISES)
+                     .replace("    {returns_raises_alpha}\n", _MULTICLASS_RETURNS_RAISES.format(
+                         more_value=";\n            ``alpha`` <= 1 or infinite, ``n_iter`` < 1",
+                         more_type=",\n            a non-number (or NaN) ``alpha``, a non-int ``n_iter``"))
+                     .replace("{more_value}", "").replace("{more_type}", ""))
     return f
 
 
@@ -269,7 +273,7 @@ def entmax_bisect_loss(input: ArrayT, target: ArrayT, *, alpha: float = 1.5, n_i
     {args_tail}
     {group}
 
-    {returns_raises}
+    {returns_raises_alpha}
 
     References: Peters, Niculae & Martins 2019, "Sparse sequence-to-sequence models";
     Blondel, Martins & Niculae 2020.
