@@ -94,7 +94,7 @@ def class_weights(counts: ArrayT, *, method: ClassWeightMethod = "inverse", beta
 
     Example:
         >>> import numpy as np, losses
-        >>> losses.class_weights(np.array([10, 30, 60]))   # 1/n_c, rescaled to sum C = 3
+        >>> np.round(losses.class_weights(np.array([10, 30, 60])), 4)   # 1/n_c, rescaled to sum C = 3
         array([2.    , 0.6667, 0.3333])
         >>> losses.class_weights(np.array([10, 30, 0]))    # an empty class gets weight 0
         array([2.25, 0.75, 0.  ])
