@@ -99,7 +99,9 @@ def gan_discriminator_loss(real_logits: ArrayT, fake_logits: ArrayT, *, kind: Ga
     where :math:`\overline{\cdot}` is the ``reduction`` over each batch separately (the
     real and the fake batch may have different sizes). The discriminator losses of
     "minimax" and "non_saturating" are the same (the kinds differ for the generator).
-    Hinge kinks have subgradient 0 (as ``torch.nn.functional.relu``).
+    Hinge kinks have subgradient 0 (as ``torch.nn.functional.relu``). A NaN logit makes the
+    result NaN (the element's entry for ``"none"``); an empty batch gives NaN for ``"mean"``,
+    0 for ``"sum"``.
 
     Args:
         real_logits: critic outputs on real data, any shape (usually ``(N,)`` or ``(N, 1)``).
@@ -124,8 +126,12 @@ def gan_discriminator_loss(real_logits: ArrayT, fake_logits: ArrayT, *, kind: Ga
         TypeError: non-floating (or complex) inputs, non-arrays, arrays of two frameworks,
             a non-number ``label_smoothing``.
 
-    A NaN logit makes the result NaN (the element's entry for ``"none"``); an empty batch
-    gives NaN for ``"mean"``, 0 for ``"sum"``.
+    References: Goodfellow et al. 2014, "Generative adversarial nets" (minimax,
+    non-saturating); Arjovsky, Chintala & Bottou 2017, "Wasserstein GAN"; Lim & Ye 2017,
+    "Geometric GAN" and Miyato et al. 2018, "Spectral normalization for generative
+    adversarial networks" (hinge); Mao et al. 2017, "Least squares generative adversarial
+    networks"; Salimans et al. 2016, "Improved techniques for training GANs" (one-sided
+    label smoothing).
 
     Peer twins: TF-GAN ``modified_discriminator_loss`` (non_saturating,
     ``label_smoothing=0.25`` there by default), ``wasserstein_discriminator_loss``,
@@ -136,6 +142,16 @@ def gan_discriminator_loss(real_logits: ArrayT, fake_logits: ArrayT, *, kind: Ga
     (Karras et al. 2020; StyleGAN2-ADA ``loss_Dgen + loss_Dreal``:
     ``softplus(D(G(z))).mean() + softplus(-D(x)).mean()``, TF ``D_logistic_r1`` without its
     penalty) is the default ``kind="non_saturating"``; add :func:`r1_penalty` for its R1 term.
+
+    Example:
+        >>> import numpy as np, losses
+        >>> r, f = np.array([2.0, 0.5]), np.array([-1.0, 0.5])
+        >>> round(float(losses.gan_discriminator_loss(r, f)), 4)   # mean sp(-r) + mean sp(f)
+        0.9442
+        >>> float(losses.gan_discriminator_loss(r, f, kind="hinge"))   # 0.25 + 0.75
+        1.0
+        >>> float(losses.gan_discriminator_loss(r, f, kind="wasserstein"))   # mean f - mean r
+        -1.5
     """
     _array(real_logits, "real_logits")
     _array(fake_logits, "fake_logits")
@@ -200,6 +216,11 @@ def gan_generator_loss(fake_logits: ArrayT, *, kind: GanKind = "non_saturating",
         ValueError: unknown ``kind`` or ``reduction``.
         TypeError: non-floating input.
 
+    References: Goodfellow et al. 2014, "Generative adversarial nets" (minimax,
+    non-saturating); Arjovsky, Chintala & Bottou 2017, "Wasserstein GAN"; Lim & Ye 2017,
+    "Geometric GAN" (hinge); Mao et al. 2017, "Least squares generative adversarial
+    networks".
+
     Peer twins: TF-GAN ``minimax_generator_loss``, ``modified_generator_loss``
     (non_saturating), ``wasserstein_generator_loss``, ``least_squares_generator_loss``;
     torch: ``F.binary_cross_entropy_with_logits(f, ones)`` (non_saturating),
@@ -207,6 +228,14 @@ def gan_generator_loss(fake_logits: ArrayT, *, kind: GanKind = "non_saturating",
     (StyleGAN2-ADA ``loss_Gmain = softplus(-gen_logits)``, then ``.mean()``; TF
     ``G_logistic_ns``) is the default ``kind="non_saturating"``; its path-length term is
     :func:`path_length_penalty`.
+
+    Example:
+        >>> import numpy as np, losses
+        >>> f = np.array([-1.0, 0.5])
+        >>> np.round(losses.gan_generator_loss(f, reduction="none"), 4)   # softplus(-f)
+        array([1.3133, 0.4741])
+        >>> losses.gan_generator_loss(f, kind="least_squares", reduction="none")
+        array([2.   , 0.125])
     """
     _array(fake_logits, "fake_logits")
     xp = namespace(fake_logits=fake_logits)
@@ -246,7 +275,9 @@ def gradient_penalty(gradients: ArrayT, *, target: float = 1.0, one_sided: bool 
 
     With ``eps=0`` the norm is exact and, at a zero gradient, the value is ``K**2`` with a
     zero (sub)gradient instead of NaN (double-``where``). ``eps > 0`` reproduces the
-    implementations that compute ``sqrt(sum(g**2) + eps)`` (e.g. ``eps=1e-12``).
+    implementations that compute ``sqrt(sum(g**2) + eps)`` (e.g. ``eps=1e-12``). A NaN in a
+    sample's gradient makes its penalty NaN; an empty batch ``(0, ...)`` gives NaN for
+    ``"mean"``, 0 for ``"sum"`` and ``(0,)`` for ``"none"``.
 
     Args:
         gradients: per-sample gradients, shape ``(N, ...)``, floating (``(N,)`` = one scalar
@@ -267,14 +298,23 @@ def gradient_penalty(gradients: ArrayT, *, target: float = 1.0, one_sided: bool 
         TypeError: non-floating ``gradients``, non-number ``target``/``eps`` (NaN included),
             non-bool ``one_sided``.
 
-    A NaN in a sample's gradient makes its penalty NaN; an empty batch ``(0, ...)`` gives
-    NaN for ``"mean"``, 0 for ``"sum"`` and ``(0,)`` for ``"none"``.
+    References: Gulrajani, Ahmed, Arjovsky, Dumoulin & Courville 2017, "Improved training of
+    Wasserstein GANs"; Petzka, Fischer & Lukovnicov 2018, "On the regularization of
+    Wasserstein GANs" (one-sided).
 
     Peer twins: the reference WGAN-GP code
     ``((grad.view(N, -1).norm(2, dim=1) - 1) ** 2).mean()`` (``target=1``, ``eps=0``);
     TF-GAN ``wasserstein_gradient_penalty`` (``target=1``, ``one_sided`` as its
     ``one_sided``, ``eps=1e-10`` as its epsilon; it penalises ``(norm / K - 1)**2``, which is
     the same only for ``K = 1``).
+
+    Example:
+        >>> import numpy as np, losses
+        >>> g = np.array([[0.6, 0.8], [3.0, 4.0], [0.0, 0.0]])   # norms 1, 5 and 0
+        >>> losses.gradient_penalty(g, reduction="none")
+        array([ 0., 16.,  1.])
+        >>> losses.gradient_penalty(g, one_sided=True, reduction="none")
+        array([ 0., 16.,  0.])
     """
     _array(gradients, "gradients")
     xp = namespace(gradients=gradients)
@@ -341,7 +381,9 @@ _R_DOC = r"""{title}
     or with :func:`backends.autodiff.critic_gradients` ``(D, {at}, None, ones)``.
     Lazy regularisation (Karras et al. 2020, StyleGAN2 sec. 3.1): applying the penalty only
     every ``interval`` minibatches and multiplying it by ``interval`` keeps its weight;
-    ``interval`` is that factor (StyleGAN2: 16 for R1; 1 = every minibatch).
+    ``interval`` is that factor (StyleGAN2: 16 for R1; 1 = every minibatch). A NaN in a
+    sample's gradient makes its penalty NaN; an empty batch gives NaN for ``"mean"``, 0 for
+    ``"sum"`` and ``(0,)`` for ``"none"``.
 
     Args:
         gradients: per-sample gradients :math:`g`, shape ``(N, ...)``, floating (``(N,)`` =
@@ -362,8 +404,9 @@ _R_DOC = r"""{title}
         TypeError: non-floating (or complex) ``gradients``, a non-array, a non-number
             ``gamma`` (NaN included), a non-int ``interval`` (bools included).
 
-    A NaN in a sample's gradient makes its penalty NaN; an empty batch gives NaN for
-    ``"mean"``, 0 for ``"sum"`` and ``(0,)`` for ``"none"``.
+    References: Mescheder, Geiger & Nowozin 2018, "Which training methods for GANs do
+    actually converge?" (eq. {eq}); Karras et al. 2020, "Analyzing and improving the image
+    quality of StyleGAN" (lazy regularisation, sec. 3.1).
 
     Peer twins: {peer}.
 
@@ -471,7 +514,9 @@ def path_length_penalty(gradients: ArrayT, mean_path_length: ArrayT | float, *, 
     StyleGAN2 broadcasts :math:`w` to ``(N, num_ws, w_dim)`` and takes
     ``sqrt(g.square().sum(2).mean(1))``: pass ``g / math.sqrt(num_ws)`` for that length.
     Its weight (``pl_weight = 2``) and lazy interval (4 minibatches, multiplied in) are
-    applied by the caller.
+    applied by the caller. A NaN in a sample's product makes the batch mean, hence
+    :math:`a'` and every penalty, NaN (as in StyleGAN2); an empty batch gives NaN for
+    ``"mean"``.
 
     Args:
         {args}
@@ -487,8 +532,8 @@ def path_length_penalty(gradients: ArrayT, mean_path_length: ArrayT | float, *, 
         TypeError: non-floating ``gradients``, a complex or non-array, non-number
             ``mean_path_length``, a non-number ``decay``.
 
-    A NaN in a sample's product makes the batch mean, hence :math:`a'` and every penalty, NaN
-    (as in StyleGAN2); an empty batch gives NaN for ``"mean"``.
+    References: Karras, Laine, Aittala, Hellsten, Lehtinen & Aila 2020, "Analyzing and
+    improving the image quality of StyleGAN" (eq. 4 and appendix B).
 
     Peer twins: StyleGAN2-ADA (PyTorch) ``pl_lengths = pl_grads.square().sum(2).mean(1).sqrt();
     pl_mean = self.pl_mean.lerp(pl_lengths.mean(), pl_decay); pl_penalty = (pl_lengths -
@@ -521,18 +566,25 @@ def path_length_mean_update(gradients: ArrayT, mean_path_length: ArrayT | float,
         penalty = losses.path_length_penalty(g, pl_mean, decay=0.01)
         pl_mean = losses.path_length_mean_update(g, pl_mean, decay=0.01)
 
+    With ``group`` the batch mean is over the whole group's batch, so every member keeps the
+    same running mean.
+
     Args:
         {args}
     {group}
-
-    With ``group`` the batch mean is over the whole group's batch, so every member keeps the
-    same running mean.
 
     Returns:
         :math:`a'`, a 0-d array with the promoted floating dtype of the inputs.
 
     Raises:
-        ValueError, TypeError: as :func:`path_length_penalty`.
+        ValueError: as :func:`path_length_penalty`: 0-d ``gradients``, a
+            ``mean_path_length`` that is not 0-d, a negative or infinite number
+            ``mean_path_length``, ``decay`` outside [0, 1].
+        TypeError: non-floating ``gradients``, a complex or non-array, non-number
+            ``mean_path_length``, a non-number ``decay``.
+
+    References: Karras et al. 2020, "Analyzing and improving the image quality of StyleGAN"
+    (appendix B).
 
     Peer twins: StyleGAN2-ADA ``self.pl_mean.lerp(pl_lengths.mean(), pl_decay)`` (its
     ``pl_mean.copy_(...detach())``), StyleGAN2 (TF) ``pl_mean_var`` assignment.
@@ -584,9 +636,20 @@ def gaussian_kl_divergence(mu: ArrayT, logvar: ArrayT, *, reduction: Reduction =
         ValueError: shapes differ, 0-d inputs, bad ``reduction``.
         TypeError: non-floating inputs, arrays of two frameworks.
 
-    Peer conventions: Keras' VAE example averages the per-sample sums over the batch
-    (``reduction="mean"``); code that averages over latent dimensions too divides this by
-    the latent size (``mean`` of ``reduction="none"`` / D).
+    References: Kingma & Welling 2014, "Auto-encoding variational Bayes" (appendix B).
+
+    Peer twins: the PyTorch VAE example's KLD term (``reduction="sum"``); Keras' VAE example
+    averages the per-sample sums over the batch (``reduction="mean"``); code that averages
+    over latent dimensions too divides this by the latent size (``mean`` of
+    ``reduction="none"`` / D).
+
+    Example:
+        >>> import numpy as np, losses
+        >>> losses.gaussian_kl_divergence(np.zeros((2, 3)), np.zeros((2, 3)), reduction="none")
+        array([0., 0.])
+        >>> mu, logvar = np.array([[1.0, 0.0]]), np.array([[0.0, np.log(2.0)]])
+        >>> np.round(losses.gaussian_kl_divergence(mu, logvar, reduction="none"), 4)   # 1/2 + (1 - log 2)/2
+        array([0.6534])
     """
     _array(mu, "mu")
     _array(logvar, "logvar")
@@ -651,9 +714,21 @@ def vae_loss(input: ArrayT, target: ArrayT, mu: ArrayT, logvar: ArrayT, *, beta:
             ``target`` (integer and bool data are accepted and cast), arrays of two
             frameworks. Every dtype is checked before any value.
 
+    References: Kingma & Welling 2014, "Auto-encoding variational Bayes"; Higgins et al.
+    2017, "β-VAE: learning basic visual concepts with a constrained variational framework".
+
     Peer twins: the PyTorch VAE example ``loss_function`` (``reduction="sum"``,
     ``criterion="bce"``); Keras' VAE example (``reduction="mean"``, ``criterion="bce"`` with
     its image-sum of BCE).
+
+    Example:
+        >>> import numpy as np, losses
+        >>> x = np.array([[0.0, 1.0], [1.0, 1.0]]); mu = logvar = np.zeros((2, 3))
+        >>> x_hat = np.array([[0.2, 0.9], [0.7, 0.6]])
+        >>> np.round(losses.vae_loss(x_hat, x, mu, logvar, reduction="none"), 4)   # -log 0.8 - log 0.9, ...
+        array([0.3285, 0.8675])
+        >>> losses.vae_loss(x, x, np.ones((2, 3)), logvar, criterion="mse", reduction="none")
+        array([1.5, 1.5])
     """
     for a, name in ((input, "input"), (target, "target"), (mu, "mu"), (logvar, "logvar")):
         _array(a, name)
@@ -754,9 +829,21 @@ def perceptual_loss(input: ArrayT, target: ArrayT,
             extractor, extractor output that is not arrays (or complex feature maps),
             ``layer_weights`` that is not a sequence of real numbers.
 
+    References: Johnson, Alahi & Fei-Fei 2016, "Perceptual losses for real-time style
+    transfer and super-resolution".
+
     Peer twins: the usual torchvision-VGG perceptual loss
     ``sum_k w_k * F.mse_loss(vgg_k(input), vgg_k(target))`` (``criterion="mse"``,
     ``reduction="mean"``) and its ``F.l1_loss`` variant (``criterion="l1"``).
+
+    Example:
+        >>> import numpy as np, losses
+        >>> features = lambda x: [x, x * x]   # two "feature maps"
+        >>> a, b = np.array([[1.0, 2.0], [0.0, 1.0]]), np.array([[1.0, 1.0], [0.0, 1.0]])
+        >>> losses.perceptual_loss(a, b, features, reduction="none")   # mean(0, 1) + mean(0, 9)
+        array([5., 0.])
+        >>> float(losses.perceptual_loss(a, a, features))   # identical images
+        0.0
     """
     _array(input, "input")
     _array(target, "target")

@@ -86,11 +86,18 @@ def class_weights(counts: ArrayT, *, method: ClassWeightMethod = "inverse", beta
         TypeError: ``counts`` neither integer nor floating (bool, complex, not an array), a
             non-bool ``rescale``, ``dtype`` not a real floating dtype.
 
-    Reference: Cui, Jia, Lin, Song & Belongie 2019, "Class-balanced loss based on effective
+    References: Cui, Jia, Lin, Song & Belongie 2019, "Class-balanced loss based on effective
     number of samples" (CVPR).
 
     Peer twins: ``sklearn.utils.class_weight.compute_class_weight("balanced", ...)`` =
     ``method="inverse", rescale=True`` (equal up to a constant factor, see docs/helpers.md).
+
+    Example:
+        >>> import numpy as np, losses
+        >>> np.round(losses.class_weights(np.array([10, 30, 60])), 4)   # 1/n_c, rescaled to sum C = 3
+        array([2.    , 0.6667, 0.3333])
+        >>> losses.class_weights(np.array([10, 30, 0]))    # an empty class gets weight 0
+        array([2.25, 0.75, 0.  ])
     """
     if is_number(counts) or isinstance(counts, bool):
         raise TypeError(f"counts must be an array of counts (integer or real floating), got {type(counts).__name__}")
@@ -150,10 +157,15 @@ def pos_weight_from_counts(n_pos: ArrayT | float, n_neg: ArrayT | float, *, dtyp
         TypeError: no array argument, counts neither integer nor floating (bool, complex),
             ``dtype`` not a real floating dtype.
 
-    Reference: the ``pos_weight`` recipe of the PyTorch ``BCEWithLogitsLoss`` documentation.
+    References: the ``pos_weight`` recipe of the PyTorch ``BCEWithLogitsLoss`` documentation.
 
     Peer twins: that recipe ("if a dataset contains 100 positive and 300 negative examples
     ... pos_weight should be 3").
+
+    Example:
+        >>> import numpy as np, losses
+        >>> losses.pos_weight_from_counts(np.array([100, 50, 0]), np.array([300, 50, 20]))
+        array([3., 1., 1.])
     """
     xp = namespace(n_pos=n_pos, n_neg=n_neg)
     _dtype_arg(xp, dtype)
@@ -228,11 +240,22 @@ def smooth_labels(target: ArrayT, num_classes: int | None = None, *, label_smoot
         TypeError: ``target`` neither integer nor floating, a bool ``axis``, ``dtype`` not a
             real floating dtype.
 
-    Reference: Szegedy et al. 2016, "Rethinking the Inception architecture" (label-smoothing
+    References: Szegedy et al. 2016, "Rethinking the Inception architecture" (label-smoothing
     regularisation); Müller, Kornblith & Hinton 2019, "When does label smoothing help?".
 
     Peer twins: ``optax.losses.smooth_labels(one_hot, alpha=ε)`` (same ε/K convention, probability
     input, last axis); torch's ``label_smoothing=`` target.
+
+    Example:
+        >>> import numpy as np, losses
+        >>> t = np.array([0, 2])
+        >>> losses.smooth_labels(t, 3, label_smoothing=0.3)
+        array([[0.8, 0.1, 0.1],
+               [0.1, 0.1, 0.8]])
+        >>> z = np.array([[1.0, 2.0, 0.5], [0.1, 0.2, 3.0]])
+        >>> a = losses.cross_entropy(z, losses.smooth_labels(t, 3, label_smoothing=0.1), axis=1)
+        >>> bool(np.isclose(a, losses.cross_entropy(z, t, label_smoothing=0.1)))
+        True
     """
     if is_number(target) or isinstance(target, bool):
         raise TypeError(f"target must be an array of class indices or probabilities, got {type(target).__name__}")

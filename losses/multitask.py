@@ -86,6 +86,15 @@ def uncertainty_weighted_loss(losses: ArrayT, log_vars: ArrayT, *,
 
     Peer twins: none in torch/optax; the common PyTorch snippet
     ``sum(exp(-s) * L + s)`` is ``precision_scale=1.0, log_var_scale=1.0``.
+
+    Example:
+        >>> import numpy as np, losses
+        >>> task_losses = np.array([2.0, 0.5])
+        >>> float(losses.uncertainty_weighted_loss(task_losses, np.zeros(2)))   # s = 0: (2 + 0.5) / 2
+        1.25
+        >>> losses.uncertainty_weighted_loss(task_losses, np.zeros(2), precision_scale=(0.5, 1.0),
+        ...                                  reduction="none")
+        array([1. , 0.5])
     """
     xp = namespace(losses=losses, log_vars=log_vars)
     check.reduction(reduction)
@@ -131,6 +140,14 @@ def dynamic_weight_average(loss_history: ArrayT, *, temperature: float = 2.0) ->
 
     Peer twins: none in torch/optax (the authors' reference code computes the same from
     Python floats).
+
+    Example:
+        >>> import numpy as np, losses
+        >>> history = np.array([[1.0, 1.0], [0.5, 1.0]])   # task 0 fell by half, task 1 stalled
+        >>> np.round(losses.dynamic_weight_average(history), 4)
+        array([0.8756, 1.1244])
+        >>> losses.dynamic_weight_average(history[:1])     # one epoch: every weight is 1
+        array([1., 1.])
     """
     xp = namespace(loss_history=loss_history)
     check.floating(xp, loss_history, "loss_history")
@@ -186,6 +203,13 @@ def gradnorm_loss(grad_norms: ArrayT, loss_ratios: ArrayT, *, alpha: float = 1.5
     for Adaptive Loss Balancing in Deep Multitask Networks", ICML 2018, eqs. 1-2.
 
     Peer twins: none in torch/optax.
+
+    Example:
+        >>> import numpy as np, losses
+        >>> float(losses.gradnorm_loss(np.array([1.0, 3.0]), np.array([1.0, 1.0])))   # |1 - 2| + |3 - 2|
+        2.0
+        >>> float(losses.gradnorm_loss(np.array([1.0, 3.0]), np.array([0.5, 1.5]), alpha=1.0))  # on target
+        0.0
     """
     xp = namespace(grad_norms=grad_norms, loss_ratios=loss_ratios)
     check.reduction(reduction)
@@ -223,10 +247,17 @@ def renormalize_task_weights(task_weights: ArrayT, *, total: float | None = None
         The rescaled weights, same shape and dtype.
 
     Raises:
-        ValueError: 0-d ``task_weights``, ``total`` <= 0 or infinite. TypeError: non-floating
-        ``task_weights``, a ``total`` that is not a real number.
+        ValueError: 0-d ``task_weights``, ``total`` <= 0 or infinite.
+        TypeError: non-floating ``task_weights``, a ``total`` that is not a real number.
 
     References: Chen et al. 2018 (GradNorm), Algorithm 1.
+
+    Example:
+        >>> import numpy as np, losses
+        >>> losses.renormalize_task_weights(np.array([0.5, 1.0, 2.5]))   # sums to K = 3
+        array([0.375, 0.75 , 1.875])
+        >>> losses.renormalize_task_weights(np.array([0.5, 1.0, 2.5]), total=1.0)
+        array([0.125, 0.25 , 0.625])
     """
     xp = namespace(task_weights=task_weights)
     check.floating(xp, task_weights, "task_weights")
@@ -282,6 +313,14 @@ def curriculum_weights(difficulty: ArrayT, progress: ArrayT | float, *,
 
     References: Bengio, Louradour, Collobert & Weston, "Curriculum Learning", ICML 2009;
     the "baby steps" threshold schedule (Spitkovsky et al. 2010).
+
+    Example:
+        >>> import numpy as np, losses
+        >>> d = np.array([0.1, 0.5, 0.9, 0.3])
+        >>> losses.curriculum_weights(d, 0.5, rescale=False)
+        array([1., 1., 0., 1.])
+        >>> np.round(losses.curriculum_weights(d, 0.5), 4)   # the admitted samples' weights average 1 over all N
+        array([1.3333, 1.3333, 0.    , 1.3333])
     """
     _number_or_array(progress, "progress")
     xp = namespace(difficulty=difficulty, progress=progress)
@@ -332,6 +371,14 @@ def self_paced_weights(losses: ArrayT, threshold: ArrayT | float, *,
     References: Kumar, Packer & Koller, "Self-Paced Learning for Latent Variable Models",
     NeurIPS 2010; Jiang, Meng, Yu, Lan, Shan & Hauptmann, "Self-Paced Learning with
     Diversity", NeurIPS 2014.
+
+    Example:
+        >>> import numpy as np, losses
+        >>> per_sample = np.array([0.2, 1.5, 0.8])
+        >>> losses.self_paced_weights(per_sample, 1.0)
+        array([1., 0., 1.])
+        >>> losses.self_paced_weights(per_sample, 1.0, regime="linear")
+        array([0.8, 0. , 0.2])
     """
     _number_or_array(threshold, "threshold")
     xp = namespace(losses=losses, threshold=threshold)
@@ -427,6 +474,12 @@ def super_loss(losses: ArrayT, *, tau: ArrayT | float, lambda_: float = 1.0,
 
     Peer twins: none in torch/optax; the authors' code computes σ* with
     ``scipy.special.lambertw`` on detached CPU values (same value and gradient).
+
+    Example:
+        >>> import numpy as np, losses
+        >>> per_sample = np.array([0.5, 2.0, np.log(3.0)])   # easy, hard, at the threshold
+        >>> np.round(losses.super_loss(per_sample, tau=np.log(3.0), reduction="none"), 4)
+        array([-0.737 ,  0.7569,  0.    ])
     """
     _number_or_array(tau, "tau")
     xp = namespace(losses=losses, tau=tau)

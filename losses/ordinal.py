@@ -71,7 +71,7 @@ def ordinal_targets(levels: ArrayT, num_classes: int, *, dtype: Any = None) -> A
         TypeError: non-integer ``levels``, non-int ``num_classes``, ``dtype`` not a real
             floating dtype.
 
-    Reference: Cao, Mirjalili & Raschka 2020, "Rank consistent ordinal regression for
+    References: Cao, Mirjalili & Raschka 2020, "Rank consistent ordinal regression for
     neural networks with application to age estimation".
 
     Peer twins: ``coral_pytorch.dataset.levels_from_labelbatch(levels, num_classes)`` (1-D
@@ -131,7 +131,7 @@ def coral_loss(input: ArrayT, target: ArrayT, *, task_weights: ArrayT | None = N
             ``reduction``/``axis``; eagerly, target values outside [0, 1] (NaN included).
         TypeError: non-floating ``input``, complex ``target``/``task_weights``.
 
-    Reference: Cao, Mirjalili & Raschka 2020, "Rank consistent ordinal regression for
+    References: Cao, Mirjalili & Raschka 2020, "Rank consistent ordinal regression for
     neural networks with application to age estimation".
 
     Peer twins: ``coral_pytorch.losses.coral_loss(input, target, importance_weights,
@@ -192,7 +192,7 @@ def corn_loss(input: ArrayT, target: ArrayT, *, reduction: Reduction = "mean",
             ``[0, K)``.
         TypeError: non-floating ``input``, non-integer ``target``.
 
-    Reference: Shi, Cao & Raschka 2023, "Deep neural networks for rank-consistent ordinal
+    References: Shi, Cao & Raschka 2023, "Deep neural networks for rank-consistent ordinal
     regression based on conditional probabilities".
 
     Peer twins: ``coral_pytorch.losses.corn_loss(input, target, num_classes=K)`` = the

@@ -35,6 +35,8 @@ a sort position instead).
 from __future__ import annotations
 
 import math
+import re
+import textwrap
 
 from . import _validate as check
 from ._common import arange_like, fill_doc, float_args, relu0
@@ -346,8 +348,7 @@ def _pairwise(scores, labels, where, weight, reduction, pair_loss, group, all_pa
 
 
 _PAIRWISE_DOC = """
-    Pairs ``(i, j)`` of valid items of one list; each pair's loss is weighted by the weight
-    of its first item (rax's pair weighting). {pairs}
+{pairs}
 
     Args:
         scores: item scores ``(..., list_size)``, floating.
@@ -365,6 +366,7 @@ _PAIRWISE_DOC = """
         ValueError: shapes that differ or do not broadcast, bad ``reduction``.
         TypeError: non-floating ``scores``, complex labels or weights, a non-boolean
             ``where``, mixed array frameworks.
+
 """
 
 
@@ -374,7 +376,13 @@ def _pair_doc(pairs, rax_name, empty_is_zero=True):
     twin = (f"    Peer twins: ``rax.{rax_name}(scores, labels, where=, weights=, reduce_fn=)``\n"
             "    (``reduce_fn=None`` gives the pair losses: sum them over the last axis for ``\"none\"``"
             + (";\n    a batch without a valid pair: rax 0, ours NaN).\n" if empty_is_zero else ").\n"))
-    shared = fill_doc("{pairwise}", _PAIRWISE_DOC.format(pairs=pairs).lstrip("\n"))
+    text = ("Pairs ``(i, j)`` of valid items of one list; each pair's loss is weighted by the weight of "
+            "its first item (rax's pair weighting). " + pairs)
+    # wrapped at the docstrings' width, never inside a ``literal``
+    text = re.sub(r"``[^`]*``", lambda m: m.group(0).replace(" ", "\0"), text)
+    prose = textwrap.fill(text, width=92, initial_indent="    ", subsequent_indent="    ",
+                          break_on_hyphens=False).replace("\0", " ")
+    shared = fill_doc("{pairwise}", _PAIRWISE_DOC.format(pairs=prose).lstrip("\n"))
     peer = fill_doc("{rax_twin}", twin)
     return lambda f: group_doc(shared(peer(f)))
 

@@ -130,10 +130,12 @@ def _fenchel_young(input, target, weight, ignore_index, mean_over, reduction, ax
     return reduce(xp, loss, reduction, weight=w_t, mean_over=mean_over, out_dtype=out_dtype, group=group)
 
 
-_MULTICLASS_ARGS = """\
+_MULTICLASS_ARGS_HEAD = """\
     Args:
         input: scores (logits), shape ``(N, C)``, ``(N, C, d1, ...)`` or ``(C,)``.
         target: class indices (any integer dtype), ``input``'s shape without the class axis.
+"""
+_MULTICLASS_ARGS_TAIL = """\
         weight: optional class weights, shape ``(C,)`` (as :func:`losses.cross_entropy`).
         ignore_index: target value whose positions are skipped (default -100).
         mean_over: what a weighted ``"mean"`` divides by: ``"weights"`` (default, the sum of
@@ -150,16 +152,22 @@ _MULTICLASS_RETURNS_RAISES = """\
     Raises:
         ValueError: wrong ``target`` or ``weight`` shape, no class, bad ``reduction``/
             ``mean_over``/``axis``; eagerly, class indices outside ``[0, C)`` other than
-            ``ignore_index``.
+            ``ignore_index``{more_value}.
         TypeError: non-floating ``input``, non-integer ``target``, complex ``weight``,
-            non-int ``ignore_index``.
+            non-int ``ignore_index``{more_type}.
 """
 
 
 def _multiclass_doc(f):
     if f.__doc__:  # (stripped by python -OO)
-        f.__doc__ = f.__doc__.replace("    {args}\n", _MULTICLASS_ARGS).replace(
-            "    {returns_raises}\n", _MULTICLASS_RETURNS_RAISES)
+        f.__doc__ = (f.__doc__.replace("    {args}\n", _MULTICLASS_ARGS_HEAD + _MULTICLASS_ARGS_TAIL)
+                     .replace("    {args_head}\n", _MULTICLASS_ARGS_HEAD)
+                     .replace("    {args_tail}\n", _MULTICLASS_ARGS_TAIL)
+                     .replace("    {returns_raises}\n", _MULTICLASS_RETURNS_RAISES)
+                     .replace("    {returns_raises_alpha}\n", _MULTICLASS_RETURNS_RAISES.format(
+                         more_value=";\n            ``alpha`` <= 1 or infinite, ``n_iter`` < 1",
+                         more_type=",\n            a non-number (or NaN) ``alpha``, a non-int ``n_iter``"))
+                     .replace("{more_value}", "").replace("{more_type}", ""))
     return f
 
 
@@ -224,7 +232,7 @@ def entmax15_loss(input: ArrayT, target: ArrayT, *, weight: ArrayT | None = None
 
     {returns_raises}
 
-    Reference: Peters, Niculae & Martins 2019, "Sparse sequence-to-sequence models".
+    References: Peters, Niculae & Martins 2019, "Sparse sequence-to-sequence models".
 
     Peer twins: ``entmax.entmax15_loss(input, target)`` = ``reduction="none"``;
     ``entmax.Entmax15Loss()(input, target)`` = the defaults (its ``k`` only trades speed);
@@ -258,15 +266,16 @@ def entmax_bisect_loss(input: ArrayT, target: ArrayT, *, alpha: float = 1.5, n_i
     steps (no data-dependent loop), so it traces under ``jax.jit``/``torch.compile``.
     ``alpha=2`` is sparsemax, ``alpha → 1`` tends to the softmax cross-entropy.
 
-    {args}
+    {args_head}
         alpha: α > 1, a Python number (the ``entmax`` package also takes one α per row).
         n_iter: bisection steps, an int >= 1 (default 50, the peer's; about 24 reach float32
             precision, 50 float64).
+    {args_tail}
     {group}
 
-    {returns_raises}
+    {returns_raises_alpha}
 
-    Reference: Peters, Niculae & Martins 2019, "Sparse sequence-to-sequence models";
+    References: Peters, Niculae & Martins 2019, "Sparse sequence-to-sequence models";
     Blondel, Martins & Niculae 2020.
 
     Peer twins: ``entmax.entmax_bisect_loss(input, target, alpha, n_iter)`` =
@@ -332,7 +341,7 @@ def sparsemax_loss(input: ArrayT, target: ArrayT, *, weight: ArrayT | None = Non
             other than 0 and 1 (NaN included).
         TypeError: non-floating ``input``, complex ``target``/``weight``.
 
-    Reference: Blondel, Martins & Niculae 2020, "Learning with Fenchel–Young losses", §4.4.
+    References: Blondel, Martins & Niculae 2020, "Learning with Fenchel–Young losses", §4.4.
 
     Peer twins: ``optax.losses.sparsemax_loss(input, target)`` = ``reduction="none"``.
 
@@ -354,6 +363,7 @@ def sparsemax_loss(input: ArrayT, target: ArrayT, *, weight: ArrayT | None = Non
 
 
 @check.entry
+@group_doc
 def perceptron_loss(input: ArrayT, target: ArrayT, *, target_encoding: TargetEncoding = "pm1",
                     weight: ArrayT | None = None, mean_over: MeanOver = "weights",
                     reduction: Reduction = "mean", group: Group = None) -> ArrayT:
@@ -366,7 +376,26 @@ def perceptron_loss(input: ArrayT, target: ArrayT, *, target_encoding: TargetEnc
     :func:`losses.hinge_loss`. The subgradient at ``y x = 0`` is 0, as ``hinge_loss`` at its
     kink (optax's ``jnp.maximum`` gives ``−y/2`` there; docs/differences.md).
 
-    Reference: Rosenblatt 1958, "The perceptron".
+    Args:
+        input: real-valued scores (not probabilities), any shape, real floating dtype.
+        target: labels of the same shape: in {-1, 1} for ``target_encoding="pm1"``
+            (default), in {0, 1} for ``target_encoding="01"``.
+        target_encoding: ``"pm1"`` | ``"01"``, how ``target`` encodes the two classes.
+        weight: optional element weights broadcastable to ``input``.
+        mean_over: what a weighted ``"mean"`` divides by: ``"weights"`` (default,
+            ``sum(w*l)/sum(w)``) or ``"elements"`` (``sum(w*l)/input.size``).
+        reduction: ``"mean"`` | ``"sum"`` | ``"none"``.
+    {group}
+
+    Returns:
+        A scalar, or the element-wise loss for ``reduction="none"``.
+
+    Raises:
+        ValueError: shapes differ, bad ``target_encoding``/``mean_over``/``reduction``;
+            eagerly, target values outside the chosen label set (NaN included).
+        TypeError: non-floating ``input``, complex ``target``/``weight``.
+
+    References: Rosenblatt 1958, "The perceptron".
 
     Peer twins: ``optax.losses.perceptron_loss(input, target)`` = ``reduction="none"``
     (values everywhere, gradients off the kink).
@@ -384,6 +413,7 @@ def perceptron_loss(input: ArrayT, target: ArrayT, *, target_encoding: TargetEnc
 
 
 @check.entry
+@group_doc
 def multiclass_perceptron_loss(input: ArrayT, target: ArrayT, *, weight: ArrayT | None = None,
                                mean_over: MeanOver = "weights", reduction: Reduction = "mean",
                                axis: int | None = None, group: Group = None) -> ArrayT:
@@ -395,12 +425,27 @@ def multiclass_perceptron_loss(input: ArrayT, target: ArrayT, *, weight: ArrayT 
     maximal non-target class, and is 0 when the target ties the best other score (optax's
     ``jnp.max`` splits the gradient over tied maxima; docs/differences.md).
 
-    Arguments (no ``margin``), returns and errors as :func:`losses.multiclass_hinge_loss`:
-    scores ``(N, C)``, ``(N, C, d1, ...)`` or ``(C,)`` with C >= 2, integer class targets,
-    optional per-sample ``weight``, ``mean_over``, ``reduction``, the class ``axis`` and
-    ``group``.
+    Arguments (no ``margin``), returns and errors as :func:`losses.multiclass_hinge_loss`.
 
-    Reference: Collins 2002, "Discriminative training methods for hidden Markov models".
+    Args:
+        input: scores, shape ``(N, C)``, ``(N, C, d1, ...)`` or ``(C,)``; C >= 2.
+        target: class indices (any integer dtype), ``input``'s shape without the class axis.
+        weight: optional per-sample weights broadcastable to the per-sample loss.
+        mean_over: what a weighted ``"mean"`` divides by: ``"weights"`` (default,
+            ``sum(w*l)/sum(w)``) or ``"elements"`` (``sum(w*l)`` over the number of samples).
+        reduction: ``"mean"`` | ``"sum"`` | ``"none"``.
+        axis: the class axis (default 1, or 0 for a 1-D input, as torch).
+    {group}
+
+    Returns:
+        A scalar, or the per-sample loss (shape of ``target``) for ``reduction="none"``.
+
+    Raises:
+        ValueError: wrong target shape, fewer than 2 classes, bad ``reduction``/``axis``/
+            ``mean_over``; eagerly, class indices outside ``[0, C)``.
+        TypeError: non-integer ``target``, non-floating ``input``, complex ``weight``.
+
+    References: Collins 2002, "Discriminative training methods for hidden Markov models".
 
     Peer twins: ``optax.losses.multiclass_perceptron_loss(input, target)`` = ``axis=-1,
     reduction="none"`` (values everywhere, gradients off ties).
@@ -478,8 +523,9 @@ def generalized_kl_divergence(input: ArrayT, target: ArrayT, *, reduction: Reduc
 @group_doc
 def convex_kl_divergence(input: ArrayT, target: ArrayT, *, reduction: Reduction = "mean",
                          axis: int | None = None, group: Group = None) -> ArrayT:
-    r"""The convex (generalized) Kullback–Leibler divergence: optax's older name of
-    :func:`generalized_kl_divergence`, with the same arguments and results.
+    r"""The convex (generalized) Kullback–Leibler divergence, optax's older name of :func:`generalized_kl_divergence`.
+
+    The same arguments and results as :func:`generalized_kl_divergence`.
 
     .. math:: D(t \,\|\, e^{z}) = \sum_j t_j \log t_j - t_j z_j + e^{z_j} - t_j
 
@@ -491,12 +537,15 @@ def convex_kl_divergence(input: ArrayT, target: ArrayT, *, reduction: Reduction 
     {group}
 
     Returns:
-        As :func:`generalized_kl_divergence`.
+        As :func:`generalized_kl_divergence`: a scalar, or the divergence per distribution
+        (``input``'s shape without ``axis``) for ``reduction="none"``.
 
     Raises:
-        As :func:`generalized_kl_divergence`.
+        ValueError: as :func:`generalized_kl_divergence`: shapes differ, bad
+            ``reduction``/``axis``; eagerly, a negative target.
+        TypeError: non-floating ``input``, complex ``target``.
 
-    Reference: Boyd & Vandenberghe 2004, "Convex optimization", p. 90.
+    References: Boyd & Vandenberghe 2004, "Convex optimization", p. 90.
 
     Peer twins: ``optax.losses.convex_kl_divergence(input, target)`` (deprecated there in
     favour of ``generalized_kl_divergence``) = ``axis=-1, reduction="none"``.
@@ -536,7 +585,7 @@ def safe_softmax_cross_entropy(input: ArrayT, target: ArrayT, *, reduction: Redu
         ValueError: shapes differ, bad ``reduction``/``axis``.
         TypeError: non-floating ``input``, complex ``target``.
 
-    Reference: Blondel, Martins & Niculae 2020 (the Fenchel–Young loss of the Shannon
+    References: Blondel, Martins & Niculae 2020 (the Fenchel–Young loss of the Shannon
     negentropy).
 
     Peer twins: ``optax.safe_softmax_cross_entropy(input, target)`` = ``axis=-1,
