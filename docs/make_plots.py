@@ -308,6 +308,38 @@ def fig_metric():
     return _save(fig, "metric")
 
 
+def fig_metric_pairs():
+    # three unit embeddings: anchor e1 (label 0), a positive at cosine s_p (label 0) and a
+    # negative at cosine s_n (label 1); the plotted value is the anchor's own loss. The batch
+    # is coupled, so every grid point is its own batch of three, mapped with torch.func.vmap.
+    s = torch.linspace(-0.98, 0.98, 99, dtype=F64)
+    sp, sn = torch.meshgrid(s, s, indexing="xy")
+    fp, fn_ = sp.reshape(-1), sn.reshape(-1)
+    z, o = torch.zeros_like(fp), torch.ones_like(fp)
+    emb = torch.stack([torch.stack([o, z, z], -1),
+                       torch.stack([fp, torch.sqrt(1 - fp**2), z], -1),
+                       torch.stack([fn_, z, torch.sqrt(1 - fn_**2)], -1)], dim=1)
+    labels = torch.tensor([0, 0, 1])
+    panels = [
+        ("circle_loss(margin=0.4, gamma=80)", lambda e: L.circle_loss(e, labels, reduction="none")[0]),
+        ("multi_similarity_loss(alpha=2, beta=50, base=0.5)",
+         lambda e: L.multi_similarity_loss(e, labels, reduction="none")[0]),
+    ]
+    fig, axes = plt.subplots(1, 2, figsize=(10, 3.9))
+    for ax, (title, f) in zip(axes, panels):
+        val = torch.func.vmap(f)(emb).reshape(sp.shape)
+        _contour(ax, sp, sn, torch.log10(1 + val), f"log10(1 + {title})",
+                 "cosine similarity anchor–positive s_p", "cosine similarity anchor–negative s_n", levels=12)
+    # the paper's decision boundary (s_p - 1)^2 + s_n^2 = 2 m^2, drawn for reference
+    t = torch.linspace(math.pi / 2, math.pi, 100, dtype=F64)
+    r = math.sqrt(2) * 0.4
+    axes[0].plot(1 + r * torch.cos(t), r * torch.sin(t), "w--", lw=1)
+    axes[0].set_xlim(-0.98, 0.98)
+    axes[0].text(-0.9, 0.8, "dashed: the paper's boundary\n(s_p − 1)² + s_n² = 2m²", color="k", fontsize=8)
+    fig.tight_layout()
+    return _save(fig, "metric_pairs")
+
+
 def fig_segmentation():
     # 200 pixels, 50 in the target Y. A soft prediction with overlap I = sum(p*y) and size
     # S = sum(p): p = I/50 on the target pixels, (S - I)/150 on the others.
@@ -668,6 +700,7 @@ FIGURES = {
     "classification_extras": ("classification_extras", fig_classification_extras),
     "margin": ("margin", fig_margin),
     "metric": ("metric", fig_metric),
+    "metric_pairs": ("metric", fig_metric_pairs),
     "segmentation": ("segmentation", fig_segmentation),
     "detection": ("detection", fig_detection),
     "sequence": ("sequence", fig_sequence),
