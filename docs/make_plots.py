@@ -132,7 +132,14 @@ def fig_margin():
         ("hinge_loss, y=+1", lambda s: L.hinge_loss(s, o(s), reduction="none")),
         ("squared_hinge_loss, y=+1", lambda s: L.squared_hinge_loss(s, o(s), reduction="none")),
         ("soft_margin_loss, y=+1", lambda s: L.soft_margin_loss(s, o(s), reduction="none")),
-    ])
+        ("margin_ranking_loss(margin=0.5), x1 - x2 = score, y=+1",
+         lambda s: L.margin_ranking_loss(s, _zeros(s), o(s), margin=0.5, reduction="none")),
+        ("multi_margin_loss, 2 classes (score = margin of the true class)",
+         _two_class(lambda s, t: L.multi_margin_loss(s, t, reduction="none"))),
+        ("multiclass_hinge_loss, 2 classes", _two_class(lambda s, t: L.multiclass_hinge_loss(s, t, reduction="none"))),
+        ("hinge_embedding_loss, y=-1 (score = distance)",
+         lambda s: L.hinge_embedding_loss(s, -o(s), reduction="none")),
+    ], ylim=(-0.2, 6.0), grad_ylim=(-2.2, 0.3))
 
 
 def fig_classification_extras():
