@@ -90,7 +90,7 @@ def hinge_embedding_loss(input: ArrayT, target: ArrayT, *, margin: float = 1.0,
             branches for other values). Under ``jit``/on Dask such labels give NaN.
         TypeError: non-floating ``input``, complex ``target``, a non-number ``margin``.
 
-    Reference: PyTorch ``HingeEmbeddingLoss``, a hinge on pair distances as in the
+    References: PyTorch ``HingeEmbeddingLoss``, a hinge on pair distances as in the
     contrastive loss of Hadsell, Chopra & LeCun 2006 ("Dimensionality reduction by learning
     an invariant mapping").
 
@@ -133,7 +133,7 @@ def soft_margin_loss(input: ArrayT, target: ArrayT, *, reduction: Reduction = "m
         ValueError: shapes differ, bad ``reduction``.
         TypeError: non-floating ``input``, complex ``target``.
 
-    Reference: PyTorch ``SoftMarginLoss``. With ``y = 2t - 1`` it equals
+    References: PyTorch ``SoftMarginLoss``. With ``y = 2t - 1`` it equals
     :func:`~losses.binary_cross_entropy_with_logits` on 0/1 labels ``t``.
 
     Peer twins: ``torch.nn.functional.soft_margin_loss`` (identical).
@@ -180,7 +180,7 @@ def multilabel_soft_margin_loss(input: ArrayT, target: ArrayT, *, weight: ArrayT
         ValueError: shapes differ, ``weight`` does not broadcast, bad ``reduction``/``mean_over``.
         TypeError: non-floating ``input``, complex ``target``/``weight``.
 
-    Reference: PyTorch ``MultiLabelSoftMarginLoss``.
+    References: PyTorch ``MultiLabelSoftMarginLoss``.
 
     Peer twins: ``torch.nn.functional.multilabel_soft_margin_loss(input, target, weight=w)``
     (identical, ±inf included; ``mean_over="elements"``).
@@ -271,7 +271,7 @@ def multi_margin_loss(input: ArrayT, target: ArrayT, *, p: int = 1, margin: floa
             ``mean_over``; eagerly, class indices outside ``[0, C)``.
         TypeError: non-integer ``target``, non-floating ``input``, complex ``weight``.
 
-    Reference: Weston & Watkins 1999, "Support vector machines for multi-class pattern
+    References: Weston & Watkins 1999, "Support vector machines for multi-class pattern
     recognition"; PyTorch ``MultiMarginLoss``. Crammer–Singer's max-form is
     :func:`multiclass_hinge_loss`.
 
@@ -388,7 +388,7 @@ def multilabel_margin_loss(input: ArrayT, target: ArrayT, *, reduction: Reductio
             ``[-1, C)``.
         TypeError: non-integer ``target``, non-floating ``input``.
 
-    Reference: PyTorch ``MultiLabelMarginLoss``; the pairwise ranking hinge of multi-label
+    References: PyTorch ``MultiLabelMarginLoss``; the pairwise ranking hinge of multi-label
     ranking SVMs (Elisseeff & Weston 2001, "A kernel method for multi-labelled classification").
 
     Peer twins: ``torch.nn.functional.multilabel_margin_loss`` (identical for finite
@@ -450,7 +450,7 @@ def margin_ranking_loss(input1: ArrayT, input2: ArrayT, target: ArrayT, *, margi
             ``target`` values other than -1 and 1 (NaN included).
         TypeError: non-floating ``input1``, complex ``input2``/``target``.
 
-    Reference: PyTorch ``MarginRankingLoss`` (the RankSVM pairwise hinge, Herbrich et al. 2000).
+    References: PyTorch ``MarginRankingLoss`` (the RankSVM pairwise hinge, Herbrich et al. 2000).
 
     Peer twins: ``torch.nn.functional.margin_ranking_loss(input1, input2, target, margin=Δ)``
     (identical for every setting).
@@ -509,7 +509,7 @@ def cosine_embedding_loss(input1: ArrayT, input2: ArrayT, target: ArrayT, *, mar
             for them). Under ``jit``/on Dask such labels give NaN.
         TypeError: non-floating ``input1``, complex ``input2``/``target``.
 
-    Reference: PyTorch ``CosineEmbeddingLoss``.
+    References: PyTorch ``CosineEmbeddingLoss``.
 
     Peer twins: ``torch.nn.functional.cosine_embedding_loss(input1, input2, target,
     margin=Δ)`` (identical, zero vectors included).
@@ -628,7 +628,7 @@ def hinge_loss(input: ArrayT, target: ArrayT, *, target_encoding: TargetEncoding
             eagerly, target values outside the chosen label set (NaN included).
         TypeError: non-floating ``input``, complex ``target``/``weight``.
 
-    Reference: Cortes & Vapnik 1995, "Support-vector networks".
+    References: Cortes & Vapnik 1995, "Support-vector networks".
 
     Peer twins: ``optax.losses.hinge_loss(input, target)`` = ``target_encoding="pm1",
     reduction="none"``; ``keras.losses.hinge(target, input)`` = ``target_encoding="01"`` (0/1
@@ -652,7 +652,7 @@ def squared_hinge_loss(input: ArrayT, target: ArrayT, *, target_encoding: Target
     Label conventions, arguments, returns and errors as :func:`hinge_loss`; the loss is
     differentiable everywhere (gradient 0 at the margin).
 
-    Reference: Lee & Mangasarian 2001 (SSVM); Rosasco et al. 2004.
+    References: Lee & Mangasarian 2001 (SSVM); Rosasco et al. 2004.
 
     Peer twins: ``keras.losses.squared_hinge(target, input)`` = ``target_encoding="01"`` (0/1
     labels) or ``"pm1"`` (±1 labels), ``reduction="none"`` then a mean over the last axis;
@@ -699,7 +699,7 @@ def multiclass_hinge_loss(input: ArrayT, target: ArrayT, *, margin: float = 1.0,
             ``margin``/``mean_over``; eagerly, class indices outside ``[0, C)``.
         TypeError: non-integer ``target``, non-floating ``input``, complex ``weight``.
 
-    Reference: Crammer & Singer 2001, "On the algorithmic implementation of multiclass
+    References: Crammer & Singer 2001, "On the algorithmic implementation of multiclass
     kernel-based vector machines". The Weston–Watkins sum-form is :func:`multi_margin_loss`.
 
     Peer twins: ``optax.losses.multiclass_hinge_loss(input, target)`` = ``margin=1, axis=-1,

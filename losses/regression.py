@@ -289,7 +289,7 @@ def asymmetric_mse_loss(input: ArrayT, target: ArrayT, *, over_penalty: float = 
         ValueError: shapes differ, ``over_penalty`` < 0, bad ``reduction``/``mean_over``.
         TypeError: non-floating ``input``, complex ``target``/``weight``.
 
-    Reference: asymmetric quadratic loss; see Varian 1975 (LINEX) and Christoffersen &
+    References: asymmetric quadratic loss; see Varian 1975 (LINEX) and Christoffersen &
     Diebold 1997, "Optimal prediction under asymmetric loss" (Econometric Theory).
 
     Peer twins: none in torch/optax/Keras; ``over_penalty=1`` equals

@@ -523,7 +523,7 @@ def masked_dice_loss(input: ArrayT, target: ArrayT, mask: ArrayT, *, mode: Mode 
     *indices* by the mask before the one-hot, so masked-out pixels become background pixels
     of the target (docs/differences.md); ours removes them from every class.
 
-    Reference: MONAI ``monai.losses.MaskedDiceLoss`` (Cardoso et al., "MONAI: an open-source
+    References: MONAI ``monai.losses.MaskedDiceLoss`` (Cardoso et al., "MONAI: an open-source
     framework for deep learning in healthcare", 2022); Dice as :func:`dice_loss`.
     """
     s_nr, s_dr = _smooths(smooth, smooth_dr)
@@ -563,7 +563,7 @@ def jaccard_loss(input: ArrayT, target: ArrayT, *, mode: Mode = "multiclass", fr
     * MONAI ``DiceLoss(jaccard=True, smooth_nr=s, smooth_dr=s)``: ``smooth=s/2``
       (MONAI computes ``(2 TP + s) / (2 (sum p + sum g - TP) + s)``).
 
-    Reference: Rahman & Wang, "Optimizing intersection-over-union in deep neural networks for
+    References: Rahman & Wang, "Optimizing intersection-over-union in deep neural networks for
     image segmentation", ISVC 2016.
     """
     s_nr, s_dr = _smooths(smooth, smooth_dr)
@@ -632,7 +632,7 @@ def tversky_loss(input: ArrayT, target: ArrayT, *, alpha_fp: float = 0.3, beta_f
       (``from_logits=False``, ``mode="binary"``/``"multilabel"``), equal up to that ``1e-7``.
       Map by what each weight multiplies, not by its name.
 
-    Reference: Salehi et al., "Tversky loss function for image segmentation using 3D fully
+    References: Salehi et al., "Tversky loss function for image segmentation using 3D fully
     convolutional deep networks", MLMI 2017.
     """
     a_fp, b_fn, s = _tversky_args(alpha_fp, beta_fn, smooth)
@@ -669,7 +669,7 @@ def focal_tversky_loss(input: ArrayT, target: ArrayT, *, gamma: float = 0.75, al
     Peer settings: none in torch/optax/MONAI; smp has no focal Tversky. Keras-style code that
     computes ``(1 - TI) ** (1 / gamma_paper)``: ``gamma = 1 / gamma_paper``.
 
-    Reference: Abraham & Khan, "A novel focal Tversky loss function with improved attention
+    References: Abraham & Khan, "A novel focal Tversky loss function with improved attention
     U-Net for lesion segmentation", ISBI 2019.
     """
     check.finite_number(gamma, "gamma", low=0, low_open=True)
@@ -725,7 +725,7 @@ def generalized_dice_loss(input: ArrayT, target: ArrayT, *, mode: Mode = "multic
     ``1/(V^2 + 1e-7)`` applied to per-class Dice losses): not reproduced, see
     docs/differences.md.
 
-    Reference: Sudre et al., "Generalised Dice overlap as a deep learning loss function for
+    References: Sudre et al., "Generalised Dice overlap as a deep learning loss function for
     highly unbalanced segmentations", DLMIA 2017.
     """
     check.choice(weight_type, "weight_type", _WEIGHT_TYPES)
@@ -786,7 +786,7 @@ def mcc_loss(input: ArrayT, target: ArrayT, *, mode: Mode = "multiclass", from_l
       ``batch``/``include_background`` keywords of the same meaning; equal up to ``d`` under
       the root (exactly equal for ``smooth_dr=0``).
 
-    Reference: Abhishek & Hamarneh, "Matthews correlation coefficient loss for deep
+    References: Abhishek & Hamarneh, "Matthews correlation coefficient loss for deep
     convolutional networks: application to skin lesion segmentation", ISBI 2021.
     """
     check.finite_number(eps, "eps", low=0)
@@ -871,7 +871,7 @@ def generalized_wasserstein_dice_loss(input: ArrayT, target: ArrayT, *, dist_mat
     weighting_mode=w)`` (``smooth_nr=smooth_dr=1e-5``, logits in) = ``dist_matrix=M,
     weighting_mode=w, smooth=1e-5``.
 
-    Reference: Fidon et al., "Generalised Wasserstein Dice score for imbalanced multi-class
+    References: Fidon et al., "Generalised Wasserstein Dice score for imbalanced multi-class
     segmentation using holistic convolutional networks", BrainLes 2017.
     """
     fn = "generalized_wasserstein_dice_loss"
@@ -998,7 +998,7 @@ def lovasz_softmax_loss(input: ArrayT, target: ArrayT, *, from_logits: bool = Tr
     ``lovasz_softmax(probas, labels, classes, per_image, ignore)`` = ``from_logits=False``
     with the same ``classes``/``per_image``/``ignore_index``.
 
-    Reference: Berman et al., "The Lovasz-Softmax loss: a tractable surrogate for the
+    References: Berman et al., "The Lovasz-Softmax loss: a tractable surrogate for the
     optimization of the intersection-over-union measure in neural networks", CVPR 2018.
     """
     check.reduction(reduction)
@@ -1077,7 +1077,7 @@ def lovasz_hinge_loss(input: ArrayT, target: ArrayT, *, per_image: bool = True,
     Peer settings (covered by a test): the reference ``lovasz_hinge(logits, labels,
     per_image, ignore)`` with the same keywords.
 
-    Reference: Berman et al., CVPR 2018.
+    References: Berman et al., CVPR 2018.
     """
     check.reduction(reduction)
     check.flag(per_image, "per_image")
@@ -1155,7 +1155,7 @@ def boundary_loss(input: ArrayT, distance_maps: ArrayT, *, from_logits: bool = F
     ``include_background=False`` on softmax probabilities; ``idc=[0, ..., C-1]`` =
     ``include_background=True``.
 
-    Reference: Kervadec et al., "Boundary loss for highly unbalanced segmentation", MIDL 2019.
+    References: Kervadec et al., "Boundary loss for highly unbalanced segmentation", MIDL 2019.
     """
     check.reduction(reduction)
     check.choice(mode, "mode", _MODES)
@@ -1264,7 +1264,7 @@ def hausdorff_dt_loss(input: ArrayT, target: ArrayT, input_distance_maps: ArrayT
     (``sigmoid=True``: ``mode="multilabel"``; its ``include_background`` and ``batch`` map
     to the keywords of the same meaning).
 
-    Reference: Karimi & Salcudean, "Reducing the Hausdorff distance in medical image
+    References: Karimi & Salcudean, "Reducing the Hausdorff distance in medical image
     segmentation with convolutional neural networks", IEEE TMI 2019.
     """
     check.finite_number(alpha, "alpha", low=0, low_open=True)
@@ -1342,7 +1342,7 @@ def dice_ce_loss(input: ArrayT, target: ArrayT, *, mode: Mode = "multiclass", la
     Peer settings (covered by a test): MONAI ``DiceCELoss(softmax=True, to_onehot_y=True,
     lambda_dice=a, lambda_ce=b)`` = ``smooth=1e-5, lambda_dice=a, lambda_ce=b``.
 
-    Reference: Isensee et al., "nnU-Net", Nature Methods 2021 (Dice + CE).
+    References: Isensee et al., "nnU-Net", Nature Methods 2021 (Dice + CE).
     """
     check.reduction(reduction, ("mean", "sum"))
     check.choice(mode, "mode", _MODES)
@@ -1543,7 +1543,7 @@ def combo_loss(input: ArrayT, target: ArrayT, *, alpha: float = 0.5, beta: float
 
     Peer settings: no torch/optax/MONAI twin; tested against an independent formula.
 
-    Reference: Taghanaki et al., "Combo loss: handling input and output imbalance in
+    References: Taghanaki et al., "Combo loss: handling input and output imbalance in
     multi-organ segmentation", Computerized Medical Imaging and Graphics 2019.
     """
     check.reduction(reduction, ("mean", "sum"))

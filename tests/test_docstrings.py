@@ -37,9 +37,7 @@ ARG = re.compile(r"^(\*{0,2}\w+(?:\s*,\s*\*{0,2}\w+)*)\s*(\([^)]*\))?\s*:")
 
 #: modules whose docstrings have not yet been brought to the contract
 NOT_YET: set[str] = {
-    "classification", "classification_extras", "detection", "generative", "helpers", "margin",
-    "metric", "multitask", "ordinal", "probabilistic", "ranking", "regression", "rl",
-    "segmentation", "sequence", "sparse",
+    "generative", "helpers", "metric", "multitask", "ordinal", "ranking", "rl", "sparse",
 }
 
 NAMES = sorted(losses.__all__)
