@@ -94,14 +94,26 @@ def binary_cross_entropy(input: ArrayT, target: ArrayT, *, weight: ArrayT | floa
         reduction: ``"mean"`` | ``"sum"`` | ``"none"``.
     {group}
 
+    Returns:
+        A scalar, or the element-wise loss (``input``'s shape) for ``reduction="none"``.
+
     Raises:
         ValueError: shapes differ, bad ``reduction``/``mean_over``; eagerly, ``input`` or
             ``target`` outside [0, 1] (or NaN).
         TypeError: non-floating ``input``, complex ``target``/``weight``, non-arrays.
 
+    References: the Bernoulli negative log-likelihood, as PyTorch's ``BCELoss``.
+
     Peer twins: ``torch.nn.functional.binary_cross_entropy`` (identical, ``weight=``
     included), ``keras.losses.binary_crossentropy`` (which clips p to [1e-7, 1 - 1e-7]
     instead).
+
+    Example:
+        >>> p, y = np.array([0.9, 0.2]), np.array([1.0, 0.0])
+        >>> losses.binary_cross_entropy(p, y, reduction="none")  # -log 0.9, -log 0.8
+        array([0.1054, 0.2231])
+        >>> float(losses.binary_cross_entropy(np.array([0.0, 1.0]), np.array([0.0, 1.0])))  # exact predictions
+        0.0
     """
     xp, out_dtype, (p, y, w, _) = _binary_setup(input, target, weight, reduction, mean_over, group=group)
     lo_hi = check.values_in(xp, p, "input", 0, 1, what="probabilities")
@@ -142,16 +154,28 @@ def binary_cross_entropy_with_logits(input: ArrayT, target: ArrayT, *, weight: A
         reduction: ``"mean"`` | ``"sum"`` | ``"none"``.
     {group}
 
-    Finite values and gradients for logits of any magnitude (±1e4 included); ±inf logits
-    follow IEEE arithmetic as torch's.
+    Returns:
+        A scalar, or the element-wise loss (``input``'s shape) for ``reduction="none"``.
+        Finite values and gradients for logits of any magnitude (±1e4 included); ±inf
+        logits follow IEEE arithmetic as torch's.
 
     Raises:
         ValueError: shapes differ, bad ``reduction``/``mean_over``; eagerly, ``target``
             outside [0, 1] (or NaN).
         TypeError: non-floating ``input``, complex ``target``/``weight``/``pos_weight``.
 
+    References: the Bernoulli negative log-likelihood of a logistic model, as PyTorch's
+    ``BCEWithLogitsLoss``.
+
     Peer twins: ``torch.nn.functional.binary_cross_entropy_with_logits`` (identical,
     ``weight=`` included), ``optax.sigmoid_binary_cross_entropy`` (element-wise).
+
+    Example:
+        >>> z, y = np.array([2.0, -1.0]), np.array([1.0, 0.0])
+        >>> losses.binary_cross_entropy_with_logits(z, y, reduction="none")  # softplus(-2), softplus(-1)
+        array([0.1269, 0.3133])
+        >>> losses.binary_cross_entropy_with_logits(np.array([1e4, -1e4]), y, reduction="none")  # no overflow
+        array([0., 0.])
     """
     xp, out_dtype, (z, y, w, pw) = _binary_setup(input, target, weight, reduction, mean_over, pos_weight, group)
     check.values_in(xp, y, "target", 0, 1, what="labels")
@@ -287,6 +311,10 @@ def cross_entropy(input: ArrayT, target: ArrayT, *, weight: ArrayT | None = None
             ``"mean"`` then divides by the non-ignored target weights of the whole batch (the
             data-parallel / gradient-accumulation normalisation), not by each shard's own.
 
+    Returns:
+        A scalar, or the per-position loss (``input``'s shape without the class axis) for
+        ``reduction="none"``.
+
     Raises:
         ValueError: wrong target shape, weight shape, ``label_smoothing`` outside [0, 1],
             bad ``reduction``/``mean_over``/``axis``; eagerly, class indices outside
@@ -296,8 +324,22 @@ def cross_entropy(input: ArrayT, target: ArrayT, *, weight: ArrayT | None = None
             shape), non-floating ``input``, complex ``target``/``weight``, a non-array
             ``target``, non-int ``ignore_index``.
 
+    References: PyTorch ``CrossEntropyLoss``; label smoothing: Szegedy et al. 2016,
+    "Rethinking the Inception architecture for computer vision" (CVPR).
+
     Peer twins: ``torch.nn.functional.cross_entropy``,
     ``optax.softmax_cross_entropy_with_integer_labels`` / ``optax.softmax_cross_entropy``.
+
+    Example:
+        >>> z = np.array([[2.0, 1.0, 0.1], [0.5, 2.5, 0.3]])
+        >>> y = np.array([0, 1])
+        >>> ref = np.log(np.exp(z).sum(1)) - z[[0, 1], y]  # logsumexp(z) - z[target]
+        >>> bool(np.allclose(losses.cross_entropy(z, y, reduction="none"), ref))
+        True
+        >>> round(float(losses.cross_entropy(z, y)), 4)
+        0.3185
+        >>> round(float(losses.cross_entropy(z, np.eye(3)[y])), 4)  # the same as probabilities
+        0.3185
     """
     xp = _class_args(input, target, weight, reduction, mean_over, ignore_index, axis)
     group = xp.check_group(group)
@@ -368,13 +410,41 @@ def nll_loss(input: ArrayT, target: ArrayT, *, weight: ArrayT | None = None, ign
     ``"mean"`` divides by ``sum_i w_{y_i}`` over non-ignored positions (NaN when all are
     ignored), as torch; ``mean_over="elements"`` divides by the number of positions instead.
     Shapes, ``weight``, ``ignore_index``, ``mean_over`` and ``axis`` as
-    :func:`cross_entropy` with integer targets; raises as it does.
+    :func:`cross_entropy` with integer targets.
 
     Args:
+        input: log-probabilities (e.g. ``log_softmax`` output), shape ``(N, C)``,
+            ``(N, C, d1, ...)`` or ``(C,)``.
+        target: class indices (any integer dtype), ``input``'s shape without the class axis.
+        weight: optional per-class weights, shape ``(C,)``.
+        ignore_index: target value that is skipped.
+        mean_over: what a weighted ``"mean"`` divides by: ``"weights"`` (default, torch's
+            rule) or ``"elements"`` (the number of positions), as :func:`cross_entropy`.
+        reduction: ``"mean"`` | ``"sum"`` | ``"none"``.
+        axis: the class axis. Default: 1 (0 for a 1-D input), as torch.
     {group}
             ``"mean"`` then divides by the non-ignored target weights of the whole batch.
 
+    Returns:
+        A scalar, or the per-position loss (``target``'s shape) for ``reduction="none"``.
+
+    Raises:
+        ValueError: as :func:`cross_entropy` with integer targets: wrong target or weight
+            shape, bad ``reduction``/``mean_over``/``axis``; eagerly, class indices outside
+            ``[0, C)`` (other than ``ignore_index``).
+        TypeError: non-floating ``input``, a non-integer or non-array ``target``, complex
+            ``weight``, non-int ``ignore_index``.
+
+    References: PyTorch ``NLLLoss``.
+
     Peer twins: ``torch.nn.functional.nll_loss``.
+
+    Example:
+        >>> logp = np.log(np.array([[0.7, 0.2, 0.1], [0.1, 0.8, 0.1]]))
+        >>> losses.nll_loss(logp, np.array([0, 1]), reduction="none")  # -log 0.7, -log 0.8
+        array([0.3567, 0.2231])
+        >>> float(losses.nll_loss(logp, np.array([0, -100]))) == float(-logp[0, 0])  # -100 is ignored
+        True
     """
     xp = _class_args(input, target, weight, reduction, mean_over, ignore_index, axis)
     group = xp.check_group(group)
@@ -412,13 +482,27 @@ def kl_div(input: ArrayT, target: ArrayT, *, reduction: ReductionBatchmean = "me
     {group}
             ``"batchmean"`` then divides by the whole group's batch size.
 
+    Returns:
+        A scalar, or the element-wise terms (``input``'s shape) for ``reduction="none"``.
+
     Raises:
         ValueError: shapes differ, bad ``reduction``; eagerly, a negative ``target`` without
             ``log_target``.
         TypeError: non-floating ``input``, complex ``target``, non-bool ``log_target``.
 
+    References: Kullback & Leibler 1951, "On information and sufficiency" (Annals of
+    Mathematical Statistics); PyTorch ``KLDivLoss``.
+
     Peer twins: ``torch.nn.functional.kl_div``; ``optax.kl_divergence(log_predictions,
     targets)`` equals ``kl_div(..., reduction="none").sum(-1)``.
+
+    Example:
+        >>> p = np.array([[0.5, 0.5]])
+        >>> float(losses.kl_div(np.log(p), p, reduction="batchmean"))  # KL(p || p)
+        0.0
+        >>> q = np.array([[0.25, 0.75]])
+        >>> round(float(losses.kl_div(np.log(q), p, reduction="batchmean")), 4)  # KL(p || q)
+        0.1438
     """
     xp = namespace(input=input, target=target)
     check.reduction(reduction, ("mean", "batchmean", "sum", "none"))
@@ -468,8 +552,10 @@ def sigmoid_focal_loss(input: ArrayT, target: ArrayT, *, alpha: float = 0.25, ga
     (torchvision returns NaN there).
 
     Args:
-        input: logits, any shape. target: same shape, labels in [0, 1] (checked eagerly).
-        alpha: weight of positives in [0, 1], or negative to disable. gamma: >= 0.
+        input: logits, any shape.
+        target: same shape, labels in [0, 1] (checked eagerly).
+        alpha: weight of positives in [0, 1], or negative to disable.
+        gamma: the focusing parameter >= 0.
         weight: optional element weights broadcastable to ``input``.
         mean_over: what a weighted ``"mean"`` divides by: ``"weights"`` (default,
             ``sum(w*l)/sum(w)``; torchvision has no ``weight``) or ``"elements"``
@@ -477,28 +563,45 @@ def sigmoid_focal_loss(input: ArrayT, target: ArrayT, *, alpha: float = 0.25, ga
         reduction: ``"mean"`` (torchvision's default is ``"none"``; docs/differences.md).
     {group}
 
+    Returns:
+        A scalar, or the element-wise loss (``input``'s shape) for ``reduction="none"``.
+
     Raises:
         ValueError: shapes differ, ``alpha`` > 1, ``gamma`` < 0, bad
             ``reduction``/``mean_over``; eagerly, ``target`` outside [0, 1] (or NaN).
         TypeError: non-floating ``input``, complex ``target``/``weight``.
 
-    Peer twins: ``torchvision.ops.sigmoid_focal_loss``, ``optax.sigmoid_focal_loss``.
+    References: Lin, Goyal, Girshick, He & Dollár 2017, "Focal loss for dense object
+    detection" (ICCV).
 
-    Keras 3 ``keras.losses.binary_focal_crossentropy(y_true, y_pred,
-    apply_class_balancing=b, alpha=a, gamma=g, from_logits=fl, label_smoothing=ε)`` (and the
-    ``BinaryFocalCrossentropy`` class with its default ``"sum_over_batch_size"``) is
-    ``sigmoid_focal_loss(z, y, alpha=a if b else -1, gamma=g)`` with
+    Peer twins:
+        ``torchvision.ops.sigmoid_focal_loss``, ``optax.sigmoid_focal_loss``.
 
-    * ``y = y_true * (1 - ε) + ε / 2`` (Keras smooths towards ½; soft labels are accepted
-      here, and Keras's class balancing uses the smoothed labels too);
-    * ``z = y_pred`` for ``fl=True``, and ``z = log(p) - log1p(-p)`` (the logit) for
-      probabilities ``p = y_pred`` (``fl=False``);
-    * ``reduction="mean"``: Keras averages over the last axis, then over the batch.
+        Keras 3 ``keras.losses.binary_focal_crossentropy(y_true, y_pred,
+        apply_class_balancing=b, alpha=a, gamma=g, from_logits=fl, label_smoothing=ε)`` (and the
+        ``BinaryFocalCrossentropy`` class with its default ``"sum_over_batch_size"``) is
+        ``sigmoid_focal_loss(z, y, alpha=a if b else -1, gamma=g)`` with
 
-    Note Keras's default is ``apply_class_balancing=False`` (``alpha=-1`` here) while ours is
-    torchvision's ``alpha=0.25``. The values (and gradients) agree while every probability lies
-    in Keras's clip range ``[1e-7, 1 - 1e-7]`` (``|z| < 16.1``): beyond it Keras clips the
-    cross-entropy term (constant loss there), ours stays exact.
+        * ``y = y_true * (1 - ε) + ε / 2`` (Keras smooths towards ½; soft labels are accepted
+          here, and Keras's class balancing uses the smoothed labels too);
+        * ``z = y_pred`` for ``fl=True``, and ``z = log(p) - log1p(-p)`` (the logit) for
+          probabilities ``p = y_pred`` (``fl=False``);
+        * ``reduction="mean"``: Keras averages over the last axis, then over the batch.
+
+        Note Keras's default is ``apply_class_balancing=False`` (``alpha=-1`` here) while ours is
+        torchvision's ``alpha=0.25``. The values (and gradients) agree while every probability lies
+        in Keras's clip range ``[1e-7, 1 - 1e-7]`` (``|z| < 16.1``): beyond it Keras clips the
+        cross-entropy term (constant loss there), ours stays exact.
+
+    Example:
+        >>> z, y = np.array([3.0, -0.5]), np.array([1.0, 1.0])
+        >>> bce = losses.binary_cross_entropy_with_logits(z, y, reduction="none")
+        >>> # the focal factor (1 - p_t)^2: the easy positive (p = 0.95) is down-weighted far
+        >>> # more than the hard one (p = 0.38)
+        >>> losses.sigmoid_focal_loss(z, y, alpha=-1, reduction="none") / bce
+        array([0.0022, 0.3875])
+        >>> bool(np.allclose(losses.sigmoid_focal_loss(z, y, alpha=-1, gamma=0.0, reduction="none"), bce))
+        True
     """
     check.finite_number(alpha, "alpha", high=1)
     check.finite_number(gamma, "gamma", low=0)
@@ -550,29 +653,61 @@ def softmax_focal_loss(input: ArrayT, target: ArrayT, *, alpha: float | None = N
     where ``p_c`` rounds to 1 for ``gamma < 1``).
 
     Args:
+        input: logits, shape ``(N, C)``, ``(N, C, d1, ...)`` or ``(C,)``.
+        target: class indices (any integer dtype), ``input``'s shape without the class axis.
         alpha: optional scalar balance factor α >= 0 (None: 1), the same for every class.
         gamma: focusing parameter >= 0.
+        weight: optional per-class weights, shape ``(C,)``.
+        ignore_index: target value that is skipped.
+        mean_over: what a weighted ``"mean"`` divides by: ``"weights"`` (default,
+            ``sum w_t l / sum w_t``) or ``"elements"`` (the number of positions), as
+            :func:`cross_entropy`.
+        reduction: ``"mean"`` | ``"sum"`` | ``"none"``.
         label_smoothing: ε in [0, 1] (default 0: no smoothing).
+        axis: the class axis. Default: 1 (0 for a 1-D input), as torch.
     {group}
 
-    Peer twins: none in torch/optax; the paper's multi-class form. ``kornia.losses.focal_loss``
-    differs in two ways: its ``alpha`` weighs class 0 by ``1 - α`` and every other class by
-    ``α``, and its ``"mean"`` divides by ``N * C * d1 * ...`` (classes times positions, its
-    loss being one-hot masked per class). Its value is reproduced by
-    ``softmax_focal_loss(z, t, gamma=g, weight=a, reduction="sum") / (C * t.size)`` with
-    class weights ``a = [1 - α, α, ..., α]`` (times kornia's ``weight``, if any).
+    Returns:
+        A scalar, or the per-position loss (``target``'s shape) for ``reduction="none"``.
 
-    Keras 3 ``keras.losses.categorical_focal_crossentropy(y_true, y_pred, alpha=a, gamma=g,
-    from_logits=fl, label_smoothing=ε)`` (and the ``CategoricalFocalCrossentropy`` class with
-    its default ``"sum_over_batch_size"``) on one-hot ``y_true`` with classes last is
-    ``softmax_focal_loss(z, argmax(y_true, -1), alpha=a, gamma=g, label_smoothing=ε,
-    axis=-1)`` with ``z = y_pred`` for ``fl=True`` and ``z = log(y_pred)`` for probabilities
-    (``fl=False``; ``softmax(log p) = p / sum(p)``, Keras's renormalisation). Keras sums over
-    the classes and averages over the rest, our ``"mean"``. Note Keras's ``alpha`` default
-    0.25 (ours: None). The values (and gradients) agree while every probability lies in
-    Keras's clip range ``[1e-7, 1 - 1e-7]``; outside it Keras clips ``p`` (constant loss
-    there), ours stays exact. Soft (non one-hot) ``y_true`` other than by label smoothing has
-    no equivalent (integer targets only).
+    Raises:
+        ValueError: ``gamma`` < 0, ``alpha`` < 0, ``label_smoothing`` outside [0, 1]; as
+            :func:`cross_entropy` with integer targets: wrong target or weight shape, bad
+            ``reduction``/``mean_over``/``axis``; eagerly, class indices outside ``[0, C)``
+            (other than ``ignore_index``).
+        TypeError: non-floating ``input``, a non-integer or non-array ``target``, complex
+            ``weight``, non-int ``ignore_index``.
+
+    References: Lin, Goyal, Girshick, He & Dollár 2017, "Focal loss for dense object
+    detection" (ICCV), its multi-class form.
+
+    Peer twins:
+        none in torch/optax; the paper's multi-class form. ``kornia.losses.focal_loss``
+        differs in two ways: its ``alpha`` weighs class 0 by ``1 - α`` and every other class by
+        ``α``, and its ``"mean"`` divides by ``N * C * d1 * ...`` (classes times positions, its
+        loss being one-hot masked per class). Its value is reproduced by
+        ``softmax_focal_loss(z, t, gamma=g, weight=a, reduction="sum") / (C * t.size)`` with
+        class weights ``a = [1 - α, α, ..., α]`` (times kornia's ``weight``, if any).
+
+        Keras 3 ``keras.losses.categorical_focal_crossentropy(y_true, y_pred, alpha=a, gamma=g,
+        from_logits=fl, label_smoothing=ε)`` (and the ``CategoricalFocalCrossentropy`` class with
+        its default ``"sum_over_batch_size"``) on one-hot ``y_true`` with classes last is
+        ``softmax_focal_loss(z, argmax(y_true, -1), alpha=a, gamma=g, label_smoothing=ε,
+        axis=-1)`` with ``z = y_pred`` for ``fl=True`` and ``z = log(y_pred)`` for probabilities
+        (``fl=False``; ``softmax(log p) = p / sum(p)``, Keras's renormalisation). Keras sums over
+        the classes and averages over the rest, our ``"mean"``. Note Keras's ``alpha`` default
+        0.25 (ours: None). The values (and gradients) agree while every probability lies in
+        Keras's clip range ``[1e-7, 1 - 1e-7]``; outside it Keras clips ``p`` (constant loss
+        there), ours stays exact. Soft (non one-hot) ``y_true`` other than by label smoothing has
+        no equivalent (integer targets only).
+
+    Example:
+        >>> z = np.array([[2.0, 1.0, 0.1], [0.5, 2.5, 0.3]])
+        >>> y = np.array([0, 1])
+        >>> bool(np.isclose(losses.softmax_focal_loss(z, y, gamma=0.0), losses.cross_entropy(z, y)))
+        True
+        >>> round(float(losses.softmax_focal_loss(z, y)), 4)
+        0.0285
     """
     xp = _class_args(input, target, weight, reduction, mean_over, ignore_index, axis)
     group = xp.check_group(group)
@@ -812,8 +947,9 @@ def linear_cross_entropy(input: ArrayT, linear_weight: ArrayT, target: ArrayT, *
                          ignore_index: int | None = -100, mean_over: MeanOver = "weights",
                          reduction: Reduction = "mean", label_smoothing: float = 0.0,
                          chunk_size: int | tuple[int, int] | None = None, group: Group = None) -> ArrayT:
-    r"""Cross-entropy of a linear head, ``cross_entropy(input @ W.T + b, target)``, without
-    materialising the ``N x V`` logits (Cut Cross-Entropy).
+    r"""Cross-entropy of a linear head without materialising its ``N x V`` logits (Cut Cross-Entropy).
+
+    ``cross_entropy(input @ W.T + b, target)``, computed chunk by chunk:
 
     .. math:: z_i = W x_i + b, \qquad
               \ell_i = w_{y_i}(1-\varepsilon)\big(\operatorname{lse}(z_i) - z_{i,y_i}\big)
@@ -883,12 +1019,11 @@ def linear_cross_entropy(input: ArrayT, linear_weight: ArrayT, target: ArrayT, *
     ``target.reshape(-1)``.
 
     Example:
-        >>> import numpy as np
         >>> x = np.array([[1.0, 0.0], [0.0, 2.0]])
         >>> W = np.array([[1.0, 0.0], [0.0, 1.0], [0.0, 0.0]])
         >>> t = np.array([0, 1])
         >>> ref = np.mean(np.log(np.exp(x @ W.T).sum(1)) - (x @ W.T)[[0, 1], t])
-        >>> bool(np.isclose(linear_cross_entropy(x, W, t, chunk_size=1), ref))
+        >>> bool(np.isclose(losses.linear_cross_entropy(x, W, t, chunk_size=1), ref))
         True
     """
     xp = namespace(input=input, linear_weight=linear_weight, target=target, linear_bias=linear_bias,

@@ -160,11 +160,18 @@ def box_iou_loss(boxes1: ArrayT, boxes2: ArrayT, *, weight: ArrayT | None = None
     disjoint boxes: prefer :func:`generalized_box_iou_loss` or the distance variants.
 
     {args}
+    References: Yu et al., "UnitBox: an advanced object detection network", ACM MM 2016.
+
     Peer twins: torchvision has no IoU *loss*; ``1 - torchvision.ops.box_iou(b1, b2).diag()``
     (``box_iou`` has no ``eps``) equals ``box_iou_loss(b1, b2, eps=0, reduction="none")``
     for boxes of non-zero union.
 
-    Reference: Yu et al., "UnitBox: an advanced object detection network", ACM MM 2016.
+    Example:
+        >>> b = np.array([[0.0, 0.0, 2.0, 2.0]])
+        >>> float(losses.box_iou_loss(b, b, eps=0.0))  # identical boxes
+        0.0
+        >>> round(float(losses.box_iou_loss(b, np.array([[1.0, 0.0, 3.0, 2.0]]))), 4)  # IoU 1/3
+        0.6667
     """
     xp, b1, b2, w, out_dtype, eps, group = _prepare(boxes1, boxes2, weight, reduction, eps, mean_over, group)
     loss = 1 - _Geometry(xp, b1, b2, eps).iou
@@ -188,11 +195,17 @@ def generalized_box_iou_loss(boxes1: ArrayT, boxes2: ArrayT, *, weight: ArrayT |
     (torchvision's ``eps`` there gives partial derivatives of size ``1/eps``).
 
     {args}
+    References: Rezatofighi et al., "Generalized intersection over union: a metric and a loss
+    for bounding box regression", CVPR 2019.
+
     Peer twins: ``torchvision.ops.generalized_box_iou_loss(b1, b2, reduction, eps)``
     (``reduction="none"`` there by default).
 
-    Reference: Rezatofighi et al., "Generalized intersection over union: a metric and a loss
-    for bounding box regression", CVPR 2019.
+    Example:
+        >>> b = np.array([[0.0, 0.0, 1.0, 1.0]])
+        >>> far = np.array([[2.0, 0.0, 3.0, 1.0]])  # disjoint: IoU 0, enclosing box of area 3
+        >>> round(float(losses.generalized_box_iou_loss(b, far, eps=0.0)), 4)  # 1 - 0 + (3 - 2) / 3
+        1.3333
     """
     xp, b1, b2, w, out_dtype, eps, group = _prepare(boxes1, boxes2, weight, reduction, eps, mean_over, group)
     geo = _Geometry(xp, b1, b2, eps)
@@ -220,10 +233,16 @@ def distance_box_iou_loss(boxes1: ArrayT, boxes2: ArrayT, *, weight: ArrayT | No
     box. Finite value and gradient for zero-area and identical boxes.
 
     {args}
+    References: Zheng et al., "Distance-IoU loss: faster and better learning for bounding box
+    regression", AAAI 2020.
+
     Peer twins: ``torchvision.ops.distance_box_iou_loss(b1, b2, reduction, eps)``.
 
-    Reference: Zheng et al., "Distance-IoU loss: faster and better learning for bounding box
-    regression", AAAI 2020.
+    Example:
+        >>> b = np.array([[0.0, 0.0, 1.0, 1.0]])
+        >>> far = np.array([[2.0, 0.0, 3.0, 1.0]])  # centres 2 apart, enclosing diagonal^2 = 10
+        >>> round(float(losses.distance_box_iou_loss(b, far, eps=0.0)), 4)  # 1 - 0 + 4 / 10
+        1.4
     """
     xp, b1, b2, w, out_dtype, eps, group = _prepare(boxes1, boxes2, weight, reduction, eps, mean_over, group)
     loss = _Geometry(xp, b1, b2, eps).diou()
@@ -249,11 +268,19 @@ def complete_box_iou_loss(boxes1: ArrayT, boxes2: ArrayT, *, weight: ArrayT | No
     (``w = h = 0``) has angle pi/4 with a zero gradient.
 
     {args}
+    References: Zheng et al., "Distance-IoU loss: faster and better learning for bounding box
+    regression", AAAI 2020.
+
     Peer twins: ``torchvision.ops.complete_box_iou_loss(b1, b2, reduction, eps)`` (equal for
     boxes of positive height).
 
-    Reference: Zheng et al., "Distance-IoU loss: faster and better learning for bounding box
-    regression", AAAI 2020.
+    Example:
+        >>> b = np.array([[0.0, 0.0, 2.0, 2.0]])
+        >>> float(losses.complete_box_iou_loss(b, b, eps=0.0))  # identical boxes
+        0.0
+        >>> wide = np.array([[0.0, 0.0, 4.0, 2.0]])  # same corner, twice as wide: IoU 1/2
+        >>> round(float(losses.complete_box_iou_loss(b, wide)), 4)
+        0.5532
     """
     xp, b1, b2, w, out_dtype, eps, group = _prepare(boxes1, boxes2, weight, reduction, eps, mean_over, group)
     geo = _Geometry(xp, b1, b2, eps)

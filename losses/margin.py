@@ -5,7 +5,18 @@ import math
 from typing import Literal, get_args
 
 from . import _validate as check
-from ._common import arange_like, cast, class_axis, class_target, float_args, norm_floor, numel, relu0, relu1
+from ._common import (
+    arange_like,
+    cast,
+    class_axis,
+    class_target,
+    fill_doc,
+    float_args,
+    norm_floor,
+    numel,
+    relu0,
+    relu1,
+)
 from ._reduction import MEAN_OVER, group_doc, reduce
 from ._typing import ArrayT, Group, Reduction
 from .backends import namespace
@@ -98,12 +109,17 @@ def hinge_embedding_loss(input: ArrayT, target: ArrayT, *, margin: float = 1.0,
             branches for other values). Under ``jit``/on Dask such labels give NaN.
         TypeError: non-floating ``input``, complex ``target``, a non-number ``margin``.
 
-    Reference: PyTorch ``HingeEmbeddingLoss``, a hinge on pair distances as in the
+    References: PyTorch ``HingeEmbeddingLoss``, a hinge on pair distances as in the
     contrastive loss of Hadsell, Chopra & LeCun 2006 ("Dimensionality reduction by learning
     an invariant mapping").
 
     Peer twins: ``torch.nn.functional.hinge_embedding_loss(input, target, margin=Δ)``
     (identical for every setting).
+
+    Example:
+        >>> d = np.array([0.3, 0.3, 1.5])  # distances of a similar and two dissimilar pairs
+        >>> losses.hinge_embedding_loss(d, np.array([1, -1, -1]), reduction="none")  # x, 1 - x, 0
+        array([0.3, 0.7, 0. ])
     """
     xp = namespace(input=input, target=target)
     group = xp.check_group(group)
@@ -141,10 +157,17 @@ def soft_margin_loss(input: ArrayT, target: ArrayT, *, reduction: Reduction = "m
         ValueError: shapes differ, bad ``reduction``.
         TypeError: non-floating ``input``, complex ``target``.
 
-    Reference: PyTorch ``SoftMarginLoss``. With ``y = 2t - 1`` it equals
+    References: PyTorch ``SoftMarginLoss``. With ``y = 2t - 1`` it equals
     :func:`~losses.binary_cross_entropy_with_logits` on 0/1 labels ``t``.
 
     Peer twins: ``torch.nn.functional.soft_margin_loss`` (identical).
+
+    Example:
+        >>> x, y = np.array([2.0, -1.0]), np.array([1.0, 1.0])
+        >>> losses.soft_margin_loss(x, y, reduction="none")  # log(1 + exp(-y x))
+        array([0.1269, 1.3133])
+        >>> bool(np.isclose(losses.soft_margin_loss(x, y), losses.binary_cross_entropy_with_logits(x, (y + 1) / 2)))
+        True
     """
     xp = namespace(input=input, target=target)
     group = xp.check_group(group)
@@ -188,10 +211,16 @@ def multilabel_soft_margin_loss(input: ArrayT, target: ArrayT, *, weight: ArrayT
         ValueError: shapes differ, ``weight`` does not broadcast, bad ``reduction``/``mean_over``.
         TypeError: non-floating ``input``, complex ``target``/``weight``.
 
-    Reference: PyTorch ``MultiLabelSoftMarginLoss``.
+    References: PyTorch ``MultiLabelSoftMarginLoss``.
 
     Peer twins: ``torch.nn.functional.multilabel_soft_margin_loss(input, target, weight=w)``
     (identical, ±inf included; ``mean_over="elements"``).
+
+    Example:
+        >>> x = np.array([[2.0, -1.0, 0.0]])
+        >>> y = np.array([[1.0, 0.0, 1.0]])
+        >>> round(float(losses.multilabel_soft_margin_loss(x, y)), 4)  # mean of the 3 logistic terms
+        0.3778
     """
     xp = namespace(input=input, target=target, weight=weight)
     group = xp.check_group(group)
@@ -279,12 +308,18 @@ def multi_margin_loss(input: ArrayT, target: ArrayT, *, p: int = 1, margin: floa
             ``mean_over``; eagerly, class indices outside ``[0, C)``.
         TypeError: non-integer ``target``, non-floating ``input``, complex ``weight``.
 
-    Reference: Weston & Watkins 1999, "Support vector machines for multi-class pattern
+    References: Weston & Watkins 1999, "Support vector machines for multi-class pattern
     recognition"; PyTorch ``MultiMarginLoss``. Crammer–Singer's max-form is
     :func:`multiclass_hinge_loss`.
 
     Peer twins: ``torch.nn.functional.multi_margin_loss(input, target, p, margin, weight)``
     (identical for finite scores; ``mean_over="elements"``).
+
+    Example:
+        >>> x = np.array([[0.1, 0.2, 0.4, 0.8]])
+        >>> # (1/4) * sum over the other classes of max(0, 1 - x[3] + x[i]) = (0.3 + 0.4 + 0.6) / 4
+        >>> round(float(losses.multi_margin_loss(x, np.array([3]))), 4)
+        0.325
     """
     xp = namespace(input=input, target=target, weight=weight)
     group = xp.check_group(group)
@@ -401,11 +436,18 @@ def multilabel_margin_loss(input: ArrayT, target: ArrayT, *, reduction: Reductio
             ``[-1, C)``.
         TypeError: non-integer ``target``, non-floating ``input``.
 
-    Reference: PyTorch ``MultiLabelMarginLoss``; the pairwise ranking hinge of multi-label
+    References: PyTorch ``MultiLabelMarginLoss``; the pairwise ranking hinge of multi-label
     ranking SVMs (Elisseeff & Weston 2001, "A kernel method for multi-labelled classification").
 
     Peer twins: ``torch.nn.functional.multilabel_margin_loss`` (identical for finite
     scores).
+
+    Example:
+        >>> x = np.array([[0.1, 0.2, 0.4, 0.8]])
+        >>> y = np.array([[3, 0, -1, 1]])  # targets {3, 0}; the -1 ends the list
+        >>> # (1/4) * [(1-(0.8-0.2)) + (1-(0.8-0.4)) + (1-(0.1-0.2)) + (1-(0.1-0.4))] = 0.85
+        >>> round(float(losses.multilabel_margin_loss(x, y)), 4)
+        0.85
     """
     xp = namespace(input=input, target=target)
     group = xp.check_group(group)
@@ -463,10 +505,15 @@ def margin_ranking_loss(input1: ArrayT, input2: ArrayT, target: ArrayT, *, margi
             ``target`` values other than -1 and 1 (NaN included).
         TypeError: non-floating ``input1``, complex ``input2``/``target``.
 
-    Reference: PyTorch ``MarginRankingLoss`` (the RankSVM pairwise hinge, Herbrich et al. 2000).
+    References: PyTorch ``MarginRankingLoss`` (the RankSVM pairwise hinge, Herbrich et al. 2000).
 
     Peer twins: ``torch.nn.functional.margin_ranking_loss(input1, input2, target, margin=Δ)``
     (identical for every setting).
+
+    Example:
+        >>> a, b = np.array([1.0, 0.2]), np.array([0.5, 0.7])
+        >>> losses.margin_ranking_loss(a, b, np.array([1.0, 1.0]), margin=0.1, reduction="none")
+        array([0. , 0.6])
     """
     xp = namespace(input1=input1, input2=input2, target=target)
     group = xp.check_group(group)
@@ -522,10 +569,16 @@ def cosine_embedding_loss(input1: ArrayT, input2: ArrayT, target: ArrayT, *, mar
             for them). Under ``jit``/on Dask such labels give NaN.
         TypeError: non-floating ``input1``, complex ``input2``/``target``.
 
-    Reference: PyTorch ``CosineEmbeddingLoss``.
+    References: PyTorch ``CosineEmbeddingLoss``.
 
     Peer twins: ``torch.nn.functional.cosine_embedding_loss(input1, input2, target,
     margin=Δ)`` (identical, zero vectors included).
+
+    Example:
+        >>> a = np.array([[1.0, 0.0], [1.0, 0.0]])
+        >>> b = np.array([[1.0, 1.0], [1.0, 1.0]])  # at 45 degrees: cosine 0.7071
+        >>> losses.cosine_embedding_loss(a, b, np.array([1, -1]), margin=0.5, reduction="none")
+        array([0.2929, 0.2071])
     """
     xp = namespace(input1=input1, input2=input2, target=target)
     group = xp.check_group(group)
@@ -574,10 +627,19 @@ def cosine_similarity_loss(input: ArrayT, target: ArrayT, *, axis: int = -1, eps
             ``mean_over``/``reduction``.
         TypeError: non-floating ``input``, complex ``target``/``weight``, a bool ``axis``.
 
+    References: the cosine distance of ``optax.losses.cosine_distance``, with the norm floor
+    of ``torch.nn.functional.cosine_similarity``.
+
     Peer twins: ``optax.losses.cosine_distance(input, target, epsilon=eps)`` with
     ``reduction="none"`` (equal whenever both norms exceed ε; optax's default ``epsilon=0``
     agrees on every non-zero vector); ``1 - torch.nn.functional.cosine_similarity(input,
     target, dim=axis, eps=eps)``.
+
+    Example:
+        >>> x = np.array([[1.0, 0.0], [1.0, 0.0], [0.0, 0.0]])
+        >>> y = np.array([[2.0, 0.0], [0.0, 3.0], [1.0, 1.0]])  # parallel, orthogonal, zero vector
+        >>> losses.cosine_similarity_loss(x, y, reduction="none")
+        array([0., 1., 1.])
     """
     xp = namespace(input=input, target=target, weight=weight)
     group = xp.check_group(group)
@@ -608,20 +670,8 @@ def _binary_margin(xp, input, target, weight, target_encoding, mean_over, reduct
     return relu0(xp, margin - y * x), w, out_dtype
 
 
-@check.entry
-@group_doc
-def hinge_loss(input: ArrayT, target: ArrayT, *, target_encoding: TargetEncoding = "pm1",
-               weight: ArrayT | None = None, mean_over: MeanOver = "weights",
-               reduction: Reduction = "mean", group: Group = None) -> ArrayT:
-    r"""Binary SVM hinge loss.
-
-    .. math:: \ell_i = \max(0,\ 1 - y_i x_i),\qquad y_i = t_i \ (\texttt{target\_encoding="pm1"})
-              \ \text{or}\ y_i = 2t_i - 1\ (\texttt{target\_encoding="01"})
-
-    The label convention is explicit because peers disagree silently: optax assumes ±1
-    labels, Keras converts 0/1 labels to ±1 only when *every* label is 0 or 1. The
-    subgradient at ``y x == 1`` is 0 (no torch twin; optax's ``jnp.maximum`` gives -y/2).
-
+#: Args, Returns and Raises of the two binary hinge losses (placeholder ``{binary_args}``)
+_BINARY_ARGS = """\
     Args:
         input: real-valued scores (not probabilities), any shape, real floating dtype.
         target: labels of the same shape: in {-1, 1} for ``target_encoding="pm1"``
@@ -641,11 +691,38 @@ def hinge_loss(input: ArrayT, target: ArrayT, *, target_encoding: TargetEncoding
             eagerly, target values outside the chosen label set (NaN included).
         TypeError: non-floating ``input``, complex ``target``/``weight``.
 
-    Reference: Cortes & Vapnik 1995, "Support-vector networks".
+"""
+_binary_doc = fill_doc("{binary_args}", _BINARY_ARGS)
+
+
+@check.entry
+@group_doc
+@_binary_doc
+def hinge_loss(input: ArrayT, target: ArrayT, *, target_encoding: TargetEncoding = "pm1",
+               weight: ArrayT | None = None, mean_over: MeanOver = "weights",
+               reduction: Reduction = "mean", group: Group = None) -> ArrayT:
+    r"""Binary SVM hinge loss.
+
+    .. math:: \ell_i = \max(0,\ 1 - y_i x_i),\qquad y_i = t_i \ (\texttt{target\_encoding="pm1"})
+              \ \text{or}\ y_i = 2t_i - 1\ (\texttt{target\_encoding="01"})
+
+    The label convention is explicit because peers disagree silently: optax assumes ±1
+    labels, Keras converts 0/1 labels to ±1 only when *every* label is 0 or 1. The
+    subgradient at ``y x == 1`` is 0 (no torch twin; optax's ``jnp.maximum`` gives -y/2).
+
+    {binary_args}
+    References: Cortes & Vapnik 1995, "Support-vector networks".
 
     Peer twins: ``optax.losses.hinge_loss(input, target)`` = ``target_encoding="pm1",
     reduction="none"``; ``keras.losses.hinge(target, input)`` = ``target_encoding="01"`` (0/1
     labels) or ``"pm1"`` (±1 labels), with ``reduction="none"`` then a mean over the last axis.
+
+    Example:
+        >>> x = np.array([2.0, 0.5, -0.5])
+        >>> losses.hinge_loss(x, np.array([1, 1, 1]), reduction="none")  # max(0, 1 - y x)
+        array([0. , 0.5, 1.5])
+        >>> losses.hinge_loss(x, np.array([1, 1, 0]), target_encoding="01", reduction="none")
+        array([0. , 0.5, 0.5])
     """
     xp = namespace(input=input, target=target, weight=weight)
     group = xp.check_group(group)
@@ -655,6 +732,7 @@ def hinge_loss(input: ArrayT, target: ArrayT, *, target_encoding: TargetEncoding
 
 @check.entry
 @group_doc
+@_binary_doc
 def squared_hinge_loss(input: ArrayT, target: ArrayT, *, target_encoding: TargetEncoding = "pm1",
                        weight: ArrayT | None = None, mean_over: MeanOver = "weights",
                        reduction: Reduction = "mean", group: Group = None) -> ArrayT:
@@ -662,14 +740,20 @@ def squared_hinge_loss(input: ArrayT, target: ArrayT, *, target_encoding: Target
 
     .. math:: \ell_i = \max(0,\ 1 - y_i x_i)^2
 
-    Label conventions, arguments, returns and errors as :func:`hinge_loss`; the loss is
-    differentiable everywhere (gradient 0 at the margin).
+    Label conventions as :func:`hinge_loss`; the loss is differentiable everywhere
+    (gradient 0 at the margin).
 
-    Reference: Lee & Mangasarian 2001 (SSVM); Rosasco et al. 2004.
+    {binary_args}
+    References: Lee & Mangasarian 2001 (SSVM); Rosasco et al. 2004.
 
     Peer twins: ``keras.losses.squared_hinge(target, input)`` = ``target_encoding="01"`` (0/1
     labels) or ``"pm1"`` (±1 labels), ``reduction="none"`` then a mean over the last axis;
     ``optax.losses.hinge_loss(input, target) ** 2`` with ``target_encoding="pm1"``.
+
+    Example:
+        >>> x = np.array([2.0, 0.5, -0.5])
+        >>> losses.squared_hinge_loss(x, np.array([1, 1, 1]), reduction="none")  # max(0, 1 - y x)^2
+        array([0.  , 0.25, 2.25])
     """
     xp = namespace(input=input, target=target, weight=weight)
     group = xp.check_group(group)
@@ -712,13 +796,19 @@ def multiclass_hinge_loss(input: ArrayT, target: ArrayT, *, margin: float = 1.0,
             ``margin``/``mean_over``; eagerly, class indices outside ``[0, C)``.
         TypeError: non-integer ``target``, non-floating ``input``, complex ``weight``.
 
-    Reference: Crammer & Singer 2001, "On the algorithmic implementation of multiclass
+    References: Crammer & Singer 2001, "On the algorithmic implementation of multiclass
     kernel-based vector machines". The Weston–Watkins sum-form is :func:`multi_margin_loss`.
 
     Peer twins: ``optax.losses.multiclass_hinge_loss(input, target)`` = ``margin=1, axis=-1,
     reduction="none"`` (values everywhere; at tied maxima ``jnp.max`` splits the gradient);
     ``keras.losses.categorical_hinge(one_hot(target), input)`` wherever some non-target score
     is >= 0 (see docs/differences.md for the rest).
+
+    Example:
+        >>> x = np.array([[0.1, 0.2, 0.4, 0.8], [-2.0, -3.0, 1.0, -1.0]])
+        >>> # max(0, 1 + max_{j != y} x_j - x_y): 1 + 0.4 - 0.8 and 1 + (-1) - 1 (all others negative)
+        >>> losses.multiclass_hinge_loss(x, np.array([3, 2]), reduction="none")
+        array([0.6, 0. ])
     """
     return _crammer_singer(input, target, weight, margin, mean_over, reduction, axis, "multiclass_hinge_loss",
                            group)

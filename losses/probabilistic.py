@@ -72,12 +72,19 @@ def gaussian_nll_loss(input: ArrayT, target: ArrayT, var: ArrayT | float, *, ful
             a Python float), as torch.
         TypeError: non-floating ``input``, complex ``target``/``var``, non-bool ``full``.
 
-    Reference: Nix & Weigend 1994, "Estimating the mean and variance of the target
+    References: Nix & Weigend 1994, "Estimating the mean and variance of the target
     probability distribution"; PyTorch ``GaussianNLLLoss``.
 
     Peer twins: ``torch.nn.functional.gaussian_nll_loss(input, target, var, full=full,
     eps=eps)`` (identical, values and gradients; torch broadcasts ``input``/``target`` of
     different shapes, we raise).
+
+    Example:
+        >>> x, y = np.array([0.0, 1.0]), np.array([0.5, 1.0])
+        >>> round(float(losses.gaussian_nll_loss(x, y, np.array([1.0, 1.0]))), 4)  # mean of d^2 / 2
+        0.0625
+        >>> round(float(losses.gaussian_nll_loss(x, y, 1.0, full=True)), 4)  # + 0.5 log 2 pi
+        0.9814
     """
     xp = namespace(input=input, target=target, var=var)
     group = xp.check_group(group)
@@ -139,10 +146,17 @@ def poisson_nll_loss(input: ArrayT, target: ArrayT, *, log_input: bool = True, f
             ``target``, or negative ``input`` when ``log_input=False`` (torch returns NaN).
         TypeError: non-floating ``input``, complex ``target``, non-bool ``log_input``/``full``.
 
-    Reference: PyTorch ``PoissonNLLLoss``; Stirling's formula for ``log(y!)``.
+    References: PyTorch ``PoissonNLLLoss``; Stirling's formula for ``log(y!)``.
 
     Peer twins: ``torch.nn.functional.poisson_nll_loss(input, target, log_input=...,
     full=..., eps=...)`` (identical values and input gradients on non-negative targets).
+
+    Example:
+        >>> log_rate, counts = np.array([0.0, np.log(2.0)]), np.array([1.0, 2.0])
+        >>> round(float(losses.poisson_nll_loss(log_rate, counts)), 4)  # mean of exp(x) - y x
+        0.8069
+        >>> round(float(losses.poisson_nll_loss(np.exp(log_rate), counts, log_input=False)), 4)
+        0.8069
     """
     xp = namespace(input=input, target=target)
     group = xp.check_group(group)

@@ -32,7 +32,7 @@ _COMMON_ARGS = """
         input: predictions, any shape, real floating dtype.
         target: same shape as ``input`` (a different shape raises ``ValueError``; torch
             broadcasts with a warning). Integer/bool targets are cast to ``input``'s dtype.
-        weight: optional element weights broadcastable to ``input`` (an array or a number).
+{hyper}        weight: optional element weights broadcastable to ``input`` (an array or a number).
         mean_over: what a weighted ``"mean"`` divides by: ``"weights"`` (``sum(w * l) /
             sum(w)``) or ``"elements"`` (``sum(w * l) / input.size``). {mean_over}
         reduction: ``"mean"`` | ``"sum"`` | ``"none"``.
@@ -56,9 +56,11 @@ _MEAN_WEIGHTS = "Default ``\"weights\"``."
 _F = TypeVar("_F", bound=Callable[..., Any])
 
 
-def _doc_for(mean_over_note: str) -> Callable[[_F], _F]:
-    """The shared Args/Returns/Raises docstring, with the ``mean_over`` default's note."""
-    return fill_doc("{common}", _COMMON_ARGS.replace("{mean_over}", mean_over_note))
+def _doc_for(mean_over_note: str, hyper: str = "") -> Callable[[_F], _F]:
+    """The shared Args/Returns/Raises docstring, with the ``mean_over`` default's note and
+    the Args entries of the loss's own hyper-parameters (``hyper``, between ``target`` and
+    ``weight`` as in the signatures)."""
+    return fill_doc("{common}", _COMMON_ARGS.replace("{mean_over}", mean_over_note).replace("{hyper}", hyper))
 
 
 _doc = _doc_for(_MEAN_WEIGHTS)
@@ -118,9 +120,18 @@ def mse_loss(input: ArrayT, target: ArrayT, *, weight: ArrayT | float | None = N
     .. math:: \ell_i = (x_i - y_i)^2
 
     {common}
+    References: least squares (Legendre 1805, Gauss 1809); PyTorch ``MSELoss``.
+
     Peer twins: ``torch.nn.functional.mse_loss`` (its ``weight=`` divides by the weight sum
     too), ``optax.squared_error`` (element-wise, without the mean),
     ``keras.losses.mean_squared_error`` (mean over the last axis).
+
+    Example:
+        >>> x, y = np.array([1.0, 2.0, 4.0]), np.array([1.0, 3.0, 2.0])
+        >>> round(float(losses.mse_loss(x, y)), 4)  # (0 + 1 + 4) / 3
+        1.6667
+        >>> losses.mse_loss(x, y, reduction="none")
+        array([0., 1., 4.])
     """
     xp, x, y, w, out_dtype, group = _checked(input, target, weight, reduction, mean_over, group)
 
@@ -142,8 +153,15 @@ def l1_loss(input: ArrayT, target: ArrayT, *, weight: ArrayT | float | None = No
 
     The subgradient at ``x == y`` is 0 on every backend (as ``torch.nn.functional.l1_loss``).
     {common}
+    References: least absolute deviations (Boscovich, Laplace); PyTorch ``L1Loss``.
+
     Peer twins: ``torch.nn.functional.l1_loss`` (its ``weight=`` divides by the weight sum
     too), ``keras.losses.mean_absolute_error``.
+
+    Example:
+        >>> x, y = np.array([1.0, 2.0, 4.0]), np.array([1.0, 3.0, 2.0])
+        >>> float(losses.l1_loss(x, y))  # (0 + 1 + 2) / 3
+        1.0
     """
     xp, x, y, w, out_dtype, group = _checked(input, target, weight, reduction, mean_over, group)
     return _native_or(xp, "l1_loss", x, y, w, reduction, mean_over, out_dtype,
@@ -152,7 +170,9 @@ def l1_loss(input: ArrayT, target: ArrayT, *, weight: ArrayT | float | None = No
 
 @check.entry
 @group_doc
-@_doc_for("Default ``\"elements\"``,\n            as ``torch.nn.functional.huber_loss(weight=)``.")
+@_doc_for("Default ``\"elements\"``,\n            as ``torch.nn.functional.huber_loss(weight=)``.",
+          "        delta: the threshold δ > 0 (finite) between the quadratic and the linear part\n"
+          "            (default 1).\n")
 def huber_loss(input: ArrayT, target: ArrayT, *, delta: float = 1.0, weight: ArrayT | float | None = None,
                mean_over: MeanOver = "elements", reduction: Reduction = "mean", group: Group = None) -> ArrayT:
     r"""Huber loss (Huber 1964): quadratic near 0, linear beyond ``delta``.
@@ -162,11 +182,21 @@ def huber_loss(input: ArrayT, target: ArrayT, *, delta: float = 1.0, weight: Arr
                  \delta\,(|d_i| - \tfrac12\delta) & \text{otherwise}\end{cases},
         \qquad d_i = x_i - y_i
 
-    ``delta`` must be > 0 (and finite). ``huber_loss(delta=1) == smooth_l1_loss(beta=1)`` and
-    in general ``huber_loss(delta=b) == b * smooth_l1_loss(beta=b)``.
+    ``huber_loss(delta=1) == smooth_l1_loss(beta=1)`` and in general ``huber_loss(delta=b) ==
+    b * smooth_l1_loss(beta=b)``.
     {common}
+    References: Huber 1964, "Robust estimation of a location parameter" (Annals of
+    Mathematical Statistics); PyTorch ``HuberLoss``.
+
     Peer twins: ``torch.nn.functional.huber_loss`` (identical, ``weight=`` included),
     ``optax.huber_loss`` (element-wise), ``keras.losses.huber``.
+
+    Example:
+        >>> x, y = np.array([0.5, 3.0]), np.zeros(2)
+        >>> losses.huber_loss(x, y, reduction="none")  # 0.5 * 0.5**2 and 1 * (3 - 0.5)
+        array([0.125, 2.5  ])
+        >>> float(losses.huber_loss(x, y, delta=2.0)), 2 * float(losses.smooth_l1_loss(x, y, beta=2.0))
+        (2.0625, 2.0625)
     """
     check.finite_number(delta, "delta", low=0, low_open=True)
     xp, x, y, w, out_dtype, group = _checked(input, target, weight, reduction, mean_over, group)
@@ -183,7 +213,8 @@ def huber_loss(input: ArrayT, target: ArrayT, *, delta: float = 1.0, weight: Arr
 
 @check.entry
 @group_doc
-@_doc
+@_doc_for(_MEAN_WEIGHTS, "        beta: the threshold β >= 0 (finite) between the quadratic and the linear part\n"
+                         "            (default 1); ``beta=0`` is exactly ``l1_loss`` (as torch).\n")
 def smooth_l1_loss(input: ArrayT, target: ArrayT, *, beta: float = 1.0, weight: ArrayT | float | None = None,
                    mean_over: MeanOver = "weights", reduction: Reduction = "mean", group: Group = None) -> ArrayT:
     r"""Smooth L1 loss (Girshick 2015, Fast R-CNN).
@@ -192,9 +223,17 @@ def smooth_l1_loss(input: ArrayT, target: ArrayT, *, beta: float = 1.0, weight: 
         \ell_i = \begin{cases} \tfrac12 d_i^2 / \beta & |d_i| < \beta \\
                  |d_i| - \tfrac12\beta & \text{otherwise}\end{cases}
 
-    ``beta`` must be >= 0 (and finite); ``beta=0`` is exactly ``l1_loss`` (as torch).
     {common}
+    References: Girshick 2015, "Fast R-CNN" (ICCV); PyTorch ``SmoothL1Loss``.
+
     Peer twins: ``torch.nn.functional.smooth_l1_loss`` (no ``weight`` there).
+
+    Example:
+        >>> x, y = np.array([0.5, 3.0]), np.zeros(2)
+        >>> losses.smooth_l1_loss(x, y, reduction="none")  # 0.5 * 0.5**2 and 3 - 0.5
+        array([0.125, 2.5  ])
+        >>> float(losses.smooth_l1_loss(x, y, beta=0.0)) == float(losses.l1_loss(x, y))
+        True
     """
     check.finite_number(beta, "beta", low=0)
     xp, x, y, w, out_dtype, group = _checked(input, target, weight, reduction, mean_over, group)
@@ -223,8 +262,15 @@ def log_cosh_loss(input: ArrayT, target: ArrayT, *, weight: ArrayT | float | Non
     Behaves like ``d**2 / 2`` near 0 and like ``|d| - log 2`` for large ``|d|``; its gradient
     is ``tanh(d)``.
     {common}
+    References: the definitions of ``optax.log_cosh`` and ``keras.losses.log_cosh``.
+
     Peer twins: ``optax.log_cosh`` (element-wise), ``keras.losses.log_cosh`` (mean over the
     last axis). PyTorch has none.
+
+    Example:
+        >>> x, y = np.array([0.0, 1.0, 100.0]), np.zeros(3)
+        >>> losses.log_cosh_loss(x, y, reduction="none")  # 0, log cosh 1, 100 - log 2 (no overflow)
+        array([ 0.    ,  0.4338, 99.3069])
     """
     xp, d, w, out_dtype, group = _prepare(input, target, weight, reduction, mean_over, group)
     loss = xp.logaddexp(d, -d) - math.log(2.0)
@@ -233,18 +279,25 @@ def log_cosh_loss(input: ArrayT, target: ArrayT, *, weight: ArrayT | float | Non
 
 @check.entry
 @group_doc
-@_doc
+@_doc_for(_MEAN_WEIGHTS, "        q: the quantile level in [0, 1] (default 0.5).\n")
 def quantile_loss(input: ArrayT, target: ArrayT, *, q: float = 0.5, weight: ArrayT | float | None = None,
                   mean_over: MeanOver = "weights", reduction: Reduction = "mean", group: Group = None) -> ArrayT:
     r"""Quantile (pinball) loss for the ``q``-quantile (Koenker & Bassett 1978).
 
     .. math:: \ell_i = \max\big(q\,(y_i - x_i),\ (q - 1)\,(y_i - x_i)\big)
 
-    ``q`` in [0, 1]; ``q=0.5`` is half the L1 loss. Under-prediction costs ``q`` per unit,
+    ``q=0.5`` is half the L1 loss. Under-prediction costs ``q`` per unit,
     over-prediction ``1 - q``. The subgradient at ``x == y`` is 0.
     {common}
+    References: Koenker & Bassett 1978, "Regression quantiles" (Econometrica).
+
     Peer twins: ``keras.losses.Quantile``/TF-Addons ``pinball_loss`` (mean over the last
     axis). PyTorch and optax have none.
+
+    Example:
+        >>> x, y = np.array([1.0, 3.0]), np.array([2.0, 2.0])  # one under-, one over-prediction
+        >>> losses.quantile_loss(x, y, q=0.9, reduction="none")  # 0.9 * 1 and 0.1 * 1
+        array([0.9, 0.1])
     """
     check.finite_number(q, "q", low=0, high=1)
     xp, d, w, out_dtype, group = _prepare(input, target, weight, reduction, mean_over, group)
@@ -276,7 +329,8 @@ def asymmetric_mse_loss(input: ArrayT, target: ArrayT, *, over_penalty: float = 
     is :func:`~losses.mse_loss`. Continuous and differentiable (gradient 0 at ``x == y``).
 
     Args:
-        input: predictions, any shape. target: same shape.
+        input: predictions, any shape, real floating dtype.
+        target: same shape as ``input`` (integer/bool targets are cast).
         over_penalty: κ >= 0, finite (default 2).
         weight: optional element weights broadcastable to ``input``.
         mean_over: what a weighted ``"mean"`` divides by: ``"weights"`` (default,
@@ -289,11 +343,16 @@ def asymmetric_mse_loss(input: ArrayT, target: ArrayT, *, over_penalty: float = 
         ValueError: shapes differ, ``over_penalty`` < 0, bad ``reduction``/``mean_over``.
         TypeError: non-floating ``input``, complex ``target``/``weight``.
 
-    Reference: asymmetric quadratic loss; see Varian 1975 (LINEX) and Christoffersen &
+    References: asymmetric quadratic loss; see Varian 1975 (LINEX) and Christoffersen &
     Diebold 1997, "Optimal prediction under asymmetric loss" (Econometric Theory).
 
     Peer twins: none in torch/optax/Keras; ``over_penalty=1`` equals
     ``torch.nn.functional.mse_loss``.
+
+    Example:
+        >>> x, y = np.array([1.0, 3.0]), np.array([2.0, 2.0])  # one under-, one over-prediction
+        >>> losses.asymmetric_mse_loss(x, y, over_penalty=3.0, reduction="none")
+        array([1., 3.])
     """
     check.finite_number(over_penalty, "over_penalty", low=0)
     xp, d, w, out_dtype, group = _prepare(input, target, weight, reduction, mean_over, group)
@@ -324,7 +383,8 @@ def mean_squared_log_error(input: ArrayT, target: ArrayT, *, clip_min: float | N
     clipped (it stays NaN).
 
     Args:
-        input: predictions, any shape. target: same shape.
+        input: predictions, any shape, real floating dtype.
+        target: same shape as ``input`` (integer/bool targets are cast).
         clip_min: optional floor applied to both before ``log1p`` (finite, > -1).
         weight: optional element weights broadcastable to ``input``.
         mean_over: what a weighted ``"mean"`` divides by: ``"weights"`` (default,
@@ -338,9 +398,17 @@ def mean_squared_log_error(input: ArrayT, target: ArrayT, *, clip_min: float | N
             eagerly (without ``clip_min``), values <= -1.
         TypeError: non-floating ``input``, complex ``target``/``weight``.
 
+    References: the definitions of ``keras.losses.mean_squared_logarithmic_error`` and
+    ``sklearn.metrics.mean_squared_log_error``.
+
     Peer twins: ``keras.losses.mean_squared_logarithmic_error(target, input)`` =
     ``clip_min=1e-7`` (mean over the last axis, i.e. ``reduction="none"`` then ``.mean(-1)``);
     ``sklearn.metrics.mean_squared_log_error`` = default (non-negative data).
+
+    Example:
+        >>> x, y = np.array([0.0, np.e - 1]), np.array([0.0, 0.0])
+        >>> losses.mean_squared_log_error(x, y, reduction="none")  # (log 1 - log 1)^2, (log e - log 1)^2
+        array([0., 1.])
     """
     if clip_min is not None:
         check.finite_number(clip_min, "clip_min", low=-1, low_open=True)
@@ -371,7 +439,8 @@ def mean_absolute_percentage_error(input: ArrayT, target: ArrayT, *, eps: float 
     value exceeds its range, e.g. ``100 |x - y| / |y|`` above 65504 in float16).
 
     Args:
-        input: predictions, any shape. target: same shape.
+        input: predictions, any shape, real floating dtype.
+        target: same shape as ``input`` (integer/bool targets are cast).
         eps: floor ε > 0 of ``|y|`` (default 1e-7, Keras's epsilon).
         percent: multiply by 100 (Keras) or not (scikit-learn).
         weight: optional element weights broadcastable to ``input``.
@@ -385,9 +454,19 @@ def mean_absolute_percentage_error(input: ArrayT, target: ArrayT, *, eps: float 
         ValueError: shapes differ, ``eps`` <= 0, bad ``reduction``/``mean_over``.
         TypeError: non-floating ``input``, complex ``target``/``weight``, non-bool ``percent``.
 
+    References: de Myttenaere et al. 2016, "Mean absolute percentage error for regression
+    models" (Neurocomputing); the definitions of Keras and scikit-learn (see Peer twins).
+
     Peer twins: ``keras.losses.mean_absolute_percentage_error(target, input)`` = defaults
     (mean over the last axis); ``sklearn.metrics.mean_absolute_percentage_error`` =
     ``eps=numpy.finfo(numpy.float64).eps, percent=False``.
+
+    Example:
+        >>> x, y = np.array([110.0, 45.0]), np.array([100.0, 50.0])
+        >>> round(float(losses.mean_absolute_percentage_error(x, y)), 4)  # (10% + 10%) / 2
+        10.0
+        >>> round(float(losses.mean_absolute_percentage_error(x, y, percent=False)), 4)
+        0.1
     """
     check.finite_number(eps, "eps", low=0, low_open=True)
     check.flag(percent, "percent")

@@ -26,12 +26,14 @@ an empty array for ``"none"``; every array argument's dtype is checked before an
 """
 from __future__ import annotations
 
+import inspect
 import math
-from collections.abc import Sequence
-from typing import Any, Literal, NamedTuple, get_args
+import re
+from collections.abc import Callable, Sequence
+from typing import Any, Literal, NamedTuple, TypeVar, get_args
 
 from . import _validate as check
-from ._common import abs0, arange_like, cast, clamp_min1, fill_doc, float_args, pow0, relu0, safe_divide
+from ._common import abs0, arange_like, cast, clamp_min1, float_args, pow0, relu0, safe_divide
 from ._reduction import GROUP_ARG, gathered, group_doc, reduce
 from ._typing import Array, ArrayT, Group, Reduction, ScalarReduction
 from .backends import namespace
@@ -366,8 +368,8 @@ def _overlap_inputs(fn, input, target, weight, *, mode, from_logits, batch, incl
                     columns, log_loss)
 
 
-_SHARED_ARGS = """
-    Args:
+#: the Args entries shared by the overlap losses (each used where the signature has it)
+_SHARED_ARGS = """\
         input: logits (``from_logits=True``) or probabilities, shape ``(N, C, *spatial)``.
         target: class indices ``(N, *spatial)`` (integer dtype) or a one-hot/probability
             target of ``input``'s shape.
@@ -392,7 +394,10 @@ _SHARED_ARGS = """
 """ + GROUP_ARG + """\
             With ``batch=True`` the statistics are pooled over the whole group's batch (a
             ``(C',)`` sum over the group) and every member gets the global per-class losses.
+"""
 
+#: the Returns and Raises of the overlap losses
+_SHARED_RETURNS = """
     Returns:
         A 0-d array, or the per-class loss matrix for ``reduction="none"``, in the promoted
         floating dtype of the inputs. A NaN in ``input`` or ``target`` makes the losses that
@@ -409,7 +414,49 @@ _SHARED_ARGS = """
 """
 
 
-_doc = fill_doc("{shared}", _SHARED_ARGS)
+_F = TypeVar("_F", bound=Callable[..., Any])
+_ENTRY = re.compile(r"^        (\w+(?:\s*,\s*\w+)*)\s*:")
+
+
+def _arg_entries(text: str) -> list[tuple[list[str], str]]:
+    """The entries of an Args block (a line at 8 spaces naming ``name`` or ``a, b``, then its
+    deeper continuation lines) as ``(names, text)`` pairs."""
+    out: list[tuple[list[str], str]] = []
+    for line in text.splitlines(keepends=True):
+        m = _ENTRY.match(line)
+        if m:
+            out.append(([n.strip() for n in m.group(1).split(",")], line))
+        elif out:
+            out[-1] = (out[-1][0], out[-1][1] + line)
+    return out
+
+
+_SHARED_ENTRIES = _arg_entries(_SHARED_ARGS)
+
+
+def _doc(f: _F) -> _F:
+    """Replace the line ``    {shared}`` of ``f``'s docstring and the function's own Args
+    entries written below it (up to the first blank line) by one ``Args:`` section in the
+    order of the signature (the function's own entry of an argument, else the shared one of
+    :data:`_SHARED_ARGS`), followed by the shared Returns and Raises. A docstring stripped
+    by ``python -OO`` is left alone."""
+    doc = f.__doc__
+    if not doc:
+        return f
+    line = "    {shared}\n"
+    start = doc.index(line)
+    end = doc.find("\n\n", start + len(line) - 1)
+    own = _arg_entries(doc[start + len(line):end + 1])
+    entries, used = [], set()
+    for name in inspect.signature(f).parameters:
+        for names, text in own + _SHARED_ENTRIES:
+            if name in names:
+                if names[0] not in used:
+                    entries.append(text)
+                    used.add(names[0])
+                break
+    f.__doc__ = doc[:start] + "    Args:\n" + "".join(entries) + _SHARED_RETURNS + doc[end + 1:]
+    return f
 
 
 # ---------------------------------------------------------------------------- Dice family ----
@@ -435,9 +482,13 @@ def dice_loss(input: ArrayT, target: ArrayT, *, mode: Mode = "multiclass", from_
     exactly 0 (class absent from target and prediction, no smoothing) the score is 1 and the
     loss 0. Defaults follow the paper's soft Dice without smoothing, per sample, all classes.
 
+    Empty masks: MONAI's ``1e-5`` smoothing gives a loss close to 1 for a class that is absent
+    from the target but predicted with tiny probabilities; with ``smooth=0`` the loss is 1 there
+    too, and exactly 0 only when the prediction is exactly empty. ``mask_absent=True`` zeroes it.
+
     {shared}
-        smooth: numerator smoothing ``s_nr >= 0``. smooth_dr: denominator smoothing
-            (None: ``smooth``).
+        smooth: numerator smoothing ``s_nr >= 0``.
+        smooth_dr: denominator smoothing (None: ``smooth``).
         squared_denominator: V-Net's ``sum p^2 + sum g^2`` denominator.
         classes: None (every class) or the channel indices of ``input`` whose losses are kept
             (segmentation_models_pytorch's ``classes``; without background channel 0 is not
@@ -448,26 +499,34 @@ def dice_loss(input: ArrayT, target: ArrayT, *, mode: Mode = "multiclass", from_
             whatever the soft target); no effect with ``squared_denominator`` (where both
             forms agree).
 
-    Peer settings (each covered by a test):
-
-    * MONAI ``DiceLoss(softmax=True, to_onehot_y=True)`` (``smooth_nr=smooth_dr=1e-5``,
-      ``batch=False``, background included): ``smooth=1e-5``; MONAI's ``squared_pred``,
-      ``batch``, ``include_background`` map to the keywords of the same meaning. MONAI's
-      ``weight=w`` averages ``w * l`` over all entries: ``weight=w, mean_over="elements"``.
-    * segmentation_models_pytorch ``DiceLoss(mode, smooth=0)``: ``batch=True,
-      mask_absent=True`` (and ``ignore_index``, ``classes``, ``log_loss``); smp clamps the
-      denominator at ``eps=1e-7``.
-    * MONAI ``DiceLoss(soft_label=True)``: ``soft_label=True`` (with the settings above).
-    * optax ``dice_loss(predictions, targets, smooth=s)`` (channels last, softmax/sigmoid):
-      ``dice_loss(moveaxis(z, -1, 1), moveaxis(t, -1, 1), smooth=2*s)`` on a one-hot target
-      (optax's numerator is ``TP + s`` and its denominator ``(sum p + sum g) / 2 + s``).
-
-    Empty masks: MONAI's ``1e-5`` smoothing gives a loss close to 1 for a class that is absent
-    from the target but predicted with tiny probabilities; with ``smooth=0`` the loss is 1 there
-    too, and exactly 0 only when the prediction is exactly empty. ``mask_absent=True`` zeroes it.
-
     References: Milletari, Navab & Ahmadi, "V-Net", 3DV 2016; Sudre et al., "Generalised Dice
     overlap as a deep learning loss function for highly unbalanced segmentations", DLMIA 2017.
+
+    Peer twins:
+        Each setting below is covered by a test.
+
+        * MONAI ``DiceLoss(softmax=True, to_onehot_y=True)`` (``smooth_nr=smooth_dr=1e-5``,
+          ``batch=False``, background included): ``smooth=1e-5``; MONAI's ``squared_pred``,
+          ``batch``, ``include_background`` map to the keywords of the same meaning. MONAI's
+          ``weight=w`` averages ``w * l`` over all entries: ``weight=w, mean_over="elements"``.
+        * segmentation_models_pytorch ``DiceLoss(mode, smooth=0)``: ``batch=True,
+          mask_absent=True`` (and ``ignore_index``, ``classes``, ``log_loss``); smp clamps the
+          denominator at ``eps=1e-7``.
+        * MONAI ``DiceLoss(soft_label=True)``: ``soft_label=True`` (with the settings above).
+        * optax ``dice_loss(predictions, targets, smooth=s)`` (channels last, softmax/sigmoid):
+          ``dice_loss(moveaxis(z, -1, 1), moveaxis(t, -1, 1), smooth=2*s)`` on a one-hot target
+          (optax's numerator is ``TP + s`` and its denominator ``(sum p + sum g) / 2 + s``).
+
+    Example:
+        >>> p0 = np.array([[0.8, 0.3], [0.4, 0.9]])
+        >>> probs = np.stack([p0, 1 - p0])[None]  # probabilities (N, C, H, W) = (1, 2, 2, 2)
+        >>> target = np.array([[[0, 1], [1, 0]]])  # class indices (N, H, W)
+        >>> # per class: 1 - 2 TP / (sum p + sum g) = 1 - 3.4 / 4.4 and 1 - 2.6 / 3.6
+        >>> losses.dice_loss(probs, target, from_logits=False, reduction="none")
+        array([[0.2273, 0.2778]])
+        >>> onehot = np.eye(2)[target].transpose(0, 3, 1, 2)  # the target as probabilities
+        >>> float(losses.dice_loss(onehot, target, from_logits=False))  # a perfect prediction
+        0.0
     """
     s_nr, s_dr = _smooths(smooth, smooth_dr)
     check.flag(soft_label, "soft_label")
@@ -500,7 +559,7 @@ def masked_dice_loss(input: ArrayT, target: ArrayT, mask: ArrayT, *, mode: Mode 
     r"""Dice loss restricted to a region: :func:`dice_loss` with a per-pixel weight ``mask``.
 
     .. math::
-        \ell_c = 1 - rac{2\sum_i m_i p_{ic}\, m_i g_{ic} + s_{nr}}
+        \ell_c = 1 - \frac{2\sum_i m_i p_{ic}\, m_i g_{ic} + s_{nr}}
                           {\sum_i (m_i p_{ic})^{k} + \sum_i (m_i g_{ic})^{k} + s_{dr}}
 
     The probabilities and the (one-hot) target are multiplied by ``mask`` pixel by pixel
@@ -508,23 +567,35 @@ def masked_dice_loss(input: ArrayT, target: ArrayT, mask: ArrayT, *, mode: Mode 
     and the gradient; pixels with ``mask == 0`` are removed like ignored pixels (a NaN
     prediction there is silenced). With a mask of ones it is :func:`dice_loss`.
 
-    Args:
+    {shared}
         mask: non-negative pixel weights (a 0/1 region in the usual case), shape
             ``(N, 1, *spatial)`` or ``(1, 1, *spatial)`` (one mask for the whole batch);
             integer/bool masks are cast. Not differentiated in the tests (its gradient is the
             one of the product, 0 where ``mask == 0``).
-    {shared}
         smooth, smooth_dr, squared_denominator: as :func:`dice_loss`.
 
-    Peer settings (covered by a test): MONAI ``MaskedDiceLoss(softmax=True)(input, onehot,
-    mask)`` (``smooth_nr=smooth_dr=1e-5``) = ``masked_dice_loss(input, onehot, mask,
-    smooth=1e-5)`` on a one-hot target; MONAI's other Dice keywords map as for
-    :func:`dice_loss`. With class indices and ``to_onehot_y=True`` MONAI multiplies the
-    *indices* by the mask before the one-hot, so masked-out pixels become background pixels
-    of the target (docs/differences.md); ours removes them from every class.
-
-    Reference: MONAI ``monai.losses.MaskedDiceLoss`` (Cardoso et al., "MONAI: an open-source
+    References: MONAI ``monai.losses.MaskedDiceLoss`` (Cardoso et al., "MONAI: an open-source
     framework for deep learning in healthcare", 2022); Dice as :func:`dice_loss`.
+
+    Peer twins:
+        MONAI ``MaskedDiceLoss(softmax=True)(input, onehot, mask)`` (``smooth_nr=smooth_dr=1e-5``) =
+        ``masked_dice_loss(input, onehot, mask, smooth=1e-5)`` on a one-hot target; MONAI's other
+        Dice keywords map as for :func:`dice_loss`. With class indices and ``to_onehot_y=True``
+        MONAI multiplies the *indices* by the mask before the one-hot, so masked-out pixels become
+        background pixels of the target (docs/differences.md); ours removes them from every class.
+        (Covered by a test.)
+
+    Example:
+        >>> p0 = np.array([[0.8, 0.3], [0.4, 0.9]])
+        >>> probs = np.stack([p0, 1 - p0])[None]  # probabilities (N, C, H, W) = (1, 2, 2, 2)
+        >>> target = np.array([[[0, 1], [1, 0]]])  # class indices (N, H, W)
+        >>> ones = np.ones((1, 1, 2, 2))
+        >>> bool(np.isclose(losses.masked_dice_loss(probs, target, ones, from_logits=False),
+        ...                 losses.dice_loss(probs, target, from_logits=False)))  # no region: dice_loss
+        True
+        >>> diagonal = np.array([[[[1, 0], [0, 1]]]])  # only the two class-0 pixels
+        >>> losses.masked_dice_loss(probs, target, diagonal, from_logits=False, reduction="none")
+        array([[0.0811, 1.    ]])
     """
     s_nr, s_dr = _smooths(smooth, smooth_dr)
     if mask is None:
@@ -556,15 +627,24 @@ def jaccard_loss(input: ArrayT, target: ArrayT, *, mode: Mode = "multiclass", fr
         smooth, smooth_dr: numerator / denominator smoothing (``smooth_dr=None``: ``smooth``).
         classes, log_loss: as :func:`dice_loss` (smp's ``classes``, ``log_loss``).
 
-    Peer settings (each covered by a test):
-
-    * segmentation_models_pytorch ``JaccardLoss(mode, smooth=0)``: ``batch=True,
-      mask_absent=True`` (and ``classes``, ``log_loss``).
-    * MONAI ``DiceLoss(jaccard=True, smooth_nr=s, smooth_dr=s)``: ``smooth=s/2``
-      (MONAI computes ``(2 TP + s) / (2 (sum p + sum g - TP) + s)``).
-
-    Reference: Rahman & Wang, "Optimizing intersection-over-union in deep neural networks for
+    References: Rahman & Wang, "Optimizing intersection-over-union in deep neural networks for
     image segmentation", ISVC 2016.
+
+    Peer twins:
+        Each setting below is covered by a test.
+
+        * segmentation_models_pytorch ``JaccardLoss(mode, smooth=0)``: ``batch=True,
+          mask_absent=True`` (and ``classes``, ``log_loss``).
+        * MONAI ``DiceLoss(jaccard=True, smooth_nr=s, smooth_dr=s)``: ``smooth=s/2``
+          (MONAI computes ``(2 TP + s) / (2 (sum p + sum g - TP) + s)``).
+
+    Example:
+        >>> p0 = np.array([[0.8, 0.3], [0.4, 0.9]])
+        >>> probs = np.stack([p0, 1 - p0])[None]  # probabilities (N, C, H, W) = (1, 2, 2, 2)
+        >>> target = np.array([[[0, 1], [1, 0]]])  # class indices (N, H, W)
+        >>> # per class: 1 - TP / (sum p + sum g - TP) = 1 - 1.7 / 2.7 and 1 - 1.3 / 2.3
+        >>> losses.jaccard_loss(probs, target, from_logits=False, reduction="none")
+        array([[0.3704, 0.4348]])
     """
     s_nr, s_dr = _smooths(smooth, smooth_dr)
     o = _overlap_inputs("jaccard_loss", input, target, weight, mode=mode, from_logits=from_logits,
@@ -611,29 +691,41 @@ def tversky_loss(input: ArrayT, target: ArrayT, *, alpha_fp: float = 0.3, beta_f
     are the paper's best setting (0.3, 0.7). Score 1 where the denominator is exactly 0.
 
     {shared}
-        alpha_fp: weight of false positives (>= 0). beta_fn: weight of false negatives (>= 0).
+        alpha_fp: weight of false positives (>= 0).
+        beta_fn: weight of false negatives (>= 0).
         smooth: ``s >= 0`` added to numerator and denominator.
         classes, log_loss: as :func:`dice_loss` (smp's ``classes``, ``log_loss``).
 
-    Peer settings (each covered by a test):
-
-    * optax ``dice_loss(predictions, targets, alpha=a, beta=b, smooth=s)`` (channels last,
-      per sample, mean over classes): ``alpha_fp=a, beta_fn=b, smooth=s`` on
-      ``moveaxis(..., -1, 1)`` inputs and a one-hot target.
-    * segmentation_models_pytorch ``TverskyLoss(alpha=a, beta=b)`` (alpha on false
-      positives there too): ``alpha_fp=a, beta_fn=b, batch=True, mask_absent=True`` (and
-      ``classes``, ``log_loss``; smp's ``gamma`` raises the mean loss to a power, not
-      reproduced).
-    * Keras 3 ``keras.losses.Tversky(alpha=a, beta=b)`` (checked against the released 3.x
-      source): its docstring says ``alpha`` weighs the false positives, but the code
-      multiplies the false negatives ``sum(y_true * (1 - y_pred))`` by ``alpha`` and the false
-      positives by ``beta``, pools every element of the batch and adds ``1e-7`` to the
-      denominator only: ``alpha_fp=b, beta_fn=a, batch=True`` on probabilities
-      (``from_logits=False``, ``mode="binary"``/``"multilabel"``), equal up to that ``1e-7``.
-      Map by what each weight multiplies, not by its name.
-
-    Reference: Salehi et al., "Tversky loss function for image segmentation using 3D fully
+    References: Salehi et al., "Tversky loss function for image segmentation using 3D fully
     convolutional deep networks", MLMI 2017.
+
+    Peer twins:
+        Each setting below is covered by a test.
+
+        * optax ``dice_loss(predictions, targets, alpha=a, beta=b, smooth=s)`` (channels last,
+          per sample, mean over classes): ``alpha_fp=a, beta_fn=b, smooth=s`` on
+          ``moveaxis(..., -1, 1)`` inputs and a one-hot target.
+        * segmentation_models_pytorch ``TverskyLoss(alpha=a, beta=b)`` (alpha on false
+          positives there too): ``alpha_fp=a, beta_fn=b, batch=True, mask_absent=True`` (and
+          ``classes``, ``log_loss``; smp's ``gamma`` raises the mean loss to a power, not
+          reproduced).
+        * Keras 3 ``keras.losses.Tversky(alpha=a, beta=b)`` (checked against the released 3.x
+          source): its docstring says ``alpha`` weighs the false positives, but the code
+          multiplies the false negatives ``sum(y_true * (1 - y_pred))`` by ``alpha`` and the false
+          positives by ``beta``, pools every element of the batch and adds ``1e-7`` to the
+          denominator only: ``alpha_fp=b, beta_fn=a, batch=True`` on probabilities
+          (``from_logits=False``, ``mode="binary"``/``"multilabel"``), equal up to that ``1e-7``.
+          Map by what each weight multiplies, not by its name.
+
+    Example:
+        >>> p0 = np.array([[0.8, 0.3], [0.4, 0.9]])
+        >>> probs = np.stack([p0, 1 - p0])[None]  # probabilities (N, C, H, W) = (1, 2, 2, 2)
+        >>> target = np.array([[[0, 1], [1, 0]]])  # class indices (N, H, W)
+        >>> bool(np.isclose(losses.tversky_loss(probs, target, alpha_fp=0.5, beta_fn=0.5, from_logits=False),
+        ...                 losses.dice_loss(probs, target, from_logits=False)))  # alpha = beta = 1/2: Dice
+        True
+        >>> round(float(losses.tversky_loss(probs, target, from_logits=False)), 4)
+        0.2533
     """
     a_fp, b_fn, s = _tversky_args(alpha_fp, beta_fn, smooth)
     o = _overlap_inputs("tversky_loss", input, target, weight, mode=mode, from_logits=from_logits,
@@ -664,13 +756,25 @@ def focal_tversky_loss(input: ArrayT, target: ArrayT, *, gamma: float = 0.75, al
 
     {shared}
         gamma: finite exponent > 0 (``gamma=1`` is the Tversky loss).
-        alpha_fp, beta_fn, smooth: as :func:`tversky_loss`.
+        alpha_fp, beta_fn: as :func:`tversky_loss`.
+        smooth: as :func:`tversky_loss`.
 
-    Peer settings: none in torch/optax/MONAI; smp has no focal Tversky. Keras-style code that
-    computes ``(1 - TI) ** (1 / gamma_paper)``: ``gamma = 1 / gamma_paper``.
-
-    Reference: Abraham & Khan, "A novel focal Tversky loss function with improved attention
+    References: Abraham & Khan, "A novel focal Tversky loss function with improved attention
     U-Net for lesion segmentation", ISBI 2019.
+
+    Peer twins:
+        None in torch/optax/MONAI; smp has no focal Tversky. Keras-style code that computes ``(1 -
+        TI) ** (1 / gamma_paper)``: ``gamma = 1 / gamma_paper``.
+
+    Example:
+        >>> p0 = np.array([[0.8, 0.3], [0.4, 0.9]])
+        >>> probs = np.stack([p0, 1 - p0])[None]  # probabilities (N, C, H, W) = (1, 2, 2, 2)
+        >>> target = np.array([[[0, 1], [1, 0]]])  # class indices (N, H, W)
+        >>> bool(np.isclose(losses.focal_tversky_loss(probs, target, gamma=1.0, from_logits=False),
+        ...                 losses.tversky_loss(probs, target, from_logits=False)))  # gamma = 1: Tversky
+        True
+        >>> round(float(losses.focal_tversky_loss(probs, target, from_logits=False)), 4)
+        0.3555
     """
     check.finite_number(gamma, "gamma", low=0, low_open=True)
     a_fp, b_fn, s = _tversky_args(alpha_fp, beta_fn, smooth)
@@ -703,10 +807,10 @@ def generalized_dice_loss(input: ArrayT, target: ArrayT, *, mode: Mode = "multic
     ``smooth=0``: score 1 for an empty denominator). Values and gradients stay finite.
 
     Args:
-        input, target, mode, from_logits, batch, include_background, ignore_index: as
-            :func:`dice_loss`.
+        input, target, mode, from_logits, batch, include_background: as :func:`dice_loss`.
         weight_type: ``"square"`` | ``"simple"`` | ``"uniform"``.
         smooth, smooth_dr: numerator / denominator smoothing (``smooth_dr=None``: ``smooth``).
+        ignore_index: as :func:`dice_loss`.
         reduction: ``"mean"`` | ``"sum"`` | ``"none"`` over the per-sample losses.
     {group}
             With ``batch=True`` the class volumes and overlaps are those of the whole group's
@@ -718,15 +822,25 @@ def generalized_dice_loss(input: ArrayT, target: ArrayT, *, mode: Mode = "multic
     Raises:
         ValueError / TypeError: as :func:`dice_loss`, and a bad ``weight_type``.
 
-    Peer settings (covered by a test): MONAI ``GeneralizedDiceLoss(softmax=True,
-    to_onehot_y=True)`` = ``smooth=1e-5`` (MONAI's ``w_type``, ``batch``,
-    ``include_background`` map to the keywords of the same meaning). optax's
-    ``multiclass_generalized_dice_loss`` is a different formula (normalised weights
-    ``1/(V^2 + 1e-7)`` applied to per-class Dice losses): not reproduced, see
-    docs/differences.md.
-
-    Reference: Sudre et al., "Generalised Dice overlap as a deep learning loss function for
+    References: Sudre et al., "Generalised Dice overlap as a deep learning loss function for
     highly unbalanced segmentations", DLMIA 2017.
+
+    Peer twins:
+        MONAI ``GeneralizedDiceLoss(softmax=True, to_onehot_y=True)`` = ``smooth=1e-5`` (MONAI's
+        ``w_type``, ``batch``, ``include_background`` map to the keywords of the same meaning).
+        optax's ``multiclass_generalized_dice_loss`` is a different formula (normalised weights
+        ``1/(V^2 + 1e-7)`` applied to per-class Dice losses): not reproduced, see
+        docs/differences.md. (Covered by a test.)
+
+    Example:
+        >>> p0 = np.array([[0.8, 0.3], [0.4, 0.9]])
+        >>> probs = np.stack([p0, 1 - p0])[None]  # probabilities (N, C, H, W) = (1, 2, 2, 2)
+        >>> target = np.array([[[0, 1], [1, 0]]])  # class indices (N, H, W)
+        >>> round(float(losses.generalized_dice_loss(probs, target, from_logits=False)), 4)
+        0.25
+        >>> onehot = np.eye(2)[target].transpose(0, 3, 1, 2)  # the target as probabilities
+        >>> float(losses.generalized_dice_loss(onehot, target, from_logits=False))  # a perfect prediction
+        0.0
     """
     check.choice(weight_type, "weight_type", _WEIGHT_TYPES)
     s_nr, s_dr = _smooths(smooth, smooth_dr)
@@ -763,7 +877,7 @@ def mcc_loss(input: ArrayT, target: ArrayT, *, mode: Mode = "multiclass", from_l
     ``TN = \sum (1 - p)(1 - g) + \epsilon`` over the kept pixels:
 
     .. math::
-        \ell_c = 1 - rac{TP\,TN - FP\,FN}
+        \ell_c = 1 - \frac{TP\,TN - FP\,FN}
                           {\sqrt{(TP + FP)(TP + FN)(TN + FP)(TN + FN)}}
 
     ``eps`` (segmentation_models_pytorch's ``1e-5``) keeps the denominator positive when every
@@ -775,19 +889,30 @@ def mcc_loss(input: ArrayT, target: ArrayT, *, mode: Mode = "multiclass", from_l
     {shared}
         eps: finite ``>= 0``, added to each of the four confusion entries.
 
-    Peer settings (each covered by a test):
-
-    * segmentation_models_pytorch ``MCCLoss(eps=1e-5)(y_pred, y_true)`` (binary
-      probabilities, one MCC over the whole batch): ``mode="binary", from_logits=False,
-      batch=True``. smp has no perfect-prediction rule: there it gives ``1 - MCC_eps``
-      (about 0.5 for an image without foreground predicted empty; docs/differences.md).
-    * MONAI ``MCCLoss(sigmoid=True | softmax=True, smooth_nr=0, smooth_dr=d)`` (``d`` added
-      under the square root, perfect predictions 0): ``eps=0`` with ``mode`` and the
-      ``batch``/``include_background`` keywords of the same meaning; equal up to ``d`` under
-      the root (exactly equal for ``smooth_dr=0``).
-
-    Reference: Abhishek & Hamarneh, "Matthews correlation coefficient loss for deep
+    References: Abhishek & Hamarneh, "Matthews correlation coefficient loss for deep
     convolutional networks: application to skin lesion segmentation", ISBI 2021.
+
+    Peer twins:
+        Each setting below is covered by a test.
+
+        * segmentation_models_pytorch ``MCCLoss(eps=1e-5)(y_pred, y_true)`` (binary
+          probabilities, one MCC over the whole batch): ``mode="binary", from_logits=False,
+          batch=True``. smp has no perfect-prediction rule: there it gives ``1 - MCC_eps``
+          (about 0.5 for an image without foreground predicted empty; docs/differences.md).
+        * MONAI ``MCCLoss(sigmoid=True | softmax=True, smooth_nr=0, smooth_dr=d)`` (``d`` added
+          under the square root, perfect predictions 0): ``eps=0`` with ``mode`` and the
+          ``batch``/``include_background`` keywords of the same meaning; equal up to ``d`` under
+          the root (exactly equal for ``smooth_dr=0``).
+
+    Example:
+        >>> p0 = np.array([[0.8, 0.3], [0.4, 0.9]])
+        >>> probs = np.stack([p0, 1 - p0])[None]  # probabilities (N, C, H, W) = (1, 2, 2, 2)
+        >>> target = np.array([[[0, 1], [1, 0]]])  # class indices (N, H, W)
+        >>> round(float(losses.mcc_loss(probs, target, from_logits=False)), 4)
+        0.4897
+        >>> onehot = np.eye(2)[target].transpose(0, 3, 1, 2)  # the target as probabilities
+        >>> float(losses.mcc_loss(onehot, target, from_logits=False))  # a perfect prediction
+        0.0
     """
     check.finite_number(eps, "eps", low=0)
     e = float(eps)
@@ -830,10 +955,10 @@ def generalized_wasserstein_dice_loss(input: ArrayT, target: ArrayT, *, dist_mat
     per sample (or over the batch with ``batch=True``)
 
     .. math::
-        TP = \sum_i lpha_{y_i} (1 - W_i),\qquad
-        \ell = 1 - rac{2\,TP + s_{nr}}{D + s_{dr}},\qquad
-        D = egin{cases} 2\,TP + \sum_i W_i & 	exttt{"default"} \
-                          \sum_i lpha_{y_i} (2 - W_i) & 	exttt{"GDL"} \end{cases}
+        TP = \sum_i \alpha_{y_i} (1 - W_i),\qquad
+        \ell = 1 - \frac{2\,TP + s_{nr}}{D + s_{dr}},\qquad
+        D = \begin{cases} 2\,TP + \sum_i W_i & \texttt{"default"} \\
+                          \sum_i \alpha_{y_i} (2 - W_i) & \texttt{"GDL"} \end{cases}
 
     ``weighting_mode="default"`` (the paper): ``alpha = 0`` for the background class 0 and 1
     for the others; ``"GDL"``: ``alpha_c = 1 / (V_c + 1)`` with ``V_c`` the volume of class
@@ -850,9 +975,9 @@ def generalized_wasserstein_dice_loss(input: ArrayT, target: ArrayT, *, dist_mat
             (every mistake costs 1). Divided by its largest entry (as MONAI; an all-zero
             matrix stays 0).
         weighting_mode: ``"default"`` | ``"GDL"`` (see above).
-        from_logits, batch, ignore_index: as :func:`dice_loss` (ignored pixels have
-            ``W = 0`` and weight 0).
+        from_logits, batch: as :func:`dice_loss`.
         smooth, smooth_dr: numerator / denominator smoothing (``smooth_dr=None``: ``smooth``).
+        ignore_index: as :func:`dice_loss` (ignored pixels have ``W = 0`` and weight 0).
         reduction: ``"mean"`` | ``"sum"`` | ``"none"`` over the ``(N,)`` per-sample losses
             (a 0-d loss with ``batch=True``).
     {group}
@@ -867,12 +992,23 @@ def generalized_wasserstein_dice_loss(input: ArrayT, target: ArrayT, *, dist_mat
             distances, and as :func:`dice_loss`.
         TypeError: as :func:`dice_loss`; complex or non-array ``dist_matrix``.
 
-    Peer settings (covered by a test): MONAI ``GeneralizedWassersteinDiceLoss(dist_matrix=M,
-    weighting_mode=w)`` (``smooth_nr=smooth_dr=1e-5``, logits in) = ``dist_matrix=M,
-    weighting_mode=w, smooth=1e-5``.
-
-    Reference: Fidon et al., "Generalised Wasserstein Dice score for imbalanced multi-class
+    References: Fidon et al., "Generalised Wasserstein Dice score for imbalanced multi-class
     segmentation using holistic convolutional networks", BrainLes 2017.
+
+    Peer twins:
+        MONAI ``GeneralizedWassersteinDiceLoss(dist_matrix=M, weighting_mode=w)``
+        (``smooth_nr=smooth_dr=1e-5``, logits in) = ``dist_matrix=M, weighting_mode=w,
+        smooth=1e-5``. (Covered by a test.)
+
+    Example:
+        >>> p0 = np.array([[0.8, 0.3], [0.4, 0.9]])
+        >>> probs = np.stack([p0, 1 - p0])[None]  # probabilities (N, C, H, W) = (1, 2, 2, 2)
+        >>> target = np.array([[[0, 1], [1, 0]]])  # class indices (N, H, W)
+        >>> round(float(losses.generalized_wasserstein_dice_loss(probs, target, from_logits=False)), 4)
+        0.2778
+        >>> onehot = np.eye(2)[target].transpose(0, 3, 1, 2)  # the target as probabilities
+        >>> float(losses.generalized_wasserstein_dice_loss(onehot, target, from_logits=False))  # perfect
+        0.0
     """
     fn = "generalized_wasserstein_dice_loss"
     check.choice(weighting_mode, "weighting_mode", get_args(WassersteinWeighting))
@@ -994,12 +1130,23 @@ def lovasz_softmax_loss(input: ArrayT, target: ArrayT, *, from_logits: bool = Tr
         TypeError: non-integer or complex target, non-floating ``input``, a non-bool
             ``per_image``.
 
-    Peer settings (covered by a test): the reference implementation
-    ``lovasz_softmax(probas, labels, classes, per_image, ignore)`` = ``from_logits=False``
-    with the same ``classes``/``per_image``/``ignore_index``.
-
-    Reference: Berman et al., "The Lovasz-Softmax loss: a tractable surrogate for the
+    References: Berman et al., "The Lovasz-Softmax loss: a tractable surrogate for the
     optimization of the intersection-over-union measure in neural networks", CVPR 2018.
+
+    Peer twins:
+        The reference implementation ``lovasz_softmax(probas, labels, classes, per_image, ignore)``
+        = ``from_logits=False`` with the same ``classes``/``per_image``/``ignore_index``. (Covered
+        by a test.)
+
+    Example:
+        >>> p0 = np.array([[0.8, 0.3], [0.4, 0.9]])
+        >>> probs = np.stack([p0, 1 - p0])[None]  # probabilities (N, C, H, W) = (1, 2, 2, 2)
+        >>> target = np.array([[[0, 1], [1, 0]]])  # class indices (N, H, W)
+        >>> round(float(losses.lovasz_softmax_loss(probs, target, from_logits=False)), 4)
+        0.3042
+        >>> onehot = np.eye(2)[target].transpose(0, 3, 1, 2)  # the target as probabilities
+        >>> float(losses.lovasz_softmax_loss(onehot, target, from_logits=False))  # a perfect prediction
+        0.0
     """
     check.reduction(reduction)
     check.flag(per_image, "per_image")
@@ -1074,10 +1221,20 @@ def lovasz_hinge_loss(input: ArrayT, target: ArrayT, *, per_image: bool = True,
         TypeError: non-floating ``input``, complex or non-array ``target``, non-bool
             ``per_image``.
 
-    Peer settings (covered by a test): the reference ``lovasz_hinge(logits, labels,
-    per_image, ignore)`` with the same keywords.
+    References: Berman et al., CVPR 2018.
 
-    Reference: Berman et al., CVPR 2018.
+    Peer twins:
+        The reference ``lovasz_hinge(logits, labels, per_image, ignore)`` with the same keywords.
+        (Covered by a test.)
+
+    Example:
+        >>> z = np.array([[[2.0, -1.0], [0.5, -3.0]]])  # logits (N, H, W)
+        >>> y = np.array([[[1, 0], [1, 0]]])
+        >>> # hinge errors 1 - z (2y - 1) = -1, 0, 0.5, -2: only the third pixel is inside the margin
+        >>> round(float(losses.lovasz_hinge_loss(z, y)), 4)
+        0.25
+        >>> float(losses.lovasz_hinge_loss(3 * (2 * y - 1.0), y))  # every pixel beyond the margin
+        0.0
     """
     check.reduction(reduction)
     check.flag(per_image, "per_image")
@@ -1151,11 +1308,19 @@ def boundary_loss(input: ArrayT, distance_maps: ArrayT, *, from_logits: bool = F
         TypeError: non-floating ``input``, complex or non-array ``distance_maps``, non-bool
             flags.
 
-    Peer settings (covered by a test): the reference ``SurfaceLoss(idc=[1, ..., C-1])`` =
-    ``include_background=False`` on softmax probabilities; ``idc=[0, ..., C-1]`` =
-    ``include_background=True``.
+    References: Kervadec et al., "Boundary loss for highly unbalanced segmentation", MIDL 2019.
 
-    Reference: Kervadec et al., "Boundary loss for highly unbalanced segmentation", MIDL 2019.
+    Peer twins:
+        The reference ``SurfaceLoss(idc=[1, ..., C-1])`` = ``include_background=False`` on softmax
+        probabilities; ``idc=[0, ..., C-1]`` = ``include_background=True``. (Covered by a test.)
+
+    Example:
+        >>> p0 = np.array([[0.8, 0.3], [0.4, 0.9]])
+        >>> probs = np.stack([p0, 1 - p0])[None]  # probabilities (N, C, H, W) = (1, 2, 2, 2)
+        >>> target = np.array([[[0, 1], [1, 0]]])  # class indices (N, H, W)
+        >>> phi = losses.signed_distance_map(target, num_classes=2)  # (N, C, H, W)
+        >>> round(float(losses.boundary_loss(probs, phi)), 4)  # foreground class 1 only
+        0.075
     """
     check.reduction(reduction)
     check.choice(mode, "mode", _MODES)
@@ -1186,10 +1351,29 @@ def signed_distance_map(target: Array, *, num_classes: int | None = None,
 
     See :func:`backends.distance_maps.signed_distance_map` for the definition: positive
     distance outside each class mask, ``-(d - 1)`` inside (0 on the inner boundary), zeros for
-    an absent class. ``target``: class indices ``(N, *spatial)`` with ``num_classes``, or masks
-    ``(N, C, *spatial)``. Returns a NumPy array ``(N, C, *spatial)``. Raises ``ValueError`` for
-    bad shapes, out-of-range indices or a bad ``spacing``. ``dtype``: a NumPy float dtype (or
-    its name). Needs SciPy.
+    an absent class. Needs SciPy.
+
+    Args:
+        target: class indices ``(N, *spatial)`` with ``num_classes``, or masks
+            ``(N, C, *spatial)`` (non-zero = inside).
+        num_classes: number of classes ``C`` for index targets (None: ``target`` holds masks).
+        spacing: pixel size per spatial axis (a number or one per spatial axis), as
+            ``scipy.ndimage.distance_transform_edt(sampling=...)``.
+        dtype: a NumPy float dtype (or its name) of the result.
+
+    Returns:
+        A NumPy array ``(N, C, *spatial)``.
+
+    Raises:
+        ValueError: bad shapes, out-of-range indices or a bad ``spacing``.
+
+    References: the signed distance of the reference code of Kervadec et al. 2019
+    ("Boundary loss for highly unbalanced segmentation", MIDL).
+
+    Example:
+        >>> losses.signed_distance_map(np.array([[0, 1, 1, 1, 0]]), num_classes=2) + 0.0  # (N, C, W)
+        array([[[ 0.,  1.,  2.,  1.,  0.],
+                [ 1.,  0., -1.,  0.,  1.]]])
     """
     from .backends.distance_maps import signed_distance_map as _sdm
 
@@ -1204,10 +1388,25 @@ def boundary_distance_map(target: Array, *, num_classes: int | None = None,
     See :func:`backends.distance_maps.boundary_distance_map`: inside each class mask the
     distance to the nearest pixel outside, outside it the distance to the nearest pixel inside
     (MONAI's ``HausdorffDTLoss`` distance field), zeros for an absent class or a full mask.
-    ``target``: class indices ``(N, *spatial)`` with ``num_classes``, or masks
-    ``(N, C, *spatial)`` (a prediction's: ``probabilities > 0.5``). Returns a NumPy array
-    ``(N, C, *spatial)``; errors and ``spacing``/``dtype`` as :func:`signed_distance_map`.
     Needs SciPy.
+
+    Args:
+        target: class indices ``(N, *spatial)`` with ``num_classes``, or masks
+            ``(N, C, *spatial)`` (a prediction's: ``probabilities > 0.5``).
+        num_classes, spacing, dtype: as :func:`signed_distance_map`.
+
+    Returns:
+        A NumPy array ``(N, C, *spatial)``.
+
+    Raises:
+        ValueError: as :func:`signed_distance_map`.
+
+    References: MONAI ``HausdorffDTLoss``'s distance field (Karimi & Salcudean 2019).
+
+    Example:
+        >>> losses.boundary_distance_map(np.array([[0, 1, 1, 1, 0]]), num_classes=2)  # (N, C, W)
+        array([[[1., 1., 2., 1., 1.],
+                [1., 1., 2., 1., 1.]]])
     """
     from .backends.distance_maps import boundary_distance_map as _bdm
 
@@ -1225,8 +1424,8 @@ def hausdorff_dt_loss(input: ArrayT, target: ArrayT, input_distance_maps: ArrayT
     Per class ``c`` (and per sample unless ``batch=True``), a mean over the pixels:
 
     .. math::
-        \ell_c = rac{1}{|\Omega|} \sum_{q \in \Omega} ig(p_c(q) - g_c(q)ig)^2
-                 ig(d_{p,c}(q)^{lpha} + d_{g,c}(q)^{lpha}ig)
+        \ell_c = \frac{1}{|\Omega|} \sum_{q \in \Omega} \big(p_c(q) - g_c(q)\big)^2
+                 \big(d_{p,c}(q)^{\alpha} + d_{g,c}(q)^{\alpha}\big)
 
     with ``d_p`` and ``d_g`` the unsigned distance maps of the thresholded prediction
     (``p > 0.5`` per channel) and of the target (see :func:`boundary_distance_map`): errors
@@ -1243,9 +1442,10 @@ def hausdorff_dt_loss(input: ArrayT, target: ArrayT, input_distance_maps: ArrayT
             shape ``(N, C, *spatial)`` (all channels; non-negative).
         target_distance_maps: ``boundary_distance_map`` of the target, the same shape.
         alpha: finite exponent ``> 0`` of the distances (the paper's and MONAI's 2).
-        mode, from_logits, batch, ignore_index: as :func:`dice_loss` (``batch=True`` averages
-            over the batch and the pixels: ``(C',)`` per-class losses).
+        mode, from_logits, batch: as :func:`dice_loss` (``batch=True`` averages over the
+            batch and the pixels: ``(C',)`` per-class losses).
         include_background: keep channel 0 (default False, MONAI's).
+        ignore_index: as :func:`dice_loss`.
         reduction: ``"mean"`` | ``"sum"`` | ``"none"`` (the ``(N, C')`` or ``(C',)`` matrix).
     {group}
             With ``batch=True`` the per-class means are over the whole group's batch.
@@ -1259,13 +1459,26 @@ def hausdorff_dt_loss(input: ArrayT, target: ArrayT, input_distance_maps: ArrayT
             eagerly, negative distances, and as :func:`dice_loss`.
         TypeError: as :func:`dice_loss`; complex or non-array distance maps.
 
-    Peer settings (covered by a test): MONAI ``HausdorffDTLoss(alpha=a, softmax=True,
-    to_onehot_y=True)`` = ``alpha=a`` with the maps from :func:`boundary_distance_map`
-    (``sigmoid=True``: ``mode="multilabel"``; its ``include_background`` and ``batch`` map
-    to the keywords of the same meaning).
-
-    Reference: Karimi & Salcudean, "Reducing the Hausdorff distance in medical image
+    References: Karimi & Salcudean, "Reducing the Hausdorff distance in medical image
     segmentation with convolutional neural networks", IEEE TMI 2019.
+
+    Peer twins:
+        MONAI ``HausdorffDTLoss(alpha=a, softmax=True, to_onehot_y=True)`` = ``alpha=a`` with the
+        maps from :func:`boundary_distance_map` (``sigmoid=True``: ``mode="multilabel"``; its
+        ``include_background`` and ``batch`` map to the keywords of the same meaning). (Covered by a
+        test.)
+
+    Example:
+        >>> p0 = np.array([[0.8, 0.3], [0.4, 0.9]])
+        >>> probs = np.stack([p0, 1 - p0])[None]  # probabilities (N, C, H, W) = (1, 2, 2, 2)
+        >>> target = np.array([[[0, 1], [1, 0]]])  # class indices (N, H, W)
+        >>> onehot = np.eye(2)[target].transpose(0, 3, 1, 2)  # the target as probabilities
+        >>> d_target = losses.boundary_distance_map(target, num_classes=2)
+        >>> d_pred = losses.boundary_distance_map(probs > 0.5)  # masks of the thresholded prediction
+        >>> round(float(losses.hausdorff_dt_loss(probs, target, d_pred, d_target, from_logits=False)), 4)
+        0.15
+        >>> float(losses.hausdorff_dt_loss(onehot, target, d_target, d_target, from_logits=False))  # perfect
+        0.0
     """
     check.finite_number(alpha, "alpha", low=0, low_open=True)
     fn = "hausdorff_dt_loss"
@@ -1321,12 +1534,16 @@ def dice_ce_loss(input: ArrayT, target: ArrayT, *, mode: Mode = "multiclass", la
     ``ignore_index``). The Dice term is :func:`dice_loss` with the Dice keywords.
 
     Args:
-        input: logits ``(N, C, *spatial)``. target: as :func:`dice_loss`.
+        input: logits ``(N, C, *spatial)``.
+        target: as :func:`dice_loss`.
+        mode: ``"multiclass"`` (softmax cross-entropy) | ``"multilabel"`` | ``"binary"``
+            (binary cross-entropy on logits), the Dice term's ``mode`` too.
         lambda_dice, lambda_ce: finite non-negative weights of the two terms.
         ce_weight: optional per-class weights of the cross-entropy, shape ``(C,)``
             (``"multiclass"`` only).
-        batch, include_background, smooth, smooth_dr, squared_denominator, weight,
-        ignore_index: Dice keywords (``ignore_index`` also applies to the CE).
+        batch, include_background, smooth, smooth_dr, squared_denominator, weight: Dice
+            keywords, as :func:`dice_loss`.
+        ignore_index: as :func:`dice_loss`; it also applies to the CE.
         reduction: ``"mean"`` | ``"sum"``: how each term is reduced before the weighted sum
             (``"none"`` is refused: the two terms have different shapes).
     {group}
@@ -1339,10 +1556,21 @@ def dice_ce_loss(input: ArrayT, target: ArrayT, *, mode: Mode = "multiclass", la
     Raises:
         ValueError / TypeError: as :func:`dice_loss` and :func:`losses.cross_entropy`.
 
-    Peer settings (covered by a test): MONAI ``DiceCELoss(softmax=True, to_onehot_y=True,
-    lambda_dice=a, lambda_ce=b)`` = ``smooth=1e-5, lambda_dice=a, lambda_ce=b``.
+    References: Isensee et al., "nnU-Net", Nature Methods 2021 (Dice + CE).
 
-    Reference: Isensee et al., "nnU-Net", Nature Methods 2021 (Dice + CE).
+    Peer twins:
+        MONAI ``DiceCELoss(softmax=True, to_onehot_y=True, lambda_dice=a, lambda_ce=b)`` =
+        ``smooth=1e-5, lambda_dice=a, lambda_ce=b``. (Covered by a test.)
+
+    Example:
+        >>> p0 = np.array([[0.8, 0.3], [0.4, 0.9]])
+        >>> z = np.log(np.stack([p0, 1 - p0]))[None]  # logits (N, C, H, W) whose softmax is (p0, 1 - p0)
+        >>> target = np.array([[[0, 1], [1, 0]]])
+        >>> bool(np.isclose(losses.dice_ce_loss(z, target),
+        ...                 losses.dice_loss(z, target) + losses.cross_entropy(z, target)))
+        True
+        >>> round(float(losses.dice_ce_loss(z, target)), 4)
+        0.5515
     """
     check.reduction(reduction, ("mean", "sum"))
     check.choice(mode, "mode", _MODES)
@@ -1379,7 +1607,7 @@ def dice_focal_loss(input: ArrayT, target: ArrayT, *, mode: Mode = "multiclass",
 
     .. math::
         \ell = \lambda_{dice}\,\mathrm{Dice}(z, y)
-             + \lambda_{focal}\,\operatorname{mean}_{n,c,i}\ lpha_t\,(1 - p_t)^{\gamma}\,
+             + \lambda_{focal}\,\operatorname{mean}_{n,c,i}\ \alpha_t\,(1 - p_t)^{\gamma}\,
                \mathrm{BCE}(z_{nci}, y_{nci})
 
     The Dice term is :func:`dice_loss` (softmax in ``"multiclass"`` mode, sigmoid otherwise)
@@ -1393,15 +1621,17 @@ def dice_focal_loss(input: ArrayT, target: ArrayT, *, mode: Mode = "multiclass",
     averages over the kept pixels' channels (a weight 0 elsewhere).
 
     Args:
-        input: logits ``(N, C, *spatial)``. target: as :func:`dice_loss`.
+        input: logits ``(N, C, *spatial)``.
+        target: as :func:`dice_loss`.
+        mode: ``"multiclass"`` | ``"multilabel"`` | ``"binary"``, the Dice term's activation.
         lambda_dice, lambda_focal: finite non-negative weights of the two terms.
-        gamma: focusing parameter ``>= 0`` of the focal term. alpha: None or a balance in
-            [0, 1] of the focal term.
+        gamma: focusing parameter ``>= 0`` of the focal term.
+        alpha: None or a balance in [0, 1] of the focal term.
         batch, include_background, smooth, smooth_dr, squared_denominator: Dice keywords.
         weight: optional non-negative class weights ``(C,)`` (or ``(C-1,)`` without
-            background) of both terms. mean_over: what a weighted ``"mean"`` of each term
-            divides by (``"weights"``: the weight sum; ``"elements"``: the number of entries,
-            MONAI's ``weight=``).
+            background) of both terms.
+        mean_over: what a weighted ``"mean"`` of each term divides by (``"weights"``: the
+            weight sum; ``"elements"``: the number of entries, MONAI's ``weight=``).
         ignore_index: target value whose pixels are removed from both terms.
         reduction: ``"mean"`` | ``"sum"``: how each term is reduced before the weighted sum
             (``"none"`` is refused: the two terms have different shapes).
@@ -1416,19 +1646,28 @@ def dice_focal_loss(input: ArrayT, target: ArrayT, *, mode: Mode = "multiclass",
         ValueError / TypeError: as :func:`dice_loss` and :func:`losses.sigmoid_focal_loss`,
             bad ``lambda_dice``/``lambda_focal``/``gamma``/``alpha``.
 
-    Peer settings (covered by a test): MONAI ``DiceFocalLoss(softmax=True | sigmoid=True,
-    to_onehot_y=True, lambda_dice=a, lambda_focal=b, gamma=g)`` = ``smooth=1e-5,
-    lambda_dice=a, lambda_focal=b, gamma=g`` (``mode="multiclass"`` for ``softmax=True``,
-    ``"multilabel"`` with a dense target for ``sigmoid=True``); MONAI's ``alpha``,
-    ``batch``, ``include_background``, ``squared_pred`` map to the keywords of the same
-    meaning, its ``weight=w`` to ``weight=w, mean_over="elements"`` (all with
-    ``reduction="mean"``: MONAI's focal ``"sum"`` first averages over the pixels, not
-    reproduced). For soft targets the
-    focal term follows torchvision's ``p_t = y p + (1-y)(1-p)`` (MONAI's formula is written
-    for 0/1 targets).
-
     References: Lin et al., "Focal loss for dense object detection", ICCV 2017; Zhu et al.,
     "AnatomyNet", Medical Physics 2019 (Dice + focal); Dice as :func:`dice_loss`.
+
+    Peer twins:
+        MONAI ``DiceFocalLoss(softmax=True | sigmoid=True, to_onehot_y=True, lambda_dice=a,
+        lambda_focal=b, gamma=g)`` = ``smooth=1e-5, lambda_dice=a, lambda_focal=b, gamma=g``
+        (``mode="multiclass"`` for ``softmax=True``, ``"multilabel"`` with a dense target for
+        ``sigmoid=True``); MONAI's ``alpha``, ``batch``, ``include_background``, ``squared_pred``
+        map to the keywords of the same meaning, its ``weight=w`` to ``weight=w,
+        mean_over="elements"`` (all with ``reduction="mean"``: MONAI's focal ``"sum"`` first
+        averages over the pixels, not reproduced). For soft targets the focal term follows
+        torchvision's ``p_t = y p + (1-y)(1-p)`` (MONAI's formula is written for 0/1 targets).
+        (Covered by a test.)
+
+    Example:
+        >>> p0 = np.array([[0.8, 0.3], [0.4, 0.9]])
+        >>> z = np.log(np.stack([p0, 1 - p0]))[None]  # logits (N, C, H, W) whose softmax is (p0, 1 - p0)
+        >>> target = np.array([[[0, 1], [1, 0]]])
+        >>> bool(np.isclose(losses.dice_focal_loss(z, target, lambda_focal=0.0), losses.dice_loss(z, target)))
+        True
+        >>> round(float(losses.dice_focal_loss(z, target)), 4)
+        0.4019
     """
     check.reduction(reduction, ("mean", "sum"))
     check.choice(mode, "mode", _MODES)
@@ -1526,10 +1765,11 @@ def combo_loss(input: ArrayT, target: ArrayT, *, alpha: float = 0.5, beta: float
         input: logits ``(N, C, *spatial)`` (``C == 1`` for ``"binary"``).
         target: binary labels ``(N, *spatial)`` (``"binary"``) or a dense 0/1 target of
             ``input``'s shape.
-        alpha: weight of the cross-entropy term in [0, 1]. beta: weight of positives in the
-            cross-entropy, in [0, 1] (``beta=0.5`` is half the usual BCE).
+        alpha: weight of the cross-entropy term in [0, 1].
+        beta: weight of positives in the cross-entropy, in [0, 1] (``beta=0.5`` is half the
+            usual BCE).
         mode: ``"binary"`` | ``"multilabel"``.
-        smooth, batch, include_background, ignore_index: Dice keywords.
+        smooth, batch, include_background, ignore_index: Dice keywords, as :func:`dice_loss`.
         reduction: ``"mean"`` | ``"sum"`` (each term reduced this way, then combined;
             ``"none"`` is refused).
     {group}
@@ -1541,10 +1781,21 @@ def combo_loss(input: ArrayT, target: ArrayT, *, alpha: float = 0.5, beta: float
     Raises:
         ValueError: ``mode="multiclass"``, bad ``alpha``/``beta``, shapes as :func:`dice_loss`.
 
-    Peer settings: no torch/optax/MONAI twin; tested against an independent formula.
-
-    Reference: Taghanaki et al., "Combo loss: handling input and output imbalance in
+    References: Taghanaki et al., "Combo loss: handling input and output imbalance in
     multi-organ segmentation", Computerized Medical Imaging and Graphics 2019.
+
+    Peer twins:
+        No torch/optax/MONAI twin; tested against an independent formula.
+
+    Example:
+        >>> z = np.array([[[[2.0, -1.0], [0.5, -3.0]]]])  # logits (N, 1, H, W)
+        >>> y = np.array([[[1, 0], [1, 0]]])  # binary labels (N, H, W)
+        >>> # alpha = 1: the cross-entropy term alone, with beta = 1/2 half the usual BCE
+        >>> bool(np.isclose(losses.combo_loss(z, y, alpha=1.0),
+        ...                 0.5 * losses.binary_cross_entropy_with_logits(z[:, 0], y)))
+        True
+        >>> round(float(losses.combo_loss(z, y)), 4)
+        0.1445
     """
     check.reduction(reduction, ("mean", "sum"))
     check.choice(mode, "mode", ("binary", "multilabel"))

@@ -48,6 +48,14 @@ def ctc_loss(log_probs: ArrayT, targets: ArrayT, input_lengths: ArrayT, target_l
     JAX, a Python loop elsewhere), so the function is traceable under ``jax.jit``,
     ``jax.vmap`` and ``torch.compile``.
 
+    On CPU PyTorch tensors (eager, outside ``torch.func`` transforms) the recursion is ATen's
+    own CTC kernel with this function's semantics restored on top (same values and
+    gradients as the generic scan). Concatenated 1-D targets are otherwise unpacked to
+    ``(N, S)`` with ``S = max(target_lengths)`` read on host backends (NumPy,
+    array-api-strict); on device backends and under tracing (jit, compile, vmap, Dask) the
+    static bound ``S = len(targets)`` is used instead (same values, more work, no
+    device-to-host read) — pass padded targets for the fastest compiled code.
+
     Args:
         log_probs: log-probabilities (e.g. ``log_softmax`` outputs), shape ``(T, N, C)``
             (``(N, T, C)`` with ``batch_first=True``) or ``(T, C)`` for one unbatched
@@ -91,13 +99,9 @@ def ctc_loss(log_probs: ArrayT, targets: ArrayT, input_lengths: ArrayT, target_l
             lengths holding anything but ints), non-arrays, arrays of two frameworks,
             non-bool ``zero_infinity``/``batch_first``.
 
-    On CPU PyTorch tensors (eager, outside ``torch.func`` transforms) the recursion is ATen's
-    own CTC kernel with this function's semantics restored on top (same values and
-    gradients as the generic scan). Concatenated 1-D targets are otherwise unpacked to
-    ``(N, S)`` with ``S = max(target_lengths)`` read on host backends (NumPy,
-    array-api-strict); on device backends and under tracing (jit, compile, vmap, Dask) the
-    static bound ``S = len(targets)`` is used instead (same values, more work, no
-    device-to-host read) — pass padded targets for the fastest compiled code.
+    References: Graves, Fernández, Gomez & Schmidhuber 2006, "Connectionist temporal
+    classification: labelling unsegmented sequence data with recurrent neural networks"
+    (ICML); PyTorch ``CTCLoss``.
 
     Peer twins: ``torch.nn.functional.ctc_loss`` (same arguments; values equal; its
     gradient wrt ``log_probs`` assumes they come from ``log_softmax`` and adds
@@ -106,6 +110,14 @@ def ctc_loss(log_probs: ArrayT, targets: ArrayT, input_lengths: ArrayT, target_l
     blank_id)`` (per sequence, batch-first, applies ``log_softmax`` itself; equal to
     ``reduction="none", batch_first=True`` on feasible sequences; it returns a large finite
     value instead of ``inf`` for infeasible ones).
+
+    Example:
+        >>> # 3 frames over {blank, a}, each frame p(a) = 0.5: the label "a" has the 6 alignments
+        >>> # aaa, aa-, a--, -aa, --a, -a- of probability 1/8 each, so the loss is -log(6/8)
+        >>> log_probs = np.log(np.full((3, 1, 2), 0.5))
+        >>> loss = losses.ctc_loss(log_probs, np.array([[1]]), np.array([3]), np.array([1]), reduction="sum")
+        >>> round(float(loss), 4), round(float(-np.log(6 / 8)), 4)
+        (0.2877, 0.2877)
     """
     xp, input_lengths, target_lengths = _check_arguments(
         log_probs, targets, input_lengths, target_lengths, blank, reduction, zero_infinity, batch_first)
