@@ -59,7 +59,9 @@ def _math_blocks(lines: list[str]) -> list[str]:
             i += 1
         if out and out[-1].strip():
             out.append("")
-        out += [pad + "$$"] + [pad + b for b in body if b] + [pad + "$$", ""]
+        out += [pad + "$$"] + [pad + b for b in body if b] + [pad + "$$"]
+        if i < len(lines) and lines[i].strip():
+            out.append("")
     return out
 
 
