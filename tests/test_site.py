@@ -30,7 +30,6 @@ sys.path.insert(0, str(DOCS / "_site"))
 import griffe_rst  # noqa: E402
 import make_api  # noqa: E402
 
-
 # ---------------------------------------------------------------- docs/choosing.md
 
 LINK = re.compile(r"\[`([^`]+)`\]\(([^)#]*)(?:#([^)]*))?\)")
