@@ -135,11 +135,9 @@ def rewrite(doc: str) -> str:
 
 def runtime_docstring(module: str, name: str) -> str | None:
     """The docstring ``help()`` shows: some are completed at import (shared ``Args:`` text)."""
-    try:
-        obj = getattr(importlib.import_module(module), name)
-    except (ImportError, AttributeError):
-        return None
-    return inspect.getdoc(obj)
+    importlib.import_module("losses")  # loads the families, and nothing that needs a framework
+    obj = getattr(sys.modules.get(module), name, None)  # only modules `import losses` loaded
+    return inspect.getdoc(obj) if callable(obj) else None
 
 
 class RstToMarkdown(_Extension):
