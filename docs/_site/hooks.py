@@ -2,8 +2,8 @@
 
 The README links to the docs pages as ``docs/<page>.md`` (right on GitHub, from the
 repository root); on the site the home page sits inside docs/, so those links lose the prefix.
-Links to files outside docs/ (``.ci/constraints.txt``) point at nothing on the site and become
-plain code.
+A family page's link to a repository file outside docs/ (``../benchmarks/results/...``) points
+at nothing on the site: it becomes the file's path as code.
 """
 from __future__ import annotations
 
@@ -55,7 +55,7 @@ def on_config(config):
 def home_page() -> str:
     text = (ROOT / "README.md").read_text()
     text = re.sub(r"\]\(docs/([^)]*)\)", r"](\1)", text)
-    return re.sub(r"\[docs/\]\(\)", "[docs/](choosing.md)", text)
+    return text.replace("[docs/]()", "`docs/` (the Families pages of this site)")
 
 
 OUTSIDE = re.compile(r"\[([^\]]+)\]\((\.\./)+([^)#\s]+)[^)]*\)")
