@@ -1,4 +1,4 @@
-"""nox sessions: one test session per backend, the conformance matrix, lint.
+"""nox sessions: one test session per backend, the conformance matrix, lint, the docs site.
 
 torch is pinned through .ci/constraints.txt (the CPU wheel); an unpinned torch requirement
 would pull the CUDA build.
@@ -50,4 +50,18 @@ def conformance(session):
 @nox.session
 def lint(session):
     session.install("ruff")
-    session.run("ruff", "check", "losses", "backends", "conformance", "tests", "benchmarks", "noxfile.py")
+    session.run("ruff", "check", "losses", "backends", "conformance", "tests", "benchmarks", "noxfile.py",
+                "docs/make_plots.py", "docs/_site")
+
+
+@nox.session
+def docs(session):
+    """The docs site (mkdocs.yml) built into site/ with warnings as errors, then its pages checked.
+
+    The API pages of docs/api/ must match their families' ``__all__`` (``python
+    docs/_site/make_api.py`` rewrites them). ``python -m mkdocs serve`` previews the site.
+    """
+    session.install(*CONSTRAINTS, "-e", ".[site]", "pytest>=8", "numpy>=1.26")
+    session.run("python", "docs/_site/make_api.py", "--check")
+    session.run("python", "-m", "mkdocs", "build", "--strict", *session.posargs)
+    session.run("python", "-m", "pytest", "-q", "tests/test_site.py", env={"LOSSES_SITE_DIR": "site"})
