@@ -1185,19 +1185,21 @@ def smp_soft_ce(z, t, smooth_factor, ignore_index=-100):
 
 
 def test_smp_soft_bce_and_soft_ce_mappings():
-    """smp's SoftBCEWithLogitsLoss(smooth_factor=s) is binary_cross_entropy_with_logits on the
-    targets y (1 - 2s) + s; SoftCrossEntropyLoss(smooth_factor=s) is cross_entropy with
+    """smp's SoftBCEWithLogitsLoss(smooth_factor=s) is binary_cross_entropy_with_logits with
+    label_smoothing=2 s (the targets y (1 - 2s) + s); SoftCrossEntropyLoss(smooth_factor=s) is cross_entropy with
     label_smoothing=s, and with ignored positions its mean divides by every position:
     reduction="sum" / t.size (docs/segmentation.md)."""
     rng = np.random.default_rng(21)
     z = rng.normal(size=(3, 2, 4, 5)) * 2
     y = rng.integers(0, 2, size=z.shape).astype(np.float64)
     s = 0.1
+    np.testing.assert_allclose(L.binary_cross_entropy_with_logits(z, y, label_smoothing=2 * s), smp_soft_bce(z, y, s),
+                               rtol=1e-12)
     np.testing.assert_allclose(L.binary_cross_entropy_with_logits(z, y * (1 - 2 * s) + s), smp_soft_bce(z, y, s),
                                rtol=1e-12)
     yi = np.where(rng.uniform(size=y.shape) < 0.2, -100.0, y)
     kept = yi != -100
-    got = L.binary_cross_entropy_with_logits(z, np.where(kept, yi, 0) * (1 - 2 * s) + s, weight=kept)
+    got = L.binary_cross_entropy_with_logits(z, np.where(kept, yi, 0), weight=kept, label_smoothing=2 * s)
     np.testing.assert_allclose(got, smp_soft_bce(z, yi, s), rtol=1e-12)
     zc = rng.normal(size=(3, 4, 5, 6)) * 2
     t = rng.integers(0, 4, size=(3, 5, 6))
