@@ -417,6 +417,25 @@ def _vtrace(rng, d):
     return out
 
 
+def _off_policy(rng, d):
+    out = _traj(rng, d)
+    out["q_t"] = rng.normal(size=out["r_t"].shape)
+    out["c_t"] = np.minimum(1.0, np.exp(rng.normal(size=out["r_t"].shape) * 0.5)) * 0.9
+    return out
+
+
+def _off_policy_actions(rng, d):
+    out = _traj(rng, d)
+    del out["v_t"]
+    t, b = d["steps"]
+    out["q_t"] = rng.normal(size=(t, b, 18))
+    out["a_t"] = rng.integers(0, 18, size=(t, b))
+    out["c_t"] = np.minimum(1.0, np.exp(rng.normal(size=(t, b)) * 0.5)) * 0.9
+    z = rng.normal(size=(t, b, 18))
+    out["probs_a_t"] = np.exp(z) / np.exp(z).sum(-1, keepdims=True)
+    return out
+
+
 def _vtrace_pg(rng, d):
     out = _vtrace(rng, d)
     t, b = d["steps"]
@@ -567,6 +586,8 @@ SPECS: dict[str, Spec] = {
     "n_step_returns": Spec(_traj, {"n": 5}, diff=("r_t", "v_t")),
     "lambda_returns": Spec(_traj, {"lambda_": 0.95}, diff=("r_t", "v_t")),
     "vtrace_returns": Spec(_vtrace, diff=("v_tm1", "v_t")),
+    "general_off_policy_returns": Spec(_off_policy, diff=("q_t", "v_t")),
+    "general_off_policy_returns_from_action_values": Spec(_off_policy_actions, diff=("q_t",)),
     "policy_gradient_loss": Spec(_pg, diff=("logits",)),
     "vtrace_policy_gradient_loss": Spec(_vtrace_pg, diff=("logits",)),
     "entropy_loss": Spec(lambda rng, d: {"logits": _mat(rng, d, 2.0)}, diff=("logits",)),
@@ -1014,6 +1035,17 @@ def _t_vtrace(v_tm1, v_t, r_t, discount_t, rho_tm1, clip=1.0):
     return v_tm1 + torch.stack(out[::-1])
 
 
+def _t_off_policy(q_t, v_t, r_t, discount_t, c_t):
+    """rlax ``general_off_policy_returns_from_q_and_v`` as a reverse Python loop over time."""
+    torch = _T()
+    acc = r_t[-1] + discount_t[-1] * v_t[-1]
+    out = [acc]
+    for i in reversed(range(r_t.shape[0] - 1)):
+        acc = r_t[i] + discount_t[i] * (v_t[i] - c_t[i] * q_t[i] + c_t[i] * acc)
+        out.append(acc)
+    return torch.stack(out[::-1])
+
+
 def _t_vtrace_pg(logits, actions, v_tm1, v_t, r_t, discount_t, rho_tm1):
     """IMPALA's policy-gradient loss with V-trace advantages (all clips 1, lambda 1)."""
     torch = _T()
@@ -1304,6 +1336,12 @@ TWINS: dict[str, Twin] = {
     "n_step_returns": Twin("peer", "rlax n-step bootstrapped returns, a loop over n", _t_n_step),
     "lambda_returns": Twin("peer", "rlax lambda returns, a reverse loop over time", _t_lambda),
     "vtrace_returns": Twin("peer", "rlax vtrace as a reverse Python loop over time", _t_vtrace),
+    "general_off_policy_returns": Twin("peer", "rlax general_off_policy_returns_from_q_and_v as a reverse loop",
+                                       _t_off_policy),
+    "general_off_policy_returns_from_action_values": Twin(
+        "peer", "(probs * q).sum(-1), q.gather(a), then the reverse loop",
+        lambda q_t, a_t, r_t, discount_t, c_t, probs_a_t: _t_off_policy(
+            _gather(q_t, a_t), (probs_a_t * q_t).sum(-1), r_t, discount_t, c_t)),
     "vtrace_policy_gradient_loss": Twin("peer", "IMPALA pg loss: V-trace advantages by a reverse loop",
                                         lambda **kw: _t_vtrace_pg(**kw)),
     "policy_gradient_loss": Twin("peer", "-(log_softmax.gather(actions) * advantages.detach()).mean()",

@@ -71,11 +71,17 @@ def _binary_setup(input, target, weight, reduction, mean_over, pos_weight=None, 
     return xp, out_dtype, arrays
 
 
+def _smoothed_binary(y, label_smoothing):
+    """Keras's binary label smoothing ``y (1 - ε) + ε / 2`` (``y`` itself for ε = 0)."""
+    eps = float(label_smoothing)
+    return y * (1 - eps) + 0.5 * eps if eps else y
+
+
 @check.entry
 @group_doc
 def binary_cross_entropy(input: ArrayT, target: ArrayT, *, weight: ArrayT | float | None = None,
                          mean_over: MeanOver = "elements", reduction: Reduction = "mean",
-                         group: Group = None) -> ArrayT:
+                         label_smoothing: float = 0.0, group: Group = None) -> ArrayT:
     r"""Binary cross-entropy on probabilities.
 
     .. math:: \ell_i = -w_i\,\big(y_i \log p_i + (1 - y_i)\log(1 - p_i)\big)
@@ -92,14 +98,16 @@ def binary_cross_entropy(input: ArrayT, target: ArrayT, *, weight: ArrayT | floa
         mean_over: what a weighted ``"mean"`` divides by: ``"elements"`` (default,
             ``sum(w*l) / input.size``, torch's rule) or ``"weights"`` (``sum(w*l) / sum(w)``).
         reduction: ``"mean"`` | ``"sum"`` | ``"none"``.
+        label_smoothing: ε in [0, 1]: the target becomes ``y (1 - ε) + ε / 2`` (Keras's
+            ``binary_crossentropy(label_smoothing=ε)``; smp's ``smooth_factor=s`` is ``ε = 2 s``).
     {group}
 
     Returns:
         A scalar, or the element-wise loss (``input``'s shape) for ``reduction="none"``.
 
     Raises:
-        ValueError: shapes differ, bad ``reduction``/``mean_over``; eagerly, ``input`` or
-            ``target`` outside [0, 1] (or NaN).
+        ValueError: shapes differ, bad ``reduction``/``mean_over``, ``label_smoothing``
+            outside [0, 1]; eagerly, ``input`` or ``target`` outside [0, 1] (or NaN).
         TypeError: non-floating ``input``, complex ``target``/``weight``, non-arrays.
 
     References: the Bernoulli negative log-likelihood, as PyTorch's ``BCELoss``.
@@ -115,9 +123,11 @@ def binary_cross_entropy(input: ArrayT, target: ArrayT, *, weight: ArrayT | floa
         >>> float(losses.binary_cross_entropy(np.array([0.0, 1.0]), np.array([0.0, 1.0])))  # exact predictions
         0.0
     """
+    check.finite_number(label_smoothing, "label_smoothing", low=0, high=1)
     xp, out_dtype, (p, y, w, _) = _binary_setup(input, target, weight, reduction, mean_over, group=group)
     lo_hi = check.values_in(xp, p, "input", 0, 1, what="probabilities")
     check.values_in(xp, y, "target", 0, 1, what="probabilities")
+    y = _smoothed_binary(y, label_smoothing)
     interior = None
     if lo_hi is not None and group is None and "binary_cross_entropy" in xp.loss_paths:
         # torch's gradient (p - y) / max(p (1 - p), 1e-12) is that of the clamped logs where
@@ -137,7 +147,8 @@ def binary_cross_entropy(input: ArrayT, target: ArrayT, *, weight: ArrayT | floa
 def binary_cross_entropy_with_logits(input: ArrayT, target: ArrayT, *, weight: ArrayT | float | None = None,
                                      pos_weight: ArrayT | float | None = None,
                                      mean_over: MeanOver = "elements",
-                                     reduction: Reduction = "mean", group: Group = None) -> ArrayT:
+                                     reduction: Reduction = "mean", label_smoothing: float = 0.0,
+                                     group: Group = None) -> ArrayT:
     r"""Binary cross-entropy on logits, numerically stable for any logit.
 
     .. math:: \ell_i = w_i\,\big[(1 - y_i)\,z_i + (1 + (w_p - 1)\,y_i)\,\operatorname{softplus}(-z_i)\big]
@@ -152,6 +163,9 @@ def binary_cross_entropy_with_logits(input: ArrayT, target: ArrayT, *, weight: A
         mean_over: what a weighted ``"mean"`` divides by: ``"elements"`` (default,
             ``sum(w*l) / input.size``, torch's rule) or ``"weights"`` (``sum(w*l) / sum(w)``).
         reduction: ``"mean"`` | ``"sum"`` | ``"none"``.
+        label_smoothing: ε in [0, 1]: the target becomes ``y (1 - ε) + ε / 2`` (Keras's
+            ``binary_crossentropy(from_logits=True, label_smoothing=ε)``; smp's
+            ``SoftBCEWithLogitsLoss(smooth_factor=s)`` is ``ε = 2 s``).
     {group}
 
     Returns:
@@ -160,8 +174,8 @@ def binary_cross_entropy_with_logits(input: ArrayT, target: ArrayT, *, weight: A
         logits follow IEEE arithmetic as torch's.
 
     Raises:
-        ValueError: shapes differ, bad ``reduction``/``mean_over``; eagerly, ``target``
-            outside [0, 1] (or NaN).
+        ValueError: shapes differ, bad ``reduction``/``mean_over``, ``label_smoothing``
+            outside [0, 1]; eagerly, ``target`` outside [0, 1] (or NaN).
         TypeError: non-floating ``input``, complex ``target``/``weight``/``pos_weight``.
 
     References: the Bernoulli negative log-likelihood of a logistic model, as PyTorch's
@@ -177,8 +191,10 @@ def binary_cross_entropy_with_logits(input: ArrayT, target: ArrayT, *, weight: A
         >>> losses.binary_cross_entropy_with_logits(np.array([1e4, -1e4]), y, reduction="none")  # no overflow
         array([0., 0.])
     """
+    check.finite_number(label_smoothing, "label_smoothing", low=0, high=1)
     xp, out_dtype, (z, y, w, pw) = _binary_setup(input, target, weight, reduction, mean_over, pos_weight, group)
     check.values_in(xp, y, "target", 0, 1, what="labels")
+    y = _smoothed_binary(y, label_smoothing)  # before the fast path: it sees the smoothed target
     if group is None:
         out = xp.fast("binary_cross_entropy_with_logits", z, y, w, pw, reduction, out_dtype)
         if out is not NotImplemented:

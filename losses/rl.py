@@ -17,7 +17,7 @@ import math
 from typing import Literal
 
 from . import _validate as check
-from ._common import abs0, cast, class_axis, class_target, device_of, float_args, is_number, numel
+from ._common import abs0, cast, class_axis, class_target, device_of, fill_doc, float_args, is_number, numel
 from ._reduction import MEAN_OVER, global_count, global_sum, group_doc, reduce
 from ._typing import ArrayT, Group, Reduction
 from .backends import namespace
@@ -33,6 +33,8 @@ __all__ = [
     "n_step_returns",
     "lambda_returns",
     "vtrace_returns",
+    "general_off_policy_returns",
+    "general_off_policy_returns_from_action_values",
     "policy_gradient_loss",
     "vtrace_policy_gradient_loss",
     "entropy_loss",
@@ -1180,6 +1182,185 @@ def vtrace_returns(v_tm1: ArrayT, v_t: ArrayT, r_t: ArrayT, discount_t: ArrayT |
         "vtrace_returns", v_tm1, v_t, r_t, discount_t, rho_tm1, lambda_,
         ((clip_rho_threshold, "clip_rho_threshold"),), stop_target_gradients)
     out = _vtrace_targets(xp, vp, v, r, g, rho, lam, float(clip_rho_threshold))
+    if stop_target_gradients:
+        out = xp.stop_gradient(out)
+    return xp.as_array(cast(xp, out, out_dtype))
+
+
+def _off_policy_scan(xp, q, v, r, g, c):
+    """``G_t = r_t + γ_t (v_t − c_t q_t + c_t G_{t+1})`` by a reverse ``scan`` (time axis 0),
+    truncated at the last step: ``G_{T-1} = r_{T-1} + γ_{T-1} v_{T-1}`` (``q_t[T-1]`` and
+    ``c_t[T-1]`` are not read: they are replaced by zeros before the scan)."""
+    T = v.shape[0]
+    zero = xp.zeros_like(v[T - 1:T, ...])
+    q = xp.concat([q[:T - 1, ...], zero], axis=0)
+    c = xp.concat([c[:T - 1, ...], zero], axis=0)
+
+    def step(acc, x):
+        r_i, g_i, c_i, v_i, q_i = x
+        acc = r_i + g_i * (v_i - c_i * q_i + c_i * acc)
+        return acc, acc
+
+    _, out = xp.scan(step, xp.zeros_like(v[0, ...]), (r, g, c, v, q), reverse=True)
+    return out
+
+
+_OFF_POLICY_TRACES = """    The traces ``c_t`` choose the algorithm (Munos et al. 2016, Table 1): importance
+    sampling ``c = π/μ``, Q(λ) (Harutyunyan et al. 2016) ``c = λ``, Tree-backup (Precup et
+    al. 2000) ``c = λ π(a|s)``, Retrace ``c = λ min(1, π/μ)``; ``c ≡ 0`` gives the one-step
+    target ``r_t + γ_t v_t``, and with ``c ≡ λ`` and ``q_t = v_t`` (on-policy values) the
+    λ-returns of :func:`lambda_returns`.
+
+"""
+
+
+@check.entry
+@fill_doc("{traces}", _OFF_POLICY_TRACES)
+def general_off_policy_returns(q_t: ArrayT, v_t: ArrayT, r_t: ArrayT, discount_t: ArrayT | float, c_t: ArrayT, *,
+                               stop_target_gradients: bool = False) -> ArrayT:
+    r"""General off-policy returns (Retrace, Tree-backup, Q(λ), IS) from Q- and state values.
+
+    .. math::
+        G_t = r_t + \gamma_t\big(v_t - c_t\, q_t + c_t\, G_{t+1}\big), \qquad
+        G_{T-1} = r_{T-1} + \gamma_{T-1}\, v_{T-1}
+
+    Time-major (axis 0), indices as :func:`lambda_returns`: ``v_t[t]`` is the value under the
+    target policy π of the state after transition t, ``q_t[t]`` the value under π of the
+    action the behaviour policy μ took from that state and ``c_t[t]`` its trace. The last
+    step bootstraps from ``v_t[T-1]``: ``q_t[T-1]`` and ``c_t[T-1]`` are not read (pass any
+    value; rlax's arrays have length ``T-1`` there).
+
+    {traces}
+    The recursion uses the ``scan`` primitive (``jax.lax.scan`` on JAX, a loop elsewhere).
+
+    Args:
+        q_t: Q-values under π of the taken actions, ``(T, ...)``, floating.
+        v_t: state values under π (e.g. ``E_π q``), ``(T, ...)``, floating.
+        r_t: rewards, ``(T, ...)`` (integer and bool rewards are cast).
+        discount_t: discounts in [0, 1], ``(T, ...)``, or a Python number.
+        c_t: traces ``c >= 0`` (checked eagerly), ``(T, ...)``, floating.
+        stop_target_gradients: return the returns under stop-gradient (a bool; default False
+            as rlax and :func:`lambda_returns`).
+
+    Returns:
+        ``G`` of shape ``(T, ...)`` in the promoted floating dtype.
+
+    Raises:
+        ValueError: shapes differ, empty time axis, a ``discount_t`` number outside [0, 1];
+            eagerly, ``discount_t`` values outside [0, 1] or NaN and negative ``c_t``.
+        TypeError: non-floating ``q_t``/``v_t``/``c_t``, complex arguments, ``discount_t``
+            neither a number nor an array, a non-bool ``stop_target_gradients``.
+
+    References: Munos, Stepleton, Harutyunyan & Bellemare 2016, "Safe and efficient
+    off-policy reinforcement learning", eq. 3-4.
+
+    Peer twins: ``rlax.general_off_policy_returns_from_q_and_v(q_t[:-1], v_t, r_t,
+    discount_t, c_t[:-1], stop_target_gradients)`` (one trajectory; ``vmap`` over the batch
+    axes).
+
+    Example:
+        >>> import numpy as np, losses
+        >>> q, v = np.array([1.0, 0.5]), np.array([2.0, 1.0])
+        >>> r, c = np.array([1.0, 1.0]), np.array([0.5, 0.5])
+        >>> losses.general_off_policy_returns(q, v, r, 0.5, c).tolist()
+        [2.125, 1.5]
+    """
+    xp, out_dtype, (r, g, v, _), (q, c), _ = _sequence_setup(
+        r_t, discount_t, v_t, 1.0, stop_target_gradients, "general_off_policy_returns",
+        ((q_t, "q_t"), (c_t, "c_t")))
+    check.nonnegative(xp, xp.stop_gradient(c), "c_t")
+    out = _off_policy_scan(xp, q, v, r, g, c)
+    if stop_target_gradients:
+        out = xp.stop_gradient(out)
+    return xp.as_array(cast(xp, out, out_dtype))
+
+
+@check.entry
+@fill_doc("{traces}", _OFF_POLICY_TRACES)
+def general_off_policy_returns_from_action_values(q_t: ArrayT, a_t: ArrayT, r_t: ArrayT,
+                                                  discount_t: ArrayT | float, c_t: ArrayT, probs_a_t: ArrayT, *,
+                                                  axis: int | None = -1,
+                                                  stop_target_gradients: bool = False) -> ArrayT:
+    r"""General off-policy returns (Retrace, Tree-backup, Q(λ), IS) from action values.
+
+    .. math::
+        G_t = r_t + \gamma_t\Big(\sum_a \pi_t(a)\, q_t(a) - c_t\, q_t(a_t)
+              + c_t\, G_{t+1}\Big), \qquad
+        G_{T-1} = r_{T-1} + \gamma_{T-1} \sum_a \pi_{T-1}(a)\, q_{T-1}(a)
+
+    :func:`general_off_policy_returns` with ``v_t = Σ_a π_t(a) q_t(a)`` and ``q_t(a_t)``
+    gathered (no one-hot). Time-major (axis 0): ``q_t[t]`` are the Q-values of the state
+    after transition t, ``a_t[t]`` the behaviour policy's action there, ``probs_a_t[t]`` the
+    target policy π there; ``a_t[T-1]`` and ``c_t[T-1]`` do not change the result.
+
+    {traces}
+    Args:
+        q_t: Q-values ``(T, ..., A)`` (action axis ``axis``, default last), floating.
+        a_t: integer actions, ``q_t``'s shape without the action axis (checked eagerly in
+            ``[0, A)``).
+        r_t: rewards, ``a_t``'s shape (integer and bool rewards are cast).
+        discount_t: discounts in [0, 1], ``a_t``'s shape, or a Python number.
+        c_t: traces ``c >= 0`` (checked eagerly), ``a_t``'s shape, floating.
+        probs_a_t: the target policy's action probabilities π_t, ``q_t``'s shape, values in
+            [0, 1] (checked eagerly).
+        axis: the action axis of ``q_t`` and ``probs_a_t``.
+        stop_target_gradients: return the returns under stop-gradient (a bool; default False
+            as rlax).
+
+    Returns:
+        ``G`` of ``a_t``'s shape ``(T, ...)`` in the promoted floating dtype.
+
+    Raises:
+        ValueError: shape mismatches, empty time or action axis, a bad ``axis``, a
+            ``discount_t`` number outside [0, 1]; eagerly, actions outside ``[0, A)``,
+            discounts or probabilities outside [0, 1] (or NaN) and negative ``c_t``.
+        TypeError: non-integer actions, non-floating ``q_t``/``c_t``/``probs_a_t``, complex
+            arguments, a non-bool ``stop_target_gradients``.
+
+    References: Munos, Stepleton, Harutyunyan & Bellemare 2016, "Safe and efficient
+    off-policy reinforcement learning", eq. 3-4.
+
+    Peer twins: ``rlax.general_off_policy_returns_from_action_values(q_t, a_t, r_t,
+    discount_t, c_t, pi_t=probs_a_t, stop_target_gradients)`` (one trajectory, action axis
+    last; ``vmap`` over the batch axes).
+
+    Example:
+        >>> import numpy as np, losses
+        >>> q = np.array([[1.0, 3.0], [0.0, 2.0]])
+        >>> pi = np.array([[0.5, 0.5], [0.5, 0.5]])
+        >>> a, r, c = np.array([0, 1]), np.array([1.0, 1.0]), np.array([0.5, 0.5])
+        >>> losses.general_off_policy_returns_from_action_values(q, a, r, 0.5, c, pi).tolist()
+        [2.125, 1.5]
+    """
+    fname = "general_off_policy_returns_from_action_values"
+    _number_or_array(discount_t, "discount_t")
+    xp = namespace(q_t=q_t, a_t=a_t, r_t=r_t, discount_t=discount_t, c_t=c_t, probs_a_t=probs_a_t)
+    check.flag(stop_target_gradients, "stop_target_gradients")
+    _axis_arg(axis)
+    ax, n_actions, shape = class_target(xp, q_t, a_t, axis, fname, "q_t", "a_t", "action")
+    check.floating(xp, c_t, "c_t")
+    check.floating(xp, probs_a_t, "probs_a_t")
+    check.same_shape(q_t, probs_a_t, "q_t", "probs_a_t")
+    check.ndim_at_least(a_t, 1, "a_t")
+    if n_actions == 0:
+        raise ValueError(f"{fname}: the action axis {ax} of q_t must not be empty, got shape {tuple(q_t.shape)}")
+    if shape[0] == 0:
+        raise ValueError(f"{fname}: the time axis (axis 0) of a_t must not be empty, got shape {shape}")
+    check.same_shape(a_t, r_t, "a_t", "r_t")
+    check.same_shape(a_t, c_t, "a_t", "c_t")
+    if is_number(discount_t):
+        check.real_number(discount_t, "discount_t", low=0, high=1)
+    else:
+        check.same_shape(a_t, discount_t, "a_t", "discount_t")
+    _, out_dtype, (q, r, g, c, p) = _floats(xp, q_t, r_t, discount_t, c_t, probs_a_t,
+                                            names=("q_t", "r_t", "discount_t", "c_t", "probs_a_t"))
+    _unit_interval(xp, g, "discount_t")
+    _unit_interval(xp, p, "probs_a_t")
+    check.nonnegative(xp, xp.stop_gradient(c), "c_t")
+    check.class_indices(xp, a_t, n_actions, "a_t")
+    v = xp.sum(p * q, axis=ax)
+    q_a = xp.take_class(q, a_t, axis=ax)
+    out = _off_policy_scan(xp, q_a, v, _shaped_like(xp, r, v), _shaped_like(xp, g, v), c)
     if stop_target_gradients:
         out = xp.stop_gradient(out)
     return xp.as_array(cast(xp, out, out_dtype))

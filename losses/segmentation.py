@@ -1602,7 +1602,7 @@ def dice_focal_loss(input: ArrayT, target: ArrayT, *, mode: Mode = "multiclass",
                     smooth_dr: float | None = None, squared_denominator: bool = False,
                     weight: ArrayT | None = None, mean_over: MeanOver = "weights",
                     ignore_index: int | None = None, reduction: ScalarReduction = "mean",
-                    group: Group = None) -> ArrayT:
+                    focal_spatial_mean: bool = False, group: Group = None) -> ArrayT:
     r"""Dice loss plus the sigmoid focal loss of every channel, on logits (MONAI's DiceFocalLoss).
 
     .. math::
@@ -1635,6 +1635,10 @@ def dice_focal_loss(input: ArrayT, target: ArrayT, *, mode: Mode = "multiclass",
         ignore_index: target value whose pixels are removed from both terms.
         reduction: ``"mean"`` | ``"sum"``: how each term is reduced before the weighted sum
             (``"none"`` is refused: the two terms have different shapes).
+        focal_spatial_mean: the focal term first averages each sample's channel over its
+            (kept) spatial positions, then ``reduction`` reduces the ``(N, C)`` means (a bool;
+            default False: ``reduction`` over every element). With ``reduction="sum"`` this is
+            MONAI's ``FocalLoss(reduction="sum")``; a channel without kept pixels gives 0.
     {group}
             Both terms are those of the whole group's batch (the Dice term pooled over it with
             ``batch=True``, else its mean; the focal mean over the group's elements).
@@ -1655,8 +1659,9 @@ def dice_focal_loss(input: ArrayT, target: ArrayT, *, mode: Mode = "multiclass",
         (``mode="multiclass"`` for ``softmax=True``, ``"multilabel"`` with a dense target for
         ``sigmoid=True``); MONAI's ``alpha``, ``batch``, ``include_background``, ``squared_pred``
         map to the keywords of the same meaning, its ``weight=w`` to ``weight=w,
-        mean_over="elements"`` (all with ``reduction="mean"``: MONAI's focal ``"sum"`` first
-        averages over the pixels, not reproduced). For soft targets the focal term follows
+        mean_over="elements"``, its ``reduction="sum"`` (whose focal term averages over the
+        pixels first, then sums) to ``reduction="sum", focal_spatial_mean=True``. For soft
+        targets the focal term follows
         torchvision's ``p_t = y p + (1-y)(1-p)`` (MONAI's formula is written for 0/1 targets).
         (Covered by a test.)
 
@@ -1670,6 +1675,7 @@ def dice_focal_loss(input: ArrayT, target: ArrayT, *, mode: Mode = "multiclass",
         0.4019
     """
     check.reduction(reduction, ("mean", "sum"))
+    check.flag(focal_spatial_mean, "focal_spatial_mean")
     check.choice(mode, "mode", _MODES)
     check.finite_number(lambda_dice, "lambda_dice", low=0)
     check.finite_number(lambda_focal, "lambda_focal", low=0)
@@ -1684,14 +1690,39 @@ def dice_focal_loss(input: ArrayT, target: ArrayT, *, mode: Mode = "multiclass",
                   include_background=include_background, smooth=smooth, smooth_dr=smooth_dr,
                   squared_denominator=squared_denominator, weight=weight, mean_over=mean_over,
                   ignore_index=ignore_index, reduction=reduction, group=group)
-    z, y, w = _focal_terms(xp, input, target, weight, mode, include_background, ignore_index)
-    f = sigmoid_focal_loss(z, y, alpha=-1.0 if alpha is None else float(alpha), gamma=float(gamma), weight=w,
-                           mean_over=mean_over, reduction=reduction, group=group)
+    z, y, w, keep = _focal_terms(xp, input, target, weight, mode, include_background, ignore_index)
+    a = -1.0 if alpha is None else float(alpha)
+    if focal_spatial_mean:
+        f = _focal_spatial_mean(xp, z, y, w, keep, a, float(gamma), reduction, group)
+    else:
+        f = sigmoid_focal_loss(z, y, alpha=a, gamma=float(gamma), weight=w, mean_over=mean_over, reduction=reduction,
+                               group=group)
     return xp.as_array(float(lambda_dice) * d + float(lambda_focal) * f)
 
 
+def _focal_spatial_mean(xp, z, y, w, keep, alpha, gamma, reduction, group):
+    """The focal term of :func:`dice_focal_loss` with ``focal_spatial_mean=True``: the
+    element losses (weighted by ``w``) of each ``(n, c)`` averaged over the kept spatial
+    positions (``keep``, None: all), then ``reduction`` over ``(N, C)``. No kept position: 0
+    (MONAI divides by the count clamped at eps), by a double where."""
+    _, out_dtype, (zc,) = float_args(xp, z, names=("input",))  # float16: float32 sums
+    per = sigmoid_focal_loss(zc, y, alpha=alpha, gamma=gamma, weight=w, reduction="none")
+    axes = tuple(range(2, per.ndim))
+    if not axes:  # (N, C): one position per channel (an ignored one has weight 0)
+        return reduce(xp, per, reduction, out_dtype=out_dtype, group=group)
+    total = xp.sum(per, axis=axes)
+    if keep is None:
+        count = xp.full_like(total, float(math.prod(per.shape[2:])))
+    else:
+        count = xp.broadcast_to(xp.sum(cast(xp, keep, per.dtype), axis=axes), total.shape)
+    some = count > 0
+    mean = xp.where(some, total / xp.where(some, count, xp.ones_like(count)), xp.zeros_like(total))
+    return reduce(xp, mean, reduction, out_dtype=out_dtype, group=group)
+
+
 def _focal_terms(xp, input, target, weight, mode, include_background, ignore_index):
-    """Logits, dense 0/1 (or soft) target and element weights (None: all 1) of
+    """Logits, dense 0/1 (or soft) target, element weights (None: all 1) and the kept
+    positions (None without ``ignore_index``; broadcastable to the logits) of
     :func:`dice_focal_loss`'s focal term, channels ``C'`` (the checks ran in :func:`dice_loss`)."""
     c = input.shape[1]
     dense = tuple(target.shape) == tuple(input.shape)
@@ -1712,13 +1743,13 @@ def _focal_terms(xp, input, target, weight, mode, include_background, ignore_ind
     if not (include_background or mode == "binary"):
         z, y = z[:, 1:, ...], y[:, 1:, ...]
         if w is not None and w.shape[1] == c:
-            w = w[:, 1:, ...]
+            w, keep = w[:, 1:, ...], keep[:, 1:, ...]
         if weight is not None and weight.shape[0] == c:
             weight = weight[1:]
     if weight is not None:
         cw = xp.reshape(weight, (1, weight.shape[0]) + (1,) * (input.ndim - 2))
         w = cw if w is None else w * cast(xp, cw, w.dtype)
-    return z, y, w
+    return z, y, w, keep
 
 
 def _bce_term(xp, input, target, ignore_index, beta, reduction, group):

@@ -61,7 +61,9 @@ VOCABULARY = {
     "q_tm1": "Q-values at t-1 (..., actions)", "a_tm1": "integer actions at t-1", "q_t": "Q-values at t",
     "a_t": "integer actions at t", "q_t_value": "Q-values at t that value the bootstrap action",
     "q_t_selector": "Q-values at t that select the bootstrap action", "probs_a_t": "action probabilities at t",
-    "rho_tm1": "importance ratios pi/mu at t-1", "clip_rho_threshold": "V-trace clip of the importance ratios",
+    "rho_tm1": "importance ratios pi/mu at t-1",
+    "c_t": "off-policy traces at t (Retrace, Tree-backup, Q(lambda), importance sampling)",
+    "focal_spatial_mean": "the focal term averages each (sample, channel) over its pixels first (MONAI's sum)", "clip_rho_threshold": "V-trace clip of the importance ratios",
     "clip_pg_rho_threshold": "V-trace clip of the policy-gradient ratios",
     "q1_tm1": "first critic's Q-values at t-1", "q2_tm1": "second critic's Q-values at t-1",
     "q1_t": "first target critic's Q-values at t", "q2_t": "second target critic's Q-values at t",
@@ -174,7 +176,7 @@ DEFAULTS = {
     "axis": (None, {f: (-1, "rlax's convention: actions on the last axis")
                     for f in ("q_learning_loss", "double_q_learning_loss", "sarsa_loss", "expected_sarsa_loss",
                               "policy_gradient_loss", "vtrace_policy_gradient_loss", "entropy_loss",
-                              "actor_critic_loss")} | {
+                              "actor_critic_loss", "general_off_policy_returns_from_action_values")} | {
         "cosine_similarity": (-1, "optax's axis (docs/differences.md)"),
         "cosine_similarity_loss": (-1, "optax.cosine_distance's axis"),
         "soft_f1_loss": (-1, "(N, C) multi-label scores, classes last"),

@@ -2,6 +2,8 @@
 differences from torch/optax/torchvision of docs/differences.md, sequence targets."""
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -672,6 +674,78 @@ def test_sigmoid_focal_reproduces_keras_binary_focal_crossentropy(apply_class_ba
                                                 alpha=alpha, gamma=gamma, from_logits=from_logits,
                                                 label_smoothing=eps)
     np.testing.assert_allclose(float(v_ours), float(np.mean(fn)), rtol=_KERAS_RTOL)
+
+
+@pytest.mark.parametrize("from_logits", [True, False])
+@pytest.mark.parametrize("label_smoothing", [0.0, 0.2, 1.0])
+def test_bce_label_smoothing_reproduces_keras_binary_crossentropy(from_logits, label_smoothing):
+    """Keras 3's binary_crossentropy(label_smoothing=eps) smooths y to y (1 - eps) + eps / 2
+    and averages over the last axis; values and gradients on the same inputs."""
+    keras, jax = _keras_jax()
+    jnp = jax.numpy
+    rng = np.random.default_rng(12)
+    z = rng.normal(size=(6, 5)) * 2.5                      # inside Keras's clip range
+    y = jnp.asarray(rng.uniform(size=(6, 5)))
+    pred = jnp.asarray(z if from_logits else 1 / (1 + np.exp(-z)))
+    fn = L.binary_cross_entropy_with_logits if from_logits else L.binary_cross_entropy
+
+    def ours(p):
+        return jnp.sum(jnp.mean(fn(p, y, label_smoothing=label_smoothing, reduction="none"), axis=-1) * cot)
+
+    def ref(p):
+        return jnp.sum(keras.losses.binary_crossentropy(y, p, from_logits=from_logits,
+                                                        label_smoothing=label_smoothing) * cot)
+
+    cot = jnp.asarray(rng.normal(size=(6,)))
+    (v_ours, g_ours), (v_ref, g_ref) = jax.jit(jax.value_and_grad(ours))(pred), jax.jit(jax.value_and_grad(ref))(pred)
+    np.testing.assert_allclose(float(v_ours), float(v_ref), rtol=_KERAS_RTOL)
+    np.testing.assert_allclose(np.asarray(g_ours), np.asarray(g_ref), rtol=1e-5, atol=1e-8)
+    # the mean reduction is Keras's sum_over_batch_size of the per-row means
+    np.testing.assert_allclose(float(fn(pred, y, label_smoothing=label_smoothing)),
+                               float(keras.losses.BinaryCrossentropy(from_logits=from_logits,
+                                                                     label_smoothing=label_smoothing)(y, pred)),
+                               rtol=_KERAS_RTOL)
+
+
+@pytest.mark.parametrize("name", ["binary_cross_entropy", "binary_cross_entropy_with_logits"])
+def test_bce_label_smoothing_formula_smp_mapping_and_errors(name):
+    """The smoothed target y (1 - eps) + eps / 2, written out in float64 NumPy; smp's
+    SoftBCEWithLogitsLoss(smooth_factor=s) targets (1 - y) s + y (1 - s) are eps = 2 s."""
+    rng = np.random.default_rng(13)
+    z = rng.normal(size=(4, 3)) * 2
+    p = 1 / (1 + np.exp(-z))
+    y = (rng.uniform(size=(4, 3)) < 0.5).astype(np.float64)
+    x = z if name.endswith("logits") else p
+    fn = getattr(L, name)
+
+    def bce(y_soft):  # -(y log p + (1 - y) log(1 - p)) from the logits, stable
+        return ((1 - y_soft) * z + np.logaddexp(0, -z)).mean()
+
+    for eps in (0.0, 0.1, 0.5, 1.0):
+        np.testing.assert_allclose(fn(x, y, label_smoothing=eps), bce(y * (1 - eps) + eps / 2), rtol=1e-12)
+    s = 0.1
+    np.testing.assert_allclose(fn(x, y, label_smoothing=2 * s), bce((1 - y) * s + y * (1 - s)), rtol=1e-12)
+    # eps = 1: every target is 1/2
+    np.testing.assert_allclose(fn(x, y, label_smoothing=1.0), fn(x, np.full_like(y, 0.5)), rtol=1e-14)
+    for bad in (-0.1, 1.5, math.inf):
+        with pytest.raises(ValueError, match="label_smoothing"):
+            fn(x, y, label_smoothing=bad)
+    with pytest.raises(TypeError, match="label_smoothing"):
+        fn(x, y, label_smoothing="0.1")
+
+
+@needs_torch
+def test_bce_with_logits_kernel_smoothing_transforms_the_target():
+    z = torch.randn(6, 4, dtype=torch.float64, requires_grad=True)
+    y = torch.rand(6, 4, dtype=torch.float64, requires_grad=True)
+    with _spy("binary_cross_entropy_with_logits") as spy:
+        out = L.binary_cross_entropy_with_logits(z, y, label_smoothing=0.2)
+    assert spy.call_count == 1  # the kernel, on the smoothed target
+    with L.backends.generic_paths():
+        want = L.binary_cross_entropy_with_logits(z, y, label_smoothing=0.2)
+    torch.testing.assert_close(out, want, rtol=1e-15, atol=0)
+    for a, b in zip(torch.autograd.grad(out, (z, y)), torch.autograd.grad(want, (z, y))):
+        torch.testing.assert_close(a, b, rtol=1e-14, atol=1e-16)
 
 
 @pytest.mark.parametrize("from_logits,label_smoothing", _settings((False, 0.15), (True, 0.0), (True, 0.15),

@@ -1070,6 +1070,142 @@ def test_vtrace_errors():
         L.vtrace_policy_gradient_loss(z, np.full((4, 2), 3), v_tm1, v_t, r, d, rho)
 
 
+# --------------------------------------------------------------- general off-policy returns ----
+def _off_policy_inputs(T=7, B=3, A=4):
+    r, d, _ = _traj(T, B)
+    q = RNG.normal(size=(T, B, A))
+    a = RNG.integers(0, A, size=(T, B))
+    pi = np.exp(_logsoftmax(RNG.normal(size=(T, B, A))))
+    mu = np.exp(_logsoftmax(RNG.normal(size=(T, B, A))))
+    ratio = np.take_along_axis(pi / mu, a[..., None], -1)[..., 0]
+    return q, a, r, d, ratio, pi
+
+
+@pytest.mark.parametrize("traces", ["retrace", "importance_sampling", "tree_backup", "q_lambda"])
+def test_general_off_policy_returns_match_rlax(traces):
+    rlax = _rlax()
+    jax, jnp = pytest.importorskip("jax"), pytest.importorskip("jax.numpy")
+    q, a, r, d, ratio, pi = _off_policy_inputs()
+    c = {"retrace": 0.9 * np.minimum(1.0, ratio), "importance_sampling": ratio,
+         "tree_backup": 0.9 * np.take_along_axis(pi, a[..., None], -1)[..., 0],
+         "q_lambda": np.full_like(r, 0.8)}[traces]
+    q, a, r, d, c, pi = (jnp.asarray(x) for x in (q, a, r, d, c, pi))
+    v, q_a = jnp.sum(pi * q, -1), jnp.take_along_axis(q, a[..., None], -1)[..., 0]
+    cot = jnp.asarray(RNG.normal(size=r.shape))
+
+    def theirs_qv(q_a, v, c, stop=False):
+        return _rlax_time_major(lambda *x: rlax.general_off_policy_returns_from_q_and_v(
+            *x, stop_target_gradients=stop), 5, q_a[:-1], v, r, d, c[:-1])
+
+    def theirs_av(q, pi, c, stop=False):
+        return _rlax_time_major(lambda *x: rlax.general_off_policy_returns_from_action_values(
+            *x, stop_target_gradients=stop), 6, q, a, r, d, c, pi)
+
+    def ours_qv(q_a, v, c, stop=False):
+        return L.general_off_policy_returns(q_a, v, r, d, c, stop_target_gradients=stop)
+
+    def ours_av(q, pi, c, stop=False):
+        return L.general_off_policy_returns_from_action_values(q, a, r, d, c, pi, stop_target_gradients=stop)
+
+    def grads(fn, *x):
+        return jax.grad(lambda *y: jnp.sum(cot * fn(*y)), (0, 1, 2))(*x)
+
+    @jax.jit
+    def run(q, v, q_a, pi, c):
+        return (ours_qv(q_a, v, c), theirs_qv(q_a, v, c), ours_av(q, pi, c), theirs_av(q, pi, c),
+                grads(ours_qv, q_a, v, c), grads(theirs_qv, q_a, v, c),
+                grads(ours_av, q, pi, c), grads(theirs_av, q, pi, c))
+
+    out = run(q, v, q_a, pi, c)
+    for got, want in (out[0:2], out[2:4]):
+        assert np.allclose(np.asarray(got), np.asarray(want), rtol=1e-13, atol=1e-14)
+    for g1, g2 in (out[4:6], out[6:8]):
+        for x, y in zip(g1, g2):
+            assert np.allclose(np.asarray(x), np.asarray(y), rtol=1e-12, atol=1e-14)
+    # eager, and under stop-gradient (rlax's stop_target_gradients=True): values equal, no gradient
+    assert np.allclose(np.asarray(ours_qv(q_a, v, c)), np.asarray(out[1]), rtol=1e-13, atol=1e-14)
+    assert np.allclose(np.asarray(ours_av(q, pi, c, True)), np.asarray(theirs_av(q, pi, c, True)),
+                       rtol=1e-13, atol=1e-14)
+    for g in grads(lambda *x: ours_qv(*x, stop=True), q_a, v, c):
+        assert np.all(np.asarray(g) == 0)
+
+
+def test_general_off_policy_returns_explicit_sum_and_special_cases():
+    q, a, r, d, ratio, pi = _off_policy_inputs(6, 2)
+    v, q_a = (pi * q).sum(-1), np.take_along_axis(q, a[..., None], -1)[..., 0]
+    c = 0.9 * np.minimum(1.0, ratio)
+    # Munos et al. 2016, eq. 3 written as a sum over the steps ahead (float64 NumPy)
+    T = r.shape[0]
+    want = np.empty_like(r)
+    for s in range(T):
+        acc, prod = 0.0, np.ones(2)
+        for t in range(s, T):
+            corr = d[t] * c[t] * q_a[t] if t < T - 1 else 0.0
+            acc = acc + prod * (r[t] + d[t] * v[t] - corr)
+            prod = prod * d[t] * c[t]
+        want[s] = acc
+    assert np.allclose(L.general_off_policy_returns(q_a, v, r, d, c), want, rtol=1e-13)
+    assert np.allclose(L.general_off_policy_returns_from_action_values(q, a, r, d, c, pi), want, rtol=1e-13)
+    # the action axis may be any axis
+    got = L.general_off_policy_returns_from_action_values(np.moveaxis(q, -1, 1), a, r, d, c,
+                                                          np.moveaxis(pi, -1, 1), axis=1)
+    assert np.allclose(got, want, rtol=1e-13)
+    # c = 0: one-step targets; c = lambda with q = v: the lambda-returns (Munos et al., Table 1)
+    assert np.allclose(L.general_off_policy_returns(q_a, v, r, d, np.zeros_like(c)), r + d * v, rtol=1e-14)
+    lam = np.full_like(r, 0.7)
+    lam_ret = np.empty_like(r)
+    acc = v[-1]
+    for t in range(T - 1, -1, -1):
+        acc = r[t] + d[t] * ((1 - 0.7) * v[t] + 0.7 * acc)
+        lam_ret[t] = acc
+    assert np.allclose(L.general_off_policy_returns(v, v, r, d, lam), lam_ret, rtol=1e-13)
+    # one time step; Python-number discount
+    assert np.allclose(L.general_off_policy_returns(q_a[:1], v[:1], r[:1], 0.5, c[:1]), r[0] + 0.5 * v[0])
+
+
+def test_general_off_policy_returns_read_elements_and_nan():
+    q, a, r, d, ratio, pi = _off_policy_inputs(5, 2)
+    v, q_a, c = (pi * q).sum(-1), np.take_along_axis(q, a[..., None], -1)[..., 0], np.minimum(1.0, ratio)
+    base = L.general_off_policy_returns(q_a, v, r, d, c)
+    # the last q_t and c_t are not read (rlax's arrays stop one step earlier)
+    q2, c2 = q_a.copy(), c.copy()
+    q2[-1], c2[-1] = np.nan, np.nan
+    assert np.array_equal(L.general_off_policy_returns(q2, v, r, d, c2), base)
+    # a NaN anywhere else makes every return that reads it NaN
+    q2 = q_a.copy()
+    q2[2, 0] = np.nan
+    got = L.general_off_policy_returns(q2, v, r, d, np.ones_like(c))
+    assert np.all(np.isnan(got[:3, 0])) and np.all(np.isfinite(got[3:, 0])) and np.all(np.isfinite(got[:, 1]))
+
+
+def test_general_off_policy_returns_errors():
+    q, a, r, d, ratio, pi = _off_policy_inputs(4, 2, 3)
+    v, q_a = (pi * q).sum(-1), np.take_along_axis(q, a[..., None], -1)[..., 0]
+    with pytest.raises(ValueError, match="c_t must be non-negative"):
+        L.general_off_policy_returns(q_a, v, r, d, ratio - 5)
+    with pytest.raises(ValueError, match="r_t and q_t must have the same shape"):
+        L.general_off_policy_returns(q_a[:3], v, r, d, ratio)  # rlax's length T-1 is refused
+    with pytest.raises(TypeError, match="c_t must have a real floating dtype"):
+        L.general_off_policy_returns(q_a, v, r, d, np.ones((4, 2), dtype=np.int64))
+    with pytest.raises(ValueError, match="discount_t"):
+        L.general_off_policy_returns(q_a, v, r, 1.5, ratio)
+    fn = L.general_off_policy_returns_from_action_values
+    with pytest.raises(ValueError, match=r"a_t must hold class indices in \[0, 2\]"):
+        fn(q, np.full((4, 2), 3), r, d, ratio, pi)
+    with pytest.raises(ValueError, match="probs_a_t"):
+        fn(q, a, r, d, ratio, pi + 1.0)
+    with pytest.raises(ValueError, match="c_t must be non-negative"):
+        fn(q, a, r, d, -ratio, pi)
+    with pytest.raises(ValueError, match="q_t and probs_a_t must have the same shape"):
+        fn(q, a, r, d, ratio, pi[..., :2])
+    with pytest.raises(ValueError, match="a_t and c_t must have the same shape"):
+        fn(q, a, r, d, ratio[:3], pi)
+    with pytest.raises(TypeError, match="a_t"):
+        fn(q, a.astype(np.float64), r, d, ratio, pi)
+    with pytest.raises(ValueError, match="time axis"):
+        fn(q[:0], a[:0], r[:0], d[:0], ratio[:0], pi[:0])
+
+
 # ----------------------------------------------------------------------------------- SAC ----
 def _sac_inputs(B=8):
     return {k: RNG.normal(size=B) for k in ("q1", "q2", "next_q1", "next_q2", "next_log_prob", "rewards")} | {

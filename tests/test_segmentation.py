@@ -905,6 +905,88 @@ def test_dice_focal_reproduces_monai_sigmoid_multilabel_and_formula():
     np.testing.assert_allclose(L.dice_focal_loss(z, y, mode="multilabel"), dice + focal, rtol=1e-12)
 
 
+@pytest.mark.parametrize("kw, monai_kw", [
+    ({}, {}),
+    ({"gamma": 1.5, "alpha": 0.3, "lambda_focal": 2.0}, {"gamma": 1.5, "alpha": 0.3, "lambda_focal": 2.0}),
+    ({"include_background": False, "batch": True}, {"include_background": False, "batch": True}),
+    ({"weight": [0.5, 1.0, 2.0, 3.0]}, {"weight": [0.5, 1.0, 2.0, 3.0]}),
+])
+def test_dice_focal_sum_reproduces_monai(kw, monai_kw):
+    """MONAI DiceFocalLoss(reduction="sum"): its focal term averages every (sample, channel)
+    over the pixels, then sums: focal_spatial_mean=True (MONAI's focal term in float32)."""
+    torch = pytest.importorskip("torch")
+    DiceFocalLoss = _monai("DiceFocalLoss")
+    z, t = seg_data_absent()
+    tt = torch.tensor(t)
+    kw = {k: torch.tensor(v) if k == "weight" else v for k, v in kw.items()}
+    peer = DiceFocalLoss(softmax=True, to_onehot_y=True, reduction="sum", **monai_kw)
+    _assert_same_value_and_grad(
+        lambda x: L.dice_focal_loss(x, tt, smooth=1e-5, reduction="sum", focal_spatial_mean=True, **kw),
+        lambda x: peer(x, tt[:, None]), z, rtol=1e-6)
+    # without it, the focal sum is over every pixel: S = 30 times MONAI's
+    assert abs(float(L.dice_focal_loss(torch.tensor(z), tt, smooth=1e-5, reduction="sum", **kw))
+               - float(peer(torch.tensor(z), tt[:, None]))) > 1.0
+    y = torch.tensor(RNG.integers(0, 2, size=z.shape).astype(np.float64))
+    peer = DiceFocalLoss(sigmoid=True, reduction="sum", **monai_kw)
+    _assert_same_value_and_grad(
+        lambda x: L.dice_focal_loss(x, y, mode="multilabel", smooth=1e-5, reduction="sum", focal_spatial_mean=True,
+                                    **kw),
+        lambda x: peer(x, y), z, rtol=1e-6)
+
+
+def test_dice_focal_spatial_mean_formula_ignore_index_and_errors():
+    """focal_spatial_mean: the per-(n, c) mean over the kept pixels, then the reduction
+    (independent float64 formula); a sample whose pixels are all ignored adds 0."""
+    z, t = data(seed=5)
+    t = np.where(RNG.uniform(size=t.shape) < 0.25, 255, t)
+    t[1] = 255  # nothing kept in sample 1
+    keep = t != 255
+    p, y = sigmoid(z), onehot(np.where(keep, t, 0), 3)
+    bce = -(y * np.log(p) + (1 - y) * np.log(1 - p))
+    pt = y * p + (1 - y) * (1 - p)
+    fl = (1 - pt) ** 1.5 * bce * keep[:, None]
+    count = keep.sum((1, 2))[:, None]
+    per_nc = np.where(count > 0, fl.sum((2, 3)) / np.maximum(count, 1), 0.0)
+    for reduction, focal in (("sum", per_nc.sum()), ("mean", per_nc.mean())):
+        dice = L.dice_loss(z, t, ignore_index=255, reduction=reduction)
+        got = L.dice_focal_loss(z, t, ignore_index=255, reduction=reduction, gamma=1.5, focal_spatial_mean=True)
+        np.testing.assert_allclose(got, dice + focal, rtol=1e-12)
+    # without ignored pixels and reduction="mean", the mean of the means is the mean
+    z, t = data(seed=6)
+    np.testing.assert_allclose(L.dice_focal_loss(z, t, focal_spatial_mean=True), L.dice_focal_loss(z, t),
+                               rtol=1e-13)
+    with pytest.raises(TypeError, match="focal_spatial_mean"):
+        L.dice_focal_loss(z, t, focal_spatial_mean=1)
+
+
+@pytest.mark.parametrize("alpha", [None, 0.3])
+def test_focal_losses_reproduce_monai_focal_sum(alpha):
+    """MONAI FocalLoss(reduction="sum") sums the per-(sample, channel) means over the S
+    pixels: sigmoid_focal_loss(z, y, weight=1/S, reduction="sum"), and with use_softmax=True
+    softmax_focal_loss(z, t, weight=[1 - a, a, ..., a] / S, reduction="sum") (docs/segmentation.md)."""
+    torch = pytest.importorskip("torch")
+    FocalLoss = _monai("FocalLoss")
+    z, t = seg_data_absent()
+    S = t[0].size
+    y = torch.tensor(onehot(t, z.shape[1]))
+    cw = np.array([0.5, 1.0, 2.0, 3.0])
+    peer = FocalLoss(reduction="sum", gamma=1.5, alpha=alpha, weight=cw.tolist())
+    w = torch.tensor(cw.reshape(1, -1, 1, 1) / S)
+    _assert_same_value_and_grad(
+        lambda x: L.sigmoid_focal_loss(x, y, alpha=-1 if alpha is None else alpha, gamma=1.5, weight=w, reduction="sum"),
+        lambda x: peer(x, y), z, rtol=1e-6)
+    # reduction="mean" is the mean over every element
+    _assert_same_value_and_grad(
+        lambda x: L.sigmoid_focal_loss(x, y, alpha=-1 if alpha is None else alpha, gamma=1.5),
+        lambda x: FocalLoss(gamma=1.5, alpha=alpha)(x, y), z, rtol=1e-6)
+    tt = torch.tensor(t)
+    peer = FocalLoss(reduction="sum", gamma=1.5, alpha=alpha, use_softmax=True, to_onehot_y=True)
+    a = np.ones(z.shape[1]) if alpha is None else np.array([1 - alpha] + [alpha] * (z.shape[1] - 1))
+    _assert_same_value_and_grad(
+        lambda x: L.softmax_focal_loss(x, tt, gamma=1.5, weight=torch.tensor(a / S), reduction="sum"),
+        lambda x: peer(x, tt[:, None]), z, rtol=1e-6)
+
+
 def test_dice_focal_ignore_index_and_sum():
     """ignore_index removes the pixels from both terms: the focal mean is over the kept
     pixels' channels (independent formula; MONAI's DiceFocalLoss has no ignore_index)."""
@@ -1185,19 +1267,21 @@ def smp_soft_ce(z, t, smooth_factor, ignore_index=-100):
 
 
 def test_smp_soft_bce_and_soft_ce_mappings():
-    """smp's SoftBCEWithLogitsLoss(smooth_factor=s) is binary_cross_entropy_with_logits on the
-    targets y (1 - 2s) + s; SoftCrossEntropyLoss(smooth_factor=s) is cross_entropy with
+    """smp's SoftBCEWithLogitsLoss(smooth_factor=s) is binary_cross_entropy_with_logits with
+    label_smoothing=2 s (the targets y (1 - 2s) + s); SoftCrossEntropyLoss(smooth_factor=s) is cross_entropy with
     label_smoothing=s, and with ignored positions its mean divides by every position:
     reduction="sum" / t.size (docs/segmentation.md)."""
     rng = np.random.default_rng(21)
     z = rng.normal(size=(3, 2, 4, 5)) * 2
     y = rng.integers(0, 2, size=z.shape).astype(np.float64)
     s = 0.1
+    np.testing.assert_allclose(L.binary_cross_entropy_with_logits(z, y, label_smoothing=2 * s), smp_soft_bce(z, y, s),
+                               rtol=1e-12)
     np.testing.assert_allclose(L.binary_cross_entropy_with_logits(z, y * (1 - 2 * s) + s), smp_soft_bce(z, y, s),
                                rtol=1e-12)
     yi = np.where(rng.uniform(size=y.shape) < 0.2, -100.0, y)
     kept = yi != -100
-    got = L.binary_cross_entropy_with_logits(z, np.where(kept, yi, 0) * (1 - 2 * s) + s, weight=kept)
+    got = L.binary_cross_entropy_with_logits(z, np.where(kept, yi, 0), weight=kept, label_smoothing=2 * s)
     np.testing.assert_allclose(got, smp_soft_bce(z, yi, s), rtol=1e-12)
     zc = rng.normal(size=(3, 4, 5, 6)) * 2
     t = rng.integers(0, 4, size=(3, 5, 6))

@@ -177,6 +177,10 @@ CASES += [
     Case(L.binary_cross_entropy, _probs_w, {"mean_over": "weights"}, name="weighted_mean_over_weights",
          diff=("input", "weight"),
          peers=(Peer("binary_cross_entropy weighted (sum w l / sum w)", "torch", _torch_w_mean("binary_cross_entropy")),)),
+    # Keras's binary label smoothing y (1 - eps) + eps / 2 (tests/test_classification.py: against Keras)
+    Case(L.binary_cross_entropy, _probs, {"label_smoothing": 0.3}, name="label_smoothing", diff=("input", "target"),
+         peers=(Peer("F.binary_cross_entropy(p, y * 0.7 + 0.15)", "torch",
+                     lambda input, target: P.F().binary_cross_entropy(input, target * 0.7 + 0.15)),)),
 ]
 
 
@@ -222,6 +226,18 @@ CASES += [
          dtypes=("float64", "float32", "bfloat16"),
          peers=(Peer("torch.nn.functional.binary_cross_entropy_with_logits", "torch",
                      _t("binary_cross_entropy_with_logits", reduction="none")),)),
+    # label smoothing (Keras's convention); smp's SoftBCEWithLogitsLoss(smooth_factor=s) is eps = 2 s
+    Case(L.binary_cross_entropy_with_logits, _bl, {"label_smoothing": 0.2}, name="label_smoothing",
+         diff=("input", "target"),
+         peers=(Peer("smp SoftBCEWithLogitsLoss(smooth_factor=0.1) formula", "torch",
+                     lambda input, target: P.F().binary_cross_entropy_with_logits(
+                         input, (1 - target) * 0.1 + target * (1 - 0.1))),)),
+    Case(L.binary_cross_entropy_with_logits, _bl_pw, {"label_smoothing": 0.1, "reduction": "sum"},
+         name="label_smoothing_pos_weight", diff=("input", "target", "pos_weight", "weight"),
+         peers=(Peer("F.binary_cross_entropy_with_logits(z, y * 0.9 + 0.05, weight, pos_weight)", "torch",
+                     lambda input, target, weight, pos_weight: P.F().binary_cross_entropy_with_logits(
+                         input, target * 0.9 + 0.05, weight=weight, pos_weight=pos_weight, reduction="sum"),
+                     diff=("input", "target")),)),
 ]
 
 

@@ -368,6 +368,47 @@ def _rlax_vtrace(clip=1.0):
     return peer
 
 
+def _off_policy(rng, n):
+    # traces of importance-sampling size (some above 1)
+    d = _traj(rng, n)
+    d["q_t"] = rng.normal(size=(T, n))
+    d["c_t"] = np.exp(rng.normal(size=(T, n)) * 0.7) * 0.9
+    return d
+
+
+def _off_policy_interior(rng, n):
+    d = _off_policy(rng, n)
+    d["discount_t"] = rng.uniform(0.05, 0.95, size=(T, n))
+    return d
+
+
+def _off_policy_actions(rng, n):
+    d = _traj(rng, n)
+    del d["v_t"]
+    d["q_t"] = rng.normal(size=(T, n, A))
+    d["a_t"] = rng.integers(0, A, size=(T, n))
+    d["c_t"] = np.minimum(1.0, np.exp(rng.normal(size=(T, n)) * 0.7)) * 0.9
+    logits = rng.normal(size=(T, n, A))
+    d["probs_a_t"] = np.exp(logits) / np.exp(logits).sum(-1, keepdims=True)
+    return d
+
+
+def _rlax_off_policy(q_t, v_t, r_t, discount_t, c_t):
+    import jax
+    import rlax
+
+    return jax.jit(lambda q, v, r, g, c: _rlax_seq(
+        rlax.general_off_policy_returns_from_q_and_v, 5, q[:-1], v, r, g, c[:-1]))(q_t, v_t, r_t, discount_t, c_t)
+
+
+def _rlax_off_policy_actions(q_t, a_t, r_t, discount_t, c_t, probs_a_t):
+    import jax
+    import rlax
+
+    return jax.jit(lambda *a: _rlax_seq(rlax.general_off_policy_returns_from_action_values, 6, *a))(
+        q_t, a_t, r_t, discount_t, c_t, probs_a_t)
+
+
 def _vtrace_pg(rng, n):
     d = _vtrace(rng, n)
     d["logits"] = rng.normal(size=(T, n, A)) * 2
@@ -501,6 +542,17 @@ CASES = [
          peers=(Peer("v_tm1 + rlax.vtrace", "jax", _rlax_vtrace(1.5), requires="rlax"),)),
     Case(L.vtrace_returns, _vtrace_kinks, {"clip_rho_threshold": 1.5}, name="clip_kinks", fd=False,
          diff=("v_tm1", "rho_tm1")),
+    # general off-policy returns (Munos et al. 2016): the last q_t and c_t are not read
+    Case(L.general_off_policy_returns, _off_policy, {}, diff=("q_t", "v_t", "r_t", "c_t"), dynamic=True,
+         peers=(Peer("rlax.general_off_policy_returns_from_q_and_v (vmapped over axis 1)", "jax",
+                     _rlax_off_policy, requires="rlax"),)),
+    Case(L.general_off_policy_returns, _off_policy_interior, {}, name="discount_interior",
+         diff=("q_t", "v_t", "r_t", "discount_t", "c_t"),
+         peers=(Peer("rlax.general_off_policy_returns_from_q_and_v", "jax", _rlax_off_policy, requires="rlax"),)),
+    Case(L.general_off_policy_returns_from_action_values, _off_policy_actions, {},
+         diff=("q_t", "r_t", "c_t", "probs_a_t"), dynamic=True,
+         peers=(Peer("rlax.general_off_policy_returns_from_action_values (vmapped over axis 1)", "jax",
+                     _rlax_off_policy_actions, requires="rlax"),)),
     # policy gradient: advantages under stop-gradient
     Case(L.policy_gradient_loss, _pg, {}, diff=("logits",), vmap=("logits", "actions", "advantages"), dynamic=True,
          peers=(Peer("SB3 A2C policy loss (Categorical.log_prob)", "torch", _torch_pg()),)),
@@ -565,6 +617,9 @@ DOMAINS = {
     "sac_critic_loss": {"discount_t": "prob"},
     "n_step_returns": {"discount_t": "prob", "lambda_": "prob"},
     "lambda_returns": {"discount_t": "prob", "lambda_": "prob"},
+    "general_off_policy_returns": {"discount_t": "prob", "c_t": "nonneg"},
+    "general_off_policy_returns_from_action_values": {"a_t": "class", "discount_t": "prob", "c_t": "nonneg",
+                                                      "probs_a_t": "prob"},
     "policy_gradient_loss": {"actions": "class"},
     "actor_critic_loss": {"actions": "class"},
 }

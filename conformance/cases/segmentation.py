@@ -293,6 +293,15 @@ CASES += [
     Case(L.dice_focal_loss, _weights, {"mean_over": "elements"}, name="weighted_elements", diff=("input", "weight")),
     Case(L.dice_focal_loss, _ml, {"mode": "multilabel", "gamma": 1.0}, name="multilabel"),
     Case(L.dice_focal_loss, _mc_extreme, {"smooth": 1.0}, name="logits_1e4", fd=False),
+    # MONAI's reduction="sum": the focal term averages every (sample, channel) over the pixels first
+    Case(L.dice_focal_loss, _mc, {"reduction": "sum", "focal_spatial_mean": True, "smooth": 1e-5, "gamma": 1.5},
+         name="monai_sum",
+         peers=(Peer("monai.losses.DiceFocalLoss(softmax=True, to_onehot_y=True, reduction='sum') (focal in float32)",
+                     "torch", lambda input, target: P.monai_losses().DiceFocalLoss(
+                         softmax=True, to_onehot_y=True, reduction="sum", gamma=1.5)(input, target[:, None]),
+                     requires="monai", rtol=1e-6, atol=1e-7),)),
+    Case(L.dice_focal_loss, _mc_ignore, {"ignore_index": 255, "reduction": "sum", "focal_spatial_mean": True},
+         name="spatial_mean_ignore_index"),
 ]
 
 def _hausdorff(rng, n, c=C, binary=False):
