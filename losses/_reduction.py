@@ -96,8 +96,8 @@ def reduce(xp, loss, reduction, *, weight=None, norm=None, out_dtype=None, batch
             out = xp.sum(loss) / math.prod(loss.shape)
         elif math.prod(loss.shape) == 0:
             out = xp.sum(loss) * float("nan")
-        else:
-            out = xp.mean(loss)
+        else:  # sum / n, not mean: the same value, and the backward needs no full-size divide
+            out = xp.sum(loss) / math.prod(loss.shape)
     else:  # pragma: no cover - every public loss validates first
         check.reduction(reduction)
     return xp.as_array(cast(xp, out, out_dtype))

@@ -290,7 +290,7 @@ def values_in(xp, x, name, low, high, *, what=None):
         got = "a NaN" if nan else f"values in [{float(lo)}, {float(hi)}]"
         return f"{name} must hold {what or 'values'} in [{low}, {high}], got {got}"
 
-    record(xp, xp.logical_not(xp.logical_and(lo >= low, hi <= high)), explain)
+    record(xp, ~((lo >= low) & (hi <= high)), explain)  # operators: no namespace wrappers per call
     return lo, hi
 
 
@@ -325,7 +325,7 @@ def class_indices(xp, target, num_classes, name="target", ignore_index=None, saf
         return (f"{name} must hold class indices in [0, {num_classes - 1}]{extra}, "
                 f"got out-of-range values between {min(first, last)} and {max(first, last)}")
 
-    record(xp, xp.logical_or(lo < 0, hi >= num_classes), explain)
+    record(xp, (lo < 0) | (hi >= num_classes), explain)
 
 
 def values_among(xp, x, name, allowed):

@@ -174,7 +174,7 @@ def soft_margin_loss(input: ArrayT, target: ArrayT, *, reduction: Reduction = "m
     check.reduction(reduction)
     _, out_dtype, (x, y) = float_args(xp, input, target, names=("input", "target"))
     check.same_shape(x, y, "input", "target")
-    return reduce(xp, xp.softplus(-(y * x)), reduction, out_dtype=out_dtype, group=group)
+    return reduce(xp, xp.softplus(x * -y), reduction, out_dtype=out_dtype, group=group)  # no negation in the backward
 
 
 @check.entry
