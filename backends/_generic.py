@@ -236,6 +236,12 @@ def custom_vjp(ns, fwd, bwd, static, *args):
     return fwd(ns, static, None, *args)[0]
 
 
+def extrema(ns, x):
+    """``(min(x), max(x))`` over every element, NaN propagating (value checks). A framework
+    with a one-pass kernel reads ``x`` once."""
+    return ns.min(x), ns.max(x)
+
+
 def addmm(ns, acc, a, b):
     """``acc + a @ b`` (``a @ b`` where ``acc`` is None): a running sum of matrix products
     (chunked gradients). ``acc`` is consumed: a native version may update it in place."""
@@ -273,5 +279,6 @@ PRIMITIVES = {
         "custom_vjp",
         "addmm",
         "scale_consumed",
+        "extrema",
     )
 }

@@ -19,6 +19,12 @@ def _log_softmax(ns, x, axis=-1):
     return torch.log_softmax(x, dim=axis)
 
 
+def _extrema(ns, x):
+    # one pass over x (amin + amax read it twice); NaN propagates as in min/max
+    lo, hi = torch.aminmax(x)
+    return lo, hi
+
+
 def _softmax(ns, x, axis=-1):
     return torch.softmax(x, dim=axis)
 
@@ -290,6 +296,7 @@ class Adapter(BaseAdapter):
             "custom_vjp": _custom_vjp,
             "addmm": _addmm,
             "scale_consumed": _scale_consumed,
+            "extrema": _extrema,
         }
 
     def loss_paths(self):

@@ -283,7 +283,7 @@ def values_in(xp, x, name, low, high, *, what=None):
     if x is None or not _STATE.enabled or not checkable(x) or math.prod(x.shape) == 0 \
             or xp.isdtype(x.dtype, "bool"):
         return None
-    lo, hi = xp.min(x), xp.max(x)  # NaN propagates through min/max: one pass each, no temporaries
+    lo, hi = xp.extrema(x)  # NaN propagates through min/max: one pass, no temporaries
 
     def explain():
         nan = is_floating(xp, x) and bool(xp.any(xp.isnan(x)))
@@ -312,7 +312,7 @@ def class_indices(xp, target, num_classes, name="target", ignore_index=None, saf
         return
     if safe is None:
         safe = target if ignore_index is None else xp.where(target != ignore_index, target, xp.zeros_like(target))
-    lo, hi = xp.min(safe), xp.max(safe)
+    lo, hi = xp.extrema(safe)
 
     def explain():
         bad = xp.logical_or(target < 0, target >= num_classes)
