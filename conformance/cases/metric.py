@@ -54,6 +54,15 @@ def _pair_identical(rng, n):
     return {"x1": x, "x2": x.copy(), "target": (np.arange(n) % 2).astype(np.float64)}
 
 
+def _pair_tiny_rows(rng, n):
+    # 0 < ||x|| < eps (1e-8): the clamped norm is a constant for the gradient (F.normalize),
+    # where torch's cosine_similarity differentiates the norm (docs/differences.md)
+    d = _pair(rng, n)
+    d["x1"][0] *= 1e-10
+    d["x2"][1] *= 1e-10
+    return d
+
+
 def _pair_zero_rows(rng, n):
     d = _pair(rng, n)
     d["x1"][0] = 0.0
@@ -315,6 +324,8 @@ CASES = [
                      rtol=1e-12, requires="optax"))),
     Case(L.cosine_similarity, _pair_zero_rows, {}, name="zero_vectors", diff=("x1", "x2"), fd=False,
          dtypes=F64_F32, peers=(_torch_pair_twin("cosine_similarity", dim=-1),)),
+    Case(L.cosine_similarity, _pair_tiny_rows, {}, name="below_the_norm_floor", diff=("x1", "x2"), fd=False,
+         dtypes=("float64",)),
     Case(L.cosine_similarity, _scalars, {"axis": 0}, name="scalars", diff=("x1", "x2"), fd=False,
          peers=(_torch_pair_twin("cosine_similarity", dim=0),)),
     Case(L.cosine_similarity, _pair, {"axis": 0, "eps": 0.0}, name="axis0_eps0", diff=("x1", "x2"),
