@@ -77,6 +77,8 @@ from .margin import (
     squared_hinge_loss,
 )
 from .metric import (
+    batch_hard_mining,
+    semi_hard_mining,
     arcface_loss,
     barlow_twins_loss,
     batch_all_triplet_loss,
@@ -252,6 +254,8 @@ __all__ = [
     "batch_hard_triplet_loss",
     "batch_all_triplet_loss",
     "semi_hard_triplet_loss",
+    "batch_hard_mining",
+    "semi_hard_mining",
     "info_nce_loss",
     "nt_xent_loss",
     "supervised_contrastive_loss",

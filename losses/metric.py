@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from typing import Literal, get_args
+from typing import Literal, NamedTuple, get_args
 
 from . import _validate as check
 from ._common import (
@@ -54,6 +54,8 @@ __all__ = [
     "batch_hard_triplet_loss",
     "batch_all_triplet_loss",
     "semi_hard_triplet_loss",
+    "batch_hard_mining",
+    "semi_hard_mining",
     "info_nce_loss",
     "nt_xent_loss",
     "supervised_contrastive_loss",
@@ -73,8 +75,36 @@ Distance = Literal["euclidean", "squared", "cosine"]
 #: ``mean_over=`` of the mining losses: what ``reduction="mean"`` divides by.
 MeanOver = Literal["valid", "nonzero"]
 
+#: ``positives=`` / ``negatives=`` of :func:`batch_hard_mining`.
+Strategy = Literal["hard", "easy"]
+#: ``negatives=`` of the semi-hard mining.
+SemiHardNegatives = Literal["closest", "all"]
+
 _DISTANCES = get_args(Distance)
 _MEAN_OVER = get_args(MeanOver)
+_STRATEGIES = get_args(Strategy)
+_SEMI_HARD_NEGATIVES = get_args(SemiHardNegatives)
+
+
+class Triplets(NamedTuple):
+    """Mined triplets: four arrays of one shape, the output of the miners.
+
+    ``anchor``, ``positive`` and ``negative`` hold row indices into the batch (with a
+    ``group``: into the gathered global batch, whose rows are the members' shards in rank
+    order), in the framework's default integer dtype; ``valid`` (bool) marks the triplets that
+    were mined. Where ``valid`` is False, ``positive`` and ``negative`` hold the anchor's own
+    index (a harmless in-range triplet). The shape is the miner's: ``(N,)`` for one triplet per
+    anchor, ``(N, N)`` per positive pair, ``(N, N, N)`` per ``[a, p, n]``.
+
+    pytorch-metric-learning's ``indices_tuple`` ``(a, p, n)`` is
+    ``tuple(i[valid] for i in (anchor, positive, negative))`` (eager; boolean indexing);
+    traceable code keeps the fixed shape and weighs each triplet's loss by ``valid``.
+    """
+
+    anchor: ArrayT
+    positive: ArrayT
+    negative: ArrayT
+    valid: ArrayT
 
 
 # ------------------------------------------------------------------------ private math ----
@@ -218,6 +248,62 @@ def _mining_matrices(xp, e, labels, distance, group):
     d = _distance_matrix(xp, e, distance, eye, group)
     pos, neg = _label_masks(xp, e, labels, eye, labels_all)
     return d, pos, neg
+
+
+# ----------------------------------------------------------- mining: the selections ----
+# One implementation of each selection, shared by the miners and the mining losses. Every
+# selection is an argmax/argmin/sort (no boolean indexing); a NaN distance is selected (a
+# comparison with NaN is False, and argmax/argmin pick a NaN first on every backend).
+def _hard_select(xp, d, pos, neg, positives, negatives):
+    """``(idx_p, idx_n, valid)``, each ``(n,)``: per anchor the farthest (``"hard"``) or
+    closest (``"easy"``) positive and the closest (``"hard"``) or farthest (``"easy"``)
+    negative (the first index on ties), and whether the anchor has both."""
+    valid = xp.logical_and(xp.any(pos, axis=1), xp.any(neg, axis=1))
+    if 0 in d.shape:  # an empty batch (or no sample to pick): argmax of nothing is undefined
+        empty = xp.zeros(d.shape[:1], dtype=arange_like(xp, d, 0).dtype, device=device_of(d))
+        return empty, empty, valid
+    inf = xp.full_like(d, math.inf)
+    if positives == "hard":
+        idx_p = xp.argmax(xp.where(pos, d, -inf), axis=1)
+    else:
+        idx_p = xp.argmin(xp.where(pos, d, inf), axis=1)
+    if negatives == "hard":
+        idx_n = xp.argmin(xp.where(neg, d, inf), axis=1)
+    else:
+        idx_n = xp.argmax(xp.where(neg, d, -inf), axis=1)
+    return idx_p, idx_n, valid
+
+
+def _semi_hard_select(xp, d, pos, neg):
+    """``(idx_n, valid)``, each ``(n, N)`` indexed ``[a, p]``: the FaceNet semi-hard negative
+    of every pair (:func:`_semi_hard_index`) and whether ``(a, p)`` is a positive pair whose
+    anchor has a negative."""
+    valid = xp.logical_and(pos, xp.expand_dims(xp.any(neg, axis=1), axis=1))
+    if 0 in d.shape:  # an empty batch: argmin over an empty axis is undefined
+        return xp.zeros(d.shape, dtype=arange_like(xp, d, 0).dtype, device=device_of(d)), valid
+    return _semi_hard_index(xp, d, neg), valid
+
+
+def _semi_hard_band(xp, d, pos, neg, margin):
+    """``(gap, valid)``, each ``(n, N, N)`` indexed ``[a, p, n]``: ``d_an - d_ap`` and the
+    triplets with ``0 < d_an - d_ap <= margin`` (pml's ``"semihard"``; a NaN gap is in)."""
+    gap = xp.expand_dims(d, axis=1) - xp.expand_dims(d, axis=2)
+    band = xp.logical_not(xp.logical_or(gap <= 0, gap > margin))
+    valid = xp.logical_and(xp.logical_and(xp.expand_dims(pos, axis=2), xp.expand_dims(neg, axis=1)), band)
+    return gap, valid
+
+
+def _triplets(xp, like, shape, valid, positive, negative, group):
+    """:class:`Triplets` of ``shape`` (first axis: the local anchors), the invalid entries'
+    positive and negative set to the anchor's own (global) index."""
+    n = shape[0]
+    anchor = arange_like(xp, like, n)
+    if group is not None:
+        anchor = anchor + xp.group_rank(group) * n
+    anchor = xp.broadcast_to(xp.reshape(anchor, (n,) + (1,) * (len(shape) - 1)), shape)
+    positive = xp.where(valid, xp.astype(positive, anchor.dtype), anchor)
+    negative = xp.where(valid, xp.astype(negative, anchor.dtype), anchor)
+    return Triplets(anchor, positive, negative, valid)
 
 
 def _mining_reduce(xp, loss, valid, reduction, mean_over, out_dtype, group=None):
@@ -631,15 +717,12 @@ def batch_hard_triplet_loss(embeddings: ArrayT, labels: ArrayT, *, margin: float
     _embeddings_labels(xp, embeddings, labels)
     e, out_dtype = _prepare_embeddings(xp, embeddings, normalize)
     d, pos, neg = _mining_matrices(xp, e, labels, distance, group)
-    if 0 in d.shape:  # an empty batch: argmax over an empty axis is undefined
+    idx_p, idx_n, valid = _hard_select(xp, d, pos, neg, "hard", "hard")
+    if 0 in d.shape:  # an empty batch: nothing to take
         d_ap = d_an = xp.sum(d, axis=1)
-    else:  # argmax/argmin pick a NaN distance first, on every backend: NaN goes through
-        inf = xp.full_like(d, math.inf)
-        idx_p = xp.argmax(xp.where(pos, d, -inf), axis=1)
-        idx_n = xp.argmin(xp.where(neg, d, inf), axis=1)
+    else:
         d_ap = xp.take_class(d, idx_p, axis=1)
         d_an = xp.take_class(d, idx_n, axis=1)
-    valid = xp.logical_and(xp.any(pos, axis=1), xp.any(neg, axis=1))
     loss = xp.softplus(d_ap - d_an) if soft_margin else relu0(xp, margin + d_ap - d_an)
     return _mining_reduce(xp, loss, valid, reduction, mean_over, out_dtype, group)
 
@@ -719,7 +802,7 @@ def _semi_hard_index(xp, d, neg):
 @_mining_doc
 def semi_hard_triplet_loss(embeddings: ArrayT, labels: ArrayT, *, margin: float = 1.0,
                            distance: Distance = "euclidean", normalize: bool = False,
-                           negatives: Literal["closest", "all"] = "closest",
+                           negatives: SemiHardNegatives = "closest",
                            mean_over: MeanOver = "valid", reduction: Reduction = "mean",
                            group: Group = None) -> ArrayT:
     r"""Semi-hard triplet loss (Schroff, Kalenichenko & Philbin 2015, FaceNet).
@@ -756,28 +839,186 @@ def semi_hard_triplet_loss(embeddings: ArrayT, labels: ArrayT, *, margin: float 
     xp = namespace(embeddings=embeddings, labels=labels)
     _mining_options(margin, distance, normalize, mean_over, reduction)
     group = xp.check_group(group)
-    check.choice(negatives, "negatives", ("closest", "all"))
+    check.choice(negatives, "negatives", _SEMI_HARD_NEGATIVES)
     _embeddings_labels(xp, embeddings, labels)
     e, out_dtype = _prepare_embeddings(xp, embeddings, normalize)
     d, pos, neg = _mining_matrices(xp, e, labels, distance, group)
     # The comparisons are written so that a NaN distance is selected (a comparison with NaN
     # is False): a NaN is never dropped as "not semi-hard" (rule 5).
     if negatives == "all":
-        d_ap = xp.expand_dims(d, axis=2)  # [a, p, 1]
-        d_an = xp.expand_dims(d, axis=1)  # [a, 1, n]
-        neg_b = xp.expand_dims(neg, axis=1)  # [a, 1, n]
-        gap = d_an - d_ap
-        band = xp.logical_not(xp.logical_or(gap <= 0, gap > margin))  # 0 < gap <= margin
-        valid = xp.logical_and(xp.logical_and(xp.expand_dims(pos, axis=2), neg_b), band)
+        gap, valid = _semi_hard_band(xp, d, pos, neg, margin)
         loss = relu0(xp, margin - gap)
         return _mining_reduce(xp, loss, valid, reduction, mean_over, out_dtype, group)
-    if 0 in d.shape:  # an empty batch: argmin over an empty axis is undefined
-        d_sn = d
-    else:
-        d_sn = xp.take_along_last(d, _semi_hard_index(xp, d, neg))
-    loss = relu0(xp, margin + d - d_sn)
-    valid = xp.logical_and(pos, xp.expand_dims(xp.any(neg, axis=1), axis=1))
+    idx_n, valid = _semi_hard_select(xp, d, pos, neg)
+    loss = relu0(xp, margin + d - xp.take_along_last(d, idx_n))
     return _mining_reduce(xp, loss, valid, reduction, mean_over, out_dtype, group)
+
+
+_MINER_ARGS = f"""
+    Args:
+        embeddings: ``(N, D)`` floating embeddings.
+        labels: ``(N,)`` integer class ids (any integer dtype). Samples with the same id form
+            positive pairs; a sample never pairs with itself.
+        distance: ``"euclidean"`` (default), ``"squared"`` (squared Euclidean) or
+            ``"cosine"`` (``1 - cos``), the distances of the mining losses.
+        normalize: L2-normalise the embeddings first (``x / max(||x||, {NORMALIZE_EPS:g})``).
+            Default False; pytorch-metric-learning's default ``LpDistance`` normalises.
+"""
+
+_MINER_GROUP = """\
+        group: as the mining losses' ``group`` (``None``: this call sees the whole batch;
+            torch: a process group or ``"world"``; JAX: the mapped axis name): each member
+            mines its own anchors against the gathered global batch, and the indices point
+            into that global batch (the members' shards in rank order).
+"""
+
+_miner_doc = fill_doc("{miner_args}", _MINER_ARGS)
+_miner_group_doc = fill_doc("{miner_group}", _MINER_GROUP)
+
+
+def _miner_inputs(xp, embeddings, labels, distance, normalize, group):
+    """``(d, pos, neg, group)``: the checked inputs' distance matrix and label masks."""
+    check.choice(distance, "distance", _DISTANCES)
+    check.flag(normalize, "normalize")
+    group = xp.check_group(group)
+    _embeddings_labels(xp, embeddings, labels)
+    e, _ = _prepare_embeddings(xp, embeddings, normalize)
+    d, pos, neg = _mining_matrices(xp, e, labels, distance, group)
+    return d, pos, neg, group
+
+
+@check.entry
+@_miner_group_doc
+@_miner_doc
+def batch_hard_mining(embeddings: ArrayT, labels: ArrayT, *, distance: Distance = "euclidean",
+                      normalize: bool = False, positives: Strategy = "hard", negatives: Strategy = "hard",
+                      group: Group = None) -> Triplets:
+    r"""One triplet per anchor: its hardest (or easiest) positive and negative in the batch.
+
+    With ``P_a = \{p \ne a : y_p = y_a\}`` and ``N_a = \{n : y_n \ne y_a\}``:
+
+    .. math:: p^*_a = \operatorname{argmax}_{p \in P_a} d_{ap}\ (\texttt{"hard"}),\quad
+              \operatorname{argmin}_{p \in P_a} d_{ap}\ (\texttt{"easy"});\qquad
+              n^*_a = \operatorname{argmin}_{n \in N_a} d_{an}\ (\texttt{"hard"}),\quad
+              \operatorname{argmax}_{n \in N_a} d_{an}\ (\texttt{"easy"})
+
+    The selection of :func:`batch_hard_triplet_loss` (which is ``positives="hard",
+    negatives="hard"``), as index arrays, so that the mined triplets can feed any triplet
+    loss: ``triplet_margin_loss(x[t.anchor], x[t.positive], x[t.negative],
+    reduction="none")`` weighted by ``t.valid``. An anchor is valid when it has a positive
+    and a negative. Ties pick the first index; a NaN distance is picked (NaN goes through to
+    the loss computed on the triplet). The indices carry no gradient.
+    {miner_args}
+        positives: ``"hard"`` (default: the farthest positive) or ``"easy"`` (the closest).
+        negatives: ``"hard"`` (default: the closest negative) or ``"easy"`` (the farthest).
+    {miner_group}
+    Returns:
+        :class:`Triplets` ``(anchor, positive, negative, valid)`` of shape ``(N,)``:
+        ``anchor`` is ``arange(N)`` (the global row index with a ``group``); where ``valid``
+        is False, ``positive`` and ``negative`` are the anchor's index.
+
+    Raises:
+        ValueError: embeddings not 2-D, labels not of shape ``(N,)``, bad ``distance``,
+            ``positives`` or ``negatives``.
+        TypeError: non-floating embeddings, non-integer labels, non-bool ``normalize``.
+
+    References: Hermans, Beyer & Leibe 2017, "In Defense of the Triplet Loss for Person
+    Re-Identification" (batch-hard); pytorch-metric-learning ``BatchEasyHardMiner``.
+
+    Peer twins: pytorch-metric-learning ``BatchHardMiner()(x, y)`` (its default
+    ``LpDistance(normalize_embeddings=True)``) returns ``(a, p, n)`` =
+    ``t.anchor[t.valid], t.positive[t.valid], t.negative[t.valid]`` of
+    ``t = batch_hard_mining(x, y, normalize=True)``; ``BatchEasyHardMiner(pos_strategy=P,
+    neg_strategy=Q)`` returns ``(a, p, a, n)`` of the same triplets with ``positives=P,
+    negatives=Q`` (``"hard"`` or ``"easy"``), when no two distances of a row tie.
+
+    Example:
+        >>> import numpy as np, losses
+        >>> x = np.array([[0.0, 0.0], [1.0, 0.0], [3.0, 0.0], [0.0, 2.0], [0.0, 5.0]])
+        >>> t = losses.batch_hard_mining(x, np.array([0, 0, 0, 1, 1]))
+        >>> t.positive.tolist(), t.negative.tolist(), t.valid.tolist()
+        ([2, 2, 0, 4, 3], [3, 3, 3, 0, 0], [True, True, True, True, True])
+    """
+    xp = namespace(embeddings=embeddings, labels=labels)
+    check.choice(positives, "positives", _STRATEGIES)
+    check.choice(negatives, "negatives", _STRATEGIES)
+    d, pos, neg, group = _miner_inputs(xp, embeddings, labels, distance, normalize, group)
+    d = xp.stop_gradient(d)
+    idx_p, idx_n, valid = _hard_select(xp, d, pos, neg, positives, negatives)
+    return _triplets(xp, d, tuple(valid.shape), valid, idx_p, idx_n, group)
+
+
+@check.entry
+@_miner_group_doc
+@_miner_doc
+def semi_hard_mining(embeddings: ArrayT, labels: ArrayT, *, margin: float = 1.0,
+                     distance: Distance = "euclidean", normalize: bool = False,
+                     negatives: SemiHardNegatives = "closest", group: Group = None) -> Triplets:
+    r"""Semi-hard triplets: negatives farther than the positive (FaceNet), as index arrays.
+
+    ``negatives="closest"`` (FaceNet / TF-Addons): for every positive pair ``(a, p)`` the
+    closest negative farther than the positive, else the farthest negative of ``a``;
+    ``negatives="all"`` (pytorch-metric-learning ``TripletMarginMiner(type_of_triplets=
+    "semihard")``): every triplet in the band
+
+    .. math:: n^*_{ap} = \operatorname{argmin}\{d_{an} : y_n \ne y_a,\ d_{an} > d_{ap}\}
+              \quad\text{or}\quad 0 < d_{an} - d_{ap} \le m
+
+    The selection of :func:`semi_hard_triplet_loss` (one implementation). ``"closest"``
+    sorts each anchor's negatives once (``O(N^2 log N)``); ``"all"`` is an ``(N, N, N)``
+    mask. Ties pick the first index; a NaN distance is selected (for ``"closest"``, a NaN
+    negative distance of ``a`` is the negative of every pair of ``a``; for ``"all"``, a
+    triplet with a NaN gap is in the band). The indices carry no gradient.
+    {miner_args}
+        margin: the band's width ``m`` for ``negatives="all"`` (any finite real number;
+            default 1.0; ``"closest"`` does not use it).
+        negatives: ``"closest"`` (default) or ``"all"``.
+    {miner_group}
+    Returns:
+        :class:`Triplets` ``(anchor, positive, negative, valid)``: of shape ``(N, N)``
+        indexed ``[a, p]`` for ``"closest"`` (valid: ``p`` is a positive of ``a`` and ``a``
+        has a negative), ``(N, N, N)`` indexed ``[a, p, n]`` for ``"all"`` (valid: a
+        semi-hard triplet). Where ``valid`` is False, ``positive`` and ``negative`` are the
+        anchor's index.
+
+    Raises:
+        ValueError: embeddings not 2-D, labels not of shape ``(N,)``, an infinite ``margin``,
+            bad ``distance`` or ``negatives``.
+        TypeError: non-floating embeddings, non-integer labels, non-real ``margin``, non-bool
+            ``normalize``.
+
+    References: Schroff, Kalenichenko & Philbin 2015, "FaceNet" (semi-hard negatives);
+    TF-Addons ``triplet_semihard_loss``; pytorch-metric-learning ``TripletMarginMiner``.
+
+    Peer twins: pytorch-metric-learning ``TripletMarginMiner(margin=m,
+    type_of_triplets="semihard")(x, y)`` returns ``(a, p, n)`` = the entries of
+    ``t = semi_hard_mining(x, y, margin=m, normalize=True, negatives="all")`` where
+    ``t.valid`` (in the same row-major order). TF-Addons' ``triplet_semihard_loss`` uses the
+    ``"closest"`` negatives.
+
+    Example:
+        >>> import numpy as np, losses
+        >>> x = np.array([[0.0, 0.0], [1.0, 0.0], [0.0, 2.0], [0.0, 3.0]])
+        >>> t = losses.semi_hard_mining(x, np.array([0, 0, 1, 1]))
+        >>> t.negative[0].tolist(), t.valid[0].tolist()
+        ([0, 2, 0, 0], [False, True, False, False])
+    """
+    xp = namespace(embeddings=embeddings, labels=labels)
+    check.finite_number(margin, "margin")
+    check.choice(negatives, "negatives", _SEMI_HARD_NEGATIVES)
+    d, pos, neg, group = _miner_inputs(xp, embeddings, labels, distance, normalize, group)
+    d = xp.stop_gradient(d)
+    if negatives == "all":
+        _, valid = _semi_hard_band(xp, d, pos, neg, margin)
+        shape = tuple(valid.shape)
+        cols = arange_like(xp, d, shape[1])
+        positive = xp.broadcast_to(xp.reshape(cols, (1, shape[1], 1)), shape)
+        negative = xp.broadcast_to(xp.reshape(cols, (1, 1, shape[1])), shape)
+        return _triplets(xp, d, shape, valid, positive, negative, group)
+    idx_n, valid = _semi_hard_select(xp, d, pos, neg)
+    shape = tuple(valid.shape)
+    positive = xp.broadcast_to(xp.reshape(arange_like(xp, d, shape[1]), (1, shape[1])), shape)
+    return _triplets(xp, d, shape, valid, positive, idx_n, group)
 
 
 # ------------------------------------------------------------ self-supervised / InfoNCE ----
