@@ -23,6 +23,7 @@ HYPER_RANGES = {
     "batch_hard_triplet_loss": {"margin": (INF, -INF)},
     "batch_all_triplet_loss": {"margin": (INF, -INF)},
     "semi_hard_triplet_loss": {"margin": (INF, -INF)},
+    "semi_hard_mining": {"margin": (INF, -INF)},
     "info_nce_loss": {"temperature": (INF,)},
     "nt_xent_loss": {"temperature": (INF,)},
     "supervised_contrastive_loss": {"temperature": (INF,)},
@@ -389,6 +390,82 @@ CASES += [
                                              "mean_over": "nonzero"}, name="pml_semihard", diff=("embeddings",)),
     Case(L.semi_hard_triplet_loss, _mining, {"negatives": "all", "reduction": "none"}, name="all_none",
          diff=("embeddings",)),
+]
+
+
+
+# miners: index tuples, compared exactly (no gradients; no per-sample vmap: the batch is the
+# structure). pml returns the valid triplets only: its twins scatter them into our fixed-shape
+# Triplets (invalid entries: the anchor's own index).
+def _pml_triplets(a, p, n, shape, like):
+    import torch
+
+    count = shape[0]
+    idx = torch.arange(count, dtype=torch.int64).reshape((count,) + (1,) * (len(shape) - 1)).expand(shape)
+    anchor, positive, negative = idx.clone(), idx.clone(), idx.clone()
+    valid = torch.zeros(shape, dtype=torch.bool)
+    if len(shape) == 1:
+        where = (a,)
+    elif len(shape) == 2:
+        where = (a, p)
+    else:
+        where = (a, p, n)
+    valid[where] = True
+    positive[where] = p
+    negative[where] = n
+    return anchor, positive, negative, valid
+
+
+def _pml_hard_miner(pos="hard", neg="hard"):
+    def fn(embeddings, labels):
+        from pytorch_metric_learning import miners
+
+        a, p, a2, n = miners.BatchEasyHardMiner(pos_strategy=pos, neg_strategy=neg)(embeddings, labels)
+        assert bool((a == a2).all())
+        return _pml_triplets(a, p, n, (embeddings.shape[0],), embeddings)
+
+    return Peer(f"pytorch_metric_learning.miners.BatchEasyHardMiner({pos}, {neg})", "torch", fn, grad=False,
+                rtol=0.0, atol=0.0, requires="pytorch_metric_learning")
+
+
+def _pml_semihard_miner(margin):
+    def fn(embeddings, labels):
+        from pytorch_metric_learning import miners
+
+        a, p, n = miners.TripletMarginMiner(margin=margin, type_of_triplets="semihard")(embeddings, labels)
+        count = embeddings.shape[0]
+        return _pml_triplets(a, p, n, (count, count, count), embeddings)
+
+    return Peer("pytorch_metric_learning.miners.TripletMarginMiner(semihard)", "torch", fn, grad=False,
+                rtol=0.0, atol=0.0, requires="pytorch_metric_learning")
+
+
+CASES += [
+    Case(L.batch_hard_mining, _mining, {}, diff=(), dtypes=F64_F32, dynamic=True),
+    Case(L.batch_hard_mining, _mining, {"normalize": True}, name="pml", diff=(), dtypes=F64_F32,
+         peers=(_pml_hard_miner(),)),
+    *[Case(L.batch_hard_mining, _mining, {"normalize": True, "positives": pos, "negatives": neg},
+           name=f"pml_{pos}_{neg}", diff=(), dtypes=F64_F32, peers=(_pml_hard_miner(pos, neg),))
+      for pos, neg in (("easy", "hard"), ("hard", "easy"), ("easy", "easy"))],
+    Case(L.batch_hard_mining, _mining, {"distance": "squared", "positives": "easy"}, name="squared",
+         diff=(), dtypes=F64_F32),
+    Case(L.batch_hard_mining, _mining, {"distance": "cosine", "negatives": "easy"}, name="cosine",
+         diff=(), dtypes=F64_F32),
+    Case(L.batch_hard_mining, _mining_one_class, {}, name="no_negatives", diff=(), dtypes=F64_F32),
+    Case(L.batch_hard_mining, _mining_all_distinct, {}, name="no_positives", diff=(), dtypes=F64_F32),
+    Case(L.batch_hard_mining, _mining_identical, {}, name="identical", diff=(), dtypes=F64_F32),
+    Case(L.batch_hard_mining, _mining_duplicates, {}, name="zero_distances", diff=(), dtypes=F64_F32),
+    Case(L.semi_hard_mining, _mining, {}, diff=(), dtypes=F64_F32),
+    Case(L.semi_hard_mining, _mining, {"distance": "squared"}, name="squared", diff=(), dtypes=F64_F32),
+    Case(L.semi_hard_mining, _mining, {"negatives": "all", "normalize": True, "margin": 0.5}, name="pml_all",
+         diff=(), dtypes=F64_F32, peers=(_pml_semihard_miner(0.5),)),
+    Case(L.semi_hard_mining, _mining, {"negatives": "all", "distance": "cosine", "margin": 0.3},
+         name="all_cosine", diff=(), dtypes=F64_F32),
+    Case(L.semi_hard_mining, _mining_one_class, {}, name="no_negatives", diff=(), dtypes=F64_F32),
+    Case(L.semi_hard_mining, _mining_all_distinct, {"negatives": "all"}, name="no_positives", diff=(),
+         dtypes=F64_F32),
+    Case(L.semi_hard_mining, _mining_identical, {}, name="identical", diff=(), dtypes=F64_F32),
+    Case(L.semi_hard_mining, _mining_duplicates, {}, name="zero_distances", diff=(), dtypes=F64_F32),
 ]
 
 # self-supervised
