@@ -114,7 +114,8 @@ VOCABULARY = {
     "average": "how per-class F1 scores combine (sklearn's 'binary' | 'micro' | 'macro' ...)",
     "mean_over": "what a 'mean' divides by: the weight sum or the element count ('weights' | "
                  "'elements'); a mining loss's triplets ('valid' | 'nonzero')",
-    "soft_margin": "softplus instead of the hinge", "negatives": "which negative semi-hard mining takes",
+    "soft_margin": "softplus instead of the hinge", "negatives": "which negative a miner takes (semi-hard: 'closest' | 'all'; batch-hard: 'hard' | 'easy')",
+    "positives": "which positive batch-hard mining takes ('hard' | 'easy')",
     "negative_mode": "InfoNCE negatives shared or per query", "directions": "NT-Xent direction combination",
     "base_temperature": "SupCon's base temperature", "correction": "Bessel correction of the std",
     "squared": "squared distances", "over_penalty": "factor on over-predictions",
@@ -182,7 +183,7 @@ DEFAULTS = {
     }),
     "normalize": (True, {f: (False, "TF-Addons and pml mining take the embeddings as given")
                          for f in ("batch_hard_triplet_loss", "batch_all_triplet_loss",
-                                   "semi_hard_triplet_loss")}),
+                                   "semi_hard_triplet_loss", "batch_hard_mining", "semi_hard_mining")}),
     "mean_over": ("weights", {
         **{f: ("valid", "the mining losses' mean is over triplets (valid or non-zero ones)")
            for f in ("batch_hard_triplet_loss", "batch_all_triplet_loss", "semi_hard_triplet_loss")},

@@ -780,6 +780,140 @@ def test_pml_semihard_setting():
         _close(got, ref_pml_semihard(e, y, m))
 
 
+# ------------------------------------------------------------------------------ miners ----
+def _mined(t):
+    """pml's index tuple ``(a, p, n)``: the valid entries of our fixed-shape Triplets."""
+    v = np.asarray(t.valid)
+    return tuple(np.asarray(i)[v] for i in (t.anchor, t.positive, t.negative))
+
+
+@pytest.mark.parametrize("pos", ["hard", "easy"])
+@pytest.mark.parametrize("neg", ["hard", "easy"])
+def test_batch_hard_mining_equals_pml_batch_easy_hard_miner(pos, neg):
+    torch = _torch()
+    miners = pytest.importorskip("pytorch_metric_learning.miners")
+    e = _rng(40).normal(size=(12, 5))
+    y = _labels_with_positives(12, 3, seed=5)
+    y[0] = 9  # an anchor without a positive: left out by pml, not valid here
+    a, p, a2, n = miners.BatchEasyHardMiner(pos_strategy=pos, neg_strategy=neg)(_t(e), torch.tensor(y))
+    t = L.batch_hard_mining(e, y, normalize=True, positives=pos, negatives=neg)
+    assert t.anchor.shape == t.valid.shape == (12,) and t.valid.dtype == np.bool_
+    assert not t.valid[0] and t.positive[0] == t.negative[0] == 0
+    for ours, theirs in zip(_mined(t), (a, p, n)):
+        np.testing.assert_array_equal(ours, theirs.numpy())
+    np.testing.assert_array_equal(a2.numpy(), a.numpy())
+    if pos == neg == "hard":
+        a, p, n = miners.BatchHardMiner()(_t(e), torch.tensor(y))
+        for ours, theirs in zip(_mined(t), (a, p, n)):
+            np.testing.assert_array_equal(ours, theirs.numpy())
+
+
+@pytest.mark.parametrize("margin", [0.2, 0.5, 1.0])
+def test_semi_hard_mining_all_equals_pml_triplet_margin_miner(margin):
+    torch = _torch()
+    miners = pytest.importorskip("pytorch_metric_learning.miners")
+    e = _rng(41).normal(size=(10, 4))
+    y = _labels_with_positives(10, 3, seed=6)
+    a, p, n = miners.TripletMarginMiner(margin=margin, type_of_triplets="semihard")(_t(e), torch.tensor(y))
+    t = L.semi_hard_mining(e, y, margin=margin, normalize=True, negatives="all")
+    assert t.valid.shape == (10, 10, 10) and len(a) > 0
+    for ours, theirs in zip(_mined(t), (a, p, n)):  # the same triplets in the same order
+        np.testing.assert_array_equal(ours, theirs.numpy())
+
+
+def test_semi_hard_mining_closest_is_facenet_selection():
+    """The FaceNet / TF-Addons negative of every positive pair, by brute force in NumPy: the
+    closest negative farther than the positive, else the farthest negative."""
+    e = _rng(42).normal(size=(11, 3))
+    y = _labels_with_positives(11, 3, seed=7)
+    y[3] = 8
+    d = np_dist(e)
+    t = L.semi_hard_mining(e, y)
+    for a in range(11):
+        neg = [k for k in range(11) if y[k] != y[a]]
+        for p in range(11):
+            ok = p != a and y[p] == y[a] and bool(neg)
+            assert bool(t.valid[a, p]) == ok
+            assert t.anchor[a, p] == a
+            if not ok:
+                assert t.positive[a, p] == t.negative[a, p] == a
+                continue
+            farther = [k for k in neg if d[a, k] > d[a, p]]
+            want = min(farther, key=lambda k: d[a, k]) if farther else max(neg, key=lambda k: d[a, k])
+            assert t.positive[a, p] == p and t.negative[a, p] == want
+
+
+def test_mined_triplets_feed_triplet_margin_loss_tf_addons_and_pml():
+    """A miner combined with another loss: the semi-hard triplets through triplet_margin_loss
+    give TF-Addons' triplet_semihard_loss; the batch-hard ones, through pml's TripletMarginLoss
+    with pml's miner output as indices_tuple, give pml's value."""
+    e = _rng(43).normal(size=(9, 4))
+    y = _labels_with_positives()
+    t = L.semi_hard_mining(e, y)
+    a, p, n = (np.asarray(i).reshape(-1) for i in t[:3])
+    per = L.triplet_margin_loss(e[a], e[p], e[n], margin=1.0, eps=0.0, reduction="none")
+    v = np.asarray(t.valid).reshape(-1)
+    _close(per[v].mean(), tfa_triplet_semihard_loss(y, e, 1.0))
+    torch = _torch()
+    pml_losses = pytest.importorskip("pytorch_metric_learning.losses")
+    miners = pytest.importorskip("pytorch_metric_learning.miners")
+    x, labels = _t(e), torch.tensor(y)
+    want = pml_losses.TripletMarginLoss(margin=0.3)(x, labels, miners.BatchHardMiner()(x, labels))
+    a, p, n = _mined(L.batch_hard_mining(e, y, normalize=True))
+    en = np_normalize(e)
+    per = L.triplet_margin_loss(en[a], en[p], en[n], margin=0.3, eps=0.0, reduction="none")
+    _close(per[per > 0].mean(), want.item())
+
+
+def test_miners_select_nan_distances():
+    """A NaN embedding: every distance to it is NaN, and argmax/argmin pick it first, so the
+    loss computed on the mined triplets is NaN where it reads that row (rule 5)."""
+    e = _rng(44).normal(size=(9, 3))
+    y = _labels_with_positives()
+    e[4, 1] = np.nan
+    t = L.batch_hard_mining(e, y)
+    for a in range(9):
+        if a == 4:
+            continue
+        if y[a] == y[4]:
+            assert t.positive[a] == 4
+        else:
+            assert t.negative[a] == 4
+    s = L.semi_hard_mining(e, y)
+    for a in range(9):
+        if a != 4 and y[a] != y[4]:
+            assert np.all(np.asarray(s.negative[a])[np.asarray(s.valid[a])] == 4)
+
+
+def test_mining_losses_use_the_miners_selection():
+    e = _rng(45).normal(size=(9, 4))
+    y = _labels_with_positives()
+    d = np_dist(e)
+    t = L.batch_hard_mining(e, y)
+    loss = np.maximum(0.0, 0.5 + d[t.anchor, t.positive] - d[t.anchor, t.negative])
+    _close(L.batch_hard_triplet_loss(e, y, margin=0.5, reduction="none"), np.where(t.valid, loss, 0.0))
+    s = L.semi_hard_mining(e, y)
+    loss = np.maximum(0.0, 1.0 + d[s.anchor, s.positive] - d[s.anchor, s.negative])
+    _close(L.semi_hard_triplet_loss(e, y, reduction="none"), np.where(s.valid, loss, 0.0))
+
+
+def test_miners_empty_batch_and_errors():
+    e, y = np.zeros((0, 3)), np.zeros(0, dtype=np.int64)
+    assert [a.shape for a in L.batch_hard_mining(e, y)] == [(0,)] * 4
+    assert [a.shape for a in L.semi_hard_mining(e, y, negatives="all")] == [(0, 0, 0)] * 4
+    e, y = _rng(46).normal(size=(4, 2)), np.array([0, 0, 1, 1])
+    with pytest.raises(ValueError, match="positives"):
+        L.batch_hard_mining(e, y, positives="semihard")
+    with pytest.raises(ValueError, match="negatives"):
+        L.batch_hard_mining(e, y, negatives="all")
+    with pytest.raises(ValueError, match="negatives"):
+        L.semi_hard_mining(e, y, negatives="hard")
+    with pytest.raises(ValueError, match="margin"):
+        L.semi_hard_mining(e, y, margin=float("inf"))
+    with pytest.raises(TypeError, match="labels"):
+        L.batch_hard_mining(e, y.astype(np.float64))
+
+
 def test_mining_reduction_none_shapes_and_sums():
     e = _rng(30).normal(size=(6, 3))
     y = np.array([0, 0, 1, 1, 2, 2])
