@@ -77,11 +77,10 @@ from .margin import (
     squared_hinge_loss,
 )
 from .metric import (
-    batch_hard_mining,
-    semi_hard_mining,
     arcface_loss,
     barlow_twins_loss,
     batch_all_triplet_loss,
+    batch_hard_mining,
     batch_hard_triplet_loss,
     circle_loss,
     clip_loss,
@@ -94,6 +93,7 @@ from .metric import (
     pairwise_distance,
     proxy_anchor_loss,
     proxy_nca_loss,
+    semi_hard_mining,
     semi_hard_triplet_loss,
     sphereface_loss,
     supervised_contrastive_loss,
