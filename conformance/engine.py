@@ -107,6 +107,9 @@ def _native_args(ad, arrays: dict, dtype: str, device) -> dict:
     for k, v in arrays.items():
         if isinstance(v, np.ndarray):
             out[k] = ad.asarray(v, dtype if _is_float(v) else None, device)
+        elif isinstance(v, tuple) and v and all(isinstance(x, np.ndarray) for x in v):
+            # a tuple of arrays is one argument (e.g. indices_tuple=): each converted
+            out[k] = tuple(ad.asarray(x, dtype if _is_float(x) else None, device) for x in v)
         else:
             out[k] = v
     return out
@@ -267,8 +270,7 @@ def _autodiff_reference(case: Case, dtype: str, exclude: str | None = None):
 
 def _autodiff_rounded(ad, case: Case, dtype: str):
     """float64 autodiff on inputs rounded to ``dtype`` (reference for low-precision grads)."""
-    arrays = {k: ad.asarray(v, "float64" if _is_float(v) else None) if isinstance(v, np.ndarray) else v
-              for k, v in _rounded(case, dtype).items()}
+    arrays = _native_args(ad, _rounded(case, dtype), "float64", None)
     names = list(arrays)
     argnums = [names.index(k) for k in case.diff]
     v = _cotangent(case, _reference(case, dtype).shape)

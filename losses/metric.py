@@ -72,6 +72,9 @@ __all__ = [
 
 #: ``distance=`` of the mining losses.
 Distance = Literal["euclidean", "squared", "cosine"]
+#: ``indices_tuple=``: pytorch-metric-learning's explicit triplets ``(a, p, n)`` or pairs
+#: ``(a1, p, a2, n)`` (1-D integer arrays), or a miner's :class:`Triplets`.
+IndicesTuple = tuple
 #: ``mean_over=`` of the mining losses: what ``reduction="mean"`` divides by.
 MeanOver = Literal["valid", "nonzero"]
 
@@ -351,7 +354,9 @@ _MINING_ARGS = f"""
             An empty batch (``N = 0``) gives NaN for ``"mean"``, 0 for ``"sum"`` and an empty
             array for ``"none"``. A NaN in an embedding makes every term that reads it NaN: the
             NaN is selected by the mining comparisons (it is never dropped as "not harder").
-{GROUP_ARG}
+{GROUP_ARG}"""
+
+_MINING_RAISES = """
     Raises:
         ValueError: embeddings not 2-D, labels not of shape ``(N,)``, an infinite ``margin``,
             bad ``distance``, ``mean_over`` or ``reduction``.
@@ -360,7 +365,8 @@ _MINING_ARGS = f"""
 """
 
 
-_mining_doc = fill_doc("{mining}", _MINING_ARGS)
+def _mining_doc(f):
+    return fill_doc("{mining_raises}", _MINING_RAISES)(fill_doc("{mining}", _MINING_ARGS)(f))
 
 
 # ----------------------------------------------------------------------------- helpers ----
@@ -696,8 +702,11 @@ def batch_hard_triplet_loss(embeddings: ArrayT, labels: ArrayT, *, margin: float
     The hardest samples are picked with ``argmax``/``argmin`` (the first one on ties), and the
     gradient flows through the picked distances only. The hinge's subgradient at 0 is 0.
     {mining}
+        soft_margin: ``softplus(d_ap - d_an)`` instead of the hinge (no ``margin``).
+
     Returns:
         ``(N,)`` per-anchor losses (0 for invalid anchors) for ``"none"``, else a scalar.
+    {mining_raises}
 
     Peer settings:
         * TF-Addons ``triplet_hard_loss(y, x, margin=m, soft=s, distance_metric="L2")`` =
@@ -732,7 +741,7 @@ def batch_hard_triplet_loss(embeddings: ArrayT, labels: ArrayT, *, margin: float
 def batch_all_triplet_loss(embeddings: ArrayT, labels: ArrayT, *, margin: float = 1.0,
                            distance: Distance = "euclidean", normalize: bool = False,
                            mean_over: MeanOver = "valid", reduction: Reduction = "mean",
-                           group: Group = None) -> ArrayT:
+                           group: Group = None, indices_tuple: IndicesTuple | None = None) -> ArrayT:
     r"""Batch-all triplet loss (Hermans et al. 2017): every valid triplet of the batch.
 
     .. math:: \ell_{apn} = \max(0,\ m + d_{ap} - d_{an}),\qquad
@@ -742,28 +751,151 @@ def batch_all_triplet_loss(embeddings: ArrayT, labels: ArrayT, *, margin: float 
     ``mean_over="nonzero"`` is "BA≠0" (mean over the triplets with a positive loss), the
     reducer of pytorch-metric-learning and of the widely used TensorFlow implementation
     (``num_positive_triplets``). Memory: ``N^3`` losses.
+
+    ``indices_tuple`` (pytorch-metric-learning's explicit triplets or pairs) replaces the
+    triplets of the batch by the given ones, taken as they are (the labels are not
+    consulted, as in pml): ``(a, p, n)`` triplets, ``(a1, p, a2, n)`` pairs (every positive
+    pair ``(a1_i, p_i)`` with every negative pair ``(a2_j, n_j)`` of the same anchor, pml's
+    ``convert_to_triplets``) or the :class:`Triplets` of a miner (its ``valid`` entries).
     {mining}
+        indices_tuple: ``None`` (default: every valid triplet), a tuple ``(a, p, n)`` or
+            ``(a1, p, a2, n)`` of 1-D integer row indices (the arrays of a tuple of the same
+            length; ``a1``/``p`` and ``a2``/``n`` in pairs), in ``[0, N)`` (checked eagerly),
+            or the :class:`Triplets` of :func:`batch_hard_mining` / :func:`semi_hard_mining`.
+            Not with a ``group``.
+
     Returns:
         ``(N, N, N)`` losses indexed ``[a, p, n]`` (0 for invalid triplets) for
-        ``"none"``, else a scalar.
+        ``"none"``, else a scalar. With ``indices_tuple``: ``(T,)`` per given triplet
+        (``(P, Q)`` indexed ``[i, j]`` for pairs, 0 where ``a1_i != a2_j``; the shape of the
+        :class:`Triplets`, 0 where not valid). The mean of no triplet is 0 (as pml's).
+    {mining_raises}
 
     Peer settings:
         * pytorch-metric-learning ``TripletMarginLoss(margin=m)`` with no miner (all
           triplets; ``LpDistance(normalize_embeddings=True)``, ``AvgNonZeroReducer``) =
           ``batch_all_triplet_loss(x, y, margin=m, normalize=True, mean_over="nonzero")``.
         * Hermans et al. "BA" = the default; "BA≠0" = ``mean_over="nonzero"``.
+        * pml ``TripletMarginLoss(margin=m)(x, y, indices_tuple)`` (a miner's output or
+          explicit triplets/pairs) = ``batch_all_triplet_loss(x, y, margin=m, normalize=True,
+          mean_over="nonzero", indices_tuple=indices_tuple)``; pml's ``MeanReducer`` is
+          ``mean_over="valid"``.
     """
-    xp = namespace(embeddings=embeddings, labels=labels)
+    xp = namespace(embeddings=embeddings, labels=labels, **_index_arrays(indices_tuple))
     _mining_options(margin, distance, normalize, mean_over, reduction)
     group = xp.check_group(group)
     _embeddings_labels(xp, embeddings, labels)
+    if indices_tuple is not None:
+        if group is not None:
+            raise ValueError("indices_tuple= with a group= is not supported: the indices of each member's "
+                             "shard would have to be global; mine with group= and pass indices_tuple=None")
+        idx = _check_indices_tuple(xp, indices_tuple, embeddings.shape[0])
     e, out_dtype = _prepare_embeddings(xp, embeddings, normalize)
     d, pos, neg = _mining_matrices(xp, e, labels, distance, group)
+    if indices_tuple is not None:
+        return _given_triplets(xp, d, idx, margin, reduction, mean_over, out_dtype)
     d_ap = xp.expand_dims(d, axis=2)
     d_an = xp.expand_dims(d, axis=1)
     loss = relu0(xp, margin + d_ap - d_an)
     valid = xp.logical_and(xp.expand_dims(pos, axis=2), xp.expand_dims(neg, axis=1))
     return _mining_reduce(xp, loss, valid, reduction, mean_over, out_dtype, group)
+
+
+def _index_arrays(indices_tuple) -> dict:
+    """The arrays of an ``indices_tuple`` by name, for the namespace (nothing if not arrays)."""
+    if not isinstance(indices_tuple, (tuple, list)):
+        return {}
+    return {f"indices_tuple[{k}]": x for k, x in enumerate(indices_tuple) if hasattr(x, "shape")}
+
+
+def _check_indices_tuple(xp, indices_tuple, n):
+    """The checked ``indices_tuple``: ``("triplets", a, p, n_, valid)`` (flattened
+    :class:`Triplets`, or ``valid=None`` for a plain triplet tuple) or ``("pairs", a1, p, a2,
+    n_)``. Shapes and dtypes always; the range ``[0, n)`` eagerly (folded value checks)."""
+    if isinstance(indices_tuple, Triplets):
+        fields = tuple(indices_tuple)
+        for name, x in zip(Triplets._fields, fields):
+            if not (hasattr(x, "shape") and hasattr(x, "dtype")):
+                raise TypeError(f"indices_tuple.{name} must be an array, got {type(x).__name__}")
+        if len({tuple(x.shape) for x in fields}) != 1:
+            raise ValueError(f"indices_tuple (Triplets) fields must have one shape, got "
+                             f"{[tuple(x.shape) for x in fields]}")
+        if not xp.isdtype(fields[3].dtype, "bool"):
+            raise TypeError(f"indices_tuple.valid must be a bool array, got dtype {fields[3].dtype}")
+        size = numel(fields[0])
+        flat = [xp.reshape(x, (size,)) for x in fields]
+        arrays, names = flat[:3], [f"indices_tuple.{k}" for k in Triplets._fields[:3]]
+    else:
+        if not isinstance(indices_tuple, (tuple, list)) or len(indices_tuple) not in (3, 4):
+            raise TypeError("indices_tuple must be None, a tuple (a, p, n) of triplet indices, a tuple "
+                            "(a1, p, a2, n) of pair indices or a miner's Triplets, got "
+                            f"{type(indices_tuple).__name__}"
+                            + (f" of length {len(indices_tuple)}" if isinstance(indices_tuple, (tuple, list)) else ""))
+        arrays, names = list(indices_tuple), [f"indices_tuple[{k}]" for k in range(len(indices_tuple))]
+        for name, x in zip(names, arrays):
+            if not (hasattr(x, "shape") and hasattr(x, "dtype")):
+                raise TypeError(f"{name} must be an array of row indices, got {type(x).__name__}")
+            if x.ndim != 1:
+                raise ValueError(f"{name} must be 1-D, got shape {tuple(x.shape)}")
+        groups = [(0, 1, 2)] if len(arrays) == 3 else [(0, 1), (2, 3)]
+        for g in groups:
+            if len({arrays[k].shape[0] for k in g}) != 1:
+                raise ValueError(f"{', '.join(names[k] for k in g)} must have the same length, got "
+                                 f"{[arrays[k].shape[0] for k in g]}")
+    for name, x in zip(names, arrays):
+        if not check.is_integer(xp, x):
+            raise TypeError(f"{name} must have an integer dtype (row indices), got dtype {x.dtype}")
+    for name, x in zip(names, arrays):
+        check.values_in(xp, x, name, 0, n - 1, what=f"row indices of embeddings (N = {n})")
+    if isinstance(indices_tuple, Triplets):
+        return ("triplets", *arrays, flat[3])
+    if len(arrays) == 3:
+        return ("triplets", *arrays, None)
+    return ("pairs", *arrays)
+
+
+def _pick(xp, d, rows, cols):
+    """``d[rows[i], cols[i]]`` for 1-D index arrays (gathers ``O(len(rows) N)``)."""
+    return xp.take_class(xp.take(d, rows, axis=0), cols, axis=1)
+
+
+def _given_triplets(xp, d, idx, margin, reduction, mean_over, out_dtype):
+    """The triplet hinge over an ``indices_tuple`` (see :func:`batch_all_triplet_loss`)."""
+    if idx[0] == "triplets":
+        _, a, p, n, valid = idx
+        loss = relu0(xp, margin + _pick(xp, d, a, p) - _pick(xp, d, a, n))
+        if valid is None:
+            valid = xp.ones(loss.shape, dtype=xp.bool, device=device_of(loss))
+    else:
+        _, a1, p, a2, n = idx
+        d_ap, d_an = _pick(xp, d, a1, p), _pick(xp, d, a2, n)
+        loss = relu0(xp, margin + xp.expand_dims(d_ap, axis=1) - xp.expand_dims(d_an, axis=0))
+        valid = xp.expand_dims(a1, axis=1) == xp.expand_dims(a2, axis=0)
+    if reduction == "mean" and numel(loss) == 0:  # no triplet given: 0, as pml (not NaN)
+        return xp.as_array(cast(xp, xp.sum(d) * 0.0, out_dtype))
+    return _mining_reduce(xp, loss, valid, reduction, mean_over, out_dtype)
+
+
+def _pair_masks(xp, idx, n, like):
+    """``(pos, neg)``: the ``(n, n)`` masks of the pairs of a checked ``indices_tuple``
+    (triplets give their ``(a, p)`` and ``(a, n)`` pairs, pml's ``convert_to_pairs``), built
+    by one-hot products (``O(P n)`` memory, no scatter)."""
+    if idx[0] == "triplets":
+        _, a, p, q, valid = idx
+        a1, a2, w = a, a, valid
+    else:
+        _, a1, p, a2, q = idx
+        w = None
+    cols = arange_like(xp, like, n)
+
+    def mask(rows_i, cols_i):
+        r = cast(xp, xp.expand_dims(rows_i, axis=1) == xp.expand_dims(cols, axis=0), like.dtype)
+        c = cast(xp, xp.expand_dims(cols_i, axis=1) == xp.expand_dims(cols, axis=0), like.dtype)
+        if w is not None:
+            r = r * xp.expand_dims(cast(xp, w, like.dtype), axis=1)
+        return xp.matmul(xp.matrix_transpose(r), c) > 0
+
+    return mask(a1, p), mask(a2, q)
 
 
 def _semi_hard_index(xp, d, neg):
@@ -826,6 +958,7 @@ def semi_hard_triplet_loss(embeddings: ArrayT, labels: ArrayT, *, margin: float 
     Returns:
         For ``"none"``: ``(N, N)`` losses indexed ``[a, p]`` (``"closest"``) or ``(N, N, N)``
         indexed ``[a, p, n]`` (``"all"``), 0 where not valid; else a scalar.
+    {mining_raises}
 
     Peer settings:
         * TF-Addons ``triplet_semihard_loss(y, x, margin=m, distance_metric="L2")`` =
@@ -1692,7 +1825,8 @@ def _masked_lse(xp, z, mask, add_one=False):
 @check.entry
 @group_doc
 def multi_similarity_loss(embeddings: ArrayT, labels: ArrayT, *, alpha: float = 2.0, beta: float = 50.0,
-                          base: float = 0.5, reduction: Reduction = "mean", group: Group = None) -> ArrayT:
+                          base: float = 0.5, reduction: Reduction = "mean", group: Group = None,
+                          indices_tuple: IndicesTuple | None = None) -> ArrayT:
     r"""Multi-similarity loss (Wang et al. 2019), as pytorch-metric-learning's
     ``MultiSimilarityLoss``: every pair of the batch.
 
@@ -1718,6 +1852,12 @@ def multi_similarity_loss(embeddings: ArrayT, labels: ArrayT, *, alpha: float = 
         reduction: ``"mean"`` (over the N anchors, pml's ``MeanReducer``) | ``"sum"`` |
             ``"none"``. An empty batch gives NaN for ``"mean"``.
     {group}
+        indices_tuple: ``None`` (default: every pair of the batch) or pml's explicit pairs
+            ``(a1, p, a2, n)`` (positive pairs ``(a1_i, p_i)``, negative pairs
+            ``(a2_j, n_j)``), triplets ``(a, p, n)`` (their ``(a, p)`` and ``(a, n)`` pairs) or
+            a miner's :class:`Triplets` (its valid entries): 1-D integer row indices in
+            ``[0, N)`` (checked eagerly), taken as given (the labels are not consulted). Not
+            with a ``group``.
 
     Returns:
         ``(N,)`` per-anchor losses for ``"none"``, else a scalar.
@@ -1730,7 +1870,8 @@ def multi_similarity_loss(embeddings: ArrayT, labels: ArrayT, *, alpha: float = 
     Peer settings: pytorch-metric-learning ``MultiSimilarityLoss(alpha=a, beta=b,
     base=l)(embeddings, labels)`` (no miner) = ``multi_similarity_loss(embeddings, labels,
     alpha=a, beta=b, base=l)`` (value and gradient). With a ``MultiSimilarityMiner`` pml
-    computes the same terms over the mined pairs only.
+    computes the same terms over the mined pairs only: ``MultiSimilarityLoss(...)(x, y,
+    miner(x, y))`` = ``multi_similarity_loss(x, y, ..., indices_tuple=miner(x, y))``.
 
     Example:
         >>> import numpy as np, losses
@@ -1738,14 +1879,20 @@ def multi_similarity_loss(embeddings: ArrayT, labels: ArrayT, *, alpha: float = 
         >>> float(losses.multi_similarity_loss(x, np.array([0, 0, 1]), alpha=1.0, beta=1.0)).__round__(4)
         0.8969
     """
-    xp = namespace(embeddings=embeddings, labels=labels)
+    xp = namespace(embeddings=embeddings, labels=labels, **_index_arrays(indices_tuple))
     check.reduction(reduction)
     a = _scale(alpha, "alpha")
     b = _scale(beta, "beta")
     check.finite_number(base, "base")
     _embeddings_labels(xp, embeddings, labels)
     group = xp.check_group(group)
+    if indices_tuple is not None and group is not None:
+        raise ValueError("indices_tuple= with a group= is not supported: the indices of each member's "
+                         "shard would have to be global; pass indices_tuple=None")
+    idx = None if indices_tuple is None else _check_indices_tuple(xp, indices_tuple, embeddings.shape[0])
     sim, pos, neg, out_dtype = _cosine_pairs(xp, embeddings, labels, group)
+    if idx is not None:
+        pos, neg = _pair_masks(xp, idx, embeddings.shape[0], sim)
     pos_term = _masked_lse(xp, -a * (sim - base), pos, add_one=True) / a
     neg_term = _masked_lse(xp, b * (sim - base), neg, add_one=True) / b
     return reduce(xp, pos_term + neg_term, reduction, out_dtype=out_dtype, group=group)

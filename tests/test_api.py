@@ -116,6 +116,8 @@ VOCABULARY = {
                  "'elements'); a mining loss's triplets ('valid' | 'nonzero')",
     "soft_margin": "softplus instead of the hinge", "negatives": "which negative a miner takes (semi-hard: 'closest' | 'all'; batch-hard: 'hard' | 'easy')",
     "positives": "which positive batch-hard mining takes ('hard' | 'easy')",
+    "indices_tuple": "explicit triplets (a, p, n) or pairs (a1, p, a2, n) of row indices, or a miner's Triplets "
+                     "(pytorch-metric-learning's name)",
     "negative_mode": "InfoNCE negatives shared or per query", "directions": "NT-Xent direction combination",
     "base_temperature": "SupCon's base temperature", "correction": "Bessel correction of the std",
     "squared": "squared distances", "over_penalty": "factor on over-predictions",

@@ -914,6 +914,94 @@ def test_miners_empty_batch_and_errors():
         L.batch_hard_mining(e, y.astype(np.float64))
 
 
+# ---------------------------------------------------------------------- indices_tuple ----
+def _pml_miners():
+    miners = pytest.importorskip("pytorch_metric_learning.miners")
+    return [miners.BatchHardMiner(), miners.TripletMarginMiner(margin=0.3, type_of_triplets="semihard"),
+            miners.MultiSimilarityMiner(), miners.PairMarginMiner(pos_margin=0.2, neg_margin=0.8)]
+
+
+@pytest.mark.parametrize("k", range(4))
+def test_indices_tuple_equals_pml_losses_values_and_gradients(k):
+    """pml's TripletMarginLoss and MultiSimilarityLoss on a miner's triplets (a, p, n) or pairs
+    (a1, p, a2, n): the same value and gradient through indices_tuple=."""
+    torch = _torch()
+    pml = pytest.importorskip("pytorch_metric_learning.losses")
+    e = _rng(50 + k).normal(size=(12, 5))
+    y = _labels_with_positives(12, 3, seed=k)
+    x, labels = _t(e, grad=True), torch.tensor(y)
+    it = _pml_miners()[k](x, labels)
+    for want, got in [
+        (pml.TripletMarginLoss(margin=0.2)(x, labels, it),
+         L.batch_all_triplet_loss(x, labels, margin=0.2, normalize=True, mean_over="nonzero", indices_tuple=it)),
+        (pml.TripletMarginLoss(margin=0.2, reducer=pytest.importorskip("pytorch_metric_learning.reducers")
+                               .MeanReducer())(x, labels, it),
+         L.batch_all_triplet_loss(x, labels, margin=0.2, normalize=True, indices_tuple=it)),
+        (pml.MultiSimilarityLoss(beta=10)(x, labels, it),
+         L.multi_similarity_loss(x, labels, beta=10.0, indices_tuple=it)),
+    ]:
+        _close(got.item(), want.item(), rtol=1e-12)
+        (gw,), (gg,) = torch.autograd.grad(want, x), torch.autograd.grad(got, x)
+        _close(gg, gw, atol=1e-12)
+
+
+def test_indices_tuple_formulas_and_miner_triplets():
+    """Independent float64 formulas: the hinge of each given triplet; pairs combine every
+    positive pair with every negative pair of the same anchor; a miner's Triplets is taken
+    traceably (its valid entries)."""
+    e = _rng(55).normal(size=(9, 4))
+    y = _labels_with_positives()
+    d = np_dist(e)
+    a, p, n = np.array([0, 0, 4]), np.array([3, 6, 1]), np.array([1, 2, 8])
+    per = np.maximum(0.0, 0.5 + d[a, p] - d[a, n])
+    _close(L.batch_all_triplet_loss(e, y, margin=0.5, indices_tuple=(a, p, n), reduction="none"), per)
+    a1, p1, a2, n2 = np.array([0, 4, 0]), np.array([3, 1, 6]), np.array([0, 4, 5]), np.array([1, 8, 2])
+    want = [max(0.0, 0.5 + d[a1[i], p1[i]] - d[a2[j], n2[j]]) for i in range(3) for j in range(3) if a1[i] == a2[j]]
+    _close(L.batch_all_triplet_loss(e, y, margin=0.5, indices_tuple=(a1, p1, a2, n2)), np.mean(want))
+    t = L.semi_hard_mining(e, y)
+    _close(L.batch_all_triplet_loss(e, y, indices_tuple=t), L.semi_hard_triplet_loss(e, y))
+    _close(L.batch_all_triplet_loss(e, y, indices_tuple=tuple(np.asarray(i)[t.valid] for i in t[:3])),
+           L.semi_hard_triplet_loss(e, y))
+    empty = np.zeros(0, dtype=np.int64)
+    assert float(L.batch_all_triplet_loss(e, y, indices_tuple=(empty, empty, empty))) == 0.0  # pml: 0
+
+
+def test_indices_tuple_under_jit_and_compile():
+    torch = _torch()
+    jax, jnp = _jax()
+    e = _rng(56).normal(size=(9, 4))
+    y = _labels_with_positives()
+    it = (np.array([0, 1, 4]), np.array([3, 7, 1]), np.array([1, 2, 8]))
+    want = L.multi_similarity_loss(e, y, indices_tuple=it)
+    f = jax.jit(lambda x, i: L.multi_similarity_loss(x, jnp.asarray(y), indices_tuple=i))
+    _close(f(jnp.asarray(e), tuple(jnp.asarray(i) for i in it)), want)
+    ty = torch.tensor(y)
+    g = torch.compile(lambda x, i: L.batch_all_triplet_loss(x, ty, indices_tuple=i), fullgraph=True)
+    _close(g(_t(e), tuple(torch.tensor(i) for i in it)).item(),
+           L.batch_all_triplet_loss(e, y, indices_tuple=it))
+
+
+def test_indices_tuple_errors_name_the_argument():
+    e, y = _rng(57).normal(size=(6, 3)), np.array([0, 0, 1, 1, 2, 2])
+    i = np.array([0, 1])
+    with pytest.raises(TypeError, match="indices_tuple must be"):
+        L.batch_all_triplet_loss(e, y, indices_tuple=(i, i))
+    with pytest.raises(TypeError, match=r"indices_tuple\[1\] must have an integer dtype"):
+        L.batch_all_triplet_loss(e, y, indices_tuple=(i, i.astype(float), i))
+    with pytest.raises(ValueError, match=r"indices_tuple\[2\] must be 1-D"):
+        L.multi_similarity_loss(e, y, indices_tuple=(i, i, i[None]))
+    with pytest.raises(ValueError, match="same length"):
+        L.batch_all_triplet_loss(e, y, indices_tuple=(i, i, i[:1]))
+    with pytest.raises(ValueError, match="same length"):
+        L.multi_similarity_loss(e, y, indices_tuple=(i, i[:1], i, i))
+    with pytest.raises(ValueError, match=r"indices_tuple\[3\] must hold row indices of embeddings \(N = 6\)"):
+        L.multi_similarity_loss(e, y, indices_tuple=(i, i, i, np.array([2, 6])))
+    with pytest.raises(ValueError, match=r"indices_tuple\[0\] must hold row indices"):
+        L.batch_all_triplet_loss(e, y, indices_tuple=(np.array([-1, 0]), i, i))
+    with L.value_checks(False):  # the documented switch turns the range check off
+        L.batch_all_triplet_loss(e, y, indices_tuple=(i, i, np.array([2, 5])))
+
+
 def test_mining_reduction_none_shapes_and_sums():
     e = _rng(30).normal(size=(6, 3))
     y = np.array([0, 0, 1, 1, 2, 2])

@@ -468,6 +468,54 @@ CASES += [
     Case(L.semi_hard_mining, _mining_duplicates, {}, name="zero_distances", diff=(), dtypes=F64_F32),
 ]
 
+
+
+# explicit triplets / pairs (pml's indices_tuple): drawn among the batch's valid ones
+def _mining_triplets(rng, n):
+    d = _mining(rng, n)
+    y = d["labels"]
+    trip = [(a, p, q) for a in range(n) for p in range(n) for q in range(n)
+            if p != a and y[p] == y[a] and y[q] != y[a]]
+    pick = rng.permutation(len(trip))[: max(1, len(trip) // 3)] if trip else []
+    a, p, q = (np.asarray([trip[i][k] for i in pick], dtype=np.int64) for k in range(3))
+    d["indices_tuple"] = (a, p, q)
+    return d
+
+
+def _mining_pairs(rng, n):
+    d = _mining(rng, n)
+    y = d["labels"]
+    pos = [(a, p) for a in range(n) for p in range(n) if p != a and y[p] == y[a]]
+    neg = [(a, q) for a in range(n) for q in range(n) if y[q] != y[a]]
+    pos = [pos[i] for i in rng.permutation(len(pos))[: max(1, len(pos) // 2)]] if pos else []
+    neg = [neg[i] for i in rng.permutation(len(neg))[: max(1, len(neg) // 3)]] if neg else []
+    d["indices_tuple"] = tuple(np.asarray([t[k] for t in pairs], dtype=np.int64)
+                               for pairs in (pos, neg) for k in (0, 1))
+    return d
+
+
+def _pml_indices(cls_name, **kw):
+    def fn(embeddings, labels, indices_tuple):
+        from pytorch_metric_learning import losses as pml
+
+        return getattr(pml, cls_name)(**kw)(embeddings, labels, indices_tuple)
+
+    return Peer(f"pytorch_metric_learning.losses.{cls_name} (indices_tuple)", "torch", fn, rtol=1e-11,
+                atol=1e-11, requires="pytorch_metric_learning")
+
+
+CASES += [
+    Case(L.batch_all_triplet_loss, _mining_triplets, {"margin": 0.3, "normalize": True, "mean_over": "nonzero"},
+         name="pml_triplets", diff=("embeddings",), peers=(_pml_indices("TripletMarginLoss", margin=0.3),)),
+    Case(L.batch_all_triplet_loss, _mining_pairs, {"margin": 0.3, "normalize": True, "mean_over": "nonzero"},
+         name="pml_pairs", diff=("embeddings",), peers=(_pml_indices("TripletMarginLoss", margin=0.3),)),
+    Case(L.batch_all_triplet_loss, _mining_pairs, {"reduction": "none"}, name="pairs_none", diff=("embeddings",)),
+    Case(L.multi_similarity_loss, _mining_pairs, {"beta": 10.0}, name="pml_pairs", diff=("embeddings",),
+         peers=(_pml_indices("MultiSimilarityLoss", beta=10.0),)),
+    Case(L.multi_similarity_loss, _mining_triplets, {"beta": 10.0, "reduction": "none"}, name="triplets_none",
+         diff=("embeddings",)),
+]
+
 # self-supervised
 CASES += [
     Case(L.info_nce_loss, _nce, {}, diff=("query", "positive_key"), dynamic=True,
