@@ -83,8 +83,12 @@ Strategy = Literal["hard", "easy"]
 #: ``negatives=`` of the semi-hard mining.
 SemiHardNegatives = Literal["closest", "all"]
 
+#: ``mean_over=`` of :func:`contrastive_loss`: what ``reduction="mean"`` divides by.
+PairMeanOver = Literal["elements", "nonzero", "pos_neg", "pos_neg_nonzero"]
+
 _DISTANCES = get_args(Distance)
 _MEAN_OVER = get_args(MeanOver)
+_PAIR_MEAN_OVER = get_args(PairMeanOver)
 _STRATEGIES = get_args(Strategy)
 _SEMI_HARD_NEGATIVES = get_args(SemiHardNegatives)
 
@@ -476,7 +480,8 @@ def cosine_similarity(x1: ArrayT, x2: ArrayT, *, axis: int = -1, eps: float = 1e
 @check.entry
 @group_doc
 def contrastive_loss(x1: ArrayT, x2: ArrayT, target: ArrayT, *, margin: float = 1.0,
-                     squared: bool = True, reduction: Reduction = "mean", group: Group = None) -> ArrayT:
+                     squared: bool = True, mean_over: PairMeanOver = "elements",
+                     reduction: Reduction = "mean", group: Group = None) -> ArrayT:
     r"""Contrastive loss on pairs (Hadsell, Chopra & LeCun 2006), ``target=1`` = similar.
 
     With the Euclidean distance ``D = ||x_1 - x_2||_2``:
@@ -500,6 +505,16 @@ def contrastive_loss(x1: ArrayT, x2: ArrayT, target: ArrayT, *, margin: float = 
             integer or floating; soft labels interpolate).
         margin: ``m``, a finite real number (default 1.0).
         squared: square the distance and the hinge (the paper, default) or not.
+        mean_over: what ``reduction="mean"`` divides by (pytorch-metric-learning's reducers):
+            ``"elements"`` (default: the mean over the pairs; pml's ``MeanReducer`` of one
+            loss), ``"nonzero"`` (over the pairs with a loss > 0: pml's
+            ``AvgNonZeroReducer``), ``"pos_neg"`` (the mean of the similar pairs' terms
+            ``y D^2 / 2`` plus the mean of the dissimilar pairs' terms
+            ``(1 - y) max(0, m - D)^2 / 2``, weighted by ``y`` and ``1 - y``: pml's
+            ``ContrastiveLoss`` with ``MeanReducer``, which reduces its ``pos_loss`` and
+            ``neg_loss`` apart and adds them) or ``"pos_neg_nonzero"`` (each of the two over
+            its terms > 0: pml's ``ContrastiveLoss`` default, ``AvgNonZeroReducer``). A mean
+            over no term is 0 (pml's); an empty batch gives NaN.
         reduction: ``"mean"`` | ``"sum"`` | ``"none"``.
     {group}
 
@@ -517,19 +532,19 @@ def contrastive_loss(x1: ArrayT, x2: ArrayT, target: ArrayT, *, margin: float = 
           1/2) = ``2 * contrastive_loss(x1, x2, y, margin=m)``.
         * ``torch.nn.functional.hinge_embedding_loss(D, 2y - 1, margin=m)`` =
           ``2 * contrastive_loss(x1, x2, y, margin=m, squared=False)``.
-        * pytorch-metric-learning ``ContrastiveLoss(pos_margin=0, neg_margin=m)`` on explicit
-          pairs with ``LpDistance(normalize_embeddings=False)`` and ``MeanReducer`` averages
-          the positive and the negative pairs separately and adds the two means:
-          with ``l = contrastive_loss(x1, x2, y, margin=m, squared=False,
-          reduction="none")``, pml's value is ``2 * (mean(l[y == 1]) + mean(l[y == 0]))``
-          (a mean over no pair counting 0). It is not a multiple of the ``"mean"`` here
-          unless the batch has as many positive as negative pairs (then 4x).
+        * pytorch-metric-learning ``ContrastiveLoss(pos_margin=0, neg_margin=m)(e, labels,
+          (a1, p, a2, n))`` (explicit pairs; its default ``LpDistance`` normalises ``e``) =
+          ``2 * contrastive_loss(x1, x2, y, margin=m, squared=False,
+          mean_over="pos_neg_nonzero")`` with ``x1 = ê[concat(a1, a2)]``, ``x2 =
+          ê[concat(p, n)]``, ``y = [1]*len(a1) + [0]*len(a2)`` (``ê``: the normalised
+          embeddings); with ``reducer=MeanReducer()``: ``mean_over="pos_neg"``.
     """
     xp = namespace(x1=x1, x2=x2, target=target)
     check.reduction(reduction)
     group = xp.check_group(group)
     check.finite_number(margin, "margin")
     check.flag(squared, "squared")
+    check.choice(mean_over, "mean_over", _PAIR_MEAN_OVER)
     _floating(xp, x1, "x1")
     _floating(xp, x2, "x2")
     if not (hasattr(target, "dtype") and hasattr(target, "shape")):
@@ -550,8 +565,26 @@ def contrastive_loss(x1: ArrayT, x2: ArrayT, target: ArrayT, *, margin: float = 
     hinge = relu0(xp, margin - d)
     pull = s if squared else d
     pull = xp.where(y == 0, xp.zeros_like(pull), y * pull)  # y = 0: no 0 * inf (torch's select)
-    loss = 0.5 * (pull + (1 - y) * (hinge * hinge if squared else hinge))
-    return reduce(xp, loss, reduction, out_dtype=out_dtype, group=group)
+    push = (1 - y) * (hinge * hinge if squared else hinge)
+    loss = 0.5 * (pull + push)
+    if reduction != "mean" or mean_over == "elements" or numel(loss) == 0:
+        return reduce(xp, loss, reduction, out_dtype=out_dtype, group=group)
+    if mean_over == "nonzero":
+        out = _nonzero_mean(xp, loss, group)
+    elif mean_over == "pos_neg":
+        out = (safe_divide(xp, global_sum(xp, 0.5 * pull, group), global_sum(xp, y, group), fill=0.0)
+               + safe_divide(xp, global_sum(xp, 0.5 * push, group), global_sum(xp, 1 - y, group), fill=0.0))
+    else:
+        out = _nonzero_mean(xp, 0.5 * pull, group) + _nonzero_mean(xp, 0.5 * push, group)
+    return xp.as_array(cast(xp, out, out_dtype))
+
+
+def _nonzero_mean(xp, terms, group):
+    """The mean of the terms > 0 (a NaN term counts, rule 5); 0 when there is none (pml's
+    ``AvgNonZeroReducer``)."""
+    count = xp.logical_not(terms <= 0)
+    total = global_sum(xp, xp.where(count, terms, xp.zeros_like(terms)), group)
+    return safe_divide(xp, total, global_sum(xp, cast(xp, count, terms.dtype), group), fill=0.0)
 
 
 # ----------------------------------------------------------------------- triplet losses ----
@@ -983,7 +1016,8 @@ def semi_hard_triplet_loss(embeddings: ArrayT, labels: ArrayT, *, margin: float 
         loss = relu0(xp, margin - gap)
         return _mining_reduce(xp, loss, valid, reduction, mean_over, out_dtype, group)
     idx_n, valid = _semi_hard_select(xp, d, pos, neg)
-    loss = relu0(xp, margin + d - xp.take_along_last(d, idx_n))
+    d_sn = d if 0 in d.shape else xp.take_along_last(d, idx_n)  # an empty batch: nothing to take
+    loss = relu0(xp, margin + d - d_sn)
     return _mining_reduce(xp, loss, valid, reduction, mean_over, out_dtype, group)
 
 

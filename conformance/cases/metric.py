@@ -504,18 +504,6 @@ def _pml_indices(cls_name, **kw):
                 atol=1e-11, requires="pytorch_metric_learning")
 
 
-CASES += [
-    Case(L.batch_all_triplet_loss, _mining_triplets, {"margin": 0.3, "normalize": True, "mean_over": "nonzero"},
-         name="pml_triplets", diff=("embeddings",), peers=(_pml_indices("TripletMarginLoss", margin=0.3),)),
-    Case(L.batch_all_triplet_loss, _mining_pairs, {"margin": 0.3, "normalize": True, "mean_over": "nonzero"},
-         name="pml_pairs", diff=("embeddings",), peers=(_pml_indices("TripletMarginLoss", margin=0.3),)),
-    Case(L.batch_all_triplet_loss, _mining_pairs, {"reduction": "none"}, name="pairs_none", diff=("embeddings",)),
-    Case(L.multi_similarity_loss, _mining_pairs, {"beta": 10.0}, name="pml_pairs", diff=("embeddings",),
-         peers=(_pml_indices("MultiSimilarityLoss", beta=10.0),)),
-    Case(L.multi_similarity_loss, _mining_triplets, {"beta": 10.0, "reduction": "none"}, name="triplets_none",
-         diff=("embeddings",)),
-]
-
 # self-supervised
 CASES += [
     Case(L.info_nce_loss, _nce, {}, diff=("query", "positive_key"), dynamic=True,
@@ -720,3 +708,16 @@ def _pml_rows(cls_name, embeddings, labels, linear_weight, **kw):
     peer = _pml(cls_name, "W", **kw).fn
     return torch.stack([peer(embeddings[i:i + 1], labels[i:i + 1], linear_weight)
                         for i in range(embeddings.shape[0])])
+
+# explicit triplets / pairs after each loss's own first case (tests/test_edges.py takes the first)
+CASES += [
+    Case(L.batch_all_triplet_loss, _mining_triplets, {"margin": 0.3, "normalize": True, "mean_over": "nonzero"},
+         name="pml_triplets", diff=("embeddings",), peers=(_pml_indices("TripletMarginLoss", margin=0.3),)),
+    Case(L.batch_all_triplet_loss, _mining_pairs, {"margin": 0.3, "normalize": True, "mean_over": "nonzero"},
+         name="pml_pairs", diff=("embeddings",), peers=(_pml_indices("TripletMarginLoss", margin=0.3),)),
+    Case(L.batch_all_triplet_loss, _mining_pairs, {"reduction": "none"}, name="pairs_none", diff=("embeddings",)),
+    Case(L.multi_similarity_loss, _mining_pairs, {"beta": 10.0}, name="pml_pairs", diff=("embeddings",),
+         peers=(_pml_indices("MultiSimilarityLoss", beta=10.0),)),
+    Case(L.multi_similarity_loss, _mining_triplets, {"beta": 10.0, "reduction": "none"}, name="triplets_none",
+         diff=("embeddings",)),
+]
