@@ -76,6 +76,8 @@ def _cases():
         "semi_hard_all": ("semi_hard_triplet_loss", [(a, S, True), (labels, S, False)],
                           {"negatives": "all", "margin": 2.0}, 0),
         "contrastive": ("contrastive_loss", [(a, S, True), (b, S, True), (pair, S, False)], {}, 0),
+        "contrastive_pos_neg_nonzero": ("contrastive_loss", [(a, S, True), (b, S, True), (pair, S, False)],
+                                        {"mean_over": "pos_neg_nonzero", "squared": False, "margin": 3.0}, 0),
         "triplet": ("triplet_margin_loss", [(a, S, True), (b, S, True), (c, S, True)], {"margin": 3.0}, 0),
         "triplet_distance": ("triplet_margin_with_distance_loss", [(a, S, True), (b, S, True), (c, S, True)],
                              {"margin": 3.0, "swap": True}, 0),

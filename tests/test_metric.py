@@ -381,6 +381,42 @@ def test_contrastive_loss_pml_setting():
            ref_pml_contrastive(x1, x2, y, neg_margin=0.8))
 
 
+def test_contrastive_loss_mean_over_is_pml_reducers():
+    """mean_over= names pml's reducers: ContrastiveLoss run by pml on the pairs (i, N + i) of
+    [x1; x2] (MeanReducer: "pos_neg"; its default AvgNonZeroReducer: "pos_neg_nonzero"), value
+    and gradient; the float64 formulas (and "nonzero": the mean of the losses > 0) here."""
+    torch = _torch()
+    pml = pytest.importorskip("pytorch_metric_learning.losses")
+    from pytorch_metric_learning import distances, reducers
+
+    x1, x2, _ = _pairs(11, n=9)
+    x2[1] = x1[1]  # a similar pair at distance 0: a zero term, left out by "nonzero"
+    y = np.array([1, 1, 0, 1, 0, 1, 1, 1, 0], dtype=np.float64)
+    d = np.sqrt(((x1 - x2) ** 2).sum(-1))
+    pos, neg = 0.5 * d[y == 1], 0.5 * np.maximum(0.8 - d[y == 0], 0)
+    per = np.where(y == 1, 0.5 * d, 0.5 * np.maximum(0.8 - d, 0))
+    want = {"elements": per.mean(), "nonzero": per[per > 0].mean(), "pos_neg": pos.mean() + neg.mean(),
+            "pos_neg_nonzero": pos[pos > 0].mean() + (neg[neg > 0].mean() if (neg > 0).any() else 0.0)}
+    for m, w in want.items():
+        _close(L.contrastive_loss(x1, x2, y, margin=0.8, squared=False, mean_over=m), w)
+    i = torch.arange(9)
+    p_i, n_i = i[torch.tensor(y) == 1], i[torch.tensor(y) == 0]
+    for m, kw in (("pos_neg", {"reducer": reducers.MeanReducer()}), ("pos_neg_nonzero", {})):
+        a, b = _t(x1, grad=True), _t(x2, grad=True)
+        theirs = pml.ContrastiveLoss(pos_margin=0.0, neg_margin=0.8, distance=distances.LpDistance(
+            normalize_embeddings=False), **kw)(torch.cat([a, b]), torch.zeros(18, dtype=torch.int64),
+                                               (p_i, p_i + 9, n_i, n_i + 9))
+        ours = 2 * L.contrastive_loss(a, b, torch.tensor(y), margin=0.8, squared=False, mean_over=m)
+        _close(ours.item(), theirs.item())
+        g1, g2 = torch.autograd.grad(ours, (a, b)), torch.autograd.grad(theirs, (a, b))
+        for u, v in zip(g1, g2):
+            _close(u, v)
+    with pytest.raises(ValueError, match="mean_over"):
+        L.contrastive_loss(x1, x2, y, mean_over="valid")
+    # no dissimilar pair: its mean is 0 (pml's), the result finite
+    _close(L.contrastive_loss(x1, x2, np.ones(9), squared=False, mean_over="pos_neg"), (0.5 * d).mean())
+
+
 def test_contrastive_loss_infinite_distance_follows_hinge_embedding():
     """A dissimilar pair at an infinite distance has loss 0 (its label selects the hinge term,
     as torch's hinge_embedding_loss); a similar one inf; a NaN embedding gives NaN."""

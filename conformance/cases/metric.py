@@ -721,3 +721,35 @@ CASES += [
     Case(L.multi_similarity_loss, _mining_triplets, {"beta": 10.0, "reduction": "none"}, name="triplets_none",
          diff=("embeddings",)),
 ]
+
+
+# pml's reducers as mean_over= of contrastive_loss: pml's ContrastiveLoss on the pairs (i, N + i)
+# of the embeddings [x1; x2] (no normalisation), its value = 2 x ours
+def _pml_contrastive(margin, mean_over):
+    def fn(x1, x2, target):
+        import torch
+        from pytorch_metric_learning import distances, losses as pml, reducers
+
+        n = x1.shape[0]
+        i = torch.arange(n)
+        pos, neg = i[target == 1], i[target == 0]
+        kw = {"reducer": reducers.MeanReducer()} if mean_over == "pos_neg" else {}
+        loss = pml.ContrastiveLoss(pos_margin=0.0, neg_margin=margin,
+                                   distance=distances.LpDistance(normalize_embeddings=False), **kw)
+        e = torch.cat([x1, x2])
+        return loss(e, torch.zeros(2 * n, dtype=torch.int64), (pos, pos + n, neg, neg + n)) / 2
+
+    return Peer(f"pytorch_metric_learning.losses.ContrastiveLoss ({mean_over})", "torch", fn, rtol=1e-11,
+                atol=1e-11, requires="pytorch_metric_learning")
+
+
+CASES += [
+    Case(L.contrastive_loss, _pair_target, {"margin": 2.0, "squared": False, "mean_over": m}, name=f"pml_{m}",
+         diff=("x1", "x2"), peers=(_pml_contrastive(2.0, m),))
+    for m in ("pos_neg", "pos_neg_nonzero")
+] + [
+    Case(L.contrastive_loss, _pair_target, {"margin": 1.0, "mean_over": "nonzero"}, name="nonzero",
+         diff=("x1", "x2")),
+    Case(L.contrastive_loss, _pair_identical, {"margin": 1.0, "mean_over": "pos_neg_nonzero"},
+         name="identical_pos_neg_nonzero", diff=("x1", "x2"), fd=False),
+]
