@@ -1358,6 +1358,8 @@ def nt_xent_loss(z1: ArrayT, z2: ArrayT, *, temperature: float = 0.5,
 @group_doc
 def supervised_contrastive_loss(embeddings: ArrayT, labels: ArrayT, *, temperature: float = 0.1,
                                 base_temperature: float | None = None, normalize: bool = True,
+                                denominator: Literal["all", "negatives"] = "all",
+                                mean_over: Literal["valid", "pairs"] = "valid",
                                 reduction: Reduction = "mean", group: Group = None) -> ArrayT:
     r"""Supervised contrastive loss, SupCon ``L_out`` (Khosla et al. 2020), multi-positive.
 
@@ -1367,8 +1369,16 @@ def supervised_contrastive_loss(embeddings: ArrayT, labels: ArrayT, *, temperatu
     .. math:: \ell_i = -\frac{\tau}{\tau_b}\,\frac{1}{|P(i)|}\sum_{p \in P(i)}
               \Big(s_{ip} - \log\sum_{a \in A(i)} e^{s_{ia}}\Big)
 
-    (``tau / tau_b = 1`` unless ``base_temperature`` is given). Anchors without positives
-    have no loss: ``"mean"`` averages over the anchors with at least one positive and is 0
+    (``tau / tau_b = 1`` unless ``base_temperature`` is given).
+
+    ``denominator="negatives"`` is the multi-positive NT-Xent of optax's ``ntxent`` and
+    pytorch-metric-learning's ``NTXentLoss``: each positive pair's softmax is over that
+    positive and the anchor's negatives ``N(i) = \{n : y_n \ne y_i\}`` only (the other
+    positives are left out), ``\log\sum_{a \in A(i)}`` becoming
+    ``\log\big(e^{s_{ip}} + \sum_{n \in N(i)} e^{s_{in}}\big)``; with
+    ``mean_over="pairs"`` every positive pair weighs the same in the mean (optax's and pml's
+    mean over the positive pairs). With two views and labels ``[0..N-1, 0..N-1]`` it is
+    :func:`nt_xent_loss`. Anchors without positives have no loss: ``"mean"`` averages over the anchors with at least one positive and is 0
     (zero gradient) when there are none in a non-empty batch; an empty batch gives NaN.
     Multi-view batches ``(B, V, D)``: pass ``features.reshape(B * V, D)`` with each label
     repeated ``V`` times in a row (``repeat(labels, V)``).
@@ -1381,12 +1391,18 @@ def supervised_contrastive_loss(embeddings: ArrayT, labels: ArrayT, *, temperatu
             None (no scaling, the paper).
         normalize: L2-normalise the embeddings (default True, as the paper's projection
             head; the reference code expects normalised features).
+        denominator: ``"all"`` (default, SupCon's ``A(i)``: every other sample) or
+            ``"negatives"`` (each positive pair's own positive and the negatives: NT-Xent,
+            optax ``ntxent``, pml ``NTXentLoss``).
+        mean_over: what ``reduction="mean"`` divides by: ``"valid"`` (default, SupCon: the
+            mean over the anchors with a positive) or ``"pairs"`` (over the positive pairs:
+            each anchor's loss weighted by its number of positives ``|P(i)|``; optax, pml).
         reduction: ``"mean"`` | ``"sum"`` | ``"none"``.
     {group}
 
     Returns:
-        ``(N,)`` per-anchor losses (0 for anchors without positives) for ``"none"``, else a
-        scalar.
+        ``(N,)`` per-anchor losses (the mean over the anchor's positives; 0 for anchors
+        without positives) for ``"none"``, else a scalar.
 
     Raises:
         ValueError: shapes, ``temperature``/``base_temperature <= 0``, bad ``reduction``.
@@ -1404,6 +1420,10 @@ def supervised_contrastive_loss(embeddings: ArrayT, labels: ArrayT, *, temperatu
           negative pair (at least two labels). A batch of one label has none: pml returns 0
           there (its loss needs positive *and* negative pairs), ours is the SupCon value of
           the paper (every other sample is a positive and in the denominator).
+        * optax ``optax.losses.ntxent(x, y, temperature=t)`` and pml ``NTXentLoss(
+          temperature=t)(x, y)`` = ``supervised_contrastive_loss(x, y, temperature=t,
+          denominator="negatives", mean_over="pairs")`` (value and gradient) when the batch
+          has a positive pair (optax: NaN without one, ours 0).
     """
     xp = namespace(embeddings=embeddings, labels=labels)
     check.reduction(reduction)
@@ -1411,18 +1431,29 @@ def supervised_contrastive_loss(embeddings: ArrayT, labels: ArrayT, *, temperatu
     t = _temperature(temperature)
     scale = 1.0 if base_temperature is None else t / _temperature(base_temperature, "base_temperature")
     check.flag(normalize, "normalize")
+    check.choice(denominator, "denominator", ("all", "negatives"))
+    check.choice(mean_over, "mean_over", ("valid", "pairs"))
     _embeddings_labels(xp, embeddings, labels)
     e, out_dtype = _prepare_embeddings(xp, embeddings, normalize)
     labels_all = gathered(xp, labels, group)
     eye = _self_mask(xp, e, e.shape[0], labels_all.shape[0], group)
     sim = _matmul_t(xp, e, gathered(xp, e, group)) / t
-    sim = xp.where(eye, xp.full_like(sim, -math.inf), sim)
-    log_prob = sim - xp.logsumexp(sim, axis=1, keepdims=True)
-    pos, _ = _label_masks(xp, e, labels, eye, labels_all)
+    pos, neg = _label_masks(xp, e, labels, eye, labels_all)
+    if denominator == "all":
+        sim = xp.where(eye, xp.full_like(sim, -math.inf), sim)
+        log_prob = sim - xp.logsumexp(sim, axis=1, keepdims=True)
+    else:  # per pair: log(e^{s_ip} + sum_n e^{s_in}); no negative: the positive alone (0)
+        some = xp.any(neg, axis=1, keepdims=True)
+        neg_lse = xp.expand_dims(_masked_lse(xp, sim, neg), axis=1)
+        neg_lse = xp.where(some, neg_lse, xp.full_like(neg_lse, -math.inf))
+        log_prob = sim - xp.logaddexp(sim, neg_lse)
     n_pos = xp.sum(cast(xp, pos, e.dtype), axis=1)
     total = xp.sum(xp.where(pos, log_prob, xp.zeros_like(log_prob)), axis=1)
     loss = -scale * safe_divide(xp, total, n_pos, fill=0.0)
     valid = n_pos > 0
+    if mean_over == "pairs" and reduction == "mean" and numel(loss) > 0:  # weights |P(i)|
+        out = safe_divide(xp, global_sum(xp, -scale * total, group), global_sum(xp, n_pos, group), fill=0.0)
+        return xp.as_array(cast(xp, out, out_dtype))
     return _mining_reduce(xp, loss, valid, reduction, "valid", out_dtype, group)
 
 

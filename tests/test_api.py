@@ -114,13 +114,15 @@ VOCABULARY = {
     "average": "how per-class F1 scores combine (sklearn's 'binary' | 'micro' | 'macro' ...)",
     "mean_over": "what a 'mean' divides by: the weight sum or the element count ('weights' | "
                  "'elements'); a mining loss's triplets ('valid' | 'nonzero'); contrastive pairs "
-                 "('elements' | 'nonzero' | 'pos_neg' | 'pos_neg_nonzero', pml's reducers)",
+                 "('elements' | 'nonzero' | 'pos_neg' | 'pos_neg_nonzero', pml's reducers); SupCon's "
+                 "anchors or positive pairs ('valid' | 'pairs')",
     "soft_margin": "softplus instead of the hinge", "negatives": "which negative a miner takes (semi-hard: 'closest' | 'all'; batch-hard: 'hard' | 'easy')",
     "positives": "which positive batch-hard mining takes ('hard' | 'easy')",
     "indices_tuple": "explicit triplets (a, p, n) or pairs (a1, p, a2, n) of row indices, or a miner's Triplets "
                      "(pytorch-metric-learning's name)",
     "negative_mode": "InfoNCE negatives shared or per query", "directions": "NT-Xent direction combination",
     "base_temperature": "SupCon's base temperature", "correction": "Bessel correction of the std",
+    "denominator": "what a contrastive softmax runs over ('all' others | 'negatives' and the pair's positive)",
     "squared": "squared distances", "over_penalty": "factor on over-predictions",
     "clip_min": "clip both arguments at this minimum first", "percent": "scale by 100",
     "mode": "'binary' | 'multiclass' | 'multilabel' segmentation targets",
@@ -192,6 +194,7 @@ DEFAULTS = {
            for f in ("batch_hard_triplet_loss", "batch_all_triplet_loss", "semi_hard_triplet_loss")},
         "circle_loss": ("valid", "the mean over the anchors with a positive and a negative"),
         "contrastive_loss": ("elements", "the mean over the pairs, as torch's hinge_embedding_loss"),
+        "supervised_contrastive_loss": ("valid", "SupCon's mean over the anchors with a positive"),
         **{f: ("elements", "torch's twin divides a weighted mean by the number of elements")
            for f in ("binary_cross_entropy", "binary_cross_entropy_with_logits", "huber_loss",
                      "multilabel_soft_margin_loss", "multi_margin_loss")},

@@ -64,6 +64,8 @@ def _cases():
         "info_nce": ("info_nce_loss", [(a, S, True), (b, S, True)], {}, 0),
         "info_nce_queue": ("info_nce_loss", [(a, S, True), (b, S, True), (f(5, 6), R, True)], {}, 0),
         "supcon": ("supervised_contrastive_loss", [(a, S, True), (labels, S, False)], {}, 0),
+        "supcon_ntxent": ("supervised_contrastive_loss", [(a, S, True), (labels, S, False)],
+                          {"denominator": "negatives", "mean_over": "pairs", "temperature": 0.3}, 0),
         "barlow": ("barlow_twins_loss", [(a, S, True), (b, S, True)], {}, None),
         "barlow_mean_unbiased": ("barlow_twins_loss", [(a, S, True), (b, S, True)],
                                  {"correction": 1, "eps": 0.0, "reduction": "mean"}, None),

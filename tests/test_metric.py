@@ -1433,6 +1433,51 @@ def ref_clip(i, t, s, normalize=True):
     return 0.5 * (np_ce(logits, labels) + np_ce(logits.T, labels))
 
 
+def test_multi_positive_nt_xent_equals_optax_ntxent_and_pml():
+    """optax.losses.ntxent(embeddings, labels, temperature) (every other sample of the label a
+    positive, each pair's softmax over its positive and the negatives, the mean over the
+    positive pairs): value and jax.grad; pml's NTXentLoss the same; and an independent float64
+    formula; two views with labels [0..N-1, 0..N-1] are nt_xent_loss."""
+    jax, jnp = _jax()
+    optax = pytest.importorskip("optax")
+    jax.config.update("jax_enable_x64", True)
+    e = _rng(60).normal(size=(12, 5))
+    y = _labels_with_positives(12, 4, seed=8)
+    y[0] = 7  # an anchor without positives: no pair
+    kw = {"temperature": 0.3, "denominator": "negatives", "mean_over": "pairs"}
+
+    def ours(x):
+        return L.supervised_contrastive_loss(x, jnp.asarray(y), **kw)
+
+    def theirs(x):
+        return optax.losses.ntxent(x, jnp.asarray(y), 0.3)
+
+    x = jnp.asarray(e)
+    _close(ours(x), theirs(x), rtol=1e-12)
+    _close(jax.grad(ours)(x), jax.grad(theirs)(x), atol=1e-12)
+    s = np_normalize(e) @ np_normalize(e).T / 0.3
+    terms = [-(s[i, p] - np.log(np.exp(s[i, p]) + sum(np.exp(s[i, k]) for k in range(12) if y[k] != y[i])))
+             for i in range(12) for p in range(12) if p != i and y[p] == y[i]]
+    _close(L.supervised_contrastive_loss(e, y, **kw), np.mean(terms))
+    torch = _torch()
+    pml = pytest.importorskip("pytorch_metric_learning.losses")
+    _close(pml.NTXentLoss(temperature=0.3)(_t(e), torch.tensor(y)).item(),
+           L.supervised_contrastive_loss(e, y, **kw), rtol=1e-12)
+    z1, z2 = _rng(61).normal(size=(5, 4)), _rng(62).normal(size=(5, 4))
+    two = np.concatenate([np.arange(5)] * 2)
+    _close(L.supervised_contrastive_loss(np.concatenate([z1, z2]), two, **{**kw, "temperature": 0.5}),
+           L.nt_xent_loss(z1, z2, temperature=0.5))
+    # mean_over="pairs" weighs each anchor by its positives; "valid" (SupCon) does not
+    none = L.supervised_contrastive_loss(e, y, denominator="negatives", temperature=0.3, reduction="none")
+    n_pos = np.array([(y == y[i]).sum() - 1 for i in range(12)])
+    _close(L.supervised_contrastive_loss(e, y, **kw), (none * n_pos).sum() / n_pos.sum())
+    _close(L.supervised_contrastive_loss(e, y, denominator="negatives", temperature=0.3), none[n_pos > 0].mean())
+    with pytest.raises(ValueError, match="denominator"):
+        L.supervised_contrastive_loss(e, y, denominator="positives")
+    with pytest.raises(ValueError, match="mean_over"):
+        L.supervised_contrastive_loss(e, y, mean_over="nonzero")
+
+
 def test_clip_loss_formula_and_open_clip_setting():
     i, t = _rng(44).normal(size=(2, 6, 5))
     _close(L.clip_loss(i, t, 14.0), ref_clip(i, t, 14.0))

@@ -753,3 +753,21 @@ CASES += [
     Case(L.contrastive_loss, _pair_identical, {"margin": 1.0, "mean_over": "pos_neg_nonzero"},
          name="identical_pos_neg_nonzero", diff=("x1", "x2"), fd=False),
 ]
+
+CASES += [
+    # multi-positive NT-Xent (optax.losses.ntxent, pml NTXentLoss): the pair's positive and the
+    # negatives in the denominator, the mean over the positive pairs
+    Case(L.supervised_contrastive_loss, _mining, {"temperature": 0.3, "denominator": "negatives",
+                                                  "mean_over": "pairs"}, name="optax_ntxent",
+         diff=("embeddings",), peers=(Peer("optax.losses.ntxent (labels)", "jax",
+                                           lambda embeddings, labels: P.optax().losses.ntxent(
+                                               embeddings, labels, 0.3), rtol=1e-9, atol=1e-12,
+                                           requires="optax"),
+                                      _pml_pairs("NTXentLoss", temperature=0.3))),
+    Case(L.supervised_contrastive_loss, _mining, {"denominator": "negatives", "reduction": "none"},
+         name="negatives_none", diff=("embeddings",)),
+    Case(L.supervised_contrastive_loss, _mining_one_class, {"denominator": "negatives", "mean_over": "pairs"},
+         name="negatives_one_class", diff=("embeddings",), fd=False),
+    Case(L.supervised_contrastive_loss, _mining, {"mean_over": "pairs", "reduction": "mean"}, name="pairs",
+         diff=("embeddings",)),
+]
