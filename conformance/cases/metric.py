@@ -728,7 +728,8 @@ CASES += [
 def _pml_contrastive(margin, mean_over):
     def fn(x1, x2, target):
         import torch
-        from pytorch_metric_learning import distances, losses as pml, reducers
+        from pytorch_metric_learning import distances, reducers
+        from pytorch_metric_learning import losses as pml
 
         n = x1.shape[0]
         i = torch.arange(n)
