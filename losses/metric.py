@@ -1,7 +1,9 @@
 r"""Metric-learning and self-supervised losses.
 
 Pair and triplet losses (contrastive, triplet margin), online triplet mining from
-``(embeddings, labels)`` (batch-hard, batch-all, semi-hard), and the contrastive
+``(embeddings, labels)`` (batch-hard, batch-all, semi-hard; the miners
+:func:`batch_hard_mining` and :func:`semi_hard_mining` return the selected triplets as
+:class:`Triplets` index arrays, which ``indices_tuple=`` takes back), and the contrastive
 self-supervised objectives (InfoNCE, NT-Xent, SupCon, CLIP, Barlow Twins), plus the small
 distance helpers :func:`pairwise_distance` and :func:`cosine_similarity`.
 
@@ -1321,6 +1323,9 @@ def nt_xent_loss(z1: ArrayT, z2: ArrayT, *, temperature: float = 0.5,
         * SimCLR reference (``add_contrastive_loss``, ``tf.losses.softmax_cross_entropy`` of
           both directions summed) = ``nt_xent_loss(z1, z2, temperature=tau,
           directions="sum")``.
+        * Several positives per label (``optax.losses.ntxent(embeddings, labels, tau)`` with
+          any labels): :func:`supervised_contrastive_loss` with ``denominator="negatives",
+          mean_over="pairs"``.
     """
     xp = namespace(z1=z1, z2=z2)
     check.reduction(reduction)
