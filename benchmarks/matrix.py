@@ -526,6 +526,9 @@ SPECS: dict[str, Spec] = {
     # N^3 triplet terms (4 GB of float32 at N = 1024 for the twin alone): M is 256 x 128
     "batch_all_triplet_loss": Spec(_mining, diff=("embeddings",), dims={"M": {"emb": (256, 128)}}),
     "semi_hard_triplet_loss": Spec(_mining, diff=("embeddings",), dims={"M": {"emb": (256, 128)}}),
+    # miners: index tuples, forward only
+    "batch_hard_mining": Spec(_mining, diff=()),
+    "semi_hard_mining": Spec(_mining, diff=(), dims={"M": {"emb": (256, 128)}}),
     "info_nce_loss": Spec(_nce, diff=("query", "positive_key")),
     "nt_xent_loss": Spec(_zz, diff=("z1", "z2")),
     "supervised_contrastive_loss": Spec(_mining, diff=("embeddings",)),
@@ -875,6 +878,40 @@ def _t_semi_hard(embeddings, labels):
     chosen = torch.where(semi.any(2), closest, farthest)
     loss = (d - chosen + 1.0).clamp(min=0)
     return loss[pos].mean()
+
+
+def _t_batch_hard_mining(embeddings, labels):
+    """Batch-hard mining as a user writes it: masked max / min of the cdist matrix."""
+    torch = _T()
+    d = torch.cdist(embeddings, embeddings)
+    n = d.shape[0]
+    same = labels[:, None] == labels[None, :]
+    pos = same & ~torch.eye(n, dtype=torch.bool)
+    inf = torch.full_like(d, float("inf"))
+    p = torch.where(pos, d, -inf).argmax(1)
+    q = torch.where(~same, d, inf).argmin(1)
+    valid = pos.any(1) & (~same).any(1)
+    a = torch.arange(n)
+    return a, torch.where(valid, p, a), torch.where(valid, q, a), valid
+
+
+def _t_semi_hard_mining(embeddings, labels):
+    """FaceNet semi-hard negatives per positive pair with (N, N, N) masks (as _t_semi_hard)."""
+    torch = _T()
+    d = torch.cdist(embeddings, embeddings)
+    n = d.shape[0]
+    same = labels[:, None] == labels[None, :]
+    pos = same & ~torch.eye(n, dtype=torch.bool)
+    neg = ~same
+    semi = neg.unsqueeze(1) & (d.unsqueeze(1) > d.unsqueeze(2))  # [a, p, n]
+    inf = float("inf")
+    closest = torch.where(semi, d.unsqueeze(1), inf).argmin(2)
+    farthest = torch.where(neg, d, -inf).argmax(1, keepdim=True).expand(n, n)
+    chosen = torch.where(semi.any(2), closest, farthest)
+    valid = pos & neg.any(1, keepdim=True)
+    a = torch.arange(n)[:, None].expand(n, n)
+    p = torch.arange(n)[None, :].expand(n, n)
+    return a, torch.where(valid, p, a), torch.where(valid, chosen, a), valid
 
 
 def _t_batch_all(embeddings, labels):
@@ -1227,6 +1264,10 @@ TWINS: dict[str, Twin] = {
                                    lambda embeddings, labels: _t_batch_all(embeddings, labels)),
     "semi_hard_triplet_loss": Twin("peer", "torch.cdist, (N, N, N) semi-hard masks (FaceNet / TF-Addons)",
                                    lambda embeddings, labels: _t_semi_hard(embeddings, labels)),
+    "batch_hard_mining": Twin("peer", "torch.cdist, masked argmax / argmin per anchor (pml BatchHardMiner's)",
+                              lambda embeddings, labels: _t_batch_hard_mining(embeddings, labels)),
+    "semi_hard_mining": Twin("peer", "torch.cdist, (N, N, N) semi-hard masks, argmin of the farther negatives",
+                             lambda embeddings, labels: _t_semi_hard_mining(embeddings, labels)),
     "info_nce_loss": Twin("peer", "F.normalize, q k^T / 0.1, F.cross_entropy(arange) (in-batch negatives)",
                           lambda query, positive_key: _F().cross_entropy(
                               _F().normalize(query, dim=-1) @ _F().normalize(positive_key, dim=-1).T / 0.1,
@@ -1639,8 +1680,15 @@ def host_reads(fn: Callable[[], Any]) -> int:
     return harness("torch").host_reads(fn)[1]
 
 
+def _host64(x) -> np.ndarray:
+    """A result as float64 NumPy (a tuple of index arrays, as the miners return: stacked)."""
+    if isinstance(x, tuple):
+        return np.stack([_host64(f) for f in x])
+    return np.asarray(x.detach().double() if hasattr(x, "detach") else x, dtype=np.float64)
+
+
 def _scalar(x) -> float:
-    a = np.asarray(x.detach().double() if hasattr(x, "detach") else x, dtype=np.float64)
+    a = _host64(x)
     return float(a.sum()) if a.ndim else float(a)
 
 
@@ -1653,7 +1701,7 @@ def _agrees(name: str, spec: Spec, twin: Twin, arrays: dict) -> bool | None:
     args = _to_torch(arrays, (), "float64")
     ours = getattr(losses, name)(**args, **spec.kwargs)
     theirs = twin.torch(**args)
-    a, b = np.asarray(ours.detach().double()), np.asarray(theirs.detach().double())
+    a, b = _host64(ours), _host64(theirs)
     return bool(a.shape == b.shape and np.allclose(a, b, rtol=1e-5, atol=1e-7, equal_nan=True))
 
 
@@ -1707,7 +1755,7 @@ def _jax_value_and_grad(f: Callable, jargs: dict, diff: tuple):
 
     def loss(*xs):
         out = f(**static, **dict(zip(diff, xs)))
-        return out.sum() if out.ndim else out
+        return out if isinstance(out, tuple) or not out.ndim else out.sum()
 
     g = jax.jit(jax.value_and_grad(loss, argnums=tuple(range(len(diff)))) if diff else loss)
     return lambda: jax.block_until_ready(g(*leaves))

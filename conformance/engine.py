@@ -12,6 +12,9 @@ Columns of the matrix:
   jit    jax.jit, torch.compile(fullgraph=True), jax.vmap / torch.func.vmap of per-sample
          losses, and one compile for batch sizes 8..1024 under torch.compile(dynamic=True)
   peer   the same inputs through torch.nn.functional / optax twins (float64)
+
+A result that is not floating (integer/bool arrays, or a tuple of same-shape arrays such as
+the miners' index tuples) is compared exactly, with no gradient checks (see ``_host``).
 """
 from __future__ import annotations
 
@@ -104,6 +107,9 @@ def _native_args(ad, arrays: dict, dtype: str, device) -> dict:
     for k, v in arrays.items():
         if isinstance(v, np.ndarray):
             out[k] = ad.asarray(v, dtype if _is_float(v) else None, device)
+        elif isinstance(v, tuple) and v and all(isinstance(x, np.ndarray) for x in v):
+            # a tuple of arrays is one argument (e.g. indices_tuple=): each converted
+            out[k] = tuple(ad.asarray(x, dtype if _is_float(x) else None, device) for x in v)
         else:
             out[k] = v
     return out
@@ -134,6 +140,40 @@ def _call(case: Case, arrays: dict):
 
 
 _REF_CACHE: dict = {}
+
+
+# Results that are not floating: a function may return integer/bool arrays or a tuple of
+# same-shape arrays (the miners' index tuples). Such a result is compared exactly (tolerance
+# 0) as one float64 array, the fields stacked along a new first axis; it has no gradient
+# checks (its cases have no ``diff``) and the NaN rule does not apply to it (an index or a
+# mask cannot be NaN: every backend must select what NumPy selects).
+def _host(ad, out) -> np.ndarray:
+    """A result on the host: a NumPy array, a tuple's fields stacked as float64."""
+    if isinstance(out, tuple):
+        return np.stack([np.asarray(ad.to_numpy(o), dtype=np.float64) for o in out])
+    return ad.to_numpy(out)
+
+
+def _kinds(ad, out) -> tuple:
+    """The dtype kind of each field of a result (``"f"``, ``"i"`` (signed or not), ``"b"``)."""
+    fields = out if isinstance(out, tuple) else (out,)
+    return tuple(np.asarray(ad.to_numpy(o)).dtype.kind.replace("u", "i") for o in fields)
+
+
+def _exact(case: Case) -> bool:
+    """Whether the case's NumPy result has a non-floating field (then compared exactly)."""
+    key = ("exact", case.id)
+    if key not in _REF_CACHE:
+        try:
+            kinds = _kinds(harness("numpy"), _call(case, _inputs(case)))
+        except Exception:  # noqa: BLE001 - a refused case is a float case (its checks say why)
+            kinds = ("f",)
+        _REF_CACHE[key] = any(k != "f" for k in kinds)
+    return _REF_CACHE[key]
+
+
+def _tol(case: Case, dtype: str) -> float:
+    return 0.0 if _exact(case) else case.tol * _eps(dtype)
 
 
 def _reference(case: Case, dtype: str):
@@ -230,8 +270,7 @@ def _autodiff_reference(case: Case, dtype: str, exclude: str | None = None):
 
 def _autodiff_rounded(ad, case: Case, dtype: str):
     """float64 autodiff on inputs rounded to ``dtype`` (reference for low-precision grads)."""
-    arrays = {k: ad.asarray(v, "float64" if _is_float(v) else None) if isinstance(v, np.ndarray) else v
-              for k, v in _rounded(case, dtype).items()}
+    arrays = _native_args(ad, _rounded(case, dtype), "float64", None)
     names = list(arrays)
     argnums = [names.index(k) for k in case.diff]
     v = _cotangent(case, _reference(case, dtype).shape)
@@ -277,22 +316,27 @@ def _value_check(case: Case, name: str, device, dtype: str):
         arrays = _native_args(ad, _inputs(case), dtype, device)
         with ad.guard():
             out = _call(case, arrays)
-        if backends.framework_of(out) != name:
-            raise AssertionError(f"result is a {type(out)}, not a {name} array")
+        first = out[0] if isinstance(out, tuple) else out
+        if backends.framework_of(first) != name:
+            raise AssertionError(f"result is a {type(first)}, not a {name} array")
         float_inputs = any(_is_float(v) for v in _inputs(case).values())
-        if float_inputs and out.dtype != ad.dtype(dtype):
+        if _exact(case):
+            want_kinds = _kinds(harness("numpy"), _call(case, _rounded(case, dtype)))
+            if _kinds(ad, out) != want_kinds:
+                raise AssertionError(f"result dtype kinds {_kinds(ad, out)} != NumPy's {want_kinds}")
+        elif float_inputs and out.dtype != ad.dtype(dtype):
             raise AssertionError(f"result dtype {out.dtype} != input dtype {dtype}")
         if device is not None:
             from array_api_compat import device as device_of
 
-            got = device_of(out)
+            got = device_of(first)
             if got != device and not (name == "numpy" or name == "dask"):
                 raise AssertionError(f"result on device {got}, inputs on {device}")
-        got = ad.to_numpy(out)
+        got = _host(ad, out)
         want = _reference(case, dtype)
         if case.finite:
             _finite(got, "value")
-        _close(got, want, case.tol * _eps(dtype), f"value ({dtype})")
+        _close(got, want, _tol(case, dtype), f"value ({dtype})")
 
     return run
 
@@ -335,8 +379,8 @@ def _jit_check(case: Case, name: str, device, dtype: str, compile_backend: str, 
             return case.loss(**dict(zip(names, args)), **case.kwargs)
 
         out = transform(fn)(*[arrays[k] for k in names])
-        got = ad.to_numpy(out)
-        _close(got, _reference(case, dtype), case.tol * _eps(dtype), f"compiled value ({dtype})")
+        got = _host(ad, out)
+        _close(got, _reference(case, dtype), _tol(case, dtype), f"compiled value ({dtype})")
         if case.diff and grads:
             grads_ = _autodiff(ad, case, dtype, device, transform=transform)
             _, ref = _autodiff_reference(case, dtype)
@@ -367,7 +411,9 @@ def _vmap_check(case: Case, name: str, device, dtype: str):
             return case.loss(**dict(zip(names, args)), **case.kwargs)
 
         out = ad.vmap(fn, in_axes)(*[arrays[k] for k in names])
-        _close(ad.to_numpy(out), want, case.tol * _eps(dtype), f"vmapped per-sample value ({dtype})")
+        if isinstance(out, tuple):  # per sample (fields, ...) -> (fields, samples, ...)
+            want = np.moveaxis(want, 0, 1)
+        _close(_host(ad, out), want, _tol(case, dtype), f"vmapped per-sample value ({dtype})")
 
     return run
 
@@ -414,8 +460,8 @@ def _peer_check(case: Case, peer):
         ad = harness(peer.framework)
         arrays = _native_args(ad, _inputs(case), "float64", None)
         names = list(arrays)
-        ours = ad.to_numpy(_call(case, arrays))
-        theirs = ad.to_numpy(peer.fn(**arrays))
+        ours = _host(ad, _call(case, arrays))
+        theirs = _host(ad, peer.fn(**arrays))
         _close(ours, theirs, peer.rtol, f"value vs {peer.name}")
         diff = case.diff if peer.diff is None else peer.diff
         if peer.grad and diff and ad.has_autodiff:
@@ -468,6 +514,9 @@ def _poison_site(case: Case, name: str):
         base = np.asarray(_call(case, arrays), dtype=np.float64)
     except (ValueError, TypeError):  # the case itself is refused eagerly: no site
         base = None
+    if base is not None and _exact(case):  # indices/masks: every element is read, none is NaN
+        _REF_CACHE[key] = (int(idx[0]), np.zeros(base.shape, dtype=bool))
+        return _REF_CACHE[key]
     for i in idx if base is not None else ():
         h = 1e-4 * max(1.0, abs(flat[i]))
         outs = []
@@ -520,14 +569,14 @@ def _run_variant(case: Case, backend: str, arrays: dict, compiled: bool):
     if not compiled:
         with ad.guard():
             out = _call(case, native)
-        return ad.to_numpy(out)
+        return _host(ad, out)
     names = list(native)
 
     def fn(*args):
         return case.loss(**dict(zip(names, args)), **case.kwargs)
 
     transform = ad.compile_transform(DEFAULT_COMPILE_BACKEND)
-    return ad.to_numpy(transform(fn)(*[native[k] for k in names]))
+    return _host(ad, transform(fn)(*[native[k] for k in names]))
 
 
 def _nan_rule(got, dependent, what: str) -> None:
@@ -562,7 +611,7 @@ def _variant_check(case: Case, name: str, kind: str, backend: str, compiled: boo
             if compiled or backend == "dask":
                 return  # NumPy refuses it eagerly; lazy and compiled code cannot read values
             raise AssertionError(f"{backend} returned a value where NumPy raised {type(ref).__name__}: {ref}")
-        _close(got, ref, case.tol * _eps("float64"), f"{name}={kind} ({how})")
+        _close(got, ref, _tol(case, "float64"), f"{name}={kind} ({how})")
 
     return run
 
@@ -580,12 +629,12 @@ def _variant_peer_check(case: Case, peer, name: str, kind: str):
         value = _POISON[kind]
         arrays = _native_args(ad, _poisoned(case, name, value, site[0]), "float64", None)
         try:
-            ours = ad.to_numpy(_call(case, arrays))
+            ours = _host(ad, _call(case, arrays))
         except Exception as e:  # noqa: BLE001
             if _names_argument(e, name):
                 raise Skip(f"refused eagerly: {e}") from None
             raise
-        theirs = ad.to_numpy(peer.fn(**arrays))
+        theirs = _host(ad, peer.fn(**arrays))
         _close(ours, theirs, peer.rtol, f"{name}={kind} vs {peer.name}")
 
     return run
@@ -780,7 +829,7 @@ def _empty_check(case: Case, backend: str, compiled: bool):
             call = ad.compile_transform(DEFAULT_COMPILE_BACKEND)(fn) if compiled else fn
             with ad.guard() if not compiled else _null():
                 out = call(*[native[k] for k in names])
-            got = ad.to_numpy(out)
+            got = _host(ad, out)
             what = f"empty batch, reduction={red!r}"
             if red in _EMPTY_WANT:
                 if got.shape != ():

@@ -1,7 +1,9 @@
 r"""Metric-learning and self-supervised losses.
 
 Pair and triplet losses (contrastive, triplet margin), online triplet mining from
-``(embeddings, labels)`` (batch-hard, batch-all, semi-hard), and the contrastive
+``(embeddings, labels)`` (batch-hard, batch-all, semi-hard; the miners
+:func:`batch_hard_mining` and :func:`semi_hard_mining` return the selected triplets as
+:class:`Triplets` index arrays, which ``indices_tuple=`` takes back), and the contrastive
 self-supervised objectives (InfoNCE, NT-Xent, SupCon, CLIP, Barlow Twins), plus the small
 distance helpers :func:`pairwise_distance` and :func:`cosine_similarity`.
 
@@ -19,7 +21,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from typing import Literal, get_args
+from typing import Literal, NamedTuple, get_args
 
 from . import _validate as check
 from ._common import (
@@ -54,6 +56,8 @@ __all__ = [
     "batch_hard_triplet_loss",
     "batch_all_triplet_loss",
     "semi_hard_triplet_loss",
+    "batch_hard_mining",
+    "semi_hard_mining",
     "info_nce_loss",
     "nt_xent_loss",
     "supervised_contrastive_loss",
@@ -70,11 +74,46 @@ __all__ = [
 
 #: ``distance=`` of the mining losses.
 Distance = Literal["euclidean", "squared", "cosine"]
+#: ``indices_tuple=``: pytorch-metric-learning's explicit triplets ``(a, p, n)`` or pairs
+#: ``(a1, p, a2, n)`` (1-D integer arrays), or a miner's :class:`Triplets`.
+IndicesTuple = tuple
 #: ``mean_over=`` of the mining losses: what ``reduction="mean"`` divides by.
 MeanOver = Literal["valid", "nonzero"]
 
+#: ``positives=`` / ``negatives=`` of :func:`batch_hard_mining`.
+Strategy = Literal["hard", "easy"]
+#: ``negatives=`` of the semi-hard mining.
+SemiHardNegatives = Literal["closest", "all"]
+
+#: ``mean_over=`` of :func:`contrastive_loss`: what ``reduction="mean"`` divides by.
+PairMeanOver = Literal["elements", "nonzero", "pos_neg", "pos_neg_nonzero"]
+
 _DISTANCES = get_args(Distance)
 _MEAN_OVER = get_args(MeanOver)
+_PAIR_MEAN_OVER = get_args(PairMeanOver)
+_STRATEGIES = get_args(Strategy)
+_SEMI_HARD_NEGATIVES = get_args(SemiHardNegatives)
+
+
+class Triplets(NamedTuple):
+    """Mined triplets: four arrays of one shape, the output of the miners.
+
+    ``anchor``, ``positive`` and ``negative`` hold row indices into the batch (with a
+    ``group``: into the gathered global batch, whose rows are the members' shards in rank
+    order), in the framework's default integer dtype; ``valid`` (bool) marks the triplets that
+    were mined. Where ``valid`` is False, ``positive`` and ``negative`` hold the anchor's own
+    index (a harmless in-range triplet). The shape is the miner's: ``(N,)`` for one triplet per
+    anchor, ``(N, N)`` per positive pair, ``(N, N, N)`` per ``[a, p, n]``.
+
+    pytorch-metric-learning's ``indices_tuple`` ``(a, p, n)`` is
+    ``tuple(i[valid] for i in (anchor, positive, negative))`` (eager; boolean indexing);
+    traceable code keeps the fixed shape and weighs each triplet's loss by ``valid``.
+    """
+
+    anchor: ArrayT
+    positive: ArrayT
+    negative: ArrayT
+    valid: ArrayT
 
 
 # ------------------------------------------------------------------------ private math ----
@@ -220,6 +259,62 @@ def _mining_matrices(xp, e, labels, distance, group):
     return d, pos, neg
 
 
+# ----------------------------------------------------------- mining: the selections ----
+# One implementation of each selection, shared by the miners and the mining losses. Every
+# selection is an argmax/argmin/sort (no boolean indexing); a NaN distance is selected (a
+# comparison with NaN is False, and argmax/argmin pick a NaN first on every backend).
+def _hard_select(xp, d, pos, neg, positives, negatives):
+    """``(idx_p, idx_n, valid)``, each ``(n,)``: per anchor the farthest (``"hard"``) or
+    closest (``"easy"``) positive and the closest (``"hard"``) or farthest (``"easy"``)
+    negative (the first index on ties), and whether the anchor has both."""
+    valid = xp.logical_and(xp.any(pos, axis=1), xp.any(neg, axis=1))
+    if 0 in d.shape:  # an empty batch (or no sample to pick): argmax of nothing is undefined
+        empty = xp.zeros(d.shape[:1], dtype=arange_like(xp, d, 0).dtype, device=device_of(d))
+        return empty, empty, valid
+    inf = xp.full_like(d, math.inf)
+    if positives == "hard":
+        idx_p = xp.argmax(xp.where(pos, d, -inf), axis=1)
+    else:
+        idx_p = xp.argmin(xp.where(pos, d, inf), axis=1)
+    if negatives == "hard":
+        idx_n = xp.argmin(xp.where(neg, d, inf), axis=1)
+    else:
+        idx_n = xp.argmax(xp.where(neg, d, -inf), axis=1)
+    return idx_p, idx_n, valid
+
+
+def _semi_hard_select(xp, d, pos, neg):
+    """``(idx_n, valid)``, each ``(n, N)`` indexed ``[a, p]``: the FaceNet semi-hard negative
+    of every pair (:func:`_semi_hard_index`) and whether ``(a, p)`` is a positive pair whose
+    anchor has a negative."""
+    valid = xp.logical_and(pos, xp.expand_dims(xp.any(neg, axis=1), axis=1))
+    if 0 in d.shape:  # an empty batch: argmin over an empty axis is undefined
+        return xp.zeros(d.shape, dtype=arange_like(xp, d, 0).dtype, device=device_of(d)), valid
+    return _semi_hard_index(xp, d, neg), valid
+
+
+def _semi_hard_band(xp, d, pos, neg, margin):
+    """``(gap, valid)``, each ``(n, N, N)`` indexed ``[a, p, n]``: ``d_an - d_ap`` and the
+    triplets with ``0 < d_an - d_ap <= margin`` (pml's ``"semihard"``; a NaN gap is in)."""
+    gap = xp.expand_dims(d, axis=1) - xp.expand_dims(d, axis=2)
+    band = xp.logical_not(xp.logical_or(gap <= 0, gap > margin))
+    valid = xp.logical_and(xp.logical_and(xp.expand_dims(pos, axis=2), xp.expand_dims(neg, axis=1)), band)
+    return gap, valid
+
+
+def _triplets(xp, like, shape, valid, positive, negative, group):
+    """:class:`Triplets` of ``shape`` (first axis: the local anchors), the invalid entries'
+    positive and negative set to the anchor's own (global) index."""
+    n = shape[0]
+    anchor = arange_like(xp, like, n)
+    if group is not None:
+        anchor = anchor + xp.group_rank(group) * n
+    anchor = xp.broadcast_to(xp.reshape(anchor, (n,) + (1,) * (len(shape) - 1)), shape)
+    positive = xp.where(valid, xp.astype(positive, anchor.dtype), anchor)
+    negative = xp.where(valid, xp.astype(negative, anchor.dtype), anchor)
+    return Triplets(anchor, positive, negative, valid)
+
+
 def _mining_reduce(xp, loss, valid, reduction, mean_over, out_dtype, group=None):
     """Reduce per-triplet (or per-anchor) losses over the ``valid`` ones.
 
@@ -265,7 +360,9 @@ _MINING_ARGS = f"""
             An empty batch (``N = 0``) gives NaN for ``"mean"``, 0 for ``"sum"`` and an empty
             array for ``"none"``. A NaN in an embedding makes every term that reads it NaN: the
             NaN is selected by the mining comparisons (it is never dropped as "not harder").
-{GROUP_ARG}
+{GROUP_ARG}"""
+
+_MINING_RAISES = """
     Raises:
         ValueError: embeddings not 2-D, labels not of shape ``(N,)``, an infinite ``margin``,
             bad ``distance``, ``mean_over`` or ``reduction``.
@@ -274,7 +371,8 @@ _MINING_ARGS = f"""
 """
 
 
-_mining_doc = fill_doc("{mining}", _MINING_ARGS)
+def _mining_doc(f):
+    return fill_doc("{mining_raises}", _MINING_RAISES)(fill_doc("{mining}", _MINING_ARGS)(f))
 
 
 # ----------------------------------------------------------------------------- helpers ----
@@ -384,7 +482,8 @@ def cosine_similarity(x1: ArrayT, x2: ArrayT, *, axis: int = -1, eps: float = 1e
 @check.entry
 @group_doc
 def contrastive_loss(x1: ArrayT, x2: ArrayT, target: ArrayT, *, margin: float = 1.0,
-                     squared: bool = True, reduction: Reduction = "mean", group: Group = None) -> ArrayT:
+                     squared: bool = True, mean_over: PairMeanOver = "elements",
+                     reduction: Reduction = "mean", group: Group = None) -> ArrayT:
     r"""Contrastive loss on pairs (Hadsell, Chopra & LeCun 2006), ``target=1`` = similar.
 
     With the Euclidean distance ``D = ||x_1 - x_2||_2``:
@@ -408,6 +507,16 @@ def contrastive_loss(x1: ArrayT, x2: ArrayT, target: ArrayT, *, margin: float = 
             integer or floating; soft labels interpolate).
         margin: ``m``, a finite real number (default 1.0).
         squared: square the distance and the hinge (the paper, default) or not.
+        mean_over: what ``reduction="mean"`` divides by (pytorch-metric-learning's reducers):
+            ``"elements"`` (default: the mean over the pairs; pml's ``MeanReducer`` of one
+            loss), ``"nonzero"`` (over the pairs with a loss > 0: pml's
+            ``AvgNonZeroReducer``), ``"pos_neg"`` (the mean of the similar pairs' terms
+            ``y D^2 / 2`` plus the mean of the dissimilar pairs' terms
+            ``(1 - y) max(0, m - D)^2 / 2``, weighted by ``y`` and ``1 - y``: pml's
+            ``ContrastiveLoss`` with ``MeanReducer``, which reduces its ``pos_loss`` and
+            ``neg_loss`` apart and adds them) or ``"pos_neg_nonzero"`` (each of the two over
+            its terms > 0: pml's ``ContrastiveLoss`` default, ``AvgNonZeroReducer``). A mean
+            over no term is 0 (pml's); an empty batch gives NaN.
         reduction: ``"mean"`` | ``"sum"`` | ``"none"``.
     {group}
 
@@ -425,19 +534,19 @@ def contrastive_loss(x1: ArrayT, x2: ArrayT, target: ArrayT, *, margin: float = 
           1/2) = ``2 * contrastive_loss(x1, x2, y, margin=m)``.
         * ``torch.nn.functional.hinge_embedding_loss(D, 2y - 1, margin=m)`` =
           ``2 * contrastive_loss(x1, x2, y, margin=m, squared=False)``.
-        * pytorch-metric-learning ``ContrastiveLoss(pos_margin=0, neg_margin=m)`` on explicit
-          pairs with ``LpDistance(normalize_embeddings=False)`` and ``MeanReducer`` averages
-          the positive and the negative pairs separately and adds the two means:
-          with ``l = contrastive_loss(x1, x2, y, margin=m, squared=False,
-          reduction="none")``, pml's value is ``2 * (mean(l[y == 1]) + mean(l[y == 0]))``
-          (a mean over no pair counting 0). It is not a multiple of the ``"mean"`` here
-          unless the batch has as many positive as negative pairs (then 4x).
+        * pytorch-metric-learning ``ContrastiveLoss(pos_margin=0, neg_margin=m)(e, labels,
+          (a1, p, a2, n))`` (explicit pairs; its default ``LpDistance`` normalises ``e``) =
+          ``2 * contrastive_loss(x1, x2, y, margin=m, squared=False,
+          mean_over="pos_neg_nonzero")`` with ``x1 = ê[concat(a1, a2)]``, ``x2 =
+          ê[concat(p, n)]``, ``y = [1]*len(a1) + [0]*len(a2)`` (``ê``: the normalised
+          embeddings); with ``reducer=MeanReducer()``: ``mean_over="pos_neg"``.
     """
     xp = namespace(x1=x1, x2=x2, target=target)
     check.reduction(reduction)
     group = xp.check_group(group)
     check.finite_number(margin, "margin")
     check.flag(squared, "squared")
+    check.choice(mean_over, "mean_over", _PAIR_MEAN_OVER)
     _floating(xp, x1, "x1")
     _floating(xp, x2, "x2")
     if not (hasattr(target, "dtype") and hasattr(target, "shape")):
@@ -458,8 +567,26 @@ def contrastive_loss(x1: ArrayT, x2: ArrayT, target: ArrayT, *, margin: float = 
     hinge = relu0(xp, margin - d)
     pull = s if squared else d
     pull = xp.where(y == 0, xp.zeros_like(pull), y * pull)  # y = 0: no 0 * inf (torch's select)
-    loss = 0.5 * (pull + (1 - y) * (hinge * hinge if squared else hinge))
-    return reduce(xp, loss, reduction, out_dtype=out_dtype, group=group)
+    push = (1 - y) * (hinge * hinge if squared else hinge)
+    loss = 0.5 * (pull + push)
+    if reduction != "mean" or mean_over == "elements" or numel(loss) == 0:
+        return reduce(xp, loss, reduction, out_dtype=out_dtype, group=group)
+    if mean_over == "nonzero":
+        out = _nonzero_mean(xp, loss, group)
+    elif mean_over == "pos_neg":
+        out = (safe_divide(xp, global_sum(xp, 0.5 * pull, group), global_sum(xp, y, group), fill=0.0)
+               + safe_divide(xp, global_sum(xp, 0.5 * push, group), global_sum(xp, 1 - y, group), fill=0.0))
+    else:
+        out = _nonzero_mean(xp, 0.5 * pull, group) + _nonzero_mean(xp, 0.5 * push, group)
+    return xp.as_array(cast(xp, out, out_dtype))
+
+
+def _nonzero_mean(xp, terms, group):
+    """The mean of the terms > 0 (a NaN term counts, rule 5); 0 when there is none (pml's
+    ``AvgNonZeroReducer``)."""
+    count = xp.logical_not(terms <= 0)
+    total = global_sum(xp, xp.where(count, terms, xp.zeros_like(terms)), group)
+    return safe_divide(xp, total, global_sum(xp, cast(xp, count, terms.dtype), group), fill=0.0)
 
 
 # ----------------------------------------------------------------------- triplet losses ----
@@ -610,8 +737,11 @@ def batch_hard_triplet_loss(embeddings: ArrayT, labels: ArrayT, *, margin: float
     The hardest samples are picked with ``argmax``/``argmin`` (the first one on ties), and the
     gradient flows through the picked distances only. The hinge's subgradient at 0 is 0.
     {mining}
+        soft_margin: ``softplus(d_ap - d_an)`` instead of the hinge (no ``margin``).
+
     Returns:
         ``(N,)`` per-anchor losses (0 for invalid anchors) for ``"none"``, else a scalar.
+    {mining_raises}
 
     Peer settings:
         * TF-Addons ``triplet_hard_loss(y, x, margin=m, soft=s, distance_metric="L2")`` =
@@ -631,15 +761,12 @@ def batch_hard_triplet_loss(embeddings: ArrayT, labels: ArrayT, *, margin: float
     _embeddings_labels(xp, embeddings, labels)
     e, out_dtype = _prepare_embeddings(xp, embeddings, normalize)
     d, pos, neg = _mining_matrices(xp, e, labels, distance, group)
-    if 0 in d.shape:  # an empty batch: argmax over an empty axis is undefined
+    idx_p, idx_n, valid = _hard_select(xp, d, pos, neg, "hard", "hard")
+    if 0 in d.shape:  # an empty batch: nothing to take
         d_ap = d_an = xp.sum(d, axis=1)
-    else:  # argmax/argmin pick a NaN distance first, on every backend: NaN goes through
-        inf = xp.full_like(d, math.inf)
-        idx_p = xp.argmax(xp.where(pos, d, -inf), axis=1)
-        idx_n = xp.argmin(xp.where(neg, d, inf), axis=1)
+    else:
         d_ap = xp.take_class(d, idx_p, axis=1)
         d_an = xp.take_class(d, idx_n, axis=1)
-    valid = xp.logical_and(xp.any(pos, axis=1), xp.any(neg, axis=1))
     loss = xp.softplus(d_ap - d_an) if soft_margin else relu0(xp, margin + d_ap - d_an)
     return _mining_reduce(xp, loss, valid, reduction, mean_over, out_dtype, group)
 
@@ -649,7 +776,7 @@ def batch_hard_triplet_loss(embeddings: ArrayT, labels: ArrayT, *, margin: float
 def batch_all_triplet_loss(embeddings: ArrayT, labels: ArrayT, *, margin: float = 1.0,
                            distance: Distance = "euclidean", normalize: bool = False,
                            mean_over: MeanOver = "valid", reduction: Reduction = "mean",
-                           group: Group = None) -> ArrayT:
+                           group: Group = None, indices_tuple: IndicesTuple | None = None) -> ArrayT:
     r"""Batch-all triplet loss (Hermans et al. 2017): every valid triplet of the batch.
 
     .. math:: \ell_{apn} = \max(0,\ m + d_{ap} - d_{an}),\qquad
@@ -659,28 +786,151 @@ def batch_all_triplet_loss(embeddings: ArrayT, labels: ArrayT, *, margin: float 
     ``mean_over="nonzero"`` is "BA≠0" (mean over the triplets with a positive loss), the
     reducer of pytorch-metric-learning and of the widely used TensorFlow implementation
     (``num_positive_triplets``). Memory: ``N^3`` losses.
+
+    ``indices_tuple`` (pytorch-metric-learning's explicit triplets or pairs) replaces the
+    triplets of the batch by the given ones, taken as they are (the labels are not
+    consulted, as in pml): ``(a, p, n)`` triplets, ``(a1, p, a2, n)`` pairs (every positive
+    pair ``(a1_i, p_i)`` with every negative pair ``(a2_j, n_j)`` of the same anchor, pml's
+    ``convert_to_triplets``) or the :class:`Triplets` of a miner (its ``valid`` entries).
     {mining}
+        indices_tuple: ``None`` (default: every valid triplet), a tuple ``(a, p, n)`` or
+            ``(a1, p, a2, n)`` of 1-D integer row indices (the arrays of a tuple of the same
+            length; ``a1``/``p`` and ``a2``/``n`` in pairs), in ``[0, N)`` (checked eagerly),
+            or the :class:`Triplets` of :func:`batch_hard_mining` / :func:`semi_hard_mining`.
+            Not with a ``group``.
+
     Returns:
         ``(N, N, N)`` losses indexed ``[a, p, n]`` (0 for invalid triplets) for
-        ``"none"``, else a scalar.
+        ``"none"``, else a scalar. With ``indices_tuple``: ``(T,)`` per given triplet
+        (``(P, Q)`` indexed ``[i, j]`` for pairs, 0 where ``a1_i != a2_j``; the shape of the
+        :class:`Triplets`, 0 where not valid). The mean of no triplet is 0 (as pml's).
+    {mining_raises}
 
     Peer settings:
         * pytorch-metric-learning ``TripletMarginLoss(margin=m)`` with no miner (all
           triplets; ``LpDistance(normalize_embeddings=True)``, ``AvgNonZeroReducer``) =
           ``batch_all_triplet_loss(x, y, margin=m, normalize=True, mean_over="nonzero")``.
         * Hermans et al. "BA" = the default; "BA≠0" = ``mean_over="nonzero"``.
+        * pml ``TripletMarginLoss(margin=m)(x, y, indices_tuple)`` (a miner's output or
+          explicit triplets/pairs) = ``batch_all_triplet_loss(x, y, margin=m, normalize=True,
+          mean_over="nonzero", indices_tuple=indices_tuple)``; pml's ``MeanReducer`` is
+          ``mean_over="valid"``.
     """
-    xp = namespace(embeddings=embeddings, labels=labels)
+    xp = namespace(embeddings=embeddings, labels=labels, **_index_arrays(indices_tuple))
     _mining_options(margin, distance, normalize, mean_over, reduction)
     group = xp.check_group(group)
     _embeddings_labels(xp, embeddings, labels)
+    if indices_tuple is not None:
+        if group is not None:
+            raise ValueError("indices_tuple= with a group= is not supported: the indices of each member's "
+                             "shard would have to be global; mine with group= and pass indices_tuple=None")
+        idx = _check_indices_tuple(xp, indices_tuple, embeddings.shape[0])
     e, out_dtype = _prepare_embeddings(xp, embeddings, normalize)
     d, pos, neg = _mining_matrices(xp, e, labels, distance, group)
+    if indices_tuple is not None:
+        return _given_triplets(xp, d, idx, margin, reduction, mean_over, out_dtype)
     d_ap = xp.expand_dims(d, axis=2)
     d_an = xp.expand_dims(d, axis=1)
     loss = relu0(xp, margin + d_ap - d_an)
     valid = xp.logical_and(xp.expand_dims(pos, axis=2), xp.expand_dims(neg, axis=1))
     return _mining_reduce(xp, loss, valid, reduction, mean_over, out_dtype, group)
+
+
+def _index_arrays(indices_tuple) -> dict:
+    """The arrays of an ``indices_tuple`` by name, for the namespace (nothing if not arrays)."""
+    if not isinstance(indices_tuple, (tuple, list)):
+        return {}
+    return {f"indices_tuple[{k}]": x for k, x in enumerate(indices_tuple) if hasattr(x, "shape")}
+
+
+def _check_indices_tuple(xp, indices_tuple, n):
+    """The checked ``indices_tuple``: ``("triplets", a, p, n_, valid)`` (flattened
+    :class:`Triplets`, or ``valid=None`` for a plain triplet tuple) or ``("pairs", a1, p, a2,
+    n_)``. Shapes and dtypes always; the range ``[0, n)`` eagerly (folded value checks)."""
+    if isinstance(indices_tuple, Triplets):
+        fields = tuple(indices_tuple)
+        for name, x in zip(Triplets._fields, fields):
+            if not (hasattr(x, "shape") and hasattr(x, "dtype")):
+                raise TypeError(f"indices_tuple.{name} must be an array, got {type(x).__name__}")
+        if len({tuple(x.shape) for x in fields}) != 1:
+            raise ValueError(f"indices_tuple (Triplets) fields must have one shape, got "
+                             f"{[tuple(x.shape) for x in fields]}")
+        if not xp.isdtype(fields[3].dtype, "bool"):
+            raise TypeError(f"indices_tuple.valid must be a bool array, got dtype {fields[3].dtype}")
+        size = numel(fields[0])
+        flat = [xp.reshape(x, (size,)) for x in fields]
+        arrays, names = flat[:3], [f"indices_tuple.{k}" for k in Triplets._fields[:3]]
+    else:
+        if not isinstance(indices_tuple, (tuple, list)) or len(indices_tuple) not in (3, 4):
+            raise TypeError("indices_tuple must be None, a tuple (a, p, n) of triplet indices, a tuple "
+                            "(a1, p, a2, n) of pair indices or a miner's Triplets, got "
+                            f"{type(indices_tuple).__name__}"
+                            + (f" of length {len(indices_tuple)}" if isinstance(indices_tuple, (tuple, list)) else ""))
+        arrays, names = list(indices_tuple), [f"indices_tuple[{k}]" for k in range(len(indices_tuple))]
+        for name, x in zip(names, arrays):
+            if not (hasattr(x, "shape") and hasattr(x, "dtype")):
+                raise TypeError(f"{name} must be an array of row indices, got {type(x).__name__}")
+            if x.ndim != 1:
+                raise ValueError(f"{name} must be 1-D, got shape {tuple(x.shape)}")
+        groups = [(0, 1, 2)] if len(arrays) == 3 else [(0, 1), (2, 3)]
+        for g in groups:
+            if len({arrays[k].shape[0] for k in g}) != 1:
+                raise ValueError(f"{', '.join(names[k] for k in g)} must have the same length, got "
+                                 f"{[arrays[k].shape[0] for k in g]}")
+    for name, x in zip(names, arrays):
+        if not check.is_integer(xp, x):
+            raise TypeError(f"{name} must have an integer dtype (row indices), got dtype {x.dtype}")
+    for name, x in zip(names, arrays):
+        check.values_in(xp, x, name, 0, n - 1, what=f"row indices of embeddings (N = {n})")
+    if isinstance(indices_tuple, Triplets):
+        return ("triplets", *arrays, flat[3])
+    if len(arrays) == 3:
+        return ("triplets", *arrays, None)
+    return ("pairs", *arrays)
+
+
+def _pick(xp, d, rows, cols):
+    """``d[rows[i], cols[i]]`` for 1-D index arrays (gathers ``O(len(rows) N)``)."""
+    return xp.take_class(xp.take(d, rows, axis=0), cols, axis=1)
+
+
+def _given_triplets(xp, d, idx, margin, reduction, mean_over, out_dtype):
+    """The triplet hinge over an ``indices_tuple`` (see :func:`batch_all_triplet_loss`)."""
+    if idx[0] == "triplets":
+        _, a, p, n, valid = idx
+        loss = relu0(xp, margin + _pick(xp, d, a, p) - _pick(xp, d, a, n))
+        if valid is None:
+            valid = xp.ones(loss.shape, dtype=xp.bool, device=device_of(loss))
+    else:
+        _, a1, p, a2, n = idx
+        d_ap, d_an = _pick(xp, d, a1, p), _pick(xp, d, a2, n)
+        loss = relu0(xp, margin + xp.expand_dims(d_ap, axis=1) - xp.expand_dims(d_an, axis=0))
+        valid = xp.expand_dims(a1, axis=1) == xp.expand_dims(a2, axis=0)
+    if reduction == "mean" and numel(loss) == 0:  # no triplet given: 0, as pml (not NaN)
+        return xp.as_array(cast(xp, xp.sum(d) * 0.0, out_dtype))
+    return _mining_reduce(xp, loss, valid, reduction, mean_over, out_dtype)
+
+
+def _pair_masks(xp, idx, n, like):
+    """``(pos, neg)``: the ``(n, n)`` masks of the pairs of a checked ``indices_tuple``
+    (triplets give their ``(a, p)`` and ``(a, n)`` pairs, pml's ``convert_to_pairs``), built
+    by one-hot products (``O(P n)`` memory, no scatter)."""
+    if idx[0] == "triplets":
+        _, a, p, q, valid = idx
+        a1, a2, w = a, a, valid
+    else:
+        _, a1, p, a2, q = idx
+        w = None
+    cols = arange_like(xp, like, n)
+
+    def mask(rows_i, cols_i):
+        r = cast(xp, xp.expand_dims(rows_i, axis=1) == xp.expand_dims(cols, axis=0), like.dtype)
+        c = cast(xp, xp.expand_dims(cols_i, axis=1) == xp.expand_dims(cols, axis=0), like.dtype)
+        if w is not None:
+            r = r * xp.expand_dims(cast(xp, w, like.dtype), axis=1)
+        return xp.matmul(xp.matrix_transpose(r), c) > 0
+
+    return mask(a1, p), mask(a2, q)
 
 
 def _semi_hard_index(xp, d, neg):
@@ -719,7 +969,7 @@ def _semi_hard_index(xp, d, neg):
 @_mining_doc
 def semi_hard_triplet_loss(embeddings: ArrayT, labels: ArrayT, *, margin: float = 1.0,
                            distance: Distance = "euclidean", normalize: bool = False,
-                           negatives: Literal["closest", "all"] = "closest",
+                           negatives: SemiHardNegatives = "closest",
                            mean_over: MeanOver = "valid", reduction: Reduction = "mean",
                            group: Group = None) -> ArrayT:
     r"""Semi-hard triplet loss (Schroff, Kalenichenko & Philbin 2015, FaceNet).
@@ -743,6 +993,7 @@ def semi_hard_triplet_loss(embeddings: ArrayT, labels: ArrayT, *, margin: float 
     Returns:
         For ``"none"``: ``(N, N)`` losses indexed ``[a, p]`` (``"closest"``) or ``(N, N, N)``
         indexed ``[a, p, n]`` (``"all"``), 0 where not valid; else a scalar.
+    {mining_raises}
 
     Peer settings:
         * TF-Addons ``triplet_semihard_loss(y, x, margin=m, distance_metric="L2")`` =
@@ -756,28 +1007,187 @@ def semi_hard_triplet_loss(embeddings: ArrayT, labels: ArrayT, *, margin: float 
     xp = namespace(embeddings=embeddings, labels=labels)
     _mining_options(margin, distance, normalize, mean_over, reduction)
     group = xp.check_group(group)
-    check.choice(negatives, "negatives", ("closest", "all"))
+    check.choice(negatives, "negatives", _SEMI_HARD_NEGATIVES)
     _embeddings_labels(xp, embeddings, labels)
     e, out_dtype = _prepare_embeddings(xp, embeddings, normalize)
     d, pos, neg = _mining_matrices(xp, e, labels, distance, group)
     # The comparisons are written so that a NaN distance is selected (a comparison with NaN
     # is False): a NaN is never dropped as "not semi-hard" (rule 5).
     if negatives == "all":
-        d_ap = xp.expand_dims(d, axis=2)  # [a, p, 1]
-        d_an = xp.expand_dims(d, axis=1)  # [a, 1, n]
-        neg_b = xp.expand_dims(neg, axis=1)  # [a, 1, n]
-        gap = d_an - d_ap
-        band = xp.logical_not(xp.logical_or(gap <= 0, gap > margin))  # 0 < gap <= margin
-        valid = xp.logical_and(xp.logical_and(xp.expand_dims(pos, axis=2), neg_b), band)
+        gap, valid = _semi_hard_band(xp, d, pos, neg, margin)
         loss = relu0(xp, margin - gap)
         return _mining_reduce(xp, loss, valid, reduction, mean_over, out_dtype, group)
-    if 0 in d.shape:  # an empty batch: argmin over an empty axis is undefined
-        d_sn = d
-    else:
-        d_sn = xp.take_along_last(d, _semi_hard_index(xp, d, neg))
+    idx_n, valid = _semi_hard_select(xp, d, pos, neg)
+    d_sn = d if 0 in d.shape else xp.take_along_last(d, idx_n)  # an empty batch: nothing to take
     loss = relu0(xp, margin + d - d_sn)
-    valid = xp.logical_and(pos, xp.expand_dims(xp.any(neg, axis=1), axis=1))
     return _mining_reduce(xp, loss, valid, reduction, mean_over, out_dtype, group)
+
+
+_MINER_ARGS = f"""
+    Args:
+        embeddings: ``(N, D)`` floating embeddings.
+        labels: ``(N,)`` integer class ids (any integer dtype). Samples with the same id form
+            positive pairs; a sample never pairs with itself.
+        distance: ``"euclidean"`` (default), ``"squared"`` (squared Euclidean) or
+            ``"cosine"`` (``1 - cos``), the distances of the mining losses.
+        normalize: L2-normalise the embeddings first (``x / max(||x||, {NORMALIZE_EPS:g})``).
+            Default False; pytorch-metric-learning's default ``LpDistance`` normalises.
+"""
+
+_MINER_GROUP = """\
+        group: as the mining losses' ``group`` (``None``: this call sees the whole batch;
+            torch: a process group or ``"world"``; JAX: the mapped axis name): each member
+            mines its own anchors against the gathered global batch, and the indices point
+            into that global batch (the members' shards in rank order).
+"""
+
+_miner_doc = fill_doc("{miner_args}", _MINER_ARGS)
+_miner_group_doc = fill_doc("{miner_group}", _MINER_GROUP)
+
+
+def _miner_inputs(xp, embeddings, labels, distance, normalize, group):
+    """``(d, pos, neg, group)``: the checked inputs' distance matrix and label masks."""
+    check.choice(distance, "distance", _DISTANCES)
+    check.flag(normalize, "normalize")
+    group = xp.check_group(group)
+    _embeddings_labels(xp, embeddings, labels)
+    e, _ = _prepare_embeddings(xp, embeddings, normalize)
+    d, pos, neg = _mining_matrices(xp, e, labels, distance, group)
+    return d, pos, neg, group
+
+
+@check.entry
+@_miner_group_doc
+@_miner_doc
+def batch_hard_mining(embeddings: ArrayT, labels: ArrayT, *, distance: Distance = "euclidean",
+                      normalize: bool = False, positives: Strategy = "hard", negatives: Strategy = "hard",
+                      group: Group = None) -> Triplets:
+    r"""One triplet per anchor: its hardest (or easiest) positive and negative in the batch.
+
+    With ``P_a = \{p \ne a : y_p = y_a\}`` and ``N_a = \{n : y_n \ne y_a\}``:
+
+    .. math:: p^*_a = \operatorname{argmax}_{p \in P_a} d_{ap}\ (\texttt{"hard"}),\quad
+              \operatorname{argmin}_{p \in P_a} d_{ap}\ (\texttt{"easy"});\qquad
+              n^*_a = \operatorname{argmin}_{n \in N_a} d_{an}\ (\texttt{"hard"}),\quad
+              \operatorname{argmax}_{n \in N_a} d_{an}\ (\texttt{"easy"})
+
+    The selection of :func:`batch_hard_triplet_loss` (which is ``positives="hard",
+    negatives="hard"``), as index arrays, so that the mined triplets can feed any triplet
+    loss: ``triplet_margin_loss(x[t.anchor], x[t.positive], x[t.negative],
+    reduction="none")`` weighted by ``t.valid``. An anchor is valid when it has a positive
+    and a negative. Ties pick the first index; a NaN distance is picked (NaN goes through to
+    the loss computed on the triplet). The indices carry no gradient.
+    {miner_args}
+        positives: ``"hard"`` (default: the farthest positive) or ``"easy"`` (the closest).
+        negatives: ``"hard"`` (default: the closest negative) or ``"easy"`` (the farthest).
+    {miner_group}
+    Returns:
+        :class:`Triplets` ``(anchor, positive, negative, valid)`` of shape ``(N,)``:
+        ``anchor`` is ``arange(N)`` (the global row index with a ``group``); where ``valid``
+        is False, ``positive`` and ``negative`` are the anchor's index.
+
+    Raises:
+        ValueError: embeddings not 2-D, labels not of shape ``(N,)``, bad ``distance``,
+            ``positives`` or ``negatives``.
+        TypeError: non-floating embeddings, non-integer labels, non-bool ``normalize``.
+
+    References: Hermans, Beyer & Leibe 2017, "In Defense of the Triplet Loss for Person
+    Re-Identification" (batch-hard); pytorch-metric-learning ``BatchEasyHardMiner``.
+
+    Peer twins: pytorch-metric-learning ``BatchHardMiner()(x, y)`` (its default
+    ``LpDistance(normalize_embeddings=True)``) returns ``(a, p, n)`` =
+    ``t.anchor[t.valid], t.positive[t.valid], t.negative[t.valid]`` of
+    ``t = batch_hard_mining(x, y, normalize=True)``; ``BatchEasyHardMiner(pos_strategy=P,
+    neg_strategy=Q)`` returns ``(a, p, a, n)`` of the same triplets with ``positives=P,
+    negatives=Q`` (``"hard"`` or ``"easy"``), when no two distances of a row tie.
+
+    Example:
+        >>> import numpy as np, losses
+        >>> x = np.array([[0.0, 0.0], [1.0, 0.0], [3.0, 0.0], [0.0, 2.0], [0.0, 5.0]])
+        >>> t = losses.batch_hard_mining(x, np.array([0, 0, 0, 1, 1]))
+        >>> t.positive.tolist(), t.negative.tolist(), t.valid.tolist()
+        ([2, 2, 0, 4, 3], [3, 3, 3, 0, 0], [True, True, True, True, True])
+    """
+    xp = namespace(embeddings=embeddings, labels=labels)
+    check.choice(positives, "positives", _STRATEGIES)
+    check.choice(negatives, "negatives", _STRATEGIES)
+    d, pos, neg, group = _miner_inputs(xp, embeddings, labels, distance, normalize, group)
+    d = xp.stop_gradient(d)
+    idx_p, idx_n, valid = _hard_select(xp, d, pos, neg, positives, negatives)
+    return _triplets(xp, d, tuple(valid.shape), valid, idx_p, idx_n, group)
+
+
+@check.entry
+@_miner_group_doc
+@_miner_doc
+def semi_hard_mining(embeddings: ArrayT, labels: ArrayT, *, margin: float = 1.0,
+                     distance: Distance = "euclidean", normalize: bool = False,
+                     negatives: SemiHardNegatives = "closest", group: Group = None) -> Triplets:
+    r"""Semi-hard triplets: negatives farther than the positive (FaceNet), as index arrays.
+
+    ``negatives="closest"`` (FaceNet / TF-Addons): for every positive pair ``(a, p)`` the
+    closest negative farther than the positive, else the farthest negative of ``a``;
+    ``negatives="all"`` (pytorch-metric-learning ``TripletMarginMiner(type_of_triplets=
+    "semihard")``): every triplet in the band
+
+    .. math:: n^*_{ap} = \operatorname{argmin}\{d_{an} : y_n \ne y_a,\ d_{an} > d_{ap}\}
+              \quad\text{or}\quad 0 < d_{an} - d_{ap} \le m
+
+    The selection of :func:`semi_hard_triplet_loss` (one implementation). ``"closest"``
+    sorts each anchor's negatives once (``O(N^2 log N)``); ``"all"`` is an ``(N, N, N)``
+    mask. Ties pick the first index; a NaN distance is selected (for ``"closest"``, a NaN
+    negative distance of ``a`` is the negative of every pair of ``a``; for ``"all"``, a
+    triplet with a NaN gap is in the band). The indices carry no gradient.
+    {miner_args}
+        margin: the band's width ``m`` for ``negatives="all"`` (any finite real number;
+            default 1.0; ``"closest"`` does not use it).
+        negatives: ``"closest"`` (default) or ``"all"``.
+    {miner_group}
+    Returns:
+        :class:`Triplets` ``(anchor, positive, negative, valid)``: of shape ``(N, N)``
+        indexed ``[a, p]`` for ``"closest"`` (valid: ``p`` is a positive of ``a`` and ``a``
+        has a negative), ``(N, N, N)`` indexed ``[a, p, n]`` for ``"all"`` (valid: a
+        semi-hard triplet). Where ``valid`` is False, ``positive`` and ``negative`` are the
+        anchor's index.
+
+    Raises:
+        ValueError: embeddings not 2-D, labels not of shape ``(N,)``, an infinite ``margin``,
+            bad ``distance`` or ``negatives``.
+        TypeError: non-floating embeddings, non-integer labels, non-real ``margin``, non-bool
+            ``normalize``.
+
+    References: Schroff, Kalenichenko & Philbin 2015, "FaceNet" (semi-hard negatives);
+    TF-Addons ``triplet_semihard_loss``; pytorch-metric-learning ``TripletMarginMiner``.
+
+    Peer twins: pytorch-metric-learning ``TripletMarginMiner(margin=m,
+    type_of_triplets="semihard")(x, y)`` returns ``(a, p, n)`` = the entries of
+    ``t = semi_hard_mining(x, y, margin=m, normalize=True, negatives="all")`` where
+    ``t.valid`` (in the same row-major order). TF-Addons' ``triplet_semihard_loss`` uses the
+    ``"closest"`` negatives.
+
+    Example:
+        >>> import numpy as np, losses
+        >>> x = np.array([[0.0, 0.0], [1.0, 0.0], [0.0, 2.0], [0.0, 3.0]])
+        >>> t = losses.semi_hard_mining(x, np.array([0, 0, 1, 1]))
+        >>> t.negative[0].tolist(), t.valid[0].tolist()
+        ([0, 2, 0, 0], [False, True, False, False])
+    """
+    xp = namespace(embeddings=embeddings, labels=labels)
+    check.finite_number(margin, "margin")
+    check.choice(negatives, "negatives", _SEMI_HARD_NEGATIVES)
+    d, pos, neg, group = _miner_inputs(xp, embeddings, labels, distance, normalize, group)
+    d = xp.stop_gradient(d)
+    if negatives == "all":
+        _, valid = _semi_hard_band(xp, d, pos, neg, margin)
+        shape = tuple(valid.shape)
+        cols = arange_like(xp, d, shape[1])
+        positive = xp.broadcast_to(xp.reshape(cols, (1, shape[1], 1)), shape)
+        negative = xp.broadcast_to(xp.reshape(cols, (1, 1, shape[1])), shape)
+        return _triplets(xp, d, shape, valid, positive, negative, group)
+    idx_n, valid = _semi_hard_select(xp, d, pos, neg)
+    shape = tuple(valid.shape)
+    positive = xp.broadcast_to(xp.reshape(arange_like(xp, d, shape[1]), (1, shape[1])), shape)
+    return _triplets(xp, d, shape, valid, positive, idx_n, group)
 
 
 # ------------------------------------------------------------ self-supervised / InfoNCE ----
@@ -913,6 +1323,9 @@ def nt_xent_loss(z1: ArrayT, z2: ArrayT, *, temperature: float = 0.5,
         * SimCLR reference (``add_contrastive_loss``, ``tf.losses.softmax_cross_entropy`` of
           both directions summed) = ``nt_xent_loss(z1, z2, temperature=tau,
           directions="sum")``.
+        * Several positives per label (``optax.losses.ntxent(embeddings, labels, tau)`` with
+          any labels): :func:`supervised_contrastive_loss` with ``denominator="negatives",
+          mean_over="pairs"``.
     """
     xp = namespace(z1=z1, z2=z2)
     check.reduction(reduction)
@@ -950,6 +1363,8 @@ def nt_xent_loss(z1: ArrayT, z2: ArrayT, *, temperature: float = 0.5,
 @group_doc
 def supervised_contrastive_loss(embeddings: ArrayT, labels: ArrayT, *, temperature: float = 0.1,
                                 base_temperature: float | None = None, normalize: bool = True,
+                                denominator: Literal["all", "negatives"] = "all",
+                                mean_over: Literal["valid", "pairs"] = "valid",
                                 reduction: Reduction = "mean", group: Group = None) -> ArrayT:
     r"""Supervised contrastive loss, SupCon ``L_out`` (Khosla et al. 2020), multi-positive.
 
@@ -959,8 +1374,16 @@ def supervised_contrastive_loss(embeddings: ArrayT, labels: ArrayT, *, temperatu
     .. math:: \ell_i = -\frac{\tau}{\tau_b}\,\frac{1}{|P(i)|}\sum_{p \in P(i)}
               \Big(s_{ip} - \log\sum_{a \in A(i)} e^{s_{ia}}\Big)
 
-    (``tau / tau_b = 1`` unless ``base_temperature`` is given). Anchors without positives
-    have no loss: ``"mean"`` averages over the anchors with at least one positive and is 0
+    (``tau / tau_b = 1`` unless ``base_temperature`` is given).
+
+    ``denominator="negatives"`` is the multi-positive NT-Xent of optax's ``ntxent`` and
+    pytorch-metric-learning's ``NTXentLoss``: each positive pair's softmax is over that
+    positive and the anchor's negatives ``N(i) = \{n : y_n \ne y_i\}`` only (the other
+    positives are left out), ``\log\sum_{a \in A(i)}`` becoming
+    ``\log\big(e^{s_{ip}} + \sum_{n \in N(i)} e^{s_{in}}\big)``; with
+    ``mean_over="pairs"`` every positive pair weighs the same in the mean (optax's and pml's
+    mean over the positive pairs). With two views and labels ``[0..N-1, 0..N-1]`` it is
+    :func:`nt_xent_loss`. Anchors without positives have no loss: ``"mean"`` averages over the anchors with at least one positive and is 0
     (zero gradient) when there are none in a non-empty batch; an empty batch gives NaN.
     Multi-view batches ``(B, V, D)``: pass ``features.reshape(B * V, D)`` with each label
     repeated ``V`` times in a row (``repeat(labels, V)``).
@@ -973,12 +1396,18 @@ def supervised_contrastive_loss(embeddings: ArrayT, labels: ArrayT, *, temperatu
             None (no scaling, the paper).
         normalize: L2-normalise the embeddings (default True, as the paper's projection
             head; the reference code expects normalised features).
+        denominator: ``"all"`` (default, SupCon's ``A(i)``: every other sample) or
+            ``"negatives"`` (each positive pair's own positive and the negatives: NT-Xent,
+            optax ``ntxent``, pml ``NTXentLoss``).
+        mean_over: what ``reduction="mean"`` divides by: ``"valid"`` (default, SupCon: the
+            mean over the anchors with a positive) or ``"pairs"`` (over the positive pairs:
+            each anchor's loss weighted by its number of positives ``|P(i)|``; optax, pml).
         reduction: ``"mean"`` | ``"sum"`` | ``"none"``.
     {group}
 
     Returns:
-        ``(N,)`` per-anchor losses (0 for anchors without positives) for ``"none"``, else a
-        scalar.
+        ``(N,)`` per-anchor losses (the mean over the anchor's positives; 0 for anchors
+        without positives) for ``"none"``, else a scalar.
 
     Raises:
         ValueError: shapes, ``temperature``/``base_temperature <= 0``, bad ``reduction``.
@@ -996,6 +1425,10 @@ def supervised_contrastive_loss(embeddings: ArrayT, labels: ArrayT, *, temperatu
           negative pair (at least two labels). A batch of one label has none: pml returns 0
           there (its loss needs positive *and* negative pairs), ours is the SupCon value of
           the paper (every other sample is a positive and in the denominator).
+        * optax ``optax.losses.ntxent(x, y, temperature=t)`` and pml ``NTXentLoss(
+          temperature=t)(x, y)`` = ``supervised_contrastive_loss(x, y, temperature=t,
+          denominator="negatives", mean_over="pairs")`` (value and gradient) when the batch
+          has a positive pair (optax: NaN without one, ours 0).
     """
     xp = namespace(embeddings=embeddings, labels=labels)
     check.reduction(reduction)
@@ -1003,18 +1436,29 @@ def supervised_contrastive_loss(embeddings: ArrayT, labels: ArrayT, *, temperatu
     t = _temperature(temperature)
     scale = 1.0 if base_temperature is None else t / _temperature(base_temperature, "base_temperature")
     check.flag(normalize, "normalize")
+    check.choice(denominator, "denominator", ("all", "negatives"))
+    check.choice(mean_over, "mean_over", ("valid", "pairs"))
     _embeddings_labels(xp, embeddings, labels)
     e, out_dtype = _prepare_embeddings(xp, embeddings, normalize)
     labels_all = gathered(xp, labels, group)
     eye = _self_mask(xp, e, e.shape[0], labels_all.shape[0], group)
     sim = _matmul_t(xp, e, gathered(xp, e, group)) / t
-    sim = xp.where(eye, xp.full_like(sim, -math.inf), sim)
-    log_prob = sim - xp.logsumexp(sim, axis=1, keepdims=True)
-    pos, _ = _label_masks(xp, e, labels, eye, labels_all)
+    pos, neg = _label_masks(xp, e, labels, eye, labels_all)
+    if denominator == "all":
+        sim = xp.where(eye, xp.full_like(sim, -math.inf), sim)
+        log_prob = sim - xp.logsumexp(sim, axis=1, keepdims=True)
+    else:  # per pair: log(e^{s_ip} + sum_n e^{s_in}); no negative: the positive alone (0)
+        some = xp.any(neg, axis=1, keepdims=True)
+        neg_lse = xp.expand_dims(_masked_lse(xp, sim, neg), axis=1)
+        neg_lse = xp.where(some, neg_lse, xp.full_like(neg_lse, -math.inf))
+        log_prob = sim - xp.logaddexp(sim, neg_lse)
     n_pos = xp.sum(cast(xp, pos, e.dtype), axis=1)
     total = xp.sum(xp.where(pos, log_prob, xp.zeros_like(log_prob)), axis=1)
     loss = -scale * safe_divide(xp, total, n_pos, fill=0.0)
     valid = n_pos > 0
+    if mean_over == "pairs" and reduction == "mean" and numel(loss) > 0:  # weights |P(i)|
+        out = safe_divide(xp, global_sum(xp, -scale * total, group), global_sum(xp, n_pos, group), fill=0.0)
+        return xp.as_array(cast(xp, out, out_dtype))
     return _mining_reduce(xp, loss, valid, reduction, "valid", out_dtype, group)
 
 
@@ -1451,7 +1895,8 @@ def _masked_lse(xp, z, mask, add_one=False):
 @check.entry
 @group_doc
 def multi_similarity_loss(embeddings: ArrayT, labels: ArrayT, *, alpha: float = 2.0, beta: float = 50.0,
-                          base: float = 0.5, reduction: Reduction = "mean", group: Group = None) -> ArrayT:
+                          base: float = 0.5, reduction: Reduction = "mean", group: Group = None,
+                          indices_tuple: IndicesTuple | None = None) -> ArrayT:
     r"""Multi-similarity loss (Wang et al. 2019), as pytorch-metric-learning's
     ``MultiSimilarityLoss``: every pair of the batch.
 
@@ -1477,6 +1922,12 @@ def multi_similarity_loss(embeddings: ArrayT, labels: ArrayT, *, alpha: float = 
         reduction: ``"mean"`` (over the N anchors, pml's ``MeanReducer``) | ``"sum"`` |
             ``"none"``. An empty batch gives NaN for ``"mean"``.
     {group}
+        indices_tuple: ``None`` (default: every pair of the batch) or pml's explicit pairs
+            ``(a1, p, a2, n)`` (positive pairs ``(a1_i, p_i)``, negative pairs
+            ``(a2_j, n_j)``), triplets ``(a, p, n)`` (their ``(a, p)`` and ``(a, n)`` pairs) or
+            a miner's :class:`Triplets` (its valid entries): 1-D integer row indices in
+            ``[0, N)`` (checked eagerly), taken as given (the labels are not consulted). Not
+            with a ``group``.
 
     Returns:
         ``(N,)`` per-anchor losses for ``"none"``, else a scalar.
@@ -1489,7 +1940,8 @@ def multi_similarity_loss(embeddings: ArrayT, labels: ArrayT, *, alpha: float = 
     Peer settings: pytorch-metric-learning ``MultiSimilarityLoss(alpha=a, beta=b,
     base=l)(embeddings, labels)`` (no miner) = ``multi_similarity_loss(embeddings, labels,
     alpha=a, beta=b, base=l)`` (value and gradient). With a ``MultiSimilarityMiner`` pml
-    computes the same terms over the mined pairs only.
+    computes the same terms over the mined pairs only: ``MultiSimilarityLoss(...)(x, y,
+    miner(x, y))`` = ``multi_similarity_loss(x, y, ..., indices_tuple=miner(x, y))``.
 
     Example:
         >>> import numpy as np, losses
@@ -1497,14 +1949,20 @@ def multi_similarity_loss(embeddings: ArrayT, labels: ArrayT, *, alpha: float = 
         >>> float(losses.multi_similarity_loss(x, np.array([0, 0, 1]), alpha=1.0, beta=1.0)).__round__(4)
         0.8969
     """
-    xp = namespace(embeddings=embeddings, labels=labels)
+    xp = namespace(embeddings=embeddings, labels=labels, **_index_arrays(indices_tuple))
     check.reduction(reduction)
     a = _scale(alpha, "alpha")
     b = _scale(beta, "beta")
     check.finite_number(base, "base")
     _embeddings_labels(xp, embeddings, labels)
     group = xp.check_group(group)
+    if indices_tuple is not None and group is not None:
+        raise ValueError("indices_tuple= with a group= is not supported: the indices of each member's "
+                         "shard would have to be global; pass indices_tuple=None")
+    idx = None if indices_tuple is None else _check_indices_tuple(xp, indices_tuple, embeddings.shape[0])
     sim, pos, neg, out_dtype = _cosine_pairs(xp, embeddings, labels, group)
+    if idx is not None:
+        pos, neg = _pair_masks(xp, idx, embeddings.shape[0], sim)
     pos_term = _masked_lse(xp, -a * (sim - base), pos, add_one=True) / a
     neg_term = _masked_lse(xp, b * (sim - base), neg, add_one=True) / b
     return reduce(xp, pos_term + neg_term, reduction, out_dtype=out_dtype, group=group)

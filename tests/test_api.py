@@ -115,10 +115,16 @@ VOCABULARY = {
     "zero_infinity": "infeasible CTC paths give 0 (torch)", "batch_first": "CTC (N, T, C) layout",
     "average": "how per-class F1 scores combine (sklearn's 'binary' | 'micro' | 'macro' ...)",
     "mean_over": "what a 'mean' divides by: the weight sum or the element count ('weights' | "
-                 "'elements'); a mining loss's triplets ('valid' | 'nonzero')",
-    "soft_margin": "softplus instead of the hinge", "negatives": "which negative semi-hard mining takes",
+                 "'elements'); a mining loss's triplets ('valid' | 'nonzero'); contrastive pairs "
+                 "('elements' | 'nonzero' | 'pos_neg' | 'pos_neg_nonzero', pml's reducers); SupCon's "
+                 "anchors or positive pairs ('valid' | 'pairs')",
+    "soft_margin": "softplus instead of the hinge", "negatives": "which negative a miner takes (semi-hard: 'closest' | 'all'; batch-hard: 'hard' | 'easy')",
+    "positives": "which positive batch-hard mining takes ('hard' | 'easy')",
+    "indices_tuple": "explicit triplets (a, p, n) or pairs (a1, p, a2, n) of row indices, or a miner's Triplets "
+                     "(pytorch-metric-learning's name)",
     "negative_mode": "InfoNCE negatives shared or per query", "directions": "NT-Xent direction combination",
     "base_temperature": "SupCon's base temperature", "correction": "Bessel correction of the std",
+    "denominator": "what a contrastive softmax runs over ('all' others | 'negatives' and the pair's positive)",
     "squared": "squared distances", "over_penalty": "factor on over-predictions",
     "clip_min": "clip both arguments at this minimum first", "percent": "scale by 100",
     "mode": "'binary' | 'multiclass' | 'multilabel' segmentation targets",
@@ -184,11 +190,13 @@ DEFAULTS = {
     }),
     "normalize": (True, {f: (False, "TF-Addons and pml mining take the embeddings as given")
                          for f in ("batch_hard_triplet_loss", "batch_all_triplet_loss",
-                                   "semi_hard_triplet_loss")}),
+                                   "semi_hard_triplet_loss", "batch_hard_mining", "semi_hard_mining")}),
     "mean_over": ("weights", {
         **{f: ("valid", "the mining losses' mean is over triplets (valid or non-zero ones)")
            for f in ("batch_hard_triplet_loss", "batch_all_triplet_loss", "semi_hard_triplet_loss")},
         "circle_loss": ("valid", "the mean over the anchors with a positive and a negative"),
+        "contrastive_loss": ("elements", "the mean over the pairs, as torch's hinge_embedding_loss"),
+        "supervised_contrastive_loss": ("valid", "SupCon's mean over the anchors with a positive"),
         **{f: ("elements", "torch's twin divides a weighted mean by the number of elements")
            for f in ("binary_cross_entropy", "binary_cross_entropy_with_logits", "huber_loss",
                      "multilabel_soft_margin_loss", "multi_margin_loss")},

@@ -64,6 +64,8 @@ def _cases():
         "info_nce": ("info_nce_loss", [(a, S, True), (b, S, True)], {}, 0),
         "info_nce_queue": ("info_nce_loss", [(a, S, True), (b, S, True), (f(5, 6), R, True)], {}, 0),
         "supcon": ("supervised_contrastive_loss", [(a, S, True), (labels, S, False)], {}, 0),
+        "supcon_ntxent": ("supervised_contrastive_loss", [(a, S, True), (labels, S, False)],
+                          {"denominator": "negatives", "mean_over": "pairs", "temperature": 0.3}, 0),
         "barlow": ("barlow_twins_loss", [(a, S, True), (b, S, True)], {}, None),
         "barlow_mean_unbiased": ("barlow_twins_loss", [(a, S, True), (b, S, True)],
                                  {"correction": 1, "eps": 0.0, "reduction": "mean"}, None),
@@ -76,6 +78,8 @@ def _cases():
         "semi_hard_all": ("semi_hard_triplet_loss", [(a, S, True), (labels, S, False)],
                           {"negatives": "all", "margin": 2.0}, 0),
         "contrastive": ("contrastive_loss", [(a, S, True), (b, S, True), (pair, S, False)], {}, 0),
+        "contrastive_pos_neg_nonzero": ("contrastive_loss", [(a, S, True), (b, S, True), (pair, S, False)],
+                                        {"mean_over": "pos_neg_nonzero", "squared": False, "margin": 3.0}, 0),
         "triplet": ("triplet_margin_loss", [(a, S, True), (b, S, True), (c, S, True)], {"margin": 3.0}, 0),
         "triplet_distance": ("triplet_margin_with_distance_loss", [(a, S, True), (b, S, True), (c, S, True)],
                              {"margin": 3.0, "swap": True}, 0),
@@ -426,7 +430,19 @@ def _metric_cases(rng):
         "circle_nonzero": ("circle_loss", [(e, S, True), (labels, S, False)], {"mean_over": "nonzero"}, 0),
         "proxy_anchor": ("proxy_anchor_loss", [(e, S, True), (labels, S, False), (w, R, True)], {}, None),
         "proxy_nca": ("proxy_nca_loss", [(e, S, True), (labels, S, False), (w, R, True)], {}, 0),
+        # the miners: each member's anchors, indices into the global batch (INDEX_OUTPUTS)
+        "batch_hard_mining": ("batch_hard_mining", [(e, S, False), (labels, S, False)], {}, 0),
+        "batch_easy_mining_cos": ("batch_hard_mining", [(e, S, False), (labels, S, False)],
+                                  {"positives": "easy", "negatives": "easy", "distance": "cosine"}, 0),
+        "semi_hard_mining": ("semi_hard_mining", [(e, S, False), (labels, S, False)], {}, 0),
+        "semi_hard_mining_all": ("semi_hard_mining", [(e, S, False), (labels, S, False)],
+                                 {"negatives": "all", "margin": 0.5}, 0),
     }
+
+
+#: functions whose result is a tuple of index arrays, each sharded along the case's output
+#: axis (each member's anchors) like a reduction="none" result, with no gradient
+INDEX_OUTPUTS = frozenset({"batch_hard_mining", "semi_hard_mining"})
 
 
 CASES.update(_metric_cases(np.random.default_rng(20261203)))
@@ -513,6 +529,7 @@ JAX_DEFAULT = ("clip", "nt_xent", "supcon", "barlow", "batch_hard", "cross_entro
                "dice_batch", "lovasz_softmax_pooled", "mse_weighted", "soft_f1_macro_none")
 # the ranking and ordinal families: a sort over each list, CORN's count of entering pairs
 JAX_DEFAULT += ("listmle_masked_lists", "corn")
+JAX_DEFAULT += ("batch_hard_mining", "semi_hard_mining")
 
 
 def _call(fn, arrays, args, kwargs, group):
@@ -545,14 +562,17 @@ def _torch_case(torch, losses, spec, rank, world, group):
     def run(arrays, grp):
         ts = [torch.tensor(x, requires_grad=a[2]) for x, a in zip(arrays, args)]
         out = _call(fn, ts, args, kwargs, grp)
+        if name in INDEX_OUTPUTS:  # the fields stacked along a new first axis
+            return np.stack([o.numpy() for o in out]).astype(np.float64), [None] * len(ts)
         if out.requires_grad:  # a stop-gradient result (path_length_mean_update) has no graph
             out.sum().backward()
         return out.detach().numpy(), [t.grad.numpy() if t.grad is not None else None for t in ts]
 
     ref, ref_grads = run([a[0] for a in args], None)
     val, grads = run([_shard(a[0], a[1], rank, world) for a in args], group)
-    replicated_out = kwargs.get("reduction", "mean") != "none" or out_axis is None
-    want = ref if replicated_out else _shard(ref, out_axis, rank, world)
+    sharded = kwargs.get("reduction", "mean") == "none" or name in INDEX_OUTPUTS
+    replicated_out = not sharded or out_axis is None
+    want = ref if replicated_out else _shard(ref, out_axis + (name in INDEX_OUTPUTS), rank, world)
     factor = world if replicated_out else 1
     grad_err = 0.0
     for (_, ax, d, *_), g, rg in zip(args, grads, ref_grads):
@@ -726,7 +746,8 @@ def jax_worker(which, out):
                         call = lambda *v, fn=fn, args=args, kwargs=kwargs: _call(fn, v, args, kwargs, None)  # noqa: E731
                     else:
                         specs = tuple(P() if a[1] is None else P(*([None] * a[1] + ["b"])) for a in args)
-                        sharded_out = kwargs.get("reduction", "mean") == "none" and out_axis is not None
+                        sharded_out = ((kwargs.get("reduction", "mean") == "none" or name in INDEX_OUTPUTS)
+                                       and out_axis is not None)
                         call = jax.shard_map(lambda *v, fn=fn, args=args, kwargs=kwargs: _call(fn, v, args, kwargs, group),
                                              mesh=mesh, in_specs=specs, out_specs=P("b") if sharded_out else P())
                     # (no differentiable argument: the stop-gradient path_length_mean_update)

@@ -381,6 +381,42 @@ def test_contrastive_loss_pml_setting():
            ref_pml_contrastive(x1, x2, y, neg_margin=0.8))
 
 
+def test_contrastive_loss_mean_over_is_pml_reducers():
+    """mean_over= names pml's reducers: ContrastiveLoss run by pml on the pairs (i, N + i) of
+    [x1; x2] (MeanReducer: "pos_neg"; its default AvgNonZeroReducer: "pos_neg_nonzero"), value
+    and gradient; the float64 formulas (and "nonzero": the mean of the losses > 0) here."""
+    torch = _torch()
+    pml = pytest.importorskip("pytorch_metric_learning.losses")
+    from pytorch_metric_learning import distances, reducers
+
+    x1, x2, _ = _pairs(11, n=9)
+    x2[1] = x1[1]  # a similar pair at distance 0: a zero term, left out by "nonzero"
+    y = np.array([1, 1, 0, 1, 0, 1, 1, 1, 0], dtype=np.float64)
+    d = np.sqrt(((x1 - x2) ** 2).sum(-1))
+    pos, neg = 0.5 * d[y == 1], 0.5 * np.maximum(0.8 - d[y == 0], 0)
+    per = np.where(y == 1, 0.5 * d, 0.5 * np.maximum(0.8 - d, 0))
+    want = {"elements": per.mean(), "nonzero": per[per > 0].mean(), "pos_neg": pos.mean() + neg.mean(),
+            "pos_neg_nonzero": pos[pos > 0].mean() + (neg[neg > 0].mean() if (neg > 0).any() else 0.0)}
+    for m, w in want.items():
+        _close(L.contrastive_loss(x1, x2, y, margin=0.8, squared=False, mean_over=m), w)
+    i = torch.arange(9)
+    p_i, n_i = i[torch.tensor(y) == 1], i[torch.tensor(y) == 0]
+    for m, kw in (("pos_neg", {"reducer": reducers.MeanReducer()}), ("pos_neg_nonzero", {})):
+        a, b = _t(x1, grad=True), _t(x2, grad=True)
+        theirs = pml.ContrastiveLoss(pos_margin=0.0, neg_margin=0.8, distance=distances.LpDistance(
+            normalize_embeddings=False), **kw)(torch.cat([a, b]), torch.zeros(18, dtype=torch.int64),
+                                               (p_i, p_i + 9, n_i, n_i + 9))
+        ours = 2 * L.contrastive_loss(a, b, torch.tensor(y), margin=0.8, squared=False, mean_over=m)
+        _close(ours.item(), theirs.item())
+        g1, g2 = torch.autograd.grad(ours, (a, b)), torch.autograd.grad(theirs, (a, b))
+        for u, v in zip(g1, g2):
+            _close(u, v)
+    with pytest.raises(ValueError, match="mean_over"):
+        L.contrastive_loss(x1, x2, y, mean_over="valid")
+    # no dissimilar pair: its mean is 0 (pml's), the result finite
+    _close(L.contrastive_loss(x1, x2, np.ones(9), squared=False, mean_over="pos_neg"), (0.5 * d).mean())
+
+
 def test_contrastive_loss_infinite_distance_follows_hinge_embedding():
     """A dissimilar pair at an infinite distance has loss 0 (its label selects the hinge term,
     as torch's hinge_embedding_loss); a similar one inf; a NaN embedding gives NaN."""
@@ -780,6 +816,228 @@ def test_pml_semihard_setting():
         _close(got, ref_pml_semihard(e, y, m))
 
 
+# ------------------------------------------------------------------------------ miners ----
+def _mined(t):
+    """pml's index tuple ``(a, p, n)``: the valid entries of our fixed-shape Triplets."""
+    v = np.asarray(t.valid)
+    return tuple(np.asarray(i)[v] for i in (t.anchor, t.positive, t.negative))
+
+
+@pytest.mark.parametrize("pos", ["hard", "easy"])
+@pytest.mark.parametrize("neg", ["hard", "easy"])
+def test_batch_hard_mining_equals_pml_batch_easy_hard_miner(pos, neg):
+    torch = _torch()
+    miners = pytest.importorskip("pytorch_metric_learning.miners")
+    e = _rng(40).normal(size=(12, 5))
+    y = _labels_with_positives(12, 3, seed=5)
+    y[0] = 9  # an anchor without a positive: left out by pml, not valid here
+    a, p, a2, n = miners.BatchEasyHardMiner(pos_strategy=pos, neg_strategy=neg)(_t(e), torch.tensor(y))
+    t = L.batch_hard_mining(e, y, normalize=True, positives=pos, negatives=neg)
+    assert t.anchor.shape == t.valid.shape == (12,) and t.valid.dtype == np.bool_
+    assert not t.valid[0] and t.positive[0] == t.negative[0] == 0
+    for ours, theirs in zip(_mined(t), (a, p, n)):
+        np.testing.assert_array_equal(ours, theirs.numpy())
+    np.testing.assert_array_equal(a2.numpy(), a.numpy())
+    if pos == neg == "hard":
+        a, p, n = miners.BatchHardMiner()(_t(e), torch.tensor(y))
+        for ours, theirs in zip(_mined(t), (a, p, n)):
+            np.testing.assert_array_equal(ours, theirs.numpy())
+
+
+@pytest.mark.parametrize("margin", [0.2, 0.5, 1.0])
+def test_semi_hard_mining_all_equals_pml_triplet_margin_miner(margin):
+    torch = _torch()
+    miners = pytest.importorskip("pytorch_metric_learning.miners")
+    e = _rng(41).normal(size=(10, 4))
+    y = _labels_with_positives(10, 3, seed=6)
+    a, p, n = miners.TripletMarginMiner(margin=margin, type_of_triplets="semihard")(_t(e), torch.tensor(y))
+    t = L.semi_hard_mining(e, y, margin=margin, normalize=True, negatives="all")
+    assert t.valid.shape == (10, 10, 10) and len(a) > 0
+    for ours, theirs in zip(_mined(t), (a, p, n)):  # the same triplets in the same order
+        np.testing.assert_array_equal(ours, theirs.numpy())
+
+
+def test_semi_hard_mining_closest_is_facenet_selection():
+    """The FaceNet / TF-Addons negative of every positive pair, by brute force in NumPy: the
+    closest negative farther than the positive, else the farthest negative."""
+    e = _rng(42).normal(size=(11, 3))
+    y = _labels_with_positives(11, 3, seed=7)
+    y[3] = 8
+    d = np_dist(e)
+    t = L.semi_hard_mining(e, y)
+    for a in range(11):
+        neg = [k for k in range(11) if y[k] != y[a]]
+        for p in range(11):
+            ok = p != a and y[p] == y[a] and bool(neg)
+            assert bool(t.valid[a, p]) == ok
+            assert t.anchor[a, p] == a
+            if not ok:
+                assert t.positive[a, p] == t.negative[a, p] == a
+                continue
+            farther = [k for k in neg if d[a, k] > d[a, p]]
+            want = min(farther, key=lambda k: d[a, k]) if farther else max(neg, key=lambda k: d[a, k])
+            assert t.positive[a, p] == p and t.negative[a, p] == want
+
+
+def test_mined_triplets_feed_triplet_margin_loss_tf_addons_and_pml():
+    """A miner combined with another loss: the semi-hard triplets through triplet_margin_loss
+    give TF-Addons' triplet_semihard_loss; the batch-hard ones, through pml's TripletMarginLoss
+    with pml's miner output as indices_tuple, give pml's value."""
+    e = _rng(43).normal(size=(9, 4))
+    y = _labels_with_positives()
+    t = L.semi_hard_mining(e, y)
+    a, p, n = (np.asarray(i).reshape(-1) for i in t[:3])
+    per = L.triplet_margin_loss(e[a], e[p], e[n], margin=1.0, eps=0.0, reduction="none")
+    v = np.asarray(t.valid).reshape(-1)
+    _close(per[v].mean(), tfa_triplet_semihard_loss(y, e, 1.0))
+    torch = _torch()
+    pml_losses = pytest.importorskip("pytorch_metric_learning.losses")
+    miners = pytest.importorskip("pytorch_metric_learning.miners")
+    x, labels = _t(e), torch.tensor(y)
+    want = pml_losses.TripletMarginLoss(margin=0.3)(x, labels, miners.BatchHardMiner()(x, labels))
+    a, p, n = _mined(L.batch_hard_mining(e, y, normalize=True))
+    en = np_normalize(e)
+    per = L.triplet_margin_loss(en[a], en[p], en[n], margin=0.3, eps=0.0, reduction="none")
+    _close(per[per > 0].mean(), want.item())
+
+
+def test_miners_select_nan_distances():
+    """A NaN embedding: every distance to it is NaN, and argmax/argmin pick it first, so the
+    loss computed on the mined triplets is NaN where it reads that row (rule 5)."""
+    e = _rng(44).normal(size=(9, 3))
+    y = _labels_with_positives()
+    e[4, 1] = np.nan
+    t = L.batch_hard_mining(e, y)
+    for a in range(9):
+        if a == 4:
+            continue
+        if y[a] == y[4]:
+            assert t.positive[a] == 4
+        else:
+            assert t.negative[a] == 4
+    s = L.semi_hard_mining(e, y)
+    for a in range(9):
+        if a != 4 and y[a] != y[4]:
+            assert np.all(np.asarray(s.negative[a])[np.asarray(s.valid[a])] == 4)
+
+
+def test_mining_losses_use_the_miners_selection():
+    e = _rng(45).normal(size=(9, 4))
+    y = _labels_with_positives()
+    d = np_dist(e)
+    t = L.batch_hard_mining(e, y)
+    loss = np.maximum(0.0, 0.5 + d[t.anchor, t.positive] - d[t.anchor, t.negative])
+    _close(L.batch_hard_triplet_loss(e, y, margin=0.5, reduction="none"), np.where(t.valid, loss, 0.0))
+    s = L.semi_hard_mining(e, y)
+    loss = np.maximum(0.0, 1.0 + d[s.anchor, s.positive] - d[s.anchor, s.negative])
+    _close(L.semi_hard_triplet_loss(e, y, reduction="none"), np.where(s.valid, loss, 0.0))
+
+
+def test_miners_empty_batch_and_errors():
+    e, y = np.zeros((0, 3)), np.zeros(0, dtype=np.int64)
+    assert [a.shape for a in L.batch_hard_mining(e, y)] == [(0,)] * 4
+    assert [a.shape for a in L.semi_hard_mining(e, y, negatives="all")] == [(0, 0, 0)] * 4
+    e, y = _rng(46).normal(size=(4, 2)), np.array([0, 0, 1, 1])
+    with pytest.raises(ValueError, match="positives"):
+        L.batch_hard_mining(e, y, positives="semihard")
+    with pytest.raises(ValueError, match="negatives"):
+        L.batch_hard_mining(e, y, negatives="all")
+    with pytest.raises(ValueError, match="negatives"):
+        L.semi_hard_mining(e, y, negatives="hard")
+    with pytest.raises(ValueError, match="margin"):
+        L.semi_hard_mining(e, y, margin=float("inf"))
+    with pytest.raises(TypeError, match="labels"):
+        L.batch_hard_mining(e, y.astype(np.float64))
+
+
+# ---------------------------------------------------------------------- indices_tuple ----
+def _pml_miners():
+    miners = pytest.importorskip("pytorch_metric_learning.miners")
+    return [miners.BatchHardMiner(), miners.TripletMarginMiner(margin=0.3, type_of_triplets="semihard"),
+            miners.MultiSimilarityMiner(), miners.PairMarginMiner(pos_margin=0.2, neg_margin=0.8)]
+
+
+@pytest.mark.parametrize("k", range(4))
+def test_indices_tuple_equals_pml_losses_values_and_gradients(k):
+    """pml's TripletMarginLoss and MultiSimilarityLoss on a miner's triplets (a, p, n) or pairs
+    (a1, p, a2, n): the same value and gradient through indices_tuple=."""
+    torch = _torch()
+    pml = pytest.importorskip("pytorch_metric_learning.losses")
+    e = _rng(50 + k).normal(size=(12, 5))
+    y = _labels_with_positives(12, 3, seed=k)
+    x, labels = _t(e, grad=True), torch.tensor(y)
+    it = _pml_miners()[k](x, labels)
+    for want, got in [
+        (pml.TripletMarginLoss(margin=0.2)(x, labels, it),
+         L.batch_all_triplet_loss(x, labels, margin=0.2, normalize=True, mean_over="nonzero", indices_tuple=it)),
+        (pml.TripletMarginLoss(margin=0.2, reducer=pytest.importorskip("pytorch_metric_learning.reducers")
+                               .MeanReducer())(x, labels, it),
+         L.batch_all_triplet_loss(x, labels, margin=0.2, normalize=True, indices_tuple=it)),
+        (pml.MultiSimilarityLoss(beta=10)(x, labels, it),
+         L.multi_similarity_loss(x, labels, beta=10.0, indices_tuple=it)),
+    ]:
+        _close(got.item(), want.item(), rtol=1e-12)
+        (gw,), (gg,) = torch.autograd.grad(want, x), torch.autograd.grad(got, x)
+        _close(gg, gw, atol=1e-12)
+
+
+def test_indices_tuple_formulas_and_miner_triplets():
+    """Independent float64 formulas: the hinge of each given triplet; pairs combine every
+    positive pair with every negative pair of the same anchor; a miner's Triplets is taken
+    traceably (its valid entries)."""
+    e = _rng(55).normal(size=(9, 4))
+    y = _labels_with_positives()
+    d = np_dist(e)
+    a, p, n = np.array([0, 0, 4]), np.array([3, 6, 1]), np.array([1, 2, 8])
+    per = np.maximum(0.0, 0.5 + d[a, p] - d[a, n])
+    _close(L.batch_all_triplet_loss(e, y, margin=0.5, indices_tuple=(a, p, n), reduction="none"), per)
+    a1, p1, a2, n2 = np.array([0, 4, 0]), np.array([3, 1, 6]), np.array([0, 4, 5]), np.array([1, 8, 2])
+    want = [max(0.0, 0.5 + d[a1[i], p1[i]] - d[a2[j], n2[j]]) for i in range(3) for j in range(3) if a1[i] == a2[j]]
+    _close(L.batch_all_triplet_loss(e, y, margin=0.5, indices_tuple=(a1, p1, a2, n2)), np.mean(want))
+    t = L.semi_hard_mining(e, y)
+    _close(L.batch_all_triplet_loss(e, y, indices_tuple=t), L.semi_hard_triplet_loss(e, y))
+    _close(L.batch_all_triplet_loss(e, y, indices_tuple=tuple(np.asarray(i)[t.valid] for i in t[:3])),
+           L.semi_hard_triplet_loss(e, y))
+    empty = np.zeros(0, dtype=np.int64)
+    assert float(L.batch_all_triplet_loss(e, y, indices_tuple=(empty, empty, empty))) == 0.0  # pml: 0
+
+
+def test_indices_tuple_under_jit_and_compile():
+    torch = _torch()
+    jax, jnp = _jax()
+    e = _rng(56).normal(size=(9, 4))
+    y = _labels_with_positives()
+    it = (np.array([0, 1, 4]), np.array([3, 7, 1]), np.array([1, 2, 8]))
+    want = L.multi_similarity_loss(e, y, indices_tuple=it)
+    f = jax.jit(lambda x, i: L.multi_similarity_loss(x, jnp.asarray(y), indices_tuple=i))
+    _close(f(jnp.asarray(e), tuple(jnp.asarray(i) for i in it)), want)
+    ty = torch.tensor(y)
+    g = torch.compile(lambda x, i: L.batch_all_triplet_loss(x, ty, indices_tuple=i), fullgraph=True)
+    _close(g(_t(e), tuple(torch.tensor(i) for i in it)).item(),
+           L.batch_all_triplet_loss(e, y, indices_tuple=it))
+
+
+def test_indices_tuple_errors_name_the_argument():
+    e, y = _rng(57).normal(size=(6, 3)), np.array([0, 0, 1, 1, 2, 2])
+    i = np.array([0, 1])
+    with pytest.raises(TypeError, match="indices_tuple must be"):
+        L.batch_all_triplet_loss(e, y, indices_tuple=(i, i))
+    with pytest.raises(TypeError, match=r"indices_tuple\[1\] must have an integer dtype"):
+        L.batch_all_triplet_loss(e, y, indices_tuple=(i, i.astype(float), i))
+    with pytest.raises(ValueError, match=r"indices_tuple\[2\] must be 1-D"):
+        L.multi_similarity_loss(e, y, indices_tuple=(i, i, i[None]))
+    with pytest.raises(ValueError, match="same length"):
+        L.batch_all_triplet_loss(e, y, indices_tuple=(i, i, i[:1]))
+    with pytest.raises(ValueError, match="same length"):
+        L.multi_similarity_loss(e, y, indices_tuple=(i, i[:1], i, i))
+    with pytest.raises(ValueError, match=r"indices_tuple\[3\] must hold row indices of embeddings \(N = 6\)"):
+        L.multi_similarity_loss(e, y, indices_tuple=(i, i, i, np.array([2, 6])))
+    with pytest.raises(ValueError, match=r"indices_tuple\[0\] must hold row indices"):
+        L.batch_all_triplet_loss(e, y, indices_tuple=(np.array([-1, 0]), i, i))
+    with L.value_checks(False):  # the documented switch turns the range check off
+        L.batch_all_triplet_loss(e, y, indices_tuple=(i, i, np.array([2, 5])))
+
+
 def test_mining_reduction_none_shapes_and_sums():
     e = _rng(30).normal(size=(6, 3))
     y = np.array([0, 0, 1, 1, 2, 2])
@@ -1173,6 +1431,51 @@ def ref_clip(i, t, s, normalize=True):
     logits = s * i @ t.T
     labels = np.arange(len(i))
     return 0.5 * (np_ce(logits, labels) + np_ce(logits.T, labels))
+
+
+def test_multi_positive_nt_xent_equals_optax_ntxent_and_pml():
+    """optax.losses.ntxent(embeddings, labels, temperature) (every other sample of the label a
+    positive, each pair's softmax over its positive and the negatives, the mean over the
+    positive pairs): value and jax.grad; pml's NTXentLoss the same; and an independent float64
+    formula; two views with labels [0..N-1, 0..N-1] are nt_xent_loss."""
+    jax, jnp = _jax()
+    optax = pytest.importorskip("optax")
+    jax.config.update("jax_enable_x64", True)
+    e = _rng(60).normal(size=(12, 5))
+    y = _labels_with_positives(12, 4, seed=8)
+    y[0] = 7  # an anchor without positives: no pair
+    kw = {"temperature": 0.3, "denominator": "negatives", "mean_over": "pairs"}
+
+    def ours(x):
+        return L.supervised_contrastive_loss(x, jnp.asarray(y), **kw)
+
+    def theirs(x):
+        return optax.losses.ntxent(x, jnp.asarray(y), 0.3)
+
+    x = jnp.asarray(e)
+    _close(ours(x), theirs(x), rtol=1e-12)
+    _close(jax.grad(ours)(x), jax.grad(theirs)(x), atol=1e-12)
+    s = np_normalize(e) @ np_normalize(e).T / 0.3
+    terms = [-(s[i, p] - np.log(np.exp(s[i, p]) + sum(np.exp(s[i, k]) for k in range(12) if y[k] != y[i])))
+             for i in range(12) for p in range(12) if p != i and y[p] == y[i]]
+    _close(L.supervised_contrastive_loss(e, y, **kw), np.mean(terms))
+    torch = _torch()
+    pml = pytest.importorskip("pytorch_metric_learning.losses")
+    _close(pml.NTXentLoss(temperature=0.3)(_t(e), torch.tensor(y)).item(),
+           L.supervised_contrastive_loss(e, y, **kw), rtol=1e-12)
+    z1, z2 = _rng(61).normal(size=(5, 4)), _rng(62).normal(size=(5, 4))
+    two = np.concatenate([np.arange(5)] * 2)
+    _close(L.supervised_contrastive_loss(np.concatenate([z1, z2]), two, **{**kw, "temperature": 0.5}),
+           L.nt_xent_loss(z1, z2, temperature=0.5))
+    # mean_over="pairs" weighs each anchor by its positives; "valid" (SupCon) does not
+    none = L.supervised_contrastive_loss(e, y, denominator="negatives", temperature=0.3, reduction="none")
+    n_pos = np.array([(y == y[i]).sum() - 1 for i in range(12)])
+    _close(L.supervised_contrastive_loss(e, y, **kw), (none * n_pos).sum() / n_pos.sum())
+    _close(L.supervised_contrastive_loss(e, y, denominator="negatives", temperature=0.3), none[n_pos > 0].mean())
+    with pytest.raises(ValueError, match="denominator"):
+        L.supervised_contrastive_loss(e, y, denominator="positives")
+    with pytest.raises(ValueError, match="mean_over"):
+        L.supervised_contrastive_loss(e, y, mean_over="nonzero")
 
 
 def test_clip_loss_formula_and_open_clip_setting():

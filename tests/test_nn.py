@@ -24,7 +24,7 @@ NON_LOSSES = ("class_weights", "pos_weight_from_counts", "smooth_labels", "value
               "cosine_similarity", "signed_distance_map", "boundary_distance_map", "n_step_returns", "lambda_returns",
               "vtrace_returns", "general_off_policy_returns", "general_off_policy_returns_from_action_values",
               "dynamic_weight_average", "renormalize_task_weights", "curriculum_weights", "self_paced_weights",
-              "ordinal_targets", "path_length_mean_update")
+              "ordinal_targets", "path_length_mean_update", "batch_hard_mining", "semi_hard_mining")
 CASES = [c for c in all_cases() if c.loss_name in SPECS and (c.backends is None or "torch" in c.backends)]
 
 

@@ -23,6 +23,7 @@ HYPER_RANGES = {
     "batch_hard_triplet_loss": {"margin": (INF, -INF)},
     "batch_all_triplet_loss": {"margin": (INF, -INF)},
     "semi_hard_triplet_loss": {"margin": (INF, -INF)},
+    "semi_hard_mining": {"margin": (INF, -INF)},
     "info_nce_loss": {"temperature": (INF,)},
     "nt_xent_loss": {"temperature": (INF,)},
     "supervised_contrastive_loss": {"temperature": (INF,)},
@@ -402,6 +403,118 @@ CASES += [
          diff=("embeddings",)),
 ]
 
+
+
+# miners: index tuples, compared exactly (no gradients; no per-sample vmap: the batch is the
+# structure). pml returns the valid triplets only: its twins scatter them into our fixed-shape
+# Triplets (invalid entries: the anchor's own index).
+def _pml_triplets(a, p, n, shape, like):
+    import torch
+
+    count = shape[0]
+    idx = torch.arange(count, dtype=torch.int64).reshape((count,) + (1,) * (len(shape) - 1)).expand(shape)
+    anchor, positive, negative = idx.clone(), idx.clone(), idx.clone()
+    valid = torch.zeros(shape, dtype=torch.bool)
+    if len(shape) == 1:
+        where = (a,)
+    elif len(shape) == 2:
+        where = (a, p)
+    else:
+        where = (a, p, n)
+    valid[where] = True
+    positive[where] = p
+    negative[where] = n
+    return anchor, positive, negative, valid
+
+
+def _pml_hard_miner(pos="hard", neg="hard"):
+    def fn(embeddings, labels):
+        from pytorch_metric_learning import miners
+
+        a, p, a2, n = miners.BatchEasyHardMiner(pos_strategy=pos, neg_strategy=neg)(embeddings, labels)
+        assert bool((a == a2).all())
+        return _pml_triplets(a, p, n, (embeddings.shape[0],), embeddings)
+
+    return Peer(f"pytorch_metric_learning.miners.BatchEasyHardMiner({pos}, {neg})", "torch", fn, grad=False,
+                rtol=0.0, atol=0.0, requires="pytorch_metric_learning")
+
+
+def _pml_semihard_miner(margin):
+    def fn(embeddings, labels):
+        from pytorch_metric_learning import miners
+
+        a, p, n = miners.TripletMarginMiner(margin=margin, type_of_triplets="semihard")(embeddings, labels)
+        count = embeddings.shape[0]
+        return _pml_triplets(a, p, n, (count, count, count), embeddings)
+
+    return Peer("pytorch_metric_learning.miners.TripletMarginMiner(semihard)", "torch", fn, grad=False,
+                rtol=0.0, atol=0.0, requires="pytorch_metric_learning")
+
+
+CASES += [
+    Case(L.batch_hard_mining, _mining, {}, diff=(), dtypes=F64_F32, dynamic=True),
+    Case(L.batch_hard_mining, _mining, {"normalize": True}, name="pml", diff=(), dtypes=F64_F32,
+         peers=(_pml_hard_miner(),)),
+    *[Case(L.batch_hard_mining, _mining, {"normalize": True, "positives": pos, "negatives": neg},
+           name=f"pml_{pos}_{neg}", diff=(), dtypes=F64_F32, peers=(_pml_hard_miner(pos, neg),))
+      for pos, neg in (("easy", "hard"), ("hard", "easy"), ("easy", "easy"))],
+    Case(L.batch_hard_mining, _mining, {"distance": "squared", "positives": "easy"}, name="squared",
+         diff=(), dtypes=F64_F32),
+    Case(L.batch_hard_mining, _mining, {"distance": "cosine", "negatives": "easy"}, name="cosine",
+         diff=(), dtypes=F64_F32),
+    Case(L.batch_hard_mining, _mining_one_class, {}, name="no_negatives", diff=(), dtypes=F64_F32),
+    Case(L.batch_hard_mining, _mining_all_distinct, {}, name="no_positives", diff=(), dtypes=F64_F32),
+    Case(L.batch_hard_mining, _mining_identical, {}, name="identical", diff=(), dtypes=F64_F32),
+    Case(L.batch_hard_mining, _mining_duplicates, {}, name="zero_distances", diff=(), dtypes=F64_F32),
+    Case(L.semi_hard_mining, _mining, {}, diff=(), dtypes=F64_F32),
+    Case(L.semi_hard_mining, _mining, {"distance": "squared"}, name="squared", diff=(), dtypes=F64_F32),
+    Case(L.semi_hard_mining, _mining, {"negatives": "all", "normalize": True, "margin": 0.5}, name="pml_all",
+         diff=(), dtypes=F64_F32, peers=(_pml_semihard_miner(0.5),)),
+    Case(L.semi_hard_mining, _mining, {"negatives": "all", "distance": "cosine", "margin": 0.3},
+         name="all_cosine", diff=(), dtypes=F64_F32),
+    Case(L.semi_hard_mining, _mining_one_class, {}, name="no_negatives", diff=(), dtypes=F64_F32),
+    Case(L.semi_hard_mining, _mining_all_distinct, {"negatives": "all"}, name="no_positives", diff=(),
+         dtypes=F64_F32),
+    Case(L.semi_hard_mining, _mining_identical, {}, name="identical", diff=(), dtypes=F64_F32),
+    Case(L.semi_hard_mining, _mining_duplicates, {}, name="zero_distances", diff=(), dtypes=F64_F32),
+]
+
+
+
+# explicit triplets / pairs (pml's indices_tuple): drawn among the batch's valid ones
+def _mining_triplets(rng, n):
+    d = _mining(rng, n)
+    y = d["labels"]
+    trip = [(a, p, q) for a in range(n) for p in range(n) for q in range(n)
+            if p != a and y[p] == y[a] and y[q] != y[a]]
+    pick = rng.permutation(len(trip))[: max(1, len(trip) // 3)] if trip else []
+    a, p, q = (np.asarray([trip[i][k] for i in pick], dtype=np.int64) for k in range(3))
+    d["indices_tuple"] = (a, p, q)
+    return d
+
+
+def _mining_pairs(rng, n):
+    d = _mining(rng, n)
+    y = d["labels"]
+    pos = [(a, p) for a in range(n) for p in range(n) if p != a and y[p] == y[a]]
+    neg = [(a, q) for a in range(n) for q in range(n) if y[q] != y[a]]
+    pos = [pos[i] for i in rng.permutation(len(pos))[: max(1, len(pos) // 2)]] if pos else []
+    neg = [neg[i] for i in rng.permutation(len(neg))[: max(1, len(neg) // 3)]] if neg else []
+    d["indices_tuple"] = tuple(np.asarray([t[k] for t in pairs], dtype=np.int64)
+                               for pairs in (pos, neg) for k in (0, 1))
+    return d
+
+
+def _pml_indices(cls_name, **kw):
+    def fn(embeddings, labels, indices_tuple):
+        from pytorch_metric_learning import losses as pml
+
+        return getattr(pml, cls_name)(**kw)(embeddings, labels, indices_tuple)
+
+    return Peer(f"pytorch_metric_learning.losses.{cls_name} (indices_tuple)", "torch", fn, rtol=1e-11,
+                atol=1e-11, requires="pytorch_metric_learning")
+
+
 # self-supervised
 CASES += [
     Case(L.info_nce_loss, _nce, {}, diff=("query", "positive_key"), dynamic=True,
@@ -606,3 +719,67 @@ def _pml_rows(cls_name, embeddings, labels, linear_weight, **kw):
     peer = _pml(cls_name, "W", **kw).fn
     return torch.stack([peer(embeddings[i:i + 1], labels[i:i + 1], linear_weight)
                         for i in range(embeddings.shape[0])])
+
+# explicit triplets / pairs after each loss's own first case (tests/test_edges.py takes the first)
+CASES += [
+    Case(L.batch_all_triplet_loss, _mining_triplets, {"margin": 0.3, "normalize": True, "mean_over": "nonzero"},
+         name="pml_triplets", diff=("embeddings",), peers=(_pml_indices("TripletMarginLoss", margin=0.3),)),
+    Case(L.batch_all_triplet_loss, _mining_pairs, {"margin": 0.3, "normalize": True, "mean_over": "nonzero"},
+         name="pml_pairs", diff=("embeddings",), peers=(_pml_indices("TripletMarginLoss", margin=0.3),)),
+    Case(L.batch_all_triplet_loss, _mining_pairs, {"reduction": "none"}, name="pairs_none", diff=("embeddings",)),
+    Case(L.multi_similarity_loss, _mining_pairs, {"beta": 10.0}, name="pml_pairs", diff=("embeddings",),
+         peers=(_pml_indices("MultiSimilarityLoss", beta=10.0),)),
+    Case(L.multi_similarity_loss, _mining_triplets, {"beta": 10.0, "reduction": "none"}, name="triplets_none",
+         diff=("embeddings",)),
+]
+
+
+# pml's reducers as mean_over= of contrastive_loss: pml's ContrastiveLoss on the pairs (i, N + i)
+# of the embeddings [x1; x2] (no normalisation), its value = 2 x ours
+def _pml_contrastive(margin, mean_over):
+    def fn(x1, x2, target):
+        import torch
+        from pytorch_metric_learning import distances, reducers
+        from pytorch_metric_learning import losses as pml
+
+        n = x1.shape[0]
+        i = torch.arange(n)
+        pos, neg = i[target == 1], i[target == 0]
+        kw = {"reducer": reducers.MeanReducer()} if mean_over == "pos_neg" else {}
+        loss = pml.ContrastiveLoss(pos_margin=0.0, neg_margin=margin,
+                                   distance=distances.LpDistance(normalize_embeddings=False), **kw)
+        e = torch.cat([x1, x2])
+        return loss(e, torch.zeros(2 * n, dtype=torch.int64), (pos, pos + n, neg, neg + n)) / 2
+
+    return Peer(f"pytorch_metric_learning.losses.ContrastiveLoss ({mean_over})", "torch", fn, rtol=1e-11,
+                atol=1e-11, requires="pytorch_metric_learning")
+
+
+CASES += [
+    Case(L.contrastive_loss, _pair_target, {"margin": 2.0, "squared": False, "mean_over": m}, name=f"pml_{m}",
+         diff=("x1", "x2"), peers=(_pml_contrastive(2.0, m),))
+    for m in ("pos_neg", "pos_neg_nonzero")
+] + [
+    Case(L.contrastive_loss, _pair_target, {"margin": 1.0, "mean_over": "nonzero"}, name="nonzero",
+         diff=("x1", "x2")),
+    Case(L.contrastive_loss, _pair_identical, {"margin": 1.0, "mean_over": "pos_neg_nonzero"},
+         name="identical_pos_neg_nonzero", diff=("x1", "x2"), fd=False),
+]
+
+CASES += [
+    # multi-positive NT-Xent (optax.losses.ntxent, pml NTXentLoss): the pair's positive and the
+    # negatives in the denominator, the mean over the positive pairs
+    Case(L.supervised_contrastive_loss, _mining, {"temperature": 0.3, "denominator": "negatives",
+                                                  "mean_over": "pairs"}, name="optax_ntxent",
+         diff=("embeddings",), peers=(Peer("optax.losses.ntxent (labels)", "jax",
+                                           lambda embeddings, labels: P.optax().losses.ntxent(
+                                               embeddings, labels, 0.3), rtol=1e-9, atol=1e-12,
+                                           requires="optax"),
+                                      _pml_pairs("NTXentLoss", temperature=0.3))),
+    Case(L.supervised_contrastive_loss, _mining, {"denominator": "negatives", "reduction": "none"},
+         name="negatives_none", diff=("embeddings",)),
+    Case(L.supervised_contrastive_loss, _mining_one_class, {"denominator": "negatives", "mean_over": "pairs"},
+         name="negatives_one_class", diff=("embeddings",), fd=False),
+    Case(L.supervised_contrastive_loss, _mining, {"mean_over": "pairs", "reduction": "mean"}, name="pairs",
+         diff=("embeddings",)),
+]
