@@ -176,6 +176,16 @@ def td_loss(v_tm1: ArrayT, r_t: ArrayT | float, discount_t: ArrayT | float, v_t:
     ``rlax.td_learning`` returns the TD error δ: ``rlax.l2_loss(δ) == 0.5 * td_loss(...,
     criterion="mse", reduction="none")`` and ``rlax.huber_loss(δ, delta) == td_loss(...,
     criterion="huber", delta=delta, reduction="none")``.
+
+    Example:
+        >>> import numpy as np, losses
+        >>> v_t = np.array([2.0, 2.0])
+        >>> float(losses.td_loss(np.array([2.0, 2.0]), 1.0, 0.5, v_t))  # v_tm1 = r + γ v_t: no error
+        0.0
+        >>> float(losses.td_loss(np.array([1.0, 2.0]), 1.0, 0.5, v_t))  # δ = (1, 0)
+        0.5
+        >>> float(losses.td_loss(np.array([0.0, 2.0]), 1.0, 0.5, v_t, criterion="huber", reduction="sum"))
+        1.5
     """
     bootstrap = ((r_t, "r_t"), (discount_t, "discount_t"), (v_t, "v_t"))
     for x, name in bootstrap:
@@ -312,6 +322,14 @@ def n_step_returns(r_t: ArrayT, discount_t: ArrayT | float, v_t: ArrayT, *, n: i
 
     Peer twins: ``rlax.n_step_bootstrapped_returns(r_t, discount_t, v_t, n, lambda_t)``
     (same semantics, one trajectory; ``vmap`` over batch axes).
+
+    Example:
+        >>> import numpy as np, losses
+        >>> r, v = np.array([1.0, 1.0, 1.0]), np.array([0.0, 0.0, 4.0])
+        >>> losses.n_step_returns(r, 0.5, v, n=1)  # r_t + γ v_t
+        array([1., 1., 3.])
+        >>> losses.n_step_returns(r, 0.5, v, n=2)  # 1 + 0.5 + 0.25 v[t+1]; the last step truncated
+        array([1.5, 2.5, 3. ])
     """
     if isinstance(n, bool) or not isinstance(n, int):
         raise TypeError(f"n must be a Python int >= 1, got {n!r}")
@@ -381,6 +399,14 @@ def lambda_returns(r_t: ArrayT, discount_t: ArrayT | float, v_t: ArrayT, *,
 
     Peer twins: ``rlax.lambda_returns(r_t, discount_t, v_t, lambda_)``; stable-baselines3
     GAE as above.
+
+    Example:
+        >>> import numpy as np, losses
+        >>> r, v = np.array([1.0, 1.0, 1.0]), np.array([0.0, 0.0, 4.0])
+        >>> losses.lambda_returns(r, 0.5, v)  # Monte-Carlo: 1 + 0.5 (1 + 0.5 (1 + 0.5 * 4))
+        array([2.25, 2.5 , 3.  ])
+        >>> losses.lambda_returns(r, 0.5, v, lambda_=0.0)  # one-step targets r_t + γ v_t
+        array([1., 1., 3.])
     """
     xp, out_dtype, r, g, v, lam = _returns_setup(r_t, discount_t, v_t, lambda_, stop_target_gradients, "lambda_returns")
     out = _lambda_scan(xp, r, g, v, lam)
@@ -476,6 +502,13 @@ def policy_gradient_loss(logits: ArrayT, actions: ArrayT, advantages: ArrayT, *,
     with ``torch.distributions.Categorical(logits=logits).log_prob(actions)``;
     ``rlax.policy_gradient_loss(logits, a, adv, w)`` computes ``mean(w l)``:
     ``mean_over="elements"`` (equal to the default when ``weight`` is None).
+
+    Example:
+        >>> import numpy as np, losses
+        >>> logits = np.zeros((2, 2))  # uniform policy: log π(a) = -log 2
+        >>> out = losses.policy_gradient_loss(logits, np.array([0, 1]), np.array([1.0, 2.0]))
+        >>> round(float(out), 4), round(float(1.5 * np.log(2)), 4)  # mean(A) log 2
+        (1.0397, 1.0397)
     """
     xp = namespace(logits=logits, actions=actions, advantages=advantages, weight=weight)
     group = xp.check_group(group)
@@ -524,6 +557,13 @@ def entropy_loss(logits: ArrayT, *, weight: ArrayT | float | None = None, axis: 
     Peer twins: ``-torch.distributions.Categorical(logits=logits).entropy()`` (per step);
     stable-baselines3 ``entropy_loss = -th.mean(entropy)``; ``rlax.entropy_loss(logits, w)``
     (``mean(w l)``: ``mean_over="elements"``, equal to the default for ``weight=None``).
+
+    Example:
+        >>> import numpy as np, losses
+        >>> round(float(losses.entropy_loss(np.zeros((1, 4)))), 4), round(-float(np.log(4)), 4)  # uniform
+        (-1.3863, -1.3863)
+        >>> round(abs(float(losses.entropy_loss(np.array([[20.0, 0.0, 0.0, 0.0]])))), 4)  # near-deterministic
+        0.0
     """
     xp = namespace(logits=logits, weight=weight)
     group = xp.check_group(group)
@@ -556,14 +596,14 @@ def actor_critic_loss(logits: ArrayT, actions: ArrayT, values: ArrayT, returns: 
     plain squared error (torch ``mse_loss``, no ½).
 
     Args:
-        logits: policy logits ``(..., A)``. actions: integer actions, ``logits``' shape
-            without the action axis.
+        logits: policy logits ``(..., A)``.
+        actions: integer actions, ``logits``' shape without the action axis.
         values: value predictions ``V(s_t)`` (differentiable), shape of ``actions``.
         returns: value targets ``R_t`` (e.g. :func:`lambda_returns` or n-step returns);
             integer and bool arrays are accepted and cast (the library's policy).
         advantages: optional advantages (e.g. GAE); default ``returns - values``.
-        value_coef: c_v >= 0, finite. entropy_coef: c_e, finite (usually >= 0; 0 disables
-            the bonus).
+        value_coef: c_v >= 0, finite.
+        entropy_coef: c_e, finite (usually >= 0; 0 disables the bonus).
         weight: optional per-step weights (broadcastable to ``actions``), or a Python number.
         axis: action axis of ``logits``.
         mean_over: what a weighted ``"mean"`` divides by: ``"weights"`` (default,
@@ -586,6 +626,17 @@ def actor_critic_loss(logits: ArrayT, actions: ArrayT, values: ArrayT, returns: 
     value_loss`` with ``value_loss = F.mse_loss(returns, values)``: ``value_coef=vf_coef``
     (SB3 default 0.5), ``entropy_coef=ent_coef`` (SB3 default 0.0; 0.01 is the A3C paper's
     and OpenAI baselines' value, our default) and ``advantages=`` the buffer's advantages.
+
+    Example:
+        >>> import numpy as np, losses
+        >>> logits, actions = np.zeros((2, 2)), np.array([0, 1])  # uniform policy
+        >>> values, returns = np.array([0.5, 1.0]), np.array([1.0, 1.0])  # A = R - V = (0.5, 0)
+        >>> out = losses.actor_critic_loss(logits, actions, values, returns, entropy_coef=0.0,
+        ...                                reduction="none")
+        >>> np.round(out, 4)  # 0.5 log 2 + 0.5 * 0.5², then 0
+        array([0.4716, 0.    ])
+        >>> round(float(losses.actor_critic_loss(logits, actions, values, returns)), 4)  # - 0.01 log 2
+        0.2289
     """
     xp = namespace(logits=logits, actions=actions, values=values, returns=returns,
                    advantages=advantages, weight=weight)
@@ -708,6 +759,15 @@ def ppo_clip_loss(log_prob: ArrayT, advantages: ArrayT, *, old_log_prob: ArrayT 
     and ``normalize_advantages=True`` (SB3's default); ``rlax.clipped_surrogate_pg_loss(
     prob_ratios_t, adv_t, epsilon)`` with ``log_prob=log(prob_ratios_t)``,
     ``clip_range=epsilon``.
+
+    Example:
+        >>> import numpy as np, losses
+        >>> log_ratio = np.log(np.array([1.5, 0.5]))
+        >>> losses.ppo_clip_loss(log_ratio, np.array([1.0, -1.0]), reduction="none")  # clipped at 1.2, 0.8
+        array([-1.2,  0.8])
+        >>> lp = np.array([-0.3, -1.2])  # on-policy (ratio 1): -mean(A)
+        >>> float(losses.ppo_clip_loss(lp, np.array([1.0, 3.0]), old_log_prob=lp))
+        -2.0
     """
     xp = namespace(log_prob=log_prob, advantages=advantages, old_log_prob=old_log_prob, weight=weight)
     group = xp.check_group(group)
