@@ -410,6 +410,12 @@ def pairwise_distance(x1: ArrayT, x2: ArrayT, *, p: float = 2.0, eps: float = 1e
     Peer twins: ``torch.nn.functional.pairwise_distance(x1, x2, p, eps, keepdim)`` (value
     and gradient; torch also takes ``eps < 0``, and its ``p=0`` counts a NaN difference as
     non-zero); ``scipy.spatial.distance.minkowski`` row by row with ``eps=0``.
+
+    Example:
+        >>> import numpy as np, losses
+        >>> x1 = np.array([[0.0, 0.0], [1.0, 1.0]]); x2 = np.array([[3.0, 4.0], [1.0, 1.0]])
+        >>> np.round(losses.pairwise_distance(x1, x2, eps=0.0), 4)  # a 3-4-5 triangle; identical rows
+        array([5., 0.])
     """
     xp = namespace(x1=x1, x2=x2)
     check.finite_number(eps, "eps", low=0)
@@ -459,6 +465,12 @@ def cosine_similarity(x1: ArrayT, x2: ArrayT, *, axis: int = -1, eps: float = 1e
     Peer twins: ``torch.nn.functional.cosine_similarity(x1, x2, dim=axis, eps=eps)``
     (value; gradient equal wherever no norm is below ``eps`` and at exactly zero vectors —
     see docs/differences.md); ``optax.cosine_similarity(x1, x2, epsilon=eps**2)`` (value).
+
+    Example:
+        >>> import numpy as np, losses
+        >>> x1 = np.array([[1.0, 0.0], [1.0, 1.0]]); x2 = np.array([[0.0, 1.0], [2.0, 2.0]])
+        >>> np.round(losses.cosine_similarity(x1, x2), 4)  # orthogonal; parallel
+        array([0., 1.])
     """
     xp = namespace(x1=x1, x2=x2)
     check.finite_number(eps, "eps", low=0)
@@ -529,7 +541,10 @@ def contrastive_loss(x1: ArrayT, x2: ArrayT, target: ArrayT, *, margin: float = 
         TypeError: non-floating embeddings, a complex ``target``, non-real ``margin``,
             non-bool ``squared``.
 
-    Peer settings:
+    References: Hadsell, Chopra & LeCun 2006, "Dimensionality Reduction by Learning an
+    Invariant Mapping" (CVPR).
+
+    Peer twins:
         * TF-Addons ``tfa.losses.contrastive_loss(y, D, margin)`` (squared terms without the
           1/2) = ``2 * contrastive_loss(x1, x2, y, margin=m)``.
         * ``torch.nn.functional.hinge_embedding_loss(D, 2y - 1, margin=m)`` =
@@ -540,6 +555,12 @@ def contrastive_loss(x1: ArrayT, x2: ArrayT, target: ArrayT, *, margin: float = 
           mean_over="pos_neg_nonzero")`` with ``x1 = ê[concat(a1, a2)]``, ``x2 =
           ê[concat(p, n)]``, ``y = [1]*len(a1) + [0]*len(a2)`` (``ê``: the normalised
           embeddings); with ``reducer=MeanReducer()``: ``mean_over="pos_neg"``.
+
+    Example:
+        >>> import numpy as np, losses
+        >>> x1 = np.array([[0.0, 0.0], [0.0, 0.0]]); x2 = np.array([[3.0, 4.0], [0.3, 0.4]])
+        >>> np.round(losses.contrastive_loss(x1, x2, np.array([1, 0]), reduction="none"), 4)
+        array([12.5  ,  0.125])
     """
     xp = namespace(x1=x1, x2=x2, target=target)
     check.reduction(reduction)
@@ -650,10 +671,20 @@ def triplet_margin_loss(anchor: ArrayT, positive: ArrayT, negative: ArrayT, *, m
             or infinite, an empty feature axis with ``p < 0`` or ``+-inf``, bad ``reduction``.
         TypeError: non-floating inputs, non-real ``margin``/``p``/``eps``, non-bool ``swap``.
 
+    References: Balntas, Riba, Ponsa & Mikolajczyk 2016, "Learning local feature descriptors
+    with triplets and shallow convolutional neural networks" (BMVC; the distance swap).
+
     Peer twins: ``torch.nn.functional.triplet_margin_loss`` (same arguments: value and
     gradient). ``optax.losses.triplet_margin_loss(a, p, n, norm_degree=2, margin=m, eps=0)``
     = ``triplet_margin_loss(a, p, n, margin=m, eps=0, reduction="none")`` (optax puts
     ``eps`` inside the root instead: ``(sum d^p + eps)^(1/p)``).
+
+    Example:
+        >>> import numpy as np, losses
+        >>> a = np.array([[0.0, 0.0], [0.0, 0.0]]); p = np.array([[0.0, 1.0], [0.0, 1.0]])
+        >>> n = np.array([[0.0, 3.0], [0.0, 1.5]])  # beyond the margin; inside it
+        >>> np.round(losses.triplet_margin_loss(a, p, n, eps=0.0, reduction="none"), 4)
+        array([0. , 0.5])
     """
     xp = namespace(anchor=anchor, positive=positive, negative=negative)
     check.reduction(reduction)
@@ -699,8 +730,20 @@ def triplet_margin_with_distance_loss(anchor: ArrayT, positive: ArrayT, negative
         ValueError: ``margin <= 0`` or infinite, shapes differ, bad ``reduction``.
         TypeError: ``distance_function`` not callable, non-floating inputs, non-bool ``swap``.
 
+    References: Balntas et al. 2016 (the triplet margin loss and its distance swap);
+    ``torch.nn.functional.triplet_margin_with_distance_loss`` (its definition and arguments).
+
     Peer twins: ``torch.nn.functional.triplet_margin_with_distance_loss`` (the same
     ``distance_function`` written for torch tensors; value and gradient).
+
+    Example:
+        >>> import numpy as np, losses
+        >>> a = np.array([[0.0, 0.0], [0.0, 0.0]]); p = np.array([[0.0, 1.0], [0.0, 1.0]])
+        >>> n = np.array([[0.0, 3.0], [0.0, 1.5]])
+        >>> l1 = lambda x, y: losses.pairwise_distance(x, y, p=1.0, eps=0.0)
+        >>> np.round(losses.triplet_margin_with_distance_loss(a, p, n, distance_function=l1,
+        ...                                                   reduction="none"), 4)
+        array([0. , 0.5])
     """
     xp = namespace(anchor=anchor, positive=positive, negative=negative)
     check.reduction(reduction)
@@ -743,7 +786,10 @@ def batch_hard_triplet_loss(embeddings: ArrayT, labels: ArrayT, *, margin: float
         ``(N,)`` per-anchor losses (0 for invalid anchors) for ``"none"``, else a scalar.
     {mining_raises}
 
-    Peer settings:
+    References: Hermans, Beyer & Leibe 2017, "In Defense of the Triplet Loss for Person
+    Re-Identification" (batch-hard, soft margin).
+
+    Peer twins:
         * TF-Addons ``triplet_hard_loss(y, x, margin=m, soft=s, distance_metric="L2")`` =
           ``batch_hard_triplet_loss(x, y, margin=m, soft_margin=s)`` when every anchor has a
           positive and a negative (TF-Addons averages over all anchors and uses a hardest
@@ -753,6 +799,15 @@ def batch_hard_triplet_loss(embeddings: ArrayT, labels: ArrayT, *, margin: float
           ``BatchHardMiner()`` (defaults: ``LpDistance(normalize_embeddings=True)``,
           ``AvgNonZeroReducer``) = ``batch_hard_triplet_loss(x, y, margin=m,
           normalize=True, mean_over="nonzero")``.
+
+    Example:
+        >>> import numpy as np, losses
+        >>> x = np.array([[0.0, 0.0], [1.0, 0.0], [3.0, 0.0], [0.0, 2.0], [0.0, 5.0]])
+        >>> y = np.array([0, 0, 0, 1, 1])
+        >>> np.round(losses.batch_hard_triplet_loss(x, y, reduction="none"), 4)  # 1 + max d_ap - min d_an
+        array([2.    , 0.7639, 0.3944, 2.    , 0.    ])
+        >>> round(float(losses.batch_hard_triplet_loss(x, y)), 4)
+        1.0317
     """
     xp = namespace(embeddings=embeddings, labels=labels)
     _mining_options(margin, distance, normalize, mean_over, reduction)
@@ -806,7 +861,10 @@ def batch_all_triplet_loss(embeddings: ArrayT, labels: ArrayT, *, margin: float 
         :class:`Triplets`, 0 where not valid). The mean of no triplet is 0 (as pml's).
     {mining_raises}
 
-    Peer settings:
+    References: Hermans, Beyer & Leibe 2017, "In Defense of the Triplet Loss for Person
+    Re-Identification" (batch-all, "BA" and "BA≠0").
+
+    Peer twins:
         * pytorch-metric-learning ``TripletMarginLoss(margin=m)`` with no miner (all
           triplets; ``LpDistance(normalize_embeddings=True)``, ``AvgNonZeroReducer``) =
           ``batch_all_triplet_loss(x, y, margin=m, normalize=True, mean_over="nonzero")``.
@@ -815,6 +873,16 @@ def batch_all_triplet_loss(embeddings: ArrayT, labels: ArrayT, *, margin: float 
           explicit triplets/pairs) = ``batch_all_triplet_loss(x, y, margin=m, normalize=True,
           mean_over="nonzero", indices_tuple=indices_tuple)``; pml's ``MeanReducer`` is
           ``mean_over="valid"``.
+
+    Example:
+        >>> import numpy as np, losses
+        >>> x = np.array([[0.0, 0.0], [1.0, 0.0], [3.0, 0.0], [0.0, 2.0], [0.0, 5.0]])
+        >>> y = np.array([0, 0, 0, 1, 1])
+        >>> round(float(losses.batch_all_triplet_loss(x, y)), 4)
+        0.4065
+        >>> far = np.array([[0.0, 0.0], [0.0, 0.1], [5.0, 0.0], [5.0, 0.1]])  # classes far apart
+        >>> float(losses.batch_all_triplet_loss(far, np.array([0, 0, 1, 1])))
+        0.0
     """
     xp = namespace(embeddings=embeddings, labels=labels, **_index_arrays(indices_tuple))
     _mining_options(margin, distance, normalize, mean_over, reduction)
@@ -995,7 +1063,10 @@ def semi_hard_triplet_loss(embeddings: ArrayT, labels: ArrayT, *, margin: float 
         indexed ``[a, p, n]`` (``"all"``), 0 where not valid; else a scalar.
     {mining_raises}
 
-    Peer settings:
+    References: Schroff, Kalenichenko & Philbin 2015, "FaceNet: A Unified Embedding for Face
+    Recognition and Clustering" (CVPR; semi-hard negatives).
+
+    Peer twins:
         * TF-Addons ``triplet_semihard_loss(y, x, margin=m, distance_metric="L2")`` =
           ``semi_hard_triplet_loss(x, y, margin=m)`` when every anchor has a negative
           (``"squared-L2"``: ``distance="squared"``, ``"angular"``: ``distance="cosine"``).
@@ -1003,6 +1074,13 @@ def semi_hard_triplet_loss(embeddings: ArrayT, labels: ArrayT, *, margin: float 
           ``TripletMarginMiner(margin=m, type_of_triplets="semihard")`` (default distance and
           reducer) = ``semi_hard_triplet_loss(x, y, margin=m, normalize=True,
           negatives="all", mean_over="nonzero")``.
+
+    Example:
+        >>> import numpy as np, losses
+        >>> x = np.array([[0.0, 0.0], [1.0, 0.0], [3.0, 0.0], [0.0, 2.0], [0.0, 5.0]])
+        >>> y = np.array([0, 0, 0, 1, 1])
+        >>> round(float(losses.semi_hard_triplet_loss(x, y)), 4)
+        0.1941
     """
     xp = namespace(embeddings=embeddings, labels=labels)
     _mining_options(margin, distance, normalize, mean_over, reduction)
@@ -1233,9 +1311,19 @@ def info_nce_loss(query: ArrayT, positive_key: ArrayT, negative_keys: ArrayT | N
         ValueError: shapes, ``temperature <= 0``, bad ``negative_mode``/``reduction``.
         TypeError: non-floating inputs, non-real ``temperature``, non-bool ``normalize``.
 
+    References: van den Oord, Li & Vinyals 2018, "Representation Learning with Contrastive
+    Predictive Coding"; He, Fan, Wu, Xie & Girshick 2020, "Momentum Contrast for Unsupervised
+    Visual Representation Learning" (CVPR).
+
     Peer twins: the ``info-nce-pytorch`` package's ``info_nce(query, positive_key,
     negative_keys, temperature, reduction, negative_mode)`` (same arguments, same value);
     MoCo's loss = ``info_nce_loss(q, k, queue, temperature=0.07)`` (normalised q, k, queue).
+
+    Example:
+        >>> import numpy as np, losses
+        >>> q = np.array([[1.0, 0.0], [0.0, 1.0]])  # each key equals its query, the other is orthogonal
+        >>> round(float(losses.info_nce_loss(q, q, temperature=1.0)), 4)  # log(1 + e^-1)
+        0.3133
     """
     xp = namespace(query=query, positive_key=positive_key, negative_keys=negative_keys)
     check.reduction(reduction)
@@ -1315,7 +1403,10 @@ def nt_xent_loss(z1: ArrayT, z2: ArrayT, *, temperature: float = 0.5,
             ``directions``/``reduction``.
         TypeError: non-floating inputs.
 
-    Peer settings:
+    References: Chen, Kornblith, Norouzi & Hinton 2020, "A Simple Framework for Contrastive
+    Learning of Visual Representations" (ICML; SimCLR).
+
+    Peer twins:
         * ``optax.losses.ntxent(concat([z1, z2]), concat([arange(N), arange(N)]), tau)``,
           pytorch-metric-learning ``NTXentLoss(temperature=tau)`` with the same labels, and
           lightly ``NTXentLoss(temperature=tau)`` = ``nt_xent_loss(z1, z2,
@@ -1326,6 +1417,12 @@ def nt_xent_loss(z1: ArrayT, z2: ArrayT, *, temperature: float = 0.5,
         * Several positives per label (``optax.losses.ntxent(embeddings, labels, tau)`` with
           any labels): :func:`supervised_contrastive_loss` with ``denominator="negatives",
           mean_over="pairs"``.
+
+    Example:
+        >>> import numpy as np, losses
+        >>> z = np.array([[1.0, 0.0], [0.0, 1.0]])  # two identical views of two orthogonal samples
+        >>> round(float(losses.nt_xent_loss(z, z, temperature=1.0)), 4)  # log(e + 2) - 1
+        0.5514
     """
     xp = namespace(z1=z1, z2=z2)
     check.reduction(reduction)
@@ -1414,7 +1511,10 @@ def supervised_contrastive_loss(embeddings: ArrayT, labels: ArrayT, *, temperatu
         TypeError: non-floating embeddings, non-integer labels, non-real temperatures,
             non-bool ``normalize``.
 
-    Peer settings:
+    References: Khosla, Teterwak, Wang, Sarna, Tian, Isola, Maschinot, Liu & Krishnan 2020,
+    "Supervised Contrastive Learning" (NeurIPS; ``L_out``).
+
+    Peer twins:
         * Reference ``SupConLoss(temperature=t, base_temperature=b, contrast_mode="all")``
           on normalised features (every anchor has a positive) =
           ``supervised_contrastive_loss(x, y, temperature=t, base_temperature=b)``; when
@@ -1429,6 +1529,13 @@ def supervised_contrastive_loss(embeddings: ArrayT, labels: ArrayT, *, temperatu
           temperature=t)(x, y)`` = ``supervised_contrastive_loss(x, y, temperature=t,
           denominator="negatives", mean_over="pairs")`` (value and gradient) when the batch
           has a positive pair (optax: NaN without one, ours 0).
+
+    Example:
+        >>> import numpy as np, losses
+        >>> z = np.array([[1.0, 0.0], [1.0, 0.0], [0.0, 1.0], [0.0, 1.0]])
+        >>> round(float(losses.supervised_contrastive_loss(z, np.array([0, 0, 1, 1]),
+        ...                                                temperature=1.0)), 4)  # log(e + 2) - 1
+        0.5514
     """
     xp = namespace(embeddings=embeddings, labels=labels)
     check.reduction(reduction)
@@ -1498,9 +1605,18 @@ def clip_loss(image_embeddings: ArrayT, text_embeddings: ArrayT, logit_scale: Ar
             ``reduction``.
         TypeError: non-floating inputs (``logit_scale`` included), non-bool ``normalize``.
 
-    Peer settings: open_clip ``ClipLoss()(image_features, text_features, logit_scale)`` on
+    References: Radford et al. 2021, "Learning Transferable Visual Models From Natural
+    Language Supervision" (ICML; CLIP).
+
+    Peer twins: open_clip ``ClipLoss()(image_features, text_features, logit_scale)`` on
     normalised features = ``clip_loss(i, t, logit_scale, normalize=False)`` (or
     ``normalize=True`` on raw features); Hugging Face ``CLIPModel`` loss likewise.
+
+    Example:
+        >>> import numpy as np, losses
+        >>> e = np.array([[1.0, 0.0], [0.0, 1.0]])  # matching pairs, the others orthogonal
+        >>> round(float(losses.clip_loss(e, e, 1.0)), 4)  # log(1 + e^-1)
+        0.3133
     """
     is_number = isinstance(logit_scale, (int, float)) and not isinstance(logit_scale, bool)
     if not is_number and not (hasattr(logit_scale, "shape") and hasattr(logit_scale, "dtype")):
@@ -1583,12 +1699,21 @@ def barlow_twins_loss(z1: ArrayT, z2: ArrayT, *, lambda_: float = 0.0051, eps: f
             bad ``correction``/``reduction``.
         TypeError: non-floating inputs, a ``correction`` that is not the int 0 or 1.
 
-    Peer settings:
+    References: Zbontar, Jing, Misra, LeCun & Deny 2021, "Barlow Twins: Self-Supervised
+    Learning via Redundancy Reduction" (ICML).
+
+    Peer twins:
         * Reference ``BarlowTwins`` (facebookresearch/barlowtwins) = the defaults.
         * MONAI ``BarlowTwinsLoss(lambd=l)`` and lightly ``BarlowTwinsLoss(lambda_param=l)``
           standardise with the unbiased std and no eps: ``barlow_twins_loss(z1, z2,
           lambda_=l, eps=0, correction=1)`` (a different value from the reference's: the
           standardised features are scaled by ``sqrt((N-1)/N)``).
+
+    Example:
+        >>> import numpy as np, losses
+        >>> z = np.array([[1.0, -1.0], [-1.0, 1.0], [1.0, 1.0], [-1.0, -1.0]])  # uncorrelated features
+        >>> float(losses.barlow_twins_loss(z, z, eps=0.0))  # identical views: C is the identity
+        0.0
     """
     xp = namespace(z1=z1, z2=z2)
     check.reduction(reduction)
@@ -1699,9 +1824,9 @@ _margin_softmax_raises = fill_doc("{margin_raises}", _MARGIN_SOFTMAX_RAISES)
 @_margin_softmax_doc
 def arcface_loss(embeddings: ArrayT, labels: ArrayT, linear_weight: ArrayT, *, margin: float = 28.6,
                  scale: float = 64.0, reduction: Reduction = "mean", group: Group = None) -> ArrayT:
-    r"""ArcFace, the additive angular margin loss (Deng et al. 2019), as
-    pytorch-metric-learning's ``ArcFaceLoss``.
+    r"""ArcFace, the additive angular margin loss (Deng et al. 2019).
 
+    As pytorch-metric-learning's ``ArcFaceLoss``.
     With ``\cos\theta_{ic}`` the cosine between the normalised embedding ``x_i`` and the
     normalised class row ``W_c``, and ``m`` the margin in radians:
 
@@ -1726,7 +1851,11 @@ def arcface_loss(embeddings: ArrayT, labels: ArrayT, linear_weight: ArrayT, *, m
     Returns:
         ``(N,)`` per-sample losses for ``"none"``, else a scalar.
     {margin_raises}
-    Peer settings: pytorch-metric-learning ``ArcFaceLoss(num_classes=C, embedding_size=D,
+
+    References: Deng, Guo, Xue & Zafeiriou 2019, "ArcFace: Additive Angular Margin Loss for
+    Deep Face Recognition" (CVPR).
+
+    Peer twins: pytorch-metric-learning ``ArcFaceLoss(num_classes=C, embedding_size=D,
     margin=m, scale=s)(embeddings, labels)`` = ``arcface_loss(embeddings, labels, loss.W.T,
     margin=m, scale=s)`` (value and gradients of both arrays; pml has no weight regulariser by
     default).
@@ -1734,7 +1863,7 @@ def arcface_loss(embeddings: ArrayT, labels: ArrayT, linear_weight: ArrayT, *, m
     Example:
         >>> import numpy as np, losses
         >>> x = np.array([[1.0, 0.0], [0.0, 2.0]]); w = np.array([[1.0, 0.0], [0.0, 1.0]])
-        >>> float(losses.arcface_loss(x, np.array([0, 1]), w, margin=0.0, scale=1.0)).__round__(4)
+        >>> round(float(losses.arcface_loss(x, np.array([0, 1]), w, margin=0.0, scale=1.0)), 4)
         0.3133
     """
     xp = namespace(embeddings=embeddings, labels=labels, linear_weight=linear_weight)
@@ -1760,8 +1889,9 @@ def arcface_loss(embeddings: ArrayT, labels: ArrayT, linear_weight: ArrayT, *, m
 @_margin_softmax_doc
 def cosface_loss(embeddings: ArrayT, labels: ArrayT, linear_weight: ArrayT, *, margin: float = 0.35,
                  scale: float = 64.0, reduction: Reduction = "mean", group: Group = None) -> ArrayT:
-    r"""CosFace, the large margin cosine loss (Wang et al. 2018), as pytorch-metric-learning's
-    ``CosFaceLoss``.
+    r"""CosFace, the large margin cosine loss (Wang et al. 2018).
+
+    As pytorch-metric-learning's ``CosFaceLoss``:
 
     .. math:: \ell_i = -\log\frac{e^{s(\cos\theta_{i y_i} - m)}}{e^{s(\cos\theta_{i y_i} - m)}
               + \sum_{c \ne y_i} e^{s \cos\theta_{ic}}}
@@ -1778,14 +1908,18 @@ def cosface_loss(embeddings: ArrayT, labels: ArrayT, linear_weight: ArrayT, *, m
     Returns:
         ``(N,)`` per-sample losses for ``"none"``, else a scalar.
     {margin_raises}
-    Peer settings: pytorch-metric-learning ``CosFaceLoss(num_classes=C, embedding_size=D,
+
+    References: Wang, Wang, Zhou, Ji, Gong, Zhou, Li & Liu 2018, "CosFace: Large Margin Cosine
+    Loss for Deep Face Recognition" (CVPR).
+
+    Peer twins: pytorch-metric-learning ``CosFaceLoss(num_classes=C, embedding_size=D,
     margin=m, scale=s)(embeddings, labels)`` = ``cosface_loss(embeddings, labels, loss.W.T,
     margin=m, scale=s)`` (value and gradients of both arrays).
 
     Example:
         >>> import numpy as np, losses
         >>> x = np.array([[1.0, 0.0], [0.0, 2.0]]); w = np.array([[1.0, 0.0], [0.0, 1.0]])
-        >>> float(losses.cosface_loss(x, np.array([0, 1]), w, margin=0.0, scale=1.0)).__round__(4)
+        >>> round(float(losses.cosface_loss(x, np.array([0, 1]), w, margin=0.0, scale=1.0)), 4)
         0.3133
     """
     xp = namespace(embeddings=embeddings, labels=labels, linear_weight=linear_weight)
@@ -1799,14 +1933,13 @@ def cosface_loss(embeddings: ArrayT, labels: ArrayT, linear_weight: ArrayT, *, m
 
 @check.entry
 @group_doc
-@group_doc
 @_margin_softmax_raises
 @_margin_softmax_doc
 def sphereface_loss(embeddings: ArrayT, labels: ArrayT, linear_weight: ArrayT, *, margin: int = 4,
                     scale: float = 1.0, reduction: Reduction = "mean", group: Group = None) -> ArrayT:
-    r"""SphereFace, the angular softmax (A-Softmax) loss (Liu et al. 2017), as
-    pytorch-metric-learning's ``SphereFaceLoss``.
+    r"""SphereFace, the angular softmax (A-Softmax) loss (Liu et al. 2017).
 
+    As pytorch-metric-learning's ``SphereFaceLoss``.
     With ``\theta_{ic}`` the angle between ``x_i`` and the normalised class row ``W_c`` and an
     integer margin ``m``:
 
@@ -1831,7 +1964,11 @@ def sphereface_loss(embeddings: ArrayT, labels: ArrayT, linear_weight: ArrayT, *
     Returns:
         ``(N,)`` per-sample losses for ``"none"``, else a scalar.
     {margin_raises}
-    Peer settings: pytorch-metric-learning ``SphereFaceLoss(num_classes=C, embedding_size=D,
+
+    References: Liu, Wen, Yu, Li, Raj & Song 2017, "SphereFace: Deep Hypersphere Embedding for
+    Face Recognition" (CVPR).
+
+    Peer twins: pytorch-metric-learning ``SphereFaceLoss(num_classes=C, embedding_size=D,
     margin=m, scale=s)(embeddings, labels)`` = ``sphereface_loss(embeddings, labels,
     loss.W.T, margin=m, scale=s)`` (value and gradients of both arrays; pml truncates a
     non-integer margin with ``int``, here it is a ``TypeError``).
@@ -1839,7 +1976,7 @@ def sphereface_loss(embeddings: ArrayT, labels: ArrayT, linear_weight: ArrayT, *
     Example:
         >>> import numpy as np, losses
         >>> x = np.array([[1.0, 0.0], [0.0, 2.0]]); w = np.array([[1.0, 0.0], [0.0, 1.0]])
-        >>> float(losses.sphereface_loss(x, np.array([0, 1]), w, margin=1)).__round__(4)
+        >>> round(float(losses.sphereface_loss(x, np.array([0, 1]), w, margin=1)), 4)
         0.2201
     """
     xp = namespace(embeddings=embeddings, labels=labels, linear_weight=linear_weight)
@@ -1897,9 +2034,9 @@ def _masked_lse(xp, z, mask, add_one=False):
 def multi_similarity_loss(embeddings: ArrayT, labels: ArrayT, *, alpha: float = 2.0, beta: float = 50.0,
                           base: float = 0.5, reduction: Reduction = "mean", group: Group = None,
                           indices_tuple: IndicesTuple | None = None) -> ArrayT:
-    r"""Multi-similarity loss (Wang et al. 2019), as pytorch-metric-learning's
-    ``MultiSimilarityLoss``: every pair of the batch.
+    r"""Multi-similarity loss (Wang et al. 2019) over every pair of the batch.
 
+    As pytorch-metric-learning's ``MultiSimilarityLoss``.
     With ``S_{ij}`` the cosine similarity of the normalised embeddings, ``P_i`` the other
     samples of ``i``'s class and ``N_i`` the samples of other classes:
 
@@ -1937,7 +2074,10 @@ def multi_similarity_loss(embeddings: ArrayT, labels: ArrayT, *, alpha: float = 
             infinite ``alpha``/``beta``, infinite ``base``, bad ``reduction``.
         TypeError: non-floating embeddings, non-integer labels, non-real hyper-parameters.
 
-    Peer settings: pytorch-metric-learning ``MultiSimilarityLoss(alpha=a, beta=b,
+    References: Wang, Han, Huang, Dong & Scott 2019, "Multi-Similarity Loss with General Pair
+    Weighting for Deep Metric Learning" (CVPR).
+
+    Peer twins: pytorch-metric-learning ``MultiSimilarityLoss(alpha=a, beta=b,
     base=l)(embeddings, labels)`` (no miner) = ``multi_similarity_loss(embeddings, labels,
     alpha=a, beta=b, base=l)`` (value and gradient). With a ``MultiSimilarityMiner`` pml
     computes the same terms over the mined pairs only: ``MultiSimilarityLoss(...)(x, y,
@@ -1946,7 +2086,7 @@ def multi_similarity_loss(embeddings: ArrayT, labels: ArrayT, *, alpha: float = 
     Example:
         >>> import numpy as np, losses
         >>> x = np.array([[1.0, 0.0], [1.0, 0.0], [0.0, 1.0]])
-        >>> float(losses.multi_similarity_loss(x, np.array([0, 0, 1]), alpha=1.0, beta=1.0)).__round__(4)
+        >>> round(float(losses.multi_similarity_loss(x, np.array([0, 0, 1]), alpha=1.0, beta=1.0)), 4)
         0.8969
     """
     xp = namespace(embeddings=embeddings, labels=labels, **_index_arrays(indices_tuple))
@@ -1969,11 +2109,12 @@ def multi_similarity_loss(embeddings: ArrayT, labels: ArrayT, *, alpha: float = 
 
 
 @check.entry
+@group_doc
 def circle_loss(embeddings: ArrayT, labels: ArrayT, *, margin: float = 0.4, gamma: float = 80.0,
                 mean_over: MeanOver = "valid", reduction: Reduction = "mean", group: Group = None) -> ArrayT:
-    r"""Circle loss with class-level labels (Sun et al. 2020), as pytorch-metric-learning's
-    ``CircleLoss``.
+    r"""Circle loss with class-level labels (Sun et al. 2020).
 
+    As pytorch-metric-learning's ``CircleLoss``.
     With ``S_{ij}`` the cosine similarity of the normalised embeddings, ``P_i`` / ``N_i``
     the positives / negatives of anchor ``i``, ``O_p = 1 + m``, ``O_n = -m``,
     ``\Delta_p = 1 - m``, ``\Delta_n = m``:
@@ -2008,7 +2149,10 @@ def circle_loss(embeddings: ArrayT, labels: ArrayT, *, margin: float = 0.4, gamm
             non-positive or infinite ``gamma``, bad ``mean_over``/``reduction``.
         TypeError: non-floating embeddings, non-integer labels, non-real hyper-parameters.
 
-    Peer settings:
+    References: Sun, Cheng, Zhang, Zhang, Zheng, Wang & Wei 2020, "Circle Loss: A Unified
+    Perspective of Pair Similarity Optimization" (CVPR).
+
+    Peer twins:
         * pytorch-metric-learning ``CircleLoss(m=m, gamma=g)(embeddings, labels)`` =
           ``circle_loss(embeddings, labels, margin=m, gamma=g, mean_over="nonzero")``
           (value and gradient; pml's ``torch.nn.Softplus`` returns its input above 20, an
@@ -2018,6 +2162,15 @@ def circle_loss(embeddings: ArrayT, labels: ArrayT, *, margin: float = 0.4, gamm
           per-sample values as ``reduction="none"``, and its default mean (over the non-zero
           per-sample losses) is ``mean_over="nonzero"``; Keras differentiates through the
           weights ``alpha``, so its gradient differs (docs/differences.md).
+
+    Example:
+        >>> import numpy as np, losses
+        >>> x = np.array([[1.0, 0.0], [0.6, 0.8], [0.0, 1.0]])
+        >>> y = np.array([0, 0, 1])  # anchor 2 has no positive: 0, left out of the mean
+        >>> np.round(losses.circle_loss(x, y, gamma=1.0, reduction="none"), 4)
+        array([0.6163, 0.9617, 0.    ])
+        >>> round(float(losses.circle_loss(x, y, gamma=1.0)), 4)
+        0.789
     """
     xp = namespace(embeddings=embeddings, labels=labels)
     check.reduction(reduction)
@@ -2079,7 +2232,11 @@ def proxy_anchor_loss(embeddings: ArrayT, labels: ArrayT, proxies: ArrayT, *, ma
     Returns:
         A scalar.
     {margin_raises}
-    Peer settings: pytorch-metric-learning ``ProxyAnchorLoss(num_classes=C, embedding_size=D,
+
+    References: Kim, Kim, Cho & Kwak 2020, "Proxy Anchor Loss for Deep Metric Learning" (CVPR);
+    the reference code Proxy-Anchor-CVPR2020.
+
+    Peer twins: pytorch-metric-learning ``ProxyAnchorLoss(num_classes=C, embedding_size=D,
     margin=d, alpha=a)(embeddings, labels)`` = ``proxy_anchor_loss(embeddings, labels,
     loss.proxies, margin=d, alpha=a)`` (value and gradients of both arrays). The reference
     code (Proxy-Anchor-CVPR2020) is the same formula.
@@ -2087,7 +2244,7 @@ def proxy_anchor_loss(embeddings: ArrayT, labels: ArrayT, proxies: ArrayT, *, ma
     Example:
         >>> import numpy as np, losses
         >>> x = np.array([[1.0, 0.0], [0.0, 1.0]]); p = np.array([[1.0, 0.0], [0.0, 1.0]])
-        >>> float(losses.proxy_anchor_loss(x, np.array([0, 1]), p, margin=0.0, alpha=1.0)).__round__(4)
+        >>> round(float(losses.proxy_anchor_loss(x, np.array([0, 1]), p, margin=0.0, alpha=1.0)), 4)
         1.0064
     """
     xp = namespace(embeddings=embeddings, labels=labels, proxies=proxies)
@@ -2118,9 +2275,9 @@ def proxy_anchor_loss(embeddings: ArrayT, labels: ArrayT, proxies: ArrayT, *, ma
 @_proxy_doc
 def proxy_nca_loss(embeddings: ArrayT, labels: ArrayT, proxies: ArrayT, *, scale: float = 1.0,
                    reduction: Reduction = "mean", group: Group = None) -> ArrayT:
-    r"""Proxy-NCA loss (Movshovitz-Attias et al. 2017), as pytorch-metric-learning's
-    ``ProxyNCALoss``.
+    r"""Proxy-NCA loss (Movshovitz-Attias et al. 2017).
 
+    As pytorch-metric-learning's ``ProxyNCALoss``:
     A softmax over the negative squared Euclidean distances between the normalised
     embedding and the normalised proxies, with the sample's own class as the target:
 
@@ -2138,7 +2295,11 @@ def proxy_nca_loss(embeddings: ArrayT, labels: ArrayT, proxies: ArrayT, *, scale
     Returns:
         ``(N,)`` per-sample losses for ``"none"``, else a scalar.
     {margin_raises}
-    Peer settings: pytorch-metric-learning ``ProxyNCALoss(num_classes=C, embedding_size=D,
+
+    References: Movshovitz-Attias, Toshev, Leung, Ioffe & Singh 2017, "No Fuss Distance Metric
+    Learning using Proxies" (ICCV).
+
+    Peer twins: pytorch-metric-learning ``ProxyNCALoss(num_classes=C, embedding_size=D,
     softmax_scale=s)(embeddings, labels)`` = ``proxy_nca_loss(embeddings, labels,
     loss.proxies, scale=s)`` (value and gradients of both arrays) while no probability
     underflows to 0; pml drops such a sample from its mean (its ``-log`` would be infinite),
@@ -2147,7 +2308,7 @@ def proxy_nca_loss(embeddings: ArrayT, labels: ArrayT, proxies: ArrayT, *, scale
     Example:
         >>> import numpy as np, losses
         >>> x = np.array([[1.0, 0.0], [0.0, 1.0]]); p = np.array([[1.0, 0.0], [0.0, 1.0]])
-        >>> float(losses.proxy_nca_loss(x, np.array([0, 1]), p)).__round__(4)
+        >>> round(float(losses.proxy_nca_loss(x, np.array([0, 1]), p)), 4)
         0.1269
     """
     xp = namespace(embeddings=embeddings, labels=labels, proxies=proxies)
