@@ -857,6 +857,44 @@ def test_semi_hard_mining_all_equals_pml_triplet_margin_miner(margin):
         np.testing.assert_array_equal(ours, theirs.numpy())
 
 
+def test_miners_take_the_first_index_on_ties_pml_any_tied_index():
+    """Documented difference: on tied distances our miners pick the first index (argmax /
+    argmin of the computed distances); pml's BatchHardMiner uses torch.max/min(dim=1), whose
+    index among equal values torch leaves unspecified, on its own (cdist) distances, so it may
+    pick another, equally hard sample."""
+    torch = _torch()
+    miners = pytest.importorskip("pytorch_metric_learning.miners")
+    # integer embeddings, squared distances: exact integers, so exact ties
+    e = _rng(3).integers(-2, 3, size=(30, 2)).astype(float)
+    y = _rng(4).integers(0, 3, size=30)
+    d = np_dist(e, "squared")
+    t = L.batch_hard_mining(e, y, distance="squared")
+    n_ties = 0
+    for a in range(30):
+        pos = [k for k in range(30) if y[k] == y[a] and k != a]
+        neg = [k for k in range(30) if y[k] != y[a]]
+        first_p = min(k for k in pos if d[a, k] == max(d[a, pos]))  # the first hardest positive
+        first_n = min(k for k in neg if d[a, k] == min(d[a, neg]))
+        assert (t.positive[a], t.negative[a]) == (first_p, first_n)
+        n_ties += sum(d[a, k] == d[a, first_p] for k in pos) > 1
+    assert n_ties > 0  # the batch has tied hardest positives
+    # pml's default (normalised LpDistance) on tied directions: every pml pick is a hardest
+    # sample, but not always the first one
+    rng = _rng(2)
+    e = rng.integers(-2, 3, size=(40, 3)).astype(float)
+    e[(e == 0).all(axis=1)] = 1.0
+    y = rng.integers(0, 4, size=40)
+    a, p, n = (i.numpy() for i in miners.BatchHardMiner()(_t(e), torch.tensor(y)))
+    t = L.batch_hard_mining(e, y, normalize=True)
+    d = np_dist(np_normalize(e))
+    for i, ai in enumerate(a):
+        assert t.valid[ai]
+        np.testing.assert_allclose(d[ai, p[i]], d[ai, t.positive[ai]], atol=1e-12)
+        np.testing.assert_allclose(d[ai, n[i]], d[ai, t.negative[ai]], atol=1e-12)
+    differs = (p != t.positive[a]) | (n != t.negative[a])
+    assert differs.any()  # a tie broken differently: the same distance, another sample
+
+
 def test_semi_hard_mining_closest_is_facenet_selection():
     """The FaceNet / TF-Addons negative of every positive pair, by brute force in NumPy: the
     closest negative farther than the positive, else the farthest negative."""
@@ -1036,6 +1074,20 @@ def test_indices_tuple_errors_name_the_argument():
         L.batch_all_triplet_loss(e, y, indices_tuple=(np.array([-1, 0]), i, i))
     with L.value_checks(False):  # the documented switch turns the range check off
         L.batch_all_triplet_loss(e, y, indices_tuple=(i, i, np.array([2, 5])))
+
+
+def test_indices_tuple_with_group_is_refused():
+    """Documented difference: indices_tuple= with group= is a ValueError (the indices of each
+    member's shard would have to be global); pml's DistributedLossWrapper takes an
+    indices_tuple. Under jax.vmap(axis_name=) the axis name is bound, as in shard_map."""
+    jax, jnp = _jax()
+    e = jnp.asarray(_rng(5).normal(size=(6, 3)))
+    y = jnp.asarray(np.array([0, 0, 1, 1, 2, 2]))
+    it = tuple(jnp.asarray(np.array(i)) for i in ([0, 2], [1, 3], [2, 0]))
+    for fn in (L.multi_similarity_loss, L.batch_all_triplet_loss):
+        assert np.isfinite(float(fn(e, y, indices_tuple=it)))  # fine without a group
+        with pytest.raises(ValueError, match="indices_tuple= with a group= is not supported"):
+            jax.vmap(lambda x, fn=fn: fn(x, y, group="i", indices_tuple=it), axis_name="i")(e[None])
 
 
 def test_mining_reduction_none_shapes_and_sums():
@@ -1476,6 +1528,29 @@ def test_multi_positive_nt_xent_equals_optax_ntxent_and_pml():
         L.supervised_contrastive_loss(e, y, denominator="positives")
     with pytest.raises(ValueError, match="mean_over"):
         L.supervised_contrastive_loss(e, y, mean_over="nonzero")
+
+
+def test_multi_positive_nt_xent_without_positive_pair_is_zero_where_optax_is_nan():
+    """Documented difference: a batch without any positive pair (all labels distinct) gives
+    optax.losses.ntxent NaN (0 / 0); supervised_contrastive_loss(denominator="negatives",
+    mean_over="pairs") gives 0 with a zero gradient (the mean of no valid term), as pml's
+    NTXentLoss."""
+    jax, jnp = _jax()
+    optax = pytest.importorskip("optax")
+    e = _rng(63).normal(size=(4, 3))
+    y = np.arange(4)
+    kw = {"temperature": 0.3, "denominator": "negatives", "mean_over": "pairs"}
+    assert np.isnan(float(optax.losses.ntxent(jnp.asarray(e), jnp.asarray(y), 0.3)))
+    assert float(L.supervised_contrastive_loss(e, y, **kw)) == 0.0
+    g = jax.grad(lambda x: L.supervised_contrastive_loss(x, jnp.asarray(y), **kw))(jnp.asarray(e))
+    np.testing.assert_array_equal(np.asarray(g), 0.0)
+    torch = _torch()
+    pml = pytest.importorskip("pytorch_metric_learning.losses")
+    assert pml.NTXentLoss(temperature=0.3)(_t(e), torch.tensor(y)).item() == 0.0
+    # one positive pair is enough: then the two agree (test above)
+    y[1] = 0
+    _close(L.supervised_contrastive_loss(e, y, **kw), optax.losses.ntxent(jnp.asarray(e), jnp.asarray(y), 0.3),
+           rtol=1e-6)
 
 
 def test_clip_loss_formula_and_open_clip_setting():
