@@ -352,6 +352,9 @@ _MINING_ARGS = f"""
             gradient at zero distance; no ``eps`` is added to the differences.
         normalize: L2-normalise the embeddings first (``x / max(||x||, {NORMALIZE_EPS:g})``,
             as ``torch.nn.functional.normalize``). Default False.
+"""
+
+_MINING_TAIL = f"""\
         mean_over: what ``reduction="mean"`` divides by: ``"valid"`` (default, the paper's
             mean over every valid term) or ``"nonzero"`` (only the terms with a loss > 0:
             pytorch-metric-learning's ``AvgNonZeroReducer``).
@@ -372,7 +375,8 @@ _MINING_RAISES = """
 
 
 def _mining_doc(f):
-    return fill_doc("{mining_raises}", _MINING_RAISES)(fill_doc("{mining}", _MINING_ARGS)(f))
+    f = fill_doc("{mining}", _MINING_ARGS)(fill_doc("{mining_tail}", _MINING_TAIL)(f))
+    return fill_doc("{mining_raises}", _MINING_RAISES)(f)
 
 
 # ----------------------------------------------------------------------------- helpers ----
@@ -781,6 +785,7 @@ def batch_hard_triplet_loss(embeddings: ArrayT, labels: ArrayT, *, margin: float
     gradient flows through the picked distances only. The hinge's subgradient at 0 is 0.
     {mining}
         soft_margin: ``softplus(d_ap - d_an)`` instead of the hinge (no ``margin``).
+    {mining_tail}
 
     Returns:
         ``(N,)`` per-anchor losses (0 for invalid anchors) for ``"none"``, else a scalar.
@@ -848,6 +853,7 @@ def batch_all_triplet_loss(embeddings: ArrayT, labels: ArrayT, *, margin: float 
     pair ``(a1_i, p_i)`` with every negative pair ``(a2_j, n_j)`` of the same anchor, pml's
     ``convert_to_triplets``) or the :class:`Triplets` of a miner (its ``valid`` entries).
     {mining}
+    {mining_tail}
         indices_tuple: ``None`` (default: every valid triplet), a tuple ``(a, p, n)`` or
             ``(a1, p, a2, n)`` of 1-D integer row indices (the arrays of a tuple of the same
             length; ``a1``/``p`` and ``a2``/``n`` in pairs), in ``[0, N)`` (checked eagerly),
@@ -1057,6 +1063,7 @@ def semi_hard_triplet_loss(embeddings: ArrayT, labels: ArrayT, *, margin: float 
     subgradient at 0 is 0.
     {mining}
         negatives: ``"closest"`` or ``"all"`` (see above).
+    {mining_tail}
 
     Returns:
         For ``"none"``: ``(N, N)`` losses indexed ``[a, p]`` (``"closest"``) or ``(N, N, N)``
@@ -1101,11 +1108,14 @@ def semi_hard_triplet_loss(embeddings: ArrayT, labels: ArrayT, *, margin: float 
     return _mining_reduce(xp, loss, valid, reduction, mean_over, out_dtype, group)
 
 
-_MINER_ARGS = f"""
+_MINER_ARGS = """
     Args:
         embeddings: ``(N, D)`` floating embeddings.
         labels: ``(N,)`` integer class ids (any integer dtype). Samples with the same id form
             positive pairs; a sample never pairs with itself.
+"""
+
+_MINER_DISTANCE = f"""\
         distance: ``"euclidean"`` (default), ``"squared"`` (squared Euclidean) or
             ``"cosine"`` (``1 - cos``), the distances of the mining losses.
         normalize: L2-normalise the embeddings first (``x / max(||x||, {NORMALIZE_EPS:g})``).
@@ -1119,7 +1129,11 @@ _MINER_GROUP = """\
             into that global batch (the members' shards in rank order).
 """
 
-_miner_doc = fill_doc("{miner_args}", _MINER_ARGS)
+
+def _miner_doc(f):
+    return fill_doc("{miner_args}", _MINER_ARGS)(fill_doc("{miner_distance}", _MINER_DISTANCE)(f))
+
+
 _miner_group_doc = fill_doc("{miner_group}", _MINER_GROUP)
 
 
@@ -1156,9 +1170,11 @@ def batch_hard_mining(embeddings: ArrayT, labels: ArrayT, *, distance: Distance 
     and a negative. Ties pick the first index; a NaN distance is picked (NaN goes through to
     the loss computed on the triplet). The indices carry no gradient.
     {miner_args}
+    {miner_distance}
         positives: ``"hard"`` (default: the farthest positive) or ``"easy"`` (the closest).
         negatives: ``"hard"`` (default: the closest negative) or ``"easy"`` (the farthest).
     {miner_group}
+
     Returns:
         :class:`Triplets` ``(anchor, positive, negative, valid)`` of shape ``(N,)``:
         ``anchor`` is ``arange(N)`` (the global row index with a ``group``); where ``valid``
@@ -1219,8 +1235,10 @@ def semi_hard_mining(embeddings: ArrayT, labels: ArrayT, *, margin: float = 1.0,
     {miner_args}
         margin: the band's width ``m`` for ``negatives="all"`` (any finite real number;
             default 1.0; ``"closest"`` does not use it).
+    {miner_distance}
         negatives: ``"closest"`` (default) or ``"all"``.
     {miner_group}
+
     Returns:
         :class:`Triplets` ``(anchor, positive, negative, valid)``: of shape ``(N, N)``
         indexed ``[a, p]`` for ``"closest"`` (valid: ``p`` is a positive of ``a`` and ``a``
