@@ -860,14 +860,19 @@ def _t_ciou(boxes1, boxes2):
     return (1 - iou + pen + alpha * v).mean()
 
 
-def _t_semi_hard(embeddings, labels):
-    """FaceNet semi-hard mining as a user writes it from TF-Addons: all (a, p) pairs, the
-    closest negative farther than the positive, else the farthest negative; O(N^3) masks."""
+def _t_label_pairs(embeddings, labels):
+    """The cdist matrix, its size, the same-label mask and the positive-pair mask (no self pairs)."""
     torch = _T()
     d = torch.cdist(embeddings, embeddings)
     n = d.shape[0]
     same = labels[:, None] == labels[None, :]
-    pos = same & ~torch.eye(n, dtype=torch.bool)
+    return torch, d, n, same, same & ~torch.eye(n, dtype=torch.bool)
+
+
+def _t_semi_hard(embeddings, labels):
+    """FaceNet semi-hard mining as a user writes it from TF-Addons: all (a, p) pairs, the
+    closest negative farther than the positive, else the farthest negative; O(N^3) masks."""
+    torch, d, n, same, pos = _t_label_pairs(embeddings, labels)
     neg = ~same
     dap = d.unsqueeze(2)  # (a, p, 1)
     dan = d.unsqueeze(1)  # (a, 1, n)
@@ -882,11 +887,7 @@ def _t_semi_hard(embeddings, labels):
 
 def _t_batch_hard_mining(embeddings, labels):
     """Batch-hard mining as a user writes it: masked max / min of the cdist matrix."""
-    torch = _T()
-    d = torch.cdist(embeddings, embeddings)
-    n = d.shape[0]
-    same = labels[:, None] == labels[None, :]
-    pos = same & ~torch.eye(n, dtype=torch.bool)
+    torch, d, n, same, pos = _t_label_pairs(embeddings, labels)
     inf = torch.full_like(d, float("inf"))
     p = torch.where(pos, d, -inf).argmax(1)
     q = torch.where(~same, d, inf).argmin(1)
@@ -897,11 +898,7 @@ def _t_batch_hard_mining(embeddings, labels):
 
 def _t_semi_hard_mining(embeddings, labels):
     """FaceNet semi-hard negatives per positive pair with (N, N, N) masks (as _t_semi_hard)."""
-    torch = _T()
-    d = torch.cdist(embeddings, embeddings)
-    n = d.shape[0]
-    same = labels[:, None] == labels[None, :]
-    pos = same & ~torch.eye(n, dtype=torch.bool)
+    torch, d, n, same, pos = _t_label_pairs(embeddings, labels)
     neg = ~same
     semi = neg.unsqueeze(1) & (d.unsqueeze(1) > d.unsqueeze(2))  # [a, p, n]
     inf = float("inf")
@@ -917,11 +914,7 @@ def _t_semi_hard_mining(embeddings, labels):
 def _t_batch_all(embeddings, labels):
     """Batch-all triplet loss as commonly written: every valid (a, p, n) in an (N, N, N)
     tensor, mean over the valid triplets (Hermans et al.'s "BA")."""
-    torch = _T()
-    d = torch.cdist(embeddings, embeddings)
-    n = d.shape[0]
-    same = labels[:, None] == labels[None, :]
-    pos = same & ~torch.eye(n, dtype=torch.bool)
+    torch, d, n, same, pos = _t_label_pairs(embeddings, labels)
     valid = pos.unsqueeze(2) & (~same).unsqueeze(1)
     t = (d.unsqueeze(2) - d.unsqueeze(1) + 1.0).clamp(min=0) * valid
     return t.sum() / valid.sum()

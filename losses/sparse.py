@@ -27,7 +27,7 @@ from ._reduction import group_doc, reduce
 from ._typing import ArrayT, Group, Reduction
 from .backends import namespace
 from .classification import _axis_arg, _class_args, _class_setup, _safe_targets, _weights_at
-from .margin import MeanOver, TargetEncoding, _binary_margin, _crammer_singer, _weighted_options
+from .margin import MeanOver, TargetEncoding, _binary_doc, _binary_margin, _crammer_singer, _weighted_options
 
 __all__ = [
     "sparsemax_loss",
@@ -364,6 +364,7 @@ def sparsemax_loss(input: ArrayT, target: ArrayT, *, weight: ArrayT | None = Non
 
 @check.entry
 @group_doc
+@_binary_doc
 def perceptron_loss(input: ArrayT, target: ArrayT, *, target_encoding: TargetEncoding = "pm1",
                     weight: ArrayT | None = None, mean_over: MeanOver = "weights",
                     reduction: Reduction = "mean", group: Group = None) -> ArrayT:
@@ -376,25 +377,7 @@ def perceptron_loss(input: ArrayT, target: ArrayT, *, target_encoding: TargetEnc
     :func:`losses.hinge_loss`. The subgradient at ``y x = 0`` is 0, as ``hinge_loss`` at its
     kink (optax's ``jnp.maximum`` gives ``−y/2`` there; docs/differences.md).
 
-    Args:
-        input: real-valued scores (not probabilities), any shape, real floating dtype.
-        target: labels of the same shape: in {-1, 1} for ``target_encoding="pm1"``
-            (default), in {0, 1} for ``target_encoding="01"``.
-        target_encoding: ``"pm1"`` | ``"01"``, how ``target`` encodes the two classes.
-        weight: optional element weights broadcastable to ``input``.
-        mean_over: what a weighted ``"mean"`` divides by: ``"weights"`` (default,
-            ``sum(w*l)/sum(w)``) or ``"elements"`` (``sum(w*l)/input.size``).
-        reduction: ``"mean"`` | ``"sum"`` | ``"none"``.
-    {group}
-
-    Returns:
-        A scalar, or the element-wise loss for ``reduction="none"``.
-
-    Raises:
-        ValueError: shapes differ, bad ``target_encoding``/``mean_over``/``reduction``;
-            eagerly, target values outside the chosen label set (NaN included).
-        TypeError: non-floating ``input``, complex ``target``/``weight``.
-
+    {binary_args}
     References: Rosenblatt 1958, "The perceptron".
 
     Peer twins: ``optax.losses.perceptron_loss(input, target)`` = ``reduction="none"``

@@ -50,6 +50,15 @@ def test_every_spec_calls_its_loss(matrix):
         assert set(spec.diff) <= set(args), name
 
 
+def test_no_helper_is_defined_twice():
+    # a second definition silently replaces the first one's callers' inputs or twins
+    import ast
+    import collections
+    tree = ast.parse((ROOT / "benchmarks" / "matrix.py").read_text())
+    names = collections.Counter(n.name for n in tree.body if isinstance(n, ast.FunctionDef))
+    assert not [n for n, k in names.items() if k > 1]
+
+
 def test_one_tiny_row(matrix):
     rows = matrix.run_matrix(["mse_loss"], ["T"], {"T": 2}, memory=True,
                              use_jax=importlib.util.find_spec("jax") is not None, log=None)
