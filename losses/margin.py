@@ -694,6 +694,35 @@ _BINARY_ARGS = """\
 """
 _binary_doc = fill_doc("{binary_args}", _BINARY_ARGS)
 
+#: Args, Returns and Raises of the Crammer-Singer losses (placeholder ``{multiclass_args}``);
+#: ``margin=True``: with the ``margin`` keyword (multiclass_hinge_loss)
+_MULTICLASS_ARGS = """\
+    Args:
+        input: scores, shape ``(N, C)``, ``(N, C, d1, ...)`` or ``(C,)``; C >= 2.
+        target: class indices (any integer dtype), ``input``'s shape without the class axis.
+{margin_arg}        weight: optional per-sample weights broadcastable to the per-sample loss.
+        mean_over: what a weighted ``"mean"`` divides by: ``"weights"`` (default,
+            ``sum(w*l)/sum(w)``) or ``"elements"`` (``sum(w*l)`` over the number of samples).
+        reduction: ``"mean"`` | ``"sum"`` | ``"none"``.
+        axis: the class axis (default 1, or 0 for a 1-D input, as torch).
+    {{group}}
+
+    Returns:
+        A scalar, or the per-sample loss (shape of ``target``) for ``reduction="none"``.
+
+    Raises:
+        ValueError: wrong target shape, fewer than 2 classes, bad ``reduction``/``axis``/
+            {margin_err}``mean_over``; eagerly, class indices outside ``[0, C)``.
+        TypeError: non-integer ``target``, non-floating ``input``, complex ``weight``.
+
+"""
+
+
+def _crammer_singer_doc(margin):
+    return fill_doc("{multiclass_args}", _MULTICLASS_ARGS.format(
+        margin_arg="        margin: Δ, a finite real number (default 1).\n" if margin else "",
+        margin_err="``margin``/" if margin else ""))
+
 
 @check.entry
 @group_doc
@@ -764,6 +793,7 @@ def squared_hinge_loss(input: ArrayT, target: ArrayT, *, target_encoding: Target
 
 @check.entry
 @group_doc
+@_crammer_singer_doc(margin=True)
 def multiclass_hinge_loss(input: ArrayT, target: ArrayT, *, margin: float = 1.0, weight: ArrayT | None = None,
                           mean_over: MeanOver = "weights", reduction: Reduction = "mean",
                           axis: int | None = None, group: Group = None) -> ArrayT:
@@ -777,25 +807,7 @@ def multiclass_hinge_loss(input: ArrayT, target: ArrayT, *, margin: float = 1.0,
     there instead). The gradient of the inner max goes to the first maximal class (as
     ``argmax``), and the hinge's subgradient at 0 is 0.
 
-    Args:
-        input: scores, shape ``(N, C)``, ``(N, C, d1, ...)`` or ``(C,)``; C >= 2.
-        target: class indices (any integer dtype), ``input``'s shape without the class axis.
-        margin: Δ, a finite real number (default 1).
-        weight: optional per-sample weights broadcastable to the per-sample loss.
-        mean_over: what a weighted ``"mean"`` divides by: ``"weights"`` (default,
-            ``sum(w*l)/sum(w)``) or ``"elements"`` (``sum(w*l)`` over the number of samples).
-        reduction: ``"mean"`` | ``"sum"`` | ``"none"``.
-        axis: the class axis (default 1, or 0 for a 1-D input, as torch).
-    {group}
-
-    Returns:
-        A scalar, or the per-sample loss (shape of ``target``) for ``reduction="none"``.
-
-    Raises:
-        ValueError: wrong target shape, fewer than 2 classes, bad ``reduction``/``axis``/
-            ``margin``/``mean_over``; eagerly, class indices outside ``[0, C)``.
-        TypeError: non-integer ``target``, non-floating ``input``, complex ``weight``.
-
+    {multiclass_args}
     References: Crammer & Singer 2001, "On the algorithmic implementation of multiclass
     kernel-based vector machines". The Weston–Watkins sum-form is :func:`multi_margin_loss`.
 

@@ -27,7 +27,15 @@ from ._reduction import group_doc, reduce
 from ._typing import ArrayT, Group, Reduction
 from .backends import namespace
 from .classification import _axis_arg, _class_args, _class_setup, _safe_targets, _weights_at
-from .margin import MeanOver, TargetEncoding, _binary_doc, _binary_margin, _crammer_singer, _weighted_options
+from .margin import (
+    MeanOver,
+    TargetEncoding,
+    _binary_doc,
+    _binary_margin,
+    _crammer_singer,
+    _crammer_singer_doc,
+    _weighted_options,
+)
 
 __all__ = [
     "sparsemax_loss",
@@ -397,6 +405,7 @@ def perceptron_loss(input: ArrayT, target: ArrayT, *, target_encoding: TargetEnc
 
 @check.entry
 @group_doc
+@_crammer_singer_doc(margin=False)
 def multiclass_perceptron_loss(input: ArrayT, target: ArrayT, *, weight: ArrayT | None = None,
                                mean_over: MeanOver = "weights", reduction: Reduction = "mean",
                                axis: int | None = None, group: Group = None) -> ArrayT:
@@ -410,24 +419,7 @@ def multiclass_perceptron_loss(input: ArrayT, target: ArrayT, *, weight: ArrayT 
 
     Arguments (no ``margin``), returns and errors as :func:`losses.multiclass_hinge_loss`.
 
-    Args:
-        input: scores, shape ``(N, C)``, ``(N, C, d1, ...)`` or ``(C,)``; C >= 2.
-        target: class indices (any integer dtype), ``input``'s shape without the class axis.
-        weight: optional per-sample weights broadcastable to the per-sample loss.
-        mean_over: what a weighted ``"mean"`` divides by: ``"weights"`` (default,
-            ``sum(w*l)/sum(w)``) or ``"elements"`` (``sum(w*l)`` over the number of samples).
-        reduction: ``"mean"`` | ``"sum"`` | ``"none"``.
-        axis: the class axis (default 1, or 0 for a 1-D input, as torch).
-    {group}
-
-    Returns:
-        A scalar, or the per-sample loss (shape of ``target``) for ``reduction="none"``.
-
-    Raises:
-        ValueError: wrong target shape, fewer than 2 classes, bad ``reduction``/``axis``/
-            ``mean_over``; eagerly, class indices outside ``[0, C)``.
-        TypeError: non-integer ``target``, non-floating ``input``, complex ``weight``.
-
+    {multiclass_args}
     References: Collins 2002, "Discriminative training methods for hidden Markov models".
 
     Peer twins: ``optax.losses.multiclass_perceptron_loss(input, target)`` = ``axis=-1,
