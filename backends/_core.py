@@ -207,11 +207,16 @@ def whole_call(fn: Any, run: Any, args: tuple, kwargs: dict) -> Any:
     ``run(fn, args, kwargs)`` evaluates ``fn`` with its value checks collected, returning
     ``(out, bad)`` where ``bad`` is a device boolean (or None); the caller reads ``bad`` and, if
     it is set, repeats the call eagerly to raise the check's own error. Only calls whose first
-    argument is a JAX array or tracer are considered, outside :func:`generic_paths` (which keeps
-    the op-by-op generic path as the reference)."""
-    if not args or _PATHS.generic:
+    array argument (positional, or else the first keyword argument that is not a Python number,
+    string or None: ``loss(input=x, target=y)``) is a
+    JAX array or tracer are considered, outside :func:`generic_paths` (which keeps the op-by-op
+    generic path as the reference)."""
+    if _PATHS.generic:
         return NotImplemented
-    first = args[0]
+    if args:
+        first = args[0]
+    else:  # all by keyword, in any order: the first one that is not a plain Python value
+        first = next((v for v in kwargs.values() if not isinstance(v, (str, int, float, type(None)))), None)
     if type(first) in (list, tuple) and first:  # a sequence of per-task losses
         first = first[0]
     root = type(first).__module__.partition(".")[0]

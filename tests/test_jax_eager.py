@@ -69,6 +69,19 @@ def test_first_eager_call_compiles_one_program_per_direction():
     np.testing.assert_allclose(np.asarray(grad), np.asarray(g0), rtol=1e-5, atol=1e-7)
 
 
+def test_keyword_arguments_run_as_one_program_too():
+    # ``loss(input=x, target=t)``: no positional argument; the call still runs as one program
+    x, t = _inputs(41, 13, 1)
+    y = jax.block_until_ready(jax.nn.sigmoid(t.astype(jnp.float32)[:, None] * x))
+    value, names = _count_compiles(lambda: losses.binary_cross_entropy_with_logits(reduction="mean", input=x,
+                                                                                   target=y))
+    assert names == ["jit(binary_cross_entropy_with_logits)"], names
+    x64 = np.asarray(x, dtype=np.float64)
+    y64 = 1.0 / (1.0 + np.exp(-np.asarray(t, dtype=np.float64)[:, None] * x64))
+    want = np.mean(np.logaddexp(0.0, x64) - y64 * x64)  # softplus(x) - y x, float64
+    np.testing.assert_allclose(float(value), want, rtol=1e-5)
+
+
 def _f64(shape, seed, low=-2.0, high=2.0):
     return jnp.asarray(np.random.default_rng(seed).uniform(low, high, size=shape))
 
