@@ -128,7 +128,7 @@ class _State(threading.local):
     def __init__(self):
         self.enabled = os.environ.get("LOSSES_VALUE_CHECKS", "1").strip().lower() not in (
             "0", "false", "off", "no")
-        self.pending = None  # list of (xp, flag, explain) while a public call is open
+        self.pending = None  # list of (xp, flag, explain, host) while a public call is open
         self.collect = False  # inside a whole-call trace: keep traced flags, read nothing
 
 
@@ -196,7 +196,7 @@ def _collected(fn, args, kwargs):
     if not pending:
         return out, None
     xp = pending[0][0]
-    flags = [xp.reshape(f, (1,)) for _, f, _ in pending]
+    flags = [xp.reshape(_flag(e), (1,)) for e in pending]
     return out, xp.any(xp.concat(flags)) if len(flags) > 1 else flags[0][0]
 
 
@@ -210,28 +210,61 @@ def _unchecked(fn, args, kwargs):
         state.pending = None
 
 
+def _flag(entry):
+    """A pending check's device flag (computed now if it was recorded as a function)."""
+    flag = entry[1]
+    return flag() if callable(flag) else flag
+
+
+def _host_bad(xp, host) -> bool:
+    """Read a check's device scalars in one host read and apply its Python test."""
+    values, bad = host
+    if len(values) == 1:
+        v = values[0]
+        got = [int(v) if xp.isdtype(v.dtype, "integral") else float(v)]
+    else:
+        stacked = xp.stack(values)
+        tolist = getattr(stacked, "tolist", None)  # host arrays without one: nothing to wait for
+        got = tolist() if tolist is not None else [
+            int(v) if xp.isdtype(v.dtype, "integral") else float(v) for v in values]
+    return bool(bad(*got))
+
+
 def _flush(pending):
     if not pending:
         return
     xp = pending[0][0]
-    flags = [xp.reshape(f, (1,)) for _, f, _ in pending]
-    if not bool(xp.any(xp.concat(flags)) if len(flags) > 1 else flags[0][0]):
+    if len(pending) == 1 and pending[0][3] is not None:  # read the values, not a computed flag
+        if _host_bad(xp, pending[0][3]):
+            raise ValueError(pending[0][2]())
         return
-    for _, f, explain in pending:
+    flags = [_flag(e) for e in pending]
+    cat = [xp.reshape(f, (1,)) for f in flags]
+    if not bool(xp.any(xp.concat(cat)) if len(cat) > 1 else cat[0][0]):
+        return
+    for f, (_, _, explain, _) in zip(flags, pending):
         if bool(f):
             raise ValueError(explain())
 
 
-def record(xp, flag, explain):
-    """Record (inside a public call) or evaluate (outside) one value check."""
+def record(xp, flag, explain, host=None):
+    """Record (inside a public call) or evaluate (outside) one value check.
+
+    ``flag`` is the device boolean (True = bad), or a function computing it. ``host``
+    (optional) is ``(values, bad)``: the device scalars the flag is computed from and a Python
+    test of their values that says the same (True = bad; NaN must fail it). A call whose only
+    check this is reads those values and tests them on the host, which spares the small device
+    ops computing the flag; with several checks, or in a traced whole call, the flags are
+    combined on the device as usual."""
     pending = _STATE.pending
-    if not _known(flag) and not (_STATE.collect and pending is not None):
+    probe = host[0][0] if host is not None else flag
+    if not _known(probe) and not (_STATE.collect and pending is not None):
         return
     if pending is None:
-        if bool(flag):
+        if _host_bad(xp, host) if host is not None else bool(_flag((xp, flag))):
             raise ValueError(explain())
     else:
-        pending.append((xp, flag, explain))
+        pending.append((xp, flag, explain, host))
 
 
 def concrete(*arrays):
@@ -267,7 +300,7 @@ def read_pending_with(xp, fact):
     pending = _STATE.pending
     if not _STATE.enabled or not pending or not _known(fact) or _STATE.collect:
         return None
-    flags = [xp.reshape(f, (1,)) for _, f, _ in pending]
+    flags = [xp.reshape(_flag(e), (1,)) for e in pending]
     host = [bool(v) for v in xp.concat(flags + [xp.reshape(xp.logical_not(fact), (1,))]).tolist()]
     if any(host[:-1]):
         _flush(pending)  # the error path: reads again to explain the failure
@@ -290,7 +323,9 @@ def values_in(xp, x, name, low, high, *, what=None):
         got = "a NaN" if nan else f"values in [{float(lo)}, {float(hi)}]"
         return f"{name} must hold {what or 'values'} in [{low}, {high}], got {got}"
 
-    record(xp, ~((lo >= low) & (hi <= high)), explain)  # operators: no namespace wrappers per call
+    # operators: no namespace wrappers per call; NaN fails both tests
+    record(xp, lambda: ~((lo >= low) & (hi <= high)), explain,
+           host=((lo, hi), lambda a, b: not (a >= low and b <= high)))
     return lo, hi
 
 
@@ -299,7 +334,8 @@ def nonnegative(xp, x, name):
     if x is None or not _STATE.enabled or not checkable(x) or math.prod(x.shape) == 0:
         return
     lo = xp.min(x)
-    record(xp, lo < 0, lambda: f"{name} must be non-negative, got a minimum of {float(lo)}")
+    record(xp, lambda: lo < 0, lambda: f"{name} must be non-negative, got a minimum of {float(lo)}",
+           host=((lo,), lambda a: a < 0))
 
 
 def class_indices(xp, target, num_classes, name="target", ignore_index=None, safe=None):
@@ -325,7 +361,8 @@ def class_indices(xp, target, num_classes, name="target", ignore_index=None, saf
         return (f"{name} must hold class indices in [0, {num_classes - 1}]{extra}, "
                 f"got out-of-range values between {min(first, last)} and {max(first, last)}")
 
-    record(xp, (lo < 0) | (hi >= num_classes), explain)
+    record(xp, lambda: (lo < 0) | (hi >= num_classes), explain,
+           host=((lo, hi), lambda a, b: a < 0 or b >= num_classes))
 
 
 def values_among(xp, x, name, allowed):
@@ -351,7 +388,8 @@ def greater_than(xp, x, name, low):
     if x is None or not _STATE.enabled or not checkable(x) or math.prod(x.shape) == 0:
         return
     lo = xp.min(x)
-    record(xp, lo <= low, lambda: f"{name} must be > {low}, got a minimum of {float(lo)}")
+    record(xp, lambda: lo <= low, lambda: f"{name} must be > {low}, got a minimum of {float(lo)}",
+           host=((lo,), lambda a: a <= low))
 
 
 def finite_number(value, name, *, low=None, low_open=False, high=None, high_open=False):

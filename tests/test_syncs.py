@@ -13,6 +13,7 @@ import losses
 from losses.conformance.cases import all_cases
 
 torch = pytest.importorskip("torch")
+from losses import _validate, backends  # noqa: E402
 from losses.backends.harness import harness  # noqa: E402
 
 _HARNESS = harness("torch")
@@ -71,3 +72,49 @@ def test_value_checks_switch_is_scoped_and_typed():
     with pytest.raises(TypeError, match="enabled must be a bool"):
         with losses.value_checks("no"):
             pass
+
+
+_BAD_TARGETS = [
+    ("in range", [0.0, 0.25, 1.0], None),
+    ("a NaN", [0.0, float("nan"), 1.0], "got a NaN"),
+    ("above", [0.0, 0.5, 1.5], r"got values in \[0.0, 1.5\]"),
+    ("below", [-0.5, 0.5, 1.0], r"got values in \[-0.5, 1.0\]"),
+    ("-inf", [float("-inf"), 0.5, 1.0], r"got values in \[-inf, 1.0\]"),
+]
+
+
+@pytest.mark.parametrize("what, target, error", _BAD_TARGETS, ids=[b[0] for b in _BAD_TARGETS])
+@pytest.mark.parametrize("dtype", ["float32", "float64", "bfloat16"])
+def test_one_check_read_as_values_and_several_as_flags_refuse_alike(what, target, error, dtype):
+    # one check in the call (the target of binary_cross_entropy_with_logits) is read as its
+    # min and max and tested on the host; two (binary_cross_entropy: input and target) are
+    # folded into device flags: both ways must refuse exactly the same values
+    dt = getattr(torch, dtype)
+    t = torch.tensor(target, dtype=dt)
+    x = torch.tensor([0.3, -1.0, 2.0], dtype=dt)
+    p = torch.tensor([0.2, 0.5, 0.9], dtype=dt)
+    calls = {"one check": lambda: losses.binary_cross_entropy_with_logits(x, t),
+             "two checks": lambda: losses.binary_cross_entropy(p, t),
+             "outside a call": lambda: _validate.values_in(backends.namespace(t), t, "target", 0, 1)}
+    for label, call in calls.items():
+        if error is None:
+            assert _HARNESS.host_reads(call)[1] <= 1, label
+        else:
+            with pytest.raises(ValueError, match=r"target must hold .*" + error):
+                call()
+
+
+@pytest.mark.parametrize("target, bad", [([0, 2, 1], False), ([0, 3, 1], True), ([-1, 0, 1], True),
+                                         ([0, 2**40, 1], True)])
+def test_class_index_check_read_as_values(target, bad):
+    x = torch.randn(3, 3)
+    call = lambda: losses.cross_entropy(x, torch.tensor(target))  # noqa: E731
+    if bad:
+        with pytest.raises(ValueError, match=r"target must hold class indices in \[0, 2\]"):
+            call()
+    else:
+        out, reads = _HARNESS.host_reads(call)
+        assert reads <= 1
+        x64 = x.double().numpy()
+        want = np.mean(np.log(np.exp(x64).sum(1)) - x64[np.arange(3), target])  # float64 formula
+        np.testing.assert_allclose(float(out), want, rtol=1e-5)
