@@ -4,8 +4,9 @@
 library's conformance cases for that loss — random inputs, its edge cases (logits at +-1e4,
 kinks, ignored targets, empty masks...), NaN and +-inf variants and an empty batch — through
 ``fn`` in its framework, and compares values and gradients with the library's function at the
-dtype's tolerance. The command line is ``python -m losses.conformance check MODULE:FUNCTION
---like LOSS``.
+dtype's tolerance. A tuple result (the miners' :class:`~losses.metric.Triplets`) is compared
+field by field, integer and bool fields exactly and without gradients. The command line is
+``python -m losses.conformance check MODULE:FUNCTION --like LOSS``.
 """
 from __future__ import annotations
 
@@ -38,7 +39,8 @@ class CaseResult:
     message: str = ""
     max_rel_error: float | None = None
     where: str | None = None
-    #: what was compared: "value", then "gradient wrt <their name>" per differentiable argument
+    #: what was compared: "value" (a tuple result: each field's name, e.g. "anchor"), then
+    #: "gradient wrt <their name>" per differentiable argument
     compared: list = field(default_factory=list)
     inputs: dict | None = field(default=None, repr=False)
     kwargs: dict = field(default_factory=dict)
@@ -198,9 +200,10 @@ def _same(a, b) -> bool:
         return a is b
 
 
-def _rel_error(got, want, nonfinite_alike=False):
+def _rel_error(got, want, nonfinite_alike=False, first_above=None):
     """Largest ``|got - want| / max(1, |want|)`` and its index; NaN matches NaN and inf the
-    same inf (``nonfinite_alike``: any non-finite value matches any other)."""
+    same inf (``nonfinite_alike``: any non-finite value matches any other). With
+    ``first_above``, the index is that of the first error above it, when there is one."""
     got, want = np.asarray(got, dtype=np.float64), np.asarray(want, dtype=np.float64)
     both = (np.isnan(got) & np.isnan(want)) | (np.isinf(got) & np.isinf(want) & (np.sign(got) == np.sign(want)))
     if nonfinite_alike:
@@ -211,8 +214,51 @@ def _rel_error(got, want, nonfinite_alike=False):
     err = np.where(both, 0.0, np.where(np.isfinite(err), err, np.inf))
     if err.size == 0:
         return 0.0, None
-    i = int(np.argmax(err))
-    return float(err.reshape(-1)[i]), (np.unravel_index(i, err.shape) if err.ndim else ())
+    flat = err.reshape(-1)
+    above = np.flatnonzero(flat > first_above) if first_above is not None else ()
+    i = int(above[0]) if len(above) else int(np.argmax(flat))
+    return float(np.max(flat)), (np.unravel_index(i, err.shape) if err.ndim else ())
+
+
+def _describe(out) -> str:
+    """What a result is, for messages: ``Triplets(anchor, positive, negative, valid)``, a
+    tuple of 3 arrays, one array."""
+    if isinstance(out, tuple):
+        n = f"a tuple of {len(out)} array{'s' if len(out) != 1 else ''}"
+        fields = getattr(out, "_fields", None)
+        return f"{type(out).__name__}({', '.join(fields)}), {n}" if fields else n
+    return "one array"
+
+
+def _field_names(want) -> tuple:
+    """The names of a result's fields in messages: a namedtuple's, ``field 0``... of a plain
+    tuple, ``value`` for one array."""
+    if not isinstance(want, tuple):
+        return ("value",)
+    return tuple(getattr(want, "_fields", None) or (f"field {i}" for i in range(len(want))))
+
+
+def _their_fields(ad, got, want, like_name: str) -> tuple:
+    """The user's result as host arrays, one per field of the library's result ``want``.
+
+    A plain tuple stands for a namedtuple (fields by position). Raises TypeError or
+    ValueError naming what was expected when the structure differs."""
+    expected = f"losses.{like_name} returns {_describe(want)}"
+    if isinstance(want, tuple) and not isinstance(got, tuple):
+        raise TypeError(f"your function returned {type(got).__name__}, not a tuple; {expected}")
+    if not isinstance(want, tuple) and isinstance(got, tuple):
+        raise TypeError(f"your function returned {_describe(got)}; {expected}")
+    if isinstance(want, tuple) and len(got) != len(want):
+        raise ValueError(f"your function returned {_describe(got)}; {expected}")
+    fields = got if isinstance(got, tuple) else (got,)
+    out = []
+    for name, f in zip(_field_names(want), fields):
+        try:
+            out.append(engine._fields(ad, f)[0])
+        except Exception as e:  # noqa: BLE001 - not an array of the backend
+            what = "your function's result" if name == "value" else f"field {name!r} of your result"
+            raise TypeError(f"{what} is a {type(f).__name__}, not a {ad.name} array ({e}); {expected}") from None
+    return tuple(out)
 
 
 def _variants(case: Case):
@@ -236,6 +282,20 @@ def check(fn: Callable, like: str | Callable, *, backend: str | None = None, arg
           kwargs: dict | None = None, dtype: str = "float64", edges: bool = True,
           gradients: bool = True, cases: list | None = None) -> Report:
     """Run the library's cases for ``like`` through ``fn`` and compare with the reference.
+
+    A tuple result (e.g. :class:`~losses.metric.Triplets` of :func:`~losses.batch_hard_mining`)
+    is compared field by field: ``fn`` must return a tuple of as many arrays (a plain tuple
+    or any namedtuple, in the library's field order), each of the reference's shape;
+    integer and bool fields (indices, masks) must be of the same kind and equal exactly,
+    floating ones agree at the tolerance. ``CaseResult.where`` and the message name the
+    field and the index of the first mismatch (of the largest error for a floating field).
+    Gradients are compared for a single floating result only. A result of the wrong
+    structure (not a tuple, the wrong number of fields, a field that is not an array of
+    ``backend``) fails the case with the ``TypeError`` / ``ValueError`` that says what was
+    expected. Under the +-inf variants a differing integer/bool result is reported as
+    skipped, not failed (which index a non-finite intermediate value selects depends on
+    whether it comes out inf or NaN), as a floating result then only has to be non-finite
+    where the reference's is.
 
     Args:
         fn: your implementation, taking arrays of ``backend``.
@@ -299,7 +359,7 @@ def _run_one(case: Case, label: str, arrays: dict, setting: _Setting, ad, dtype:
         return case.loss(**ours_arrays, **case.kwargs)
 
     try:
-        want = ad.to_numpy(ours(**native))
+        want_out = ours(**native)
     except (ValueError, TypeError) as e:
         try:
             theirs(**native)
@@ -309,26 +369,62 @@ def _run_one(case: Case, label: str, arrays: dict, setting: _Setting, ad, dtype:
         result.status, result.message = "fail", f"the library refuses this input ({e}); yours returned a value"
         return result
     try:
-        got = ad.to_numpy(theirs(**native))
+        got_out = theirs(**native)
     except Exception as e:  # noqa: BLE001 - reported
         result.status, result.message = "fail", f"your function raised {type(e).__name__}: {e}"
         return result
-    tol = case.tol * engine._eps(dtype)
-    got_a, want_a = np.asarray(got, dtype=np.float64), np.asarray(want, dtype=np.float64)
-    if got_a.shape != want_a.shape:
-        result.status = "fail"
-        result.message = f"value has shape {got_a.shape}, the reference {want_a.shape} (reduction {case.kwargs.get('reduction', 'default')!r})"
+    want_fields = engine._fields(ad, want_out)
+    try:
+        got_fields = _their_fields(ad, got_out, want_out, case.loss_name)
+    except (TypeError, ValueError) as e:
+        result.status, result.message = "fail", f"{type(e).__name__}: {e}"
         return result
     # +-inf inputs: a non-finite result must be non-finite (NaN or inf) as the reference's
-    err, where = _rel_error(got_a, want_a, nonfinite_alike="inf" in label.rpartition("~")[2])
-    result.compared.append("value")
-    result.max_rel_error, result.where = err, f"value at index {tuple(int(i) for i in where)}" if where is not None else "value"
-    if err > tol:
-        result.status = "fail"
-        flat = np.ravel_multi_index(where, got_a.shape) if where is not None and got_a.ndim else 0
-        result.message = f"value: got {float(got_a.reshape(-1)[flat])!r}, want {float(want_a.reshape(-1)[flat])!r}"
-        return result
-    if gradients and ad.has_autodiff and case.diff:
+    nonfinite_alike = "inf" in label.rpartition("~")[2]
+    for name, got_f, want_f in zip(_field_names(want_out), got_fields, want_fields):
+        # integer and bool fields (indices, masks) exactly, floating ones at the tolerance
+        exact = engine._kind(want_f) != "f"
+        if exact and engine._kind(got_f) != engine._kind(want_f):
+            result.status = "fail"
+            result.message = (f"{name} has dtype {got_f.dtype}, the reference {want_f.dtype} "
+                              "(integer and bool results are compared exactly, of the same kind)")
+            return result
+        if got_f.shape != want_f.shape:
+            result.status = "fail"
+            result.message = f"{name} has shape {got_f.shape}, the reference {want_f.shape}"
+            if not isinstance(want_out, tuple):
+                result.message += f" (reduction {case.kwargs.get('reduction', 'default')!r})"
+            return result
+        tol = engine._tol(case, dtype, exact=exact)
+        err, where = _rel_error(got_f, want_f, nonfinite_alike=nonfinite_alike and not exact,
+                                first_above=tol if exact else None)
+        result.compared.append(name)
+        at = f"{name} at index {tuple(int(i) for i in where)}" if where is not None else name
+        failed = err > tol
+        # an index or a mask has no relative error: only its first mismatch is located
+        if failed or (not exact and (result.max_rel_error is None or err > result.max_rel_error)):
+            result.where = at
+        if not exact:
+            result.max_rel_error = max(err, result.max_rel_error or 0.0)
+        if failed:
+            result.status = "fail"
+            flat = np.ravel_multi_index(where, got_f.shape) if where is not None and got_f.ndim else 0
+            g, w = got_f.reshape(-1)[flat].item(), want_f.reshape(-1)[flat].item()
+            result.message = f"{name}: got {g!r}, want {w!r}"
+            if exact:
+                result.message += f" ({int(np.sum(got_f != want_f))} of {want_f.size} elements differ)"
+            if exact and nonfinite_alike:
+                # the float rule above, for indices: which index a non-finite intermediate
+                # value (a distance...) selects depends on whether it is inf or NaN
+                result.status = "skip"
+                result.message = (f"not counted, +-inf input: {result.message}; an integer/bool result then "
+                                  "depends on whether intermediate values come out inf or NaN")
+            return result
+    # gradients of one floating result only: indices and masks have none
+    want_a = want_fields[0]
+    differentiable = not isinstance(want_out, tuple) and engine._kind(want_a) == "f"
+    tol = engine._tol(case, dtype, exact=False)
+    if gradients and differentiable and ad.has_autodiff and case.diff:
         names = list(native)
         argnums = [names.index(k) for k in case.diff if k in names]
         v = engine._cotangent(case, want_a.shape)
@@ -345,7 +441,7 @@ def _run_one(case: Case, label: str, arrays: dict, setting: _Setting, ad, dtype:
         for k, a, b in zip([names[i] for i in argnums], g_theirs, g_ours):
             e2, w2 = _rel_error(ad.to_numpy(a), ad.to_numpy(b))
             result.compared.append(f"gradient wrt {setting.theirs(k)}")
-            if e2 > result.max_rel_error:
+            if e2 > (result.max_rel_error or 0.0):
                 result.max_rel_error = e2
                 result.where = f"gradient wrt {setting.theirs(k)} at index {tuple(int(i) for i in w2)}" if w2 is not None else f"gradient wrt {setting.theirs(k)}"
             if e2 > tol:

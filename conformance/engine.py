@@ -146,18 +146,28 @@ _REF_CACHE: dict = {}
 # same-shape arrays (the miners' index tuples). Such a result is compared exactly (tolerance
 # 0) as one float64 array, the fields stacked along a new first axis; it has no gradient
 # checks (its cases have no ``diff``) and the NaN rule does not apply to it (an index or a
-# mask cannot be NaN: every backend must select what NumPy selects).
+# mask cannot be NaN: every backend must select what NumPy selects). ``check()``
+# (``_check.py``) compares a user's function with the same helpers, field by field.
+def _fields(ad, out) -> tuple:
+    """A result's fields on the host as NumPy arrays: a tuple's fields, else ``(out,)``."""
+    return tuple(np.asarray(ad.to_numpy(o)) for o in (out if isinstance(out, tuple) else (out,)))
+
+
+def _kind(a) -> str:
+    """The dtype kind of a host array: ``"f"``, ``"i"`` (signed or not) or ``"b"``."""
+    return np.asarray(a).dtype.kind.replace("u", "i")
+
+
 def _host(ad, out) -> np.ndarray:
     """A result on the host: a NumPy array, a tuple's fields stacked as float64."""
     if isinstance(out, tuple):
-        return np.stack([np.asarray(ad.to_numpy(o), dtype=np.float64) for o in out])
+        return np.stack([f.astype(np.float64) for f in _fields(ad, out)])
     return ad.to_numpy(out)
 
 
 def _kinds(ad, out) -> tuple:
-    """The dtype kind of each field of a result (``"f"``, ``"i"`` (signed or not), ``"b"``)."""
-    fields = out if isinstance(out, tuple) else (out,)
-    return tuple(np.asarray(ad.to_numpy(o)).dtype.kind.replace("u", "i") for o in fields)
+    """The dtype kind of each field of a result (see :func:`_kind`)."""
+    return tuple(_kind(f) for f in _fields(ad, out))
 
 
 def _exact(case: Case) -> bool:
@@ -172,8 +182,10 @@ def _exact(case: Case) -> bool:
     return _REF_CACHE[key]
 
 
-def _tol(case: Case, dtype: str) -> float:
-    return 0.0 if _exact(case) else case.tol * _eps(dtype)
+def _tol(case: Case, dtype: str, exact: bool | None = None) -> float:
+    """0 for an exact comparison, else the case's tolerance at ``dtype``; ``exact``: whether
+    the compared values are not floating (default: the case's result has such a field)."""
+    return 0.0 if (_exact(case) if exact is None else exact) else case.tol * _eps(dtype)
 
 
 def _reference(case: Case, dtype: str):

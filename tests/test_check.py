@@ -1,7 +1,8 @@
 """``losses.conformance.check``: a user's own implementation against the library's cases.
 
 Correct ports in torch, JAX and NumPy pass; deliberately wrong ports fail on the case that
-shows their mistake (and pass the others that do not).
+shows their mistake (and pass the others that do not). Tuple results (the miners' index
+arrays) are compared field by field.
 """
 from __future__ import annotations
 
@@ -178,7 +179,142 @@ def test_triplet_loss_with_abs_has_the_wrong_gradient_at_zero():
     assert failure.message.startswith("gradient"), failure.message
 
 
+# ------------------------------------------------------------------ tuple results: miners ----
+def torch_batch_hard(embeddings, labels, distance="euclidean", normalize=False, positives="hard",
+                     negatives="hard", easiest_negative=False):
+    """Batch-hard mining in plain torch, from the documented semantics: per anchor the farthest
+    (hard) or closest (easy) positive ``p != a`` of its class and the closest (hard) or farthest
+    (easy) negative; ties pick the first index, a NaN distance is picked; where the anchor has no
+    positive or no negative, ``valid`` is False and both indices are the anchor's own."""
+    import torch
+    import torch.nn.functional as F
+
+    n = embeddings.shape[0]
+    x = F.normalize(embeddings, dim=1, eps=1e-12) if normalize else embeddings
+    if distance == "cosine":
+        xn = F.normalize(x, dim=1, eps=1e-12)
+        d = 1.0 - xn @ xn.T
+    else:
+        d = torch.cdist(x, x, compute_mode="donot_use_mm_for_euclid_dist")
+        d = d ** 2 if distance == "squared" else d
+    same = labels[:, None] == labels[None, :]
+    eye = torch.eye(n, dtype=torch.bool)
+    pos, neg = same & ~eye, ~same
+    anchor = torch.arange(n)
+    if n == 0:
+        return anchor, anchor.clone(), anchor.clone(), torch.zeros(0, dtype=torch.bool)
+    inf = torch.tensor(float("inf"), dtype=d.dtype)
+    # torch.argmax / argmin return the first extreme and treat NaN as the extreme
+    p = (torch.where(pos, d, -inf).argmax(1) if positives == "hard" else torch.where(pos, d, inf).argmin(1))
+    hard_negative = negatives == "hard" and not easiest_negative
+    q = (torch.where(neg, d, inf).argmin(1) if hard_negative else torch.where(neg, d, -inf).argmax(1))
+    valid = pos.any(1) & neg.any(1)
+    return anchor, torch.where(valid, p, anchor), torch.where(valid, q, anchor), valid
+
+
+def test_correct_torch_port_of_a_miner_passes_field_by_field():
+    _torch()
+    report = check(torch_batch_hard, like="batch_hard_mining", backend="torch")
+    assert report.ok, str(report)
+    # every setting of the cases ran (the port takes all of them), NaN and empty variants too
+    assert "batch_hard_mining[pml_easy_easy]" in _passed(report)
+    assert "batch_hard_mining[random]~embeddings=nan" in _passed(report)
+    assert "batch_hard_mining[random]~empty" in _passed(report)
+    for r in report.results:
+        if r.status == "pass":
+            assert r.compared == ["anchor", "positive", "negative", "valid"], r
+            assert r.max_rel_error is None and r.where is None  # indices and masks: exact, no error
+        else:
+            # cdist's distances to a row holding +-inf are inf where the library's Gram-matrix
+            # distances are partly NaN (inf - inf), and a NaN distance is the one picked: a
+            # difference under +-inf inputs is reported, not counted
+            assert r.status == "skip" and r.case.endswith("inf"), r
+            assert r.message.startswith("not counted, +-inf input: "), r.message
+    # the fields may come back as a plain tuple or any namedtuple, in the library's order
+    import collections
+
+    Mined = collections.namedtuple("Mined", "a p n ok")
+
+    def as_namedtuple(embeddings, labels):
+        return Mined(*torch_batch_hard(embeddings, labels))
+
+    assert check(as_namedtuple, like="batch_hard_mining", backend="torch", cases=["random"]).ok
+
+
+def test_miner_picking_the_easiest_negative_fails_naming_the_field():
+    _torch()
+
+    def easiest_negative(embeddings, labels):
+        return torch_batch_hard(embeddings, labels, easiest_negative=True)
+
+    report = check(easiest_negative, like="batch_hard_mining", backend="torch", edges=False)
+    assert not report.ok
+    failure = next(r for r in report.failures if r.case == "batch_hard_mining[random]")
+    assert failure.message.startswith("negative: got "), failure.message
+    assert "elements differ" in failure.message
+    assert failure.where.startswith("negative at index (")
+    # the first anchor whose negative differs
+    index = int(failure.where.split("(", 1)[1].split(",")[0])
+    inputs = failure.inputs
+    import numpy as np
+
+    e, y = inputs["embeddings"], inputs["labels"]
+    d = np.sqrt(((e[:, None] - e[None]) ** 2).sum(-1))
+    has_both = [(y == y[a]).sum() > 1 and (y != y[a]).any() for a in range(len(y))]
+    first = next(a for a in range(len(y)) if has_both[a]
+                 and np.argmin(np.where(y != y[a], d[a], np.inf)) != np.argmax(np.where(y != y[a], d[a], -np.inf)))
+    assert index == first
+    # the cases with no negative (nothing to pick) pass; the anchors' field is never wrong
+    assert "batch_hard_mining[no_negatives]" in _passed(report)
+    assert all(not r.message.startswith(("anchor", "positive", "valid")) for r in report.failures)
+
+
+def test_miner_with_the_wrong_structure_fails_with_what_was_expected():
+    torch = _torch()
+
+    def three_fields(embeddings, labels):
+        return torch_batch_hard(embeddings, labels)[:3]
+
+    report = check(three_fields, like="batch_hard_mining", backend="torch", edges=False)
+    ran = [r for r in report.results if r.status != "skip"]  # the others need distance=... etc.
+    assert ran and not report.ok and len(report.failures) == len(ran)
+    message = report.failures[0].message
+    assert message.startswith("ValueError: your function returned a tuple of 3 arrays"), message
+    assert "Triplets(anchor, positive, negative, valid), a tuple of 4 arrays" in message
+
+    def one_array(embeddings, labels):
+        return torch_batch_hard(embeddings, labels)[1]
+
+    message = check(one_array, like="batch_hard_mining", backend="torch", cases=["random"]).failures[0].message
+    assert message.startswith("TypeError: your function returned Tensor, not a tuple"), message
+    assert "Triplets(anchor, positive, negative, valid)" in message
+
+    def float_mask(embeddings, labels):
+        a, p, n, valid = torch_batch_hard(embeddings, labels)
+        return a, p, n, valid.to(torch.float64)
+
+    message = check(float_mask, like="batch_hard_mining", backend="torch", cases=["random"]).failures[0].message
+    assert message.startswith("valid has dtype float64, the reference bool"), message
+
+    def a_tuple_for_one_loss(input, target):
+        return ((input - target) ** 2).mean(), 0
+
+    message = check(a_tuple_for_one_loss, like="mse_loss", backend="torch", cases=["random"]).failures[0].message
+    assert message.startswith("TypeError: your function returned a tuple of 2 arrays; losses.mse_loss returns one array")
+
+
 # ------------------------------------------------------------------------------------ CLI ----
+def _cli_env():
+    """The environment of a command-line run: it imports the package these tests import."""
+    import os
+    from pathlib import Path
+
+    import losses
+
+    root = str(Path(losses.__file__).resolve().parents[1])
+    return {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [root, os.environ.get("PYTHONPATH")]))}
+
+
 def test_command_line_reports_and_exits_with_the_status(tmp_path):
     (tmp_path / "myloss.py").write_text(textwrap.dedent('''
         def mse(input, target, reduction="mean"):
@@ -190,7 +326,7 @@ def test_command_line_reports_and_exits_with_the_status(tmp_path):
     '''))
     out = tmp_path / "report.json"
     ok = subprocess.run([sys.executable, "-m", "losses.conformance", "check", "myloss:mse", "--like", "mse_loss",
-                         "--backend", "numpy", "--json", str(out)], capture_output=True, text=True, cwd=tmp_path,
+                         "--backend", "numpy", "--json", str(out)], capture_output=True, text=True, cwd=tmp_path, env=_cli_env(),
                         timeout=300)
     assert ok.returncode == 0, ok.stdout + ok.stderr
     assert "PASS  mse_loss[random]" in ok.stdout
@@ -198,15 +334,43 @@ def test_command_line_reports_and_exits_with_the_status(tmp_path):
     assert data["ok"] is True and any(c["case"] == "mse_loss[random]" for c in data["cases"])
     bad = subprocess.run([sys.executable, "-m", "losses.conformance", "check", "myloss:mse_wrong", "--like",
                           "mse_loss", "--backend", "numpy", "--no-edges"], capture_output=True, text=True,
-                         cwd=tmp_path, timeout=300)
+                         cwd=tmp_path, env=_cli_env(), timeout=300)
     assert bad.returncode == 1
     assert "FAIL  mse_loss[random]" in bad.stdout and "Reproduce the first failure" in bad.stdout
     # the snippet runs as printed and shows the disagreement
     snippet = bad.stdout.split("Reproduce the first failure:", 1)[1]
-    run = subprocess.run([sys.executable, "-c", snippet], capture_output=True, text=True, cwd=tmp_path, timeout=300)
+    run = subprocess.run([sys.executable, "-c", snippet], capture_output=True, text=True, cwd=tmp_path, env=_cli_env(), timeout=300)
     assert run.returncode == 0, run.stderr
     lines = dict(line.split(None, 1) for line in run.stdout.strip().splitlines())
     assert float(lines["ours"]) != pytest.approx(float(lines["theirs"]))
+
+
+def test_command_line_checks_a_miner_and_writes_the_json_report(tmp_path):
+    _torch()
+    import inspect
+
+    (tmp_path / "mymine.py").write_text("import torch\n\n\n" + inspect.getsource(torch_batch_hard) + textwrap.dedent('''
+
+        def wrong(embeddings, labels):
+            return torch_batch_hard(embeddings, labels, easiest_negative=True)
+    '''))
+    out = tmp_path / "report.json"
+    ok = subprocess.run([sys.executable, "-m", "losses.conformance", "check", "mymine:torch_batch_hard", "--like",
+                         "batch_hard_mining", "--backend", "torch", "--no-edges", "--json", str(out)],
+                        capture_output=True, text=True, cwd=tmp_path, env=_cli_env(), timeout=300)
+    assert ok.returncode == 0, ok.stdout + ok.stderr
+    assert "PASS  batch_hard_mining[random]" in ok.stdout
+    data = json.loads(out.read_text())
+    assert data["ok"] is True
+    assert all(c["compared"] == ["anchor", "positive", "negative", "valid"] for c in data["cases"])
+    bad = subprocess.run([sys.executable, "-m", "losses.conformance", "check", "mymine:wrong", "--like",
+                          "batch_hard_mining", "--backend", "torch", "--no-edges", "--json", str(out)],
+                         capture_output=True, text=True, cwd=tmp_path, env=_cli_env(), timeout=300)
+    assert bad.returncode == 1, bad.stdout + bad.stderr
+    assert "FAIL  batch_hard_mining[random]" in bad.stdout and "negative: got" in bad.stdout
+    case = next(c for c in json.loads(out.read_text())["cases"] if c["case"] == "batch_hard_mining[random]")
+    assert case["status"] == "fail" and case["where"].startswith("negative at index (")
+    assert case["message"].startswith("negative: got ")
 
 
 def test_check_refuses_unknown_losses_and_backends():
