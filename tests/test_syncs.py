@@ -118,3 +118,27 @@ def test_class_index_check_read_as_values(target, bad):
         x64 = x.double().numpy()
         want = np.mean(np.log(np.exp(x64).sum(1)) - x64[np.arange(3), target])  # float64 formula
         np.testing.assert_allclose(float(out), want, rtol=1e-5)
+
+
+@pytest.mark.parametrize("target, first_bad", [
+    ([1.0, -1.0, 1.0], None), ([-1.0, -1.0, -1.0], None), ([1.0, 0.0, -1.0], 0.0),
+    ([1.0, float("nan"), -1.0], "nan"), ([1.0, 1.0000001, -1.0], 1.0000001), ([2.0, -1.0, 1.0], 2.0),
+    ([-2.0, 2.0, 1.0], -2.0), ([1.0, -1.0, float("inf")], "inf")])
+@pytest.mark.parametrize("dtype", ["float64", "float32", "int64"])
+def test_plus_minus_one_targets_checked_through_their_absolute_values(target, first_bad, dtype):
+    # {-1, 1} is checked as min |t| = max |t| = 1; the message still names the first bad value
+    if dtype == "int64" and (first_bad in ("nan", "inf") or first_bad not in (None, 0.0, 2.0, -2.0)):
+        pytest.skip("not an integer")
+    t = torch.tensor(target, dtype=getattr(torch, dtype))
+    a, b = torch.tensor([0.3, -1.0, 2.0], dtype=torch.float64), torch.tensor([0.1, 0.5, 2.5], dtype=torch.float64)
+    call = lambda: losses.margin_ranking_loss(a, b, t, margin=0.1)  # noqa: E731
+    if first_bad is None:
+        out, reads = _HARNESS.host_reads(call)
+        assert reads <= 1
+        want = np.mean(np.maximum(0.0, -np.asarray(target) * (a.numpy() - b.numpy()) + 0.1))
+        np.testing.assert_allclose(float(out), want, rtol=1e-12)
+    else:
+        got = "nan" if first_bad == "nan" else "inf" if first_bad == "inf" else repr(
+            float(torch.tensor(first_bad, dtype=t.dtype if t.is_floating_point() else torch.float64)))
+        with pytest.raises(ValueError, match=r"target must hold only the values \(-1, 1\), got " + got):
+            call()
