@@ -94,8 +94,10 @@ def ordinal_targets(levels: ArrayT, num_classes: int, *, dtype: Any = None) -> A
 
 def _binary_terms(xp, z, y):
     """Binary cross-entropy on logits, ``softplus(z) − y z`` (the sum CORAL writes as
-    ``−[y log σ(z) + (1 − y)(log σ(z) − z)]``)."""
-    return xp.softplus(z) - y * z
+    ``−[y log σ(z) + (1 − y)(log σ(z) − z)]``). A boolean ``y`` selects ``z`` rather than
+    multiplying it: a label 0 at ``z = ±∞`` gives the limit (``+∞`` / 0), not ``0·∞ = NaN``,
+    the same eagerly and in a compiled program (which rewrites a 0/1 product into a select)."""
+    return xp.softplus(z) - (xp.where(y, z, xp.zeros_like(z)) if y.dtype == xp.bool else y * z)
 
 
 @check.entry
@@ -213,7 +215,7 @@ def corn_loss(input: ArrayT, target: ArrayT, *, reduction: Reduction = "mean",
     _, out_dtype, (z,) = float_args(xp, input, names=("input",))
     ax, n_tasks, _ = class_target(xp, z, target, axis, "corn_loss", class_name="task")
     check.class_indices(xp, target, n_tasks + 1, "target")
-    above = cast(xp, _exceeds(xp, target, n_tasks, ax), z.dtype)  # [y > k]
+    above = _exceeds(xp, target, n_tasks, ax)  # [y > k]
     enters = cast(xp, _exceeds(xp, target + 1, n_tasks, ax), z.dtype)  # [y >= k]
     return reduce(xp, _binary_terms(xp, z, above), reduction, weight=enters, out_dtype=out_dtype, group=group)
 
@@ -294,7 +296,7 @@ def cumulative_link_loss(input: ArrayT, target: ArrayT, cutpoints: ArrayT, *,
     check.broadcastable(w, "weight", eta.shape, "input")
     n_levels = theta.shape[0] + 1
     check.class_indices(xp, target, n_levels, "target")
-    if theta.shape[0] > 1 and check.enabled() and check.concrete(cutpoints):
+    if theta.shape[0] > 1 and check.enabled() and check.checkable(cutpoints):
         steps = xp.stop_gradient(theta[1:] - theta[:-1])
         low = xp.min(steps)
         check.record(xp, low < 0, lambda: f"cutpoints must be non-decreasing, got a step of {float(low)}")

@@ -122,6 +122,22 @@ def test_value_checks_are_read_once_and_explained():
         assert np.isnan(float(losses.cross_entropy(x, bad, reduction="sum")))
 
 
+def test_value_checks_of_other_arguments_run_in_the_whole_program():
+    # cumulative_link_loss checks its cut-points are ordered: traced into the program too
+    eta, y = jnp.asarray([0.1, 0.5, -0.3]), jnp.asarray([0, 1, 2])
+    for theta in ([-1.0, 2.0, 1.0], [-1.0, np.inf, 1.0]):
+        with pytest.raises(ValueError, match="cutpoints must be non-decreasing"):
+            losses.cumulative_link_loss(eta, y, jnp.asarray(theta))
+        with pytest.raises(ValueError, match="cutpoints must be non-decreasing"):
+            losses.cumulative_link_loss(input=eta, target=y, cutpoints=jnp.asarray(theta))
+    value = losses.cumulative_link_loss(eta, y, jnp.asarray([-1.0, 0.0, 1.0]), reduction="sum")
+    sig = lambda v: 1.0 / (1.0 + np.exp(-v))  # P(y = k) = sigma(theta_k - eta) - sigma(theta_{k-1} - eta)
+    theta = np.array([-np.inf, -1.0, 0.0, 1.0, np.inf])
+    e = np.array([0.1, 0.5, -0.3])
+    want = -np.sum(np.log(sig(theta[[1, 2, 3]] - e) - sig(theta[[0, 1, 2]] - e)))
+    np.testing.assert_allclose(float(value), want, rtol=1e-5)
+
+
 def test_nan_stays_nan():
     x = jnp.asarray([[0.0, np.nan, 1.0], [1.0, 2.0, 3.0]], dtype=jnp.float32)
     assert np.isnan(float(losses.cross_entropy(x, jnp.asarray([0, 1]))))

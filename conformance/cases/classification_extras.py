@@ -116,8 +116,10 @@ CASES += [
     # values ~1e5 built from logits of 1e4 / T: a few more roundings than one eps per element.
     # float64 only: in float32 log-probabilities of ~-3e3 carry absolute errors of ulp(3e3) ~ 2e-4,
     # which the gradient inherits (finiteness in float32 is a unit test)
+    # the gradients here are differences of log-probability gaps of size ~7e3 that cancel to 0:
+    # a compiled program (eager JAX runs one) rounds them to a few ulp of 7e3, ~1e-12
     Case(L.distillation_loss, _kd_1e4, {"temperature": 3.0, "reduction": "sum"}, name="logits_1e4", fd=False,
-         diff=("student_logits", "teacher_logits"), dtypes=("float64",), tol=256.0),
+         diff=("student_logits", "teacher_logits"), dtypes=("float64",), tol=2.0 ** 14),
 ]
 
 
