@@ -329,10 +329,9 @@ def curriculum_weights(difficulty: ArrayT, progress: ArrayT | float, *,
     _threshold(xp, progress, "progress", difficulty, "difficulty")
     _, out_dtype, (d, p) = _floats(xp, difficulty, progress, names=("difficulty", "progress"))
     d = xp.stop_gradient(d)
-    # NaN goes through: d <= p and d > p are both False only for a NaN d or p, and there the
-    # weight is d - p (NaN) instead of a silent 0 (with rescale=True the count makes every
-    # weight NaN)
-    m = xp.where(d <= p, 1.0, xp.where(d > p, 0.0, d - p))
+    # a NaN d or p gives a NaN weight instead of a silent 0 (with rescale=True the count makes
+    # every weight NaN)
+    m = _indicator(xp, d <= p, d, p)
     if rescale:
         # no admitted sample: the count is 0 and every weight is 0 (not NaN)
         m = m * safe_divide(xp, float(numel(d)), xp.sum(m), fill=0.0)
@@ -391,19 +390,29 @@ def self_paced_weights(losses: ArrayT, threshold: ArrayT | float, *,
         check.greater_than(xp, xp.stop_gradient(lam), "threshold", 0)
     lam = lam if is_number(lam) else xp.stop_gradient(lam)
     l = xp.stop_gradient(l)
-    # NaN goes through: l >= lam and l < lam are both False only for a NaN l or lam
-    hard = l >= lam
+    # NaN goes through: a NaN l or lam gives a NaN weight
     if not linear:
-        v = xp.where(l < lam, 1.0, xp.where(hard, 0.0, l - lam))
+        v = _indicator(xp, l < lam, l, lam)
+    elif is_number(lam):  # lam > 0: 1 - l / lam <= 0 exactly when l >= lam (and NaN stays NaN)
+        v = xp.clip(1 - l / lam, min=0.0)
     else:
-        if is_number(lam):
-            v = 1 - l / lam
-        else:
-            # lam <= 0 (refused eagerly; reachable under jit or on Dask) gives weight 0
-            nonpos = lam <= 0
-            v = xp.where(nonpos, xp.zeros_like(l), 1 - l / xp.where(nonpos, xp.ones_like(lam), lam))
-        v = xp.where(hard, 0.0, v)
+        # lam <= 0 (refused eagerly; reachable under jit or on Dask) gives weight 0
+        nonpos = lam <= 0
+        v = xp.where(nonpos, xp.zeros_like(l), 1 - l / xp.where(nonpos, xp.ones_like(lam), lam))
+        v = xp.where(l >= lam, 0.0, v)
     return xp.as_array(cast(xp, v, out_dtype))
+
+
+def _indicator(xp, admitted, x, other):
+    """The 0/1 weights of the boolean ``admitted`` (a comparison of ``x`` with ``other``, a
+    number or an array) in ``x``'s dtype, NaN where ``x`` or ``other`` is NaN: the maximum
+    with ``min(x, 0)`` (and ``min(other, 0)``), which is at most 0 and NaN only for a NaN.
+    Branch-free element-wise ops, where a chain of selects costs a mispredicted branch per
+    element on some CPU kernels."""
+    carrier = xp.clip(x, max=0.0)
+    if not is_number(other):
+        carrier = carrier + xp.clip(other, max=0.0)
+    return xp.maximum(cast(xp, admitted, x.dtype), carrier)
 
 
 _INV_E = math.exp(-1.0)
