@@ -308,6 +308,18 @@ def read_pending_with(xp, fact):
     return not host[-1]
 
 
+def read_fact(xp, fact):
+    """The device boolean ``fact`` (a condition a fast path needs) as a Python bool, read in
+    one host read together with the open call's pending value-check flags, if any; None when
+    value checks are off (a call then reads nothing back), ``fact`` is traced or lazy, or the
+    whole call is being traced (then nothing is read)."""
+    if not _STATE.enabled or not _known(fact) or _STATE.collect:
+        return None
+    if not _STATE.pending:
+        return bool(fact)
+    return read_pending_with(xp, fact)
+
+
 def values_in(xp, x, name, low, high, *, what=None):
     """Eager-only: every value of ``x`` lies in [low, high] (NaN is outside).
 

@@ -574,6 +574,12 @@ def safe_softmax_cross_entropy(input: ArrayT, target: ArrayT, *, reduction: Redu
         0.6931
     """
     xp, ax, z, t, out_dtype, group = _distribution_args(input, target, reduction, axis, group)
+    if group is None:
+        # torch: F.cross_entropy's rows where all are finite (no masked class met a 0 target)
+        out = xp.fast("safe_softmax_cross_entropy", z, t, reduction, ax, out_dtype,
+                      rows_finite=lambda rows: check.read_fact(xp, xp.sum(rows) * 0 == 0))
+        if out is not NotImplemented:
+            return out
     log_p = xp.log_softmax(z, axis=ax)
     loss = -xp.sum(t * xp.where(t != 0, log_p, 0.0), axis=ax)
     return reduce(xp, loss, reduction, out_dtype=out_dtype, group=group)

@@ -131,7 +131,9 @@ def test_value_checks_of_other_arguments_run_in_the_whole_program():
         with pytest.raises(ValueError, match="cutpoints must be non-decreasing"):
             losses.cumulative_link_loss(input=eta, target=y, cutpoints=jnp.asarray(theta))
     value = losses.cumulative_link_loss(eta, y, jnp.asarray([-1.0, 0.0, 1.0]), reduction="sum")
-    sig = lambda v: 1.0 / (1.0 + np.exp(-v))  # P(y = k) = sigma(theta_k - eta) - sigma(theta_{k-1} - eta)
+    def sig(v):  # P(y = k) = sigma(theta_k - eta) - sigma(theta_{k-1} - eta)
+        return 1.0 / (1.0 + np.exp(-v))
+
     theta = np.array([-np.inf, -1.0, 0.0, 1.0, np.inf])
     e = np.array([0.1, 0.5, -0.3])
     want = -np.sum(np.log(sig(theta[[1, 2, 3]] - e) - sig(theta[[0, 1, 2]] - e)))

@@ -132,7 +132,22 @@ def _kl(ns, x, y, reduction, log_target, out_dtype):
     return cast_to(F.kl_div(x, y, reduction=reduction, log_target=log_target), out_dtype)
 
 
+def _safe_softmax_ce(ns, z, t, reduction, axis, out_dtype, *, rows_finite):
+    """torch's probability-target cross-entropy per row, kept only when every row is finite
+    (``rows_finite(rows)``: read with the call's value checks). A finite row holds no
+    ``0 * log 0`` (NaN in torch, 0 in the library), so there the two are the same products
+    and sums; a non-finite row, a masked class among them, runs the generic body."""
+    if not isinstance(z, torch.Tensor) or z.numel() == 0:
+        return NotImplemented
+    rows = F.cross_entropy(_class_first(z, axis), _class_first(t, axis), reduction="none")
+    if rows_finite(rows) is not True:
+        return NotImplemented
+    out = rows if reduction == "none" else rows.sum() if reduction == "sum" else rows.mean()
+    return cast_to(out, out_dtype)
+
+
 LOSS_PATHS = {
+    "safe_softmax_cross_entropy": _safe_softmax_ce,
     "binary_cross_entropy": _bce,
     "binary_cross_entropy_with_logits": _bce_logits,
     "nll_loss": _nll,
