@@ -142,7 +142,11 @@ NORMALIZE_EPS = 1e-12
 def l2_normalize(xp, x, eps=NORMALIZE_EPS, axis=-1):
     """``x / max(||x||_2, eps)`` (``torch.nn.functional.normalize``): a zero vector stays 0,
     gradient through the norm where ``||x|| >= eps`` (torch's ``clamp_min``)."""
-    return x / clamp_min1(xp, l2_norm0(xp, x, axis, keepdims=True), eps)
+    s = xp.sum(x * x, axis=axis, keepdims=True)
+    zero = s <= 0
+    n = xp.sqrt(xp.where(zero, xp.ones_like(s), s))  # 1 at a zero vector: a finite gradient
+    # clamp_min1(sqrt0(s), eps), with one select fewer: a zero vector takes the floor too
+    return x / xp.where(zero | (n < eps), float(eps), n)
 
 
 def norm_floor(xp, x, axis, eps):

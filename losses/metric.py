@@ -487,7 +487,8 @@ def cosine_similarity(x1: ArrayT, x2: ArrayT, *, axis: int = -1, eps: float = 1e
     if not -ndim <= axis < ndim:
         raise ValueError(f"axis must be an int in [{-ndim}, {ndim - 1}] for the broadcast shape {shape}, got {axis!r}")
     _, out_dtype, (a, b) = float_args(xp, x1, x2, names=("x1", "x2"))
-    a, b = xp.broadcast_arrays(a, b)
+    if tuple(a.shape) != tuple(b.shape):
+        a, b = xp.broadcast_arrays(a, b)
     if not shape:  # 0-d inputs: vectors of one element (torch)
         a, b = xp.reshape(a, (1,)), xp.reshape(b, (1,))
     s = xp.sum(l2_normalize(xp, a, eps, axis=axis) * l2_normalize(xp, b, eps, axis=axis), axis=axis)
