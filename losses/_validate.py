@@ -219,6 +219,7 @@ def _flag(entry):
 def _host_bad(xp, host) -> bool:
     """Read a check's device scalars in one host read and apply its Python test."""
     values, bad = host
+    values = [xp.stop_gradient(v) for v in values]  # read values, not differentiable tensors
     if len(values) == 1:
         v = values[0]
         got = [int(v) if xp.isdtype(v.dtype, "integral") else float(v)]

@@ -142,3 +142,19 @@ def test_plus_minus_one_targets_checked_through_their_absolute_values(target, fi
             float(torch.tensor(first_bad, dtype=t.dtype if t.is_floating_point() else torch.float64)))
         with pytest.raises(ValueError, match=r"target must hold only the values \(-1, 1\), got " + got):
             call()
+
+
+def test_value_checks_read_values_without_autograd_warnings():
+    # a checked argument that requires grad (a learned variance) is read detached: torch warns
+    # when a tensor that requires grad is converted to a Python number
+    import warnings
+
+    x, y = torch.randn(8, 3), torch.randn(8, 3)
+    var = torch.rand(8, 3).add_(0.1).requires_grad_()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        loss = losses.gaussian_nll_loss(x, y, var)
+    want = 0.5 * torch.mean(torch.log(var.detach().double()) + (x - y).double() ** 2 / var.detach().double())
+    assert abs(float(loss.detach()) - float(want)) < 1e-5
+    loss.backward()
+    assert var.grad is not None and bool(torch.isfinite(var.grad).all())
