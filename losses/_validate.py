@@ -65,28 +65,12 @@ def ndim_at_least(x, n, name):
         raise ValueError(f"{name} must have at least {n} dimension(s), got shape {shape_of(x)}")
 
 
-_KINDS: dict = {}
-
-
-def dtype_is(xp, dtype, kind) -> bool:
-    """``xp.isdtype(dtype, kind)``, remembered per (dtype, kind): a dtype's kind never changes,
-    and the namespaces' ``isdtype`` costs a few microseconds on every call."""
-    key = (dtype, kind)
-    try:
-        return _KINDS[key]
-    except KeyError:
-        out = _KINDS[key] = bool(xp.isdtype(dtype, kind))
-        return out
-    except TypeError:  # pragma: no cover - an unhashable dtype object
-        return bool(xp.isdtype(dtype, kind))
-
-
 def is_floating(xp, x) -> bool:
-    return dtype_is(xp, x.dtype, "real floating")
+    return xp.isdtype(x.dtype, "real floating")
 
 
 def is_integer(xp, x) -> bool:
-    return dtype_is(xp, x.dtype, "integral")
+    return xp.isdtype(x.dtype, "integral")
 
 
 def floating(xp, x, name):
@@ -103,7 +87,7 @@ def real_array(xp, x, name):
     ``TypeError`` naming the argument."""
     if isinstance(x, bool) or not hasattr(x, "dtype") or not hasattr(x, "shape"):
         raise TypeError(f"{name} must be an array or a Python number, got {type(x).__name__}")
-    if not (is_floating(xp, x) or is_integer(xp, x) or dtype_is(xp, x.dtype, "bool")):
+    if not (is_floating(xp, x) or is_integer(xp, x) or xp.isdtype(x.dtype, "bool")):
         raise TypeError(f"{name} must have a real dtype (floating, integer or bool), got {x.dtype}")
 
 
