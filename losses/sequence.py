@@ -46,7 +46,10 @@ def ctc_loss(log_probs: ArrayT, targets: ArrayT, input_lengths: ArrayT, target_l
 
     The time recursion runs through the backend's ``scan`` primitive (``jax.lax.scan`` on
     JAX, a Python loop elsewhere), so the function is traceable under ``jax.jit``,
-    ``jax.vmap`` and ``torch.compile``.
+    ``jax.vmap`` and ``torch.compile``. On JAX its gradient is written by hand
+    (``jax.custom_vjp``: a reverse scan over the frames, then a matrix product with the one-hot
+    extended labels), equal to the generic body's, NaNs included; being reverse-mode only, it
+    has no ``jax.jvp``/``jax.jacfwd`` rule.
 
     On CPU PyTorch tensors (eager, outside ``torch.func`` transforms) the recursion is ATen's
     own CTC kernel with this function's semantics restored on top (same values and
@@ -145,7 +148,13 @@ def ctc_loss(log_probs: ArrayT, targets: ArrayT, input_lengths: ArrayT, target_l
     if nll is NotImplemented:
         padded, tl = _padded_targets(xp, targets, target_lengths, eager)
         ext, skip = _extended_labels(xp, padded, tl, blank)
-        alpha = _forward(xp, _emissions(xp, lp, ext), skip, input_lengths)
+        if xp.framework == "jax":
+            # the recursion with its hand-written gradient (jax.custom_vjp); the other
+            # frameworks differentiate the generic recursion itself (torch.compile and the
+            # torch.func transforms trace it as it is)
+            alpha = xp.custom_vjp(_alpha_fwd, _alpha_bwd, (lp.shape[2],), lp, ext, skip, input_lengths)
+        else:
+            alpha = _forward(xp, _emissions(xp, lp, ext), skip, input_lengths)
         nll = _sequence_nll(xp, alpha, tl, zero_infinity, lp, input_lengths)
     return _reduce_ctc(xp, nll, target_lengths, reduction, unbatched, out_dtype, group)
 
@@ -320,37 +329,52 @@ def _extended_labels(xp, padded, tl, blank):
 
 
 # ----------------------------------------------------------------- forward recursion ----
-def _emissions(xp, lp, ext):
-    """The log-probabilities of y' at every frame, ``(T, N, L)``, in one gather."""
+def _emissions(xp, lp, ext, state_major=False):
+    """The log-probabilities of y' at every frame, ``(T, N, L)`` (``(T, L, N)`` state-major), in
+    one gather, as the recursion reads them."""
     n_time, n_batch, n_classes = lp.shape
-    n_ext = ext.shape[1]
-    rows = _grid(xp, ext[:, :1], axis=0) * n_classes
-    flat = xp.reshape(rows + ext, (n_batch * n_ext,))
-    emit = xp.take(xp.reshape(lp, (n_time, n_batch * n_classes)), flat, axis=1)
-    emit = xp.reshape(emit, (n_time, n_batch, n_ext))
+    index = _grid(xp, ext[:, :1], axis=0) * n_classes + ext  # (N, L), into (T, N * C)
+    if state_major:
+        index = xp.permute_dims(index, (1, 0))
+    emit = xp.take(xp.reshape(lp, (n_time, n_batch * n_classes)), xp.reshape(index, (-1,)), axis=1)
+    emit = xp.reshape(emit, (n_time,) + tuple(index.shape))
     # log 0 -> the finite "impossible"; NaN stays NaN; +inf (a probability above 1) -> NaN, as
-    # torch's recursion gives wherever the element is read. The first frame reaches only the
-    # states s = 0, 1: the emissions of the others are not read there (torch's initialisation).
-    first = _grid(xp, emit[:, :1, :1], axis=0) == 0  # (T, 1, 1); T may be 0
-    unread = xp.logical_and(first, xp.expand_dims(_grid(xp, ext[:1, :], axis=1) >= 2, axis=0))
-    impossible = xp.logical_or(emit < _NEG, unread)
+    # torch's recursion gives wherever the element is read
+    impossible = xp.logical_or(emit < _NEG, _unread(xp, emit, state_major))
     emit = xp.where(emit == math.inf, xp.full_like(emit, math.nan), emit)
     return xp.where(impossible, xp.full_like(emit, _NEG), emit)
+
+
+def _unread(xp, emit, state_major):
+    """The first frame's states s >= 2, ``(T, 1, L)`` (``(T, L, 1)`` state-major): the first
+    frame reaches only s = 0, 1, so their emissions are not read there (torch's
+    initialisation)."""
+    first = _grid(xp, emit[:, :1, :1], axis=0) == 0  # (T, 1, 1); T may be 0
+    if state_major:
+        return xp.logical_and(first, _grid(xp, emit[:1, :, :1], axis=1) >= 2)
+    return xp.logical_and(first, _grid(xp, emit[:1, :1, :], axis=2) >= 2)
+
+
+def _start(xp, emit, skip, input_lengths):
+    """What the recursion starts from: the skip term ``(N, L)`` (0 where the skip s-2 -> s is
+    allowed, impossible elsewhere), the first carry ``(N, L + 2)`` (two impossible columns on
+    the left so the shifts are slices; the virtual start state sits at s = 0 with
+    log-probability 0 before the first frame), those two columns ``(N, 2)`` and the active
+    frames ``t < T_n`` ``(T, N, 1)``."""
+    zero = xp.zeros_like(skip, dtype=emit.dtype)  # (N, L); T may be 0
+    neg = xp.full_like(zero, _NEG)
+    skip_add = xp.where(skip, zero, neg)
+    pad2 = xp.concat([neg[:, :1], neg[:, :1]], axis=1)
+    carry0 = xp.concat([pad2, zero[:, :1], neg[:, 1:]], axis=1)
+    t_grid = _grid(xp, emit[:, :1, 0], axis=0)  # (T, 1)
+    active = t_grid < xp.expand_dims(cast(xp, input_lengths, emit.dtype), axis=0)
+    return skip_add, carry0, pad2, xp.expand_dims(active, axis=2)
 
 
 def _forward(xp, emit, skip, input_lengths):
     """The alpha recursion over the frames: the forward variables ``(N, L)`` after each
     sequence's last frame."""
-    zero = xp.zeros_like(skip, dtype=emit.dtype)  # (N, L); T may be 0
-    neg = xp.full_like(zero, _NEG)
-    skip_add = xp.where(skip, zero, neg)
-    # carry: (N, L + 2), two impossible columns on the left so the shifts are slices;
-    # the virtual start state sits at s = 0 with log-probability 0 before the first frame
-    pad2 = xp.concat([neg[:, :1], neg[:, :1]], axis=1)
-    carry0 = xp.concat([pad2, zero[:, :1], neg[:, 1:]], axis=1)
-    t_grid = _grid(xp, emit[:, :1, 0], axis=0)  # (T, 1)
-    active = t_grid < xp.expand_dims(cast(xp, input_lengths, emit.dtype), axis=0)
-    active = xp.expand_dims(active, axis=2)  # (T, N, 1)
+    skip_add, carry0, pad2, active = _start(xp, emit, skip, input_lengths)
     (final, _, _), _ = xp.scan(_step_for(xp), (carry0, skip_add, pad2), (emit, active))
     return final[:, 2:]
 
@@ -370,6 +394,136 @@ def _step_for(xp):
         return (xp.concat([pad2, new], axis=1), skip_add, pad2), None
 
     return step
+
+
+# ------------------------------------------------------ JAX: the hand-written gradient ----
+# The alpha recursion of ``_forward`` with the gradient of ``_emissions`` and of the scan
+# written out (``jax.custom_vjp``, through the ``custom_vjp`` primitive): the forward scan keeps
+# each frame's log-sum-exp of the three predecessors; the backward pass is a reverse scan that
+# sends each state's cotangent back to its predecessors by the transition weights
+# ``exp(alpha_{t-1}(s') - lse_t(s))``, and the emissions' gradient is a matrix product. It is
+# the transpose autodiff takes of the generic body, NaNs included: a weight is NaN exactly
+# where that body's is (a NaN log-sum-exp) and is multiplied in where that body multiplies
+# it, by the zero cotangent of the unused step of inactive frames too. Both scans run on
+# state-major arrays, ``(L, N)`` per frame: XLA compiles the shifts along the states (the
+# recursion's only neighbours) much better on the major axis. The generic ``custom_vjp`` (the
+# value alone) differentiates ``_alpha_fwd`` itself.
+def _lse3(xp, a, b, c):
+    """``log(exp(a) + exp(b) + exp(c))`` elementwise with two exponentials: the largest term
+    contributes ``exp(0) = 1``, the two others ``exp(x - max) <= 1``. All three -inf give -inf
+    (the shift is 0 where the maximum is infinite); a NaN gives NaN (it is the maximum or one
+    of the two others, whichever way the comparisons go)."""
+    a_top = a > b
+    hi, lo = xp.where(a_top, a, b), xp.where(a_top, b, a)
+    hi_top = hi > c
+    top, mid = xp.where(hi_top, hi, c), xp.where(hi_top, c, hi)
+    shift = xp.where(xp.isfinite(top), top, xp.zeros_like(top))
+    return top + xp.log1p(xp.exp(lo - shift) + xp.exp(mid - shift))
+
+
+@functools.lru_cache(maxsize=None)
+def _lse_step_for(xp):
+    """``_step_for``'s recursion by :func:`_lse3` on state-major arrays, stacking each frame's
+    log-sum-exp of the predecessors (before the emission is added). (Kept for the value alone
+    too: XLA compiles the step faster with the log-sum-exp an output of its own.)"""
+    def step(carry, x):
+        alpha, skip_add, pad2 = carry  # (L + 2, N), two impossible rows first
+        e, act = x
+        stay = alpha[2:, :]
+        lse = _lse3(xp, stay, alpha[1:-1, :], alpha[:-2, :] + skip_add)
+        new = xp.where(act, lse + e, stay)
+        return (xp.concat([pad2, new], axis=0), skip_add, pad2), lse
+
+    return step
+
+
+def _alpha_fwd(xp, static, needs, lp, ext, skip, input_lengths):
+    """``custom_vjp`` forward: the forward variables after each sequence's last frame
+    ``(N, L)``; residuals for the backward pass when a gradient is wanted."""
+    emit = _emissions(xp, lp, ext, state_major=True)  # (T, L, N)
+    skip_add, carry0, pad2, active = _start(xp, emit, skip, input_lengths)
+    active = xp.permute_dims(active, (0, 2, 1))  # (T, 1, N)
+    skip_add = xp.permute_dims(skip_add, (1, 0))
+    init = (xp.permute_dims(carry0, (1, 0)), skip_add, xp.permute_dims(pad2, (1, 0)))
+    (final, _, _), lse = xp.scan(_lse_step_for(xp), init, (emit, active))
+    final = final[2:, :]
+    res = None if needs is None else (lp, ext, emit, lse, final, skip_add, active)
+    return xp.permute_dims(final, (1, 0)), res
+
+
+def _alpha_bwd(xp, static, needs, res, g):
+    """``custom_vjp`` backward: the gradient wrt ``log_probs`` of the cotangent ``g`` ``(N, L)``
+    of the final forward variables (the integer and bool arguments get None)."""
+    lp, ext, emit, lse, final, skip_add, active = res
+    if lp.shape[0] == 0:
+        return xp.zeros_like(lp), None, None, None
+    g = xp.permute_dims(g, (1, 0)) + _inactive_spill(xp, final, skip_add, active)
+    # step t receives frame t + 1's log-sum-exp and activity in the carry (none after the last
+    # frame: an inactive one) and the forward variables after frame t, lse_t + e_t, where frame
+    # t + 1 is active (frame t is then active too)
+    carry0 = (g, xp.zeros_like(g), xp.zeros_like(active[0, ...]), skip_add)
+    _, d_emit = xp.scan(_back_step_for(xp), carry0, (lse, emit, active), reverse=True)
+    # d_emit[t]: the cotangent of the emissions of frame t (0 on inactive frames), onto the
+    # log-probabilities where the emissions are the log-probabilities themselves. Whether an
+    # emission is replaced depends on its frame and state (the first frame's unread states) and
+    # on its class's log-probability (log 0, +inf): the latter is a factor common to every
+    # state of a class, applied after the sum over the states
+    d_emit = xp.where(_unread(xp, emit, True), xp.zeros_like(d_emit), d_emit)
+    d_lp = _emission_grad(xp, xp.permute_dims(d_emit, (2, 0, 1)), ext, lp.shape[2])
+    replaced = xp.logical_or(lp < _NEG, lp == math.inf)
+    return xp.where(replaced, xp.zeros_like(d_lp), d_lp), None, None, None
+
+
+def _inactive_spill(xp, final, skip_add, active):
+    """What the inactive frames add to the cotangent of the last active frame's forward
+    variables ``(L, N)``: each multiplies the zero cotangent of its unused step by that step's
+    weights, NaN where the step's log-sum-exp is NaN -- at s where one of lse(s), lse(s + 1),
+    lse(s + 2) is, the same for every inactive frame (they all read the final variables).
+    Zero for sequences without inactive frames."""
+    neg = xp.full_like(final[:2, :], _NEG)
+    padded = xp.concat([neg, final], axis=0)
+    lse = _lse3(xp, final, padded[1:-1, :], padded[:-2, :] + skip_add)
+    zero = xp.zeros_like(final[:2, :])
+    ahead = lse + xp.concat([lse[1:, :], zero[:1, :]], axis=0) + xp.concat([lse[2:, :], zero], axis=0)[:lse.shape[0], :]
+    some = xp.logical_not(active[-1, ...])  # (1, N): the last frame is inactive
+    return xp.where(some, 0.0 * ahead, xp.zeros_like(ahead))  # 0 * finite = 0, 0 * NaN = NaN
+
+
+@functools.lru_cache(maxsize=None)
+def _back_step_for(xp):
+    """One reverse step on state-major arrays: the cotangent of the forward variables after
+    frame t + 1 -> after frame t (inactive frames pass it through), and the cotangent of frame
+    t's emissions."""
+    def step(carry, x):
+        cot, lse_next, act_next, skip_add = carry
+        lse, e, act = x
+        after = lse + e  # the forward variables after frame t (before frame t + 1)
+        zero = xp.zeros_like(cot[:2, :])
+        # weight of the transition s' -> s at frame t + 1, at s' (where the cotangent goes):
+        # s -> s, s + 1 -> s (its s - 1 term), s + 2 -> s (its skip term)
+        w_stay = xp.exp(after - lse_next)
+        w_next = xp.exp(after[:-1, :] - lse_next[1:, :])
+        w_skip = xp.exp(after[:-2, :] + skip_add[2:, :] - lse_next[2:, :])
+        back = (cot * w_stay + xp.concat([cot[1:, :] * w_next, zero[:1, :]], axis=0)
+                + xp.concat([cot[2:, :] * w_skip, zero], axis=0)[:cot.shape[0], :])
+        cot = xp.where(act_next, back, cot)
+        return (cot, lse, act, skip_add), xp.where(act, cot, xp.zeros_like(cot))
+
+    return step
+
+
+def _emission_grad(xp, d_emit, ext, n_classes):
+    """The gradient wrt ``log_probs`` ``(T, N, C)`` of that of the emissions, given batch-major
+    ``(N, T, L)``: ``sum_s d_emit[n, t, s] [y'_{n,s} = c]``, a batched product with the one-hot
+    ``y'`` (a matrix product where the gather's transpose would be a scatter). Its NaNs are put
+    where the scatter puts them, on the classes of the NaN states only: the product of the NaN
+    indicators says where (the product of the values would spread them to every class of the
+    frame, 0 * NaN)."""
+    one_hot = xp.one_hot(ext, n_classes, dtype=d_emit.dtype)  # (N, L, C)
+    nan = xp.isnan(d_emit)
+    total = xp.matmul(xp.where(nan, xp.zeros_like(d_emit), d_emit), one_hot, precision="highest")
+    hits = xp.matmul(cast(xp, nan, d_emit.dtype), one_hot, precision="highest")
+    return xp.permute_dims(xp.where(hits > 0, xp.full_like(total, math.nan), total), (1, 0, 2))
 
 
 # ------------------------------------------------------------------------- reduction ----

@@ -253,6 +253,60 @@ def test_jax_jit_grad_vmap_match_numpy_and_torch():
     np.testing.assert_allclose(np.asarray(gj), x.grad.numpy(), rtol=1e-10, atol=1e-12)
 
 
+def test_three_term_log_sum_exp_edges():
+    # the recursion's log-sum-exp on JAX: -inf terms drop out (all three -inf give -inf, not
+    # NaN), a NaN anywhere gives NaN, +inf gives +inf, finite values match NumPy's
+    jnp = pytest.importorskip("jax").numpy
+    from losses.backends import namespace
+    from losses.sequence import _lse3
+
+    inf, nan = math.inf, math.nan
+    a = np.array([-inf, -inf, 0.0, 3.0, nan, 1.0, 1.0, inf, inf, -1e30, 2.0])
+    b = np.array([-inf, 1.0, 0.0, -2.0, 1.0, nan, 1.0, 1.0, inf, -1e30, 2.0])
+    c = np.array([-inf, -inf, 0.0, 5.0, 1.0, 1.0, nan, -inf, 1.0, -1e30, -inf])
+    with np.errstate(invalid="ignore"):
+        want = np.logaddexp(np.logaddexp(a, b), c)
+    want[4:7] = nan  # NumPy's logaddexp gives NaN too; spelled out
+    xp = namespace(jnp.zeros(1))
+    got = np.asarray(_lse3(xp, *(jnp.asarray(v) for v in (a, b, c))))
+    np.testing.assert_allclose(got, want, rtol=1e-15, equal_nan=True)
+    assert np.isneginf(got[0]) and np.isnan(got[4:7]).all() and np.isposinf(got[7:9]).all()
+
+
+@pytest.mark.parametrize("zero_infinity", [False, True])
+def test_jax_gradient_is_the_generic_bodys_with_non_finite_log_probs(zero_infinity):
+    # JAX's hand-written gradient (custom_vjp) against torch's autodiff of the generic body:
+    # every element in turn set to NaN, +inf and -inf; inactive frames (a NaN in the last
+    # active frame reaches them), an empty label sequence, a repeat, an infeasible sequence
+    jax = pytest.importorskip("jax")
+    torch = pytest.importorskip("torch")
+    from losses.backends import generic_paths
+
+    rng = np.random.default_rng(34)
+    lp = log_softmax(rng.normal(size=(6, 4, 4)))
+    tg, il, tl = np.array([[1, 2, 2], [3, 1, 0], [2, 3, 1], [3, 3, 3]]), np.array([6, 4, 5, 4]), np.array([3, 2, 0, 3])
+    cot = np.array([0.7, -1.3, 0.4, 0.9])  # per-sequence cotangents, zeros of infeasible ones kept
+
+    def ours(x):
+        return jax.numpy.sum(L.ctc_loss(x, *map(jax.numpy.asarray, (tg, il, tl)), reduction="none",
+                                        zero_infinity=zero_infinity) * cot)
+
+    grad = jax.jit(jax.grad(ours))
+    for value in (np.nan, np.inf, -np.inf):
+        for index in np.ndindex(lp.shape):
+            x = lp.copy()
+            x[index] = value
+            got = np.asarray(grad(jax.numpy.asarray(x)))
+            xt = torch.tensor(x, requires_grad=True)
+            with generic_paths():
+                out = L.ctc_loss(xt, *map(torch.tensor, (tg, il, tl)), reduction="none", zero_infinity=zero_infinity)
+            (want,) = torch.autograd.grad((out * torch.tensor(cot)).sum(), xt)
+            want = want.numpy()
+            msg = f"{value} at {index}"
+            np.testing.assert_array_equal(np.isnan(got), np.isnan(want), err_msg=msg)
+            np.testing.assert_allclose(got, want, rtol=1e-10, atol=1e-12, equal_nan=True, err_msg=msg)
+
+
 def test_matches_optax_per_sequence():
     optax = pytest.importorskip("optax")
     jax = pytest.importorskip("jax")
