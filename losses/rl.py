@@ -75,12 +75,21 @@ def _floats(xp, first, *others, names):
 
 def _floats_known(xp, first, others, numbers, names):
     """``_floats`` with ``numbers[i]`` (``is_number(others[i])``) already known."""
-    arrays = [None if n else o for o, n in zip(others, numbers)]
     dtype = getattr(first, "dtype", None)
-    if (dtype == xp.float32 or dtype == xp.float64) and all(a is None or a.dtype == dtype for a in arrays):
+    if dtype == xp.float32 or dtype == xp.float64:
         # the common call: every array has first's float32/float64 dtype, which float_args
         # accepts and returns as it is (the arrays are the namespace's, checked by namespace())
-        return dtype, dtype, [first] + [float(o) if n else a for o, n, a in zip(others, numbers, arrays)]
+        out = [first]
+        for o, n in zip(others, numbers):
+            if n:
+                out.append(float(o))
+            elif o is None or o.dtype == dtype:
+                out.append(o)
+            else:
+                break
+        else:
+            return dtype, dtype, out
+    arrays = [None if n else o for o, n in zip(others, numbers)]
     compute, out_dtype, cast_arrays = float_args(xp, first, *arrays, names=names)
     out = [cast_arrays[0]] + [float(o) if n else a for o, n, a in zip(others, numbers, cast_arrays[1:])]
     return compute, out_dtype, out
@@ -729,11 +738,13 @@ def _clipped_surrogate_loss(xp, log_ratio, adv, clip_range):
     large = log_ratio > cap
     huge = large & negative  # the product -A ρ goes through logarithms
     neg_adv = -adv
-    log_abs = xp.log(xp.where(negative, neg_adv, 1.0))
+    log_abs = xp.log(xp.where(huge, neg_adv, 1.0))
     e = xp.exp(xp.where(huge, log_ratio + log_abs, xp.where(large, cap, log_ratio)))
     # A < 0: max(ρ, 1-ε) (ρ < 1-ε compares the exact exp as the formula does); A >= 0:
-    # min(ρ, 1+ε), where a capped exponent is above 1+ε as the ratio is
-    clipped = xp.where(negative, xp.where(e < lo, lo, e), xp.where(e > hi, hi, e))
+    # min(ρ, 1+ε), where a capped exponent is above 1+ε as the ratio is. The selects test
+    # the sparse clipped elements, not the sign of A (torch's select is fastest on masks
+    # that are mostly one value)
+    clipped = xp.where(negative & (e < lo), lo, xp.where((e > hi) & ~negative, hi, e))
     return xp.where(huge, e, neg_adv * clipped)
 
 
@@ -913,7 +924,7 @@ def _q_setup(fname, q_tm1, a_tm1, r_t, discount_t, q_arrays, a_arrays, *, axis, 
         check.same_shape(a_tm1, x, "a_tm1", name)
     _weight_options(weight, shape, "a_tm1", mean_over, reduction)
     for x, name, number in ((r_t, "r_t", numbers[0]), (discount_t, "discount_t", numbers[1])):
-        if not number:
+        if not number and x.shape != shape:
             check.broadcastable(x, name, shape, "a_tm1")
     if numbers[1]:
         check.real_number(discount_t, "discount_t", low=0, high=1)
@@ -1595,7 +1606,7 @@ def _sac_arrays(xp, first, first_name, arrays, numbers, weight, mean_over, reduc
         check.floating(xp, x, name)
         check.same_shape(first, x, first_name, name)
     for x, name in numbers:
-        if not is_number(x):
+        if not is_number(x) and x.shape != first.shape:
             check.broadcastable(x, name, first.shape, first_name)
     _weight_options(weight, first.shape, first_name, mean_over, reduction)
     names = (first_name, *(n for _, n in arrays), "weight", *(n for _, n in numbers))
