@@ -58,18 +58,40 @@ MeanOver = Literal["weights", "elements"]
 # the home of these helpers for the rl and multitask families.
 def _number_or_array(value, name):
     """Type check of an argument that is a real number or an array. Runs before the namespace
-    is resolved, so a string, a list, a bool or None is refused with the argument's name."""
-    if not (is_number(value) or hasattr(value, "dtype")):
+    is resolved, so a string, a list, a bool or None is refused with the argument's name.
+    Returns whether ``value`` is a number (callers that branch on it ask once)."""
+    number = is_number(value)
+    if not (number or hasattr(value, "dtype")):
         raise TypeError(f"{name} must be a real number or an array, got {type(value).__name__}")
+    return number
 
 
 def _floats(xp, first, *others, names):
     """``float_args`` (every argument's dtype checked, ``names`` one per argument) where each
     of ``others`` may also be a Python number, returned as a Python float (not cast):
     ``(compute_dtype, out_dtype, [first, *others])``."""
-    arrays = [None if is_number(o) else o for o in others]
+    return _floats_known(xp, first, others, [is_number(o) for o in others], names)
+
+
+def _floats_known(xp, first, others, numbers, names):
+    """``_floats`` with ``numbers[i]`` (``is_number(others[i])``) already known."""
+    dtype = getattr(first, "dtype", None)
+    if dtype == xp.float32 or dtype == xp.float64:
+        # the common call: every array has first's float32/float64 dtype, which float_args
+        # accepts and returns as it is (the arrays are the namespace's, checked by namespace())
+        out = [first]
+        for o, n in zip(others, numbers):
+            if n:
+                out.append(float(o))
+            elif o is None or o.dtype == dtype:
+                out.append(o)
+            else:
+                break
+        else:
+            return dtype, dtype, out
+    arrays = [None if n else o for o, n in zip(others, numbers)]
     compute, out_dtype, cast_arrays = float_args(xp, first, *arrays, names=names)
-    out = [cast_arrays[0]] + [float(o) if is_number(o) else a for o, a in zip(others, cast_arrays[1:])]
+    out = [cast_arrays[0]] + [float(o) if n else a for o, n, a in zip(others, numbers, cast_arrays[1:])]
     return compute, out_dtype, out
 
 
@@ -188,8 +210,7 @@ def td_loss(v_tm1: ArrayT, r_t: ArrayT | float, discount_t: ArrayT | float, v_t:
         1.5
     """
     bootstrap = ((r_t, "r_t"), (discount_t, "discount_t"), (v_t, "v_t"))
-    for x, name in bootstrap:
-        _number_or_array(x, name)
+    numbers = [_number_or_array(x, name) for x, name in bootstrap]
     xp = namespace(v_tm1=v_tm1, r_t=r_t, discount_t=discount_t, v_t=v_t, weight=weight)
     group = xp.check_group(group)
     check.choice(criterion, "criterion", ("mse", "huber"))
@@ -197,16 +218,18 @@ def td_loss(v_tm1: ArrayT, r_t: ArrayT | float, discount_t: ArrayT | float, v_t:
     check.flag(stop_target_gradients, "stop_target_gradients")
     check.floating(xp, v_tm1, "v_tm1")
     _weight_options(weight, v_tm1.shape, "v_tm1", mean_over, reduction)
-    for x, name in bootstrap:
-        if not is_number(x):
+    for (x, name), number in zip(bootstrap, numbers):
+        if not number and x.shape != v_tm1.shape:
             check.broadcastable(x, name, v_tm1.shape, "v_tm1")
-    if is_number(discount_t):
+    if numbers[1]:
         check.real_number(discount_t, "discount_t", low=0, high=1)
-    _, out_dtype, (v, r, g, vn, w) = _floats(xp, v_tm1, r_t, discount_t, v_t, weight,
-                                              names=("v_tm1", "r_t", "discount_t", "v_t", "weight"))
-    _unit_interval(xp, g, "discount_t")
+    _, out_dtype, (v, r, g, vn, w) = _floats_known(xp, v_tm1, (r_t, discount_t, v_t, weight),
+                                                    (*numbers, weight is not None and is_number(weight)),
+                                                    ("v_tm1", "r_t", "discount_t", "v_t", "weight"))
+    if not numbers[1]:
+        check.values_in(xp, xp.stop_gradient(g), "discount_t", 0, 1)
     target = r + g * vn
-    if is_number(target):
+    if all(numbers):
         target = xp.full_like(v, target)
     return _td_criterion(xp, v, target, w, stop_target_gradients, criterion, delta, reduction, mean_over,
                          out_dtype, group)
@@ -219,8 +242,12 @@ def _td_criterion(xp, v, target, w, stop_target_gradients, criterion, delta, red
     TD-style loss of the family (td_loss, the Q-learning family, td_lambda_loss)."""
     if stop_target_gradients:
         target = xp.stop_gradient(target)
-    if tuple(target.shape) != tuple(v.shape):
+    if target.shape != v.shape:
         target = xp.broadcast_to(target, v.shape)
+    if w is None and group is None:  # the whole loss in the framework's kernel, where it has one
+        out = xp.fast("td_loss", v, target, None, reduction, out_dtype, criterion=criterion, delta=float(delta))
+        if out is not NotImplemented:
+            return out
 
     def body(v, target):
         d = target - v
@@ -231,22 +258,23 @@ def _td_criterion(xp, v, target, w, stop_target_gradients, criterion, delta, red
                       group=group, criterion=criterion, delta=float(delta))
 
 
-def _returns_setup(r_t, discount_t, v_t, lambda_, stop_target_gradients, fname):
+def _returns_setup(r_t, discount_t, v_t, lambda_, stop_target_gradients, fname, number_lambda=False):
     xp, out_dtype, (r, g, v, lam), _, _ = _sequence_setup(r_t, discount_t, v_t, lambda_, stop_target_gradients,
-                                                          fname)
+                                                          fname, number_lambda=number_lambda)
     return xp, out_dtype, r, g, v, lam
 
 
 def _sequence_setup(r_t, discount_t, v_t, lambda_, stop_target_gradients, fname, extra=(), weight=None,
-                    options=None):
+                    options=None, number_lambda=False):
     """The checks of a time-major sequence (time axis 0) of rewards, discounts, values and
     λ, plus ``extra`` floating arrays ``((array, name), ...)`` of ``r_t``'s shape and an
     optional ``weight`` (checked with ``options = (shape, shape_name, mean_over, reduction)``
     when given), every dtype before any value check.
 
     Returns ``(xp, out_dtype, (r, g, v, lam), extras, w)``: ``r, g, v, lam`` arrays of
-    ``v_t``'s shape in the compute dtype, the cast extras and ``w`` (None, a Python float or
-    the cast array)."""
+    ``v_t``'s shape in the compute dtype (``lam`` a Python float when it is a number and
+    ``number_lambda`` is set), the cast extras and ``w`` (None, a Python float or the cast
+    array)."""
     _number_or_array(discount_t, "discount_t")
     _number_or_array(lambda_, "lambda_")
     xp = namespace(r_t=r_t, discount_t=discount_t, v_t=v_t, lambda_=lambda_, weight=weight,
@@ -276,7 +304,9 @@ def _sequence_setup(r_t, discount_t, v_t, lambda_, stop_target_gradients, fname,
                                                        weight, names=names)
     _unit_interval(xp, g, "discount_t")
     _unit_interval(xp, lam, "lambda_")
-    return xp, out_dtype, (_shaped_like(xp, r, v), _shaped_like(xp, g, v), v, _shaped_like(xp, lam, v)), extras, w
+    if not (number_lambda and is_number(lam)):
+        lam = _shaped_like(xp, lam, v)
+    return xp, out_dtype, (_shaped_like(xp, r, v), _shaped_like(xp, g, v), v, lam), extras, w
 
 
 @check.entry
@@ -335,7 +365,8 @@ def n_step_returns(r_t: ArrayT, discount_t: ArrayT | float, v_t: ArrayT, *, n: i
         raise TypeError(f"n must be a Python int >= 1, got {n!r}")
     if n < 1:
         raise ValueError(f"n must be >= 1, got {n}")
-    xp, out_dtype, r, g, v, lam = _returns_setup(r_t, discount_t, v_t, lambda_, stop_target_gradients, "n_step_returns")
+    xp, out_dtype, r, g, v, lam = _returns_setup(r_t, discount_t, v_t, lambda_, stop_target_gradients,
+                                                 "n_step_returns", number_lambda=True)
     T = r.shape[0]
     last = v[T - 1:T, ...]
     pad = n - 1
@@ -344,14 +375,29 @@ def n_step_returns(r_t: ArrayT, discount_t: ArrayT | float, v_t: ArrayT, *, n: i
         v_p = xp.concat([v] + [last] * pad, axis=0)
         r_p = xp.concat([r] + [zeros] * pad, axis=0)
         g_p = xp.concat([g] + [ones] * pad, axis=0)
-        l_p = xp.concat([lam] + [ones] * pad, axis=0)
     else:
-        v_p, r_p, g_p, l_p = v, r, g, lam
+        v_p, r_p, g_p = v, r, g
     out = v_p[pad:pad + T, ...]
-    for i in range(n - 1, -1, -1):
-        window = (slice(i, i + T), ...)
-        lam_i = l_p[window]
-        out = r_p[window] + g_p[window] * ((1 - lam_i) * v_p[window] + lam_i * out)
+    if is_number(lam) and lam == 1:
+        # λ = 1 (the default): each step's (1 - λ) v is 0 * v, which adds nothing to a return
+        # or its gradient but makes it NaN where a value in its window is not finite. The
+        # recursion runs without it and that NaN is added once, from the windows' finiteness.
+        for i in range(n - 1, -1, -1):
+            out = r_p[i:i + T, ...] + g_p[i:i + T, ...] * out
+        finite = xp.isfinite(v_p)
+        ok = finite[0:T, ...]
+        for i in range(1, n):
+            ok = ok & finite[i:i + T, ...]
+        nan = xp.asarray(math.nan, dtype=out.dtype, device=device_of(out))
+        out = out + xp.where(ok, 0.0, nan)
+    else:
+        if is_number(lam):
+            lam = xp.full_like(v, lam)
+        l_p = xp.concat([lam] + [ones] * pad, axis=0) if pad else lam
+        for i in range(n - 1, -1, -1):
+            window = (slice(i, i + T), ...)
+            lam_i = l_p[window]
+            out = r_p[window] + g_p[window] * ((1 - lam_i) * v_p[window] + lam_i * out)
     if stop_target_gradients:
         out = xp.stop_gradient(out)
     return xp.as_array(cast(xp, out, out_dtype))
@@ -446,18 +492,22 @@ def _log_prob(xp, z, actions, ax):
 def _neg_entropy(xp, z, ax):
     """``sum p log p`` along ``ax``; 0·log 0 = 0 with a finite gradient (-inf logits allowed).
 
-    The logits are shifted by their (gradient-free) maximum first: ``z - max`` is exact for
-    the large entries, so logits of 1e4 keep full relative precision in the entropy. An empty
-    batch is not shifted (a maximum over nothing has no value; Dask refuses it).
+    The log-softmax is ``(z - max) - log(sum(exp(z - max)))`` with the (gradient-free)
+    maximum subtracted first, on every backend (the generic primitive, torch's kernels and
+    ``jax.nn.log_softmax`` keep that order): ``z - max`` is exact for the large entries, so
+    logits of 1e4 keep full relative precision in the entropy.
     """
-    if numel(z):
-        m = xp.max(z, axis=ax, keepdims=True)
-        z = z - xp.stop_gradient(xp.where(xp.isfinite(m), m, xp.zeros_like(m)))
+    return _neg_entropy_and_log_softmax(xp, z, ax)[0]
+
+
+def _neg_entropy_and_log_softmax(xp, z, ax):
+    """``(sum p log p, log p)`` of :func:`_neg_entropy`, with the log-softmax it computed for
+    a caller that also needs log-probabilities."""
     logp = xp.log_softmax(z, axis=ax)
     p = xp.exp(logp)
     # 0 log 0 = 0; a NaN probability keeps its NaN (p == 0 is False for NaN)
-    safe = xp.where(p == 0, xp.zeros_like(logp), logp)
-    return xp.sum(p * safe, axis=ax)
+    safe = xp.where(p == 0, 0.0, logp)
+    return xp.sum(p * safe, axis=ax), logp
 
 
 @check.entry
@@ -654,42 +704,48 @@ def actor_critic_loss(logits: ArrayT, actions: ArrayT, values: ArrayT, returns: 
         names=("logits", "values", "returns", "advantages", "weight"))
     _actions_check(xp, actions, n_actions)
     ret = xp.stop_gradient(ret)
-    adv = xp.stop_gradient(ret - v if adv is None else adv)
-    per = -_log_prob(xp, z, actions, ax) * adv
     diff = ret - v
+    adv = xp.stop_gradient(diff if adv is None else adv)
+    if entropy_coef:
+        # one log-softmax for both terms: the log-probabilities of the actions are its entries
+        # (a row holding +inf is NaN either way: its entropy is)
+        neg_entropy, logp = _neg_entropy_and_log_softmax(xp, z, ax)
+        per = -xp.take_class(logp, actions, axis=ax) * adv
+    else:
+        per = -_log_prob(xp, z, actions, ax) * adv
     per = per + value_coef * (diff * diff)
     if entropy_coef:
-        per = per + entropy_coef * _neg_entropy(xp, z, ax)
+        per = per + entropy_coef * neg_entropy
     return reduce(xp, per, reduction, weight=w, mean_over=mean_over, out_dtype=out_dtype, group=group)
 
 
-def _clipped_ratio_times_advantage(xp, log_ratio, adv, clip_range):
-    """``min(ρ A, clip(ρ, 1-ε, 1+ε) A)`` with ``ρ = exp(log_ratio)``, without overflow.
+def _clipped_surrogate_loss(xp, log_ratio, adv, clip_range):
+    """``-min(ρ A, clip(ρ, 1-ε, 1+ε) A)`` with ``ρ = exp(log_ratio)``, without overflow.
 
-    For ``A >= 0`` it is ``A min(ρ, 1+ε)``: ρ matters only below ``1+ε < e``, so the
-    exponent is capped at 1 and nothing overflows (a huge ratio gives ``(1+ε) A`` with a
-    zero gradient, ``A = 0`` gives 0). For ``A < 0`` it is ``A max(ρ, 1-ε)``, unbounded in ρ:
-    ``ρ A`` is the plain product where ``ρ`` is representable with room to spare and
-    ``-exp(log ρ + log|A|)`` above (value and gradient finite wherever the product is). The
+    For ``A >= 0`` it is ``-A min(ρ, 1+ε)``: ρ matters only up to ``1+ε``, so the exponent is
+    capped (at the largest one whose exponential has room to spare): nothing overflows, a huge
+    ratio gives ``-(1+ε) A`` with a zero gradient, ``A = 0`` gives 0. For ``A < 0`` it is
+    ``-A max(ρ, 1-ε)``, unbounded in ρ: ``-A ρ`` is the plain product below the cap and
+    ``exp(log ρ + log|A|)`` above it (value and gradient finite wherever the product is). The
     subgradients are torch's (``torch.clamp`` passes the gradient on the closed interval
-    ``[1-ε, 1+ε]``, so at ``ρ = 1 ± ε`` the gradient is ``A ρ``); NaN goes through.
-    Every branch that is not taken sees harmless arguments (double where).
+    ``[1-ε, 1+ε]``, so at ``ρ = 1 ± ε`` the gradient is ``-A ρ``); NaN goes through.
+    One exponential serves every branch, and every branch that is not taken sees harmless
+    arguments (double where): its gradient is an exact 0.
     """
     lo, hi = 1.0 - clip_range, 1.0 + clip_range
-    zeros = xp.zeros_like(log_ratio)
+    cap = math.log(xp.finfo(log_ratio.dtype).max) - 2.0
     negative = adv < 0
-    # A >= 0 (and a NaN A, which the product keeps NaN): A * min(rho, hi)
-    capped = xp.exp(xp.where(log_ratio > 1.0, xp.ones_like(log_ratio), log_ratio))
-    upper = adv * xp.where(capped > hi, xp.full_like(capped, hi), capped)
-    # A < 0: A * max(rho, lo); rho < lo compares the exact exp as the formula does
-    x = xp.where(negative, log_ratio, zeros)
-    below = xp.exp(xp.where(x < 0, x, zeros)) < lo
-    large = x > math.log(xp.finfo(x.dtype).max) - 2.0
-    plain = adv * xp.exp(xp.where(large, zeros, x))
-    log_abs = xp.log(xp.where(negative, -adv, xp.ones_like(adv)))
-    huge = -xp.exp(xp.where(large, x, zeros) + log_abs)
-    lower = xp.where(below, lo * adv, xp.where(large, huge, plain))
-    return xp.where(negative, lower, upper)
+    large = log_ratio > cap
+    huge = large & negative  # the product -A ρ goes through logarithms
+    neg_adv = -adv
+    log_abs = xp.log(xp.where(huge, neg_adv, 1.0))
+    e = xp.exp(xp.where(huge, log_ratio + log_abs, xp.where(large, cap, log_ratio)))
+    # A < 0: max(ρ, 1-ε) (ρ < 1-ε compares the exact exp as the formula does); A >= 0:
+    # min(ρ, 1+ε), where a capped exponent is above 1+ε as the ratio is. The selects test
+    # the sparse clipped elements, not the sign of A (torch's select is fastest on masks
+    # that are mostly one value)
+    clipped = xp.where(negative & (e < lo), lo, xp.where((e > hi) & ~negative, hi, e))
+    return xp.where(huge, e, neg_adv * clipped)
 
 
 def _normalized(xp, adv, group):
@@ -788,7 +844,7 @@ def ppo_clip_loss(log_prob: ArrayT, advantages: ArrayT, *, old_log_prob: ArrayT 
     adv = xp.stop_gradient(adv)
     if normalize_advantages:
         adv = _normalized(xp, adv, group)
-    per = -_clipped_ratio_times_advantage(xp, log_ratio, adv, float(clip_range))
+    per = _clipped_surrogate_loss(xp, log_ratio, adv, float(clip_range))
     return reduce(xp, per, reduction, weight=w, mean_over=mean_over, out_dtype=out_dtype, group=group)
 
 
@@ -849,8 +905,7 @@ def _q_setup(fname, q_tm1, a_tm1, r_t, discount_t, q_arrays, a_arrays, *, axis, 
     of ``q_tm1``'s shape and further integer actions ``a_arrays`` of ``a_tm1``'s shape.
 
     Returns ``(xp, group, ax, out_dtype, q, r, g, qs, w)``."""
-    for x, name in ((r_t, "r_t"), (discount_t, "discount_t")):
-        _number_or_array(x, name)
+    numbers = (_number_or_array(r_t, "r_t"), _number_or_array(discount_t, "discount_t"))
     xp = namespace(q_tm1=q_tm1, a_tm1=a_tm1, r_t=r_t, discount_t=discount_t, weight=weight,
                    **{name: x for x, name in (*q_arrays, *a_arrays)})
     group = xp.check_group(group)
@@ -868,15 +923,17 @@ def _q_setup(fname, q_tm1, a_tm1, r_t, discount_t, q_arrays, a_arrays, *, axis, 
         check.integer(xp, x, name)
         check.same_shape(a_tm1, x, "a_tm1", name)
     _weight_options(weight, shape, "a_tm1", mean_over, reduction)
-    for x, name in ((r_t, "r_t"), (discount_t, "discount_t")):
-        if not is_number(x):
+    for x, name, number in ((r_t, "r_t", numbers[0]), (discount_t, "discount_t", numbers[1])):
+        if not number and x.shape != shape:
             check.broadcastable(x, name, shape, "a_tm1")
-    if is_number(discount_t):
+    if numbers[1]:
         check.real_number(discount_t, "discount_t", low=0, high=1)
     names = ("q_tm1", "r_t", "discount_t", "weight", *(name for _, name in q_arrays))
-    _, out_dtype, (q, r, g, w, *qs) = _floats(xp, q_tm1, r_t, discount_t, weight, *(x for x, _ in q_arrays),
-                                              names=names)
-    _unit_interval(xp, g, "discount_t")
+    _, out_dtype, (q, r, g, w, *qs) = _floats_known(
+        xp, q_tm1, (r_t, discount_t, weight, *(x for x, _ in q_arrays)),
+        (*numbers, weight is not None and is_number(weight), *(False for _ in q_arrays)), names)
+    if not numbers[1]:
+        check.values_in(xp, xp.stop_gradient(g), "discount_t", 0, 1)
     for x, name in ((a_tm1, "a_tm1"), *a_arrays):
         check.class_indices(xp, x, n_actions, name)
     return xp, group, ax, out_dtype, q, r, g, qs, w
@@ -887,8 +944,12 @@ def _greedy(xp, value, selector, ax):
     holds a NaN). A gather, so a gradient reaching ``value`` goes to that one action: ties
     are broken towards the first maximiser on every backend."""
     out = xp.take_class(value, xp.argmax(selector, axis=ax), axis=ax)
-    nan = xp.any(xp.isnan(selector), axis=ax)
-    return xp.where(nan, xp.full_like(out, math.nan), out)
+    if not numel(out):  # an empty batch (Dask refuses a maximum over nothing)
+        return out
+    # the maximum is NaN exactly where the selector holds one (the standard's max propagates
+    # NaN): a read of the selector and a test per row, no full-size mask
+    top = xp.max(selector, axis=ax)
+    return xp.where(xp.isnan(top), top, out)
 
 
 def _q_loss(xp, q, a_tm1, ax, r, g, bootstrap, w, stop_target_gradients, criterion, delta, reduction,
@@ -944,8 +1005,15 @@ def q_learning_loss(q_tm1: ArrayT, a_tm1: ArrayT, r_t: ArrayT | float, discount_
         "q_learning_loss", q_tm1, a_tm1, r_t, discount_t, ((q_t, "q_t"),), (), axis=axis, criterion=criterion,
         delta=delta, weight=weight, stop_target_gradients=stop_target_gradients, mean_over=mean_over,
         reduction=reduction, group=group)
-    return _q_loss(xp, q, a_tm1, ax, r, g, _greedy(xp, qn, xp.stop_gradient(qn), ax), w, stop_target_gradients,
-                   criterion, delta, reduction, mean_over, out_dtype, group)
+    if stop_target_gradients and numel(qn):
+        # the target is held constant: its maximum is all that is needed (the value at the
+        # first maximiser, NaN where a row holds one), without an argmax and a gather (an
+        # empty batch takes the gather: Dask refuses a maximum over nothing)
+        bootstrap = xp.max(xp.stop_gradient(qn), axis=ax)
+    else:
+        bootstrap = _greedy(xp, qn, xp.stop_gradient(qn), ax)
+    return _q_loss(xp, q, a_tm1, ax, r, g, bootstrap, w, stop_target_gradients, criterion, delta, reduction,
+                   mean_over, out_dtype, group)
 
 
 @check.entry
@@ -1507,6 +1575,16 @@ def vtrace_policy_gradient_loss(logits: ArrayT, actions: ArrayT, v_tm1: ArrayT, 
 
 
 # ------------------------------------------------------------------------------------ SAC ----
+def _squared_error(xp, x, y):
+    """``(x - y)²`` element-wise, ``x`` and ``y`` of one shape: the framework's squared-error
+    kernel where it has one (``td_loss``'s, fused forward and backward), else the product."""
+    out = xp.fast("td_loss", x, y, None, "none", None, criterion="mse", delta=1.0)
+    if out is NotImplemented:
+        d = x - y
+        out = d * d
+    return out
+
+
 def _min0(xp, a, b):
     """``min(a, b)`` with the gradient on ``a`` at ties (torch ``min(dim)``'s first index) and
     NaN if either is NaN."""
@@ -1528,7 +1606,7 @@ def _sac_arrays(xp, first, first_name, arrays, numbers, weight, mean_over, reduc
         check.floating(xp, x, name)
         check.same_shape(first, x, first_name, name)
     for x, name in numbers:
-        if not is_number(x):
+        if not is_number(x) and x.shape != first.shape:
             check.broadcastable(x, name, first.shape, first_name)
     _weight_options(weight, first.shape, first_name, mean_over, reduction)
     names = (first_name, *(n for _, n in arrays), "weight", *(n for _, n in numbers))
@@ -1613,11 +1691,18 @@ def sac_critic_loss(q1_tm1: ArrayT, q2_tm1: ArrayT, r_t: ArrayT | float, discoun
     _unit_interval(xp, g, "discount_t")
     if not is_number(a):
         check.nonnegative(xp, xp.stop_gradient(a), "alpha")
-    y = xp.stop_gradient(r + g * (_min0(xp, n1, n2) - a * lp))
-    d1, d2 = q1 - y, q2 - y
-    per = 0.5 * (d1 * d1 + d2 * d2)
-    return reduce(xp, per, reduction, weight=_as_weight(xp, w, per), mean_over=mean_over, out_dtype=out_dtype,
-                  group=group)
+    # the target is held constant, so its minimum needs no subgradient rule: the standard's
+    # minimum (NaN if either critic is NaN) in one pass
+    y = xp.stop_gradient(r + g * (xp.minimum(n1, n2) - a * lp))
+    both = _squared_error(xp, q1, y) + _squared_error(xp, q2, y)
+    if reduction == "none":
+        per = 0.5 * both
+        return reduce(xp, per, reduction, weight=_as_weight(xp, w, per), mean_over=mean_over, out_dtype=out_dtype,
+                      group=group)
+    # the sum or mean of 0.5 * both is 0.5 times that of both (scaling by 2**-1 commutes
+    # with rounding): the factor goes on the scalar, not on every element and its gradient
+    return xp.as_array(0.5 * reduce(xp, both, reduction, weight=_as_weight(xp, w, both), mean_over=mean_over,
+                                    out_dtype=out_dtype, group=group))
 
 
 @check.entry

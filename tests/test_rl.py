@@ -316,6 +316,54 @@ def test_n_step_returns_lambda_array_and_number_discount():
     assert np.allclose(got, _rlax_n_step(r, np.full_like(r, 0.9), v, 3, lam), rtol=1e-13)
 
 
+def _torch_n_step(r, d, v, n, lam):
+    """The n-step recursion with every step's ``(1 - λ) v`` term, in torch (time axis 0)."""
+    torch = _torch()
+    T = r.shape[0]
+    last = v[-1:].expand(n - 1, *v.shape[1:])
+    v_p = torch.cat([v, last])
+    r_p = torch.cat([r, torch.zeros_like(last)])
+    d_p = torch.cat([d, torch.ones_like(last)])
+    l_p = torch.cat([torch.full_like(v, lam), torch.ones_like(last)])
+    out = v_p[n - 1:n - 1 + T]
+    for i in range(n - 1, -1, -1):
+        out = r_p[i:i + T] + d_p[i:i + T] * ((1 - l_p[i:i + T]) * v_p[i:i + T] + l_p[i:i + T] * out)
+    return out
+
+
+@pytest.mark.parametrize("lam", [1.0, 0.6])
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+def test_n_step_returns_non_finite_value_in_a_window_gives_nan(lam, bad):
+    # a value a return's window reads (its bootstrap or, through (1 - λ) v, any step of it)
+    # makes that return NaN; lambda_=1 included, where (1 - λ) v is 0 * v
+    torch = _torch()
+    r, d, v = _traj(9, 2)
+    for t in (0, 3, 8):
+        vb = v.copy()
+        vb[t, 0] = bad
+        for n in (1, 3, 5):
+            with np.errstate(invalid="ignore"):  # inf * 0 where an episode ends: NaN, as meant
+                got = L.n_step_returns(r, d, vb, n=n, lambda_=lam)
+            if lam == 1 or np.isnan(bad):  # with lambda_=1 through 0 * v: NaN for +-inf too
+                assert np.isnan(got[max(0, t - n + 1):t + 1, 0]).all()
+            if np.isnan(bad):
+                want = np.stack([_rlax_n_step(r[:, b], d[:, b], vb[:, b], n, lam) for b in range(2)], axis=1)
+                assert np.array_equal(np.isnan(got), np.isnan(want))
+                assert np.allclose(got, want, rtol=1e-13, equal_nan=True)
+            # values and gradients of the explicit recursion, to the last bit where finite
+            tr, tv = _t(r, True), _t(vb, True)
+            ours = L.n_step_returns(tr, _t(d), tv, n=n, lambda_=lam)
+            ref = _torch_n_step(tr, _t(d), tv, n, lam)
+            cot = _t(RNG.normal(size=r.shape))
+            g_ours = torch.autograd.grad(ours, [tr, tv], cot)
+            g_ref = torch.autograd.grad(ref, [tr, tv], cot)
+            assert torch.equal(torch.isnan(ours), torch.isnan(ref))
+            assert torch.equal(torch.nan_to_num(ours), torch.nan_to_num(ref))
+            assert torch.equal(torch.nan_to_num(torch.from_numpy(np.asarray(got))), torch.nan_to_num(ours.detach()))
+            for a, b in zip(g_ours, g_ref):
+                assert torch.equal(a, b)
+
+
 def _sb3_gae(rewards, values, dones, last_values, last_done, gamma, lam):
     """stable-baselines3 RolloutBuffer.compute_returns_and_advantage (episode_starts form)."""
     T = len(rewards)
@@ -554,6 +602,35 @@ def test_actor_critic_matches_sb3_a2c():
     assert np.isclose(got, _sb3_a2c_numpy(z, a, values, returns, returns - values, 0.25, 0.05), rtol=1e-13)
 
 
+def test_actor_critic_large_logits_keep_float32_precision():
+    # the log-probabilities of the actions and the entropy come from one log-softmax of the
+    # max-shifted logits: logits near 1e4 lose nothing to the magnitude in float32
+    torch = _torch()
+    z, a, _ = _pg_inputs()
+    z = z + 1e4
+    values, returns = RNG.normal(size=len(a)), RNG.normal(size=len(a))
+    z32 = z.astype(np.float32).astype(np.float64)  # the float32 inputs, exactly
+    want = L.actor_critic_loss(z32, a, values, returns, reduction="none")
+    assert np.allclose(want, _sb3_a2c_per_step(z32, a, values, returns, 0.5, 0.01), rtol=1e-12)
+    got = L.actor_critic_loss(z.astype(np.float32), a, values.astype(np.float32), returns.astype(np.float32),
+                              reduction="none")
+    assert got.dtype == np.float32 and np.allclose(got, want, rtol=1e-5, atol=1e-5)
+    tz = torch.tensor(z, dtype=torch.float32, requires_grad=True)
+    out = L.actor_critic_loss(tz, _t(a), torch.tensor(values, dtype=torch.float32),
+                              torch.tensor(returns, dtype=torch.float32))
+    (g,) = torch.autograd.grad(out, tz)
+    tz64 = _t(z32, True)
+    (g64,) = torch.autograd.grad(L.actor_critic_loss(tz64, _t(a), _t(values), _t(returns)), tz64)
+    assert torch.allclose(g.double(), g64, rtol=1e-4, atol=1e-7)
+
+
+def _sb3_a2c_per_step(z, a, values, returns, vf_coef, ent_coef):
+    logp_all = _logsoftmax(z)
+    adv = returns - values
+    return (-adv * logp_all[np.arange(len(a)), a] + ent_coef * np.sum(np.exp(logp_all) * logp_all, -1)
+            + vf_coef * (returns - values) ** 2)
+
+
 def test_difference_actor_critic_entropy_coef_default():
     # our default entropy_coef=0.01 (A3C paper, OpenAI baselines); SB3 A2C's ent_coef default is 0.0
     z, a, adv = _pg_inputs()
@@ -677,6 +754,21 @@ def test_ppo_no_intermediate_overflow_where_the_product_is_finite():
     assert np.allclose(g[:2].double().numpy(), want, rtol=1e-5)  # d/dx (-A e^x) = -A e^x
     # ordinary ratios: the plain product, as stable-baselines3 computes it
     assert out[2].item() == (torch.exp(torch.tensor(50.0)) * 1.0).item()
+
+
+def test_ppo_untaken_branches_pass_no_nan_into_gradients():
+    # every branch that is not taken contributes an exact 0, even where a factor is infinite:
+    # with A = -inf the gradient is the derivative of -A max(ρ, 1-ε): 0 where ρ < 1-ε, +inf above
+    torch = _torch()
+    lr = _t(np.log(np.array([0.5, 1.0, 1.5])), True)
+    adv = _t(np.array([-np.inf, -np.inf, -np.inf]))
+    out = L.ppo_clip_loss(lr, adv, reduction="none")
+    (g,) = torch.autograd.grad(out.sum(), lr)
+    assert torch.all(out == math.inf) and g.tolist() == [0.0, math.inf, math.inf]
+    lr = _t(np.array([-3.0, 0.1, 1e4]), True)
+    out = L.ppo_clip_loss(lr, _t(np.array([np.inf, np.inf, np.inf])), reduction="none")
+    (g,) = torch.autograd.grad(out.sum(), lr)
+    assert out.tolist() == [-math.inf, -math.inf, -math.inf] and g[0] == -math.inf and g[2] == 0
 
 
 def test_ppo_jax_huge_log_ratio_gradients_are_finite():
@@ -845,6 +937,28 @@ def test_double_q_learning_ties_pick_the_first_maximiser_and_nan_selector_gives_
     grad = jax.grad(lambda x: L.q_learning_loss(jax.numpy.zeros((1, 3)), jax.numpy.asarray([0]), 0.0, 1.0, x,
                                                 stop_target_gradients=False))(q_t)
     assert np.allclose(np.asarray(grad), [[0.0, 6.0, 0.0]])
+
+
+def test_q_learning_bootstrap_is_the_row_maximum_with_ties_and_nan():
+    torch = _torch()
+    q_tm1 = RNG.normal(size=(4, 3))
+    a_tm1 = np.array([0, 1, 2, 1])
+    q_t = np.array([[1.0, 3.0, 3.0], [-0.0, 0.0, -1.0], [np.nan, 2.0, 1.0], [-np.inf, -np.inf, -2.0]])
+    want = (1.0 + 0.5 * np.array([3.0, 0.0, np.nan, -2.0]) - q_tm1[np.arange(4), a_tm1]) ** 2
+    for stop in (True, False):
+        got = L.q_learning_loss(q_tm1, a_tm1, 1.0, 0.5, q_t, stop_target_gradients=stop, reduction="none")
+        assert np.allclose(got, want, rtol=1e-15, equal_nan=True)
+        tq, tn = _t(q_tm1, True), _t(q_t, True)
+        out = L.q_learning_loss(tq, _t(a_tm1), 1.0, 0.5, tn, stop_target_gradients=stop, reduction="none")
+        gq, gn = torch.autograd.grad(out[[0, 1, 3]].sum(), [tq, tn], allow_unused=True)
+        rows = [0, 1, 3]
+        wq = np.zeros_like(q_tm1)
+        wq[rows, a_tm1[rows]] = -2 * (1.0 + 0.5 * np.array([3.0, 0.0, -2.0]) - q_tm1[rows, a_tm1[rows]])
+        assert np.allclose(gq.numpy()[rows], wq[rows], rtol=1e-13)
+        if stop:
+            assert gn is None or torch.all(gn == 0)
+        else:  # the tie's gradient goes to the first maximiser
+            assert np.count_nonzero(gn[0].numpy()) == 1 and gn[0, 1] != 0
 
 
 def test_q_losses_errors():
@@ -1233,6 +1347,33 @@ def test_sac_critic_loss_is_sb3s():
     assert np.allclose(grads[0].numpy(), (x["q1"] - target) / n, rtol=1e-12)
     assert np.allclose(grads[1].numpy(), (x["q2"] - target) / n, rtol=1e-12)
     assert all(g is None or torch.all(g == 0) for g in grads[2:])  # the target is constant
+
+
+def test_sac_critic_loss_reductions_weights_and_nan():
+    torch = _torch()
+    x = _sac_inputs()
+    n = len(x["q1"])
+    args = [x["q1"], x["q2"], x["rewards"], 0.99 * (1 - x["dones"]), x["next_q1"], x["next_q2"], x["next_log_prob"]]
+    y = args[2] + args[3] * (np.minimum(args[4], args[5]) - 0.2 * args[6])
+    per = 0.5 * ((args[0] - y) ** 2 + (args[1] - y) ** 2)
+    w = RNG.uniform(0, 2, size=n)
+    assert np.allclose(L.sac_critic_loss(*args, reduction="none"), per, rtol=1e-14)
+    assert np.isclose(L.sac_critic_loss(*args, reduction="sum"), per.sum(), rtol=1e-14)
+    assert np.isclose(L.sac_critic_loss(*args, weight=w), np.sum(w * per) / w.sum(), rtol=1e-14)
+    assert np.isclose(L.sac_critic_loss(*args, weight=w, mean_over="elements"), np.mean(w * per), rtol=1e-14)
+    assert np.allclose(L.sac_critic_loss(*args, weight=w, reduction="none"), w * per, rtol=1e-14)
+    targs = [_t(a, i < 2) for i, a in enumerate(args)]
+    for red, scale in (("sum", 1.0), ("mean", 1.0 / n)):
+        g1, g2 = torch.autograd.grad(L.sac_critic_loss(*targs, reduction=red), targs[:2])
+        assert np.allclose(g1.numpy(), (args[0] - y) * scale, rtol=1e-13)
+        assert np.allclose(g2.numpy(), (args[1] - y) * scale, rtol=1e-13)
+    # a NaN in either target critic or in a Q-value makes that transition (and the mean) NaN
+    for k in (0, 1, 4, 5, 6):
+        bad = [a.copy() for a in args]
+        bad[k][2] = np.nan
+        out = L.sac_critic_loss(*bad, reduction="none")
+        assert np.isnan(out[2]) and np.all(np.isfinite(np.delete(out, 2)))
+        assert np.isnan(L.sac_critic_loss(*bad))
 
 
 def test_sac_actor_and_temperature_losses_are_sb3s():
