@@ -63,8 +63,10 @@ def _setup(scores, labels, where, weight, reduction, group):
     """Checks and casts shared by every ranking loss.
 
     Returns ``(xp, out_dtype, s, y, w, valid, group)``: the scores, labels and weights (None
-    or broadcast to the scores' shape) in the compute dtype, the boolean mask of valid items
-    of the scores' shape (all true without ``where``) and the resolved ``group``."""
+    or broadcast to the scores' shape, 0 at masked items) in the compute dtype, the boolean
+    mask of valid items of the scores' shape and the resolved ``group``. ``valid`` is None
+    when every item is valid (no ``where``, lists of at least one item): the bodies then skip
+    every mask."""
     xp = namespace(scores=scores, labels=labels, where=where, weight=weight)
     check.reduction(reduction)
     group = xp.check_group(group)
@@ -87,7 +89,7 @@ def _setup(scores, labels, where, weight, reduction, group):
     if w is not None and tuple(w.shape) != shape:
         w = xp.broadcast_to(w, shape)
     if where is None:
-        valid = xp.ones_like(s, dtype=xp.bool)
+        valid = None if shape[-1] > 0 else xp.ones_like(s, dtype=xp.bool)
     else:
         valid = where if tuple(where.shape) == shape else xp.broadcast_to(where, shape)
         w = None if w is None else _masked(xp, valid, w)
@@ -97,28 +99,30 @@ def _setup(scores, labels, where, weight, reduction, group):
 def _listwise(xp, per, valid, reduction, out_dtype, group):
     """Reduce per-list losses: lists without a valid item count for nothing (weight 0);
     with a ``group``, ``"mean"`` divides by the global number of lists with a valid item."""
+    if valid is None:  # every list holds an item: the plain reduction
+        return reduce(xp, per, reduction, out_dtype=out_dtype, group=group)
     has_item = xp.astype(xp.any(valid, axis=-1), per.dtype)
     return reduce(xp, per, reduction, weight=has_item, out_dtype=out_dtype, group=group)
 
 
 def _masked(xp, valid, x, fill=0.0):
     """``x`` where the item is valid, ``fill`` elsewhere (masked NaN/inf never reach the math)."""
-    return xp.where(valid, x, xp.full_like(x, fill))
+    return xp.where(valid, x, fill)
 
 
 def _nan_labels(xp, per, y, valid):
     """``per`` with NaN for the lists where a valid label is NaN (labels used only to sort)."""
-    bad = xp.any(xp.logical_and(valid, xp.isnan(y)), axis=-1)
-    return xp.where(bad, xp.full_like(per, math.nan), per)
+    nan = xp.isnan(y)
+    bad = xp.any(nan if valid is None else xp.logical_and(valid, nan), axis=-1)
+    return xp.where(bad, math.nan, per)
 
 
-def _log_softmax_valid(xp, s, valid):
-    """Log-softmax over the valid items of each list; 0 at masked items and in lists without
-    a valid item (finite gradient everywhere)."""
+def _valid_logits(xp, s, valid):
+    """The scores with -inf at masked items: their log-softmax is over the valid items of each
+    list (a list without a valid item holds zeros: finite, with a finite gradient)."""
     has_item = xp.any(valid, axis=-1, keepdims=True)
-    z = xp.where(valid, s, xp.full_like(s, -math.inf))
-    z = xp.where(has_item, z, xp.zeros_like(z))
-    return _masked(xp, valid, xp.log_softmax(z, axis=-1)), z
+    fill = xp.where(has_item, -math.inf, xp.astype(has_item, s.dtype))  # -inf, or 0 in an empty list
+    return xp.where(valid, s, fill)
 
 
 def _gains(xp, y, w):
@@ -128,15 +132,18 @@ def _gains(xp, y, w):
 
 
 def _approx_ranks(xp, s, valid, temperature):
-    """rax's smooth ranks: ``1 + sum_{j != i, both valid} sigmoid((s_j - s_i) / T)``."""
-    s0 = _masked(xp, valid, s)
-    diff = (xp.expand_dims(s0, axis=-2) - xp.expand_dims(s0, axis=-1)) / temperature  # [i, j]: s_j - s_i
-    n = s.shape[-1]
-    i = arange_like(xp, s, n)
-    pairs = xp.logical_and(xp.expand_dims(valid, axis=-1), xp.expand_dims(valid, axis=-2))
-    pairs = xp.logical_and(pairs, xp.expand_dims(i, axis=1) != xp.expand_dims(i, axis=0))
-    sig = xp.where(pairs, xp.sigmoid(diff), xp.zeros_like(diff))
-    return 1.0 + xp.sum(sig, axis=-1)
+    """rax's smooth ranks: ``1 + sum_{j != i, j valid} sigmoid((s_j - s_i) / T)`` for each valid
+    item ``i`` (a masked item's value is not its rank: the callers mask it)."""
+    if valid is not None:
+        s = _masked(xp, valid, s)
+    diff = xp.expand_dims(s, axis=-2) + xp.expand_dims(-s, axis=-1)  # [i, j]: s_j - s_i, as a sum
+    if temperature != 1.0:  # x / 1 is x
+        diff = diff / temperature
+    i = arange_like(xp, s, s.shape[-1])
+    others = xp.expand_dims(i, axis=1) != xp.expand_dims(i, axis=0)  # j != i
+    if valid is not None:
+        others = xp.logical_and(others, xp.expand_dims(valid, axis=-2))
+    return 1.0 + xp.sum(xp.where(others, xp.sigmoid(diff), 0.0), axis=-1)
 
 
 def _temperature(temperature):
@@ -190,9 +197,12 @@ def ranking_softmax_loss(scores: ArrayT, labels: ArrayT, *, where: ArrayT | None
         1.407606
     """
     xp, out_dtype, s, y, w, valid, group = _setup(scores, labels, where, weight, reduction, group)
-    yw = _masked(xp, valid, y if w is None else y * w)
-    logp, _ = _log_softmax_valid(xp, s, valid)
-    per = -xp.sum(yw * logp, axis=-1)
+    yw = y if w is None else y * w
+    if valid is None:
+        per = -xp.sum(yw * xp.log_softmax(s, axis=-1), axis=-1)
+    else:  # a masked item's term is 0 (its log-probability is -inf, its label unread)
+        logp = _masked(xp, valid, xp.log_softmax(_valid_logits(xp, s, valid), axis=-1))
+        per = -xp.sum(_masked(xp, valid, yw) * logp, axis=-1)
     return _listwise(xp, per, valid, reduction, out_dtype, group)
 
 
@@ -240,17 +250,27 @@ def poly1_softmax_loss(scores: ArrayT, labels: ArrayT, *, epsilon: float = 1.0, 
     """
     check.finite_number(epsilon, "epsilon")
     xp, out_dtype, s, y, w, valid, group = _setup(scores, labels, where, weight, reduction, group)
-    yw = _masked(xp, valid, y if w is None else y * w)
-    logp, z = _log_softmax_valid(xp, s, valid)
-    ce = -xp.sum(yw * logp, axis=-1)
+    yw = y if w is None else y * w
+    if valid is None:
+        z, count = s, float(s.shape[-1])
+        logp = xp.log_softmax(z, axis=-1)
+        ce = -xp.sum(yw * logp, axis=-1)
+    else:
+        yw = _masked(xp, valid, yw)
+        z = _valid_logits(xp, s, valid)
+        logp = xp.log_softmax(z, axis=-1)
+        ce = -xp.sum(yw * _masked(xp, valid, logp), axis=-1)
+        count = xp.sum(xp.astype(valid, s.dtype), axis=-1, keepdims=True)
+        count = xp.where(count == 0, float(s.shape[-1]), count)
     total = xp.sum(yw, axis=-1, keepdims=True)
-    count = xp.sum(xp.astype(valid, s.dtype), axis=-1, keepdims=True)
-    count = xp.where(count == 0, xp.full_like(count, s.shape[-1]), count)
     nonzero = total != 0
-    dist = xp.where(nonzero, yw / xp.where(nonzero, total, xp.ones_like(total)), 1.0 / count)
-    p = _masked(xp, valid, xp.softmax(z, axis=-1))
-    pt = xp.sum(dist * p, axis=-1)
-    pt = xp.where(xp.any(valid, axis=-1), pt, xp.ones_like(pt))
+    dist = xp.where(nonzero, yw / xp.where(nonzero, total, 1.0), 1.0 / count)
+    p = xp.softmax(z, axis=-1)
+    if valid is None:
+        pt = xp.sum(dist * p, axis=-1)
+    else:
+        pt = xp.sum(dist * _masked(xp, valid, p), axis=-1)
+        pt = xp.where(xp.any(valid, axis=-1), pt, 1.0)
     per = ce + epsilon * (1.0 - pt)
     return _listwise(xp, per, valid, reduction, out_dtype, group)
 
@@ -311,6 +331,10 @@ def listmle_loss(scores: ArrayT, labels: ArrayT, *, where: ArrayT | None = None,
     xp, out_dtype, s, y, _, valid, group = _setup(scores, labels, where, None, reduction, group)
     if math.prod(s.shape) == 0:  # nothing to sort (Dask cannot sort an empty array)
         return _listwise(xp, xp.sum(s, axis=-1), valid, reduction, out_dtype, group)
+    if valid is None:  # every item valid: one stable sort by decreasing label
+        x = xp.take_along_last(s, xp.argsort(-y, axis=-1, stable=True))
+        per = -xp.sum(x - _suffix_logsumexp(xp, x), axis=-1)
+        return _listwise(xp, _nan_labels(xp, per, y, valid), valid, reduction, out_dtype, group)
     # lexicographic order (valid first, then decreasing label), stable: two stable sorts
     by_label = xp.argsort(_masked(xp, valid, -y), axis=-1, stable=True)
     invalid = xp.take_along_last(xp.astype(xp.logical_not(valid), s.dtype), by_label)
@@ -327,23 +351,54 @@ def listmle_loss(scores: ArrayT, labels: ArrayT, *, where: ArrayT | None = None,
 def _pairwise(scores, labels, where, weight, reduction, pair_loss, group, all_pairs=False):
     """rax's ``pairwise_loss``: pairs ``(i, j)`` of valid items with ``y_i > y_j`` (every pair
     with ``all_pairs``), each weighted by ``weight_i``; per-list sums, a per-pair mean (over
-    the valid pairs of the global batch with a ``group``)."""
+    the valid pairs of the global batch with a ``group``).
+
+    A pair that does not count (not ``y_i > y_j``, a masked item, a zero weight) adds exactly
+    0, even where its loss is not finite. The pair grid is built once: the weights apply to
+    the per-item sums of the pair losses, and a valid label or weight that is not finite
+    (which makes a label difference or a weighted term of the list NaN) makes its list NaN,
+    and the gradient at each of its valid items, through one per-list term."""
     xp, out_dtype, s, y, w, valid, group = _setup(scores, labels, where, weight, reduction, group)
-    s0, y0 = _masked(xp, valid, s), _masked(xp, valid, y)
-    sd = xp.expand_dims(s0, axis=-1) - xp.expand_dims(s0, axis=-2)  # [i, j]: s_i - s_j
-    yd = xp.expand_dims(y0, axis=-1) - xp.expand_dims(y0, axis=-2)
-    pairs = xp.logical_and(xp.expand_dims(valid, axis=-1), xp.expand_dims(valid, axis=-2))
+    n = s.shape[-1]
+    if valid is not None:  # masked items never reach the arithmetic
+        s, y = _masked(xp, valid, s), _masked(xp, valid, y)
+    # [i, j]: s_j - s_i, which is -(s_i - s_j) exactly; a sum, whose backward negates a list
+    # where a difference's would negate the grid
+    nsd = xp.expand_dims(-s, axis=-1) + xp.expand_dims(s, axis=-2)
+    nan = None  # per list: 0, or NaN where a valid label (not all_pairs) or weight is not finite
     if all_pairs:
-        indicator = xp.ones_like(sd)
-    else:  # y_i > y_j, NaN where the label difference is NaN (a NaN label is never hidden)
-        one, zero = xp.ones_like(yd), xp.zeros_like(yd)
-        indicator = xp.where(yd > 0, one, xp.where(yd <= 0, zero, yd))
-    indicator = xp.where(pairs, indicator, xp.zeros_like(indicator))
-    pw = indicator if w is None else indicator * xp.expand_dims(w, axis=-1)
-    per_pair = pair_loss(xp, sd, yd)
-    terms = xp.where(pw == 0, xp.zeros_like(per_pair), per_pair * pw)
-    per = xp.sum(xp.sum(terms, axis=-1), axis=-1)
-    count = xp.sum(xp.sum(indicator, axis=-1), axis=-1)
+        yd = xp.expand_dims(y, axis=-1) - xp.expand_dims(y, axis=-2)
+        per_pair = pair_loss(xp, nsd, yd)
+        if valid is None:
+            rows = xp.sum(per_pair, axis=-1)
+        else:  # the i side is masked below
+            rows = xp.sum(xp.where(xp.expand_dims(valid, axis=-2), per_pair, 0.0), axis=-1)
+    else:
+        # y_i > y_j among valid items, one comparison: a masked item is -inf as i, +inf as j.
+        # A NaN label compares false; the list's NaN comes from ``nan``
+        yi, yj = y, y
+        if valid is not None:
+            yi, yj = xp.where(valid, y, -math.inf), xp.where(valid, y, math.inf)
+        above = xp.expand_dims(yi, axis=-1) > xp.expand_dims(yj, axis=-2)
+        rows = xp.sum(xp.where(above, pair_loss(xp, nsd, None), 0.0), axis=-1)
+        nan = xp.sum(y * 0.0, axis=-1, keepdims=True)  # NaN iff some valid label is NaN or +-inf
+    count = None
+    if reduction == "mean":  # the number of valid pairs (NaN with a label that is not finite)
+        if not all_pairs:
+            count = xp.sum(xp.sum(xp.astype(above, s.dtype), axis=-1), axis=-1) + nan[..., 0]
+        elif valid is None:
+            count = xp.full_like(rows[..., 0], float(n * n))
+        else:
+            n_valid = xp.sum(xp.astype(valid, s.dtype), axis=-1)
+            count = n_valid * n_valid
+    if w is not None:
+        per = xp.sum(xp.where(w == 0, 0.0, w * rows), axis=-1)  # a zero weight: its pairs add 0
+        w_nan = xp.sum(w * 0.0, axis=-1, keepdims=True)  # NaN iff some valid weight is NaN or +-inf
+        nan = w_nan if nan is None else nan + w_nan
+    else:
+        per = xp.sum(rows if valid is None or not all_pairs else xp.where(valid, rows, 0.0), axis=-1)
+    if nan is not None:  # NaN in those lists, with a NaN gradient at each valid item
+        per = per + xp.where(xp.isnan(nan), nan * xp.sum(s, axis=-1, keepdims=True), 0.0)[..., 0]
     return reduce(xp, per, reduction, norm=count, out_dtype=out_dtype, group=group)
 
 
@@ -387,16 +442,18 @@ def _pair_doc(pairs, rax_name, empty_is_zero=True):
     return lambda f: group_doc(shared(peer(f)))
 
 
-def _hinge(xp, sd, yd):
-    return relu0(xp, 1.0 - sd)
+# The pair losses of s_i - s_j given its negation ``nsd`` (1 - x is 1 + (-x) exactly, and
+# (x - y)**2 is (-x + y)**2) and the label difference ``yd = y_i - y_j``.
+def _hinge(xp, nsd, yd):
+    return relu0(xp, 1.0 + nsd)
 
 
-def _logistic(xp, sd, yd):
-    return xp.softplus(-sd)
+def _logistic(xp, nsd, yd):
+    return xp.softplus(nsd)
 
 
-def _squared(xp, sd, yd):
-    d = sd - yd
+def _squared(xp, nsd, yd):
+    d = nsd + yd
     return d * d
 
 
@@ -522,18 +579,23 @@ def approx_ndcg_loss(scores: ArrayT, labels: ArrayT, *, temperature: float = 1.0
     """
     _temperature(temperature)
     xp, out_dtype, s, y, w, valid, group = _setup(scores, labels, where, weight, reduction, group)
-    g = _gains(xp, _masked(xp, valid, y), None if w is None else _masked(xp, valid, w))
-    rank = _approx_ranks(xp, s, valid, float(temperature))
-    dcg = xp.sum(_masked(xp, valid, g * _LN2 / xp.log1p(rank)), axis=-1)
-    # ideal DCG: the valid gains in decreasing order at ranks 1..n (masked ones sort last)
     n = s.shape[-1]
-    ideal_g = -xp.sort(_masked(xp, valid, -g, math.inf), axis=-1)
-    n_valid = xp.sum(xp.astype(valid, xp.int64), axis=-1, keepdims=True)
     pos = arange_like(xp, s, n)
-    first = xp.astype(pos, xp.int64) < n_valid
     disc = _LN2 / xp.log1p(xp.astype(pos, s.dtype) + 1.0)
-    idcg = xp.sum(_masked(xp, first, ideal_g) * disc, axis=-1)
-    idcg = xp.where(idcg == 0, xp.ones_like(idcg), idcg)
+    rank = _approx_ranks(xp, s, valid, float(temperature))
+    if valid is None:
+        g = _gains(xp, y, w)
+        dcg = xp.sum(g * _LN2 / xp.log1p(rank), axis=-1)
+        idcg = xp.sum(-xp.sort(-g, axis=-1) * disc, axis=-1)  # the gains in decreasing order
+    else:
+        g = _gains(xp, _masked(xp, valid, y), w)  # w is 0 at masked items
+        dcg = xp.sum(_masked(xp, valid, g * _LN2 / xp.log1p(rank)), axis=-1)
+        # ideal DCG: the valid gains in decreasing order at ranks 1..n (masked ones sort last)
+        ideal_g = -xp.sort(_masked(xp, valid, -g, math.inf), axis=-1)
+        n_valid = xp.sum(xp.astype(valid, xp.int64), axis=-1, keepdims=True)
+        first = xp.astype(pos, xp.int64) < n_valid
+        idcg = xp.sum(_masked(xp, first, ideal_g) * disc, axis=-1)
+    idcg = xp.where(idcg == 0, 1.0, idcg)
     return _listwise(xp, -dcg / idcg, valid, reduction, out_dtype, group)
 
 
@@ -582,10 +644,10 @@ def approx_mrr_loss(scores: ArrayT, labels: ArrayT, *, temperature: float = 1.0,
     """
     _temperature(temperature)
     xp, out_dtype, s, y, _, valid, group = _setup(scores, labels, where, None, reduction, group)
-    y0 = _masked(xp, valid, y)
-    relevant = xp.where(y0 >= 1, xp.ones_like(y0), xp.where(y0 < 1, xp.zeros_like(y0), y0))
+    y0 = y if valid is None else _masked(xp, valid, y)
+    relevant = xp.where(y0 >= 1, 1.0, xp.where(y0 < 1, 0.0, y0))  # NaN stays NaN
     rank = _approx_ranks(xp, s, valid, float(temperature))
-    v = _masked(xp, valid, relevant / rank)
+    v = relevant / rank if valid is None else _masked(xp, valid, relevant / rank)
     if s.shape[-1] == 0:
         best = xp.sum(v, axis=-1)
     else:  # the first maximum carries the gradient; 0 * sum(v) lets a NaN through
