@@ -217,6 +217,15 @@ def scan(ns, f, init, xs=None, *, length=None, reverse=False):
     return carry, (_stack(ns, ys) if ys else None)
 
 
+def hand_vjp(ns, fwd, bwd, plain, static, *args):
+    """A hand-written gradient (``fwd``/``bwd`` as in :func:`custom_vjp`) on the frameworks
+    whose custom-gradient mechanism composes with their compilers and transforms (JAX:
+    ``jax.custom_vjp``); elsewhere, and in the generic namespaces, ``plain(ns, *args)``: the
+    body that autodiff differentiates (``torch.compile`` and the ``torch.func`` transforms
+    trace it as it is), the reference the hand-written gradient is checked against."""
+    return plain(ns, *args)
+
+
 def custom_vjp(ns, fwd, bwd, static, *args):
     """``fwd``'s value with the gradient ``bwd`` gives (``jax.custom_vjp`` semantics), for
     losses that must not keep their intermediates for autodiff (chunked
@@ -277,6 +286,7 @@ PRIMITIVES = {
         "one_hot",
         "scan",
         "custom_vjp",
+        "hand_vjp",
         "addmm",
         "scale_consumed",
         "extrema",

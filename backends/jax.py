@@ -46,6 +46,10 @@ def _scan(ns, f, init, xs=None, *, length=None, reverse=False):
 
 
 
+def _hand_vjp(ns, fwd, bwd, plain, static, *args):
+    return _custom_vjp(ns, fwd, bwd, static, *args)
+
+
 def _custom_vjp(ns, fwd, bwd, static, *args):
     needs = tuple(a is not None and jnp.issubdtype(jnp.result_type(a), jnp.inexact) for a in args)
 
@@ -185,6 +189,7 @@ class Adapter(BaseAdapter):
             "take_along_last": _take_along_last,
             "scan": _scan,
             "custom_vjp": _custom_vjp,
+            "hand_vjp": _hand_vjp,
         }
 
     def collectives(self):

@@ -148,15 +148,16 @@ def ctc_loss(log_probs: ArrayT, targets: ArrayT, input_lengths: ArrayT, target_l
     if nll is NotImplemented:
         padded, tl = _padded_targets(xp, targets, target_lengths, eager)
         ext, skip = _extended_labels(xp, padded, tl, blank)
-        if xp.framework == "jax":
-            # the recursion with its hand-written gradient (jax.custom_vjp); the other
-            # frameworks differentiate the generic recursion itself (torch.compile and the
-            # torch.func transforms trace it as it is)
-            alpha = xp.custom_vjp(_alpha_fwd, _alpha_bwd, (lp.shape[2],), lp, ext, skip, input_lengths)
-        else:
-            alpha = _forward(xp, _emissions(xp, lp, ext), skip, input_lengths)
+        # the recursion with its hand-written gradient on JAX (jax.custom_vjp); the other
+        # frameworks and the generic namespaces differentiate the plain recursion itself
+        alpha = xp.hand_vjp(_alpha_fwd, _alpha_bwd, _plain_alpha, (lp.shape[2],), lp, ext, skip, input_lengths)
         nll = _sequence_nll(xp, alpha, tl, zero_infinity, lp, input_lengths)
     return _reduce_ctc(xp, nll, target_lengths, reduction, unbatched, out_dtype, group)
+
+
+def _plain_alpha(ns, lp, ext, skip, input_lengths):
+    """The forward variables by the generic recursion, for autodiff to differentiate."""
+    return _forward(ns, _emissions(ns, lp, ext), skip, input_lengths)
 
 
 # ------------------------------------------------------------------ argument checks ----
@@ -398,7 +399,7 @@ def _step_for(xp):
 
 # ------------------------------------------------------ JAX: the hand-written gradient ----
 # The alpha recursion of ``_forward`` with the gradient of ``_emissions`` and of the scan
-# written out (``jax.custom_vjp``, through the ``custom_vjp`` primitive): the forward scan keeps
+# written out (``jax.custom_vjp``, through the ``hand_vjp`` primitive): the forward scan keeps
 # each frame's log-sum-exp of the three predecessors; the backward pass is a reverse scan that
 # sends each state's cotangent back to its predecessors by the transition weights
 # ``exp(alpha_{t-1}(s') - lse_t(s))``, and the emissions' gradient is a matrix product. It is
@@ -406,8 +407,8 @@ def _step_for(xp):
 # where that body's is (a NaN log-sum-exp) and is multiplied in where that body multiplies
 # it, by the zero cotangent of the unused step of inactive frames too. Both scans run on
 # state-major arrays, ``(L, N)`` per frame: XLA compiles the shifts along the states (the
-# recursion's only neighbours) much better on the major axis. The generic ``custom_vjp`` (the
-# value alone) differentiates ``_alpha_fwd`` itself.
+# recursion's only neighbours) much better on the major axis. The generic ``hand_vjp`` runs
+# ``_plain_alpha`` (the recursion of ``_forward``), which autodiff differentiates.
 def _lse3(xp, a, b, c):
     """``log(exp(a) + exp(b) + exp(c))`` elementwise with two exponentials: the largest term
     contributes ``exp(0) = 1``, the two others ``exp(x - max) <= 1``. All three -inf give -inf

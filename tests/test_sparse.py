@@ -354,3 +354,20 @@ def test_docstring_examples_run():
 
     result = doctest.testmod(module, optionflags=doctest.NORMALIZE_WHITESPACE)
     assert result.attempted >= 9 and result.failed == 0
+
+
+def test_difference_safe_softmax_infinite_target_gradient():
+    torch = pytest.importorskip("torch")
+    from losses import backends
+
+    z = torch.tensor([[0.3, -1.2, 2.0, 0.5]], dtype=torch.float64, requires_grad=True)
+    t = torch.tensor([[0.2, -float("inf"), 0.3, 0.5]], dtype=torch.float64)
+    L.safe_softmax_cross_entropy(z, t, reduction="sum").backward()
+    p = torch.softmax(z.detach(), -1)
+    want = -t + p * t.sum()  # the closed form: -inf, NaN at the infinite target (inf - inf)
+    assert bool(torch.isinf(want).sum() == 3)
+    torch.testing.assert_close(z.grad, want, rtol=0, atol=0, equal_nan=True)
+    z.grad = None
+    with backends.generic_paths():
+        L.safe_softmax_cross_entropy(z, t, reduction="sum").backward()
+    assert bool(torch.isnan(z.grad).all()), z.grad  # inf - inf through the shift
