@@ -50,10 +50,10 @@ MeanOver = Literal["weights", "elements"]
 
 def _all_finite(xp, x):
     """A device boolean: every value of ``x`` is finite. One pass and no full-size temporary:
-    the sum is finite only if every term is (a NaN or an infinity makes it NaN or infinite,
-    and then ``0 * sum`` is NaN); a sum that overflows from finite terms says False, which
-    only costs the caller its fast path."""
-    return xp.sum(x) * 0 == 0
+    the sum is finite only if every term is (a NaN or an infinity makes it NaN or infinite); a
+    sum that overflows from finite terms says False, which only costs the caller its fast
+    path. Read from the detached values (a fact about them, not part of the loss)."""
+    return xp.isfinite(xp.sum(xp.stop_gradient(x)))
 
 
 def _zeros_where_not(xp, cond, x):
@@ -256,18 +256,18 @@ def _margin_target(xp, input, target, what):
     check.integer(xp, target, "target")
     x = xp.reshape(input, (1,)) if input.ndim == 0 else input
     lead = tuple(x.shape[:-1])
-    if input.ndim <= 2:
-        ok = target.ndim <= 1 and numel(target) == math.prod(lead)
-        expected = f"{lead} or ()" if lead == (1,) else f"{lead}" if lead else "() or (1,)"
-    else:
-        ok = tuple(target.shape) == lead
-        expected = f"{lead}"
+    shape = tuple(target.shape)
+    ok = shape == lead or (input.ndim <= 2 and target.ndim <= 1 and numel(target) == math.prod(lead))
     if not ok:
+        if input.ndim > 2 or lead not in ((), (1,)):
+            expected = f"{lead}"
+        else:
+            expected = f"{lead} or ()" if lead else "() or (1,)"
         raise ValueError(
             f"{what}: target must have shape {expected} (one class index per row of input "
-            f"{tuple(input.shape)}), got {tuple(target.shape)}"
+            f"{tuple(input.shape)}), got {shape}"
         )
-    return x, xp.reshape(target, lead), tuple(target.shape)
+    return x, target if shape == lead else xp.reshape(target, lead), shape
 
 
 @check.entry
