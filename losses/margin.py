@@ -50,10 +50,10 @@ MeanOver = Literal["weights", "elements"]
 
 def _all_finite(xp, x):
     """A device boolean: every value of ``x`` is finite. One pass and no full-size temporary:
-    the sum is finite only if every term is (a NaN or an infinity makes it NaN or infinite,
-    and then ``0 * sum`` is NaN); a sum that overflows from finite terms says False, which
-    only costs the caller its fast path."""
-    return xp.sum(x) * 0 == 0
+    the sum is finite only if every term is (a NaN or an infinity makes it NaN or infinite); a
+    sum that overflows from finite terms says False, which only costs the caller its fast
+    path. Read from the detached values (a fact about them, not part of the loss)."""
+    return xp.isfinite(xp.sum(xp.stop_gradient(x)))
 
 
 def _zeros_where_not(xp, cond, x):
@@ -256,18 +256,18 @@ def _margin_target(xp, input, target, what):
     check.integer(xp, target, "target")
     x = xp.reshape(input, (1,)) if input.ndim == 0 else input
     lead = tuple(x.shape[:-1])
-    if input.ndim <= 2:
-        ok = target.ndim <= 1 and numel(target) == math.prod(lead)
-        expected = f"{lead} or ()" if lead == (1,) else f"{lead}" if lead else "() or (1,)"
-    else:
-        ok = tuple(target.shape) == lead
-        expected = f"{lead}"
+    shape = tuple(target.shape)
+    ok = shape == lead or (input.ndim <= 2 and target.ndim <= 1 and numel(target) == math.prod(lead))
     if not ok:
+        if input.ndim > 2 or lead not in ((), (1,)):
+            expected = f"{lead}"
+        else:
+            expected = f"{lead} or ()" if lead else "() or (1,)"
         raise ValueError(
             f"{what}: target must have shape {expected} (one class index per row of input "
-            f"{tuple(input.shape)}), got {tuple(target.shape)}"
+            f"{tuple(input.shape)}), got {shape}"
         )
-    return x, xp.reshape(target, lead), tuple(target.shape)
+    return x, target if shape == lead else xp.reshape(target, lead), shape
 
 
 @check.entry
@@ -826,6 +826,26 @@ def multiclass_hinge_loss(input: ArrayT, target: ArrayT, *, margin: float = 1.0,
                            group)
 
 
+def _first_max(xp, v, grid, axis, eager):
+    """``argmax(v, axis)``: the first maximal position, or the first NaN when there is one.
+
+    Op by op (``eager``) that is ``argmax``'s one kernel. A compiled program (a trace, a lazy
+    graph) gets two plain floating reductions instead, which vectorise where the (value,
+    index) reduction of ``argmax`` does not: the maximum (NaN when there is a NaN), then the
+    least position holding it (or a NaN), positions counted in ``v``'s dtype (exact up to
+    ``2 / eps`` classes; beyond, in integers). Both give the same index. An empty ``v`` takes
+    ``argmax`` (Dask's maximum refuses empty blocks)."""
+    n = v.shape[axis]
+    if eager or numel(v) == 0:
+        return xp.argmax(v, axis=axis)
+    m = xp.max(v, axis=axis, keepdims=True)
+    hit = (v == m) | xp.isnan(v)
+    if n > 2 / xp.finfo(v.dtype).eps:
+        return xp.min(xp.where(hit, grid, n), axis=axis)
+    pos = xp.min(xp.where(hit, cast(xp, grid, v.dtype), float(n)), axis=axis)
+    return xp.astype(pos, grid.dtype)
+
+
 def _crammer_singer(input, target, weight, margin, mean_over, reduction, axis, what, group=None):
     """``max(0, margin + max_{j != y} x_j - x_y)`` per sample, reduced (``what``: the public
     name in messages). The inner max's gradient goes to the first maximal other class, the
@@ -843,10 +863,18 @@ def _crammer_singer(input, target, weight, margin, mean_over, reduction, axis, w
         raise ValueError(f"{what} needs at least 2 classes along axis {ax}, got input {tuple(input.shape)}")
     check.broadcastable(w, "weight", expected, "the per-sample loss")
     check.class_indices(xp, target, n_classes, "target")
-    shape = tuple(n_classes if i == ax else 1 for i in range(x.ndim))
-    grid = xp.reshape(arange_like(xp, x, n_classes), shape)
+    grid = arange_like(xp, x, n_classes)
+    if ax != x.ndim - 1:
+        grid = xp.reshape(grid, tuple(n_classes if i == ax else 1 for i in range(x.ndim)))
     is_t = xp.expand_dims(target, axis=ax) == cast(xp, grid, target.dtype)
-    others = xp.where(is_t, xp.full_like(x, -float("inf")), x)
-    best = xp.take_class(others, xp.argmax(others, axis=ax), axis=ax)
-    loss = relu0(xp, margin + best - xp.take_class(x, target, axis=ax))
+    # the search for the best other class carries no gradient: the scores it picks are read
+    # from x below
+    others = xp.where(is_t, -math.inf, xp.stop_gradient(x))
+    idx = _first_max(xp, others, grid, ax, check.concrete(others))
+    # others[idx], read from x: idx is the target only when every other score is -inf, and
+    # then others holds -inf there
+    x_best = xp.take_class(x, idx, axis=ax)
+    best = xp.where(target == cast(xp, idx, target.dtype), -math.inf, x_best)
+    x_t = xp.take_class(x, target, axis=ax)
+    loss = relu0(xp, margin + best - x_t)
     return reduce(xp, loss, reduction, weight=w, mean_over=mean_over, out_dtype=out_dtype, group=group)

@@ -336,6 +336,59 @@ def test_multiclass_hinge_gradient_goes_to_first_max():
     np.testing.assert_array_equal(g.numpy(), [[-1.0, 1.0, 0.0, 0.0]])
 
 
+def _tied_scores(rng, shape):
+    """Small integer scores (many ties) with NaN, +-inf and signed zeros sprinkled in, and a
+    first row of -inf (every other score -inf: the target itself is the first maximal one)."""
+    x = rng.integers(-2, 3, size=shape).astype(np.float64)
+    spots = rng.random(shape) < 0.12
+    x[spots] = rng.choice([np.nan, np.inf, -np.inf, -0.0, 0.0], size=spots.sum())
+    x[0] = -np.inf
+    return x
+
+
+@pytest.mark.filterwarnings("ignore:invalid value encountered:RuntimeWarning")  # inf - inf
+@pytest.mark.parametrize("fn", ["multiclass_hinge_loss", "multiclass_perceptron_loss"])
+def test_crammer_singer_traced_search_picks_argmax(fn):
+    # op by op the best other class is argmax's; a trace (jax.jit, Dask) finds it with a
+    # maximum and a least position instead: the same values and gradients, ties and NaN included
+    jax = pytest.importorskip("jax")
+    da = pytest.importorskip("dask.array")
+    from losses.backends import generic_paths
+
+    jnp = jax.numpy
+    loss = getattr(L, fn)
+    rng = np.random.default_rng(7)
+    for shape, axis in [((40, 5), None), ((6, 5, 3), 1), ((6, 3, 5), -1)]:
+        x = _tied_scores(rng, shape)
+        t = rng.integers(0, 5, size=tuple(s for s in shape if s != 5))
+        t.reshape(-1)[0] = 0
+        xt = _t(x)
+        with generic_paths():  # relu0's generic gradient (torch.relu passes none at NaN), as JAX's
+            ref = loss(xt, torch.tensor(t), axis=axis, reduction="none")
+        g_ref = torch.autograd.grad(ref.sum(), xt)[0].numpy()
+        tj = jnp.asarray(t)
+        out = jax.jit(lambda a: loss(a, tj, axis=axis, reduction="none"))(jnp.asarray(x))
+        g = jax.jit(jax.grad(lambda a: loss(a, tj, axis=axis, reduction="none").sum()))(jnp.asarray(x))
+        np.testing.assert_array_equal(np.asarray(out), ref.detach().numpy())
+        np.testing.assert_array_equal(np.asarray(g), g_ref)
+        lazy = loss(da.from_array(x, chunks=2), da.from_array(t, chunks=2), axis=axis, reduction="none")
+        np.testing.assert_array_equal(np.asarray(lazy.compute()), loss(x, t, axis=axis, reduction="none"))
+
+
+def test_first_max_counts_positions_in_integers_beyond_the_float_range():
+    # float16 holds every integer only up to 2048: more classes count positions in integers
+    from losses.backends import namespace
+    from losses.margin import _first_max
+
+    rng = np.random.default_rng(3)
+    for n in (300, 3000):
+        v = rng.integers(-3, 4, size=(4, n)).astype(np.float16)
+        v[1, [5, n - 7]] = np.nan
+        xp = namespace(v)
+        got = _first_max(xp, v, xp.arange(n), 1, eager=False)
+        np.testing.assert_array_equal(got, np.argmax(v, axis=1))
+
+
 def test_multiclass_hinge_axis_and_weight():
     x = RNG.normal(size=(4, 3, 2))
     t = RNG.integers(0, 3, size=(4, 2))
