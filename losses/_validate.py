@@ -218,34 +218,81 @@ def _flag(entry):
 
 def _host_bad(xp, host) -> bool:
     """Read a check's device scalars in one host read and apply its Python test."""
-    values, bad = host
-    values = [xp.stop_gradient(v) for v in values]  # read values, not differentiable tensors
+    return bool(host[1](*_read(xp, host[0])))
+
+
+def _scalar(xp, v):
+    return bool(v) if xp.isdtype(v.dtype, "bool") else int(v) if xp.isdtype(v.dtype, "integral") else float(v)
+
+
+def _read(xp, values):
+    """The Python numbers of these device scalars (0-d arrays: check values, flags), in one
+    host read; None when they cannot share one (mixed dtypes on a device without float64).
+
+    Mixed dtypes are read as float64: exact for floats and booleans, and for integers the
+    order against every bound a check tests (a class count or a float bound, all below
+    2**53) is kept, since rounding to float64 is monotone and exact there."""
     if len(values) == 1:
-        v = values[0]
-        got = [int(v) if xp.isdtype(v.dtype, "integral") else float(v)]
+        return [_scalar(xp, xp.stop_gradient(values[0]))]  # a value, not a differentiable tensor
+    groups = {}
+    for i, v in enumerate(values):
+        groups.setdefault(v.dtype, []).append(i)
+    if len(groups) == 1:
+        return _listed(xp, xp.stack(values))
+    # one stack per dtype, each cast to float64, joined, read, and put back in order
+    f64 = getattr(xp, "float64", None)
+    try:
+        parts = [xp.stack([values[i] for i in idx]) for idx in groups.values()]
+        parts = [p if p.dtype == f64 else xp.astype(p, f64) for p in parts]
+    except (TypeError, RuntimeError):  # no float64 on this device
+        return None
+    if any(p.dtype != f64 for p in parts):
+        return None
+    got = _listed(xp, xp.concat(parts))
+    out = [None] * len(values)
+    for i, g in zip((i for idx in groups.values() for i in idx), got):
+        out[i] = g
+    return out
+
+
+def _listed(xp, stacked):
+    """``stacked`` (1-d) as a Python list: one host read."""
+    stacked = xp.stop_gradient(stacked)
+    tolist = getattr(stacked, "tolist", None)  # host arrays without one: nothing to wait for
+    if tolist is not None:
+        return tolist()
+    return [_scalar(xp, stacked[i]) for i in range(stacked.shape[0])]
+
+
+def _first_bad(pending, extra=()):
+    """Read the pending checks (and the device scalars ``extra``) in one host read: the index
+    of the first failing check (None if none fails) and the Python values of ``extra``.
+
+    A check recorded with host values contributes those values and is tested by its Python
+    test; any other contributes its device flag."""
+    xp = pending[0][0]
+    parts = [v for e in pending for v in (e[3][0] if e[3] is not None else (_flag(e),))]
+    got = _read(xp, [v if v.ndim == 0 else xp.reshape(v, ()) for v in (*parts, *extra)])
+    if got is None:  # mixed dtypes without float64: every check as its boolean flag
+        got = _read(xp, [xp.reshape(v, ()) for v in (*(_flag(e) for e in pending), *extra)])
+        tests = [None] * len(pending)
     else:
-        stacked = xp.stack(values)
-        tolist = getattr(stacked, "tolist", None)  # host arrays without one: nothing to wait for
-        got = tolist() if tolist is not None else [
-            int(v) if xp.isdtype(v.dtype, "integral") else float(v) for v in values]
-    return bool(bad(*got))
+        tests = [e[3] and e[3][1] for e in pending]
+    i = 0
+    for k, test in enumerate(tests):
+        n = len(pending[k][3][0]) if test is not None else 1
+        if test(*got[i:i + n]) if test is not None else got[i]:
+            return k, None
+        i += n
+    return None, got[i:]
 
 
 def _flush(pending):
     if not pending:
         return
-    xp = pending[0][0]
-    if len(pending) == 1 and pending[0][3] is not None:  # read the values, not a computed flag
-        if _host_bad(xp, pending[0][3]):
-            raise ValueError(pending[0][2]())
-        return
-    flags = [_flag(e) for e in pending]
-    cat = [xp.reshape(f, (1,)) for f in flags]
-    if not bool(xp.any(xp.concat(cat)) if len(cat) > 1 else cat[0][0]):
-        return
-    for f, (_, _, explain, _) in zip(flags, pending):
-        if bool(f):
-            raise ValueError(explain())
+    bad, _ = _first_bad(pending)
+    if bad is not None:
+        raise ValueError(pending[bad][2]())
 
 
 def record(xp, flag, explain, host=None):
@@ -253,10 +300,10 @@ def record(xp, flag, explain, host=None):
 
     ``flag`` is the device boolean (True = bad), or a function computing it. ``host``
     (optional) is ``(values, bad)``: the device scalars the flag is computed from and a Python
-    test of their values that says the same (True = bad; NaN must fail it). A call whose only
-    check this is reads those values and tests them on the host, which spares the small device
-    ops computing the flag; with several checks, or in a traced whole call, the flags are
-    combined on the device as usual."""
+    test of their values that says the same (True = bad; NaN must fail it). The call reads
+    those values with every other check's values or flag in one host read (``_first_bad``)
+    and tests them on the host, which spares the small device ops computing the flag; in a
+    traced whole call the flags are combined on the device."""
     pending = _STATE.pending
     probe = host[0][0] if host is not None else flag
     if not _known(probe) and not (_STATE.collect and pending is not None):
@@ -301,12 +348,12 @@ def read_pending_with(xp, fact):
     pending = _STATE.pending
     if not _STATE.enabled or not pending or not _known(fact) or _STATE.collect:
         return None
-    flags = [xp.reshape(_flag(e), (1,)) for e in pending]
-    host = [bool(v) for v in xp.concat(flags + [xp.reshape(xp.logical_not(fact), (1,))]).tolist()]
-    if any(host[:-1]):
-        _flush(pending)  # the error path: reads again to explain the failure
+    bad, rest = _first_bad(pending, (xp.logical_not(fact),))
+    explain = pending[bad][2] if bad is not None else None
     pending.clear()
-    return not host[-1]
+    if explain is not None:
+        raise ValueError(explain())
+    return not rest[0]
 
 
 def read_fact(xp, fact):

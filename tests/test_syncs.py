@@ -86,9 +86,10 @@ _BAD_TARGETS = [
 @pytest.mark.parametrize("what, target, error", _BAD_TARGETS, ids=[b[0] for b in _BAD_TARGETS])
 @pytest.mark.parametrize("dtype", ["float32", "float64", "bfloat16"])
 def test_one_check_read_as_values_and_several_as_flags_refuse_alike(what, target, error, dtype):
-    # one check in the call (the target of binary_cross_entropy_with_logits) is read as its
-    # min and max and tested on the host; two (binary_cross_entropy: input and target) are
-    # folded into device flags: both ways must refuse exactly the same values
+    # one check in the call (the target of binary_cross_entropy_with_logits), two
+    # (binary_cross_entropy: input and target, read together) and a helper outside a public
+    # call all read the min and max and test them on the host: each must refuse exactly the
+    # same values
     dt = getattr(torch, dtype)
     t = torch.tensor(target, dtype=dt)
     x = torch.tensor([0.3, -1.0, 2.0], dtype=dt)
@@ -144,6 +145,45 @@ def test_plus_minus_one_targets_checked_through_their_absolute_values(target, fi
             call()
 
 
+_SARSA_BAD = [
+    ("valid", {}, None),
+    ("a_tm1 above", {"a_tm1": [0, 3, 1]}, r"a_tm1 must hold class indices in \[0, 2\]"),
+    ("a_t below", {"a_t": [0, -1, 1]}, r"a_t must hold class indices in \[0, 2\]"),
+    ("a_t past 2**53", {"a_t": [0, 2**53 + 1, 1]}, r"a_t must hold class indices"),
+    ("a_t at int64 max", {"a_t": [0, 2**63 - 1, 1]}, r"a_t must hold class indices"),
+    ("discount above", {"discount_t": [0.5, 1.01, 0.0]}, r"discount_t must hold .*got values in"),
+    ("discount NaN", {"discount_t": [0.5, float("nan"), 0.0]}, r"discount_t must hold .*NaN"),
+    ("both: the first recorded wins", {"discount_t": [2.0, 0.5, 0.5], "a_t": [5, 0, 0]}, r"discount_t must hold"),
+]
+
+
+@pytest.mark.parametrize("what, bad, error", _SARSA_BAD, ids=[b[0] for b in _SARSA_BAD])
+@pytest.mark.parametrize("dtype", ["float32", "float64", "bfloat16"])
+def test_checks_of_several_dtypes_are_read_together_and_refuse_alike(what, bad, error, dtype):
+    # sarsa_loss checks a float array (discount_t) and two integer ones (a_tm1, a_t): their
+    # minima and maxima are read in one host read (as float64) and each check tests its own
+    dt = getattr(torch, dtype)
+    args = {"q_tm1": torch.tensor([[1.0, 2.0, 0.5], [0.0, -1.0, 3.0], [2.0, 2.0, 1.0]], dtype=dt),
+            "a_tm1": [0, 2, 1], "r_t": torch.tensor([1.0, 0.0, -1.0], dtype=dt), "discount_t": [0.5, 0.9, 0.0],
+            "q_t": torch.tensor([[0.5, 1.0, 2.0], [1.0, 1.0, 1.0], [3.0, 0.0, 0.0]], dtype=dt), "a_t": [2, 0, 1]}
+    args.update(bad)
+    for k in ("a_tm1", "a_t"):
+        args[k] = torch.tensor(args[k], dtype=torch.int64)
+    args["discount_t"] = torch.tensor(args["discount_t"], dtype=dt)
+    call = lambda: losses.sarsa_loss(**args)  # noqa: E731
+    if error is None:
+        out, reads = _HARNESS.host_reads(call)
+        assert reads == 1
+        q, qn = args["q_tm1"].double().numpy(), args["q_t"].double().numpy()
+        r, g = args["r_t"].double().numpy(), args["discount_t"].double().numpy()
+        rows = np.arange(3)
+        td = r + g * qn[rows, args["a_t"].numpy()] - q[rows, args["a_tm1"].numpy()]
+        np.testing.assert_allclose(float(out), np.mean(td ** 2), rtol=1e-2 if dtype == "bfloat16" else 1e-6)
+    else:
+        with pytest.raises(ValueError, match=error):
+            call()
+
+
 def test_value_checks_read_values_without_autograd_warnings():
     # a checked argument that requires grad (a learned variance) is read detached: torch warns
     # when a tensor that requires grad is converted to a Python number
@@ -158,3 +198,30 @@ def test_value_checks_read_values_without_autograd_warnings():
     assert abs(float(loss.detach()) - float(want)) < 1e-5
     loss.backward()
     assert var.grad is not None and bool(torch.isfinite(var.grad).all())
+
+
+@pytest.mark.parametrize("bad", [None, "a_t", "discount_t"])
+def test_checks_of_several_dtypes_fall_back_to_flags_without_float64(monkeypatch, bad):
+    # a device without float64 (Apple MPS) cannot join integer and float values in one array:
+    # every check then contributes its boolean flag, still in one read
+    a_t = torch.tensor([2, 0, 7 if bad == "a_t" else 1])
+    g = torch.tensor([0.5, 0.9, 1.5 if bad == "discount_t" else 0.0])
+    xp = backends.namespace(g)
+    astype = xp.astype
+
+    def no_float64(x, dtype, *args, **kwargs):
+        if dtype == torch.float64:
+            raise TypeError("float64 is not supported on this device")
+        return astype(x, dtype, *args, **kwargs)
+
+    monkeypatch.setattr(xp, "astype", no_float64)
+    q = torch.tensor([[1.0, 2.0, 0.5], [0.0, -1.0, 3.0], [2.0, 2.0, 1.0]])
+    call = lambda: losses.sarsa_loss(q, torch.tensor([0, 2, 1]), 0.0, g, q, a_t)  # noqa: E731
+    if bad is None:
+        out, reads = _HARNESS.host_reads(call)
+        assert reads == 1
+        td = g.double() * q.double()[torch.arange(3), a_t] - q.double()[torch.arange(3), torch.tensor([0, 2, 1])]
+        assert abs(float(out) - float(torch.mean(td ** 2))) < 1e-5
+    else:
+        with pytest.raises(ValueError, match=f"{bad} must hold"):
+            call()
