@@ -264,6 +264,49 @@ def scale_consumed(ns, x, g):
     return x * g
 
 
+def _python_scalar(ns, v):
+    return bool(v) if ns.isdtype(v.dtype, "bool") else int(v) if ns.isdtype(v.dtype, "integral") else float(v)
+
+
+def host_scalars(ns, values):
+    """The Python numbers of the device scalars ``values`` (0-d arrays of any real dtypes),
+    read in one device-to-host transfer; None when they cannot share one (mixed dtypes on a
+    device without float64).
+
+    Mixed dtypes are read as float64: exact for floats and booleans; integers keep their
+    order against any bound below 2**53 (rounding to float64 is monotone and exact there),
+    which is all a value check compares them with."""
+    groups = {}
+    for i, v in enumerate(values):
+        groups.setdefault(v.dtype, []).append(i)
+    if len(groups) == 1:
+        return _listed(ns, ns.stack(values))
+    # one stack per dtype, each cast to float64, joined, read, and put back in order
+    f64 = getattr(ns, "float64", None)
+    try:
+        parts = [ns.stack([values[i] for i in idx]) for idx in groups.values()]
+        parts = [p if p.dtype == f64 else ns.astype(p, f64) for p in parts]
+    except (TypeError, RuntimeError):  # no float64 on this device
+        return None
+    if any(p.dtype != f64 for p in parts):
+        return None
+    got = _listed(ns, ns.concat(parts))
+    out = [None] * len(values)
+    for i, g in zip((i for idx in groups.values() for i in idx), got):
+        out[i] = g
+    return out
+
+
+def _listed(ns, stacked):
+    """``stacked`` (1-d) as a Python list: one host read of the values (not a differentiable
+    array)."""
+    stacked = ns.stop_gradient(stacked)
+    tolist = getattr(stacked, "tolist", None)  # host arrays without one: nothing to wait for
+    if tolist is not None:
+        return tolist()
+    return [_python_scalar(ns, stacked[i]) for i in range(stacked.shape[0])]
+
+
 PRIMITIVES = {
     name: globals()[name]
     for name in (
@@ -290,5 +333,6 @@ PRIMITIVES = {
         "addmm",
         "scale_consumed",
         "extrema",
+        "host_scalars",
     )
 }

@@ -25,6 +25,22 @@ def _extrema(ns, x):
     return lo, hi
 
 
+def _host_scalars(ns, values):
+    # one torch.stack does the dtype promotion of the generic version's stacks and casts: with
+    # a float64 zero appended, every mix of dtypes that holds a float is promoted to float64
+    # (exact for these values, see the generic docstring); integers and booleans to the widest
+    # integer dtype, exactly
+    first = values[0].dtype
+    if any(v.dtype != first for v in values):
+        if any(v.is_floating_point() for v in values):
+            try:
+                zero = torch.zeros((), dtype=torch.float64, device=values[0].device)
+            except (TypeError, RuntimeError):  # no float64 on this device
+                return None
+            return torch.stack([*values, zero]).detach().tolist()[:-1]
+    return torch.stack(values).detach().tolist()
+
+
 def _softmax(ns, x, axis=-1):
     return torch.softmax(x, dim=axis)
 
@@ -297,6 +313,7 @@ class Adapter(BaseAdapter):
             "addmm": _addmm,
             "scale_consumed": _scale_consumed,
             "extrema": _extrema,
+            "host_scalars": _host_scalars,
         }
 
     def loss_paths(self):

@@ -935,7 +935,15 @@ PRIMITIVE_CALLS = {
     "addmm": lambda ns, x, idx: ns.addmm(ns.addmm(None, x, x.T), x[:, :3], x[:, :3].T),
     "scale_consumed": lambda ns, x, idx: ns.scale_consumed(x * 1.0, ns.sum(x[0])),
     "extrema": lambda ns, x, idx: ns.stack(list(ns.extrema(x[1:] * x[:1]))),
+    # a value check's host read: float, integer and boolean scalars together, and one dtype
+    "host_scalars": lambda ns, x, idx: ns.asarray(
+        ns.host_scalars([ns.max(x), idx[0], ns.min(x) < 0, ns.sum(x[0])])
+        + ns.host_scalars([ns.min(x), ns.max(x)]) + ns.host_scalars([idx[1] < idx[2], ns.any(x > 0)])
+        + ns.host_scalars([idx[2], ns.any(x > 1e9)]), dtype=x.dtype),
 }
+
+#: primitives whose result has no gradient
+_NOT_DIFFERENTIABLE = frozenset({"one_hot", "host_scalars"})
 
 
 def _nonfinite_primitive_check(name: str, prim: str):
@@ -971,7 +979,7 @@ def _primitive_check(name: str, prim: str, dtype: str):
         call = PRIMITIVE_CALLS[prim]
         a, b = ad.to_numpy(call(fast, x, idx)), ad.to_numpy(call(generic, x, idx))
         _close(a, b, 64 * _eps(dtype), f"native {prim} vs generic ({dtype})")
-        if ad.has_autodiff and prim != "one_hot":
+        if ad.has_autodiff and prim not in _NOT_DIFFERENTIABLE:
             v = rng.uniform(0.5, 1.5, size=a.shape)
             grads = []
             for ns in (fast, generic):

@@ -228,40 +228,10 @@ def _scalar(xp, v):
 def _read(xp, values):
     """The Python numbers of these device scalars (0-d arrays: check values, flags), in one
     host read; None when they cannot share one (mixed dtypes on a device without float64).
-
-    Mixed dtypes are read as float64: exact for floats and booleans, and for integers the
-    order against every bound a check tests (a class count or a float bound, all below
-    2**53) is kept, since rounding to float64 is monotone and exact there."""
+    See the namespace primitive ``host_scalars``."""
     if len(values) == 1:
         return [_scalar(xp, xp.stop_gradient(values[0]))]  # a value, not a differentiable tensor
-    groups = {}
-    for i, v in enumerate(values):
-        groups.setdefault(v.dtype, []).append(i)
-    if len(groups) == 1:
-        return _listed(xp, xp.stack(values))
-    # one stack per dtype, each cast to float64, joined, read, and put back in order
-    f64 = getattr(xp, "float64", None)
-    try:
-        parts = [xp.stack([values[i] for i in idx]) for idx in groups.values()]
-        parts = [p if p.dtype == f64 else xp.astype(p, f64) for p in parts]
-    except (TypeError, RuntimeError):  # no float64 on this device
-        return None
-    if any(p.dtype != f64 for p in parts):
-        return None
-    got = _listed(xp, xp.concat(parts))
-    out = [None] * len(values)
-    for i, g in zip((i for idx in groups.values() for i in idx), got):
-        out[i] = g
-    return out
-
-
-def _listed(xp, stacked):
-    """``stacked`` (1-d) as a Python list: one host read."""
-    stacked = xp.stop_gradient(stacked)
-    tolist = getattr(stacked, "tolist", None)  # host arrays without one: nothing to wait for
-    if tolist is not None:
-        return tolist()
-    return [_scalar(xp, stacked[i]) for i in range(stacked.shape[0])]
+    return xp.host_scalars(values)
 
 
 def _first_bad(pending, extra=()):
@@ -348,12 +318,12 @@ def read_pending_with(xp, fact):
     pending = _STATE.pending
     if not _STATE.enabled or not pending or not _known(fact) or _STATE.collect:
         return None
-    bad, rest = _first_bad(pending, (xp.logical_not(fact),))
+    bad, rest = _first_bad(pending, (fact,))
     explain = pending[bad][2] if bad is not None else None
     pending.clear()
     if explain is not None:
         raise ValueError(explain())
-    return not rest[0]
+    return bool(rest[0])
 
 
 def read_fact(xp, fact):

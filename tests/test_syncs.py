@@ -200,28 +200,45 @@ def test_value_checks_read_values_without_autograd_warnings():
     assert var.grad is not None and bool(torch.isfinite(var.grad).all())
 
 
+@pytest.mark.parametrize("paths", ["native", "generic"])
 @pytest.mark.parametrize("bad", [None, "a_t", "discount_t"])
-def test_checks_of_several_dtypes_fall_back_to_flags_without_float64(monkeypatch, bad):
+def test_checks_of_several_dtypes_fall_back_to_flags_without_float64(monkeypatch, bad, paths):
     # a device without float64 (Apple MPS) cannot join integer and float values in one array:
     # every check then contributes its boolean flag, still in one read
+    import contextlib
+
     a_t = torch.tensor([2, 0, 7 if bad == "a_t" else 1])
     g = torch.tensor([0.5, 0.9, 1.5 if bad == "discount_t" else 0.0])
-    xp = backends.namespace(g)
-    astype = xp.astype
+    if paths == "generic":
+        xp = backends.generic_namespace("torch")
+        astype = xp.astype
 
-    def no_float64(x, dtype, *args, **kwargs):
-        if dtype == torch.float64:
-            raise TypeError("float64 is not supported on this device")
-        return astype(x, dtype, *args, **kwargs)
+        def no_float64(x, dtype, *args, **kwargs):
+            if dtype == torch.float64:
+                raise TypeError("float64 is not supported on this device")
+            return astype(x, dtype, *args, **kwargs)
 
-    monkeypatch.setattr(xp, "astype", no_float64)
+        monkeypatch.setattr(xp, "astype", no_float64)
+        scope = backends.generic_paths
+    else:
+        zeros = torch.zeros
+
+        def no_float64(*args, dtype=None, **kwargs):
+            if dtype == torch.float64:
+                raise TypeError("float64 is not supported on this device")
+            return zeros(*args, dtype=dtype, **kwargs)
+
+        monkeypatch.setattr(torch, "zeros", no_float64)
+        scope = contextlib.nullcontext
     q = torch.tensor([[1.0, 2.0, 0.5], [0.0, -1.0, 3.0], [2.0, 2.0, 1.0]])
     call = lambda: losses.sarsa_loss(q, torch.tensor([0, 2, 1]), 0.0, g, q, a_t)  # noqa: E731
-    if bad is None:
-        out, reads = _HARNESS.host_reads(call)
-        assert reads == 1
-        td = g.double() * q.double()[torch.arange(3), a_t] - q.double()[torch.arange(3), torch.tensor([0, 2, 1])]
-        assert abs(float(out) - float(torch.mean(td ** 2))) < 1e-5
-    else:
-        with pytest.raises(ValueError, match=f"{bad} must hold"):
-            call()
+    with scope():
+        if bad is None:
+            out, reads = _HARNESS.host_reads(call)
+            assert reads == 1
+            rows = torch.arange(3)
+            td = g.double() * q.double()[rows, a_t] - q.double()[rows, torch.tensor([0, 2, 1])]
+            assert abs(float(out) - float(torch.mean(td ** 2))) < 1e-5
+        else:
+            with pytest.raises(ValueError, match=f"{bad} must hold"):
+                call()
