@@ -867,6 +867,15 @@ def _crammer_singer(input, target, weight, margin, mean_over, reduction, axis, w
     grid = arange_like(xp, x, n_classes)
     if ax != x.ndim - 1:
         grid = xp.reshape(grid, tuple(n_classes if i == ax else 1 for i in range(x.ndim)))
+    if margin == 0:
+        # max_j x_j - x_y: the first maximal class of all is the first maximal other class
+        # whenever it is not the target, and the loss is 0 when it is (the target ties or beats
+        # every other score). One search over x, no masked copy of it; a tie (infinite scores
+        # included) gives 0 with gradient 0, a NaN read gives NaN (the first NaN is the maximum)
+        x_t = xp.take_class(x, target, axis=ax)
+        x_best = xp.take_class(x, _first_max(xp, xp.stop_gradient(x), grid, ax, check.concrete(x)), axis=ax)
+        loss = xp.where(x_best == x_t, 0.0, x_best - x_t)
+        return reduce(xp, loss, reduction, weight=w, mean_over=mean_over, out_dtype=out_dtype, group=group)
     is_t = xp.expand_dims(target, axis=ax) == cast(xp, grid, target.dtype)
     # the search for the best other class carries no gradient: the scores it picks are read
     # from x below

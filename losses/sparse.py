@@ -414,8 +414,10 @@ def multiclass_perceptron_loss(input: ArrayT, target: ArrayT, *, weight: ArrayT 
     .. math:: \ell_n = \max_j x_{n,j} - x_{n,y_n} = \max\Big(0,\ \max_{j \ne y_n} x_{n,j} - x_{n,y_n}\Big)
 
     :func:`losses.multiclass_hinge_loss` with ``margin=0``. The gradient goes to the first
-    maximal non-target class, and is 0 when the target ties the best other score (optax's
-    ``jnp.max`` splits the gradient over tied maxima; docs/differences.md).
+    maximal non-target class; the loss and its gradient are 0 when the target ties the best
+    other score, infinite scores included (optax's ``jnp.max`` splits the gradient over tied
+    maxima and gives ``inf - inf = NaN`` at infinite ties; docs/differences.md). A NaN score
+    gives NaN.
 
     Arguments (no ``margin``), returns and errors as :func:`losses.multiclass_hinge_loss`.
 

@@ -261,6 +261,22 @@ def test_difference_perceptron_kink_subgradients():
                        L.multiclass_hinge_loss(z.detach(), _t([0, 0]), margin=0.0, reduction="none"))
 
 
+def test_multiclass_perceptron_infinite_ties_are_ties_and_nan_goes_through():
+    """max_j x_j - x_y with a tie giving 0 (gradient 0), infinite scores included (where
+    inf - inf has no value); a NaN anywhere in the row gives NaN."""
+    inf, nan = float("inf"), float("nan")
+    z = _t([[inf, inf, 0.0], [inf, 1.0, 0.0], [-inf, -inf, -inf], [1.0, inf, 0.0],
+            [nan, 1.0, 0.0], [1.0, 2.0, nan], [0.5, 2.0, -1.0]], True)
+    y = _t([1, 0, 2, 0, 1, 1, 0])
+    out = L.multiclass_perceptron_loss(z, y, reduction="none")
+    got = out.detach().tolist()
+    assert got[:3] == [0.0, 0.0, 0.0] and got[3] == inf and np.isnan(got[4]) and np.isnan(got[5])
+    assert got[6] == 1.5
+    out[[0, 1, 2, 6]].sum().backward()
+    assert z.grad[:3].tolist() == [[0.0] * 3] * 3
+    assert z.grad[6].tolist() == [-1.0, 1.0, 0.0]
+
+
 def test_perceptron_target_encoding_01():
     x = RNG.normal(size=(8,))
     t01 = (RNG.uniform(size=8) < 0.5).astype(np.float64)
