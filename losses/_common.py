@@ -27,6 +27,13 @@ def float_args(xp, first, *others, names=("input",)):
 
     Returns ``(compute_dtype, out_dtype, [first, *others] cast to compute_dtype)``.
     """
+    dtype = getattr(first, "dtype", None)
+    if (dtype == xp.float32 or dtype == xp.float64) and hasattr(first, "shape") and not is_number(first) and all(
+            o is None or (type(o) is type(first) and o.dtype == dtype) for o in others):
+        # the common call: arrays of one type (of the namespace's framework, as namespace()
+        # checked; NumPy scalars are numbers) share first's float32/float64 dtype, which the
+        # general path below returns as it is
+        return dtype, dtype, [first, *others]
     labels = tuple(names) if len(names) == 1 + len(others) else (
         names[0], *(f"argument {i + 2}" for i in range(len(others))))
     check.floating(xp, first, labels[0])
