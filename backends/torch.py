@@ -25,6 +25,10 @@ def _extrema(ns, x):
     return lo, hi
 
 
+#: a float64 zero per device, joined to the values read by host_scalars (eager reads only)
+_F64_ZEROS: dict = {}
+
+
 def _host_scalars(ns, values):
     # one torch.stack does the dtype promotion of the generic version's stacks and casts: with
     # a float64 zero appended, every mix of dtypes that holds a float is promoted to float64
@@ -33,10 +37,13 @@ def _host_scalars(ns, values):
     first = values[0].dtype
     if any(v.dtype != first for v in values):
         if any(v.is_floating_point() for v in values):
-            try:
-                zero = torch.zeros((), dtype=torch.float64, device=values[0].device)
-            except (TypeError, RuntimeError):  # no float64 on this device
-                return None
+            device = values[0].device
+            zero = _F64_ZEROS.get(device)
+            if zero is None:
+                try:
+                    zero = _F64_ZEROS[device] = torch.zeros((), dtype=torch.float64, device=device)
+                except (TypeError, RuntimeError):  # no float64 on this device
+                    return None
             return torch.stack([*values, zero]).detach().tolist()[:-1]
     return torch.stack(values).detach().tolist()
 

@@ -307,11 +307,12 @@ def enabled() -> bool:
     return _STATE.enabled
 
 
-def read_pending_with(xp, fact):
-    """Read the open call's pending value-check flags together with the device boolean
-    ``fact``, in the one host read the call makes anyway, and return ``fact`` as a Python bool
-    (None when value checks are off, no call is open, nothing is pending or ``fact`` is traced:
-    then nothing is read).
+def read_pending_with(xp, fact, test=bool):
+    """Read the open call's pending value-check flags together with the device scalar
+    ``fact``, in the one host read the call makes anyway, and return ``test`` of its Python
+    value (``bool`` by default: ``fact`` a device boolean; ``math.isfinite`` for a sum whose
+    finiteness is the fact); None when value checks are off, no call is open, nothing is
+    pending or ``fact`` is traced: then nothing is read.
 
     A failing check raises its ``ValueError`` here, as it would at the end of the call; once
     read, the flags are not read again."""
@@ -323,19 +324,20 @@ def read_pending_with(xp, fact):
     pending.clear()
     if explain is not None:
         raise ValueError(explain())
-    return bool(rest[0])
+    return test(rest[0])
 
 
-def read_fact(xp, fact):
-    """The device boolean ``fact`` (a condition a fast path needs) as a Python bool, read in
-    one host read together with the open call's pending value-check flags, if any; None when
-    value checks are off (a call then reads nothing back), ``fact`` is traced or lazy, or the
-    whole call is being traced (then nothing is read)."""
+def read_fact(xp, fact, test=bool):
+    """``test`` of the device scalar ``fact`` (a condition a fast path needs; ``test`` as in
+    :func:`read_pending_with`), read in one host read together with the open call's pending
+    value-check flags, if any; None when value checks are off (a call then reads nothing
+    back), ``fact`` is traced or lazy, or the whole call is being traced (then nothing is
+    read)."""
     if not _STATE.enabled or not _known(fact) or _STATE.collect:
         return None
     if not _STATE.pending:
-        return bool(fact)
-    return read_pending_with(xp, fact)
+        return test(_read(xp, [fact])[0])
+    return read_pending_with(xp, fact, test)
 
 
 def values_in(xp, x, name, low, high, *, what=None):

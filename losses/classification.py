@@ -1075,7 +1075,7 @@ def linear_cross_entropy(input: ArrayT, linear_weight: ArrayT, target: ArrayT, *
     if group is None and chunk_size is None and w is None and n <= rows:  # one chunk holds every logit
         def finite_head():
             head = xp.sum(lw) if lb is None else xp.sum(lw) + xp.sum(lb)
-            return check.read_pending_with(xp, head * 0 == 0)
+            return check.read_pending_with(xp, head, test=math.isfinite)
 
         out = xp.fast("linear_cross_entropy", x, lw, lb, target, ignore_index, reduction, mean_over,
                       float(label_smoothing), out_dtype, all_finite=finite_head)

@@ -48,13 +48,19 @@ TargetEncoding = Literal["pm1", "01"]
 MeanOver = Literal["weights", "elements"]
 
 
+def _finite_sum(xp, x):
+    """The sum of the detached values of ``x`` (a fact about them, not part of the loss),
+    finite only if every value is (a NaN or an infinity makes it NaN or infinite); a sum that
+    overflows from finite terms says "not finite", which only costs the caller its fast path.
+    One pass, no full-size temporary; read with the call's value checks and tested on the host
+    (:func:`_all_finite`)."""
+    return xp.sum(xp.stop_gradient(x))
+
+
 def _all_finite(xp, x):
-    """A device boolean: every value of ``x`` is finite. One pass and no full-size temporary:
-    the sum is finite only if every term is (a NaN or an infinity makes it NaN or infinite); a
-    sum that overflows from finite terms says False, which only costs the caller its fast
-    path. Read from the detached values (a fact about them, not part of the loss); ``s * 0 == 0``
-    is ``isfinite(s)`` in two element-wise steps (NaN and infinities times 0 are NaN)."""
-    return xp.sum(xp.stop_gradient(x)) * 0 == 0
+    """Whether every value of ``x`` is finite (see :func:`_finite_sum`), read in the call's
+    one host read: True, False, or None where nothing can be read (value checks off, traced)."""
+    return check.read_pending_with(xp, _finite_sum(xp, x), test=math.isfinite)
 
 
 def _zeros_where_not(xp, cond, x):
@@ -336,7 +342,7 @@ def multi_margin_loss(input: ArrayT, target: ArrayT, *, p: int = 1, margin: floa
     check.class_indices(xp, t, n_classes, "target")
     if group is None and len(out_shape) == 1:
         out = xp.fast("multi_margin_loss", x, t, int(p), float(margin), w, reduction, mean_over, out_dtype,
-                      all_finite=lambda: check.read_pending_with(xp, _all_finite(xp, x)))
+                      all_finite=lambda: _all_finite(xp, x))
         if out is not NotImplemented:
             return out
     x_t = xp.take_class(x, t, axis=-1)
@@ -472,7 +478,7 @@ def multilabel_margin_loss(input: ArrayT, target: ArrayT, *, reduction: Reductio
     check.values_in(xp, target, "target", -1, n_classes - 1, what="class indices (or -1 padding)")
     out = NotImplemented if group is not None else xp.fast(
         "multilabel_margin_loss", x, target, reduction, out_dtype,
-        all_finite=lambda: check.read_pending_with(xp, _all_finite(xp, x)))
+        all_finite=lambda: _all_finite(xp, x))
     if out is not NotImplemented:
         return out
     loss = _multilabel_hinge(xp, x, target, n_classes)

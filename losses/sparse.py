@@ -21,6 +21,8 @@ the ``entmax`` package, whose backward is not differentiable either).
 """
 from __future__ import annotations
 
+import math
+
 from . import _validate as check
 from ._common import class_axis, float_args, numel, pow0, relu0
 from ._reduction import group_doc, reduce
@@ -579,7 +581,7 @@ def safe_softmax_cross_entropy(input: ArrayT, target: ArrayT, *, reduction: Redu
     if group is None:
         # torch: F.cross_entropy's rows where all are finite (no masked class met a 0 target)
         out = xp.fast("safe_softmax_cross_entropy", z, t, reduction, ax, out_dtype,
-                      rows_finite=lambda rows: check.read_fact(xp, xp.sum(rows) * 0 == 0))
+                      rows_finite=lambda rows: check.read_fact(xp, xp.sum(rows), math.isfinite))
         if out is not NotImplemented:
             return out
     log_p = xp.log_softmax(z, axis=ax)

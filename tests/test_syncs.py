@@ -229,6 +229,9 @@ def test_checks_of_several_dtypes_fall_back_to_flags_without_float64(monkeypatch
             return zeros(*args, dtype=dtype, **kwargs)
 
         monkeypatch.setattr(torch, "zeros", no_float64)
+        from losses.backends import torch as torch_backend
+
+        monkeypatch.setattr(torch_backend, "_F64_ZEROS", {})  # no float64 zero made before
         scope = contextlib.nullcontext
     q = torch.tensor([[1.0, 2.0, 0.5], [0.0, -1.0, 3.0], [2.0, 2.0, 1.0]])
     call = lambda: losses.sarsa_loss(q, torch.tensor([0, 2, 1]), 0.0, g, q, a_t)  # noqa: E731
