@@ -6,7 +6,7 @@ import math
 from numbers import Integral
 
 from . import _validate as check
-from ._common import cast, device_of, float_args, numel
+from ._common import arange_like, cast, device_of, float_args, numel
 from ._reduction import group_doc, reduce
 from ._typing import ArrayT, Group, Reduction
 from .backends import namespace
@@ -132,7 +132,7 @@ def ctc_loss(log_probs: ArrayT, targets: ArrayT, input_lengths: ArrayT, target_l
     # becomes a tracer as soon as it is computed with)
     eager = check.concrete(log_probs, targets, input_lengths, target_lengths)
     _check_values(xp, log_probs, targets, input_lengths, target_lengths, blank,
-                  check.checkable(log_probs, targets, input_lengths, target_lengths))
+                  eager or check.checkable(log_probs, targets, input_lengths, target_lengths))
     if log_probs.shape[1] == 0:  # an empty batch: no sequence ("mean" NaN, "sum" 0, "none" empty)
         if targets.ndim == 1 and targets.shape[0] != 0:
             raise ValueError(
@@ -251,35 +251,60 @@ def _check_values(xp, log_probs, targets, input_lengths, target_lengths, blank, 
     if targets.ndim == 1:
         if target_lengths.shape[0]:
             total = xp.sum(target_lengths)
-            check.record(xp, total != n, lambda: (
-                f"concatenated targets must have length sum(target_lengths) = {int(total)}, got {n}"))
+            check.record(xp, lambda: total != n, lambda: (
+                f"concatenated targets must have length sum(target_lengths) = {int(total)}, got {n}"),
+                host=((total,), lambda v: v != n))
     _check_targets(xp, targets, target_lengths, blank, n_classes)
 
 
 def _check_lengths(xp, lengths, name, high, high_text):
-    """Recorded: ``0 <= lengths <= high`` (``high`` a Python int)."""
+    """Recorded: ``0 <= lengths <= high`` (``high`` a Python int), read as the extrema."""
     if numel(lengths) == 0:
         return
-    lo, hi = xp.min(lengths), xp.max(lengths)
-    check.record(xp, xp.logical_or(lo < 0, hi > high), lambda: (
-        f"{name} must hold lengths in [0, {high_text}], got values in [{int(lo)}, {int(hi)}]"))
+    lo, hi = xp.extrema(lengths)
+    check.record(xp, lambda: xp.logical_or(lo < 0, hi > high), lambda: (
+        f"{name} must hold lengths in [0, {high_text}], got values in [{int(lo)}, {int(hi)}]"),
+        host=((lo, hi), lambda a, b: a < 0 or b > high))
 
 
 def _check_targets(xp, targets, target_lengths, blank, n_classes):
-    """Recorded: every target label (padding excluded) is in [0, C) and is not ``blank``."""
+    """Recorded: every target label (padding excluded) is in [0, C) and is not ``blank``.
+
+    The labels allowed are ``[first, last]`` (``[0, C)`` without ``blank`` where it is at an
+    end) and, for a ``blank`` inside, not ``blank``: read as the extrema of the labels (padding
+    positions hold ``first``), with a flag for a ``blank`` inside."""
     if numel(targets) == 0:
         return
-    bad = xp.logical_or(xp.logical_or(targets < 0, targets >= n_classes), targets == blank)
+    within = None
     if targets.ndim == 2:  # padded: only the labels within target_lengths
-        bad = xp.logical_and(_grid(xp, targets[:1, :], axis=1) < xp.expand_dims(target_lengths, axis=1), bad)
+        grid = cast(xp, arange_like(xp, targets, targets.shape[1]), target_lengths.dtype)
+        within = xp.expand_dims(grid, axis=0) < xp.expand_dims(target_lengths, axis=1)
+
+    def bad_labels():
+        bad = xp.logical_or(xp.logical_or(targets < 0, targets >= n_classes), targets == blank)
+        return bad if within is None else xp.logical_and(within, bad)
 
     def explain():
+        bad = bad_labels()
         vals = xp.where(bad, targets, xp.full_like(targets, blank))
         lo, hi = int(xp.min(vals)), int(xp.max(vals))
         return (f"targets must hold labels in [0, {n_classes - 1}] other than blank={blank} "
                 f"(within target_lengths), got bad labels between {min(lo, hi)} and {max(lo, hi)}")
 
-    check.record(xp, xp.any(bad), explain)
+    first = 1 if blank == 0 else 0
+    last = n_classes - 2 if blank == n_classes - 1 else n_classes - 1
+    if first > last:  # no label is allowed (C = 1): any label read is bad
+        check.record(xp, lambda: xp.any(bad_labels()), explain)
+        return
+    labels = targets if within is None else xp.where(within, targets, xp.full_like(targets, first))
+    lo, hi = xp.extrema(labels)
+    if first < blank < last:
+        hit = xp.any(labels == blank)
+        check.record(xp, lambda: xp.any(bad_labels()), explain,
+                     host=((lo, hi, hit), lambda a, b, h: a < first or b > last or bool(h)))
+    else:
+        check.record(xp, lambda: xp.any(bad_labels()), explain,
+                     host=((lo, hi), lambda a, b: a < first or b > last))
 
 
 # ------------------------------------------------------------------ target unpacking ----
@@ -555,8 +580,7 @@ def _sequence_nll(xp, alpha, tl, zero_infinity, lp, input_lengths):
 def _reduce_ctc(xp, nll, tl, reduction, unbatched, out_dtype, group):
     """torch's reduction: ``"mean"`` is the batch mean of ``nll_n / max(S_n, 1)``."""
     if reduction == "mean":
-        tlf = cast(xp, tl, nll.dtype)
-        nll = nll / xp.where(tlf > 1, tlf, xp.ones_like(tlf))
+        nll = nll / cast(xp, xp.clip(tl, min=1), nll.dtype)
     if unbatched and reduction == "none":
         nll = xp.reshape(nll, ())
     return reduce(xp, nll, reduction, out_dtype=out_dtype, group=group)

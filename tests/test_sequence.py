@@ -382,6 +382,28 @@ def test_errors(mutate, exc, match):
         L.ctc_loss(*args)
 
 
+@pytest.mark.parametrize("blank", [0, 2, 4])  # at either end of the classes or inside
+@pytest.mark.parametrize("lib", ["numpy", "torch"])
+def test_label_checks_for_every_blank_position(blank, lib):
+    # a label is refused when it is read (within target_lengths) and is blank or outside
+    # [0, C); what lies beyond target_lengths is never read
+    rng = np.random.default_rng(16)
+    lp = np.log(rng.dirichlet(np.ones(5), size=(6, 2)))  # T=6, N=2, C=5
+    conv = (lambda a: a) if lib == "numpy" else (lambda a: pytest.importorskip("torch").as_tensor(a))
+    allowed = [c for c in range(5) if c != blank]
+    for bad in (blank, -1, 5, None):
+        targets = np.array([[allowed[0], allowed[-1], 0], [allowed[1], 7, -3]])  # beyond lengths: junk
+        if bad is not None:
+            targets[1, 0] = bad
+        call = lambda: L.ctc_loss(*(conv(a) for a in (lp, targets, np.array([6, 6]), np.array([2, 1]))),  # noqa: E731
+                                  blank=blank)
+        if bad is None:
+            assert np.isfinite(float(call()))
+        else:
+            with pytest.raises(ValueError, match=f"other than blank={blank}"):
+                call()
+
+
 def test_keyword_errors():
     args = _ok()
     with pytest.raises(ValueError, match=r"blank must be an int in \[0, 2\]"):
