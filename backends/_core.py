@@ -123,12 +123,21 @@ class Namespace:
         return f"<losses namespace for {self.framework}>"
 
 
+#: primitives whose native version is the only one with the library's gradient semantics
+_SEMANTIC_PRIMITIVES = frozenset({"stop_gradient"})
+
+
 def _build(framework: str, native: bool) -> Namespace:
     ad = adapter(framework)
     prims = dict(_generic.PRIMITIVES)
     prims.update(collectives.GENERIC)
     if native:
         prims.update(ad.primitives())
+    else:
+        # not fast paths but autodiff semantics the array API cannot state (the generic
+        # stop_gradient is the identity): the generic namespaces keep the framework's, so
+        # that the generic body's gradients are its definition's
+        prims.update({k: v for k, v in ad.primitives().items() if k in _SEMANTIC_PRIMITIVES})
     prims.update(ad.collectives())  # not fast paths: the generic namespaces keep them too
     return Namespace(ad.xp(), framework, prims, ad.loss_paths() if native else None)
 
@@ -143,8 +152,9 @@ _PATHS = _Paths()
 @contextlib.contextmanager
 def generic_paths():
     """Inside the block (this thread), :func:`namespace` returns the generic namespaces: every
-    primitive and every loss runs its array-API body, no native fast path. The conformance
-    suite compares both ways of computing each loss."""
+    primitive and every loss runs its array-API body, no native fast path (``stop_gradient``
+    stays the framework's: it is autodiff semantics, not a fast path). The conformance suite
+    compares both ways of computing each loss."""
     before = _PATHS.generic
     _PATHS.generic = True
     try:
@@ -193,7 +203,8 @@ def namespace(*arrays: Any, **named: Any) -> Namespace:
 
 
 def generic_namespace(framework: str) -> Namespace:
-    """The namespace of ``framework`` with only the generic primitives (no fast paths)."""
+    """The namespace of ``framework`` with only the generic primitives (no fast paths; the
+    framework's ``stop_gradient``, see :func:`generic_paths`)."""
     key = (framework, False)
     if key not in _NS_CACHE:
         _NS_CACHE[key] = _build(framework, False)

@@ -337,6 +337,6 @@ class Adapter(BaseAdapter):
             return True
         if self._lazy_types and isinstance(x, self._lazy_types):
             return True
-        if x.device.type == "meta":
+        if x.is_meta:
             return True
         return bool(self._is_wrapped is not None and self._is_wrapped(x))

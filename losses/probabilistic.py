@@ -102,6 +102,10 @@ def gaussian_nll_loss(input: ArrayT, target: ArrayT, var: ArrayT | float, *, ful
         check.nonnegative(xp, v, "var")
         if add_axis is not None:
             v = xp.expand_dims(v, axis=-1)
+    if group is None:
+        out = xp.fast("gaussian_nll_loss", x, y, v, full, eps, reduction, out_dtype)
+        if out is not NotImplemented:
+            return out
     # torch clamps in place under no_grad: value max(var, eps), gradient straight through;
     # NaN is not below eps, so it stays NaN
     v = xp.where(v < eps, (v - xp.stop_gradient(v)) + eps, v)

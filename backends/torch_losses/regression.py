@@ -8,6 +8,8 @@ reduction themselves.
 """
 from __future__ import annotations
 
+import math
+
 import torch
 import torch.nn.functional as F
 
@@ -36,6 +38,33 @@ def _poisson_nll(ns, x, y, log_input, full, eps, reduction, out_dtype):
                  out_dtype)
 
 
+def _gaussian_nll(ns, x, y, v, full, eps, reduction, out_dtype):
+    # torch's own formulation (F.gaussian_nll_loss without its checks, which read var back):
+    # the variance clamped in place on a copy, outside autograd, so the gradient passes
+    # straight through the clamp with no extra element-wise work; NaN stays NaN
+    if not isinstance(x, torch.Tensor) or _transformed():
+        return NotImplemented
+    v = v.clone()
+    with torch.no_grad():
+        v.clamp_(min=eps)
+    d = x - y
+    loss = 0.5 * (torch.log(v) + d * d / v)
+    if full:
+        loss = loss + 0.5 * math.log(2 * math.pi)
+    if reduction != "none":
+        loss = loss.mean() if reduction == "mean" else loss.sum()
+    return cast_to(loss, out_dtype)
+
+
+def _transformed():
+    if torch.compiler.is_compiling():
+        return True
+    try:
+        return bool(torch._C._are_functorch_transforms_active())
+    except AttributeError:  # pragma: no cover - older torch
+        return False
+
+
 def _td(x, y, r, criterion, delta):
     # td_loss: the squared or Huber TD error of v_tm1 against its (broadcast) target
     return F.mse_loss(x, y, reduction=r) if criterion == "mse" else F.huber_loss(x, y, reduction=r, delta=delta)
@@ -47,5 +76,6 @@ LOSS_PATHS = {
     "huber_loss": _unweighted(lambda x, y, r, delta: F.huber_loss(x, y, reduction=r, delta=delta)),
     "smooth_l1_loss": _unweighted(_smooth_l1),
     "poisson_nll_loss": _poisson_nll,
+    "gaussian_nll_loss": _gaussian_nll,
     "td_loss": _unweighted(_td),
 }
