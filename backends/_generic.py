@@ -111,6 +111,13 @@ def _class_grid(ns, x, axis):
     return ns.reshape(ns.arange(n, device=_device(x)), tuple(shape))
 
 
+def take_index(ns, x, index, axis=0):
+    """``take(x, index, axis)`` for a 1-D ``index`` known to lie in ``[0, x.shape[axis])``
+    (validated classes, levels, computed positions): a native version may skip the
+    negative-index handling."""
+    return ns.take(x, index, axis=axis)
+
+
 def take_class(ns, x, index, axis=-1):
     """``x[..., index, ...]`` along ``axis``: one element per position, index shape = x without axis.
 
@@ -324,6 +331,7 @@ PRIMITIVES = {
         "sigmoid",
         "xlogy",
         "take_class",
+        "take_index",
         "take_along_last",
         "nll_logits",
         "one_hot",

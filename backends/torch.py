@@ -77,6 +77,12 @@ def _take_class(ns, x, index, axis=-1):
     return torch.gather(x, axis, idx).squeeze(axis)
 
 
+def _take_index(ns, x, index, axis=0):
+    # index_select itself: array-api-compat's take first maps negative indices with a where
+    # over the index (full passes) that indices known to be in range never need
+    return torch.index_select(x, axis, index if index.dtype in (torch.int64, torch.int32) else index.to(torch.int64))
+
+
 def _take_along_last(ns, x, index):
     # torch.gather: one kernel, and one compile for every size under dynamic shapes
     check_index_like(x, index)
@@ -308,6 +314,7 @@ class Adapter(BaseAdapter):
             "softplus": _softplus,
             "sigmoid": _sigmoid,
             "take_class": _take_class,
+            "take_index": _take_index,
             "take_along_last": _take_along_last,
             "nll_logits": _nll_logits,
             "stop_gradient": _stop_gradient,

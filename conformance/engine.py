@@ -920,6 +920,7 @@ PRIMITIVE_CALLS = {
     "sigmoid": lambda ns, x, idx: ns.sigmoid(x),
     "xlogy": lambda ns, x, idx: ns.xlogy(ns.abs(x) * (x > 0), ns.abs(x)),
     "take_class": lambda ns, x, idx: ns.take_class(x, idx, axis=1),
+    "take_index": lambda ns, x, idx: ns.take_index(x, idx, axis=1) + ns.take_index(x.T, idx, axis=0),
     "take_along_last": lambda ns, x, idx: ns.take_along_last(x, ns.argsort(-x, axis=-1, stable=True)),
     "one_hot": lambda ns, x, idx: ns.one_hot(idx, 6, dtype=x.dtype),
     "nll_logits": lambda ns, x, idx: ns.nll_logits(x, idx, axis=1) + ns.nll_logits(x.T, idx, axis=0),

@@ -265,7 +265,7 @@ def _weights_at(xp, keep, safe_t, weight, dtype):
     else:
         # torch's index_select takes int32/int64 indices only; JAX without x64 has no int64
         index = safe_t if safe_t.dtype in (xp.int32, xp.int64) else xp.astype(safe_t, xp.int64)
-        w_t = xp.reshape(xp.take(weight, xp.reshape(index, (-1,)), axis=0), safe_t.shape)
+        w_t = xp.reshape(xp.take_index(weight, xp.reshape(index, (-1,)), axis=0), safe_t.shape)
         w_t = xp.where(keep, w_t, xp.zeros_like(w_t))
     return w_t
 
@@ -838,9 +838,9 @@ def _lce_rows(xp, static, needs, acc, x, t, alpha, gamma, cot, lse, lw, lb, w):
     cache = None
     if lse is None:
         lse, cache = _lce_lse(xp, x, lw, lb, spans)
-    zt = xp.sum(x * xp.take(lw, t, axis=0), axis=-1)
+    zt = xp.sum(x * xp.take_index(lw, t, axis=0), axis=-1)
     if lb is not None:
-        zt = zt + xp.take(lb, t, axis=0)
+        zt = zt + xp.take_index(lb, t, axis=0)
     nll = lse - zt
     live = (alpha != 0) | (gamma != 0)  # ignored rows are silenced (their NaN too)
     loss = alpha * nll

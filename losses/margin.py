@@ -355,7 +355,7 @@ def multi_margin_loss(input: ArrayT, target: ArrayT, *, p: int = 1, margin: floa
     w_t = None
     if w is not None:
         flat = xp.reshape(xp.astype(target, xp.int64), (numel(target),))
-        w_t = xp.reshape(xp.take(w, flat, axis=0), out_shape)
+        w_t = xp.reshape(xp.take_index(w, flat, axis=0), out_shape)
     return reduce(xp, loss, reduction, weight=w_t, mean_over=mean_over, out_dtype=out_dtype, group=group)
 
 

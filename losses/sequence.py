@@ -334,7 +334,7 @@ def _unpack(xp, targets, target_lengths, eager):
     pos = _grid(xp, targets[:n_labels], axis=0)
     idx = xp.expand_dims(offsets, axis=1) + xp.expand_dims(cast(xp, pos, tl.dtype), axis=0)
     idx = xp.where(idx < total, idx, xp.zeros_like(idx))
-    out = xp.take(targets, xp.reshape(idx, (n_batch * n_labels,)), axis=0)
+    out = xp.take_index(targets, xp.reshape(idx, (n_batch * n_labels,)), axis=0)
     return xp.reshape(out, (n_batch, n_labels))
 
 
@@ -362,7 +362,7 @@ def _emissions(xp, lp, ext, state_major=False):
     index = _grid(xp, ext[:, :1], axis=0) * n_classes + ext  # (N, L), into (T, N * C)
     if state_major:
         index = xp.permute_dims(index, (1, 0))
-    emit = xp.take(xp.reshape(lp, (n_time, n_batch * n_classes)), xp.reshape(index, (-1,)), axis=1)
+    emit = xp.take_index(xp.reshape(lp, (n_time, n_batch * n_classes)), xp.reshape(index, (-1,)), axis=1)
     emit = xp.reshape(emit, (n_time,) + tuple(index.shape))
     # log 0 -> the finite "impossible"; NaN stays NaN; +inf (a probability above 1) -> NaN, as
     # torch's recursion gives wherever the element is read
