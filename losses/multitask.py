@@ -160,11 +160,20 @@ def dynamic_weight_average(loss_history: ArrayT, *, temperature: float = 2.0) ->
     n_tasks = h.shape[-1]
     if h.shape[0] < 2:
         return xp.as_array(cast(xp, xp.ones_like(h[0, ...]), out_dtype))
-    # no gradient flows here (stop_gradient above), so the ratio needs no double where: the
-    # quotient's inf/NaN at a zero previous loss is replaced by 1 (a NaN loss stays NaN, its
-    # comparison is False). The scalings act in place on fresh temporaries.
     prev = h[-2, ...]
-    ratio = xp.where(prev == 0, 1.0, h[-1, ...] / prev)
+    # eagerly, one min/max pass read back (the call's one host read) tells whether any
+    # previous loss can be 0; only then are the selects needed (traced, lazy or with value
+    # checks off: always). Both ways give the same values. No gradient flows here
+    # (stop_gradient above): the scalings act in place on fresh temporaries.
+    no_zero = None
+    if numel(prev) > 0:
+        lo, hi = xp.extrema(prev)
+        no_zero = check.read_fact(xp, (lo > 0) | (hi < 0))
+    if no_zero:
+        ratio = h[-1, ...] / prev
+    else:
+        zero = prev == 0
+        ratio = xp.where(zero, 1.0, h[-1, ...] / xp.where(zero, 1.0, prev))
     ratio /= temperature
     w = xp.softmax(ratio, axis=-1)
     w *= n_tasks
