@@ -427,7 +427,10 @@ def self_paced_weights(losses: ArrayT, threshold: ArrayT | float, *,
         v = _step(xp, (float(lam) + 0.0) - l)  # [l < lam]; + 0.0: lam = -0 gives no -0 weight
     elif not linear:
         v = _indicator(xp, l < lam, l, lam)
-    elif is_number(lam):  # lam > 0: 1 - l / lam <= 0 exactly when l >= lam (and NaN stays NaN)
+    elif is_number(lam) or (check.enabled() and check.checkable(lam)):
+        # lam > 0: 1 - l / lam <= 0 exactly when l >= lam (and NaN stays NaN). An array lam is
+        # > 0 here or the call raises (its value check above runs), so the guards below are
+        # needed only where that check does not run
         v = xp.clip(1 - l / lam, min=0.0)
     else:
         # lam <= 0 (refused eagerly; reachable under jit or on Dask) gives weight 0

@@ -469,3 +469,18 @@ def test_gradnorm_target_rows_with_zero_mean_ratio_and_nan():
     assert np.allclose(per[1], np.abs(G[1] - 2.0), rtol=0)  # a zero mean ratio: r = 1
     assert np.isnan(per[2]).all()
     assert np.isfinite(L.gradnorm_loss(G, Lr, alpha=0.0, reduction="none")).all()  # alpha = 0 ignores L
+
+
+def test_self_paced_linear_array_threshold_with_and_without_value_checks():
+    # checked eagerly, a valid threshold array takes the plain clip; unchecked, the guarded
+    # form: the same values, and a threshold <= 0 gives weight 0 where no check refuses it
+    l = np.array([0.2, 1.5, 0.8, np.nan, np.inf, -np.inf, 1.2])
+    for lam in (np.array(1.2), np.full(7, 1.2), np.array([1.2, 2.0, 0.5, 1.0, 1.0, 1.0, np.nan])):
+        want = np.where(np.isnan(lam) | np.isnan(l), np.nan, np.clip(1 - l / lam, 0, None))
+        assert np.array_equal(L.self_paced_weights(l, lam, regime="linear"), want, equal_nan=True)
+        with L.value_checks(False):
+            assert np.array_equal(L.self_paced_weights(l, lam, regime="linear"), want, equal_nan=True)
+    with pytest.raises(ValueError, match="threshold must be > 0"):
+        L.self_paced_weights(l, np.array(0.0), regime="linear")
+    with L.value_checks(False):
+        assert np.array_equal(L.self_paced_weights(l, np.array(0.0), regime="linear"), np.zeros(7))
