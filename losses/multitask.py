@@ -248,9 +248,25 @@ def gradnorm_loss(grad_norms: ArrayT, loss_ratios: ArrayT, *, alpha: float = 1.5
         # r = L / mean L, 1 in a row whose mean is 0, and (pow0's rule) 0 for r <= 0: one
         # clip from below by 0 (1 in those rows, where L * 0 = 0); NaN stays NaN
         rel = xp.clip(lr * inv, min=cast(xp, zero, lr.dtype))
-        target = xp.stop_gradient(g_bar * rel ** float(alpha))
+        target = xp.stop_gradient(g_bar * _power(xp, rel, float(alpha)))
     per = abs0(xp, g - target)
     return reduce(xp, per, reduction, out_dtype=out_dtype)
+
+
+def _power(xp, x, alpha):
+    """``x ** alpha`` for ``x >= 0`` (or NaN) and a number ``alpha > 0``: the half-integer and
+    small integer powers by products and a square root (the paper's α = 1.5 is ``x √x``),
+    several times cheaper than a general power on some CPU kernels; the same value up to an
+    ulp or two."""
+    if alpha == 1:
+        return x
+    if alpha == 2:
+        return x * x
+    if alpha == 0.5:
+        return xp.sqrt(x)
+    if alpha == 1.5:
+        return x * xp.sqrt(x)
+    return x ** alpha
 
 
 @check.entry
