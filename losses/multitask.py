@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from typing import Literal
 
 from . import _validate as check
-from ._common import abs0, cast, clamp_min1, device_of, float_args, is_number, numel, pow0, safe_divide, sqrt0
+from ._common import abs0, cast, clamp_min1, device_of, float_args, is_number, numel, safe_divide, sqrt0
 from ._reduction import group_doc, reduce
 from ._typing import ArrayT, Group, Reduction
 from .backends import namespace
@@ -160,8 +160,23 @@ def dynamic_weight_average(loss_history: ArrayT, *, temperature: float = 2.0) ->
     n_tasks = h.shape[-1]
     if h.shape[0] < 2:
         return xp.as_array(cast(xp, xp.ones_like(h[0, ...]), out_dtype))
-    ratio = safe_divide(xp, h[-1, ...], h[-2, ...], fill=1.0)
-    w = n_tasks * xp.softmax(ratio / temperature, axis=-1)
+    prev = h[-2, ...]
+    # eagerly, one min/max pass read back (the call's one host read) tells whether any
+    # previous loss can be 0; only then are the selects needed (traced, lazy or with value
+    # checks off: always). Both ways give the same values. No gradient flows here
+    # (stop_gradient above): the scalings act in place on fresh temporaries.
+    no_zero = None
+    if numel(prev) > 0:
+        lo, hi = xp.extrema(prev)
+        no_zero = check.read_fact(xp, (lo > 0) | (hi < 0))
+    if no_zero:
+        ratio = h[-1, ...] / prev
+    else:
+        zero = prev == 0
+        ratio = xp.where(zero, 1.0, h[-1, ...] / xp.where(zero, 1.0, prev))
+    ratio /= temperature
+    w = xp.softmax(ratio, axis=-1)
+    w *= n_tasks
     return xp.as_array(cast(xp, w, out_dtype))
 
 
@@ -220,14 +235,38 @@ def gradnorm_loss(grad_norms: ArrayT, loss_ratios: ArrayT, *, alpha: float = 1.5
     _, out_dtype, (g, lr) = float_args(xp, grad_norms, loss_ratios, names=("grad_norms", "loss_ratios"))
     check.nonnegative(xp, xp.stop_gradient(g), "grad_norms")
     check.nonnegative(xp, xp.stop_gradient(lr), "loss_ratios")
-    g_bar = xp.mean(g, axis=-1, keepdims=True)
-    lr = xp.stop_gradient(lr)
-    mean_lr = xp.mean(lr, axis=-1, keepdims=True)
-    rel = safe_divide(xp, lr, mean_lr, fill=1.0)
-    power = xp.ones_like(rel) if alpha == 0 else pow0(xp, rel, float(alpha))
-    target = xp.stop_gradient(g_bar * power)
+    # the target is a constant (no gradient flows into it), so its safe divide and power
+    # need no double where: the per-row mean's zero test and inverse act on (..., 1) arrays
+    g_bar = xp.mean(xp.stop_gradient(g), axis=-1, keepdims=True)
+    if alpha == 0:
+        target = g_bar
+    else:
+        lr = xp.stop_gradient(lr)
+        mean_lr = xp.mean(lr, axis=-1, keepdims=True)
+        zero = mean_lr == 0
+        inv = xp.where(zero, 0.0, 1.0 / xp.where(zero, 1.0, mean_lr))
+        # r = L / mean L, 1 in a row whose mean is 0, and (pow0's rule) 0 for r <= 0: one
+        # clip from below by 0 (1 in those rows, where L * 0 = 0); NaN stays NaN
+        rel = xp.clip(lr * inv, min=cast(xp, zero, lr.dtype))
+        target = xp.stop_gradient(g_bar * _power(xp, rel, float(alpha)))
     per = abs0(xp, g - target)
     return reduce(xp, per, reduction, out_dtype=out_dtype)
+
+
+def _power(xp, x, alpha):
+    """``x ** alpha`` for ``x >= 0`` (or NaN) and a number ``alpha > 0``: the half-integer and
+    small integer powers by products and a square root (the paper's α = 1.5 is ``x √x``),
+    several times cheaper than a general power on some CPU kernels; the same value up to an
+    ulp or two."""
+    if alpha == 1:
+        return x
+    if alpha == 2:
+        return x * x
+    if alpha == 0.5:
+        return xp.sqrt(x)
+    if alpha == 1.5:
+        return x * xp.sqrt(x)
+    return x ** alpha
 
 
 @check.entry
@@ -266,7 +305,13 @@ def renormalize_task_weights(task_weights: ArrayT, *, total: float | None = None
         total = task_weights.shape[-1]
     check.finite_number(total, "total", low=0, low_open=True)
     _, out_dtype, (w,) = float_args(xp, task_weights, names=("task_weights",))
-    out = float(total) * safe_divide(xp, w, xp.sum(w, axis=-1, keepdims=True))
+    # one scale per row, total / sum (double where on the (..., 1) sums): a zero sum scales
+    # by 0 (gradient 0) and adds its NaN through a constant, so the full-size work is one
+    # product and one sum, as in total * w / sum(w)
+    den = xp.sum(w, axis=-1, keepdims=True)
+    ok = den != 0
+    scale = xp.where(ok, float(total) / xp.where(ok, den, 1.0), 0.0)
+    out = w * scale + xp.where(ok, xp.zeros_like(den), math.nan)
     return xp.as_array(cast(xp, out, out_dtype))
 
 
@@ -331,7 +376,10 @@ def curriculum_weights(difficulty: ArrayT, progress: ArrayT | float, *,
     d = xp.stop_gradient(d)
     # a NaN d or p gives a NaN weight instead of a silent 0 (with rescale=True the count makes
     # every weight NaN)
-    m = _indicator(xp, d <= p, d, p)
+    if is_number(p) and p not in (math.inf, -math.inf):
+        m = 1.0 - _step(xp, d - float(p))  # [d <= p] = 1 - [d - p > 0]
+    else:
+        m = _indicator(xp, d <= p, d, p)
     if rescale:
         # no admitted sample: the count is 0 and every weight is 0 (not NaN)
         m = m * safe_divide(xp, float(numel(d)), xp.sum(m), fill=0.0)
@@ -391,9 +439,14 @@ def self_paced_weights(losses: ArrayT, threshold: ArrayT | float, *,
     lam = lam if is_number(lam) else xp.stop_gradient(lam)
     l = xp.stop_gradient(l)
     # NaN goes through: a NaN l or lam gives a NaN weight
-    if not linear:
+    if not linear and is_number(lam) and lam not in (math.inf, -math.inf):
+        v = _step(xp, (float(lam) + 0.0) - l)  # [l < lam]; + 0.0: lam = -0 gives no -0 weight
+    elif not linear:
         v = _indicator(xp, l < lam, l, lam)
-    elif is_number(lam):  # lam > 0: 1 - l / lam <= 0 exactly when l >= lam (and NaN stays NaN)
+    elif is_number(lam) or (check.enabled() and check.checkable(lam)):
+        # lam > 0: 1 - l / lam <= 0 exactly when l >= lam (and NaN stays NaN). An array lam is
+        # > 0 here or the call raises (its value check above runs), so the guards below are
+        # needed only where that check does not run
         v = xp.clip(1 - l / lam, min=0.0)
     else:
         # lam <= 0 (refused eagerly; reachable under jit or on Dask) gives weight 0
@@ -401,6 +454,17 @@ def self_paced_weights(losses: ArrayT, threshold: ArrayT | float, *,
         v = xp.where(nonpos, xp.zeros_like(l), 1 - l / xp.where(nonpos, xp.ones_like(lam), lam))
         v = xp.where(l >= lam, 0.0, v)
     return xp.as_array(cast(xp, v, out_dtype))
+
+
+def _step(xp, diff):
+    """The 0/1 weights ``[diff > 0]`` in ``diff``'s dtype, NaN where ``diff`` is NaN:
+    ``ceil(clip(diff, 0, 1))``, two vectorised element-wise passes and no boolean temporary
+    (the clip sends every ``diff <= 0`` to 0 and every positive one into (0, 1], which ceil
+    makes 1). For ``diff = b − x`` of a finite number ``b`` it is ``[x < b]`` exactly: with
+    gradual underflow the difference of distinct floats is not 0 and has their order's sign
+    (±inf ``x`` gives ∓inf), and a framework that flushes subnormals flushes them in its
+    comparisons too. A ``diff`` of -0 gives -0."""
+    return xp.ceil(xp.clip(diff, min=0.0, max=1.0))
 
 
 def _indicator(xp, admitted, x, other):

@@ -302,9 +302,16 @@ def cumulative_link_loss(input: ArrayT, target: ArrayT, cutpoints: ArrayT, *,
         check.record(xp, low < 0, lambda: f"cutpoints must be non-decreasing, got a step of {float(low)}")
     inf = xp.full_like(theta[:1], math.inf)
     padded = xp.concat([-inf, theta, inf])  # theta_{-1} = -inf, theta_{K-1} = +inf
+    lo_k, hi_k = padded[:-1], padded[1:]  # the bounds of level k, k = 0..K-1
+    # log(1 - e^{-(b - a)}) depends on the level only: computed once per level (K values)
+    gap_k = _log1mexp(xp, hi_k - lo_k)
     t = xp.reshape(target, (numel(target),))
     t = t if t.dtype in (xp.int32, xp.int64) else xp.astype(t, xp.int64)
-    lo = xp.reshape(xp.take(padded, t, axis=0), eta.shape)
-    hi = xp.reshape(xp.take(padded, t + 1, axis=0), eta.shape)
-    log_p = xp.log_sigmoid(hi - eta) + xp.log_sigmoid(eta - lo) + _log1mexp(xp, hi - lo)
-    return reduce(xp, -log_p, reduction, weight=w, mean_over=mean_over, out_dtype=out_dtype, group=group)
+    # the three per-level values gathered by one take (one index pass, one backward scatter)
+    # into contiguous rows
+    hi, lo, gap = (xp.reshape(r, eta.shape)
+                   for r in xp.unstack(xp.take(xp.stack([hi_k, lo_k, gap_k]), t, axis=1), axis=0))
+    # -log p = softplus(eta - b) + softplus(a - eta) - log(1 - e^{-(b - a)}), i.e. minus
+    # log_sigmoid(b - eta) + log_sigmoid(eta - a) + the gap term, without the negations
+    nll = xp.softplus(eta - hi) + xp.softplus(lo - eta) - gap
+    return reduce(xp, nll, reduction, weight=w, mean_over=mean_over, out_dtype=out_dtype, group=group)

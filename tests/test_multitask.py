@@ -403,3 +403,84 @@ def test_gradnorm_torch_norms_match_manual_computation():
     (gw,) = torch.autograd.grad(L.gradnorm_loss(norms, ratios), w)
     target = norms.detach().mean() * (ratios / ratios.mean()) ** 1.5
     assert torch.allclose(gw, torch.sign(norms.detach() - target) * plain, rtol=1e-12)
+
+
+# ------------------------------------------------------ select-free and read-back paths ----
+def test_hard_indicators_at_ties_neighbours_and_non_finite_values():
+    # [l < lam] and [d <= p] by ceil(clip(difference, 0, 1)): exact at the threshold and at
+    # its float neighbours, 0 and 1 (never -0) elsewhere, NaN only where the value is NaN
+    for dtype in (np.float32, np.float64):
+        for lam in (1.0, 0.1, 0.0, -0.0, -2.5, 1e-40, 3e38, -3e38):
+            b = dtype(lam)
+            x = np.concatenate([RNG.uniform(-3, 3, size=64), [b, np.nextafter(b, dtype(np.inf)),
+                                np.nextafter(b, dtype(-np.inf)), np.nan, np.inf, -np.inf, 0.0, -0.0]]).astype(dtype)
+            for got, want in ((L.self_paced_weights(x, lam), x < b),
+                              (L.curriculum_weights(x, lam, rescale=False), x <= b)):
+                want = np.where(np.isnan(x), np.nan, want.astype(dtype))
+                assert got.dtype == dtype and np.array_equal(got, want, equal_nan=True), (dtype, lam)
+                assert not np.signbit(got[~np.isnan(got)]).any(), (dtype, lam)
+    # an infinite threshold number takes the comparison path: [inf < inf] is 0, not NaN
+    assert np.array_equal(L.self_paced_weights(np.array([np.inf, 1.0]), math.inf), [0.0, 1.0])
+    assert np.array_equal(L.curriculum_weights(np.array([-np.inf, 1.0]), -math.inf, rescale=False), [1.0, 0.0])
+
+
+def _dwa_numpy(h, temperature=2.0):
+    prev = h[-2]
+    r = np.where(prev == 0, 1.0, h[-1] / np.where(prev == 0, 1.0, prev)) / temperature
+    e = np.exp(r - r.max(-1, keepdims=True))
+    return h.shape[-1] * e / e.sum(-1, keepdims=True)
+
+
+def test_dynamic_weight_average_read_back_path_equals_the_select():
+    # eagerly, a history whose previous losses are all non-zero of one sign skips the select
+    # (one host read); any zero or mixed signs, traced calls and value checks off take it
+    torch = _torch()
+    positive = RNG.uniform(0.2, 2.0, size=(3, 4, 5))
+    zero = positive.copy()
+    zero[-2, 1, 2] = 0.0
+    mixed = positive.copy()
+    mixed[-2, 2, 0] = -0.5
+    for h in (positive, -positive, zero, mixed):
+        for checks in (True, False):
+            with L.value_checks(checks):
+                assert np.allclose(L.dynamic_weight_average(h), _dwa_numpy(h), rtol=1e-14)
+                assert np.allclose(L.dynamic_weight_average(torch.tensor(h)).numpy(), _dwa_numpy(h), rtol=1e-14)
+    nan = positive.copy()
+    nan[-2, 0, 0] = np.nan
+    got = L.dynamic_weight_average(nan)
+    assert np.isnan(got[0]).all() and np.isfinite(got[1:]).all()
+
+
+def test_renormalize_task_weights_zero_sum_rows_keep_a_zero_gradient():
+    torch = _torch()
+    w = _t(np.array([[0.5, 1.0, 2.5], [0.0, 0.0, 0.0], [1.0, -1.0, 0.0]]), True)
+    out = L.renormalize_task_weights(w)
+    assert np.allclose(out[0].detach().numpy(), 3 * np.array([0.5, 1.0, 2.5]) / 4.0, rtol=1e-15)
+    assert torch.isnan(out[1:]).all()
+    (g,) = torch.autograd.grad(torch.nansum(out * torch.arange(1.0, 4.0, dtype=out.dtype)), w)
+    assert torch.isfinite(g).all() and (g[1:] == 0).all()
+
+
+def test_gradnorm_target_rows_with_zero_mean_ratio_and_nan():
+    G = np.array([[1.0, 3.0, 2.0], [1.0, 3.0, 2.0], [1.0, 3.0, 2.0]])
+    Lr = np.array([[0.5, 1.0, 1.5], [0.0, 0.0, 0.0], [np.nan, 1.0, 1.0]])
+    per = L.gradnorm_loss(G, Lr, alpha=1.5, reduction="none")
+    assert np.allclose(per[0], np.abs(G[0] - 2.0 * (Lr[0] / 1.0) ** 1.5), rtol=1e-14)
+    assert np.allclose(per[1], np.abs(G[1] - 2.0), rtol=0)  # a zero mean ratio: r = 1
+    assert np.isnan(per[2]).all()
+    assert np.isfinite(L.gradnorm_loss(G, Lr, alpha=0.0, reduction="none")).all()  # alpha = 0 ignores L
+
+
+def test_self_paced_linear_array_threshold_with_and_without_value_checks():
+    # checked eagerly, a valid threshold array takes the plain clip; unchecked, the guarded
+    # form: the same values, and a threshold <= 0 gives weight 0 where no check refuses it
+    l = np.array([0.2, 1.5, 0.8, np.nan, np.inf, -np.inf, 1.2])
+    for lam in (np.array(1.2), np.full(7, 1.2), np.array([1.2, 2.0, 0.5, 1.0, 1.0, 1.0, np.nan])):
+        want = np.where(np.isnan(lam) | np.isnan(l), np.nan, np.clip(1 - l / lam, 0, None))
+        assert np.array_equal(L.self_paced_weights(l, lam, regime="linear"), want, equal_nan=True)
+        with L.value_checks(False):
+            assert np.array_equal(L.self_paced_weights(l, lam, regime="linear"), want, equal_nan=True)
+    with pytest.raises(ValueError, match="threshold must be > 0"):
+        L.self_paced_weights(l, np.array(0.0), regime="linear")
+    with L.value_checks(False):
+        assert np.array_equal(L.self_paced_weights(l, np.array(0.0), regime="linear"), np.zeros(7))
