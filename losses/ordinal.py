@@ -299,7 +299,8 @@ def cumulative_link_loss(input: ArrayT, target: ArrayT, cutpoints: ArrayT, *,
     if theta.shape[0] > 1 and check.enabled() and check.checkable(cutpoints):
         steps = xp.stop_gradient(theta[1:] - theta[:-1])
         low = xp.min(steps)
-        check.record(xp, low < 0, lambda: f"cutpoints must be non-decreasing, got a step of {float(low)}")
+        check.record(xp, lambda: low < 0, lambda: f"cutpoints must be non-decreasing, got a step of {float(low)}",
+                     host=((low,), lambda v: v < 0))
     inf = xp.full_like(theta[:1], math.inf)
     padded = xp.concat([-inf, theta, inf])  # theta_{-1} = -inf, theta_{K-1} = +inf
     lo_k, hi_k = padded[:-1], padded[1:]  # the bounds of level k, k = 0..K-1
@@ -307,10 +308,10 @@ def cumulative_link_loss(input: ArrayT, target: ArrayT, cutpoints: ArrayT, *,
     gap_k = _log1mexp(xp, hi_k - lo_k)
     t = xp.reshape(target, (numel(target),))
     t = t if t.dtype in (xp.int32, xp.int64) else xp.astype(t, xp.int64)
-    # the three per-level values gathered by one take (one index pass, one backward scatter)
+    # the three per-level values gathered by one take of valid levels (one backward scatter)
     # into contiguous rows
     hi, lo, gap = (xp.reshape(r, eta.shape)
-                   for r in xp.unstack(xp.take(xp.stack([hi_k, lo_k, gap_k]), t, axis=1), axis=0))
+                   for r in xp.unstack(xp.take_index(xp.stack([hi_k, lo_k, gap_k]), t, axis=1), axis=0))
     # -log p = softplus(eta - b) + softplus(a - eta) - log(1 - e^{-(b - a)}), i.e. minus
     # log_sigmoid(b - eta) + log_sigmoid(eta - a) + the gap term, without the negations
     nll = xp.softplus(eta - hi) + xp.softplus(lo - eta) - gap
