@@ -1758,17 +1758,33 @@ def barlow_twins_loss(z1: ArrayT, z2: ArrayT, *, lambda_: float = 0.0051, eps: f
 
     n_all = global_count(xp, a, n, group)
 
-    def standardise(z):
-        c = z - (xp.mean(z, axis=0, keepdims=True) if group is None else batch_sum(z) / n_all)
-        var = batch_sum(c * c) / (n_all - correction)
-        return safe_divide(xp, c, sqrt0(xp, var + eps), fill=0.0)  # constant feature -> 0
+    def centre(z):  # (z - mean, 1 / sqrt(var + eps)): the standardised z is their product
+        # The mean is a constant for the gradient: the loss depends on z only through the
+        # centred c, whose gradient has zero column sums already (c1^T c2 and sum(c^2) are
+        # taken over centred columns), so the mean's backward would add 0 (rounding aside).
+        c = z - xp.stop_gradient(batch_sum(z)) / n_all
+        # sum(c^2) with its gradient 2c from one full-size product: sum(c * const(c)) has the
+        # value and half the gradient, its difference with its constant (exactly 0) the other half
+        half = batch_sum(c * xp.stop_gradient(c))
+        v = (half + (half - xp.stop_gradient(half))) / (n_all - correction) + eps
+        dead = v <= 0  # a constant feature with eps = 0 -> 0; double where: a finite gradient
+        return c, xp.where(dead, 0.0, xp.where(dead, 1.0, v) ** -0.5)
 
-    corr = xp.matmul(xp.matrix_transpose(standardise(a)), standardise(b))
-    corr = (corr if group is None else xp.all_sum(corr, group)) / n_all
+    # C = diag(s1) (c1^T c2) diag(s2) / N: the (1, D) scales meet the (D, D) product, not the
+    # (N, D) features (one full-size product and its backward fewer per view)
+    (c1, s1), (c2, s2) = centre(a), centre(b)
+    corr = xp.matmul(xp.matrix_transpose(c1), c2)
+    corr = (corr if group is None else xp.all_sum(corr, group)) * (xp.matrix_transpose(s1) * (s2 / n_all))
     dim = corr.shape[0]
     eye = eye_mask(xp, corr, dim)
-    terms = xp.where(eye, (1.0 - corr) ** 2, lambda_ * corr * corr)
-    return reduce(xp, terms, reduction, out_dtype=out_dtype)
+    if reduction == "none" or dim == 0:
+        terms = xp.where(eye, (1.0 - corr) ** 2, lambda_ * corr * corr)
+        return reduce(xp, terms, reduction, out_dtype=out_dtype)
+    # the off-diagonal sum is the sum of all squares minus the diagonal's: no (D, D) select
+    # of the terms (nor its backward)
+    diag = xp.sum(xp.where(eye, corr, xp.zeros_like(corr)), axis=1)
+    total = xp.sum((1.0 - diag) ** 2) + lambda_ * (xp.sum(corr ** 2) - xp.sum(diag ** 2))
+    return xp.as_array(cast(xp, total if reduction == "sum" else total / (dim * dim), out_dtype))
 
 
 # ------------------------------------------------------------ margin-based softmax losses ----

@@ -1629,6 +1629,38 @@ def test_barlow_twins_reference_setting():
         _close(x, y, rtol=1e-10, atol=1e-12)
 
 
+@pytest.mark.parametrize("reduction", ["sum", "mean", "none"])
+@pytest.mark.parametrize("correction", [0, 1])
+def test_barlow_twins_gradient_matches_batch_norm_reference(reduction, correction):
+    """The batch mean is a constant for the gradient and sum(c^2) is formed with one
+    full-size product: the gradients are still those of the standardisation with the mean
+    in the graph (here: torch's batch_norm formula, far from zero-mean features)."""
+    torch = _torch()
+    z1, z2 = _rng(49).normal(size=(2, 9, 6))
+    z1, z2 = 40.0 + 3.0 * z1, -7.0 + z2
+
+    def want_terms(a, b):
+        def std(z):
+            c = z - z.mean(0)
+            return c / torch.sqrt((c * c).sum(0) / (len(z) - correction) + 1e-5)
+
+        c = std(a).T @ std(b) / len(a)
+        eye = torch.eye(c.shape[0], dtype=torch.bool)
+        return torch.where(eye, (1 - c) ** 2, 0.0051 * c**2)
+
+    a, b = _t(z1, True), _t(z2, True)
+    w = want_terms(a, b)
+    want = {"sum": w.sum(), "mean": w.mean(), "none": w}[reduction]
+    seed = torch.asarray(_rng(50).normal(size=(6, 6)))
+    gw = torch.autograd.grad((want * seed).sum() if reduction == "none" else want, (a, b))
+    a2, b2 = _t(z1, True), _t(z2, True)
+    got = L.barlow_twins_loss(a2, b2, correction=correction, reduction=reduction)
+    gg = torch.autograd.grad((got * seed).sum() if reduction == "none" else got, (a2, b2))
+    _close(got.detach(), want.detach(), rtol=1e-10)
+    for x, y in zip(gg, gw):
+        _close(x, y, rtol=1e-8, atol=1e-12)
+
+
 def test_barlow_twins_monai_lightly_setting_and_difference():
     """docs/differences.md: MONAI/lightly standardise with the unbiased std and no eps."""
     z1, z2 = _rng(47).normal(size=(2, 8, 5))
