@@ -122,6 +122,39 @@ def _matmul_t(xp, a, b):
     return xp.matmul(a, xp.matrix_transpose(b))
 
 
+def _sum_sq(xp, x, total):
+    """``total(x * x)`` (``total``: a sum over some axis) whose gradient ``2 x`` costs one
+    full-size product: ``total(x * const(x))`` has the value and half the gradient, and its
+    difference with its own constant (exactly 0) adds the other half."""
+    half = total(x * xp.stop_gradient(x))
+    return half + (half - xp.stop_gradient(half))
+
+
+def _inverse_norm(xp, x):
+    """``(N, 1)``: ``1 / max(||x_i||, NORMALIZE_EPS)``, so that ``x * it`` is
+    :func:`~losses._common.l2_normalize` (the floor is a constant for the gradient, a zero
+    row is finite) -- applied to a product of ``x`` instead of ``x`` itself."""
+    s = _sum_sq(xp, x, lambda v: xp.sum(v, axis=-1, keepdims=True))
+    zero = s <= 0
+    n = xp.sqrt(xp.where(zero, xp.ones_like(s), s))
+    return 1.0 / xp.where(zero | (n < NORMALIZE_EPS), NORMALIZE_EPS, n)
+
+
+def _log1p_sum_exp(xp, t, mask, sign, shift, axis):
+    """``log(1 + sum_{mask} exp(sign * t + shift))`` along ``axis`` (``sign`` +-1, ``shift``
+    a number): 0 where the mask is empty, finite for any scale, shifted by ``max(0, the
+    masked maximum)`` (gradient-free). The masked-out entries are set to the infinity whose
+    exponential is 0 before the ``exp`` (double ``where``: no NaN gradient); a NaN goes
+    through (the shift is NaN then)."""
+    w = xp.where(mask, t, math.inf if sign < 0 else -math.inf)
+    top = (shift - xp.min(w, axis=axis, keepdims=True) if sign < 0
+           else xp.max(w, axis=axis, keepdims=True) + shift)
+    m = xp.stop_gradient(xp.where(top < 0, 0.0, top))  # no member: -inf, shifted by 0
+    e = xp.exp((shift - m) - w if sign < 0 else w - (m - shift))
+    out = xp.log(xp.sum(e, axis=axis, keepdims=True) + xp.exp(-m)) + m
+    return xp.squeeze(out, axis=axis)
+
+
 def _self_mask(xp, like, n, n_all, group):
     """``(n, n_all)``: True where local row ``i`` meets its own row ``offset + i`` of the
     gathered batch (the identity matrix for ``group=None``)."""
@@ -2292,14 +2325,19 @@ def proxy_anchor_loss(embeddings: ArrayT, labels: ArrayT, proxies: ArrayT, *, ma
     # the terms are per proxy, over every sample: with a group, over the gathered batch
     # (O(global batch x D) per member; each member computes the global value)
     e, labels = gathered(xp, e, group), gathered(xp, labels, group)
-    cos = xp.matrix_transpose(_matmul_t(xp, l2_normalize(xp, e), l2_normalize(xp, p)))  # (C, N)
-    hit = xp.expand_dims(arange_like(xp, cos, cos.shape[0]), axis=1) == xp.expand_dims(labels, axis=0)
-    pos_term = _masked_lse(xp, -a * (cos - margin), hit, add_one=True)  # (C,): 0 without samples
-    neg_term = _masked_lse(xp, a * (cos + margin), xp.logical_not(hit), add_one=True)
+    # (N, C) cosines: the embeddings' inverse norms scale the product, not the (N, D) rows
+    cos = _matmul_t(xp, e, l2_normalize(xp, p)) * _inverse_norm(xp, e)
+    hit = xp.expand_dims(labels, axis=1) == xp.expand_dims(arange_like(xp, cos, cos.shape[1]), axis=0)
+    if cos.shape[0] == 0:  # no sample: every term is log(1 + 0) (a maximum over nothing has no value)
+        pos_term = neg_term = xp.sum(cos, axis=0)
+    else:  # (C,): 0 without samples; alpha * cos is shared, the margins are the shifts
+        t = a * cos
+        pos_term = _log1p_sum_exp(xp, t, hit, -1, a * margin, axis=0)
+        neg_term = _log1p_sum_exp(xp, t, xp.logical_not(hit), 1, a * margin, axis=0)
     if reduction == "sum":
         out = xp.sum(pos_term) + xp.sum(neg_term)
     else:
-        with_pos = xp.sum(cast(xp, xp.any(hit, axis=1), cos.dtype))
+        with_pos = xp.sum(cast(xp, xp.any(hit, axis=0), cos.dtype))
         out = safe_divide(xp, xp.sum(pos_term), with_pos) + xp.mean(neg_term)
     return xp.as_array(cast(xp, out, out_dtype))
 

@@ -2343,6 +2343,32 @@ def test_proxy_anchor_loss_matches_pml_and_the_paper_formula(kw):
     _close(L.proxy_anchor_loss(x, y, p, reduction="sum", **kw), total, rtol=1e-11)
 
 
+def test_proxy_anchor_loss_large_alpha_zero_row_and_nan():
+    """Finite at a scale where the reference's log1p(sum(exp)) overflows (the terms are
+    shifted by their masked maximum); a zero embedding row has a finite gradient (0 / eps);
+    a NaN embedding gives NaN."""
+    torch = _torch()
+    x, y, p = _class_batch(24, c=7)
+    x[3] = 0.0
+    alpha = 2000.0  # exp(2000 * 1.1) overflows float64
+
+    def stable(z):  # log(1 + sum exp(z)) in float64, shifted by max(0, max z)
+        m = max(0.0, z.max()) if z.size else 0.0
+        return m + np.log(np.exp(-m) + np.exp(z - m).sum())
+
+    cos = np_normalize(x) @ np_normalize(p).T
+    pos = [stable(-alpha * (cos[y == k, k] - 0.1)) for k in range(7) if (y == k).any()]
+    neg = [stable(alpha * (cos[y != k, k] + 0.1)) for k in range(7)]
+    a, b = _t(x, True), _t(p, True)
+    out = L.proxy_anchor_loss(a, torch.asarray(y), b, alpha=alpha)
+    _close(out.detach(), np.sum(pos) / len(pos) + np.sum(neg) / 7, rtol=1e-12)
+    ga, gb = torch.autograd.grad(out, (a, b))
+    assert torch.isfinite(ga).all() and torch.isfinite(gb).all()
+    x[5, 2] = np.nan
+    assert np.isnan(L.proxy_anchor_loss(x, y, p))
+    assert np.isnan(L.proxy_anchor_loss(x, y, p, reduction="sum"))
+
+
 def test_proxy_anchor_loss_empty_batch_and_no_reduction_none():
     """docs/differences.md: an empty batch gives NaN (the mean of nothing); pml returns 0."""
     pml = _pml()
