@@ -164,27 +164,46 @@ def _self_mask(xp, like, n, n_all, group):
     return xp.expand_dims(rows, axis=1) == xp.expand_dims(arange_like(xp, like, n_all), axis=0)
 
 
-def _distance_matrix(xp, e, distance, eye=None, group=None):
-    """``(N, N)`` distances between the rows of ``e`` (``O(N^2)`` memory, one matmul); with a
-    ``group``, the ``(n, N)`` distances of the local rows to the gathered batch (``eye``: the
-    :func:`_self_mask`).
+def _own_columns(xp, like, n, group):
+    """``(n,)``: the column of each local row's own sample in the gathered batch."""
+    rows = arange_like(xp, like, n)
+    return rows if group is None else rows + xp.group_rank(group) * n
 
-    Euclidean and squared distances come from the Gram matrix ``G = e e^T``:
-    ``s_ij = G_ii + G_jj - 2 G_ij``, clamped at 0, with the diagonal set to exactly 0 (value
-    and gradient). The squared norms are read off the diagonal of ``G`` itself, so two
-    identical rows (whose entries of ``G`` are computed by the same reduction) are at
-    distance exactly 0 too, with a zero gradient. Near but distinct points lose relative
-    accuracy to cancellation (about ``eps * ||e||^2`` absolute in ``s``), as every
+
+def _distance_matrix(xp, e, distance, group=None, e_all=None):
+    """``(N, N)`` distances between the rows of ``e`` (``O(N^2)`` memory, one matmul); with a
+    ``group``, the ``(n, N)`` distances of the local rows to the gathered batch (``e_all``:
+    that gathered batch, when the caller has it already).
+
+    Euclidean and squared distances come from the Gram matrix: ``H = -2 e e^T`` (the ``-2``
+    scales ``e``, exactly), ``s_ij = |e_i|^2 + |e_j|^2 + H_ij`` clamped at 0. The squared norms
+    are read off the diagonal of ``H`` itself (``-H_ii / 2``, exact), so the diagonal is exactly
+    0 (``2 q - 2 q``) and, as two identical rows (whose entries of ``H`` are computed by the
+    same reduction), lands on the clamp: value and gradient 0. Near but distinct points lose
+    relative accuracy to cancellation (about ``eps * ||e||^2`` absolute in ``s``), as every
     ``cdist``-style matmul formula does.
     """
     if distance == "cosine":
         en = l2_normalize(xp, e)
-        return 1.0 - _matmul_t(xp, en, gathered(xp, en, group))
-    g = _matmul_t(xp, e, gathered(xp, e, group))
-    eye = eye_mask(xp, e, e.shape[0]) if eye is None else eye
-    sq = xp.sum(xp.where(eye, g, xp.zeros_like(g)), axis=1)  # diag(G), exactly
-    s = (xp.expand_dims(sq, axis=1) + xp.expand_dims(gathered(xp, sq, group), axis=0)) - 2.0 * g
-    s = xp.where(xp.logical_or(eye, s <= 0), xp.zeros_like(s), s)  # NaN goes through
+        en_all = gathered(xp, en, group) if e_all is None else l2_normalize(xp, e_all)
+        return 1.0 - _matmul_t(xp, en, en_all)
+    h = _matmul_t(xp, -2.0 * e, gathered(xp, e, group) if e_all is None else e_all)
+    sq = -0.5 * xp.take_class(h, _own_columns(xp, h, e.shape[0], group), axis=1)  # diag, exactly
+    s = (xp.expand_dims(sq, axis=1) + xp.expand_dims(gathered(xp, sq, group), axis=0)) + h
+    zero = s <= 0  # the diagonal, identical rows, cancellation below 0; NaN goes through
+    if distance == "squared":
+        return xp.where(zero, 0.0, s)
+    return xp.where(zero, 0.0, xp.sqrt(xp.where(zero, 1.0, s)))  # sqrt0, one test of s
+
+
+def _pair_distance(xp, x, y, distance):
+    """``(n,)`` distances of the row pairs ``(x_i, y_i)`` (the entries of
+    :func:`_distance_matrix`, from the differences: exactly 0 with a zero gradient at equal
+    rows)."""
+    if distance == "cosine":
+        return 1.0 - xp.sum(l2_normalize(xp, x) * l2_normalize(xp, y), axis=-1)
+    diff = x - y
+    s = xp.sum(diff * diff, axis=-1)
     return s if distance == "squared" else sqrt0(xp, s)
 
 
@@ -282,14 +301,15 @@ def _label_masks(xp, e, labels, eye=None, labels_all=None):
     return pos, xp.logical_not(same)
 
 
-def _mining_matrices(xp, e, labels, distance, group):
+def _mining_matrices(xp, e, labels, distance, group, e_all=None):
     """``(d, pos, neg)`` of the mining losses: the local anchors' distances to every sample
     of the (global) batch and their positive / negative masks."""
     labels_all = gathered(xp, labels, group)
-    eye = _self_mask(xp, e, e.shape[0], labels_all.shape[0], group)
-    d = _distance_matrix(xp, e, distance, eye, group)
-    pos, neg = _label_masks(xp, e, labels, eye, labels_all)
-    return d, pos, neg
+    d = _distance_matrix(xp, e, distance, group, e_all)
+    same = xp.expand_dims(labels, axis=1) == xp.expand_dims(labels_all, axis=0)
+    # the self pairs are same-label pairs: "same and not self" is "same xor self"
+    pos = xp.logical_xor(same, _self_mask(xp, e, e.shape[0], labels_all.shape[0], group))
+    return d, pos, xp.logical_not(same)
 
 
 # ----------------------------------------------------------- mining: the selections ----
@@ -304,15 +324,14 @@ def _hard_select(xp, d, pos, neg, positives, negatives):
     if 0 in d.shape:  # an empty batch (or no sample to pick): argmax of nothing is undefined
         empty = xp.zeros(d.shape[:1], dtype=arange_like(xp, d, 0).dtype, device=device_of(d))
         return empty, empty, valid
-    inf = xp.full_like(d, math.inf)
     if positives == "hard":
-        idx_p = xp.argmax(xp.where(pos, d, -inf), axis=1)
+        idx_p = xp.argmax(xp.where(pos, d, -math.inf), axis=1)
     else:
-        idx_p = xp.argmin(xp.where(pos, d, inf), axis=1)
+        idx_p = xp.argmin(xp.where(pos, d, math.inf), axis=1)
     if negatives == "hard":
-        idx_n = xp.argmin(xp.where(neg, d, inf), axis=1)
+        idx_n = xp.argmin(xp.where(neg, d, math.inf), axis=1)
     else:
-        idx_n = xp.argmax(xp.where(neg, d, -inf), axis=1)
+        idx_n = xp.argmax(xp.where(neg, d, -math.inf), axis=1)
     return idx_p, idx_n, valid
 
 
@@ -854,13 +873,16 @@ def batch_hard_triplet_loss(embeddings: ArrayT, labels: ArrayT, *, margin: float
     check.flag(soft_margin, "soft_margin")
     _embeddings_labels(xp, embeddings, labels)
     e, out_dtype = _prepare_embeddings(xp, embeddings, normalize)
-    d, pos, neg = _mining_matrices(xp, e, labels, distance, group)
+    # The selection reads constant distances; the two picked distances of each anchor are
+    # computed again from the picked rows (an O(N D) backward, no (N, N) graph).
+    e_all = gathered(xp, e, group)
+    d, pos, neg = _mining_matrices(xp, xp.stop_gradient(e), labels, distance, group, xp.stop_gradient(e_all))
     idx_p, idx_n, valid = _hard_select(xp, d, pos, neg, "hard", "hard")
     if 0 in d.shape:  # an empty batch: nothing to take
-        d_ap = d_an = xp.sum(d, axis=1)
+        d_ap = d_an = xp.sum(e, axis=1)
     else:
-        d_ap = xp.take_class(d, idx_p, axis=1)
-        d_an = xp.take_class(d, idx_n, axis=1)
+        d_ap = _pair_distance(xp, e, xp.take(e_all, idx_p, axis=0), distance)
+        d_an = _pair_distance(xp, e, xp.take(e_all, idx_n, axis=0), distance)
     loss = xp.softplus(d_ap - d_an) if soft_margin else relu0(xp, margin + d_ap - d_an)
     return _mining_reduce(xp, loss, valid, reduction, mean_over, out_dtype, group)
 

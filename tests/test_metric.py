@@ -730,6 +730,37 @@ def test_batch_hard_triplet_loss_formula(kw):
     _close(L.batch_hard_triplet_loss(e, y, soft_margin=True), ref_batch_hard(e, y, soft=True))
 
 
+@pytest.mark.parametrize("kw", _MINING_KW + [{"soft_margin": True}])
+def test_batch_hard_gradient_equals_the_distance_matrix_route(kw):
+    """The picked distances are computed again from the picked rows: value and gradient
+    are those of the differentiable (N, N) distance matrix read at the picks (float64)."""
+    torch = _torch()
+    from losses._common import l2_normalize
+    from losses.backends import namespace
+    from losses.metric import _distance_matrix, _hard_select, _label_masks
+
+    e = _rng(25).normal(size=(9, 4))
+    e[4] = e[1]  # a duplicate positive pair: distance 0, zero gradient
+    y = _labels_with_positives()
+    x, yt = _t(e, True), torch.asarray(y)
+    got = L.batch_hard_triplet_loss(x, yt, **kw)
+    (g_got,) = torch.autograd.grad(got, (x,))
+    x2 = _t(e, True)
+    xp = namespace(e=x2)
+    z = l2_normalize(xp, x2) if kw.get("normalize") else x2
+    d = _distance_matrix(xp, z, kw.get("distance", "euclidean"))
+    pos, neg = _label_masks(xp, z, yt)
+    ip, i_n, valid = _hard_select(xp, d.detach(), pos, neg, "hard", "hard")
+    gap = d.gather(1, ip[:, None])[:, 0] - d.gather(1, i_n[:, None])[:, 0]
+    per = torch.nn.functional.softplus(gap) if kw.get("soft_margin") else torch.relu(kw.get("margin", 1.0) + gap)
+    per = torch.where(valid, per, 0.0)
+    count = valid if kw.get("mean_over") != "nonzero" else valid & (per > 0)
+    want = per.sum() / count.sum()
+    (g_want,) = torch.autograd.grad(want, (x2,))
+    _close(got.detach(), want.detach(), rtol=1e-10)
+    _close(g_got, g_want, rtol=1e-8, atol=1e-12)
+
+
 @pytest.mark.parametrize("kw", _MINING_KW)
 def test_batch_all_triplet_loss_formula(kw):
     e = _rng(22).normal(size=(9, 4))
