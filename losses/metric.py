@@ -1512,18 +1512,18 @@ def nt_xent_loss(z1: ArrayT, z2: ArrayT, *, temperature: float = 0.5,
     if n == 0:  # an empty batch: no pairs (Dask cannot multiply the empty concatenation)
         return reduce(xp, xp.sum(a * b, axis=-1), reduction, out_dtype=out_dtype, group=group)
     z = l2_normalize(xp, xp.concat([a, b], axis=0))
+    zt = z / t  # the temperature scales the (2N, D) rows, not the (2N, 2N) similarities
     if group is None:
-        sim = _matmul_t(xp, z, z) / t
+        sim = _matmul_t(xp, zt, z)
         eye = eye_mask(xp, z, 2 * n)
     else:  # the local views against the gathered [all first views; all second views]
         z1_all, z2_all = xp.all_gather(z[:n, ...], group), xp.all_gather(z[n:, ...], group)
-        sim = _matmul_t(xp, z, xp.concat([z1_all, z2_all], axis=0)) / t
+        sim = _matmul_t(xp, zt, xp.concat([z1_all, z2_all], axis=0))
         first = _self_mask(xp, z, n, z1_all.shape[0], group)
         off = xp.zeros_like(first)
         eye = xp.concat([xp.concat([first, off], axis=1), xp.concat([off, first], axis=1)], axis=0)
-    sim = xp.where(eye, xp.full_like(sim, -math.inf), sim)
-    lse = xp.logsumexp(sim, axis=1)
-    pos = xp.sum(z[:n, ...] * z[n:, ...], axis=-1) / t
+    lse = xp.logsumexp(xp.where(eye, -math.inf, sim), axis=1)
+    pos = xp.sum(zt[:n, ...] * z[n:, ...], axis=-1)
     loss = (lse[:n] - pos) + (lse[n:] - pos)
     if directions == "mean":
         loss = 0.5 * loss
