@@ -122,6 +122,39 @@ def _matmul_t(xp, a, b):
     return xp.matmul(a, xp.matrix_transpose(b))
 
 
+def _sum_sq(xp, x, total):
+    """``total(x * x)`` (``total``: a sum over some axis) whose gradient ``2 x`` costs one
+    full-size product: ``total(x * const(x))`` has the value and half the gradient, and its
+    difference with its own constant (exactly 0) adds the other half."""
+    half = total(x * xp.stop_gradient(x))
+    return half + (half - xp.stop_gradient(half))
+
+
+def _inverse_norm(xp, x):
+    """``(N, 1)``: ``1 / max(||x_i||, NORMALIZE_EPS)``, so that ``x * it`` is
+    :func:`~losses._common.l2_normalize` (the floor is a constant for the gradient, a zero
+    row is finite) -- applied to a product of ``x`` instead of ``x`` itself."""
+    s = _sum_sq(xp, x, lambda v: xp.sum(v, axis=-1, keepdims=True))
+    zero = s <= 0
+    n = xp.sqrt(xp.where(zero, xp.ones_like(s), s))
+    return 1.0 / xp.where(zero | (n < NORMALIZE_EPS), NORMALIZE_EPS, n)
+
+
+def _log1p_sum_exp(xp, t, mask, sign, shift, axis):
+    """``log(1 + sum_{mask} exp(sign * t + shift))`` along ``axis`` (``sign`` +-1, ``shift``
+    a number): 0 where the mask is empty, finite for any scale, shifted by ``max(0, the
+    masked maximum)`` (gradient-free). The masked-out entries are set to the infinity whose
+    exponential is 0 before the ``exp`` (double ``where``: no NaN gradient); a NaN goes
+    through (the shift is NaN then)."""
+    w = xp.where(mask, t, math.inf if sign < 0 else -math.inf)
+    top = (shift - xp.min(w, axis=axis, keepdims=True) if sign < 0
+           else xp.max(w, axis=axis, keepdims=True) + shift)
+    m = xp.stop_gradient(xp.where(top < 0, 0.0, top))  # no member: -inf, shifted by 0
+    e = xp.exp((shift - m) - w if sign < 0 else w - (m - shift))
+    out = xp.log(xp.sum(e, axis=axis, keepdims=True) + xp.exp(-m)) + m
+    return xp.squeeze(out, axis=axis)
+
+
 def _self_mask(xp, like, n, n_all, group):
     """``(n, n_all)``: True where local row ``i`` meets its own row ``offset + i`` of the
     gathered batch (the identity matrix for ``group=None``)."""
@@ -131,27 +164,46 @@ def _self_mask(xp, like, n, n_all, group):
     return xp.expand_dims(rows, axis=1) == xp.expand_dims(arange_like(xp, like, n_all), axis=0)
 
 
-def _distance_matrix(xp, e, distance, eye=None, group=None):
-    """``(N, N)`` distances between the rows of ``e`` (``O(N^2)`` memory, one matmul); with a
-    ``group``, the ``(n, N)`` distances of the local rows to the gathered batch (``eye``: the
-    :func:`_self_mask`).
+def _own_columns(xp, like, n, group):
+    """``(n,)``: the column of each local row's own sample in the gathered batch."""
+    rows = arange_like(xp, like, n)
+    return rows if group is None else rows + xp.group_rank(group) * n
 
-    Euclidean and squared distances come from the Gram matrix ``G = e e^T``:
-    ``s_ij = G_ii + G_jj - 2 G_ij``, clamped at 0, with the diagonal set to exactly 0 (value
-    and gradient). The squared norms are read off the diagonal of ``G`` itself, so two
-    identical rows (whose entries of ``G`` are computed by the same reduction) are at
-    distance exactly 0 too, with a zero gradient. Near but distinct points lose relative
-    accuracy to cancellation (about ``eps * ||e||^2`` absolute in ``s``), as every
+
+def _distance_matrix(xp, e, distance, group=None, e_all=None):
+    """``(N, N)`` distances between the rows of ``e`` (``O(N^2)`` memory, one matmul); with a
+    ``group``, the ``(n, N)`` distances of the local rows to the gathered batch (``e_all``:
+    that gathered batch, when the caller has it already).
+
+    Euclidean and squared distances come from the Gram matrix: ``H = -2 e e^T`` (the ``-2``
+    scales ``e``, exactly), ``s_ij = |e_i|^2 + |e_j|^2 + H_ij`` clamped at 0. The squared norms
+    are read off the diagonal of ``H`` itself (``-H_ii / 2``, exact), so the diagonal is exactly
+    0 (``2 q - 2 q``) and, as two identical rows (whose entries of ``H`` are computed by the
+    same reduction), lands on the clamp: value and gradient 0. Near but distinct points lose
+    relative accuracy to cancellation (about ``eps * ||e||^2`` absolute in ``s``), as every
     ``cdist``-style matmul formula does.
     """
     if distance == "cosine":
         en = l2_normalize(xp, e)
-        return 1.0 - _matmul_t(xp, en, gathered(xp, en, group))
-    g = _matmul_t(xp, e, gathered(xp, e, group))
-    eye = eye_mask(xp, e, e.shape[0]) if eye is None else eye
-    sq = xp.sum(xp.where(eye, g, xp.zeros_like(g)), axis=1)  # diag(G), exactly
-    s = (xp.expand_dims(sq, axis=1) + xp.expand_dims(gathered(xp, sq, group), axis=0)) - 2.0 * g
-    s = xp.where(xp.logical_or(eye, s <= 0), xp.zeros_like(s), s)  # NaN goes through
+        en_all = gathered(xp, en, group) if e_all is None else l2_normalize(xp, e_all)
+        return 1.0 - _matmul_t(xp, en, en_all)
+    h = _matmul_t(xp, -2.0 * e, gathered(xp, e, group) if e_all is None else e_all)
+    sq = -0.5 * xp.take_class(h, _own_columns(xp, h, e.shape[0], group), axis=1)  # diag, exactly
+    s = (xp.expand_dims(sq, axis=1) + xp.expand_dims(gathered(xp, sq, group), axis=0)) + h
+    zero = s <= 0  # the diagonal, identical rows, cancellation below 0; NaN goes through
+    if distance == "squared":
+        return xp.where(zero, 0.0, s)
+    return xp.where(zero, 0.0, xp.sqrt(xp.where(zero, 1.0, s)))  # sqrt0, one test of s
+
+
+def _pair_distance(xp, x, y, distance):
+    """``(n,)`` distances of the row pairs ``(x_i, y_i)`` (the entries of
+    :func:`_distance_matrix`, from the differences: exactly 0 with a zero gradient at equal
+    rows)."""
+    if distance == "cosine":
+        return 1.0 - xp.sum(l2_normalize(xp, x) * l2_normalize(xp, y), axis=-1)
+    diff = x - y
+    s = xp.sum(diff * diff, axis=-1)
     return s if distance == "squared" else sqrt0(xp, s)
 
 
@@ -249,14 +301,15 @@ def _label_masks(xp, e, labels, eye=None, labels_all=None):
     return pos, xp.logical_not(same)
 
 
-def _mining_matrices(xp, e, labels, distance, group):
+def _mining_matrices(xp, e, labels, distance, group, e_all=None):
     """``(d, pos, neg)`` of the mining losses: the local anchors' distances to every sample
     of the (global) batch and their positive / negative masks."""
     labels_all = gathered(xp, labels, group)
-    eye = _self_mask(xp, e, e.shape[0], labels_all.shape[0], group)
-    d = _distance_matrix(xp, e, distance, eye, group)
-    pos, neg = _label_masks(xp, e, labels, eye, labels_all)
-    return d, pos, neg
+    d = _distance_matrix(xp, e, distance, group, e_all)
+    same = xp.expand_dims(labels, axis=1) == xp.expand_dims(labels_all, axis=0)
+    # the self pairs are same-label pairs: "same and not self" is "same xor self"
+    pos = xp.logical_xor(same, _self_mask(xp, e, e.shape[0], labels_all.shape[0], group))
+    return d, pos, xp.logical_not(same)
 
 
 # ----------------------------------------------------------- mining: the selections ----
@@ -271,15 +324,14 @@ def _hard_select(xp, d, pos, neg, positives, negatives):
     if 0 in d.shape:  # an empty batch (or no sample to pick): argmax of nothing is undefined
         empty = xp.zeros(d.shape[:1], dtype=arange_like(xp, d, 0).dtype, device=device_of(d))
         return empty, empty, valid
-    inf = xp.full_like(d, math.inf)
     if positives == "hard":
-        idx_p = xp.argmax(xp.where(pos, d, -inf), axis=1)
+        idx_p = xp.argmax(xp.where(pos, d, -math.inf), axis=1)
     else:
-        idx_p = xp.argmin(xp.where(pos, d, inf), axis=1)
+        idx_p = xp.argmin(xp.where(pos, d, math.inf), axis=1)
     if negatives == "hard":
-        idx_n = xp.argmin(xp.where(neg, d, inf), axis=1)
+        idx_n = xp.argmin(xp.where(neg, d, math.inf), axis=1)
     else:
-        idx_n = xp.argmax(xp.where(neg, d, -inf), axis=1)
+        idx_n = xp.argmax(xp.where(neg, d, -math.inf), axis=1)
     return idx_p, idx_n, valid
 
 
@@ -821,13 +873,16 @@ def batch_hard_triplet_loss(embeddings: ArrayT, labels: ArrayT, *, margin: float
     check.flag(soft_margin, "soft_margin")
     _embeddings_labels(xp, embeddings, labels)
     e, out_dtype = _prepare_embeddings(xp, embeddings, normalize)
-    d, pos, neg = _mining_matrices(xp, e, labels, distance, group)
+    # The selection reads constant distances; the two picked distances of each anchor are
+    # computed again from the picked rows (an O(N D) backward, no (N, N) graph).
+    e_all = gathered(xp, e, group)
+    d, pos, neg = _mining_matrices(xp, xp.stop_gradient(e), labels, distance, group, xp.stop_gradient(e_all))
     idx_p, idx_n, valid = _hard_select(xp, d, pos, neg, "hard", "hard")
     if 0 in d.shape:  # an empty batch: nothing to take
-        d_ap = d_an = xp.sum(d, axis=1)
+        d_ap = d_an = xp.sum(e, axis=1)
     else:
-        d_ap = xp.take_class(d, idx_p, axis=1)
-        d_an = xp.take_class(d, idx_n, axis=1)
+        d_ap = _pair_distance(xp, e, xp.take(e_all, idx_p, axis=0), distance)
+        d_an = _pair_distance(xp, e, xp.take(e_all, idx_n, axis=0), distance)
     loss = xp.softplus(d_ap - d_an) if soft_margin else relu0(xp, margin + d_ap - d_an)
     return _mining_reduce(xp, loss, valid, reduction, mean_over, out_dtype, group)
 
@@ -1457,18 +1512,18 @@ def nt_xent_loss(z1: ArrayT, z2: ArrayT, *, temperature: float = 0.5,
     if n == 0:  # an empty batch: no pairs (Dask cannot multiply the empty concatenation)
         return reduce(xp, xp.sum(a * b, axis=-1), reduction, out_dtype=out_dtype, group=group)
     z = l2_normalize(xp, xp.concat([a, b], axis=0))
+    zt = z / t  # the temperature scales the (2N, D) rows, not the (2N, 2N) similarities
     if group is None:
-        sim = _matmul_t(xp, z, z) / t
+        sim = _matmul_t(xp, zt, z)
         eye = eye_mask(xp, z, 2 * n)
     else:  # the local views against the gathered [all first views; all second views]
         z1_all, z2_all = xp.all_gather(z[:n, ...], group), xp.all_gather(z[n:, ...], group)
-        sim = _matmul_t(xp, z, xp.concat([z1_all, z2_all], axis=0)) / t
+        sim = _matmul_t(xp, zt, xp.concat([z1_all, z2_all], axis=0))
         first = _self_mask(xp, z, n, z1_all.shape[0], group)
         off = xp.zeros_like(first)
         eye = xp.concat([xp.concat([first, off], axis=1), xp.concat([off, first], axis=1)], axis=0)
-    sim = xp.where(eye, xp.full_like(sim, -math.inf), sim)
-    lse = xp.logsumexp(sim, axis=1)
-    pos = xp.sum(z[:n, ...] * z[n:, ...], axis=-1) / t
+    lse = xp.logsumexp(xp.where(eye, -math.inf, sim), axis=1)
+    pos = xp.sum(zt[:n, ...] * z[n:, ...], axis=-1)
     loss = (lse[:n] - pos) + (lse[n:] - pos)
     if directions == "mean":
         loss = 0.5 * loss
@@ -1758,17 +1813,33 @@ def barlow_twins_loss(z1: ArrayT, z2: ArrayT, *, lambda_: float = 0.0051, eps: f
 
     n_all = global_count(xp, a, n, group)
 
-    def standardise(z):
-        c = z - (xp.mean(z, axis=0, keepdims=True) if group is None else batch_sum(z) / n_all)
-        var = batch_sum(c * c) / (n_all - correction)
-        return safe_divide(xp, c, sqrt0(xp, var + eps), fill=0.0)  # constant feature -> 0
+    def centre(z):  # (z - mean, 1 / sqrt(var + eps)): the standardised z is their product
+        # The mean is a constant for the gradient: the loss depends on z only through the
+        # centred c, whose gradient has zero column sums already (c1^T c2 and sum(c^2) are
+        # taken over centred columns), so the mean's backward would add 0 (rounding aside).
+        c = z - xp.stop_gradient(batch_sum(z)) / n_all
+        # sum(c^2) with its gradient 2c from one full-size product: sum(c * const(c)) has the
+        # value and half the gradient, its difference with its constant (exactly 0) the other half
+        half = batch_sum(c * xp.stop_gradient(c))
+        v = (half + (half - xp.stop_gradient(half))) / (n_all - correction) + eps
+        dead = v <= 0  # a constant feature with eps = 0 -> 0; double where: a finite gradient
+        return c, xp.where(dead, 0.0, xp.where(dead, 1.0, v) ** -0.5)
 
-    corr = xp.matmul(xp.matrix_transpose(standardise(a)), standardise(b))
-    corr = (corr if group is None else xp.all_sum(corr, group)) / n_all
+    # C = diag(s1) (c1^T c2) diag(s2) / N: the (1, D) scales meet the (D, D) product, not the
+    # (N, D) features (one full-size product and its backward fewer per view)
+    (c1, s1), (c2, s2) = centre(a), centre(b)
+    corr = xp.matmul(xp.matrix_transpose(c1), c2)
+    corr = (corr if group is None else xp.all_sum(corr, group)) * (xp.matrix_transpose(s1) * (s2 / n_all))
     dim = corr.shape[0]
     eye = eye_mask(xp, corr, dim)
-    terms = xp.where(eye, (1.0 - corr) ** 2, lambda_ * corr * corr)
-    return reduce(xp, terms, reduction, out_dtype=out_dtype)
+    if reduction == "none" or dim == 0:
+        terms = xp.where(eye, (1.0 - corr) ** 2, lambda_ * corr * corr)
+        return reduce(xp, terms, reduction, out_dtype=out_dtype)
+    # the off-diagonal sum is the sum of all squares minus the diagonal's: no (D, D) select
+    # of the terms (nor its backward)
+    diag = xp.sum(xp.where(eye, corr, xp.zeros_like(corr)), axis=1)
+    total = xp.sum((1.0 - diag) ** 2) + lambda_ * (xp.sum(corr ** 2) - xp.sum(diag ** 2))
+    return xp.as_array(cast(xp, total if reduction == "sum" else total / (dim * dim), out_dtype))
 
 
 # ------------------------------------------------------------ margin-based softmax losses ----
@@ -2276,14 +2347,19 @@ def proxy_anchor_loss(embeddings: ArrayT, labels: ArrayT, proxies: ArrayT, *, ma
     # the terms are per proxy, over every sample: with a group, over the gathered batch
     # (O(global batch x D) per member; each member computes the global value)
     e, labels = gathered(xp, e, group), gathered(xp, labels, group)
-    cos = xp.matrix_transpose(_matmul_t(xp, l2_normalize(xp, e), l2_normalize(xp, p)))  # (C, N)
-    hit = xp.expand_dims(arange_like(xp, cos, cos.shape[0]), axis=1) == xp.expand_dims(labels, axis=0)
-    pos_term = _masked_lse(xp, -a * (cos - margin), hit, add_one=True)  # (C,): 0 without samples
-    neg_term = _masked_lse(xp, a * (cos + margin), xp.logical_not(hit), add_one=True)
+    # (N, C) cosines: the embeddings' inverse norms scale the product, not the (N, D) rows
+    cos = _matmul_t(xp, e, l2_normalize(xp, p)) * _inverse_norm(xp, e)
+    hit = xp.expand_dims(labels, axis=1) == xp.expand_dims(arange_like(xp, cos, cos.shape[1]), axis=0)
+    if cos.shape[0] == 0:  # no sample: every term is log(1 + 0) (a maximum over nothing has no value)
+        pos_term = neg_term = xp.sum(cos, axis=0)
+    else:  # (C,): 0 without samples; alpha * cos is shared, the margins are the shifts
+        t = a * cos
+        pos_term = _log1p_sum_exp(xp, t, hit, -1, a * margin, axis=0)
+        neg_term = _log1p_sum_exp(xp, t, xp.logical_not(hit), 1, a * margin, axis=0)
     if reduction == "sum":
         out = xp.sum(pos_term) + xp.sum(neg_term)
     else:
-        with_pos = xp.sum(cast(xp, xp.any(hit, axis=1), cos.dtype))
+        with_pos = xp.sum(cast(xp, xp.any(hit, axis=0), cos.dtype))
         out = safe_divide(xp, xp.sum(pos_term), with_pos) + xp.mean(neg_term)
     return xp.as_array(cast(xp, out, out_dtype))
 

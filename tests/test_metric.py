@@ -730,6 +730,37 @@ def test_batch_hard_triplet_loss_formula(kw):
     _close(L.batch_hard_triplet_loss(e, y, soft_margin=True), ref_batch_hard(e, y, soft=True))
 
 
+@pytest.mark.parametrize("kw", _MINING_KW + [{"soft_margin": True}])
+def test_batch_hard_gradient_equals_the_distance_matrix_route(kw):
+    """The picked distances are computed again from the picked rows: value and gradient
+    are those of the differentiable (N, N) distance matrix read at the picks (float64)."""
+    torch = _torch()
+    from losses._common import l2_normalize
+    from losses.backends import namespace
+    from losses.metric import _distance_matrix, _hard_select, _label_masks
+
+    e = _rng(25).normal(size=(9, 4))
+    e[4] = e[1]  # a duplicate positive pair: distance 0, zero gradient
+    y = _labels_with_positives()
+    x, yt = _t(e, True), torch.asarray(y)
+    got = L.batch_hard_triplet_loss(x, yt, **kw)
+    (g_got,) = torch.autograd.grad(got, (x,))
+    x2 = _t(e, True)
+    xp = namespace(e=x2)
+    z = l2_normalize(xp, x2) if kw.get("normalize") else x2
+    d = _distance_matrix(xp, z, kw.get("distance", "euclidean"))
+    pos, neg = _label_masks(xp, z, yt)
+    ip, i_n, valid = _hard_select(xp, d.detach(), pos, neg, "hard", "hard")
+    gap = d.gather(1, ip[:, None])[:, 0] - d.gather(1, i_n[:, None])[:, 0]
+    per = torch.nn.functional.softplus(gap) if kw.get("soft_margin") else torch.relu(kw.get("margin", 1.0) + gap)
+    per = torch.where(valid, per, 0.0)
+    count = valid if kw.get("mean_over") != "nonzero" else valid & (per > 0)
+    want = per.sum() / count.sum()
+    (g_want,) = torch.autograd.grad(want, (x2,))
+    _close(got.detach(), want.detach(), rtol=1e-10)
+    _close(g_got, g_want, rtol=1e-8, atol=1e-12)
+
+
 @pytest.mark.parametrize("kw", _MINING_KW)
 def test_batch_all_triplet_loss_formula(kw):
     e = _rng(22).normal(size=(9, 4))
@@ -1629,6 +1660,38 @@ def test_barlow_twins_reference_setting():
         _close(x, y, rtol=1e-10, atol=1e-12)
 
 
+@pytest.mark.parametrize("reduction", ["sum", "mean", "none"])
+@pytest.mark.parametrize("correction", [0, 1])
+def test_barlow_twins_gradient_matches_batch_norm_reference(reduction, correction):
+    """The batch mean is a constant for the gradient and sum(c^2) is formed with one
+    full-size product: the gradients are still those of the standardisation with the mean
+    in the graph (here: torch's batch_norm formula, far from zero-mean features)."""
+    torch = _torch()
+    z1, z2 = _rng(49).normal(size=(2, 9, 6))
+    z1, z2 = 40.0 + 3.0 * z1, -7.0 + z2
+
+    def want_terms(a, b):
+        def std(z):
+            c = z - z.mean(0)
+            return c / torch.sqrt((c * c).sum(0) / (len(z) - correction) + 1e-5)
+
+        c = std(a).T @ std(b) / len(a)
+        eye = torch.eye(c.shape[0], dtype=torch.bool)
+        return torch.where(eye, (1 - c) ** 2, 0.0051 * c**2)
+
+    a, b = _t(z1, True), _t(z2, True)
+    w = want_terms(a, b)
+    want = {"sum": w.sum(), "mean": w.mean(), "none": w}[reduction]
+    seed = torch.asarray(_rng(50).normal(size=(6, 6)))
+    gw = torch.autograd.grad((want * seed).sum() if reduction == "none" else want, (a, b))
+    a2, b2 = _t(z1, True), _t(z2, True)
+    got = L.barlow_twins_loss(a2, b2, correction=correction, reduction=reduction)
+    gg = torch.autograd.grad((got * seed).sum() if reduction == "none" else got, (a2, b2))
+    _close(got.detach(), want.detach(), rtol=1e-10)
+    for x, y in zip(gg, gw):
+        _close(x, y, rtol=1e-8, atol=1e-12)
+
+
 def test_barlow_twins_monai_lightly_setting_and_difference():
     """docs/differences.md: MONAI/lightly standardise with the unbiased std and no eps."""
     z1, z2 = _rng(47).normal(size=(2, 8, 5))
@@ -2309,6 +2372,32 @@ def test_proxy_anchor_loss_matches_pml_and_the_paper_formula(kw):
     mean, total = np_proxy_anchor(x, y, p, **kw)
     _close(got[0], mean, rtol=1e-11)
     _close(L.proxy_anchor_loss(x, y, p, reduction="sum", **kw), total, rtol=1e-11)
+
+
+def test_proxy_anchor_loss_large_alpha_zero_row_and_nan():
+    """Finite at a scale where the reference's log1p(sum(exp)) overflows (the terms are
+    shifted by their masked maximum); a zero embedding row has a finite gradient (0 / eps);
+    a NaN embedding gives NaN."""
+    torch = _torch()
+    x, y, p = _class_batch(24, c=7)
+    x[3] = 0.0
+    alpha = 2000.0  # exp(2000 * 1.1) overflows float64
+
+    def stable(z):  # log(1 + sum exp(z)) in float64, shifted by max(0, max z)
+        m = max(0.0, z.max()) if z.size else 0.0
+        return m + np.log(np.exp(-m) + np.exp(z - m).sum())
+
+    cos = np_normalize(x) @ np_normalize(p).T
+    pos = [stable(-alpha * (cos[y == k, k] - 0.1)) for k in range(7) if (y == k).any()]
+    neg = [stable(alpha * (cos[y != k, k] + 0.1)) for k in range(7)]
+    a, b = _t(x, True), _t(p, True)
+    out = L.proxy_anchor_loss(a, torch.asarray(y), b, alpha=alpha)
+    _close(out.detach(), np.sum(pos) / len(pos) + np.sum(neg) / 7, rtol=1e-12)
+    ga, gb = torch.autograd.grad(out, (a, b))
+    assert torch.isfinite(ga).all() and torch.isfinite(gb).all()
+    x[5, 2] = np.nan
+    assert np.isnan(L.proxy_anchor_loss(x, y, p))
+    assert np.isnan(L.proxy_anchor_loss(x, y, p, reduction="sum"))
 
 
 def test_proxy_anchor_loss_empty_batch_and_no_reduction_none():
