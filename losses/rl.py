@@ -485,8 +485,11 @@ def _actions_check(xp, actions, n_actions):
     check.class_indices(xp, actions, n_actions, "actions")
 
 
-def _log_prob(xp, z, actions, ax):
-    return xp.take_class(z, actions, axis=ax) - xp.logsumexp(z, axis=ax)
+def _neg_log_prob(xp, z, actions, ax):
+    """``-log π(a) = logsumexp(z) - z_a`` along ``ax``: the ``nll_logits`` primitive (torch's
+    fused cross-entropy kernel, one saved log-softmax), no log-softmax or one-hot held. A row
+    holding +inf or only -inf is NaN (as the log-softmax of torch and JAX)."""
+    return xp.nll_logits(z, actions, axis=ax)
 
 
 def _neg_entropy(xp, z, ax):
@@ -496,18 +499,44 @@ def _neg_entropy(xp, z, ax):
     maximum subtracted first, on every backend (the generic primitive, torch's kernels and
     ``jax.nn.log_softmax`` keep that order): ``z - max`` is exact for the large entries, so
     logits of 1e4 keep full relative precision in the entropy.
+
+    The gradient is written out (the ``custom_vjp`` primitive: ``torch.autograd.Function``,
+    ``jax.custom_vjp``; the generic namespaces differentiate the forward body):
+    ``d/dz_j sum_i p_i log p_i = p_j (log p_j - h)`` with ``h`` the negative entropy, from the
+    probabilities and the masked log-probabilities the forward pass keeps (no autodiff graph
+    of the log-softmax, the exponential, the select and the product).
     """
-    return _neg_entropy_and_log_softmax(xp, z, ax)[0]
+    return xp.custom_vjp(_neg_entropy_fwd, _neg_entropy_bwd, (ax,), z)
 
 
-def _neg_entropy_and_log_softmax(xp, z, ax):
-    """``(sum p log p, log p)`` of :func:`_neg_entropy`, with the log-softmax it computed for
-    a caller that also needs log-probabilities."""
+def _neg_entropy_terms(xp, z, ax):
+    """``(p, s)``: the softmax and the log-softmax with 0 where ``p`` is 0 (0 log 0 = 0; a
+    NaN probability keeps its NaN, as ``p == 0`` is False for NaN)."""
     logp = xp.log_softmax(z, axis=ax)
     p = xp.exp(logp)
-    # 0 log 0 = 0; a NaN probability keeps its NaN (p == 0 is False for NaN)
-    safe = xp.where(p == 0, 0.0, logp)
-    return xp.sum(p * safe, axis=ax), logp
+    return p, xp.where(p == 0, 0.0, logp)
+
+
+def _neg_entropy_fwd(xp, static, needs, z):
+    """``custom_vjp`` forward of :func:`_neg_entropy`: ``h = sum p s`` and, when the gradient
+    is wanted, the residuals ``(p, s, h)`` (``h`` with the action axis kept)."""
+    (ax,) = static
+    p, s = _neg_entropy_terms(xp, z, ax)
+    h = xp.sum(p * s, axis=ax)
+    # h kept with the action axis, as the backward pass broadcasts it (a residual distinct
+    # from the output: torch marks the residuals non-differentiable)
+    return h, (None if needs is None else (p, s, xp.expand_dims(h, axis=ax)))
+
+
+def _neg_entropy_bwd(xp, static, needs, res, g):
+    """``custom_vjp`` backward of :func:`_neg_entropy`: ``p (s - h) g`` (the residuals are
+    consumed)."""
+    if res is None or res[0] is None:
+        return (None,)
+    (ax,) = static
+    p, s, h = res
+    d = xp.scale_consumed(s - h, p)
+    return (xp.scale_consumed(d, xp.expand_dims(g, axis=ax)),)
 
 
 @check.entry
@@ -568,7 +597,7 @@ def policy_gradient_loss(logits: ArrayT, actions: ArrayT, advantages: ArrayT, *,
     _, out_dtype, (z, adv, w) = float_args(xp, logits, advantages, weight,
                                            names=("logits", "advantages", "weight"))
     _actions_check(xp, actions, n_actions)
-    per = -_log_prob(xp, z, actions, ax) * xp.stop_gradient(adv)
+    per = _neg_log_prob(xp, z, actions, ax) * xp.stop_gradient(adv)
     return reduce(xp, per, reduction, weight=w, mean_over=mean_over, out_dtype=out_dtype, group=group)
 
 
@@ -706,16 +735,9 @@ def actor_critic_loss(logits: ArrayT, actions: ArrayT, values: ArrayT, returns: 
     ret = xp.stop_gradient(ret)
     diff = ret - v
     adv = xp.stop_gradient(diff if adv is None else adv)
+    per = _neg_log_prob(xp, z, actions, ax) * adv + value_coef * (diff * diff)
     if entropy_coef:
-        # one log-softmax for both terms: the log-probabilities of the actions are its entries
-        # (a row holding +inf is NaN either way: its entropy is)
-        neg_entropy, logp = _neg_entropy_and_log_softmax(xp, z, ax)
-        per = -xp.take_class(logp, actions, axis=ax) * adv
-    else:
-        per = -_log_prob(xp, z, actions, ax) * adv
-    per = per + value_coef * (diff * diff)
-    if entropy_coef:
-        per = per + entropy_coef * neg_entropy
+        per = per + entropy_coef * _neg_entropy(xp, z, ax)
     return reduce(xp, per, reduction, weight=w, mean_over=mean_over, out_dtype=out_dtype, group=group)
 
 
@@ -1570,7 +1592,7 @@ def vtrace_policy_gradient_loss(logits: ArrayT, actions: ArrayT, v_tm1: ArrayT, 
     T = vp.shape[0]
     nxt = xp.concat([lam[:T - 1, ...] * vs[1:, ...] + (1 - lam[:T - 1, ...]) * vp[1:, ...], v[T - 1:, ...]], axis=0)
     adv = _clip_above(xp, rho, float(clip_pg_rho_threshold)) * (r + g * nxt - vp)
-    per = -_log_prob(xp, cast(xp, z, compute), actions, ax) * xp.stop_gradient(adv)
+    per = _neg_log_prob(xp, cast(xp, z, compute), actions, ax) * xp.stop_gradient(adv)
     return reduce(xp, per, reduction, weight=_as_weight(xp, w, per), mean_over=mean_over, out_dtype=out_dtype, group=group)
 
 
