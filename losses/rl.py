@@ -489,6 +489,15 @@ def _neg_log_prob(xp, z, actions, ax):
     """``-log π(a) = logsumexp(z) - z_a`` along ``ax``: the ``nll_logits`` primitive (torch's
     fused cross-entropy kernel, one saved log-softmax), no log-softmax or one-hot held. A row
     holding +inf or only -inf is NaN (as the log-softmax of torch and JAX)."""
+    batch = tuple(z.shape[:-1])
+    n = math.prod(batch)
+    if z.ndim > 2 and ax == z.ndim - 1 and n:
+        # (T, B, A) time-major logits as rows of actions (a reshape of the batch axes, a view
+        # of a contiguous array): torch's kernel moves any action axis but 1 to axis 1, a
+        # strided layout that costs it more than the rows. (Not for an empty batch: Dask
+        # refuses to reshape one.)
+        out = xp.nll_logits(xp.reshape(z, (n, z.shape[-1])), xp.reshape(actions, (n,)), axis=-1)
+        return xp.reshape(out, batch)
     return xp.nll_logits(z, actions, axis=ax)
 
 
@@ -965,12 +974,13 @@ def _greedy(xp, value, selector, ax):
     """``value`` at the first maximiser of ``selector`` along ``ax`` (NaN if the selector
     holds a NaN). A gather, so a gradient reaching ``value`` goes to that one action: ties
     are broken towards the first maximiser on every backend."""
-    out = xp.take_class(value, xp.argmax(selector, axis=ax), axis=ax)
-    if not numel(out):  # an empty batch (Dask refuses a maximum over nothing)
-        return out
-    # the maximum is NaN exactly where the selector holds one (the standard's max propagates
-    # NaN): a read of the selector and a test per row, no full-size mask
-    top = xp.max(selector, axis=ax)
+    index = xp.argmax(selector, axis=ax)
+    out = xp.take_class(value, index, axis=ax)
+    # argmax takes NaN for the maximum (the first NaN of a row, on NumPy, torch, JAX, CuPy and
+    # Dask alike): the selector at the maximiser is NaN exactly where its row holds one. A
+    # gather and a test per row, where a maximum over the action axis reads the selector
+    # again (torch's reductions over a short inner axis cost several times a gather)
+    top = xp.take_class(selector, index, axis=ax)
     return xp.where(xp.isnan(top), top, out)
 
 
@@ -1254,11 +1264,13 @@ def _clip_above(xp, x, c):
 
 def _vtrace_setup(fname, v_tm1, v_t, r_t, discount_t, rho_tm1, lambda_, thresholds, stop_target_gradients,
                   extra_ns=None, weight=None, options=None):
+    """The checks of the V-trace functions; ``lam`` is returned as a Python float when
+    ``lambda_`` is a number (no full-size array of it)."""
     for value, name in thresholds:
         check.real_number(value, name, low=0, low_open=True)
     xp, out_dtype, (r, g, v, lam), (vp, rho), w = _sequence_setup(
         r_t, discount_t, v_t, lambda_, stop_target_gradients, fname, ((v_tm1, "v_tm1"), (rho_tm1, "rho_tm1")),
-        weight, options)
+        weight, options, number_lambda=True)
     check.nonnegative(xp, xp.stop_gradient(rho), "rho_tm1")
     return xp, out_dtype, r, g, v, lam, vp, rho, w
 
@@ -1267,7 +1279,9 @@ def _vtrace_targets(xp, v_tm1, v_t, r, g, rho, lam, clip_rho_threshold):
     """``v_s = v_{t-1} + sum_k (prod c) ρ̄ δ``, by a reverse ``scan`` of
     ``acc_t = ρ̄_t δ_t + γ_t c_t acc_{t+1}`` (``acc_T = 0``)."""
     td = _clip_above(xp, rho, clip_rho_threshold) * (r + g * v_t - v_tm1)
-    c = _clip_above(xp, rho, 1.0) * lam
+    c = _clip_above(xp, rho, 1.0)
+    if not (is_number(lam) and lam == 1):  # a Python float or an array; times 1 is exact
+        c = c * lam
 
     def step(acc, x):
         td_i, g_i, c_i = x
@@ -1586,11 +1600,21 @@ def vtrace_policy_gradient_loss(logits: ArrayT, actions: ArrayT, v_tm1: ArrayT, 
     out_dtype = xp.result_type(out_dtype, z_dtype)
     _actions_check(xp, actions, n_actions)
     compute = xp.result_type(z.dtype, r.dtype)
-    r, g, v, lam, vp, rho = (cast(xp, a, compute) for a in (r, g, v, lam, vp, rho))
-    r, g, v, lam, vp, rho = (xp.stop_gradient(a) for a in (r, g, v, lam, vp, rho))
+    number_lambda = is_number(lam)
+    arrays = (r, g, v, vp, rho) if number_lambda else (r, g, v, vp, rho, lam)
+    r, g, v, vp, rho, *lam_array = (xp.stop_gradient(cast(xp, a, compute)) for a in arrays)
+    lam = lam if number_lambda else lam_array[0]
     vs = _vtrace_targets(xp, vp, v, r, g, rho, lam, float(clip_rho_threshold))
     T = vp.shape[0]
-    nxt = xp.concat([lam[:T - 1, ...] * vs[1:, ...] + (1 - lam[:T - 1, ...]) * vp[1:, ...], v[T - 1:, ...]], axis=0)
+    if number_lambda and lam == 1:
+        # λ v_s + (1 - λ) v_{t-1} is v_s; the 0 · v_{t-1} it drops is NaN only where v_s is
+        # too (a non-finite v_{t-1} makes its own V-trace target NaN)
+        mixed = vs[1:, ...]
+    elif number_lambda:
+        mixed = lam * vs[1:, ...] + (1 - lam) * vp[1:, ...]
+    else:
+        mixed = lam[:T - 1, ...] * vs[1:, ...] + (1 - lam[:T - 1, ...]) * vp[1:, ...]
+    nxt = xp.concat([mixed, v[T - 1:, ...]], axis=0)
     adv = _clip_above(xp, rho, float(clip_pg_rho_threshold)) * (r + g * nxt - vp)
     per = _neg_log_prob(xp, cast(xp, z, compute), actions, ax) * xp.stop_gradient(adv)
     return reduce(xp, per, reduction, weight=_as_weight(xp, w, per), mean_over=mean_over, out_dtype=out_dtype, group=group)

@@ -1005,6 +1005,25 @@ def test_double_q_learning_ties_pick_the_first_maximiser_and_nan_selector_gives_
     assert np.allclose(np.asarray(grad), [[0.0, 6.0, 0.0]])
 
 
+@pytest.mark.parametrize("backend", ["numpy", "torch", "jax", "array_api_strict", "dask"])
+def test_double_q_learning_nan_selector_on_every_backend(backend):
+    # a NaN anywhere in a selector row (before or after its maximum, next to +-inf) makes that
+    # row's target NaN; the other rows are the value at the first maximiser
+    from losses.backends import available_backends
+    from losses.backends.harness import harness
+
+    if backend not in available_backends():
+        pytest.skip(f"{backend} not installed")
+    value = np.array([[1.0, 5.0, 2.0], [2.0, 3.0, 4.0], [1.0, 2.0, 3.0], [4.0, 1.0, 0.0], [3.0, 2.0, 1.0]])
+    selector = np.array([[9.0, 1.0, np.nan], [np.nan, np.inf, 0.0], [-np.inf, 0.0, np.inf], [np.inf, -np.inf, 0.0],
+                         [-np.inf, -np.inf, np.nan]])
+    h = harness(backend)
+    args = [h.asarray(x, "float64") for x in (np.zeros((5, 3)), value, selector)]
+    a = h.asarray(np.zeros(5, dtype=np.int64), None)
+    got = h.to_numpy(L.double_q_learning_loss(args[0], a, 0.0, 1.0, args[1], args[2], reduction="none"))
+    assert np.isnan(got[[0, 1, 4]]).all() and np.array_equal(got[[2, 3]], [9.0, 16.0])
+
+
 def test_q_learning_bootstrap_is_the_row_maximum_with_ties_and_nan():
     torch = _torch()
     q_tm1 = RNG.normal(size=(4, 3))
