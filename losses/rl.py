@@ -620,7 +620,10 @@ def entropy_loss(logits: ArrayT, *, weight: ArrayT | float | None = None, axis: 
     .. math:: \ell_t = -H(\pi_t) = \sum_a \pi_t(a)\log\pi_t(a), \qquad \pi_t = \operatorname{softmax}(z_t)
 
     ``0 log 0 = 0``: logits of ±1e4 and ``-inf`` logits (masked, invalid actions) give a
-    finite value and gradient.
+    finite value and gradient. The gradient ``π (log π − Σ π log π)`` is written out (a
+    ``torch.autograd.Function`` / ``jax.custom_vjp``): on torch a second backward through one
+    call (``retain_graph=True``) is refused (recompute the loss), and there is no double
+    backward (``create_graph=True``) through it.
 
     Args:
         logits: shape ``(..., A)`` (action axis ``axis``, default last).
@@ -681,7 +684,9 @@ def actor_critic_loss(logits: ArrayT, actions: ArrayT, values: ArrayT, returns: 
         \qquad A_t = R_t - V(s_t) \text{ unless given}
 
     The returns and the advantages are held constant (stop-gradient); the value term is the
-    plain squared error (torch ``mse_loss``, no ½).
+    plain squared error (torch ``mse_loss``, no ½). With ``entropy_coef != 0`` the entropy
+    term's gradient is :func:`entropy_loss`'s written-out one (on torch: no second backward
+    through one call, no double backward).
 
     Args:
         logits: policy logits ``(..., A)``.

@@ -652,6 +652,20 @@ def test_entropy_custom_gradient_under_transforms():
     assert np.allclose(np.asarray(rows), want.numpy(), rtol=1e-12, atol=1e-13)
 
 
+def test_entropy_custom_gradient_refuses_a_second_backward():
+    # the written-out gradient's residuals are consumed by the first backward pass (documented)
+    _torch()
+    tz = _t(RNG.normal(size=(3, 4)), True)
+    out = L.entropy_loss(tz)
+    out.backward(retain_graph=True)
+    with pytest.raises(RuntimeError, match="second backward"):
+        out.backward()
+    out = L.actor_critic_loss(tz, _t(np.array([0, 1, 2])), _t(np.zeros(3)), _t(np.ones(3)))
+    out.backward(retain_graph=True)
+    with pytest.raises(RuntimeError, match="second backward"):
+        out.backward()
+
+
 def _sb3_a2c_numpy(z, a, values, returns, adv, vf_coef, ent_coef):
     logp_all = _logsoftmax(z)
     logp = logp_all[np.arange(len(a)), a]
