@@ -485,8 +485,20 @@ def _actions_check(xp, actions, n_actions):
     check.class_indices(xp, actions, n_actions, "actions")
 
 
-def _log_prob(xp, z, actions, ax):
-    return xp.take_class(z, actions, axis=ax) - xp.logsumexp(z, axis=ax)
+def _neg_log_prob(xp, z, actions, ax):
+    """``-log π(a) = logsumexp(z) - z_a`` along ``ax``: the ``nll_logits`` primitive (torch's
+    fused cross-entropy kernel, one saved log-softmax), no log-softmax or one-hot held. A row
+    holding +inf or only -inf is NaN (as the log-softmax of torch and JAX)."""
+    batch = tuple(z.shape[:-1])
+    n = math.prod(batch)
+    if z.ndim > 2 and ax == z.ndim - 1 and n:
+        # (T, B, A) time-major logits as rows of actions (a reshape of the batch axes, a view
+        # of a contiguous array): torch's kernel moves any action axis but 1 to axis 1, a
+        # strided layout that costs it more than the rows. (Not for an empty batch: Dask
+        # refuses to reshape one.)
+        out = xp.nll_logits(xp.reshape(z, (n, z.shape[-1])), xp.reshape(actions, (n,)), axis=-1)
+        return xp.reshape(out, batch)
+    return xp.nll_logits(z, actions, axis=ax)
 
 
 def _neg_entropy(xp, z, ax):
@@ -496,18 +508,44 @@ def _neg_entropy(xp, z, ax):
     maximum subtracted first, on every backend (the generic primitive, torch's kernels and
     ``jax.nn.log_softmax`` keep that order): ``z - max`` is exact for the large entries, so
     logits of 1e4 keep full relative precision in the entropy.
+
+    The gradient is written out (the ``custom_vjp`` primitive: ``torch.autograd.Function``,
+    ``jax.custom_vjp``; the generic namespaces differentiate the forward body):
+    ``d/dz_j sum_i p_i log p_i = p_j (log p_j - h)`` with ``h`` the negative entropy, from the
+    probabilities and the masked log-probabilities the forward pass keeps (no autodiff graph
+    of the log-softmax, the exponential, the select and the product).
     """
-    return _neg_entropy_and_log_softmax(xp, z, ax)[0]
+    return xp.custom_vjp(_neg_entropy_fwd, _neg_entropy_bwd, (ax,), z)
 
 
-def _neg_entropy_and_log_softmax(xp, z, ax):
-    """``(sum p log p, log p)`` of :func:`_neg_entropy`, with the log-softmax it computed for
-    a caller that also needs log-probabilities."""
+def _neg_entropy_terms(xp, z, ax):
+    """``(p, s)``: the softmax and the log-softmax with 0 where ``p`` is 0 (0 log 0 = 0; a
+    NaN probability keeps its NaN, as ``p == 0`` is False for NaN)."""
     logp = xp.log_softmax(z, axis=ax)
     p = xp.exp(logp)
-    # 0 log 0 = 0; a NaN probability keeps its NaN (p == 0 is False for NaN)
-    safe = xp.where(p == 0, 0.0, logp)
-    return xp.sum(p * safe, axis=ax), logp
+    return p, xp.where(p == 0, 0.0, logp)
+
+
+def _neg_entropy_fwd(xp, static, needs, z):
+    """``custom_vjp`` forward of :func:`_neg_entropy`: ``h = sum p s`` and, when the gradient
+    is wanted, the residuals ``(p, s, h)`` (``h`` with the action axis kept)."""
+    (ax,) = static
+    p, s = _neg_entropy_terms(xp, z, ax)
+    h = xp.sum(p * s, axis=ax)
+    # h kept with the action axis, as the backward pass broadcasts it (a residual distinct
+    # from the output: torch marks the residuals non-differentiable)
+    return h, (None if needs is None else (p, s, xp.expand_dims(h, axis=ax)))
+
+
+def _neg_entropy_bwd(xp, static, needs, res, g):
+    """``custom_vjp`` backward of :func:`_neg_entropy`: ``p (s - h) g`` (the residuals are
+    consumed)."""
+    if res is None or res[0] is None:
+        return (None,)
+    (ax,) = static
+    p, s, h = res
+    d = xp.scale_consumed(s - h, p)
+    return (xp.scale_consumed(d, xp.expand_dims(g, axis=ax)),)
 
 
 @check.entry
@@ -568,7 +606,7 @@ def policy_gradient_loss(logits: ArrayT, actions: ArrayT, advantages: ArrayT, *,
     _, out_dtype, (z, adv, w) = float_args(xp, logits, advantages, weight,
                                            names=("logits", "advantages", "weight"))
     _actions_check(xp, actions, n_actions)
-    per = -_log_prob(xp, z, actions, ax) * xp.stop_gradient(adv)
+    per = _neg_log_prob(xp, z, actions, ax) * xp.stop_gradient(adv)
     return reduce(xp, per, reduction, weight=w, mean_over=mean_over, out_dtype=out_dtype, group=group)
 
 
@@ -582,7 +620,10 @@ def entropy_loss(logits: ArrayT, *, weight: ArrayT | float | None = None, axis: 
     .. math:: \ell_t = -H(\pi_t) = \sum_a \pi_t(a)\log\pi_t(a), \qquad \pi_t = \operatorname{softmax}(z_t)
 
     ``0 log 0 = 0``: logits of ±1e4 and ``-inf`` logits (masked, invalid actions) give a
-    finite value and gradient.
+    finite value and gradient. The gradient ``π (log π − Σ π log π)`` is written out (a
+    ``torch.autograd.Function`` / ``jax.custom_vjp``): on torch a second backward through one
+    call (``retain_graph=True``) is refused (recompute the loss), and there is no double
+    backward (``create_graph=True``) through it.
 
     Args:
         logits: shape ``(..., A)`` (action axis ``axis``, default last).
@@ -643,7 +684,9 @@ def actor_critic_loss(logits: ArrayT, actions: ArrayT, values: ArrayT, returns: 
         \qquad A_t = R_t - V(s_t) \text{ unless given}
 
     The returns and the advantages are held constant (stop-gradient); the value term is the
-    plain squared error (torch ``mse_loss``, no ½).
+    plain squared error (torch ``mse_loss``, no ½). With ``entropy_coef != 0`` the entropy
+    term's gradient is :func:`entropy_loss`'s written-out one (on torch: no second backward
+    through one call, no double backward).
 
     Args:
         logits: policy logits ``(..., A)``.
@@ -706,16 +749,9 @@ def actor_critic_loss(logits: ArrayT, actions: ArrayT, values: ArrayT, returns: 
     ret = xp.stop_gradient(ret)
     diff = ret - v
     adv = xp.stop_gradient(diff if adv is None else adv)
+    per = _neg_log_prob(xp, z, actions, ax) * adv + value_coef * (diff * diff)
     if entropy_coef:
-        # one log-softmax for both terms: the log-probabilities of the actions are its entries
-        # (a row holding +inf is NaN either way: its entropy is)
-        neg_entropy, logp = _neg_entropy_and_log_softmax(xp, z, ax)
-        per = -xp.take_class(logp, actions, axis=ax) * adv
-    else:
-        per = -_log_prob(xp, z, actions, ax) * adv
-    per = per + value_coef * (diff * diff)
-    if entropy_coef:
-        per = per + entropy_coef * neg_entropy
+        per = per + entropy_coef * _neg_entropy(xp, z, ax)
     return reduce(xp, per, reduction, weight=w, mean_over=mean_over, out_dtype=out_dtype, group=group)
 
 
@@ -943,12 +979,13 @@ def _greedy(xp, value, selector, ax):
     """``value`` at the first maximiser of ``selector`` along ``ax`` (NaN if the selector
     holds a NaN). A gather, so a gradient reaching ``value`` goes to that one action: ties
     are broken towards the first maximiser on every backend."""
-    out = xp.take_class(value, xp.argmax(selector, axis=ax), axis=ax)
-    if not numel(out):  # an empty batch (Dask refuses a maximum over nothing)
-        return out
-    # the maximum is NaN exactly where the selector holds one (the standard's max propagates
-    # NaN): a read of the selector and a test per row, no full-size mask
-    top = xp.max(selector, axis=ax)
+    index = xp.argmax(selector, axis=ax)
+    out = xp.take_class(value, index, axis=ax)
+    # argmax takes NaN for the maximum (the first NaN of a row, on NumPy, torch, JAX, CuPy and
+    # Dask alike): the selector at the maximiser is NaN exactly where its row holds one. A
+    # gather and a test per row, where a maximum over the action axis reads the selector
+    # again (torch's reductions over a short inner axis cost several times a gather)
+    top = xp.take_class(selector, index, axis=ax)
     return xp.where(xp.isnan(top), top, out)
 
 
@@ -1232,11 +1269,13 @@ def _clip_above(xp, x, c):
 
 def _vtrace_setup(fname, v_tm1, v_t, r_t, discount_t, rho_tm1, lambda_, thresholds, stop_target_gradients,
                   extra_ns=None, weight=None, options=None):
+    """The checks of the V-trace functions; ``lam`` is returned as a Python float when
+    ``lambda_`` is a number (no full-size array of it)."""
     for value, name in thresholds:
         check.real_number(value, name, low=0, low_open=True)
     xp, out_dtype, (r, g, v, lam), (vp, rho), w = _sequence_setup(
         r_t, discount_t, v_t, lambda_, stop_target_gradients, fname, ((v_tm1, "v_tm1"), (rho_tm1, "rho_tm1")),
-        weight, options)
+        weight, options, number_lambda=True)
     check.nonnegative(xp, xp.stop_gradient(rho), "rho_tm1")
     return xp, out_dtype, r, g, v, lam, vp, rho, w
 
@@ -1245,7 +1284,9 @@ def _vtrace_targets(xp, v_tm1, v_t, r, g, rho, lam, clip_rho_threshold):
     """``v_s = v_{t-1} + sum_k (prod c) ρ̄ δ``, by a reverse ``scan`` of
     ``acc_t = ρ̄_t δ_t + γ_t c_t acc_{t+1}`` (``acc_T = 0``)."""
     td = _clip_above(xp, rho, clip_rho_threshold) * (r + g * v_t - v_tm1)
-    c = _clip_above(xp, rho, 1.0) * lam
+    c = _clip_above(xp, rho, 1.0)
+    if not (is_number(lam) and lam == 1):  # a Python float or an array; times 1 is exact
+        c = c * lam
 
     def step(acc, x):
         td_i, g_i, c_i = x
@@ -1564,13 +1605,23 @@ def vtrace_policy_gradient_loss(logits: ArrayT, actions: ArrayT, v_tm1: ArrayT, 
     out_dtype = xp.result_type(out_dtype, z_dtype)
     _actions_check(xp, actions, n_actions)
     compute = xp.result_type(z.dtype, r.dtype)
-    r, g, v, lam, vp, rho = (cast(xp, a, compute) for a in (r, g, v, lam, vp, rho))
-    r, g, v, lam, vp, rho = (xp.stop_gradient(a) for a in (r, g, v, lam, vp, rho))
+    number_lambda = is_number(lam)
+    arrays = (r, g, v, vp, rho) if number_lambda else (r, g, v, vp, rho, lam)
+    r, g, v, vp, rho, *lam_array = (xp.stop_gradient(cast(xp, a, compute)) for a in arrays)
+    lam = lam if number_lambda else lam_array[0]
     vs = _vtrace_targets(xp, vp, v, r, g, rho, lam, float(clip_rho_threshold))
     T = vp.shape[0]
-    nxt = xp.concat([lam[:T - 1, ...] * vs[1:, ...] + (1 - lam[:T - 1, ...]) * vp[1:, ...], v[T - 1:, ...]], axis=0)
+    if number_lambda and lam == 1:
+        # λ v_s + (1 - λ) v_{t-1} is v_s; the 0 · v_{t-1} it drops is NaN only where v_s is
+        # too (a non-finite v_{t-1} makes its own V-trace target NaN)
+        mixed = vs[1:, ...]
+    elif number_lambda:
+        mixed = lam * vs[1:, ...] + (1 - lam) * vp[1:, ...]
+    else:
+        mixed = lam[:T - 1, ...] * vs[1:, ...] + (1 - lam[:T - 1, ...]) * vp[1:, ...]
+    nxt = xp.concat([mixed, v[T - 1:, ...]], axis=0)
     adv = _clip_above(xp, rho, float(clip_pg_rho_threshold)) * (r + g * nxt - vp)
-    per = -_log_prob(xp, cast(xp, z, compute), actions, ax) * xp.stop_gradient(adv)
+    per = _neg_log_prob(xp, cast(xp, z, compute), actions, ax) * xp.stop_gradient(adv)
     return reduce(xp, per, reduction, weight=_as_weight(xp, w, per), mean_over=mean_over, out_dtype=out_dtype, group=group)
 
 

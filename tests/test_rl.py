@@ -586,6 +586,86 @@ def test_entropy_loss_values_and_edges():
     assert np.isclose(float(L.entropy_loss(tz.detach(), reduction="none")[1]), -math.log(5), rtol=1e-14)
 
 
+def _neg_entropy_edge_logits():
+    z = RNG.normal(size=(7, 5)) * 2
+    z[::2, 1] = -np.inf  # masked actions
+    z[1, :] = 1e4  # saturated, uniform
+    z[3, 0] = -1e4  # a probability that underflows to 0 with a finite log-probability
+    z[5, 2:] = -np.inf
+    return z
+
+
+@pytest.mark.parametrize("reduction", ["none", "mean"])
+def test_entropy_custom_gradient_is_the_autodiff_gradient(reduction):
+    # the written-out gradient p (log p - h) g (torch.autograd.Function) against autodiff of
+    # the forward body (the generic namespace), masked and saturated rows included
+    torch = _torch()
+    from losses.backends import generic_paths
+
+    z = _neg_entropy_edge_logits()
+    cot = _t(RNG.normal(size=7)) if reduction == "none" else None
+    grads = []
+    for generic in (False, True):
+        tz = _t(z, True)
+        with generic_paths() if generic else contextlib.nullcontext():
+            out = L.entropy_loss(tz, reduction=reduction)
+        (g,) = torch.autograd.grad(out, tz, cot)
+        grads.append((out.detach(), g))
+    (v1, g1), (v2, g2) = grads
+    assert torch.allclose(v1, v2, rtol=1e-13, atol=1e-13)
+    assert torch.all(torch.isfinite(g1)) and torch.allclose(g1, g2, rtol=1e-12, atol=1e-13)
+
+
+def test_entropy_custom_gradient_nan_goes_through():
+    torch = _torch()
+    z = RNG.normal(size=(3, 4))
+    z[1, 2] = np.nan
+    tz = _t(z, True)
+    out = L.entropy_loss(tz, reduction="none")
+    (g,) = torch.autograd.grad(out.sum(), tz)
+    assert torch.isnan(out[1]) and torch.all(torch.isfinite(out[[0, 2]]))
+    assert torch.all(torch.isnan(g[1])) and torch.all(torch.isfinite(g[[0, 2]]))
+
+
+def test_entropy_custom_gradient_under_transforms():
+    # torch.func.grad / vmap and jax.grad / jit / vmap of the custom gradient agree with the
+    # generic body's autodiff gradient
+    torch = _torch()
+    z = _neg_entropy_edge_logits()
+    from losses.backends import generic_paths
+
+    tz = _t(z, True)
+    with generic_paths():
+        (want,) = torch.autograd.grad(L.entropy_loss(tz, reduction="sum"), tz)
+    got = torch.func.grad(lambda x: L.entropy_loss(x, reduction="sum"))(_t(z))
+    assert torch.allclose(got, want, rtol=1e-12, atol=1e-13)
+    rows = torch.func.vmap(torch.func.grad(lambda x: L.entropy_loss(x[None], reduction="sum")))(_t(z))
+    assert torch.allclose(rows, want, rtol=1e-12, atol=1e-13)
+    jax = pytest.importorskip("jax")
+    import jax.numpy as jnp
+
+    jz = jnp.asarray(z)  # float64: the test session enables x64 (conftest)
+    assert jz.dtype == jnp.float64
+    g = jax.jit(jax.grad(lambda x: L.entropy_loss(x, reduction="sum")))(jz)
+    assert np.allclose(np.asarray(g), want.numpy(), rtol=1e-12, atol=1e-13)
+    rows = jax.vmap(jax.grad(lambda x: L.entropy_loss(x[None], reduction="sum")))(jz)
+    assert np.allclose(np.asarray(rows), want.numpy(), rtol=1e-12, atol=1e-13)
+
+
+def test_entropy_custom_gradient_refuses_a_second_backward():
+    # the written-out gradient's residuals are consumed by the first backward pass (documented)
+    _torch()
+    tz = _t(RNG.normal(size=(3, 4)), True)
+    out = L.entropy_loss(tz)
+    out.backward(retain_graph=True)
+    with pytest.raises(RuntimeError, match="second backward"):
+        out.backward()
+    out = L.actor_critic_loss(tz, _t(np.array([0, 1, 2])), _t(np.zeros(3)), _t(np.ones(3)))
+    out.backward(retain_graph=True)
+    with pytest.raises(RuntimeError, match="second backward"):
+        out.backward()
+
+
 def _sb3_a2c_numpy(z, a, values, returns, adv, vf_coef, ent_coef):
     logp_all = _logsoftmax(z)
     logp = logp_all[np.arange(len(a)), a]
@@ -603,7 +683,7 @@ def test_actor_critic_matches_sb3_a2c():
 
 
 def test_actor_critic_large_logits_keep_float32_precision():
-    # the log-probabilities of the actions and the entropy come from one log-softmax of the
+    # the log-probabilities of the actions and the entropy come from log-softmaxes of the
     # max-shifted logits: logits near 1e4 lose nothing to the magnitude in float32
     torch = _torch()
     z, a, _ = _pg_inputs()
@@ -937,6 +1017,25 @@ def test_double_q_learning_ties_pick_the_first_maximiser_and_nan_selector_gives_
     grad = jax.grad(lambda x: L.q_learning_loss(jax.numpy.zeros((1, 3)), jax.numpy.asarray([0]), 0.0, 1.0, x,
                                                 stop_target_gradients=False))(q_t)
     assert np.allclose(np.asarray(grad), [[0.0, 6.0, 0.0]])
+
+
+@pytest.mark.parametrize("backend", ["numpy", "torch", "jax", "array_api_strict", "dask"])
+def test_double_q_learning_nan_selector_on_every_backend(backend):
+    # a NaN anywhere in a selector row (before or after its maximum, next to +-inf) makes that
+    # row's target NaN; the other rows are the value at the first maximiser
+    from losses.backends import available_backends
+    from losses.backends.harness import harness
+
+    if backend not in available_backends():
+        pytest.skip(f"{backend} not installed")
+    value = np.array([[1.0, 5.0, 2.0], [2.0, 3.0, 4.0], [1.0, 2.0, 3.0], [4.0, 1.0, 0.0], [3.0, 2.0, 1.0]])
+    selector = np.array([[9.0, 1.0, np.nan], [np.nan, np.inf, 0.0], [-np.inf, 0.0, np.inf], [np.inf, -np.inf, 0.0],
+                         [-np.inf, -np.inf, np.nan]])
+    h = harness(backend)
+    args = [h.asarray(x, "float64") for x in (np.zeros((5, 3)), value, selector)]
+    a = h.asarray(np.zeros(5, dtype=np.int64), None)
+    got = h.to_numpy(L.double_q_learning_loss(args[0], a, 0.0, 1.0, args[1], args[2], reduction="none"))
+    assert np.isnan(got[[0, 1, 4]]).all() and np.array_equal(got[[2, 3]], [9.0, 16.0])
 
 
 def test_q_learning_bootstrap_is_the_row_maximum_with_ties_and_nan():
