@@ -245,7 +245,8 @@ def custom_vjp(ns, fwd, bwd, static, *args):
 
     ``static`` holds hashable Python values (shapes, options). The backward runs once per
     forward: ``bwd`` may consume the residuals (:func:`scale_consumed`); torch refuses a
-    second backward through the same call (``retain_graph=True``). Generic version: the value
+    second backward through the same call (``retain_graph=True``), unless ``bwd`` declares
+    that it leaves them intact (the function attribute ``consumes_residuals = False``). Generic version: the value
     alone, so frameworks with autodiff differentiate the forward body itself -- the reference
     the native versions (``torch.autograd.Function``, ``jax.custom_vjp``) are checked against.
     """

@@ -164,7 +164,7 @@ class _CustomVJP(torch.autograd.Function):
             raise RuntimeError("a second backward pass through a custom gradient (retain_graph=True): its "
                                "residuals were consumed by the first; recompute the loss")
         grads = ctx.bwd(ctx.ns, ctx.static, ctx.needs, ctx.saved_tensors, g)
-        ctx.used = True
+        ctx.used = getattr(ctx.bwd, "consumes_residuals", True)
         return (None, None, None, None, None, *grads)
 
 

@@ -265,6 +265,21 @@ def _flush(pending):
         raise ValueError(pending[bad][2]())
 
 
+def flush_pending():
+    """Read the open call's pending value checks now, in the call's one host read, and raise
+    the first failing one's ``ValueError``; for a native kernel that must not see bad values
+    (it would read out of bounds). Nothing is read with value checks off, outside a public
+    call, with nothing pending or inside a whole-call trace."""
+    pending = _STATE.pending
+    if not _STATE.enabled or not pending or _STATE.collect:
+        return
+    bad, _ = _first_bad(pending)
+    explain = pending[bad][2] if bad is not None else None
+    pending.clear()
+    if explain is not None:
+        raise ValueError(explain())
+
+
 def record(xp, flag, explain, host=None):
     """Record (inside a public call) or evaluate (outside) one value check.
 

@@ -538,14 +538,18 @@ def _neg_entropy_fwd(xp, static, needs, z):
 
 
 def _neg_entropy_bwd(xp, static, needs, res, g):
-    """``custom_vjp`` backward of :func:`_neg_entropy`: ``p (s - h) g`` (the residuals are
-    consumed)."""
+    """``custom_vjp`` backward of :func:`_neg_entropy`: ``p (s - h) g``, scaled in place in
+    the fresh ``s - h``: the residuals stay intact (a second backward through one call,
+    ``retain_graph=True``, is allowed)."""
     if res is None or res[0] is None:
         return (None,)
     (ax,) = static
     p, s, h = res
     d = xp.scale_consumed(s - h, p)
     return (xp.scale_consumed(d, xp.expand_dims(g, axis=ax)),)
+
+
+_neg_entropy_bwd.consumes_residuals = False
 
 
 @check.entry
@@ -621,9 +625,8 @@ def entropy_loss(logits: ArrayT, *, weight: ArrayT | float | None = None, axis: 
 
     ``0 log 0 = 0``: logits of ±1e4 and ``-inf`` logits (masked, invalid actions) give a
     finite value and gradient. The gradient ``π (log π − Σ π log π)`` is written out (a
-    ``torch.autograd.Function`` / ``jax.custom_vjp``): on torch a second backward through one
-    call (``retain_graph=True``) is refused (recompute the loss), and there is no double
-    backward (``create_graph=True``) through it.
+    ``torch.autograd.Function`` / ``jax.custom_vjp``): there is no double backward
+    (``create_graph=True``, e.g. a gradient penalty) through it on torch.
 
     Args:
         logits: shape ``(..., A)`` (action axis ``axis``, default last).
@@ -685,8 +688,7 @@ def actor_critic_loss(logits: ArrayT, actions: ArrayT, values: ArrayT, returns: 
 
     The returns and the advantages are held constant (stop-gradient); the value term is the
     plain squared error (torch ``mse_loss``, no ½). With ``entropy_coef != 0`` the entropy
-    term's gradient is :func:`entropy_loss`'s written-out one (on torch: no second backward
-    through one call, no double backward).
+    term's gradient is :func:`entropy_loss`'s written-out one (on torch: no double backward).
 
     Args:
         logits: policy logits ``(..., A)``.

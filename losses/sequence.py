@@ -144,7 +144,7 @@ def ctc_loss(log_probs: ArrayT, targets: ArrayT, input_lengths: ArrayT, target_l
     _, out_dtype, (lp,) = float_args(xp, log_probs, names=("log_probs",))
     # the framework's own CTC where it gives exactly this function's results (torch on CPU)
     nll = xp.fast("ctc_loss", lp, targets, input_lengths, target_lengths, blank=blank,
-                  zero_infinity=zero_infinity)
+                  zero_infinity=zero_infinity, checked=check.flush_pending)
     if nll is NotImplemented:
         padded, tl = _padded_targets(xp, targets, target_lengths, eager)
         ext, skip = _extended_labels(xp, padded, tl, blank)

@@ -652,18 +652,19 @@ def test_entropy_custom_gradient_under_transforms():
     assert np.allclose(np.asarray(rows), want.numpy(), rtol=1e-12, atol=1e-13)
 
 
-def test_entropy_custom_gradient_refuses_a_second_backward():
-    # the written-out gradient's residuals are consumed by the first backward pass (documented)
-    _torch()
+def test_entropy_custom_gradient_allows_a_second_backward():
+    # the written-out gradient keeps its residuals: retain_graph=True and a second backward
+    # give the same gradient again
+    torch = _torch()
     tz = _t(RNG.normal(size=(3, 4)), True)
-    out = L.entropy_loss(tz)
-    out.backward(retain_graph=True)
-    with pytest.raises(RuntimeError, match="second backward"):
+    for call in (lambda: L.entropy_loss(tz),
+                 lambda: L.actor_critic_loss(tz, _t(np.array([0, 1, 2])), _t(np.zeros(3)), _t(np.ones(3)))):
+        tz.grad = None
+        out = call()
+        out.backward(retain_graph=True)
+        first = tz.grad.clone()
         out.backward()
-    out = L.actor_critic_loss(tz, _t(np.array([0, 1, 2])), _t(np.zeros(3)), _t(np.ones(3)))
-    out.backward(retain_graph=True)
-    with pytest.raises(RuntimeError, match="second backward"):
-        out.backward()
+        assert torch.allclose(tz.grad, 2 * first, rtol=1e-14, atol=0)
 
 
 def _sb3_a2c_numpy(z, a, values, returns, adv, vf_coef, ent_coef):

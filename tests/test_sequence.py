@@ -727,3 +727,16 @@ def test_nan_loss_sequence_has_nan_gradient_on_its_active_frames_as_torch():
             peer = (out[1].detach(), g[:, 1])
         else:  # the feasible sequence agrees with torch after log_softmax
             torch.testing.assert_close(out[1].detach(), peer[0], rtol=1e-12, atol=1e-12)
+
+
+def test_torch_kernel_never_sees_bad_labels_or_lengths():
+    # the native kernel reads log_probs at the labels without checking them: the call's value
+    # checks are read before it runs, so a wild label is a ValueError, not a wild read
+    torch = pytest.importorskip("torch")
+    lp = torch.randn(6, 2, 5, dtype=torch.float64).log_softmax(-1)
+    good = torch.tensor([[1, 2], [3, 4]])
+    for targets, lengths, match in [(torch.tensor([[1, 2**40], [3, 4]]), [6, 6], "labels in"),
+                                    (torch.tensor([[1, -(2**40)], [3, 4]]), [6, 6], "labels in"),
+                                    (good, [6, 2**30], "input_lengths")]:
+        with pytest.raises(ValueError, match=match):
+            L.ctc_loss(lp, targets, torch.tensor(lengths), torch.tensor([2, 2]))

@@ -81,9 +81,11 @@ def _transformed(*tensors) -> bool:
     return any(torch._C._functorch.is_functorch_wrapped_tensor(t) for t in tensors)
 
 
-def ctc_loss(ns, log_probs, targets, input_lengths, target_lengths, *, blank, zero_infinity):
+def ctc_loss(ns, log_probs, targets, input_lengths, target_lengths, *, blank, zero_infinity, checked):
     """Per-sequence negative log-likelihoods ``(N,)`` of time-major ``log_probs`` ``(T, N, C)``
-    (float32/float64), padded ``(N, S)`` or concatenated 1-D ``targets`` and ``(N,)`` lengths."""
+    (float32/float64), padded ``(N, S)`` or concatenated 1-D ``targets`` and ``(N,)`` lengths.
+    ``checked()`` reads the call's value checks first: ATen's kernel does not check the labels
+    and would read out of bounds at a bad one."""
     tensors = (log_probs, targets, input_lengths, target_lengths)
     if not all(isinstance(t, torch.Tensor) for t in tensors):
         return NotImplemented
@@ -92,6 +94,7 @@ def ctc_loss(ns, log_probs, targets, input_lengths, target_lengths, *, blank, ze
         return NotImplemented
     if targets.dtype not in (torch.int32, torch.int64):
         targets = targets.to(torch.int64)
+    checked()
     return _NativeCTC.apply(log_probs, targets, input_lengths, target_lengths, blank, zero_infinity)
 
 
