@@ -273,11 +273,10 @@ def flush_pending():
     pending = _STATE.pending
     if not _STATE.enabled or not pending or _STATE.collect:
         return
-    bad, _ = _first_bad(pending)
-    explain = pending[bad][2] if bad is not None else None
-    pending.clear()
-    if explain is not None:
-        raise ValueError(explain())
+    try:
+        _flush(pending)
+    finally:
+        pending.clear()  # read once: not again when the call returns
 
 
 def record(xp, flag, explain, host=None):
