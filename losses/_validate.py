@@ -323,34 +323,37 @@ def enabled() -> bool:
 
 def read_pending_with(xp, fact, test=bool):
     """Read the open call's pending value-check flags together with the device scalar
-    ``fact``, in the one host read the call makes anyway, and return ``test`` of its Python
-    value (``bool`` by default: ``fact`` a device boolean; ``math.isfinite`` for a sum whose
-    finiteness is the fact); None when value checks are off, no call is open, nothing is
-    pending or ``fact`` is traced: then nothing is read.
+    ``fact`` (or a tuple of them), in the one host read the call makes anyway, and return
+    ``test`` of their Python values (``bool`` by default: ``fact`` a device boolean;
+    ``math.isfinite`` for a sum whose finiteness is the fact; a test of several values
+    decides on the host what device comparisons would); None when value checks are off, no
+    call is open, nothing is pending or ``fact`` is traced: then nothing is read.
 
     A failing check raises its ``ValueError`` here, as it would at the end of the call; once
     read, the flags are not read again."""
     pending = _STATE.pending
-    if not _STATE.enabled or not pending or not _known(fact) or _STATE.collect:
+    facts = fact if isinstance(fact, tuple) else (fact,)
+    if not _STATE.enabled or not pending or not _known(facts[0]) or _STATE.collect:
         return None
-    bad, rest = _first_bad(pending, (fact,))
+    bad, rest = _first_bad(pending, facts)
     explain = pending[bad][2] if bad is not None else None
     pending.clear()
     if explain is not None:
         raise ValueError(explain())
-    return test(rest[0])
+    return test(*rest)
 
 
 def read_fact(xp, fact, test=bool):
-    """``test`` of the device scalar ``fact`` (a condition a fast path needs; ``test`` as in
-    :func:`read_pending_with`), read in one host read together with the open call's pending
-    value-check flags, if any; None when value checks are off (a call then reads nothing
-    back), ``fact`` is traced or lazy, or the whole call is being traced (then nothing is
-    read)."""
-    if not _STATE.enabled or not _known(fact) or _STATE.collect:
+    """``test`` of the device scalar ``fact`` (or of a tuple of them; a condition a fast path
+    needs; ``test`` as in :func:`read_pending_with`), read in one host read together with the
+    open call's pending value-check flags, if any; None when value checks are off (a call then
+    reads nothing back), ``fact`` is traced or lazy, or the whole call is being traced (then
+    nothing is read)."""
+    facts = fact if isinstance(fact, tuple) else (fact,)
+    if not _STATE.enabled or not _known(facts[0]) or _STATE.collect:
         return None
     if not _STATE.pending:
-        return test(_read(xp, [fact])[0])
+        return test(*_read(xp, list(facts)))
     return read_pending_with(xp, fact, test)
 
 

@@ -132,8 +132,9 @@ def binary_cross_entropy(input: ArrayT, target: ArrayT, *, weight: ArrayT | floa
     if lo_hi is not None and group is None and "binary_cross_entropy" in xp.loss_paths:
         # torch's gradient (p - y) / max(p (1 - p), 1e-12) is that of the clamped logs where
         # every p lies in [a, 1 - a] with a (1 - a) > 1e-12: read with the call's checks
-        lo, hi = lo_hi
-        interior = check.read_pending_with(xp, xp.logical_and(lo >= _BCE_INTERIOR, (1 - hi) >= _BCE_INTERIOR))
+        # (on the host: 1 - hi is exact in the array's dtype for hi >= 1/2, and above 1/2 below)
+        interior = check.read_pending_with(xp, lo_hi,
+                                           lambda lo, hi: lo >= _BCE_INTERIOR and 1 - hi >= _BCE_INTERIOR)
     if group is None:
         out = xp.fast("binary_cross_entropy", p, y, w, reduction, out_dtype, interior=bool(interior))
         if out is not NotImplemented:

@@ -168,7 +168,7 @@ def dynamic_weight_average(loss_history: ArrayT, *, temperature: float = 2.0) ->
     no_zero = None
     if numel(prev) > 0:
         lo, hi = xp.extrema(prev)
-        no_zero = check.read_fact(xp, (lo > 0) | (hi < 0))
+        no_zero = check.read_fact(xp, (lo, hi), lambda lo, hi: lo > 0 or hi < 0)  # NaN: False
     if no_zero:
         ratio = h[-1, ...] / prev
     else:

@@ -6,6 +6,8 @@ them through ``aten._local_scalar_dense``, which a dispatch mode counts.
 """
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 
@@ -245,3 +247,26 @@ def test_checks_of_several_dtypes_fall_back_to_flags_without_float64(monkeypatch
         else:
             with pytest.raises(ValueError, match=f"{bad} must hold"):
                 call()
+
+
+def test_cpu_values_are_read_in_place_as_a_transfer_would_read_them():
+    # on the CPU each value is read where it lies (no transfer to wait for); a device reads
+    # them in one promoted stack: the same numbers either way, NaN and large integers included
+    from losses.backends import torch as torch_backend
+
+    x = torch.tensor([0.25, float("nan"), -3.5], requires_grad=True)
+    idx = torch.tensor([2**40 + 1, -7])
+    values = [torch.max(x.detach()), torch.min(x[::2]), idx[0], idx[1], x[0] > 0, torch.sum(x[::2])]
+    xp = backends.namespace(x=x)
+    in_place = xp.host_scalars(values)
+    with torch_backend.transfer_reads():
+        stacked = xp.host_scalars(values)
+    want = [float("nan"), -3.5, 2**40 + 1, -7, True, -3.25]
+    for got in (in_place, stacked):
+        assert len(got) == len(want)
+        for g, w in zip(got, want):
+            assert (math.isnan(g) and math.isnan(w)) or g == w, (got, want)
+    assert [type(v) for v in in_place] == [float, float, int, int, bool, float]
+    # and a call's checks are still one read of one kind or the other, never a mix
+    _, reads = _HARNESS.host_reads(lambda: xp.host_scalars(values))
+    assert reads == 1

@@ -78,9 +78,13 @@ class Harness(BaseHarness):
         """A device-to-host read is a tensor converted to Python (``bool(t)``, ``float(t)``,
         ``int(t)``, ``.item()``, ``.tolist()``, ``.numpy()``: seen by a function mode) or a
         kernel reading a scalar back (``aten._local_scalar_dense`` outside those: seen by a
-        dispatch mode)."""
+        dispatch mode). CPU tensors are read the way a device's are (``transfer_reads``):
+        the count is that of the transfers the call makes on an accelerator, where each one
+        waits for the queued kernels (on the CPU a value is read in place, one by one)."""
         from torch.overrides import TorchFunctionMode
         from torch.utils._python_dispatch import TorchDispatchMode
+
+        from ..torch import transfer_reads
 
         state = {"reads": 0, "inside": False}
 
@@ -101,7 +105,7 @@ class Harness(BaseHarness):
                     state["reads"] += 1
                 return func(*args, **(kwargs or {}))
 
-        with Conversions(), Scalars():
+        with transfer_reads(), Conversions(), Scalars():
             out = fn()
         return out, state["reads"]
 
