@@ -16,6 +16,11 @@ class BaseAdapter:
     def available(self) -> bool:
         return True
 
+    def reads_in_place(self, x: Any) -> bool:
+        """Whether ``x``'s values lie in host memory, where reading one back waits for no
+        device (``on_host``; torch: CPU tensors)."""
+        return self.on_host
+
     def xp(self) -> Any:
         raise NotImplementedError
 

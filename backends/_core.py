@@ -102,6 +102,7 @@ class Namespace:
         self.framework = framework
         self.loss_paths = dict(loss_paths or {})
         self.on_host = adapter(framework).on_host
+        self.reads_in_place = adapter(framework).reads_in_place
         for name, fn in primitives.items():
             setattr(self, name, partial(fn, self))
 

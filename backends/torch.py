@@ -34,6 +34,7 @@ _F64_ZEROS: dict = {}
 #: one (a memory load each: no copy, no stream to wait for), which costs a tenth of the
 #: promoting stack a transfer needs; any other device reads every value in one transfer.
 #: ``transfer_reads()`` empties it (the harness counts the transfers a device call makes).
+#: With value checks off, the facts a native kernel needs are read only in place.
 _IN_PLACE = {"cpu"}
 
 
@@ -327,6 +328,9 @@ class Adapter(BaseAdapter):
 
     def xp(self):
         return _xp
+
+    def reads_in_place(self, x):
+        return x.device.type in _IN_PLACE
 
     def primitives(self):
         return {

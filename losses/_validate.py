@@ -142,7 +142,9 @@ def value_checks(enabled: bool = True):
     Value checks (class indices in range, probabilities in [0, 1], non-negative variances...)
     cost one device-to-host read per call. ``with losses.value_checks(False):`` skips them in a
     production loop whose inputs are known to be valid; shape, dtype and hyper-parameter checks
-    still run. The environment variable ``LOSSES_VALUE_CHECKS=0`` sets the default off.
+    still run. The environment variable ``LOSSES_VALUE_CHECKS=0`` sets the default off. Off,
+    nothing is read back from a device; values in host memory (NumPy, torch's CPU tensors) may
+    still be read in place for the facts a native kernel needs (``read_fact``).
     """
     if not isinstance(enabled, bool):
         raise TypeError(f"enabled must be a bool, got {enabled!r}")
@@ -321,20 +323,26 @@ def enabled() -> bool:
     return _STATE.enabled
 
 
-def read_pending_with(xp, fact, test=bool):
-    """Read the open call's pending value-check flags together with the device scalar
-    ``fact`` (or a tuple of them), in the one host read the call makes anyway, and return
-    ``test`` of their Python values (``bool`` by default: ``fact`` a device boolean;
-    ``math.isfinite`` for a sum whose finiteness is the fact; a test of several values
-    decides on the host what device comparisons would); None when value checks are off, no
-    call is open, nothing is pending or ``fact`` is traced: then nothing is read.
+def read_fact(xp, fact, test=bool):
+    """``test`` of the Python value of the device scalar ``fact`` (or of the values of a tuple
+    of them): a condition a native kernel needs (``bool`` by default: ``fact`` a device
+    boolean; ``math.isfinite`` for a sum whose finiteness is the fact; a test of several
+    values decides on the host what device comparisons would).
 
-    A failing check raises its ``ValueError`` here, as it would at the end of the call; once
-    read, the flags are not read again."""
-    pending = _STATE.pending
+    With value checks on, ``fact`` is read in the call's one host read, together with its
+    pending checks: a failing check raises its ``ValueError`` here, as it would at the end of
+    the call, and is not read again. With value checks off, ``fact`` is read only where its
+    values lie in host memory (``reads_in_place``: NumPy, torch's CPU tensors), which waits
+    for no device; elsewhere nothing is read back and the result is None. None too for a
+    traced or lazy ``fact`` and inside a whole-call trace (then nothing is read)."""
     facts = fact if isinstance(fact, tuple) else (fact,)
-    if not _STATE.enabled or not pending or not _known(facts[0]) or _STATE.collect:
+    if not _known(facts[0]) or _STATE.collect:
         return None
+    pending = _STATE.pending
+    if not _STATE.enabled or not pending:
+        if not _STATE.enabled and not xp.reads_in_place(facts[0]):
+            return None
+        return test(*_read(xp, list(facts)))
     bad, rest = _first_bad(pending, facts)
     explain = pending[bad][2] if bad is not None else None
     pending.clear()
@@ -343,18 +351,10 @@ def read_pending_with(xp, fact, test=bool):
     return test(*rest)
 
 
-def read_fact(xp, fact, test=bool):
-    """``test`` of the device scalar ``fact`` (or of a tuple of them; a condition a fast path
-    needs; ``test`` as in :func:`read_pending_with`), read in one host read together with the
-    open call's pending value-check flags, if any; None when value checks are off (a call then
-    reads nothing back), ``fact`` is traced or lazy, or the whole call is being traced (then
-    nothing is read)."""
-    facts = fact if isinstance(fact, tuple) else (fact,)
-    if not _STATE.enabled or not _known(facts[0]) or _STATE.collect:
-        return None
-    if not _STATE.pending:
-        return test(*_read(xp, list(facts)))
-    return read_pending_with(xp, fact, test)
+def unchecked_in_place(xp, x) -> bool:
+    """Value checks are off and ``x`` is concrete and in host memory: a fact about it (see
+    :func:`read_fact`) is read even though its value checks did not run."""
+    return not _STATE.enabled and not _STATE.collect and concrete(x) and xp.reads_in_place(x)
 
 
 def values_in(xp, x, name, low, high, *, what=None):

@@ -129,12 +129,13 @@ def binary_cross_entropy(input: ArrayT, target: ArrayT, *, weight: ArrayT | floa
     check.values_in(xp, y, "target", 0, 1, what="probabilities")
     y = _smoothed_binary(y, label_smoothing)
     interior = None
-    if lo_hi is not None and group is None and "binary_cross_entropy" in xp.loss_paths:
+    if group is None and "binary_cross_entropy" in xp.loss_paths and (
+            lo_hi is not None or check.unchecked_in_place(xp, p)):
         # torch's gradient (p - y) / max(p (1 - p), 1e-12) is that of the clamped logs where
         # every p lies in [a, 1 - a] with a (1 - a) > 1e-12: read with the call's checks
         # (on the host: 1 - hi is exact in the array's dtype for hi >= 1/2, and above 1/2 below)
-        interior = check.read_pending_with(xp, lo_hi,
-                                           lambda lo, hi: lo >= _BCE_INTERIOR and 1 - hi >= _BCE_INTERIOR)
+        interior = check.read_fact(xp, lo_hi or xp.extrema(p),
+                                   lambda lo, hi: lo >= _BCE_INTERIOR and 1 - hi >= _BCE_INTERIOR)
     if group is None:
         out = xp.fast("binary_cross_entropy", p, y, w, reduction, out_dtype, interior=bool(interior))
         if out is not NotImplemented:
@@ -1076,7 +1077,7 @@ def linear_cross_entropy(input: ArrayT, linear_weight: ArrayT, target: ArrayT, *
     if group is None and chunk_size is None and w is None and n <= rows:  # one chunk holds every logit
         def finite_head():
             head = xp.sum(lw) if lb is None else xp.sum(lw) + xp.sum(lb)
-            return check.read_pending_with(xp, head, test=math.isfinite)
+            return check.read_fact(xp, head, test=math.isfinite)
 
         out = xp.fast("linear_cross_entropy", x, lw, lb, target, ignore_index, reduction, mean_over,
                       float(label_smoothing), out_dtype, all_finite=finite_head)

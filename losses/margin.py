@@ -59,8 +59,9 @@ def _finite_sum(xp, x):
 
 def _all_finite(xp, x):
     """Whether every value of ``x`` is finite (see :func:`_finite_sum`), read in the call's
-    one host read: True, False, or None where nothing can be read (value checks off, traced)."""
-    return check.read_pending_with(xp, _finite_sum(xp, x), test=math.isfinite)
+    one host read: True, False, or None where nothing can be read (traced; value checks off
+    on a device, see ``check.read_fact``)."""
+    return check.read_fact(xp, _finite_sum(xp, x), test=math.isfinite)
 
 
 def _zeros_where_not(xp, cond, x):

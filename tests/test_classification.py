@@ -537,8 +537,15 @@ def test_binary_kernels_are_not_used_where_semantics_differ():
         g_generic = torch.autograd.grad(L.binary_cross_entropy(interior, y), interior)[0]
     torch.testing.assert_close(g_fast, g_generic, rtol=1e-12, atol=1e-15)
     with L.value_checks(False), _spy("binary_cross_entropy") as spy:
-        L.binary_cross_entropy(interior, y)  # nothing read: the generic body
-    assert spy.call_count == 0
+        L.binary_cross_entropy(interior, y)  # unchecked: the fact is read in place on the CPU
+        assert spy.call_count == 1
+        L.binary_cross_entropy(q, y)  # ... and refuses the kernel at an edge
+        assert spy.call_count == 1
+        from losses.backends.torch import transfer_reads
+
+        with transfer_reads():  # on a device, nothing is read back: the generic body
+            L.binary_cross_entropy(interior, y)
+        assert spy.call_count == 1
 
 
 _KERNEL_KW = [{}, {"reduction": "sum"}, {"reduction": "none"}, {"mean_over": "elements"}, {"ignore_index": 2},

@@ -765,9 +765,15 @@ def test_multi_margin_kernel_only_for_finite_scores(monkeypatch, bad):
     ref = np.mean([sum(max(0.0, 1 - x[i, t[i]] + x[i, j]) if not np.isnan(1 - x[i, t[i]] + x[i, j])
                        else np.nan for j in range(3) if j != t[i]) / 3 for i in range(4)])
     np.testing.assert_allclose(float(out), ref)
-    with L.value_checks(False):  # no checks, no read: the generic body
+    with L.value_checks(False):  # unchecked: on the CPU the finiteness is read in place
         calls.clear()
-        L.multi_margin_loss(_t(x), t)
+        np.testing.assert_allclose(float(L.multi_margin_loss(_t(x), t)), ref)
+        assert calls == ([] if bad is not None else ["multi_margin_loss"])
+        from losses.backends.torch import transfer_reads
+
+        calls.clear()
+        with transfer_reads():  # on a device nothing is read back: the generic body
+            L.multi_margin_loss(_t(x), t)
         assert calls == []
     w = _t(RNG.uniform(0.5, 2, size=(3,)))
     calls.clear()
