@@ -313,8 +313,9 @@ def _sparse_plus(xp, u):
     """``0`` for ``u <= -1``, ``(u + 1)² / 4`` inside, ``u`` for ``u >= 1`` (``jax.nn.sparse_plus``);
     its derivative ``clip((u + 1) / 2, 0, 1)`` is continuous, and the quadratic branch only
     sees clipped values (finite gradients at ±inf). NaN stays NaN."""
-    inner = xp.where(u <= -1, -1.0, xp.where(u >= 1, 1.0, u))
-    return xp.where(u >= 1, u, 0.25 * (inner + 1) * (inner + 1))
+    high = u >= 1
+    shifted = xp.where(u <= -1, -1.0, xp.where(high, 1.0, u)) + 1  # clip(u, -1, 1) + 1, formed once
+    return xp.where(high, u, 0.25 * shifted * shifted)
 
 
 @check.entry
@@ -494,7 +495,11 @@ def generalized_kl_divergence(input: ArrayT, target: ArrayT, *, reduction: Reduc
     """
     xp, ax, z, t, out_dtype, group = _distribution_args(input, target, reduction, axis, group)
     check.nonnegative(xp, xp.stop_gradient(t), "target")
-    elem = xp.xlogy(t, t) - t * xp.where(t != 0, z, 0.0) + xp.exp(z) - t
+    # xlogy(t, t) - t z under one outer mask (0 where t = 0, also at z = ±inf; the inner
+    # wheres keep the log and the gradient wrt t finite there): the values and gradients of
+    # xlogy(t, t) - t * where(t != 0, z, 0), computed in one pass over t and z instead of two
+    zero = t == 0
+    elem = xp.where(zero, 0.0, t * xp.log(xp.where(zero, 1.0, t)) - t * xp.where(zero, 0.0, z)) + xp.exp(z) - t
     return reduce(xp, xp.sum(elem, axis=ax), reduction, out_dtype=out_dtype, group=group)
 
 
