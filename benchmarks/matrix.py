@@ -1743,11 +1743,15 @@ def measure(name: str, size: str, repeat: int, *, memory: bool = True, use_jax: 
 def _jax_value_and_grad(f: Callable, jargs: dict, diff: tuple):
     import jax
 
-    static = {k: v for k, v in jargs.items() if k not in diff}
-    leaves = tuple(jargs[k] for k in diff)
+    # every array is an argument of the compiled function, as in a training step (a closed-over
+    # array is a constant XLA may fold: a target turned into a constant mask, say); the
+    # differentiated ones first. Numbers and strings stay Python values.
+    names = [*diff, *(k for k, v in jargs.items() if k not in diff and isinstance(v, jax.Array))]
+    static = {k: v for k, v in jargs.items() if k not in names}
+    leaves = tuple(jargs[k] for k in names)
 
     def loss(*xs):
-        out = f(**static, **dict(zip(diff, xs)))
+        out = f(**static, **dict(zip(names, xs)))
         return out if isinstance(out, tuple) or not out.ndim else out.sum()
 
     g = jax.jit(jax.value_and_grad(loss, argnums=tuple(range(len(diff)))) if diff else loss)

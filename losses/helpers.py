@@ -112,21 +112,21 @@ def class_weights(counts: ArrayT, *, method: ClassWeightMethod = "inverse", beta
     n = cast(xp, counts, _float_dtype(xp, counts, dtype))
     # masks written so that a NaN count takes the computed branch (DESIGN rule 5)
     empty = n <= 0
-    safe = xp.where(empty, xp.ones_like(n), n)
+    safe = xp.where(empty, 1.0, n)
     if method == "inverse":
         w = 1 / safe
     elif method == "inverse_sqrt":
         w = 1 / xp.sqrt(safe)
     elif beta == 0:
-        w = xp.where(xp.isnan(safe), safe, xp.ones_like(safe))
+        w = xp.where(xp.isnan(safe), safe, 1.0)
     else:
         # (1 - beta) / (1 - beta**n), with beta**n = exp(n log beta)
         w = -(1 - beta) / xp.expm1(safe * math.log(beta))
-    w = xp.where(empty, xp.zeros_like(w), w)
+    w = xp.where(empty, 0.0, w)
     if rescale:
+        # one factor per row: C / sum(w), or C where every weight is 0 (0 * C keeps them 0)
         total = xp.sum(w, axis=-1, keepdims=True)
-        none = total <= 0
-        w = xp.where(none, w, w * counts.shape[-1] / xp.where(none, xp.ones_like(total), total))
+        w = w * (counts.shape[-1] / xp.where(total <= 0, 1.0, total))
     return xp.as_array(w)
 
 
@@ -192,8 +192,7 @@ def pos_weight_from_counts(n_pos: ArrayT | float, n_neg: ArrayT | float, *, dtyp
         q = xp.full_like(p, float(q))
     # a NaN n_pos takes the ratio's branch (DESIGN rule 5)
     none = p <= 0
-    ratio = q / xp.where(none, xp.ones_like(p), p)
-    return xp.as_array(xp.where(none, xp.ones_like(ratio), ratio))
+    return xp.as_array(xp.where(none, 1.0, q / xp.where(none, 1.0, p)))
 
 
 def _broadcast_together(a, b, name_a, name_b):
