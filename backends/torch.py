@@ -200,6 +200,25 @@ def _transformed(a) -> bool:
     return f.is_batchedtensor(a) or f.is_gradtrackingtensor(a) or f.is_functionaltensor(a)
 
 
+try:
+    from torch._functorch.utils import unwrap_dead_wrappers as _unwrap_dead_wrappers
+
+    #: the C++ apply under ``torch.autograd.Function.apply``, bound to ``_CustomVJP``
+    _C_APPLY = super(torch.autograd.Function, _CustomVJP).apply
+except (ImportError, AttributeError):  # pragma: no cover - other torch versions
+    _C_APPLY = None
+
+
+def _apply_custom_vjp(*args):
+    # Function.apply first binds the arguments to forward's signature (inspect.signature: about
+    # 20 us a call, more than the rest of a small loss) because setup_context is defined;
+    # forward has no defaults, so outside functorch transforms and compilation the C++ apply
+    # runs directly on the same arguments, as Function.apply does next
+    if _C_APPLY is None or torch._C._are_functorch_transforms_active() or torch.compiler.is_compiling():
+        return _CustomVJP.apply(*args)
+    return _C_APPLY(*_unwrap_dead_wrappers(args))
+
+
 def _custom_vjp(ns, fwd, bwd, static, *args):
     if torch.is_grad_enabled():
         # a tensor under a torch.func transform may be differentiated by an outer level even
@@ -207,7 +226,7 @@ def _custom_vjp(ns, fwd, bwd, static, *args):
         needs = tuple(isinstance(a, torch.Tensor) and a.is_floating_point()
                       and (a.requires_grad or _transformed(a)) for a in args)
         if any(needs):
-            return _CustomVJP.apply(ns, fwd, bwd, static, needs, *args)[0]
+            return _apply_custom_vjp(ns, fwd, bwd, static, needs, *args)[0]
     return fwd(ns, static, None, *args)[0]
 
 
