@@ -114,9 +114,17 @@ def _take_along_last(ns, x, index):
 
 def _where(ns, cond, x1, x2):
     # torch.where itself for tensors of one dtype (the usual case: ~10x less overhead than the
-    # compat wrapper); anything else goes through array-api-compat's promotion rules
-    if isinstance(x1, torch.Tensor) and isinstance(x2, torch.Tensor) and x1.dtype == x2.dtype:
-        return torch.where(cond, x1, x2)
+    # compat wrapper) and for a floating tensor with a Python float or int (a fill: no
+    # full-size array of it, and the tensor's dtype, as the standard's scalar rule says);
+    # anything else goes through array-api-compat's promotion rules
+    t1, t2 = isinstance(x1, torch.Tensor), isinstance(x2, torch.Tensor)
+    if t1 and t2:
+        if x1.dtype == x2.dtype:
+            return torch.where(cond, x1, x2)
+    elif t1 or t2:
+        t, v = (x1, x2) if t1 else (x2, x1)
+        if type(v) in (float, int) and t.is_floating_point():
+            return torch.where(cond, x1, x2)
     return _xp.where(cond, x1, x2)
 
 

@@ -109,22 +109,22 @@ def max_split(xp, a, b):
 def sqrt0(xp, s):
     """``sqrt(s)`` for ``s >= 0``: value 0 and gradient 0 at ``s == 0`` (double where)."""
     zero = s <= 0
-    return xp.where(zero, xp.zeros_like(s), xp.sqrt(xp.where(zero, xp.ones_like(s), s)))
+    return xp.where(zero, 0.0, xp.sqrt(xp.where(zero, 1.0, s)))
 
 
 def pow0(xp, a, e):
     """``a ** e`` for ``a >= 0`` and a Python number ``e > 0``: value 0 and gradient 0 at
     ``a == 0`` for every ``e`` (double where)."""
     zero = a <= 0
-    return xp.where(zero, xp.zeros_like(a), xp.where(zero, xp.ones_like(a), a) ** e)
+    return xp.where(zero, 0.0, xp.where(zero, 1.0, a) ** e)
 
 
 def safe_divide(xp, num, den, fill=float("nan")):
     """``num / den`` where ``den != 0``, ``fill`` where ``den == 0``; finite gradient in both
     cases. A NaN ``den`` gives NaN."""
     ok = den != 0
-    out = num / xp.where(ok, den, xp.ones_like(den))
-    return xp.where(ok, out, xp.full_like(out, fill))
+    out = num / xp.where(ok, den, 1)
+    return xp.where(ok, out, float(fill))
 
 
 def l2_norm0(xp, x, axis=-1, keepdims=False):
@@ -151,7 +151,7 @@ def l2_normalize(xp, x, eps=NORMALIZE_EPS, axis=-1):
     gradient through the norm where ``||x|| >= eps`` (torch's ``clamp_min``)."""
     s = xp.sum(x * x, axis=axis, keepdims=True)
     zero = s <= 0
-    n = xp.sqrt(xp.where(zero, xp.ones_like(s), s))  # 1 at a zero vector: a finite gradient
+    n = xp.sqrt(xp.where(zero, 1.0, s))  # 1 at a zero vector: a finite gradient
     # clamp_min1(sqrt0(s), eps), with one select fewer: a zero vector takes the floor too
     return x / xp.where(zero | (n < eps), float(eps), n)
 
@@ -161,7 +161,7 @@ def norm_floor(xp, x, axis, eps):
     the gradient at and below ``||x|| = eps`` is 0, finite at ``x = 0``."""
     s = xp.sum(x * x, axis=axis, keepdims=True)
     small = s <= eps * eps
-    return xp.where(small, xp.full_like(s, eps), xp.sqrt(xp.where(small, xp.ones_like(s), s)))
+    return xp.where(small, float(eps), xp.sqrt(xp.where(small, 1.0, s)))
 
 
 # ------------------------------------------------------------------------ index grids ----
@@ -210,8 +210,8 @@ def log_clamped(xp, p, floor=-100.0):
     """``max(log(p), floor)`` (torch's BCE clamp) with a finite gradient at p == 0; NaN stays
     NaN."""
     bad = p <= 0
-    log_p = xp.log(xp.where(bad, xp.ones_like(p), p))
-    return xp.where(bad | (log_p < floor), xp.full_like(p, floor), log_p)
+    log_p = xp.log(xp.where(bad, 1.0, p))
+    return xp.where(bad | (log_p < floor), float(floor), log_p)
 
 
 def class_target(xp, input, target, axis, what, input_name="input", target_name="target",

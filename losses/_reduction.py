@@ -76,7 +76,7 @@ def reduce(xp, loss, reduction, *, weight=None, norm=None, out_dtype=None, batch
             w = xp.broadcast_to(w, loss.shape)
         # a zero weight silences a non-finite loss (ignored targets), and d/dw stays the loss
         usable = xp.isfinite(loss) | (w != 0)
-        loss = w * xp.where(usable, loss, xp.zeros_like(loss))
+        loss = w * xp.where(usable, loss, 0.0)
     elif norm is not None:
         w = norm
     if reduction == "none":

@@ -245,14 +245,15 @@ def _seg_prepare(xp, input, target, weight, *, mode, from_logits, include_backgr
         g, keep = _index_target(xp, target, ignore_index, mode, c, p.dtype)
     region = None
     if keep is not None:
-        p = xp.where(keep, p, xp.zeros_like(p))
-        g = xp.where(keep, g, xp.zeros_like(g))
+        p = xp.where(keep, p, 0.0)
+        g = xp.where(keep, g, 0.0)
         region = cast(xp, keep, p.dtype)
     if mask is not None:
         m = cast(xp, mask, p.dtype)
         off = m == 0  # (a NaN weight is not 0: it goes through)
-        p = xp.where(off, xp.zeros_like(p), p * m)
-        g = xp.where(off, xp.zeros_like(g), g * m)
+        p = xp.where(off, 0.0, p * m)
+        # a one-hot target of class indices is finite: g * 0 is already the 0 the select gives
+        g = g * m if not dense else xp.where(off, 0.0, g * m)
         region = m if region is None else region * m
     if not keep_c:
         p, g = p[:, 1:, ...], g[:, 1:, ...]
