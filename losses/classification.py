@@ -378,7 +378,7 @@ def cross_entropy(input: ArrayT, target: ArrayT, *, weight: ArrayT | None = None
         # number kept -- the weighted reduction's values and gradients, fewer operations
         if eps:
             nll = (1 - eps) * nll + eps * (xp.logsumexp(z, axis=ax) - xp.mean(z, axis=ax))
-        loss = xp.where(keep, nll, xp.zeros_like(nll))
+        loss = xp.where(keep, nll, 0.0)
         if reduction == "mean" and mean_over == "weights":  # NaN when every position is ignored
             kept = global_sum(xp, cast(xp, keep, z.dtype), group)
             return xp.as_array(cast(xp, safe_divide(xp, global_sum(xp, loss, group), kept), out_dtype))
@@ -391,8 +391,8 @@ def cross_entropy(input: ArrayT, target: ArrayT, *, weight: ArrayT | None = None
     wb = _weight_along(xp, w, z.ndim, ax)
     smooth = (lse * xp.sum(w) - xp.sum(wb * z, axis=ax)) / n_classes
     keep = w_t != 0
-    loss = xp.where(keep, (1 - eps) * w_t * nll, xp.zeros_like(nll))
-    loss = loss + xp.where(target != ignore_index, eps * smooth, xp.zeros_like(smooth))
+    loss = xp.where(keep, (1 - eps) * w_t * nll, 0.0)
+    loss = loss + xp.where(target != ignore_index, eps * smooth, 0.0)
     return reduce(xp, loss, reduction, norm=w_t, mean_over=mean_over, out_dtype=out_dtype, group=group)
 
 
@@ -766,8 +766,8 @@ def softmax_focal_loss(input: ArrayT, target: ArrayT, *, alpha: float | None = N
     if alpha is not None:
         smooth = alpha * smooth
     keep = w_t != 0
-    loss = xp.where(keep, (1 - eps) * w_t * loss, xp.zeros_like(loss))
-    loss = loss + xp.where(target != ignore_index, eps * smooth, xp.zeros_like(smooth))
+    loss = xp.where(keep, (1 - eps) * w_t * loss, 0.0)
+    loss = loss + xp.where(target != ignore_index, eps * smooth, 0.0)
     return reduce(xp, loss, reduction, norm=w_t, mean_over=mean_over, out_dtype=out_dtype, group=group)
 
 
@@ -853,7 +853,7 @@ def _lce_rows(xp, static, needs, acc, x, t, alpha, gamma, cot, lse, lw, lb, w):
         if lb is not None:
             sz = sz + (xp.sum(lb) if w is None else xp.sum(w * lb))
         loss = loss + gamma * (s_w * lse - sz)
-    loss = xp.where(live, loss, xp.zeros_like(loss))
+    loss = xp.where(live, loss, 0.0)
     if cot is None:
         return acc, (loss, lse, None, None)
     need_x, need_w, need_b, _, need_alpha, _, need_cw = needs

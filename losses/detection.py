@@ -87,7 +87,7 @@ class _Geometry:
         ih = xp.minimum(y2, y2g) - xp.maximum(y1, y1g)
         # written so that NaN coordinates take the computed branch (DESIGN rule 5)
         apart = xp.logical_or(iw <= 0, ih <= 0)
-        inter = xp.where(apart, xp.zeros_like(iw), iw * ih)
+        inter = xp.where(apart, 0.0, iw * ih)
         self.union = self.w * self.h + self.wg * self.hg - inter
         self.iou = safe_divide(xp, inter, self.union + eps, 0.0)
         self.eps = eps
@@ -214,7 +214,7 @@ def generalized_box_iou_loss(boxes1: ArrayT, boxes2: ArrayT, *, weight: ArrayT |
     # a degenerate enclosing box (both boxes on one line or point) has no penalty and a zero
     # gradient (the eps-regularised ratio would have partials of size 1/eps there)
     flat = area_c <= 0  # a NaN area takes the ratio's branch
-    penalty = safe_divide(xp, area_c - geo.union, xp.where(flat, xp.zeros_like(area_c), area_c + eps), 0.0)
+    penalty = safe_divide(xp, area_c - geo.union, xp.where(flat, 0.0, area_c + eps), 0.0)
     loss = 1 - geo.iou + penalty
     return reduce(xp, loss, reduction, weight=w, mean_over=mean_over, out_dtype=out_dtype, group=group)
 

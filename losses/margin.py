@@ -65,7 +65,7 @@ def _all_finite(xp, x):
 
 
 def _zeros_where_not(xp, cond, x):
-    return xp.where(cond, x, xp.zeros_like(x))
+    return xp.where(cond, x, 0.0)
 
 
 def _pm1_select(xp, y, pos, neg):

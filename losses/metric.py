@@ -377,11 +377,11 @@ def _mining_reduce(xp, loss, valid, reduction, mean_over, out_dtype, group=None)
     with a group too (the shards are equal, so an empty shard means an empty global batch,
     and every member takes this branch and its collective).
     """
-    loss = xp.where(valid, loss, xp.zeros_like(loss))
+    loss = xp.where(valid, loss, 0.0)
     if reduction != "mean" or numel(loss) == 0:
         return reduce(xp, loss, reduction, out_dtype=out_dtype, group=group)
     count = valid if mean_over == "valid" else xp.logical_and(valid, xp.logical_not(loss <= 0))
-    total = global_sum(xp, xp.where(count, loss, xp.zeros_like(loss)), group)
+    total = global_sum(xp, xp.where(count, loss, 0.0), group)
     out = safe_divide(xp, total, global_sum(xp, cast(xp, count, loss.dtype), group), fill=0.0)
     return xp.as_array(cast(xp, out, out_dtype))
 
@@ -644,7 +644,7 @@ def contrastive_loss(x1: ArrayT, x2: ArrayT, target: ArrayT, *, margin: float = 
     d = sqrt0(xp, s)
     hinge = relu0(xp, margin - d)
     pull = s if squared else d
-    pull = xp.where(y == 0, xp.zeros_like(pull), y * pull)  # y = 0: no 0 * inf (torch's select)
+    pull = xp.where(y == 0, 0.0, y * pull)  # y = 0: no 0 * inf (torch's select)
     push = (1 - y) * (hinge * hinge if squared else hinge)
     loss = 0.5 * (pull + push)
     if reduction != "mean" or mean_over == "elements" or numel(loss) == 0:
@@ -663,7 +663,7 @@ def _nonzero_mean(xp, terms, group):
     """The mean of the terms > 0 (a NaN term counts, rule 5); 0 when there is none (pml's
     ``AvgNonZeroReducer``)."""
     count = xp.logical_not(terms <= 0)
-    total = global_sum(xp, xp.where(count, terms, xp.zeros_like(terms)), group)
+    total = global_sum(xp, xp.where(count, terms, 0.0), group)
     return safe_divide(xp, total, global_sum(xp, cast(xp, count, terms.dtype), group), fill=0.0)
 
 
@@ -1634,7 +1634,7 @@ def supervised_contrastive_loss(embeddings: ArrayT, labels: ArrayT, *, temperatu
         neg_lse = xp.where(some, neg_lse, xp.full_like(neg_lse, -math.inf))
         log_prob = sim - xp.logaddexp(sim, neg_lse)
     n_pos = xp.sum(cast(xp, pos, e.dtype), axis=1)
-    total = xp.sum(xp.where(pos, log_prob, xp.zeros_like(log_prob)), axis=1)
+    total = xp.sum(xp.where(pos, log_prob, 0.0), axis=1)
     loss = -scale * safe_divide(xp, total, n_pos, fill=0.0)
     valid = n_pos > 0
     if mean_over == "pairs" and reduction == "mean" and numel(loss) > 0:  # weights |P(i)|
@@ -1837,7 +1837,7 @@ def barlow_twins_loss(z1: ArrayT, z2: ArrayT, *, lambda_: float = 0.0051, eps: f
         return reduce(xp, terms, reduction, out_dtype=out_dtype)
     # the off-diagonal sum is the sum of all squares minus the diagonal's: no (D, D) select
     # of the terms (nor its backward)
-    diag = xp.sum(xp.where(eye, corr, xp.zeros_like(corr)), axis=1)
+    diag = xp.sum(xp.where(eye, corr, 0.0), axis=1)
     total = xp.sum((1.0 - diag) ** 2) + lambda_ * (xp.sum(corr ** 2) - xp.sum(diag ** 2))
     return xp.as_array(cast(xp, total if reduction == "sum" else total / (dim * dim), out_dtype))
 
@@ -2415,6 +2415,6 @@ def proxy_nca_loss(embeddings: ArrayT, labels: ArrayT, proxies: ArrayT, *, scale
     e, p = l2_normalize(xp, e), l2_normalize(xp, p)
     sq = (xp.expand_dims(xp.sum(e * e, axis=1), axis=1) + xp.expand_dims(xp.sum(p * p, axis=1), axis=0)
           - 2.0 * _matmul_t(xp, e, p))
-    logits = -s * xp.where(sq <= 0, xp.zeros_like(sq), sq)  # NaN goes through
+    logits = -s * xp.where(sq <= 0, 0.0, sq)  # NaN goes through
     loss = xp.logsumexp(logits, axis=1) - xp.take_class(logits, labels, axis=1)
     return reduce(xp, loss, reduction, out_dtype=out_dtype, group=group)

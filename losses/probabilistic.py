@@ -183,7 +183,7 @@ def poisson_nll_loss(input: ArrayT, target: ArrayT, *, log_input: bool = True, f
         loss = x - y * xp.log(x + eps)
     if full:
         small = y <= 1  # NaN: the Stirling branch, which gives NaN
-        ys = xp.where(small, xp.full_like(y, 2.0), y)
+        ys = xp.where(small, 2.0, y)
         stirling = ys * xp.log(ys) - ys + 0.5 * xp.log((2 * math.pi) * ys)
-        loss = loss + xp.where(small, xp.zeros_like(stirling), stirling)
+        loss = loss + xp.where(small, 0.0, stirling)
     return reduce(xp, loss, reduction, out_dtype=out_dtype, group=group)

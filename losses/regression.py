@@ -205,7 +205,7 @@ def huber_loss(input: ArrayT, target: ArrayT, *, delta: float = 1.0, weight: Arr
         d = x - y
         a = abs0(xp, d)
         small = a < delta
-        ds = xp.where(small, d, xp.zeros_like(d))  # the quadratic branch never sees an inf (grad 0*inf)
+        ds = xp.where(small, d, 0.0)  # the quadratic branch never sees an inf (grad 0*inf)
         return xp.where(small, 0.5 * ds * ds, delta * (a - 0.5 * delta))
 
     return _native_or(xp, "huber_loss", x, y, w, reduction, mean_over, out_dtype, body, group=group, delta=delta)
@@ -244,7 +244,7 @@ def smooth_l1_loss(input: ArrayT, target: ArrayT, *, beta: float = 1.0, weight: 
             return _abs(xp, d)
         a = abs0(xp, d)
         small = a < beta
-        ds = xp.where(small, d, xp.zeros_like(d))  # the quadratic branch never sees an inf (grad 0*inf)
+        ds = xp.where(small, d, 0.0)  # the quadratic branch never sees an inf (grad 0*inf)
         return xp.where(small, (0.5 / beta) * ds * ds, a - 0.5 * beta)
 
     return _native_or(xp, "smooth_l1_loss", x, y, w, reduction, mean_over, out_dtype, body, group=group, beta=beta)
