@@ -100,6 +100,28 @@ def _take_class(ns, x, index, axis=-1):
     return torch.gather(x, axis, idx).squeeze(axis)
 
 
+#: from this many elements on, CPU ``argmax``/``argmin`` along an axis read ``max``/``min``'s index
+_ARG_REDUCE_MIN = 2048
+
+
+def _arg_reduce(arg, value):
+    # torch's CPU argmax/argmin run a (value, index) reduction 1.5-8x slower than max(dim)'s
+    # and min(dim)'s (1024x1024 along the last axis 1.7 ms vs 0.63 ms, 32x4x16x16 along axis 1
+    # 0.97 ms vs 0.12 ms); both return the same index: the first extremum, or the first NaN
+    def run(ns, x, axis=None, keepdims=False):
+        # (a compiled graph keeps argmax: a test of a symbolic size would guard on it)
+        if (axis is None or torch.compiler.is_compiling() or x.device.type != "cpu" or not x.is_floating_point()
+                or x.numel() < _ARG_REDUCE_MIN or x.shape[axis] == 0):
+            return arg(x, dim=axis, keepdim=keepdims)
+        return value(x, dim=axis, keepdim=keepdims).indices
+
+    return run
+
+
+_argmax = _arg_reduce(torch.argmax, torch.max)
+_argmin = _arg_reduce(torch.argmin, torch.min)
+
+
 def _take_index(ns, x, index, axis=0):
     # index_select itself: array-api-compat's take first maps negative indices with a where
     # over the index (full passes) that indices known to be in range never need
@@ -368,6 +390,8 @@ class Adapter(BaseAdapter):
             "sigmoid": _sigmoid,
             "take_class": _take_class,
             "take_index": _take_index,
+            "argmax": _argmax,
+            "argmin": _argmin,
             "take_along_last": _take_along_last,
             "nll_logits": _nll_logits,
             "stop_gradient": _stop_gradient,

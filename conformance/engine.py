@@ -910,6 +910,16 @@ def _custom_vjp_bwd(ns, static, needs, res, g):
     return (g * (ns.sin(x) + x * ns.cos(x)) if needs[0] else None, g * static if needs[1] else None)
 
 
+def _arg_reduced(ns, arg, x):
+    """``arg`` (argmax/argmin) along both axes of ``x`` and of ``x`` tiled 400 times along each
+    (past the size where a native version may take another kernel): the tiles tie, so every
+    index must be the first extremum (or the first NaN)."""
+    wide, tall = ns.concat([x] * 400, axis=1), ns.concat([x] * 400, axis=0)
+    parts = [arg(x, axis=1), arg(x, axis=0), arg(wide, axis=1), arg(tall, axis=0), arg(wide, axis=0),
+             ns.reshape(arg(tall, axis=1, keepdims=True), (-1,))]
+    return ns.astype(ns.concat(parts, axis=0), x.dtype)
+
+
 PRIMITIVE_CALLS = {
     "as_array": lambda ns, x, idx: ns.as_array(ns.sum(x)),
     "logsumexp": lambda ns, x, idx: ns.logsumexp(x, axis=1),
@@ -923,6 +933,8 @@ PRIMITIVE_CALLS = {
     "take_index": lambda ns, x, idx: ns.take_index(x, idx, axis=1) + ns.take_index(x.T, idx, axis=0),
     "take_along_last": lambda ns, x, idx: ns.take_along_last(x, ns.argsort(-x, axis=-1, stable=True)),
     "one_hot": lambda ns, x, idx: ns.one_hot(idx, 6, dtype=x.dtype),
+    "argmax": lambda ns, x, idx: _arg_reduced(ns, ns.argmax, x),
+    "argmin": lambda ns, x, idx: _arg_reduced(ns, ns.argmin, x),
     "nll_logits": lambda ns, x, idx: ns.nll_logits(x, idx, axis=1) + ns.nll_logits(x.T, idx, axis=0),
     "unstack": lambda ns, x, idx: ns.stack(ns.unstack(x, axis=1)[::-1], axis=0),
     "stop_gradient": lambda ns, x, idx: ns.stop_gradient(x) * x,
@@ -945,7 +957,7 @@ PRIMITIVE_CALLS = {
 }
 
 #: primitives whose result has no gradient
-_NOT_DIFFERENTIABLE = frozenset({"one_hot", "host_scalars"})
+_NOT_DIFFERENTIABLE = frozenset({"one_hot", "host_scalars", "argmax", "argmin"})
 
 
 def _nonfinite_primitive_check(name: str, prim: str):
