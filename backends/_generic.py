@@ -315,10 +315,19 @@ def _listed(ns, stacked):
     return [_python_scalar(ns, stacked[i]) for i in range(stacked.shape[0])]
 
 
+def gathers_checked(ns, x):
+    """Whether ``take_class`` of ``x`` refuses an index outside the axis (negative ones
+    included) by itself, eagerly and without a host read; then a value check of those indices
+    can wait for the gather's refusal. The generic gather makes no such promise (torch's
+    ``take_along_dim`` reads past the axis unchecked)."""
+    return False
+
+
 PRIMITIVES = {
     name: globals()[name]
     for name in (
         "device",
+        "gathers_checked",
         "as_array",
         "stop_gradient",
         "relu0",

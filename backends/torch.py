@@ -381,6 +381,7 @@ class Adapter(BaseAdapter):
     def reads_in_place(self, x):
         return x.device.type in _IN_PLACE
 
+
     def primitives(self):
         return {
             "logsumexp": _logsumexp,
@@ -390,6 +391,7 @@ class Adapter(BaseAdapter):
             "sigmoid": _sigmoid,
             "take_class": _take_class,
             "take_index": _take_index,
+            "gathers_checked": self._gathers_checked,
             "argmax": _argmax,
             "argmin": _argmin,
             "take_along_last": _take_along_last,
@@ -415,6 +417,11 @@ class Adapter(BaseAdapter):
     def collectives(self):
         return {"check_group": _check_group, "all_gather": _all_gather, "all_sum": _all_sum,
                 "group_rank": _group_rank}
+
+    def _gathers_checked(self, ns, x):
+        # _take_class's CPU gather raises "index ... is out of bounds" (CUDA's is a device-side
+        # assert); a traced or functorch-wrapped tensor is not eager
+        return x.device.type == "cpu" and not self.is_lazy(x)
 
     def is_lazy(self, x):
         if torch.compiler.is_compiling() or torch.jit.is_tracing():

@@ -387,6 +387,23 @@ def nonnegative(xp, x, name):
            host=((lo,), lambda a: a < 0))
 
 
+def take_classes(xp, x, index, axis, name):
+    """``xp.take_class(x, index, axis=axis)`` with ``index`` checked to hold class indices of
+    that axis, as :func:`class_indices`. Where the framework's gather refuses an index out of
+    range by itself (``gathers_checked``: torch on the CPU), nothing is computed or read for the
+    check unless it does, and then the library's check explains the bad index; elsewhere the
+    check is recorded first."""
+    if not (_STATE.enabled and xp.gathers_checked(x) and xp.gathers_checked(index)):
+        class_indices(xp, index, x.shape[axis], name)
+        return xp.take_class(x, index, axis=axis)
+    try:
+        return xp.take_class(x, index, axis=axis)
+    except (IndexError, RuntimeError):
+        class_indices(xp, index, x.shape[axis], name)
+        flush_pending()  # the open call's checks in order: the first failing one explains
+        raise
+
+
 def class_indices(xp, target, num_classes, name="target", ignore_index=None, safe=None):
     """Eager-only: integer targets lie in [0, num_classes) except positions == ignore_index.
 

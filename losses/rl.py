@@ -942,7 +942,9 @@ def _q_setup(fname, q_tm1, a_tm1, r_t, discount_t, q_arrays, a_arrays, *, axis, 
     actions ``a_tm1`` ``(...)``, bootstrap Q-value arrays ``q_arrays`` ``((array, name), ...)``
     of ``q_tm1``'s shape and further integer actions ``a_arrays`` of ``a_tm1``'s shape.
 
-    Returns ``(xp, group, ax, out_dtype, q, r, g, qs, w)``."""
+    Returns ``(xp, group, ax, out_dtype, q_taken, r, g, qs, w)``: ``q_taken`` the Q-values of
+    ``q_tm1`` at ``a_tm1``. The actions' range is checked by the gathers that read them
+    (``take_classes``), ``a_arrays`` by the caller's."""
     numbers = (_number_or_array(r_t, "r_t"), _number_or_array(discount_t, "discount_t"))
     xp = namespace(q_tm1=q_tm1, a_tm1=a_tm1, r_t=r_t, discount_t=discount_t, weight=weight,
                    **{name: x for x, name in (*q_arrays, *a_arrays)})
@@ -972,9 +974,8 @@ def _q_setup(fname, q_tm1, a_tm1, r_t, discount_t, q_arrays, a_arrays, *, axis, 
         (*numbers, weight is not None and is_number(weight), *(False for _ in q_arrays)), names)
     if not numbers[1]:
         check.values_in(xp, xp.stop_gradient(g), "discount_t", 0, 1)
-    for x, name in ((a_tm1, "a_tm1"), *a_arrays):
-        check.class_indices(xp, x, n_actions, name)
-    return xp, group, ax, out_dtype, q, r, g, qs, w
+    q_taken = check.take_classes(xp, q, a_tm1, ax, "a_tm1")
+    return xp, group, ax, out_dtype, q_taken, r, g, qs, w
 
 
 def _greedy(xp, value, selector, ax):
@@ -991,9 +992,8 @@ def _greedy(xp, value, selector, ax):
     return xp.where(xp.isnan(top), top, out)
 
 
-def _q_loss(xp, q, a_tm1, ax, r, g, bootstrap, w, stop_target_gradients, criterion, delta, reduction,
+def _q_loss(xp, q_taken, r, g, bootstrap, w, stop_target_gradients, criterion, delta, reduction,
             mean_over, out_dtype, group):
-    q_taken = xp.take_class(q, a_tm1, axis=ax)
     return _td_criterion(xp, q_taken, r + g * bootstrap, w, stop_target_gradients, criterion, delta, reduction,
                          mean_over, out_dtype, group)
 
@@ -1040,7 +1040,7 @@ def q_learning_loss(q_tm1: ArrayT, a_tm1: ArrayT, r_t: ArrayT | float, discount_
         >>> float(losses.q_learning_loss(q_tm1, np.array([1, 0]), 1.0, 0.5, q_t, reduction="sum"))
         2.0
     """
-    xp, group, ax, out_dtype, q, r, g, (qn,), w = _q_setup(
+    xp, group, ax, out_dtype, q_taken, r, g, (qn,), w = _q_setup(
         "q_learning_loss", q_tm1, a_tm1, r_t, discount_t, ((q_t, "q_t"),), (), axis=axis, criterion=criterion,
         delta=delta, weight=weight, stop_target_gradients=stop_target_gradients, mean_over=mean_over,
         reduction=reduction, group=group)
@@ -1051,7 +1051,7 @@ def q_learning_loss(q_tm1: ArrayT, a_tm1: ArrayT, r_t: ArrayT | float, discount_
         bootstrap = xp.max(xp.stop_gradient(qn), axis=ax)
     else:
         bootstrap = _greedy(xp, qn, xp.stop_gradient(qn), ax)
-    return _q_loss(xp, q, a_tm1, ax, r, g, bootstrap, w, stop_target_gradients, criterion, delta, reduction,
+    return _q_loss(xp, q_taken, r, g, bootstrap, w, stop_target_gradients, criterion, delta, reduction,
                    mean_over, out_dtype, group)
 
 
@@ -1096,12 +1096,12 @@ def double_q_learning_loss(q_tm1: ArrayT, a_tm1: ArrayT, r_t: ArrayT | float, di
         >>> float(losses.double_q_learning_loss(q_tm1, np.array([1]), 1.0, 0.5, value, selector))
         0.25
     """
-    xp, group, ax, out_dtype, q, r, g, (qv, qs), w = _q_setup(
+    xp, group, ax, out_dtype, q_taken, r, g, (qv, qs), w = _q_setup(
         "double_q_learning_loss", q_tm1, a_tm1, r_t, discount_t, ((q_t_value, "q_t_value"),
                                                                   (q_t_selector, "q_t_selector")), (),
         axis=axis, criterion=criterion, delta=delta, weight=weight, stop_target_gradients=stop_target_gradients,
         mean_over=mean_over, reduction=reduction, group=group)
-    return _q_loss(xp, q, a_tm1, ax, r, g, _greedy(xp, qv, xp.stop_gradient(qs), ax), w, stop_target_gradients,
+    return _q_loss(xp, q_taken, r, g, _greedy(xp, qv, xp.stop_gradient(qs), ax), w, stop_target_gradients,
                    criterion, delta, reduction, mean_over, out_dtype, group)
 
 
@@ -1139,11 +1139,11 @@ def sarsa_loss(q_tm1: ArrayT, a_tm1: ArrayT, r_t: ArrayT | float, discount_t: Ar
         >>> float(losses.sarsa_loss(q_tm1, np.array([0]), 0.0, 0.5, q_t, np.array([0])))
         0.25
     """
-    xp, group, ax, out_dtype, q, r, g, (qn,), w = _q_setup(
+    xp, group, ax, out_dtype, q_taken, r, g, (qn,), w = _q_setup(
         "sarsa_loss", q_tm1, a_tm1, r_t, discount_t, ((q_t, "q_t"),), ((a_t, "a_t"),), axis=axis,
         criterion=criterion, delta=delta, weight=weight, stop_target_gradients=stop_target_gradients,
         mean_over=mean_over, reduction=reduction, group=group)
-    return _q_loss(xp, q, a_tm1, ax, r, g, xp.take_class(qn, a_t, axis=ax), w, stop_target_gradients,
+    return _q_loss(xp, q_taken, r, g, check.take_classes(xp, qn, a_t, ax, "a_t"), w, stop_target_gradients,
                    criterion, delta, reduction, mean_over, out_dtype, group)
 
 
@@ -1185,12 +1185,12 @@ def expected_sarsa_loss(q_tm1: ArrayT, a_tm1: ArrayT, r_t: ArrayT | float, disco
         >>> float(losses.expected_sarsa_loss(q_tm1, np.array([0]), 0.0, 0.5, q_t, probs))
         1.0
     """
-    xp, group, ax, out_dtype, q, r, g, (qn, p), w = _q_setup(
+    xp, group, ax, out_dtype, q_taken, r, g, (qn, p), w = _q_setup(
         "expected_sarsa_loss", q_tm1, a_tm1, r_t, discount_t, ((q_t, "q_t"), (probs_a_t, "probs_a_t")), (),
         axis=axis, criterion=criterion, delta=delta, weight=weight, stop_target_gradients=stop_target_gradients,
         mean_over=mean_over, reduction=reduction, group=group)
     _unit_interval(xp, p, "probs_a_t")
-    return _q_loss(xp, q, a_tm1, ax, r, g, xp.sum(qn * p, axis=ax), w, stop_target_gradients, criterion, delta,
+    return _q_loss(xp, q_taken, r, g, xp.sum(qn * p, axis=ax), w, stop_target_gradients, criterion, delta,
                    reduction, mean_over, out_dtype, group)
 
 
