@@ -270,3 +270,31 @@ def test_cpu_values_are_read_in_place_as_a_transfer_would_read_them():
     # and a call's checks are still one read of one kind or the other, never a mix
     _, reads = _HARNESS.host_reads(lambda: xp.host_scalars(values))
     assert reads == 1
+
+
+@pytest.mark.parametrize("bad", ["a_tm1", "a_t", "a_tm1-negative", "a_t-negative"])
+def test_actions_checked_by_the_gather_are_still_explained(bad):
+    # on the CPU the Q family's action checks wait for torch's gather to refuse an index: a
+    # good call reads only its discount check, a bad index still gets the library's message
+    # (negative ones included), and with value checks off torch's own error (never a number)
+    q = torch.tensor([[1.0, 2.0, 0.5], [0.0, -1.0, 3.0], [2.0, 2.0, 1.0], [0.5, 0.5, 0.5]], requires_grad=True)
+    g = torch.tensor([0.5, 0.9, 1.0, 0.0])
+    a_tm1, a_t = torch.tensor([0, 2, 1, 1]), torch.tensor([2, 0, 1, 2])
+    ns = backends.namespace(q)
+    assert ns.gathers_checked(q) and not backends.generic_namespace("torch").gathers_checked(q)
+    out, reads = _HARNESS.host_reads(lambda: losses.sarsa_loss(q, a_tm1, 0.5, g, q, a_t))
+    assert reads == 1
+    rows = torch.arange(4)
+    qd = q.detach().double()
+    want = torch.mean((0.5 + g.double() * qd[rows, a_t] - qd[rows, a_tm1]) ** 2)
+    assert abs(float(out.detach()) - float(want)) < 1e-6
+    name = bad.partition("-")[0]
+    wrong = torch.tensor([0, -1, 1, 1]) if bad.endswith("negative") else torch.tensor([0, 3, 1, 1])
+    args = {"a_tm1": a_tm1, "a_t": a_t, name: wrong}
+    with pytest.raises(ValueError, match=rf"{name} must hold class indices in \[0, 2\]"):
+        losses.sarsa_loss(q, args["a_tm1"], 0.5, g, q, args["a_t"])
+    with losses.value_checks(False), pytest.raises((IndexError, RuntimeError), match="out of bounds"):
+        losses.sarsa_loss(q, args["a_tm1"], 0.5, g, q, args["a_t"])
+    # a failing earlier check of the same call is the one reported (the call's checks in order)
+    with pytest.raises(ValueError, match=r"discount_t must hold values in \[0, 1\]"):
+        losses.sarsa_loss(q, args["a_tm1"], 0.5, g + 1.5, q, args["a_t"])
