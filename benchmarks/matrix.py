@@ -1593,11 +1593,20 @@ def _stats(ts: list[float]) -> dict:
     return {"median": statistics.median(ts), "q1": q1, "q3": q3, "n": len(ts)}
 
 
-def interleaved(fns: dict[str, Callable[[], Any]], repeat: int, warmup: int = 2) -> dict[str, dict]:
-    """Times of each function, run in turn per repetition (load changes hit all of them)."""
+def interleaved(fns: dict[str, Callable[[], Any]], repeat: int, warmup: int = 2,
+                budget: float | None = None) -> dict[str, dict]:
+    """Times of each function, run in turn per repetition (load changes hit all of them).
+
+    ``repeat`` repetitions, or with ``budget`` (seconds) as many as fill it, between
+    ``repeat`` and ``10 * repeat`` (the last warm-up round times one repetition): fast calls
+    get the repetitions that make their medians decisive."""
     for _ in range(warmup):
+        t0 = time.perf_counter()
         for fn in fns.values():
             fn()
+        one = time.perf_counter() - t0
+    if budget:
+        repeat = max(repeat, min(10 * repeat, int(budget / max(one, 1e-9))))
     times: dict[str, list[float]] = {k: [] for k in fns}
     for _ in range(repeat):
         for k, fn in fns.items():
@@ -1699,8 +1708,9 @@ def _agrees(name: str, spec: Spec, twin: Twin, arrays: dict) -> bool | None:
 
 
 def measure(name: str, size: str, repeat: int, *, memory: bool = True, use_jax: bool = True,
-            use_numpy: bool = True, seed: int = 0) -> dict:
-    """Every measurement of one loss at one size (a dict for the JSON file)."""
+            use_numpy: bool = True, seed: int = 0, budget: float | None = None) -> dict:
+    """Every measurement of one loss at one size (a dict for the JSON file); ``repeat`` and
+    ``budget`` as :func:`interleaved`'s."""
     import torch
 
     import losses
@@ -1723,7 +1733,7 @@ def measure(name: str, size: str, repeat: int, *, memory: bool = True, use_jax: 
         fns = {"ours": ours_step}
         if twin.torch is not None and "twin_error" not in row:
             fns["twin"] = _torch_step(twin.torch, targs, spec.diff)
-        row["torch"] = interleaved(fns, repeat)
+        row["torch"] = interleaved(fns, repeat, budget=budget)
         with torch.no_grad():
             row["host_reads"] = host_reads(lambda: fn(**_to_torch(arrays, ()), **spec.kwargs))
         if memory:
@@ -1731,10 +1741,11 @@ def measure(name: str, size: str, repeat: int, *, memory: bool = True, use_jax: 
     use_jax = use_jax and "jax" in spec.backends
     if use_numpy and "numpy" in spec.backends:
         nargs = _to_numpy(arrays)
-        row["numpy_forward"] = interleaved({"ours": lambda: fn(**nargs, **spec.kwargs)}, repeat)["ours"]
+        row["numpy_forward"] = interleaved({"ours": lambda: fn(**nargs, **spec.kwargs)}, repeat,
+                                           budget=budget)["ours"]
     if use_jax:
         try:
-            row["jax_jit"] = _jax_times(name, spec, twin, arrays, repeat)
+            row["jax_jit"] = _jax_times(name, spec, twin, arrays, repeat, budget)
         except Exception as e:
             row["jax_error"] = f"{type(e).__name__}: {e}"[:300]
     return row
@@ -1758,7 +1769,7 @@ def _jax_value_and_grad(f: Callable, jargs: dict, diff: tuple):
     return lambda: jax.block_until_ready(g(*leaves))
 
 
-def _jax_times(name, spec, twin, arrays, repeat):
+def _jax_times(name, spec, twin, arrays, repeat, budget=None):
     import losses
 
     jargs = _to_jax(arrays)
@@ -1766,7 +1777,7 @@ def _jax_times(name, spec, twin, arrays, repeat):
     fns = {"ours": _jax_value_and_grad(lambda **a: fn(**a, **spec.kwargs), jargs, spec.diff)}
     if twin.optax is not None:
         fns["optax"] = _jax_value_and_grad(twin.optax, jargs, spec.diff)
-    return interleaved(fns, repeat)
+    return interleaved(fns, repeat, budget=budget)
 
 
 # ------------------------------------------------------------------------------ cold mode ---
@@ -1974,7 +1985,7 @@ def single_thread() -> None:
 
 
 def run_matrix(names: list[str], sizes: list[str], repeat: dict[str, int], *, memory: bool = True,
-               use_jax: bool = True, use_numpy: bool = True, log=print) -> list[dict]:
+               use_jax: bool = True, use_numpy: bool = True, log=print, budget: float | None = None) -> list[dict]:
     rows = []
     for name in names:
         todo = [z for z in ("T",) + SPECS[name].sizes
@@ -1983,7 +1994,7 @@ def run_matrix(names: list[str], sizes: list[str], repeat: dict[str, int], *, me
             t0 = time.perf_counter()
             try:
                 row = measure(name, size, repeat.get(size[0], repeat.get(size, 20)), memory=memory,
-                              use_jax=use_jax, use_numpy=use_numpy)
+                              use_jax=use_jax, use_numpy=use_numpy, budget=budget)
             except Exception as e:
                 row = {"loss": name, "size": size, "twin_kind": TWINS[name].kind, "twin": TWINS[name].note,
                        "error": f"{type(e).__name__}: {e}"[:300]}
@@ -2013,7 +2024,10 @@ def main(argv=None) -> int:
     p.add_argument("--quick", action="store_true", help="size S only, 20 repetitions (< 5 minutes)")
     p.add_argument("--loss", nargs="+", metavar="NAME", help="only these losses")
     p.add_argument("--size", nargs="+", choices=["T", "S", "M"], help="sizes (default S M; --quick: S)")
-    p.add_argument("--repeat", type=int, help="repetitions per measurement (default S 200, M 20; --quick 20)")
+    p.add_argument("--repeat", type=int, help="repetitions per measurement, fixed (default S 200, M 20, "
+                   "raised to fill --budget; --quick 20)")
+    p.add_argument("--budget", type=float, default=0.4, help="seconds a measurement's repetitions may fill, up to "
+                   "10x the default repetitions (default 0.4; not with --quick or --repeat)")
     p.add_argument("--no-memory", action="store_true")
     p.add_argument("--no-jax", action="store_true")
     p.add_argument("--cold", action="store_true", help="first-call times, each in a fresh process")
@@ -2045,15 +2059,17 @@ def main(argv=None) -> int:
         p.error(f"no spec for {unknown}")
     sizes = args.size or (["S"] if args.quick else ["S", "M"])
     repeat = {"T": 3, "S": 20 if args.quick else 200, "M": 20}
+    budget = None if args.quick or args.repeat else args.budget
     if args.repeat:
         repeat = {k: args.repeat for k in repeat}
     t0 = time.perf_counter()
     result: dict[str, Any] = {"machine": machine(), "targets": TARGETS, "quick": args.quick,
-                              "repeat": repeat, "sizes": {k: SIZES[k] for k in SIZES if k != "T"}}
+                              "repeat": repeat, "budget": budget, "sizes": {k: SIZES[k] for k in SIZES if k != "T"}}
     if args.cold:
         result["cold"] = cold(names)
     else:
-        result["rows"] = run_matrix(names, sizes, repeat, memory=not args.no_memory, use_jax=not args.no_jax)
+        result["rows"] = run_matrix(names, sizes, repeat, memory=not args.no_memory, use_jax=not args.no_jax,
+                                    budget=budget)
     result["seconds"] = time.perf_counter() - t0
     out = Path(args.out or ROOT / "benchmarks" / "results"
                / f"matrix{'-cold' if args.cold else ''}-{datetime.date.today().isoformat()}.json")

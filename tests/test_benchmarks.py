@@ -98,3 +98,15 @@ def test_markdown_page_keeps_its_prose(matrix, tmp_path):
     assert "prose before" in text and "prose after" in text and "old" not in text
     assert "m.json" in text and "| mse_loss | T | F |" in text
     json.dumps(result)
+
+
+def test_interleaved_repetitions_fill_the_budget(matrix):
+    # a fast call gets up to ten times the repetitions, a slow one keeps the minimum; every
+    # function of a measurement gets as many as the others
+    import time
+
+    fast = matrix.interleaved({"a": lambda: None, "b": lambda: None}, 5, budget=0.05)
+    assert fast["a"]["n"] == fast["b"]["n"] == 50
+    slow = matrix.interleaved({"a": lambda: time.sleep(0.01)}, 3, budget=0.001)
+    assert slow["a"]["n"] == 3
+    assert matrix.interleaved({"a": lambda: None}, 7)["a"]["n"] == 7
