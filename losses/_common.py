@@ -149,11 +149,16 @@ NORMALIZE_EPS = 1e-12
 def l2_normalize(xp, x, eps=NORMALIZE_EPS, axis=-1):
     """``x / max(||x||_2, eps)`` (``torch.nn.functional.normalize``): a zero vector stays 0,
     gradient through the norm where ``||x|| >= eps`` (torch's ``clamp_min``)."""
+    return x / normalize_norm(xp, x, eps, axis)
+
+
+def normalize_norm(xp, x, eps=NORMALIZE_EPS, axis=-1):
+    """:func:`l2_normalize`'s divisor ``max(||x||_2, eps)`` along ``axis`` (kept)."""
     s = xp.sum(x * x, axis=axis, keepdims=True)
     zero = s <= 0
     n = xp.sqrt(xp.where(zero, 1.0, s))  # 1 at a zero vector: a finite gradient
     # clamp_min1(sqrt0(s), eps), with one select fewer: a zero vector takes the floor too
-    return x / xp.where(zero | (n < eps), float(eps), n)
+    return xp.where(zero | (n < eps), float(eps), n)
 
 
 def norm_floor(xp, x, axis, eps):

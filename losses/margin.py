@@ -662,7 +662,8 @@ def cosine_similarity_loss(input: ArrayT, target: ArrayT, *, axis: int = -1, eps
     check.broadcastable(w, "weight", reduced_shape, "the per-vector loss")
     nx = norm_floor(xp, x, ax, eps)
     ny = norm_floor(xp, y, ax, eps)
-    cos = xp.sum((x / nx) * (y / ny), axis=ax)
+    # one division per vector, not one per element of each input
+    cos = xp.sum(x * y, axis=ax) / xp.squeeze(nx * ny, axis=ax)
     return reduce(xp, 1 - cos, reduction, weight=w, mean_over=mean_over, out_dtype=out_dtype, group=group)
 
 

@@ -36,6 +36,7 @@ from ._common import (
     l2_norm0,
     l2_normalize,
     min_split,
+    normalize_norm,
     numel,
     p_norm0,
     relu0,
@@ -543,7 +544,9 @@ def cosine_similarity(x1: ArrayT, x2: ArrayT, *, axis: int = -1, eps: float = 1e
         a, b = xp.broadcast_arrays(a, b)
     if not shape:  # 0-d inputs: vectors of one element (torch)
         a, b = xp.reshape(a, (1,)), xp.reshape(b, (1,))
-    s = xp.sum(l2_normalize(xp, a, eps, axis=axis) * l2_normalize(xp, b, eps, axis=axis), axis=axis)
+    # the normalised vectors' dot product, with one division per vector pair
+    n = normalize_norm(xp, a, eps, axis=axis) * normalize_norm(xp, b, eps, axis=axis)
+    s = xp.sum(a * b, axis=axis) / xp.squeeze(n, axis=axis)
     return xp.as_array(cast(xp, s, out_dtype))
 
 
