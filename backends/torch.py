@@ -381,7 +381,6 @@ class Adapter(BaseAdapter):
     def reads_in_place(self, x):
         return x.device.type in _IN_PLACE
 
-
     def primitives(self):
         return {
             "logsumexp": _logsumexp,
