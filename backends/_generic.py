@@ -318,8 +318,9 @@ def _listed(ns, stacked):
 def gathers_checked(ns, x):
     """Whether ``take_class`` of ``x`` refuses an index outside the axis (negative ones
     included) by itself, eagerly and without a host read; then a value check of those indices
-    can wait for the gather's refusal. The generic gather makes no such promise (torch's
-    ``take_along_dim`` reads past the axis unchecked)."""
+    can wait for the gather's refusal. A backend's class-index kernels (torch's ``F.nll_loss``
+    and ``F.cross_entropy`` fast paths) rely on the same promise. The generic gather makes none
+    (torch's ``take_along_dim`` reads past the axis unchecked)."""
     return False
 
 

@@ -418,8 +418,9 @@ class Adapter(BaseAdapter):
                 "group_rank": _group_rank}
 
     def _gathers_checked(self, ns, x):
-        # _take_class's CPU gather raises "index ... is out of bounds" (CUDA's is a device-side
-        # assert); a traced or functorch-wrapped tensor is not eager
+        # _take_class's CPU gather raises "index ... is out of bounds", F.nll_loss's and
+        # F.cross_entropy's CPU kernels "Target ... is out of bounds" (CUDA's are device-side
+        # asserts); a traced or functorch-wrapped tensor is not eager
         return x.device.type == "cpu" and not self.is_lazy(x)
 
     def is_lazy(self, x):

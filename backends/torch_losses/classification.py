@@ -51,11 +51,12 @@ def _index(t):
     return t if t.dtype == torch.int64 else t.to(torch.int64)
 
 
-def _checked_by_torch(run, x, check):
-    """``run()`` with the class indices range-checked once: by torch's own CPU kernel
-    (``NotImplemented`` when it refuses them: the generic body reports the bad index), or by
-    the library's ``check`` first on other devices and under tracing."""
-    if x.device.type != "cpu" or torch.compiler.is_compiling():
+def _checked_by_torch(ns, run, x, check):
+    """``run()`` with the class indices range-checked once: by torch's own kernel where it
+    refuses a bad index itself, eagerly (``ns.gathers_checked``: the CPU; ``NotImplemented``
+    when it refuses them: the generic body reports the bad index), or by the library's
+    ``check`` first on other devices and under tracing or ``torch.func`` transforms."""
+    if not ns.gathers_checked(x):
         check()
         return run()
     try:
@@ -75,7 +76,7 @@ def _nll(ns, x, target, weight, ignore_index, reduction, mean_over, axis, out_dt
                                        target.numel())
         return F.nll_loss(x, t, ignore_index=ignore_index, reduction=reduction)
 
-    out = _checked_by_torch(run, x, check)
+    out = _checked_by_torch(ns, run, x, check)
     return out if out is NotImplemented else cast_to(out, out_dtype)
 
 
@@ -93,7 +94,7 @@ def _cross_entropy(ns, z, target, weight, ignore_index, reduction, mean_over, la
             return _mean_over_elements(F.cross_entropy(z, t, reduction="sum", **kw), target.numel())
         return F.cross_entropy(z, t, reduction=reduction, **kw)
 
-    out = _checked_by_torch(run, z, check)
+    out = _checked_by_torch(ns, run, z, check)
     return out if out is NotImplemented else cast_to(out, out_dtype)
 
 
